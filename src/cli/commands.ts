@@ -1,0 +1,172 @@
+/**
+ * The command tree (SPEC CLI-4, CLI-5 with DECISIONS D-1..D-4). Handlers are thin: they call the
+ * RunEngine and print the result on stdout; progress goes to stderr through the logger.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Option, Schema } from "effect"
+import type { CliManifest } from "../domain/Manifest.js"
+import type { PlanView } from "../services/RunEngine.js"
+import { RunEngine } from "../services/RunEngine.js"
+
+export const version = "0.1.0"
+
+/** The run ended without succeeding; its result is already printed. Exit 1, or 130 when cancelled (D-1). */
+export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunNotSucceeded", {
+  runId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Run ${this.runId} ended ${this.status}.`
+  }
+}
+
+const pipelineArg = Args.text({ name: "pipeline" }).pipe(
+  Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
+  Args.optional
+)
+const task = Options.text("task").pipe(
+  Options.withDescription("Task id; runs go to .runs/<task>/ (default: $MCP_RUNNER_TASK_ID, else 0101)"),
+  Options.optional
+)
+const target = Options.text("target").pipe(
+  Options.withAlias("target-stage"),
+  Options.withDescription("Run only this stage (id, alias or <pipeline>:<stage>); the others are recorded skipped"),
+  Options.optional
+)
+const format = Options.choice("format", ["text", "json"]).pipe(
+  Options.withDescription("text: a readable summary; json: one JSON document on stdout"),
+  Options.withDefault("text")
+)
+const verbose = Options.boolean("verbose").pipe(
+  Options.withDescription("On errors, print the full cause instead of one line")
+)
+const parentRun = Options.text("parent-run").pipe(
+  Options.withDescription("Record this run id as the parent of the new run"),
+  Options.optional
+)
+const approvalPolicy = Options.text("approval-policy").pipe(
+  Options.withDescription("Approval policy recorded in the manifest (never, on-request, auto)"),
+  Options.optional
+)
+
+const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+const startResult = (manifest: CliManifest) => ({
+  run_id: manifest.run_id,
+  status: manifest.status,
+  status_detail: manifest.status_detail,
+  artifact_root: manifest.artifact_root,
+  manifest: `${manifest.artifact_root}/manifest.json`,
+  log_path: manifest.log_path
+})
+
+const startText = (manifest: CliManifest) =>
+  [
+    `Run started: ${manifest.run_id}`,
+    `Status: ${manifest.status}${manifest.status_detail === null ? "" : ` (${manifest.status_detail})`}`,
+    `Manifest: ${manifest.artifact_root}/manifest.json`,
+    `Log: ${manifest.log_path}`,
+    ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
+  ].join("\n")
+
+const start = Command.make(
+  "start",
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose },
+  (flags) =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const { manifest } = yield* engine.start({
+        pipelineId: Option.getOrUndefined(flags.pipeline),
+        taskId: Option.getOrUndefined(flags.task),
+        target: Option.getOrUndefined(flags.target),
+        parentRunId: Option.getOrUndefined(flags.parentRun),
+        approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
+      })
+      yield* flags.format === "json" ? printJson(startResult(manifest)) : Console.log(startText(manifest))
+      if (manifest.status !== "succeeded") {
+        return yield* new RunNotSucceeded({ runId: manifest.run_id, status: manifest.status })
+      }
+    })
+).pipe(Command.withDescription(
+  "Run a pipeline: every stage in order, stopping at the first failure. Writes .runs/<task>/cli/<run>/. " +
+    "Exit 0 if the run succeeded, 1 if it failed, 2 on bad input (nothing written), 130 if interrupted."
+))
+
+/** CLI-5: the JSON form of a plan. */
+const planJson = (view: PlanView) => ({
+  pipeline: {
+    id: view.pipeline.id,
+    title: view.pipeline.title,
+    description: view.pipeline.description ?? null,
+    source: view.source
+  },
+  stages: view.pipeline.stages.map((stage, i) =>
+    stage.kind === "command"
+      ? {
+        index: i + 1,
+        id: stage.id,
+        title: stage.title,
+        kind: stage.kind,
+        command: stage.command,
+        cwd: stage.cwd ?? null,
+        env: stage.env ?? null,
+        allowFailure: stage.allowFailure === true,
+        summaryHint: stage.summaryHint ?? null,
+        timeoutMs: stage.timeoutMs ?? null
+      }
+      : { index: i + 1, id: stage.id, title: stage.title, kind: stage.kind, pipeline: stage.pipeline, optional: stage.optional === true }
+  ),
+  plan: view.plan,
+  targetId: view.plan.targetId
+})
+
+/** CLI-5: the text form of a plan. */
+const planText = (view: PlanView) => {
+  const lines = [`Pipeline: ${view.pipeline.id} — ${view.pipeline.title} [${view.source}]`]
+  if (view.pipeline.description !== undefined) lines.push(`Description: ${view.pipeline.description}`)
+  lines.push("Stages:")
+  if (view.pipeline.stages.length === 0) lines.push("  (none)")
+  view.pipeline.stages.forEach((stage, i) => {
+    const selected = view.plan.items[i]?.selected === true ? " <- target" : ""
+    lines.push(`  ${i + 1}. [${stage.kind}] ${stage.title} (${stage.id})${selected}`)
+    if (stage.kind === "command") {
+      lines.push(`     command: ${stage.command}`)
+      if (stage.cwd !== undefined) lines.push(`     cwd: ${stage.cwd}`)
+      if (stage.env !== undefined) {
+        lines.push(`     env: ${Object.entries(stage.env).map(([k, v]) => `${k}=${v}`).join(", ")}`)
+      }
+      if (stage.allowFailure === true) lines.push("     allowFailure: true")
+      if (stage.timeoutMs !== undefined) lines.push(`     timeoutMs: ${stage.timeoutMs}`)
+      if (stage.summaryHint !== undefined) lines.push(`     summaryHint: ${stage.summaryHint}`)
+    } else {
+      lines.push(`     pipeline: ${stage.pipeline}`)
+      if (stage.optional === true) lines.push("     optional: true")
+    }
+  })
+  if (view.pipeline.description !== undefined) lines.push(`Notes: ${view.pipeline.description}`)
+  return lines.join("\n")
+}
+
+const plan = Command.make(
+  "plan",
+  { pipeline: pipelineArg, task, target, format, verbose },
+  (flags) =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const view = yield* engine.plan({
+        pipelineId: Option.getOrUndefined(flags.pipeline),
+        taskId: Option.getOrUndefined(flags.task),
+        target: Option.getOrUndefined(flags.target)
+      })
+      yield* flags.format === "json" ? printJson(planJson(view)) : Console.log(planText(view))
+    })
+).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
+
+const root = Command.make("codex-orchestrator").pipe(
+  Command.withDescription(
+    "Runs pipelines of shell-command stages and records manifests and logs under .runs/<task>/cli/<run>/."
+  ),
+  Command.withSubcommands([start, plan])
+)
+
+export const cli = Command.run(root, { name: "codex-orchestrator", version })

@@ -1,0 +1,50 @@
+/**
+ * Decoding of the files we read (config, manifests) and the errors a user sees when one is wrong.
+ * Every problem is reported with its field path, all of them at once (STYLE 4.8: `errors: "all"`).
+ */
+import { Effect, ParseResult, Schema } from "effect"
+
+/** A file we read that does not match its schema. `message` is what the user sees. */
+export class InvalidFile extends Schema.TaggedError<InvalidFile>()("InvalidFile", {
+  path: Schema.String,
+  issues: Schema.Array(Schema.String),
+  hint: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const hint = this.hint === undefined ? "" : ` ${this.hint}`
+    return `${this.path} is not valid: ${this.issues.join("; ")}.${hint}`
+  }
+}
+
+/** A file we could not read or write; `operation` says what we tried. */
+export class FileAccessError extends Schema.TaggedError<FileAccessError>()("FileAccessError", {
+  path: Schema.String,
+  operation: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message() {
+    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Could not ${this.operation} ${this.path}: ${reason}`
+  }
+}
+
+/** Formats a ParseError as `field.path: problem` lines. */
+export const formatIssues = (error: ParseResult.ParseError): ReadonlyArray<string> => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join(".") : "(root)",
+    message: issue.message
+  }))
+  // An optional field with a bad value also reports "Expected undefined"; the other issue says more.
+  const informative = issues.filter((issue) =>
+    !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && other.path === issue.path))
+  )
+  return informative.map((issue) => `${issue.path}: ${issue.message}`)
+}
+
+/** Decodes JSON text with `schema`; a ParseError becomes an InvalidFile listing every bad field. */
+export const decodeJsonFile = <A, I>(schema: Schema.Schema<A, I>, path: string, hint?: string) => (text: string) =>
+  Schema.decodeUnknown(Schema.parseJson(schema), { errors: "all", onExcessProperty: "ignore" })(text).pipe(
+    Effect.mapError((error) =>
+      new InvalidFile({ path, issues: formatIssues(error), ...(hint === undefined ? {} : { hint }) })
+    )
+  )

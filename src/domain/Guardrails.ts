@@ -1,0 +1,47 @@
+/**
+ * Guardrail status (SPEC MAN-5): how the run's `spec-guard` commands fared.
+ * A guardrail command is any command entry whose command contains `spec-guard`; nested entries never count.
+ */
+import type { CommandEntry, GuardrailStatus } from "./Manifest.js"
+
+const missingRecommendation =
+  "Guardrail command missing; run scripts/run-mcp-diagnostics.sh --no-watch to capture reviewer diagnostics."
+const failedRecommendation =
+  "Guardrail command failed; re-run scripts/run-mcp-diagnostics.sh --no-watch to gather failure artifacts."
+
+export const computeGuardrailStatus = (
+  commands: ReadonlyArray<CommandEntry>,
+  guardrailsRequired: boolean,
+  computedAt: string
+): GuardrailStatus => {
+  const guards = commands.filter((c) => c.kind === "command" && c.command !== null && c.command.includes("spec-guard"))
+  const count = (status: CommandEntry["status"]) => guards.filter((g) => g.status === status).length
+  const counts = {
+    total: guards.length,
+    succeeded: count("succeeded"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    other: guards.length - count("succeeded") - count("failed") - count("skipped")
+  }
+  const summary = counts.total === 0
+    ? "Guardrails: spec-guard command not found."
+    : counts.failed > 0
+    ? `Guardrails: spec-guard failed (${counts.failed}/${counts.total} failed).`
+    : counts.succeeded === counts.total
+    ? `Guardrails: spec-guard succeeded (${counts.total} passed).`
+    : counts.skipped === counts.total
+    ? `Guardrails: spec-guard skipped (all ${counts.total} skipped).`
+    : `Guardrails: spec-guard partial (${
+      [
+        counts.succeeded > 0 ? `${counts.succeeded} passed` : "",
+        counts.skipped > 0 ? `${counts.skipped} skipped` : "",
+        counts.other > 0 ? `${counts.other} pending` : ""
+      ].filter((part) => part.length > 0).join(", ")
+    } of ${counts.total}).`
+  const recommendation = counts.total === 0
+    ? (guardrailsRequired ? missingRecommendation : null)
+    : counts.failed > 0
+    ? failedRecommendation
+    : null
+  return { present: counts.succeeded > 0, recommendation, summary, computed_at: computedAt, counts }
+}

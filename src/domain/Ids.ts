@@ -1,0 +1,109 @@
+/**
+ * Task and run identifiers (SPEC ID-1, ID-2, ID-5; DECISIONS D-3).
+ *
+ * Ids become path segments under `.runs/`, so the sanitiser rejects anything that could escape the
+ * runs folder or that Windows cannot store. Valid ids are kept exactly as given (no trim, no lower-case).
+ */
+import { Either, Schema } from "effect"
+
+export type IdLabel = "task" | "run"
+
+const reservedCharacters = new Set(["<", ">", ":", "\"", "|", "?", "*"])
+
+/** How to fix an id, appended to every id error so the user knows what is accepted. */
+export const idFixHint = "Use letters, digits, '-', '_' or '.', not starting with a dot."
+
+/**
+ * The ID-1 checks, in order; returns the reason of the first failure, or undefined for a valid id.
+ * The reason is the text after `Invalid <label> ID "<v>": `.
+ */
+export const idProblem = (value: string): string | undefined => {
+  if (value.length === 0) return "value must be a non-empty string."
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0
+    if (code <= 31 || code === 127) return "control characters are not allowed."
+    if (reservedCharacters.has(char)) return `character "${char}" is not allowed.`
+  }
+  if (value.startsWith(".")) return "leading dots are not allowed."
+  if (value === "..") return "traversal sequences are not allowed."
+  if (value.includes("/") || value.includes("\\")) return "slashes are not allowed."
+  return undefined
+}
+
+/** Printable form of an id inside an error message: control characters are shown escaped. */
+const printable = (value: string) =>
+  JSON.stringify(value).slice(1, -1)
+
+/** The exact ID-1 message for an invalid id. */
+export const idMessage = (label: IdLabel, value: string, reason: string) =>
+  value.length === 0 ? `Invalid ${label} ID: ${reason}` : `Invalid ${label} ID "${printable(value)}": ${reason}`
+
+/** An id that fails ID-1. `source` names where it came from (an environment variable or a flag). */
+export class InvalidId extends Schema.TaggedError<InvalidId>()("InvalidId", {
+  label: Schema.Literal("task", "run"),
+  value: Schema.String,
+  reason: Schema.String,
+  source: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const base = idMessage(this.label, this.value, this.reason)
+    const prefixed = this.source === undefined
+      ? base
+      : `Invalid ${this.source} "${printable(this.value)}": ${base}`
+    return `${prefixed} ${idFixHint}`
+  }
+}
+
+const idSchema = (label: IdLabel) =>
+  Schema.String.pipe(
+    Schema.filter((value) => {
+      const reason = idProblem(value)
+      return reason === undefined ? true : idMessage(label, value, reason)
+    })
+  )
+
+export const TaskId = idSchema("task").pipe(Schema.brand("TaskId"))
+export type TaskId = typeof TaskId.Type
+export const RunId = idSchema("run").pipe(Schema.brand("RunId"))
+export type RunId = typeof RunId.Type
+
+const check = (label: IdLabel, value: string, source: string | undefined): InvalidId | undefined => {
+  const reason = idProblem(value)
+  return reason === undefined
+    ? undefined
+    : new InvalidId({ label, value, reason, ...(source === undefined ? {} : { source }) })
+}
+
+/** Validates a task id with ID-1; `source` names the variable or flag it came from. */
+export const parseTaskId = (value: string, source?: string): Either.Either<TaskId, InvalidId> => {
+  const error = check("task", value, source)
+  return error === undefined ? Either.right(TaskId.make(value)) : Either.left(error)
+}
+
+/** Validates a run id with ID-1 (ID-3: every run-id-derived path is sanitised first). */
+export const parseRunId = (value: string, source?: string): Either.Either<RunId, InvalidId> => {
+  const error = check("run", value, source)
+  return error === undefined ? Either.right(RunId.make(value)) : Either.left(error)
+}
+
+/** The default task when neither `--task` nor `MCP_RUNNER_TASK_ID` is given (ENV-3). */
+export const defaultTaskId: TaskId = TaskId.make("0101")
+
+/**
+ * ID-2: the ISO timestamp with `:` and `.` replaced by `-`, then `-` and 8 lowercase hex digits.
+ * `randomHex8` comes from the caller so that this stays pure.
+ */
+export const makeRunId = (epochMs: number, randomHex8: string): RunId =>
+  RunId.make(`${new Date(epochMs).toISOString().replace(/[:.]/g, "-")}-${randomHex8}`)
+
+/** ID-5: a file-name-safe slug of a stage id, at most 80 characters, `command` when nothing is left. */
+export const slugify = (value: string): string => {
+  const slug = value
+    .trim()
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 80)
+    .replace(/-$/, "")
+  return slug.length === 0 ? "command" : slug
+}

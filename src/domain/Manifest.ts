@@ -1,0 +1,155 @@
+/**
+ * The CLI run manifest, `.runs/<task>/cli/<run>/manifest.json` (SPEC MAN-1..6).
+ * Keys are the file's snake_case keys, so the schema is the file format with nothing renamed.
+ * It holds bounded summaries only; stage output lives in the stage logs (DECISIONS D-12).
+ */
+import { Schema } from "effect"
+
+export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
+export type RunStatus = typeof RunStatus.Type
+
+export const isTerminal = (status: RunStatus) => status === "succeeded" || status === "failed" || status === "cancelled"
+
+export const EntryStatus = Schema.Literal("pending", "running", "succeeded", "failed", "skipped", "cancelled")
+export type EntryStatus = typeof EntryStatus.Type
+
+const Timestamp = Schema.String
+const NullableString = Schema.NullOr(Schema.String)
+
+/** MAN-2: one entry per stage, in stage order, with exactly these keys. */
+export const CommandEntry = Schema.Struct({
+  index: Schema.Int,
+  id: Schema.String,
+  title: Schema.String,
+  command: NullableString,
+  kind: Schema.Literal("command", "subpipeline"),
+  status: EntryStatus,
+  started_at: Schema.NullOr(Timestamp),
+  completed_at: Schema.NullOr(Timestamp),
+  exit_code: Schema.NullOr(Schema.Int),
+  summary: NullableString,
+  log_path: NullableString,
+  error_file: NullableString,
+  sub_run_id: NullableString
+})
+export type CommandEntry = typeof CommandEntry.Type
+
+/** MAN-4 */
+export const ChildRun = Schema.Struct({
+  run_id: Schema.String,
+  pipeline_id: Schema.String,
+  status: RunStatus,
+  manifest: Schema.String
+})
+export type ChildRun = typeof ChildRun.Type
+
+export const ResumeEvent = Schema.Struct({
+  timestamp: Timestamp,
+  actor: Schema.String,
+  reason: Schema.String,
+  outcome: Schema.Literal("accepted", "blocked"),
+  detail: Schema.optional(Schema.String)
+})
+
+export const ApprovalRecord = Schema.Struct({
+  actor: Schema.String,
+  timestamp: Timestamp,
+  reason: Schema.optional(Schema.String)
+})
+
+export const GuardrailCounts = Schema.Struct({
+  total: Schema.Int,
+  succeeded: Schema.Int,
+  failed: Schema.Int,
+  skipped: Schema.Int,
+  other: Schema.Int
+})
+
+/** MAN-5 */
+export const GuardrailStatus = Schema.Struct({
+  present: Schema.Boolean,
+  recommendation: NullableString,
+  summary: Schema.String,
+  computed_at: Timestamp,
+  counts: GuardrailCounts
+})
+export type GuardrailStatus = typeof GuardrailStatus.Type
+
+export const CliManifest = Schema.Struct({
+  version: Schema.Literal(1),
+  task_id: Schema.String,
+  task_slug: Schema.String,
+  run_id: Schema.String,
+  parent_run_id: NullableString,
+  pipeline_id: Schema.String,
+  pipeline_title: Schema.String,
+  runner: Schema.Literal("codex-cli"),
+  approval_policy: NullableString,
+  status: RunStatus,
+  status_detail: NullableString,
+  started_at: Timestamp,
+  completed_at: Schema.NullOr(Timestamp),
+  updated_at: Timestamp,
+  heartbeat_at: Timestamp,
+  heartbeat_interval_seconds: Schema.Number,
+  heartbeat_stale_after_seconds: Schema.Number,
+  artifact_root: Schema.String,
+  compat_path: Schema.String,
+  log_path: Schema.String,
+  summary: NullableString,
+  metrics_recorded: Schema.Boolean,
+  resume_token: Schema.String,
+  resume_events: Schema.Array(ResumeEvent),
+  approvals: Schema.Array(ApprovalRecord),
+  commands: Schema.Array(CommandEntry),
+  child_runs: Schema.Array(ChildRun),
+  run_summary_path: NullableString,
+  plan_target_id: NullableString,
+  instructions_hash: NullableString,
+  instructions_sources: Schema.Array(Schema.String),
+  guardrails_required: Schema.Boolean,
+  guardrail_status: Schema.optional(GuardrailStatus)
+})
+export type CliManifest = typeof CliManifest.Type
+
+/** The manifest as written: 2-space JSON plus a trailing newline (SPEC conventions). */
+export const encodeManifest = (manifest: CliManifest): string =>
+  `${JSON.stringify(Schema.encodeSync(CliManifest)(manifest), null, 2)}\n`
+
+/** MAN-6: string details longer than 8192 characters are cut, and `<key>_truncated: true` is added. */
+export const truncateDetails = (details: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const limit = 8192
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(details)) {
+    if (typeof value === "string" && value.length > limit) {
+      out[key] = `${value.slice(0, limit)}…`
+      out[`${key}_truncated`] = true
+    } else {
+      out[key] = value
+    }
+  }
+  return out
+}
+
+/** LOG-2: `errors/<NN>-<slug>.json` for a failed command stage. */
+export const ErrorFile = Schema.Struct({
+  run_id: Schema.String,
+  task_id: Schema.String,
+  command_index: Schema.Int,
+  command_id: Schema.String,
+  command: Schema.String,
+  reason: Schema.String,
+  details: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  created_at: Timestamp
+})
+export type ErrorFile = typeof ErrorFile.Type
+
+/** RUN-12: summary lines are newline-joined; appending text the summary already contains is a no-op. */
+export const appendSummary = (summary: string | null, line: string): string =>
+  summary === null || summary.length === 0 ? line : summary.includes(line) ? summary : `${summary}\n${line}`
+
+/** RUN-12: at the end of a run, any `guardrails:` line is replaced by the current guardrail summary. */
+export const upsertGuardrailLine = (summary: string | null, line: string): string => {
+  const kept = (summary ?? "").split("\n").filter((l) => l.length > 0 && !l.toLowerCase().startsWith("guardrails:"))
+  return [...kept, line].join("\n")
+}

@@ -1,0 +1,204 @@
+/**
+ * Pipeline definitions (SPEC CFG-1..5) as schemas, and the pure rules that resolve a pipeline id
+ * to a definition (CFG-8, CFG-9) and check nested pipelines before anything runs.
+ */
+import { Schema } from "effect"
+
+const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
+
+/** Planner hints (CFG-5). Only read by the planner; kept loose because the original accepts many spellings. */
+export const PlanHints = Schema.Struct({
+  aliases: Schema.optional(Schema.Array(Schema.String)),
+  defaultTarget: Schema.optional(Schema.Boolean),
+  default: Schema.optional(Schema.Boolean),
+  primary: Schema.optional(Schema.Boolean),
+  requiresCloud: Schema.optional(Schema.Boolean),
+  requires_cloud: Schema.optional(Schema.Boolean),
+  executionMode: Schema.optional(Schema.String),
+  runnable: Schema.optional(Schema.Boolean)
+})
+export type PlanHints = typeof PlanHints.Type
+
+export const StageSession = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  reuse: Schema.optional(Schema.Boolean),
+  persist: Schema.optional(Schema.Boolean)
+})
+
+const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer (milliseconds)" }))
+
+/** A shell command stage (CFG-3), plus `timeoutMs` (DECISIONS D-8). */
+export const CommandStage = Schema.Struct({
+  kind: Schema.Literal("command"),
+  id: NonEmpty,
+  title: Schema.String,
+  command: NonEmpty,
+  cwd: Schema.optional(Schema.String),
+  env: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  allowFailure: Schema.optional(Schema.Boolean),
+  summaryHint: Schema.optional(Schema.String),
+  timeoutMs: Schema.optional(PositiveInt),
+  session: Schema.optional(StageSession),
+  plan: Schema.optional(PlanHints),
+  requires_cloud: Schema.optional(Schema.Boolean),
+  requiresCloud: Schema.optional(Schema.Boolean),
+  executionMode: Schema.optional(Schema.String),
+  execution_mode: Schema.optional(Schema.String),
+  mode: Schema.optional(Schema.String)
+})
+export type CommandStage = typeof CommandStage.Type
+
+/** A stage that runs another pipeline as a child run (CFG-4). */
+export const SubpipelineStage = Schema.Struct({
+  kind: Schema.Literal("subpipeline"),
+  id: NonEmpty,
+  title: Schema.String,
+  pipeline: NonEmpty,
+  optional: Schema.optional(Schema.Boolean),
+  plan: Schema.optional(PlanHints),
+  requires_cloud: Schema.optional(Schema.Boolean),
+  requiresCloud: Schema.optional(Schema.Boolean),
+  executionMode: Schema.optional(Schema.String),
+  execution_mode: Schema.optional(Schema.String),
+  mode: Schema.optional(Schema.String)
+})
+export type SubpipelineStage = typeof SubpipelineStage.Type
+
+export const Stage = Schema.Union(CommandStage, SubpipelineStage)
+export type Stage = typeof Stage.Type
+
+/** A pipeline (CFG-2). Stage ids must be unique: they name log files and `--target`s. */
+export const PipelineDefinition = Schema.Struct({
+  id: NonEmpty,
+  title: Schema.String,
+  description: Schema.optional(Schema.String),
+  tags: Schema.optional(Schema.Array(Schema.String)),
+  guardrailsRequired: Schema.optional(Schema.Boolean),
+  stages: Schema.Array(Stage)
+}).pipe(
+  Schema.filter((pipeline) => {
+    const firstIndex = new Map<string, number>()
+    const issues: Array<Schema.FilterIssue> = []
+    pipeline.stages.forEach((stage, index) => {
+      const first = firstIndex.get(stage.id)
+      if (first === undefined) firstIndex.set(stage.id, index)
+      else {
+        issues.push({
+          path: ["stages", index, "id"],
+          message: `duplicate stage id "${stage.id}" (also stages.${first}.id); stage ids must be unique`
+        })
+      }
+    })
+    return issues
+  })
+)
+export type PipelineDefinition = typeof PipelineDefinition.Type
+
+/** `codex.orchestrator.json` (CFG-1). */
+export const PipelineConfigFile = Schema.Struct({
+  pipelines: Schema.Array(PipelineDefinition),
+  defaultPipeline: Schema.optional(Schema.String)
+})
+export type PipelineConfigFile = typeof PipelineConfigFile.Type
+
+export const configFileName = "codex.orchestrator.json"
+
+export type PipelineSource = "user" | "default"
+
+/** What the catalog holds: the repository's pipelines (if the file exists) and the built-ins. */
+export interface PipelineCatalogData {
+  readonly configPath: string
+  readonly configFound: boolean
+  readonly user: ReadonlyArray<PipelineDefinition>
+  readonly defaultPipeline: string | undefined
+  readonly builtins: ReadonlyArray<PipelineDefinition>
+}
+
+export interface ResolvedPipeline {
+  readonly pipeline: PipelineDefinition
+  readonly source: PipelineSource
+}
+
+export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("PipelineNotFound", {
+  pipelineId: Schema.String,
+  configPath: Schema.String,
+  configFound: Schema.Boolean,
+  available: Schema.Array(Schema.String),
+  referencedBy: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const where = this.referencedBy === undefined ? "" : ` (named by ${this.referencedBy})`
+    const config = this.configFound
+      ? `it is neither in ${this.configPath} nor built in`
+      : `there is no ${this.configPath}, and no built-in pipeline has that id`
+    return `Pipeline '${this.pipelineId}' not found${where}: ${config}. Available pipelines: ${this.available.join(", ")}.`
+  }
+}
+
+export class PipelineCycle extends Schema.TaggedError<PipelineCycle>()("PipelineCycle", {
+  chain: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Pipeline cycle: ${this.chain.join(" -> ")}. A subpipeline stage may not run a pipeline that contains it; remove or rename the nested stage.`
+  }
+}
+
+/** Every pipeline id a user can name, user first, without duplicates. */
+export const availablePipelineIds = (catalog: PipelineCatalogData): ReadonlyArray<string> =>
+  [...new Set([...catalog.user.map((p) => p.id), ...catalog.builtins.map((p) => p.id)])]
+
+/** CFG-8: user config first (first matching id), then built-ins. */
+export const findPipeline = (catalog: PipelineCatalogData, id: string): ResolvedPipeline | undefined => {
+  const user = catalog.user.find((p) => p.id === id)
+  if (user !== undefined) return { pipeline: user, source: "user" }
+  const builtin = catalog.builtins.find((p) => p.id === id)
+  return builtin === undefined ? undefined : { pipeline: builtin, source: "default" }
+}
+
+const notFound = (catalog: PipelineCatalogData, id: string, referencedBy?: string) =>
+  new PipelineNotFound({
+    pipelineId: id,
+    configPath: catalog.configPath,
+    configFound: catalog.configFound,
+    available: availablePipelineIds(catalog),
+    ...(referencedBy === undefined ? {} : { referencedBy })
+  })
+
+export const fallbackPipelineId = "diagnostics"
+
+/**
+ * CFG-8 / CFG-9: an explicit id must exist; without one, `defaultPipeline` then `diagnostics`,
+ * falling back to the built-in `diagnostics` silently.
+ */
+export const resolvePipeline = (
+  catalog: PipelineCatalogData,
+  requested: string | undefined
+): ResolvedPipeline | PipelineNotFound => {
+  if (requested !== undefined) return findPipeline(catalog, requested) ?? notFound(catalog, requested)
+  const wanted = catalog.defaultPipeline ?? fallbackPipelineId
+  return findPipeline(catalog, wanted)
+    ?? findPipeline({ ...catalog, user: [] }, fallbackPipelineId)
+    ?? notFound(catalog, wanted)
+}
+
+/**
+ * Checks that every nested pipeline below `root` exists and that none contains itself, so that a
+ * bad reference is reported before a run folder is created.
+ */
+export const checkNestedPipelines = (
+  catalog: PipelineCatalogData,
+  root: PipelineDefinition
+): PipelineNotFound | PipelineCycle | undefined => {
+  const visit = (pipeline: PipelineDefinition, chain: ReadonlyArray<string>): PipelineNotFound | PipelineCycle | undefined => {
+    for (const stage of pipeline.stages) {
+      if (stage.kind !== "subpipeline") continue
+      if (chain.includes(stage.pipeline)) return new PipelineCycle({ chain: [...chain, stage.pipeline] })
+      const child = findPipeline(catalog, stage.pipeline)
+      if (child === undefined) return notFound(catalog, stage.pipeline, `stage '${stage.id}' of pipeline '${pipeline.id}'`)
+      const problem = visit(child.pipeline, [...chain, stage.pipeline])
+      if (problem !== undefined) return problem
+    }
+    return undefined
+  }
+  return visit(root, [root.id])
+}

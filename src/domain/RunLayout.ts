@@ -1,0 +1,39 @@
+/**
+ * Where a run's files live (SPEC LAY-1..3). Absolute paths for writing, and the repo-relative form
+ * that goes into JSON artifacts. Pure: the path implementation is passed in.
+ */
+import type { Path } from "@effect/platform"
+import { slugify } from "./Ids.js"
+
+export interface Roots {
+  readonly repoRoot: string
+  readonly runsRoot: string
+  readonly outRoot: string
+}
+
+/** NN in per-stage file names: the 1-based index, at least two digits. */
+export const stageFileStem = (index: number, stageId: string) => `${String(index).padStart(2, "0")}-${slugify(stageId)}`
+
+export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, runId: string) => {
+  const runDir = path.join(roots.runsRoot, taskId, "cli", runId)
+  const relative = (absolute: string) => path.relative(roots.repoRoot, absolute)
+  return {
+    roots,
+    runDir,
+    manifest: path.join(runDir, "manifest.json"),
+    runnerLog: path.join(runDir, "runner.ndjson"),
+    commandsDir: path.join(runDir, "commands"),
+    errorsDir: path.join(runDir, "errors"),
+    heartbeat: path.join(runDir, ".heartbeat"),
+    resumeToken: path.join(runDir, ".resume-token"),
+    runSummary: path.join(runDir, "run-summary.json"),
+    compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),
+    compatManifest: path.join(roots.runsRoot, taskId, "mcp", runId, "manifest.json"),
+    localMcpDir: path.join(roots.runsRoot, "local-mcp", runId),
+    localMcpManifest: path.join(roots.runsRoot, "local-mcp", runId, "manifest.json"),
+    stageLog: (index: number, stageId: string) => path.join(runDir, "commands", `${stageFileStem(index, stageId)}.ndjson`),
+    errorFile: (index: number, stageId: string) => path.join(runDir, "errors", `${stageFileStem(index, stageId)}.json`),
+    relative
+  }
+}
+export type RunLayout = ReturnType<typeof makeRunLayout>

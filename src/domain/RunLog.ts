@@ -1,0 +1,69 @@
+/**
+ * Run-log events (SPEC LOG-1, DECISIONS D-11): JSON lines in `runner.ndjson` (lifecycle of all
+ * stages) and `commands/<NN>-<slug>.ndjson` (lifecycle plus every output chunk of one stage).
+ * Every line carries `timestamp` and the stage's 1-based `index`.
+ */
+import { Schema } from "effect"
+
+const base = { timestamp: Schema.String, index: Schema.Int }
+
+export const CommandStart = Schema.Struct({ type: Schema.Literal("command:start"), command: Schema.String, ...base })
+
+export const ExecBegin = Schema.Struct({
+  type: Schema.Literal("exec:begin"),
+  correlation_id: Schema.String,
+  attempt: Schema.Int,
+  command: Schema.String,
+  args: Schema.Array(Schema.String),
+  cwd: Schema.String,
+  session_id: Schema.String,
+  sandbox_state: Schema.String,
+  persisted: Schema.Boolean,
+  ...base
+})
+
+export const ExecChunk = Schema.Struct({
+  type: Schema.Literal("exec:chunk"),
+  correlation_id: Schema.String,
+  attempt: Schema.Int,
+  stream: Schema.Literal("stdout", "stderr"),
+  sequence: Schema.Int,
+  bytes: Schema.Int,
+  data: Schema.String,
+  ...base
+})
+
+export const ExecEnd = Schema.Struct({
+  type: Schema.Literal("exec:end"),
+  correlation_id: Schema.String,
+  attempt: Schema.Int,
+  exit_code: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  duration_ms: Schema.Number,
+  status: Schema.Literal("succeeded", "failed"),
+  ...base
+})
+
+export const CommandEnd = Schema.Struct({
+  type: Schema.Literal("command:end"),
+  exit_code: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  duration_ms: Schema.Number,
+  ...base
+})
+
+/** A stage that could not be run at all (RUN-5: spawn error, missing cwd, timeout). */
+export const CommandError = Schema.Struct({
+  type: Schema.Literal("command:error"),
+  message: Schema.String,
+  ...base
+})
+
+export const RunLogEvent = Schema.Union(CommandStart, ExecBegin, ExecChunk, ExecEnd, CommandEnd, CommandError)
+export type RunLogEvent = typeof RunLogEvent.Type
+
+/**
+ * One JSON line. The events are plain data (no transformations in their schemas), so JSON.stringify
+ * is their encoding; this keeps the per-chunk cost of the output hot path to one stringify.
+ */
+export const encodeLogLine = (event: RunLogEvent): string => `${JSON.stringify(event)}\n`

@@ -1,0 +1,31 @@
+/**
+ * The one-line summary of a finished command stage (SPEC RUN-6), built from bounded output tails
+ * (EXE-4), never from the whole output.
+ */
+
+const maxEmbedded = 240
+
+const clip = (text: string) => (text.length > maxEmbedded ? `${text.slice(0, maxEmbedded)}…` : text)
+
+export interface StageOutcome {
+  readonly exitCode: number
+  readonly signal: string | null
+  readonly stdoutTail: string
+  readonly stderrTail: string
+}
+
+export const commandSummary = (outcome: StageOutcome, summaryHint: string | undefined): string => {
+  if (summaryHint !== undefined) return summaryHint
+  const stdout = outcome.stdoutTail.trim()
+  const stderr = outcome.stderrTail.trim()
+  const withStderr = (head: string) => (stderr.length > 0 ? `${head} — ${clip(stderr)}` : head)
+  if (outcome.signal !== null) return withStderr(`Terminated with signal ${outcome.signal}`)
+  if (outcome.exitCode !== 0) return withStderr(`Exited with code ${outcome.exitCode}`)
+  if (stdout.length > 0) return clip(stdout)
+  if (stderr.length > 0) return clip(stderr)
+  return `Command completed with code ${outcome.exitCode}`
+}
+
+/** RUN-4: the exit code recorded for a process: its code, else 128 when a signal ended it. */
+export const recordedExitCode = (exitCode: number | null, signal: string | null): number =>
+  exitCode ?? (signal !== null ? 128 : 0)

@@ -1,0 +1,29 @@
+/**
+ * codex-orchestrator as a library: the domain schemas, the service tags, and their layers
+ * (Live on the platform, Memory for tests). Effect users provide `AppLayer` (plus a platform) or
+ * `AppLive`; tests provide `AppMemory`.
+ */
+export * from "./domain/Env.js"
+export * from "./domain/FileErrors.js"
+export * from "./domain/Guardrails.js"
+export * from "./domain/Ids.js"
+export * from "./domain/Manifest.js"
+export * from "./domain/Pipeline.js"
+export * from "./domain/Plan.js"
+export * from "./domain/RunLayout.js"
+export * from "./domain/RunLog.js"
+export * from "./domain/RunSummary.js"
+export * from "./domain/StageSummary.js"
+
+export * from "./services/OrchestratorConfig.js"
+export * from "./services/PipelineCatalog.js"
+export * from "./services/ProcessRunner.js"
+export * from "./services/RunEngine.js"
+export * from "./services/RunStore.js"
+
+export * from "./layers/App.js"
+export * from "./layers/OrchestratorConfig.js"
+export * from "./layers/PipelineCatalog.js"
+export * from "./layers/ProcessRunner.js"
+export * from "./layers/RunEngine.js"
+export * from "./layers/RunStore.js"

@@ -1,0 +1,86 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { decodeJsonFile, FileAccessError } from "../domain/FileErrors.js"
+import {
+  configFileName,
+  PipelineConfigFile,
+  PipelineDefinition,
+  type PipelineCatalogData
+} from "../domain/Pipeline.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { PipelineCatalog } from "../services/PipelineCatalog.js"
+
+/**
+ * The built-in pipelines folder. Two levels above this module both in the sources (src/layers/) and
+ * in the builds (dist/layers/, and dist/bin/ for the bundled CLI), which all sit in the package root.
+ */
+export const builtinPipelinesUrl = new URL("../../pipelines/", import.meta.url)
+
+const configHint = `Fix the fields listed, or see pipelines/diagnostics.json for a valid example.`
+
+/** Reads `<repoRoot>/codex.orchestrator.json` (missing: built-ins only, CFG-1) and every `*.json` built-in. */
+export const PipelineCatalogLive = (builtinsDir?: string) =>
+  Layer.effect(
+    PipelineCatalog,
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const config = yield* OrchestratorConfig
+      const dir = builtinsDir ?? (yield* Effect.orDie(path.fromFileUrl(builtinPipelinesUrl)))
+      const configPath = path.join(config.roots.repoRoot, configFileName)
+      const shownConfigPath = path.relative(path.resolve("."), configPath) || configFileName
+
+      const readText = (file: string, shown: string) =>
+        fs.readFileString(file).pipe(
+          Effect.mapError((cause) => new FileAccessError({ path: shown, operation: "read", cause }))
+        )
+
+      const readUserConfig = Effect.gen(function*() {
+        const exists = yield* fs.exists(configPath).pipe(Effect.orElseSucceed(() => false))
+        if (!exists) return undefined
+        const text = yield* readText(configPath, shownConfigPath)
+        return yield* decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text)
+      })
+
+      const readBuiltins = Effect.gen(function*() {
+        const names = yield* fs.readDirectory(dir).pipe(
+          Effect.mapError((cause) => new FileAccessError({ path: dir, operation: "list built-in pipelines in", cause }))
+        )
+        return yield* Effect.forEach(
+          names.filter((name) => name.endsWith(".json")).sort(),
+          (name) => {
+            const file = path.join(dir, name)
+            return readText(file, file).pipe(Effect.flatMap(decodeJsonFile(PipelineDefinition, file)))
+          }
+        )
+      })
+
+      return PipelineCatalog.of({
+        load: Effect.gen(function*() {
+          const [user, builtins] = yield* Effect.all([readUserConfig, readBuiltins], { concurrency: 2 })
+          return {
+            configPath: shownConfigPath,
+            configFound: user !== undefined,
+            user: user?.pipelines ?? [],
+            defaultPipeline: user?.defaultPipeline,
+            builtins
+          } satisfies PipelineCatalogData
+        })
+      })
+    })
+  )
+
+/** A fixed catalog, for tests and for embedders that define pipelines in code. */
+export const PipelineCatalogMemory = (data: Partial<PipelineCatalogData>) =>
+  Layer.succeed(
+    PipelineCatalog,
+    PipelineCatalog.of({
+      load: Effect.succeed({
+        configPath: data.configPath ?? configFileName,
+        configFound: data.configFound ?? (data.user !== undefined),
+        user: data.user ?? [],
+        defaultPipeline: data.defaultPipeline,
+        builtins: data.builtins ?? []
+      })
+    })
+  )

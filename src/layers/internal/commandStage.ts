@@ -1,0 +1,259 @@
+/**
+ * One command stage of a run (SPEC RUN-4..6, LOG-1, LOG-2, DECISIONS D-8, D-11): marks the entry
+ * running, streams every output chunk into the stage's ndjson log as it arrives, keeps only bounded
+ * tails in memory, and records the outcome in the manifest (and an error file when it failed).
+ */
+import { Clock, Duration, Effect, Either, Stream } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
+import type { CommandStage } from "../../domain/Pipeline.js"
+import { encodeLogLine, type RunLogEvent } from "../../domain/RunLog.js"
+import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
+import type { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
+import type { RunFiles } from "../../services/RunStore.js"
+import { randomUuid } from "./entropy.js"
+import { makeOutputTail } from "./outputTail.js"
+
+export interface CommandStageContext {
+  readonly files: RunFiles
+  readonly runner: ProcessRunner["Type"]
+  readonly stage: CommandStage
+  /** 1-based, as in the manifest and the log file name. */
+  readonly index: number
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+}
+
+/** Whether the run goes on after this stage. */
+export type StageVerdict = "continue" | "stop"
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+class StageTimedOut {
+  readonly _tag = "StageTimedOut"
+}
+
+type Finish =
+  | { readonly _tag: "Exited"; readonly exitCode: number | null; readonly signal: string | null }
+  | { readonly _tag: "SpawnFailed"; readonly error: ProcessSpawnError }
+  | { readonly _tag: "TimedOut"; readonly timeoutMs: number }
+
+export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVerdict, FileAccessError> =>
+  Effect.gen(function*() {
+    const { files, index, stage } = ctx
+    const { layout } = files
+    const manifest = yield* files.manifest
+    const logPath = layout.stageLog(index, stage.id)
+    const position = index - 1
+    const patchEntry = (patch: Partial<CommandEntry>) => (m: CliManifest): CliManifest => ({
+      ...m,
+      commands: m.commands.map((entry, i) => (i === position ? { ...entry, ...patch } : entry))
+    })
+
+    const startedMs = yield* Clock.currentTimeMillis
+    yield* files.update(
+      patchEntry({
+        status: "running",
+        started_at: iso(startedMs),
+        completed_at: null,
+        exit_code: null,
+        summary: null,
+        log_path: layout.relative(logPath)
+      }),
+      { force: true }
+    )
+    yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${stage.command}`)
+
+    const correlationId = yield* randomUuid
+    const sessionId = yield* randomUuid
+    const stdoutTail = makeOutputTail()
+    const stderrTail = makeOutputTail()
+
+    const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
+      const stageLog = yield* files.openStageLog(logPath)
+      const both = (event: RunLogEvent) =>
+        Effect.zipRight(files.appendRunnerLog(event), stageLog.append(encodeLogLine(event)))
+      const stamp = Effect.map(Clock.currentTimeMillis, iso)
+
+      yield* both({ type: "command:start", command: stage.command, timestamp: yield* stamp, index })
+      yield* both({
+        type: "exec:begin",
+        correlation_id: correlationId,
+        attempt: 1,
+        command: stage.command,
+        args: [],
+        cwd: ctx.cwd,
+        session_id: sessionId,
+        sandbox_state: "sandboxed",
+        persisted: false,
+        timestamp: yield* stamp,
+        index
+      })
+
+      // One decoder per stream, so a character split across two chunks is decoded whole.
+      const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
+      let sequence = 0
+      let exited: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null }
+
+      const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }).pipe(
+        Stream.runForEach((event) => {
+          if (event._tag === "Exit") {
+            exited = { exitCode: event.exitCode, signal: event.signal }
+            return Effect.void
+          }
+          ;(event.stream === "stdout" ? stdoutTail : stderrTail).push(event.bytes)
+          sequence += 1
+          const line = stamp.pipe(Effect.map((timestamp) =>
+            encodeLogLine({
+              type: "exec:chunk",
+              correlation_id: correlationId,
+              attempt: 1,
+              stream: event.stream,
+              sequence,
+              bytes: event.bytes.length,
+              data: decoders[event.stream].decode(event.bytes, { stream: true }),
+              timestamp,
+              index
+            })
+          ))
+          return Effect.flatMap(line, stageLog.append)
+        })
+      )
+
+      const bounded = stage.timeoutMs === undefined
+        ? Effect.either(consume)
+        : Effect.either(consume).pipe(
+          Effect.timeoutFail({ duration: Duration.millis(stage.timeoutMs), onTimeout: () => new StageTimedOut() }),
+          Effect.either,
+          Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
+        )
+      const result = yield* bounded
+      const outcome: Finish = result === "timeout"
+        ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
+        : Either.isLeft(result)
+        ? result.left._tag === "ProcessSpawnError"
+          ? { _tag: "SpawnFailed", error: result.left }
+          : yield* Effect.fail(result.left)
+        : { _tag: "Exited", ...exited }
+
+      const endMs = yield* Clock.currentTimeMillis
+      const durationMs = endMs - startedMs
+      const exitCode = outcome._tag === "Exited" ? recordedExitCode(outcome.exitCode, outcome.signal) : null
+      const signal = outcome._tag === "Exited" ? outcome.signal : outcome._tag === "TimedOut" ? "SIGTERM" : null
+      if (outcome._tag === "SpawnFailed") {
+        yield* both({ type: "command:error", message: outcome.error.message, timestamp: iso(endMs), index })
+      }
+      yield* both({
+        type: "exec:end",
+        correlation_id: correlationId,
+        attempt: 1,
+        exit_code: exitCode,
+        signal,
+        duration_ms: durationMs,
+        status: exitCode === 0 ? "succeeded" : "failed",
+        timestamp: iso(endMs),
+        index
+      })
+      yield* both({ type: "command:end", exit_code: exitCode, signal, duration_ms: durationMs, timestamp: iso(endMs), index })
+      return outcome
+    }))
+
+    return yield* recordOutcome(ctx, finish, {
+      patchEntry,
+      stdout: stdoutTail.text(),
+      stderr: stderrTail.text(),
+      stdoutTruncated: stdoutTail.totalBytes() > 64 * 1024,
+      stderrTruncated: stderrTail.totalBytes() > 64 * 1024,
+      startedMs
+    })
+  })
+
+interface Recorded {
+  readonly patchEntry: (patch: Partial<CommandEntry>) => (m: CliManifest) => CliManifest
+  readonly stdout: string
+  readonly stderr: string
+  readonly stdoutTruncated: boolean
+  readonly stderrTruncated: boolean
+  readonly startedMs: number
+}
+
+/** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
+const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) =>
+  Effect.gen(function*() {
+    const { files, index, stage } = ctx
+    const endMs = yield* Clock.currentTimeMillis
+    const seconds = ((endMs - out.startedMs) / 1000).toFixed(2)
+
+    const exitCode = finish._tag === "Exited" ? recordedExitCode(finish.exitCode, finish.signal) : null
+    const succeeded = exitCode === 0
+    const summary = finish._tag === "Exited"
+      ? commandSummary({ exitCode: exitCode ?? 0, signal: finish.signal, stdoutTail: out.stdout, stderrTail: out.stderr }, stage.summaryHint)
+      : finish._tag === "TimedOut"
+      ? `Timed out after ${finish.timeoutMs} ms; the process group was killed.`
+      : `Execution error: ${finish.error.message}`
+    const status = succeeded ? "succeeded" : stage.allowFailure === true ? "skipped" : "failed"
+
+    let errorFile: string | null = null
+    if (!succeeded) {
+      const path = files.layout.errorFile(index, stage.id)
+      const manifest = yield* files.manifest
+      yield* files.writeErrorFile(path, {
+        run_id: manifest.run_id,
+        task_id: manifest.task_id,
+        command_index: index,
+        command_id: stage.id,
+        command: stage.command,
+        reason: stage.allowFailure === true
+          ? "command-allow-failure"
+          : finish._tag === "TimedOut"
+          ? "command-timeout"
+          : finish._tag === "SpawnFailed"
+          ? "command-error"
+          : "command-failed",
+        details: truncateDetails({
+          exit_code: exitCode,
+          sandbox_state: "sandboxed",
+          stderr: out.stderr.trim(),
+          ...(finish._tag === "Exited" && finish.signal !== null ? { signal: finish.signal } : {}),
+          ...(finish._tag === "SpawnFailed" ? { error: finish.error.message } : {}),
+          ...(finish._tag === "TimedOut" ? { timeout_ms: finish.timeoutMs } : {}),
+          ...(out.stdoutTruncated ? { stdout_truncated: true } : {}),
+          ...(out.stderrTruncated ? { stderr_truncated: true } : {})
+        }),
+        created_at: new Date(endMs).toISOString()
+      })
+      errorFile = files.layout.relative(path)
+    }
+
+    const blocking = status === "failed"
+    const detail = finish._tag === "TimedOut"
+      ? `stage:${stage.id}:timeout`
+      : finish._tag === "SpawnFailed"
+      ? `stage:${stage.id}:error`
+      : `stage:${stage.id}:failed`
+    const line = finish._tag === "TimedOut"
+      ? `Stage '${stage.title}' timed out after ${finish.timeoutMs} ms.`
+      : finish._tag === "SpawnFailed"
+      ? `Stage '${stage.title}' could not run: ${finish.error.message}`
+      : `Stage '${stage.title}' failed with exit code ${exitCode}.`
+
+    yield* files.update(
+      (m) => {
+        const patched = out.patchEntry({
+          status,
+          completed_at: new Date(endMs).toISOString(),
+          exit_code: exitCode,
+          summary,
+          error_file: errorFile
+        })(m)
+        return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
+      },
+      { force: true }
+    )
+
+    const report = `[${index}/${(yield* files.manifest).commands.length}] ${stage.id} ${status} in ${seconds}s`
+    yield* status === "succeeded"
+      ? Effect.logInfo(report)
+      : Effect.logWarning(`${report}: ${summary}`)
+    return blocking ? "stop" as const : "continue" as const
+  })

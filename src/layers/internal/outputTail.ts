@@ -1,0 +1,46 @@
+/**
+ * The last 64 KiB a stream printed (SPEC EXE-4), kept for stage summaries and error files while the
+ * whole output goes to disk. Memory stays bounded whatever the stage prints (DECISIONS D-12).
+ */
+export const tailLimitBytes = 64 * 1024
+
+export interface OutputTail {
+  readonly push: (bytes: Uint8Array) => void
+  /** Total bytes seen, not only those retained. */
+  readonly totalBytes: () => number
+  readonly text: () => string
+}
+
+export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
+  // A queue with a moving head: dropping the oldest chunk is O(1), compaction is amortised.
+  let chunks: Array<Uint8Array> = []
+  let head = 0
+  let retained = 0
+  let total = 0
+  return {
+    push: (bytes) => {
+      total += bytes.length
+      const kept = bytes.length > limit ? bytes.subarray(bytes.length - limit) : bytes
+      chunks.push(kept)
+      retained += kept.length
+      while (chunks.length - head > 1 && retained - (chunks[head]?.length ?? 0) >= limit) {
+        retained -= chunks[head]?.length ?? 0
+        head++
+      }
+      if (head > 1024 && head * 2 > chunks.length) {
+        chunks = chunks.slice(head)
+        head = 0
+      }
+    },
+    totalBytes: () => total,
+    text: () => {
+      const joined = new Uint8Array(retained)
+      let offset = 0
+      for (const chunk of chunks.slice(head)) {
+        joined.set(chunk, offset)
+        offset += chunk.length
+      }
+      return new TextDecoder().decode(joined.subarray(Math.max(0, retained - limit)))
+    }
+  }
+}

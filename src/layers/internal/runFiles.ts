@@ -1,0 +1,108 @@
+/**
+ * The part of a run store both interpreters share: manifest ownership through one SynchronizedRef
+ * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
+ * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the FileBackend underneath.
+ */
+import { Clock, Duration, Effect, type Scope, SynchronizedRef } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import { type CliManifest, encodeManifest } from "../../domain/Manifest.js"
+import type { RunLayout } from "../../domain/RunLayout.js"
+import { encodeLogLine } from "../../domain/RunLog.js"
+import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
+
+export interface FileBackend {
+  readonly makeDirectory: (path: string) => Effect.Effect<void, FileAccessError>
+  /** Replaces the file so that a reader sees the old or the new content, never a mix (D-6). */
+  readonly writeAtomic: (path: string, text: string) => Effect.Effect<void, FileAccessError>
+  readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
+  readonly openAppend: (path: string) => Effect.Effect<StageLogWriter, FileAccessError, Scope.Scope>
+  /** Creates a relative symlink; fails if the platform refuses. */
+  readonly symlink: (target: string, path: string) => Effect.Effect<void, FileAccessError>
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+
+const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+export const createRunFiles = (
+  backend: FileBackend,
+  layout: RunLayout,
+  initial: CliManifest,
+  coalesceWindow: Duration.Duration
+): Effect.Effect<RunFiles, FileAccessError> =>
+  Effect.gen(function*() {
+    // LAY-2: folders first, then the queued manifest, the token and the first heartbeat.
+    yield* backend.makeDirectory(layout.commandsDir)
+    yield* backend.makeDirectory(layout.errorsDir)
+    yield* backend.writeAtomic(layout.manifest, encodeManifest(initial))
+    yield* backend.writeAtomic(layout.resumeToken, `${initial.resume_token}\n`)
+    yield* backend.writeAtomic(layout.heartbeat, `${initial.heartbeat_at}\n`)
+    yield* writeCompatibilityPointers(backend, layout, initial)
+
+    const minGap = Duration.toMillis(Duration.max(coalesceWindow, Duration.seconds(1)))
+    const startedMs = yield* Clock.currentTimeMillis
+    const state = yield* SynchronizedRef.make({ manifest: initial, lastWriteMs: startedMs, dirty: false })
+
+    const update: RunFiles["update"] = (change, options) =>
+      SynchronizedRef.modifyEffect(state, (current) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const changed = change(current.manifest)
+          const due = options?.force === true || now - current.lastWriteMs >= minGap
+          if (!due) return [changed, { manifest: changed, lastWriteMs: current.lastWriteMs, dirty: true }] as const
+          const written = { ...changed, updated_at: new Date(now).toISOString() }
+          yield* backend.writeAtomic(layout.manifest, encodeManifest(written))
+          return [written, { manifest: written, lastWriteMs: now, dirty: false }] as const
+        }))
+
+    const flush = SynchronizedRef.updateEffect(state, (current) =>
+      current.dirty
+        ? Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const written = { ...current.manifest, updated_at: new Date(now).toISOString() }
+          yield* backend.writeAtomic(layout.manifest, encodeManifest(written))
+          return { manifest: written, lastWriteMs: now, dirty: false }
+        })
+        : Effect.succeed(current))
+
+    return {
+      layout,
+      manifest: Effect.map(SynchronizedRef.get(state), (s) => s.manifest),
+      update,
+      flush,
+      writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`),
+      appendRunnerLog: (event) => backend.append(layout.runnerLog, encodeLogLine(event)),
+      openStageLog: (path) => backend.openAppend(path),
+      writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),
+      writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary))
+    } satisfies RunFiles
+  })
+
+/**
+ * LAY-3: `<runs>/<task>/mcp/<run>/manifest.json` redirects to the run folder, and
+ * `<runs>/local-mcp/<run>/manifest.json` is a relative symlink to the manifest (a JSON stub where
+ * symlinks are refused).
+ */
+const writeCompatibilityPointers = (backend: FileBackend, layout: RunLayout, manifest: CliManifest) =>
+  Effect.gen(function*() {
+    const createdAt = yield* isoNow
+    yield* backend.makeDirectory(layout.compatDir)
+    yield* backend.writeAtomic(
+      layout.compatManifest,
+      json({
+        redirect_to: layout.relative(layout.runDir),
+        manifest: layout.relative(layout.manifest),
+        created_at: createdAt,
+        note: "Generated by codex CLI for backward compatibility."
+      })
+    )
+    yield* backend.makeDirectory(layout.localMcpDir)
+    yield* backend.symlink(`../../${manifest.task_id}/cli/${manifest.run_id}/manifest.json`, layout.localMcpManifest).pipe(
+      Effect.orElse(() =>
+        backend.writeAtomic(
+          layout.localMcpManifest,
+          json({ redirect_to: layout.relative(layout.runDir), manifest: layout.relative(layout.manifest) })
+        )
+      )
+    )
+  })

@@ -1,0 +1,22 @@
+import { Context, type Duration } from "effect"
+import type { Roots } from "../domain/RunLayout.js"
+
+/**
+ * The settings every command needs, read once from the environment by the one layer that reads
+ * `Config` (SPEC ENV-1..6). Everything else depends on this typed value, so tests build it directly.
+ */
+export interface OrchestratorSettings {
+  readonly roots: Roots
+  /** `MCP_RUNNER_TASK_ID` as given; empty counts as unset (DECISIONS D-3). Validated where it is used. */
+  readonly envTaskId: string | undefined
+  /** `CODEX_ORCHESTRATOR_TARGET_STAGE` (CLI-10). */
+  readonly envTargetStage: string | undefined
+  /** RUN-8: 5 s in the manifest; shorter only in tests. */
+  readonly heartbeatInterval: Duration.Duration
+  readonly heartbeatStaleAfter: Duration.Duration
+}
+
+export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<
+  OrchestratorConfig,
+  OrchestratorSettings
+>() {}

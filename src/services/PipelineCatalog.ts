@@ -1,0 +1,15 @@
+import { Context, type Effect } from "effect"
+import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
+import type { PipelineCatalogData } from "../domain/Pipeline.js"
+
+/**
+ * Where pipelines come from: the repository's `codex.orchestrator.json` and the built-ins shipped
+ * as data in `pipelines/` (SPEC CFG-1, CFG-6). Resolution rules are pure (domain/Pipeline.ts).
+ */
+export class PipelineCatalog extends Context.Tag("orchestrator/PipelineCatalog")<
+  PipelineCatalog,
+  {
+    /** Reads and validates every source; a malformed file fails with every bad field listed. */
+    readonly load: Effect.Effect<PipelineCatalogData, InvalidFile | FileAccessError>
+  }
+>() {}
