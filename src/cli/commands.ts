@@ -3,9 +3,9 @@
  * RunEngine and print the result on stdout; progress goes to stderr through the logger.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Option, Schema } from "effect"
+import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
-import type { PlanView } from "../services/RunEngine.js"
+import type { PlanView, StatusView } from "../services/RunEngine.js"
 import { RunEngine } from "../services/RunEngine.js"
 
 export const version = "0.1.0"
@@ -17,6 +17,15 @@ export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunN
 }) {
   override get message() {
     return `Run ${this.runId} ended ${this.status}.`
+  }
+}
+
+/** A flag combination that cannot work; exit 2 like every other bad input (D-1). */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return this.reason
   }
 }
 
@@ -60,14 +69,23 @@ const startResult = (manifest: CliManifest) => ({
   log_path: manifest.log_path
 })
 
-const startText = (manifest: CliManifest) =>
+const runText = (header: string, manifest: CliManifest) =>
   [
-    `Run started: ${manifest.run_id}`,
+    `${header}: ${manifest.run_id}`,
     `Status: ${manifest.status}${manifest.status_detail === null ? "" : ` (${manifest.status_detail})`}`,
     `Manifest: ${manifest.artifact_root}/manifest.json`,
     `Log: ${manifest.log_path}`,
     ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
   ].join("\n")
+
+/** Prints a finished run; a run that did not succeed fails the command (exit 1, or 130 if cancelled). */
+const printRunResult = (header: string, manifest: CliManifest, format: "text" | "json") =>
+  Effect.gen(function*() {
+    yield* format === "json" ? printJson(startResult(manifest)) : Console.log(runText(header, manifest))
+    if (manifest.status !== "succeeded") {
+      return yield* new RunNotSucceeded({ runId: manifest.run_id, status: manifest.status })
+    }
+  })
 
 const start = Command.make(
   "start",
@@ -82,10 +100,7 @@ const start = Command.make(
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })
-      yield* flags.format === "json" ? printJson(startResult(manifest)) : Console.log(startText(manifest))
-      if (manifest.status !== "succeeded") {
-        return yield* new RunNotSucceeded({ runId: manifest.run_id, status: manifest.status })
-      }
+      yield* printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
   "Run a pipeline: every stage in order, stopping at the first failure. Writes .runs/<task>/cli/<run>/. " +
@@ -162,11 +177,129 @@ const plan = Command.make(
     })
 ).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
 
+const runArg = Args.text({ name: "run-id" }).pipe(
+  Args.withDescription("The run id (same as --run)"),
+  Args.optional
+)
+const runOption = Options.text("run").pipe(
+  Options.withDescription("The run id, as printed by start (e.g. 2026-11-25T09-26-45-555Z-2f16ce35)"),
+  Options.optional
+)
+
+const requireRunId = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
+  Option.match(Option.orElse(flag, () => positional), {
+    onNone: () => Effect.fail(new UsageError({ reason: `${command} requires --run <run-id>.` })),
+    onSome: Effect.succeed
+  })
+
+/** CLI-7 JSON, plus `stale` (D-9) and the run's recorded owner. */
+const statusJson = (view: StatusView) => ({
+  run_id: view.manifest.run_id,
+  status: view.manifest.status,
+  status_detail: view.manifest.status_detail,
+  stale: view.stale,
+  started_at: view.manifest.started_at,
+  completed_at: view.manifest.completed_at,
+  manifest: `${view.manifest.artifact_root}/manifest.json`,
+  artifact_root: view.manifest.artifact_root,
+  log_path: view.manifest.log_path,
+  heartbeat_at: view.manifest.heartbeat_at,
+  owner: view.owner ?? null,
+  resume_events: view.manifest.resume_events,
+  commands: view.manifest.commands,
+  child_runs: view.manifest.child_runs
+})
+
+const statusText = (view: StatusView) => {
+  const m = view.manifest
+  return [
+    `Run: ${m.run_id}`,
+    `Status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}${
+      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id}` : ""
+    }`,
+    `Started: ${m.started_at}`,
+    `Completed: ${m.completed_at ?? "in-progress"}`,
+    `Manifest: ${m.artifact_root}/manifest.json`,
+    "Commands:",
+    ...m.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
+  ].join("\n")
+}
+
+const watch = Options.boolean("watch").pipe(
+  Options.withDescription("Print again whenever the run changes, until it is finished")
+)
+const interval = Options.integer("interval").pipe(
+  Options.withDescription("Seconds between checks with --watch (a positive integer)"),
+  Options.withDefault(10)
+)
+
+const status = Command.make(
+  "status",
+  { run: runArg, runFlag: runOption, task, format, watch, interval, verbose },
+  (flags) =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const runId = yield* requireRunId("status", flags.run, flags.runFlag)
+      const request = { runId, taskId: Option.getOrUndefined(flags.task) }
+      if (!flags.watch) {
+        const view = yield* engine.status(request)
+        return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
+      }
+      if (flags.interval <= 0) {
+        return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
+      }
+      // One compact JSON document per line with --format json, so `--watch` output streams into jq.
+      yield* Stream.runForEach(engine.watch(request, Duration.seconds(flags.interval)), (view) =>
+        flags.format === "json" ? Console.log(JSON.stringify(statusJson(view))) : Console.log(`${statusText(view)}\n`))
+    })
+).pipe(Command.withDescription(
+  "Show a run's status from its manifest (never writes). --watch prints again on every change until the run " +
+    "is finished. A run that is not finished and has no recent heartbeat is reported stale."
+))
+
+const resume = Command.make(
+  "resume",
+  {
+    run: runArg,
+    runFlag: runOption,
+    task,
+    target,
+    format,
+    verbose,
+    token: Options.text("token").pipe(
+      Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
+      Options.optional
+    ),
+    actor: Options.text("actor").pipe(Options.withDescription("Who resumes, recorded in resume_events"), Options.withDefault("cli")),
+    reason: Options.text("reason").pipe(
+      Options.withDescription("Why, recorded in resume_events"),
+      Options.withDefault("manual-resume")
+    )
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
+      const { manifest } = yield* engine.resume({
+        runId,
+        taskId: Option.getOrUndefined(flags.task),
+        target: Option.getOrUndefined(flags.target),
+        token: Option.getOrUndefined(flags.token),
+        actor: flags.actor,
+        reason: flags.reason
+      })
+      yield* printRunResult("Run resumed", manifest, flags.format)
+    })
+).pipe(Command.withDescription(
+  "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +
+    "run id (--target re-runs one stage). A run that is still alive (fresh heartbeat, owner process running) is refused."
+))
+
 const root = Command.make("codex-orchestrator").pipe(
   Command.withDescription(
     "Runs pipelines of shell-command stages and records manifests and logs under .runs/<task>/cli/<run>/."
   ),
-  Command.withSubcommands([start, plan])
+  Command.withSubcommands([start, plan, status, resume])
 )
 
 export const cli = Command.run(root, { name: "codex-orchestrator", version })

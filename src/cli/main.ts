@@ -7,9 +7,8 @@ import { ValidationError } from "@effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { AppLive } from "../layers/App.js"
+import { badInputTags } from "../services/RunEngine.js"
 import { cli } from "./commands.js"
-
-const badInputTags = new Set(["InvalidId", "InvalidFile", "PipelineNotFound", "PipelineCycle", "UnknownTarget"])
 
 const tagOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
@@ -22,7 +21,7 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
     onSome: (error) => {
       if (ValidationError.isValidationError(error)) return 2
       const tag = tagOf(error)
-      if (tag !== undefined && badInputTags.has(tag)) return 2
+      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError")) return 2
       if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
         return error.status === "cancelled" ? 130 : 1
       }
@@ -57,6 +56,17 @@ const stderrLogger = Logger.make(({ logLevel, message }) => {
     : ""
   process.stderr.write(`[Codex-Orchestrator] ${level}${text}\n`)
 })
+
+// runMain turns the first SIGINT/SIGTERM into an interruption: the running stage's process group is
+// killed and the run recorded `cancelled`. Later signals must not kill us half-way through that.
+let signals = 0
+const onSignal = () => {
+  signals += 1
+  if (signals === 2) process.stderr.write("[Codex-Orchestrator] still cleaning up; press Ctrl-C again to quit now\n")
+  if (signals >= 3) process.exit(130)
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
 
 cli(process.argv).pipe(
   Effect.provide(AppLive),

@@ -36,7 +36,8 @@ export const formatIssues = (error: ParseResult.ParseError): ReadonlyArray<strin
   }))
   // An optional field with a bad value also reports "Expected undefined"; the other issue says more.
   const informative = issues.filter((issue) =>
-    !(issue.message.startsWith("Expected undefined") && issues.some((other) => other !== issue && other.path === issue.path))
+    !(issue.message.startsWith("Expected undefined") &&
+      issues.some((other) => other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))))
   )
   return informative.map((issue) => `${issue.path}: ${issue.message}`)
 }

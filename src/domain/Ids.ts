@@ -32,7 +32,7 @@ export const idProblem = (value: string): string | undefined => {
 
 /** Printable form of an id inside an error message: control characters are shown escaped. */
 const printable = (value: string) =>
-  JSON.stringify(value).slice(1, -1)
+  JSON.stringify(value).slice(1, -1).replace(/\x7f/g, "\\u007f")
 
 /** The exact ID-1 message for an invalid id. */
 export const idMessage = (label: IdLabel, value: string, reason: string) =>

@@ -112,6 +112,21 @@ export const CliManifest = Schema.Struct({
 })
 export type CliManifest = typeof CliManifest.Type
 
+/**
+ * DECISIONS D-9: a run that is not finished and whose heartbeat is older than
+ * `heartbeat_stale_after_seconds` has probably lost its orchestrator.
+ */
+export const isStale = (manifest: CliManifest, nowMs: number): boolean =>
+  !isTerminal(manifest.status) && nowMs - Date.parse(manifest.heartbeat_at) > manifest.heartbeat_stale_after_seconds * 1000
+
+/** Who is writing a run: `.owner.json` in the run folder, so a second orchestrator can tell (D-7). */
+export const RunOwner = Schema.Struct({
+  pid: Schema.Int,
+  host: Schema.String,
+  since: Schema.String
+})
+export type RunOwner = typeof RunOwner.Type
+
 /** The manifest as written: 2-space JSON plus a trailing newline (SPEC conventions). */
 export const encodeManifest = (manifest: CliManifest): string =>
   `${JSON.stringify(Schema.encodeSync(CliManifest)(manifest), null, 2)}\n`

@@ -85,6 +85,12 @@ const toItem = (pipeline: PipelineDefinition, stage: Stage, index: number): Plan
 export const matchTarget = (items: ReadonlyArray<PlanItem>, target: string): PlanItem | undefined => {
   const exact = items.find((item) => item.id === target)
   if (exact !== undefined) return exact
+  const matches = (wanted: string) => (item: PlanItem) =>
+    item.metadata.stageId.toLowerCase() === wanted
+    || (item.metadata.aliases ?? []).some((alias) => alias.toLowerCase() === wanted)
+  // A stage id may itself contain `:` (db:migrate), so the whole target is tried before its last part.
+  const whole = items.find(matches(target.toLowerCase()))
+  if (whole !== undefined) return whole
   const wanted = target.slice(target.lastIndexOf(":") + 1).toLowerCase()
   return items.find((item) =>
     item.metadata.stageId.toLowerCase() === wanted

@@ -15,10 +15,14 @@ export interface Roots {
 export const stageFileStem = (index: number, stageId: string) => `${String(index).padStart(2, "0")}-${slugify(stageId)}`
 
 export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, runId: string) => {
-  const runDir = path.join(roots.runsRoot, taskId, "cli", runId)
+  const cliDir = path.join(roots.runsRoot, taskId, "cli")
+  const runDir = path.join(cliDir, runId)
   const relative = (absolute: string) => path.relative(roots.repoRoot, absolute)
   return {
     roots,
+    taskId,
+    runId,
+    cliDir,
     runDir,
     manifest: path.join(runDir, "manifest.json"),
     runnerLog: path.join(runDir, "runner.ndjson"),
@@ -26,6 +30,7 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     errorsDir: path.join(runDir, "errors"),
     heartbeat: path.join(runDir, ".heartbeat"),
     resumeToken: path.join(runDir, ".resume-token"),
+    owner: path.join(runDir, ".owner.json"),
     runSummary: path.join(runDir, "run-summary.json"),
     compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),
     compatManifest: path.join(roots.runsRoot, taskId, "mcp", runId, "manifest.json"),

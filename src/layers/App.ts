@@ -3,6 +3,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
 import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
+import { HostLive, HostMemory } from "./Host.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
@@ -14,7 +15,7 @@ import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
  * The platform (FileSystem, Path, CommandExecutor) is left open.
  */
 export const AppLayer = RunEngineLive.pipe(
-  Layer.provideMerge(Layer.mergeAll(PipelineCatalogLive(), ProcessRunnerLive, RunStoreLive)),
+  Layer.provideMerge(Layer.mergeAll(PipelineCatalogLive(), ProcessRunnerLive, RunStoreLive, HostLive)),
   Layer.provideMerge(OrchestratorConfigLive)
 )
 
@@ -26,6 +27,7 @@ export interface MemoryAppOptions {
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]
   readonly pipelines?: Partial<PipelineCatalogData>
   readonly settings?: Partial<OrchestratorSettings>
+  readonly host?: Parameters<typeof HostMemory>[0]
 }
 
 /**
@@ -40,7 +42,8 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),
-      RunStoreMemory(options.settings?.heartbeatInterval)
+      RunStoreMemory(options.settings?.heartbeatInterval),
+      HostMemory(options.host)
     )),
     Layer.provideMerge(config),
     Layer.provideMerge(Path.layer)

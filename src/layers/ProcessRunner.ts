@@ -45,7 +45,7 @@ export const ProcessRunnerLive = Layer.effect(
               : Effect.succeed<ProcessEvent>({ _tag: "Exit", exitCode: null, signal })
           })
         )
-        return Stream.merge(output("stdout", proc.stdout), output("stderr", proc.stderr)).pipe(
+        return Stream.mergeAll([output("stdout", proc.stdout), output("stderr", proc.stderr)], { concurrency: 2, bufferSize: 1 }).pipe(
           Stream.concat(Stream.fromEffect(exit))
         )
       }))

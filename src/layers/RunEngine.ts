@@ -1,18 +1,20 @@
 import { Path } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Layer, Schedule } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import { computeGuardrailStatus } from "../domain/Guardrails.js"
-import { defaultTaskId, type InvalidId, makeRunId, parseTaskId, type TaskId } from "../domain/Ids.js"
+import { defaultTaskId, type InvalidId, makeRunId, parseRunId, parseTaskId, type TaskId } from "../domain/Ids.js"
 import {
   appendSummary,
   type CliManifest,
   type CommandEntry,
+  isStale,
   isTerminal,
   type RunStatus,
   upsertGuardrailLine
 } from "../domain/Manifest.js"
 import {
   checkNestedPipelines,
+  findPipeline,
   type PipelineCatalogData,
   type PipelineDefinition,
   PipelineNotFound,
@@ -20,14 +22,24 @@ import {
   type SubpipelineStage
 } from "../domain/Pipeline.js"
 import { buildPlan, type PlanResult, targetedStageId, UnknownTarget } from "../domain/Plan.js"
+import { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunStillActive } from "../domain/RunErrors.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
+import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
-import { type BadInput, type PlanRequest, RunEngine, type StartRequest } from "../services/RunEngine.js"
+import {
+  type BadInput,
+  type PlanRequest,
+  type ResumeRequest,
+  RunEngine,
+  type RunRequest,
+  type StartRequest,
+  type StatusView
+} from "../services/RunEngine.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
-import { runCommandStage, type StageVerdict } from "./internal/commandStage.js"
+import { clearResuming, runCommandStage, type StageVerdict } from "./internal/commandStage.js"
 import { randomHex } from "./internal/entropy.js"
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -72,6 +84,10 @@ export const RunEngineLive = Layer.effect(
     const runner = yield* ProcessRunner
     const store = yield* RunStore
     const path = yield* Path.Path
+    const host = yield* Host
+
+    const claimOwnership = (files: RunFiles) =>
+      Effect.flatMap(isoNow, (since) => files.writeOwner({ pid: host.pid, host: host.hostname, since }))
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
     const resolveTaskId = (flag: string | undefined): Effect.Effect<TaskId, InvalidId> => {
@@ -135,7 +151,11 @@ export const RunEngineLive = Layer.effect(
           commands: m.commands.map((entry, i) => (i === position ? { ...entry, ...change } : entry))
         })
         const manifest = yield* files.manifest
-        yield* files.update(patch({ status: "running", started_at: yield* isoNow, completed_at: null }), { force: true })
+        const startedAt = yield* isoNow
+        yield* files.update(
+          (m) => ({ ...patch({ status: "running", started_at: startedAt, completed_at: null })(m), ...clearResuming(m) }),
+          { force: true }
+        )
         yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: pipeline ${stage.pipeline}`)
 
         const child = input.catalog.user.find((p) => p.id === stage.pipeline)
@@ -209,7 +229,8 @@ export const RunEngineLive = Layer.effect(
             completed_at: now,
             heartbeat_at: now,
             guardrail_status: guardrails,
-            summary: !guardrails.present && guardrails.recommendation !== null
+            // RUN-3 step 3: the recommendation, if any, follows the guardrail line.
+            summary: guardrails.recommendation !== null
               ? appendSummary(withGuardrailLine, guardrails.recommendation)
               : withGuardrailLine
           }
@@ -242,13 +263,64 @@ export const RunEngineLive = Layer.effect(
         }, { force: true })
       }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
 
+    /** RUN-3: every stage that is due, in order, until one fails; then finalize. */
+    const executeRun = (
+      files: RunFiles,
+      input: RunInput,
+      target: string | undefined,
+      markUntargeted: boolean
+    ): Effect.Effect<FinishedRun, FileAccessError> =>
+      Effect.gen(function*() {
+        const manifest = yield* files.manifest
+        const layout = files.layout
+        const execute = Effect.gen(function*() {
+          const now = yield* isoNow
+          yield* files.update((m) => ({
+            ...m,
+            status: "in_progress",
+            heartbeat_at: now,
+            // D-4: with a target, every other stage is recorded as skipped up front.
+            commands: target === undefined || !markUntargeted ? m.commands : m.commands.map((c) =>
+              c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
+            )
+          }), { force: true })
+          yield* files.writeHeartbeatFile(now)
+          yield* Effect.forkScoped(heartbeat(files))
+
+          for (const [position, stage] of input.pipeline.stages.entries()) {
+            const entry = (yield* files.manifest).commands[position]
+            // RUN-3.2: a stage runs if it is the target, or (without one) if it has not succeeded or been skipped.
+            const due = target !== undefined
+              ? stage.id === target
+              : entry?.status !== "succeeded" && entry?.status !== "skipped"
+            if (!due) continue
+            const index = position + 1
+            const verdict = stage.kind === "command"
+              ? yield* runCommandStage({
+                files,
+                runner,
+                stage,
+                index,
+                cwd: stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd),
+                env: stageEnv(manifest, layout, stage.env)
+              })
+              : yield* runNestedStage(files, input, stage, index)
+            if (verdict === "stop") break
+          }
+        }).pipe(Effect.scoped)
+
+        yield* execute.pipe(Effect.onInterrupt(() => markCancelled(files)))
+        const finished = yield* finalize(files, input)
+        yield* Effect.logInfo(`Run ${manifest.run_id} ${finished.manifest.status}: ${finished.manifest.artifact_root}/manifest.json`)
+        return finished
+      })
+
     const runPipeline = (input: RunInput): Effect.Effect<FinishedRun, FileAccessError> =>
       Effect.gen(function*() {
         const startedMs = yield* Clock.currentTimeMillis
         const runId = makeRunId(startedMs, yield* randomHex(4))
         const layout = makeRunLayout(path, config.roots, input.taskId, runId)
         const now = iso(startedMs)
-        const target = targetedStageId(input.plan)
         const initial: CliManifest = {
           version: 1,
           task_id: input.taskId,
@@ -284,46 +356,127 @@ export const RunEngineLive = Layer.effect(
           guardrails_required: input.pipeline.guardrailsRequired !== false
         }
         const files = yield* store.create(layout, initial)
+        yield* claimOwnership(files)
         yield* Effect.logInfo(
           `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
         )
+        return yield* executeRun(files, input, targetedStageId(input.plan), true)
+      })
 
-        const execute = Effect.gen(function*() {
-          yield* files.update((m) => ({
-            ...m,
-            status: "in_progress",
-            heartbeat_at: iso(startedMs),
-            // D-4: with a target, every other stage is recorded as skipped up front.
-            commands: target === undefined ? m.commands : m.commands.map((c) =>
-              c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
-            )
-          }), { force: true })
-          yield* files.writeHeartbeatFile(iso(startedMs))
-          yield* Effect.forkScoped(heartbeat(files))
+    const locateRun = (request: RunRequest) =>
+      Effect.gen(function*() {
+        const taskId = yield* resolveTaskId(request.taskId)
+        const runId = yield* parseRunId(request.runId)
+        return { taskId, layout: makeRunLayout(path, config.roots, taskId, runId) }
+      })
 
-          for (const [position, stage] of input.pipeline.stages.entries()) {
-            if (target !== undefined && stage.id !== target) continue
-            const index = position + 1
-            const verdict = stage.kind === "command"
-              ? yield* runCommandStage({
-                files,
-                runner,
-                stage,
-                index,
-                cwd: stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd),
-                env: stageEnv(initial, layout, stage.env)
-              })
-              : yield* runNestedStage(files, input, stage, index)
-            if (verdict === "stop") break
+    const status = (request: RunRequest): Effect.Effect<StatusView, BadInput | FileAccessError> =>
+      Effect.gen(function*() {
+        const { layout } = yield* locateRun(request)
+        const manifest = yield* store.read(layout)
+        const owner = yield* store.readOwner(layout)
+        const now = yield* Clock.currentTimeMillis
+        return { manifest, layout, stale: isStale(manifest, now), owner }
+      })
+
+    /** D-7: refuse a run that is alive; otherwise claim it, so that two resumes never both write it. */
+    const takeOver = (layout: RunLayout, manifest: CliManifest) =>
+      Effect.gen(function*() {
+        const owner = yield* store.readOwner(layout)
+        const now = yield* Clock.currentTimeMillis
+        if (!isTerminal(manifest.status) && !isStale(manifest, now) && owner !== undefined) {
+          // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
+          const alive = owner.host !== host.hostname || (yield* host.isAlive(owner.pid))
+          if (alive) {
+            return yield* new RunStillActive({
+              runId: manifest.run_id,
+              pid: owner.pid,
+              host: owner.host,
+              heartbeatAgeSeconds: Math.round((now - Date.parse(manifest.heartbeat_at)) / 1000)
+            })
           }
-        }).pipe(Effect.scoped)
+        }
+        if (!(yield* store.claimTakeover(layout, owner))) return yield* new ResumeInProgress({ runId: manifest.run_id })
+      })
 
-        yield* execute.pipe(Effect.onInterrupt(() => markCancelled(files)))
-        const finished = yield* finalize(files, input)
-        yield* Effect.logInfo(
-          `Run ${runId} ${finished.manifest.status}: ${finished.manifest.artifact_root}/manifest.json`
-        )
-        return finished
+    const resume = (request: ResumeRequest) =>
+      Effect.gen(function*() {
+        const { layout, taskId } = yield* locateRun(request)
+        const recorded = yield* store.read(layout)
+        const data = yield* catalog.load
+        const found = findPipeline(data, recorded.pipeline_id)
+        if (found === undefined) {
+          const missing = resolvePipeline(data, recorded.pipeline_id)
+          if (missing instanceof PipelineNotFound) return yield* missing
+          return yield* Effect.dieMessage("unreachable: pipeline found on the second lookup")
+        }
+        const pipeline = found.pipeline
+        const recordedIds = recorded.commands.map((c) => c.id)
+        const currentIds = pipeline.stages.map((s) => s.id)
+        if (recordedIds.join("\u0000") !== currentIds.join("\u0000")) {
+          return yield* new PipelineChanged({
+            runId: recorded.run_id,
+            pipelineId: pipeline.id,
+            recorded: recordedIds,
+            current: currentIds
+          })
+        }
+        const nested = checkNestedPipelines(data, pipeline)
+        if (nested !== undefined) return yield* nested
+
+        // D-7: with --token it must match; without, the folder's .resume-token must.
+        if (request.token !== undefined) {
+          if (request.token.trim() !== recorded.resume_token) {
+            return yield* new ResumeTokenMismatch({ runId: recorded.run_id, source: "flag" })
+          }
+        } else if ((yield* store.readResumeToken(layout)) !== recorded.resume_token) {
+          return yield* new ResumeTokenMismatch({ runId: recorded.run_id, source: "file" })
+        }
+
+        const flagTarget = request.target?.trim()
+        const target = flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : undefined
+        const plan = buildPlan(pipeline, target ?? recorded.plan_target_id ?? config.envTargetStage)
+        if (plan instanceof UnknownTarget) {
+          // Only a target the user gave now is an error; a stale recorded one falls back to the default plan.
+          if (target !== undefined) return yield* plan
+        }
+        const resolvedPlan = plan instanceof UnknownTarget ? buildPlan(pipeline, undefined) : plan
+        if (resolvedPlan instanceof UnknownTarget) return yield* resolvedPlan
+
+        yield* takeOver(layout, recorded)
+        const files = yield* store.open(layout)
+        yield* claimOwnership(files)
+        const now = yield* isoNow
+        yield* files.update((m) => {
+          const { guardrail_status: _dropped, ...rest } = m
+          return {
+            ...rest,
+            status: "in_progress" as const,
+            status_detail: "resuming",
+            completed_at: null,
+            metrics_recorded: false,
+            plan_target_id: resolvedPlan.targetId,
+            summary: null,
+            resume_events: [...m.resume_events, {
+              timestamp: now,
+              actor: request.actor ?? "cli",
+              reason: request.reason ?? "manual-resume",
+              outcome: "accepted" as const,
+              detail: `previous status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}`
+            }]
+          }
+        }, { force: true })
+        yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
+
+        const finished = yield* executeRun(files, {
+          taskId,
+          pipeline,
+          plan: resolvedPlan,
+          catalog: data,
+          parentRunId: recorded.parent_run_id,
+          approvalPolicy: recorded.approval_policy
+        }, target === undefined ? undefined : targetedStageId(resolvedPlan), false)
+        return { manifest: finished.manifest, layout: finished.layout }
       })
 
     return RunEngine.of({
@@ -343,7 +496,14 @@ export const RunEngineLive = Layer.effect(
             approvalPolicy: request.approvalPolicy ?? null
           })
           return { manifest: finished.manifest, layout: finished.layout }
-        }) satisfies Effect.Effect<unknown, BadInput | FileAccessError>
+        }) satisfies Effect.Effect<unknown, BadInput | FileAccessError>,
+      status,
+      watch: (request, interval) =>
+        Stream.repeatEffectWithSchedule(status(request), Schedule.spaced(interval)).pipe(
+          Stream.changesWith((a, b) => a.manifest.updated_at === b.manifest.updated_at && a.stale === b.stale),
+          Stream.takeUntil((view) => isTerminal(view.manifest.status))
+        ),
+      resume
     })
   })
 )

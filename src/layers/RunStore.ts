@@ -2,8 +2,8 @@ import { FileSystem, Path } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Random, Ref } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
-import { RunStore, type StageLogWriter } from "../services/RunStore.js"
-import { createRunFiles, type FileBackend } from "./internal/runFiles.js"
+import { RunStore } from "../services/RunStore.js"
+import { type ByteWriter, type FileBackend, runStoreOf } from "./internal/runFiles.js"
 
 const encoder = new TextEncoder()
 
@@ -35,19 +35,35 @@ export const RunStoreLive = Layer.effect(
         }).pipe(Effect.mapError(failure(target, "write"))),
       append: (target, text) =>
         fs.writeFileString(target, text, { flag: "a" }).pipe(Effect.mapError(failure(target, "append to"))),
+      createExclusive: (target, text) =>
+        fs.writeFileString(target, text, { flag: "wx" }).pipe(
+          Effect.as(true),
+          Effect.catchIf(
+            (error) => error._tag === "SystemError" && error.reason === "AlreadyExists",
+            () => Effect.succeed(false)
+          ),
+          Effect.mapError(failure(target, "create"))
+        ),
+      readText: (target) =>
+        fs.readFileString(target).pipe(
+          Effect.map((text): string | undefined => text),
+          Effect.catchIf(
+            (error) => error._tag === "SystemError" && error.reason === "NotFound",
+            () => Effect.succeed(undefined)
+          ),
+          Effect.mapError(failure(target, "read"))
+        ),
       openAppend: (target) =>
         fs.open(target, { flag: "a" }).pipe(
           Effect.mapError(failure(target, "open")),
-          Effect.map((file): StageLogWriter => ({
-            append: (text) => file.writeAll(encoder.encode(text)).pipe(Effect.mapError(failure(target, "append to")))
+          Effect.map((file): ByteWriter => ({
+            write: (bytes) => file.writeAll(bytes).pipe(Effect.mapError(failure(target, "append to")))
           }))
         ),
       symlink: (target, link) => fs.symlink(target, link).pipe(Effect.mapError(failure(link, "create symlink")))
     }
 
-    return RunStore.of({
-      create: (layout, manifest) => createRunFiles(backend, layout, manifest, config.heartbeatInterval)
-    })
+    return runStoreOf(backend, config.heartbeatInterval)
   })
 )
 
@@ -75,13 +91,17 @@ export const RunStoreMemory = (coalesceWindow: Duration.DurationInput = Duration
       makeDirectory: () => Effect.void,
       writeAtomic: set,
       append,
-      openAppend: (path) => Effect.succeed({ append: (text) => append(path, text) }),
+      readText: (path) => Effect.map(Ref.get(files), (all) => all.get(path)),
+      createExclusive: (path, text) =>
+        Ref.modify(files, (all) => all.has(path) ? [false, all] : [true, new Map(all).set(path, text)]),
+      openAppend: (path) => {
+        const decoder = new TextDecoder()
+        return Effect.succeed({ write: (bytes) => append(path, decoder.decode(bytes)) })
+      },
       symlink: (target, path) => set(path, `-> ${target}`)
     }
 
-    const store = RunStore.of({
-      create: (layout, manifest) => createRunFiles(backend, layout, manifest, Duration.decode(coalesceWindow))
-    })
+    const store = runStoreOf(backend, Duration.decode(coalesceWindow))
     const inspect = InMemoryFiles.of({
       read: (path) => Effect.map(Ref.get(files), (all) => all.get(path)),
       list: Effect.map(Ref.get(files), (all) => [...all.keys()].sort())

@@ -1,7 +1,8 @@
-import { Context, type Effect } from "effect"
+import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
-import type { CliManifest } from "../domain/Manifest.js"
+import type { CliManifest, RunOwner } from "../domain/Manifest.js"
+import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
 import type { PlanResult, UnknownTarget } from "../domain/Plan.js"
 import type { RunLayout } from "../domain/RunLayout.js"
@@ -20,6 +21,29 @@ export interface StartRequest extends PlanRequest {
   readonly approvalPolicy?: string | undefined
 }
 
+/** Names an existing run: its id, under `--task` or the environment's task. */
+export interface RunRequest {
+  readonly runId: string
+  readonly taskId?: string | undefined
+}
+
+export interface ResumeRequest extends RunRequest {
+  /** Must equal the manifest's resume_token when given (D-7). */
+  readonly token?: string | undefined
+  readonly actor?: string | undefined
+  readonly reason?: string | undefined
+  /** Re-run only this stage, whatever its status. */
+  readonly target?: string | undefined
+}
+
+export interface StatusView {
+  readonly manifest: CliManifest
+  readonly layout: RunLayout
+  /** D-9: not finished, and the heartbeat is older than heartbeat_stale_after_seconds. */
+  readonly stale: boolean
+  readonly owner: RunOwner | undefined
+}
+
 export interface PlanView {
   readonly taskId: string
   readonly pipeline: PipelineDefinition
@@ -33,7 +57,31 @@ export interface RunOutcome {
 }
 
 /** Input the user can fix; nothing is written for a run that fails with one of these (DECISIONS D-1). */
-export type BadInput = InvalidId | InvalidFile | PipelineNotFound | PipelineCycle | UnknownTarget
+export type BadInput =
+  | InvalidId
+  | InvalidFile
+  | PipelineNotFound
+  | PipelineCycle
+  | UnknownTarget
+  | RunNotFound
+  | ResumeTokenMismatch
+  | RunStillActive
+  | ResumeInProgress
+  | PipelineChanged
+
+/** The tags of BadInput, for exit codes (D-1: 2). */
+export const badInputTags: ReadonlySet<string> = new Set([
+  "InvalidId",
+  "InvalidFile",
+  "PipelineNotFound",
+  "PipelineCycle",
+  "UnknownTarget",
+  "RunNotFound",
+  "ResumeTokenMismatch",
+  "RunStillActive",
+  "ResumeInProgress",
+  "PipelineChanged"
+])
 
 /**
  * Plans and runs pipelines (SPEC RUN-1, RUN-3..7). `start` resolves everything before it creates
@@ -45,5 +93,16 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
   {
     readonly plan: (request: PlanRequest) => Effect.Effect<PlanView, BadInput | FileAccessError>
     readonly start: (request: StartRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
+    /** Reads a run; never writes (CLI-7). */
+    readonly status: (request: RunRequest) => Effect.Effect<StatusView, BadInput | FileAccessError>
+    /** The run's status now, then again whenever it changes, until it is finished. */
+    readonly watch: (request: RunRequest, interval: Duration.Duration) => Stream.Stream<StatusView, BadInput | FileAccessError>
+    /**
+     * RUN-9 with D-7: re-runs the stages that did not succeed, on the same run id. A run with a fresh
+     * heartbeat and a live owner is refused; a crashed one is taken over.
+     */
+    readonly resume: (request: ResumeRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
   }
 >() {}
+
+export type RunEngineService = Context.Tag.Service<RunEngine>

@@ -1,13 +1,14 @@
 import { Context, type Effect, type Scope } from "effect"
-import type { FileAccessError } from "../domain/FileErrors.js"
-import type { CliManifest, ErrorFile } from "../domain/Manifest.js"
+import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
+import type { CliManifest, ErrorFile, RunOwner } from "../domain/Manifest.js"
+import type { RunNotFound } from "../domain/RunErrors.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 import type { RunLogEvent } from "../domain/RunLog.js"
 import type { RunSummary } from "../domain/RunSummary.js"
 
-/** Appends lines to one stage's `commands/<NN>-<slug>.ndjson`; open for the stage's lifetime. */
+/** Appends events to one stage's `commands/<NN>-<slug>.ndjson`; open for the stage's lifetime. */
 export interface StageLogWriter {
-  readonly append: (text: string) => Effect.Effect<void, FileAccessError>
+  readonly append: (event: RunLogEvent) => Effect.Effect<void, FileAccessError>
 }
 
 /**
@@ -25,6 +26,8 @@ export interface RunFiles {
   /** Writes the manifest now if a coalesced change is still pending. */
   readonly flush: Effect.Effect<void, FileAccessError>
   readonly writeHeartbeatFile: (timestamp: string) => Effect.Effect<void, FileAccessError>
+  /** Records this process as the run's writer (D-7). */
+  readonly writeOwner: (owner: RunOwner) => Effect.Effect<void, FileAccessError>
   readonly appendRunnerLog: (event: RunLogEvent) => Effect.Effect<void, FileAccessError>
   readonly openStageLog: (path: string) => Effect.Effect<StageLogWriter, FileAccessError, Scope.Scope>
   readonly writeErrorFile: (path: string, content: ErrorFile) => Effect.Effect<void, FileAccessError>
@@ -37,5 +40,18 @@ export class RunStore extends Context.Tag("orchestrator/RunStore")<
   {
     /** LAY-2 bootstrap: folders, the `queued` manifest, `.resume-token`, `.heartbeat`, compatibility pointers. */
     readonly create: (layout: RunLayout, manifest: CliManifest) => Effect.Effect<RunFiles, FileAccessError>
+    /** Takes over an existing run (resume): its manifest as it is on disk. */
+    readonly open: (layout: RunLayout) => Effect.Effect<RunFiles, RunNotFound | InvalidFile | FileAccessError>
+    /** Reads a run's manifest without taking it over (status never writes). */
+    readonly read: (layout: RunLayout) => Effect.Effect<CliManifest, RunNotFound | InvalidFile | FileAccessError>
+    /** The run folder's `.resume-token`, trimmed; undefined when the file is missing. */
+    readonly readResumeToken: (layout: RunLayout) => Effect.Effect<string | undefined, FileAccessError>
+    /** The run's recorded owner; undefined when missing or unreadable (an old or foreign run). */
+    readonly readOwner: (layout: RunLayout) => Effect.Effect<RunOwner | undefined, FileAccessError>
+    /**
+     * Claims the right to take a run over from `previous` (its recorded owner, or none). Exactly one
+     * caller wins per previous owner, even when two resume at the same moment; the others get false.
+     */
+    readonly claimTakeover: (layout: RunLayout, previous: RunOwner | undefined) => Effect.Effect<boolean, FileAccessError>
   }
 >() {}

@@ -7,7 +7,7 @@ import { Clock, Duration, Effect, Either, Stream } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
-import { encodeLogLine, type RunLogEvent } from "../../domain/RunLog.js"
+import type { RunLogEvent } from "../../domain/RunLog.js"
 import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
 import type { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { RunFiles } from "../../services/RunStore.js"
@@ -28,6 +28,11 @@ export interface CommandStageContext {
 export type StageVerdict = "continue" | "stop"
 
 const iso = (ms: number) => new Date(ms).toISOString()
+
+/** D-7: `resuming` lasts until the first re-run stage starts. */
+export const clearResuming = (m: CliManifest): Pick<CliManifest, "status_detail"> => ({
+  status_detail: m.status_detail === "resuming" ? null : m.status_detail
+})
 
 class StageTimedOut {
   readonly _tag = "StageTimedOut"
@@ -52,13 +57,16 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
     const startedMs = yield* Clock.currentTimeMillis
     yield* files.update(
-      patchEntry({
-        status: "running",
-        started_at: iso(startedMs),
-        completed_at: null,
-        exit_code: null,
-        summary: null,
-        log_path: layout.relative(logPath)
+      (m) => ({
+        ...patchEntry({
+          status: "running",
+          started_at: iso(startedMs),
+          completed_at: null,
+          exit_code: null,
+          summary: null,
+          log_path: layout.relative(logPath)
+        })(m),
+        ...clearResuming(m)
       }),
       { force: true }
     )
@@ -72,7 +80,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
       const both = (event: RunLogEvent) =>
-        Effect.zipRight(files.appendRunnerLog(event), stageLog.append(encodeLogLine(event)))
+        Effect.zipRight(files.appendRunnerLog(event), stageLog.append(event))
       const stamp = Effect.map(Clock.currentTimeMillis, iso)
 
       yield* both({ type: "command:start", command: stage.command, timestamp: yield* stamp, index })
@@ -103,8 +111,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           }
           ;(event.stream === "stdout" ? stdoutTail : stderrTail).push(event.bytes)
           sequence += 1
-          const line = stamp.pipe(Effect.map((timestamp) =>
-            encodeLogLine({
+          const line = stamp.pipe(Effect.map((timestamp): RunLogEvent => ({
               type: "exec:chunk",
               correlation_id: correlationId,
               attempt: 1,
@@ -114,8 +121,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
               data: decoders[event.stream].decode(event.bytes, { stream: true }),
               timestamp,
               index
-            })
-          ))
+            })))
           return Effect.flatMap(line, stageLog.append)
         })
       )

@@ -20,7 +20,8 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   return {
     push: (bytes) => {
       total += bytes.length
-      const kept = bytes.length > limit ? bytes.subarray(bytes.length - limit) : bytes
+      // A copy of an oversized chunk's end, so the rest of its buffer can be freed.
+      const kept = bytes.length > limit ? bytes.slice(bytes.length - limit) : bytes
       chunks.push(kept)
       retained += kept.length
       while (chunks.length - head > 1 && retained - (chunks[head]?.length ?? 0) >= limit) {

@@ -3,19 +3,30 @@
  * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
  * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the FileBackend underneath.
  */
-import { Clock, Duration, Effect, type Scope, SynchronizedRef } from "effect"
-import type { FileAccessError } from "../../domain/FileErrors.js"
-import { type CliManifest, encodeManifest } from "../../domain/Manifest.js"
+import { Clock, Duration, Effect, Option, type Scope, Schema, SynchronizedRef } from "effect"
+import { decodeJsonFile, type FileAccessError, type InvalidFile } from "../../domain/FileErrors.js"
+import { CliManifest, encodeManifest, RunOwner } from "../../domain/Manifest.js"
+import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
-import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
+import { makeLineEncoder } from "./lineEncoder.js"
+import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
+
+export interface ByteWriter {
+  readonly write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
+}
 
 export interface FileBackend {
   readonly makeDirectory: (path: string) => Effect.Effect<void, FileAccessError>
   /** Replaces the file so that a reader sees the old or the new content, never a mix (D-6). */
   readonly writeAtomic: (path: string, text: string) => Effect.Effect<void, FileAccessError>
   readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
-  readonly openAppend: (path: string) => Effect.Effect<StageLogWriter, FileAccessError, Scope.Scope>
+  /** Creates the file only if it does not exist yet; false when it already did. */
+  readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
+  /** The file's text, or undefined when it does not exist. */
+  readonly readText: (path: string) => Effect.Effect<string | undefined, FileAccessError>
+  /** Opens a file for appending bytes; closed with the scope. */
+  readonly openAppend: (path: string) => Effect.Effect<ByteWriter, FileAccessError, Scope.Scope>
   /** Creates a relative symlink; fails if the platform refuses. */
   readonly symlink: (target: string, path: string) => Effect.Effect<void, FileAccessError>
 }
@@ -24,6 +35,7 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
+/** LAY-2: folders first, then the queued manifest, the token and the first heartbeat. */
 export const createRunFiles = (
   backend: FileBackend,
   layout: RunLayout,
@@ -31,14 +43,52 @@ export const createRunFiles = (
   coalesceWindow: Duration.Duration
 ): Effect.Effect<RunFiles, FileAccessError> =>
   Effect.gen(function*() {
-    // LAY-2: folders first, then the queued manifest, the token and the first heartbeat.
     yield* backend.makeDirectory(layout.commandsDir)
     yield* backend.makeDirectory(layout.errorsDir)
     yield* backend.writeAtomic(layout.manifest, encodeManifest(initial))
     yield* backend.writeAtomic(layout.resumeToken, `${initial.resume_token}\n`)
     yield* backend.writeAtomic(layout.heartbeat, `${initial.heartbeat_at}\n`)
     yield* writeCompatibilityPointers(backend, layout, initial)
+    return yield* runFilesOf(backend, layout, initial, coalesceWindow)
+  })
 
+/** Reads and decodes a run's manifest; a missing file is RunNotFound, a damaged one InvalidFile. */
+export const readManifest = (
+  backend: FileBackend,
+  layout: RunLayout
+): Effect.Effect<CliManifest, RunNotFound | InvalidFile | FileAccessError> =>
+  Effect.gen(function*() {
+    const text = yield* backend.readText(layout.manifest)
+    if (text === undefined) {
+      return yield* new RunNotFound({
+        runId: layout.runId,
+        taskId: layout.taskId,
+        runsDir: layout.relative(layout.cliDir)
+      })
+    }
+    return yield* decodeJsonFile(CliManifest, layout.relative(layout.manifest))(text)
+  })
+
+/** Takes over an existing run: the same machinery as a new one, starting from the manifest on disk. */
+export const openRunFiles = (backend: FileBackend, layout: RunLayout, coalesceWindow: Duration.Duration) =>
+  Effect.flatMap(readManifest(backend, layout), (manifest) => runFilesOf(backend, layout, manifest, coalesceWindow))
+
+export const readResumeToken = (backend: FileBackend, layout: RunLayout) =>
+  Effect.map(backend.readText(layout.resumeToken), (text) => text?.trim())
+
+export const readOwner = (backend: FileBackend, layout: RunLayout) =>
+  Effect.map(backend.readText(layout.owner), (text) =>
+    text === undefined
+      ? undefined
+      : Option.getOrUndefined(Schema.decodeUnknownOption(Schema.parseJson(RunOwner))(text)))
+
+const runFilesOf = (
+  backend: FileBackend,
+  layout: RunLayout,
+  initial: CliManifest,
+  coalesceWindow: Duration.Duration
+): Effect.Effect<RunFiles> =>
+  Effect.gen(function*() {
     const minGap = Duration.toMillis(Duration.max(coalesceWindow, Duration.seconds(1)))
     const startedMs = yield* Clock.currentTimeMillis
     const state = yield* SynchronizedRef.make({ manifest: initial, lastWriteMs: startedMs, dirty: false })
@@ -71,8 +121,13 @@ export const createRunFiles = (
       update,
       flush,
       writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`),
+      writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner)),
       appendRunnerLog: (event) => backend.append(layout.runnerLog, encodeLogLine(event)),
-      openStageLog: (path) => backend.openAppend(path),
+      openStageLog: (path) =>
+        Effect.map(backend.openAppend(path), (writer): StageLogWriter => {
+          const encode = makeLineEncoder()
+          return { append: (event) => writer.write(encode(event)) }
+        }),
       writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),
       writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary))
     } satisfies RunFiles
@@ -105,4 +160,19 @@ const writeCompatibilityPointers = (backend: FileBackend, layout: RunLayout, man
         )
       )
     )
+  })
+
+/** A RunStore on a backend: the Live and Memory interpreters differ only in their backend. */
+export const runStoreOf = (backend: FileBackend, coalesceWindow: Duration.Duration) =>
+  RunStore.of({
+    create: (layout, manifest) => createRunFiles(backend, layout, manifest, coalesceWindow),
+    open: (layout) => openRunFiles(backend, layout, coalesceWindow),
+    read: (layout) => readManifest(backend, layout),
+    readResumeToken: (layout) => readResumeToken(backend, layout),
+    readOwner: (layout) => readOwner(backend, layout),
+    claimTakeover: (layout, previous) =>
+      backend.createExclusive(
+        `${layout.runDir}/.takeover-${previous === undefined ? "none" : `${previous.host}-${previous.pid}-${previous.since}`.replace(/[^A-Za-z0-9.-]/g, "_")}`,
+        ""
+      )
   })

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench`: runs the built CLI (dist/bin/codex-orchestrator.mjs) on the workloads of the
+ * performance issue in a temporary repository, compares it with floors (`node -e 0`, the stage
+ * commands by `sh -c`) and checks the targets. The Markdown results go to stdout, progress to
+ * stderr. `--quick` runs fewer repetitions and skips the 800 MiB workload.
+ */
+import { Command as Cli, Options } from "@effect/cli"
+import { Command, FileSystem, Path } from "@effect/platform"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Console, Effect } from "effect"
+import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
+import {
+  detailsTable,
+  megabytes,
+  mib,
+  ms,
+  type Row,
+  resultsTable,
+  signedMs,
+  summarize,
+  type Summary,
+  throughput,
+  verdict
+} from "./bench/Report.js"
+import * as Workloads from "./bench/Workloads.js"
+
+/** The targets from the issue. */
+const targets = {
+  startOverNodeMs: 80,
+  perStageMs: 2,
+  planOverNodeMs: 60,
+  peakRssMiB: 120,
+  throughputShare: 0.4,
+  diskRatio: 1.1
+}
+
+/** Blank (= unset, D-3) every variable the CLI reads, so the caller's environment cannot steer the runs. */
+const neutralEnv = {
+  CODEX_ORCHESTRATOR_ROOT: "",
+  CODEX_ORCHESTRATOR_RUNS_DIR: "",
+  CODEX_ORCHESTRATOR_OUT_DIR: "",
+  CODEX_ORCHESTRATOR_TARGET_STAGE: "",
+  MCP_RUNNER_TASK_ID: "",
+  CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
+}
+
+const bench = (quick: boolean) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const measure = yield* makeMeasure
+
+    const projectRoot = yield* path.fromFileUrl(new URL("..", import.meta.url))
+    const cliPath = path.join(projectRoot, "dist", "bin", "codex-orchestrator.mjs")
+    if (!(yield* fs.exists(cliPath))) {
+      return yield* new BenchFailed({ message: `${cliPath} is missing: run \`npm run build\` first` })
+    }
+
+    const runsOf = (workload: Workloads.Workload) => (quick ? workload.runs.quick : workload.runs.full)
+    const workloads = Workloads.all.filter((workload) => runsOf(workload) > 0)
+    const repo = yield* fs.makeTempDirectoryScoped({ prefix: "codex-orchestrator-bench-" })
+    yield* fs.writeFileString(path.join(repo, "codex.orchestrator.json"), Workloads.configFile(workloads))
+    // Other work on the machine skews every number: record the load the runs saw.
+    const loadAverage = fs.readFileString("/proc/loadavg").pipe(
+      Effect.map((text) => text.split(" ").slice(0, 3).join(" ")),
+      Effect.orElseSucceed(() => "n/a")
+    )
+    const loadBefore = yield* loadAverage
+    yield* Console.error(`[bench] ${quick ? "quick" : "full"} run in ${repo}, load average ${loadBefore}`)
+
+    const inRepo = (command: Command.Command) => command.pipe(Command.workingDirectory(repo), Command.env(neutralEnv))
+    const cli = (...args: Array<string>) => inRepo(Command.make("node", cliPath, ...args))
+    const nodeFloor: Arm = { name: "node -e 0", run: measure.sample("node -e 0", inRepo(Command.make("node", "-e", "0")), true) }
+    const start = (workload: Workloads.Workload): Arm => ({
+      name: `start ${workload.id}`,
+      run: measure.startRun(`start ${workload.id}`, cli("start", workload.id, "--task", "bench", "--format", "json"), repo)
+    })
+    const shellFloor = (workload: Workloads.Workload): Arm => ({
+      name: `${workload.stages.length} × sh -c`,
+      run: measure.shellFloor(`sh -c (${workload.id})`, workload.stages, repo)
+    })
+
+    const rows: Array<Row> = []
+    const details: Array<{ group: string; arms: ReadonlyArray<Summary> }> = []
+    const group = (name: string, arms: ReadonlyArray<Arm>, runs: number, warmup: boolean) =>
+      measureArms(name, arms, { runs, warmup }).pipe(
+        Effect.map((results) => results.map(summarize)),
+        Effect.tap((arms) => Effect.sync(() => details.push({ group: name, arms })))
+      )
+    const medianOf = (summaries: ReadonlyArray<Summary>, i: number) => summaries[i]?.medianMs ?? Number.NaN
+
+    // Start-up: one trivial stage against `node -e 0` and against one `sh -c true`.
+    const one = yield* group("1 × true", [start(Workloads.trivial1), nodeFloor, shellFloor(Workloads.trivial1)], runsOf(Workloads.trivial1), true)
+    const [start1, node1, sh1] = [medianOf(one, 0), medianOf(one, 1), medianOf(one, 2)]
+    rows.push({
+      workload: Workloads.trivial1.label,
+      orchestrator: ms(start1),
+      floor: `node -e 0: ${ms(node1)}; sh -c true: ${ms(sh1)}`,
+      overhead: `${signedMs(start1 - node1)} vs node`,
+      target: `≤ +${targets.startOverNodeMs} ms vs node -e 0`,
+      result: verdict(start1 - node1 <= targets.startOverNodeMs)
+    })
+
+    // Per-stage cost: the 20-stage run against the 1-stage run, minus what `sh -c true` costs anyway.
+    const twenty = yield* group("20 × true", [start(Workloads.trivial20), shellFloor(Workloads.trivial20)], runsOf(Workloads.trivial20), true)
+    const [start20, sh20] = [medianOf(twenty, 0), medianOf(twenty, 1)]
+    const perStage = (start20 - start1) / 19 - sh20 / 20
+    rows.push({
+      workload: Workloads.trivial20.label,
+      orchestrator: ms(start20),
+      floor: `20 × sh -c true: ${ms(sh20)}`,
+      overhead: `${perStage.toFixed(2)} ms per extra stage ((${ms(start20)} − ${ms(start1)})/19 − ${ms(sh20 / 20)})`,
+      target: `< ${targets.perStageMs} ms per extra stage`,
+      result: verdict(perStage < targets.perStageMs)
+    })
+
+    const sleep = yield* group("5 × sleep 0.2", [start(Workloads.sleeps), shellFloor(Workloads.sleeps)], runsOf(Workloads.sleeps), false)
+    rows.push({
+      workload: Workloads.sleeps.label,
+      orchestrator: ms(medianOf(sleep, 0)),
+      floor: `5 × sh -c: ${ms(medianOf(sleep, 1))}`,
+      overhead: signedMs(medianOf(sleep, 0) - medianOf(sleep, 1)),
+      target: "—",
+      result: "info"
+    })
+
+    // Commands that run no stage, against the start-up floor.
+    const planPipeline = Workloads.trivial20.id
+    const plan = yield* group("plan", [
+      { name: `plan ${planPipeline}`, run: measure.sample(`plan ${planPipeline}`, cli("plan", planPipeline, "--format", "json"), true) },
+      nodeFloor
+    ], runsOf(Workloads.trivial1), true)
+    rows.push({
+      workload: `\`plan\` (${planPipeline})`,
+      orchestrator: ms(medianOf(plan, 0)),
+      floor: `node -e 0: ${ms(medianOf(plan, 1))}`,
+      overhead: signedMs(medianOf(plan, 0) - medianOf(plan, 1)),
+      target: `≤ +${targets.planOverNodeMs} ms vs node -e 0`,
+      result: verdict(medianOf(plan, 0) - medianOf(plan, 1) <= targets.planOverNodeMs)
+    })
+    const version = yield* group("--version", [
+      { name: "--version", run: measure.sample("--version", cli("--version"), true) },
+      nodeFloor
+    ], runsOf(Workloads.trivial1), true)
+    rows.push({
+      workload: "`--version`",
+      orchestrator: ms(medianOf(version, 0)),
+      floor: `node -e 0: ${ms(medianOf(version, 1))}`,
+      overhead: signedMs(medianOf(version, 0) - medianOf(version, 1)),
+      target: "—",
+      result: "info"
+    })
+
+    // Output-heavy workloads: time against `sh -c '<cmd> > /dev/null'`, memory, and bytes on disk.
+    const diskRow = (workload: Workloads.Workload, summary: Summary | undefined, printed: number): Row => {
+      const disk = summary?.diskBytes ?? Number.NaN
+      return {
+        workload: `${workload.label}: bytes on disk`,
+        orchestrator: `${megabytes(disk)} (commands/*.ndjson + manifest)`,
+        floor: `printed: ${megabytes(printed)}`,
+        overhead: `${(disk / printed).toFixed(3)}×`,
+        target: `≤ ${targets.diskRatio}×`,
+        result: verdict(disk / printed <= targets.diskRatio)
+      }
+    }
+    const peaks: Array<{ workload: Workloads.Workload; peakRssKiB: number | undefined }> = []
+    for (const workload of workloads.filter((w) => w.heavyOutput)) {
+      const command = workload.stages[0] ?? "true"
+      yield* Console.error(`[bench] ${workload.id}: counting printed bytes`)
+      const printed = yield* measure.printedBytes(command, repo)
+      const arms = yield* group(workload.id, [start(workload), shellFloor(workload)], runsOf(workload), false)
+      const orchestrator = arms[0]
+      const [orchestratorMs, floorMs] = [medianOf(arms, 0), medianOf(arms, 1)]
+      if (workload === Workloads.lines100k) {
+        rows.push({
+          workload: workload.label,
+          orchestrator: ms(orchestratorMs),
+          floor: `sh -c '… > /dev/null': ${ms(floorMs)}`,
+          overhead: `${(orchestratorMs / floorMs).toFixed(2)}× the floor's time`,
+          target: "—",
+          result: "info"
+        })
+        rows.push(diskRow(workload, orchestrator, printed))
+        continue
+      }
+      const share = floorMs / orchestratorMs
+      rows.push({
+        workload: `${workload.label}: throughput`,
+        orchestrator: throughput(printed, orchestratorMs),
+        floor: `sh -c '… > /dev/null': ${throughput(printed, floorMs)}`,
+        overhead: `${(share * 100).toFixed(1)}% of the floor`,
+        target: `≥ ${targets.throughputShare * 100}% of the floor`,
+        result: verdict(share >= targets.throughputShare)
+      })
+      const peak = orchestrator?.peakRssKiB
+      peaks.push({ workload, peakRssKiB: peak })
+      rows.push({
+        workload: `${workload.label}: peak RSS`,
+        orchestrator: mib(peak),
+        floor: `node -e 0: ${mib(one[1]?.peakRssKiB)}`,
+        overhead: "",
+        target: `< ${targets.peakRssMiB} MiB`,
+        result: verdict(peak !== undefined && peak < targets.peakRssMiB * 1024)
+      })
+      rows.push(diskRow(workload, orchestrator, printed))
+    }
+
+    // Flat memory: the peak should not grow with the amount of output.
+    const smallest = peaks[0]
+    const largest = peaks[peaks.length - 1]
+    if (smallest !== undefined && largest !== undefined && smallest !== largest) {
+      const growth = (largest.peakRssKiB ?? Number.NaN) - (smallest.peakRssKiB ?? Number.NaN)
+      rows.push({
+        workload: `peak RSS growth, ${smallest.workload.label} → ${largest.workload.label}`,
+        orchestrator: `${mib(smallest.peakRssKiB)} → ${mib(largest.peakRssKiB)}`,
+        floor: "",
+        overhead: `${growth >= 0 ? "+" : "−"}${mib(Math.abs(growth))}`,
+        target: "—",
+        result: "info"
+      })
+    }
+
+    const failed = rows.filter((row) => row.result === "FAIL").length
+    const checked = rows.filter((row) => row.result !== "info").length
+    const loadAfter = yield* loadAverage
+    yield* Console.log(`## codex-orchestrator benchmark (${quick ? "--quick" : "full"})\n`)
+    yield* Console.log(`Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.\n`)
+    yield* Console.log(resultsTable(rows))
+    yield* Console.log(`\n${checked - failed} of ${checked} targets met.\n`)
+    yield* Console.log(
+      "Times are medians of wall time, each process spawned by this script. Floors: `node -e 0`; each stage command by " +
+        "`sh -c '<cmd> > /dev/null 2>&1'`, one after another. Throughput = bytes the stage prints (`wc -c`) / wall time. " +
+        "Peak RSS is the CLI process's VmHWM (its children excluded), the highest over the runs.\n"
+    )
+    yield* Console.log("### Runs (wall time; peak RSS is the highest over the runs, disk the largest)\n")
+    yield* Console.log(detailsTable(details))
+  }).pipe(Effect.scoped)
+
+const quick = Options.boolean("quick").pipe(
+  Options.withDescription("Fewer repetitions, and skip the 800 MiB workload (a smoke test)")
+)
+
+const command = Cli.make("bench", { quick }, ({ quick }) => bench(quick)).pipe(
+  Cli.withDescription("Benchmark the built CLI against node -e 0 and sh -c floors")
+)
+
+Cli.run(command, { name: "bench", version: "0.1.0" })(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain
+)

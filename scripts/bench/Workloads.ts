@@ -1,0 +1,99 @@
+/**
+ * The benchmark's workloads (from the performance issue): each is a pipeline of shell-command
+ * stages, written into the temporary repository's codex.orchestrator.json.
+ */
+
+export const MiB = 1024 * 1024
+
+/**
+ * Prints about `bytes` of base64 text. `base64 -w 76` turns every 57 input bytes into one 77-byte
+ * line, so whole lines make the printed size exact (and below `bytes` by less than a line).
+ */
+export const base64Output = (bytes: number) => `head -c ${Math.floor(bytes / 77) * 57} /dev/urandom | base64 -w 76`
+
+/** `lines` short lines, alternating between stderr and stdout. */
+export const interleavedLines = (lines: number) =>
+  `awk 'BEGIN{for(i=0;i<${lines};i++){ if(i%2) print "line " i; else print "line " i > "/dev/stderr"}}'`
+
+export interface Runs {
+  readonly full: number
+  /** 0 skips the workload under `--quick`. */
+  readonly quick: number
+}
+
+export interface Workload {
+  /** The pipeline id. */
+  readonly id: string
+  readonly label: string
+  readonly stages: ReadonlyArray<string>
+  /** Output-heavy: measure printed bytes, throughput and bytes on disk. */
+  readonly heavyOutput: boolean
+  readonly runs: Runs
+}
+
+const repeat = (count: number, command: string): ReadonlyArray<string> => Array.from({ length: count }, () => command)
+
+export const trivial1: Workload = {
+  id: "bench-trivial-1",
+  label: "`start`, 1 × `true`",
+  stages: ["true"],
+  heavyOutput: false,
+  runs: { full: 7, quick: 2 }
+}
+
+export const trivial20: Workload = {
+  id: "bench-trivial-20",
+  label: "`start`, 20 × `true`",
+  stages: repeat(20, "true"),
+  heavyOutput: false,
+  runs: { full: 7, quick: 2 }
+}
+
+export const sleeps: Workload = {
+  id: "bench-sleep-5",
+  label: "`start`, 5 × `sleep 0.2`",
+  stages: repeat(5, "sleep 0.2"),
+  heavyOutput: false,
+  runs: { full: 5, quick: 1 }
+}
+
+export const lines100k: Workload = {
+  id: "bench-lines-100k",
+  label: "`start`, 100k lines on stdout/stderr",
+  stages: [interleavedLines(100_000)],
+  heavyOutput: true,
+  runs: { full: 5, quick: 1 }
+}
+
+const output = (mib: number, runs: Runs): Workload => ({
+  id: `bench-output-${mib}mib`,
+  label: `\`start\`, ${mib} MiB output`,
+  stages: [base64Output(mib * MiB)],
+  heavyOutput: true,
+  runs
+})
+
+export const output20 = output(20, { full: 5, quick: 1 })
+export const output200 = output(200, { full: 3, quick: 1 })
+export const output800 = output(800, { full: 2, quick: 0 })
+
+export const all: ReadonlyArray<Workload> = [trivial1, trivial20, sleeps, lines100k, output20, output200, output800]
+
+/** The codex.orchestrator.json that holds every workload, one command stage per entry of `stages`. */
+export const configFile = (workloads: ReadonlyArray<Workload>) =>
+  JSON.stringify(
+    {
+      pipelines: workloads.map((workload) => ({
+        id: workload.id,
+        title: workload.label,
+        stages: workload.stages.map((command, i) => ({
+          kind: "command",
+          id: `s${String(i + 1).padStart(2, "0")}`,
+          title: `stage ${i + 1}`,
+          command
+        }))
+      }))
+    },
+    null,
+    2
+  )

@@ -1,0 +1,61 @@
+/**
+ * Why an existing run cannot be read or resumed. All are the user's to fix (exit 2, DECISIONS D-1),
+ * and each message says where we looked or what to do.
+ */
+import { Schema } from "effect"
+
+export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
+  runId: Schema.String,
+  taskId: Schema.String,
+  runsDir: Schema.String
+}) {
+  override get message() {
+    return `Run '${this.runId}' not found for task '${this.taskId}' in ${this.runsDir}. ` +
+      `Check the run id, or pass --task (or set MCP_RUNNER_TASK_ID) to the task that started it.`
+  }
+}
+
+export class ResumeTokenMismatch extends Schema.TaggedError<ResumeTokenMismatch>()("ResumeTokenMismatch", {
+  runId: Schema.String,
+  source: Schema.Literal("flag", "file")
+}) {
+  override get message() {
+    return this.source === "flag"
+      ? `Resume token mismatch for run ${this.runId}: --token does not match the manifest's resume_token.`
+      : `Resume token mismatch for run ${this.runId}: the run folder's .resume-token does not match the manifest's ` +
+        `resume_token (the folder was changed or mixed up). Pass --token <resume_token> to resume it anyway.`
+  }
+}
+
+export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunStillActive", {
+  runId: Schema.String,
+  pid: Schema.Number,
+  host: Schema.String,
+  heartbeatAgeSeconds: Schema.Number
+}) {
+  override get message() {
+    return `Run ${this.runId} is still running (pid ${this.pid} on ${this.host}, last heartbeat ${this.heartbeatAgeSeconds}s ago). ` +
+      `Wait for it to finish, or stop that process first; a run has one writer at a time.`
+  }
+}
+
+export class ResumeInProgress extends Schema.TaggedError<ResumeInProgress>()("ResumeInProgress", {
+  runId: Schema.String
+}) {
+  override get message() {
+    return `Run ${this.runId} is being resumed by another orchestrator right now. Check it with: status --run ${this.runId}`
+  }
+}
+
+/** CFG-11: stage i of the pipeline pairs with commands[i] of the manifest, so the stages must still match. */
+export class PipelineChanged extends Schema.TaggedError<PipelineChanged>()("PipelineChanged", {
+  runId: Schema.String,
+  pipelineId: Schema.String,
+  recorded: Schema.Array(Schema.String),
+  current: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Cannot resume run ${this.runId}: pipeline '${this.pipelineId}' now has stages [${this.current.join(", ")}] ` +
+      `but the run recorded [${this.recorded.join(", ")}]. Restore the pipeline's stages, or start a new run.`
+  }
+}

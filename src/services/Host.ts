@@ -1,0 +1,15 @@
+import { Context, type Effect } from "effect"
+
+/**
+ * This process and its machine, and whether another process is alive: what a run records as its
+ * owner, and what `resume` checks before taking a run over (DECISIONS D-7).
+ */
+export class Host extends Context.Tag("orchestrator/Host")<
+  Host,
+  {
+    readonly pid: number
+    readonly hostname: string
+    /** Whether a process with this pid exists on this machine. */
+    readonly isAlive: (pid: number) => Effect.Effect<boolean>
+  }
+>() {}

@@ -1,0 +1,124 @@
+import { FileSystem, Path } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { decodeJsonFile } from "../src/domain/FileErrors.js"
+import {
+  checkNestedPipelines,
+  configFileName,
+  type PipelineCatalogData,
+  PipelineConfigFile,
+  PipelineDefinition,
+  resolvePipeline
+} from "../src/domain/Pipeline.js"
+import { buildPlan, UnknownTarget } from "../src/domain/Plan.js"
+import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { builtinPipelinesUrl, PipelineCatalogLive } from "../src/layers/PipelineCatalog.js"
+import { PipelineCatalog } from "../src/services/PipelineCatalog.js"
+
+/** The repository's own pipeline files, decoded with the same schemas the CLI uses. */
+const loadRepository = Effect.gen(function*() {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const builtinsDir = yield* path.fromFileUrl(builtinPipelinesUrl)
+  const repoRoot = yield* path.fromFileUrl(new URL("../", import.meta.url))
+  const names = (yield* fs.readDirectory(builtinsDir)).filter((name) => name.endsWith(".json")).sort()
+  const builtins = yield* Effect.forEach(names, (name) => {
+    const file = path.join(builtinsDir, name)
+    return fs.readFileString(file).pipe(Effect.flatMap(decodeJsonFile(PipelineDefinition, file)))
+  })
+  const configPath = path.join(repoRoot, configFileName)
+  const config = yield* fs.readFileString(configPath).pipe(Effect.flatMap(decodeJsonFile(PipelineConfigFile, configPath)))
+  const catalog: PipelineCatalogData = {
+    configPath: configFileName,
+    configFound: true,
+    user: config.pipelines,
+    defaultPipeline: config.defaultPipeline,
+    builtins
+  }
+  return { names, builtins, config, catalog, repoRoot }
+})
+
+describe("repository pipelines", () => {
+  it.effect("decodes every built-in and names each file after its pipeline", () =>
+    Effect.gen(function*() {
+      const { builtins, names } = yield* loadRepository
+      assert.isAbove(names.length, 0)
+      assert.deepStrictEqual(builtins.map((p) => `${p.id}.json`), names)
+      const ids = builtins.map((p) => p.id)
+      assert.strictEqual(new Set(ids).size, ids.length, "built-in ids are unique")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("ships the CFG-6 diagnostics pipeline", () =>
+    Effect.gen(function*() {
+      const { builtins } = yield* loadRepository
+      const diagnostics = builtins.find((p) => p.id === "diagnostics")
+      if (diagnostics === undefined) return assert.fail("no built-in diagnostics pipeline")
+      assert.strictEqual(diagnostics.title, "Diagnostics Pipeline")
+      assert.deepStrictEqual(diagnostics.tags, ["diagnostics-primary", "diagnostics-secondary"])
+      assert.deepStrictEqual(
+        diagnostics.stages.map((s) => (s.kind === "command" ? [s.id, s.title, s.command] : [s.id, s.title, s.pipeline])),
+        [
+          ["build", "npm run build", "npm run build"],
+          ["lint", "npm run lint", "npm run lint"],
+          ["test", "npm run test", "npm run test"],
+          ["spec-guard", "node scripts/spec-guard.mjs --dry-run", "node scripts/spec-guard.mjs --dry-run"]
+        ]
+      )
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("decodes codex.orchestrator.json and resolves its default pipeline", () =>
+    Effect.gen(function*() {
+      const { config, catalog } = yield* loadRepository
+      assert.isAbove(config.pipelines.length, 0)
+      const ids = config.pipelines.map((p) => p.id)
+      assert.strictEqual(new Set(ids).size, ids.length, "user pipeline ids are unique")
+      const resolved = resolvePipeline(catalog, undefined)
+      if (!("pipeline" in resolved)) return assert.fail(resolved.message)
+      assert.strictEqual(resolved.pipeline.id, config.defaultPipeline ?? "diagnostics")
+      if (config.defaultPipeline !== undefined) {
+        assert.include(ids.concat(catalog.builtins.map((p) => p.id)), config.defaultPipeline)
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("every nested reference resolves and no pipeline contains itself", () =>
+    Effect.gen(function*() {
+      const { catalog } = yield* loadRepository
+      for (const pipeline of [...catalog.user, ...catalog.builtins]) {
+        const problem = checkNestedPipelines(catalog, pipeline)
+        assert.isUndefined(problem, `${pipeline.id}: ${problem?.message}`)
+      }
+      const nested = catalog.user.flatMap((p) => p.stages.filter((s) => s.kind === "subpipeline"))
+      for (const stage of nested) {
+        const target = resolvePipeline(catalog, stage.pipeline)
+        assert.isTrue("pipeline" in target, `${stage.id} -> ${stage.pipeline}`)
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("every pipeline plans, and every stage id is a valid target", () =>
+    Effect.gen(function*() {
+      const { catalog } = yield* loadRepository
+      for (const pipeline of [...catalog.user, ...catalog.builtins]) {
+        const plan = buildPlan(pipeline, undefined)
+        if (plan instanceof UnknownTarget) return assert.fail(plan.message)
+        assert.strictEqual(plan.items.length, pipeline.stages.length)
+        for (const stage of pipeline.stages) {
+          const targeted = buildPlan(pipeline, stage.id)
+          if (targeted instanceof UnknownTarget) return assert.fail(targeted.message)
+          assert.strictEqual(targeted.targetId, `${pipeline.id}:${stage.id}`)
+        }
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("the catalog layer loads the same pipelines from the repository root", () =>
+    Effect.gen(function*() {
+      const { catalog: expected, repoRoot } = yield* loadRepository
+      const loaded = yield* Effect.flatMap(PipelineCatalog, (catalog) => catalog.load).pipe(
+        Effect.provide(PipelineCatalogLive().pipe(Layer.provide(OrchestratorConfigTest(repoRoot))))
+      )
+      assert.isTrue(loaded.configFound)
+      assert.deepStrictEqual(loaded.user, expected.user)
+      assert.deepStrictEqual(loaded.builtins, expected.builtins)
+      assert.strictEqual(loaded.defaultPipeline, expected.defaultPipeline)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
