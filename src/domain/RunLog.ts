@@ -67,3 +67,13 @@ export type RunLogEvent = typeof RunLogEvent.Type
  * is their encoding; this keeps the per-chunk cost of the output hot path to one stringify.
  */
 export const encodeLogLine = (event: RunLogEvent): string => `${JSON.stringify(event)}\n`
+
+/** The fields of an `exec:chunk` line besides its data (written by the stage log's chunk encoder). */
+export interface ChunkLine {
+  readonly correlationId: string
+  readonly attempt: number
+  readonly stream: "stdout" | "stderr"
+  readonly sequence: number
+  readonly timestamp: string
+  readonly index: number
+}

@@ -1,5 +1,5 @@
 import { hostname } from "node:os"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { Host } from "../services/Host.js"
 
 /** The real process. Signal 0 checks that a pid exists without touching it; EPERM means it exists. */
@@ -15,16 +15,28 @@ export const HostLive = Layer.sync(Host, () =>
         } catch (error) {
           return error instanceof Error && "code" in error && error.code === "EPERM"
         }
+      }),
+    signalGroup: (pgid, signal) =>
+      Effect.sync(() => {
+        try {
+          process.kill(-pgid, signal)
+          return true
+        } catch {
+          return false
+        }
       })
   }))
 
 /** A fixed host for tests: this process is `pid`, and only the pids in `alive` exist. */
 export const HostMemory = (options: { readonly pid?: number; readonly hostname?: string; readonly alive?: ReadonlyArray<number> } = {}) =>
-  Layer.succeed(
+  Layer.effect(
     Host,
-    Host.of({
-      pid: options.pid ?? 4242,
-      hostname: options.hostname ?? "test-host",
-      isAlive: (pid) => Effect.succeed(pid === (options.pid ?? 4242) || (options.alive ?? []).includes(pid))
-    })
+    Effect.map(Ref.make<ReadonlySet<number>>(new Set(options.alive ?? [])), (alive) =>
+      Host.of({
+        pid: options.pid ?? 4242,
+        hostname: options.hostname ?? "test-host",
+        isAlive: (pid) => Effect.map(Ref.get(alive), (set) => pid === (options.pid ?? 4242) || set.has(pid)),
+        // A signalled group is gone from then on, as if SIGTERM had ended it.
+        signalGroup: (pgid) => Ref.modify(alive, (set) => [set.has(pgid), new Set([...set].filter((p) => p !== pgid))])
+      }))
   )

@@ -1,21 +1,29 @@
 import { Command, CommandExecutor } from "@effect/platform"
-import { Context, Duration, Effect, Layer, Ref, Stream } from "effect"
-import { type ProcessEvent, ProcessRunner, ProcessSpawnError, type ProcessSpec } from "../services/ProcessRunner.js"
+import { Chunk, Context, Duration, Effect, Layer, Ref, Stream } from "effect"
+import {
+  type ProcessExit,
+  type ProcessHandlers,
+  ProcessRunner,
+  ProcessSpawnError,
+  type ProcessSpec
+} from "../services/ProcessRunner.js"
 
 const signalPattern = /signal: (SIG[A-Z0-9]+)/
 
 /**
  * Real processes through @effect/platform's CommandExecutor. The child runs `sh -c <command>` in its
- * own process group with stdin at end-of-file; both pipes are drained concurrently as they are
- * pulled (STYLE 4.1), and the Exit event comes after both pipes have closed.
+ * own process group with stdin at end-of-file. Both pipes are drained by their own fiber from the
+ * start (STYLE 4.1, 4.2: an unread pipe blocks the child, and Node discards what nobody reads by the
+ * time the child exits); one handler call runs at a time. Plain fibers rather than a merged Stream:
+ * measured at half the CPU per process.
  */
 export const ProcessRunnerLive = Layer.effect(
   ProcessRunner,
   Effect.gen(function*() {
     const executor = yield* CommandExecutor.CommandExecutor
 
-    const run = (spec: ProcessSpec): Stream.Stream<ProcessEvent, ProcessSpawnError> =>
-      Stream.unwrapScoped(Effect.gen(function*() {
+    const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
+      Effect.scoped(Effect.gen(function*() {
         const fail = (reason: string) => (cause: unknown) =>
           new ProcessSpawnError({ command: spec.command, cwd: spec.cwd, reason, cause })
         const command = Command.make("sh", "-c", spec.command).pipe(
@@ -23,6 +31,9 @@ export const ProcessRunnerLive = Layer.effect(
           Command.env(spec.env),
           Command.stdin(Stream.empty)
         )
+        const lock = yield* Effect.makeSemaphore(1)
+        // Taken before the readers start, so that onStart is the first handler call.
+        yield* lock.take(1)
         const proc = yield* executor.start(command).pipe(
           Effect.mapError((error) =>
             fail(error._tag === "SystemError" && error.reason === "NotFound"
@@ -30,23 +41,25 @@ export const ProcessRunnerLive = Layer.effect(
               : error.message)(error)
           )
         )
-        const output = (stream: "stdout" | "stderr", source: Stream.Stream<Uint8Array, unknown>) =>
-          source.pipe(
-            Stream.map((bytes): ProcessEvent => ({ _tag: "Output", stream, bytes })),
-            Stream.mapError(fail(`its ${stream} could not be read`))
+        const drain = (stream: "stdout" | "stderr", source: Stream.Stream<Uint8Array, unknown>) =>
+          Stream.runForEachChunk(
+            Stream.mapError(source, fail(`its ${stream} could not be read`)),
+            (chunks) => lock.withPermits(1)(handlers.onOutput(stream, chunks))
           )
-        const exit = proc.exitCode.pipe(
-          Effect.map((code): ProcessEvent => ({ _tag: "Exit", exitCode: code, signal: null })),
+        const readers = yield* Effect.fork(
+          Effect.all([drain("stdout", proc.stdout), drain("stderr", proc.stderr)], { concurrency: 2, discard: true })
+        )
+        yield* handlers.onStart(proc.pid).pipe(Effect.ensuring(lock.release(1)))
+        yield* readers.await.pipe(Effect.flatten)
+        return yield* proc.exitCode.pipe(
+          Effect.map((code): ProcessExit => ({ exitCode: code, signal: null })),
           // The executor reports death by signal as an error whose message names the signal.
           Effect.catchAll((error) => {
             const signal = signalPattern.exec(error.message)?.[1]
             return signal === undefined
               ? Effect.fail(fail(error.message)(error))
-              : Effect.succeed<ProcessEvent>({ _tag: "Exit", exitCode: null, signal })
+              : Effect.succeed<ProcessExit>({ exitCode: null, signal })
           })
-        )
-        return Stream.mergeAll([output("stdout", proc.stdout), output("stderr", proc.stderr)], { concurrency: 2, bufferSize: 1 }).pipe(
-          Stream.concat(Stream.fromEffect(exit))
         )
       }))
 
@@ -84,7 +97,7 @@ const isScriptList = (
 
 /**
  * No processes: each command replays its script (a list plays one entry per invocation, the last
- * repeating). An unscripted command behaves like a missing one: exit 127.
+ * repeating). An unscripted command behaves like a missing one: exit 127. Pids start at 10001.
  */
 export const ProcessRunnerMemory = (
   scripts: Readonly<Record<string, ScriptedProcess | ReadonlyArray<ScriptedProcess>>>
@@ -101,31 +114,26 @@ export const ProcessRunnerMemory = (
       return script[Math.min(nth, script.length - 1)] ?? {}
     }
 
-    const run = (spec: ProcessSpec): Stream.Stream<ProcessEvent, ProcessSpawnError> =>
-      Stream.unwrap(Effect.gen(function*() {
+    const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
+      Effect.gen(function*() {
         const previous = yield* Ref.getAndUpdate(invocations, (all) => [...all, spec])
         const script = scriptFor(spec, previous.filter((p) => p.command === spec.command).length)
         if (script.spawnError !== undefined) {
-          return Stream.fail(
-            new ProcessSpawnError({ command: spec.command, cwd: spec.cwd, reason: script.spawnError, cause: script.spawnError })
-          )
-        }
-        const chunks = Stream.fromIterable(script.output ?? []).pipe(
-          Stream.mapEffect((chunk) =>
-            Effect.sleep(chunk.after ?? Duration.zero).pipe(
-              Effect.as<ProcessEvent>({ _tag: "Output", stream: chunk.stream, bytes: encoder.encode(chunk.data) })
-            )
-          )
-        )
-        const exit = Effect.sleep(script.duration ?? Duration.zero).pipe(
-          Effect.as<ProcessEvent>({
-            _tag: "Exit",
-            exitCode: script.signal === undefined ? script.exitCode ?? 0 : null,
-            signal: script.signal ?? null
+          return yield* new ProcessSpawnError({
+            command: spec.command,
+            cwd: spec.cwd,
+            reason: script.spawnError,
+            cause: script.spawnError
           })
-        )
-        return Stream.concat(chunks, Stream.fromEffect(exit))
-      }))
+        }
+        yield* handlers.onStart(10_001 + previous.length)
+        for (const chunk of script.output ?? []) {
+          yield* Effect.sleep(chunk.after ?? Duration.zero)
+          yield* handlers.onOutput(chunk.stream, Chunk.of(encoder.encode(chunk.data)))
+        }
+        yield* Effect.sleep(script.duration ?? Duration.zero)
+        return { exitCode: script.signal === undefined ? script.exitCode ?? 0 : null, signal: script.signal ?? null }
+      })
 
     return Context.make(ProcessRunner, ProcessRunner.of({ run })).pipe(
       Context.add(ProcessInvocations, ProcessInvocations.of({ all: Ref.get(invocations) }))

@@ -86,8 +86,13 @@ export const RunEngineLive = Layer.effect(
     const path = yield* Path.Path
     const host = yield* Host
 
+    /** Records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
-      Effect.flatMap(isoNow, (since) => files.writeOwner({ pid: host.pid, host: host.hostname, since }))
+      Effect.gen(function*() {
+        const owner = { pid: host.pid, host: host.hostname, since: yield* isoNow }
+        yield* files.writeOwner(owner)
+        return (stagePid: number) => files.writeOwner({ ...owner, stage_pid: stagePid })
+      })
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
     const resolveTaskId = (flag: string | undefined): Effect.Effect<TaskId, InvalidId> => {
@@ -268,7 +273,8 @@ export const RunEngineLive = Layer.effect(
       files: RunFiles,
       input: RunInput,
       target: string | undefined,
-      markUntargeted: boolean
+      markUntargeted: boolean,
+      recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
     ): Effect.Effect<FinishedRun, FileAccessError> =>
       Effect.gen(function*() {
         const manifest = yield* files.manifest
@@ -302,7 +308,8 @@ export const RunEngineLive = Layer.effect(
                 stage,
                 index,
                 cwd: stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd),
-                env: stageEnv(manifest, layout, stage.env)
+                env: stageEnv(manifest, layout, stage.env),
+                recordProcess
               })
               : yield* runNestedStage(files, input, stage, index)
             if (verdict === "stop") break
@@ -356,11 +363,11 @@ export const RunEngineLive = Layer.effect(
           guardrails_required: input.pipeline.guardrailsRequired !== false
         }
         const files = yield* store.create(layout, initial)
-        yield* claimOwnership(files)
+        const recordProcess = yield* claimOwnership(files)
         yield* Effect.logInfo(
           `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
         )
-        return yield* executeRun(files, input, targetedStageId(input.plan), true)
+        return yield* executeRun(files, input, targetedStageId(input.plan), true, recordProcess)
       })
 
     const locateRun = (request: RunRequest) =>
@@ -380,9 +387,12 @@ export const RunEngineLive = Layer.effect(
       })
 
     /** D-7: refuse a run that is alive; otherwise claim it, so that two resumes never both write it. */
-    const takeOver = (layout: RunLayout, manifest: CliManifest) =>
+    const takeOver = (layout: RunLayout) =>
       Effect.gen(function*() {
+        // Owner first, then the manifest: a winner refreshes the heartbeat before it records itself as
+        // owner, so whoever sees the new owner also sees a fresh heartbeat and is refused.
         const owner = yield* store.readOwner(layout)
+        const manifest = yield* store.read(layout)
         const now = yield* Clock.currentTimeMillis
         if (!isTerminal(manifest.status) && !isStale(manifest, now) && owner !== undefined) {
           // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
@@ -397,6 +407,25 @@ export const RunEngineLive = Layer.effect(
           }
         }
         if (!(yield* store.claimTakeover(layout, owner))) return yield* new ResumeInProgress({ runId: manifest.run_id })
+        // A crash in the middle of a stage leaves that stage's process group running: stop it before
+        // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
+        const interrupted = manifest.commands.some((c) => c.status === "running")
+        if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
+          yield* stopOrphan(owner.stage_pid)
+        }
+      })
+
+    /** SIGTERM, up to 5 s to exit, then SIGKILL. */
+    const stopOrphan = (pgid: number) =>
+      Effect.gen(function*() {
+        if (!(yield* host.signalGroup(pgid, "SIGTERM"))) return
+        yield* Effect.logWarning(`Stopping process group ${pgid}, left running by the crashed orchestrator`)
+        const gone = yield* host.isAlive(pgid).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("100 millis"), while: (alive) => alive }),
+          Effect.timeout("5 seconds"),
+          Effect.option
+        )
+        if (gone._tag === "None") yield* host.signalGroup(pgid, "SIGKILL")
       })
 
     const resume = (request: ResumeRequest) =>
@@ -443,9 +472,8 @@ export const RunEngineLive = Layer.effect(
         const resolvedPlan = plan instanceof UnknownTarget ? buildPlan(pipeline, undefined) : plan
         if (resolvedPlan instanceof UnknownTarget) return yield* resolvedPlan
 
-        yield* takeOver(layout, recorded)
+        yield* takeOver(layout)
         const files = yield* store.open(layout)
-        yield* claimOwnership(files)
         const now = yield* isoNow
         yield* files.update((m) => {
           const { guardrail_status: _dropped, ...rest } = m
@@ -453,6 +481,7 @@ export const RunEngineLive = Layer.effect(
             ...rest,
             status: "in_progress" as const,
             status_detail: "resuming",
+            heartbeat_at: now,
             completed_at: null,
             metrics_recorded: false,
             plan_target_id: resolvedPlan.targetId,
@@ -466,6 +495,8 @@ export const RunEngineLive = Layer.effect(
             }]
           }
         }, { force: true })
+        yield* files.writeHeartbeatFile(now)
+        const recordProcess = yield* claimOwnership(files)
         yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
 
         const finished = yield* executeRun(files, {
@@ -475,7 +506,7 @@ export const RunEngineLive = Layer.effect(
           catalog: data,
           parentRunId: recorded.parent_run_id,
           approvalPolicy: recorded.approval_policy
-        }, target === undefined ? undefined : targetedStageId(resolvedPlan), false)
+        }, target === undefined ? undefined : targetedStageId(resolvedPlan), false, recordProcess)
         return { manifest: finished.manifest, layout: finished.layout }
       })
 
@@ -500,7 +531,8 @@ export const RunEngineLive = Layer.effect(
       status,
       watch: (request, interval) =>
         Stream.repeatEffectWithSchedule(status(request), Schedule.spaced(interval)).pipe(
-          Stream.changesWith((a, b) => a.manifest.updated_at === b.manifest.updated_at && a.stale === b.stale),
+          // The whole (bounded) manifest is compared: two writes can share a millisecond of updated_at.
+          Stream.changesWith((a, b) => a.stale === b.stale && JSON.stringify(a.manifest) === JSON.stringify(b.manifest)),
           Stream.takeUntil((view) => isTerminal(view.manifest.status))
         ),
       resume

@@ -21,13 +21,13 @@ export const RunStoreLive = Layer.effect(
     const backend: FileBackend = {
       makeDirectory: (dir) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder"))),
       // A sibling temp file, fsync, rename (D-6): a crash leaves the old or the new file, never half of one.
-      writeAtomic: (target, text) =>
+      writeAtomic: (target, text, options) =>
         Effect.gen(function*() {
           const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
           const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
           yield* fs.open(tmp, { flag: "w" }).pipe(
             Effect.tap((file) => file.writeAll(encoder.encode(text))),
-            Effect.tap((file) => file.sync),
+            Effect.tap((file) => (options?.durable === false ? Effect.void : file.sync)),
             Effect.scoped,
             Effect.zipRight(fs.rename(tmp, target)),
             Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))

@@ -11,5 +11,7 @@ export class Host extends Context.Tag("orchestrator/Host")<
     readonly hostname: string
     /** Whether a process with this pid exists on this machine. */
     readonly isAlive: (pid: number) => Effect.Effect<boolean>
+    /** Signals a whole process group (a stage and its background children); false if it is gone. */
+    readonly signalGroup: (pgid: number, signal: "SIGTERM" | "SIGKILL") => Effect.Effect<boolean>
   }
 >() {}

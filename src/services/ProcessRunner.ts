@@ -1,4 +1,4 @@
-import { Context, Schema, type Stream } from "effect"
+import { type Chunk, Context, type Effect, Schema } from "effect"
 
 export interface ProcessSpec {
   /** Run through `sh -c` (CFG-3), with stdin closed. */
@@ -8,10 +8,22 @@ export interface ProcessSpec {
   readonly env: Readonly<Record<string, string>>
 }
 
-/** What a running process reports: output chunks as they arrive, then exactly one Exit. */
-export type ProcessEvent =
-  | { readonly _tag: "Output"; readonly stream: "stdout" | "stderr"; readonly bytes: Uint8Array }
-  | { readonly _tag: "Exit"; readonly exitCode: number | null; readonly signal: string | null }
+/** How a process ended: its exit code, or the signal that killed it. */
+export interface ProcessExit {
+  readonly exitCode: number | null
+  readonly signal: string | null
+}
+
+/**
+ * What the caller does while the process runs. The runner calls one handler at a time: `onStart`
+ * first, then `onOutput` as output arrives, each call holding what one pipe had buffered (one or
+ * more reads). The pipes are read from the moment the process starts, whatever the handlers do.
+ */
+export interface ProcessHandlers<E> {
+  /** The process's pid, which is also its process group. */
+  readonly onStart: (pid: number) => Effect.Effect<void, E>
+  readonly onOutput: (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => Effect.Effect<void, E>
+}
 
 /** The process could not be started at all (bad cwd, no shell): RUN-5, not a failed stage exit. */
 export class ProcessSpawnError extends Schema.TaggedError<ProcessSpawnError>()("ProcessSpawnError", {
@@ -26,13 +38,13 @@ export class ProcessSpawnError extends Schema.TaggedError<ProcessSpawnError>()("
 }
 
 /**
- * Runs one command as a process and streams its events. Pulling applies backpressure to the pipes,
- * so a consumer that writes each chunk before pulling the next keeps memory flat. Closing the
- * stream's scope early (timeout, interruption) kills the whole process group.
+ * Runs one command as a process. A handler that takes its time holds back the reading of the pipes
+ * (backpressure), so writing each chunk before returning keeps memory flat. Interrupting `run`
+ * (timeout, Ctrl-C) kills the whole process group.
  */
 export class ProcessRunner extends Context.Tag("orchestrator/ProcessRunner")<
   ProcessRunner,
   {
-    readonly run: (spec: ProcessSpec) => Stream.Stream<ProcessEvent, ProcessSpawnError>
+    readonly run: <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>) => Effect.Effect<ProcessExit, ProcessSpawnError | E>
   }
 >() {}

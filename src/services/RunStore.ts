@@ -3,12 +3,14 @@ import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { CliManifest, ErrorFile, RunOwner } from "../domain/Manifest.js"
 import type { RunNotFound } from "../domain/RunErrors.js"
 import type { RunLayout } from "../domain/RunLayout.js"
-import type { RunLogEvent } from "../domain/RunLog.js"
+import type { ChunkLine, RunLogEvent } from "../domain/RunLog.js"
 import type { RunSummary } from "../domain/RunSummary.js"
 
 /** Appends events to one stage's `commands/<NN>-<slug>.ndjson`; open for the stage's lifetime. */
 export interface StageLogWriter {
-  readonly append: (event: RunLogEvent) => Effect.Effect<void, FileAccessError>
+  readonly append: (...events: ReadonlyArray<RunLogEvent>) => Effect.Effect<void, FileAccessError>
+  /** The output hot path: one `exec:chunk` line, encoded from the bytes without intermediate strings. */
+  readonly appendChunk: (meta: ChunkLine, bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
 }
 
 /**
@@ -28,7 +30,8 @@ export interface RunFiles {
   readonly writeHeartbeatFile: (timestamp: string) => Effect.Effect<void, FileAccessError>
   /** Records this process as the run's writer (D-7). */
   readonly writeOwner: (owner: RunOwner) => Effect.Effect<void, FileAccessError>
-  readonly appendRunnerLog: (event: RunLogEvent) => Effect.Effect<void, FileAccessError>
+  /** Appends events to `runner.ndjson` in one write. */
+  readonly appendRunnerLog: (...events: ReadonlyArray<RunLogEvent>) => Effect.Effect<void, FileAccessError>
   readonly openStageLog: (path: string) => Effect.Effect<StageLogWriter, FileAccessError, Scope.Scope>
   readonly writeErrorFile: (path: string, content: ErrorFile) => Effect.Effect<void, FileAccessError>
   readonly writeRunSummary: (summary: RunSummary) => Effect.Effect<void, FileAccessError>

@@ -2,8 +2,18 @@
  * Helpers for the integration tests: run the built CLI (dist/bin/codex-orchestrator.mjs) as a real
  * child process in a temporary repository, and read back what it wrote.
  */
-import { spawn } from "node:child_process"
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { type ChildProcess, spawn } from "node:child_process"
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { createInterface } from "node:readline"
@@ -265,3 +275,160 @@ export const runIdPattern = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f
 
 /** `Date.prototype.toISOString()` form. */
 export const isoPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/** A CLI process running in the background (see `spawnCli`). */
+export interface BackgroundCli {
+  readonly child: ChildProcess
+  /** The orchestrator's pid (the bin runs the bundle in-process, so this is the orchestrator itself). */
+  readonly pid: number
+  /** Resolves on the `exit` event: the process is gone and reaped (its pid no longer answers signal 0). */
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
+  /** Resolves once the process has exited and its stdout/stderr are closed, with everything it printed. */
+  readonly done: Promise<CliResult>
+  /** Sends `signal` to the orchestrator only (not to its stages' process groups). */
+  readonly kill: (signal: NodeJS.Signals) => void
+}
+
+/**
+ * Starts `node dist/bin/codex-orchestrator.mjs <args>` in `options.cwd` without waiting for it, for
+ * tests that signal, crash or race a run while it is in progress.
+ */
+export const spawnCli = (args: ReadonlyArray<string>, options: CliOptions): BackgroundCli => {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd,
+    env: cliEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`could not spawn the CLI (${cliPath})`)
+  const stdout: Array<Buffer> = []
+  const stderr: Array<Buffer> = []
+  child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk))
+  child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk))
+  const exited = new Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>((resolvePromise) => {
+    child.once("exit", (code, signal) => resolvePromise({ code, signal }))
+  })
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
+    child.once("error", reject)
+    child.once("close", (code, signal) =>
+      resolvePromise({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+        peakRssKiB: undefined
+      }))
+  })
+  return {
+    child,
+    pid,
+    exited,
+    done,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms))
+
+/**
+ * Polls `probe` until it returns something other than undefined (a thrown error counts as "not
+ * yet", e.g. a file that does not exist yet), and returns that. Fails with `what` after `timeoutMs`.
+ */
+export const waitFor = async <A>(
+  what: string,
+  probe: () => A | undefined,
+  options: { readonly timeoutMs?: number; readonly intervalMs?: number } = {}
+): Promise<A> => {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError === undefined ? "" : ` (last error: ${String(lastError)})`}`)
+    }
+    await sleep(options.intervalMs ?? 50)
+  }
+}
+
+/** The run folders (absolute) of `task` in `repo` that already have a manifest.json. */
+export const runDirsOf = (repo: TempRepo, task: string): ReadonlyArray<string> => {
+  const cliDir = repo.path(".runs", task, "cli")
+  return listDir(cliDir).map((name) => join(cliDir, name)).filter((dir) => existsSync(join(dir, "manifest.json")))
+}
+
+/** One process from /proc: pid, state letter (Z = zombie) and process group. */
+export interface ProcInfo {
+  readonly pid: number
+  readonly state: string
+  readonly pgid: number
+}
+
+/** Parses the text of /proc/<pid>/stat (the command name may hold spaces and parentheses). */
+export const parseProcStat = (text: string): ProcInfo | undefined => {
+  const close = text.lastIndexOf(")")
+  const pid = Number.parseInt(text, 10)
+  const fields = text.slice(close + 2).split(" ")
+  const state = fields[0]
+  const pgid = Number(fields[2])
+  if (close < 0 || Number.isNaN(pid) || state === undefined || Number.isNaN(pgid)) return undefined
+  return { pid, state, pgid }
+}
+
+/** The process `pid` as /proc shows it, or undefined when there is none. */
+export const procInfo = (pid: number): ProcInfo | undefined => {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether `pid` is a running process (a zombie that nobody reaped yet counts as gone). */
+export const isLiveProcess = (pid: number): boolean => {
+  const info = procInfo(pid)
+  return info !== undefined && info.state !== "Z"
+}
+
+/** Live (non-zombie) processes in process group `pgid`, from /proc (Linux). */
+export const liveProcessGroupMembers = (pgid: number): ReadonlyArray<number> =>
+  readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => procInfo(Number(name)))
+    .filter((info): info is ProcInfo => info !== undefined && info.pgid === pgid && info.state !== "Z")
+    .map((info) => info.pid)
+
+/** Live (non-zombie) processes whose working directory is `dir` or below it, with their command lines. */
+export const liveProcessesUnder = (dir: string): ReadonlyArray<{ readonly pid: number; readonly cmdline: string }> =>
+  readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((name) => {
+      const pid = Number(name)
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`)
+        if (cwd !== dir && !cwd.startsWith(`${dir}/`)) return []
+        if (!isLiveProcess(pid)) return []
+        return [{ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim() }]
+      } catch {
+        return [] // gone meanwhile, or not ours to inspect
+      }
+    })
+
+/**
+ * SIGKILLs process group `pgid` if anything is left in it (cleanup for a crashed run's stage, whose
+ * group outlives the orchestrator). Refuses groups that are not a stage's: 0, 1 and the test's own.
+ */
+export const killProcessGroup = (pgid: number): void => {
+  if (!Number.isInteger(pgid) || pgid <= 1 || pgid === procInfo(process.pid)?.pgid) return
+  try {
+    process.kill(-pgid, "SIGKILL")
+  } catch {
+    // already gone
+  }
+}

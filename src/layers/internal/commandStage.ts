@@ -3,7 +3,7 @@
  * running, streams every output chunk into the stage's ndjson log as it arrives, keeps only bounded
  * tails in memory, and records the outcome in the manifest (and an error file when it failed).
  */
-import { Clock, Duration, Effect, Either, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Either } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
@@ -22,6 +22,8 @@ export interface CommandStageContext {
   readonly index: number
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
+  /** Records the stage's process group, so that a takeover after a crash can stop it. */
+  readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
 }
 
 /** Whether the run goes on after this stage. */
@@ -33,6 +35,17 @@ const iso = (ms: number) => new Date(ms).toISOString()
 export const clearResuming = (m: CliManifest): Pick<CliManifest, "status_detail"> => ({
   status_detail: m.status_detail === "resuming" ? null : m.status_detail
 })
+
+const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (parts.length === 1 && parts[0] !== undefined) return parts[0]
+  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    joined.set(part, offset)
+    offset += part.length
+  }
+  return joined
+}
 
 class StageTimedOut {
   readonly _tag = "StageTimedOut"
@@ -79,12 +92,12 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
-      const both = (event: RunLogEvent) =>
-        Effect.zipRight(files.appendRunnerLog(event), stageLog.append(event))
+      const both = (...events: ReadonlyArray<RunLogEvent>) =>
+        Effect.all([files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
       const stamp = Effect.map(Clock.currentTimeMillis, iso)
 
-      yield* both({ type: "command:start", command: stage.command, timestamp: yield* stamp, index })
-      yield* both({
+      const begunAt = yield* stamp
+      yield* both({ type: "command:start", command: stage.command, timestamp: begunAt, index }, {
         type: "exec:begin",
         correlation_id: correlationId,
         attempt: 1,
@@ -94,37 +107,28 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
         session_id: sessionId,
         sandbox_state: "sandboxed",
         persisted: false,
-        timestamp: yield* stamp,
+        timestamp: begunAt,
         index
       })
 
-      // One decoder per stream, so a character split across two chunks is decoded whole.
-      const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
       let sequence = 0
-      let exited: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null }
-
-      const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }).pipe(
-        Stream.runForEach((event) => {
-          if (event._tag === "Exit") {
-            exited = { exitCode: event.exitCode, signal: event.signal }
-            return Effect.void
-          }
-          ;(event.stream === "stdout" ? stdoutTail : stderrTail).push(event.bytes)
+      // Each handler call holds what a pipe had buffered when it was read (more while a write was in
+      // progress): one log line for it instead of one per read, so many small lines do not each cost
+      // an envelope (D-11).
+      const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }, {
+        onStart: ctx.recordProcess,
+        onOutput: (stream, chunks) => {
+          const tail = stream === "stdout" ? stdoutTail : stderrTail
+          for (const bytes of chunks) tail.push(bytes)
           sequence += 1
-          const line = stamp.pipe(Effect.map((timestamp): RunLogEvent => ({
-              type: "exec:chunk",
-              correlation_id: correlationId,
-              attempt: 1,
-              stream: event.stream,
-              sequence,
-              bytes: event.bytes.length,
-              data: decoders[event.stream].decode(event.bytes, { stream: true }),
-              timestamp,
-              index
-            })))
-          return Effect.flatMap(line, stageLog.append)
-        })
-      )
+          const current = sequence
+          return Effect.flatMap(stamp, (timestamp) =>
+            stageLog.appendChunk(
+              { correlationId, attempt: 1, stream, sequence: current, timestamp, index },
+              concatBytes(Chunk.toReadonlyArray(chunks))
+            ))
+        }
+      })
 
       const bounded = stage.timeoutMs === undefined
         ? Effect.either(consume)
@@ -140,16 +144,16 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
         ? result.left._tag === "ProcessSpawnError"
           ? { _tag: "SpawnFailed", error: result.left }
           : yield* Effect.fail(result.left)
-        : { _tag: "Exited", ...exited }
+        : { _tag: "Exited", ...result.right }
 
       const endMs = yield* Clock.currentTimeMillis
       const durationMs = endMs - startedMs
       const exitCode = outcome._tag === "Exited" ? recordedExitCode(outcome.exitCode, outcome.signal) : null
       const signal = outcome._tag === "Exited" ? outcome.signal : outcome._tag === "TimedOut" ? "SIGTERM" : null
-      if (outcome._tag === "SpawnFailed") {
-        yield* both({ type: "command:error", message: outcome.error.message, timestamp: iso(endMs), index })
-      }
-      yield* both({
+      const ended: Array<RunLogEvent> = outcome._tag === "SpawnFailed"
+        ? [{ type: "command:error", message: outcome.error.message, timestamp: iso(endMs), index }]
+        : []
+      yield* both(...ended, {
         type: "exec:end",
         correlation_id: correlationId,
         attempt: 1,
@@ -159,8 +163,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
         status: exitCode === 0 ? "succeeded" : "failed",
         timestamp: iso(endMs),
         index
-      })
-      yield* both({ type: "command:end", exit_code: exitCode, signal, duration_ms: durationMs, timestamp: iso(endMs), index })
+      }, { type: "command:end", exit_code: exitCode, signal, duration_ms: durationMs, timestamp: iso(endMs), index })
       return outcome
     }))
 

@@ -11,6 +11,8 @@ export interface OutputTail {
   readonly text: () => string
 }
 
+const released = new Uint8Array(0)
+
 export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   // A queue with a moving head: dropping the oldest chunk is O(1), compaction is amortised.
   let chunks: Array<Uint8Array> = []
@@ -26,6 +28,7 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
       retained += kept.length
       while (chunks.length - head > 1 && retained - (chunks[head]?.length ?? 0) >= limit) {
         retained -= chunks[head]?.length ?? 0
+        chunks[head] = released // drop the reference now, not at the next compaction
         head++
       }
       if (head > 1024 && head * 2 > chunks.length) {

@@ -9,7 +9,7 @@ import { CliManifest, encodeManifest, RunOwner } from "../../domain/Manifest.js"
 import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
-import { makeLineEncoder } from "./lineEncoder.js"
+import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
 import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
 
 export interface ByteWriter {
@@ -18,8 +18,12 @@ export interface ByteWriter {
 
 export interface FileBackend {
   readonly makeDirectory: (path: string) => Effect.Effect<void, FileAccessError>
-  /** Replaces the file so that a reader sees the old or the new content, never a mix (D-6). */
-  readonly writeAtomic: (path: string, text: string) => Effect.Effect<void, FileAccessError>
+  /**
+   * Replaces the file so that a reader sees the old or the new content, never a mix (D-6). With
+   * `durable: false` the data is not fsynced first: for records that only matter while the machine
+   * is up (heartbeats, the owner's pids), where a power loss makes them moot anyway.
+   */
+  readonly writeAtomic: (path: string, text: string, options?: { readonly durable?: boolean }) => Effect.Effect<void, FileAccessError>
   readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
   /** Creates the file only if it does not exist yet; false when it already did. */
   readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
@@ -120,13 +124,17 @@ const runFilesOf = (
       manifest: Effect.map(SynchronizedRef.get(state), (s) => s.manifest),
       update,
       flush,
-      writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`),
-      writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner)),
-      appendRunnerLog: (event) => backend.append(layout.runnerLog, encodeLogLine(event)),
+      writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`, { durable: false }),
+      writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner), { durable: false }),
+      appendRunnerLog: (...events) => backend.append(layout.runnerLog, events.map(encodeLogLine).join("")),
       openStageLog: (path) =>
         Effect.map(backend.openAppend(path), (writer): StageLogWriter => {
-          const encode = makeLineEncoder()
-          return { append: (event) => writer.write(encode(event)) }
+          const chunks = makeChunkLineEncoder()
+          const encoder = new TextEncoder()
+          return {
+            append: (...events) => writer.write(encoder.encode(events.map(encodeLogLine).join(""))),
+            appendChunk: (meta, bytes) => writer.write(chunks.encode(meta, bytes))
+          }
         }),
       writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),
       writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary))

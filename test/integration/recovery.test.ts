@@ -1,0 +1,519 @@
+/**
+ * Recovery end to end: resume after a failure, after `kill -9` and after SIGINT; stage timeouts; a
+ * second writer refused; concurrent runs of one task; `status` (text, JSON, errors, --watch); and
+ * --parent-run. Every test drives the built CLI on real processes in its own temporary repository
+ * (SPEC RUN-8, RUN-9, CLI-6, CLI-7, LAY-1; DECISIONS D-1, D-6, D-7, D-8, D-9).
+ *
+ * Stages that outlive a step record their shell's /proc/<pid>/stat (pid and process group) and the
+ * pid of their background child, so the test can tell that exactly those processes are gone, and
+ * kill a crashed run's leftovers by process group, without matching processes by name.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, beforeAll, describe, it } from "@effect/vitest"
+import {
+  asArray,
+  asObject,
+  asString,
+  type CliResult,
+  commandAt,
+  commandStage,
+  describeResult,
+  isLiveProcess,
+  isoPattern,
+  type JsonObject,
+  killProcessGroup,
+  liveProcessesUnder,
+  liveProcessGroupMembers,
+  parseJson,
+  parseProcStat,
+  pipeline,
+  type ProcInfo,
+  readJson,
+  readNdjson,
+  requireBuiltCli,
+  runCli,
+  runDirsOf,
+  spawnCli,
+  stageOutput,
+  startJson,
+  type TempRepo,
+  waitFor,
+  withRepo
+} from "../support/cli.js"
+
+beforeAll(requireBuiltCli)
+
+const task = "t"
+
+const writeConfig = (repo: TempRepo, config: unknown) =>
+  writeFileSync(repo.path("codex.orchestrator.json"), `${JSON.stringify(config, null, 2)}\n`)
+
+const manifestOf = (runDir: string) => readJson(join(runDir, "manifest.json"))
+
+const statuses = (manifest: JsonObject) =>
+  asArray(manifest["commands"], "manifest.commands").map((c, i) => asObject(c, `commands[${i}]`)["status"])
+
+const resumeEvents = (manifest: JsonObject) =>
+  asArray(manifest["resume_events"], "resume_events").map((e, i) => asObject(e, `resume_events[${i}]`))
+
+const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter((line) => line.length > 0)
+
+/** stdout as one JSON document (the D-2 contract of --format json). */
+const stdoutJson = (result: CliResult): JsonObject => {
+  try {
+    return asObject(parseJson(result.stdout), "stdout")
+  } catch (error) {
+    throw new Error(`stdout is not one JSON document (${String(error)})\n${describeResult(result)}`)
+  }
+}
+
+/** The only run folder of `task` once its manifest exists (for runs started in the background). */
+const waitForRunDir = (repo: TempRepo) =>
+  waitFor("the run folder with a manifest", () => {
+    const dirs = runDirsOf(repo, task)
+    return dirs.length === 1 ? dirs[0] : undefined
+  })
+
+/** Waits until the manifest (parsed) satisfies `ok`; returns it. */
+const waitForManifest = (runDir: string, what: string, ok: (manifest: JsonObject) => boolean) =>
+  waitFor(what, () => {
+    const manifest = manifestOf(runDir)
+    return ok(manifest) ? manifest : undefined
+  })
+
+/** The /proc stat a stage's shell wrote with `cat /proc/$$/stat > <file>`. */
+const stageShell = (file: string): ProcInfo => {
+  const info = parseProcStat(readFileSync(file, "utf8"))
+  if (info === undefined) throw new Error(`${file}: not a /proc/<pid>/stat line`)
+  return info
+}
+
+/** `pgrep -f` restricted to this repository: live processes whose working directory is in it. */
+const leftoversMatching = (repo: TempRepo, pattern: RegExp) =>
+  liveProcessesUnder(repo.dir).filter((p) => pattern.test(p.cmdline))
+
+/** Waits (up to 5 s) until no process of the stage's group, nor any matching `pattern` in the repo, is alive. */
+const waitUntilGone = (repo: TempRepo, shell: ProcInfo, pattern: RegExp, extraPids: ReadonlyArray<number> = []) =>
+  waitFor(
+    `the stage's processes to exit (group ${shell.pgid}: ${liveProcessGroupMembers(shell.pgid).join(", ")}; matching ${pattern}: ${
+      JSON.stringify(leftoversMatching(repo, pattern))
+    })`,
+    () =>
+      liveProcessGroupMembers(shell.pgid).length === 0 &&
+        leftoversMatching(repo, pattern).length === 0 &&
+        extraPids.every((pid) => !isLiveProcess(pid))
+        ? true
+        : undefined,
+    { timeoutMs: 5_000 }
+  )
+
+describe("resume after a failed stage (RUN-9, CLI-6, D-7)", () => {
+  const config = {
+    pipelines: [
+      pipeline("fix", [
+        commandStage("count", "echo ran >> count.txt"),
+        commandStage("check", "test -f marker.txt || { echo 'marker missing' >&2; exit 3; }")
+      ])
+    ]
+  }
+
+  it("re-runs only the failed stage, records the resume event and drops the old error_file", () =>
+    withRepo(config, async (repo) => {
+      const started = await startJson(repo, ["fix", "--task", task])
+      assert.strictEqual(started.result.code, 1, describeResult(started.result))
+      const runId = asString(started.output["run_id"], "run_id")
+      assert.strictEqual(started.manifest["status"], "failed")
+      assert.strictEqual(started.manifest["status_detail"], "stage:check:failed")
+      const failedEntry = commandAt(started.manifest, 1)
+      assert.strictEqual(failedEntry["status"], "failed")
+      const errorFile = asString(failedEntry["error_file"], "error_file of the failed stage")
+      assert.isTrue(existsSync(repo.path(errorFile)), errorFile)
+      const firstStageStartedAt = commandAt(started.manifest, 0)["started_at"]
+
+      // D-7: a --token that does not match is refused (exit 2) and the manifest is left as it was.
+      const manifestBefore = readFileSync(join(started.runDir, "manifest.json"), "utf8")
+      const wrongToken = await runCli(["resume", "--run", runId, "--task", task, "--token", "0".repeat(64)], {
+        cwd: repo.dir
+      })
+      assert.strictEqual(wrongToken.code, 2, describeResult(wrongToken))
+      assert.include(wrongToken.stderr, "Resume token mismatch")
+      assert.strictEqual(readFileSync(join(started.runDir, "manifest.json"), "utf8"), manifestBefore)
+
+      writeFileSync(repo.path("marker.txt"), "fixed\n")
+      const resumed = await runCli(
+        ["resume", "--run", runId, "--task", task, "--actor", "alice", "--reason", "marker created", "--format", "json"],
+        { cwd: repo.dir }
+      )
+      assert.strictEqual(resumed.code, 0, describeResult(resumed))
+      const output = stdoutJson(resumed)
+      assert.strictEqual(output["run_id"], runId)
+      assert.strictEqual(output["status"], "succeeded")
+
+      const manifest = manifestOf(started.runDir)
+      assert.strictEqual(manifest["run_id"], runId)
+      assert.strictEqual(manifest["status"], "succeeded")
+      assert.strictEqual(manifest["status_detail"], null)
+      assert.match(asString(manifest["completed_at"], "completed_at"), isoPattern)
+      assert.strictEqual(manifest["resume_token"], started.manifest["resume_token"])
+      assert.deepStrictEqual(statuses(manifest), ["succeeded", "succeeded"])
+
+      const events = resumeEvents(manifest)
+      assert.strictEqual(events.length, 1, JSON.stringify(events))
+      const event = asObject(events[0], "resume_events[0]")
+      assert.strictEqual(event["actor"], "alice")
+      assert.strictEqual(event["reason"], "marker created")
+      assert.strictEqual(event["outcome"], "accepted")
+      assert.match(asString(event["timestamp"], "timestamp"), isoPattern)
+
+      // Stage 1 did not run again; the re-run stage succeeded and lost its old error_file (D-7).
+      assert.deepStrictEqual(lines(repo.path("count.txt")), ["ran"])
+      assert.strictEqual(commandAt(manifest, 0)["started_at"], firstStageStartedAt)
+      const rerun = commandAt(manifest, 1)
+      assert.strictEqual(rerun["exit_code"], 0)
+      assert.strictEqual(rerun["error_file"], null)
+    }))
+})
+
+describe("kill -9 of the orchestrator in the middle of a stage (D-6, D-7)", () => {
+  const config = (secondCommand: string) => ({
+    pipelines: [
+      pipeline("crash", [
+        commandStage("one", "echo ran >> count.txt"),
+        commandStage("two", secondCommand),
+        commandStage("three", "echo three")
+      ])
+    ]
+  })
+  const slowSecond = "cat /proc/$$/stat > two.stat; echo started > s2.txt; sleep 31.5"
+
+  it("leaves a readable in_progress manifest that status reports, and resume finishes the run", () =>
+    withRepo(config(slowSecond), async (repo) => {
+      let stageGroup: number | undefined
+      const cli = spawnCli(["start", "crash", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        await waitFor("stage two to start (s2.txt)", () => existsSync(repo.path("s2.txt")) || undefined)
+        stageGroup = stageShell(repo.path("two.stat")).pgid
+        const runDir = await waitForRunDir(repo)
+        await waitForManifest(runDir, "stage two recorded running", (m) => commandAt(m, 1)["status"] === "running")
+
+        cli.kill("SIGKILL")
+        const exit = await cli.exited
+        assert.strictEqual(exit.signal, "SIGKILL")
+
+        // D-6: whatever the moment of the kill, the manifest is whole JSON.
+        const crashed = JSON.parse(readFileSync(join(runDir, "manifest.json"), "utf8")) as unknown
+        assert.isObject(crashed)
+        const manifest = manifestOf(runDir)
+        const runId = asString(manifest["run_id"], "run_id")
+        assert.strictEqual(manifest["status"], "in_progress")
+        assert.deepStrictEqual(statuses(manifest), ["succeeded", "running", "pending"])
+        assert.strictEqual(readJson(join(runDir, ".owner.json"))["pid"], cli.pid)
+
+        const statusJson = await runCli(["status", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(statusJson.code, 0, describeResult(statusJson))
+        const view = stdoutJson(statusJson)
+        assert.strictEqual(view["run_id"], runId)
+        assert.strictEqual(view["status"], "in_progress")
+        assert.strictEqual(view["completed_at"], null)
+        assert.strictEqual(asObject(asArray(view["commands"], "commands")[1], "commands[1]")["status"], "running")
+
+        const statusText = await runCli(["status", "--run", runId, "--task", task], { cwd: repo.dir })
+        assert.strictEqual(statusText.code, 0, describeResult(statusText))
+        const textLines = statusText.stdout.split("\n")
+        assert.include(textLines, "Completed: in-progress")
+        assert.include(textLines, "  [running] Stage two")
+        assert.isTrue(textLines.some((line) => line.startsWith("Status: in_progress")), statusText.stdout)
+
+        // The owner is dead, so the run resumes although its heartbeat is fresh (D-7).
+        writeConfig(repo, config("echo two again"))
+        const resumed = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        assert.strictEqual(stdoutJson(resumed)["status"], "succeeded")
+        const finished = manifestOf(runDir)
+        assert.strictEqual(finished["status"], "succeeded")
+        assert.deepStrictEqual(statuses(finished), ["succeeded", "succeeded", "succeeded"])
+        assert.strictEqual(resumeEvents(finished).length, 1)
+        assert.deepStrictEqual(lines(repo.path("count.txt")), ["ran"])
+      } finally {
+        cli.kill("SIGKILL")
+        // The crashed run's stage (sh + sleep 31.5) is in its own process group and outlived it.
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
+describe("SIGINT during a stage with a background child (D-8)", () => {
+  const config = (command: string) => ({
+    pipelines: [
+      pipeline("interrupt", [
+        commandStage("bg", command),
+        commandStage("after", "echo after >> after.txt")
+      ])
+    ]
+  })
+  const slow = "cat /proc/$$/stat > bg.stat; sleep 77.7 & echo $! > bg.pid; sleep 77.8; echo done"
+
+  it("kills the stage's process group, records cancelled, exits 130; resume finishes the run", () =>
+    withRepo(config(slow), async (repo) => {
+      let stageGroup: number | undefined
+      const cli = spawnCli(["start", "interrupt", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        const backgroundPid = await waitFor("the stage's background child (bg.pid)", () => {
+          const text = readFileSync(repo.path("bg.pid"), "utf8").trim()
+          return text.length > 0 ? Number(text) : undefined
+        })
+        const shell = stageShell(repo.path("bg.stat"))
+        stageGroup = shell.pgid
+        const runDir = await waitForRunDir(repo)
+        await waitForManifest(runDir, "stage bg recorded running", (m) => commandAt(m, 0)["status"] === "running")
+        // The checks below can see these processes: both sleeps are alive, in the stage's group.
+        assert.include(liveProcessGroupMembers(shell.pgid), backgroundPid)
+        assert.strictEqual(leftoversMatching(repo, /^sleep 77\.[78]$/).length, 2, JSON.stringify(liveProcessesUnder(repo.dir)))
+
+        cli.kill("SIGINT")
+        const result = await cli.done
+        assert.strictEqual(result.code, 130, describeResult(result))
+
+        const manifest = manifestOf(runDir)
+        assert.strictEqual(manifest["status"], "cancelled")
+        assert.strictEqual(manifest["status_detail"], "stage:bg:cancelled")
+        assert.deepStrictEqual(statuses(manifest), ["cancelled", "pending"])
+        assert.isFalse(existsSync(repo.path("after.txt")))
+        await waitUntilGone(repo, shell, /sleep 77\.[78]/, [backgroundPid])
+
+        writeConfig(repo, config("echo quick"))
+        const runId = asString(manifest["run_id"], "run_id")
+        const resumed = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        const finished = manifestOf(runDir)
+        assert.strictEqual(finished["status"], "succeeded")
+        assert.strictEqual(finished["status_detail"], null)
+        assert.deepStrictEqual(statuses(finished), ["succeeded", "succeeded"])
+        assert.deepStrictEqual(lines(repo.path("after.txt")), ["after"])
+      } finally {
+        cli.kill("SIGKILL")
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
+describe("a stage timeout (D-8)", () => {
+  const config = {
+    pipelines: [
+      pipeline("slow", [
+        commandStage("slow", "cat /proc/$$/stat > slow.stat; sleep 66.6 & echo $! > slow.pid; sleep 66.7", {
+          timeoutMs: 500
+        })
+      ])
+    ]
+  }
+
+  it("kills the whole process group and fails the run with stage:<id>:timeout (exit 1)", () =>
+    withRepo(config, async (repo) => {
+      let stageGroup: number | undefined
+      try {
+        const { manifest, result } = await startJson(repo, ["slow", "--task", task])
+        assert.strictEqual(result.code, 1, describeResult(result))
+        assert.strictEqual(manifest["status"], "failed")
+        assert.strictEqual(manifest["status_detail"], "stage:slow:timeout")
+        const entry = commandAt(manifest, 0)
+        assert.strictEqual(entry["status"], "failed")
+        const errorFile = readJson(repo.path(asString(entry["error_file"], "error_file")))
+        assert.strictEqual(errorFile["reason"], "command-timeout")
+        assert.strictEqual(asObject(errorFile["details"], "details")["timeout_ms"], 500)
+
+        const shell = stageShell(repo.path("slow.stat"))
+        stageGroup = shell.pgid
+        const backgroundPid = Number(readFileSync(repo.path("slow.pid"), "utf8").trim())
+        await waitUntilGone(repo, shell, /sleep 66\.[67]/, [backgroundPid])
+      } finally {
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
+describe("resume of a run that is still alive (D-7)", () => {
+  const config = {
+    pipelines: [
+      pipeline("live", [commandStage("long", "cat /proc/$$/stat > long.stat; echo started > long.txt; sleep 20.5")])
+    ]
+  }
+
+  it("is refused with exit 2 naming the owner pid, and the live run is unaffected", () =>
+    withRepo(config, async (repo) => {
+      let stageGroup: number | undefined
+      const cli = spawnCli(["start", "live", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        await waitFor("the stage to start (long.txt)", () => existsSync(repo.path("long.txt")) || undefined)
+        const shell = stageShell(repo.path("long.stat"))
+        stageGroup = shell.pgid
+        const runDir = await waitForRunDir(repo)
+        const before = await waitForManifest(runDir, "stage long recorded running", (m) => commandAt(m, 0)["status"] === "running")
+        const runId = asString(before["run_id"], "run_id")
+
+        const refused = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(refused.code, 2, describeResult(refused))
+        assert.strictEqual(refused.stdout, "")
+        assert.include(refused.stderr, `pid ${cli.pid}`)
+        assert.include(refused.stderr, "still running")
+
+        // Unaffected: same owner, no resume event, still running, the orchestrator and its stage alive.
+        const after = manifestOf(runDir)
+        assert.strictEqual(after["status"], "in_progress")
+        assert.deepStrictEqual(statuses(after), ["running"])
+        assert.deepStrictEqual(resumeEvents(after), [])
+        assert.strictEqual(readJson(join(runDir, ".owner.json"))["pid"], cli.pid)
+        assert.isTrue(isLiveProcess(cli.pid))
+        assert.isTrue(isLiveProcess(shell.pid))
+        assert.strictEqual(leftoversMatching(repo, /^sleep 20\.5$/).length, 1, JSON.stringify(liveProcessesUnder(repo.dir)))
+
+        cli.kill("SIGINT")
+        const result = await cli.done
+        assert.strictEqual(result.code, 130, describeResult(result))
+        const cancelled = manifestOf(runDir)
+        assert.strictEqual(cancelled["status"], "cancelled")
+        assert.strictEqual(cancelled["status_detail"], "stage:long:cancelled")
+        await waitUntilGone(repo, shell, /sleep 20\.5/)
+      } finally {
+        cli.kill("SIGKILL")
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
+describe("concurrent runs of one task", () => {
+  const twoMiB = 2 * 1024 * 1024
+  const config = {
+    pipelines: [pipeline("big", [commandStage("print", `head -c ${twoMiB} /dev/zero | tr '\\0' x; sleep 0.3`)])]
+  }
+
+  it("4 runs started at once all succeed, each in its own folder with its full 2 MiB log", () =>
+    withRepo(config, async (repo) => {
+      const runs = await Promise.all([1, 2, 3, 4].map(() => startJson(repo, ["big", "--task", task])))
+      for (const run of runs) assert.strictEqual(run.result.code, 0, describeResult(run.result))
+      const runIds = runs.map((run) => asString(run.output["run_id"], "run_id"))
+      assert.strictEqual(new Set(runIds).size, 4, runIds.join(", "))
+      assert.strictEqual(new Set(runs.map((run) => run.runDir)).size, 4)
+      assert.strictEqual(runDirsOf(repo, task).length, 4)
+
+      for (const run of runs) {
+        assert.strictEqual(run.manifest["status"], "succeeded")
+        const entry = commandAt(run.manifest, 0)
+        assert.strictEqual(entry["status"], "succeeded")
+        const log = repo.path(asString(entry["log_path"], "log_path"))
+        assert.isTrue(log.startsWith(`${run.runDir}/`), log)
+        const chunkBytes = readNdjson(log)
+          .filter((event) => event["type"] === "exec:chunk")
+          .reduce((sum, event) => sum + (typeof event["bytes"] === "number" ? event["bytes"] : 0), 0)
+        assert.strictEqual(chunkBytes, twoMiB, log)
+        const output = stageOutput(log, "stdout")
+        assert.strictEqual(output.length, twoMiB, log)
+        assert.match(output, /^x+$/)
+      }
+    }))
+})
+
+describe("status (CLI-7, D-1, D-9)", () => {
+  const config = {
+    pipelines: [
+      pipeline("two", [commandStage("a", "echo alpha"), commandStage("b", "echo beta")]),
+      pipeline("wait", [commandStage("wait", "echo started > wait.txt; sleep 3")])
+    ]
+  }
+
+  it("prints a finished run as text and JSON, never writes, and rejects bad requests with exit 2", () =>
+    withRepo(config, async (repo) => {
+      const started = await startJson(repo, ["two", "--task", task])
+      assert.strictEqual(started.result.code, 0, describeResult(started.result))
+      const runId = asString(started.output["run_id"], "run_id")
+      const artifactRoot = asString(started.manifest["artifact_root"], "artifact_root")
+      const manifestText = readFileSync(join(started.runDir, "manifest.json"), "utf8")
+
+      const text = await runCli(["status", "--run", runId, "--task", task], { cwd: repo.dir })
+      assert.strictEqual(text.code, 0, describeResult(text))
+      assert.deepStrictEqual(text.stdout.trimEnd().split("\n"), [
+        `Run: ${runId}`,
+        "Status: succeeded",
+        `Started: ${asString(started.manifest["started_at"], "started_at")}`,
+        `Completed: ${asString(started.manifest["completed_at"], "completed_at")}`,
+        `Manifest: ${artifactRoot}/manifest.json`,
+        "Commands:",
+        "  [succeeded] Stage a — alpha",
+        "  [succeeded] Stage b — beta"
+      ])
+
+      // The run id may also be given positionally.
+      const json = await runCli(["status", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(json.code, 0, describeResult(json))
+      const view = stdoutJson(json)
+      assert.strictEqual(view["run_id"], runId)
+      assert.strictEqual(view["status"], "succeeded")
+      assert.strictEqual(view["status_detail"], null)
+      assert.strictEqual(view["stale"], false)
+      assert.strictEqual(view["manifest"], `${artifactRoot}/manifest.json`)
+      assert.strictEqual(view["artifact_root"], artifactRoot)
+      assert.strictEqual(view["log_path"], started.manifest["log_path"])
+      assert.strictEqual(view["started_at"], started.manifest["started_at"])
+      assert.strictEqual(view["completed_at"], started.manifest["completed_at"])
+      assert.strictEqual(view["heartbeat_at"], started.manifest["heartbeat_at"])
+      assert.deepStrictEqual(view["commands"], started.manifest["commands"])
+      assert.deepStrictEqual(view["child_runs"], [])
+
+      // Status never writes.
+      assert.strictEqual(readFileSync(join(started.runDir, "manifest.json"), "utf8"), manifestText)
+
+      const missing = await runCli(["status", "--run", "nope", "--task", task], { cwd: repo.dir })
+      assert.strictEqual(missing.code, 2, describeResult(missing))
+      assert.include(missing.stderr, "'nope'")
+      assert.include(missing.stderr, `task '${task}'`)
+      assert.include(missing.stderr, `.runs/${task}/cli`)
+
+      const noRun = await runCli(["status"], { cwd: repo.dir })
+      assert.strictEqual(noRun.code, 2, describeResult(noRun))
+      assert.include(noRun.stderr, "status requires --run")
+
+      const zero = await runCli(["status", "--run", runId, "--task", task, "--watch", "--interval", "0"], { cwd: repo.dir })
+      assert.strictEqual(zero.code, 2, describeResult(zero))
+      assert.include(zero.stderr, "--interval")
+      assert.strictEqual(zero.stdout, "")
+    }))
+
+  it("--watch --format json prints one JSON document per line until the run finishes, then exits 0", () =>
+    withRepo(config, async (repo) => {
+      const cli = spawnCli(["start", "wait", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        await waitFor("the stage to start (wait.txt)", () => existsSync(repo.path("wait.txt")) || undefined)
+        const runDir = await waitForRunDir(repo)
+        const running = await waitForManifest(runDir, "the run in progress", (m) => m["status"] === "in_progress")
+        const runId = asString(running["run_id"], "run_id")
+
+        const watched = await runCli(
+          ["status", "--run", runId, "--task", task, "--watch", "--interval", "1", "--format", "json"],
+          { cwd: repo.dir }
+        )
+        assert.strictEqual(watched.code, 0, describeResult(watched))
+        const views = watched.stdout.split("\n").filter((line) => line.length > 0).map((line, i) =>
+          asObject(parseJson(line), `watch line ${i + 1}`)
+        )
+        assert.isAtLeast(views.length, 2, watched.stdout)
+        for (const view of views) assert.strictEqual(view["run_id"], runId)
+        assert.strictEqual(views[0]?.["status"], "in_progress")
+        assert.strictEqual(views[views.length - 1]?.["status"], "succeeded")
+
+        const result = await cli.done
+        assert.strictEqual(result.code, 0, describeResult(result))
+      } finally {
+        cli.kill("SIGKILL")
+      }
+    }))
+})
+
+describe("start --parent-run", () => {
+  it("records the parent run id as parent_run_id", () =>
+    withRepo({ pipelines: [pipeline("child", [commandStage("a", "echo a")])] }, async (repo) => {
+      const { manifest, result } = await startJson(repo, ["child", "--task", task, "--parent-run", "parent-run-42"])
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.strictEqual(manifest["parent_run_id"], "parent-run-42")
+    }))
+})

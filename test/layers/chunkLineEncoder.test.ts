@@ -1,0 +1,103 @@
+import { assert, describe, it } from "@effect/vitest"
+import { makeChunkLineEncoder } from "../../src/layers/internal/chunkLineEncoder.js"
+
+const meta = (sequence: number, stream: "stdout" | "stderr" = "stdout") => ({
+  correlationId: "c-1",
+  attempt: 1,
+  stream,
+  sequence,
+  timestamp: "2026-11-25T00:00:00.000Z",
+  index: 2
+})
+
+/** What the log line must be: JSON.stringify of the event, `data` decoded by a streaming TextDecoder. */
+const reference = (chunks: ReadonlyArray<Uint8Array>) => {
+  const decoder = new TextDecoder()
+  return chunks.map((bytes, i) =>
+    `${
+      JSON.stringify({
+        type: "exec:chunk",
+        correlation_id: "c-1",
+        attempt: 1,
+        stream: "stdout",
+        sequence: i + 1,
+        bytes: bytes.length,
+        data: decoder.decode(bytes, { stream: true }),
+        timestamp: "2026-11-25T00:00:00.000Z",
+        index: 2
+      })
+    }\n`
+  )
+}
+
+const encodeAll = (chunks: ReadonlyArray<Uint8Array>) => {
+  const encoder = makeChunkLineEncoder()
+  const decoder = new TextDecoder()
+  return chunks.map((bytes, i) => decoder.decode(encoder.encode(meta(i + 1), bytes)))
+}
+
+const bytesOf = (...values: ReadonlyArray<number>) => Uint8Array.from(values)
+
+describe("chunk line encoder (D-11)", () => {
+  it("escapes quotes, backslashes and control characters like JSON.stringify", () => {
+    const text = "say \"hi\" \\ path\n\ttab\r\u0000\u0001\u001f\u007f end"
+    const chunks = [new TextEncoder().encode(text)]
+    assert.deepStrictEqual(encodeAll(chunks), reference(chunks))
+  })
+
+  it("keeps multi-byte characters, also when split across chunks", () => {
+    const all = new TextEncoder().encode("héllo wörld — 日本語 😀 ok")
+    for (let cut = 0; cut <= all.length; cut++) {
+      const chunks = [all.slice(0, cut), all.slice(cut)]
+      assert.deepStrictEqual(encodeAll(chunks), reference(chunks), `cut at ${cut}`)
+    }
+  })
+
+  it("replaces invalid bytes with U+FFFD exactly as TextDecoder does", () => {
+    const cases = [
+      bytesOf(0xff, 0x41),
+      bytesOf(0xc0, 0x80, 0x41),
+      bytesOf(0xe0, 0x80, 0x80),
+      bytesOf(0xed, 0xa0, 0x80),
+      bytesOf(0xf4, 0x90, 0x80, 0x80),
+      bytesOf(0xe2, 0x82, 0x41),
+      bytesOf(0xf0, 0x9f, 0x98)
+    ]
+    for (const bytes of cases) assert.deepStrictEqual(encodeAll([bytes]), reference([bytes]), `bytes ${bytes.join(",")}`)
+  })
+
+  it("matches the reference on random bytes cut at random points", () => {
+    let seed = 42
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed
+    }
+    for (let round = 0; round < 200; round++) {
+      const chunks = Array.from({ length: 1 + (next() % 4) }, () =>
+        Uint8Array.from({ length: next() % 40 }, () => {
+          const r = next() % 10
+          // Mostly UTF-8 lead and continuation bytes, so that valid and invalid sequences both occur.
+          return r < 3 ? next() % 0x80 : r < 6 ? 0x80 + (next() % 0x40) : 0xc0 + (next() % 0x40)
+        }))
+      assert.deepStrictEqual(encodeAll(chunks), reference(chunks), `round ${round}`)
+    }
+  })
+
+  it("carries a split character per stream, not across streams", () => {
+    const encoder = makeChunkLineEncoder()
+    const euro = new TextEncoder().encode("€")
+    const first = new TextDecoder().decode(encoder.encode(meta(1, "stdout"), euro.slice(0, 1)))
+    const other = new TextDecoder().decode(encoder.encode(meta(2, "stderr"), new TextEncoder().encode("x")))
+    const rest = new TextDecoder().decode(encoder.encode(meta(3, "stdout"), euro.slice(1)))
+    assert.include(first, "\"data\":\"\"")
+    assert.include(other, "\"data\":\"x\"")
+    assert.include(rest, "\"data\":\"€\"")
+  })
+
+  it("grows its buffer for a chunk of escapes larger than the initial buffer", () => {
+    const bytes = new Uint8Array(300 * 1024) // NUL bytes: 6 output bytes each
+    const line = JSON.parse(new TextDecoder().decode(makeChunkLineEncoder().encode(meta(1), bytes)))
+    assert.strictEqual(line.data.length, bytes.length)
+    assert.strictEqual(line.bytes, bytes.length)
+  })
+})
