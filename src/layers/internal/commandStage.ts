@@ -3,7 +3,7 @@
  * running, streams every output chunk into the stage's ndjson log as it arrives, keeps only bounded
  * tails in memory, and records the outcome in the manifest (and an error file when it failed).
  */
-import { Chunk, Clock, Duration, Effect, Either } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
@@ -115,8 +115,13 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       // Each handler call holds what a pipe had buffered when it was read (more while a write was in
       // progress): one log line for it instead of one per read, so many small lines do not each cost
       // an envelope (D-11).
+      // The pid is recorded while the stage runs rather than before its output is handled: a short
+      // stage should not wait for that write. It is joined before the stage ends.
+      let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
       const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }, {
-        onStart: ctx.recordProcess,
+        onStart: (pid) => Effect.map(Effect.forkDaemon(ctx.recordProcess(pid)), (fiber) => {
+          recording = fiber
+        }),
         onOutput: (stream, chunks) => {
           const tail = stream === "stdout" ? stdoutTail : stderrTail
           for (const bytes of chunks) tail.push(bytes)
@@ -138,6 +143,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
         )
       const result = yield* bounded
+      if (recording !== undefined) yield* Fiber.join(recording)
       const outcome: Finish = result === "timeout"
         ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
         : Either.isLeft(result)
