@@ -53,8 +53,11 @@ const parentRun = Options.text("parent-run").pipe(
   Options.withDescription("Record this run id as the parent of the new run"),
   Options.optional
 )
-const approvalPolicy = Options.text("approval-policy").pipe(
-  Options.withDescription("Approval policy recorded in the manifest (never, on-request, auto)"),
+const approvalPolicy = Options.choice("approval-policy", ["never", "on-request", "auto"]).pipe(
+  Options.withDescription(
+    "Who approves stages marked approvalRequired: on-request (default) asks on the terminal, auto grants, " +
+      "never refuses (the stage fails)"
+  ),
   Options.optional
 )
 
@@ -221,7 +224,11 @@ const statusText = (view: StatusView) => {
     `Completed: ${m.completed_at ?? "in-progress"}`,
     `Manifest: ${m.artifact_root}/manifest.json`,
     "Commands:",
-    ...m.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
+    ...m.commands.map((c) =>
+      `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${
+        c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`
+      }`
+    )
   ].join("\n")
 }
 
@@ -266,6 +273,7 @@ const resume = Command.make(
     target,
     format,
     verbose,
+    approvalPolicy,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -286,7 +294,8 @@ const resume = Command.make(
         target: Option.getOrUndefined(flags.target),
         token: Option.getOrUndefined(flags.token),
         actor: flags.actor,
-        reason: flags.reason
+        reason: flags.reason,
+        approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })
       yield* printRunResult("Run resumed", manifest, flags.format)
     })

@@ -30,7 +30,9 @@ export const CommandEntry = Schema.Struct({
   summary: NullableString,
   log_path: NullableString,
   error_file: NullableString,
-  sub_run_id: NullableString
+  sub_run_id: NullableString,
+  /** DECISIONS B-1: attempts made so far; present only for stages with a retry policy. */
+  attempts: Schema.optional(Schema.Int)
 })
 export type CommandEntry = typeof CommandEntry.Type
 
@@ -51,10 +53,16 @@ export const ResumeEvent = Schema.Struct({
   detail: Schema.optional(Schema.String)
 })
 
+/** MAN-4, with what D-14 records for every decision: policy, source, stage, key and the outcome. */
 export const ApprovalRecord = Schema.Struct({
   actor: Schema.String,
   timestamp: Timestamp,
-  reason: Schema.optional(Schema.String)
+  reason: Schema.optional(Schema.String),
+  policy: Schema.optional(Schema.String),
+  source: Schema.optional(Schema.String),
+  stage_id: Schema.optional(Schema.String),
+  key: Schema.optional(Schema.String),
+  decision: Schema.optional(Schema.Literal("granted", "denied"))
 })
 
 export const GuardrailCounts = Schema.Struct({

@@ -3,6 +3,7 @@
  * to a definition (CFG-8, CFG-9) and check nested pipelines before anything runs.
  */
 import { Schema } from "effect"
+import { RetryPolicy } from "./Retry.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
@@ -38,6 +39,11 @@ export const CommandStage = Schema.Struct({
   allowFailure: Schema.optional(Schema.Boolean),
   summaryHint: Schema.optional(Schema.String),
   timeoutMs: Schema.optional(PositiveInt),
+  /** DECISIONS B-1: attempts with exponential backoff. */
+  retry: Schema.optional(RetryPolicy),
+  /** DECISIONS D-14: the stage runs only once approved; grants are cached under `approvalKey`. */
+  approvalRequired: Schema.optional(Schema.Boolean),
+  approvalKey: Schema.optional(Schema.String),
   session: Schema.optional(StageSession),
   plan: Schema.optional(PlanHints),
   requires_cloud: Schema.optional(Schema.Boolean),

@@ -52,6 +52,17 @@ export const CommandEnd = Schema.Struct({
   ...base
 })
 
+/** Another attempt follows after `delay_ms` (RET-1, B-1); `error` says why the last one failed. */
+export const ExecRetry = Schema.Struct({
+  type: Schema.Literal("exec:retry"),
+  correlation_id: Schema.String,
+  attempt: Schema.Int,
+  delay_ms: Schema.Number,
+  sandbox_state: Schema.String,
+  error: Schema.String,
+  ...base
+})
+
 /** A stage that could not be run at all (RUN-5: spawn error, missing cwd, timeout). */
 export const CommandError = Schema.Struct({
   type: Schema.Literal("command:error"),
@@ -59,7 +70,7 @@ export const CommandError = Schema.Struct({
   ...base
 })
 
-export const RunLogEvent = Schema.Union(CommandStart, ExecBegin, ExecChunk, ExecEnd, CommandEnd, CommandError)
+export const RunLogEvent = Schema.Union(CommandStart, ExecBegin, ExecChunk, ExecRetry, ExecEnd, CommandEnd, CommandError)
 export type RunLogEvent = typeof RunLogEvent.Type
 
 /**

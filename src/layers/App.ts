@@ -4,8 +4,10 @@ import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
 import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
 import { HostLive, HostMemory } from "./Host.js"
+import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
+import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { RunEngineLive } from "./RunEngine.js"
 import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
@@ -15,7 +17,7 @@ import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
  * The platform (FileSystem, Path, CommandExecutor) is left open.
  */
 export const AppLayer = RunEngineLive.pipe(
-  Layer.provideMerge(Layer.mergeAll(PipelineCatalogLive(), ProcessRunnerLive, RunStoreLive, HostLive)),
+  Layer.provideMerge(Layer.mergeAll(PipelineCatalogLive(), ProcessRunnerLive, RunStoreLive, HostLive, PrompterLive, InstructionsLive)),
   Layer.provideMerge(OrchestratorConfigLive)
 )
 
@@ -28,6 +30,10 @@ export interface MemoryAppOptions {
   readonly pipelines?: Partial<PipelineCatalogData>
   readonly settings?: Partial<OrchestratorSettings>
   readonly host?: Parameters<typeof HostMemory>[0]
+  /** Scripted answers to approval prompts, by approval key; unanswered keys are `unavailable`. */
+  readonly approvals?: Parameters<typeof PrompterScripted>[0]
+  /** Instruction files by repo-relative path (`AGENTS.md`, `docs/AGENTS.md`, `.agent/AGENTS.md`); none by default. */
+  readonly instructions?: Readonly<Record<string, string>>
 }
 
 /**
@@ -43,7 +49,9 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),
       RunStoreMemory(options.settings?.heartbeatInterval),
-      HostMemory(options.host)
+      HostMemory(options.host),
+      PrompterScripted(options.approvals),
+      InstructionsMemory(options.instructions ?? {})
     )),
     Layer.provideMerge(config),
     Layer.provideMerge(Path.layer)

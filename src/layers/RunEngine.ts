@@ -26,6 +26,8 @@ import { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunStillActive 
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
 import { Host } from "../services/Host.js"
+import { Instructions, type ResolvedInstructions } from "../services/Instructions.js"
+import { Prompter } from "../services/Prompter.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
@@ -39,6 +41,7 @@ import {
   type StatusView
 } from "../services/RunEngine.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
+import { makeApprovalGate } from "./internal/approvals.js"
 import { clearResuming, runCommandStage, type StageVerdict } from "./internal/commandStage.js"
 import { randomHex } from "./internal/entropy.js"
 
@@ -52,6 +55,8 @@ interface RunInput {
   readonly catalog: PipelineCatalogData
   readonly parentRunId: string | null
   readonly approvalPolicy: string | null
+  /** Resolved once when the run is prepared; nested runs record the same (INS-3). */
+  readonly instructions: ResolvedInstructions
 }
 
 interface FinishedRun {
@@ -85,6 +90,8 @@ export const RunEngineLive = Layer.effect(
     const store = yield* RunStore
     const path = yield* Path.Path
     const host = yield* Host
+    const instructions = yield* Instructions
+    const approve = yield* makeApprovalGate(yield* Prompter)
 
     /** Records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
@@ -116,7 +123,8 @@ export const RunEngineLive = Layer.effect(
         const target = flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : config.envTargetStage
         const plan = buildPlan(resolved.pipeline, target)
         if (plan instanceof UnknownTarget) return yield* plan
-        return { taskId, data, pipeline: resolved.pipeline, source: resolved.source, plan }
+        const resolvedInstructions = yield* instructions.resolve
+        return { taskId, data, pipeline: resolved.pipeline, source: resolved.source, plan, instructions: resolvedInstructions }
       })
 
     const stageEnv = (manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
@@ -309,6 +317,7 @@ export const RunEngineLive = Layer.effect(
                 index,
                 cwd: stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd),
                 env: stageEnv(manifest, layout, stage.env),
+                approve: (command) => approve(files, input.pipeline.id, command),
                 recordProcess
               })
               : yield* runNestedStage(files, input, stage, index)
@@ -358,8 +367,8 @@ export const RunEngineLive = Layer.effect(
           child_runs: [],
           run_summary_path: null,
           plan_target_id: input.plan.targetId,
-          instructions_hash: null,
-          instructions_sources: [],
+          instructions_hash: input.instructions.hash,
+          instructions_sources: input.instructions.sources,
           guardrails_required: input.pipeline.guardrailsRequired !== false
         }
         const files = yield* store.create(layout, initial)
@@ -482,6 +491,7 @@ export const RunEngineLive = Layer.effect(
             status: "in_progress" as const,
             status_detail: "resuming",
             heartbeat_at: now,
+            approval_policy: request.approvalPolicy ?? m.approval_policy,
             completed_at: null,
             metrics_recorded: false,
             plan_target_id: resolvedPlan.targetId,
@@ -505,7 +515,8 @@ export const RunEngineLive = Layer.effect(
           plan: resolvedPlan,
           catalog: data,
           parentRunId: recorded.parent_run_id,
-          approvalPolicy: recorded.approval_policy
+          approvalPolicy: recorded.approval_policy,
+          instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources }
         }, target === undefined ? undefined : targetedStageId(resolvedPlan), false, recordProcess)
         return { manifest: finished.manifest, layout: finished.layout }
       })
@@ -524,7 +535,8 @@ export const RunEngineLive = Layer.effect(
             plan: prepared.plan,
             catalog: prepared.data,
             parentRunId: request.parentRunId ?? null,
-            approvalPolicy: request.approvalPolicy ?? null
+            approvalPolicy: request.approvalPolicy ?? null,
+            instructions: prepared.instructions
           })
           return { manifest: finished.manifest, layout: finished.layout }
         }) satisfies Effect.Effect<unknown, BadInput | FileAccessError>,

@@ -1,6 +1,7 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
+import type { InstructionStampMismatch } from "../domain/Instructions.js"
 import type { CliManifest, RunOwner } from "../domain/Manifest.js"
 import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
@@ -34,6 +35,8 @@ export interface ResumeRequest extends RunRequest {
   readonly reason?: string | undefined
   /** Re-run only this stage, whatever its status. */
   readonly target?: string | undefined
+  /** Replaces the run's recorded approval policy from now on (D-14). */
+  readonly approvalPolicy?: string | undefined
 }
 
 export interface StatusView {
@@ -68,6 +71,7 @@ export type BadInput =
   | RunStillActive
   | ResumeInProgress
   | PipelineChanged
+  | InstructionStampMismatch
 
 /** The tags of BadInput, for exit codes (D-1: 2). */
 export const badInputTags: ReadonlySet<string> = new Set([
@@ -80,7 +84,8 @@ export const badInputTags: ReadonlySet<string> = new Set([
   "ResumeTokenMismatch",
   "RunStillActive",
   "ResumeInProgress",
-  "PipelineChanged"
+  "PipelineChanged",
+  "InstructionStampMismatch"
 ])
 
 /**

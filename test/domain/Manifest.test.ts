@@ -66,7 +66,7 @@ const sample: CliManifest = {
 }
 
 describe("MAN-1..4 manifest schema", () => {
-  it("has exactly the MAN-2 keys on a command entry", () => {
+  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts", () => {
     assert.deepStrictEqual(Object.keys(CommandEntry.fields), [
       "index",
       "id",
@@ -80,7 +80,8 @@ describe("MAN-1..4 manifest schema", () => {
       "summary",
       "log_path",
       "error_file",
-      "sub_run_id"
+      "sub_run_id",
+      "attempts"
     ])
   })
 

@@ -6,8 +6,10 @@
 import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
+import type { ApprovalDecision } from "../../domain/Approval.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
+import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
 import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
 import type { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { RunFiles } from "../../services/RunStore.js"
@@ -22,6 +24,8 @@ export interface CommandStageContext {
   readonly index: number
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
+  /** D-14: decides (and records) whether a stage with `approvalRequired` may run. */
+  readonly approve: (stage: CommandStage) => Effect.Effect<ApprovalDecision, FileAccessError>
   /** Records the stage's process group, so that a takeover after a crash can stop it. */
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
 }
@@ -55,6 +59,7 @@ type Finish =
   | { readonly _tag: "Exited"; readonly exitCode: number | null; readonly signal: string | null }
   | { readonly _tag: "SpawnFailed"; readonly error: ProcessSpawnError }
   | { readonly _tag: "TimedOut"; readonly timeoutMs: number }
+  | { readonly _tag: "NotApproved"; readonly decision: ApprovalDecision }
 
 export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVerdict, FileAccessError> =>
   Effect.gen(function*() {
@@ -68,6 +73,22 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       commands: m.commands.map((entry, i) => (i === position ? { ...entry, ...patch } : entry))
     })
 
+    if (stage.approvalRequired === true) {
+      const decision = yield* ctx.approve(stage)
+      if (!decision.granted) {
+        const at = yield* Clock.currentTimeMillis
+        return yield* recordOutcome(ctx, { _tag: "NotApproved", decision }, {
+          patchEntry,
+          stdout: "",
+          stderr: "",
+          stdoutTruncated: false,
+          stderrTruncated: false,
+          startedMs: at,
+          attempts: 0
+        })
+      }
+    }
+
     const startedMs = yield* Clock.currentTimeMillis
     yield* files.update(
       (m) => ({
@@ -77,7 +98,8 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           completed_at: null,
           exit_code: null,
           summary: null,
-          log_path: layout.relative(logPath)
+          log_path: layout.relative(logPath),
+          ...(stage.retry === undefined ? {} : { attempts: 1 })
         })(m),
         ...clearResuming(m)
       }),
@@ -87,89 +109,147 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
     const correlationId = yield* randomUuid
     const sessionId = yield* randomUuid
-    const stdoutTail = makeOutputTail()
-    const stderrTail = makeOutputTail()
+    const policy = stage.retry
+    // The tails of the latest attempt: its output is what the summary and the error file describe.
+    let stdoutTail = makeOutputTail()
+    let stderrTail = makeOutputTail()
+    let attempts = 0
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
       const both = (...events: ReadonlyArray<RunLogEvent>) =>
         Effect.all([files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
       const stamp = Effect.map(Clock.currentTimeMillis, iso)
+      yield* both({ type: "command:start", command: stage.command, timestamp: yield* stamp, index })
 
-      const begunAt = yield* stamp
-      yield* both({ type: "command:start", command: stage.command, timestamp: begunAt, index }, {
-        type: "exec:begin",
-        correlation_id: correlationId,
-        attempt: 1,
-        command: stage.command,
-        args: [],
-        cwd: ctx.cwd,
-        session_id: sessionId,
-        sandbox_state: "sandboxed",
-        persisted: false,
-        timestamp: begunAt,
-        index
-      })
-
+      // exec:chunk sequences continue across attempts (EXE-4).
       let sequence = 0
-      // Each handler call holds what a pipe had buffered when it was read (more while a write was in
-      // progress): one log line for it instead of one per read, so many small lines do not each cost
-      // an envelope (D-11).
-      // The pid is recorded while the stage runs rather than before its output is handled: a short
-      // stage should not wait for that write. It is joined before the stage ends.
-      let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
-      const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }, {
-        onStart: (pid) => Effect.map(Effect.forkDaemon(ctx.recordProcess(pid)), (fiber) => {
-          recording = fiber
-        }),
-        onOutput: (stream, chunks) => {
-          const tail = stream === "stdout" ? stdoutTail : stderrTail
-          for (const bytes of chunks) tail.push(bytes)
-          sequence += 1
-          const current = sequence
-          return Effect.flatMap(stamp, (timestamp) =>
-            stageLog.appendChunk(
-              { correlationId, attempt: 1, stream, sequence: current, timestamp, index },
-              concatBytes(Chunk.toReadonlyArray(chunks))
-            ))
-        }
-      })
+      const attemptOnce = (attempt: number) =>
+        Effect.gen(function*() {
+          attempts = attempt
+          stdoutTail = makeOutputTail()
+          stderrTail = makeOutputTail()
+          if (policy !== undefined && attempt > 1) yield* files.update(patchEntry({ attempts: attempt }), { force: true })
+          const attemptStartMs = yield* Clock.currentTimeMillis
+          yield* both({
+            type: "exec:begin",
+            correlation_id: correlationId,
+            attempt,
+            command: stage.command,
+            args: [],
+            cwd: ctx.cwd,
+            session_id: sessionId,
+            sandbox_state: "sandboxed",
+            persisted: false,
+            timestamp: iso(attemptStartMs),
+            index
+          })
 
-      const bounded = stage.timeoutMs === undefined
-        ? Effect.either(consume)
-        : Effect.either(consume).pipe(
-          Effect.timeoutFail({ duration: Duration.millis(stage.timeoutMs), onTimeout: () => new StageTimedOut() }),
-          Effect.either,
-          Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
+          // The pid is recorded while the stage runs rather than before its output is handled: a short
+          // stage should not wait for that write. It is joined before the attempt ends.
+          let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
+          // Each handler call holds what a pipe had buffered when it was read (more while a write was in
+          // progress): one log line for it instead of one per read, so many small lines do not each
+          // cost an envelope (D-11).
+          const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }, {
+            onStart: (pid) => Effect.map(Effect.forkDaemon(ctx.recordProcess(pid)), (fiber) => {
+              recording = fiber
+            }),
+            onOutput: (stream, chunks) => {
+              const tail = stream === "stdout" ? stdoutTail : stderrTail
+              for (const bytes of chunks) tail.push(bytes)
+              sequence += 1
+              const current = sequence
+              return Effect.flatMap(stamp, (timestamp) =>
+                stageLog.appendChunk(
+                  { correlationId, attempt, stream, sequence: current, timestamp, index },
+                  concatBytes(Chunk.toReadonlyArray(chunks))
+                ))
+            }
+          })
+
+          const bounded = stage.timeoutMs === undefined
+            ? Effect.either(consume)
+            : Effect.either(consume).pipe(
+              Effect.timeoutFail({ duration: Duration.millis(stage.timeoutMs), onTimeout: () => new StageTimedOut() }),
+              Effect.either,
+              Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
+            )
+          const result = yield* bounded
+          if (recording !== undefined) yield* Fiber.join(recording)
+          const outcome: Finish = result === "timeout"
+            ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
+            : Either.isLeft(result)
+            ? result.left._tag === "ProcessSpawnError"
+              ? { _tag: "SpawnFailed", error: result.left }
+              : yield* Effect.fail(result.left)
+            : { _tag: "Exited", ...result.right }
+
+          const endMs = yield* Clock.currentTimeMillis
+          const exitCode = outcome._tag === "Exited" ? recordedExitCode(outcome.exitCode, outcome.signal) : null
+          const signal = outcome._tag === "Exited" ? outcome.signal : outcome._tag === "TimedOut" ? "SIGTERM" : null
+          yield* both(
+            ...(outcome._tag === "SpawnFailed"
+              ? [{ type: "command:error" as const, message: outcome.error.message, timestamp: iso(endMs), index }]
+              : []),
+            {
+              type: "exec:end",
+              correlation_id: correlationId,
+              attempt,
+              exit_code: exitCode,
+              signal,
+              duration_ms: endMs - attemptStartMs,
+              status: exitCode === 0 ? "succeeded" : "failed",
+              timestamp: iso(endMs),
+              index
+            }
+          )
+          return outcome
+        })
+
+      // B-1: a retryable failure with attempts left is announced (exec:retry), then the Schedule built
+      // from the same policy waits before the next attempt.
+      const attemptWithRetries = (() => {
+        if (policy === undefined) return attemptOnce(1)
+        let next = 0
+        return Effect.suspend(() => attemptOnce(++next)).pipe(
+          Effect.flatMap((outcome) => {
+            const exit = outcome._tag === "Exited"
+              ? { _tag: "Exited" as const, exitCode: recordedExitCode(outcome.exitCode, outcome.signal) }
+              : outcome
+            if (!isRetryableOutcome(policy, exit) || next >= policy.attempts) return Effect.succeed(outcome)
+            const reason = outcome._tag === "TimedOut"
+              ? `timed out after ${outcome.timeoutMs} ms`
+              : `exited with code ${exit._tag === "Exited" ? exit.exitCode : "?"}`
+            return Effect.flatMap(stamp, (timestamp) =>
+              both({
+                type: "exec:retry",
+                correlation_id: correlationId,
+                attempt: next,
+                delay_ms: retryDelayMs(policy, next),
+                sandbox_state: "sandboxed",
+                error: reason,
+                timestamp,
+                index
+              })).pipe(
+                Effect.zipRight(Effect.logWarning(
+                  `[${index}/${manifest.commands.length}] ${stage.id} ${reason}; attempt ${next + 1} of ${policy.attempts} in ${
+                    retryDelayMs(policy, next)
+                  } ms`
+                )),
+                Effect.zipRight(Effect.fail(new RetryableAttempt({ outcome })))
+              )
+          }),
+          Effect.retry({ schedule: retrySchedule(policy), while: (error) => error instanceof RetryableAttempt }),
+          Effect.catchIf((error) => error instanceof RetryableAttempt, (error) => Effect.succeed(error.outcome))
         )
-      const result = yield* bounded
-      if (recording !== undefined) yield* Fiber.join(recording)
-      const outcome: Finish = result === "timeout"
-        ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
-        : Either.isLeft(result)
-        ? result.left._tag === "ProcessSpawnError"
-          ? { _tag: "SpawnFailed", error: result.left }
-          : yield* Effect.fail(result.left)
-        : { _tag: "Exited", ...result.right }
+      })()
 
+      const outcome = yield* attemptWithRetries
       const endMs = yield* Clock.currentTimeMillis
-      const durationMs = endMs - startedMs
       const exitCode = outcome._tag === "Exited" ? recordedExitCode(outcome.exitCode, outcome.signal) : null
       const signal = outcome._tag === "Exited" ? outcome.signal : outcome._tag === "TimedOut" ? "SIGTERM" : null
-      const ended: Array<RunLogEvent> = outcome._tag === "SpawnFailed"
-        ? [{ type: "command:error", message: outcome.error.message, timestamp: iso(endMs), index }]
-        : []
-      yield* both(...ended, {
-        type: "exec:end",
-        correlation_id: correlationId,
-        attempt: 1,
-        exit_code: exitCode,
-        signal,
-        duration_ms: durationMs,
-        status: exitCode === 0 ? "succeeded" : "failed",
-        timestamp: iso(endMs),
-        index
-      }, { type: "command:end", exit_code: exitCode, signal, duration_ms: durationMs, timestamp: iso(endMs), index })
+      yield* both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index })
       return outcome
     }))
 
@@ -179,9 +259,19 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       stderr: stderrTail.text(),
       stdoutTruncated: stdoutTail.totalBytes() > 64 * 1024,
       stderrTruncated: stderrTail.totalBytes() > 64 * 1024,
-      startedMs
+      startedMs,
+      attempts
     })
   })
+
+/** An attempt that failed in a way worth retrying; carries it so the last one can be recorded. */
+class RetryableAttempt {
+  readonly _tag = "RetryableAttempt"
+  constructor(readonly props: { readonly outcome: Finish }) {}
+  get outcome() {
+    return this.props.outcome
+  }
+}
 
 interface Recorded {
   readonly patchEntry: (patch: Partial<CommandEntry>) => (m: CliManifest) => CliManifest
@@ -190,6 +280,7 @@ interface Recorded {
   readonly stdoutTruncated: boolean
   readonly stderrTruncated: boolean
   readonly startedMs: number
+  readonly attempts: number
 }
 
 /** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
@@ -205,6 +296,8 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
       ? commandSummary({ exitCode: exitCode ?? 0, signal: finish.signal, stdoutTail: out.stdout, stderrTail: out.stderr }, stage.summaryHint)
       : finish._tag === "TimedOut"
       ? `Timed out after ${finish.timeoutMs} ms; the process group was killed.`
+      : finish._tag === "NotApproved"
+      ? `Not approved: ${finish.decision.reason}`
       : `Execution error: ${finish.error.message}`
     const status = succeeded ? "succeeded" : stage.allowFailure === true ? "skipped" : "failed"
 
@@ -224,6 +317,8 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
           ? "command-timeout"
           : finish._tag === "SpawnFailed"
           ? "command-error"
+          : finish._tag === "NotApproved"
+          ? finish.decision.source === "prompt" ? "approval-denied" : "approval-required"
           : "command-failed",
         details: truncateDetails({
           exit_code: exitCode,
@@ -232,6 +327,8 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
           ...(finish._tag === "Exited" && finish.signal !== null ? { signal: finish.signal } : {}),
           ...(finish._tag === "SpawnFailed" ? { error: finish.error.message } : {}),
           ...(finish._tag === "TimedOut" ? { timeout_ms: finish.timeoutMs } : {}),
+          ...(finish._tag === "NotApproved" ? { approval: finish.decision.reason } : {}),
+          ...(stage.retry === undefined ? {} : { attempts: out.attempts }),
           ...(out.stdoutTruncated ? { stdout_truncated: true } : {}),
           ...(out.stderrTruncated ? { stderr_truncated: true } : {})
         }),
@@ -245,11 +342,15 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
       ? `stage:${stage.id}:timeout`
       : finish._tag === "SpawnFailed"
       ? `stage:${stage.id}:error`
+      : finish._tag === "NotApproved"
+      ? `stage:${stage.id}:${finish.decision.source === "prompt" ? "approval-denied" : "approval-required"}`
       : `stage:${stage.id}:failed`
     const line = finish._tag === "TimedOut"
       ? `Stage '${stage.title}' timed out after ${finish.timeoutMs} ms.`
       : finish._tag === "SpawnFailed"
       ? `Stage '${stage.title}' could not run: ${finish.error.message}`
+      : finish._tag === "NotApproved"
+      ? `Stage '${stage.title}' was not approved: ${finish.decision.reason}`
       : `Stage '${stage.title}' failed with exit code ${exitCode}.`
 
     yield* files.update(
@@ -259,14 +360,16 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
           completed_at: new Date(endMs).toISOString(),
           exit_code: exitCode,
           summary,
-          error_file: errorFile
+          error_file: errorFile,
+          ...(stage.retry === undefined ? {} : { attempts: out.attempts })
         })(m)
         return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
       },
       { force: true }
     )
 
-    const report = `[${index}/${(yield* files.manifest).commands.length}] ${stage.id} ${status} in ${seconds}s`
+    const tries = stage.retry === undefined || out.attempts === 1 ? "" : ` after ${out.attempts} attempts`
+    const report = `[${index}/${(yield* files.manifest).commands.length}] ${stage.id} ${status}${tries} in ${seconds}s`
     yield* status === "succeeded"
       ? Effect.logInfo(report)
       : Effect.logWarning(`${report}: ${summary}`)

@@ -1,0 +1,60 @@
+import { Terminal } from "@effect/platform"
+import { Context, Effect, Layer, Ref } from "effect"
+import { type ApprovalQuestion, Prompter } from "../services/Prompter.js"
+
+/**
+ * Asks on the terminal: the question on stderr (stdout carries only the result, D-2), the answer
+ * from stdin. Only when both are terminals; otherwise nobody can be asked.
+ */
+export const PrompterLive = Layer.effect(
+  Prompter,
+  Effect.gen(function*() {
+    const terminal = yield* Terminal.Terminal
+    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true
+    return Prompter.of({
+      ask: (question) =>
+        !interactive
+          ? Effect.succeed("unavailable" as const)
+          : Effect.sync(() =>
+            process.stderr.write(
+              `[Codex-Orchestrator] Stage '${question.title}' (${question.stageId}) needs approval to run:\n` +
+                `    ${question.command}\n  Approve (key ${question.key})? [y/N] `
+            )
+          ).pipe(
+            Effect.zipRight(terminal.readLine),
+            Effect.map((answer) => (/^(y|yes)$/i.test(answer.trim()) ? "granted" as const : "denied" as const)),
+            // Ctrl-D or a closed stdin: nobody answered.
+            Effect.catchAll(() => Effect.succeed("unavailable" as const))
+          )
+    })
+  })
+)
+
+/** Every question PrompterScripted was asked, in order. */
+export class PrompterQuestions extends Context.Tag("orchestrator/PrompterQuestions")<
+  PrompterQuestions,
+  { readonly all: Effect.Effect<ReadonlyArray<ApprovalQuestion>> }
+>() {}
+
+/**
+ * Scripted answers by approval key (a list answers successive questions, the last repeating);
+ * a key without an answer is `unavailable`, as when no terminal is attached.
+ */
+export const PrompterScripted = (
+  answers: Readonly<Record<string, "granted" | "denied" | ReadonlyArray<"granted" | "denied">>> = {}
+): Layer.Layer<Prompter | PrompterQuestions> =>
+  Layer.effectContext(Effect.gen(function*() {
+    const asked = yield* Ref.make<ReadonlyArray<ApprovalQuestion>>([])
+    const ask = (question: ApprovalQuestion) =>
+      Effect.gen(function*() {
+        const before = yield* Ref.getAndUpdate(asked, (all) => [...all, question])
+        const answer = answers[question.key]
+        if (answer === undefined) return "unavailable" as const
+        if (typeof answer === "string") return answer
+        const nth = before.filter((q) => q.key === question.key).length
+        return answer[Math.min(nth, answer.length - 1)] ?? "unavailable"
+      })
+    return Context.make(Prompter, Prompter.of({ ask })).pipe(
+      Context.add(PrompterQuestions, PrompterQuestions.of({ all: Ref.get(asked) }))
+    )
+  }))
