@@ -83,6 +83,31 @@ export const GuardrailStatus = Schema.Struct({
 })
 export type GuardrailStatus = typeof GuardrailStatus.Type
 
+/** A privacy-guard finding as recorded (PRIV-4); in shadow mode the action is `allow`. */
+export const PrivacyDecision = Schema.Struct({
+  stage_id: Schema.String,
+  sequence: Schema.Int,
+  action: Schema.Literal("allow", "redact", "block"),
+  rule: Schema.NullOr(Schema.String),
+  reason: Schema.NullOr(Schema.String),
+  timestamp: Timestamp
+})
+export type PrivacyDecision = typeof PrivacyDecision.Type
+
+/** PRIV-4, bounded (D-12): totals over all output chunks, the latest 50 findings; all of them are in log_path. */
+export const PrivacySection = Schema.Struct({
+  mode: Schema.Literal("shadow", "enforce"),
+  decisions: Schema.Array(PrivacyDecision),
+  totals: Schema.Struct({
+    total_frames: Schema.Int,
+    redacted_frames: Schema.Int,
+    blocked_frames: Schema.Int,
+    allowed_frames: Schema.Int
+  }),
+  log_path: Schema.String
+})
+export type PrivacySection = typeof PrivacySection.Type
+
 export const CliManifest = Schema.Struct({
   version: Schema.Literal(1),
   task_id: Schema.String,
@@ -116,7 +141,8 @@ export const CliManifest = Schema.Struct({
   instructions_hash: NullableString,
   instructions_sources: Schema.Array(Schema.String),
   guardrails_required: Schema.Boolean,
-  guardrail_status: Schema.optional(GuardrailStatus)
+  guardrail_status: Schema.optional(GuardrailStatus),
+  privacy: Schema.optional(PrivacySection)
 })
 export type CliManifest = typeof CliManifest.Type
 

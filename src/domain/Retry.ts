@@ -20,9 +20,12 @@ export const RetryPolicy = Schema.Struct({
 })
 export type RetryPolicy = typeof RetryPolicy.Type
 
+/** Without `maxDelayMs`, waits are capped at a minute: 20 attempts would otherwise wait a day and a half. */
+export const defaultMaxDelayMs = 60_000
+
 /** The delay before retry number `retry` (1-based): initial × factor^(retry−1), capped. */
 export const retryDelayMs = (policy: RetryPolicy, retry: number): number =>
-  Math.min((policy.initialDelayMs ?? 250) * (policy.factor ?? 2) ** (retry - 1), policy.maxDelayMs ?? Number.POSITIVE_INFINITY)
+  Math.min((policy.initialDelayMs ?? 250) * (policy.factor ?? 2) ** (retry - 1), policy.maxDelayMs ?? defaultMaxDelayMs)
 
 /** The delays between the attempts of a policy, in order. */
 export const retryDelays = (policy: RetryPolicy): ReadonlyArray<number> =>

@@ -32,6 +32,7 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     resumeToken: path.join(runDir, ".resume-token"),
     owner: path.join(runDir, ".owner.json"),
     runSummary: path.join(runDir, "run-summary.json"),
+    privacyLog: path.join(runDir, "privacy-decisions.ndjson"),
     compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),
     compatManifest: path.join(roots.runsRoot, taskId, "mcp", runId, "manifest.json"),
     localMcpDir: path.join(roots.runsRoot, "local-mcp", runId),

@@ -48,7 +48,7 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),
-      RunStoreMemory(options.settings?.heartbeatInterval),
+      RunStoreMemory(options.settings?.heartbeatInterval, options.settings?.privacyMode),
       HostMemory(options.host),
       PrompterScripted(options.approvals),
       InstructionsMemory(options.instructions ?? {})

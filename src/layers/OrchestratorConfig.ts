@@ -1,5 +1,6 @@
 import { Path } from "@effect/platform"
 import { Config, Duration, Effect, Layer, Option } from "effect"
+import { privacyModeOf } from "../domain/Privacy.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
 
 const optionalString = (name: string) =>
@@ -23,7 +24,10 @@ export const OrchestratorConfigLive = Layer.effect(
       runsDir: optionalString("CODEX_ORCHESTRATOR_RUNS_DIR"),
       outDir: optionalString("CODEX_ORCHESTRATOR_OUT_DIR"),
       taskId: optionalString("MCP_RUNNER_TASK_ID"),
-      targetStage: optionalString("CODEX_ORCHESTRATOR_TARGET_STAGE")
+      targetStage: optionalString("CODEX_ORCHESTRATOR_TARGET_STAGE"),
+      // PRIV-1: an explicitly empty MODE means shadow, so it is read as given.
+      privacyMode: Config.string("CODEX_PRIVACY_GUARD_MODE").pipe(Config.option, Config.map(Option.getOrUndefined)),
+      privacyEnforce: Config.string("CODEX_PRIVACY_GUARD_ENFORCE").pipe(Config.option, Config.map(Option.getOrUndefined))
     })
     const repoRoot = path.resolve(env.root ?? ".")
     return OrchestratorConfig.of({
@@ -35,7 +39,8 @@ export const OrchestratorConfigLive = Layer.effect(
       envTaskId: env.taskId,
       envTargetStage: env.targetStage,
       heartbeatInterval: Duration.seconds(5),
-      heartbeatStaleAfter: Duration.seconds(30)
+      heartbeatStaleAfter: Duration.seconds(30),
+      privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce)
     })
   })
 )
@@ -50,6 +55,7 @@ export const OrchestratorConfigTest = (repoRoot: string, overrides: Partial<Orch
       envTargetStage: undefined,
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
+      privacyMode: "shadow",
       ...overrides
     })
   )

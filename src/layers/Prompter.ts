@@ -1,34 +1,37 @@
-import { Terminal } from "@effect/platform"
+import { createInterface } from "node:readline"
 import { Context, Effect, Layer, Ref } from "effect"
 import { type ApprovalQuestion, Prompter } from "../services/Prompter.js"
 
 /**
- * Asks on the terminal: the question on stderr (stdout carries only the result, D-2), the answer
- * from stdin. Only when both are terminals; otherwise nobody can be asked.
+ * Asks on the terminal: the question on stderr (stdout carries only the result, D-2), one line of
+ * answer from stdin. Only when both are terminals; otherwise nobody can be asked. The line is read
+ * in cooked mode, so Ctrl-C stays a SIGINT that cancels the run (D-8) and Ctrl-D means no answer.
  */
-export const PrompterLive = Layer.effect(
-  Prompter,
-  Effect.gen(function*() {
-    const terminal = yield* Terminal.Terminal
-    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true
-    return Prompter.of({
-      ask: (question) =>
-        !interactive
-          ? Effect.succeed("unavailable" as const)
-          : Effect.sync(() =>
-            process.stderr.write(
-              `[Codex-Orchestrator] Stage '${question.title}' (${question.stageId}) needs approval to run:\n` +
-                `    ${question.command}\n  Approve (key ${question.key})? [y/N] `
-            )
-          ).pipe(
-            Effect.zipRight(terminal.readLine),
-            Effect.map((answer) => (/^(y|yes)$/i.test(answer.trim()) ? "granted" as const : "denied" as const)),
-            // Ctrl-D or a closed stdin: nobody answered.
-            Effect.catchAll(() => Effect.succeed("unavailable" as const))
-          )
+export const PrompterLive = Layer.sync(Prompter, () => {
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true
+  const readAnswer = Effect.async<"granted" | "denied" | "unavailable">((resume) => {
+    const lines = createInterface({ input: process.stdin, terminal: false })
+    const onClose = () => resume(Effect.succeed("unavailable"))
+    lines.once("line", (answer) => {
+      lines.off("close", onClose)
+      lines.close()
+      resume(Effect.succeed(/^(y|yes)$/i.test(answer.trim()) ? "granted" : "denied"))
     })
+    lines.once("close", onClose)
+    return Effect.sync(() => lines.close())
   })
-)
+  return Prompter.of({
+    ask: (question) =>
+      !interactive
+        ? Effect.succeed("unavailable" as const)
+        : Effect.sync(() =>
+          process.stderr.write(
+            `[Codex-Orchestrator] Stage '${question.title}' (${question.stageId}) needs approval to run:\n` +
+              `    ${question.command}\n  Approve (key ${question.key})? [y/N] `
+          )
+        ).pipe(Effect.zipRight(readAnswer))
+  })
+})
 
 /** Every question PrompterScripted was asked, in order. */
 export class PrompterQuestions extends Context.Tag("orchestrator/PrompterQuestions")<

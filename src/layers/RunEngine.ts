@@ -318,6 +318,7 @@ export const RunEngineLive = Layer.effect(
                 cwd: stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd),
                 env: stageEnv(manifest, layout, stage.env),
                 approve: (command) => approve(files, input.pipeline.id, command),
+                privacyMode: config.privacyMode,
                 recordProcess
               })
               : yield* runNestedStage(files, input, stage, index)

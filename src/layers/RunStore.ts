@@ -1,6 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Context, Duration, Effect, Layer, Random, Ref } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
+import type { PrivacyMode } from "../domain/Privacy.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { RunStore } from "../services/RunStore.js"
 import { type ByteWriter, type FileBackend, runStoreOf } from "./internal/runFiles.js"
@@ -63,7 +64,7 @@ export const RunStoreLive = Layer.effect(
       symlink: (target, link) => fs.symlink(target, link).pipe(Effect.mapError(failure(link, "create symlink")))
     }
 
-    return runStoreOf(backend, config.heartbeatInterval)
+    return runStoreOf(backend, config.heartbeatInterval, config.privacyMode)
   })
 )
 
@@ -80,7 +81,10 @@ export class InMemoryFiles extends Context.Tag("orchestrator/InMemoryFiles")<
  * Same contract in memory: files are strings in a map (symlinks are stored as `-> <target>`).
  * Manifests are stored encoded, so the schema round-trip is exercised too.
  */
-export const RunStoreMemory = (coalesceWindow: Duration.DurationInput = Duration.seconds(5)) =>
+export const RunStoreMemory = (
+  coalesceWindow: Duration.DurationInput = Duration.seconds(5),
+  privacy: PrivacyMode = "shadow"
+) =>
   Layer.effectContext(Effect.gen(function*() {
     const files = yield* Ref.make(new Map<string, string>())
     const set = (path: string, text: string) => Ref.update(files, (all) => new Map(all).set(path, text))
@@ -101,7 +105,7 @@ export const RunStoreMemory = (coalesceWindow: Duration.DurationInput = Duration
       symlink: (target, path) => set(path, `-> ${target}`)
     }
 
-    const store = runStoreOf(backend, Duration.decode(coalesceWindow))
+    const store = runStoreOf(backend, Duration.decode(coalesceWindow), privacy)
     const inspect = InMemoryFiles.of({
       read: (path) => Effect.map(Ref.get(files), (all) => all.get(path)),
       list: Effect.map(Ref.get(files), (all) => [...all.keys()].sort())

@@ -1,4 +1,5 @@
 import { Context, type Duration } from "effect"
+import type { PrivacyMode } from "../domain/Privacy.js"
 import type { Roots } from "../domain/RunLayout.js"
 
 /**
@@ -14,6 +15,8 @@ export interface OrchestratorSettings {
   /** RUN-8: 5 s in the manifest; shorter only in tests. */
   readonly heartbeatInterval: Duration.Duration
   readonly heartbeatStaleAfter: Duration.Duration
+  /** PRIV-1 / D-13: `enforce` redacts secrets from everything written; `shadow` only records them. */
+  readonly privacyMode: PrivacyMode
 }
 
 export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<

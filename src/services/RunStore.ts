@@ -1,6 +1,6 @@
 import { Context, type Effect, type Scope } from "effect"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
-import type { CliManifest, ErrorFile, RunOwner } from "../domain/Manifest.js"
+import type { CliManifest, ErrorFile, PrivacyDecision, RunOwner } from "../domain/Manifest.js"
 import type { RunNotFound } from "../domain/RunErrors.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 import type { ChunkLine, RunLogEvent } from "../domain/RunLog.js"
@@ -28,6 +28,8 @@ export interface RunFiles {
   /** Writes the manifest now if a coalesced change is still pending. */
   readonly flush: Effect.Effect<void, FileAccessError>
   readonly writeHeartbeatFile: (timestamp: string) => Effect.Effect<void, FileAccessError>
+  /** Appends privacy-guard findings to `privacy-decisions.ndjson` (PRIV-4). */
+  readonly appendPrivacyDecisions: (decisions: ReadonlyArray<PrivacyDecision>) => Effect.Effect<void, FileAccessError>
   /** Records this process as the run's writer (D-7). */
   readonly writeOwner: (owner: RunOwner) => Effect.Effect<void, FileAccessError>
   /** Appends events to `runner.ndjson` in one write. */

@@ -18,12 +18,14 @@ import {
   describeResult,
   type JsonObject,
   listDir,
+  liveProcessesUnder,
   pipeline,
   readJson,
   requireBuiltCli,
   runCli,
   runDirsOf,
   type TempRepo,
+  waitFor,
   withRepo
 } from "../support/cli.js"
 
@@ -236,16 +238,10 @@ const runInTerminal = (
     }
     child.stdout.on("data", onData)
     child.stderr.on("data", onData)
+    let timedOut = false
     const timer = setTimeout(() => {
-      child.kill("SIGTERM")
-      setTimeout(() => child.kill("SIGKILL"), 2_000).unref()
-      reject(
-        new Error(
-          `the CLI on a terminal did not finish within ${timeoutMs} ms (prompted: ${prompted}, typed: ${
-            JSON.stringify(keys)
-          })\n--- screen ---\n${screen}`
-        )
-      )
+      timedOut = true
+      child.kill("SIGTERM") // script ends the session: the CLI gets SIGHUP/SIGTERM, then SIGKILL
     }, timeoutMs)
     child.on("error", (error) => {
       clearTimeout(timer)
@@ -254,7 +250,23 @@ const runInTerminal = (
     child.on("close", (code, signal) => {
       clearTimeout(timer)
       child.stdin.end()
-      resolvePromise({ code, signal, screen, prompted })
+      // The CLI may still be writing its manifest after `script` is gone; let it finish before the
+      // temp repo is removed, so a cleanup error cannot hide the real failure.
+      waitFor("the CLI processes in the temp repo to exit", () => liveProcessesUnder(repo.dir).length === 0 ? true : undefined, {
+        timeoutMs: 10_000
+      }).then(
+        () =>
+          timedOut
+            ? reject(
+              new Error(
+                `the CLI on a terminal did not finish within ${timeoutMs} ms (prompted: ${prompted}, typed: ${
+                  JSON.stringify(keys)
+                })\n--- screen ---\n${screen}`
+              )
+            )
+            : resolvePromise({ code, signal, screen, prompted }),
+        reject
+      )
     })
   })
 

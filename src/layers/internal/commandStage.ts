@@ -5,7 +5,15 @@
  */
 import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
-import { appendSummary, type CliManifest, type CommandEntry, truncateDetails } from "../../domain/Manifest.js"
+import {
+  appendSummary,
+  type CliManifest,
+  type CommandEntry,
+  type PrivacyDecision,
+  type PrivacySection,
+  truncateDetails
+} from "../../domain/Manifest.js"
+import type { PrivacyMode } from "../../domain/Privacy.js"
 import type { ApprovalDecision } from "../../domain/Approval.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
@@ -15,6 +23,7 @@ import type { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRun
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomUuid } from "./entropy.js"
 import { makeOutputTail } from "./outputTail.js"
+import { makeStageGuard } from "./privacyGuard.js"
 
 export interface CommandStageContext {
   readonly files: RunFiles
@@ -26,6 +35,7 @@ export interface CommandStageContext {
   readonly env: Readonly<Record<string, string>>
   /** D-14: decides (and records) whether a stage with `approvalRequired` may run. */
   readonly approve: (stage: CommandStage) => Effect.Effect<ApprovalDecision, FileAccessError>
+  readonly privacyMode: PrivacyMode
   /** Records the stage's process group, so that a takeover after a crash can stop it. */
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
 }
@@ -114,6 +124,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     let stdoutTail = makeOutputTail()
     let stderrTail = makeOutputTail()
     let attempts = 0
+    const guard = makeStageGuard(ctx.privacyMode, stage.id)
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
@@ -124,6 +135,14 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
       // exec:chunk sequences continue across attempts (EXE-4).
       let sequence = 0
+      const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array) => {
+        sequence += 1
+        const current = sequence
+        return Effect.flatMap(stamp, (timestamp) => {
+          guard.inspect(bytes, current, timestamp)
+          return stageLog.appendChunk({ correlationId, attempt, stream, sequence: current, timestamp, index }, bytes)
+        })
+      }
       const attemptOnce = (attempt: number) =>
         Effect.gen(function*() {
           attempts = attempt
@@ -158,13 +177,8 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             onOutput: (stream, chunks) => {
               const tail = stream === "stdout" ? stdoutTail : stderrTail
               for (const bytes of chunks) tail.push(bytes)
-              sequence += 1
-              const current = sequence
-              return Effect.flatMap(stamp, (timestamp) =>
-                stageLog.appendChunk(
-                  { correlationId, attempt, stream, sequence: current, timestamp, index },
-                  concatBytes(Chunk.toReadonlyArray(chunks))
-                ))
+              const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
+              return released === undefined ? Effect.void : writeChunk(attempt, stream, released)
             }
           })
 
@@ -177,6 +191,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             )
           const result = yield* bounded
           if (recording !== undefined) yield* Fiber.join(recording)
+          for (const [stream, rest] of guard.flush()) yield* writeChunk(attempt, stream, rest)
           const outcome: Finish = result === "timeout"
             ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
             : Either.isLeft(result)
@@ -260,7 +275,9 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       stdoutTruncated: stdoutTail.totalBytes() > 64 * 1024,
       stderrTruncated: stderrTail.totalBytes() > 64 * 1024,
       startedMs,
-      attempts
+      attempts,
+      privacy: (m) => guard.mergeInto(m.privacy, layout.relative(layout.privacyLog)),
+      privacyDecisions: guard.decisions()
     })
   })
 
@@ -281,6 +298,9 @@ interface Recorded {
   readonly stderrTruncated: boolean
   readonly startedMs: number
   readonly attempts: number
+  /** The manifest's privacy section with this stage's chunks counted (absent: the stage printed nothing). */
+  readonly privacy?: (m: CliManifest) => PrivacySection
+  readonly privacyDecisions?: ReadonlyArray<PrivacyDecision>
 }
 
 /** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
@@ -353,6 +373,7 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
       ? `Stage '${stage.title}' was not approved: ${finish.decision.reason}`
       : `Stage '${stage.title}' failed with exit code ${exitCode}.`
 
+    if (out.privacyDecisions !== undefined) yield* files.appendPrivacyDecisions(out.privacyDecisions)
     yield* files.update(
       (m) => {
         const patched = out.patchEntry({
@@ -362,7 +383,7 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
           summary,
           error_file: errorFile,
           ...(stage.retry === undefined ? {} : { attempts: out.attempts })
-        })(m)
+        })({ ...m, ...(out.privacy === undefined ? {} : { privacy: out.privacy(m) }) })
         return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
       },
       { force: true }

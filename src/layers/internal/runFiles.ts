@@ -6,6 +6,7 @@
 import { Clock, Duration, Effect, Option, type Scope, Schema, SynchronizedRef } from "effect"
 import { decodeJsonFile, type FileAccessError, type InvalidFile } from "../../domain/FileErrors.js"
 import { CliManifest, encodeManifest, RunOwner } from "../../domain/Manifest.js"
+import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
@@ -126,6 +127,8 @@ const runFilesOf = (
       flush,
       writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`, { durable: false }),
       writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner), { durable: false }),
+      appendPrivacyDecisions: (decisions) =>
+        decisions.length === 0 ? Effect.void : backend.append(layout.privacyLog, decisions.map((d) => `${JSON.stringify(d)}\n`).join("")),
       appendRunnerLog: (...events) => backend.append(layout.runnerLog, events.map(encodeLogLine).join("")),
       openStageLog: (path) =>
         Effect.map(backend.openAppend(path), (writer): StageLogWriter => {
@@ -170,9 +173,29 @@ const writeCompatibilityPointers = (backend: FileBackend, layout: RunLayout, man
     )
   })
 
+/**
+ * D-13 enforce mode: every text and byte we write passes through the privacy rules first, so no
+ * file of a run holds a secret (manifests, logs, error files, summaries). Stage output reaches here
+ * whole-line (the command stage holds back unfinished lines), so a secret is never split.
+ */
+export const redactingBackend = (backend: FileBackend): FileBackend => {
+  const encoder = new TextEncoder()
+  return {
+    ...backend,
+    writeAtomic: (path, text, options) => backend.writeAtomic(path, redact(text).text, options),
+    append: (path, text) => backend.append(path, redact(text).text),
+    openAppend: (path) =>
+      Effect.map(backend.openAppend(path), (writer): ByteWriter => {
+        const decoder = new TextDecoder()
+        return { write: (bytes) => writer.write(encoder.encode(redact(decoder.decode(bytes)).text)) }
+      })
+  }
+}
+
 /** A RunStore on a backend: the Live and Memory interpreters differ only in their backend. */
-export const runStoreOf = (backend: FileBackend, coalesceWindow: Duration.Duration) =>
-  RunStore.of({
+export const runStoreOf = (rawBackend: FileBackend, coalesceWindow: Duration.Duration, privacy: PrivacyMode = "shadow") => {
+  const backend = privacy === "enforce" ? redactingBackend(rawBackend) : rawBackend
+  return RunStore.of({
     create: (layout, manifest) => createRunFiles(backend, layout, manifest, coalesceWindow),
     open: (layout) => openRunFiles(backend, layout, coalesceWindow),
     read: (layout) => readManifest(backend, layout),
@@ -184,3 +207,4 @@ export const runStoreOf = (backend: FileBackend, coalesceWindow: Duration.Durati
         ""
       )
   })
+}
