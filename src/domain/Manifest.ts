@@ -83,6 +83,52 @@ export const GuardrailStatus = Schema.Struct({
 })
 export type GuardrailStatus = typeof GuardrailStatus.Type
 
+/** EXE-6: one per command stage execution: its exec events as a stream of frames. */
+export const HandleRecord = Schema.Struct({
+  handle_id: Schema.String,
+  correlation_id: Schema.String,
+  stage_id: Schema.String,
+  pipeline_id: Schema.String,
+  status: Schema.Literal("open", "closed"),
+  frame_count: Schema.Int,
+  latest_sequence: Schema.Int,
+  created_at: Timestamp,
+  metadata: Schema.Struct({ run_id: Schema.String })
+})
+export type HandleRecord = typeof HandleRecord.Type
+
+/** RET-2 / EXE-2: the record of one tool invocation (a command stage, all its attempts). */
+export const ToolRun = Schema.Struct({
+  id: Schema.String,
+  tool: Schema.Literal("cli:command"),
+  description: Schema.String,
+  approvalSource: Schema.String,
+  retryCount: Schema.Int,
+  attemptCount: Schema.Int,
+  sandboxState: Schema.Literal("sandboxed", "escalated", "failed"),
+  status: Schema.Literal("succeeded", "failed"),
+  startedAt: Timestamp,
+  completedAt: Timestamp,
+  metadata: Schema.Struct({
+    stageId: Schema.String,
+    pipelineId: Schema.String,
+    runId: Schema.String,
+    commandIndex: Schema.Int,
+    exec: Schema.Struct({
+      command: Schema.String,
+      args: Schema.Array(Schema.String),
+      cwd: Schema.String,
+      sessionId: Schema.String,
+      persisted: Schema.Boolean,
+      correlationId: Schema.String,
+      handleId: Schema.String,
+      exitCode: Schema.NullOr(Schema.Int),
+      signal: Schema.NullOr(Schema.String)
+    })
+  })
+})
+export type ToolRun = typeof ToolRun.Type
+
 /** A privacy-guard finding as recorded (PRIV-4); in shadow mode the action is `allow`. */
 export const PrivacyDecision = Schema.Struct({
   stage_id: Schema.String,
@@ -140,9 +186,12 @@ export const CliManifest = Schema.Struct({
   plan_target_id: NullableString,
   instructions_hash: NullableString,
   instructions_sources: Schema.Array(Schema.String),
+  /** MAN-3 / INS-4: the prompt packs the run was prepared with, by domain then id. */
   guardrails_required: Schema.Boolean,
   guardrail_status: Schema.optional(GuardrailStatus),
-  privacy: Schema.optional(PrivacySection)
+  privacy: Schema.optional(PrivacySection),
+  handles: Schema.optional(Schema.Array(HandleRecord)),
+  toolRuns: Schema.optional(Schema.Array(ToolRun))
 })
 export type CliManifest = typeof CliManifest.Type
 

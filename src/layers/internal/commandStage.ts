@@ -9,8 +9,10 @@ import {
   appendSummary,
   type CliManifest,
   type CommandEntry,
+  type HandleRecord,
   type PrivacyDecision,
   type PrivacySection,
+  type ToolRun,
   truncateDetails
 } from "../../domain/Manifest.js"
 import type { PrivacyMode } from "../../domain/Privacy.js"
@@ -83,8 +85,10 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       commands: m.commands.map((entry, i) => (i === position ? { ...entry, ...patch } : entry))
     })
 
+    let approvalSource: string = "not-required"
     if (stage.approvalRequired === true) {
       const decision = yield* ctx.approve(stage)
+      approvalSource = decision.source
       if (!decision.granted) {
         const at = yield* Clock.currentTimeMillis
         return yield* recordOutcome(ctx, { _tag: "NotApproved", decision }, {
@@ -118,7 +122,12 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${stage.command}`)
 
     const correlationId = yield* randomUuid
-    const sessionId = yield* randomUuid
+    // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
+    const sessionId = stage.session?.id ?? (yield* randomUuid)
+    const persisted = stage.session?.id !== undefined && (stage.session.persist === true || stage.session.reuse === true)
+    const handleId = yield* randomUuid
+    const createdAt = iso(yield* Clock.currentTimeMillis)
+    let frames = 0
     const policy = stage.retry
     // The tails of the latest attempt: its output is what the summary and the error file describe.
     let stdoutTail = makeOutputTail()
@@ -128,8 +137,10 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
-      const both = (...events: ReadonlyArray<RunLogEvent>) =>
-        Effect.all([files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
+      const both = (...events: ReadonlyArray<RunLogEvent>) => {
+        frames += events.filter((event) => event.type.startsWith("exec:")).length
+        return Effect.all([files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
+      }
       const stamp = Effect.map(Clock.currentTimeMillis, iso)
       yield* both({ type: "command:start", command: stage.command, timestamp: yield* stamp, index })
 
@@ -137,6 +148,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       let sequence = 0
       const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array) => {
         sequence += 1
+        frames += 1
         const current = sequence
         return Effect.flatMap(stamp, (timestamp) => {
           guard.inspect(bytes, current, timestamp)
@@ -159,7 +171,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             cwd: ctx.cwd,
             session_id: sessionId,
             sandbox_state: "sandboxed",
-            persisted: false,
+            persisted,
             timestamp: iso(attemptStartMs),
             index
           })
@@ -268,7 +280,52 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       return outcome
     }))
 
+    // EXE-6 and RET-2: the stage's handle (its exec events as frames) and its tool-run record.
+    const finishedAt = iso(yield* Clock.currentTimeMillis)
+    const finalExit = finish._tag === "Exited" ? recordedExitCode(finish.exitCode, finish.signal) : null
+    const handle: HandleRecord = {
+      handle_id: handleId,
+      correlation_id: correlationId,
+      stage_id: stage.id,
+      pipeline_id: manifest.pipeline_id,
+      status: "closed",
+      frame_count: frames,
+      latest_sequence: frames,
+      created_at: createdAt,
+      metadata: { run_id: manifest.run_id }
+    }
+    const toolRun: ToolRun = {
+      id: `cli-command:${manifest.run_id}:${stage.id}:${startedMs}`,
+      tool: "cli:command",
+      description: stage.title,
+      approvalSource,
+      retryCount: Math.max(0, attempts - 1),
+      attemptCount: attempts,
+      sandboxState: finalExit === 0 ? "sandboxed" : "failed",
+      status: finalExit === 0 ? "succeeded" : "failed",
+      startedAt: iso(startedMs),
+      completedAt: finishedAt,
+      metadata: {
+        stageId: stage.id,
+        pipelineId: manifest.pipeline_id,
+        runId: manifest.run_id,
+        commandIndex: index,
+        exec: {
+          command: stage.command,
+          args: [],
+          cwd: ctx.cwd,
+          sessionId,
+          persisted,
+          correlationId,
+          handleId,
+          exitCode: finalExit,
+          signal: finish._tag === "Exited" ? finish.signal : finish._tag === "TimedOut" ? "SIGTERM" : null
+        }
+      }
+    }
+
     return yield* recordOutcome(ctx, finish, {
+      records: { handle, toolRun },
       patchEntry,
       stdout: stdoutTail.text(),
       stderr: stderrTail.text(),
@@ -301,6 +358,8 @@ interface Recorded {
   /** The manifest's privacy section with this stage's chunks counted (absent: the stage printed nothing). */
   readonly privacy?: (m: CliManifest) => PrivacySection
   readonly privacyDecisions?: ReadonlyArray<PrivacyDecision>
+  /** Present when the stage's process ran (not for a stage refused approval). */
+  readonly records?: { readonly handle: HandleRecord; readonly toolRun: ToolRun }
 }
 
 /** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
@@ -383,7 +442,14 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
           summary,
           error_file: errorFile,
           ...(stage.retry === undefined ? {} : { attempts: out.attempts })
-        })({ ...m, ...(out.privacy === undefined ? {} : { privacy: out.privacy(m) }) })
+        })({
+          ...m,
+          ...(out.privacy === undefined ? {} : { privacy: out.privacy(m) }),
+          ...(out.records === undefined ? {} : {
+            handles: [...(m.handles ?? []), out.records.handle],
+            toolRuns: [...(m.toolRuns ?? []), out.records.toolRun]
+          })
+        })
         return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
       },
       { force: true }
