@@ -61,6 +61,21 @@ const approvalPolicy = Options.choice("approval-policy", ["never", "on-request",
   Options.optional
 )
 
+/**
+ * CLI-8: the original's read-only HUD. Accepted so scripts written for it keep working; this build
+ * has no HUD, and says so on stderr when one is asked for (never on stdout, D-2).
+ */
+const interactive = Options.all({
+  on: Options.boolean("interactive").pipe(
+    Options.withAlias("ui"),
+    Options.withDescription("Ask for the interactive HUD (not part of this build: a notice on stderr, the run goes on)")
+  ),
+  off: Options.boolean("no-interactive").pipe(Options.withDescription("Never show the HUD (the default here)"))
+})
+
+const hudNotice = (flags: { readonly on: boolean; readonly off: boolean }) =>
+  flags.on && !flags.off ? Console.error("[HUD disabled] the interactive HUD is not part of this build") : Effect.void
+
 const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
 const startResult = (manifest: CliManifest) => ({
@@ -92,9 +107,10 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 
 const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive },
   (flags) =>
     Effect.gen(function*() {
+      yield* hudNotice(flags.interactive)
       const engine = yield* RunEngine
       const { manifest } = yield* engine.start({
         pipelineId: Option.getOrUndefined(flags.pipeline),
@@ -274,6 +290,7 @@ const resume = Command.make(
     format,
     verbose,
     approvalPolicy,
+    interactive,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -286,6 +303,7 @@ const resume = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
+      yield* hudNotice(flags.interactive)
       const engine = yield* RunEngine
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const { manifest } = yield* engine.resume({
