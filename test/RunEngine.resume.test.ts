@@ -15,6 +15,7 @@ import { makeRunLayout, type RunLayout } from "../src/domain/RunLayout.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
 import { HostMemory } from "../src/layers/Host.js"
 import { InstructionsMemory } from "../src/layers/Instructions.js"
+import { PromptPacksMemory } from "../src/layers/PromptPacks.js"
 import { PrompterScripted } from "../src/layers/Prompter.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations, ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
@@ -149,7 +150,8 @@ const probedApp = (pipelines: ReadonlyArray<PipelineDefinition>, options: ProbeO
       RunStoreMemory(),
       HostMemory(options.host),
       PrompterScripted(),
-      InstructionsMemory({})
+      InstructionsMemory({}),
+      PromptPacksMemory({})
     )),
     Layer.provideMerge(OrchestratorConfigTest("/repo")),
     Layer.provideMerge(Path.layer)

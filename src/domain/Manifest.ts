@@ -4,6 +4,7 @@
  * It holds bounded summaries only; stage output lives in the stage logs (DECISIONS D-12).
  */
 import { Schema } from "effect"
+import { PromptPackEntry } from "./PromptPacks.js"
 
 export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
 export type RunStatus = typeof RunStatus.Type
@@ -187,6 +188,7 @@ export const CliManifest = Schema.Struct({
   instructions_hash: NullableString,
   instructions_sources: Schema.Array(Schema.String),
   /** MAN-3 / INS-4: the prompt packs the run was prepared with, by domain then id. */
+  prompt_packs: Schema.optional(Schema.Array(PromptPackEntry)),
   guardrails_required: Schema.Boolean,
   guardrail_status: Schema.optional(GuardrailStatus),
   privacy: Schema.optional(PrivacySection),

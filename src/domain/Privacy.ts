@@ -23,14 +23,16 @@ export const privacyRules: ReadonlyArray<PrivacyRule> = [
     action: "block",
     reason: "detected private key material",
     // The whole block when its end is in the same text, else from the header to the end of the text.
-    pattern: "-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----(?:[\\s\\S]*?-----END (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----|[^\"\\\\]*)",
+    // Inside serialized JSON the block spans escapes (`\n`) but never an unescaped quote.
+    pattern: "-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----(?:(?:[^\"\\\\]|\\\\.)*?-----END (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----|(?:[^\"\\\\]|\\\\.)*)",
     flags: "gi"
   },
   {
     id: "sensitive-token",
     action: "redact",
     reason: "detected high-risk token",
-    pattern: "(?:secret|password|api[_-]?key|token)\\s*[:=]\\s*[^\\s\"\\\\]{6,}",
+    // An opening quote (also JSON-escaped) is part of the match: `API_KEY="abc…"` is caught too.
+    pattern: "(?:secret|password|api[_-]?key|token)\\s*[:=]\\s*(?:\\\\?[\"'])?[^\\s\"'\\\\]{6,}",
     flags: "gi"
   },
   {
@@ -78,9 +80,13 @@ export const privacyModeOf = (mode: string | undefined, enforce: string | undefi
   return value !== undefined && (isTruthy(value) || value.trim().toLowerCase() === "enforce") ? "enforce" : "shadow"
 }
 
+const keyHeader = /-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/g
+const keyFooter = /-----END (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/
+
 /**
- * Holds back the unfinished last line of a stream's output (up to `limit` characters), so that a
- * secret printed across two reads is seen whole before anything is written (D-13).
+ * Holds back the unfinished last line of a stream's output (up to `limit` characters), and an
+ * unfinished private key block (up to 64 KiB), so that a secret printed across two reads is seen
+ * whole before anything is written (D-13).
  */
 export const makeLineHolder = (limit: number = 8192) => {
   let held = ""
@@ -88,10 +94,14 @@ export const makeLineHolder = (limit: number = 8192) => {
     /** The text that can be written now. */
     push: (text: string): string => {
       const all = held + text
-      const cut = all.lastIndexOf("\n") + 1
-      const keep = all.length - cut > limit ? all.length - limit : cut
-      held = all.slice(keep)
-      return all.slice(0, keep)
+      let cut = all.lastIndexOf("\n") + 1
+      if (all.length - cut > limit) cut = all.length - limit
+      // A key block that has begun but not ended stays held from its header on.
+      let open = -1
+      for (const match of all.matchAll(keyHeader)) open = match.index
+      if (open >= 0 && open < cut && !keyFooter.test(all.slice(open)) && all.length - open <= 64 * 1024) cut = open
+      held = all.slice(cut)
+      return all.slice(0, cut)
     },
     /** Whatever is still held, at the end of the stream. */
     flush: (): string => {

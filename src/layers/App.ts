@@ -8,6 +8,7 @@ import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
 import { PrompterLive, PrompterScripted } from "./Prompter.js"
+import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { RunEngineLive } from "./RunEngine.js"
 import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
@@ -17,7 +18,15 @@ import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
  * The platform (FileSystem, Path, CommandExecutor) is left open.
  */
 export const AppLayer = RunEngineLive.pipe(
-  Layer.provideMerge(Layer.mergeAll(PipelineCatalogLive(), ProcessRunnerLive, RunStoreLive, HostLive, PrompterLive, InstructionsLive)),
+  Layer.provideMerge(Layer.mergeAll(
+    PipelineCatalogLive(),
+    ProcessRunnerLive,
+    RunStoreLive,
+    HostLive,
+    PrompterLive,
+    InstructionsLive,
+    PromptPacksLive
+  )),
   Layer.provideMerge(OrchestratorConfigLive)
 )
 
@@ -34,6 +43,8 @@ export interface MemoryAppOptions {
   readonly approvals?: Parameters<typeof PrompterScripted>[0]
   /** Instruction files by repo-relative path (`AGENTS.md`, `docs/AGENTS.md`, `.agent/AGENTS.md`); none by default. */
   readonly instructions?: Readonly<Record<string, string>>
+  /** Prompt pack manifests (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name, by repo-relative path. */
+  readonly promptPacks?: Readonly<Record<string, string>>
 }
 
 /**
@@ -51,7 +62,8 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
       RunStoreMemory(options.settings?.heartbeatInterval, options.settings?.privacyMode),
       HostMemory(options.host),
       PrompterScripted(options.approvals),
-      InstructionsMemory(options.instructions ?? {})
+      InstructionsMemory(options.instructions ?? {}),
+      PromptPacksMemory(options.promptPacks ?? {})
     )),
     Layer.provideMerge(config),
     Layer.provideMerge(Path.layer)

@@ -11,12 +11,7 @@ import {
 } from "../domain/Instructions.js"
 import { Instructions, type ResolvedInstructions } from "../services/Instructions.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
-
-/** SHA-256 of the UTF-8 bytes, lowercase hex. Web Crypto, so no Node import in src/. */
-const sha256Hex = (text: string): Effect.Effect<string> =>
-  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))).pipe(
-    Effect.map((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""))
-  )
+import { sha256Hex } from "./internal/sha256.js"
 
 /**
  * INS-1..3 with D-15 over any reader; `read` gives a source's text, or undefined when it does not exist.

@@ -27,7 +27,8 @@ export const OrchestratorConfigLive = Layer.effect(
       targetStage: optionalString("CODEX_ORCHESTRATOR_TARGET_STAGE"),
       // PRIV-1: an explicitly empty MODE means shadow, so it is read as given.
       privacyMode: Config.string("CODEX_PRIVACY_GUARD_MODE").pipe(Config.option, Config.map(Option.getOrUndefined)),
-      privacyEnforce: Config.string("CODEX_PRIVACY_GUARD_ENFORCE").pipe(Config.option, Config.map(Option.getOrUndefined))
+      privacyEnforce: Config.string("CODEX_PRIVACY_GUARD_ENFORCE").pipe(Config.option, Config.map(Option.getOrUndefined)),
+      experienceMaxWords: optionalString("TFGRPO_EXPERIENCE_MAX_WORDS")
     })
     const repoRoot = path.resolve(env.root ?? ".")
     return OrchestratorConfig.of({
@@ -40,7 +41,8 @@ export const OrchestratorConfigLive = Layer.effect(
       envTargetStage: env.targetStage,
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
-      privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce)
+      privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce),
+      experienceMaxWords: env.experienceMaxWords
     })
   })
 )
@@ -56,6 +58,7 @@ export const OrchestratorConfigTest = (repoRoot: string, overrides: Partial<Orch
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
       privacyMode: "shadow",
+      experienceMaxWords: undefined,
       ...overrides
     })
   )

@@ -22,11 +22,13 @@ import {
   type SubpipelineStage
 } from "../domain/Pipeline.js"
 import { buildPlan, type PlanResult, targetedStageId, UnknownTarget } from "../domain/Plan.js"
+import type { PromptPackEntry } from "../domain/PromptPacks.js"
 import { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunStillActive } from "../domain/RunErrors.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
 import { Host } from "../services/Host.js"
 import { Instructions, type ResolvedInstructions } from "../services/Instructions.js"
+import { PromptPacks } from "../services/PromptPacks.js"
 import { Prompter } from "../services/Prompter.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
@@ -57,6 +59,8 @@ interface RunInput {
   readonly approvalPolicy: string | null
   /** Resolved once when the run is prepared; nested runs record the same (INS-3). */
   readonly instructions: ResolvedInstructions
+  /** INS-4: loaded with the instructions; nested runs record the same. */
+  readonly promptPacks: ReadonlyArray<PromptPackEntry>
 }
 
 interface FinishedRun {
@@ -91,6 +95,7 @@ export const RunEngineLive = Layer.effect(
     const path = yield* Path.Path
     const host = yield* Host
     const instructions = yield* Instructions
+    const promptPacks = yield* PromptPacks
     const approve = yield* makeApprovalGate(yield* Prompter)
 
     /** Records this process as the run's writer; returns how to add the running stage's process to that record. */
@@ -124,7 +129,16 @@ export const RunEngineLive = Layer.effect(
         const plan = buildPlan(resolved.pipeline, target)
         if (plan instanceof UnknownTarget) return yield* plan
         const resolvedInstructions = yield* instructions.resolve
-        return { taskId, data, pipeline: resolved.pipeline, source: resolved.source, plan, instructions: resolvedInstructions }
+        const packs = yield* promptPacks.load
+        return {
+          taskId,
+          data,
+          pipeline: resolved.pipeline,
+          source: resolved.source,
+          plan,
+          instructions: resolvedInstructions,
+          promptPacks: packs
+        }
       })
 
     const stageEnv = (manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
@@ -370,6 +384,7 @@ export const RunEngineLive = Layer.effect(
           plan_target_id: input.plan.targetId,
           instructions_hash: input.instructions.hash,
           instructions_sources: input.instructions.sources,
+          prompt_packs: input.promptPacks,
           guardrails_required: input.pipeline.guardrailsRequired !== false
         }
         const files = yield* store.create(layout, initial)
@@ -517,7 +532,8 @@ export const RunEngineLive = Layer.effect(
           catalog: data,
           parentRunId: recorded.parent_run_id,
           approvalPolicy: recorded.approval_policy,
-          instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources }
+          instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
+          promptPacks: recorded.prompt_packs ?? []
         }, target === undefined ? undefined : targetedStageId(resolvedPlan), false, recordProcess)
         return { manifest: finished.manifest, layout: finished.layout }
       })
@@ -537,7 +553,8 @@ export const RunEngineLive = Layer.effect(
             catalog: prepared.data,
             parentRunId: request.parentRunId ?? null,
             approvalPolicy: request.approvalPolicy ?? null,
-            instructions: prepared.instructions
+            instructions: prepared.instructions,
+            promptPacks: prepared.promptPacks
           })
           return { manifest: finished.manifest, layout: finished.layout }
         }) satisfies Effect.Effect<unknown, BadInput | FileAccessError>,

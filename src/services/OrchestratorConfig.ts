@@ -17,6 +17,8 @@ export interface OrchestratorSettings {
   readonly heartbeatStaleAfter: Duration.Duration
   /** PRIV-1 / D-13: `enforce` redacts secrets from everything written; `shadow` only records them. */
   readonly privacyMode: PrivacyMode
+  /** `TFGRPO_EXPERIENCE_MAX_WORDS` as given; checked when prompt packs load (INS-5), so only runs fail on it. */
+  readonly experienceMaxWords: string | undefined
 }
 
 export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<

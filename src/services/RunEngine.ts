@@ -3,6 +3,7 @@ import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { InstructionStampMismatch } from "../domain/Instructions.js"
 import type { CliManifest, RunOwner } from "../domain/Manifest.js"
+import type { ExperienceWordLimitInvalid, PromptPackStampMismatch } from "../domain/PromptPacks.js"
 import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
 import type { PlanResult, UnknownTarget } from "../domain/Plan.js"
@@ -72,6 +73,8 @@ export type BadInput =
   | ResumeInProgress
   | PipelineChanged
   | InstructionStampMismatch
+  | PromptPackStampMismatch
+  | ExperienceWordLimitInvalid
 
 /** The tags of BadInput, for exit codes (D-1: 2). */
 export const badInputTags: ReadonlySet<string> = new Set([
@@ -85,7 +88,9 @@ export const badInputTags: ReadonlySet<string> = new Set([
   "RunStillActive",
   "ResumeInProgress",
   "PipelineChanged",
-  "InstructionStampMismatch"
+  "InstructionStampMismatch",
+  "PromptPackStampMismatch",
+  "ExperienceWordLimitInvalid"
 ])
 
 /**

@@ -15,7 +15,7 @@ import {
   type ToolRun,
   truncateDetails
 } from "../../domain/Manifest.js"
-import type { PrivacyMode } from "../../domain/Privacy.js"
+import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { ApprovalDecision } from "../../domain/Approval.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
@@ -80,6 +80,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     const manifest = yield* files.manifest
     const logPath = layout.stageLog(index, stage.id)
     const position = index - 1
+    const guard = makeStageGuard(ctx.privacyMode, stage.id)
     const patchEntry = (patch: Partial<CommandEntry>) => (m: CliManifest): CliManifest => ({
       ...m,
       commands: m.commands.map((entry, i) => (i === position ? { ...entry, ...patch } : entry))
@@ -119,7 +120,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       }),
       { force: true }
     )
-    yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${stage.command}`)
+    yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
 
     const correlationId = yield* randomUuid
     // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
@@ -133,7 +134,6 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     let stdoutTail = makeOutputTail()
     let stderrTail = makeOutputTail()
     let attempts = 0
-    const guard = makeStageGuard(ctx.privacyMode, stage.id)
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
       const stageLog = yield* files.openStageLog(logPath)
@@ -146,12 +146,12 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
       // exec:chunk sequences continue across attempts (EXE-4).
       let sequence = 0
-      const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array) => {
+      const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: string) => {
         sequence += 1
         frames += 1
         const current = sequence
         return Effect.flatMap(stamp, (timestamp) => {
-          guard.inspect(bytes, current, timestamp)
+          guard.inspect(check, current, timestamp)
           return stageLog.appendChunk({ correlationId, attempt, stream, sequence: current, timestamp, index }, bytes)
         })
       }
@@ -190,7 +190,9 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
               const tail = stream === "stdout" ? stdoutTail : stderrTail
               for (const bytes of chunks) tail.push(bytes)
               const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
-              return released === undefined ? Effect.void : writeChunk(attempt, stream, released)
+              return released.write === undefined
+                ? Effect.void
+                : writeChunk(attempt, stream, released.write, released.check)
             }
           })
 
@@ -203,7 +205,10 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             )
           const result = yield* bounded
           if (recording !== undefined) yield* Fiber.join(recording)
-          for (const [stream, rest] of guard.flush()) yield* writeChunk(attempt, stream, rest)
+          for (const [stream, rest] of guard.flush()) {
+            if (ctx.privacyMode === "enforce") yield* writeChunk(attempt, stream, new TextEncoder().encode(rest), rest)
+            else guard.inspectRest(rest, yield* stamp)
+          }
           const outcome: Finish = result === "timeout"
             ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }
             : Either.isLeft(result)
@@ -459,6 +464,6 @@ const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) 
     const report = `[${index}/${(yield* files.manifest).commands.length}] ${stage.id} ${status}${tries} in ${seconds}s`
     yield* status === "succeeded"
       ? Effect.logInfo(report)
-      : Effect.logWarning(`${report}: ${summary}`)
+      : Effect.logWarning(`${report}: ${ctx.privacyMode === "enforce" ? redact(summary).text : summary}`)
     return blocking ? "stop" as const : "continue" as const
   })

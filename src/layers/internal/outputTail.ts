@@ -19,15 +19,19 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   let head = 0
   let retained = 0
   let total = 0
+  // The byte just before what is retained (a newline when nothing was dropped).
+  let before = 10
   return {
     push: (bytes) => {
       total += bytes.length
       // A copy of an oversized chunk's end, so the rest of its buffer can be freed.
+      if (bytes.length > limit) before = bytes[bytes.length - limit - 1] ?? 10
       const kept = bytes.length > limit ? bytes.slice(bytes.length - limit) : bytes
       chunks.push(kept)
       retained += kept.length
       while (chunks.length - head > 1 && retained - (chunks[head]?.length ?? 0) >= limit) {
         retained -= chunks[head]?.length ?? 0
+        before = chunks[head]?.[(chunks[head]?.length ?? 1) - 1] ?? 10
         chunks[head] = released // drop the reference now, not at the next compaction
         head++
       }
@@ -44,7 +48,13 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
         joined.set(chunk, offset)
         offset += chunk.length
       }
-      return new TextDecoder().decode(joined.subarray(Math.max(0, retained - limit)))
+      const start = Math.max(0, retained - limit)
+      const text = new TextDecoder().decode(joined.subarray(start))
+      // A tail that starts in the middle of a line drops that fragment: half a line reads as noise,
+      // and half a secret would slip past the privacy rules (D-13).
+      const cutMidLine = (start > 0 ? joined[start - 1] : before) !== 10
+      const firstBreak = text.indexOf("\n")
+      return cutMidLine && firstBreak >= 0 ? text.slice(firstBreak + 1) : text
     }
   }
 }

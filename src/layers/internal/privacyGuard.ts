@@ -14,45 +14,59 @@ type Stream = "stdout" | "stderr"
 export const makeStageGuard = (mode: PrivacyMode, stageId: string) => {
   const encoder = new TextEncoder()
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
+  // Both modes check whole lines (a secret split across reads is found); only enforce writes them so.
   const holders = { stdout: makeLineHolder(), stderr: makeLineHolder() }
   const decisions: Array<PrivacyDecision> = []
   const totals = { total_frames: 0, redacted_frames: 0, blocked_frames: 0, allowed_frames: 0 }
+  let lastSequence = 0
+
+  const record = (text: string, sequence: number, timestamp: string) => {
+    const findings = suspicious.test(text) ? redact(text).findings : []
+    for (const finding of findings) {
+      decisions.push({
+        stage_id: stageId,
+        sequence,
+        // PRIV-3: shadow mode changes nothing; what would have happened is kept in rule and reason.
+        action: mode === "shadow" ? "allow" : finding.action,
+        rule: finding.rule,
+        reason: mode === "shadow" ? "shadow-mode" : finding.reason,
+        timestamp
+      })
+    }
+    return findings
+  }
 
   return {
-    /** The bytes to write now for this read (enforce: complete lines only; undefined when none). */
-    release: (stream: Stream, bytes: Uint8Array): Uint8Array | undefined => {
-      if (mode === "shadow") return bytes
-      const text = holders[stream].push(decoders[stream].decode(bytes, { stream: true }))
-      return text.length === 0 ? undefined : encoder.encode(text)
+    /**
+     * This read's bytes to write now (enforce: complete lines only, undefined when none) and the
+     * whole lines it completes, to check.
+     */
+    release: (stream: Stream, bytes: Uint8Array): { readonly write: Uint8Array | undefined; readonly check: string } => {
+      const check = holders[stream].push(decoders[stream].decode(bytes, { stream: true }))
+      if (mode === "shadow") return { write: bytes, check }
+      return { write: check.length === 0 ? undefined : encoder.encode(check), check }
     },
-    /** What is still held at the end of the output, per stream. */
-    flush: (): ReadonlyArray<readonly [Stream, Uint8Array]> =>
-      mode === "shadow"
-        ? []
-        : (["stdout", "stderr"] as const).flatMap((stream) => {
-          const text = holders[stream].flush() + decoders[stream].decode()
-          return text.length === 0 ? [] : [[stream, encoder.encode(text)] as const]
-        }),
-    /** Counts a chunk about to be written and records what the rules find in it. */
-    inspect: (bytes: Uint8Array, sequence: number, timestamp: string) => {
+    /** What is still held at the end of the output, per stream: to write (enforce) and to check. */
+    flush: (): ReadonlyArray<readonly [Stream, string]> =>
+      (["stdout", "stderr"] as const).flatMap((stream) => {
+        const text = holders[stream].flush() + decoders[stream].decode()
+        return text.length === 0 ? [] : [[stream, text] as const]
+      }),
+    /** Counts a chunk about to be written and records what the rules find in the lines it completes. */
+    inspect: (check: string, sequence: number, timestamp: string) => {
+      lastSequence = sequence
       totals.total_frames += 1
-      const text = new TextDecoder().decode(bytes)
-      const findings = suspicious.test(text) ? redact(text).findings : []
+      const findings = record(check, sequence, timestamp)
       if (findings.length === 0 || mode === "shadow") totals.allowed_frames += 1
       else if (findings.some((f) => f.action === "block")) totals.blocked_frames += 1
       else totals.redacted_frames += 1
-      for (const finding of findings) {
-        decisions.push({
-          stage_id: stageId,
-          sequence,
-          // PRIV-3: shadow mode changes nothing; what would have happened is kept in rule and reason.
-          action: mode === "shadow" ? "allow" : finding.action,
-          rule: finding.rule,
-          reason: mode === "shadow" ? "shadow-mode" : finding.reason,
-          timestamp
-        })
-      }
     },
+    /** Shadow mode: the held rest, checked against the last chunk written (nothing more is written). */
+    inspectRest: (check: string, timestamp: string) => {
+      record(check, lastSequence, timestamp)
+    },
+    /** How a text is shown on the console: redacted in enforce mode (D-13 covers logs). */
+    shown: (text: string) => (mode === "enforce" ? redact(text).text : text),
     decisions: (): ReadonlyArray<PrivacyDecision> => decisions,
     /** This stage's findings merged into the manifest's privacy section (the latest 50 kept, D-12). */
     mergeInto: (section: PrivacySection | undefined, logPath: string): PrivacySection => ({
