@@ -126,6 +126,7 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
           : Effect.zipRight(gate, inner.readOwner(layout))
     })
     const catalog = PipelineCatalog.of({
+      taskMetadata: (taskId) => Effect.succeed({ slug: taskId, title: `Task ${taskId}` }),
       load: Effect.map(Ref.get(pipelines), (user) => ({
         configPath: "codex.orchestrator.json",
         configFound: true,

@@ -208,3 +208,22 @@ export const checkNestedPipelines = (
   }
   return visit(root, [root.id])
 }
+
+/** CFG-12: `tasks/index.json`, where a task id may have a slug and a title. */
+export const TaskIndexFile = Schema.Struct({
+  items: Schema.Array(Schema.Struct({ id: Schema.String, slug: Schema.String, title: Schema.String }))
+})
+export type TaskIndexFile = typeof TaskIndexFile.Type
+
+export const taskIndexFileName = "tasks/index.json"
+
+export interface TaskMetadata {
+  readonly slug: string
+  readonly title: string
+}
+
+/** CFG-12: an exact id match gives slug and title; otherwise the slug is the id, the title `Task <id>`. */
+export const taskMetadataOf = (index: TaskIndexFile | undefined, taskId: string): TaskMetadata => {
+  const item = index?.items.find((entry) => entry.id === taskId)
+  return item === undefined ? { slug: taskId, title: `Task ${taskId}` } : { slug: item.slug, title: item.title }
+}

@@ -5,7 +5,10 @@ import {
   configFileName,
   PipelineConfigFile,
   PipelineDefinition,
-  type PipelineCatalogData
+  type PipelineCatalogData,
+  TaskIndexFile,
+  taskIndexFileName,
+  taskMetadataOf
 } from "../domain/Pipeline.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
@@ -55,7 +58,18 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
         )
       })
 
+      const taskIndexPath = path.join(config.roots.repoRoot, taskIndexFileName)
+      const readTaskIndex = Effect.gen(function*() {
+        const exists = yield* fs.exists(taskIndexPath).pipe(Effect.orElseSucceed(() => false))
+        if (!exists) return undefined
+        const shown = path.relative(path.resolve("."), taskIndexPath) || taskIndexFileName
+        return yield* readText(taskIndexPath, shown).pipe(
+          Effect.flatMap(decodeJsonFile(TaskIndexFile, shown, "Fix the fields listed; each item needs id, slug and title."))
+        )
+      })
+
       return PipelineCatalog.of({
+        taskMetadata: (taskId) => Effect.map(readTaskIndex, (index) => taskMetadataOf(index, taskId)),
         load: Effect.gen(function*() {
           const [user, builtins] = yield* Effect.all([readUserConfig, readBuiltins], { concurrency: 2 })
           return {
@@ -71,10 +85,11 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
   )
 
 /** A fixed catalog, for tests and for embedders that define pipelines in code. */
-export const PipelineCatalogMemory = (data: Partial<PipelineCatalogData>) =>
+export const PipelineCatalogMemory = (data: Partial<PipelineCatalogData>, tasks?: TaskIndexFile) =>
   Layer.succeed(
     PipelineCatalog,
     PipelineCatalog.of({
+      taskMetadata: (taskId) => Effect.succeed(taskMetadataOf(tasks, taskId)),
       load: Effect.succeed({
         configPath: data.configPath ?? configFileName,
         configFound: data.configFound ?? (data.user !== undefined),

@@ -58,6 +58,8 @@ interface RunInput {
   readonly parentRunId: string | null
   readonly approvalPolicy: string | null
   /** Resolved once when the run is prepared; nested runs record the same (INS-3). */
+  /** CFG-12: from tasks/index.json, else the task id. */
+  readonly taskSlug: string
   readonly instructions: ResolvedInstructions
   /** INS-4: loaded with the instructions; nested runs record the same. */
   readonly promptPacks: ReadonlyArray<PromptPackEntry>
@@ -130,8 +132,10 @@ export const RunEngineLive = Layer.effect(
         if (plan instanceof UnknownTarget) return yield* plan
         const resolvedInstructions = yield* instructions.resolve
         const packs = yield* promptPacks.load
+        const task = yield* catalog.taskMetadata(taskId)
         return {
           taskId,
+          taskSlug: task.slug,
           data,
           pipeline: resolved.pipeline,
           source: resolved.source,
@@ -355,7 +359,7 @@ export const RunEngineLive = Layer.effect(
         const initial: CliManifest = {
           version: 1,
           task_id: input.taskId,
-          task_slug: input.taskId,
+          task_slug: input.taskSlug,
           run_id: runId,
           parent_run_id: input.parentRunId,
           pipeline_id: input.pipeline.id,
@@ -532,6 +536,7 @@ export const RunEngineLive = Layer.effect(
           catalog: data,
           parentRunId: recorded.parent_run_id,
           approvalPolicy: recorded.approval_policy,
+          taskSlug: recorded.task_slug,
           instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
           promptPacks: recorded.prompt_packs ?? []
         }, target === undefined ? undefined : targetedStageId(resolvedPlan), false, recordProcess)
@@ -553,6 +558,7 @@ export const RunEngineLive = Layer.effect(
             catalog: prepared.data,
             parentRunId: request.parentRunId ?? null,
             approvalPolicy: request.approvalPolicy ?? null,
+            taskSlug: prepared.taskSlug,
             instructions: prepared.instructions,
             promptPacks: prepared.promptPacks
           })

@@ -1,6 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
-import type { PipelineCatalogData } from "../domain/Pipeline.js"
+import type { PipelineCatalogData, TaskMetadata } from "../domain/Pipeline.js"
 
 /**
  * Where pipelines come from: the repository's `codex.orchestrator.json` and the built-ins shipped
@@ -11,5 +11,7 @@ export class PipelineCatalog extends Context.Tag("orchestrator/PipelineCatalog")
   {
     /** Reads and validates every source; a malformed file fails with every bad field listed. */
     readonly load: Effect.Effect<PipelineCatalogData, InvalidFile | FileAccessError>
+    /** CFG-12: the task's slug and title from `tasks/index.json` (missing file or entry: the id). */
+    readonly taskMetadata: (taskId: string) => Effect.Effect<TaskMetadata, InvalidFile | FileAccessError>
   }
 >() {}

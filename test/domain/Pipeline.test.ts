@@ -421,3 +421,13 @@ describe("checkNestedPipelines", () => {
     assert.isUndefined(checkNestedPipelines(catalog({ user: [root] }), root))
   })
 })
+
+describe("CFG-12 task metadata", () => {
+  it("an exact id gives slug and title; otherwise the id and `Task <id>`", async () => {
+    const { taskMetadataOf } = await import("../../src/domain/Pipeline.js")
+    const index = { items: [{ id: "t-1", slug: "login-page", title: "Login page" }] }
+    assert.deepStrictEqual(taskMetadataOf(index, "t-1"), { slug: "login-page", title: "Login page" })
+    assert.deepStrictEqual(taskMetadataOf(index, "T-1"), { slug: "T-1", title: "Task T-1" })
+    assert.deepStrictEqual(taskMetadataOf(undefined, "x"), { slug: "x", title: "Task x" })
+  })
+})
