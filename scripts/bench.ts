@@ -2,16 +2,19 @@
  * `npm run bench`: runs the built CLI (dist/bin/codex-orchestrator.mjs) on the workloads of the
  * performance issue in a temporary repository, compares it with floors (`node -e 0`, the stage
  * commands by `sh -c`) and checks the targets. The Markdown results go to stdout, progress to
- * stderr. `--quick` runs fewer repetitions and skips the 800 MiB workload.
+ * stderr. `--quick` runs fewer repetitions and skips the 800 MiB workload. Then `status` on a
+ * finished run, and two runs in progress: the orchestrator while a stage sleeps, and `status --watch`.
  */
 import { Command as Cli, Options } from "@effect/cli"
 import { Command, FileSystem, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Effect } from "effect"
+import { Console, Duration, Effect } from "effect"
+import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
 import {
   detailsTable,
+  median,
   megabytes,
   mib,
   ms,
@@ -32,8 +35,31 @@ const targets = {
   planOverNodeMs: 60,
   peakRssMiB: 120,
   throughputShare: 0.4,
-  diskRatio: 1.1
+  diskRatio: 1.1,
+  statusOverNodeMs: 60,
+  /** `status` on a run that printed 200 MiB against one that printed nothing: "independent of output". */
+  statusOutputDeltaMs: 10,
+  /** "No measurable CPU": a couple of 10 ms clock ticks at most. */
+  idleCpuMs: 20,
+  heartbeatSeconds: 5,
+  heartbeatToleranceSeconds: 0.5,
+  watchInterval: Duration.seconds(1)
 }
+
+/** The task of the `start` runs; the runs in progress go to their own. */
+const benchTask = "bench"
+const liveTask = "bench-live"
+
+/**
+ * Windows over which CPU time is sampled: 4 s of a `sleep 6` stage, from a moment after the stage
+ * was spawned (the window ends before the first heartbeat, 5 s after the stage began); ~2 s of a watch.
+ */
+const idleSettle = Duration.millis(250)
+const idleWindow = Duration.seconds(4)
+const watchWindow = Duration.seconds(2)
+
+/** `status` runs are cheap and the deltas small: more rounds than the `start` workloads. */
+const statusRuns: Workloads.Runs = { full: 11, quick: 4 }
 
 /** Blank (= unset, D-3) every variable the CLI reads, so the caller's environment cannot steer the runs. */
 const neutralEnv = {
@@ -72,9 +98,17 @@ const bench = (quick: boolean) =>
     const inRepo = (command: Command.Command) => command.pipe(Command.workingDirectory(repo), Command.env(neutralEnv))
     const cli = (...args: Array<string>) => inRepo(Command.make("node", cliPath, ...args))
     const nodeFloor: Arm = { name: "node -e 0", run: measure.sample("node -e 0", inRepo(Command.make("node", "-e", "0")), true) }
-    const start = (workload: Workloads.Workload): Arm => ({
+    // One run of each of these is kept (moved aside) for `status`.
+    const keptTrivial = path.join(repo, ".bench-kept", "trivial")
+    const keptHeavy = path.join(repo, ".bench-kept", "heavy")
+    const start = (workload: Workloads.Workload, keepIn?: string): Arm => ({
       name: `start ${workload.id}`,
-      run: measure.startRun(`start ${workload.id}`, cli("start", workload.id, "--task", "bench", "--format", "json"), repo)
+      run: measure.startRun(
+        `start ${workload.id}`,
+        cli("start", workload.id, "--task", benchTask, "--format", "json"),
+        repo,
+        keepIn
+      )
     })
     const shellFloor = (workload: Workloads.Workload): Arm => ({
       name: `${workload.stages.length} × sh -c`,
@@ -91,7 +125,7 @@ const bench = (quick: boolean) =>
     const medianOf = (summaries: ReadonlyArray<Summary>, i: number) => summaries[i]?.medianMs ?? Number.NaN
 
     // Start-up: one trivial stage against `node -e 0` and against one `sh -c true`.
-    const one = yield* group("1 × true", [start(Workloads.trivial1), nodeFloor, shellFloor(Workloads.trivial1)], runsOf(Workloads.trivial1), true)
+    const one = yield* group("1 × true", [start(Workloads.trivial1, keptTrivial), nodeFloor, shellFloor(Workloads.trivial1)], runsOf(Workloads.trivial1), true)
     const [start1, node1, sh1] = [medianOf(one, 0), medianOf(one, 1), medianOf(one, 2)]
     rows.push({
       workload: Workloads.trivial1.label,
@@ -169,7 +203,8 @@ const bench = (quick: boolean) =>
       const command = workload.stages[0] ?? "true"
       yield* Console.error(`[bench] ${workload.id}: counting printed bytes`)
       const printed = yield* measure.printedBytes(command, repo)
-      const arms = yield* group(workload.id, [start(workload), shellFloor(workload)], runsOf(workload), false)
+      const keepIn = workload === Workloads.output200 ? keptHeavy : undefined
+      const arms = yield* group(workload.id, [start(workload, keepIn), shellFloor(workload)], runsOf(workload), false)
       const orchestrator = arms[0]
       const [orchestratorMs, floorMs] = [medianOf(arms, 0), medianOf(arms, 1)]
       if (workload === Workloads.lines100k) {
@@ -221,6 +256,126 @@ const bench = (quick: boolean) =>
       })
     }
 
+    // `status` reads the manifest only: as fast on the run that printed 200 MiB as on a trivial one.
+    const runsDir = path.join(repo, ".runs", benchTask, "cli")
+    const trivialRun = yield* measure.restoreRun(keptTrivial, runsDir)
+    const heavyRun = yield* measure.restoreRun(keptHeavy, runsDir)
+    const statusArm = (name: string, runId: string, json: boolean): Arm => ({
+      name,
+      run: measure.sample(
+        name,
+        cli("status", "--run", runId, "--task", benchTask, ...(json ? ["--format", "json"] : [])),
+        true
+      )
+    })
+    const statusResults = yield* measureArms("status", [
+      statusArm("status, 1 × true run", trivialRun.runId, false),
+      statusArm("status --format json, 1 × true run", trivialRun.runId, true),
+      statusArm(`status, ${Workloads.output200.id} run`, heavyRun.runId, false),
+      statusArm(`status --format json, ${Workloads.output200.id} run`, heavyRun.runId, true),
+      nodeFloor
+    ], { runs: quick ? statusRuns.quick : statusRuns.full, warmup: true })
+    const statuses = statusResults.map(summarize)
+    details.push({ group: "status", arms: statuses })
+    yield* fs.remove(path.join(repo, ".runs"), { recursive: true })
+    const statusNode = medianOf(statuses, 4)
+    const statusRow = (run: string, text: number, json: number, manifestBytes: number): Row => ({
+      workload: `\`status\` (text; \`--format json\`), ${run}`,
+      orchestrator: `${ms(text)}; ${ms(json)}`,
+      floor: `node -e 0: ${ms(statusNode)}`,
+      overhead: `${signedMs(text - statusNode)}; ${signedMs(json - statusNode)} (manifest: ${megabytes(manifestBytes)})`,
+      target: `≤ +${targets.statusOverNodeMs} ms vs node -e 0`,
+      result: verdict(Math.max(text, json) - statusNode <= targets.statusOverNodeMs)
+    })
+    const [smallText, smallJson] = [medianOf(statuses, 0), medianOf(statuses, 1)]
+    const [largeText, largeJson] = [medianOf(statuses, 2), medianOf(statuses, 3)]
+    rows.push(statusRow("run of 1 × `true`", smallText, smallJson, trivialRun.manifestBytes))
+    rows.push(statusRow("run that printed 200 MiB", largeText, largeJson, heavyRun.manifestBytes))
+    // The two runs' arms are adjacent in every round: the median of the rounds' differences cancels
+    // the drift of a shared machine better than the difference of the medians.
+    const walls = (i: number) => statusResults[i]?.samples.map((sample) => sample.wallMs) ?? []
+    const pairedDelta = (small: number, large: number) =>
+      median(walls(large).map((wall, round) => wall - (walls(small)[round] ?? Number.NaN)))
+    const [textDelta, jsonDelta] = [pairedDelta(0, 2), pairedDelta(1, 3)]
+    rows.push({
+      workload: "`status`: run that printed 200 MiB − run of 1 × `true` (median of the rounds' differences)",
+      orchestrator: `${signedMs(textDelta)}; ${signedMs(jsonDelta)}`,
+      floor: "",
+      overhead: "",
+      target: `≈ 0 (|Δ| ≤ ${targets.statusOutputDeltaMs} ms): reads only the manifest`,
+      result: verdict(Math.max(Math.abs(textDelta), Math.abs(jsonDelta)) <= targets.statusOutputDeltaMs)
+    })
+
+    // Runs in progress: no CPU while a stage sleeps but the heartbeat; `status --watch` between ticks.
+    const live = yield* makeLive(measure, { repo, task: liveTask, cli })
+    const tickMs = 1000 / live.ticksPerSecond
+    const rounds = (workload: Workloads.Workload) => Array.from({ length: runsOf(workload) }, (_, i) => i + 1)
+    const list = (values: ReadonlyArray<number>, format: (value: number) => string) => values.map(format).join(", ")
+    const cpu = (value: number) => `${value.toFixed(0)} ms`
+    const seconds = (duration: Duration.Duration) => `${Duration.toSeconds(duration)} s`
+    const heartbeatGaps = (result: IdleResult) =>
+      result.heartbeatFile.slice(1).map((stamp, i) => (Date.parse(stamp) - Date.parse(result.heartbeatFile[i] ?? "")) / 1000)
+    const describeIdle = (result: IdleResult) =>
+      `CPU ${cpu(result.cpuMs)} in ${ms(result.windowMs)}; .heartbeat writes: ${result.heartbeatFile.length - 1} ` +
+      `(gaps ${list(heartbeatGaps(result), (s) => `${s.toFixed(2)} s`) || "none"}); ` +
+      `manifest heartbeat_at advances: ${Math.max(result.manifestHeartbeat.length - 1, 0)}`
+    const idleRuns = yield* Effect.forEach(rounds(Workloads.idle), (round) =>
+      live.idle(Workloads.idle, idleSettle, idleWindow).pipe(
+        Effect.tap((result) => Console.error(`[bench] ${Workloads.idle.id} ${round}/${runsOf(Workloads.idle)}: ${describeIdle(result)}`))
+      ))
+    const idleCpu = idleRuns.map((result) => result.cpuMs)
+    rows.push({
+      workload: `orchestrator CPU while a stage sleeps (${Workloads.idle.label}), ${seconds(idleWindow)}`,
+      orchestrator: `${list(idleCpu, cpu)} CPU`,
+      floor: `1 clock tick: ${cpu(tickMs)}`,
+      overhead: "",
+      target: `≤ ${targets.idleCpuMs} ms (no measurable CPU)`,
+      result: verdict(idleCpu.length > 0 && Math.max(...idleCpu) <= targets.idleCpuMs)
+    })
+    const heartbeatOk = (result: IdleResult) => {
+      const gaps = heartbeatGaps(result)
+      return gaps.length > 0 &&
+        gaps.every((gap) => Math.abs(gap - targets.heartbeatSeconds) <= targets.heartbeatToleranceSeconds)
+    }
+    rows.push({
+      workload: `heartbeat while a stage sleeps (${Workloads.idle.label})`,
+      orchestrator: idleRuns.map((result) =>
+        `.heartbeat: ${result.heartbeatFile.length - 1} write(s), ${list(heartbeatGaps(result), (s) => `${s.toFixed(2)} s`) || "—"} apart`
+      ).join("; "),
+      floor: `manifest heartbeat_at advanced: ${list(idleRuns.map((result) => Math.max(result.manifestHeartbeat.length - 1, 0)), String)}`,
+      overhead: "",
+      target: `every ${targets.heartbeatSeconds} s (± ${targets.heartbeatToleranceSeconds} s)`,
+      result: verdict(idleRuns.length > 0 && idleRuns.every(heartbeatOk))
+    })
+
+    const intervalMs = Duration.toMillis(targets.watchInterval)
+    const describeWatch = (result: WatchResult) =>
+      `printed ${ms(result.delayMs)} after the run finished; CPU ${cpu(result.cpuMs)} in ${ms(result.windowMs)}` +
+      `${result.finishedInWindow ? " (the run finished inside the window)" : ""}; ${result.documents} documents`
+    const watchRuns = yield* Effect.forEach(rounds(Workloads.watched), (round) =>
+      live.watch(Workloads.watched, targets.watchInterval, watchWindow).pipe(
+        Effect.tap((result) => Console.error(`[bench] ${Workloads.watched.id} ${round}/${runsOf(Workloads.watched)}: ${describeWatch(result)}`))
+      ))
+    const delays = watchRuns.map((result) => result.delayMs)
+    rows.push({
+      workload: `${Workloads.watched.label}: run finished → final document printed`,
+      orchestrator: list(delays, ms),
+      floor: `interval: ${ms(intervalMs)}`,
+      overhead: "",
+      target: `≤ ${ms(intervalMs)} (the interval)`,
+      result: verdict(delays.length > 0 && Math.max(...delays) <= intervalMs)
+    })
+    const watchCpu = watchRuns.map((result) => result.cpuMs)
+    const overlapped = watchRuns.filter((result) => result.finishedInWindow).length
+    rows.push({
+      workload: `${Workloads.watched.label}: CPU between ticks, ${seconds(watchWindow)}`,
+      orchestrator: `${list(watchCpu, cpu)} CPU`,
+      floor: `1 clock tick: ${cpu(tickMs)}`,
+      overhead: overlapped === 0 ? "" : `${overlapped} window(s) included the final print`,
+      target: `≤ ${targets.idleCpuMs} ms (no measurable CPU)`,
+      result: verdict(watchCpu.length > 0 && Math.max(...watchCpu) <= targets.idleCpuMs)
+    })
+
     const failed = rows.filter((row) => row.result === "FAIL").length
     const checked = rows.filter((row) => row.result !== "info").length
     const loadAfter = yield* loadAverage
@@ -231,7 +386,10 @@ const bench = (quick: boolean) =>
     yield* Console.log(
       "Times are medians of wall time, each process spawned by this script. Floors: `node -e 0`; each stage command by " +
         "`sh -c '<cmd> > /dev/null 2>&1'`, one after another. Throughput = bytes the stage prints (`wc -c`) / wall time. " +
-        "Peak RSS is the CLI process's VmHWM (its children excluded), the highest over the runs.\n"
+        "Peak RSS is the CLI process's VmHWM (its children excluded), the highest over the runs. `status` runs on a " +
+        "finished run. CPU is utime + stime from /proc/<pid>/stat (the process's threads, not its children), " +
+        "one value per run; the watch delay runs from the manifest showing the run finished (polled every 20 ms) " +
+        "to the watch's last line arriving.\n"
     )
     yield* Console.log("### Runs (wall time; peak RSS is the highest over the runs, disk the largest)\n")
     yield* Console.log(detailsTable(details))

@@ -1,9 +1,10 @@
 /**
- * Timed process runs: wall time from the Clock, peak RSS from /proc/<pid>/status, and the bytes a
- * `start` run left on disk.
+ * Timed process runs: wall time from the Clock, peak RSS from /proc/<pid>/status, CPU time from
+ * /proc/<pid>/stat, and the bytes a `start` run left on disk. Processes left running in the
+ * background belong to a scope: closing it (or an interrupt) kills their process group.
  */
 import { Command, CommandExecutor, FileSystem, Path } from "@effect/platform"
-import { Clock, Console, Data, Effect, Fiber, Option, Ref, Schedule, Schema, Stream } from "effect"
+import { Clock, Console, Data, type Duration, Effect, Fiber, Option, Ref, Schedule, Schema, type Scope, Stream } from "effect"
 
 /** The benchmark cannot go on: a command failed or printed something unexpected. */
 export class BenchFailed extends Data.TaggedError("BenchFailed")<{
@@ -17,6 +18,21 @@ export interface Sample {
   readonly peakRssKiB: number | undefined
   /** commands/*.ndjson plus manifest.json of the run, for `start` runs. */
   readonly diskBytes: number | undefined
+}
+
+/** A line a background process printed on stdout, and when it arrived (ms on the Clock). */
+export interface Line {
+  readonly atMs: number
+  readonly text: string
+}
+
+/** A process running in the background of a scope. */
+export interface Background {
+  readonly pid: number
+  /** Its stdout lines so far. */
+  readonly lines: Effect.Effect<ReadonlyArray<Line>>
+  /** Waits for it to exit (and its pipes to drain); fails on a non-zero exit. */
+  readonly exit: Effect.Effect<void, BenchFailed>
 }
 
 export interface Timed {
@@ -38,6 +54,28 @@ const keepTail = (limit: number) => (text: string, chunk: string) => {
   const all = text + chunk
   return all.length > limit ? all.slice(all.length - limit) : all
 }
+
+/** The Clock in milliseconds, with sub-millisecond precision. */
+export const nowMs = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
+
+/** Runs `probe` every `every` until it yields a value; fails once `within` has passed. */
+export const waitFor = <A, E, R>(
+  what: string,
+  probe: Effect.Effect<Option.Option<A>, E, R>,
+  every: Duration.DurationInput,
+  within: Duration.DurationInput
+): Effect.Effect<A, E | BenchFailed, R> => {
+  const loop: Effect.Effect<A, E, R> = Effect.flatMap(probe, Option.match({
+    onNone: () => Effect.zipRight(Effect.sleep(every), Effect.suspend(() => loop)),
+    onSome: Effect.succeed
+  }))
+  return loop.pipe(
+    Effect.timeoutFail({ duration: within, onTimeout: () => new BenchFailed({ message: `timed out waiting for ${what}` }) })
+  )
+}
+
+const asBenchFailed = (label: string) => <E extends { readonly message: string }>(error: E | BenchFailed) =>
+  error instanceof BenchFailed ? error : new BenchFailed({ message: `${label}: ${error.message}`, cause: error })
 
 /** Wraps a stage command so the floor discards its output, as the issue's `sh -c '<cmd> > /dev/null'`. */
 const discardOutput = (command: string) => `{ ${command}\n} > /dev/null 2>&1`
@@ -85,11 +123,54 @@ export const makeMeasure = Effect.gen(function*() {
         peakRssKiB: yield* Ref.get(peak),
         stdout
       } satisfies Timed
-    })).pipe(
-      Effect.mapError((error) =>
-        error instanceof BenchFailed ? error : new BenchFailed({ message: `${label}: ${error.message}`, cause: error })
+    })).pipe(Effect.mapError(asBenchFailed(label)))
+
+  /**
+   * Starts `command` in the background of the current scope, draining both pipes: stdout line by
+   * line, each line stamped with the time it arrived.
+   */
+  const background = (label: string, command: Command.Command): Effect.Effect<Background, BenchFailed, Scope.Scope> =>
+    Effect.gen(function*() {
+      const proc = yield* executor.start(command.pipe(Command.stdin(Stream.empty)))
+      const lines = yield* Ref.make<ReadonlyArray<Line>>([])
+      const stdout = yield* proc.stdout.pipe(
+        Stream.decodeText(),
+        Stream.splitLines,
+        Stream.runForEach((text) => Effect.flatMap(nowMs, (atMs) => Ref.update(lines, (all) => [...all, { atMs, text }]))),
+        Effect.forkScoped
       )
+      const stderr = yield* proc.stderr.pipe(Stream.decodeText(), Stream.runFold("", keepTail(4_000)), Effect.forkScoped)
+      const exit = Effect.gen(function*() {
+        const [exitCode, , errors] = yield* Effect.all([proc.exitCode, Fiber.join(stdout), Fiber.join(stderr)])
+        if (exitCode !== 0) {
+          return yield* new BenchFailed({ message: `${label} exited with code ${exitCode}:\n${errors}` })
+        }
+      }).pipe(Effect.mapError(asBenchFailed(label)))
+      return { pid: proc.pid, lines: Ref.get(lines), exit } satisfies Background
+    }).pipe(Effect.mapError(asBenchFailed(label)))
+
+  /**
+   * CPU time a process has used so far, all its threads but not its children: utime + stime, in
+   * clock ticks (fields 14 and 15 of /proc/<pid>/stat; the fields are counted after the command
+   * name, which is in parentheses and may hold spaces).
+   */
+  const cpuTicks = (pid: number) =>
+    fs.readFileString(`/proc/${pid}/stat`).pipe(
+      Effect.mapError(asBenchFailed(`/proc/${pid}/stat`)),
+      Effect.flatMap((stat) => {
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+        const [utime, stime] = [Number(fields[11]), Number(fields[12])]
+        return Number.isInteger(utime) && Number.isInteger(stime)
+          ? Effect.succeed(utime + stime)
+          : Effect.fail(new BenchFailed({ message: `unexpected /proc/${pid}/stat: ${stat}` }))
+      })
     )
+
+  /** Clock ticks per second (sysconf CLK_TCK), the unit of `cpuTicks`. */
+  const clockTicksPerSecond = timed("getconf CLK_TCK", Command.make("getconf", "CLK_TCK"), false).pipe(
+    Effect.flatMap(({ stdout }) => Schema.decodeUnknown(Schema.NumberFromString)(stdout.trim())),
+    Effect.mapError(asBenchFailed("getconf CLK_TCK"))
+  )
 
   /** A process's wall time and peak RSS, nothing else. */
   const sample = (label: string, command: Command.Command, trackRss: boolean) =>
@@ -119,9 +200,10 @@ export const makeMeasure = Effect.gen(function*() {
 
   /**
    * One `start` run through the CLI. It must succeed; afterwards its logs and manifest are
-   * measured and `.runs` is removed, so every run starts from the same empty state.
+   * measured and `.runs` is removed, so every run starts from the same empty state. With `keepIn`,
+   * the run's folder is moved there first (replacing the run kept before), for `restoreRun`.
    */
-  const startRun = (label: string, command: Command.Command, repo: string) =>
+  const startRun = (label: string, command: Command.Command, repo: string, keepIn?: string) =>
     Effect.gen(function*() {
       const run = yield* timed(label, command, true)
       const result = yield* Schema.decodeUnknown(StartResult)(run.stdout).pipe(
@@ -137,15 +219,27 @@ export const makeMeasure = Effect.gen(function*() {
         [...logs.map((name) => path.join(commandsDir, name)), path.join(runDir, "manifest.json")],
         sizeOf
       )
+      if (keepIn !== undefined) {
+        yield* fs.remove(keepIn, { recursive: true, force: true })
+        yield* fs.makeDirectory(keepIn, { recursive: true })
+        yield* fs.rename(runDir, path.join(keepIn, result.run_id))
+      }
       yield* fs.remove(path.join(repo, ".runs"), { recursive: true })
       return { wallMs: run.wallMs, peakRssKiB: run.peakRssKiB, diskBytes: sizes.reduce((a, b) => a + b, 0) } satisfies Sample
-    }).pipe(
-      Effect.mapError((error) =>
-        error instanceof BenchFailed ? error : new BenchFailed({ message: `${label}: ${error.message}`, cause: error })
-      )
-    )
+    }).pipe(Effect.mapError(asBenchFailed(label)))
 
-  return { timed, sample, shellFloor, printedBytes, startRun }
+  /** Moves the run kept in `keepIn` by `startRun` back into `runsDir` (.runs/<task>/cli). */
+  const restoreRun = (keepIn: string, runsDir: string) =>
+    Effect.gen(function*() {
+      const [runId] = yield* fs.readDirectory(keepIn)
+      if (runId === undefined) return yield* new BenchFailed({ message: `no run was kept in ${keepIn}` })
+      const runDir = path.join(runsDir, runId)
+      yield* fs.makeDirectory(runsDir, { recursive: true })
+      yield* fs.rename(path.join(keepIn, runId), runDir)
+      return { runId, manifestBytes: yield* sizeOf(path.join(runDir, "manifest.json")) }
+    }).pipe(Effect.mapError(asBenchFailed(`restoring the run kept in ${keepIn}`)))
+
+  return { timed, sample, background, cpuTicks, clockTicksPerSecond, shellFloor, printedBytes, startRun, restoreRun }
 })
 
 export type Measure = Effect.Effect.Success<typeof makeMeasure>

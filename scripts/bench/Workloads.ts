@@ -77,7 +77,35 @@ export const output20 = output(20, { full: 5, quick: 1 })
 export const output200 = output(200, { full: 3, quick: 1 })
 export const output800 = output(800, { full: 2, quick: 0 })
 
-export const all: ReadonlyArray<Workload> = [trivial1, trivial20, sleeps, lines100k, output20, output200, output800]
+/** A stage that only sleeps: the orchestrator should use no CPU meanwhile, heartbeats aside. */
+export const idle: Workload = {
+  id: "bench-idle",
+  label: "`start`, 1 × `sleep 6`",
+  stages: ["sleep 6"],
+  heavyOutput: false,
+  runs: { full: 2, quick: 1 }
+}
+
+/** A run `status --watch` follows: idle for 3 s, then it finishes. */
+export const watched: Workload = {
+  id: "bench-watched",
+  label: "`status --watch --interval 1` on `sleep 3; echo done`",
+  stages: ["sleep 3; echo done"],
+  heavyOutput: false,
+  runs: { full: 3, quick: 1 }
+}
+
+export const all: ReadonlyArray<Workload> = [
+  trivial1,
+  trivial20,
+  sleeps,
+  lines100k,
+  output20,
+  output200,
+  output800,
+  idle,
+  watched
+]
 
 /** The codex.orchestrator.json that holds every workload, one command stage per entry of `stages`. */
 export const configFile = (workloads: ReadonlyArray<Workload>) =>
