@@ -72,6 +72,17 @@ export const redact = (
 }
 
 /**
+ * The secrets in `text` that end after position `from` and, when `startsBefore` is given, start
+ * before it: what a read adds to the text already checked, or what straddles the seam between reads.
+ */
+export const findSecrets = (text: string, from: number = 0, startsBefore?: number): ReadonlyArray<PrivacyFinding> =>
+  defaultCompiled.flatMap(({ regex, rule }) =>
+    [...text.matchAll(regex)]
+      .filter((match) => match.index + match[0].length > from && (startsBefore === undefined || match.index < startsBefore))
+      .map(() => ({ rule: rule.id, action: rule.action, reason: rule.reason }))
+  )
+
+/**
  * PRIV-1: `CODEX_PRIVACY_GUARD_MODE` when set (even empty), else `CODEX_PRIVACY_GUARD_ENFORCE`;
  * enforce iff the value is one of 1, true, enforce, on, yes.
  */

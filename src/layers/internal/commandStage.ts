@@ -146,7 +146,12 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
 
       // exec:chunk sequences continue across attempts (EXE-4).
       let sequence = 0
-      const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: string) => {
+      const writeChunk = (
+        attempt: number,
+        stream: "stdout" | "stderr",
+        bytes: Uint8Array,
+        check: { readonly text: string; readonly from: number }
+      ) => {
         sequence += 1
         frames += 1
         const current = sequence
@@ -206,8 +211,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           const result = yield* bounded
           if (recording !== undefined) yield* Fiber.join(recording)
           for (const [stream, rest] of guard.flush()) {
-            if (ctx.privacyMode === "enforce") yield* writeChunk(attempt, stream, new TextEncoder().encode(rest), rest)
-            else guard.inspectRest(rest, yield* stamp)
+            yield* writeChunk(attempt, stream, new TextEncoder().encode(rest), { text: rest, from: 0 })
           }
           const outcome: Finish = result === "timeout"
             ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }

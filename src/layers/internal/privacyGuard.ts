@@ -4,24 +4,71 @@
  * that a secret printed across two reads reaches the (redacting) log writer whole.
  */
 import type { PrivacyDecision, PrivacySection } from "../../domain/Manifest.js"
-import { makeLineHolder, type PrivacyMode, redact } from "../../domain/Privacy.js"
+import { findSecrets, makeLineHolder, type PrivacyMode, redact } from "../../domain/Privacy.js"
 
 // Cheap test before the rules run: most output mentions none of these.
 const suspicious = /secret|password|api[_-]?key|token|AKIA|PRIVATE KEY/i
 
 type Stream = "stdout" | "stderr"
 
+/** Text to check, and where its new part starts (what comes before was checked with the last read). */
+interface Check {
+  readonly text: string
+  readonly from: number
+  readonly seam?: { readonly text: string; readonly from: number }
+}
+
+const shortDecoder = new TextDecoder()
+
+/**
+ * Case variants of a part of every rule's trigger (secret, password, api key, token, AKIA, PRIVATE
+ * KEY). A read without any of them cannot hold a secret the rules find, except in unusual mixed case.
+ */
+const anchors = [
+  "ecret",
+  "ECRET",
+  "assword",
+  "ASSWORD",
+  "oken",
+  "OKEN",
+  "pi_key",
+  "pi-key",
+  "pikey",
+  "piKey",
+  "pi_Key",
+  "PI_KEY",
+  "PI-KEY",
+  "PIKEY",
+  "AKIA",
+  "RIVATE KEY",
+  "rivate key"
+]
+
+const mayHoldSecret = (bytes: Uint8Array) => {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return anchors.some((anchor) => view.includes(anchor))
+}
+
+/** How much of the previous read shadow mode checks again with the next one, to catch a split secret. */
+const overlap = 256
+
 export const makeStageGuard = (mode: PrivacyMode, stageId: string) => {
   const encoder = new TextEncoder()
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
-  // Both modes check whole lines (a secret split across reads is found); only enforce writes them so.
+  // Enforce writes whole lines, so a secret split across reads is redacted whole. Shadow writes the
+  // bytes as they came and only checks them, each read with the end of the previous one.
   const holders = { stdout: makeLineHolder(), stderr: makeLineHolder() }
+  const carries = { stdout: "", stderr: "" }
   const decisions: Array<PrivacyDecision> = []
   const totals = { total_frames: 0, redacted_frames: 0, blocked_frames: 0, allowed_frames: 0 }
-  let lastSequence = 0
 
-  const record = (text: string, sequence: number, timestamp: string) => {
-    const findings = suspicious.test(text) ? redact(text).findings : []
+  const record = (check: Check, sequence: number, timestamp: string) => {
+    const inRead = suspicious.test(check.text) ? findSecrets(check.text, check.from) : []
+    // Secrets across the seam: those that start in the previous read and end in this one.
+    const acrossSeam = check.seam !== undefined && suspicious.test(check.seam.text)
+      ? findSecrets(check.seam.text, check.seam.from, check.seam.from)
+      : []
+    const findings = [...inRead, ...acrossSeam]
     for (const finding of findings) {
       decisions.push({
         stage_id: stageId,
@@ -39,31 +86,39 @@ export const makeStageGuard = (mode: PrivacyMode, stageId: string) => {
   return {
     /**
      * This read's bytes to write now (enforce: complete lines only, undefined when none) and the
-     * whole lines it completes, to check.
+     * text to check for it.
      */
-    release: (stream: Stream, bytes: Uint8Array): { readonly write: Uint8Array | undefined; readonly check: string } => {
-      const check = holders[stream].push(decoders[stream].decode(bytes, { stream: true }))
-      if (mode === "shadow") return { write: bytes, check }
-      return { write: check.length === 0 ? undefined : encoder.encode(check), check }
+    release: (stream: Stream, bytes: Uint8Array): { readonly write: Uint8Array | undefined; readonly check: Check } => {
+      if (mode === "shadow") {
+        // The read is decoded only when a native byte search finds a hint of a secret in it: decoding
+        // every read would make strings of all the output, and memory follows that garbage (D-11).
+        const carry = carries[stream]
+        const head = shortDecoder.decode(bytes.subarray(0, overlap))
+        carries[stream] = (bytes.length >= overlap ? shortDecoder.decode(bytes.subarray(bytes.length - overlap)) : carry + head)
+          .slice(-overlap)
+        const seam = { text: carry + head, from: carry.length }
+        const text = mayHoldSecret(bytes) ? decoders[stream].decode(bytes, { stream: true }) : ""
+        return { write: bytes, check: { text, from: 0, seam } }
+      }
+      const text = decoders[stream].decode(bytes, { stream: true })
+      const lines = holders[stream].push(text)
+      return { write: lines.length === 0 ? undefined : encoder.encode(lines), check: { text: lines, from: 0 } }
     },
-    /** What is still held at the end of the output, per stream: to write (enforce) and to check. */
+    /** What is still held at the end of the output (enforce), per stream, to write and check. */
     flush: (): ReadonlyArray<readonly [Stream, string]> =>
-      (["stdout", "stderr"] as const).flatMap((stream) => {
-        const text = holders[stream].flush() + decoders[stream].decode()
-        return text.length === 0 ? [] : [[stream, text] as const]
-      }),
+      mode === "shadow"
+        ? []
+        : (["stdout", "stderr"] as const).flatMap((stream) => {
+          const text = holders[stream].flush() + decoders[stream].decode()
+          return text.length === 0 ? [] : [[stream, text] as const]
+        }),
     /** Counts a chunk about to be written and records what the rules find in the lines it completes. */
-    inspect: (check: string, sequence: number, timestamp: string) => {
-      lastSequence = sequence
+    inspect: (check: Check, sequence: number, timestamp: string) => {
       totals.total_frames += 1
       const findings = record(check, sequence, timestamp)
       if (findings.length === 0 || mode === "shadow") totals.allowed_frames += 1
       else if (findings.some((f) => f.action === "block")) totals.blocked_frames += 1
       else totals.redacted_frames += 1
-    },
-    /** Shadow mode: the held rest, checked against the last chunk written (nothing more is written). */
-    inspectRest: (check: string, timestamp: string) => {
-      record(check, lastSequence, timestamp)
     },
     /** How a text is shown on the console: redacted in enforce mode (D-13 covers logs). */
     shown: (text: string) => (mode === "enforce" ? redact(text).text : text),
