@@ -5,27 +5,19 @@
  */
 import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
-import {
-  appendSummary,
-  type CliManifest,
-  type CommandEntry,
-  type HandleRecord,
-  type PrivacyDecision,
-  type PrivacySection,
-  type ToolRun,
-  truncateDetails
-} from "../../domain/Manifest.js"
-import { type PrivacyMode, redact } from "../../domain/Privacy.js"
+import type { CliManifest, CommandEntry, HandleRecord, ToolRun } from "../../domain/Manifest.js"
+import type { PrivacyMode } from "../../domain/Privacy.js"
 import type { ApprovalDecision } from "../../domain/Approval.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
-import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
-import type { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
+import { recordedExitCode } from "../../domain/StageSummary.js"
+import type { ProcessRunner } from "../../services/ProcessRunner.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomUuid } from "./entropy.js"
 import { makeOutputTail } from "./outputTail.js"
 import { makeStageGuard } from "./privacyGuard.js"
+import { type Finish, recordOutcome } from "./stageOutcome.js"
 
 export interface CommandStageContext {
   readonly files: RunFiles
@@ -66,12 +58,6 @@ const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
 class StageTimedOut {
   readonly _tag = "StageTimedOut"
 }
-
-type Finish =
-  | { readonly _tag: "Exited"; readonly exitCode: number | null; readonly signal: string | null }
-  | { readonly _tag: "SpawnFailed"; readonly error: ProcessSpawnError }
-  | { readonly _tag: "TimedOut"; readonly timeoutMs: number }
-  | { readonly _tag: "NotApproved"; readonly decision: ApprovalDecision }
 
 export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVerdict, FileAccessError> =>
   Effect.gen(function*() {
@@ -355,119 +341,3 @@ class RetryableAttempt {
     return this.props.outcome
   }
 }
-
-interface Recorded {
-  readonly patchEntry: (patch: Partial<CommandEntry>) => (m: CliManifest) => CliManifest
-  readonly stdout: string
-  readonly stderr: string
-  readonly stdoutTruncated: boolean
-  readonly stderrTruncated: boolean
-  readonly startedMs: number
-  readonly attempts: number
-  /** The manifest's privacy section with this stage's chunks counted (absent: the stage printed nothing). */
-  readonly privacy?: (m: CliManifest) => PrivacySection
-  readonly privacyDecisions?: ReadonlyArray<PrivacyDecision>
-  /** Present when the stage's process ran (not for a stage refused approval). */
-  readonly records?: { readonly handle: HandleRecord; readonly toolRun: ToolRun }
-}
-
-/** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
-const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) =>
-  Effect.gen(function*() {
-    const { files, index, stage } = ctx
-    const endMs = yield* Clock.currentTimeMillis
-    const seconds = ((endMs - out.startedMs) / 1000).toFixed(2)
-
-    const exitCode = finish._tag === "Exited" ? recordedExitCode(finish.exitCode, finish.signal) : null
-    const succeeded = exitCode === 0
-    const summary = finish._tag === "Exited"
-      ? commandSummary({ exitCode: exitCode ?? 0, signal: finish.signal, stdoutTail: out.stdout, stderrTail: out.stderr }, stage.summaryHint)
-      : finish._tag === "TimedOut"
-      ? `Timed out after ${finish.timeoutMs} ms; the process group was killed.`
-      : finish._tag === "NotApproved"
-      ? `Not approved: ${finish.decision.reason}`
-      : `Execution error: ${finish.error.message}`
-    const status = succeeded ? "succeeded" : stage.allowFailure === true ? "skipped" : "failed"
-
-    let errorFile: string | null = null
-    if (!succeeded) {
-      const path = files.layout.errorFile(index, stage.id)
-      const manifest = yield* files.manifest
-      yield* files.writeErrorFile(path, {
-        run_id: manifest.run_id,
-        task_id: manifest.task_id,
-        command_index: index,
-        command_id: stage.id,
-        command: stage.command,
-        reason: stage.allowFailure === true
-          ? "command-allow-failure"
-          : finish._tag === "TimedOut"
-          ? "command-timeout"
-          : finish._tag === "SpawnFailed"
-          ? "command-error"
-          : finish._tag === "NotApproved"
-          ? finish.decision.source === "prompt" ? "approval-denied" : "approval-required"
-          : "command-failed",
-        details: truncateDetails({
-          exit_code: exitCode,
-          sandbox_state: "sandboxed",
-          stderr: out.stderr.trim(),
-          ...(finish._tag === "Exited" && finish.signal !== null ? { signal: finish.signal } : {}),
-          ...(finish._tag === "SpawnFailed" ? { error: finish.error.message } : {}),
-          ...(finish._tag === "TimedOut" ? { timeout_ms: finish.timeoutMs } : {}),
-          ...(finish._tag === "NotApproved" ? { approval: finish.decision.reason } : {}),
-          ...(stage.retry === undefined ? {} : { attempts: out.attempts }),
-          ...(out.stdoutTruncated ? { stdout_truncated: true } : {}),
-          ...(out.stderrTruncated ? { stderr_truncated: true } : {})
-        }),
-        created_at: new Date(endMs).toISOString()
-      })
-      errorFile = files.layout.relative(path)
-    }
-
-    const blocking = status === "failed"
-    const detail = finish._tag === "TimedOut"
-      ? `stage:${stage.id}:timeout`
-      : finish._tag === "SpawnFailed"
-      ? `stage:${stage.id}:error`
-      : finish._tag === "NotApproved"
-      ? `stage:${stage.id}:${finish.decision.source === "prompt" ? "approval-denied" : "approval-required"}`
-      : `stage:${stage.id}:failed`
-    const line = finish._tag === "TimedOut"
-      ? `Stage '${stage.title}' timed out after ${finish.timeoutMs} ms.`
-      : finish._tag === "SpawnFailed"
-      ? `Stage '${stage.title}' could not run: ${finish.error.message}`
-      : finish._tag === "NotApproved"
-      ? `Stage '${stage.title}' was not approved: ${finish.decision.reason}`
-      : `Stage '${stage.title}' failed with exit code ${exitCode}.`
-
-    if (out.privacyDecisions !== undefined) yield* files.appendPrivacyDecisions(out.privacyDecisions)
-    yield* files.update(
-      (m) => {
-        const patched = out.patchEntry({
-          status,
-          completed_at: new Date(endMs).toISOString(),
-          exit_code: exitCode,
-          summary,
-          error_file: errorFile,
-          ...(stage.retry === undefined ? {} : { attempts: out.attempts })
-        })({
-          ...m,
-          ...(out.privacy === undefined ? {} : { privacy: out.privacy(m) }),
-          ...(out.records === undefined ? {} : {
-            handles: [...(m.handles ?? []), out.records.handle],
-            toolRuns: [...(m.toolRuns ?? []), out.records.toolRun]
-          })
-        })
-        return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
-      },
-      { force: true }
-    )
-
-    const tries = stage.retry === undefined || out.attempts === 1 ? "" : ` after ${out.attempts} attempts`
-    const report = `[${index}/${(yield* files.manifest).commands.length}] ${stage.id} ${status}${tries} in ${seconds}s`
-    yield* status === "succeeded"
-      ? Effect.logInfo(report)
-      : Effect.logWarning(`${report}: ${ctx.privacyMode === "enforce" ? redact(summary).text : summary}`)
-    return blocking ? "stop" as const : "continue" as const
-  })
