@@ -23,7 +23,7 @@ import {
 } from "../domain/Pipeline.js"
 import { buildPlan, type PlanResult, targetedStageId, UnknownTarget } from "../domain/Plan.js"
 import type { PromptPackEntry } from "../domain/PromptPacks.js"
-import { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunStillActive } from "../domain/RunErrors.js"
+import { PipelineChanged, ResumeTokenMismatch } from "../domain/RunErrors.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
 import { Host } from "../services/Host.js"
@@ -45,6 +45,7 @@ import {
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeApprovalGate } from "./internal/approvals.js"
 import { clearResuming, runCommandStage, type StageVerdict } from "./internal/commandStage.js"
+import { makeTakeover } from "./internal/takeover.js"
 import { randomHex } from "./internal/entropy.js"
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -96,6 +97,7 @@ export const RunEngineLive = Layer.effect(
     const store = yield* RunStore
     const path = yield* Path.Path
     const host = yield* Host
+    const takeOver = makeTakeover(store, host)
     const instructions = yield* Instructions
     const promptPacks = yield* PromptPacks
     const approve = yield* makeApprovalGate(yield* Prompter)
@@ -413,48 +415,6 @@ export const RunEngineLive = Layer.effect(
         const owner = yield* store.readOwner(layout)
         const now = yield* Clock.currentTimeMillis
         return { manifest, layout, stale: isStale(manifest, now), owner }
-      })
-
-    /** D-7: refuse a run that is alive; otherwise claim it, so that two resumes never both write it. */
-    const takeOver = (layout: RunLayout) =>
-      Effect.gen(function*() {
-        // Owner first, then the manifest: a winner refreshes the heartbeat before it records itself as
-        // owner, so whoever sees the new owner also sees a fresh heartbeat and is refused.
-        const owner = yield* store.readOwner(layout)
-        const manifest = yield* store.read(layout)
-        const now = yield* Clock.currentTimeMillis
-        if (!isTerminal(manifest.status) && !isStale(manifest, now) && owner !== undefined) {
-          // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
-          const alive = owner.host !== host.hostname || (yield* host.isAlive(owner.pid))
-          if (alive) {
-            return yield* new RunStillActive({
-              runId: manifest.run_id,
-              pid: owner.pid,
-              host: owner.host,
-              heartbeatAgeSeconds: Math.round((now - Date.parse(manifest.heartbeat_at)) / 1000)
-            })
-          }
-        }
-        if (!(yield* store.claimTakeover(layout, owner))) return yield* new ResumeInProgress({ runId: manifest.run_id })
-        // A crash in the middle of a stage leaves that stage's process group running: stop it before
-        // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
-        const interrupted = manifest.commands.some((c) => c.status === "running")
-        if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
-          yield* stopOrphan(owner.stage_pid)
-        }
-      })
-
-    /** SIGTERM, up to 5 s to exit, then SIGKILL. */
-    const stopOrphan = (pgid: number) =>
-      Effect.gen(function*() {
-        if (!(yield* host.signalGroup(pgid, "SIGTERM"))) return
-        yield* Effect.logWarning(`Stopping process group ${pgid}, left running by the crashed orchestrator`)
-        const gone = yield* host.isAlive(pgid).pipe(
-          Effect.repeat({ schedule: Schedule.spaced("100 millis"), while: (alive) => alive }),
-          Effect.timeout("5 seconds"),
-          Effect.option
-        )
-        if (gone._tag === "None") yield* host.signalGroup(pgid, "SIGKILL")
       })
 
     const resume = (request: ResumeRequest) =>

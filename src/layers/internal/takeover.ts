@@ -1,0 +1,54 @@
+/**
+ * Taking a run over for `resume` (DECISIONS D-7): a run whose heartbeat is fresh and whose owner is
+ * alive is refused; otherwise exactly one caller claims it, and whatever process group a crashed
+ * orchestrator left running is stopped first.
+ */
+import { Clock, Effect, Schedule } from "effect"
+import { isStale, isTerminal } from "../../domain/Manifest.js"
+import { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
+import type { RunLayout } from "../../domain/RunLayout.js"
+import type { Host } from "../../services/Host.js"
+import type { RunStore } from "../../services/RunStore.js"
+
+export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
+  /** SIGTERM, up to 5 s to exit, then SIGKILL. */
+  const stopOrphan = (pgid: number) =>
+    Effect.gen(function*() {
+      if (!(yield* host.signalGroup(pgid, "SIGTERM"))) return
+      yield* Effect.logWarning(`Stopping process group ${pgid}, left running by the crashed orchestrator`)
+      const gone = yield* host.isAlive(pgid).pipe(
+        Effect.repeat({ schedule: Schedule.spaced("100 millis"), while: (alive) => alive }),
+        Effect.timeout("5 seconds"),
+        Effect.option
+      )
+      if (gone._tag === "None") yield* host.signalGroup(pgid, "SIGKILL")
+    })
+
+  return (layout: RunLayout) =>
+    Effect.gen(function*() {
+      // Owner first, then the manifest: a winner refreshes the heartbeat before it records itself as
+      // owner, so whoever sees the new owner also sees a fresh heartbeat and is refused.
+      const owner = yield* store.readOwner(layout)
+      const manifest = yield* store.read(layout)
+      const now = yield* Clock.currentTimeMillis
+      if (!isTerminal(manifest.status) && !isStale(manifest, now) && owner !== undefined) {
+        // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
+        const alive = owner.host !== host.hostname || (yield* host.isAlive(owner.pid))
+        if (alive) {
+          return yield* new RunStillActive({
+            runId: manifest.run_id,
+            pid: owner.pid,
+            host: owner.host,
+            heartbeatAgeSeconds: Math.round((now - Date.parse(manifest.heartbeat_at)) / 1000)
+          })
+        }
+      }
+      if (!(yield* store.claimTakeover(layout, owner))) return yield* new ResumeInProgress({ runId: manifest.run_id })
+      // A crash in the middle of a stage leaves that stage's process group running: stop it before
+      // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
+      const interrupted = manifest.commands.some((c) => c.status === "running")
+      if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
+        yield* stopOrphan(owner.stage_pid)
+      }
+    })
+}
