@@ -12,6 +12,7 @@ import { makeRunLayout } from "../src/domain/RunLayout.js"
 import type { RunLogEvent } from "../src/domain/RunLog.js"
 import { createRunFiles, type FileBackend } from "../src/layers/internal/runFiles.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { FilesLive } from "../src/layers/Files.js"
 import { RunStoreLive, RunStoreMemory } from "../src/layers/RunStore.js"
 import { RunStore } from "../src/services/RunStore.js"
 import { decodeJson, fileText, listFiles, manifestFile } from "./support/files.js"
@@ -71,7 +72,14 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
       symlink: (target, path) =>
         options.refuseSymlinks === true
           ? Effect.fail(new FileAccessError({ path, operation: "create symlink", cause: new Error("EPERM") }))
-          : record("symlink", path, target)
+          : record("symlink", path, target),
+      remove: (path) => Ref.update(contents, (all) => {
+        const next = new Map(all)
+        next.delete(path)
+        return next
+      }),
+      list: () => Effect.succeed([]),
+      modifiedAt: () => Effect.succeed(undefined)
     }
     return { backend, operations: Ref.get(log) }
   })
@@ -238,7 +246,8 @@ describe("RunStoreMemory", () => {
 })
 
 describe("RunStoreLive on disk", () => {
-  const liveStore = (repoRoot: string) => Effect.provide(RunStore, RunStoreLive.pipe(Layer.provide(OrchestratorConfigTest(repoRoot))))
+  const liveStore = (repoRoot: string) =>
+    Effect.provide(RunStore, RunStoreLive.pipe(Layer.provide(Layer.merge(OrchestratorConfigTest(repoRoot), FilesLive))))
 
   /** Every path under `dir` whose name marks a temp file. */
   const leftoverTempFiles = (dir: string) =>

@@ -3,6 +3,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
 import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
+import { FilesLive, FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
@@ -11,7 +12,7 @@ import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { RunEngineLive } from "./RunEngine.js"
-import { RunStoreLive, RunStoreMemory } from "./RunStore.js"
+import { RunStoreLive } from "./RunStore.js"
 
 /**
  * The whole graph, read bottom-up: config -> { pipelines, processes, run store } -> engine.
@@ -27,6 +28,7 @@ export const AppLayer = RunEngineLive.pipe(
     InstructionsLive,
     PromptPacksLive
   )),
+  Layer.provideMerge(FilesLive),
   Layer.provideMerge(OrchestratorConfigLive)
 )
 
@@ -59,12 +61,13 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),
-      RunStoreMemory(options.settings?.heartbeatInterval, options.settings?.privacyMode),
+      RunStoreLive,
       HostMemory(options.host),
       PrompterScripted(options.approvals),
       InstructionsMemory(options.instructions ?? {}),
       PromptPacksMemory(options.promptPacks ?? {})
     )),
+    Layer.provideMerge(FilesMemory),
     Layer.provideMerge(config),
     Layer.provideMerge(Path.layer)
   )

@@ -5,7 +5,7 @@
 import { Effect, Schema } from "effect"
 import { CliManifest } from "../../src/domain/Manifest.js"
 import { RunLogEvent } from "../../src/domain/RunLog.js"
-import { InMemoryFiles } from "../../src/layers/RunStore.js"
+import { InMemoryFiles } from "../../src/layers/Files.js"
 
 export const listFiles = Effect.flatMap(InMemoryFiles, (files) => files.list)
 

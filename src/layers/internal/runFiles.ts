@@ -1,9 +1,9 @@
 /**
  * The part of a run store both interpreters share: manifest ownership through one SynchronizedRef
  * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
- * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the FileBackend underneath.
+ * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the Files service underneath.
  */
-import { Clock, Duration, Effect, Option, type Scope, Schema, SynchronizedRef } from "effect"
+import { Clock, Duration, Effect, Option, Schema, SynchronizedRef } from "effect"
 import { decodeJsonFile, type FileAccessError, type InvalidFile } from "../../domain/FileErrors.js"
 import { CliManifest, encodeManifest, RunOwner } from "../../domain/Manifest.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
@@ -11,30 +11,11 @@ import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
 import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
+import type { ByteWriter, Files } from "../../services/Files.js"
 import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
 
-export interface ByteWriter {
-  readonly write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
-}
-
-export interface FileBackend {
-  readonly makeDirectory: (path: string) => Effect.Effect<void, FileAccessError>
-  /**
-   * Replaces the file so that a reader sees the old or the new content, never a mix (D-6). With
-   * `durable: false` the data is not fsynced first: for records that only matter while the machine
-   * is up (heartbeats, the owner's pids), where a power loss makes them moot anyway.
-   */
-  readonly writeAtomic: (path: string, text: string, options?: { readonly durable?: boolean }) => Effect.Effect<void, FileAccessError>
-  readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
-  /** Creates the file only if it does not exist yet; false when it already did. */
-  readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
-  /** The file's text, or undefined when it does not exist. */
-  readonly readText: (path: string) => Effect.Effect<string | undefined, FileAccessError>
-  /** Opens a file for appending bytes; closed with the scope. */
-  readonly openAppend: (path: string) => Effect.Effect<ByteWriter, FileAccessError, Scope.Scope>
-  /** Creates a relative symlink; fails if the platform refuses. */
-  readonly symlink: (target: string, path: string) => Effect.Effect<void, FileAccessError>
-}
+/** The file operations a run store works on: the Files service's contract. */
+export type FileBackend = Files["Type"]
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 

@@ -1,0 +1,140 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Clock, Context, Effect, Layer, Option, Random, Ref } from "effect"
+import { FileAccessError } from "../domain/FileErrors.js"
+import { type ByteWriter, Files } from "../services/Files.js"
+
+const encoder = new TextEncoder()
+
+const isReason = (reason: string) => (error: { readonly _tag: string; readonly reason?: string }) =>
+  error._tag === "SystemError" && error.reason === reason
+
+/** Files on disk, through the platform FileSystem. */
+export const FilesLive = Layer.effect(
+  Files,
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+
+    const failure = (target: string, operation: string) => (cause: unknown) =>
+      new FileAccessError({ path: target, operation, cause })
+
+    return Files.of({
+      makeDirectory: (dir) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder"))),
+      // A sibling temp file, fsync, rename (D-6): a crash leaves the old or the new file, never half of one.
+      writeAtomic: (target, text, options) =>
+        Effect.gen(function*() {
+          const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
+          const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
+          yield* fs.open(tmp, { flag: "w" }).pipe(
+            Effect.tap((file) => file.writeAll(encoder.encode(text))),
+            Effect.tap((file) => (options?.durable === false ? Effect.void : file.sync)),
+            Effect.scoped,
+            Effect.zipRight(fs.rename(tmp, target)),
+            Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
+          )
+        }).pipe(Effect.mapError(failure(target, "write"))),
+      append: (target, text) =>
+        fs.writeFileString(target, text, { flag: "a" }).pipe(Effect.mapError(failure(target, "append to"))),
+      createExclusive: (target, text) =>
+        fs.writeFileString(target, text, { flag: "wx" }).pipe(
+          Effect.as(true),
+          Effect.catchIf(isReason("AlreadyExists"), () => Effect.succeed(false)),
+          Effect.mapError(failure(target, "create"))
+        ),
+      readText: (target) =>
+        fs.readFileString(target).pipe(
+          Effect.map((text): string | undefined => text),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+          Effect.mapError(failure(target, "read"))
+        ),
+      openAppend: (target) =>
+        fs.open(target, { flag: "a" }).pipe(
+          Effect.mapError(failure(target, "open")),
+          Effect.map((file): ByteWriter => ({
+            write: (bytes) => file.writeAll(bytes).pipe(Effect.mapError(failure(target, "append to")))
+          }))
+        ),
+      symlink: (target, link) => fs.symlink(target, link).pipe(Effect.mapError(failure(link, "create symlink"))),
+      remove: (target) => fs.remove(target, { force: true }).pipe(Effect.mapError(failure(target, "delete"))),
+      list: (dir) =>
+        fs.readDirectory(dir).pipe(
+          Effect.map((names): ReadonlyArray<string> => [...names].sort()),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed([])),
+          Effect.mapError(failure(dir, "list"))
+        ),
+      modifiedAt: (target) =>
+        fs.stat(target).pipe(
+          Effect.map((info) => Option.getOrUndefined(Option.map(info.mtime, (date) => date.getTime()))),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+          Effect.mapError(failure(target, "inspect"))
+        )
+    })
+  })
+)
+
+/** The files an in-memory store holds, for tests and embedders that inspect a run without disk. */
+export class InMemoryFiles extends Context.Tag("orchestrator/InMemoryFiles")<
+  InMemoryFiles,
+  {
+    readonly read: (path: string) => Effect.Effect<string | undefined>
+    readonly list: Effect.Effect<ReadonlyArray<string>>
+    /** Puts a file in place, as another process would (a lock held elsewhere, a half-written file). */
+    readonly write: (path: string, text: string) => Effect.Effect<void>
+  }
+>() {}
+
+interface StoredFile {
+  readonly text: string
+  readonly modifiedMs: number
+}
+
+/**
+ * Same contract in memory: files are strings in a map (symlinks are stored as `-> <target>`), and
+ * modification times come from the Clock, so TestClock drives lock staleness. Folders are implied.
+ */
+export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectContext(Effect.gen(function*() {
+  const files = yield* Ref.make(new Map<string, StoredFile>())
+  const set = (path: string, text: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) => Ref.update(files, (all) => new Map(all).set(path, { text, modifiedMs })))
+  const append = (path: string, text: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
+      Ref.update(files, (all) => new Map(all).set(path, { text: (all.get(path)?.text ?? "") + text, modifiedMs })))
+  const read = (path: string) => Effect.map(Ref.get(files), (all) => all.get(path)?.text)
+
+  const service = Files.of({
+    makeDirectory: () => Effect.void,
+    writeAtomic: set,
+    append,
+    readText: read,
+    createExclusive: (path, text) =>
+      Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
+        Ref.modify(files, (all) => all.has(path) ? [false, all] : [true, new Map(all).set(path, { text, modifiedMs })])),
+    openAppend: (path) => {
+      const decoder = new TextDecoder()
+      return Effect.succeed({ write: (bytes) => append(path, decoder.decode(bytes)) })
+    },
+    symlink: (target, path) => set(path, `-> ${target}`),
+    remove: (path) =>
+      Ref.update(files, (all) => {
+        const next = new Map(all)
+        next.delete(path)
+        return next
+      }),
+    list: (dir) =>
+      Effect.map(Ref.get(files), (all) => {
+        const prefix = dir.endsWith("/") ? dir : `${dir}/`
+        const names = new Set<string>()
+        for (const path of all.keys()) {
+          if (path.startsWith(prefix)) names.add(path.slice(prefix.length).split("/")[0] ?? "")
+        }
+        return [...names].filter((name) => name.length > 0).sort()
+      }),
+    modifiedAt: (path) => Effect.map(Ref.get(files), (all) => all.get(path)?.modifiedMs)
+  })
+  const inspect = InMemoryFiles.of({
+    read,
+    list: Effect.map(Ref.get(files), (all) => [...all.keys()].sort()),
+    write: set
+  })
+  return Context.make(Files, service).pipe(Context.add(InMemoryFiles, inspect))
+}))

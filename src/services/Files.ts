@@ -1,0 +1,44 @@
+import { Context, type Effect, type Scope } from "effect"
+import type { FileAccessError } from "../domain/FileErrors.js"
+
+export interface ByteWriter {
+  readonly write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
+}
+
+/**
+ * The file operations the orchestrator's own records need (run folders, task state, metrics, locks),
+ * with one Live interpreter on the platform FileSystem and one in memory. Everything that writes our
+ * JSON goes through `writeAtomic` (DECISIONS D-6); locks are `createExclusive` plus `remove`.
+ */
+export class Files extends Context.Tag("orchestrator/Files")<
+  Files,
+  {
+    readonly makeDirectory: (path: string) => Effect.Effect<void, FileAccessError>
+    /**
+     * Replaces the file so that a reader sees the old or the new content, never a mix (D-6). With
+     * `durable: false` the data is not fsynced first: for records that only matter while the machine
+     * is up (heartbeats, the owner's pids), where a power loss makes them moot anyway. The parent
+     * folder must exist.
+     */
+    readonly writeAtomic: (
+      path: string,
+      text: string,
+      options?: { readonly durable?: boolean }
+    ) => Effect.Effect<void, FileAccessError>
+    readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
+    /** Creates the file only if it does not exist yet; false when it already did. */
+    readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
+    /** The file's text, or undefined when it does not exist. */
+    readonly readText: (path: string) => Effect.Effect<string | undefined, FileAccessError>
+    /** Opens a file for appending bytes; closed with the scope. */
+    readonly openAppend: (path: string) => Effect.Effect<ByteWriter, FileAccessError, Scope.Scope>
+    /** Creates a relative symlink; fails if the platform refuses. */
+    readonly symlink: (target: string, path: string) => Effect.Effect<void, FileAccessError>
+    /** Deletes a file; a missing one is not an error. */
+    readonly remove: (path: string) => Effect.Effect<void, FileAccessError>
+    /** The names of the entries of a folder, sorted; a missing folder has none. */
+    readonly list: (dir: string) => Effect.Effect<ReadonlyArray<string>, FileAccessError>
+    /** When the file was last modified (epoch ms), or undefined when it does not exist. */
+    readonly modifiedAt: (path: string) => Effect.Effect<number | undefined, FileAccessError>
+  }
+>() {}
