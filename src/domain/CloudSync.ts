@@ -1,0 +1,193 @@
+/**
+ * Cloud sync of finished runs (SPEC SYNC-2..4): settings, the idempotency key, which failures are
+ * worth another attempt, the audit log and the per-run sync record. Pure; the I/O is in
+ * src/layers/CloudSync.ts.
+ */
+import { Schema } from "effect"
+import type { RetryPolicy } from "./Retry.js"
+
+export const cloudSyncVariable = "CODEX_CLOUD_SYNC"
+export const baseUrlVariable = "CODEX_CLOUD_BASE_URL"
+export const workspaceVariable = "CODEX_CLOUD_WORKSPACE_ID"
+export const bucketVariable = "CLOUD_SYNC_BUCKET"
+export const vaultPathVariable = "CLOUD_SYNC_VAULT_PATH"
+
+export const defaultBaseUrl = "https://api.codex.cloud"
+/** The credential the upload asks the broker for (SYNC-2). */
+export const cloudService = "codex-cloud"
+export const cloudScope = "runs:write"
+
+/** What an enabled cloud sync needs; there are no settings when `CODEX_CLOUD_SYNC` is off. */
+export const CloudSyncSettings = Schema.Struct({
+  baseUrl: Schema.String,
+  workspaceId: Schema.String,
+  bucket: Schema.optional(Schema.String),
+  vaultPath: Schema.optional(Schema.String)
+})
+export type CloudSyncSettings = typeof CloudSyncSettings.Type
+
+/** `CODEX_CLOUD_SYNC` is on but a setting it needs is missing or wrong. `message` says how to fix it. */
+export class CloudSyncConfigError extends Schema.TaggedError<CloudSyncConfigError>()("CloudSyncConfigError", {
+  variable: Schema.String,
+  problem: Schema.String,
+  fix: Schema.String
+}) {
+  override get message() {
+    return `Cloud sync is enabled (${cloudSyncVariable}) but ${this.variable} ${this.problem}. ${this.fix}`
+  }
+}
+
+/** POST target of an upload (SYNC-2); a trailing slash of the base is not doubled. */
+export const importUrl = (settings: CloudSyncSettings) =>
+  `${settings.baseUrl.replace(/\/+$/, "")}/workspaces/${encodeURIComponent(settings.workspaceId)}/runs/import`
+
+/** SYNC-4: the idempotency key is the SHA-256 hex of this text, the same for every attempt. */
+export const idempotencyKeySource = (taskId: string, runId: string) => `${taskId}:${runId}`
+
+/** SYNC-3: reading the run summary manifest, which may still be being written: 5 attempts, 50 ms doubling. */
+export const manifestReadPolicy: RetryPolicy = { attempts: 5, initialDelayMs: 50, factor: 2 }
+
+/** SYNC-4: uploading: 3 attempts, 250 ms doubling. */
+export const uploadPolicy: RetryPolicy = { attempts: 3, initialDelayMs: 250, factor: 2 }
+
+/** An attempt that takes longer than this counts as a network failure, so a silent server cannot hold a run's exit. */
+export const uploadAttemptTimeoutMs = 30_000
+
+/** The server answered with a status outside 2xx. The response body is not kept: it is the server's to log. */
+export class CloudUploadHttpError extends Schema.TaggedError<CloudUploadHttpError>()("CloudUploadHttpError", {
+  status: Schema.Number
+}) {
+  override get message() {
+    return `CloudRuns upload failed with status ${this.status}`
+  }
+}
+
+/** No answer: the connection failed or the attempt timed out. */
+export class CloudUploadNetworkError extends Schema.TaggedError<CloudUploadNetworkError>()("CloudUploadNetworkError", {
+  url: Schema.String,
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message() {
+    return `CloudRuns upload to ${this.url} failed: ${this.reason}`
+  }
+}
+
+/** The run summary manifest could not be read or parsed, even after the retries of SYNC-3. */
+export class SyncManifestUnavailable extends Schema.TaggedError<SyncManifestUnavailable>()("SyncManifestUnavailable", {
+  path: Schema.String,
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message() {
+    return `Could not read ${this.path} before cloud sync: ${this.reason}`
+  }
+}
+
+/** HTTP statuses worth another attempt: too many requests, and server errors (SYNC-4). */
+export const isRetryableStatus = (status: number) => status === 429 || status >= 500
+
+/**
+ * SYNC-4: an upload is retried on 429 and 5xx answers and on network failures, not on other 4xx.
+ * A missing credential is not retried either: it will not appear within a second, and the next
+ * sync asks the broker again.
+ */
+export const isRetryableUploadError = (error: { readonly _tag: string; readonly status?: number }) =>
+  error._tag === "CloudUploadHttpError"
+    ? error.status !== undefined && isRetryableStatus(error.status)
+    : error._tag === "CloudUploadNetworkError"
+
+/** SYNC-3 recovery of a manifest that stays unparseable: cut after its last `}`. */
+export const trimAfterLastBrace = (text: string): string | undefined => {
+  const end = text.lastIndexOf("}")
+  return end < 0 ? undefined : text.slice(0, end + 1)
+}
+
+/** How an error appears in audit lines and sync records: its tag and message, never a stack or fields. */
+export const ErrorSummary = Schema.Struct({ name: Schema.String, message: Schema.String })
+export type ErrorSummary = typeof ErrorSummary.Type
+
+export const summarizeError = (error: { readonly _tag: string; readonly message: string }): ErrorSummary => ({
+  name: error._tag,
+  message: error.message
+})
+
+/** One line of `<outRoot>/<taskId>/cloud-sync/audit.log` (SYNC-4). */
+export const AuditLine = Schema.Struct({
+  timestamp: Schema.String,
+  taskId: Schema.String,
+  runId: Schema.String,
+  level: Schema.Literal("info", "error"),
+  message: Schema.String,
+  details: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+export type AuditLine = typeof AuditLine.Type
+
+export type AuditEntry = Pick<AuditLine, "level" | "message" | "details">
+
+export const auditCompleted = (remoteId: string | null, attempt: number): AuditEntry => ({
+  level: "info",
+  message: "Cloud sync completed",
+  details: { remoteId, attempt }
+})
+
+export const auditAttemptFailed = (attempt: number, error: ErrorSummary): AuditEntry => ({
+  level: "error",
+  message: "Cloud sync attempt failed",
+  details: { attempt, error }
+})
+
+export const auditManifestRecovered = (attempts: number): AuditEntry => ({
+  level: "info",
+  message: "Recovered manifest from partial JSON",
+  details: { strategy: "trim-trailing", attempts }
+})
+
+export const auditManifestFailed = (attempts: number, error: ErrorSummary): AuditEntry => ({
+  level: "error",
+  message: "Failed to read manifest before sync",
+  details: { attempts, error }
+})
+
+/**
+ * `<runsRoot>/<taskId>/cli/<runId>/cloud-sync.json`: whether and when the run reached the cloud,
+ * for `status`. `attempts` counts uploads (0 when the manifest could not be read).
+ */
+export const CloudSyncRecord = Schema.Union(
+  Schema.Struct({
+    status: Schema.Literal("synced"),
+    synced_at: Schema.String,
+    remote_id: Schema.optional(Schema.String),
+    attempts: Schema.Number
+  }),
+  Schema.Struct({
+    status: Schema.Literal("failed"),
+    failed_at: Schema.String,
+    attempts: Schema.Number,
+    error: ErrorSummary
+  })
+)
+export type CloudSyncRecord = typeof CloudSyncRecord.Type
+
+/** What `syncRun` did; it never fails. */
+export type SyncOutcome =
+  | { readonly _tag: "Disabled" }
+  | { readonly _tag: "Synced"; readonly remoteId: string | undefined; readonly attempts: number; readonly syncedAt: string }
+  | { readonly _tag: "Failed"; readonly attempts: number; readonly failedAt: string; readonly error: ErrorSummary }
+
+/** The record a sync outcome leaves (none when sync is off). */
+export const recordOf = (outcome: SyncOutcome): CloudSyncRecord | undefined =>
+  outcome._tag === "Disabled"
+    ? undefined
+    : outcome._tag === "Synced"
+    ? {
+      status: "synced",
+      synced_at: outcome.syncedAt,
+      ...(outcome.remoteId === undefined ? {} : { remote_id: outcome.remoteId }),
+      attempts: outcome.attempts
+    }
+    : { status: "failed", failed_at: outcome.failedAt, attempts: outcome.attempts, error: outcome.error }
+
+/** Replaces every occurrence of a secret (a last line of defence for text we write). */
+export const scrubSecret = (text: string, secret: string | undefined) =>
+  secret === undefined || secret.length === 0 ? text : text.split(secret).join("[REDACTED]")

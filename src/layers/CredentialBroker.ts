@@ -1,0 +1,210 @@
+import { Chunk, Clock, Config, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import {
+  CredentialBroker,
+  CredentialHelperFailed,
+  CredentialUnavailable,
+  type IssuedToken,
+  type TokenRequest
+} from "../services/CredentialBroker.js"
+import { ProcessRunner } from "../services/ProcessRunner.js"
+
+/** The token the environment interpreter hands out. */
+export const tokenVariable = "CODEX_CLOUD_TOKEN"
+/** A command that prints a token; when set, it is used instead of the environment. */
+export const helperVariable = "CODEX_CLOUD_CREDENTIAL_HELPER"
+
+const optionalText = (name: string) =>
+  Config.string(name).pipe(Config.option, Config.map(Option.filter((value) => value.trim().length > 0)))
+
+/**
+ * Environment: `CODEX_CLOUD_TOKEN` (read once, as `Config.redacted`) for every service and scope.
+ * An unset or empty variable is CredentialUnavailable on request, not a start-up failure.
+ */
+export const CredentialBrokerEnv = Layer.effect(
+  CredentialBroker,
+  Effect.gen(function*() {
+    const token = yield* Config.redacted(tokenVariable).pipe(
+      Config.option,
+      Config.map(Option.filter((value) => Redacted.value(value).trim().length > 0))
+    )
+    return CredentialBroker.of({
+      getToken: (request) =>
+        Option.match(token, {
+          onNone: () =>
+            new CredentialUnavailable({
+              service: request.service,
+              scope: request.scope,
+              source: "environment",
+              hint: `Set ${tokenVariable}, or ${helperVariable} to a command that prints one.`
+            }),
+          onSome: (value) => Effect.succeed<IssuedToken>({ token: value })
+        })
+    })
+  })
+)
+
+/** A token is renewed this long before it expires, so that no request goes out with a dying one. */
+export const expiryMargin = Duration.seconds(30)
+
+/** Helper output beyond this is refused: a token is a line, not a file. */
+const maxHelperOutputBytes = 64 * 1024
+
+/**
+ * What a helper may print: JSON `{"token": "...", "expiresAt": ...}` (an ISO-8601 date, or Unix
+ * seconds as git's `password_expiry_utc`), or the bare token on its first non-empty line.
+ */
+const HelperJson = Schema.Struct({
+  token: Schema.String,
+  expiresAt: Schema.optional(Schema.Union(Schema.DateTimeUtc, Schema.Number))
+})
+
+/**
+ * Reads a helper's output. The failure is a reason in our words only: a parse error's text could
+ * quote the token.
+ */
+export const parseHelperOutput = (text: string): Either.Either<IssuedToken, string> => {
+  const trimmed = text.trim()
+  if (trimmed.startsWith("{")) {
+    const decoded = Schema.decodeUnknownEither(Schema.parseJson(HelperJson))(trimmed)
+    if (Either.isLeft(decoded)) {
+      return Either.left("it printed JSON that is not {\"token\": string, \"expiresAt\"?: ISO date or Unix seconds}")
+    }
+    const { expiresAt, token } = decoded.right
+    if (token.trim().length === 0) return Either.left("it printed an empty token")
+    if (expiresAt === undefined) return Either.right({ token: Redacted.make(token.trim()) })
+    const expires = typeof expiresAt === "number" ? DateTime.make(expiresAt * 1000) : Option.some(expiresAt)
+    return Option.match(expires, {
+      onNone: () => Either.left("it printed an expiresAt that is not a date"),
+      onSome: (date) => Either.right({ token: Redacted.make(token.trim()), expiresAt: date })
+    })
+  }
+  const line = trimmed.split("\n").find((candidate) => candidate.trim().length > 0)?.trim()
+  return line === undefined ? Either.left("it printed no token") : Either.right({ token: Redacted.make(line) })
+}
+
+const cacheKey = (request: TokenRequest) => JSON.stringify([request.service, request.scope, request.vaultPath ?? null])
+
+/**
+ * A credential helper, as git has them: `command` runs through `sh -c` in the repo root with
+ * `CODEX_CREDENTIAL_SERVICE`, `CODEX_CREDENTIAL_SCOPE` (and `CODEX_CREDENTIAL_VAULT_PATH` when
+ * given) in its environment, and prints the token (see parseHelperOutput). Tokens are cached per
+ * service, scope and vault path until `expiryMargin` before their `expiresAt` (by the Clock); a
+ * token without one is kept for the broker's lifetime. A failed run is not cached. Lookups are
+ * serialised, so concurrent requests run the helper once.
+ */
+export const CredentialBrokerHelper = (command: string) =>
+  Layer.effect(
+    CredentialBroker,
+    Effect.gen(function*() {
+      const runner = yield* ProcessRunner
+      const config = yield* OrchestratorConfig
+      const cache = yield* Ref.make(new Map<string, IssuedToken>())
+      const lock = yield* Effect.makeSemaphore(1)
+
+      const runHelper = (request: TokenRequest) =>
+        Effect.gen(function*() {
+          const failed = (reason: string, exit: { exitCode: number | null; signal: string | null }, cause?: unknown) =>
+            new CredentialHelperFailed({
+              helper: command,
+              service: request.service,
+              scope: request.scope,
+              exitCode: exit.exitCode,
+              signal: exit.signal,
+              reason,
+              ...(cause === undefined ? {} : { cause })
+            })
+          const stdout = yield* Ref.make({ chunks: Chunk.empty<Uint8Array>(), bytes: 0 })
+          const exit = yield* runner.run({
+            command,
+            cwd: config.roots.repoRoot,
+            env: {
+              CODEX_CREDENTIAL_SERVICE: request.service,
+              CODEX_CREDENTIAL_SCOPE: request.scope,
+              ...(request.vaultPath === undefined ? {} : { CODEX_CREDENTIAL_VAULT_PATH: request.vaultPath })
+            }
+          }, {
+            onStart: () => Effect.void,
+            onOutput: (stream, chunks) =>
+              stream === "stderr" ? Effect.void : Ref.update(stdout, (seen) => ({
+                chunks: seen.bytes > maxHelperOutputBytes ? seen.chunks : Chunk.appendAll(seen.chunks, chunks),
+                bytes: seen.bytes + Chunk.reduce(chunks, 0, (sum, chunk) => sum + chunk.byteLength)
+              }))
+          }).pipe(
+            Effect.mapError((error) => failed(`it could not start (${error.reason})`, { exitCode: null, signal: null }, error))
+          )
+          if (exit.signal !== null) return yield* failed(`it was killed by ${exit.signal}`, exit)
+          if (exit.exitCode !== 0) return yield* failed(`it exited with code ${exit.exitCode}`, exit)
+          const output = yield* Ref.get(stdout)
+          if (output.bytes > maxHelperOutputBytes) {
+            return yield* failed(`it printed more than ${maxHelperOutputBytes} bytes`, exit)
+          }
+          const decoder = new TextDecoder()
+          const text = Chunk.reduce(output.chunks, "", (all, chunk) => all + decoder.decode(chunk, { stream: true })) +
+            decoder.decode()
+          return yield* Either.match(parseHelperOutput(text), {
+            onLeft: (reason) => Effect.fail(failed(reason, exit)),
+            onRight: Effect.succeed
+          })
+        })
+
+      const isFresh = (token: IssuedToken, nowMs: number) =>
+        token.expiresAt === undefined ||
+        nowMs < DateTime.toEpochMillis(token.expiresAt) - Duration.toMillis(expiryMargin)
+
+      const getToken = (request: TokenRequest) =>
+        lock.withPermits(1)(Effect.gen(function*() {
+          const key = cacheKey(request)
+          const cached = (yield* Ref.get(cache)).get(key)
+          if (cached !== undefined && isFresh(cached, yield* Clock.currentTimeMillis)) return cached
+          const issued = yield* runHelper(request)
+          yield* Ref.update(cache, (all) => new Map(all).set(key, issued))
+          return issued
+        }))
+
+      return CredentialBroker.of({ getToken })
+    })
+  )
+
+/**
+ * The production choice: the helper named by `CODEX_CLOUD_CREDENTIAL_HELPER` when it is set,
+ * otherwise `CODEX_CLOUD_TOKEN` from the environment.
+ */
+export const CredentialBrokerLive = Layer.unwrapEffect(
+  Effect.map(
+    optionalText(helperVariable),
+    Option.match({
+      onNone: () => CredentialBrokerEnv,
+      onSome: (command) => CredentialBrokerHelper(command)
+    })
+  )
+)
+
+export interface MemoryToken {
+  readonly service: string
+  readonly scope: string
+  readonly token: string
+  readonly expiresAt?: DateTime.Utc
+}
+
+/** Fixed tokens by service and scope, for tests and embedders; anything else is CredentialUnavailable. */
+export const CredentialBrokerMemory = (tokens: ReadonlyArray<MemoryToken>) =>
+  Layer.succeed(
+    CredentialBroker,
+    CredentialBroker.of({
+      getToken: (request) => {
+        const found = tokens.find((entry) => entry.service === request.service && entry.scope === request.scope)
+        return found === undefined
+          ? new CredentialUnavailable({
+            service: request.service,
+            scope: request.scope,
+            source: "memory",
+            hint: "No token was given for it."
+          })
+          : Effect.succeed<IssuedToken>({
+            token: Redacted.make(found.token),
+            ...(found.expiresAt === undefined ? {} : { expiresAt: found.expiresAt })
+          })
+      }
+    })
+  )

@@ -1,0 +1,194 @@
+/**
+ * The credential broker (SPEC SYNC-1): the environment, helper-command and memory interpreters.
+ * The helper runs on scripted processes and its cache is driven by TestClock; every failure is
+ * checked for the token it must not carry.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, ConfigProvider, DateTime, Effect, Either, Exit, Layer, Redacted, TestClock } from "effect"
+import {
+  CredentialBrokerEnv,
+  CredentialBrokerHelper,
+  CredentialBrokerLive,
+  CredentialBrokerMemory,
+  parseHelperOutput
+} from "../src/layers/CredentialBroker.js"
+import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { CredentialBroker, type CredentialError, type TokenRequest } from "../src/services/CredentialBroker.js"
+
+const request: TokenRequest = { service: "codex-cloud", scope: "runs:write" }
+
+const getToken = (req: TokenRequest = request) => Effect.flatMap(CredentialBroker, (broker) => broker.getToken(req))
+
+const tokenOf = (req?: TokenRequest) => Effect.map(getToken(req), (issued) => Redacted.value(issued.token))
+
+const withEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+/** Everything a failure could show: its message, its string form, its JSON and the pretty cause. */
+const renderings = (error: CredentialError) =>
+  [error.message, String(error), JSON.stringify(error), Cause.pretty(Cause.fail(error))].join("\n")
+
+const out = (data: string): ScriptedProcess => ({ output: [{ stream: "stdout", data }] })
+
+const helperApp = (scripts: Record<string, ScriptedProcess | ReadonlyArray<ScriptedProcess>>, command = "cred-helper") =>
+  CredentialBrokerHelper(command).pipe(
+    Layer.provideMerge(Layer.merge(ProcessRunnerMemory(scripts), OrchestratorConfigTest("/repo")))
+  )
+
+const invocations = Effect.flatMap(ProcessInvocations, (p) => p.all)
+
+describe("CredentialBrokerEnv", () => {
+  it.effect("hands out CODEX_CLOUD_TOKEN as a Redacted value", () =>
+    Effect.gen(function*() {
+      const issued = yield* getToken()
+      assert.strictEqual(Redacted.value(issued.token), "env-token-123")
+      assert.notInclude(String(issued.token), "env-token-123")
+      assert.isUndefined(issued.expiresAt)
+    }).pipe(Effect.provide(CredentialBrokerEnv), withEnv({ CODEX_CLOUD_TOKEN: "env-token-123" })))
+
+  it.effect("without the variable (or with an empty one) fails with what to set", () =>
+    Effect.gen(function*() {
+      for (const env of [{}, { CODEX_CLOUD_TOKEN: "  " }]) {
+        const error = yield* getToken().pipe(Effect.provide(CredentialBrokerEnv), withEnv(env), Effect.flip)
+        assert.strictEqual(error._tag, "CredentialUnavailable")
+        assert.include(error.message, "codex-cloud (runs:write)")
+        assert.include(error.message, "CODEX_CLOUD_TOKEN")
+      }
+    }))
+})
+
+describe("CredentialBrokerHelper", () => {
+  const inTenMinutes = JSON.stringify({ token: "helper-token-1", expiresAt: "1970-01-01T00:10:00.000Z" })
+
+  it.effect("passes service, scope and vault path in the environment and runs in the repo root", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf({ ...request, vaultPath: "vault/cloud" }), "helper-token-1")
+      const [spec] = yield* invocations
+      assert.deepStrictEqual(spec, {
+        command: "cred-helper",
+        cwd: "/repo",
+        env: {
+          CODEX_CREDENTIAL_SERVICE: "codex-cloud",
+          CODEX_CREDENTIAL_SCOPE: "runs:write",
+          CODEX_CREDENTIAL_VAULT_PATH: "vault/cloud"
+        }
+      })
+    }).pipe(Effect.provide(helperApp({ "cred-helper": out(`${inTenMinutes}\n`) }))))
+
+  it.effect("caches a token until 30 s before it expires, then runs the helper again", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf(), "helper-token-1")
+      assert.strictEqual(yield* tokenOf(), "helper-token-1")
+      yield* TestClock.adjust("569 seconds") // 9:29
+      assert.strictEqual(yield* tokenOf(), "helper-token-1")
+      assert.strictEqual((yield* invocations).length, 1)
+      yield* TestClock.adjust("1 second") // 9:30, the margin before 10:00
+      assert.strictEqual(yield* tokenOf(), "helper-token-2")
+      assert.strictEqual((yield* invocations).length, 2)
+      const issued = yield* getToken()
+      assert.strictEqual(DateTime.formatIso(issued.expiresAt ?? DateTime.unsafeMake(0)), "1970-01-01T00:20:00.000Z")
+    }).pipe(Effect.provide(helperApp({
+      "cred-helper": [
+        out(inTenMinutes),
+        // Unix seconds, as git's password_expiry_utc.
+        out(JSON.stringify({ token: "helper-token-2", expiresAt: 1200 }))
+      ]
+    }))))
+
+  it.effect("caches per service and scope", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf(), "token-a")
+      assert.strictEqual(yield* tokenOf({ service: "codex-cloud", scope: "runs:read" }), "token-b")
+      assert.strictEqual(yield* tokenOf(), "token-a")
+      assert.strictEqual((yield* invocations).length, 2)
+    }).pipe(Effect.provide(helperApp({ "cred-helper": [out("token-a\n"), out("token-b\n")] }))))
+
+  it.effect("keeps a token without expiresAt for the broker's lifetime", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf(), "bare-token")
+      yield* TestClock.adjust("2 days")
+      assert.strictEqual(yield* tokenOf(), "bare-token")
+      assert.strictEqual((yield* invocations).length, 1)
+    }).pipe(Effect.provide(helperApp({ "cred-helper": [out("\n  bare-token  \nignored\n"), out("other\n")] }))))
+
+  it.effect("a failing helper fails with its exit code and name, never its output, and is not cached", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(getToken())
+      assert.strictEqual(error._tag, "CredentialHelperFailed")
+      if (error._tag !== "CredentialHelperFailed") return
+      assert.strictEqual(error.exitCode, 3)
+      assert.strictEqual(error.helper, "cred-helper")
+      assert.include(error.message, "cred-helper")
+      assert.include(error.message, "exited with code 3")
+      assert.notInclude(renderings(error), "leaked-token")
+      assert.strictEqual(yield* tokenOf(), "good-token")
+      assert.strictEqual((yield* invocations).length, 2)
+    }).pipe(Effect.provide(helperApp({
+      "cred-helper": [
+        {
+          output: [{ stream: "stdout", data: "leaked-token\n" }, { stream: "stderr", data: "oops leaked-token\n" }],
+          exitCode: 3
+        },
+        out("good-token\n")
+      ]
+    }))))
+
+  it.effect("bad output, a signal, or no shell are failures that quote nothing", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [ScriptedProcess, string]> = [
+        [out(JSON.stringify({ token: 12345678, expiresAt: "soon" })), "printed JSON that is not"],
+        [out(JSON.stringify({ token: "json-token", expiresAt: "not a date" })), "printed JSON that is not"],
+        [out("{\"token\": \"half-json-token\""), "printed JSON that is not"],
+        [out("\n \n"), "printed no token"],
+        [{ output: [{ stream: "stdout", data: "signal-token\n" }], signal: "SIGKILL" }, "killed by SIGKILL"],
+        [{ spawnError: "no shell" }, "could not start (no shell)"]
+      ]
+      for (const [script, reason] of cases) {
+        const error = yield* getToken().pipe(Effect.provide(helperApp({ "cred-helper": script })), Effect.flip)
+        assert.strictEqual(error._tag, "CredentialHelperFailed")
+        assert.include(error.message, reason)
+        for (const secret of ["12345678", "json-token", "half-json-token", "signal-token"]) {
+          assert.notInclude(renderings(error), secret)
+        }
+      }
+    }))
+})
+
+describe("parseHelperOutput", () => {
+  it("reads JSON with an ISO date or Unix seconds, or a bare first line", () => {
+    const json = parseHelperOutput("{\"token\":\"t1\",\"expiresAt\":\"2030-01-01T00:00:00Z\"}")
+    assert.isTrue(Either.isRight(json))
+    if (Either.isRight(json)) {
+      assert.strictEqual(Redacted.value(json.right.token), "t1")
+      assert.strictEqual(DateTime.formatIso(json.right.expiresAt ?? DateTime.unsafeMake(0)), "2030-01-01T00:00:00.000Z")
+    }
+    const bare = parseHelperOutput("t2\n")
+    assert.isTrue(Either.isRight(bare) && Redacted.value(bare.right.token) === "t2" && bare.right.expiresAt === undefined)
+    assert.deepStrictEqual(parseHelperOutput("{\"token\":\"\"}"), Either.left("it printed an empty token"))
+  })
+})
+
+describe("CredentialBrokerLive", () => {
+  const live = CredentialBrokerLive.pipe(
+    Layer.provide(Layer.merge(ProcessRunnerMemory({ "my-helper": out("from-helper\n") }), OrchestratorConfigTest("/repo")))
+  )
+
+  it.effect("uses the helper when CODEX_CLOUD_CREDENTIAL_HELPER is set, else the environment", () =>
+    Effect.gen(function*() {
+      const both = { CODEX_CLOUD_TOKEN: "from-env", CODEX_CLOUD_CREDENTIAL_HELPER: "my-helper" }
+      assert.strictEqual(yield* tokenOf().pipe(Effect.provide(live), withEnv(both)), "from-helper")
+      assert.strictEqual(yield* tokenOf().pipe(Effect.provide(live), withEnv({ CODEX_CLOUD_TOKEN: "from-env" })), "from-env")
+      const none = yield* tokenOf().pipe(Effect.provide(live), withEnv({}), Effect.exit)
+      assert.isTrue(Exit.isFailure(none))
+    }))
+})
+
+describe("CredentialBrokerMemory", () => {
+  it.effect("hands out the given tokens and nothing else", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf(), "mem-token")
+      const error = yield* Effect.flip(getToken({ service: "other", scope: "x" }))
+      assert.strictEqual(error._tag, "CredentialUnavailable")
+    }).pipe(Effect.provide(CredentialBrokerMemory([{ ...request, token: "mem-token" }]))))
+})
