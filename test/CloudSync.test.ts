@@ -335,6 +335,18 @@ describe("CloudSyncLive in memory: uploads", () => {
     }).pipe(Effect.provide(app(server.handler, [])), withEnv(enabledEnv))
   })
 
+  it.effect("ids that could escape the runs folder are refused before any file is touched", () => {
+    const server = scriptedServer([{ status: 201 }])
+    return Effect.gen(function*() {
+      const outcome = yield* syncWithDelays([], { taskId: "../evil", runId, summary })
+      assert.deepStrictEqual(outcome._tag === "Failed" ? [outcome.attempts, outcome.error.name] : outcome, [0, "InvalidId"])
+      assert.strictEqual(server.requests.length, 0)
+      assert.deepStrictEqual(yield* Effect.flatMap(InMemoryFiles, (files) => files.list), [])
+      const error = yield* Effect.flip(Effect.flatMap(CloudSync, (sync) => sync.readSyncRecord(taskId, "../x")))
+      assert.strictEqual(error._tag, "InvalidId")
+    }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
+  })
+
   it.effect("when sync is off, nothing is read, sent or written", () => {
     const server = scriptedServer([{ status: 201 }])
     return Effect.gen(function*() {

@@ -41,6 +41,7 @@ import {
 } from "../domain/CloudSync.js"
 import { isTruthy } from "../domain/Env.js"
 import { decodeJsonFile } from "../domain/FileErrors.js"
+import { parseRunId, parseTaskId } from "../domain/Ids.js"
 import { retrySchedule } from "../domain/Retry.js"
 import { CloudSync, type SyncRequest } from "../services/CloudSync.js"
 import { CredentialBroker } from "../services/CredentialBroker.js"
@@ -144,9 +145,18 @@ export const CloudSyncLive = Layer.effect(
     const recordPath = (taskId: string, runId: string) => path.join(roots.runsRoot, taskId, "cli", runId, "cloud-sync.json")
     const shown = (absolute: string) => path.relative(roots.repoRoot, absolute)
 
+    /** Ids become path segments: anything ID-1 rejects never reaches the file system. */
+    const checkIds = (taskId: string, runId: string) => Effect.asVoid(Effect.all([parseTaskId(taskId), parseRunId(runId)]))
+
     const sync = (settings: CloudSyncSettings, request: SyncRequest) =>
       Effect.gen(function*() {
         const { runId, taskId } = request
+        const invalid = yield* Effect.flip(checkIds(taskId, runId)).pipe(Effect.option)
+        if (Option.isSome(invalid)) {
+          const failedAt = yield* isoNow
+          yield* Effect.logWarning(`Cloud sync skipped: ${invalid.value.message}`)
+          return { _tag: "Failed", attempts: 0, failedAt, error: summarizeError(invalid.value) } as const
+        }
         /** The last token handed out, so that nothing we write can carry it even by accident. */
         const secret = yield* Ref.make<string | undefined>(undefined)
         const scrub = (text: string) => Effect.map(Ref.get(secret), (token) => scrubSecret(text, token))
@@ -254,7 +264,12 @@ export const CloudSyncLive = Layer.effect(
           }).pipe(
             Effect.catchIf(
               HttpClientError.isHttpClientError,
-              (error) => new CloudUploadNetworkError({ url, reason: error.message, cause: error.cause })
+              (error) =>
+                new CloudUploadNetworkError({
+                  url,
+                  reason: error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message,
+                  cause: error.cause
+                })
             ),
             Effect.timeoutFail({
               duration: Duration.millis(uploadAttemptTimeoutMs),
@@ -294,6 +309,7 @@ export const CloudSyncLive = Layer.effect(
         }),
       readSyncRecord: (taskId, runId) =>
         Effect.gen(function*() {
+          yield* checkIds(taskId, runId)
           const target = recordPath(taskId, runId)
           const text = yield* files.readText(target)
           if (text === undefined) return Option.none()

@@ -5,6 +5,7 @@
 import { Context, type Effect, type Option } from "effect"
 import type { CloudSyncRecord, CloudSyncSettings, SyncOutcome } from "../domain/CloudSync.js"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
+import type { InvalidId } from "../domain/Ids.js"
 
 export interface SyncRequest {
   readonly taskId: string
@@ -28,6 +29,6 @@ export class CloudSync extends Context.Tag("orchestrator/CloudSync")<
     readonly readSyncRecord: (
       taskId: string,
       runId: string
-    ) => Effect.Effect<Option.Option<CloudSyncRecord>, InvalidFile | FileAccessError>
+    ) => Effect.Effect<Option.Option<CloudSyncRecord>, InvalidId | InvalidFile | FileAccessError>
   }
 >() {}
