@@ -1,0 +1,135 @@
+import { Path } from "@effect/platform"
+import { Clock, Config, Context, Effect, Either, Layer, Option, Ref } from "effect"
+import {
+  type ControlPlaneMode,
+  controlPlaneSectionOf,
+  ControlPlaneValidationFailed,
+  DriftReport,
+  driftReportSegments,
+  type GroupEnv,
+  type GroupSettings,
+  groupSettingsOf,
+  InvalidGroupSetting,
+  noGroupSettings,
+  updateDriftReport,
+  validateRunRequest
+} from "../domain/ControlPlane.js"
+import { decodeJsonFile, type FileAccessError } from "../domain/FileErrors.js"
+import { privacyModeOf } from "../domain/Privacy.js"
+import { ControlPlane } from "../services/ControlPlane.js"
+import { Files } from "../services/Files.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+
+/** Where a task's drift report lives, and how it is read and replaced. */
+interface DriftStore {
+  /** Repo-relative, as recorded in the manifest's `control_plane.drift.report_path`. */
+  readonly reportPath: (taskId: string) => string
+  readonly read: (taskId: string) => Effect.Effect<DriftReport | undefined, FileAccessError>
+  readonly write: (taskId: string, report: DriftReport) => Effect.Effect<void, FileAccessError>
+}
+
+/** CP-4 / CP-5 / CP-8 on top of a drift store. Validations of one layer are serialized, so no count is lost. */
+const makeControlPlane = (
+  mode: ControlPlaneMode,
+  groupSettings: Either.Either<GroupSettings, InvalidGroupSetting>,
+  store: DriftStore
+) =>
+  Effect.map(Effect.makeSemaphore(1), (lock) =>
+    ControlPlane.of({
+      mode,
+      groupSettings: Either.match(groupSettings, { onLeft: Effect.fail, onRight: Effect.succeed }),
+      validate: (request, { taskId }) =>
+        lock.withPermits(1)(Effect.gen(function*() {
+          const timestamp = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const sample = { requestId: request.requestId, timestamp, mode, errors: validateRunRequest(request) }
+          const report = updateDriftReport(yield* store.read(taskId), sample)
+          yield* store.write(taskId, report)
+          const section = controlPlaneSectionOf(sample, report, store.reportPath(taskId))
+          if (mode === "enforce" && sample.errors.length > 0) {
+            return yield* new ControlPlaneValidationFailed({ errors: sample.errors, section })
+          }
+          return section
+        }))
+    }))
+
+const optionalString = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+
+/**
+ * Reads CP-1's mode and the TF-GRPO variables through Config, and keeps each task's drift report at
+ * `<outRoot>/<taskId>/control-plane/drift.json` (DECISIONS D-5: the out root override is honoured),
+ * replaced atomically (D-6). A drift report that does not decode is started afresh with a warning:
+ * it is a statistic, not worth failing a run over.
+ */
+export const ControlPlaneLive = Layer.effect(
+  ControlPlane,
+  Effect.gen(function*() {
+    const files = yield* Files
+    const path = yield* Path.Path
+    const { roots } = yield* OrchestratorConfig
+    const env = yield* Config.all({
+      // PRIV-1 parsing (CP-1): MODE when set, even empty, else ENFORCE.
+      mode: optionalString("CODEX_CONTROL_PLANE_MODE"),
+      enforce: optionalString("CODEX_CONTROL_PLANE_ENFORCE"),
+      FEATURE_TFGRPO_GROUP: optionalString("FEATURE_TFGRPO_GROUP"),
+      TFGRPO_GROUP_SIZE: optionalString("TFGRPO_GROUP_SIZE"),
+      TFGRPO_SAMPLE_SIZE: optionalString("TFGRPO_SAMPLE_SIZE"),
+      TFGRPO_EPOCHS: optionalString("TFGRPO_EPOCHS"),
+      TFGRPO_TRAIN_TEMP: optionalString("TFGRPO_TRAIN_TEMP"),
+      TFGRPO_EVAL_TEMP: optionalString("TFGRPO_EVAL_TEMP")
+    })
+    const file = (taskId: string) => path.join(roots.outRoot, ...driftReportSegments(taskId))
+    const reportPath = (taskId: string) => path.relative(roots.repoRoot, file(taskId))
+    const store: DriftStore = {
+      reportPath,
+      read: (taskId) =>
+        Effect.flatMap(files.readText(file(taskId)), (text) =>
+          text === undefined ? Effect.succeed(undefined) : decodeJsonFile(DriftReport, reportPath(taskId))(text).pipe(
+            Effect.map((report): DriftReport | undefined => report),
+            Effect.catchTag("InvalidFile", (invalid) =>
+              Effect.as(Effect.logWarning(`${invalid.message} Starting a new drift report.`), undefined))
+          )),
+      write: (taskId, report) =>
+        Effect.zipRight(
+          files.makeDirectory(path.dirname(file(taskId))),
+          files.writeAtomic(file(taskId), `${JSON.stringify(report satisfies typeof DriftReport.Encoded, null, 2)}\n`)
+        )
+    }
+    return yield* makeControlPlane(privacyModeOf(env.mode, env.enforce), groupSettingsOf(env satisfies GroupEnv), store)
+  })
+)
+
+/** The drift reports an in-memory control plane holds, by task id. */
+export class InMemoryDriftReports extends Context.Tag("orchestrator/InMemoryDriftReports")<
+  InMemoryDriftReports,
+  { readonly read: (taskId: string) => Effect.Effect<DriftReport | undefined> }
+>() {}
+
+export interface ControlPlaneMemoryOptions {
+  readonly mode?: ControlPlaneMode
+  /** What `groupSettings` yields; an InvalidGroupSetting makes it fail. No group by default. */
+  readonly groupSettings?: GroupSettings | InvalidGroupSetting
+  /** The repo-relative out root the recorded `report_path` starts with; `out` by default. */
+  readonly outRoot?: string
+  /** Drift reports already there, by task id. */
+  readonly reports?: Readonly<Record<string, DriftReport>>
+}
+
+/** Same contract without disk or environment: settings are given, drift reports live in a Ref. */
+export const ControlPlaneMemory = (options: ControlPlaneMemoryOptions = {}) =>
+  Layer.effectContext(Effect.gen(function*() {
+    const reports = yield* Ref.make(new Map(Object.entries(options.reports ?? {})))
+    const outRoot = options.outRoot ?? "out"
+    const settings = options.groupSettings ?? noGroupSettings
+    const store: DriftStore = {
+      reportPath: (taskId) => [outRoot, ...driftReportSegments(taskId)].join("/"),
+      read: (taskId) => Effect.map(Ref.get(reports), (all) => all.get(taskId)),
+      write: (taskId, report) => Ref.update(reports, (all) => new Map(all).set(taskId, report))
+    }
+    const service = yield* makeControlPlane(
+      options.mode ?? "shadow",
+      settings instanceof InvalidGroupSetting ? Either.left(settings) : Either.right(settings),
+      store
+    )
+    const inspect = InMemoryDriftReports.of({ read: (taskId) => Effect.map(Ref.get(reports), (all) => all.get(taskId)) })
+    return Context.make(ControlPlane, service).pipe(Context.add(InMemoryDriftReports, inspect))
+  }))
