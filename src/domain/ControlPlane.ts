@@ -155,7 +155,7 @@ export const jsonPath = (path: ReadonlyArray<PropertyKey>): string =>
 
 const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>(
-    (value, key) => (typeof value === "object" && value !== null ? (value as { readonly [k: PropertyKey]: unknown })[key] : undefined),
+    (value, key): unknown => (typeof value === "object" && value !== null ? Reflect.get(value, key) : undefined),
     input
   )
 
@@ -289,17 +289,29 @@ export class InvalidGroupSetting extends Schema.TaggedError<InvalidGroupSetting>
   }
 }
 
-const positiveInt = "a positive integer"
-const nonNegativeNumber = "a number ≥ 0"
+interface SettingFormat {
+  readonly expected: string
+  readonly parse: (value: string) => number | undefined
+}
 
-const parseSetting = (variable: keyof GroupEnv, raw: string | undefined, expected: string) => {
+const positiveInt: SettingFormat = {
+  expected: "a positive integer",
+  parse: (value) => (/^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined)
+}
+
+const nonNegativeNumber: SettingFormat = {
+  expected: "a number ≥ 0",
+  parse: (value) => (/^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : undefined)
+}
+
+/** A blank or unset variable is undefined; anything else must parse. */
+const parseSetting = (variable: keyof GroupEnv, raw: string | undefined, format: SettingFormat) => {
   const value = raw?.trim() ?? ""
   if (value.length === 0) return Either.right(undefined)
-  const parsed = expected === positiveInt
-    ? (/^\d+$/.test(value) ? Number(value) : Number.NaN)
-    : (/^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN)
-  const ok = expected === positiveInt ? Number.isSafeInteger(parsed) && parsed > 0 : Number.isFinite(parsed)
-  return ok ? Either.right(parsed) : Either.left(new InvalidGroupSetting({ variable, value: raw ?? "", expected }))
+  const parsed = format.parse(value)
+  return parsed === undefined
+    ? Either.left(new InvalidGroupSetting({ variable, value, expected: format.expected }))
+    : Either.right(parsed)
 }
 
 /** Parses the TF-GRPO variables; the first that does not parse is the error (CP-3, CP-7). */

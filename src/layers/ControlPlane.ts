@@ -28,7 +28,11 @@ interface DriftStore {
   readonly write: (taskId: string, report: DriftReport) => Effect.Effect<void, FileAccessError>
 }
 
-/** CP-4 / CP-5 / CP-8 on top of a drift store. Validations of one layer are serialized, so no count is lost. */
+/**
+ * CP-4 / CP-5 / CP-8 on top of a drift store. Validations through one layer are serialized, so no
+ * count is lost within a process; two processes validating for the same task at the same moment can
+ * still lose one sample (the last rename wins), as in the original.
+ */
 const makeControlPlane = (
   mode: ControlPlaneMode,
   groupSettings: Either.Either<GroupSettings, InvalidGroupSetting>,
