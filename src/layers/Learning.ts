@@ -1,0 +1,66 @@
+import { Path } from "@effect/platform"
+import { Config, Effect, Layer, Option } from "effect"
+import { isLearningEnabled } from "../domain/Learning.js"
+import { Learning } from "../services/Learning.js"
+import { randomUuid } from "./internal/entropy.js"
+import { makeLearning } from "./internal/learningCapture.js"
+import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js"
+
+/**
+ * Reads `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and `LEARNING_SNAPSHOT_DIR` (a relative
+ * value resolves against the process working directory, like the root overrides of ENV-2). Git and
+ * the scenario run through the ProcessRunner, records go through Files, the tarball is streamed to
+ * disk by SnapshotArchiveLive.
+ */
+export const LearningLive = Layer.effect(
+  Learning,
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const env = yield* Config.all({
+      enabled: Config.string("LEARNING_PIPELINE_ENABLED").pipe(Config.option, Config.map(Option.getOrUndefined)),
+      snapshotDir: Config.string("LEARNING_SNAPSHOT_DIR").pipe(
+        Config.option,
+        Config.map(Option.filter((value) => value.length > 0)),
+        Config.map(Option.getOrUndefined)
+      )
+    })
+    const service = yield* makeLearning({
+      enabled: isLearningEnabled(env.enabled),
+      snapshotDir: env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir),
+      snapshotId: randomUuid
+    })
+    return Learning.of(service)
+  })
+).pipe(Layer.provide(SnapshotArchiveLive))
+
+/** LearningMemory's default tag id. */
+export const memorySnapshotId = "00000000-0000-4000-8000-000000000000"
+
+export interface LearningMemoryOptions {
+  /** On by default: a test of the pipeline wants it to run. */
+  readonly enabled?: boolean
+  /** Absolute; `<runsRoot>/learning-snapshots` by default. */
+  readonly snapshotDir?: string
+  /** The tag's `<uuid>`, fixed so tests can script `git tag -f learning-snapshot-<id> <commit>`. */
+  readonly snapshotId?: string
+  /** The first packs fail with these reasons, one per attempt (see SnapshotArchiveMemory). */
+  readonly packFailures?: ReadonlyArray<string>
+}
+
+/**
+ * The same pipeline without disk or Config: the tarball is SnapshotArchiveMemory's, records go to
+ * the Files provided (FilesMemory in tests), git answers come from the ProcessRunner provided
+ * (ProcessRunnerMemory with scripted git commands). Retries wait on the Clock, so TestClock drives them.
+ */
+export const LearningMemory = (options: LearningMemoryOptions = {}) =>
+  Layer.effect(
+    Learning,
+    Effect.map(
+      makeLearning({
+        enabled: options.enabled ?? true,
+        snapshotDir: options.snapshotDir,
+        snapshotId: Effect.succeed(options.snapshotId ?? memorySnapshotId)
+      }),
+      (service) => Learning.of(service)
+    )
+  ).pipe(Layer.provide(SnapshotArchiveMemory(options.packFailures)))

@@ -1,0 +1,54 @@
+/**
+ * Short git commands for the learning pipeline (LRN-2, LRN-6), run through the ProcessRunner with
+ * their output collected. Only for commands whose output is small (hashes, file lists, status);
+ * scenario commands stream to the validation log instead.
+ */
+import { Chunk, Effect } from "effect"
+import type { ProcessExit, ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
+
+export interface CapturedProcess extends ProcessExit {
+  readonly command: string
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const all = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    all.set(part, offset)
+    offset += part.length
+  }
+  return all
+}
+
+/** Runs `command` in `cwd` and returns its exit and its whole output, decoded as UTF-8. */
+export const runCaptured = (runner: ProcessRunner["Type"], cwd: string) =>
+(command: string): Effect.Effect<CapturedProcess, ProcessSpawnError> =>
+  Effect.suspend(() => {
+    const out: Array<Uint8Array> = []
+    const err: Array<Uint8Array> = []
+    return runner.run({ command, cwd, env: {} }, {
+      onStart: () => Effect.void,
+      onOutput: (stream, chunks) =>
+        Effect.sync(() => {
+          ;(stream === "stdout" ? out : err).push(...Chunk.toReadonlyArray(chunks))
+        })
+    }).pipe(Effect.map((exit) => {
+      const decoder = new TextDecoder()
+      return { ...exit, command, stdout: decoder.decode(concat(out)), stderr: decoder.decode(concat(err)) }
+    }))
+  })
+
+/** Whether the process exited 0. */
+export const succeeded = (result: ProcessExit) => result.exitCode === 0 && result.signal === null
+
+/** `<command> exited with code <n>: <first line of stderr>`, for reasons and alerts. */
+export const describeFailure = (result: CapturedProcess): string => {
+  const how = result.exitCode === null ? `was killed by ${result.signal ?? "a signal"}` : `exited with code ${result.exitCode}`
+  const detail = result.stderr.trim().split("\n")[0]?.trim() ?? ""
+  return detail.length === 0 ? `${result.command} ${how}` : `${result.command} ${how}: ${detail}`
+}
+
+/** git's answer outside a work tree. */
+export const isNotARepository = (result: CapturedProcess) => /not a git repository/i.test(result.stderr)
