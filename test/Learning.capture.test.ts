@@ -40,7 +40,8 @@ const cleanRepo: Scripts = {
   ),
   "git ls-files -z --deleted": out("gone.ts\0"),
   [`git tag -f ${tag} ${commit}`]: {},
-  "git status --porcelain -z --untracked-files=all": out("?? .runs/\0?? out/\0"),
+  "git rev-parse --show-prefix": out("\n"),
+  "git status --porcelain -z --untracked-files=all -- .": out("?? .runs/\0?? out/\0"),
   "git log -5 --oneline": out("0123456 initial\n"),
   "npm test": { output: [{ stream: "stdout", data: "all good\npartial" }, { stream: "stdout", data: " line\n" }] }
 }
@@ -175,7 +176,8 @@ describe("Learning.capture: a succeeded run in a clean repository", () => {
         "git ls-files -z --cached --others --exclude-standard",
         "git ls-files -z --deleted",
         `git tag -f ${tag} ${commit}`,
-        "git status --porcelain -z --untracked-files=all",
+        "git rev-parse --show-prefix",
+        "git status --porcelain -z --untracked-files=all -- .",
         "npm test"
       ])
       const specs = yield* Effect.flatMap(ProcessInvocations, (p) => p.all)
@@ -296,7 +298,20 @@ describe("Learning.capture: validation (LRN-6)", () => {
       assert.strictEqual(yield* count("npm test"), 0)
       assert.include(yield* fileText(`${learningDir}/scenario-validation.log`), `[${t0}] Validation requires a clean fixture\n`)
     }).pipe(Effect.provide(testApp({
-      "git status --porcelain -z --untracked-files=all": out(" M src/a.ts\0?? .runs/task/x\0?? out/y\0?? notes.md\0")
+      "git status --porcelain -z --untracked-files=all -- .": out(" M src/a.ts\0?? .runs/task/x\0?? out/y\0?? notes.md\0")
+    }))))
+
+  it.effect("a git status that fails counts as dirt: stalled, with git's error kept", () =>
+    Effect.gen(function*() {
+      const section = yield* capture(history, 0)
+      assert.strictEqual(section.validation.status, "stalled_snapshot")
+      assert.strictEqual(
+        yield* fileText(`${learningDir}/validation-git-status.txt`),
+        "git status --porcelain -z --untracked-files=all -- . exited with code 128: fatal: index file corrupt\n"
+      )
+      assert.strictEqual(yield* count("npm test"), 0)
+    }).pipe(Effect.provide(testApp({
+      "git status --porcelain -z --untracked-files=all -- .": fails(128, "fatal: index file corrupt\n")
     }))))
 
   it.effect("a failing scenario command fails validation with the command, its exit code and its stderr", () =>
@@ -331,7 +346,7 @@ describe("Learning.capture: scenario synthesis (LRN-5)", () => {
       // Those changes are dirt too: the scenario waits for a clean fixture.
       assert.strictEqual(section.validation.status, "stalled_snapshot")
     }).pipe(Effect.provide(testApp({
-      "git status --porcelain -z --untracked-files=all": out(" M src/a.ts\0?? test/a.test.ts\0?? .runs/x\0")
+      "git status --porcelain -z --untracked-files=all -- .": out(" M src/a.ts\0?? test/a.test.ts\0?? .runs/x\0")
     }))))
 
   it.effect("with nothing to replay, a partial scenario and needs_manual_scenario (first attempt is the last)", () =>
@@ -350,7 +365,7 @@ describe("Learning.capture: scenario synthesis (LRN-5)", () => {
       assert.isFalse(files.includes(`${learningDir}/scenario-validation.log`))
       assert.strictEqual(yield* count("./broken"), 0)
     }).pipe(Effect.provide(testApp({
-      "git status --porcelain -z --untracked-files=all": out("?? .runs/\0?? out/\0")
+      "git status --porcelain -z --untracked-files=all -- .": out("?? .runs/\0?? out/\0")
     }))))
 })
 

@@ -28,10 +28,15 @@ import { retryDelays } from "../src/domain/Retry.js"
 import { commandEntry } from "./support/learning.js"
 
 const run = { taskId: "task", runId: "run-1" }
+
+// JSON-safe like CliManifest: the decoded type is the encoded one (checked by `npm run typecheck`).
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+const jsonSafe: Equals<typeof LearningSection.Type, typeof LearningSection.Encoded> = true
 const at = "2026-01-01T00:00:00.000Z"
 
 describe("LearningSection schema (MAN-3)", () => {
   it("starts as the spec's initial section", () => {
+    assert.isTrue(jsonSafe)
     assert.deepStrictEqual(initialLearningSection, {
       validation: { mode: "per-task", grouping: null, status: "pending" },
       alerts: [],
@@ -168,6 +173,13 @@ describe("what the snapshot leaves out", () => {
     assert.deepStrictEqual(dirtyEntries(status, folders), [" M src/a.ts", "R  new.ts", "?? notes.md"])
     assert.deepStrictEqual(changedFiles(status, folders), ["src/a.ts", "new.ts", "notes.md"])
     assert.deepStrictEqual(dirtyEntries("?? .runs/\0?? out/\0", folders), [])
+  })
+
+  it("makes git's top-relative paths relative to a repository root below the top", () => {
+    const status = " M sub/src/a.ts\0?? sub/.runs/t/x.json\0?? sub/out/\0"
+    assert.deepStrictEqual(dirtyEntries(status, folders, "sub/"), [" M src/a.ts"])
+    assert.deepStrictEqual(changedFiles(status, folders, "sub/"), ["src/a.ts"])
+    assert.deepStrictEqual(dirtyEntries(status, folders), [" M sub/src/a.ts", "?? sub/.runs/t/x.json", "?? sub/out/"])
   })
 })
 

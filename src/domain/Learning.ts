@@ -7,7 +7,9 @@
  * Like CliManifest, every schema here is JSON-safe: its Type is its Encoded form (no transformations).
  */
 import { Schema } from "effect"
-import { ApprovalRecord, type CommandEntry } from "./Manifest.js"
+// Types only from Manifest.ts: the manifest's schema embeds LearningSection, so a value import back
+// would be a module cycle.
+import type { CommandEntry } from "./Manifest.js"
 
 // ---------------------------------------------------------------------------------------------
 // Enums (LRN-7)
@@ -72,6 +74,13 @@ export const LearningAlert = Schema.Struct({
 })
 export type LearningAlert = typeof LearningAlert.Type
 
+/** A reviewer's decision on a learning candidate (MAN-4's shape); the pipeline itself adds none. */
+export const LearningApproval = Schema.Struct({
+  actor: Schema.String,
+  timestamp: Schema.String,
+  reason: Schema.optional(Schema.String)
+})
+
 /** LRN-3 on success; LRN-4 on failure, with `unknown`/`unavailable` placeholders for what is missing. */
 export const LearningSnapshot = Schema.Struct({
   tag: Schema.String,
@@ -119,7 +128,7 @@ export type LearningScenario = typeof LearningScenario.Type
 export const LearningSection = Schema.Struct({
   validation: LearningValidation,
   alerts: Schema.Array(LearningAlert),
-  approvals: Schema.Array(ApprovalRecord),
+  approvals: Schema.Array(LearningApproval),
   snapshot: Schema.optional(LearningSnapshot),
   queue: Schema.optional(LearningQueue),
   scenario: Schema.optional(LearningScenario)
@@ -295,24 +304,28 @@ export const snapshotFileList = (
 }
 
 /**
- * `git status --porcelain -z` records as `XY path` lines, without those in the excluded folders. A
- * rename or copy carries its source as the next record, which is dropped.
+ * `git status --porcelain -z` records as `XY path` lines, without those in the excluded folders. git
+ * prints paths from the top of the work tree; `prefix` (`git rev-parse --show-prefix`: where the
+ * repository root lies below it, `""` or `sub/dir/`) is cut so paths are relative to the repository
+ * root like the folders. A rename or copy carries its source as the next record, which is dropped.
  */
-export const dirtyEntries = (porcelainZ: string, folders: ReadonlyArray<string>): ReadonlyArray<string> => {
+export const dirtyEntries = (porcelainZ: string, folders: ReadonlyArray<string>, prefix = ""): ReadonlyArray<string> => {
   const records = splitNul(porcelainZ)
   const lines: Array<string> = []
   for (let i = 0; i < records.length; i++) {
     const record = records[i] ?? ""
     const xy = record.slice(0, 2)
     if (xy.includes("R") || xy.includes("C")) i++
-    if (!isExcluded(record.slice(3), folders)) lines.push(record)
+    const fromTop = record.slice(3)
+    const file = prefix.length > 0 && fromTop.startsWith(prefix) ? fromTop.slice(prefix.length) : fromTop
+    if (!isExcluded(file, folders)) lines.push(`${xy} ${file}`)
   }
   return lines
 }
 
 /** The changed files of `git status --porcelain -z` (their paths), excluded folders left out. */
-export const changedFiles = (porcelainZ: string, folders: ReadonlyArray<string>): ReadonlyArray<string> =>
-  dirtyEntries(porcelainZ, folders).map((line) => line.slice(3))
+export const changedFiles = (porcelainZ: string, folders: ReadonlyArray<string>, prefix = ""): ReadonlyArray<string> =>
+  dirtyEntries(porcelainZ, folders, prefix).map((line) => line.slice(3))
 
 // ---------------------------------------------------------------------------------------------
 // The status machine

@@ -34,7 +34,10 @@ export const SnapshotArchiveLive = Layer.effect(
 
     const pack = (input: { readonly cwd: string; readonly files: ReadonlyArray<string>; readonly destination: string }) =>
       Effect.gen(function*() {
-        const tar = yield* Effect.promise(() => import("tar"))
+        const tar = yield* Effect.tryPromise({
+          try: () => import("tar"),
+          catch: (cause) => new TarballError({ path: input.destination, cause })
+        })
         const digest = makeSha256()
         let bytes = 0
         const writeFailure = failure(input.destination, "write")

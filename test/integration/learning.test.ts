@@ -133,6 +133,21 @@ describe("learning pipeline on a real repository", () => {
     assert.strictEqual(section.validation.status, "validated")
   })
 
+  it("a repository root below the top of the work tree: only its part is packed and checked", async () => {
+    const repo = track(makeGitRepo({ ...committed, "sub/tool.ts": "export {}\n" }))
+    const root = join(repo, "sub")
+    writeFile(root, ".runs/other/manifest.json", "{}\n")
+    writeFile(repo, "README.md", "# changed outside the root\n")
+    const { section } = await captureIn(root)
+    assert.strictEqual(section.validation.status, "validated", JSON.stringify(section.validation))
+    assert.deepStrictEqual(await tarballEntries(join(root, section.snapshot!.tarball_path)), ["tool.ts"])
+
+    writeFile(root, "tool.ts", "export const changed = 1\n")
+    const { section: dirty, layout } = await captureIn(root)
+    assert.strictEqual(dirty.validation.status, "stalled_snapshot")
+    assert.strictEqual(readFileSync(join(layout.runDir, "learning", "validation-git-status.txt"), "utf8"), " M tool.ts\n")
+  })
+
   it("a failing scenario command fails validation with the command and its exit code", async () => {
     const repo = track(makeGitRepo(committed))
     const command = "echo broke >&2; exit 3"
@@ -154,6 +169,15 @@ describe("learning pipeline on a real repository", () => {
     assert.strictEqual(section.snapshot?.attempts, 1)
     assert.strictEqual(section.alerts.length, 2)
     assert.isFalse(existsSync(join(dir, ".runs", "learning-snapshots")))
+  })
+
+  it("a run folder it cannot write to ends in snapshot_failed with the reason, not in a failure", async () => {
+    const repo = track(makeGitRepo(committed))
+    // A file where the run folder should be: the learning folder cannot be created.
+    writeFile(repo, ".runs/task/cli/run-1", "not a folder\n")
+    const { section } = await captureIn(repo)
+    assert.strictEqual(section.validation.status, "snapshot_failed")
+    assert.match(section.validation.reason ?? "", /^Learning pipeline failed: Could not create folder .*run-1\/learning/)
   })
 
   it("LEARNING_SNAPSHOT_DIR moves the stored copy; a value other than 1 turns learning off", async () => {

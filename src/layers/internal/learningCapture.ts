@@ -39,7 +39,6 @@ import type { CliManifest } from "../../domain/Manifest.js"
 import { retrySchedule } from "../../domain/Retry.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { Files } from "../../services/Files.js"
-import { OrchestratorConfig } from "../../services/OrchestratorConfig.js"
 import { ProcessRunner } from "../../services/ProcessRunner.js"
 import { SnapshotArchive } from "../../services/SnapshotArchive.js"
 import { type CapturedProcess, describeFailure, isNotARepository, runCaptured, succeeded } from "./learningGit.js"
@@ -79,18 +78,33 @@ export const makeLearning = (settings: LearningSettings) =>
     const archive = yield* SnapshotArchive
     const runner = yield* ProcessRunner
     const path = yield* Path.Path
-    const { roots } = yield* OrchestratorConfig
-    const snapshotRoot = settings.snapshotDir ?? path.join(roots.runsRoot, "learning-snapshots")
-    // What the orchestrator itself writes inside the repository: never packed, never dirt.
-    const excluded = excludedFolders([roots.runsRoot, roots.outRoot, snapshotRoot].map((dir) => path.relative(roots.repoRoot, dir)))
-    const git = runCaptured(runner, roots.repoRoot)
 
     const capture = (manifest: CliManifest, layout: RunLayout, section: Ref.Ref<LearningSection>) =>
       Effect.gen(function*() {
+        const { roots } = layout
         const run = { taskId: layout.taskId, runId: layout.runId }
         const relative = layout.relative
         const dir = path.join(layout.runDir, "learning")
         const at = (name: string) => path.join(dir, name)
+        const snapshotRoot = settings.snapshotDir ?? path.join(roots.runsRoot, "learning-snapshots")
+        // What the orchestrator itself writes inside the repository: never packed, never dirt.
+        const excluded = excludedFolders(
+          [roots.runsRoot, roots.outRoot, snapshotRoot].map((folder) => path.relative(roots.repoRoot, folder))
+        )
+        const git = runCaptured(runner, roots.repoRoot)
+
+        /**
+         * `git status` of the repository root's part of the work tree (the root may be a subfolder
+         * of it), with the root's prefix to make git's top-relative paths root-relative.
+         */
+        const workTreeStatus = Effect.gen(function*() {
+          const prefix = yield* git("git rev-parse --show-prefix")
+          if (!succeeded(prefix)) return { _tag: "Failed", failure: describeFailure(prefix) } as const
+          const status = yield* git("git status --porcelain -z --untracked-files=all -- .")
+          if (!succeeded(status)) return { _tag: "Failed", failure: describeFailure(status) } as const
+          return { _tag: "Read", porcelainZ: status.stdout, prefix: prefix.stdout.trim() } as const
+        })
+
         yield* files.makeDirectory(dir)
 
         // -------------------------------------------------------------------------------------
@@ -191,11 +205,10 @@ export const makeLearning = (settings: LearningSettings) =>
         // LRN-5: the scenario
 
         const generatedAt = yield* isoNow
-        const statusZ = "git status --porcelain -z --untracked-files=all"
         // The diff heuristic is only needed when the run has no successful command to replay.
         const changed = pickEntrypoint(manifest.commands) === undefined
-          ? yield* git(statusZ).pipe(
-            Effect.map((result) => succeeded(result) ? changedFiles(result.stdout, excluded) : []),
+          ? yield* workTreeStatus.pipe(
+            Effect.map((status) => status._tag === "Read" ? changedFiles(status.porcelainZ, excluded, status.prefix) : []),
             Effect.orElseSucceed(() => [])
           )
           : []
@@ -270,8 +283,8 @@ export const makeLearning = (settings: LearningSettings) =>
 
         const validate = Effect.gen(function*() {
           yield* log(`Scenario: ${relative(scenarioPath)}`)
-          const status = yield* git(statusZ)
-          const dirt = succeeded(status) ? dirtyEntries(status.stdout, excluded) : [describeFailure(status)]
+          const status = yield* workTreeStatus
+          const dirt = status._tag === "Read" ? dirtyEntries(status.porcelainZ, excluded, status.prefix) : [status.failure]
           if (dirt.length > 0) {
             const gitStatusPath = at("validation-git-status.txt")
             const gitLogPath = at("validation-git-log.txt")

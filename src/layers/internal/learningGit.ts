@@ -3,7 +3,7 @@
  * their output collected. Only for commands whose output is small (hashes, file lists, status);
  * scenario commands stream to the validation log instead.
  */
-import { Chunk, Effect } from "effect"
+import { Effect } from "effect"
 import type { ProcessExit, ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
 
 export interface CapturedProcess extends ProcessExit {
@@ -12,32 +12,25 @@ export interface CapturedProcess extends ProcessExit {
   readonly stderr: string
 }
 
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const all = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    all.set(part, offset)
-    offset += part.length
-  }
-  return all
-}
-
 /** Runs `command` in `cwd` and returns its exit and its whole output, decoded as UTF-8. */
 export const runCaptured = (runner: ProcessRunner["Type"], cwd: string) =>
 (command: string): Effect.Effect<CapturedProcess, ProcessSpawnError> =>
   Effect.suspend(() => {
-    const out: Array<Uint8Array> = []
-    const err: Array<Uint8Array> = []
+    // One streaming decoder per pipe: a character split across two chunks is decoded whole.
+    const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
+    const text = { stdout: "", stderr: "" }
     return runner.run({ command, cwd, env: {} }, {
       onStart: () => Effect.void,
       onOutput: (stream, chunks) =>
         Effect.sync(() => {
-          ;(stream === "stdout" ? out : err).push(...Chunk.toReadonlyArray(chunks))
+          for (const bytes of chunks) text[stream] += decoders[stream].decode(bytes, { stream: true })
         })
-    }).pipe(Effect.map((exit) => {
-      const decoder = new TextDecoder()
-      return { ...exit, command, stdout: decoder.decode(concat(out)), stderr: decoder.decode(concat(err)) }
-    }))
+    }).pipe(Effect.map((exit) => ({
+      ...exit,
+      command,
+      stdout: text.stdout + decoders.stdout.decode(),
+      stderr: text.stderr + decoders.stderr.decode()
+    })))
   })
 
 /** Whether the process exited 0. */
