@@ -19,7 +19,7 @@ import { PromptPacksMemory } from "../src/layers/PromptPacks.js"
 import { PrompterScripted } from "../src/layers/Prompter.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations, ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
-import { RunEngineLive } from "../src/layers/RunEngine.js"
+import { orchestrationLayer } from "../src/layers/App.js"
 import { InMemoryFiles } from "../src/layers/Files.js"
 import { RunStoreMemory } from "../src/layers/RunStore.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
@@ -145,7 +145,7 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
 
 /** AppMemory's graph with the probe between the in-memory store and the engine. */
 const probedApp = (pipelines: ReadonlyArray<PipelineDefinition>, options: ProbeOptions = {}) =>
-  RunEngineLive.pipe(
+  orchestrationLayer().pipe(
     Layer.provideMerge(probeLayer(pipelines, options)),
     Layer.provideMerge(Layer.mergeAll(
       ProcessRunnerMemory(options.scripts ?? scripts),
@@ -587,7 +587,8 @@ describe("RunEngine.resume (RUN-9, D-7)", () => {
       assert.strictEqual(written.status_detail, null)
       assert.strictEqual(written.started_at, at(0))
       assert.strictEqual(written.completed_at, at(70000))
-      assert.strictEqual(written.metrics_recorded, false)
+      // RUN-9: the flag was reset by the resume, and set again when its metrics line was recorded.
+      assert.strictEqual(written.metrics_recorded, true)
       assert.strictEqual(written.resume_token, started.manifest.resume_token)
       assert.deepStrictEqual(
         written.commands.map((c) => [c.id, c.status, c.started_at, c.completed_at, c.exit_code, c.error_file]),

@@ -128,7 +128,8 @@ describe("RunEngine: a successful run", () => {
       assert.strictEqual(written.compat_path, `.runs/demo-task/mcp/${runId}`)
       assert.strictEqual(written.log_path, `${root}/runner.ndjson`)
       assert.strictEqual(written.summary, "Guardrails: spec-guard succeeded (1 passed).")
-      assert.strictEqual(written.metrics_recorded, false)
+      // MET-1: the metrics line is recorded once the run is complete.
+      assert.strictEqual(written.metrics_recorded, true)
       assert.match(written.resume_token, /^[0-9a-f]{64}$/)
       assert.deepStrictEqual(written.resume_events, [])
       assert.deepStrictEqual(written.approvals, [])
@@ -222,7 +223,8 @@ describe("RunEngine: a successful run", () => {
           `/repo/.runs/local-mcp/${runId}/manifest.json`
         ]
       ) assert.include(all, expected)
-      // A successful run writes no error file, and nothing outside its folder and the LAY-3 pointers.
+      // A successful run writes no error file, and outside its folder only the LAY-3 pointers and the
+      // task-level records: metrics (MET-1..5), the run summary manifest (PER-5) and runs.json (PER-3).
       assert.deepStrictEqual(all.filter((p) => p.includes("/errors/")), [])
       assert.deepStrictEqual(
         all.filter((p) =>
@@ -230,7 +232,16 @@ describe("RunEngine: a successful run", () => {
           && p !== `/repo/.runs/demo-task/mcp/${runId}/manifest.json`
           && p !== `/repo/.runs/local-mcp/${runId}/manifest.json`
         ),
-        []
+        [
+          `/repo/.runs/demo-task/${runId}/manifest.json`,
+          "/repo/.runs/demo-task/metrics.json",
+          "/repo/.runs/demo-task/metrics/baseline.json",
+          "/repo/.runs/demo-task/metrics/completeness.json",
+          "/repo/.runs/demo-task/metrics/post-rollout.json",
+          "/repo/out/demo-task/metrics/mttr-delta.json",
+          "/repo/out/demo-task/runs.json",
+          "/repo/out/demo-task/state.json"
+        ]
       )
       assert.strictEqual(yield* fileText(`${dir}/.resume-token`), `${manifest.resume_token}\n`)
       assert.strictEqual(yield* fileText(`${dir}/.heartbeat`), `${at(3500)}\n`)

@@ -5,7 +5,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer, Option, Ref, Schema, TestClock } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Ref, Schema, Stream, TestClock } from "effect"
 import { FileAccessError } from "../src/domain/FileErrors.js"
 import { CliManifest, type ErrorFile } from "../src/domain/Manifest.js"
 import { makeRunLayout } from "../src/domain/RunLayout.js"
@@ -79,6 +79,7 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
         return next
       }),
       list: () => Effect.succeed([]),
+      readLines: () => Stream.empty,
       modifiedAt: () => Effect.succeed(undefined)
     }
     return { backend, operations: Ref.get(log) }

@@ -61,6 +61,23 @@ const approvalPolicy = Options.choice("approval-policy", ["never", "on-request",
   Options.optional
 )
 
+/** MODE-1 override: `--execution-mode mcp|cloud`, or `--cloud` for short. */
+const executionMode = Options.all({
+  mode: Options.choice("execution-mode", ["mcp", "cloud"]).pipe(
+    Options.withDescription(
+      "Run every stage in this mode instead of the mode policy's choice. cloud uses the cloud executor; " +
+        "without one configured it runs locally and records cloud_fallback_reason"
+    ),
+    Options.optional
+  ),
+  cloud: Options.boolean("cloud").pipe(Options.withDescription("Same as --execution-mode cloud"))
+})
+
+const resolveExecutionMode = (flags: { readonly mode: Option.Option<"mcp" | "cloud">; readonly cloud: boolean }) =>
+  flags.cloud && Option.contains(flags.mode, "mcp")
+    ? Effect.fail(new UsageError({ reason: "--cloud and --execution-mode mcp contradict each other; give one of them." }))
+    : Effect.succeed(flags.cloud ? "cloud" as const : Option.getOrUndefined(flags.mode))
+
 /**
  * CLI-8: the original's read-only HUD. Accepted so scripts written for it keep working; this build
  * has no HUD, and says so on stderr when one is asked for (never on stdout, D-2).
@@ -84,7 +101,11 @@ const startResult = (manifest: CliManifest) => ({
   status_detail: manifest.status_detail,
   artifact_root: manifest.artifact_root,
   manifest: `${manifest.artifact_root}/manifest.json`,
-  log_path: manifest.log_path
+  log_path: manifest.log_path,
+  ...(manifest.execution_mode === undefined ? {} : { execution_mode: manifest.execution_mode }),
+  ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
+    ? {}
+    : { cloud_fallback_reason: manifest.cloud_fallback_reason })
 })
 
 const runText = (header: string, manifest: CliManifest) =>
@@ -93,6 +114,9 @@ const runText = (header: string, manifest: CliManifest) =>
     `Status: ${manifest.status}${manifest.status_detail === null ? "" : ` (${manifest.status_detail})`}`,
     `Manifest: ${manifest.artifact_root}/manifest.json`,
     `Log: ${manifest.log_path}`,
+    ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
+      ? []
+      : [`Mode: cloud, run locally (${manifest.cloud_fallback_reason})`]),
     ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
   ].join("\n")
 
@@ -107,12 +131,14 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 
 const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode },
   (flags) =>
     Effect.gen(function*() {
       yield* hudNotice(flags.interactive)
+      const mode = yield* resolveExecutionMode(flags.executionMode)
       const engine = yield* RunEngine
       const { manifest } = yield* engine.start({
+        executionMode: mode,
         pipelineId: Option.getOrUndefined(flags.pipeline),
         taskId: Option.getOrUndefined(flags.task),
         target: Option.getOrUndefined(flags.target),
@@ -291,6 +317,7 @@ const resume = Command.make(
     verbose,
     approvalPolicy,
     interactive,
+    executionMode,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -306,7 +333,9 @@ const resume = Command.make(
       yield* hudNotice(flags.interactive)
       const engine = yield* RunEngine
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
+      const mode = yield* resolveExecutionMode(flags.executionMode)
       const { manifest } = yield* engine.resume({
+        executionMode: mode,
         runId,
         taskId: Option.getOrUndefined(flags.task),
         target: Option.getOrUndefined(flags.target),

@@ -193,7 +193,11 @@ export const CliManifest = Schema.Struct({
   guardrail_status: Schema.optional(GuardrailStatus),
   privacy: Schema.optional(PrivacySection),
   handles: Schema.optional(Schema.Array(HandleRecord)),
-  toolRuns: Schema.optional(Schema.Array(ToolRun))
+  toolRuns: Schema.optional(Schema.Array(ToolRun)),
+  /** MODE-1: where the run's stages were meant to run. */
+  execution_mode: Schema.optional(Schema.Literal("mcp", "cloud")),
+  /** DECISIONS B-3: why a `cloud` run executed locally; null when it did not fall back. */
+  cloud_fallback_reason: Schema.optional(NullableString)
 })
 export type CliManifest = typeof CliManifest.Type
 

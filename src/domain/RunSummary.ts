@@ -14,6 +14,7 @@ export const BuildResult = Schema.Struct({
   success: Schema.Boolean,
   notes: Schema.optional(Schema.String)
 })
+export type BuildResult = typeof BuildResult.Type
 
 export const TestReport = Schema.Struct({
   name: Schema.String,
@@ -27,10 +28,43 @@ export const TestResult = Schema.Struct({
   reports: Schema.Array(TestReport),
   runId: Schema.String
 })
+export type TestResult = typeof TestResult.Type
 
 export const ReviewResult = Schema.Struct({
   summary: Schema.String,
   decision: Schema.Struct({ approved: Schema.Boolean, feedback: Schema.optional(Schema.String) })
+})
+export type ReviewResult = typeof ReviewResult.Type
+
+/** GRP-2: one processed subtask of a group run. */
+export const GroupEntry = Schema.Struct({
+  index: Schema.Int,
+  subtaskId: Schema.String,
+  mode: Schema.Literal("mcp", "cloud"),
+  buildSuccess: Schema.Boolean,
+  testSuccess: Schema.Boolean,
+  reviewApproved: Schema.Boolean,
+  status: Schema.Literal("succeeded", "failed")
+})
+export type GroupEntry = typeof GroupEntry.Type
+
+/** TM-7: the handle records in the summary's camelCase form. */
+export const SummaryHandle = Schema.Struct({
+  handleId: Schema.String,
+  correlationId: Schema.String,
+  stageId: Schema.String,
+  status: Schema.String,
+  frameCount: Schema.Int,
+  latestSequence: Schema.Int
+})
+
+/** TM-7: the privacy guard's totals. */
+export const SummaryPrivacy = Schema.Struct({
+  mode: Schema.String,
+  totalFrames: Schema.Int,
+  redactedFrames: Schema.Int,
+  blockedFrames: Schema.Int,
+  allowedFrames: Schema.Int
 })
 
 export const RunSummary = Schema.Struct({
@@ -41,60 +75,96 @@ export const RunSummary = Schema.Struct({
   build: BuildResult,
   test: TestResult,
   review: ReviewResult,
-  timestamp: Schema.String
+  timestamp: Schema.String,
+  /** GRP-2: every processed subtask's results, in order (group mode only). */
+  builds: Schema.optional(Schema.Array(BuildResult)),
+  tests: Schema.optional(Schema.Array(TestResult)),
+  reviews: Schema.optional(Schema.Array(ReviewResult)),
+  group: Schema.optional(Schema.Struct({
+    enabled: Schema.Boolean,
+    size: Schema.Int,
+    processed: Schema.Int,
+    entries: Schema.Array(GroupEntry)
+  })),
+  /** DECISIONS B-3: the run was meant for `cloud` but ran locally, and why. */
+  cloudFallbackReason: Schema.optional(Schema.String),
+  handles: Schema.optional(Schema.Array(SummaryHandle)),
+  privacy: Schema.optional(SummaryPrivacy)
 })
 export type RunSummary = typeof RunSummary.Type
 
-/**
- * TM-6 and TM-4: the CLI's builder (the pipeline run), tester (guardrails) and reviewer, applied to a
- * finished manifest. A failed build skips test and review; failed tests skip review.
- */
-export const summarizeRun = (manifest: CliManifest, plan: PlanResult, timestamp: string): RunSummary => {
-  const subtaskId = plan.targetId ?? `${manifest.pipeline_id}`
-  const success = manifest.status === "succeeded"
+/** TM-6 builder: the pipeline run as a build; its notes are one `<title>: <summary|status>` line a stage. */
+export const buildResultOf = (manifest: CliManifest, subtaskId: string, mode: "mcp" | "cloud"): BuildResult => {
   const notes = manifest.commands.map((c) => `${c.title}: ${c.summary ?? c.status}`).join("\n")
-  const build = {
+  return {
     subtaskId,
     artifacts: [
       { path: `${manifest.artifact_root}/manifest.json`, description: "CLI run manifest" },
       { path: manifest.log_path, description: "Runner log (ndjson)" }
     ],
-    mode: "mcp" as const,
+    mode,
     runId: manifest.run_id,
-    success,
+    success: manifest.status === "succeeded",
     ...(notes.length > 0 ? { notes } : {})
   }
+}
+
+/** TM-4: what the tests say when the build failed (they do not run). */
+export const testsSkippedForBuild = (subtaskId: string, runId: string): TestResult => ({
+  subtaskId,
+  success: false,
+  reports: [{ name: "tests", status: "failed", details: "Skipped because the build stage failed." }],
+  runId
+})
+
+export const reviewSkippedForBuild: ReviewResult = {
+  summary: "Review skipped: build stage failed.",
+  decision: { approved: false, feedback: "Build stage failed; review skipped." }
+}
+
+export const reviewSkippedForTests: ReviewResult = {
+  summary: "Review skipped: tests failed.",
+  decision: { approved: false, feedback: "Tests failed; review skipped." }
+}
+
+/** TM-6 tester: one `guardrails` report, passed when a spec-guard command succeeded (MAN-5). */
+export const testResultOf = (manifest: CliManifest, build: BuildResult): TestResult => {
   const guard = manifest.guardrail_status
-  const guardPassed = guard?.present ?? false
-  const guardDetails = guard === undefined ? undefined : guard.present ? guard.summary : guard.recommendation ?? guard.summary
-  const test = !success
-    ? {
-      subtaskId,
-      success: false,
-      reports: [{ name: "tests", status: "failed" as const, details: "Skipped because the build stage failed." }],
-      runId: manifest.run_id
-    }
-    : {
-      subtaskId,
-      success: guardPassed,
-      reports: [{
-        name: "guardrails",
-        status: guardPassed ? "passed" as const : "failed" as const,
-        ...(guardDetails === undefined ? {} : { details: guardDetails })
-      }],
-      runId: manifest.run_id
-    }
-  const review = !success
-    ? { summary: "Review skipped: build stage failed.", decision: { approved: false, feedback: "Build stage failed; review skipped." } }
-    : !test.success
-    ? { summary: "Review skipped: tests failed.", decision: { approved: false, feedback: "Tests failed; review skipped." } }
-    : {
-      summary: [
-        "Diagnostics pipeline succeeded.",
-        `Manifest: ${manifest.artifact_root}/manifest.json`,
-        `Runner log: ${manifest.log_path}`
-      ].join("\n"),
-      decision: { approved: true, ...(notes.length > 0 ? { feedback: notes } : {}) }
-    }
-  return { taskId: manifest.task_id, runId: manifest.run_id, mode: "mcp", plan, build, test, review, timestamp }
+  const passed = guard?.present ?? false
+  const details = guard === undefined ? undefined : guard.present ? guard.summary : guard.recommendation ?? guard.summary
+  return {
+    subtaskId: build.subtaskId,
+    success: passed && manifest.status === "succeeded",
+    reports: [{ name: "guardrails", status: passed ? "passed" : "failed", ...(details === undefined ? {} : { details }) }],
+    runId: manifest.run_id
+  }
+}
+
+/** TM-6 reviewer: approves a succeeded pipeline and points at its manifest and log. */
+export const reviewResultOf = (manifest: CliManifest, build: BuildResult): ReviewResult => {
+  const succeeded = manifest.status === "succeeded"
+  return {
+    summary: [
+      succeeded ? "Diagnostics pipeline succeeded." : "Diagnostics pipeline failed — inspect manifest for details.",
+      `Manifest: ${manifest.artifact_root}/manifest.json`,
+      `Runner log: ${manifest.log_path}`
+    ].join("\n"),
+    decision: { approved: succeeded, ...(build.notes === undefined ? {} : { feedback: build.notes }) }
+  }
+}
+
+/**
+ * TM-6 with TM-4, applied to a finished manifest without a TaskManager: what a nested child run's
+ * summary says (RUN-7). A failed build skips test and review; failed tests skip review.
+ */
+export const summarizeRun = (
+  manifest: CliManifest,
+  plan: PlanResult,
+  timestamp: string,
+  mode: "mcp" | "cloud" = "mcp"
+): RunSummary => {
+  const build = buildResultOf(manifest, plan.targetId ?? manifest.pipeline_id, mode)
+  const test = build.success ? testResultOf(manifest, build) : testsSkippedForBuild(build.subtaskId, manifest.run_id)
+  const review = !build.success ? reviewSkippedForBuild : !test.success ? reviewSkippedForTests : reviewResultOf(manifest, build)
+  return { taskId: manifest.task_id, runId: manifest.run_id, mode, plan, build, test, review, timestamp }
 }

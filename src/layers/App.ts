@@ -2,40 +2,86 @@ import { Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
+import type { Builder } from "../services/Builder.js"
+import type { CloudExecutor } from "../services/Executor.js"
+import type { ExecutionModePolicy } from "../services/ExecutionModePolicy.js"
 import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
+import type { PipelineRunner } from "../services/PipelineRunner.js"
+import type { Planner } from "../services/Planner.js"
+import type { Reviewer } from "../services/Reviewer.js"
+import type { Tester } from "../services/Tester.js"
+import { CliAgentsLive } from "./CliAgents.js"
+import { EventBusLive } from "./EventBus.js"
+import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
+import { ExecutorLocal } from "./Executor.js"
 import { FilesLive, FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
+import { MetricsRecorderLive } from "./MetricsRecorder.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
+import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
+import { PipelineRunnerLive } from "./PipelineRunner.js"
 import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { RunEngineLive } from "./RunEngine.js"
 import { RunStoreLive } from "./RunStore.js"
+import { TaskManagerLive } from "./TaskManager.js"
+import { TaskStateStoreLive } from "./TaskStateStore.js"
+
+/** What an embedding app can swap in the graph; anything not given keeps the CLI's own. */
+export interface AppCustomization {
+  /** Agents that replace the CLI's (any subset); they may use the PipelineRunner. */
+  readonly agents?: Layer.Layer<Planner | Builder | Tester | Reviewer, never, PipelineRunner> | undefined
+  /** Replaces the MODE-1 policy. */
+  readonly modePolicy?: Layer.Layer<ExecutionModePolicy> | undefined
+  /** Runs `cloud` subtasks (DECISIONS B-3); without one they run locally and record `cloud_fallback_reason`. */
+  readonly cloudExecutor?: Layer.Layer<CloudExecutor> | undefined
+}
 
 /**
- * The whole graph, read bottom-up: config -> { pipelines, processes, run store } -> engine.
- * The platform (FileSystem, Path, CommandExecutor) is left open.
+ * The engine and everything above the platform services, read bottom-up: executors, the event bus
+ * and the task-level stores -> the PipelineRunner -> the agents -> TaskManager and persistence ->
+ * RunEngine. Later layers in a merge win, so customizations replace the defaults.
  */
-export const AppLayer = RunEngineLive.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    PipelineCatalogLive(),
-    ProcessRunnerLive,
-    RunStoreLive,
-    HostLive,
-    PrompterLive,
-    InstructionsLive,
-    PromptPacksLive
-  )),
-  Layer.provideMerge(FilesLive),
-  Layer.provideMerge(OrchestratorConfigLive)
-)
+export const orchestrationLayer = (custom: AppCustomization = {}) => {
+  const agents = custom.agents === undefined ? CliAgentsLive : Layer.merge(CliAgentsLive, custom.agents)
+  const modePolicy = custom.modePolicy ?? ExecutionModePolicyDefault
+  const executors = custom.cloudExecutor === undefined ? ExecutorLocal : Layer.merge(ExecutorLocal, custom.cloudExecutor)
+  return RunEngineLive.pipe(
+    Layer.provideMerge(Layer.mergeAll(TaskManagerLive, PersistenceCoordinatorLive)),
+    Layer.provideMerge(Layer.merge(agents, modePolicy)),
+    Layer.provideMerge(PipelineRunnerLive),
+    Layer.provideMerge(Layer.mergeAll(executors, EventBusLive, MetricsRecorderLive, TaskStateStoreLive))
+  )
+}
+
+/**
+ * The whole graph on the platform: config -> files -> { pipelines, processes, run store, ... } ->
+ * orchestration. The platform (FileSystem, Path, CommandExecutor) is left open.
+ */
+export const makeAppLayer = (custom: AppCustomization = {}) =>
+  orchestrationLayer(custom).pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      PipelineCatalogLive(),
+      ProcessRunnerLive,
+      RunStoreLive,
+      HostLive,
+      PrompterLive,
+      InstructionsLive,
+      PromptPacksLive
+    )),
+    Layer.provideMerge(FilesLive),
+    Layer.provideMerge(OrchestratorConfigLive)
+  )
+
+export const AppLayer = makeAppLayer()
 
 /** Production: real processes, disk and environment. Provided by src/cli/main.ts. */
 export const AppLive = AppLayer.pipe(Layer.provideMerge(NodeContext.layer))
 
-export interface MemoryAppOptions {
+export interface MemoryAppOptions extends AppCustomization {
   readonly repoRoot?: string
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]
   readonly pipelines?: Partial<PipelineCatalogData>
@@ -50,14 +96,14 @@ export interface MemoryAppOptions {
 }
 
 /**
- * The deterministic test kit (DECISIONS B-4): the same engine on scripted processes, an in-memory
- * run store and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests).
- * Also provides ProcessInvocations and InMemoryFiles to inspect what happened.
+ * The deterministic test kit (DECISIONS B-4): the same engine on scripted processes, in-memory files
+ * and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests). Also provides
+ * ProcessInvocations and InMemoryFiles to inspect what happened.
  */
 export const AppMemory = (options: MemoryAppOptions = {}) => {
   const repoRoot = options.repoRoot ?? "/repo"
   const config = OrchestratorConfigTest(repoRoot, options.settings)
-  return RunEngineLive.pipe(
+  return orchestrationLayer(options).pipe(
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),

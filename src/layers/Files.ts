@@ -1,5 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Clock, Context, Effect, Layer, Option, Random, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Option, Random, Ref, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import { type ByteWriter, Files } from "../services/Files.js"
 
@@ -46,6 +46,16 @@ export const FilesLive = Layer.effect(
           Effect.map((text): string | undefined => text),
           Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
           Effect.mapError(failure(target, "read"))
+        ),
+      readLines: (target) =>
+        fs.stream(target).pipe(
+          Stream.decodeText(),
+          Stream.splitLines,
+          Stream.catchAll((error) =>
+            error._tag === "SystemError" && error.reason === "NotFound"
+              ? Stream.empty
+              : Stream.fail(failure(target, "read")(error))
+          )
         ),
       openAppend: (target) =>
         fs.open(target, { flag: "a" }).pipe(
@@ -106,6 +116,8 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
     writeAtomic: set,
     append,
     readText: read,
+    readLines: (path) =>
+      Stream.unwrap(Effect.map(read(path), (text) => text === undefined ? Stream.empty : Stream.make(text).pipe(Stream.splitLines))),
     createExclusive: (path, text) =>
       Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
         Ref.modify(files, (all) => all.has(path) ? [false, all] : [true, new Map(all).set(path, { text, modifiedMs })])),

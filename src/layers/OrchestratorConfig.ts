@@ -1,5 +1,6 @@
 import { Path } from "@effect/platform"
 import { Config, Duration, Effect, Layer, Option } from "effect"
+import { isTruthy } from "../domain/Env.js"
 import { privacyModeOf } from "../domain/Privacy.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
 
@@ -28,7 +29,8 @@ export const OrchestratorConfigLive = Layer.effect(
       // PRIV-1: an explicitly empty MODE means shadow, so it is read as given.
       privacyMode: Config.string("CODEX_PRIVACY_GUARD_MODE").pipe(Config.option, Config.map(Option.getOrUndefined)),
       privacyEnforce: Config.string("CODEX_PRIVACY_GUARD_ENFORCE").pipe(Config.option, Config.map(Option.getOrUndefined)),
-      experienceMaxWords: optionalString("TFGRPO_EXPERIENCE_MAX_WORDS")
+      experienceMaxWords: optionalString("TFGRPO_EXPERIENCE_MAX_WORDS"),
+      groupExecution: optionalString("FEATURE_TFGRPO_GROUP")
     })
     const repoRoot = path.resolve(env.root ?? ".")
     return OrchestratorConfig.of({
@@ -42,7 +44,8 @@ export const OrchestratorConfigLive = Layer.effect(
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
       privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce),
-      experienceMaxWords: env.experienceMaxWords
+      experienceMaxWords: env.experienceMaxWords,
+      groupExecution: isTruthy(env.groupExecution)
     })
   })
 )
@@ -59,6 +62,7 @@ export const OrchestratorConfigTest = (repoRoot: string, overrides: Partial<Orch
       heartbeatStaleAfter: Duration.seconds(30),
       privacyMode: "shadow",
       experienceMaxWords: undefined,
+      groupExecution: false,
       ...overrides
     })
   )

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Scope } from "effect"
+import { Context, type Effect, type Scope, type Stream } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 
 export interface ByteWriter {
@@ -30,6 +30,8 @@ export class Files extends Context.Tag("orchestrator/Files")<
     readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
     /** The file's text, or undefined when it does not exist. */
     readonly readText: (path: string) => Effect.Effect<string | undefined, FileAccessError>
+    /** The file's lines, read as a stream (a large JSON Lines file never sits in memory); none when it does not exist. */
+    readonly readLines: (path: string) => Stream.Stream<string, FileAccessError>
     /** Opens a file for appending bytes; closed with the scope. */
     readonly openAppend: (path: string) => Effect.Effect<ByteWriter, FileAccessError, Scope.Scope>
     /** Creates a relative symlink; fails if the platform refuses. */

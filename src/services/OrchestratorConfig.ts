@@ -19,6 +19,8 @@ export interface OrchestratorSettings {
   readonly privacyMode: PrivacyMode
   /** `TFGRPO_EXPERIENCE_MAX_WORDS` as given; checked when prompt packs load (INS-5), so only runs fail on it. */
   readonly experienceMaxWords: string | undefined
+  /** GRP-1: `FEATURE_TFGRPO_GROUP`; with several runnable subtasks, the TaskManager processes them as a group. */
+  readonly groupExecution: boolean
 }
 
 export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<

@@ -1,4 +1,5 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
+import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { InstructionStampMismatch } from "../domain/Instructions.js"
@@ -21,6 +22,8 @@ export interface PlanRequest {
 export interface StartRequest extends PlanRequest {
   readonly parentRunId?: string | undefined
   readonly approvalPolicy?: string | undefined
+  /** `--execution-mode` / `--cloud`: one mode for the run instead of the mode policy's choice (MODE-1). */
+  readonly executionMode?: ExecutionMode | undefined
 }
 
 /** Names an existing run: its id, under `--task` or the environment's task. */
@@ -38,6 +41,7 @@ export interface ResumeRequest extends RunRequest {
   readonly target?: string | undefined
   /** Replaces the run's recorded approval policy from now on (D-14). */
   readonly approvalPolicy?: string | undefined
+  readonly executionMode?: ExecutionMode | undefined
 }
 
 export interface StatusView {
@@ -94,9 +98,11 @@ export const badInputTags: ReadonlySet<string> = new Set([
 ])
 
 /**
- * Plans and runs pipelines (SPEC RUN-1, RUN-3..7). `start` resolves everything before it creates
- * the run folder, so bad input leaves nothing behind; once the run exists, stage failures end in
- * the manifest (`failed`), not in the error channel. Only I/O failures of our own files escape.
+ * Plans and runs pipelines: the whole of SPEC RUN-1 (prepare, bootstrap, the TaskManager's plan →
+ * build → test → review, run summary, metrics, `run:completed`). `start` resolves everything before
+ * it creates the run folder, so bad input leaves nothing behind; once the run exists, stage failures
+ * end in the manifest (`failed`), not in the error channel. Only I/O failures of our own files escape.
+ * Returns once the subscribers of `run:completed` (persistence, cloud sync) are done.
  */
 export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
   RunEngine,

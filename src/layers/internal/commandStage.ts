@@ -3,7 +3,7 @@
  * running, streams every output chunk into the stage's ndjson log as it arrives, keeps only bounded
  * tails in memory, and records the outcome in the manifest (and an error file when it failed).
  */
-import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber, Stream } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { CliManifest, CommandEntry, HandleRecord, ToolRun } from "../../domain/Manifest.js"
 import type { PrivacyMode } from "../../domain/Privacy.js"
@@ -12,7 +12,8 @@ import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
 import { recordedExitCode } from "../../domain/StageSummary.js"
-import type { ProcessRunner } from "../../services/ProcessRunner.js"
+import type { ExecutorService } from "../../services/Executor.js"
+import type { ProcessExit } from "../../services/ProcessRunner.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomUuid } from "./entropy.js"
 import { makeOutputTail } from "./outputTail.js"
@@ -21,7 +22,8 @@ import { type Finish, recordOutcome } from "./stageOutcome.js"
 
 export interface CommandStageContext {
   readonly files: RunFiles
-  readonly runner: ProcessRunner["Type"]
+  /** The local executor, or the cloud one (DECISIONS B-3). */
+  readonly executor: ExecutorService
   readonly stage: CommandStage
   /** 1-based, as in the manifest and the log file name. */
   readonly index: number
@@ -32,6 +34,8 @@ export interface CommandStageContext {
   readonly privacyMode: PrivacyMode
   /** Records the stage's process group, so that a takeover after a crash can stop it. */
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
+  /** Runs once the entry is recorded `running` (EVT-2: the stage:started event follows that write). */
+  readonly onStarted: Effect.Effect<void>
 }
 
 /** Whether the run goes on after this stage. */
@@ -106,6 +110,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       }),
       { force: true }
     )
+    yield* ctx.onStarted
     yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
 
     const correlationId = yield* randomUuid
@@ -173,19 +178,43 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           // Each handler call holds what a pipe had buffered when it was read (more while a write was in
           // progress): one log line for it instead of one per read, so many small lines do not each
           // cost an envelope (D-11).
-          const consume = ctx.runner.run({ command: stage.command, cwd: ctx.cwd, env: ctx.env }, {
-            onStart: (pid) => Effect.map(Effect.forkDaemon(ctx.recordProcess(pid)), (fiber) => {
-              recording = fiber
+          const onOutput = (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => {
+            const tail = stream === "stdout" ? stdoutTail : stderrTail
+            for (const bytes of chunks) tail.push(bytes)
+            const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
+            return released.write === undefined
+              ? Effect.void
+              : writeChunk(attempt, stream, released.write, released.check)
+          }
+          let exit: ProcessExit = { exitCode: null, signal: null }
+          const consume = Stream.runForEach(
+            ctx.executor.execute({
+              idempotencyKey: `cli-command:${manifest.run_id}:${stage.id}:attempt-${attempt}`,
+              runId: manifest.run_id,
+              stageId: stage.id,
+              attempt,
+              command: stage.command,
+              cwd: ctx.cwd,
+              env: ctx.env
             }),
-            onOutput: (stream, chunks) => {
-              const tail = stream === "stdout" ? stdoutTail : stderrTail
-              for (const bytes of chunks) tail.push(bytes)
-              const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
-              return released.write === undefined
-                ? Effect.void
-                : writeChunk(attempt, stream, released.write, released.check)
+            (event): Effect.Effect<void, FileAccessError> => {
+              switch (event._tag) {
+                case "Started":
+                  return event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
+                    recording = fiber
+                  })
+                case "Output":
+                  return onOutput(event.stream, event.chunks)
+                case "Heartbeat":
+                  // The run's own heartbeat is the engine's; an executor's only says the attempt is alive.
+                  return Effect.void
+                case "Exited":
+                  return Effect.sync(() => {
+                    exit = event.exit
+                  })
+              }
             }
-          })
+          ).pipe(Effect.map(() => exit))
 
           const bounded = stage.timeoutMs === undefined
             ? Effect.either(consume)

@@ -173,9 +173,13 @@ export const redactingBackend = (backend: FileBackend): FileBackend => {
   }
 }
 
+/** The files as a writer of ours sees them in this privacy mode: redacting in `enforce` (D-13). */
+export const filesForPrivacy = (files: FileBackend, privacy: PrivacyMode): FileBackend =>
+  privacy === "enforce" ? redactingBackend(files) : files
+
 /** A RunStore on a backend: the Live and Memory interpreters differ only in their backend. */
 export const runStoreOf = (rawBackend: FileBackend, coalesceWindow: Duration.Duration, privacy: PrivacyMode = "shadow") => {
-  const backend = privacy === "enforce" ? redactingBackend(rawBackend) : rawBackend
+  const backend = filesForPrivacy(rawBackend, privacy)
   return RunStore.of({
     create: (layout, manifest) => createRunFiles(backend, layout, manifest, coalesceWindow),
     open: (layout) => openRunFiles(backend, layout, coalesceWindow),

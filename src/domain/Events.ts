@@ -1,0 +1,101 @@
+/**
+ * The events a run publishes on the EventBus (SPEC EVT-1, EVT-2). In memory only: subscribers that
+ * need a record (persistence, cloud sync) write their own. Every event names its task and run.
+ */
+import type { CommandEntry, RunStatus } from "./Manifest.js"
+import type { PlanResult } from "./Plan.js"
+import type { BuildResult, ReviewResult, RunSummary, TestResult } from "./RunSummary.js"
+
+interface RunEventBase {
+  readonly taskId: string
+  readonly runId: string
+  /** ISO-8601 UTC. */
+  readonly timestamp: string
+}
+
+/** EVT-1: the planner's result (a planner failure publishes the synthesized empty plan, TM-1). */
+export interface PlanCompleted extends RunEventBase {
+  readonly type: "plan:completed"
+  readonly plan: PlanResult
+}
+
+export interface BuildCompleted extends RunEventBase {
+  readonly type: "build:completed"
+  readonly build: BuildResult
+}
+
+export interface TestCompleted extends RunEventBase {
+  readonly type: "test:completed"
+  readonly build: BuildResult
+  readonly test: TestResult
+}
+
+export interface ReviewCompleted extends RunEventBase {
+  readonly type: "review:completed"
+  readonly review: ReviewResult
+}
+
+/** EVT-1: exactly one per TaskManager execute; the payload is the (enriched) run summary. */
+export interface RunCompleted extends RunEventBase {
+  readonly type: "run:completed"
+  readonly summary: RunSummary
+}
+
+/** EVT-2: the pipeline started executing; published after the `in_progress` manifest is written. */
+export interface RunStarted extends RunEventBase {
+  readonly type: "run:started"
+  readonly pipelineId: string
+  readonly pipelineTitle: string
+  /** Repo-relative, as in the manifest. */
+  readonly manifestPath: string
+  readonly logPath: string
+  readonly status: RunStatus
+  readonly stages: ReadonlyArray<Pick<CommandEntry, "index" | "id" | "title" | "kind" | "status">>
+}
+
+/** EVT-2: a stage's entry went `running`; published after that manifest write. */
+export interface StageStarted extends RunEventBase {
+  readonly type: "stage:started"
+  readonly stageId: string
+  readonly stageIndex: number
+  readonly title: string
+  readonly kind: "command" | "subpipeline"
+}
+
+/** EVT-2: a stage's outcome was recorded; published after that manifest write. */
+export interface StageCompleted extends RunEventBase {
+  readonly type: "stage:completed"
+  readonly stageId: string
+  readonly stageIndex: number
+  readonly title: string
+  readonly kind: "command" | "subpipeline"
+  readonly status: CommandEntry["status"]
+  readonly exitCode: number | null
+  readonly summary: string | null
+  readonly subRunId: string | null
+}
+
+export type OrchestratorEvent =
+  | PlanCompleted
+  | BuildCompleted
+  | TestCompleted
+  | ReviewCompleted
+  | RunCompleted
+  | RunStarted
+  | StageStarted
+  | StageCompleted
+
+export type OrchestratorEventType = OrchestratorEvent["type"]
+
+export type EventOfType<T extends OrchestratorEventType> = Extract<OrchestratorEvent, { readonly type: T }>
+
+export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = [
+  "plan:completed",
+  "build:completed",
+  "test:completed",
+  "review:completed",
+  "run:completed",
+  "run:started",
+  "stage:started",
+  "stage:completed"
+]

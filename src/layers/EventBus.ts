@@ -1,0 +1,52 @@
+import { Effect, Layer, PubSub, Ref, Stream, SubscriptionRef } from "effect"
+import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
+import { EventBus } from "../services/EventBus.js"
+
+const ofType = <T extends OrchestratorEventType>(type: T) => (event: OrchestratorEvent): event is EventOfType<T> =>
+  event.type === type
+
+/**
+ * The bus on an unbounded PubSub: `publish` never waits, whatever the subscribers do. Events carry
+ * summaries, never output chunks, so a subscriber that falls behind holds little. Handlers registered
+ * with `on` count what they have handled, which is what `settled` waits for.
+ */
+export const EventBusLive = Layer.scoped(
+  EventBus,
+  Effect.gen(function*() {
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<OrchestratorEvent>(), PubSub.shutdown)
+    const published = yield* Ref.make(0)
+    const handled = yield* Ref.make<ReadonlyArray<SubscriptionRef.SubscriptionRef<number>>>([])
+
+    const subscribe = Effect.map(PubSub.subscribe(hub), (queue) => Stream.fromQueue(queue))
+
+    return EventBus.of({
+      publish: (event) => Ref.update(published, (n) => n + 1).pipe(Effect.zipRight(PubSub.publish(hub, event)), Effect.asVoid),
+      subscribe,
+      subscribeTo: (type) => Effect.map(subscribe, Stream.filter(ofType(type))),
+      on: (type, handler) =>
+        Effect.gen(function*() {
+          // Subscribed first, then counted: every event published from here on reaches the handler.
+          const events = yield* subscribe
+          const count = yield* SubscriptionRef.make(yield* Ref.get(published))
+          yield* Ref.update(handled, (all) => [...all, count])
+          const matches = ofType(type)
+          yield* events.pipe(
+            Stream.runForEach((event) =>
+              (matches(event)
+                ? handler(event).pipe(
+                  Effect.catchAllCause((cause) => Effect.logWarning(`A ${type} subscriber failed; the run is not affected.`, cause))
+                )
+                : Effect.void).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
+            ),
+            Effect.forkScoped
+          )
+        }),
+      settled: Effect.gen(function*() {
+        const target = yield* Ref.get(published)
+        for (const count of yield* Ref.get(handled)) {
+          yield* count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
+        }
+      })
+    })
+  })
+)

@@ -1,0 +1,35 @@
+/**
+ * Lock files (SPEC PER-2): a lock is a file created exclusively; while another process holds it,
+ * the attempts back off on a Schedule; the lock is released by deleting the file, also when the
+ * work fails or is interrupted.
+ */
+import { Effect, Schema } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import { type RetryPolicy, retrySchedule } from "../../domain/Retry.js"
+import type { Files } from "../../services/Files.js"
+
+export class LockBusy extends Schema.TaggedError<LockBusy>()("LockBusy", {
+  path: Schema.String,
+  attempts: Schema.Int
+}) {
+  override get message() {
+    return `${this.path} is held by another process (tried ${this.attempts} times). If no orchestrator is running, delete the file.`
+  }
+}
+
+class StillHeld {
+  readonly _tag = "StillHeld"
+}
+
+/** Runs `body` while holding the lock file at `path`. */
+export const withFileLock = (files: Files["Type"], path: string, policy: RetryPolicy, owner: string) =>
+<A, E, R>(body: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockBusy | FileAccessError, R> =>
+  Effect.acquireUseRelease(
+    files.createExclusive(path, `${owner}\n`).pipe(
+      Effect.flatMap((created) => created ? Effect.void : Effect.fail(new StillHeld())),
+      Effect.retry({ schedule: retrySchedule(policy), while: (error) => error instanceof StillHeld }),
+      Effect.catchIf((error) => error instanceof StillHeld, () => Effect.fail(new LockBusy({ path, attempts: policy.attempts })))
+    ),
+    () => body,
+    () => Effect.ignore(files.remove(path))
+  )

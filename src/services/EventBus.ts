@@ -1,0 +1,36 @@
+import { Context, type Effect, type Scope, type Stream } from "effect"
+import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
+
+/**
+ * Typed run events (SPEC EVT-1, EVT-2) on a PubSub. Publishing never waits for subscribers: each
+ * subscription has its own unbounded queue, so a slow subscriber only falls behind, and a failing
+ * one only ends its own stream.
+ */
+export class EventBus extends Context.Tag("orchestrator/EventBus")<
+  EventBus,
+  {
+    readonly publish: (event: OrchestratorEvent) => Effect.Effect<void>
+    /**
+     * Every event published from now on (wildcard), until the scope closes. Subscribing is done when
+     * this effect returns, so nothing published afterwards is missed.
+     */
+    readonly subscribe: Effect.Effect<Stream.Stream<OrchestratorEvent>, never, Scope.Scope>
+    /** The events of one type from now on, until the scope closes. */
+    readonly subscribeTo: <T extends OrchestratorEventType>(
+      type: T
+    ) => Effect.Effect<Stream.Stream<EventOfType<T>>, never, Scope.Scope>
+    /**
+     * Runs `handler` for every event of `type` in a fiber of the scope. A handler that fails or dies
+     * is logged and the next event is handled; the publisher never sees it.
+     */
+    readonly on: <T extends OrchestratorEventType, E, R>(
+      type: T,
+      handler: (event: EventOfType<T>) => Effect.Effect<void, E, R>
+    ) => Effect.Effect<void, never, Scope.Scope | R>
+    /**
+     * Waits until every handler registered with `on` has handled every event published before this
+     * call. The CLI waits for it before exiting, so uploads and snapshots are not cut off.
+     */
+    readonly settled: Effect.Effect<void>
+  }
+>() {}

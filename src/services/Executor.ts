@@ -1,0 +1,45 @@
+import { type Chunk, Context, type Stream } from "effect"
+import type { ProcessExit, ProcessSpawnError } from "./ProcessRunner.js"
+
+/** One attempt of one stage, as an executor sees it. */
+export interface ExecutionRequest {
+  /**
+   * Unique per run, stage and attempt: a remote executor that receives the same key twice (a retried
+   * request after a lost answer) runs the attempt once.
+   */
+  readonly idempotencyKey: string
+  readonly runId: string
+  readonly stageId: string
+  readonly attempt: number
+  /** Run through `sh -c` (CFG-3), with stdin closed. */
+  readonly command: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+}
+
+/** What an executor reports while a stage runs; `Exited` is always the last event. */
+export type ExecutionEvent =
+  | { readonly _tag: "Started"; readonly pid: number | undefined }
+  | { readonly _tag: "Output"; readonly stream: "stdout" | "stderr"; readonly chunks: Chunk.Chunk<Uint8Array> }
+  | { readonly _tag: "Heartbeat"; readonly at: number }
+  | { readonly _tag: "Exited"; readonly exit: ProcessExit }
+
+export interface ExecutorService {
+  /** Names the executor in logs and manifests: `local`, or a remote executor's name. */
+  readonly name: string
+  /**
+   * Runs the attempt and streams its events. The stream is pulled: an executor does not read further
+   * output until the consumer has taken what it sent (flat memory). Interrupting the consumer
+   * cancels the attempt (the local executor kills the process group).
+   */
+  readonly execute: (request: ExecutionRequest) => Stream.Stream<ExecutionEvent, ProcessSpawnError>
+}
+
+/** The `mcp` executor: runs stages on this machine (SPEC MODE-1; the local executor is the default). */
+export class Executor extends Context.Tag("orchestrator/Executor")<Executor, ExecutorService>() {}
+
+/**
+ * The `cloud` executor (DECISIONS B-3), optional: when no layer provides it, `cloud` runs use the
+ * local executor and record `cloud_fallback_reason`.
+ */
+export class CloudExecutor extends Context.Tag("orchestrator/CloudExecutor")<CloudExecutor, ExecutorService>() {}

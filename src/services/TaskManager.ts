@@ -1,0 +1,25 @@
+import { Context, type Effect } from "effect"
+import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import type { RunSummary } from "../domain/RunSummary.js"
+import type { TaskContext } from "../domain/TaskManager.js"
+
+export interface ExecuteOptions {
+  /** One mode for every subtask (the CLI's `--execution-mode` / `--cloud`); otherwise the policy decides. */
+  readonly mode?: ExecutionMode | undefined
+  /**
+   * Runs on the summary before `run:completed` is published: the CLI writes run-summary.json and the
+   * metrics here and returns the enriched summary. If it fails, that is logged and the summary is
+   * published as it was.
+   */
+  readonly finalize?: ((summary: RunSummary) => Effect.Effect<RunSummary, unknown>) | undefined
+}
+
+/**
+ * The plan → build → test → review flow (SPEC TM-1..5, GRP-1..3) over the Planner, Builder, Tester
+ * and Reviewer services. `execute` never fails: an agent's failure becomes the documented
+ * synthesized result, and exactly one `run:completed` is published per call (EVT-1).
+ */
+export class TaskManager extends Context.Tag("orchestrator/TaskManager")<
+  TaskManager,
+  { readonly execute: (task: TaskContext, options?: ExecuteOptions) => Effect.Effect<RunSummary> }
+>() {}
