@@ -1,0 +1,232 @@
+/**
+ * The EventBus (SPEC EVT-1, EVT-2) on its PubSub: subscriptions see what is published after they
+ * subscribe, in order; handlers registered with `on` cannot hurt the publisher or each other; a slow
+ * handler only falls behind, and `settled` waits for it. Time is the TestClock.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Effect, Exit, Fiber, Logger, LogLevel, Option, Ref, Scope, Stream, TestClock } from "effect"
+import type { OrchestratorEvent, PlanCompleted, RunStarted } from "../src/domain/Events.js"
+import type { RunSummary } from "../src/domain/RunSummary.js"
+import { EventBusLive } from "../src/layers/EventBus.js"
+import { EventBus } from "../src/services/EventBus.js"
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const stamp = (runId: string) => ({ taskId: "demo", runId, timestamp: "1970-01-01T00:00:00.000Z" })
+
+const planCompleted = (runId: string): PlanCompleted => ({
+  type: "plan:completed",
+  ...stamp(runId),
+  plan: { items: [], targetId: null }
+})
+
+const runStarted = (runId: string): RunStarted => ({
+  type: "run:started",
+  ...stamp(runId),
+  pipelineId: "p",
+  pipelineTitle: "P",
+  manifestPath: "m",
+  logPath: "l",
+  status: "in_progress",
+  stages: []
+})
+
+const summary = (runId: string): RunSummary => ({
+  taskId: "demo",
+  runId,
+  mode: "mcp",
+  plan: { items: [], targetId: null },
+  build: { subtaskId: "s", artifacts: [], mode: "mcp", runId, success: true },
+  test: { subtaskId: "s", success: true, reports: [], runId },
+  review: { summary: "ok", decision: { approved: true } },
+  timestamp: "1970-01-01T00:00:00.000Z"
+})
+
+const runCompleted = (runId: string): OrchestratorEvent => ({ type: "run:completed", ...stamp(runId), summary: summary(runId) })
+
+/** run ids tagged with their type, e.g. `plan:completed/r1`. */
+const labels = (events: ReadonlyArray<OrchestratorEvent>) => events.map((event) => `${event.type}/${event.runId}`)
+
+/** Lets forked fibers (handlers, collectors) run as far as they can without time passing. */
+const drain = Effect.gen(function*() {
+  yield* TestClock.adjust(0)
+  for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+})
+
+/** Runs `effect` with a logger that keeps the messages of warnings and worse. */
+const withWarnings = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  const warnings: Array<string> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) {
+      warnings.push(Array.isArray(message) ? message.map(String).join(" ") : String(message))
+    }
+  })
+  return Effect.map(effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))), (a) => [a, warnings] as const)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("EventBus: subscriptions", () => {
+  it.scoped("a wildcard subscription sees every event published after it, in order", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      yield* bus.publish(planCompleted("before"))
+      const events = yield* bus.subscribe
+      const collector = yield* Effect.fork(Stream.runCollect(Stream.take(events, 4)))
+      yield* bus.publish(planCompleted("r1"))
+      yield* bus.publish(runStarted("r1"))
+      yield* bus.publish(runCompleted("r1"))
+      yield* bus.publish(planCompleted("r2"))
+      assert.deepStrictEqual(labels(Chunk.toReadonlyArray(yield* Fiber.join(collector))), [
+        "plan:completed/r1",
+        "run:started/r1",
+        "run:completed/r1",
+        "plan:completed/r2"
+      ])
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("a per-type subscription sees only its type, in order; several subscribers each see everything", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const plans = yield* bus.subscribeTo("plan:completed")
+      const completions = yield* bus.subscribeTo("run:completed")
+      const all = yield* bus.subscribe
+      const plansSeen = yield* Effect.fork(Stream.runCollect(Stream.take(plans, 2)))
+      const completionsSeen = yield* Effect.fork(Stream.runCollect(Stream.take(completions, 2)))
+      const allSeen = yield* Effect.fork(Stream.runCollect(Stream.take(all, 5)))
+      for (const event of [planCompleted("r1"), runStarted("r1"), runCompleted("r1"), planCompleted("r2"), runCompleted("r2")]) {
+        yield* bus.publish(event)
+      }
+      const planEvents = Chunk.toReadonlyArray(yield* Fiber.join(plansSeen))
+      assert.deepStrictEqual(labels(planEvents), ["plan:completed/r1", "plan:completed/r2"])
+      // The per-type stream is typed: its events carry the plan.
+      assert.deepStrictEqual(planEvents.map((event) => event.plan.items.length), [0, 0])
+      const completionEvents = Chunk.toReadonlyArray(yield* Fiber.join(completionsSeen))
+      assert.deepStrictEqual(labels(completionEvents), ["run:completed/r1", "run:completed/r2"])
+      assert.deepStrictEqual(completionEvents.map((event) => event.summary.runId), ["r1", "r2"])
+      assert.strictEqual(Chunk.size(yield* Fiber.join(allSeen)), 5)
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("`on` handles only its type, in order", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      const wildcard = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* bus.on("run:completed", (event) => Ref.update(seen, (all) => [...all, event.summary.runId]))
+      yield* bus.on("plan:completed", (event) => Ref.update(wildcard, (all) => [...all, event.runId]))
+      for (const event of [planCompleted("r1"), runCompleted("r1"), runStarted("r2"), runCompleted("r2"), runCompleted("r3")]) {
+        yield* bus.publish(event)
+      }
+      yield* bus.settled
+      assert.deepStrictEqual(yield* Ref.get(seen), ["r1", "r2", "r3"])
+      assert.deepStrictEqual(yield* Ref.get(wildcard), ["r1"])
+    }).pipe(Effect.provide(EventBusLive)))
+})
+
+describe("EventBus: failing handlers", () => {
+  it.scoped("a handler that fails or dies does not reach the publisher, handles the next events, and others get everything", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const flaky = yield* Ref.make<ReadonlyArray<string>>([])
+      const steady = yield* Ref.make<ReadonlyArray<string>>([])
+      // The handlers log from their own fibers, which take the logger of the fiber that registered them.
+      const [exits, warnings] = yield* withWarnings(Effect.gen(function*() {
+        yield* bus.on("plan:completed", (event) =>
+          Effect.gen(function*() {
+            yield* Ref.update(flaky, (all) => [...all, event.runId])
+            if (event.runId === "fails") return yield* Effect.fail("handler failed")
+            if (event.runId === "dies") return yield* Effect.die(new Error("handler died"))
+          }))
+        yield* bus.on("plan:completed", (event) => Ref.update(steady, (all) => [...all, event.runId]))
+        const results = []
+        for (const runId of ["ok-1", "fails", "ok-2", "dies", "ok-3"]) {
+          results.push(yield* Effect.exit(bus.publish(planCompleted(runId))))
+        }
+        yield* bus.settled
+        return results
+      }))
+      assert.isTrue(exits.every(Exit.isSuccess), "every publish succeeded")
+      assert.deepStrictEqual(yield* Ref.get(flaky), ["ok-1", "fails", "ok-2", "dies", "ok-3"])
+      assert.deepStrictEqual(yield* Ref.get(steady), ["ok-1", "fails", "ok-2", "dies", "ok-3"])
+      assert.deepStrictEqual(warnings, [
+        "A plan:completed subscriber failed; the run is not affected.",
+        "A plan:completed subscriber failed; the run is not affected."
+      ])
+    }).pipe(Effect.provide(EventBusLive)))
+})
+
+describe("EventBus: slow handlers and settled", () => {
+  it.scoped("a slow handler does not block publish; settled waits until it has handled everything", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const handled = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* bus.on("plan:completed", (event) =>
+        Effect.sleep("1 second").pipe(Effect.zipRight(Ref.update(handled, (all) => [...all, event.runId]))))
+
+      // Publishing three events takes no time, although handling them takes three seconds.
+      const publisher = yield* Effect.fork(Effect.forEach(["r1", "r2", "r3"], (runId) => bus.publish(planCompleted(runId))))
+      yield* drain
+      assert.isTrue(Option.isSome(yield* Fiber.poll(publisher)), "publish returned while the handler sleeps")
+      assert.deepStrictEqual(yield* Ref.get(handled), [])
+
+      const settled = yield* Effect.fork(bus.settled)
+      yield* TestClock.adjust("1 second")
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(handled), ["r1"])
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settled)), "not settled after 1 s")
+      yield* TestClock.adjust("1999 millis")
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(handled), ["r1", "r2"])
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settled)), "not settled at 2999 ms, the last event is still being handled")
+      yield* TestClock.adjust("1 millis")
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(handled), ["r1", "r2", "r3"])
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled once the handler caught up")
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("settled counts only events published before it was called", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      yield* bus.on("plan:completed", () => Effect.sleep("1 second"))
+      yield* bus.publish(planCompleted("r1"))
+      const settled = yield* Effect.fork(bus.settled)
+      yield* drain
+      yield* bus.publish(planCompleted("r2"))
+      yield* TestClock.adjust("1 second")
+      yield* drain
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "r2, published later, is not waited for")
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.effect("settled with no handlers returns at once", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      yield* bus.publish(planCompleted("r1"))
+      yield* bus.settled
+    }).pipe(Effect.provide(EventBusLive)))
+})
+
+describe("EventBus: scoped handlers", () => {
+  it.scoped("a handler whose scope is closed stops receiving", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      const scope = yield* Scope.make()
+      yield* bus.on("plan:completed", (event) => Ref.update(seen, (all) => [...all, event.runId])).pipe(Scope.extend(scope))
+      const witness = yield* bus.subscribeTo("plan:completed")
+      const witnessed = yield* Effect.fork(Stream.runCollect(Stream.take(witness, 2)))
+
+      yield* bus.publish(planCompleted("r1"))
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(seen), ["r1"])
+      yield* Scope.close(scope, Exit.void)
+      yield* bus.publish(planCompleted("r2"))
+      // The event was delivered (another subscriber got it), but not to the closed handler.
+      assert.deepStrictEqual(labels(Chunk.toReadonlyArray(yield* Fiber.join(witnessed))), [
+        "plan:completed/r1",
+        "plan:completed/r2"
+      ])
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(seen), ["r1"])
+    }).pipe(Effect.provide(EventBusLive)))
+})
