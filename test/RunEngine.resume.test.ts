@@ -20,6 +20,9 @@ import { PrompterScripted } from "../src/layers/Prompter.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations, ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
 import { orchestrationLayer } from "../src/layers/App.js"
+import { CloudSyncDisabled } from "../src/layers/CloudSync.js"
+import { ControlPlaneMemory } from "../src/layers/ControlPlane.js"
+import { LearningMemory } from "../src/layers/Learning.js"
 import { InMemoryFiles } from "../src/layers/Files.js"
 import { RunStoreMemory } from "../src/layers/RunStore.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
@@ -146,6 +149,7 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
 /** AppMemory's graph with the probe between the in-memory store and the engine. */
 const probedApp = (pipelines: ReadonlyArray<PipelineDefinition>, options: ProbeOptions = {}) =>
   orchestrationLayer().pipe(
+    Layer.provideMerge(Layer.mergeAll(CloudSyncDisabled, ControlPlaneMemory(), LearningMemory({ enabled: false }))),
     Layer.provideMerge(probeLayer(pipelines, options)),
     Layer.provideMerge(Layer.mergeAll(
       ProcessRunnerMemory(options.scripts ?? scripts),

@@ -251,9 +251,18 @@ const statusJson = (view: StatusView) => ({
   heartbeat_at: view.manifest.heartbeat_at,
   owner: view.owner ?? null,
   resume_events: view.manifest.resume_events,
+  execution_mode: view.manifest.execution_mode ?? null,
+  cloud_fallback_reason: view.manifest.cloud_fallback_reason ?? null,
+  // SYNC: whether and when the run was uploaded; null when it never was (or sync is off).
+  cloud_sync: view.cloudSync ?? null,
   commands: view.manifest.commands,
   child_runs: view.manifest.child_runs
 })
+
+const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
+  record.status === "synced"
+    ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${record.remote_id})`}`
+    : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${record.error.message}`
 
 const statusText = (view: StatusView) => {
   const m = view.manifest
@@ -265,6 +274,7 @@ const statusText = (view: StatusView) => {
     `Started: ${m.started_at}`,
     `Completed: ${m.completed_at ?? "in-progress"}`,
     `Manifest: ${m.artifact_root}/manifest.json`,
+    ...(view.cloudSync === undefined ? [] : [syncText(view.cloudSync)]),
     "Commands:",
     ...m.commands.map((c) =>
       `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${

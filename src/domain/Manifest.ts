@@ -4,6 +4,9 @@
  * It holds bounded summaries only; stage output lives in the stage logs (DECISIONS D-12).
  */
 import { Schema } from "effect"
+import { ControlPlaneSection } from "./ControlPlane.js"
+import { LearningSection } from "./Learning.js"
+import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
 
 export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
@@ -197,7 +200,13 @@ export const CliManifest = Schema.Struct({
   /** MODE-1: where the run's stages were meant to run. */
   execution_mode: Schema.optional(Schema.Literal("mcp", "cloud")),
   /** DECISIONS B-3: why a `cloud` run executed locally; null when it did not fall back. */
-  cloud_fallback_reason: Schema.optional(NullableString)
+  cloud_fallback_reason: Schema.optional(NullableString),
+  /** CP-5: the run request's validation and the drift report. */
+  control_plane: Schema.optional(ControlPlaneSection),
+  /** SCH-4: the instances planned before execution, finalized after it (SCH-5). */
+  scheduler: Schema.optional(SchedulerSection),
+  /** MAN-3 / LRN-3..7: the learning pipeline's snapshot, scenario and validation. */
+  learning: Schema.optional(LearningSection)
 })
 export type CliManifest = typeof CliManifest.Type
 

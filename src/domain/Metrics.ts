@@ -3,12 +3,13 @@
  * `.runs/<task>/metrics.json`, and the aggregates recomputed from all lines.
  */
 import { Schema } from "effect"
+import type { LearningSection } from "./Learning.js"
 import type { CliManifest } from "./Manifest.js"
 
 const NullableNumber = Schema.NullOr(Schema.Number)
 const NullableString = Schema.NullOr(Schema.String)
 
-export const InstanceStat = Schema.Struct({
+export const MetricsInstanceStat = Schema.Struct({
   instance_id: Schema.String,
   capability: Schema.String,
   status: Schema.String,
@@ -33,7 +34,7 @@ export const MetricsEntry = Schema.Struct({
   child_runs: Schema.Int,
   control_plane_status: Schema.String,
   scheduler_mode: NullableString,
-  instance_stats: Schema.Array(InstanceStat),
+  instance_stats: Schema.Array(MetricsInstanceStat),
   privacy_mode: NullableString,
   /** Every privacy decision of the run (PRIV-4). */
   privacy_events: Schema.Int,
@@ -78,6 +79,14 @@ export interface MetricsExtras {
     readonly alerts: number
   } | undefined
 }
+
+/** MET-1's learning columns from the manifest's learning section (LRN-7). */
+export const learningMetricsOf = (section: LearningSection): NonNullable<MetricsExtras["learning"]> => ({
+  validationStatus: section.validation.status,
+  snapshotStatus: section.snapshot?.status ?? null,
+  scenarioStatus: section.scenario?.status ?? null,
+  alerts: section.alerts.length
+})
 
 /** MET-1 from a finished manifest. */
 export const metricsEntryOf = (manifest: CliManifest, recordedAt: string, extras: MetricsExtras = {}): MetricsEntry => {

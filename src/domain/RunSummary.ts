@@ -3,6 +3,8 @@
  * Written to `run-summary.json`; a parent's nested-stage summary is the child's `review.summary` (RUN-7).
  */
 import { Schema } from "effect"
+import { ControlPlaneSummary } from "./ControlPlane.js"
+import { SchedulerSummary } from "./Scheduler.js"
 import type { CliManifest } from "./Manifest.js"
 import { PlanResult } from "./Plan.js"
 
@@ -89,7 +91,11 @@ export const RunSummary = Schema.Struct({
   /** DECISIONS B-3: the run was meant for `cloud` but ran locally, and why. */
   cloudFallbackReason: Schema.optional(Schema.String),
   handles: Schema.optional(Schema.Array(SummaryHandle)),
-  privacy: Schema.optional(SummaryPrivacy)
+  privacy: Schema.optional(SummaryPrivacy),
+  /** TM-7: the control plane's verdict (camelCase, without enforcement). */
+  controlPlane: Schema.optional(ControlPlaneSummary),
+  /** SCH-5: the finalized assignments. */
+  scheduler: Schema.optional(SchedulerSummary)
 })
 export type RunSummary = typeof RunSummary.Type
 

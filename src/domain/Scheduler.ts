@@ -165,7 +165,7 @@ export const planSchedule = (
 }
 
 /** The run as the finalizer sees it: the manifest's status and timestamps. */
-export interface RunOutcome {
+export interface ScheduledRunOutcome {
   readonly status: RunStatus
   readonly completedAt: string | null
   /** When the finalizer runs; stamps the recovery checkpoint of a run that did not finish. */
@@ -185,7 +185,7 @@ export const incompleteRunCheckpoint = (timestamp: string): RecoveryCheckpoint =
  * started) → both `failed` with a `missed-heartbeat` / `requeue` checkpoint. For a terminal run the
  * completion times are the manifest's `completed_at`, which also fills a missing `started_at`.
  */
-export const finalizeSchedule = (section: SchedulerSection, outcome: RunOutcome): SchedulerSection => {
+export const finalizeSchedule = (section: SchedulerSection, outcome: ScheduledRunOutcome): SchedulerSection => {
   const terminal = outcome.status === "succeeded" || outcome.status === "failed" || outcome.status === "cancelled"
   const completedAt = terminal ? outcome.completedAt : null
   const [assignmentStatus, attemptStatus] = outcome.status === "succeeded"

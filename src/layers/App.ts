@@ -3,6 +3,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
 import type { Builder } from "../services/Builder.js"
+import type { CloudSync } from "../services/CloudSync.js"
 import type { CloudExecutor } from "../services/Executor.js"
 import type { ExecutionModePolicy } from "../services/ExecutionModePolicy.js"
 import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
@@ -10,7 +11,13 @@ import type { PipelineRunner } from "../services/PipelineRunner.js"
 import type { Planner } from "../services/Planner.js"
 import type { Reviewer } from "../services/Reviewer.js"
 import type { Tester } from "../services/Tester.js"
+import { FetchHttpClient } from "@effect/platform"
 import { CliAgentsLive } from "./CliAgents.js"
+import { CloudSyncDisabled, CloudSyncLive } from "./CloudSync.js"
+import { CloudSyncWorkerLive } from "./CloudSyncWorker.js"
+import { ControlPlaneLive, ControlPlaneMemory, type ControlPlaneMemoryOptions } from "./ControlPlane.js"
+import { LearningLive, LearningMemory, type LearningMemoryOptions } from "./Learning.js"
+import { CredentialBrokerLive } from "./CredentialBroker.js"
 import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
@@ -50,7 +57,7 @@ export const orchestrationLayer = (custom: AppCustomization = {}) => {
   const modePolicy = custom.modePolicy ?? ExecutionModePolicyDefault
   const executors = custom.cloudExecutor === undefined ? ExecutorLocal : Layer.merge(ExecutorLocal, custom.cloudExecutor)
   return RunEngineLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(TaskManagerLive, PersistenceCoordinatorLive)),
+    Layer.provideMerge(Layer.mergeAll(TaskManagerLive, PersistenceCoordinatorLive, CloudSyncWorkerLive)),
     Layer.provideMerge(Layer.merge(agents, modePolicy)),
     Layer.provideMerge(PipelineRunnerLive),
     Layer.provideMerge(Layer.mergeAll(executors, EventBusLive, MetricsRecorderLive, TaskStateStoreLive))
@@ -63,6 +70,9 @@ export const orchestrationLayer = (custom: AppCustomization = {}) => {
  */
 export const makeAppLayer = (custom: AppCustomization = {}) =>
   orchestrationLayer(custom).pipe(
+    // Cloud sync (SYNC-1..4) is off unless CODEX_CLOUD_SYNC is on; fetch keeps the HTTP client light.
+    Layer.provideMerge(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
+    Layer.provideMerge(Layer.merge(ControlPlaneLive, LearningLive)),
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogLive(),
       ProcessRunnerLive,
@@ -93,6 +103,12 @@ export interface MemoryAppOptions extends AppCustomization {
   readonly instructions?: Readonly<Record<string, string>>
   /** Prompt pack manifests (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name, by repo-relative path. */
   readonly promptPacks?: Readonly<Record<string, string>>
+  /** The control plane's mode, group settings and drift reports (shadow, no group, empty by default). */
+  readonly controlPlane?: ControlPlaneMemoryOptions | undefined
+  /** The learning pipeline (LRN); off unless given. When on, script the git commands it runs. */
+  readonly learning?: LearningMemoryOptions | undefined
+  /** Cloud sync; off by default. CloudSyncLive over HttpClientMemory and CredentialBrokerMemory tests it. */
+  readonly cloudSync?: Layer.Layer<CloudSync, never, never> | undefined
 }
 
 /**
@@ -104,6 +120,8 @@ export const AppMemory = (options: MemoryAppOptions = {}) => {
   const repoRoot = options.repoRoot ?? "/repo"
   const config = OrchestratorConfigTest(repoRoot, options.settings)
   return orchestrationLayer(options).pipe(
+    Layer.provideMerge(options.cloudSync ?? CloudSyncDisabled),
+    Layer.provideMerge(Layer.merge(ControlPlaneMemory(options.controlPlane), LearningMemory({ enabled: false, ...options.learning }))),
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),

@@ -25,8 +25,25 @@ import { buildPlan, type PlanResult, targetedStageId, UnknownTarget } from "../d
 import type { PromptPackEntry } from "../domain/PromptPacks.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../domain/RunErrors.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
+import {
+  buildRunRequest,
+  type ControlPlaneValidationFailed,
+  controlPlaneSummaryOf,
+  type GroupGuardrailError,
+  type GroupSettings
+} from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
-import type { MetricsExtras } from "../domain/Metrics.js"
+import {
+  finalizeSchedule,
+  instanceStatsOf,
+  planSchedule,
+  type SchedulerError,
+  schedulerSummaryOf
+} from "../domain/Scheduler.js"
+import { ControlPlane } from "../services/ControlPlane.js"
+import { Learning } from "../services/Learning.js"
+import { initialLearningSection } from "../domain/Learning.js"
+import { learningMetricsOf, type MetricsExtras } from "../domain/Metrics.js"
 import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
 import { EventBus } from "../services/EventBus.js"
 import { CloudExecutor, Executor } from "../services/Executor.js"
@@ -69,6 +86,8 @@ interface RunInput {
   readonly instructions: ResolvedInstructions
   /** INS-4: loaded with the instructions; nested runs record the same. */
   readonly promptPacks: ReadonlyArray<PromptPackEntry>
+  /** CP-3: the TF-GRPO settings the request is built with. */
+  readonly group: GroupSettings
 }
 
 /** A prepared run this process will execute: what `execute` needs, and its memoised result (GRP-3). */
@@ -81,6 +100,9 @@ interface PendingRun {
   readonly claimed: Ref.Ref<boolean>
   readonly result: Deferred.Deferred<ExecutedRun, FileAccessError>
 }
+
+/** Why a prepared run may not start after all: the control plane refused it, or its group does not fit. */
+type AdmissionError = ControlPlaneValidationFailed | GroupGuardrailError | SchedulerError
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
 
@@ -109,6 +131,8 @@ export const PipelineRunnerLive = Layer.effect(
     const cloudExecutor = yield* Effect.serviceOption(CloudExecutor)
     const bus = yield* EventBus
     const metrics = yield* MetricsRecorder
+    const controlPlane = yield* ControlPlane
+    const learning = yield* Learning
     const pending = yield* Ref.make(new Map<string, PendingRun>())
     const store = yield* RunStore
     const path = yield* Path.Path
@@ -135,6 +159,26 @@ export const PipelineRunnerLive = Layer.effect(
         flag === undefined ? Effect.succeed(fromEnv ?? defaultTaskId) : parseTaskId(flag))
     }
 
+    /**
+     * GRP-4 / CP-6 and SCH-2: a TF-GRPO group the pipeline cannot hold is refused before anything is
+     * written (bad input, D-1), with the original's guard line in the log.
+     */
+    const preflight = (taskId: string, task: { readonly slug: string; readonly title: string }, pipeline: PipelineDefinition) =>
+      Effect.gen(function*() {
+        const group = yield* controlPlane.groupSettings
+        const now = yield* isoNow
+        const provisional = yield* buildRunRequest({
+          task: { id: taskId, slug: task.slug, title: task.title },
+          pipeline,
+          group,
+          runId: "preflight",
+          paths: { artifactRoot: ".", runsRoot: ".", outRoot: "." },
+          requestedAt: now
+        }).pipe(Effect.tapError((error) => Effect.logError(error.logLine)))
+        yield* planSchedule(provisional, now)
+        return group
+      })
+
     /** Everything a run needs, checked before anything is written (D-1: bad input writes nothing). */
     const prepare = (request: PlanRequest) =>
       Effect.gen(function*() {
@@ -151,7 +195,9 @@ export const PipelineRunnerLive = Layer.effect(
         const resolvedInstructions = yield* instructions.resolve
         const packs = yield* promptPacks.load
         const task = yield* catalog.taskMetadata(taskId)
+        const group = yield* preflight(taskId, task, resolved.pipeline)
         return {
+          group,
           taskId,
           taskSlug: task.slug,
           taskTitle: task.title,
@@ -461,7 +507,9 @@ export const PipelineRunnerLive = Layer.effect(
       }),
       ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
         ? {}
-        : { cloudFallbackReason: manifest.cloud_fallback_reason })
+        : { cloudFallbackReason: manifest.cloud_fallback_reason }),
+      ...(manifest.control_plane === undefined ? {} : { controlPlane: controlPlaneSummaryOf(manifest.control_plane) }),
+      ...(manifest.scheduler === undefined ? {} : { scheduler: schedulerSummaryOf(manifest.scheduler) })
     })
 
     /**
@@ -486,10 +534,37 @@ export const PipelineRunnerLive = Layer.effect(
             summary: appendSummary(m.summary, summary.build.notes ?? summary.review.summary)
           }), { force: true })
         }
-        const enriched = enrich(summary, yield* files.manifest)
+        // SCH-5 before metrics (D-10), so the metrics line sees the final assignment statuses.
+        const now = yield* isoNow
+        const finished = yield* files.update((m) =>
+          m.scheduler === undefined
+            ? m
+            : { ...m, scheduler: finalizeSchedule(m.scheduler, { status: m.status, completedAt: m.completed_at, now }) }, {
+          force: true
+        })
+        // D-17: a succeeded run is snapshotted and its scenario validated before metrics, which count the outcome.
+        const learned = learning.enabled && finished.status === "succeeded"
+          ? yield* learning.capture({ manifest: finished, layout: files.layout }).pipe(
+            Effect.flatMap((section) => files.update((m) => ({ ...m, learning: section }), { force: true })),
+            Effect.catchAll((error) =>
+              Effect.logError(`[learning] auto-trigger failed: ${error.message}`).pipe(Effect.zipRight(files.manifest))
+            )
+          )
+          : finished
+        const enriched = enrich(summary, learned)
         yield* files.writeRunSummary(enriched)
-        yield* files.update((m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }), { force: true })
-        yield* metrics.record(files, { executionMode: summary.mode, ...extras })
+        const recorded = yield* files.update(
+          (m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }),
+          { force: true }
+        )
+        yield* metrics.record(files, {
+          executionMode: summary.mode,
+          controlPlaneStatus: recorded.control_plane?.validation.status,
+          schedulerMode: recorded.scheduler?.mode,
+          instanceStats: recorded.scheduler === undefined ? undefined : instanceStatsOf(recorded.scheduler),
+          learning: recorded.learning === undefined ? undefined : learningMetricsOf(recorded.learning),
+          ...extras
+        })
         yield* Ref.update(pending, (all) => {
           const next = new Map(all)
           next.delete(files.layout.runId)
@@ -498,8 +573,49 @@ export const PipelineRunnerLive = Layer.effect(
         return { manifest: yield* files.manifest, layout: files.layout, summary: enriched }
       })
 
+    /** The control plane's run request for a run (CP-2); the group size was checked when the run was prepared. */
+    const runRequestOf = (manifest: CliManifest, input: RunInput, requestedAt: string) =>
+      buildRunRequest({
+        task: { id: input.taskId, slug: input.taskSlug, title: input.taskTitle },
+        pipeline: input.pipeline,
+        group: input.group,
+        runId: manifest.run_id,
+        paths: {
+          artifactRoot: manifest.artifact_root,
+          runsRoot: path.relative(config.roots.repoRoot, config.roots.runsRoot) || ".",
+          outRoot: path.relative(config.roots.repoRoot, config.roots.outRoot) || "."
+        },
+        requestedAt
+      })
+
+    /**
+     * RUN-1 between bootstrap and execution: the control-plane guard (CP-4; enforce mode refuses an
+     * invalid request and the manifest says so) and the scheduler plan, both in the manifest first.
+     */
+    const admit = (files: RunFiles, input: RunInput) =>
+      Effect.gen(function*() {
+        const now = yield* isoNow
+        const request = yield* runRequestOf(yield* files.manifest, input, now)
+        const section = yield* controlPlane.validate(request, { taskId: input.taskId }).pipe(
+          Effect.tapError((error) =>
+            error._tag === "ControlPlaneValidationFailed"
+              ? files.update((m) => ({
+                ...m,
+                status: "failed",
+                status_detail: "control-plane-validation-failed",
+                completed_at: now,
+                summary: appendSummary(m.summary, error.summaryLine),
+                control_plane: error.section
+              }), { force: true }).pipe(Effect.zipRight(Effect.logError(error.message)))
+              : Effect.void
+          )
+        )
+        const schedule = yield* planSchedule(request, now)
+        yield* files.update((m) => ({ ...m, control_plane: section, scheduler: schedule }), { force: true })
+      })
+
     /** RUN-1 bootstrap (LAY-2): the queued manifest of a new run, registered for execution. */
-    const bootstrapRun = (input: RunInput): Effect.Effect<PendingRun, FileAccessError> =>
+    const bootstrapRun = (input: RunInput): Effect.Effect<PendingRun, AdmissionError | FileAccessError> =>
       Effect.gen(function*() {
         const startedMs = yield* Clock.currentTimeMillis
         const runId = makeRunId(startedMs, yield* randomHex(4))
@@ -538,18 +654,20 @@ export const PipelineRunnerLive = Layer.effect(
           instructions_hash: input.instructions.hash,
           instructions_sources: input.instructions.sources,
           prompt_packs: input.promptPacks,
-          guardrails_required: input.pipeline.guardrailsRequired !== false
+          guardrails_required: input.pipeline.guardrailsRequired !== false,
+          learning: initialLearningSection
         }
         const files = yield* store.create(layout, initial)
         const recordProcess = yield* claimOwnership(files)
         yield* Effect.logInfo(
           `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
         )
+        yield* admit(files, input)
         return yield* register({ files, input, target: targetedStageId(input.plan), markUntargeted: true, recordProcess })
       })
 
     /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
-    const runChild = (input: RunInput): Effect.Effect<CompletedRun, FileAccessError> =>
+    const runChild = (input: RunInput): Effect.Effect<CompletedRun, AdmissionError | FileAccessError> =>
       Effect.gen(function*() {
         const run = yield* bootstrapRun(input)
         const executed = yield* executeRegistered(run, "mcp")
@@ -572,7 +690,7 @@ export const PipelineRunnerLive = Layer.effect(
         return { manifest, layout, stale: isStale(manifest, now), owner }
       })
 
-    const reopen = (request: ResumeRequest): Effect.Effect<PreparedRun, BadInput | FileAccessError> =>
+    const reopen = (request: ResumeRequest): Effect.Effect<PreparedRun, BadInput | ControlPlaneValidationFailed | FileAccessError> =>
       Effect.gen(function*() {
         const { layout, taskId } = yield* locateRun(request)
         const recorded = yield* store.read(layout)
@@ -616,6 +734,9 @@ export const PipelineRunnerLive = Layer.effect(
         const resolvedPlan = plan instanceof UnknownTarget ? buildPlan(pipeline, undefined) : plan
         if (resolvedPlan instanceof UnknownTarget) return yield* resolvedPlan
 
+        const taskMeta = yield* catalog.taskMetadata(taskId)
+        const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline)
+
         yield* takeOver(layout)
         const files = yield* store.open(layout)
         const now = yield* isoNow
@@ -644,9 +765,7 @@ export const PipelineRunnerLive = Layer.effect(
         const recordProcess = yield* claimOwnership(files)
         yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
 
-        const run = yield* register({
-          files,
-          input: {
+        const input: RunInput = {
             taskId,
             pipeline,
             plan: resolvedPlan,
@@ -654,10 +773,16 @@ export const PipelineRunnerLive = Layer.effect(
             parentRunId: recorded.parent_run_id,
             approvalPolicy: recorded.approval_policy,
             taskSlug: recorded.task_slug,
-            taskTitle: (yield* catalog.taskMetadata(taskId)).title,
+            taskTitle: taskMeta.title,
             instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
-            promptPacks: recorded.prompt_packs ?? []
-          },
+            promptPacks: recorded.prompt_packs ?? [],
+            group
+        }
+        // RUN-9: RUN-1 again from the control-plane step, on the same run.
+        yield* admit(files, input)
+        const run = yield* register({
+          files,
+          input,
           target: target === undefined ? undefined : targetedStageId(resolvedPlan),
           markUntargeted: false,
           recordProcess
@@ -692,7 +817,8 @@ export const PipelineRunnerLive = Layer.effect(
             taskSlug: prepared.taskSlug,
             taskTitle: prepared.taskTitle,
             instructions: prepared.instructions,
-            promptPacks: prepared.promptPacks
+            promptPacks: prepared.promptPacks,
+            group: prepared.group
           })
           return preparedOf(run)
         }),

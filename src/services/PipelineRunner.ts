@@ -1,4 +1,5 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
+import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import type { CliManifest } from "../domain/Manifest.js"
@@ -52,10 +53,14 @@ export class PipelineRunner extends Context.Tag("orchestrator/PipelineRunner")<
   PipelineRunner,
   {
     readonly plan: (request: PlanRequest) => Effect.Effect<PlanView, BadInput | FileAccessError>
-    /** RUN-1 up to the bootstrap: everything checked, then the `queued` run folder (LAY-2). */
-    readonly bootstrap: (request: StartRequest) => Effect.Effect<PreparedRun, BadInput | FileAccessError>
+    /**
+     * RUN-1 up to execution: everything checked (the TF-GRPO guardrails and the schedule included),
+     * the `queued` run folder (LAY-2), the control-plane validation (CP-4) and the scheduler plan
+     * (SCH-4). In enforce mode an invalid request fails the run (manifest `failed`).
+     */
+    readonly bootstrap: (request: StartRequest) => Effect.Effect<PreparedRun, BadInput | ControlPlaneValidationFailed | FileAccessError>
     /** RUN-9 with D-7: token and owner checks, the takeover, the resume event. */
-    readonly reopen: (request: ResumeRequest) => Effect.Effect<PreparedRun, BadInput | FileAccessError>
+    readonly reopen: (request: ResumeRequest) => Effect.Effect<PreparedRun, BadInput | ControlPlaneValidationFailed | FileAccessError>
     /** A run this process prepared and has not completed yet (the CLI's planner reads its plan). */
     readonly prepared: (runId: string) => Effect.Effect<PreparedRun>
     /**

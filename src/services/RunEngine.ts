@@ -1,5 +1,13 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
+import type { CloudSyncRecord } from "../domain/CloudSync.js"
+import type {
+  ControlPlaneValidationFailed,
+  GroupSizeExceedsCapacity,
+  GroupSizeTooSmall,
+  InvalidGroupSetting
+} from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import type { SchedulerInsufficientSlots, SchedulerMinExceedsMax } from "../domain/Scheduler.js"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { InstructionStampMismatch } from "../domain/Instructions.js"
@@ -50,6 +58,8 @@ export interface StatusView {
   /** D-9: not finished, and the heartbeat is older than heartbeat_stale_after_seconds. */
   readonly stale: boolean
   readonly owner: RunOwner | undefined
+  /** The run's cloud upload (`cloud-sync.json`), when there was one. */
+  readonly cloudSync?: CloudSyncRecord | undefined
 }
 
 export interface PlanView {
@@ -79,6 +89,11 @@ export type BadInput =
   | InstructionStampMismatch
   | PromptPackStampMismatch
   | ExperienceWordLimitInvalid
+  | InvalidGroupSetting
+  | GroupSizeTooSmall
+  | GroupSizeExceedsCapacity
+  | SchedulerMinExceedsMax
+  | SchedulerInsufficientSlots
 
 /** The tags of BadInput, for exit codes (D-1: 2). */
 export const badInputTags: ReadonlySet<string> = new Set([
@@ -94,7 +109,12 @@ export const badInputTags: ReadonlySet<string> = new Set([
   "PipelineChanged",
   "InstructionStampMismatch",
   "PromptPackStampMismatch",
-  "ExperienceWordLimitInvalid"
+  "ExperienceWordLimitInvalid",
+  "InvalidGroupSetting",
+  "GroupSizeTooSmall",
+  "GroupSizeExceedsCapacity",
+  "SchedulerMinExceedsMax",
+  "SchedulerInsufficientSlots"
 ])
 
 /**
@@ -108,7 +128,8 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
   RunEngine,
   {
     readonly plan: (request: PlanRequest) => Effect.Effect<PlanView, BadInput | FileAccessError>
-    readonly start: (request: StartRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
+    /** Fails with ControlPlaneValidationFailed (exit 1) when enforce mode refuses the run; its manifest says so. */
+    readonly start: (request: StartRequest) => Effect.Effect<RunOutcome, BadInput | ControlPlaneValidationFailed | FileAccessError>
     /** Reads a run; never writes (CLI-7). */
     readonly status: (request: RunRequest) => Effect.Effect<StatusView, BadInput | FileAccessError>
     /** The run's status now, then again whenever it changes, until it is finished. */
@@ -117,7 +138,7 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
      * RUN-9 with D-7: re-runs the stages that did not succeed, on the same run id. A run with a fresh
      * heartbeat and a live owner is refused; a crashed one is taken over.
      */
-    readonly resume: (request: ResumeRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
+    readonly resume: (request: ResumeRequest) => Effect.Effect<RunOutcome, BadInput | ControlPlaneValidationFailed | FileAccessError>
   }
 >() {}
 
