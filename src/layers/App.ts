@@ -37,10 +37,13 @@ import { RunStoreLive } from "./RunStore.js"
 import { TaskManagerLive } from "./TaskManager.js"
 import { TaskStateStoreLive } from "./TaskStateStore.js"
 
+/** The agents an app may replace, any subset of them. */
+export type Agent = Planner | Builder | Tester | Reviewer
+
 /** What an embedding app can swap in the graph; anything not given keeps the CLI's own. */
-export interface AppCustomization {
+export interface AppCustomization<A extends Agent = never> {
   /** Agents that replace the CLI's (any subset); they may use the PipelineRunner. */
-  readonly agents?: Layer.Layer<Planner | Builder | Tester | Reviewer, never, PipelineRunner> | undefined
+  readonly agents?: Layer.Layer<A, never, PipelineRunner> | undefined
   /** Replaces the MODE-1 policy. */
   readonly modePolicy?: Layer.Layer<ExecutionModePolicy> | undefined
   /** Runs `cloud` subtasks (DECISIONS B-3); without one they run locally and record `cloud_fallback_reason`. */
@@ -52,8 +55,10 @@ export interface AppCustomization {
  * and the task-level stores -> the PipelineRunner -> the agents -> TaskManager and persistence ->
  * RunEngine. Later layers in a merge win, so customizations replace the defaults.
  */
-export const orchestrationLayer = (custom: AppCustomization = {}) => {
-  const agents = custom.agents === undefined ? CliAgentsLive : Layer.merge(CliAgentsLive, custom.agents)
+export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) => {
+  const agents: Layer.Layer<Agent, never, PipelineRunner> = custom.agents === undefined
+    ? CliAgentsLive
+    : Layer.merge(CliAgentsLive, custom.agents)
   const modePolicy = custom.modePolicy ?? ExecutionModePolicyDefault
   const executors = custom.cloudExecutor === undefined ? ExecutorLocal : Layer.merge(ExecutorLocal, custom.cloudExecutor)
   return RunEngineLive.pipe(
@@ -68,7 +73,7 @@ export const orchestrationLayer = (custom: AppCustomization = {}) => {
  * The whole graph on the platform: config -> files -> { pipelines, processes, run store, ... } ->
  * orchestration. The platform (FileSystem, Path, CommandExecutor) is left open.
  */
-export const makeAppLayer = (custom: AppCustomization = {}) =>
+export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
   orchestrationLayer(custom).pipe(
     // Cloud sync (SYNC-1..4) is off unless CODEX_CLOUD_SYNC is on; fetch keeps the HTTP client light.
     Layer.provideMerge(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
@@ -91,7 +96,7 @@ export const AppLayer = makeAppLayer()
 /** Production: real processes, disk and environment. Provided by src/cli/main.ts. */
 export const AppLive = AppLayer.pipe(Layer.provideMerge(NodeContext.layer))
 
-export interface MemoryAppOptions extends AppCustomization {
+export interface MemoryAppOptions<A extends Agent = never> extends AppCustomization<A> {
   readonly repoRoot?: string
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]
   readonly pipelines?: Partial<PipelineCatalogData>
@@ -116,7 +121,7 @@ export interface MemoryAppOptions extends AppCustomization {
  * and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests). Also provides
  * ProcessInvocations and InMemoryFiles to inspect what happened.
  */
-export const AppMemory = (options: MemoryAppOptions = {}) => {
+export const AppMemory = <A extends Agent = never>(options: MemoryAppOptions<A> = {}) => {
   const repoRoot = options.repoRoot ?? "/repo"
   const config = OrchestratorConfigTest(repoRoot, options.settings)
   return orchestrationLayer(options).pipe(
