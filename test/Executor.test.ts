@@ -8,7 +8,7 @@ import { Chunk, type Duration, Effect, Fiber, Layer, Option, Ref, Stream, TestCl
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { RunSummary } from "../src/domain/RunSummary.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
-import { ExecutorLocal } from "../src/layers/Executor.js"
+import { ExecutorLocal, executorFromStream } from "../src/layers/Executor.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations, ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, Executor } from "../src/services/Executor.js"
@@ -43,15 +43,12 @@ const decoder = new TextDecoder()
 const fakeCloud = (requests: Ref.Ref<ReadonlyArray<ExecutionRequest>>, exitCodeOf: (request: ExecutionRequest) => number = () => 0) =>
   Layer.succeed(
     CloudExecutor,
-    CloudExecutor.of({
-      name: "fake-cloud",
-      execute: (request) =>
-        Stream.unwrap(Ref.update(requests, (all) => [...all, request]).pipe(Effect.as(Stream.make<Array<ExecutionEvent>>(
-          { _tag: "Started", pid: undefined },
-          { _tag: "Output", stream: "stdout", chunks: Chunk.of(encoder.encode(`remote ${request.stageId} ${request.attempt}\n`)) },
-          { _tag: "Exited", exit: { exitCode: exitCodeOf(request), signal: null } }
-        ))))
-    })
+    CloudExecutor.of(executorFromStream("fake-cloud", (request) =>
+      Stream.unwrap(Ref.update(requests, (all) => [...all, request]).pipe(Effect.as(Stream.make<Array<ExecutionEvent>>(
+        { _tag: "Started", pid: undefined },
+        { _tag: "Output", stream: "stdout", chunks: Chunk.of(encoder.encode(`remote ${request.stageId} ${request.attempt}\n`)) },
+        { _tag: "Exited", exit: { exitCode: exitCodeOf(request), signal: null } }
+      ))))))
   )
 
 const startSettled = (request: Omit<StartRequest, "taskId">, time: Duration.DurationInput = "1 minute") =>

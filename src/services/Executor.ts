@@ -1,4 +1,4 @@
-import { type Chunk, Context, type Stream } from "effect"
+import { type Chunk, Context, type Effect, type Stream } from "effect"
 import type { ProcessExit, ProcessSpawnError } from "./ProcessRunner.js"
 
 /** One attempt of one stage, as an executor sees it. */
@@ -33,6 +33,15 @@ export interface ExecutorService {
    * cancels the attempt (the local executor kills the process group).
    */
   readonly execute: (request: ExecutionRequest) => Stream.Stream<ExecutionEvent, ProcessSpawnError>
+  /**
+   * The same attempt with the events handed to `onEvent`, one call at a time, in order; returns how
+   * it ended. Equivalent to running `execute` through `onEvent`; an executor may implement it more
+   * cheaply (the local one does: no stream machinery on the output path).
+   */
+  readonly run: <E>(
+    request: ExecutionRequest,
+    onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>
+  ) => Effect.Effect<ProcessExit, ProcessSpawnError | E>
 }
 
 /** The `mcp` executor: runs stages on this machine (SPEC MODE-1; the local executor is the default). */

@@ -3,7 +3,7 @@
  * running, streams every output chunk into the stage's ndjson log as it arrives, keeps only bounded
  * tails in memory, and records the outcome in the manifest (and an error file when it failed).
  */
-import { Chunk, Clock, Duration, Effect, Either, Fiber, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { CliManifest, CommandEntry, HandleRecord, ToolRun } from "../../domain/Manifest.js"
 import type { PrivacyMode } from "../../domain/Privacy.js"
@@ -13,7 +13,6 @@ import type { RunLogEvent } from "../../domain/RunLog.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
 import { recordedExitCode } from "../../domain/StageSummary.js"
 import type { ExecutorService } from "../../services/Executor.js"
-import type { ProcessExit } from "../../services/ProcessRunner.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomUuid } from "./entropy.js"
 import { makeOutputTail } from "./outputTail.js"
@@ -186,9 +185,8 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
               ? Effect.void
               : writeChunk(attempt, stream, released.write, released.check)
           }
-          let exit: ProcessExit = { exitCode: null, signal: null }
-          const consume = Stream.runForEach(
-            ctx.executor.execute({
+          const consume = ctx.executor.run(
+            {
               idempotencyKey: `cli-command:${manifest.run_id}:${stage.id}:attempt-${attempt}`,
               runId: manifest.run_id,
               stageId: stage.id,
@@ -196,7 +194,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
               command: stage.command,
               cwd: ctx.cwd,
               env: ctx.env
-            }),
+            },
             (event): Effect.Effect<void, FileAccessError> => {
               switch (event._tag) {
                 case "Started":
@@ -206,15 +204,12 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
                 case "Output":
                   return onOutput(event.stream, event.chunks)
                 case "Heartbeat":
-                  // The run's own heartbeat is the engine's; an executor's only says the attempt is alive.
-                  return Effect.void
                 case "Exited":
-                  return Effect.sync(() => {
-                    exit = event.exit
-                  })
+                  // The run's own heartbeat is the engine's; the exit is what `run` returns.
+                  return Effect.void
               }
             }
-          ).pipe(Effect.map(() => exit))
+          )
 
           const bounded = stage.timeoutMs === undefined
             ? Effect.either(consume)
