@@ -72,7 +72,11 @@ export const MetricsRecorderLive = Layer.effect(
         return merged
       })
 
-    /** MET-3, MET-5: every aggregate, recomputed from all lines (a damaged line is skipped with a warning). */
+    /**
+     * MET-3, MET-5: every aggregate, recomputed from all lines (a damaged line is skipped with a
+     * warning). Aggregates are written atomically but not fsynced: they are derived from metrics.json
+     * and rewritten by the next run, so a power loss costs nothing that is not recomputed.
+     */
     const aggregate = (paths: TaskPaths, updatedAt: string) =>
       Effect.gen(function*() {
         const read = yield* files.readLines(paths.metrics).pipe(
@@ -96,14 +100,17 @@ export const MetricsRecorderLive = Layer.effect(
         yield* files.makeDirectory(paths.aggregatesDir)
         const baselinePath = path.join(paths.aggregatesDir, "baseline.json")
         // MET-3: the baseline is the first run ever recorded and is never rewritten.
+        const derived = { durable: false }
         if ((yield* files.readText(baselinePath)) === undefined) yield* files.writeAtomic(baselinePath, json(baselineOf(first)))
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), json(postRolloutOf(lines, updatedAt)))
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), json(completenessOf(lines, updatedAt)))
+        yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), json(postRolloutOf(lines, updatedAt)), derived)
+        yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), json(completenessOf(lines, updatedAt)), derived)
         const perEpoch = perEpochOf(lines, updatedAt)
-        if (perEpoch !== undefined) yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), json(perEpoch))
+        if (perEpoch !== undefined) {
+          yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), json(perEpoch), derived)
+        }
         yield* files.makeDirectory(paths.outMetricsDir)
-        yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), json(mttrDeltaOf(lines, updatedAt)))
-        yield* files.writeAtomic(paths.state, json(taskStateOf(lines, updatedAt)))
+        yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), json(mttrDeltaOf(lines, updatedAt)), derived)
+        yield* files.writeAtomic(paths.state, json(taskStateOf(lines, updatedAt)), derived)
       })
 
     return MetricsRecorder.of({
