@@ -21,7 +21,7 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
     onSome: (error) => {
       if (ValidationError.isValidationError(error)) return 2
       const tag = tagOf(error)
-      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError")) return 2
+      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "CloudSyncConfigError")) return 2
       if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
         return error.status === "cancelled" ? 130 : 1
       }
