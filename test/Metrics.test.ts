@@ -257,6 +257,7 @@ describe("MetricsRecorder through runs", () => {
       assert.strictEqual(first.manifest.metrics_recorded, true)
       assert.strictEqual((yield* manifestFile(first.layout.manifest)).metrics_recorded, true)
       const baselineAfterFirst = yield* fileText(`${taskDir}/metrics/baseline.json`)
+      const baselineWrittenAt = yield* Effect.flatMap(Files, (files) => files.modifiedAt(`${taskDir}/metrics/baseline.json`))
 
       const second = yield* run()
       assert.strictEqual(second.manifest.metrics_recorded, true)
@@ -273,6 +274,11 @@ describe("MetricsRecorder through runs", () => {
       assert.strictEqual(two?.started_at, second.manifest.started_at)
 
       assert.strictEqual(yield* fileText(`${taskDir}/metrics/baseline.json`), baselineAfterFirst, "baseline not rewritten")
+      // Rewriting the same content would go unnoticed above; the file's time says it was not written again.
+      const modifiedAt = yield* Effect.flatMap(Files, (files) => files.modifiedAt(`${taskDir}/metrics/baseline.json`))
+      assert.strictEqual(modifiedAt, baselineWrittenAt)
+      const postRolloutAt = yield* Effect.flatMap(Files, (files) => files.modifiedAt(`${taskDir}/metrics/post-rollout.json`))
+      assert.isTrue((postRolloutAt ?? 0) > (baselineWrittenAt ?? 0), "the other aggregates were rewritten")
       assert.deepStrictEqual(yield* jsonAt(`${taskDir}/metrics/baseline.json`), {
         run_id: first.manifest.run_id,
         recorded_at: one?.recorded_at,
@@ -286,6 +292,14 @@ describe("MetricsRecorder through runs", () => {
       assert.isTrue((yield* listFiles).includes(`/repo/out/${task}/state.json`))
       assert.isFalse((yield* listFiles).includes(`${taskDir}/metrics/per-epoch.json`), "no numeric epochs, no per-epoch")
       assert.isFalse((yield* listFiles).includes(lockPath), "the lock is released")
+    }).pipe(Effect.provide(app())))
+
+  it.effect("an existing baseline.json is kept as it is, whatever metrics.json starts with", () =>
+    Effect.gen(function*() {
+      const earlier = JSON.stringify({ run_id: "earlier", recorded_at: at(0), status: "failed", duration_seconds: 3, completion_rate: 0 })
+      yield* plant(`${taskDir}/metrics/baseline.json`, earlier)
+      yield* run()
+      assert.strictEqual(yield* fileText(`${taskDir}/metrics/baseline.json`), earlier)
     }).pipe(Effect.provide(app())))
 
   it.effect("a held metrics.lock queues the line in metrics.pending; the next run merges it first and deletes it", () =>
