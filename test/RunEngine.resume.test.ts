@@ -23,6 +23,7 @@ import { orchestrationLayer } from "../src/layers/App.js"
 import { CloudSyncDisabled } from "../src/layers/CloudSync.js"
 import { ControlPlaneMemory } from "../src/layers/ControlPlane.js"
 import { LearningMemory } from "../src/layers/Learning.js"
+import { RunReaderLive } from "../src/layers/RunReader.js"
 import { InMemoryFiles } from "../src/layers/Files.js"
 import { RunStoreMemory } from "../src/layers/RunStore.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
@@ -150,6 +151,7 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
 const probedApp = (pipelines: ReadonlyArray<PipelineDefinition>, options: ProbeOptions = {}) =>
   orchestrationLayer().pipe(
     Layer.provideMerge(Layer.mergeAll(CloudSyncDisabled, ControlPlaneMemory(), LearningMemory({ enabled: false }))),
+    Layer.provideMerge(RunReaderLive),
     Layer.provideMerge(probeLayer(pipelines, options)),
     Layer.provideMerge(Layer.mergeAll(
       ProcessRunnerMemory(options.scripts ?? scripts),

@@ -7,6 +7,8 @@ import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { PlanView, StatusView } from "../services/RunEngine.js"
 import { RunEngine } from "../services/RunEngine.js"
+import { RunReader } from "../services/RunReader.js"
+import { engine } from "./engine.js"
 
 export const version = "0.1.0"
 
@@ -297,18 +299,18 @@ const status = Command.make(
   { run: runArg, runFlag: runOption, task, format, watch, interval, verbose },
   (flags) =>
     Effect.gen(function*() {
-      const engine = yield* RunEngine
+      const reader = yield* RunReader
       const runId = yield* requireRunId("status", flags.run, flags.runFlag)
       const request = { runId, taskId: Option.getOrUndefined(flags.task) }
       if (!flags.watch) {
-        const view = yield* engine.status(request)
+        const view = yield* reader.status(request)
         return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
       }
       if (flags.interval <= 0) {
         return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
       }
       // One compact JSON document per line with --format json, so `--watch` output streams into jq.
-      yield* Stream.runForEach(engine.watch(request, Duration.seconds(flags.interval)), (view) =>
+      yield* Stream.runForEach(reader.watch(request, Duration.seconds(flags.interval)), (view) =>
         flags.format === "json" ? Console.log(JSON.stringify(statusJson(view))) : Console.log(`${statusText(view)}\n`))
     })
 ).pipe(Command.withDescription(
@@ -365,7 +367,13 @@ const root = Command.make("codex-orchestrator").pipe(
   Command.withDescription(
     "Runs pipelines of shell-command stages and records manifests and logs under .runs/<task>/cli/<run>/."
   ),
-  Command.withSubcommands([start, plan, status, resume])
+  // Only the commands that plan or run pipelines load the engine; status reads runs without it.
+  Command.withSubcommands([
+    start.pipe(Command.provide(engine)),
+    plan.pipe(Command.provide(engine)),
+    status,
+    resume.pipe(Command.provide(engine))
+  ])
 )
 
 export const cli = Command.run(root, { name: "codex-orchestrator", version })

@@ -5,8 +5,9 @@
  */
 import { ValidationError } from "@effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
-import { AppLive } from "../layers/App.js"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { AppBaseLive } from "../layers/AppBase.js"
 import { badInputTags } from "../services/RunEngine.js"
 import { cli } from "./commands.js"
 
@@ -69,7 +70,7 @@ process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
 cli(process.argv).pipe(
-  Effect.provide(AppLive),
+  Effect.provide(AppBaseLive.pipe(Layer.provideMerge(NodeContext.layer))),
   Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
   Effect.tapErrorCause(report), // after provide, so layer failures (bad environment) are reported too
   NodeRuntime.runMain({

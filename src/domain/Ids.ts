@@ -89,6 +89,13 @@ export const parseRunId = (value: string, source?: string): Either.Either<RunId,
 /** The default task when neither `--task` nor `MCP_RUNNER_TASK_ID` is given (ENV-3). */
 export const defaultTaskId: TaskId = TaskId.make("0101")
 
+/** ENV-3/ENV-4: `--task` wins, else MCP_RUNNER_TASK_ID, else 0101; a set variable must be valid even when overridden. */
+export const resolveTaskId = (envTaskId: string | undefined, flag: string | undefined): Either.Either<TaskId, InvalidId> =>
+  Either.flatMap(
+    envTaskId === undefined ? Either.right(undefined) : parseTaskId(envTaskId, "MCP_RUNNER_TASK_ID"),
+    (fromEnv) => flag === undefined ? Either.right(fromEnv ?? defaultTaskId) : parseTaskId(flag)
+  )
+
 /**
  * ID-2: the ISO timestamp with `:` and `.` replaced by `-`, then `-` and 8 lowercase hex digits.
  * `randomHex8` comes from the caller so that this stays pure.

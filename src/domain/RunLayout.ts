@@ -33,6 +33,7 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     owner: path.join(runDir, ".owner.json"),
     runSummary: path.join(runDir, "run-summary.json"),
     privacyLog: path.join(runDir, "privacy-decisions.ndjson"),
+    cloudSyncRecord: path.join(runDir, "cloud-sync.json"),
     compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),
     compatManifest: path.join(roots.runsRoot, taskId, "mcp", runId, "manifest.json"),
     localMcpDir: path.join(roots.runsRoot, "local-mcp", runId),

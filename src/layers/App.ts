@@ -21,11 +21,12 @@ import { CredentialBrokerLive } from "./CredentialBroker.js"
 import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
-import { FilesLive, FilesMemory } from "./Files.js"
+import { AppBaseLive } from "./AppBase.js"
+import { FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { MetricsRecorderLive } from "./MetricsRecorder.js"
-import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
+import { OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
 import { PipelineRunnerLive } from "./PipelineRunner.js"
@@ -33,6 +34,7 @@ import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { RunEngineLive } from "./RunEngine.js"
+import { RunReaderLive } from "./RunReader.js"
 import { RunStoreLive } from "./RunStore.js"
 import { TaskManagerLive } from "./TaskManager.js"
 import { TaskStateStoreLive } from "./TaskStateStore.js"
@@ -70,10 +72,10 @@ export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomiza
 }
 
 /**
- * The whole graph on the platform: config -> files -> { pipelines, processes, run store, ... } ->
- * orchestration. The platform (FileSystem, Path, CommandExecutor) is left open.
+ * The engine on top of AppBaseLive: pipelines, processes, prompts, the control plane, learning,
+ * cloud sync and the orchestration. Needs the base services and the platform.
  */
-export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
+export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
   orchestrationLayer(custom).pipe(
     // Cloud sync (SYNC-1..4) is off unless CODEX_CLOUD_SYNC is on; fetch keeps the HTTP client light.
     Layer.provideMerge(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
@@ -81,15 +83,19 @@ export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogLive(),
       ProcessRunnerLive,
-      RunStoreLive,
       HostLive,
       PrompterLive,
       InstructionsLive,
       PromptPacksLive
-    )),
-    Layer.provideMerge(FilesLive),
-    Layer.provideMerge(OrchestratorConfigLive)
+    ))
   )
+
+/**
+ * The whole graph on the platform: config -> files -> run store and reader -> engine. The platform
+ * (FileSystem, Path, CommandExecutor) is left open.
+ */
+export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
+  engineLayer(custom).pipe(Layer.provideMerge(AppBaseLive))
 
 export const AppLayer = makeAppLayer()
 
@@ -130,12 +136,13 @@ export const AppMemory = <A extends Agent = never>(options: MemoryAppOptions<A> 
     Layer.provideMerge(Layer.mergeAll(
       PipelineCatalogMemory(options.pipelines ?? {}),
       ProcessRunnerMemory(options.scripts ?? {}),
-      RunStoreLive,
       HostMemory(options.host),
       PrompterScripted(options.approvals),
       InstructionsMemory(options.instructions ?? {}),
       PromptPacksMemory(options.promptPacks ?? {})
     )),
+    Layer.provideMerge(RunReaderLive),
+    Layer.provideMerge(RunStoreLive),
     Layer.provideMerge(FilesMemory),
     Layer.provideMerge(config),
     Layer.provideMerge(Path.layer)

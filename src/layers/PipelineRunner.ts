@@ -1,13 +1,12 @@
 import { Path } from "@effect/platform"
-import { Clock, Deferred, Duration, Effect, Either, Layer, Option, Ref, Schedule, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Either, Layer, Option, Ref, Schedule } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import { computeGuardrailStatus } from "../domain/Guardrails.js"
-import { defaultTaskId, type InvalidId, makeRunId, parseRunId, parseTaskId, type TaskId } from "../domain/Ids.js"
+import { type InvalidId, makeRunId, parseRunId, resolveTaskId, type TaskId } from "../domain/Ids.js"
 import {
   appendSummary,
   type CliManifest,
   type CommandEntry,
-  isStale,
   isTerminal,
   type RunStatus,
   upsertGuardrailLine
@@ -60,8 +59,7 @@ import {
   type PlanRequest,
   type ResumeRequest,
   type RunRequest,
-  type StartRequest,
-  type StatusView
+  type StartRequest
 } from "../services/RunEngine.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeApprovalGate } from "./internal/approvals.js"
@@ -151,13 +149,7 @@ export const PipelineRunnerLive = Layer.effect(
       })
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
-    const resolveTaskId = (flag: string | undefined): Effect.Effect<TaskId, InvalidId> => {
-      const env = config.envTaskId === undefined
-        ? Either.right(undefined)
-        : parseTaskId(config.envTaskId, "MCP_RUNNER_TASK_ID")
-      return Effect.flatMap(env, (fromEnv) =>
-        flag === undefined ? Effect.succeed(fromEnv ?? defaultTaskId) : parseTaskId(flag))
-    }
+    const taskIdOf = (flag: string | undefined): Effect.Effect<TaskId, InvalidId> => resolveTaskId(config.envTaskId, flag)
 
     /**
      * GRP-4 / CP-6 and SCH-2: a TF-GRPO group the pipeline cannot hold is refused before anything is
@@ -182,7 +174,7 @@ export const PipelineRunnerLive = Layer.effect(
     /** Everything a run needs, checked before anything is written (D-1: bad input writes nothing). */
     const prepare = (request: PlanRequest) =>
       Effect.gen(function*() {
-        const taskId = yield* resolveTaskId(request.taskId)
+        const taskId = yield* taskIdOf(request.taskId)
         const data = yield* catalog.load
         const resolved = resolvePipeline(data, request.pipelineId)
         if (resolved instanceof PipelineNotFound) return yield* resolved
@@ -676,18 +668,9 @@ export const PipelineRunnerLive = Layer.effect(
 
     const locateRun = (request: RunRequest) =>
       Effect.gen(function*() {
-        const taskId = yield* resolveTaskId(request.taskId)
+        const taskId = yield* taskIdOf(request.taskId)
         const runId = yield* parseRunId(request.runId)
         return { taskId, layout: makeRunLayout(path, config.roots, taskId, runId) }
-      })
-
-    const status = (request: RunRequest): Effect.Effect<StatusView, BadInput | FileAccessError> =>
-      Effect.gen(function*() {
-        const { layout } = yield* locateRun(request)
-        const manifest = yield* store.read(layout)
-        const owner = yield* store.readOwner(layout)
-        const now = yield* Clock.currentTimeMillis
-        return { manifest, layout, stale: isStale(manifest, now), owner }
       })
 
     const reopen = (request: ResumeRequest): Effect.Effect<PreparedRun, BadInput | ControlPlaneValidationFailed | FileAccessError> =>
@@ -826,13 +809,6 @@ export const PipelineRunnerLive = Layer.effect(
       prepared: (runId) => Effect.map(pendingRun(runId), preparedOf),
       execute: (runId, mode) => Effect.flatMap(pendingRun(runId), (run) => executeRegistered(run, mode)),
       complete: (runId, summary, extras) => Effect.flatMap(pendingRun(runId), (run) => completeRun(run, summary, extras)),
-      status,
-      watch: (request, interval) =>
-        Stream.repeatEffectWithSchedule(status(request), Schedule.spaced(interval)).pipe(
-          // The whole (bounded) manifest is compared: two writes can share a millisecond of updated_at.
-          Stream.changesWith((a, b) => a.stale === b.stale && JSON.stringify(a.manifest) === JSON.stringify(b.manifest)),
-          Stream.takeUntil((view) => isTerminal(view.manifest.status))
-        )
     })
   })
 )

@@ -1,9 +1,9 @@
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
-import { CloudSync } from "../services/CloudSync.js"
 import { EventBus } from "../services/EventBus.js"
 import { PipelineRunner, type PreparedRun } from "../services/PipelineRunner.js"
-import { RunEngine, type RunRequest } from "../services/RunEngine.js"
+import { RunEngine } from "../services/RunEngine.js"
+import { RunReader } from "../services/RunReader.js"
 import { TaskManager } from "../services/TaskManager.js"
 
 /**
@@ -17,17 +17,7 @@ export const RunEngineLive = Layer.effect(
     const runner = yield* PipelineRunner
     const taskManager = yield* TaskManager
     const bus = yield* EventBus
-    const cloudSync = yield* CloudSync
-
-    /** Status plus the run's cloud sync record; a damaged record is a warning, not a failed status. */
-    const status = (request: RunRequest) =>
-      Effect.gen(function*() {
-        const view = yield* runner.status(request)
-        const record = yield* cloudSync.readSyncRecord(view.manifest.task_id, view.manifest.run_id).pipe(
-          Effect.catchAll((error) => Effect.logWarning(`Cloud sync record unreadable: ${error.message}`).pipe(Effect.as(Option.none())))
-        )
-        return Option.isSome(record) ? { ...view, cloudSync: record.value } : view
-      })
+    const reader = yield* RunReader
 
     const drive = (prepared: PreparedRun, mode: ExecutionMode | undefined) =>
       Effect.gen(function*() {
@@ -40,7 +30,7 @@ export const RunEngineLive = Layer.effect(
         )
         // Subscribers (the task-state snapshot, cloud sync) finish before the caller moves on.
         yield* bus.settled
-        const view = yield* status({ runId: prepared.runId, taskId: prepared.taskId })
+        const view = yield* reader.status({ runId: prepared.runId, taskId: prepared.taskId })
         return { manifest: view.manifest, layout: prepared.layout }
       })
 
@@ -48,8 +38,8 @@ export const RunEngineLive = Layer.effect(
       plan: runner.plan,
       start: (request) => Effect.flatMap(runner.bootstrap(request), (prepared) => drive(prepared, request.executionMode)),
       resume: (request) => Effect.flatMap(runner.reopen(request), (prepared) => drive(prepared, request.executionMode)),
-      status,
-      watch: runner.watch
+      status: reader.status,
+      watch: reader.watch
     })
   })
 )

@@ -1,4 +1,4 @@
-import { Context, type Duration, type Effect, type Stream } from "effect"
+import { Context, type Effect } from "effect"
 import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import type { FileAccessError } from "../domain/FileErrors.js"
@@ -13,9 +13,7 @@ import type {
   PlanRequest,
   PlanView,
   ResumeRequest,
-  RunRequest,
-  StartRequest,
-  StatusView
+  StartRequest
 } from "./RunEngine.js"
 
 /** A run whose folder and manifest exist and that is ready to execute (bootstrapped or reopened). */
@@ -47,7 +45,7 @@ export interface CompletedRun {
 /**
  * The pipeline engine under the TaskManager (SPEC RUN-3..9): prepares runs (bad input writes
  * nothing, D-1), executes their stages once however often the builder asks (GRP-3), and completes
- * them (run summary, metrics). Status and watch only read.
+ * them (run summary, metrics). Reading runs is the RunReader's.
  */
 export class PipelineRunner extends Context.Tag("orchestrator/PipelineRunner")<
   PipelineRunner,
@@ -77,7 +75,5 @@ export class PipelineRunner extends Context.Tag("orchestrator/PipelineRunner")<
       summary: RunSummary,
       extras?: MetricsExtras
     ) => Effect.Effect<CompletedRun, FileAccessError>
-    readonly status: (request: RunRequest) => Effect.Effect<StatusView, BadInput | FileAccessError>
-    readonly watch: (request: RunRequest, interval: Duration.Duration) => Stream.Stream<StatusView, BadInput | FileAccessError>
   }
 >() {}
