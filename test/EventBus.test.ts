@@ -230,3 +230,17 @@ describe("EventBus: scoped handlers", () => {
       assert.deepStrictEqual(yield* Ref.get(seen), ["r1"])
     }).pipe(Effect.provide(EventBusLive)))
 })
+
+describe("EventBus.settled after a handler's scope closed", () => {
+  it.effect("does not wait for a handler that stopped", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const scope = yield* Scope.make()
+      yield* bus.on("plan:completed", () => Effect.void).pipe(Scope.extend(scope))
+      yield* Scope.close(scope, Exit.void)
+      yield* bus.publish({ type: "plan:completed", taskId: "t", runId: "r", timestamp: "1970-01-01T00:00:00.000Z", plan: { items: [], targetId: null } })
+      const settled = yield* Effect.fork(bus.settled)
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled is still waiting for a handler that stopped")
+    }).pipe(Effect.provide(EventBusLive)))
+})

@@ -28,7 +28,11 @@ export const EventBusLive = Layer.scoped(
           // Subscribed first, then counted: every event published from here on reaches the handler.
           const events = yield* subscribe
           const count = yield* SubscriptionRef.make(yield* Ref.get(published))
-          yield* Ref.update(handled, (all) => [...all, count])
+          // A handler whose scope has closed handles nothing more: `settled` must stop waiting for it.
+          yield* Effect.acquireRelease(
+            Ref.update(handled, (all) => [...all, count]),
+            () => Ref.update(handled, (all) => all.filter((other) => other !== count))
+          )
           const matches = ofType(type)
           yield* events.pipe(
             Stream.runForEach((event) =>

@@ -550,7 +550,9 @@ export const PipelineRunnerLive = Layer.effect(
           { force: true }
         )
         yield* metrics.record(files, {
-          executionMode: summary.mode,
+          // Where the stages really ran: the builder executes once (GRP-3), in the first subtask's mode,
+          // whatever a group's summary says about later subtasks.
+          executionMode: recorded.execution_mode ?? summary.mode,
           controlPlaneStatus: recorded.control_plane?.validation.status,
           schedulerMode: recorded.scheduler?.mode,
           instanceStats: recorded.scheduler === undefined ? undefined : instanceStatsOf(recorded.scheduler),
