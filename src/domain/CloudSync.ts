@@ -191,3 +191,22 @@ export const recordOf = (outcome: SyncOutcome): CloudSyncRecord | undefined =>
 /** Replaces every occurrence of a secret (a last line of defence for text we write). */
 export const scrubSecret = (text: string, secret: string | undefined) =>
   secret === undefined || secret.length === 0 ? text : text.split(secret).join("[REDACTED]")
+
+/**
+ * The same for every string inside a value from outside (an error, a server's answer). Only such
+ * values are scrubbed: our own keys and words ("synced", "attempts") must survive a token that
+ * happens to be a part of them.
+ */
+export const scrubStrings = <A>(value: A, secret: string | undefined): A => {
+  if (secret === undefined || secret.length === 0) return value
+  const walk = (v: unknown): unknown =>
+    typeof v === "string"
+      ? scrubSecret(v, secret)
+      : Array.isArray(v)
+      ? v.map(walk)
+      : typeof v === "object" && v !== null
+      ? Object.fromEntries(Object.entries(v).map(([key, inner]) => [key, walk(inner)]))
+      : v
+  // walk keeps the shape of its input: it only rewrites strings.
+  return walk(value) as A
+}

@@ -30,6 +30,7 @@ import {
   manifestReadPolicy,
   recordOf,
   scrubSecret,
+  scrubStrings,
   summarizeError,
   SyncManifestUnavailable,
   type SyncOutcome,
@@ -160,33 +161,39 @@ export const CloudSyncLive = Layer.effect(
         /** The last token handed out, so that nothing we write can carry it even by accident. */
         const secret = yield* Ref.make<string | undefined>(undefined)
         const scrub = (text: string) => Effect.map(Ref.get(secret), (token) => scrubSecret(text, token))
+        const scrubOutside = <A>(value: A) => Effect.map(Ref.get(secret), (token) => scrubStrings(value, token))
 
         const auditPath = path.join(roots.outRoot, taskId, "cloud-sync", "audit.log")
         const audit = (entry: AuditEntry) =>
           Effect.gen(function*() {
-            const line = JSON.stringify({ timestamp: yield* isoNow, taskId, runId, ...entry })
+            const details = entry.details === undefined ? {} : { details: yield* scrubOutside(entry.details) }
+            const line = JSON.stringify({ timestamp: yield* isoNow, taskId, runId, ...entry, ...details })
             yield* files.makeDirectory(path.dirname(auditPath))
-            yield* files.append(auditPath, `${yield* scrub(line)}\n`)
+            yield* files.append(auditPath, `${line}\n`)
           }).pipe(Effect.catchAll((error) => Effect.logWarning(`Could not write the cloud sync audit log: ${error.message}`)))
 
         const finish = (outcome: SyncOutcome) =>
           Effect.gen(function*() {
-            const record = recordOf(outcome)
+            const own = recordOf(outcome)
+            // The record's own fields are ours; the remote id and the error came from outside.
+            const record = own === undefined ? undefined : own.status === "synced"
+              ? { ...own, ...(own.remote_id === undefined ? {} : { remote_id: yield* scrub(own.remote_id) }) }
+              : { ...own, error: yield* scrubOutside(own.error) }
             if (record !== undefined) {
               const target = recordPath(taskId, runId)
               yield* encodeRecord(record).pipe(
                 Effect.orDie,
-                Effect.flatMap(scrub),
                 Effect.tap(() => files.makeDirectory(path.dirname(target))),
                 Effect.flatMap((json) => files.writeAtomic(target, `${json}\n`)),
                 Effect.catchAll((error) => Effect.logWarning(`Could not write the cloud sync record: ${error.message}`))
               )
             }
             if (outcome._tag === "Failed") {
-              yield* Effect.logWarning(yield* scrub(
+              const reason = (yield* scrub(outcome.error.message)).replace(/\.$/, "")
+              yield* Effect.logWarning(
                 `Cloud sync of run ${runId} (task ${taskId}) failed after ${outcome.attempts} upload attempt(s): ` +
-                  `${outcome.error.message}. The run itself is unaffected; see ${shown(auditPath)}.`
-              ))
+                  `${reason}. The run itself is unaffected; see ${shown(auditPath)}.`
+              )
             }
             return outcome
           })
