@@ -1,4 +1,5 @@
 import { Effect, Layer } from "effect"
+import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import { EventBus } from "../services/EventBus.js"
 import { PipelineRunner, type PreparedRun } from "../services/PipelineRunner.js"
@@ -34,10 +35,25 @@ export const RunEngineLive = Layer.effect(
         return { manifest: view.manifest, layout: prepared.layout }
       })
 
+    /**
+     * CP-4: enforce mode refused the run before it started; its manifest says `failed` and why, and
+     * that run is the outcome (the CLI prints it and exits 1), not an error.
+     */
+    const refused = (taskId: string | undefined) => (error: ControlPlaneValidationFailed) =>
+      Effect.map(reader.status({ runId: error.section.request_id, taskId }), (view) => ({ manifest: view.manifest, layout: view.layout }))
+
     return RunEngine.of({
       plan: runner.plan,
-      start: (request) => Effect.flatMap(runner.bootstrap(request), (prepared) => drive(prepared, request.executionMode)),
-      resume: (request) => Effect.flatMap(runner.reopen(request), (prepared) => drive(prepared, request.executionMode)),
+      start: (request) =>
+        runner.bootstrap(request).pipe(
+          Effect.flatMap((prepared) => drive(prepared, request.executionMode)),
+          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId))
+        ),
+      resume: (request) =>
+        runner.reopen(request).pipe(
+          Effect.flatMap((prepared) => drive(prepared, request.executionMode)),
+          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId))
+        ),
       status: reader.status,
       watch: reader.watch
     })

@@ -1,7 +1,6 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { CloudSyncRecord } from "../domain/CloudSync.js"
 import type {
-  ControlPlaneValidationFailed,
   GroupSizeExceedsCapacity,
   GroupSizeTooSmall,
   InvalidGroupSetting
@@ -128,8 +127,8 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
   RunEngine,
   {
     readonly plan: (request: PlanRequest) => Effect.Effect<PlanView, BadInput | FileAccessError>
-    /** Fails with ControlPlaneValidationFailed (exit 1) when enforce mode refuses the run; its manifest says so. */
-    readonly start: (request: StartRequest) => Effect.Effect<RunOutcome, BadInput | ControlPlaneValidationFailed | FileAccessError>
+    /** A run that enforce mode refuses (CP-4) is an outcome: its manifest is `failed`, `control-plane-validation-failed`. */
+    readonly start: (request: StartRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
     /** Reads a run; never writes (CLI-7). */
     readonly status: (request: RunRequest) => Effect.Effect<StatusView, BadInput | FileAccessError>
     /** The run's status now, then again whenever it changes, until it is finished. */
@@ -138,7 +137,7 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
      * RUN-9 with D-7: re-runs the stages that did not succeed, on the same run id. A run with a fresh
      * heartbeat and a live owner is refused; a crashed one is taken over.
      */
-    readonly resume: (request: ResumeRequest) => Effect.Effect<RunOutcome, BadInput | ControlPlaneValidationFailed | FileAccessError>
+    readonly resume: (request: ResumeRequest) => Effect.Effect<RunOutcome, BadInput | FileAccessError>
   }
 >() {}
 

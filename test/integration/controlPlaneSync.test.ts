@@ -302,7 +302,15 @@ describe.concurrent("an invalid control-plane request (CP-4)", () => {
           env: envWith(c.enforceEnv)
         })
         assert.strictEqual(result.code, 1, describeResult(result))
-        const errorLine = errorLineOf(result)
+        // D-2: the refused run is the result on stdout, like any run that failed; the reason once on stderr.
+        const printed = JSON.parse(result.stdout)
+        assert.deepInclude(printed, { status: "failed", status_detail: "control-plane-validation-failed" })
+        const errorLine = result.stderr.split("\n").find((text) => text.includes("error: Control plane validation failed")) ?? ""
+        assert.strictEqual(
+          result.stderr.split("\n").filter((text) => text.includes("Control plane validation failed (1 error).")).length,
+          1,
+          describeResult(result)
+        )
         assert.include(errorLine, "Control plane validation failed (1 error).", describeResult(result))
         assert.include(errorLine, c.path, describeResult(result))
         assert.include(errorLine, "CODEX_CONTROL_PLANE_MODE=shadow", "the error says how to proceed")
