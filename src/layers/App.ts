@@ -22,6 +22,7 @@ import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
 import { AppBaseLive } from "./AppBase.js"
+import { stackOn } from "./internal/layerStack.js"
 import { FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
@@ -55,19 +56,26 @@ export interface AppCustomization<A extends Agent = never> {
 /**
  * The engine and everything above the platform services, read bottom-up: executors, the event bus
  * and the task-level stores -> the PipelineRunner -> the agents -> TaskManager and persistence ->
- * RunEngine. Later layers in a merge win, so customizations replace the defaults.
+ * RunEngine. Later layers in a stack see the earlier ones and win, so customizations replace the
+ * defaults. Stacked one layer at a time (see stackOn): cheaper to build than provideMerge/mergeAll.
  */
 export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) => {
   const agents: Layer.Layer<Agent, never, PipelineRunner> = custom.agents === undefined
     ? CliAgentsLive
-    : Layer.merge(CliAgentsLive, custom.agents)
+    : custom.agents.pipe(stackOn(CliAgentsLive))
   const modePolicy = custom.modePolicy ?? ExecutionModePolicyDefault
-  const executors = custom.cloudExecutor === undefined ? ExecutorLocal : Layer.merge(ExecutorLocal, custom.cloudExecutor)
+  const executors = custom.cloudExecutor === undefined ? ExecutorLocal : custom.cloudExecutor.pipe(stackOn(ExecutorLocal))
   return RunEngineLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(TaskManagerLive, PersistenceCoordinatorLive, CloudSyncWorkerLive)),
-    Layer.provideMerge(Layer.merge(agents, modePolicy)),
-    Layer.provideMerge(PipelineRunnerLive),
-    Layer.provideMerge(Layer.mergeAll(executors, EventBusLive, MetricsRecorderLive, TaskStateStoreLive))
+    stackOn(CloudSyncWorkerLive),
+    stackOn(PersistenceCoordinatorLive),
+    stackOn(TaskManagerLive),
+    stackOn(modePolicy),
+    stackOn(agents),
+    stackOn(PipelineRunnerLive),
+    stackOn(TaskStateStoreLive),
+    stackOn(MetricsRecorderLive),
+    stackOn(EventBusLive),
+    stackOn(executors)
   )
 }
 
@@ -78,16 +86,15 @@ export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomiza
 export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
   orchestrationLayer(custom).pipe(
     // Cloud sync (SYNC-1..4) is off unless CODEX_CLOUD_SYNC is on; fetch keeps the HTTP client light.
-    Layer.provideMerge(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
-    Layer.provideMerge(Layer.merge(ControlPlaneLive, LearningLive)),
-    Layer.provideMerge(Layer.mergeAll(
-      PipelineCatalogLive(),
-      ProcessRunnerLive,
-      HostLive,
-      PrompterLive,
-      InstructionsLive,
-      PromptPacksLive
-    ))
+    stackOn(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
+    stackOn(LearningLive),
+    stackOn(ControlPlaneLive),
+    stackOn(PromptPacksLive),
+    stackOn(InstructionsLive),
+    stackOn(PrompterLive),
+    stackOn(HostLive),
+    stackOn(ProcessRunnerLive),
+    stackOn(PipelineCatalogLive())
   )
 
 /**
