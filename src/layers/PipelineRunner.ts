@@ -526,14 +526,15 @@ export const PipelineRunnerLive = Layer.effect(
             summary: appendSummary(m.summary, summary.build.notes ?? summary.review.summary)
           }), { force: true })
         }
-        // SCH-5 before metrics (D-10), so the metrics line sees the final assignment statuses.
+        // SCH-5 before metrics (D-10), so the metrics line sees the final assignment statuses. This
+        // update and run_summary_path's below are not written on their own: the next forced write
+        // (learning's, or metrics_recorded's) carries them, and the flush after metrics writes them
+        // when metrics are skipped, queued or fail. One fsynced manifest write instead of three.
         const now = yield* isoNow
         const finished = yield* files.update((m) =>
           m.scheduler === undefined
             ? m
-            : { ...m, scheduler: finalizeSchedule(m.scheduler, { status: m.status, completedAt: m.completed_at, now }) }, {
-          force: true
-        })
+            : { ...m, scheduler: finalizeSchedule(m.scheduler, { status: m.status, completedAt: m.completed_at, now }) })
         // D-17: a succeeded run is snapshotted and its scenario validated before metrics, which count the outcome.
         const learned = learning.enabled && finished.status === "succeeded"
           ? yield* learning.capture({ manifest: finished, layout: files.layout }).pipe(
@@ -545,10 +546,7 @@ export const PipelineRunnerLive = Layer.effect(
           : finished
         const enriched = enrich(summary, learned)
         yield* files.writeRunSummary(enriched)
-        const recorded = yield* files.update(
-          (m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }),
-          { force: true }
-        )
+        const recorded = yield* files.update((m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }))
         yield* metrics.record(files, {
           // Where the stages really ran: the builder executes once (GRP-3), in the first subtask's mode,
           // whatever a group's summary says about later subtasks.
@@ -558,7 +556,9 @@ export const PipelineRunnerLive = Layer.effect(
           instanceStats: recorded.scheduler === undefined ? undefined : instanceStatsOf(recorded.scheduler),
           learning: recorded.learning === undefined ? undefined : learningMetricsOf(recorded.learning),
           ...extras
-        })
+        }).pipe(Effect.ensuring(files.flush.pipe(
+          Effect.catchAll((error) => Effect.logError(`Could not write the finished manifest: ${error.message}`))
+        )))
         yield* Ref.update(pending, (all) => {
           const next = new Map(all)
           next.delete(files.layout.runId)
@@ -605,7 +605,9 @@ export const PipelineRunnerLive = Layer.effect(
           )
         )
         const schedule = yield* planSchedule(request, now)
-        yield* files.update((m) => ({ ...m, control_plane: section, scheduler: schedule }), { force: true })
+        // Not forced: the first write of the execution (the `in_progress` manifest, forced, before any
+        // stage runs) or of the completion carries it, so admission costs no fsynced write of its own.
+        yield* files.update((m) => ({ ...m, control_plane: section, scheduler: schedule }))
       })
 
     /** RUN-1 bootstrap (LAY-2): the queued manifest of a new run, registered for execution. */
