@@ -41,7 +41,7 @@ chmodSync(bin, 0o755)
 // Warm the code cache. Each warming command loads the cache the previous one wrote and adds the
 // functions it compiled, so the cache ends up holding the start-up path (`plan`) and the run flow
 // (`start`: bootstrap, control plane, stages, metrics, persistence), which otherwise compiles
-// lazily on every run (measured ~50 ms of a one-stage `start`). The run goes to a throwaway
+// lazily on every run (measured ~30 ms of a one-stage `start`). The run goes to a throwaway
 // folder, with every variable the CLI reads removed: no cloud sync, no learning, no other roots.
 const cwd = mkdtempSync(join(tmpdir(), "codex-orchestrator-cache-"))
 const env = Object.fromEntries(
