@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { ControlPlaneSection } from "./ControlPlane.js"
+import { computeGuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./Learning.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
@@ -269,4 +270,37 @@ export const appendSummary = (summary: string | null, line: string): string =>
 export const upsertGuardrailLine = (summary: string | null, line: string): string => {
   const kept = (summary ?? "").split("\n").filter((l) => l.length > 0 && !l.toLowerCase().startsWith("guardrails:"))
   return [...kept, line].join("\n")
+}
+
+/**
+ * RUN-3 step 3: the final status (`failed` if a stage failed, with `pipeline-failed` unless a stage
+ * said more), the guardrail status (MAN-5) and its summary line, then its recommendation (RUN-12).
+ */
+export const finalizedManifest = (m: CliManifest, now: string): CliManifest => {
+  const failed = m.commands.some((c) => c.status === "failed")
+  const guardrails = computeGuardrailStatus(m.commands, m.guardrails_required, now)
+  const withGuardrailLine = upsertGuardrailLine(m.summary, guardrails.summary)
+  return {
+    ...m,
+    status: failed ? "failed" : "succeeded",
+    status_detail: failed ? m.status_detail ?? "pipeline-failed" : null,
+    completed_at: now,
+    heartbeat_at: now,
+    guardrail_status: guardrails,
+    summary: guardrails.recommendation !== null ? appendSummary(withGuardrailLine, guardrails.recommendation) : withGuardrailLine
+  }
+}
+
+/** D-8: an interrupted run records the stage it was in and ends `cancelled`; a finished run stays as it is. */
+export const cancelledManifest = (m: CliManifest, now: string): CliManifest => {
+  if (isTerminal(m.status)) return m
+  const running = m.commands.find((c) => c.status === "running")
+  return {
+    ...m,
+    status: "cancelled",
+    status_detail: running === undefined ? "cancelled" : `stage:${running.id}:cancelled`,
+    completed_at: now,
+    commands: m.commands.map((c) => c.status === "running" ? { ...c, status: "cancelled" as const, completed_at: now } : c),
+    summary: appendSummary(m.summary, "Run cancelled.")
+  }
 }

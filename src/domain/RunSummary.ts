@@ -3,8 +3,8 @@
  * Written to `run-summary.json`; a parent's nested-stage summary is the child's `review.summary` (RUN-7).
  */
 import { Schema } from "effect"
-import { ControlPlaneSummary } from "./ControlPlane.js"
-import { SchedulerSummary } from "./Scheduler.js"
+import { ControlPlaneSummary, controlPlaneSummaryOf } from "./ControlPlane.js"
+import { SchedulerSummary, schedulerSummaryOf } from "./Scheduler.js"
 import type { CliManifest } from "./Manifest.js"
 import { PlanResult } from "./Plan.js"
 
@@ -174,3 +174,32 @@ export const summarizeRun = (
   const review = !build.success ? reviewSkippedForBuild : !test.success ? reviewSkippedForTests : reviewResultOf(manifest, build)
   return { taskId: manifest.task_id, runId: manifest.run_id, mode, plan, build, test, review, timestamp }
 }
+
+/** TM-7: what the manifest adds to a run's summary (handles, privacy, fallback, control plane, scheduler), camelCase. */
+export const enrichSummary = (summary: RunSummary, manifest: CliManifest): RunSummary => ({
+  ...summary,
+  ...(manifest.handles === undefined ? {} : {
+    handles: manifest.handles.map((h) => ({
+      handleId: h.handle_id,
+      correlationId: h.correlation_id,
+      stageId: h.stage_id,
+      status: h.status,
+      frameCount: h.frame_count,
+      latestSequence: h.latest_sequence
+    }))
+  }),
+  ...(manifest.privacy === undefined ? {} : {
+    privacy: {
+      mode: manifest.privacy.mode,
+      totalFrames: manifest.privacy.totals.total_frames,
+      redactedFrames: manifest.privacy.totals.redacted_frames,
+      blockedFrames: manifest.privacy.totals.blocked_frames,
+      allowedFrames: manifest.privacy.totals.allowed_frames
+    }
+  }),
+  ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
+    ? {}
+    : { cloudFallbackReason: manifest.cloud_fallback_reason }),
+  ...(manifest.control_plane === undefined ? {} : { controlPlane: controlPlaneSummaryOf(manifest.control_plane) }),
+  ...(manifest.scheduler === undefined ? {} : { scheduler: schedulerSummaryOf(manifest.scheduler) })
+})

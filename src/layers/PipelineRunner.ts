@@ -1,15 +1,14 @@
 import { Path } from "@effect/platform"
 import { Clock, Deferred, Duration, Effect, Either, Layer, Option, Ref, Schedule } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
-import { computeGuardrailStatus } from "../domain/Guardrails.js"
 import { type InvalidId, makeRunId, parseRunId, resolveTaskId, type TaskId } from "../domain/Ids.js"
 import {
   appendSummary,
+  cancelledManifest,
   type CliManifest,
   type CommandEntry,
-  isTerminal,
-  type RunStatus,
-  upsertGuardrailLine
+  finalizedManifest,
+  isTerminal
 } from "../domain/Manifest.js"
 import {
   checkNestedPipelines,
@@ -25,25 +24,18 @@ import type { PromptPackEntry } from "../domain/PromptPacks.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../domain/RunErrors.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import {
-  buildRunRequest,
   type ControlPlaneValidationFailed,
-  controlPlaneSummaryOf,
   type GroupGuardrailError,
   type GroupSettings
 } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
-import {
-  finalizeSchedule,
-  instanceStatsOf,
-  planSchedule,
-  type SchedulerError,
-  schedulerSummaryOf
-} from "../domain/Scheduler.js"
+import { finalizeSchedule, instanceStatsOf, type SchedulerError } from "../domain/Scheduler.js"
 import { ControlPlane } from "../services/ControlPlane.js"
+import { makeAdmission } from "./internal/admission.js"
 import { Learning } from "../services/Learning.js"
 import { initialLearningSection } from "../domain/Learning.js"
 import { learningMetricsOf, type MetricsExtras } from "../domain/Metrics.js"
-import { type RunSummary, summarizeRun } from "../domain/RunSummary.js"
+import { enrichSummary, type RunSummary, summarizeRun } from "../domain/RunSummary.js"
 import { EventBus } from "../services/EventBus.js"
 import { CloudExecutor, Executor } from "../services/Executor.js"
 import { MetricsRecorder } from "../services/MetricsRecorder.js"
@@ -139,6 +131,7 @@ export const PipelineRunnerLive = Layer.effect(
     const instructions = yield* Instructions
     const promptPacks = yield* PromptPacks
     const approve = yield* makeApprovalGate(yield* Prompter)
+    const { admit, preflight } = makeAdmission(controlPlane, config.roots, path)
 
     /** Records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
@@ -150,26 +143,6 @@ export const PipelineRunnerLive = Layer.effect(
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
     const taskIdOf = (flag: string | undefined): Effect.Effect<TaskId, InvalidId> => resolveTaskId(config.envTaskId, flag)
-
-    /**
-     * GRP-4 / CP-6 and SCH-2: a TF-GRPO group the pipeline cannot hold is refused before anything is
-     * written (bad input, D-1), with the original's guard line in the log.
-     */
-    const preflight = (taskId: string, task: { readonly slug: string; readonly title: string }, pipeline: PipelineDefinition) =>
-      Effect.gen(function*() {
-        const group = yield* controlPlane.groupSettings
-        const now = yield* isoNow
-        const provisional = yield* buildRunRequest({
-          task: { id: taskId, slug: task.slug, title: task.title },
-          pipeline,
-          group,
-          runId: "preflight",
-          paths: { artifactRoot: ".", runsRoot: ".", outRoot: "." },
-          requestedAt: now
-        }).pipe(Effect.tapError((error) => Effect.logError(error.logLine)))
-        yield* planSchedule(provisional, now)
-        return group
-      })
 
     /** Everything a run needs, checked before anything is written (D-1: bad input writes nothing). */
     const prepare = (request: PlanRequest) =>
@@ -307,23 +280,7 @@ export const PipelineRunnerLive = Layer.effect(
     const finalize = (files: RunFiles) =>
       Effect.gen(function*() {
         const now = yield* isoNow
-        const done = yield* files.update((m) => {
-          const failed = m.commands.some((c) => c.status === "failed")
-          const guardrails = computeGuardrailStatus(m.commands, m.guardrails_required, now)
-          const withGuardrailLine = upsertGuardrailLine(m.summary, guardrails.summary)
-          return {
-            ...m,
-            status: failed ? "failed" : "succeeded",
-            status_detail: failed ? m.status_detail ?? "pipeline-failed" : null,
-            completed_at: now,
-            heartbeat_at: now,
-            guardrail_status: guardrails,
-            // RUN-3 step 3: the recommendation, if any, follows the guardrail line.
-            summary: guardrails.recommendation !== null
-              ? appendSummary(withGuardrailLine, guardrails.recommendation)
-              : withGuardrailLine
-          }
-        }, { force: true })
+        const done = yield* files.update((m) => finalizedManifest(m, now), { force: true })
         yield* files.writeHeartbeatFile(now)
         return done
       })
@@ -332,18 +289,7 @@ export const PipelineRunnerLive = Layer.effect(
     const markCancelled = (files: RunFiles) =>
       Effect.gen(function*() {
         const now = yield* isoNow
-        yield* files.update((m) => {
-          if (isTerminal(m.status)) return m
-          const running = m.commands.find((c) => c.status === "running")
-          return {
-            ...m,
-            status: "cancelled" as RunStatus,
-            status_detail: running === undefined ? "cancelled" : `stage:${running.id}:cancelled`,
-            completed_at: now,
-            commands: m.commands.map((c) => c.status === "running" ? { ...c, status: "cancelled" as const, completed_at: now } : c),
-            summary: appendSummary(m.summary, "Run cancelled.")
-          }
-        }, { force: true })
+        yield* files.update((m) => cancelledManifest(m, now), { force: true })
       }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
 
     /** EVT-2: stage events follow the manifest write they describe. */
@@ -475,35 +421,6 @@ export const PipelineRunnerLive = Layer.effect(
         return yield* Deferred.await(run.result)
       })
 
-    /** TM-7: the handles and the privacy totals, in the summary's camelCase form. */
-    const enrich = (summary: RunSummary, manifest: CliManifest): RunSummary => ({
-      ...summary,
-      ...(manifest.handles === undefined ? {} : {
-        handles: manifest.handles.map((h) => ({
-          handleId: h.handle_id,
-          correlationId: h.correlation_id,
-          stageId: h.stage_id,
-          status: h.status,
-          frameCount: h.frame_count,
-          latestSequence: h.latest_sequence
-        }))
-      }),
-      ...(manifest.privacy === undefined ? {} : {
-        privacy: {
-          mode: manifest.privacy.mode,
-          totalFrames: manifest.privacy.totals.total_frames,
-          redactedFrames: manifest.privacy.totals.redacted_frames,
-          blockedFrames: manifest.privacy.totals.blocked_frames,
-          allowedFrames: manifest.privacy.totals.allowed_frames
-        }
-      }),
-      ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
-        ? {}
-        : { cloudFallbackReason: manifest.cloud_fallback_reason }),
-      ...(manifest.control_plane === undefined ? {} : { controlPlane: controlPlaneSummaryOf(manifest.control_plane) }),
-      ...(manifest.scheduler === undefined ? {} : { scheduler: schedulerSummaryOf(manifest.scheduler) })
-    })
-
     /**
      * The end of RUN-1 for a run this process prepared: a run the builder never executed (a planner
      * that chose nothing) is recorded failed; then run-summary.json, then metrics (D-10).
@@ -544,7 +461,7 @@ export const PipelineRunnerLive = Layer.effect(
             )
           )
           : finished
-        const enriched = enrich(summary, learned)
+        const enriched = enrichSummary(summary, learned)
         yield* files.writeRunSummary(enriched)
         const recorded = yield* files.update((m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }))
         yield* metrics.record(files, {
@@ -565,49 +482,6 @@ export const PipelineRunnerLive = Layer.effect(
           return next
         })
         return { manifest: yield* files.manifest, layout: files.layout, summary: enriched }
-      })
-
-    /** The control plane's run request for a run (CP-2); the group size was checked when the run was prepared. */
-    const runRequestOf = (manifest: CliManifest, input: RunInput, requestedAt: string) =>
-      buildRunRequest({
-        task: { id: input.taskId, slug: input.taskSlug, title: input.taskTitle },
-        pipeline: input.pipeline,
-        group: input.group,
-        runId: manifest.run_id,
-        paths: {
-          artifactRoot: manifest.artifact_root,
-          runsRoot: path.relative(config.roots.repoRoot, config.roots.runsRoot) || ".",
-          outRoot: path.relative(config.roots.repoRoot, config.roots.outRoot) || "."
-        },
-        requestedAt
-      })
-
-    /**
-     * RUN-1 between bootstrap and execution: the control-plane guard (CP-4; enforce mode refuses an
-     * invalid request and the manifest says so) and the scheduler plan, both in the manifest first.
-     */
-    const admit = (files: RunFiles, input: RunInput) =>
-      Effect.gen(function*() {
-        const now = yield* isoNow
-        const request = yield* runRequestOf(yield* files.manifest, input, now)
-        const section = yield* controlPlane.validate(request, { taskId: input.taskId }).pipe(
-          Effect.tapError((error) =>
-            error._tag === "ControlPlaneValidationFailed"
-              ? files.update((m) => ({
-                ...m,
-                status: "failed",
-                status_detail: "control-plane-validation-failed",
-                completed_at: now,
-                summary: appendSummary(m.summary, error.summaryLine),
-                control_plane: error.section
-              }), { force: true }).pipe(Effect.zipRight(Effect.logError(error.message)))
-              : Effect.void
-          )
-        )
-        const schedule = yield* planSchedule(request, now)
-        // Not forced: the first write of the execution (the `in_progress` manifest, forced, before any
-        // stage runs) or of the completion carries it, so admission costs no fsynced write of its own.
-        yield* files.update((m) => ({ ...m, control_plane: section, scheduler: schedule }))
       })
 
     /** RUN-1 bootstrap (LAY-2): the queued manifest of a new run, registered for execution. */
