@@ -198,6 +198,36 @@ describe("EventBus: slow handlers and settled", () => {
       assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "r2, published later, is not waited for")
     }).pipe(Effect.provide(EventBusLive)))
 
+  it.scoped("settle gives up on a handler that never finishes after the bound, naming its event type", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      yield* bus.on("plan:completed", () => Effect.void)
+      yield* bus.on("run:completed", () => Effect.never)
+      yield* bus.publish(planCompleted("r1"))
+      yield* bus.publish(runCompleted("r1"))
+      const settle = yield* Effect.fork(bus.settle("10 seconds"))
+      yield* TestClock.adjust("9999 millis")
+      yield* drain
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settle)), "still waiting before the bound")
+      yield* TestClock.adjust("1 millis")
+      yield* drain
+      assert.deepStrictEqual(yield* Fiber.join(settle), ["run:completed"])
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("settle returns as soon as every handler caught up, with nothing behind", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      yield* bus.on("plan:completed", () => Effect.sleep("1 second"))
+      yield* bus.on("run:completed", () => Effect.sleep("2 seconds"))
+      yield* bus.publish(planCompleted("r1"))
+      yield* bus.publish(runCompleted("r1"))
+      const settle = yield* Effect.fork(bus.settle("1 minute"))
+      yield* TestClock.adjust("2 seconds")
+      yield* drain
+      // Waited for together: 2 s, not 1 s + 2 s.
+      assert.deepStrictEqual(yield* Fiber.join(settle), [])
+    }).pipe(Effect.provide(EventBusLive)))
+
   it.effect("settled with no handlers returns at once", () =>
     Effect.gen(function*() {
       const bus = yield* EventBus

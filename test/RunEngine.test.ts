@@ -3,13 +3,14 @@
  * store and TestClock. SPEC RUN-3..12, LAY-1..3, MAN-1..5, LOG-1..2, ENV-5; DECISIONS D-1, D-4, D-8, D-11.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import { ErrorFile } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { ExecBegin, ExecChunk, ExecEnd, type RunLogEvent } from "../src/domain/RunLog.js"
 import { RunSummary } from "../src/domain/RunSummary.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
+import { EventBus } from "../src/services/EventBus.js"
 import { RunEngine, type StartRequest } from "../src/services/RunEngine.js"
 import { fileText, jsonFile, listFiles, logFile, manifestFile, onlyManifestPath } from "./support/files.js"
 import { at, commandStage, nestedStage, pipeline } from "./support/pipelines.js"
@@ -955,4 +956,53 @@ describe("RunEngine: time (D-8 timeouts, RUN-8 heartbeats)", () => {
       commandStage("work", "./work"),
       commandStage("after", "echo ok")
     ])], { scripts: { ...scripts, "./work": { duration: "1 minute" } } }))))
+})
+
+describe("RunEngine: event subscribers cannot hold or break a run (EVT-1)", () => {
+  /** Collects the messages of warnings and worse while `effect` runs. */
+  const withWarnings = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) {
+        warnings.push(Array.isArray(message) ? message.map(String).join(" ") : String(message))
+      }
+    })
+    return Effect.map(effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))), (a) => [a, warnings] as const)
+  }
+
+  it.effect("a run:completed subscriber that never finishes is given up on after subscriberGrace, with a warning", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const [outcome, warnings] = yield* withWarnings(Effect.scoped(Effect.gen(function*() {
+        yield* bus.on("run:completed", () => Effect.never)
+        const engine = yield* RunEngine
+        const fiber = yield* Effect.fork(engine.start({ pipelineId: "trivial", taskId: "demo" }))
+        // The stages take 3.5 s; the grace is 10 s.
+        yield* TestClock.adjust("13 seconds")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still within the grace")
+        yield* TestClock.adjust("1 second")
+        assert.isTrue(Option.isSome(yield* Fiber.poll(fiber)), "the run returned once the grace was over")
+        return yield* Fiber.join(fiber)
+      })))
+      assert.strictEqual(outcome.manifest.status, "succeeded")
+      assert.strictEqual((yield* manifestFile(outcome.layout.manifest)).status, "succeeded")
+      assert.isTrue(
+        warnings.some((w) => w.includes("Stopped waiting after 10s") && w.includes("run:completed")),
+        warnings.join("\n")
+      )
+    }).pipe(Effect.provide(app([trivial], { settings: { subscriberGrace: Duration.seconds(10) } }))))
+
+  it.effect("a failing subscriber is logged and the run succeeds without waiting for the grace", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const [outcome, warnings] = yield* withWarnings(Effect.scoped(Effect.gen(function*() {
+        yield* bus.on("run:completed", () => Effect.fail("subscriber broke"))
+        yield* bus.on("stage:completed", () => Effect.die("subscriber died"))
+        return yield* startSettled({ pipelineId: "trivial", taskId: "demo" }, "3500 millis")
+      })))
+      assert.strictEqual(outcome.manifest.status, "succeeded")
+      assert.isTrue(warnings.some((w) => w.includes("A run:completed subscriber failed")), warnings.join("\n"))
+      assert.isTrue(warnings.some((w) => w.includes("A stage:completed subscriber failed")), warnings.join("\n"))
+      assert.isFalse(warnings.some((w) => w.includes("Stopped waiting")), warnings.join("\n"))
+    }).pipe(Effect.provide(app([trivial]))))
 })

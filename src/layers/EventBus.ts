@@ -1,6 +1,15 @@
-import { Effect, Layer, PubSub, Ref, Stream, SubscriptionRef } from "effect"
+import { type Duration, Effect, Layer, PubSub, Ref, Stream, SubscriptionRef } from "effect"
 import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
 import { EventBus } from "../services/EventBus.js"
+
+/** A handler registered with `on`: its event type and how many published events it has handled. */
+interface Handled {
+  readonly type: OrchestratorEventType
+  readonly count: SubscriptionRef.SubscriptionRef<number>
+}
+
+const caughtUp = (entry: Handled, target: number) =>
+  entry.count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
 
 const ofType = <T extends OrchestratorEventType>(type: T) => (event: OrchestratorEvent): event is EventOfType<T> =>
   event.type === type
@@ -15,7 +24,7 @@ export const EventBusLive = Layer.scoped(
   Effect.gen(function*() {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<OrchestratorEvent>(), PubSub.shutdown)
     const published = yield* Ref.make(0)
-    const handled = yield* Ref.make<ReadonlyArray<SubscriptionRef.SubscriptionRef<number>>>([])
+    const handled = yield* Ref.make<ReadonlyArray<Handled>>([])
 
     const subscribe = Effect.map(PubSub.subscribe(hub), (queue) => Stream.fromQueue(queue))
 
@@ -28,10 +37,11 @@ export const EventBusLive = Layer.scoped(
           // Subscribed first, then counted: every event published from here on reaches the handler.
           const events = yield* subscribe
           const count = yield* SubscriptionRef.make(yield* Ref.get(published))
+          const entry: Handled = { type, count }
           // A handler whose scope has closed handles nothing more: `settled` must stop waiting for it.
           yield* Effect.acquireRelease(
-            Ref.update(handled, (all) => [...all, count]),
-            () => Ref.update(handled, (all) => all.filter((other) => other !== count))
+            Ref.update(handled, (all) => [...all, entry]),
+            () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
           )
           const matches = ofType(type)
           yield* events.pipe(
@@ -47,10 +57,19 @@ export const EventBusLive = Layer.scoped(
         }),
       settled: Effect.gen(function*() {
         const target = yield* Ref.get(published)
-        for (const count of yield* Ref.get(handled)) {
-          yield* count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
-        }
-      })
+        yield* Effect.forEach(yield* Ref.get(handled), (entry) => caughtUp(entry, target), { discard: true })
+      }),
+      settle: (within: Duration.DurationInput) =>
+        Effect.gen(function*() {
+          const target = yield* Ref.get(published)
+          const entries = yield* Ref.get(handled)
+          // Waited for together, so the bound is on the whole wait, not on each handler.
+          yield* Effect.forEach(entries, (entry) => caughtUp(entry, target), { concurrency: "unbounded", discard: true }).pipe(
+            Effect.timeoutOption(within)
+          )
+          const behind = yield* Effect.filter(entries, (entry) => Effect.map(SubscriptionRef.get(entry.count), (n) => n < target))
+          return behind.map((entry) => entry.type)
+        })
     })
   })
 )

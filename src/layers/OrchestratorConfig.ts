@@ -43,6 +43,7 @@ export const OrchestratorConfigLive = Layer.effect(
       envTargetStage: env.targetStage,
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
+      subscriberGrace: Duration.seconds(120),
       privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce),
       experienceMaxWords: env.experienceMaxWords,
       groupExecution: isTruthy(env.groupExecution)
@@ -60,6 +61,7 @@ export const OrchestratorConfigTest = (repoRoot: string, overrides: Partial<Orch
       envTargetStage: undefined,
       heartbeatInterval: Duration.seconds(5),
       heartbeatStaleAfter: Duration.seconds(30),
+      subscriberGrace: Duration.seconds(120),
       privacyMode: "shadow",
       experienceMaxWords: undefined,
       groupExecution: false,

@@ -1,7 +1,8 @@
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import { EventBus } from "../services/EventBus.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineRunner, type PreparedRun } from "../services/PipelineRunner.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
@@ -19,6 +20,7 @@ export const RunEngineLive = Layer.effect(
     const taskManager = yield* TaskManager
     const bus = yield* EventBus
     const reader = yield* RunReader
+    const { subscriberGrace } = yield* OrchestratorConfig
 
     const drive = (prepared: PreparedRun, mode: ExecutionMode | undefined) =>
       Effect.gen(function*() {
@@ -29,8 +31,15 @@ export const RunEngineLive = Layer.effect(
             finalize: (summary) => Effect.map(runner.complete(prepared.runId, summary), (completed) => completed.summary)
           }
         )
-        // Subscribers (the task-state snapshot, cloud sync) finish before the caller moves on.
-        yield* bus.settled
+        // Subscribers (the task-state snapshot, cloud sync) finish before the caller moves on, but a
+        // subscriber that never finishes must not hold the run (and the CLI's exit) forever.
+        const behind = yield* bus.settle(subscriberGrace)
+        if (behind.length > 0) {
+          yield* Effect.logWarning(
+            `Stopped waiting after ${Duration.format(subscriberGrace)} for event subscribers still handling ` +
+              `${[...new Set(behind)].join(", ")}; what they were doing is cut off. The run's manifest is complete.`
+          )
+        }
         const view = yield* reader.status({ runId: prepared.runId, taskId: prepared.taskId })
         return { manifest: view.manifest, layout: prepared.layout }
       })

@@ -1,4 +1,4 @@
-import { Context, type Effect, type Scope, type Stream } from "effect"
+import { Context, type Duration, type Effect, type Scope, type Stream } from "effect"
 import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
 
 /**
@@ -32,5 +32,11 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
      * call. The CLI waits for it before exiting, so uploads and snapshots are not cut off.
      */
     readonly settled: Effect.Effect<void>
+    /**
+     * `settled`, bounded: waits at most `within` and returns the event types of the handlers that had
+     * not caught up by then (empty when all had). A handler that never finishes cannot hold a caller
+     * forever; what it was doing is cut off when its scope closes.
+     */
+    readonly settle: (within: Duration.DurationInput) => Effect.Effect<ReadonlyArray<OrchestratorEventType>>
   }
 >() {}

@@ -15,6 +15,11 @@ export interface OrchestratorSettings {
   /** RUN-8: 5 s in the manifest; shorter only in tests. */
   readonly heartbeatInterval: Duration.Duration
   readonly heartbeatStaleAfter: Duration.Duration
+  /**
+   * How long a finished `start`/`resume` waits for event subscribers (task-state snapshot, cloud
+   * upload) before it returns anyway with a warning: 120 s covers an upload's three 30 s attempts.
+   */
+  readonly subscriberGrace: Duration.Duration
   /** PRIV-1 / D-13: `enforce` redacts secrets from everything written; `shadow` only records them. */
   readonly privacyMode: PrivacyMode
   /** `TFGRPO_EXPERIENCE_MAX_WORDS` as given; checked when prompt packs load (INS-5), so only runs fail on it. */
