@@ -161,6 +161,33 @@ describe("Executor choice in runs (MODE-1, B-3)", () => {
       }).pipe(Effect.provide(AppMemory({ pipelines: { user: [flaky] }, cloudExecutor: fakeCloud(requests, failFirst) })))
     }))
 
+  it.effect("a resumed run's attempts get keys of their own, never the key of an attempt before the resume", () =>
+    Effect.gen(function*() {
+      const requests = yield* Ref.make<ReadonlyArray<ExecutionRequest>>([])
+      const shaky = pipeline("shaky", [commandStage("one", "echo one"), commandStage("two", "./two")])
+      // `two` fails on its first request (before the resume) and succeeds on every later one.
+      const failFirstTwo = (() => {
+        let seen = 0
+        return (request: ExecutionRequest) => request.stageId === "two" && seen++ === 0 ? 1 : 0
+      })()
+      yield* Effect.gen(function*() {
+        const engine = yield* RunEngine
+        const failed = yield* startSettled({ pipelineId: "shaky", executionMode: "cloud" })
+        const runId = failed.manifest.run_id
+        assert.strictEqual(failed.manifest.status, "failed")
+        const resumedFiber = yield* Effect.fork(engine.resume({ runId, taskId: task, executionMode: "cloud" }))
+        yield* TestClock.adjust("1 minute")
+        const resumed = yield* Fiber.join(resumedFiber)
+        assert.strictEqual(resumed.manifest.status, "succeeded")
+        const sent = (yield* Ref.get(requests)).map((r) => [r.stageId, r.attempt, r.idempotencyKey])
+        assert.deepStrictEqual(sent, [
+          ["one", 1, `cli-command:${runId}:one:attempt-1`],
+          ["two", 1, `cli-command:${runId}:two:attempt-1`],
+          ["two", 1, `cli-command:${runId}:two:resume-1:attempt-1`]
+        ])
+      }).pipe(Effect.provide(app([shaky], { cloudExecutor: fakeCloud(requests, failFirstTwo) })))
+    }))
+
   it.effect("a run with a cloud stage hint goes to the cloud executor through the mode policy", () =>
     Effect.gen(function*() {
       const requests = yield* Ref.make<ReadonlyArray<ExecutionRequest>>([])

@@ -4,8 +4,9 @@ import type { ProcessExit, ProcessSpawnError } from "./ProcessRunner.js"
 /** One attempt of one stage, as an executor sees it. */
 export interface ExecutionRequest {
   /**
-   * Unique per run, stage and attempt: a remote executor that receives the same key twice (a retried
-   * request after a lost answer) runs the attempt once.
+   * Unique per run, stage, resume and attempt: a remote executor that receives the same key twice (a
+   * retried request after a lost answer) runs the attempt once. `cli-command:<run>:<stage>:attempt-<n>`,
+   * with `:resume-<k>` before the attempt after the k-th resume.
    */
   readonly idempotencyKey: string
   readonly runId: string

@@ -187,7 +187,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           }
           const consume = ctx.executor.run(
             {
-              idempotencyKey: `cli-command:${manifest.run_id}:${stage.id}:attempt-${attempt}`,
+              idempotencyKey: attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt),
               runId: manifest.run_id,
               stageId: stage.id,
               attempt,
@@ -365,3 +365,13 @@ class RetryableAttempt {
     return this.props.outcome
   }
 }
+
+/**
+ * The executor's idempotency key of one attempt. A resume starts attempts at 1 again, so the number of
+ * resumes so far is part of the key: a remote executor must run a resumed attempt, not answer it from
+ * the attempt of the same number before the crash.
+ */
+export const attemptKey = (runId: string, stageId: string, resumes: number, attempt: number) =>
+  resumes === 0
+    ? `cli-command:${runId}:${stageId}:attempt-${attempt}`
+    : `cli-command:${runId}:${stageId}:resume-${resumes}:attempt-${attempt}`
