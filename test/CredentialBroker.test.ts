@@ -4,7 +4,7 @@
  * checked for the token it must not carry.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, ConfigProvider, DateTime, Effect, Either, Exit, Layer, Redacted, TestClock } from "effect"
+import { Cause, ConfigProvider, DateTime, Effect, Either, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import {
   CredentialBrokerEnv,
   CredentialBrokerHelper,
@@ -133,6 +133,19 @@ describe("CredentialBrokerHelper", () => {
         out("good-token\n")
       ]
     }))))
+
+  it.effect("a helper that never finishes is stopped after 30 s with a failure that says so, and is not cached", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip(getToken()))
+      yield* TestClock.adjust("29999 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still waiting before the timeout")
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "CredentialHelperFailed")
+      assert.include(error.message, "cred-helper")
+      assert.include(error.message, "did not finish within 30s")
+      assert.strictEqual(yield* tokenOf(), "next-token")
+    }).pipe(Effect.provide(helperApp({ "cred-helper": [{ duration: "1 hour" }, out("next-token\n")] }))))
 
   it.effect("bad output, a signal, or no shell are failures that quote nothing", () =>
     Effect.gen(function*() {

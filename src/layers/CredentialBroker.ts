@@ -47,6 +47,12 @@ export const CredentialBrokerEnv = Layer.effect(
 /** A token is renewed this long before it expires, so that no request goes out with a dying one. */
 export const expiryMargin = Duration.seconds(30)
 
+/**
+ * A helper that has not printed its token by then is stopped (its process group killed): it may be
+ * waiting for a prompt nobody sees, and an upload waiting on it would hold the CLI's exit.
+ */
+export const helperTimeout = Duration.seconds(30)
+
 /** Helper output beyond this is refused: a token is a line, not a file. */
 const maxHelperOutputBytes = 64 * 1024
 
@@ -131,7 +137,15 @@ export const CredentialBrokerHelper = (command: string) =>
                 bytes: seen.bytes + Chunk.reduce(chunks, 0, (sum, chunk) => sum + chunk.byteLength)
               }))
           }).pipe(
-            Effect.mapError((error) => failed(`it could not start (${error.reason})`, { exitCode: null, signal: null }, error))
+            Effect.mapError((error) => failed(`it could not start (${error.reason})`, { exitCode: null, signal: null }, error)),
+            Effect.timeoutFail({
+              duration: helperTimeout,
+              onTimeout: () =>
+                failed(`it did not finish within ${Duration.format(helperTimeout)} and was stopped (does it wait for input?)`, {
+                  exitCode: null,
+                  signal: null
+                })
+            })
           )
           if (exit.signal !== null) return yield* failed(`it was killed by ${exit.signal}`, exit)
           if (exit.exitCode !== 0) return yield* failed(`it exited with code ${exit.exitCode}`, exit)
