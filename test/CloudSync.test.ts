@@ -324,6 +324,38 @@ describe("CloudSyncLive in memory: uploads", () => {
     }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
   })
 
+  it.effect("a server that echoes the token in every failure: the warning, the record and the audit carry [REDACTED]", () => {
+    const server = scriptedServer([{ transportError: `proxy refused Bearer ${token}` }])
+    return Effect.gen(function*() {
+      yield* putManifest()
+      const [outcome, logged] = yield* captureLogs(syncWithDelays([250, 500]))
+      assert.strictEqual(outcome._tag, "Failed")
+      const warnings = logged.filter(([level]) => level === "WARN").map(([, message]) => message)
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0], "failed after 3 upload attempt(s)")
+      assert.include(warnings[0], "proxy refused Bearer [REDACTED]")
+      assert.notInclude(warnings.join("\n"), token)
+      const record = yield* readRecord
+      assert.isTrue(Option.isSome(record))
+      const written = Option.getOrThrow(record)
+      assert.strictEqual(written.status, "failed")
+      assert.include(JSON.stringify(written), "[REDACTED]")
+      yield* assertTokenNowhere
+    }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
+  })
+
+  it.effect("a remote id that quotes the token is recorded redacted", () => {
+    const server = scriptedServer([{ status: 201, body: { id: `run-for-${token}` } }])
+    return Effect.gen(function*() {
+      yield* putManifest()
+      const outcome = yield* syncWithDelays([])
+      assert.strictEqual(outcome._tag, "Synced")
+      const written = Option.getOrThrow(yield* readRecord)
+      assert.deepStrictEqual(written.status === "synced" ? written.remote_id : written, "run-for-[REDACTED]")
+      yield* assertTokenNowhere
+    }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
+  })
+
   it.effect("without a credential nothing is sent and the failure is not retried", () => {
     const server = scriptedServer([{ status: 201 }])
     return Effect.gen(function*() {

@@ -143,7 +143,11 @@ describe("planSchedule (SCH-2, SCH-3, SCH-4)", () => {
     const request = requestFor()
     const inverted = planError(withSchedule(request, { minInstances: 3, maxInstances: 2 }))
     assert.instanceOf(inverted, SchedulerMinExceedsMax)
-    assert.strictEqual(inverted.message, "Scheduler minInstances (3) cannot exceed maxInstances (2).")
+    assert.strictEqual(
+      inverted.message,
+      "Scheduler minInstances (3) cannot exceed maxInstances (2). minInstances is TFGRPO_GROUP_SIZE when set and " +
+        "maxInstances the fan-out capacity: set TFGRPO_GROUP_SIZE to 2 or less, or give the fan-out room for 3 instances."
+    )
     const tooFew = planError(withSchedule(request, { minInstances: 3, maxInstances: 4 }))
     assert.instanceOf(tooFew, SchedulerInsufficientSlots)
     assert.strictEqual(

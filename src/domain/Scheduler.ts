@@ -40,7 +40,9 @@ export class SchedulerMinExceedsMax extends Schema.TaggedError<SchedulerMinExcee
   maxInstances: Schema.Number
 }) {
   override get message() {
-    return `Scheduler minInstances (${this.minInstances}) cannot exceed maxInstances (${this.maxInstances}).`
+    return `Scheduler minInstances (${this.minInstances}) cannot exceed maxInstances (${this.maxInstances}). ` +
+      `minInstances is TFGRPO_GROUP_SIZE when set and maxInstances the fan-out capacity: set TFGRPO_GROUP_SIZE to ` +
+      `${this.maxInstances} or less, or give the fan-out room for ${this.minInstances} instances.`
   }
 }
 

@@ -129,7 +129,7 @@ const remoteIdOf = (text: string): string | undefined =>
   })
 
 /**
- * Cloud sync on the platform HttpClient (NodeHttpClient in production), the Files service, the
+ * Cloud sync on the platform HttpClient (FetchHttpClient in production, see App.ts), the Files service, the
  * credential broker and the configured roots. Fails to build only when `CODEX_CLOUD_SYNC` is on
  * and its settings are wrong (CloudSyncConfigError says which variable and how to fix it).
  */
