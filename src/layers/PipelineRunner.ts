@@ -428,7 +428,9 @@ export const PipelineRunnerLive = Layer.effect(
     const completeRun = (
       run: PendingRun,
       summary: RunSummary,
-      extras: MetricsExtras | undefined
+      extras: MetricsExtras | undefined,
+      /** D-17: only the run a user started or resumed is learned from; its nested child runs are part of it. */
+      learnFrom: boolean
     ): Effect.Effect<CompletedRun, FileAccessError> =>
       Effect.gen(function*() {
         const { files } = run
@@ -453,7 +455,7 @@ export const PipelineRunnerLive = Layer.effect(
             ? m
             : { ...m, scheduler: finalizeSchedule(m.scheduler, { status: m.status, completedAt: m.completed_at, now }) })
         // D-17: a succeeded run is snapshotted and its scenario validated before metrics, which count the outcome.
-        const learned = learning.enabled && finished.status === "succeeded"
+        const learned = learnFrom && learning.enabled && finished.status === "succeeded"
           ? yield* learning.capture({ manifest: finished, layout: files.layout }).pipe(
             Effect.flatMap((section) => files.update((m) => ({ ...m, learning: section }), { force: true })),
             Effect.catchAll((error) =>
@@ -541,7 +543,7 @@ export const PipelineRunnerLive = Layer.effect(
       Effect.gen(function*() {
         const run = yield* bootstrapRun(input)
         const executed = yield* executeRegistered(run, "mcp")
-        return yield* completeRun(run, summarizeRun(executed.manifest, input.plan, yield* isoNow), undefined)
+        return yield* completeRun(run, summarizeRun(executed.manifest, input.plan, yield* isoNow), undefined, false)
       })
 
     const locateRun = (request: RunRequest) =>
@@ -686,7 +688,7 @@ export const PipelineRunnerLive = Layer.effect(
       reopen,
       prepared: (runId) => Effect.map(pendingRun(runId), preparedOf),
       execute: (runId, mode) => Effect.flatMap(pendingRun(runId), (run) => executeRegistered(run, mode)),
-      complete: (runId, summary, extras) => Effect.flatMap(pendingRun(runId), (run) => completeRun(run, summary, extras)),
+      complete: (runId, summary, extras) => Effect.flatMap(pendingRun(runId), (run) => completeRun(run, summary, extras, true)),
     })
   })
 )

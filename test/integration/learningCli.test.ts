@@ -29,6 +29,7 @@ import {
   runCli,
   startJson,
   type StartedRun,
+  subpipelineStage,
   type TempRepo
 } from "../support/cli.js"
 
@@ -290,6 +291,38 @@ describe("learning after resume and under overridden roots (D-17, D-5)", () => {
     assert.isFalse(existsSync(repo.path("out")), "nothing under the default out root")
     const lines = readNdjson(join(runsDir, task, "metrics.json"))
     assert.strictEqual(lines[0]?.["learning_validation_status"], "validated")
+  })
+})
+
+describe("learning and nested runs (D-17)", () => {
+  it("only the run that was started is captured: its nested child run gets no snapshot, scenario or tag of its own", async () => {
+    const repo = gitRepo()
+    // A parent pipeline that nests `learn` (as a child run) and then runs a stage of its own.
+    writeFileSync(repo.path("codex.orchestrator.json"), `${JSON.stringify({
+      pipelines: [
+        ...config().pipelines,
+        pipeline("parent", [subpipelineStage("inner", "learn"), commandStage("after", "test -f README.md")], {
+          guardrailsRequired: false
+        })
+      ]
+    }, null, 2)}\n`)
+    git(repo.dir, "commit", "-q", "-am", "parent pipeline")
+    const run = await startJson(repo, ["parent", "--task", task], learningEnv(true))
+    assert.strictEqual(run.result.code, 0, describeResult(run.result))
+    assert.strictEqual(validationOf(run.manifest)["status"], "validated")
+    assert.isTrue(existsSync(join(run.runDir, "learning", "scenario.json")), "the parent run is learned from")
+
+    const childRuns = asArray(run.manifest["child_runs"], "child_runs")
+    assert.strictEqual(childRuns.length, 1)
+    const childId = asString(asObject(childRuns[0], "child_runs[0]")["run_id"], "child_runs[0].run_id")
+    const childDir = repo.path(".runs", task, "cli", childId)
+    const child = readJson(join(childDir, "manifest.json"))
+    assert.strictEqual(child["status"], "succeeded")
+    assert.strictEqual(validationOf(child)["status"], "pending")
+    assert.notProperty(learningOf(child), "snapshot")
+    assert.isFalse(existsSync(join(childDir, "learning")), "no learning/ folder in the child run")
+    // One tag and one stored copy: the parent's.
+    assert.strictEqual(git(repo.dir, "tag", "--list", "learning-snapshot-*").split("\n").filter(Boolean).length, 1)
   })
 })
 
