@@ -19,6 +19,7 @@ import {
   onSnapshotCaptured,
   onValidated,
   pickEntrypoint,
+  promptScenarioCommand,
   snapshotFileList,
   snapshotRetryPolicy,
   synthesizeScenario
@@ -135,9 +136,33 @@ describe("LRN-5 scenario picking", () => {
     assert.strictEqual(diffScenarioCommand(["README.md", "src/a.ts", "test/a.test.ts"]), "npm test test/a.test.ts")
     assert.strictEqual(diffScenarioCommand(["README.md", "lib/b.js", "src/a.ts"]), "npm test -- lib/b.js")
     assert.isUndefined(diffScenarioCommand(["README.md", "docs/x.md"]))
-    assert.deepStrictEqual(synthesizeScenario(entries, ["src/a.ts"]), { source: "execution_history", command: "npm test" })
-    assert.deepStrictEqual(synthesizeScenario([], ["src/a.ts"]), { source: "diff", command: "npm test -- src/a.ts" })
-    assert.isUndefined(synthesizeScenario([], ["notes.txt"]))
+    assert.deepStrictEqual(synthesizeScenario(entries, undefined, ["src/a.ts"]), { source: "execution_history", command: "npm test" })
+    assert.deepStrictEqual(synthesizeScenario([], undefined, ["src/a.ts"]), { source: "diff", command: "npm test -- src/a.ts" })
+    assert.isUndefined(synthesizeScenario([], undefined, ["notes.txt"]))
+  })
+
+  it("the prompt comes between the run's history and the diff: history wins, then the prompt, then the diff", () => {
+    const prompt = "Fix the parser, then run `npm test -- parser.test.ts`."
+    assert.deepStrictEqual(synthesizeScenario(entries, prompt, ["src/a.ts"]), { source: "execution_history", command: "npm test" })
+    assert.deepStrictEqual(synthesizeScenario([], prompt, ["src/a.ts"]), { source: "prompt", command: "npm test -- parser.test.ts" })
+    assert.deepStrictEqual(synthesizeScenario([], "No command here.", ["src/a.ts"]), {
+      source: "diff",
+      command: "npm test -- src/a.ts"
+    })
+  })
+
+  it("finds a prompt's command in a shell fence first, then an inline span with a space, then a `$ ` line", () => {
+    const all = "Run `make check` after.\n$ npm run lint\n\n```bash\n\n$ npm test -- a.test.ts\nnpm run build\n```\n"
+    assert.strictEqual(promptScenarioCommand(all), "npm test -- a.test.ts")
+    assert.strictEqual(promptScenarioCommand("Edit `src/a.ts`, then run `make check`.\n$ npm run lint"), "make check")
+    assert.strictEqual(promptScenarioCommand("Edit `src/a.ts`.\n  $ npm run lint\n"), "npm run lint")
+    // A fence in another language is code, not a command; an untagged or console fence counts.
+    assert.strictEqual(promptScenarioCommand("```ts\nconst a = 1\n```\n```\nnode a.js\n```"), "node a.js")
+    assert.strictEqual(promptScenarioCommand("```console\n$ go test ./...\n```"), "go test ./...")
+    // Spans and $ lines inside a non-shell fence are not looked at.
+    assert.isUndefined(promptScenarioCommand("```json\n{ \"cmd\": \"`rm x`\" }\n$ rm -rf y\n```"))
+    assert.isUndefined(promptScenarioCommand("Only `names` and prose here; costs $5."))
+    assert.isUndefined(promptScenarioCommand(""))
   })
 
   it("describes a failed command with its exit code or signal", () => {

@@ -3,6 +3,7 @@
  * RunEngine and print the result on stdout; progress goes to stderr through the logger.
  */
 import { Args, Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
 import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { PlanView, StatusView } from "../services/RunEngine.js"
@@ -62,6 +63,27 @@ const approvalPolicy = Options.choice("approval-policy", ["never", "on-request",
   ),
   Options.optional
 )
+
+const promptFile = Options.file("prompt-file", { exists: "yes" }).pipe(
+  Options.withDescription(
+    "A text file with what the run was asked to do; kept as prompt.md in the run folder. With learning on, a " +
+      "command it shows (a shell code fence, an inline `cmd arg` span or a `$ cmd` line) is the scenario to " +
+      "replay when no stage succeeded"
+  ),
+  Options.optional
+)
+
+/** `--prompt-file`: its text, or a usage error naming the file (exit 2). */
+const readPrompt = (file: Option.Option<string>) =>
+  Option.match(file, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (path) =>
+      Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
+        Effect.mapError((error) =>
+          new UsageError({ reason: `--prompt-file ${path} could not be read (${error.message}); pass a readable text file.` })
+        )
+      )
+  })
 
 /** MODE-1 override: `--execution-mode mcp|cloud`, or `--cloud` for short. */
 const executionMode = Options.all({
@@ -133,13 +155,15 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 
 const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile },
   (flags) =>
     Effect.gen(function*() {
       yield* hudNotice(flags.interactive)
       const mode = yield* resolveExecutionMode(flags.executionMode)
+      const prompt = yield* readPrompt(flags.promptFile)
       const engine = yield* RunEngine
       const { manifest } = yield* engine.start({
+        prompt,
         executionMode: mode,
         pipelineId: Option.getOrUndefined(flags.pipeline),
         taskId: Option.getOrUndefined(flags.task),

@@ -236,14 +236,42 @@ export const diffScenarioCommand = (changedFiles: ReadonlyArray<string>): string
   return source === undefined ? undefined : `npm test -- ${source}`
 }
 
+/** Fence info strings that mark a block of shell commands (an untagged fence counts too). */
+const shellFence = /^(|sh|bash|zsh|shell|console|shell-session)$/i
+
+const commandLine = (line: string) => line.trim().replace(/^\$\s+/, "")
+
+/**
+ * LRN-5 prompt fallback: the first command the prompt shows, looked for in this order: the first
+ * non-empty line of the first shell code fence (untagged, sh, bash, zsh, shell, console), the first
+ * inline code span with a space in it (`npm test -- a.ts`, not a bare file name), the first line
+ * starting with `$ `. A leading `$ ` is dropped.
+ */
+export const promptScenarioCommand = (prompt: string): string | undefined => {
+  for (const fence of prompt.matchAll(/^[ \t]*```([^\n`]*)\n([\s\S]*?)^[ \t]*```/gm)) {
+    if (!shellFence.test((fence[1] ?? "").trim())) continue
+    const line = (fence[2] ?? "").split("\n").map(commandLine).find((candidate) => candidate.length > 0)
+    if (line !== undefined) return line
+  }
+  const withoutFences = prompt.replace(/^[ \t]*```[\s\S]*?^[ \t]*```/gm, "")
+  for (const span of withoutFences.matchAll(/(?<!`)`([^`\n]+)`(?!`)/g)) {
+    const text = commandLine(span[1] ?? "")
+    if (/\s/.test(text)) return text
+  }
+  const dollar = withoutFences.match(/^[ \t]*\$ +(\S.*)$/m)
+  return dollar?.[1]?.trim()
+}
+
 /** The scenario's single command and where it came from, or undefined: a manual scenario is needed. */
 export const synthesizeScenario = (
   commands: ReadonlyArray<CommandEntry>,
+  prompt: string | undefined,
   changedFiles: ReadonlyArray<string>
 ): { readonly source: ScenarioSource; readonly command: string } | undefined => {
   const entrypoint = pickEntrypoint(commands)
   if (entrypoint !== undefined) return { source: "execution_history", command: entrypoint }
-  // The CLI has no prompt to search (`start`/`resume` runs take none), so "prompt" is never the source here.
+  const fromPrompt = prompt === undefined ? undefined : promptScenarioCommand(prompt)
+  if (fromPrompt !== undefined) return { source: "prompt", command: fromPrompt }
   const fromDiff = diffScenarioCommand(changedFiles)
   return fromDiff === undefined ? undefined : { source: "diff", command: fromDiff }
 }

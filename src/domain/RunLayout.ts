@@ -32,6 +32,8 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     resumeToken: path.join(runDir, ".resume-token"),
     owner: path.join(runDir, ".owner.json"),
     runSummary: path.join(runDir, "run-summary.json"),
+    /** The prompt a run was started with, kept for the learning pipeline's scenario (LRN-5). */
+    prompt: path.join(runDir, "prompt.md"),
     privacyLog: path.join(runDir, "privacy-decisions.ndjson"),
     cloudSyncRecord: path.join(runDir, "cloud-sync.json"),
     compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),

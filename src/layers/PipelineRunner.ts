@@ -683,6 +683,7 @@ export const PipelineRunnerLive = Layer.effect(
             promptPacks: prepared.promptPacks,
             group: prepared.group
           })
+          if (request.prompt !== undefined && request.prompt.trim().length > 0) yield* run.files.writePrompt(request.prompt)
           return preparedOf(run)
         }),
       reopen,

@@ -31,6 +31,11 @@ export interface StartRequest extends PlanRequest {
   readonly approvalPolicy?: string | undefined
   /** `--execution-mode` / `--cloud`: one mode for the run instead of the mode policy's choice (MODE-1). */
   readonly executionMode?: ExecutionMode | undefined
+  /**
+   * What the run was asked to do (`--prompt-file`), kept as `prompt.md` in the run folder. The learning
+   * pipeline replays a command it shows when the run itself has no successful command (LRN-5).
+   */
+  readonly prompt?: string | undefined
 }
 
 /** Names an existing run: its id, under `--task` or the environment's task. */

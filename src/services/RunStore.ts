@@ -37,6 +37,8 @@ export interface RunFiles {
   readonly openStageLog: (path: string) => Effect.Effect<StageLogWriter, FileAccessError, Scope.Scope>
   readonly writeErrorFile: (path: string, content: ErrorFile) => Effect.Effect<void, FileAccessError>
   readonly writeRunSummary: (summary: RunSummary) => Effect.Effect<void, FileAccessError>
+  /** Keeps the prompt the run was started with in `prompt.md` (privacy rules apply, D-13). */
+  readonly writePrompt: (prompt: string) => Effect.Effect<void, FileAccessError>
 }
 
 /** Creates run folders (SPEC LAY-1..3) and hands out the run's files. */

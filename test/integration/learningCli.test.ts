@@ -294,6 +294,44 @@ describe("learning after resume and under overridden roots (D-17, D-5)", () => {
   })
 })
 
+describe("the prompt fallback (LRN-5)", () => {
+  it("a run with no successful command replays the command its --prompt-file shows, and validates it", async () => {
+    const repo = gitRepo()
+    writeFileSync(repo.path("codex.orchestrator.json"), `${JSON.stringify({
+      pipelines: [pipeline("soft", [commandStage("probe", "exit 3", { allowFailure: true })], { guardrailsRequired: false })]
+    }, null, 2)}\n`)
+    git(repo.dir, "commit", "-q", "-am", "soft pipeline")
+    // Outside the repository, so the prompt file itself does not make the tree dirty.
+    const promptDir = realpathSync(mkdtempSync(join(tmpdir(), "learning-cli-prompt-")))
+    made.push(promptDir)
+    const promptText = "Check the readme exists:\n\n```sh\ntest -f README.md\n```\n"
+    writeFileSync(join(promptDir, "task.md"), promptText)
+
+    const run = await startJson(repo, ["soft", "--task", task, "--prompt-file", join(promptDir, "task.md")], learningEnv(true))
+    assert.strictEqual(run.result.code, 0, describeResult(run.result))
+    assert.strictEqual(readFileSync(join(run.runDir, "prompt.md"), "utf8"), promptText, "the prompt is kept in the run folder")
+    const scenarioSection = asObject(learningOf(run.manifest)["scenario"], "learning.scenario")
+    assert.strictEqual(scenarioSection["source"], "prompt")
+    const scenario = readJson(join(run.runDir, "learning", "scenario.json"))
+    assert.deepStrictEqual(asArray(scenario["commands"], "scenario.commands"), ["test -f README.md"])
+    assert.strictEqual(asObject(scenario["context"], "scenario.context")["prompt"], promptText)
+    const payload = readJson(join(run.runDir, "learning", "queue-payload.json"))
+    assert.strictEqual(payload["prompt_path"], `${asString(run.manifest["artifact_root"], "artifact_root")}/prompt.md`)
+    assert.strictEqual(validationOf(run.manifest)["status"], "validated", JSON.stringify(learningOf(run.manifest)))
+  })
+
+  it("a --prompt-file that does not exist is bad input: exit 2, the file named, nothing written", async () => {
+    const repo = gitRepo()
+    const result = await runCli(["start", "learn", "--task", task, "--prompt-file", "missing-prompt.md"], {
+      cwd: repo.dir,
+      env: learningEnv(true)
+    })
+    assert.strictEqual(result.code, 2, describeResult(result))
+    assert.include(result.stderr, "missing-prompt.md")
+    assert.isFalse(existsSync(repo.path(".runs")), "nothing written")
+  })
+})
+
 describe("learning and nested runs (D-17)", () => {
   it("only the run that was started is captured: its nested child run gets no snapshot, scenario or tag of its own", async () => {
     const repo = gitRepo()

@@ -25,6 +25,7 @@ import {
   onSnapshotCaptured,
   onValidated,
   pickEntrypoint,
+  promptScenarioCommand,
   QueuePayload,
   ScenarioFile,
   snapshotFileList,
@@ -87,6 +88,8 @@ export const makeLearning = (settings: LearningSettings) =>
         const dir = path.join(layout.runDir, "learning")
         const at = (name: string) => path.join(dir, name)
         const snapshotRoot = settings.snapshotDir ?? path.join(roots.runsRoot, "learning-snapshots")
+        // The prompt the run was started with (`start --prompt-file`, or `prompt` in the library), if any.
+        const prompt = yield* files.readText(layout.prompt).pipe(Effect.orElseSucceed(() => undefined))
         // What the orchestrator itself writes inside the repository: never packed, never dirt.
         const excluded = excludedFolders(
           [roots.runsRoot, roots.outRoot, snapshotRoot].map((folder) => path.relative(roots.repoRoot, folder))
@@ -144,9 +147,10 @@ export const makeLearning = (settings: LearningSettings) =>
           const payload: QueuePayload = {
             snapshot_id: tag,
             snapshot_commit: commit,
-            // The CLI flow has no prompt and keeps no diff file; the tarball is the tree itself.
+            // No diff file is kept: the tarball is the tree itself, and the scenario's context lists
+            // the changed files when the diff heuristic was used.
             diff_path: null,
-            prompt_path: null,
+            prompt_path: prompt === undefined ? null : relative(layout.prompt),
             // Repo-relative like every path we write (the seed wrote this one absolute: a quirk).
             execution_history_path: relative(layout.runnerLog),
             manifest_path: relative(layout.manifest)
@@ -205,19 +209,20 @@ export const makeLearning = (settings: LearningSettings) =>
         // LRN-5: the scenario
 
         const generatedAt = yield* isoNow
-        // The diff heuristic is only needed when the run has no successful command to replay.
-        const changed = pickEntrypoint(manifest.commands) === undefined
+        // The diff heuristic is only needed when neither the run nor its prompt gives a command to replay.
+        const changed = pickEntrypoint(manifest.commands) === undefined &&
+            (prompt === undefined || promptScenarioCommand(prompt) === undefined)
           ? yield* workTreeStatus.pipe(
             Effect.map((status) => status._tag === "Read" ? changedFiles(status.porcelainZ, excluded, status.prefix) : []),
             Effect.orElseSucceed(() => [])
           )
           : []
-        const found = synthesizeScenario(manifest.commands, changed)
+        const found = synthesizeScenario(manifest.commands, prompt, changed)
         const scenarioBody = {
           id: `learning-${layout.runId}`,
           validation: { requiresCleanFixture: true },
           context: {
-            prompt: null,
+            prompt: prompt ?? null,
             diff: changed.length === 0 ? null : changed.join("\n"),
             execution_history: executionHistory(manifest.commands)
           },

@@ -121,7 +121,8 @@ const runFilesOf = (
           }
         }),
       writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),
-      writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary))
+      writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary)),
+      writePrompt: (prompt) => backend.writeAtomic(layout.prompt, prompt.endsWith("\n") ? prompt : `${prompt}\n`)
     } satisfies RunFiles
   })
 
