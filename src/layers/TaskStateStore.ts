@@ -61,7 +61,8 @@ export const TaskStateStoreLive = Layer.effect(
         const update = Effect.gen(function*() {
           const next = recordRunIn(yield* read(summary.taskId), runRecordOf(summary))
           yield* files.makeDirectory(path.dirname(snapshotPath(summary.taskId)))
-          yield* files.writeAtomic(snapshotPath(summary.taskId), json(next))
+          // PER-3: runs.json has no trailing newline (the summary manifest below does, like our other files).
+          yield* files.writeAtomic(snapshotPath(summary.taskId), JSON.stringify(next, null, 2))
           return next
         })
         return files.makeDirectory(runsRoot).pipe(

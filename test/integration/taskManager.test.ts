@@ -139,6 +139,7 @@ describe("TaskManager flow: task-level records of two runs", () => {
 
       // PER-3: both runs, ascending timestamps, lastRunAt = the later one.
       const snapshot = readJson(runsJsonPath(repo))
+      assert.isFalse(readFileSync(runsJsonPath(repo), "utf8").endsWith("\n"), "runs.json has no trailing newline")
       assert.strictEqual(snapshot["taskId"], task)
       const runs = runsOf(snapshot)
       assert.deepStrictEqual(runs.map((r) => r["runId"]), [first.runId, second.runId])
