@@ -3,7 +3,7 @@
  * store and TestClock. SPEC RUN-3..12, LAY-1..3, MAN-1..5, LOG-1..2, ENV-5; DECISIONS D-1, D-4, D-8, D-11.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
 import { ErrorFile } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { ExecBegin, ExecChunk, ExecEnd, type RunLogEvent } from "../src/domain/RunLog.js"
@@ -11,6 +11,7 @@ import { RunSummary } from "../src/domain/RunSummary.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { EventBus } from "../src/services/EventBus.js"
+import { Planner } from "../src/services/Planner.js"
 import { RunEngine, type StartRequest } from "../src/services/RunEngine.js"
 import { fileText, jsonFile, listFiles, logFile, manifestFile, onlyManifestPath } from "./support/files.js"
 import { at, commandStage, nestedStage, pipeline } from "./support/pipelines.js"
@@ -649,6 +650,13 @@ describe("RunEngine: --target (D-4, CLI-10)", () => {
       assert.strictEqual(fromFlag.manifest.plan_target_id, "trivial:hello")
       assert.deepStrictEqual(yield* invokedCommands, ["node scripts/spec-guard.mjs --dry-run", "echo hello world"])
     }).pipe(Effect.provide(app([trivial], { settings: { envTargetStage: "guard" } }))))
+  it.effect("the manifest's plan_target_id follows the target of a replaced planner (PLN-4)", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "trivial" })
+      assert.strictEqual((yield* manifestFile(layout.manifest)).plan_target_id, "custom:choice")
+    }).pipe(Effect.provide(app([trivial], {
+      agents: Layer.succeed(Planner, Planner.of({ plan: () => Effect.succeed({ items: [], targetId: "custom:choice" }) }))
+    }))))
 })
 
 describe("RunEngine: bad input writes nothing (D-1)", () => {

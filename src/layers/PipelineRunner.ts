@@ -689,6 +689,12 @@ export const PipelineRunnerLive = Layer.effect(
       reopen,
       prepared: (runId) => Effect.map(pendingRun(runId), preparedOf),
       execute: (runId, mode) => Effect.flatMap(pendingRun(runId), (run) => executeRegistered(run, mode)),
+      recordPlanTarget: (runId, targetId) =>
+        Effect.flatMap(pendingRun(runId), (run) =>
+          Effect.flatMap(run.files.manifest, (current) =>
+            current.plan_target_id === targetId
+              ? Effect.void
+              : Effect.asVoid(run.files.update((m) => ({ ...m, plan_target_id: targetId }), { force: true })))),
       complete: (runId, summary, extras) => Effect.flatMap(pendingRun(runId), (run) => completeRun(run, summary, extras, true)),
     })
   })

@@ -28,6 +28,7 @@ export const RunEngineLive = Layer.effect(
           { id: prepared.taskId, title: prepared.taskTitle, runId: prepared.runId },
           {
             mode,
+            onPlan: (plan) => runner.recordPlanTarget(prepared.runId, plan.targetId),
             finalize: (summary) => Effect.map(runner.complete(prepared.runId, summary), (completed) => completed.summary)
           }
         )

@@ -157,6 +157,15 @@ export const TaskManagerLive = Layer.effect(
           const planned = yield* attempt("Planner", planner.plan(context))
           const plan = Either.isRight(planned) ? planned.right : unavailablePlan(planned.left)
           yield* bus.publish({ type: "plan:completed", ...stamp, timestamp: yield* isoNow, plan })
+          if (options.onPlan !== undefined) {
+            yield* options.onPlan(plan).pipe(
+              Effect.catchAllCause((cause) =>
+                Cause.isInterruptedOnly(cause)
+                  ? Effect.interrupt
+                  : Effect.logError(`Recording the plan of run ${runId} failed; the run goes on.`, cause)
+              )
+            )
+          }
 
           const targets = groupTargets(plan)
           const summary: RunSummary = Either.isLeft(planned)

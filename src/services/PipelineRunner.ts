@@ -66,6 +66,8 @@ export class PipelineRunner extends Context.Tag("orchestrator/PipelineRunner")<
      * the work; later calls (other group members, the tester, the reviewer) get the same result.
      */
     readonly execute: (runId: string, mode: ExecutionMode) => Effect.Effect<ExecutedRun, FileAccessError>
+    /** PLN-4: the manifest's `plan_target_id` follows the plan the planner returned, if it changed. */
+    readonly recordPlanTarget: (runId: string, targetId: string | null) => Effect.Effect<void, FileAccessError>
     /**
      * The end of RUN-1: the enriched summary (TM-7) into `run-summary.json`, metrics (MET-1, D-10),
      * and the run is forgotten by this process. Returns the enriched summary.

@@ -1,5 +1,6 @@
 import { Context, type Effect } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import type { PlanResult } from "../domain/Plan.js"
 import type { RunSummary } from "../domain/RunSummary.js"
 import type { TaskContext } from "../domain/TaskManager.js"
 
@@ -12,6 +13,11 @@ export interface ExecuteOptions {
    * published as it was.
    */
   readonly finalize?: ((summary: RunSummary) => Effect.Effect<RunSummary, unknown>) | undefined
+  /**
+   * Runs on the plan right after `plan:completed`, before anything is built: the CLI records the
+   * plan's target in the manifest (PLN-4). A failure is logged and the flow goes on.
+   */
+  readonly onPlan?: ((plan: PlanResult) => Effect.Effect<void, unknown>) | undefined
 }
 
 /**
