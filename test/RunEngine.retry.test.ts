@@ -10,6 +10,7 @@ import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import type { RunLogEvent } from "../src/domain/RunLog.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
+import { EventBus } from "../src/services/EventBus.js"
 import { RunEngine, type StartRequest } from "../src/services/RunEngine.js"
 import { jsonFile, listFiles, logFile, manifestFile, onlyManifestPath } from "./support/files.js"
 import { at, commandStage, pipeline } from "./support/pipelines.js"
@@ -500,4 +501,47 @@ describe("RunEngine: resume after retries ran out (RUN-9, B-1)", () => {
       ])],
       { "./again": [{ exitCode: 1 }, { exitCode: 1 }, { exitCode: 1 }, { exitCode: 0 }] }
     ))))
+})
+
+describe("RunEngine: tool:call and run:error events (EVT-2)", () => {
+  /** Every tool:call and run:error event of a run, in publication order, as short strings. */
+  const recordedEvents = (request: StartRequest) =>
+    Effect.scoped(Effect.gen(function*() {
+      const bus = yield* EventBus
+      const seen: Array<string> = []
+      yield* bus.on("tool:call", (e) => Effect.sync(() => seen.push(`${e.stageIndex}:${e.stageId}:${e.attempt}:${e.status}:${e.message}`)))
+      yield* bus.on("run:error", (e) => Effect.sync(() => seen.push(`error:${e.pipelineId}:${e.stageId}:${e.message}`)))
+      const outcome = yield* startSettled(request)
+      yield* bus.settled
+      return { outcome, seen }
+    }))
+
+  it.effect("a retried stage reports each attempt, the retry and the final success; a succeeded run has no run:error", () =>
+    Effect.gen(function*() {
+      const { outcome, seen } = yield* recordedEvents({ pipelineId: "flaky" })
+      assert.strictEqual(outcome.manifest.status, "succeeded")
+      assert.deepStrictEqual(seen, [
+        "1:flaky:1:started:./flaky",
+        "1:flaky:1:retry:exited with code 1",
+        "1:flaky:2:started:./flaky",
+        "1:flaky:2:retry:exited with code 1",
+        "1:flaky:3:started:./flaky",
+        "1:flaky:3:succeeded:exited with code 0",
+        "2:after:1:started:echo after",
+        "2:after:1:succeeded:exited with code 0"
+      ])
+    }).pipe(Effect.provide(app([flakyFlow]))))
+
+  it.effect("a run that stops at a failed stage publishes run:error with the stage and its summary", () =>
+    Effect.gen(function*() {
+      const { outcome, seen } = yield* recordedEvents({ pipelineId: "fails" })
+      assert.strictEqual(outcome.manifest.status, "failed")
+      const summary = outcome.manifest.commands[0]?.summary
+      assert.isString(summary)
+      assert.deepStrictEqual(seen, [
+        "1:broken:1:started:./broken",
+        "1:broken:1:failed:exited with code 4",
+        `error:fails:broken:${summary}`
+      ])
+    }).pipe(Effect.provide(app([pipeline("fails", [commandStage("broken", "./broken"), commandStage("after", "echo after")])]))))
 })

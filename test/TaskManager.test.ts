@@ -283,6 +283,21 @@ describe("TaskManager: error texts of the other agents (TM-2, TM-4)", () => {
       assert.strictEqual(second.summary.build.notes, "Builder stage error: {\"code\":137}")
     }))
 
+  it.effect("a builder result without a boolean success (a JavaScript builder): a builder error, test and review skipped", () => {
+    // The type says boolean; an untyped builder can still return "yes". Treated as TM-4 says.
+    const { calls, layer } = kit({
+      build: ({ target }) => Effect.succeed({ ...built(target.id), success: "yes" } as unknown as BuildResult)
+    })
+    return Effect.gen(function*() {
+      const { summary } = yield* execute()
+      assert.strictEqual(summary.build.success, false)
+      assert.strictEqual(summary.build.notes, "Builder stage error: the result has no boolean `success`")
+      assert.deepStrictEqual(summary.test, buildSkipped("a"))
+      assert.deepStrictEqual(summary.review, reviewSkippedForBuild)
+      assert.deepStrictEqual(calls, ["plan:run-1", "build:a:mcp"])
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("a builder AgentFailure: the same skipped texts", () => {
     const { calls, layer } = kit({ build: () => Effect.fail(failure("compile error")) })
     return Effect.gen(function*() {

@@ -75,6 +75,30 @@ export interface StageCompleted extends RunEventBase {
   readonly subRunId: string | null
 }
 
+/** EVT-2: the run stopped at a failed stage; published after that stage's stage:completed. */
+export interface RunError extends RunEventBase {
+  readonly type: "run:error"
+  readonly pipelineId: string
+  readonly stageId: string
+  /** The stage's recorded summary (privacy-guarded like the manifest). */
+  readonly message: string
+}
+
+/**
+ * EVT-2: one command stage's process attempts: `started` per attempt, `retry` when a failed attempt
+ * will be tried again, then `succeeded` or `failed` once. Output itself is not an event: it streams to
+ * the stage log (so a slow subscriber never holds a run's output in memory).
+ */
+export interface ToolCall extends RunEventBase {
+  readonly type: "tool:call"
+  readonly stageId: string
+  readonly stageIndex: number
+  readonly toolName: "exec"
+  readonly status: "started" | "retry" | "succeeded" | "failed"
+  readonly message: string
+  readonly attempt: number
+}
+
 export type OrchestratorEvent =
   | PlanCompleted
   | BuildCompleted
@@ -84,6 +108,8 @@ export type OrchestratorEvent =
   | RunStarted
   | StageStarted
   | StageCompleted
+  | RunError
+  | ToolCall
 
 export type OrchestratorEventType = OrchestratorEvent["type"]
 
@@ -97,5 +123,7 @@ export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = [
   "run:completed",
   "run:started",
   "stage:started",
-  "stage:completed"
+  "stage:completed",
+  "run:error",
+  "tool:call"
 ]

@@ -317,6 +317,23 @@ export const PipelineRunnerLive = Layer.effect(
         })
       })
 
+    /** EVT-2: a run that stops at a stage that did not succeed says which one, and why. */
+    const publishRunError = (files: RunFiles, position: number) =>
+      Effect.gen(function*() {
+        const m = yield* files.manifest
+        const entry = m.commands[position]
+        if (entry === undefined || entry.status === "succeeded") return
+        yield* bus.publish({
+          type: "run:error",
+          taskId: m.task_id,
+          runId: m.run_id,
+          timestamp: yield* isoNow,
+          pipelineId: m.pipeline_id,
+          stageId: entry.id,
+          message: entry.summary ?? `Stage '${entry.id}' ${entry.status}.`
+        })
+      })
+
     /** DECISIONS B-3: `cloud` runs on the cloud executor when one is provided, else locally, saying so. */
     const executorFor = (mode: ExecutionMode) =>
       mode === "cloud" && Option.isSome(cloudExecutor)
@@ -378,11 +395,28 @@ export const PipelineRunnerLive = Layer.effect(
                 approve: (command) => approve(files, input.pipeline.id, command),
                 privacyMode: config.privacyMode,
                 recordProcess,
-                onStarted: publishStage(files, position, "started")
+                onStarted: publishStage(files, position, "started"),
+                onToolCall: (status, attempt, message) =>
+                  Effect.flatMap(isoNow, (timestamp) =>
+                    bus.publish({
+                      type: "tool:call",
+                      taskId: manifest.task_id,
+                      runId: manifest.run_id,
+                      timestamp,
+                      stageId: stage.id,
+                      stageIndex: index,
+                      toolName: "exec",
+                      status,
+                      message,
+                      attempt
+                    }))
               })
               : yield* runNestedStage(files, input, stage, index)
             yield* publishStage(files, position, "completed")
-            if (verdict === "stop") break
+            if (verdict === "stop") {
+              yield* publishRunError(files, position)
+              break
+            }
           }
         }).pipe(Effect.scoped)
 

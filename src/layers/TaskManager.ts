@@ -86,7 +86,15 @@ export const TaskManagerLive = Layer.effect(
           const processTarget = (item: PlanItem) =>
             Effect.gen(function*() {
               const mode = options.mode ?? policy.decide(context, item)
-              const built = yield* attempt("Builder", builder.build({ task: context, target: item, mode, runId }))
+              // TM-4: a result without a boolean `success` (a JavaScript builder, say) is a builder error.
+              const built = yield* attempt(
+                "Builder",
+                Effect.filterOrFail(
+                  builder.build({ task: context, target: item, mode, runId }),
+                  (result) => typeof (result as { readonly success: unknown }).success === "boolean",
+                  () => new Error("the result has no boolean `success`")
+                )
+              )
               const build: BuildResult = Either.isRight(built)
                 ? { ...built.right, mode, runId }
                 : { subtaskId: item.id, artifacts: [], mode, runId, success: false, notes: built.left }

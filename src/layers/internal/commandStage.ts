@@ -35,7 +35,11 @@ export interface CommandStageContext {
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
   /** Runs once the entry is recorded `running` (EVT-2: the stage:started event follows that write). */
   readonly onStarted: Effect.Effect<void>
+  /** EVT-2 tool:call: an attempt started, will be retried, or the stage's process work ended. */
+  readonly onToolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
 }
+
+export type ToolCallStatus = "started" | "retry" | "succeeded" | "failed"
 
 /** Whether the run goes on after this stage. */
 export type StageVerdict = "continue" | "stop"
@@ -170,6 +174,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             timestamp: iso(attemptStartMs),
             index
           })
+          yield* ctx.onToolCall("started", attempt, guard.shown(stage.command))
 
           // The pid is recorded while the stage runs rather than before its output is handled: a short
           // stage should not wait for that write. It is joined before the attempt ends.
@@ -278,6 +283,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
                 timestamp,
                 index
               })).pipe(
+                Effect.zipRight(ctx.onToolCall("retry", next, reason)),
                 Effect.zipRight(Effect.logWarning(
                   `[${index}/${manifest.commands.length}] ${stage.id} ${reason}; attempt ${next + 1} of ${policy.attempts} in ${
                     retryDelayMs(policy, next)
@@ -296,6 +302,15 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       const exitCode = outcome._tag === "Exited" ? recordedExitCode(outcome.exitCode, outcome.signal) : null
       const signal = outcome._tag === "Exited" ? outcome.signal : outcome._tag === "TimedOut" ? "SIGTERM" : null
       yield* both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index })
+      yield* ctx.onToolCall(
+        exitCode === 0 ? "succeeded" : "failed",
+        attempts,
+        outcome._tag === "TimedOut"
+          ? `timed out after ${outcome.timeoutMs} ms`
+          : outcome._tag === "SpawnFailed"
+          ? outcome.error.message
+          : `exited with code ${exitCode ?? "?"}${signal === null ? "" : ` (${signal})`}`
+      )
       return outcome
     }))
 
