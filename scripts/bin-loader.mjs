@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `codex-orchestrator` executable. It runs the bundled CLI (cli.cjs) through V8's code cache
-// (cli.cjs.cache, made by `npm run build`), so a start skips parsing and compiling ~750 KB of
+// (cli.cjs.cache, made by `npm run build`), so a start skips parsing and compiling ~1 MB of
 // JavaScript: measured ~140 ms less start-up. A cache V8 rejects (another Node version) is ignored.
+// `status` has a bundle of its own (status.cjs: that command alone), a third smaller, which starts
+// ~70 ms faster.
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
 import Module, { createRequire } from "node:module"
 import { dirname, join } from "node:path"
@@ -9,8 +11,8 @@ import { fileURLToPath } from "node:url"
 import { Script } from "node:vm"
 
 const here = dirname(fileURLToPath(import.meta.url))
-const bundle = join(here, "cli.cjs")
-const cacheFile = join(here, "cli.cjs.cache")
+const bundle = join(here, process.argv[2] === "status" ? "status.cjs" : "cli.cjs")
+const cacheFile = `${bundle}.cache`
 let cachedData
 try {
   cachedData = readFileSync(cacheFile)

@@ -19,9 +19,12 @@ const stubConfigParsers = {
   }
 }
 
-await build({
-  entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/bin/cli.cjs",
+// Two bundles: cli.cjs has every command; status.cjs has `status` alone (src/cli/statusMain.ts),
+// which the executable loads for `status` because a smaller bundle starts faster.
+const bundles = [["src/cli/main.ts", "dist/bin/cli.cjs"], ["src/cli/statusMain.ts", "dist/bin/status.cjs"]]
+await Promise.all(bundles.map(([entry, outfile]) => build({
+  entryPoints: [entry],
+  outfile,
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -32,7 +35,7 @@ await build({
   // The built-in pipelines are found relative to the module (src/layers/PipelineCatalog.ts).
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" }
-})
+})))
 
 const bin = "dist/bin/codex-orchestrator.mjs"
 copyFileSync("scripts/bin-loader.mjs", bin)
@@ -51,16 +54,19 @@ const warm = (...args) =>
   execFileSync(process.execPath, [join(process.cwd(), bin), ...args], {
     cwd,
     env: { ...env, CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: "1" },
-    stdio: "ignore"
+    stdio: ["ignore", "pipe", "ignore"],
+    encoding: "utf8"
   })
 try {
-  rmSync("dist/bin/cli.cjs.cache", { force: true })
+  for (const [, outfile] of bundles) rmSync(`${outfile}.cache`, { force: true })
   writeFileSync(
     join(cwd, "codex.orchestrator.json"),
     JSON.stringify({ pipelines: [{ id: "warm", title: "Warm", stages: [{ kind: "command", id: "noop", title: "No-op", command: "true" }] }] })
   )
   warm("plan", "diagnostics", "--format", "json")
-  warm("start", "warm", "--task", "warm", "--format", "json")
+  const { run_id } = JSON.parse(warm("start", "warm", "--task", "warm", "--format", "json"))
+  warm("status", "--run", run_id, "--task", "warm", "--format", "json")
+  warm("status", "--run", run_id, "--task", "warm")
 } finally {
   rmSync(cwd, { recursive: true, force: true })
 }

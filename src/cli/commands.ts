@@ -4,53 +4,33 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { Console, Duration, Effect, Option, Schema, Stream } from "effect"
+import { Console, Effect, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
-import type { PlanView, StatusView } from "../services/RunEngine.js"
+import type { PlanView } from "../services/RunEngine.js"
 import { RunEngine } from "../services/RunEngine.js"
-import { RunReader } from "../services/RunReader.js"
 import { engine } from "./engine.js"
-
-export const version = "0.1.0"
-
-/** The run ended without succeeding; its result is already printed. Exit 1, or 130 when cancelled (D-1). */
-export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunNotSucceeded", {
-  runId: Schema.String,
-  status: Schema.String
-}) {
-  override get message() {
-    return `Run ${this.runId} ended ${this.status}.`
-  }
-}
-
-/** A flag combination that cannot work; exit 2 like every other bad input (D-1). */
-export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
-  reason: Schema.String
-}) {
-  override get message() {
-    return this.reason
-  }
-}
+import {
+  format,
+  printJson,
+  requireRunId,
+  RunNotSucceeded,
+  runArg,
+  runOption,
+  task,
+  UsageError,
+  verbose,
+  version
+} from "./shared.js"
+import { status } from "./status.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
   Args.optional
 )
-const task = Options.text("task").pipe(
-  Options.withDescription("Task id; runs go to .runs/<task>/ (default: $MCP_RUNNER_TASK_ID, else 0101)"),
-  Options.optional
-)
 const target = Options.text("target").pipe(
   Options.withAlias("target-stage"),
   Options.withDescription("Run only this stage (id, alias or <pipeline>:<stage>); the others are recorded skipped"),
   Options.optional
-)
-const format = Options.choice("format", ["text", "json"]).pipe(
-  Options.withDescription("text: a readable summary; json: one JSON document on stdout"),
-  Options.withDefault("text")
-)
-const verbose = Options.boolean("verbose").pipe(
-  Options.withDescription("On errors, print the full cause instead of one line")
 )
 const parentRun = Options.text("parent-run").pipe(
   Options.withDescription("Record this run id as the parent of the new run"),
@@ -116,8 +96,6 @@ const interactive = Options.all({
 
 const hudNotice = (flags: { readonly on: boolean; readonly off: boolean }) =>
   flags.on && !flags.off ? Console.error("[HUD disabled] the interactive HUD is not part of this build") : Effect.void
-
-const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
 const startResult = (manifest: CliManifest) => ({
   run_id: manifest.run_id,
@@ -247,100 +225,6 @@ const plan = Command.make(
       yield* flags.format === "json" ? printJson(planJson(view)) : Console.log(planText(view))
     })
 ).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
-
-const runArg = Args.text({ name: "run-id" }).pipe(
-  Args.withDescription("The run id (same as --run)"),
-  Args.optional
-)
-const runOption = Options.text("run").pipe(
-  Options.withDescription("The run id, as printed by start (e.g. 2026-11-25T09-26-45-555Z-2f16ce35)"),
-  Options.optional
-)
-
-const requireRunId = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
-  Option.match(Option.orElse(flag, () => positional), {
-    onNone: () => Effect.fail(new UsageError({ reason: `${command} requires --run <run-id>.` })),
-    onSome: Effect.succeed
-  })
-
-/** CLI-7 JSON, plus `stale` (D-9) and the run's recorded owner. */
-const statusJson = (view: StatusView) => ({
-  run_id: view.manifest.run_id,
-  status: view.manifest.status,
-  status_detail: view.manifest.status_detail,
-  stale: view.stale,
-  started_at: view.manifest.started_at,
-  completed_at: view.manifest.completed_at,
-  manifest: `${view.manifest.artifact_root}/manifest.json`,
-  artifact_root: view.manifest.artifact_root,
-  log_path: view.manifest.log_path,
-  heartbeat_at: view.manifest.heartbeat_at,
-  owner: view.owner ?? null,
-  resume_events: view.manifest.resume_events,
-  execution_mode: view.manifest.execution_mode ?? null,
-  cloud_fallback_reason: view.manifest.cloud_fallback_reason ?? null,
-  // SYNC: whether and when the run was uploaded; null when it never was (or sync is off).
-  cloud_sync: view.cloudSync ?? null,
-  commands: view.manifest.commands,
-  child_runs: view.manifest.child_runs
-})
-
-const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
-  record.status === "synced"
-    ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${record.remote_id})`}`
-    : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${record.error.message}`
-
-const statusText = (view: StatusView) => {
-  const m = view.manifest
-  return [
-    `Run: ${m.run_id}`,
-    `Status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}${
-      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id}` : ""
-    }`,
-    `Started: ${m.started_at}`,
-    `Completed: ${m.completed_at ?? "in-progress"}`,
-    `Manifest: ${m.artifact_root}/manifest.json`,
-    ...(view.cloudSync === undefined ? [] : [syncText(view.cloudSync)]),
-    "Commands:",
-    ...m.commands.map((c) =>
-      `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${
-        c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`
-      }`
-    )
-  ].join("\n")
-}
-
-const watch = Options.boolean("watch").pipe(
-  Options.withDescription("Print again whenever the run changes, until it is finished")
-)
-const interval = Options.integer("interval").pipe(
-  Options.withDescription("Seconds between checks with --watch (a positive integer)"),
-  Options.withDefault(10)
-)
-
-const status = Command.make(
-  "status",
-  { run: runArg, runFlag: runOption, task, format, watch, interval, verbose },
-  (flags) =>
-    Effect.gen(function*() {
-      const reader = yield* RunReader
-      const runId = yield* requireRunId("status", flags.run, flags.runFlag)
-      const request = { runId, taskId: Option.getOrUndefined(flags.task) }
-      if (!flags.watch) {
-        const view = yield* reader.status(request)
-        return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
-      }
-      if (flags.interval <= 0) {
-        return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
-      }
-      // One compact JSON document per line with --format json, so `--watch` output streams into jq.
-      yield* Stream.runForEach(reader.watch(request, Duration.seconds(flags.interval)), (view) =>
-        flags.format === "json" ? Console.log(JSON.stringify(statusJson(view))) : Console.log(`${statusText(view)}\n`))
-    })
-).pipe(Command.withDescription(
-  "Show a run's status from its manifest (never writes). --watch prints again on every change until the run " +
-    "is finished. A run that is not finished and has no recent heartbeat is reported stale."
-))
 
 const resume = Command.make(
   "resume",

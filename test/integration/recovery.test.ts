@@ -19,6 +19,7 @@ import {
   commandAt,
   commandStage,
   describeResult,
+  fullCliBundle,
   isLiveProcess,
   isoPattern,
   type JsonObject,
@@ -477,6 +478,33 @@ describe("status (CLI-7, D-1, D-9)", () => {
       assert.strictEqual(zero.code, 2, describeResult(zero))
       assert.include(zero.stderr, "--interval")
       assert.strictEqual(zero.stdout, "")
+    }))
+
+  it("the executable's status bundle answers as the full CLI does (output, errors, exit codes, help)", () =>
+    withRepo(config, async (repo) => {
+      const started = await startJson(repo, ["two", "--task", task])
+      assert.strictEqual(started.result.code, 0, describeResult(started.result))
+      const runId = asString(started.output["run_id"], "run_id")
+      const requests = [
+        ["status", "--run", runId, "--task", task],
+        ["status", runId, "--task", task, "--format", "json"],
+        ["status", "--run", "nope", "--task", task],
+        ["status"],
+        ["status", "--help"]
+      ]
+      for (const args of requests) {
+        const fast = await runCli(args, { cwd: repo.dir })
+        const full = await runCli(args, { cwd: repo.dir, entry: fullCliBundle })
+        assert.deepStrictEqual(
+          { code: fast.code, stdout: fast.stdout, stderr: fast.stderr },
+          { code: full.code, stdout: full.stdout, stderr: full.stderr },
+          args.join(" ")
+        )
+        assert.isNotEmpty(fast.stdout + fast.stderr, args.join(" "))
+      }
+      // The executable really took the status bundle: --verbose prints the error's stack.
+      const verbose = await runCli(["status", "--run", "nope", "--task", task, "--verbose"], { cwd: repo.dir })
+      assert.include(verbose.stderr, join("dist", "bin", "status.cjs"))
     }))
 
   it("--watch --format json prints one JSON document per line until the run finishes, then exits 0", () =>

@@ -25,6 +25,9 @@ export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), ".."
 /** The bundled executable `npm run build` produces. */
 export const cliPath = join(packageRoot, "dist", "bin", "codex-orchestrator.mjs")
 
+/** The bundle with every command; the executable runs status.cjs instead for `status`. */
+export const fullCliBundle = join(packageRoot, "dist", "bin", "cli.cjs")
+
 /** For a vitest `beforeAll`: fails with a clear message when the CLI has not been built. */
 export const requireBuiltCli = (): void => {
   if (!existsSync(cliPath)) {
@@ -50,6 +53,8 @@ export interface CliOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Poll /proc/<pid>/status every 20 ms while the process runs and report the last VmHWM. */
   readonly sampleMemory?: boolean
+  /** The script node runs instead of the executable (e.g. fullCliBundle). */
+  readonly entry?: string
 }
 
 /**
@@ -82,7 +87,7 @@ const readVmHwmKiB = (pid: number): number | undefined => {
 /** Runs `node dist/bin/codex-orchestrator.mjs <args>` in `options.cwd` and collects its output. */
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions): Promise<CliResult> =>
   new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(process.execPath, [options.entry ?? cliPath, ...args], {
       cwd: options.cwd,
       env: cliEnv(options.env),
       stdio: ["ignore", "pipe", "pipe"]

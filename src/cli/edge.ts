@@ -1,0 +1,83 @@
+/**
+ * The CLI's edge, shared by both entry points (main.ts, statusMain.ts): the only place that runs a
+ * program. Exit codes (DECISIONS D-1): 0 succeeded, 1 run failed or an I/O error, 2 bad input, 130
+ * interrupted. stdout carries only the result; progress and errors go to stderr (D-2).
+ */
+import { ValidationError } from "@effect/cli"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { badInputTags } from "../services/RunEngine.js"
+
+const tagOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
+
+const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit)) return 0
+  if (Cause.isInterruptedOnly(exit.cause)) return 130
+  return Option.match(Cause.failureOption(exit.cause), {
+    onNone: () => 1,
+    onSome: (error) => {
+      if (ValidationError.isValidationError(error)) return 2
+      const tag = tagOf(error)
+      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "CloudSyncConfigError")) return 2
+      if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
+        return error.status === "cancelled" ? 130 : 1
+      }
+      return 1
+    }
+  })
+}
+
+const verbose = process.argv.includes("--verbose")
+
+// One readable line per failure; @effect/cli prints its own usage errors; a finished run was already printed.
+const report = (cause: Cause.Cause<unknown>) =>
+  Option.match(Cause.failureOption(cause), {
+    onSome: (error) => {
+      if (ValidationError.isValidationError(error) || tagOf(error) === "RunNotSucceeded") return Effect.void
+      const line = `error: ${error instanceof Error ? error.message : String(error)}`
+      return Effect.sync(() => process.stderr.write(`${line}\n${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
+    },
+    onNone: () =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.void
+        : Effect.sync(() => process.stderr.write(`error: unexpected failure\n${Cause.pretty(cause)}\n`))
+  })
+
+/** Progress lines on stderr, prefixed as the original's (CLI-9), never on stdout. */
+const stderrLogger = Logger.make(({ logLevel, message }) => {
+  const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+  const level = LogLevel.greaterThanEqual(logLevel, LogLevel.Error)
+    ? "error: "
+    : LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
+    ? "warning: "
+    : ""
+  process.stderr.write(`[Codex-Orchestrator] ${level}${text}\n`)
+})
+
+// runMain turns the first SIGINT/SIGTERM into an interruption: the running stage's process group is
+// killed and the run recorded `cancelled`. Later signals must not kill us half-way through that.
+let signals = 0
+const onSignal = () => {
+  signals += 1
+  if (signals === 2) process.stderr.write("[Codex-Orchestrator] still cleaning up; press Ctrl-C again to quit now\n")
+  if (signals >= 3) process.exit(130)
+}
+
+/**
+ * Runs a command line whose layers are provided (AppBaseLive over a Node platform layer), reports a
+ * failure in one line and exits with its code.
+ */
+export const runCli = <E>(program: Effect.Effect<void, E>) => {
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  program.pipe(
+    Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
+    Effect.tapErrorCause(report), // after provide, so layer failures (bad environment) are reported too
+    NodeRuntime.runMain({
+      disableErrorReporting: true,
+      disablePrettyLogger: true,
+      teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+    })
+  )
+}
