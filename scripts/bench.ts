@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the built CLI (dist/bin/codex-orchestrator.mjs) on the workloads of the
+ * `npm run bench`: runs the built CLI (dist/bin/codex-orchestrator.cjs) on the workloads of the
  * performance issue in a temporary repository, compares it with floors (`node -e 0`, the stage
  * commands by `sh -c`) and checks the targets. The Markdown results go to stdout, progress to
  * stderr. `--quick` runs fewer repetitions and skips the 800 MiB workload. Then `status` on a
@@ -78,7 +78,7 @@ const bench = (quick: boolean) =>
     const measure = yield* makeMeasure
 
     const projectRoot = yield* path.fromFileUrl(new URL("..", import.meta.url))
-    const cliPath = path.join(projectRoot, "dist", "bin", "codex-orchestrator.mjs")
+    const cliPath = path.join(projectRoot, "dist", "bin", "codex-orchestrator.cjs")
     if (!(yield* fs.exists(cliPath))) {
       return yield* new BenchFailed({ message: `${cliPath} is missing: run \`npm run build\` first` })
     }

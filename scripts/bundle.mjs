@@ -37,8 +37,9 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" }
 })))
 
-const bin = "dist/bin/codex-orchestrator.mjs"
-copyFileSync("scripts/bin-loader.mjs", bin)
+const bin = "dist/bin/codex-orchestrator.cjs"
+rmSync("dist/bin/codex-orchestrator.mjs", { force: true }) // the name of the executable before it was CommonJS
+copyFileSync("scripts/bin-loader.cjs", bin)
 chmodSync(bin, 0o755)
 
 // Warm the code cache. Each warming command loads the cache the previous one wrote and adds the

@@ -1,5 +1,5 @@
 /**
- * Helpers for the integration tests: run the built CLI (dist/bin/codex-orchestrator.mjs) as a real
+ * Helpers for the integration tests: run the built CLI (dist/bin/codex-orchestrator.cjs) as a real
  * child process in a temporary repository, and read back what it wrote.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url"
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 
 /** The bundled executable `npm run build` produces. */
-export const cliPath = join(packageRoot, "dist", "bin", "codex-orchestrator.mjs")
+export const cliPath = join(packageRoot, "dist", "bin", "codex-orchestrator.cjs")
 
 /** The bundle with every command; the executable runs status.cjs instead for `status`. */
 export const fullCliBundle = join(packageRoot, "dist", "bin", "cli.cjs")
@@ -84,7 +84,7 @@ const readVmHwmKiB = (pid: number): number | undefined => {
   }
 }
 
-/** Runs `node dist/bin/codex-orchestrator.mjs <args>` in `options.cwd` and collects its output. */
+/** Runs `node dist/bin/codex-orchestrator.cjs <args>` in `options.cwd` and collects its output. */
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions): Promise<CliResult> =>
   new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [options.entry ?? cliPath, ...args], {
@@ -295,7 +295,7 @@ export interface BackgroundCli {
 }
 
 /**
- * Starts `node dist/bin/codex-orchestrator.mjs <args>` in `options.cwd` without waiting for it, for
+ * Starts `node dist/bin/codex-orchestrator.cjs <args>` in `options.cwd` without waiting for it, for
  * tests that signal, crash or race a run while it is in progress.
  */
 export const spawnCli = (args: ReadonlyArray<string>, options: CliOptions): BackgroundCli => {

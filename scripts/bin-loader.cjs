@@ -4,13 +4,14 @@
 // JavaScript: measured ~140 ms less start-up. A cache V8 rejects (another Node version) is ignored.
 // `status` has a bundle of its own (status.cjs: that command alone), a third smaller, which starts
 // ~70 ms faster.
-import { readFileSync, renameSync, writeFileSync } from "node:fs"
-import Module, { createRequire } from "node:module"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
-import { Script } from "node:vm"
+// CommonJS, not ESM: Node starts a CommonJS main ~15 ms sooner (no ES module loader to set up).
+"use strict"
+const { readFileSync, renameSync, writeFileSync } = require("node:fs")
+const Module = require("node:module")
+const { join } = require("node:path")
+const { Script } = require("node:vm")
 
-const here = dirname(fileURLToPath(import.meta.url))
+const here = __dirname
 const bundle = join(here, process.argv[2] === "status" ? "status.cjs" : "cli.cjs")
 const cacheFile = `${bundle}.cache`
 let cachedData
@@ -28,5 +29,5 @@ if (process.env.CODEX_ORCHESTRATOR_WRITE_CODE_CACHE === "1") {
     renameSync(tmp, cacheFile)
   })
 }
-const module = { exports: {} }
-script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, here)
+const bundleModule = { exports: {} }
+script.runInThisContext()(bundleModule.exports, Module.createRequire(bundle), bundleModule, bundle, here)
