@@ -111,7 +111,7 @@ describe("Learning.capture: a succeeded run in a clean repository", () => {
       })
       assert.deepStrictEqual(section.queue, {
         snapshot_id: tag,
-        diff_path: null,
+        diff_path: ".runs/task/cli/run-1/learning/run-1.diff",
         prompt_path: null,
         execution_history_path: ".runs/task/cli/run-1/runner.ndjson",
         manifest_path: ".runs/task/cli/run-1/manifest.json",
@@ -147,7 +147,7 @@ describe("Learning.capture: a succeeded run in a clean repository", () => {
       assert.deepStrictEqual(yield* jsonFile(QueuePayload, `${learningDir}/queue-payload.json`), {
         snapshot_id: tag,
         snapshot_commit: commit,
-        diff_path: null,
+        diff_path: ".runs/task/cli/run-1/learning/run-1.diff",
         prompt_path: null,
         execution_history_path: ".runs/task/cli/run-1/runner.ndjson",
         manifest_path: ".runs/task/cli/run-1/manifest.json"

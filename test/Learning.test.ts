@@ -1,9 +1,12 @@
 /**
  * The learning pipeline's pure rules (SPEC LRN-1..7): the section's schema, scenario picking, the
- * diff heuristic, what the snapshot leaves out, and the status machine with its alerts.
+ * diff heuristic, what the snapshot leaves out, and the status machine with its alerts. Also the
+ * snapshot diff's file writing (SnapshotArchiveLive.diff) over scripted git and a temp folder.
  */
+import { FileSystem } from "@effect/platform"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import {
   changedFiles,
   commandFailureReason,
@@ -20,24 +23,29 @@ import {
   onValidated,
   pickEntrypoint,
   promptScenarioCommand,
+  shellWord,
+  snapshotDiffCommand,
   snapshotFileList,
   snapshotRetryPolicy,
   synthesizeScenario
 } from "../src/domain/Learning.js"
 import type { CommandEntry } from "../src/domain/Manifest.js"
 import { retryDelays } from "../src/domain/Retry.js"
+import { ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { SnapshotArchiveLive } from "../src/layers/SnapshotArchive.js"
+import { SnapshotArchive } from "../src/services/SnapshotArchive.js"
 import { commandEntry } from "./support/learning.js"
 
 const run = { taskId: "task", runId: "run-1" }
 
-// JSON-safe like CliManifest: the decoded type is the encoded one (checked by `npm run typecheck`).
+// JSON-safe like CliManifest: the decoded type is the encoded one. A compile-time check only: `npm run
+// typecheck` fails when the two differ (`true` does not satisfy `false`); the round trip below checks values.
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
-const jsonSafe: Equals<typeof LearningSection.Type, typeof LearningSection.Encoded> = true
+true satisfies Equals<typeof LearningSection.Type, typeof LearningSection.Encoded>
 const at = "2026-01-01T00:00:00.000Z"
 
 describe("LearningSection schema (MAN-3)", () => {
   it("starts as the spec's initial section", () => {
-    assert.isTrue(jsonSafe)
     assert.deepStrictEqual(initialLearningSection, {
       validation: { mode: "per-task", grouping: null, status: "pending" },
       alerts: [],
@@ -193,6 +201,27 @@ describe("what the snapshot leaves out", () => {
     assert.deepStrictEqual(snapshotFileList(listed, ["gone.ts"], folders), ["a.ts", "b.ts"])
   })
 
+  it("diffs the tracked changes against the commit, binary-safe, in the root without the excluded folders", () => {
+    const options = "--binary --no-color --no-ext-diff --no-textconv"
+    assert.strictEqual(
+      snapshotDiffCommand("0123abc", folders),
+      `git diff ${options} 0123abc -- . ':(exclude,literal).runs' ':(exclude,literal)out' ':(exclude,literal)build/runs'`
+    )
+    assert.strictEqual(snapshotDiffCommand("0123abc", []), `git diff ${options} 0123abc -- .`)
+    assert.strictEqual(
+      snapshotDiffCommand("0123abc", ["my runs", "it's"]),
+      `git diff ${options} 0123abc -- . ':(exclude,literal)my runs' ':(exclude,literal)it'\\''s'`
+    )
+  })
+
+  it("quotes a word for sh only when the shell would read something in it", () => {
+    assert.strictEqual(shellWord("src/a-b_c.ts"), "src/a-b_c.ts")
+    assert.strictEqual(shellWord("a b"), "'a b'")
+    assert.strictEqual(shellWord("$HOME;*"), "'$HOME;*'")
+    assert.strictEqual(shellWord("it's"), "'it'\\''s'")
+    assert.strictEqual(shellWord(""), "''")
+  })
+
   it("reads porcelain -z status, dropping rename sources and excluded folders", () => {
     const status = " M src/a.ts\0?? .runs/t/cli/r/manifest.json\0R  new.ts\0old.ts\0?? out/t/state.json\0?? notes.md\0"
     assert.deepStrictEqual(dirtyEntries(status, folders), [" M src/a.ts", "R  new.ts", "?? notes.md"])
@@ -206,6 +235,59 @@ describe("what the snapshot leaves out", () => {
     assert.deepStrictEqual(changedFiles(status, folders, "sub/"), ["src/a.ts"])
     assert.deepStrictEqual(dirtyEntries(status, folders), [" M sub/src/a.ts", "?? sub/.runs/t/x.json", "?? sub/out/"])
   })
+})
+
+describe("SnapshotArchiveLive.diff: git's stdout to the file", () => {
+  const command = snapshotDiffCommand("abc123", [".runs"])
+  const archiveOver = (script: ScriptedProcess) =>
+    SnapshotArchiveLive.pipe(Layer.provide(ProcessRunnerMemory({ [command]: script })), Layer.provideMerge(NodeContext.layer))
+
+  /** Runs the diff into `<temp>/learning/run-1.diff`; returns the outcome and the folder's entries. */
+  const diffInTemp = Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const dir = yield* fs.makeTempDirectoryScoped()
+    const destination = `${dir}/learning/run-1.diff`
+    const result = yield* Effect.either(
+      Effect.flatMap(SnapshotArchive, (archive) => archive.diff({ cwd: dir, commit: "abc123", exclude: [".runs"], destination }))
+    )
+    const text = yield* fs.readFileString(destination).pipe(Effect.orElseSucceed(() => undefined))
+    return { result, destination, text, entries: yield* fs.readDirectory(`${dir}/learning`) }
+  })
+
+  it.scopedLive("writes every stdout chunk in order, none of stderr, and leaves only the file", () =>
+    Effect.gen(function*() {
+      const { entries, result, text } = yield* diffInTemp
+      assert.isTrue(result._tag === "Right")
+      assert.strictEqual(text, "diff --git a/é b/é\n+x\n")
+      assert.deepStrictEqual(entries, ["run-1.diff"])
+    }).pipe(Effect.provide(archiveOver({
+      output: [
+        { stream: "stdout", data: "diff --git a/é b/é\n" },
+        { stream: "stderr", data: "warning: noise\n" },
+        { stream: "stdout", data: "+x\n" }
+      ]
+    }))))
+
+  it.scopedLive("an empty diff is an empty file", () =>
+    Effect.gen(function*() {
+      const { entries, text } = yield* diffInTemp
+      assert.strictEqual(text, "")
+      assert.deepStrictEqual(entries, ["run-1.diff"])
+    }).pipe(Effect.provide(archiveOver({}))))
+
+  it.scopedLive("a failing git is a DiffError with git's reason, and leaves no file behind", () =>
+    Effect.gen(function*() {
+      const { destination, entries, result } = yield* diffInTemp
+      assert.isTrue(result._tag === "Left" && result.left._tag === "DiffError")
+      assert.strictEqual(
+        result._tag === "Left" ? result.left.message : "",
+        `Could not write the diff ${destination}: ${command} exited with code 128: fatal: bad object abc123`
+      )
+      assert.deepStrictEqual(entries, [])
+    }).pipe(Effect.provide(archiveOver({
+      output: [{ stream: "stdout", data: "partial" }, { stream: "stderr", data: "fatal: bad object abc123\nmore\n" }],
+      exitCode: 128
+    }))))
 })
 
 describe("the status machine (LRN-3, LRN-4, LRN-6)", () => {

@@ -54,7 +54,20 @@ const repoWith = (buildOutput: string) => {
 
 const inRepo = (dir: string) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_ORCHESTRATOR_ROOT", dir]])))
 
+/** The README's example block, from the reviewer to the layer (its imports and last lines differ). */
+const exampleBody = (source: string) => {
+  const start = source.indexOf("// Replace the reviewer")
+  const end = source.indexOf("\n", source.indexOf("const app = makeAppLayer"))
+  return start < 0 || end < 0 ? "" : source.slice(start, end)
+}
+
 describe("README: embedding the TaskManager with a custom reviewer", () => {
+  it("this file runs the README's example as written", () => {
+    const readme = exampleBody(readFileSync(new URL("../README.md", import.meta.url), "utf8"))
+    assert.isAbove(readme.length, 500)
+    assert.strictEqual(exampleBody(readFileSync(new URL(import.meta.url), "utf8")), readme)
+  })
+
   it.live("the custom reviewer judges the run, and its verdict reaches the event bus and the run summary", () => {
     const dir = repoWith("built")
     return program.pipe(

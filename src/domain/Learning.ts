@@ -1,8 +1,8 @@
 /**
  * The learning pipeline (SPEC LRN-1..7, DECISIONS D-17): after a succeeded run, the working tree is
- * captured (git tag + tarball), a scenario is synthesized from the run, and the scenario is replayed
- * on the clean tree. This module holds the manifest's `learning` section (MAN-3) and the pure rules:
- * the status machine, the scenario picking and the alerts. No I/O.
+ * captured (git tag, tarball, diff), a scenario is synthesized from the run, and the scenario is
+ * replayed on the clean tree. This module holds the manifest's `learning` section (MAN-3) and the
+ * pure rules: the status machine, the scenario picking and the alerts. No I/O.
  *
  * Like CliManifest, every schema here is JSON-safe: its Type is its Encoded form (no transformations).
  */
@@ -330,6 +330,33 @@ export const snapshotFileList = (
   const gone = new Set(deleted)
   return [...new Set(listed)].filter((file) => !gone.has(file) && !isExcluded(file, folders))
 }
+
+/** One `sh` word: left bare when it holds no character the shell reads, single-quoted otherwise. */
+export const shellWord = (word: string): string =>
+  /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+
+/**
+ * LRN-2's `diff_path` file, as the `sh -c` command that prints it: the tracked changes of the working
+ * tree against the snapshot's commit, binary files included (`--binary`, so `git apply` can replay
+ * it). Untracked files are not in it: the tarball holds them already, with everything else. Like
+ * `git ls-files`, only the repository root's part of the work tree counts (`.`), and the excluded
+ * folders are left out, their names taken literally (`*` in a folder name is no wildcard). Paths
+ * stay relative to the top of the work tree, as `git apply` reads them. Color, external diff
+ * drivers and textconv filters are off so that no user setting turns the patch into a rendering.
+ */
+export const snapshotDiffCommand = (commit: string, folders: ReadonlyArray<string>): string =>
+  [
+    "git",
+    "diff",
+    "--binary",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    commit,
+    "--",
+    ".",
+    ...folders.map((folder) => `:(exclude,literal)${folder}`)
+  ].map(shellWord).join(" ")
 
 /**
  * `git status --porcelain -z` records as `XY path` lines, without those in the excluded folders. git

@@ -1,20 +1,29 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Exit, Layer, Random, Ref, Stream } from "effect"
+import { Chunk, Effect, Exit, Layer, Random, Ref, type Scope, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
+import { snapshotDiffCommand } from "../domain/Learning.js"
 import { Files } from "../services/Files.js"
-import { type PackedTarball, SnapshotArchive, TarballError } from "../services/SnapshotArchive.js"
+import { ProcessRunner } from "../services/ProcessRunner.js"
+import { DiffError, type PackedTarball, SnapshotArchive, TarballError } from "../services/SnapshotArchive.js"
 import { makeSha256 } from "./internal/learningDigest.js"
+import { describeFailure, succeeded } from "./internal/learningGit.js"
+import { makeOutputTail } from "./internal/outputTail.js"
 import { sha256Hex } from "./internal/sha256.js"
+
+/** git's stderr kept for a failed diff's reason. */
+const diffStderrBytes = 8 * 1024
 
 /**
  * On disk. The tarball is produced by the `tar` package, imported on first use so that runs without
- * learning never load it, and piped chunk by chunk into the file while its SHA-256 is computed.
+ * learning never load it, and piped chunk by chunk into the file while its SHA-256 is computed. The
+ * diff is git's stdout, run through the ProcessRunner and written chunk by chunk as it arrives.
  */
 export const SnapshotArchiveLive = Layer.effect(
   SnapshotArchive,
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const runner = yield* ProcessRunner
 
     const failure = (target: string, operation: string) => (cause: unknown) =>
       new FileAccessError({ path: target, operation, cause })
@@ -32,6 +41,23 @@ export const SnapshotArchiveLive = Layer.effect(
         )
       })
 
+    /**
+     * Streams bytes into `target`: `fill` writes to a sibling temp file, opened before it starts
+     * (STYLE 4.2), fsynced once it is done, then renamed over `target`.
+     */
+    const streamInto = <E>(
+      target: string,
+      fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
+    ) => {
+      const writeFailure = failure(target, "write")
+      return replace(target, (tmp) =>
+        Effect.gen(function*() {
+          const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
+          yield* fill((bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)))
+          yield* file.sync.pipe(Effect.mapError(writeFailure))
+        }).pipe(Effect.scoped)) // closes the descriptor before the rename
+    }
+
     const pack = (input: { readonly cwd: string; readonly files: ReadonlyArray<string>; readonly destination: string }) =>
       Effect.gen(function*() {
         const tar = yield* Effect.tryPromise({
@@ -40,10 +66,8 @@ export const SnapshotArchiveLive = Layer.effect(
         })
         const digest = makeSha256()
         let bytes = 0
-        const writeFailure = failure(input.destination, "write")
-        yield* replace(input.destination, (tmp) =>
+        yield* streamInto(input.destination, (write) =>
           Effect.gen(function*() {
-            const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
             const archive = yield* Effect.acquireRelease(
               Effect.sync(() => {
                 // `strict`: a file that vanishes or changes while it is read fails the attempt.
@@ -71,18 +95,48 @@ export const SnapshotArchiveLive = Layer.effect(
               (chunk) => {
                 digest.update(chunk)
                 bytes += chunk.length
-                return file.writeAll(chunk).pipe(Effect.mapError(writeFailure))
+                return write(chunk)
               }
             )
-            yield* file.sync.pipe(Effect.mapError(writeFailure))
-          }).pipe(Effect.scoped)) // closes the descriptor before the rename
+          }))
         return { digest: digest.hex(), bytes } satisfies PackedTarball
       })
+
+    const diff = (input: {
+      readonly cwd: string
+      readonly commit: string
+      readonly exclude: ReadonlyArray<string>
+      readonly destination: string
+    }) => {
+      const command = snapshotDiffCommand(input.commit, input.exclude)
+      return streamInto(input.destination, (write) =>
+        Effect.gen(function*() {
+          const stderr = makeOutputTail(diffStderrBytes)
+          const exit = yield* runner.run({ command, cwd: input.cwd, env: {} }, {
+            onStart: () => Effect.void,
+            // The patch goes to the file as it comes (binary-safe: bytes, never decoded), stderr to a tail.
+            onOutput: (stream, chunks) =>
+              stream === "stdout"
+                ? Effect.forEach(chunks, write, { discard: true })
+                : Effect.sync(() => Chunk.forEach(chunks, stderr.push))
+          }).pipe(
+            Effect.mapError((error) =>
+              error._tag === "ProcessSpawnError"
+                ? new DiffError({ path: input.destination, reason: error.message, cause: error })
+                : error
+            )
+          )
+          if (!succeeded(exit)) {
+            const reason = describeFailure({ ...exit, command, stdout: "", stderr: stderr.text() })
+            return yield* new DiffError({ path: input.destination, reason })
+          }
+        }))
+    }
 
     const copy = (from: string, to: string) =>
       replace(to, (tmp) => fs.copyFile(from, tmp).pipe(Effect.mapError(failure(from, `copy to ${to}`))))
 
-    return SnapshotArchive.of({ pack, copy })
+    return SnapshotArchive.of({ pack, diff, copy })
   })
 )
 
@@ -91,7 +145,8 @@ const encoder = new TextEncoder()
 /**
  * In memory, over the Files service (FilesMemory in tests, inspected through InMemoryFiles). A
  * "tarball" is the text `tarball of <cwd>` then the packed names, one a line; its digest is the
- * SHA-256 of that text. The first packs fail with `packFailures`, one reason per call.
+ * SHA-256 of that text. The first packs fail with `packFailures`, one reason per call. A "diff" is
+ * the text `diff of <cwd> against <commit>` then `without <folder>` for each excluded folder.
  */
 export const SnapshotArchiveMemory = (packFailures: ReadonlyArray<string> = []) =>
   Layer.effect(
@@ -108,6 +163,11 @@ export const SnapshotArchiveMemory = (packFailures: ReadonlyArray<string> = []) 
             yield* files.writeAtomic(input.destination, text)
             return { digest: yield* sha256Hex(text), bytes: encoder.encode(text).length }
           }),
+        diff: (input) =>
+          files.writeAtomic(
+            input.destination,
+            [`diff of ${input.cwd} against ${input.commit}`, ...input.exclude.map((folder) => `without ${folder}`)].join("\n")
+          ),
         copy: (from, to) =>
           Effect.flatMap(files.readText(from), (text) =>
             text === undefined

@@ -12,6 +12,17 @@ export class TarballError extends Schema.TaggedError<TarballError>()("TarballErr
   }
 }
 
+/** The diff could not be produced: git did not start, or it failed (a bad commit, a broken index). */
+export class DiffError extends Schema.TaggedError<DiffError>()("DiffError", {
+  path: Schema.String,
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message() {
+    return `Could not write the diff ${this.path}: ${this.reason}`
+  }
+}
+
 export interface PackedTarball {
   /** SHA-256 of the tarball's bytes, lowercase hex. */
   readonly digest: string
@@ -19,9 +30,9 @@ export interface PackedTarball {
 }
 
 /**
- * The learning snapshot's tarball (SPEC LRN-2): packing the working tree and copying the result to
- * storage, the two steps that move file contents rather than records. A service of its own so the
- * learning rules run in tests without disk, and so that packing stays streamed in one place.
+ * The learning snapshot's files (SPEC LRN-2): packing the working tree, writing its diff and copying
+ * the tarball to storage, the steps that move file contents rather than records. A service of its
+ * own so the learning rules run in tests without disk, and so that these stay streamed in one place.
  */
 export class SnapshotArchive extends Context.Tag("orchestrator/SnapshotArchive")<
   SnapshotArchive,
@@ -36,6 +47,18 @@ export class SnapshotArchive extends Context.Tag("orchestrator/SnapshotArchive")
       readonly files: ReadonlyArray<string>
       readonly destination: string
     }) => Effect.Effect<PackedTarball, TarballError | FileAccessError>
+    /**
+     * Writes the tracked changes of the work tree in `cwd` against `commit` to `destination`, as
+     * `git diff --binary` prints them (see `snapshotDiffCommand`), without the `exclude` folders
+     * (relative to `cwd`). Streamed from git to the file; an empty diff is an empty file. The file
+     * appears atomically, its folder created if needed.
+     */
+    readonly diff: (input: {
+      readonly cwd: string
+      readonly commit: string
+      readonly exclude: ReadonlyArray<string>
+      readonly destination: string
+    }) => Effect.Effect<void, DiffError | FileAccessError>
     /** Copies a file, creating the destination's folder; the copy appears atomically. */
     readonly copy: (from: string, to: string) => Effect.Effect<void, FileAccessError>
   }

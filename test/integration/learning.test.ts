@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { createReadStream, existsSync, readFileSync, rmSync, statSync } from "node:fs"
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
@@ -96,14 +96,25 @@ describe("learning pipeline on a real repository", () => {
     const payload = decode(QueuePayload, join(learning, "queue-payload.json"))
     assert.strictEqual(payload.snapshot_id, snapshot.tag)
     assert.strictEqual(payload.manifest_path, ".runs/task/cli/run-1/manifest.json")
+    // A clean tree (only untracked and ignored files besides ours) still gets its diff file, empty.
+    assert.strictEqual(payload.diff_path, ".runs/task/cli/run-1/learning/run-1.diff")
+    assert.strictEqual(section.queue?.diff_path, payload.diff_path)
+    assert.strictEqual(readFileSync(join(learning, "run-1.diff"), "utf8"), "")
     const scenario = decode(ScenarioFile, join(learning, "scenario.json"))
     assert.deepStrictEqual(scenario.commands, ["test -f src/a.ts && echo scenario-ok"])
     const log = readFileSync(join(learning, "scenario-validation.log"), "utf8")
     assert.match(log, /^\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\] Scenario: \.runs\/task\/cli\/run-1\/learning\/scenario\.json$/m)
     assert.match(log, /\] \$ test -f src\/a\.ts && echo scenario-ok$/m)
     assert.match(log, /\] scenario-ok$/m)
-    // No temp files left behind.
-    assert.isFalse(readFileSync(join(learning, "snapshot-files.txt"), "utf8").includes(".tmp"))
+    // Exactly these files: no temp file (`.<name>.<n>.tmp`) or other leftover beside them.
+    assert.deepStrictEqual(readdirSync(learning).sort(), [
+      "queue-payload.json",
+      "run-1.diff",
+      "run-1.tar.gz",
+      "scenario-validation.log",
+      "scenario.json",
+      "snapshot-files.txt"
+    ])
     assert.deepStrictEqual(execFileSync("find", [join(repo, ".runs"), "-name", "*.tmp"], { encoding: "utf8" }), "")
   })
 
@@ -123,6 +134,54 @@ describe("learning pipeline on a real repository", () => {
     assert.strictEqual(readFileSync(join(learning, "validation-git-status.txt"), "utf8"), " M README.md\n?? notes/untracked.md\n")
     assert.match(readFileSync(join(learning, "validation-git-log.txt"), "utf8"), /^[0-9a-f]+ initial\n$/)
     assert.strictEqual(section.validation.git_status_path, ".runs/task/cli/run-1/learning/validation-git-status.txt")
+  })
+
+  it("writes the tracked changes against the snapshot's commit as a binary diff, without our folders", async () => {
+    const binary = Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13])
+    const repo = track(makeGitRepo({ ...committed, "out/report.txt": "tracked in out\n", ".runs/keep.txt": "tracked in runs\n" }))
+    writeFile(repo, "assets/logo.bin", binary)
+    git(repo, "add", "assets/logo.bin")
+    git(repo, "commit", "-q", "-m", "binary")
+    addOrchestratorFolders(repo)
+    writeFile(repo, "README.md", "# changed\n")
+    writeFile(repo, "assets/logo.bin", Uint8Array.from([...binary, 0, 7]))
+    writeFile(repo, "out/report.txt", "changed in out\n")
+    writeFile(repo, ".runs/keep.txt", "changed in runs\n")
+    writeFile(repo, "notes/untracked.md", "new\n")
+    rmSync(join(repo, "with space.txt"))
+    const { section } = await captureIn(repo)
+
+    assert.strictEqual(section.snapshot?.status, "captured", JSON.stringify(section.snapshot))
+    const diffPath = ".runs/task/cli/run-1/learning/run-1.diff"
+    assert.strictEqual(section.queue?.diff_path, diffPath)
+    assert.strictEqual(decode(QueuePayload, join(repo, section.queue!.payload_path)).diff_path, diffPath)
+    const diff = readFileSync(join(repo, diffPath))
+    // Byte for byte git's own diff of the tree minus our folders, against the commit we tagged.
+    assert.strictEqual(git(repo, "rev-parse", "HEAD").trim(), section.snapshot?.commit_sha)
+    const expected = execFileSync("git", ["diff", "--binary", "HEAD", "--", ".", ":(exclude).runs", ":(exclude)out"], { cwd: repo })
+    assert.isTrue(diff.equals(expected), `diff differs from git's:\n${diff.toString("utf8")}`)
+    const text = diff.toString("utf8")
+    assert.include(text, "diff --git a/README.md b/README.md")
+    assert.include(text, "+# changed")
+    assert.include(text, "diff --git a/assets/logo.bin b/assets/logo.bin")
+    assert.include(text, "GIT binary patch")
+    assert.include(text, "deleted file mode 100644")
+    // Our folders' tracked files changed too, and an unfiltered diff shows them; ours does not.
+    assert.include(git(repo, "diff", "--binary", "HEAD"), "out/report.txt")
+    assert.notInclude(text, "out/report.txt")
+    assert.notInclude(text, ".runs/keep.txt")
+    // Untracked files are the tarball's business.
+    assert.notInclude(text, "notes/untracked.md")
+    assert.include(await tarballEntries(join(repo, section.snapshot!.tarball_path)), "notes/untracked.md")
+    // A complete patch: it takes the commit's tree to the working tree, binary file included.
+    const clone = track(makeDir("learning-apply-"))
+    git(clone, "clone", "-q", repo, ".")
+    git(clone, "checkout", "-q", section.snapshot!.commit_sha)
+    git(clone, "apply", "--binary", join(repo, diffPath))
+    assert.deepStrictEqual(new Uint8Array(readFileSync(join(clone, "assets/logo.bin"))), new Uint8Array(readFileSync(join(repo, "assets/logo.bin"))))
+    assert.strictEqual(readFileSync(join(clone, "README.md"), "utf8"), "# changed\n")
+    assert.isFalse(existsSync(join(clone, "with space.txt")))
+    assert.strictEqual(readFileSync(join(clone, "out/report.txt"), "utf8"), "tracked in out\n")
   })
 
   it("a clean tree with only .runs/ and out/ content validates", async () => {
@@ -146,6 +205,10 @@ describe("learning pipeline on a real repository", () => {
     const { section: dirty, layout } = await captureIn(root)
     assert.strictEqual(dirty.validation.status, "stalled_snapshot")
     assert.strictEqual(readFileSync(join(layout.runDir, "learning", "validation-git-status.txt"), "utf8"), " M tool.ts\n")
+    // The diff covers the root's part only; its paths stay top-relative, as `git apply` reads them.
+    const diff = readFileSync(join(layout.runDir, "learning", "run-1.diff"), "utf8")
+    assert.include(diff, "diff --git a/sub/tool.ts b/sub/tool.ts")
+    assert.notInclude(diff, "README.md")
   })
 
   it("a failing scenario command fails validation with the command and its exit code", async () => {

@@ -1,7 +1,7 @@
 /**
  * The learning pipeline's steps (SPEC LRN-2..6) over the services that touch the world: git and the
- * scenario's commands through the ProcessRunner, records through Files, the tarball through
- * SnapshotArchive. The rules (statuses, alerts, scenario picking) are the pure functions of
+ * scenario's commands through the ProcessRunner, records through Files, the tarball and the diff
+ * through SnapshotArchive. The rules (statuses, alerts, scenario picking) are the pure functions of
  * domain/Learning.ts; this module sequences them and turns every failure into a status.
  */
 import { Path } from "@effect/platform"
@@ -138,6 +138,10 @@ export const makeLearning = (settings: LearningSettings) =>
           yield* files.writeAtomic(listPath, list.map((file) => `${file}\n`).join(""))
           const tarball = at(`${layout.runId}.tar.gz`)
           const packed = yield* archive.pack({ cwd: roots.repoRoot, files: list, destination: tarball })
+          // Tracked changes only (`git diff --binary <commit>`): untracked files are in the tarball
+          // already. Named after the run like the tarball, next to it.
+          const diffPath = at(`${layout.runId}.diff`)
+          yield* archive.diff({ cwd: roots.repoRoot, commit, exclude: excluded, destination: diffPath })
           const storage = path.join(snapshotRoot, layout.taskId, `${layout.runId}.tar.gz`)
           yield* archive.copy(tarball, storage)
           // The tag comes last among the side effects, so a failed attempt leaves no tag behind;
@@ -147,9 +151,7 @@ export const makeLearning = (settings: LearningSettings) =>
           const payload: QueuePayload = {
             snapshot_id: tag,
             snapshot_commit: commit,
-            // No diff file is kept: the tarball is the tree itself, and the scenario's context lists
-            // the changed files when the diff heuristic was used.
-            diff_path: null,
+            diff_path: relative(diffPath),
             prompt_path: prompt === undefined ? null : relative(layout.prompt),
             // Repo-relative like every path we write (the seed wrote this one absolute: a quirk).
             execution_history_path: relative(layout.runnerLog),
