@@ -5,7 +5,7 @@
  */
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Logger, LogLevel, Option, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { RunSummary } from "../src/domain/RunSummary.js"
 import { type TaskRunRecord, TaskStateSnapshot } from "../src/domain/TaskState.js"
 import { EventBusLive } from "../src/layers/EventBus.js"
@@ -20,6 +20,7 @@ import { EventBus } from "../src/services/EventBus.js"
 import { PersistenceCoordinator } from "../src/services/PersistenceCoordinator.js"
 import { TaskStateStore } from "../src/services/TaskStateStore.js"
 import { fileText, jsonFile, listFiles } from "./support/files.js"
+import { withLogs } from "./support/logs.js"
 import { at } from "./support/pipelines.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -72,19 +73,6 @@ const snapshotAt = (path: string) => jsonFile(TaskStateSnapshot, path)
 const exists = (path: string) => Effect.map(listFiles, (all) => all.includes(path))
 
 const plant = (path: string, text: string) => Effect.flatMap(InMemoryFiles, (files) => files.write(path, text))
-
-/** Runs `effect` with a logger that keeps `[level, message]` of what it logs. */
-const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-  const logged: Array<readonly [string, string]> = []
-  const logger = Logger.make(({ logLevel, message }) => {
-    logged.push([logLevel.label, Array.isArray(message) ? message.map(String).join(" ") : String(message)])
-  })
-  return effect.pipe(
-    Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-    Logger.withMinimumLogLevel(LogLevel.All),
-    Effect.map((a) => [a, logged] as const)
-  )
-}
 
 // ---------------------------------------------------------------------------------------------
 

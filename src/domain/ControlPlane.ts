@@ -305,7 +305,7 @@ const nonNegativeNumber: SettingFormat = {
 }
 
 /** A blank or unset variable is undefined; anything else must parse. */
-const parseSetting = (variable: keyof GroupEnv, raw: string | undefined, format: SettingFormat) => {
+const parseSetting = (variable: string, raw: string | undefined, format: SettingFormat) => {
   const value = raw?.trim() ?? ""
   if (value.length === 0) return Either.right(undefined)
   const parsed = format.parse(value)
@@ -313,6 +313,15 @@ const parseSetting = (variable: keyof GroupEnv, raw: string | undefined, format:
     ? Either.left(new InvalidGroupSetting({ variable, value, expected: format.expected }))
     : Either.right(parsed)
 }
+
+/**
+ * A TF-GRPO variable that must be a positive integer when set (TFG-1's `TFGRPO_EPOCH`, like
+ * `TFGRPO_GROUP_SIZE` here): undefined when unset or blank, else the number or InvalidGroupSetting.
+ */
+export const parsePositiveIntSetting = (
+  variable: string,
+  raw: string | undefined
+): Either.Either<number | undefined, InvalidGroupSetting> => parseSetting(variable, raw, positiveInt)
 
 /** Parses the TF-GRPO variables; the first that does not parse is the error (CP-3, CP-7). */
 export const groupSettingsOf = (env: GroupEnv): Either.Either<GroupSettings, InvalidGroupSetting> =>

@@ -9,6 +9,7 @@ import { computeGuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./Learning.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
+import { TfgrpoSection } from "./Tfgrpo.js"
 
 export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
 export type RunStatus = typeof RunStatus.Type
@@ -207,7 +208,9 @@ export const CliManifest = Schema.Struct({
   /** SCH-4: the instances planned before execution, finalized after it (SCH-5). */
   scheduler: Schema.optional(SchedulerSection),
   /** MAN-3 / LRN-3..7: the learning pipeline's snapshot, scenario and validation. */
-  learning: Schema.optional(LearningSection)
+  learning: Schema.optional(LearningSection),
+  /** MAN-3 / TFG-2: the TF-GRPO context, tool metrics and experiences; null when TF-GRPO is off (absent in older manifests). */
+  tfgrpo: Schema.optional(Schema.NullOr(TfgrpoSection))
 })
 export type CliManifest = typeof CliManifest.Type
 

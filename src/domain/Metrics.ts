@@ -93,6 +93,8 @@ export const metricsEntryOf = (manifest: CliManifest, recordedAt: string, extras
   const started = Date.parse(manifest.started_at)
   const completed = manifest.completed_at === null ? Number.NaN : Date.parse(manifest.completed_at)
   const toolRuns = manifest.toolRuns ?? []
+  // MET-1 / TFG-2: a TF-GRPO run's context and token counts come from its manifest's tfgrpo section.
+  const tfgrpo = manifest.tfgrpo ?? undefined
   return {
     run_id: manifest.run_id,
     task_id: manifest.task_id,
@@ -113,17 +115,17 @@ export const metricsEntryOf = (manifest: CliManifest, recordedAt: string, extras
     privacy_mode: manifest.privacy?.mode ?? null,
     privacy_events: manifest.privacy?.totals.total_frames ?? 0,
     handle_count: (manifest.handles ?? []).length,
-    tfgrpo_epoch: null,
-    tfgrpo_group_id: null,
-    tfgrpo_group_size: null,
+    tfgrpo_epoch: tfgrpo?.epoch ?? null,
+    tfgrpo_group_id: tfgrpo?.group_id ?? null,
+    tfgrpo_group_size: tfgrpo?.group_size ?? null,
     tool_calls: toolRuns.length,
-    token_total: null,
-    cost_usd: null,
+    token_total: tfgrpo?.tool_metrics.token_total ?? null,
+    cost_usd: tfgrpo?.tool_metrics.cost_usd ?? null,
     latency_ms: toolRuns.length === 0 ? null : toolRuns.reduce(
       (total, run) => total + Math.max(0, Date.parse(run.completedAt) - Date.parse(run.startedAt)),
       0
     ),
-    tool_stats: null,
+    tool_stats: tfgrpo === undefined ? null : tfgrpo.tool_metrics.per_tool,
     execution_mode: extras.executionMode ?? null,
     learning_validation_status: extras.learning?.validationStatus ?? null,
     learning_snapshot_status: extras.learning?.snapshotStatus ?? null,

@@ -116,14 +116,16 @@ const compareSources = (a: PromptPackSource, b: PromptPackSource): number => {
 export const promptPackStampText = (sources: ReadonlyArray<PromptPackSource>): string =>
   [...sources].sort(compareSources).map((s) => `${s.section}:${s.path}\n${s.content.trim()}\n`).join("")
 
-/** INS-4 / MAN-3: what a run records about a pack. `experiences` (TFG-4) is not written yet. */
+/** INS-4 / MAN-3: what a run records about a pack. */
 export const PromptPackEntry = Schema.Struct({
   id: Schema.String,
   domain: Schema.String,
   stamp: Schema.String,
   experience_slots: Schema.Int,
   /** Repo-relative, in section order, then in the order the manifest lists them. */
-  sources: Schema.Array(Schema.String)
+  sources: Schema.Array(Schema.String),
+  /** TFG-4: up to `experience_slots` formatted top experiences of the pack's domain and the task; absent when none. */
+  experiences: Schema.optional(Schema.Array(Schema.String))
 })
 export type PromptPackEntry = typeof PromptPackEntry.Type
 

@@ -21,6 +21,7 @@ import { CredentialBrokerLive } from "./CredentialBroker.js"
 import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
+import { ExperienceStoreLive } from "./ExperienceStore.js"
 import { AppBaseLive } from "./AppBase.js"
 import { stackOn } from "./internal/layerStack.js"
 import { FilesMemory } from "./Files.js"
@@ -55,7 +56,7 @@ export interface AppCustomization<A extends Agent = never> {
 
 /**
  * The engine and everything above the platform services, read bottom-up: executors, the event bus
- * and the task-level stores -> the PipelineRunner -> the agents -> TaskManager and persistence ->
+ * and the task-level stores (metrics, task state, experiences) -> the PipelineRunner -> the agents -> TaskManager and persistence ->
  * RunEngine. Later layers in a stack see the earlier ones and win, so customizations replace the
  * defaults. Stacked one layer at a time (see stackOn): cheaper to build than provideMerge/mergeAll.
  */
@@ -72,6 +73,7 @@ export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomiza
     stackOn(modePolicy),
     stackOn(agents),
     stackOn(PipelineRunnerLive),
+    stackOn(ExperienceStoreLive),
     stackOn(TaskStateStoreLive),
     stackOn(MetricsRecorderLive),
     stackOn(EventBusLive),

@@ -30,7 +30,9 @@ export const OrchestratorConfigLive = Layer.effect(
       privacyMode: Config.string("CODEX_PRIVACY_GUARD_MODE").pipe(Config.option, Config.map(Option.getOrUndefined)),
       privacyEnforce: Config.string("CODEX_PRIVACY_GUARD_ENFORCE").pipe(Config.option, Config.map(Option.getOrUndefined)),
       experienceMaxWords: optionalString("TFGRPO_EXPERIENCE_MAX_WORDS"),
-      groupExecution: optionalString("FEATURE_TFGRPO_GROUP")
+      groupExecution: optionalString("FEATURE_TFGRPO_GROUP"),
+      tfgrpoEpoch: optionalString("TFGRPO_EPOCH"),
+      tfgrpoGroupId: optionalString("TFGRPO_GROUP_ID")
     })
     const repoRoot = path.resolve(env.root ?? ".")
     return OrchestratorConfig.of({
@@ -46,7 +48,9 @@ export const OrchestratorConfigLive = Layer.effect(
       subscriberGrace: Duration.seconds(120),
       privacyMode: privacyModeOf(env.privacyMode, env.privacyEnforce),
       experienceMaxWords: env.experienceMaxWords,
-      groupExecution: isTruthy(env.groupExecution)
+      groupExecution: isTruthy(env.groupExecution),
+      tfgrpoEpoch: env.tfgrpoEpoch,
+      tfgrpoGroupId: env.tfgrpoGroupId
     })
   })
 )
@@ -65,6 +69,8 @@ export const OrchestratorConfigTest = (repoRoot: string, overrides: Partial<Orch
       privacyMode: "shadow",
       experienceMaxWords: undefined,
       groupExecution: false,
+      tfgrpoEpoch: undefined,
+      tfgrpoGroupId: undefined,
       ...overrides
     })
   )

@@ -30,6 +30,9 @@ import {
 } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import { finalizeSchedule, instanceStatsOf, type SchedulerError } from "../domain/Scheduler.js"
+import { initialTfgrpoSection, resumedTfgrpoSection, type TfgrpoContext, tfgrpoContextOf } from "../domain/Tfgrpo.js"
+import { ExperienceStore } from "../services/ExperienceStore.js"
+import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { makeAdmission } from "./internal/admission.js"
 import { Learning } from "../services/Learning.js"
@@ -78,6 +81,8 @@ interface RunInput {
   readonly promptPacks: ReadonlyArray<PromptPackEntry>
   /** CP-3: the TF-GRPO settings the request is built with. */
   readonly group: GroupSettings
+  /** TFG-1: the run's TF-GRPO context; undefined when TF-GRPO is off. Nested runs record the same. */
+  readonly tfgrpo: TfgrpoContext | undefined
 }
 
 /** A prepared run this process will execute: what `execute` needs, and its memoised result (GRP-3). */
@@ -89,6 +94,8 @@ interface PendingRun {
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
   readonly claimed: Ref.Ref<boolean>
   readonly result: Deferred.Deferred<ExecutedRun, FileAccessError>
+  /** TFG-3: the first stdout lines of each command stage this process ran, by stage position. */
+  readonly stdoutHeads: Ref.Ref<ReadonlyMap<number, ReadonlyArray<string>>>
 }
 
 /** Why a prepared run may not start after all: the control plane refused it, or its group does not fit. */
@@ -130,6 +137,7 @@ export const PipelineRunnerLive = Layer.effect(
     const takeOver = makeTakeover(store, host)
     const instructions = yield* Instructions
     const promptPacks = yield* PromptPacks
+    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords)
     const approve = yield* makeApprovalGate(yield* Prompter)
     const { admit, preflight } = makeAdmission(controlPlane, config.roots, path)
 
@@ -161,8 +169,10 @@ export const PipelineRunnerLive = Layer.effect(
         const packs = yield* promptPacks.load
         const task = yield* catalog.taskMetadata(taskId)
         const group = yield* preflight(taskId, task, resolved.pipeline)
+        const tfgrpo = yield* tfgrpoContextOf({ epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize })
         return {
           group,
+          tfgrpo,
           taskId,
           taskSlug: task.slug,
           taskTitle: task.title,
@@ -396,6 +406,7 @@ export const PipelineRunnerLive = Layer.effect(
                 privacyMode: config.privacyMode,
                 recordProcess,
                 onStarted: publishStage(files, position, "started"),
+                onStdoutHead: (lines) => Ref.update(run.stdoutHeads, (all) => new Map(all).set(position, lines)),
                 onToolCall: (status, attempt, message) =>
                   Effect.flatMap(isoNow, (timestamp) =>
                     bus.publish({
@@ -427,12 +438,13 @@ export const PipelineRunnerLive = Layer.effect(
       })
 
     /** Keeps a prepared run for `execute`; its first execution is shared by every caller (GRP-3). */
-    const register = (run: Omit<PendingRun, "claimed" | "result">) =>
+    const register = (run: Omit<PendingRun, "claimed" | "result" | "stdoutHeads">) =>
       Effect.gen(function*() {
         const entry: PendingRun = {
           ...run,
           claimed: yield* Ref.make(false),
-          result: yield* Deferred.make<ExecutedRun, FileAccessError>()
+          result: yield* Deferred.make<ExecutedRun, FileAccessError>(),
+          stdoutHeads: yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())
         }
         yield* Ref.update(pending, (all) => new Map(all).set(entry.files.layout.runId, entry))
         return entry
@@ -497,6 +509,11 @@ export const PipelineRunnerLive = Layer.effect(
             )
           )
           : finished
+        // TFG-3: the run's experience, from the first stdout lines of its stages in stage order.
+        if (learnFrom) {
+          const heads = [...(yield* Ref.get(run.stdoutHeads)).entries()].sort(([a], [b]) => a - b).flatMap(([, lines]) => lines)
+          yield* tfgrpoRuns.recordExperience(files, run.input.promptPacks, heads)
+        }
         const enriched = enrichSummary(summary, learned)
         yield* files.writeRunSummary(enriched)
         const recorded = yield* files.update((m) => ({ ...m, run_summary_path: files.layout.relative(files.layout.runSummary) }))
@@ -561,7 +578,8 @@ export const PipelineRunnerLive = Layer.effect(
           instructions_sources: input.instructions.sources,
           prompt_packs: input.promptPacks,
           guardrails_required: input.pipeline.guardrailsRequired !== false,
-          learning: initialLearningSection
+          learning: initialLearningSection,
+          tfgrpo: input.tfgrpo === undefined ? null : initialTfgrpoSection(input.tfgrpo)
         }
         const files = yield* store.create(layout, initial)
         const recordProcess = yield* claimOwnership(files)
@@ -632,7 +650,12 @@ export const PipelineRunnerLive = Layer.effect(
         if (resolvedPlan instanceof UnknownTarget) return yield* resolvedPlan
 
         const taskMeta = yield* catalog.taskMetadata(taskId)
-        const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline)
+        // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.
+        const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline, recorded.tfgrpo?.group_size)
+        const tfgrpo = yield* tfgrpoContextOf(
+          { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
+          recorded.tfgrpo
+        )
 
         yield* takeOver(layout)
         const files = yield* store.open(layout)
@@ -649,6 +672,7 @@ export const PipelineRunnerLive = Layer.effect(
             metrics_recorded: false,
             plan_target_id: resolvedPlan.targetId,
             summary: null,
+            tfgrpo: tfgrpo === undefined ? m.tfgrpo ?? null : resumedTfgrpoSection(m.tfgrpo, tfgrpo),
             resume_events: [...m.resume_events, {
               timestamp: now,
               actor: request.actor ?? "cli",
@@ -673,7 +697,8 @@ export const PipelineRunnerLive = Layer.effect(
             taskTitle: taskMeta.title,
             instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
             promptPacks: recorded.prompt_packs ?? [],
-            group
+            group,
+            tfgrpo
         }
         // RUN-9: RUN-1 again from the control-plane step, on the same run.
         yield* admit(files, input)
@@ -714,8 +739,10 @@ export const PipelineRunnerLive = Layer.effect(
             taskSlug: prepared.taskSlug,
             taskTitle: prepared.taskTitle,
             instructions: prepared.instructions,
-            promptPacks: prepared.promptPacks,
-            group: prepared.group
+            // TFG-4: each pack is recorded with the task's top experiences of its domain.
+            promptPacks: yield* tfgrpoRuns.attachExperiences(prepared.taskId, prepared.promptPacks),
+            group: prepared.group,
+            tfgrpo: prepared.tfgrpo
           })
           if (request.prompt !== undefined && request.prompt.trim().length > 0) yield* run.files.writePrompt(request.prompt)
           return preparedOf(run)

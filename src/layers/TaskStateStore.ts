@@ -6,11 +6,8 @@ import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { TaskStateLockBusy, TaskStateStore } from "../services/TaskStateStore.js"
-import { withFileLock } from "./internal/fileLock.js"
+import { taskLockPolicy, withFileLock } from "./internal/fileLock.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
-
-/** PER-3: 5 attempts, waiting 100, 200, 400, 800 ms. */
-const taskLockPolicy = { attempts: 5, initialDelayMs: 100, factor: 2, maxDelayMs: 1000 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 

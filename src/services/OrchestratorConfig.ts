@@ -26,6 +26,12 @@ export interface OrchestratorSettings {
   readonly experienceMaxWords: string | undefined
   /** GRP-1: `FEATURE_TFGRPO_GROUP`; with several runnable subtasks, the TaskManager processes them as a group. */
   readonly groupExecution: boolean
+  /**
+   * TFG-1: `TFGRPO_EPOCH` and `TFGRPO_GROUP_ID` as given (`TFGRPO_GROUP_SIZE` is the control plane's,
+   * CP-3). The epoch is checked when a run is prepared, so only runs fail on a bad value.
+   */
+  readonly tfgrpoEpoch: string | undefined
+  readonly tfgrpoGroupId: string | undefined
 }
 
 export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<

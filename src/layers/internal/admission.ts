@@ -31,6 +31,8 @@ export const makeAdmission = (controlPlane: ControlPlane["Type"], roots: Roots, 
       task: { id: task.taskId, slug: task.taskSlug, title: task.taskTitle },
       pipeline: task.pipeline,
       group: task.group,
+      // CP-3: TFGRPO_GROUP_SIZE, else the group size the manifest's tfgrpo section recorded.
+      manifestGroupSize: manifest.tfgrpo?.group_size,
       runId: manifest.run_id,
       paths: {
         artifactRoot: manifest.artifact_root,
@@ -44,7 +46,13 @@ export const makeAdmission = (controlPlane: ControlPlane["Type"], roots: Roots, 
    * GRP-4 / CP-6 and SCH-2: a TF-GRPO group the pipeline cannot hold is refused before anything is
    * written (bad input, D-1), with the original's guard line in the log. Returns the group settings.
    */
-  const preflight = (taskId: string, task: { readonly slug: string; readonly title: string }, pipeline: PipelineDefinition) =>
+  const preflight = (
+    taskId: string,
+    task: { readonly slug: string; readonly title: string },
+    pipeline: PipelineDefinition,
+    /** A resumed run's recorded `tfgrpo.group_size` (CP-3). */
+    manifestGroupSize?: number | null
+  ) =>
     Effect.gen(function*() {
       const group = yield* controlPlane.groupSettings
       const now = yield* isoNow
@@ -52,6 +60,7 @@ export const makeAdmission = (controlPlane: ControlPlane["Type"], roots: Roots, 
         task: { id: taskId, slug: task.slug, title: task.title },
         pipeline,
         group,
+        manifestGroupSize,
         runId: "preflight",
         paths: { artifactRoot: ".", runsRoot: ".", outRoot: "." },
         requestedAt: now

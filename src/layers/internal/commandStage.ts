@@ -12,6 +12,7 @@ import type { CommandStage } from "../../domain/Pipeline.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
 import { recordedExitCode } from "../../domain/StageSummary.js"
+import { costUsdOf, makeStdoutObserver, type StdoutObserver, type ToolMetric } from "../../domain/Tfgrpo.js"
 import type { ExecutorService } from "../../services/Executor.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomUuid } from "./entropy.js"
@@ -37,6 +38,8 @@ export interface CommandStageContext {
   readonly onStarted: Effect.Effect<void>
   /** EVT-2 tool:call: an attempt started, will be retried, or the stage's process work ended. */
   readonly onToolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
+  /** TFG-3: the first stdout lines of the stage's last attempt, when the run is a TF-GRPO run. */
+  readonly onStdoutHead?: ((lines: ReadonlyArray<string>) => Effect.Effect<void>) | undefined
 }
 
 export type ToolCallStatus = "started" | "retry" | "succeeded" | "failed"
@@ -127,6 +130,9 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
     // The tails of the latest attempt: its output is what the summary and the error file describe.
     let stdoutTail = makeOutputTail()
     let stderrTail = makeOutputTail()
+    // TFG-2: a TF-GRPO run counts the words of stdout as it streams (of the latest attempt, like the tails).
+    const observing = manifest.tfgrpo !== undefined && manifest.tfgrpo !== null
+    let stdoutObserver: StdoutObserver | undefined
     let attempts = 0
 
     const finish: Finish = yield* Effect.scoped(Effect.gen(function*() {
@@ -159,6 +165,7 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           attempts = attempt
           stdoutTail = makeOutputTail()
           stderrTail = makeOutputTail()
+          stdoutObserver = observing ? makeStdoutObserver() : undefined
           if (policy !== undefined && attempt > 1) yield* files.update(patchEntry({ attempts: attempt }), { force: true })
           const attemptStartMs = yield* Clock.currentTimeMillis
           yield* both({
@@ -184,7 +191,11 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
           // cost an envelope (D-11).
           const onOutput = (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => {
             const tail = stream === "stdout" ? stdoutTail : stderrTail
-            for (const bytes of chunks) tail.push(bytes)
+            const observer = stream === "stdout" ? stdoutObserver : undefined
+            for (const bytes of chunks) {
+              tail.push(bytes)
+              observer?.push(bytes)
+            }
             const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
             return released.write === undefined
               ? Effect.void
@@ -358,8 +369,21 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
       }
     }
 
+    // TFG-2: the stage as a tool call of the TF-GRPO run.
+    const toolMetric: ToolMetric | undefined = stdoutObserver === undefined ? undefined : {
+      tool: stage.id,
+      tokens: stdoutObserver.tokens(),
+      costUsd: costUsdOf(stdoutObserver.tokens()),
+      latencyMs: Math.max(0, Date.parse(finishedAt) - startedMs),
+      attempts,
+      status: toolRun.status,
+      sandboxState: toolRun.sandboxState
+    }
+    if (stdoutObserver !== undefined && ctx.onStdoutHead !== undefined) yield* ctx.onStdoutHead(stdoutObserver.head())
+
     return yield* recordOutcome(ctx, finish, {
       records: { handle, toolRun },
+      ...(toolMetric === undefined ? {} : { toolMetric }),
       patchEntry,
       stdout: stdoutTail.text(),
       stderr: stderrTail.text(),

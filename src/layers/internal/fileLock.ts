@@ -17,6 +17,9 @@ export class LockBusy extends Schema.TaggedError<LockBusy>()("LockBusy", {
   }
 }
 
+/** PER-3 / PER-4: the task-level locks' defaults: 5 attempts, waiting 100, 200, 400, 800 ms. */
+export const taskLockPolicy: RetryPolicy = { attempts: 5, initialDelayMs: 100, factor: 2, maxDelayMs: 1000 }
+
 class StillHeld {
   readonly _tag = "StillHeld"
 }

@@ -17,6 +17,7 @@ import {
 } from "../../domain/Manifest.js"
 import { redact } from "../../domain/Privacy.js"
 import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
+import { type ToolMetric, withToolMetric } from "../../domain/Tfgrpo.js"
 import type { ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { CommandStageContext } from "./commandStage.js"
 
@@ -40,6 +41,8 @@ export interface Recorded {
   readonly privacyDecisions?: ReadonlyArray<PrivacyDecision>
   /** Present when the stage's process ran (not for a stage refused approval). */
   readonly records?: { readonly handle: HandleRecord; readonly toolRun: ToolRun }
+  /** TFG-2: the stage's tool metric, in a TF-GRPO run. */
+  readonly toolMetric?: ToolMetric
 }
 
 /** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
@@ -128,7 +131,10 @@ export const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Rec
           ...(out.records === undefined ? {} : {
             handles: [...(m.handles ?? []), out.records.handle],
             toolRuns: [...(m.toolRuns ?? []), out.records.toolRun]
-          })
+          }),
+          ...(out.toolMetric === undefined || m.tfgrpo === undefined || m.tfgrpo === null
+            ? {}
+            : { tfgrpo: withToolMetric(m.tfgrpo, out.toolMetric) })
         })
         return blocking ? { ...patched, status_detail: detail, summary: appendSummary(patched.summary, line) } : patched
       },
