@@ -4,7 +4,8 @@
  * TestClock, so every backoff is observed to the millisecond without waiting.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { Chunk, type Duration, Effect, Fiber, Option, Stream, TestClock } from "effect"
+import type { OrchestratorEvent, RunCompleted, RunStarted, StageCompleted, StageStarted } from "../src/domain/Events.js"
 import { ErrorFile } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import type { RunLogEvent } from "../src/domain/RunLog.js"
@@ -545,3 +546,53 @@ describe("RunEngine: tool:call and run:error events (EVT-2)", () => {
       ])
     }).pipe(Effect.provide(app([pipeline("fails", [commandStage("broken", "./broken"), commandStage("after", "echo after")])]))))
 })
+
+describe("RunEngine: run:started, stage:started and stage:completed carry the entry (EVT-2)", () => {
+  it.effect("each names the stage's status, log, exit code and summary as its manifest entry has them", () =>
+    Effect.gen(function*() {
+      // One wildcard subscription keeps the publication order across event types.
+      const events = yield* Effect.scoped(Effect.gen(function*() {
+        const stream = yield* (yield* EventBus).subscribe
+        const collector = yield* Effect.fork(Stream.runCollect(stream.pipe(Stream.takeUntil((e) => e.type === "run:completed"))))
+        const outcome = yield* startSettled({ pipelineId: "two" })
+        const all: ReadonlyArray<OrchestratorEvent> = Chunk.toReadonlyArray(yield* Fiber.join(collector))
+        const seen = all.filter((e): e is RunStarted | StageStarted | StageCompleted =>
+          e.type === "run:started" || e.type === "stage:started" || e.type === "stage:completed"
+        )
+        return { outcome, seen, completed: all.find((e): e is RunCompleted => e.type === "run:completed") }
+      }))
+      const root = events.outcome.manifest.artifact_root
+      assert.deepStrictEqual(
+        [events.completed?.pipelineId, events.completed?.status, events.completed?.manifestPath, events.completed?.runSummaryPath],
+        ["two", "failed", `${root}/manifest.json`, `${root}/run-summary.json`]
+      )
+      assert.strictEqual(events.completed?.metricsPath, `.runs/${task}/metrics.json`)
+      const [first, second] = events.outcome.manifest.commands
+      if (first === undefined || second === undefined) return assert.fail("two entries expected")
+      assert.strictEqual(events.outcome.manifest.status, "failed")
+      assert.isString(first.log_path)
+      assert.isString(second.summary)
+      const shortly: Array<unknown> = events.seen.map((e) =>
+        e.type === "run:started"
+          ? { type: e.type, manifestPath: e.manifestPath, stages: e.stages.map((s) => [s.id, s.status, s.logPath, s.exitCode]) }
+          : e.type === "stage:started"
+          ? { type: e.type, stageId: e.stageId, status: e.status, logPath: e.logPath }
+          : { type: e.type, stageId: e.stageId, status: e.status, logPath: e.logPath, exitCode: e.exitCode, summary: e.summary }
+      )
+      assert.deepStrictEqual(shortly, [
+        {
+          type: "run:started",
+          manifestPath: `${events.outcome.manifest.artifact_root}/manifest.json`,
+          stages: [["ok", "pending", null, null], ["bad", "pending", null, null]]
+        },
+        { type: "stage:started", stageId: "ok", status: "running", logPath: first.log_path },
+        { type: "stage:completed", stageId: "ok", status: "succeeded", logPath: first.log_path, exitCode: 0, summary: first.summary },
+        { type: "stage:started", stageId: "bad", status: "running", logPath: second.log_path },
+        { type: "stage:completed", stageId: "bad", status: "failed", logPath: second.log_path, exitCode: 3, summary: second.summary }
+      ])
+    }).pipe(Effect.provide(app(
+      [pipeline("two", [commandStage("ok", "echo after"), commandStage("bad", "./bad")])],
+      { "./bad": [{ exitCode: 3 }] }
+    ))))
+})
+

@@ -179,7 +179,9 @@ const execute = (context: TaskContext = task, options?: ExecuteOptions) =>
       stageId: "-",
       stageIndex: 0,
       title: "-",
-      kind: "command"
+      kind: "command",
+      status: "running",
+      logPath: null
     })
     const published = Chunk.toReadonlyArray(yield* Fiber.join(collector)).filter((event) => event.runId !== sentinel)
     assert.isTrue(Exit.isSuccess(exit), `execute failed: ${String(exit)}`)
@@ -568,18 +570,31 @@ describe("TaskManager: the finalize option", () => {
   it.effect("its result is what run:completed carries and what execute returns", () => {
     const { layer } = kit({})
     const seen: Array<RunSummary> = []
+    const run = {
+      pipelineId: "p",
+      status: "succeeded" as const,
+      manifestPath: ".runs/t/cli/r/manifest.json",
+      runSummaryPath: ".runs/t/cli/r/run-summary.json",
+      metricsPath: ".runs/t/metrics.json"
+    }
     return Effect.gen(function*() {
       const { events, summary } = yield* execute(task, {
         finalize: (plain) =>
           Effect.sync(() => {
             seen.push(plain)
-            return { ...plain, cloudFallbackReason: "enriched" }
+            return { summary: { ...plain, cloudFallbackReason: "enriched" }, run }
           })
       })
       assert.strictEqual(seen.length, 1)
       assert.isUndefined(seen[0]?.cloudFallbackReason)
       assert.strictEqual(summary.cloudFallbackReason, "enriched")
-      assert.deepStrictEqual(only(events, "run:completed").summary, summary)
+      const completed = only(events, "run:completed")
+      assert.deepStrictEqual(completed.summary, summary)
+      // EVT-2: the pipeline run's details, next to the summary.
+      assert.deepStrictEqual(
+        [completed.pipelineId, completed.status, completed.manifestPath, completed.runSummaryPath, completed.metricsPath],
+        Object.values(run)
+      )
       assert.deepStrictEqual(summary, { ...(seen[0] ?? assert.fail("no summary")), cloudFallbackReason: "enriched" })
     }).pipe(Effect.provide(layer))
   })
@@ -591,6 +606,7 @@ describe("TaskManager: the finalize option", () => {
       assert.isUndefined(failing.summary.cloudFallbackReason)
       assert.deepStrictEqual(failing.summary.build, built("a"))
       assert.deepStrictEqual(only(failing.events, "run:completed").summary, failing.summary)
+      assert.isUndefined(only(failing.events, "run:completed").manifestPath)
 
       const dying = yield* execute(task, { finalize: () => Effect.die(new Error("bug")) })
       assert.deepStrictEqual(dying.summary, failing.summary)

@@ -35,8 +35,20 @@ export interface ReviewCompleted extends RunEventBase {
   readonly review: ReviewResult
 }
 
-/** EVT-1: exactly one per TaskManager execute; the payload is the (enriched) run summary. */
-export interface RunCompleted extends RunEventBase {
+/** EVT-2: the pipeline run behind a summary, as `run:completed` names it (paths repo-relative). */
+export interface CompletedRunDetails {
+  readonly pipelineId: string
+  readonly status: RunStatus
+  readonly manifestPath: string
+  readonly runSummaryPath: string
+  readonly metricsPath: string
+}
+
+/**
+ * EVT-1: exactly one per TaskManager execute; the payload is the (enriched) run summary, plus the
+ * pipeline run's details (EVT-2) when the builder ran one (always, with the CLI's agents).
+ */
+export interface RunCompleted extends RunEventBase, Partial<CompletedRunDetails> {
   readonly type: "run:completed"
   readonly summary: RunSummary
 }
@@ -50,7 +62,21 @@ export interface RunStarted extends RunEventBase {
   readonly manifestPath: string
   readonly logPath: string
   readonly status: RunStatus
-  readonly stages: ReadonlyArray<Pick<CommandEntry, "index" | "id" | "title" | "kind" | "status">>
+  readonly stages: ReadonlyArray<StageView>
+}
+
+/** EVT-2: a stage as `run:started` lists it (camelCase of its manifest entry). */
+export interface StageView {
+  readonly index: number
+  readonly id: string
+  readonly title: string
+  readonly kind: "command" | "subpipeline"
+  readonly status: CommandEntry["status"]
+  readonly summary: string | null
+  readonly exitCode: number | null
+  /** The stage's log (repo-relative), once it has one. */
+  readonly logPath: string | null
+  readonly subRunId: string | null
 }
 
 /** EVT-2: a stage's entry went `running`; published after that manifest write. */
@@ -60,6 +86,9 @@ export interface StageStarted extends RunEventBase {
   readonly stageIndex: number
   readonly title: string
   readonly kind: "command" | "subpipeline"
+  readonly status: CommandEntry["status"]
+  /** The stage's log (repo-relative), as recorded in its entry. */
+  readonly logPath: string | null
 }
 
 /** EVT-2: a stage's outcome was recorded; published after that manifest write. */
@@ -72,6 +101,7 @@ export interface StageCompleted extends RunEventBase {
   readonly status: CommandEntry["status"]
   readonly exitCode: number | null
   readonly summary: string | null
+  readonly logPath: string | null
   readonly subRunId: string | null
 }
 

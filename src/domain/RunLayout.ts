@@ -36,6 +36,8 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     prompt: path.join(runDir, "prompt.md"),
     privacyLog: path.join(runDir, "privacy-decisions.ndjson"),
     cloudSyncRecord: path.join(runDir, "cloud-sync.json"),
+    /** The task's metrics lines (MET-1), one per finished run; this run's line goes there. */
+    taskMetrics: path.join(roots.runsRoot, taskId, "metrics.json"),
     compatDir: path.join(roots.runsRoot, taskId, "mcp", runId),
     compatManifest: path.join(roots.runsRoot, taskId, "mcp", runId, "manifest.json"),
     localMcpDir: path.join(roots.runsRoot, "local-mcp", runId),

@@ -315,12 +315,13 @@ export const PipelineRunnerLive = Layer.effect(
           stageId: entry.id,
           stageIndex: entry.index,
           title: entry.title,
-          kind: entry.kind
+          kind: entry.kind,
+          status: entry.status,
+          logPath: entry.log_path
         }
         yield* bus.publish(phase === "started" ? { type: "stage:started", ...base } : {
           type: "stage:completed",
           ...base,
-          status: entry.status,
           exitCode: entry.exit_code,
           summary: entry.summary,
           subRunId: entry.sub_run_id
@@ -382,7 +383,17 @@ export const PipelineRunnerLive = Layer.effect(
             manifestPath: layout.relative(layout.manifest),
             logPath: started.log_path,
             status: started.status,
-            stages: started.commands.map(({ id, index, kind, status, title }) => ({ id, index, kind, status, title }))
+            stages: started.commands.map((c) => ({
+              index: c.index,
+              id: c.id,
+              title: c.title,
+              kind: c.kind,
+              status: c.status,
+              summary: c.summary,
+              exitCode: c.exit_code,
+              logPath: c.log_path,
+              subRunId: c.sub_run_id
+            }))
           })
           yield* Effect.forkScoped(heartbeat(files))
 

@@ -29,7 +29,17 @@ export const RunEngineLive = Layer.effect(
           {
             mode,
             onPlan: (plan) => runner.recordPlanTarget(prepared.runId, plan.targetId),
-            finalize: (summary) => Effect.map(runner.complete(prepared.runId, summary), (completed) => completed.summary)
+            finalize: (summary) =>
+              Effect.map(runner.complete(prepared.runId, summary), ({ layout, manifest, summary }) => ({
+                summary,
+                run: {
+                  pipelineId: manifest.pipeline_id,
+                  status: manifest.status,
+                  manifestPath: layout.relative(layout.manifest),
+                  runSummaryPath: layout.relative(layout.runSummary),
+                  metricsPath: layout.relative(layout.taskMetrics)
+                }
+              }))
           }
         )
         // Subscribers (the task-state snapshot, cloud sync) finish before the caller moves on, but a

@@ -26,7 +26,7 @@ import { ExecutionModePolicy } from "../services/ExecutionModePolicy.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { Planner } from "../services/Planner.js"
 import { Reviewer } from "../services/Reviewer.js"
-import { TaskManager } from "../services/TaskManager.js"
+import { type Finalized, TaskManager } from "../services/TaskManager.js"
 import { Tester } from "../services/Tester.js"
 import { randomHex } from "./internal/entropy.js"
 
@@ -185,15 +185,23 @@ export const TaskManagerLive = Layer.effect(
               onRight: (item) => Effect.flatMap(processTarget(item), (outcome) => Effect.map(isoNow, (now) => summarize(plan, outcome, now)))
             })
 
-          const finalized = options.finalize === undefined ? summary : yield* options.finalize(summary).pipe(
+          const finalized: Finalized = options.finalize === undefined ? { summary } : yield* options.finalize(summary).pipe(
             Effect.catchAllCause((cause) =>
               Cause.isInterruptedOnly(cause)
                 ? Effect.interrupt
-                : Effect.logError(`Finishing run ${runId} failed; its summary is published as it was.`, cause).pipe(Effect.as(summary))
+                : Effect.logError(`Finishing run ${runId} failed; its summary is published as it was.`, cause).pipe(
+                  Effect.as({ summary })
+                )
             )
           )
-          yield* bus.publish({ type: "run:completed", ...stamp, timestamp: yield* isoNow, summary: finalized })
-          return finalized
+          yield* bus.publish({
+            type: "run:completed",
+            ...stamp,
+            timestamp: yield* isoNow,
+            summary: finalized.summary,
+            ...finalized.run
+          })
+          return finalized.summary
         })
     })
   })
