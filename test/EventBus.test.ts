@@ -5,9 +5,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Logger, LogLevel, Option, Ref, Scope, Stream, TestClock } from "effect"
-import type { OrchestratorEvent, PlanCompleted, RunStarted } from "../src/domain/Events.js"
+import type { LogEvent, OrchestratorEvent, PlanCompleted, RunStarted } from "../src/domain/Events.js"
 import type { RunSummary } from "../src/domain/RunSummary.js"
-import { EventBusLive } from "../src/layers/EventBus.js"
+import { EventBusLive, logCapacity } from "../src/layers/EventBus.js"
 import { EventBus } from "../src/services/EventBus.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -44,6 +44,16 @@ const summary = (runId: string): RunSummary => ({
 })
 
 const runCompleted = (runId: string): OrchestratorEvent => ({ type: "run:completed", ...stamp(runId), summary: summary(runId) })
+
+const log = (runId: string, message: string): LogEvent => ({
+  type: "log",
+  ...stamp(runId),
+  stageId: "build",
+  stageIndex: 1,
+  level: "info",
+  message,
+  source: "stdout"
+})
 
 /** run ids tagged with their type, e.g. `plan:completed/r1`. */
 const labels = (events: ReadonlyArray<OrchestratorEvent>) => events.map((event) => `${event.type}/${event.runId}`)
@@ -272,5 +282,63 @@ describe("EventBus.settled after a handler's scope closed", () => {
       const settled = yield* Effect.fork(bus.settled)
       yield* TestClock.adjust("1 second")
       assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled is still waiting for a handler that stopped")
+    }).pipe(Effect.provide(EventBusLive)))
+})
+
+describe("EventBus: log events, on a bounded channel of their own (EVT-2)", () => {
+  it.scoped("reach log and wildcard subscribers only; settled never waits for a log handler", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const logs = yield* bus.subscribeTo("log")
+      const all = yield* bus.subscribe
+      const completions = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* bus.on("run:completed", (event) => Ref.update(completions, (seen) => [...seen, event.runId]))
+      yield* bus.on("log", () => Effect.never) // stuck for good
+      const logsSeen = yield* Effect.fork(Stream.runCollect(Stream.take(logs, 2)))
+      const allSeen = yield* Effect.fork(Stream.runCollect(Stream.take(all, 3)))
+      yield* bus.publish(log("r1", "one"))
+      yield* bus.publish(runCompleted("r1"))
+      yield* bus.publish(log("r1", "two"))
+      const settled = yield* Effect.fork(bus.settled)
+      yield* drain
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled waited for the stuck log handler")
+      assert.deepStrictEqual(yield* Ref.get(completions), ["r1"])
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Fiber.join(logsSeen)).map((e) => e.message), ["one", "two"])
+      // Within a channel the order holds; between the two it is not defined.
+      const everything = Chunk.toReadonlyArray(yield* Fiber.join(allSeen))
+      assert.deepStrictEqual(everything.filter((e) => e.type === "log").map((e) => e.type === "log" && e.message), ["one", "two"])
+      assert.deepStrictEqual(labels(everything.filter((e) => e.type !== "log")), ["run:completed/r1"])
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("a subscriber that takes nothing keeps only the newest chunks, and publishing never waits", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const logs = yield* bus.subscribeTo("log")
+      const total = logCapacity + 10
+      const publisher = yield* Effect.fork(Effect.forEach(Array.from({ length: total }, (_, i) => i), (i) => bus.publish(log("r", `#${i}`))))
+      yield* drain
+      assert.isTrue(Option.isSome(yield* Fiber.poll(publisher)), "publish waited for a subscriber")
+      const kept = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(logs, logCapacity))).map((e) => e.message)
+      assert.strictEqual(kept[0], "#10")
+      assert.strictEqual(kept[logCapacity - 1], `#${total - 1}`)
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("wantsLogs is true only while a log or wildcard subscription is open", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      assert.isFalse(yield* bus.wantsLogs)
+      yield* bus.on("run:completed", () => Effect.void)
+      yield* bus.subscribeTo("plan:completed")
+      assert.isFalse(yield* bus.wantsLogs, "other subscriptions do not ask for output")
+      const byType = yield* Scope.make()
+      yield* bus.subscribeTo("log").pipe(Scope.extend(byType))
+      assert.isTrue(yield* bus.wantsLogs)
+      yield* Scope.close(byType, Exit.void)
+      assert.isFalse(yield* bus.wantsLogs)
+      const wildcard = yield* Scope.make()
+      yield* bus.subscribe.pipe(Scope.extend(wildcard))
+      assert.isTrue(yield* bus.wantsLogs)
+      yield* Scope.close(wildcard, Exit.void)
+      assert.isFalse(yield* bus.wantsLogs)
     }).pipe(Effect.provide(EventBusLive)))
 })

@@ -5,7 +5,7 @@
  * nothing).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
 import { ErrorFile, PrivacyDecision } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import type { PrivacyMode } from "../src/domain/Privacy.js"
@@ -13,6 +13,7 @@ import type { RunLayout } from "../src/domain/RunLayout.js"
 import { ExecChunk, type RunLogEvent } from "../src/domain/RunLog.js"
 import { RunSummary } from "../src/domain/RunSummary.js"
 import { AppMemory, type ScriptedProcess } from "../src/layers/App.js"
+import { EventBus } from "../src/services/EventBus.js"
 import { RunEngine, type StartRequest } from "../src/services/RunEngine.js"
 import { decodeJson, fileText, jsonFile, listFiles, logFile, manifestFile } from "./support/files.js"
 import { at, commandStage, pipeline } from "./support/pipelines.js"
@@ -473,3 +474,35 @@ describe("privacy guard, shadow mode (PRIV-3, D-13)", () => {
       "shadow"
     ))))
 })
+
+describe("log events (EVT-2) carry what the stage log holds", () => {
+  it.effect("in enforce mode the secret is redacted in the event too; stderr is level error", () =>
+    Effect.gen(function*() {
+      const seen = yield* Effect.scoped(Effect.gen(function*() {
+        const bus = yield* EventBus
+        const logs = yield* Ref.make<ReadonlyArray<string>>([])
+        yield* bus.on("log", (e) => Ref.update(logs, (all) => [...all, `${e.stageIndex}:${e.stageId}:${e.source}:${e.level}:${e.message}`]))
+        yield* startSettled({ pipelineId: "p", taskId: "t" })
+        yield* Effect.yieldNow()
+        return yield* Ref.get(logs)
+      }))
+      assert.deepStrictEqual(seen, [
+        "1:leak:stdout:info:before\n",
+        "1:leak:stdout:info:[REDACTED]\n",
+        "1:leak:stderr:error:warn: é\n"
+      ])
+    }).pipe(Effect.provide(app(
+      [pipeline("p", [commandStage("leak", "./print-secret")])],
+      {
+        "./print-secret": {
+          output: [
+            { stream: "stdout", data: "before\n" },
+            { stream: "stdout", data: "api_key=abcdef123456\n" },
+            { stream: "stderr", data: "warn: é\n" }
+          ]
+        }
+      },
+      "enforce"
+    ))))
+})
+

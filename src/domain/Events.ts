@@ -129,6 +129,22 @@ export interface ToolCall extends RunEventBase {
   readonly attempt: number
 }
 
+/**
+ * EVT-2: a command stage's output as it arrives, after the privacy guard (what its log holds). Lossy
+ * by design: it travels on the bus's bounded log channel (see EventBus), so a subscriber that falls
+ * behind loses the oldest chunks, never the run's memory. The stage log is the complete record.
+ */
+export interface LogEvent extends RunEventBase {
+  readonly type: "log"
+  readonly stageId: string
+  readonly stageIndex: number
+  /** stderr → error, stdout → info. */
+  readonly level: "info" | "error"
+  /** The chunk's text (UTF-8; a character split across chunks is kept whole in the later one). */
+  readonly message: string
+  readonly source: "stdout" | "stderr"
+}
+
 export type OrchestratorEvent =
   | PlanCompleted
   | BuildCompleted
@@ -140,6 +156,7 @@ export type OrchestratorEvent =
   | StageCompleted
   | RunError
   | ToolCall
+  | LogEvent
 
 export type OrchestratorEventType = OrchestratorEvent["type"]
 
@@ -155,5 +172,6 @@ export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = [
   "stage:started",
   "stage:completed",
   "run:error",
-  "tool:call"
+  "tool:call",
+  "log"
 ]

@@ -29,6 +29,7 @@ import {
   type GroupSettings
 } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import { redact } from "../domain/Privacy.js"
 import { finalizeSchedule, instanceStatsOf, type SchedulerError } from "../domain/Scheduler.js"
 import { initialTfgrpoSection, resumedTfgrpoSection, type TfgrpoContext, tfgrpoContextOf } from "../domain/Tfgrpo.js"
 import { ExperienceStore } from "../services/ExperienceStore.js"
@@ -328,6 +329,33 @@ export const PipelineRunnerLive = Layer.effect(
         })
       })
 
+    /**
+     * EVT-2 log: a stage's output chunks as text, only while someone takes `log` events (decoding
+     * costs). One decoder a stream, so a character split across chunks arrives whole.
+     */
+    const publishOutput = (m: { readonly task_id: string; readonly run_id: string }, stageId: string, stageIndex: number) => {
+      const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
+      return (source: "stdout" | "stderr", bytes: Uint8Array) =>
+        Effect.flatMap(bus.wantsLogs, (wanted) => {
+          if (!wanted) return Effect.void
+          const text = decoders[source].decode(bytes, { stream: true })
+          // D-13: as the stage log has it (enforce releases whole lines, so a secret is redacted whole).
+          const message = config.privacyMode === "enforce" ? redact(text).text : text
+          return message.length === 0 ? Effect.void : Effect.flatMap(isoNow, (timestamp) =>
+            bus.publish({
+              type: "log",
+              taskId: m.task_id,
+              runId: m.run_id,
+              timestamp,
+              stageId,
+              stageIndex,
+              level: source === "stderr" ? "error" : "info",
+              message,
+              source
+            }))
+        })
+    }
+
     /** EVT-2: a run that stops at a stage that did not succeed says which one, and why. */
     const publishRunError = (files: RunFiles, position: number) =>
       Effect.gen(function*() {
@@ -418,6 +446,7 @@ export const PipelineRunnerLive = Layer.effect(
                 recordProcess,
                 onStarted: publishStage(files, position, "started"),
                 onStdoutHead: (lines) => Ref.update(run.stdoutHeads, (all) => new Map(all).set(position, lines)),
+                onOutput: publishOutput(manifest, stage.id, index),
                 onToolCall: (status, attempt, message) =>
                   Effect.flatMap(isoNow, (timestamp) =>
                     bus.publish({

@@ -4,7 +4,10 @@ import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../d
 /**
  * Typed run events (SPEC EVT-1, EVT-2) on a PubSub. Publishing never waits for subscribers: each
  * subscription has its own unbounded queue, so a slow subscriber only falls behind, and a failing
- * one only ends its own stream.
+ * one only ends its own stream. Stage output (`log` events) goes through a channel of its own that
+ * keeps at most `logCapacity` chunks a subscriber has not taken yet, dropping the oldest: output
+ * can be far larger than memory, and only the subscribers that ask for `log` (by type or wildcard)
+ * get it, so a busy `run:completed` handler never holds output.
  */
 export class EventBus extends Context.Tag("orchestrator/EventBus")<
   EventBus,
@@ -29,7 +32,7 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
     ) => Effect.Effect<void, never, Scope.Scope | R>
     /**
      * Waits until every handler registered with `on` has handled every event published before this
-     * call. The CLI waits for it before exiting, so uploads and snapshots are not cut off.
+     * call (`log` handlers excepted: their channel may drop, so there is nothing to wait for). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
      */
     readonly settled: Effect.Effect<void>
     /**
@@ -38,5 +41,10 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
      * forever; what it was doing is cut off when its scope closes.
      */
     readonly settle: (within: Duration.DurationInput) => Effect.Effect<ReadonlyArray<OrchestratorEventType>>
+    /**
+     * Whether any subscription takes `log` events now. The engine turns output into text only then,
+     * so a run nobody watches pays nothing for them.
+     */
+    readonly wantsLogs: Effect.Effect<boolean>
   }
 >() {}

@@ -38,6 +38,8 @@ export interface CommandStageContext {
   readonly onStarted: Effect.Effect<void>
   /** EVT-2 tool:call: an attempt started, will be retried, or the stage's process work ended. */
   readonly onToolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
+  /** EVT-2 log: the output as it is written to the stage log (after the privacy guard). */
+  readonly onOutput?: ((stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>) | undefined
   /** TFG-3: the first stdout lines of the stage's last attempt, when the run is a TF-GRPO run. */
   readonly onStdoutHead?: ((lines: ReadonlyArray<string>) => Effect.Effect<void>) | undefined
 }
@@ -197,9 +199,9 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
               observer?.push(bytes)
             }
             const released = guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
-            return released.write === undefined
-              ? Effect.void
-              : writeChunk(attempt, stream, released.write, released.check)
+            if (released.write === undefined) return Effect.void
+            const written = writeChunk(attempt, stream, released.write, released.check)
+            return ctx.onOutput === undefined ? written : Effect.zipRight(written, ctx.onOutput(stream, released.write))
           }
           const consume = ctx.executor.run(
             {
