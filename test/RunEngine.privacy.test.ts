@@ -27,6 +27,18 @@ const app = (
   privacyMode: PrivacyMode
 ) => AppMemory({ scripts, pipelines: { user: pipelines }, settings: { privacyMode } })
 
+/** Enforce mode; stage `leak` prints a line, a token, then `last`. */
+const leakingApp = (last: { readonly stream: "stdout" | "stderr"; readonly data: string }) =>
+  app(
+    [pipeline("p", [commandStage("leak", "./print-secret")])],
+    {
+      "./print-secret": {
+        output: [{ stream: "stdout", data: "before\n" }, { stream: "stdout", data: "api_key=abcdef123456\n" }, last]
+      }
+    },
+    "enforce"
+  )
+
 /** Starts a run, lets `time` pass on the TestClock, and returns the finished outcome. */
 const startSettled = (request: StartRequest, time: Duration.DurationInput = "1 minute") =>
   Effect.gen(function*() {
@@ -99,19 +111,7 @@ describe("privacy guard, enforce mode (D-13)", () => {
       })
       assert.strictEqual(layout.relative(layout.privacyLog), `${manifest.artifact_root}/privacy-decisions.ndjson`)
       assert.deepStrictEqual(yield* decisionLog(layout), [tokenDecision("leak", 2, at(0))])
-    }).pipe(Effect.provide(app(
-      [pipeline("p", [commandStage("leak", "./print-secret")])],
-      {
-        "./print-secret": {
-          output: [
-            { stream: "stdout", data: "before\n" },
-            { stream: "stdout", data: "api_key=abcdef123456\n" },
-            { stream: "stdout", data: "after\n" }
-          ]
-        }
-      },
-      "enforce"
-    ))))
+    }).pipe(Effect.provide(leakingApp({ stream: "stdout", data: "after\n" }))))
 
   it.effect("a secret split across two chunks, with time between them, is caught whole", () =>
     Effect.gen(function*() {
@@ -491,18 +491,6 @@ describe("log events (EVT-2) carry what the stage log holds", () => {
         "1:leak:stdout:info:[REDACTED]\n",
         "1:leak:stderr:error:warn: é\n"
       ])
-    }).pipe(Effect.provide(app(
-      [pipeline("p", [commandStage("leak", "./print-secret")])],
-      {
-        "./print-secret": {
-          output: [
-            { stream: "stdout", data: "before\n" },
-            { stream: "stdout", data: "api_key=abcdef123456\n" },
-            { stream: "stderr", data: "warn: é\n" }
-          ]
-        }
-      },
-      "enforce"
-    ))))
+    }).pipe(Effect.provide(leakingApp({ stream: "stderr", data: "warn: é\n" }))))
 })
 
