@@ -286,7 +286,7 @@ describe("EventBus.settled after a handler's scope closed", () => {
 })
 
 describe("EventBus: log events, on a bounded channel of their own (EVT-2)", () => {
-  it.scoped("reach log and wildcard subscribers only; settled never waits for a log handler", () =>
+  it.scoped("reach log and wildcard subscribers only; settle names a log handler that is stuck", () =>
     Effect.gen(function*() {
       const bus = yield* EventBus
       const logs = yield* bus.subscribeTo("log")
@@ -299,9 +299,9 @@ describe("EventBus: log events, on a bounded channel of their own (EVT-2)", () =
       yield* bus.publish(log("r1", "one"))
       yield* bus.publish(runCompleted("r1"))
       yield* bus.publish(log("r1", "two"))
-      const settled = yield* Effect.fork(bus.settled)
-      yield* drain
-      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled waited for the stuck log handler")
+      const settle = yield* Effect.fork(bus.settle("1 second"))
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* Fiber.join(settle), ["log"])
       assert.deepStrictEqual(yield* Ref.get(completions), ["r1"])
       assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Fiber.join(logsSeen)).map((e) => e.message), ["one", "two"])
       // Within a channel the order holds; between the two it is not defined.
@@ -340,5 +340,28 @@ describe("EventBus: log events, on a bounded channel of their own (EVT-2)", () =
       assert.isTrue(yield* bus.wantsLogs)
       yield* Scope.close(wildcard, Exit.void)
       assert.isFalse(yield* bus.wantsLogs)
+    }).pipe(Effect.provide(EventBusLive)))
+
+  it.scoped("settled waits for a slow log handler until it handled, or its channel dropped, every chunk", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const handled = yield* Ref.make<ReadonlyArray<string>>([])
+      yield* bus.on("log", (event) => Effect.sleep("1 second").pipe(Effect.zipRight(Ref.update(handled, (all) => [...all, event.message]))))
+      const total = logCapacity + 5
+      yield* Effect.forEach(Array.from({ length: total }, (_, i) => i), (i) => bus.publish(log("r", `#${i}`)))
+      const settled = yield* Effect.fork(bus.settled)
+      // A second a chunk: the handler holds one, the channel keeps the newest logCapacity of the rest.
+      let seconds = 0
+      while (Option.isNone(yield* Fiber.poll(settled)) && seconds < 2 * total) {
+        yield* TestClock.adjust("1 second")
+        yield* drain
+        seconds += 1
+      }
+      const seen = yield* Ref.get(handled)
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), `settled still waiting after ${seconds} s`)
+      assert.strictEqual(seconds, seen.length, "settled as soon as the last kept chunk was handled")
+      assert.isAtLeast(seen.length, logCapacity)
+      assert.isAtMost(seen.length, logCapacity + 2)
+      assert.strictEqual(seen.at(-1), `#${total - 1}`)
     }).pipe(Effect.provide(EventBusLive)))
 })

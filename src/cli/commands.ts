@@ -7,6 +7,7 @@ import { FileSystem } from "@effect/platform"
 import { Console, Effect, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { PlanView } from "../services/RunEngine.js"
+import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
 import {
@@ -97,6 +98,33 @@ const interactive = Options.all({
 const hudNotice = (flags: { readonly on: boolean; readonly off: boolean }) =>
   flags.on && !flags.off ? Console.error("[HUD disabled] the interactive HUD is not part of this build") : Effect.void
 
+const follow = Options.boolean("follow").pipe(
+  Options.withAlias("f"),
+  Options.withDescription(
+    "Print every stage's output on stderr as it arrives (stdout keeps only the result); the stage logs have it either way"
+  )
+)
+
+/** Writes to stderr and waits while its pipe is full, so a stalled terminal slows only this writer. */
+const writeStderr = (text: string) =>
+  Effect.async<void>((resume) => {
+    if (process.stderr.write(text)) resume(Effect.void)
+    else process.stderr.once("drain", () => resume(Effect.void))
+  })
+
+/**
+ * `--follow`: the run's `log` events (EVT-2) to stderr while `run` runs; the engine settles the
+ * handler before it returns, so the last lines are printed too. The bus's log channel is bounded: a
+ * terminal that cannot keep up loses output lines here, never the run's memory.
+ */
+const following = <A, E, R>(on: boolean, run: Effect.Effect<A, E, R>) =>
+  on
+    ? Effect.scoped(Effect.gen(function*() {
+      yield* (yield* EventBus).on("log", (event) => writeStderr(event.message))
+      return yield* run
+    }))
+    : run
+
 const startResult = (manifest: CliManifest) => ({
   run_id: manifest.run_id,
   status: manifest.status,
@@ -133,14 +161,14 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 
 const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow },
   (flags) =>
     Effect.gen(function*() {
       yield* hudNotice(flags.interactive)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const prompt = yield* readPrompt(flags.promptFile)
       const engine = yield* RunEngine
-      const { manifest } = yield* engine.start({
+      const { manifest } = yield* following(flags.follow, engine.start({
         prompt,
         executionMode: mode,
         pipelineId: Option.getOrUndefined(flags.pipeline),
@@ -148,7 +176,7 @@ const start = Command.make(
         target: Option.getOrUndefined(flags.target),
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      })
+      }))
       yield* printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
@@ -238,6 +266,7 @@ const resume = Command.make(
     approvalPolicy,
     interactive,
     executionMode,
+    follow,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -254,7 +283,7 @@ const resume = Command.make(
       const engine = yield* RunEngine
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
-      const { manifest } = yield* engine.resume({
+      const { manifest } = yield* following(flags.follow, engine.resume({
         executionMode: mode,
         runId,
         taskId: Option.getOrUndefined(flags.task),
@@ -263,7 +292,7 @@ const resume = Command.make(
         actor: flags.actor,
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      })
+      }))
       yield* printRunResult("Run resumed", manifest, flags.format)
     })
 ).pipe(Command.withDescription(

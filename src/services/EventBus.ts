@@ -32,7 +32,7 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
     ) => Effect.Effect<void, never, Scope.Scope | R>
     /**
      * Waits until every handler registered with `on` has handled every event published before this
-     * call (`log` handlers excepted: their channel may drop, so there is nothing to wait for). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
+     * call (for `log` handlers: handled, or dropped by their channel before they took it). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
      */
     readonly settled: Effect.Effect<void>
     /**

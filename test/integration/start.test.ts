@@ -281,6 +281,31 @@ describe("start: stdout with --format json", () => {
     ))
 })
 
+describe("start --follow", () => {
+  it("prints every stage's output on stderr as it arrives, in order; stdout keeps only the result", () =>
+    withRepo(
+      { pipelines: [pipeline("talk", [commandStage("one", "echo out-one; echo err-one >&2"), commandStage("two", "seq 1 3000")])] },
+      async (repo) => {
+        const followed = await runCli(["start", "talk", "--task", "t", "--format", "json", "--follow"], { cwd: repo.dir })
+        assert.strictEqual(followed.code, 0, describeResult(followed))
+        assert.strictEqual(asObject(JSON.parse(followed.stdout), "stdout")["status"], "succeeded")
+        assert.include(followed.stderr, "out-one\n")
+        assert.include(followed.stderr, "err-one\n")
+        const numbers = followed.stderr.split("\n").filter((line) => /^\d+$/.test(line))
+        assert.deepStrictEqual(numbers, Array.from({ length: 3000 }, (_, i) => String(i + 1)))
+        assert.isBelow(followed.stderr.indexOf("out-one"), followed.stderr.indexOf("\n1\n"))
+
+        const quiet = await runCli(["start", "talk", "--task", "t", "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(quiet.code, 0, describeResult(quiet))
+        // Only the progress lines (which show the command); none of the output itself.
+        const lines = quiet.stderr.split("\n")
+        assert.notInclude(lines, "out-one")
+        assert.notInclude(lines, "2999")
+        assert.include(followed.stderr.split("\n"), "out-one")
+      }
+    ))
+})
+
 describe("start: a failing stage", () => {
   const config = {
     pipelines: [
