@@ -202,7 +202,7 @@ describe("what the snapshot leaves out", () => {
   })
 
   it("diffs the tracked changes against the commit, binary-safe, in the root without the excluded folders", () => {
-    const options = "--binary --no-color --no-ext-diff --no-textconv"
+    const options = "--binary --no-color --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/ --no-relative"
     assert.strictEqual(
       snapshotDiffCommand("0123abc", folders),
       `git diff ${options} 0123abc -- . ':(exclude,literal).runs' ':(exclude,literal)out' ':(exclude,literal)build/runs'`

@@ -27,13 +27,13 @@ const app = (
   privacyMode: PrivacyMode
 ) => AppMemory({ scripts, pipelines: { user: pipelines }, settings: { privacyMode } })
 
-/** Enforce mode; stage `leak` prints a line, a token, then `last`. */
-const leakingApp = (last: { readonly stream: "stdout" | "stderr"; readonly data: string }) =>
+/** Enforce mode; stage `leak` prints a line, a token, then `more`. */
+const leakingApp = (...more: ReadonlyArray<{ readonly stream: "stdout" | "stderr"; readonly data: string }>) =>
   app(
     [pipeline("p", [commandStage("leak", "./print-secret")])],
     {
       "./print-secret": {
-        output: [{ stream: "stdout", data: "before\n" }, { stream: "stdout", data: "api_key=abcdef123456\n" }, last]
+        output: [{ stream: "stdout", data: "before\n" }, { stream: "stdout", data: "api_key=abcdef123456\n" }, ...more]
       }
     },
     "enforce"
@@ -489,8 +489,13 @@ describe("log events (EVT-2) carry what the stage log holds", () => {
       assert.deepStrictEqual(seen, [
         "1:leak:stdout:info:before\n",
         "1:leak:stdout:info:[REDACTED]\n",
-        "1:leak:stderr:error:warn: é\n"
+        "1:leak:stderr:error:warn: é\n",
+        // The unfinished last line enforce mode held back, redacted too.
+        "1:leak:stdout:info:done [REDACTED]"
       ])
-    }).pipe(Effect.provide(leakingApp({ stream: "stderr", data: "warn: é\n" }))))
+    }).pipe(Effect.provide(leakingApp(
+      { stream: "stderr", data: "warn: é\n" },
+      { stream: "stdout", data: "done token=zyxwvu987654" }
+    ))))
 })
 

@@ -342,7 +342,8 @@ export const shellWord = (word: string): string =>
  * `git ls-files`, only the repository root's part of the work tree counts (`.`), and the excluded
  * folders are left out, their names taken literally (`*` in a folder name is no wildcard). Paths
  * stay relative to the top of the work tree, as `git apply` reads them. Color, external diff
- * drivers and textconv filters are off so that no user setting turns the patch into a rendering.
+ * drivers and textconv filters are off, and the a/ b/ prefixes and top-level paths forced, so that no
+ * user setting turns the patch into a rendering.
  */
 export const snapshotDiffCommand = (commit: string, folders: ReadonlyArray<string>): string =>
   [
@@ -352,6 +353,10 @@ export const snapshotDiffCommand = (commit: string, folders: ReadonlyArray<strin
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
+    // diff.noprefix, diff.mnemonicPrefix and diff.relative would change the paths `git apply -p1` reads.
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--no-relative",
     commit,
     "--",
     ".",

@@ -32,7 +32,8 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
     ) => Effect.Effect<void, never, Scope.Scope | R>
     /**
      * Waits until every handler registered with `on` has handled every event published before this
-     * call (for `log` handlers: handled, or dropped by their channel before they took it). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
+     * call (a `log` handler: until its queue is empty and it is waiting on it, since what its channel
+     * dropped was never going to be handled). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
      */
     readonly settled: Effect.Effect<void>
     /**

@@ -184,6 +184,23 @@ describe("learning pipeline on a real repository", () => {
     assert.strictEqual(readFileSync(join(clone, "out/report.txt"), "utf8"), "tracked in out\n")
   })
 
+  it("the diff keeps git apply's a/ b/ paths whatever the repository's diff settings", async () => {
+    const repo = track(makeGitRepo(committed))
+    git(repo, "config", "diff.noprefix", "true")
+    git(repo, "config", "diff.mnemonicPrefix", "true")
+    addOrchestratorFolders(repo)
+    writeFile(repo, "README.md", "# changed\n")
+    assert.include(git(repo, "diff", "HEAD"), "diff --git README.md README.md", "the settings took effect")
+    const { section } = await captureIn(repo)
+    const diffPath = join(repo, section.queue!.diff_path!)
+    assert.include(readFileSync(diffPath, "utf8"), "diff --git a/README.md b/README.md")
+    const clone = track(makeDir("learning-apply-"))
+    git(clone, "clone", "-q", repo, ".")
+    git(clone, "checkout", "-q", section.snapshot!.commit_sha)
+    git(clone, "apply", "--binary", diffPath)
+    assert.strictEqual(readFileSync(join(clone, "README.md"), "utf8"), "# changed\n")
+  })
+
   it("a clean tree with only .runs/ and out/ content validates", async () => {
     const repo = track(makeGitRepo(committed))
     addOrchestratorFolders(repo)

@@ -238,8 +238,11 @@ export const runCommandStage = (ctx: CommandStageContext): Effect.Effect<StageVe
             )
           const result = yield* bounded
           if (recording !== undefined) yield* Fiber.join(recording)
+          // Enforce mode held back an unfinished last line; it goes to the log and to `log` events now.
           for (const [stream, rest] of guard.flush()) {
-            yield* writeChunk(attempt, stream, new TextEncoder().encode(rest), { text: rest, from: 0 })
+            const bytes = new TextEncoder().encode(rest)
+            yield* writeChunk(attempt, stream, bytes, { text: rest, from: 0 })
+            if (ctx.onOutput !== undefined) yield* ctx.onOutput(stream, bytes)
           }
           const outcome: Finish = result === "timeout"
             ? { _tag: "TimedOut", timeoutMs: stage.timeoutMs ?? 0 }

@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto"
 import { Effect } from "effect"
 
-/** SHA-256 of the UTF-8 bytes, lowercase hex. Web Crypto, so no Node import in src/. */
+/**
+ * SHA-256 of the UTF-8 bytes, lowercase hex. Synchronous (node:crypto, as learningDigest): Web
+ * Crypto's digest is a Promise that settles outside the Effect runtime, so a run hashing its
+ * instructions or prompt packs could not be stepped deterministically by the TestClock.
+ */
 export const sha256Hex = (text: string): Effect.Effect<string> =>
-  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))).pipe(
-    Effect.map((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""))
-  )
+  Effect.sync(() => createHash("sha256").update(text, "utf8").digest("hex"))
