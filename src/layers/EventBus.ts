@@ -4,7 +4,7 @@ import { EventBus } from "../services/EventBus.js"
 
 /**
  * A handler registered with `on`: its event type and how many events it has handled; a `log`
- * handler has its channel's queue instead, which is what tells whether it is done (see caughtUp).
+ * handler is not counted: its channel's queue tells whether it is done (see isCaughtUp).
  */
 interface Handled {
   readonly type: OrchestratorEventType
@@ -19,20 +19,21 @@ const queueSize = (queue: Queue.Queue<LogEvent>) => Effect.catchAllCause(Queue.s
 const logPollInterval = Duration.millis(5)
 
 /**
- * Waits until the handler is done with everything published up to `target`. A `log` handler may
- * have lost chunks to its sliding queue, so counting cannot tell; it is done when its queue is
- * empty and it waits on it (size -1: one taker), which it only does between chunks. A queue shut
- * down with its scope has nothing left either.
+ * Whether the handler is done with everything published up to `target`. A `log` handler may have
+ * lost chunks to its sliding queue, so counting cannot tell; it is done when its queue is empty and
+ * it waits on it (size -1: one taker), which it only does between chunks. A queue shut down with
+ * its scope has nothing left either.
  */
-const caughtUp = (entry: Handled, target: number) =>
-  entry.logQueue === undefined
-    ? entry.count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
-    : Effect.asVoid(Effect.repeat(queueSize(entry.logQueue), { until: (size) => size < 0, schedule: Schedule.spaced(logPollInterval) }))
-
 const isCaughtUp = (entry: Handled, target: number) =>
   entry.logQueue === undefined
     ? Effect.map(SubscriptionRef.get(entry.count), (n) => n >= target)
     : Effect.map(queueSize(entry.logQueue), (size) => size < 0)
+
+/** Waits for isCaughtUp: on each handled event, or for a `log` handler, polling its queue. */
+const caughtUp = (entry: Handled, target: number) =>
+  entry.logQueue === undefined
+    ? entry.count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
+    : Effect.asVoid(Effect.repeat(isCaughtUp(entry, target), { until: (done) => done, schedule: Schedule.spaced(logPollInterval) }))
 
 const ofType = <T extends OrchestratorEventType>(type: T) => (event: OrchestratorEvent): event is EventOfType<T> =>
   event.type === type
@@ -102,10 +103,8 @@ export const EventBusLive = Layer.scoped(
             Ref.update(handled, (all) => [...all, entry]),
             () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
           )
-          yield* events.pipe(
-            Stream.runForEach((event) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))),
-            Effect.forkScoped
-          )
+          const counted = (event: OrchestratorEvent) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
+          yield* events.pipe(Stream.runForEach(logQueue === undefined ? counted : run), Effect.forkScoped)
         }),
       settled: Effect.gen(function*() {
         const target = yield* Ref.get(published)

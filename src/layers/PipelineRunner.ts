@@ -712,7 +712,8 @@ export const PipelineRunnerLive = Layer.effect(
             metrics_recorded: false,
             plan_target_id: resolvedPlan.targetId,
             summary: null,
-            tfgrpo: tfgrpo === undefined ? m.tfgrpo ?? null : resumedTfgrpoSection(m.tfgrpo, tfgrpo),
+            // No context means none was recorded either (tfgrpoContextOf keeps a recorded one).
+            tfgrpo: tfgrpo === undefined ? null : resumedTfgrpoSection(m.tfgrpo, tfgrpo),
             resume_events: [...m.resume_events, {
               timestamp: now,
               actor: request.actor ?? "cli",
