@@ -19,8 +19,9 @@ const stubConfigParsers = {
   }
 }
 
-// Two bundles: cli.cjs has every command; status.cjs has `status` alone (src/cli/statusMain.ts),
-// which the executable loads for `status` because a smaller bundle starts faster.
+// Two bundles: cli.cjs has every command; status.cjs shows a run's status and nothing else
+// (src/cli/statusMain.ts), which the executable loads for a plain `status` command line because a
+// smaller bundle starts faster.
 const bundles = [["src/cli/main.ts", "dist/bin/cli.cjs"], ["src/cli/statusMain.ts", "dist/bin/status.cjs"]]
 await Promise.all(bundles.map(([entry, outfile]) => build({
   entryPoints: [entry],
@@ -36,6 +37,18 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" }
 })))
+
+// The executable asks this one (the pure parser of src/cli/statusArgs.ts, no Effect) whether a
+// `status` command line is plain enough for status.cjs, before loading either bundle.
+await build({
+  entryPoints: ["src/cli/statusArgs.ts"],
+  outfile: "dist/bin/status-args.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  legalComments: "none"
+})
 
 const bin = "dist/bin/codex-orchestrator.cjs"
 rmSync("dist/bin/codex-orchestrator.mjs", { force: true }) // the name of the executable before it was CommonJS

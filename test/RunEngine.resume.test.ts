@@ -8,8 +8,8 @@
  */
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Stream, TestClock } from "effect"
-import { CliManifest, type RunOwner } from "../src/domain/Manifest.js"
+import { Chunk, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream, TestClock } from "effect"
+import { CliManifest, type RunOwner, StatusManifest } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { makeRunLayout, type RunLayout } from "../src/domain/RunLayout.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
@@ -285,6 +285,9 @@ const timedWatch = (runId: string, interval: Duration.DurationInput) =>
 
 const failedFlowRun = startSettled({ pipelineId: "flow" })
 
+/** What status reads of a manifest: the StatusManifest fields, nothing else. */
+const statusPart = (manifest: CliManifest) => Schema.decodeUnknownSync(StatusManifest)(manifest)
+
 // ---------------------------------------------------------------------------------------------
 
 describe("RunEngine.status (CLI-7, D-9)", () => {
@@ -296,7 +299,7 @@ describe("RunEngine.status (CLI-7, D-9)", () => {
       const view = yield* (yield* RunEngine).status({ runId: manifest.run_id })
       assert.deepStrictEqual(yield* changedSince(before), [], "status changed a file")
 
-      assert.deepStrictEqual(view.manifest, yield* manifestFile(layout.manifest))
+      assert.deepStrictEqual(view.manifest, statusPart(yield* manifestFile(layout.manifest)))
       assert.strictEqual(view.manifest.status, "failed")
       assert.strictEqual(view.layout.manifest, layout.manifest)
       assert.isFalse(view.stale, "a finished run is never stale")
@@ -331,6 +334,28 @@ describe("RunEngine.status (CLI-7, D-9)", () => {
     }).pipe(Effect.provide(app([pipeline("long", [commandStage("work", "./work")])], {
       scripts: { "./work": { duration: "100 seconds" } }
     }))))
+
+  it.effect("reads only its part of the manifest: a damaged section elsewhere still shows the status, resume names the field", () =>
+    Effect.gen(function*() {
+      const { layout, manifest } = yield* startSettled({ pipelineId: "flow" })
+      const files = yield* InMemoryFiles
+      const damaged = { ...JSON.parse((yield* files.read(layout.manifest)) ?? "{}"), control_plane: { drift: "broken" } }
+      yield* files.write(layout.manifest, JSON.stringify(damaged))
+      const engine = yield* RunEngine
+
+      const view = yield* engine.status({ runId: manifest.run_id })
+      assert.deepStrictEqual(view.manifest, statusPart(manifest))
+
+      const error = yield* Effect.flip(engine.resume({ runId: manifest.run_id }))
+      assert(error._tag === "InvalidFile", error._tag)
+      assert.include(error.message, `${layout.relative(layout.manifest)} is not valid: control_plane`)
+
+      // A damaged field status shows is reported as such.
+      yield* files.write(layout.manifest, JSON.stringify({ ...damaged, commands: [{ id: 1 }] }))
+      const statusError = yield* Effect.flip(engine.status({ runId: manifest.run_id }))
+      assert(statusError._tag === "InvalidFile", statusError._tag)
+      assert.include(statusError.message, "commands.0.")
+    }).pipe(Effect.provide(app([flow]))))
 
   it.effect("an unknown run is RunNotFound naming the task and the runs folder; nothing is written", () =>
     Effect.gen(function*() {
@@ -434,14 +459,15 @@ describe("RunEngine.watch (CLI-7)", () => {
       for (const [i, current] of emitted.entries()) {
         const previous = emitted[i - 1]
         if (previous === undefined) continue
-        assert.notStrictEqual(current.view.manifest.updated_at, previous.view.manifest.updated_at, `emission ${i}`)
+        assert.notDeepEqual(current.view.manifest, previous.view.manifest, `emission ${i}`)
       }
       // 32 polls; the manifest changed at the start, at 5 heartbeats and at the end.
-      assert.strictEqual(emitted.length, 7, emitted.map((e) => `${e.ms}:${e.view.manifest.updated_at}`).join(" "))
+      assert.strictEqual(emitted.length, 7, emitted.map((e) => `${e.ms}:${e.view.manifest.heartbeat_at}`).join(" "))
 
       const last = emitted[emitted.length - 1]
       assert.strictEqual(last?.view.manifest.status, "succeeded")
-      assert.deepStrictEqual(last?.view.manifest, manifest)
+      // status reads its part of the manifest: exactly that part of the final one.
+      assert.deepStrictEqual(last?.view.manifest, statusPart(manifest))
       assert.isTrue((last?.ms ?? 0) >= 30000 && (last?.ms ?? 0) <= 31000, `the last view came at ${last?.ms}`)
       assert.strictEqual(emitted.filter((e) => e.view.manifest.status === "succeeded").length, 1)
     }).pipe(Effect.provide(app([pipeline("long", [commandStage("work", "./work")])], {
@@ -493,7 +519,7 @@ describe("RunEngine.watch (CLI-7)", () => {
       const { manifest } = yield* failedFlowRun
       const emitted = yield* settled(timedWatch(manifest.run_id, "10 seconds"), 0)
       assert.strictEqual(emitted.length, 1)
-      assert.deepStrictEqual(emitted[0]?.view.manifest, manifest)
+      assert.deepStrictEqual(emitted[0]?.view.manifest, statusPart(manifest))
     }).pipe(Effect.provide(app([flow]))))
 
   it.effect("ends even when the final write lands in the same millisecond as the previous view", () =>

@@ -3,7 +3,6 @@
  * program. Exit codes (DECISIONS D-1): 0 succeeded, 1 run failed or an I/O error, 2 bad input, 130
  * interrupted. stdout carries only the result; progress and errors go to stderr (D-2).
  */
-import { ValidationError } from "@effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
 import { badInputTags } from "../services/RunEngine.js"
@@ -11,13 +10,16 @@ import { badInputTags } from "../services/RunEngine.js"
 const tagOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
 
-const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
+/** Tells @effect/cli's own usage errors (which it has already printed); the caller that parses with it passes this. */
+export type ParserErrorTest = (error: unknown) => boolean
+
+const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, isParserError: ParserErrorTest): number => {
   if (Exit.isSuccess(exit)) return 0
   if (Cause.isInterruptedOnly(exit.cause)) return 130
   return Option.match(Cause.failureOption(exit.cause), {
     onNone: () => 1,
     onSome: (error) => {
-      if (ValidationError.isValidationError(error)) return 2
+      if (isParserError(error)) return 2
       const tag = tagOf(error)
       if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "CloudSyncConfigError")) return 2
       if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
@@ -31,10 +33,10 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number => {
 const verbose = process.argv.includes("--verbose")
 
 // One readable line per failure; @effect/cli prints its own usage errors; a finished run was already printed.
-const report = (cause: Cause.Cause<unknown>) =>
+const report = (isParserError: ParserErrorTest) => (cause: Cause.Cause<unknown>) =>
   Option.match(Cause.failureOption(cause), {
     onSome: (error) => {
-      if (ValidationError.isValidationError(error) || tagOf(error) === "RunNotSucceeded") return Effect.void
+      if (isParserError(error) || tagOf(error) === "RunNotSucceeded") return Effect.void
       const line = `error: ${error instanceof Error ? error.message : String(error)}`
       return Effect.sync(() => process.stderr.write(`${line}\n${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
     },
@@ -66,18 +68,19 @@ const onSignal = () => {
 
 /**
  * Runs a command line whose layers are provided (AppBaseLive over a Node platform layer), reports a
- * failure in one line and exits with its code.
+ * failure in one line and exits with its code. Does not load @effect/cli itself: a program parsed
+ * with it passes `ValidationError.isValidationError`.
  */
-export const runCli = <E>(program: Effect.Effect<void, E>) => {
+export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: ParserErrorTest = () => false) => {
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   program.pipe(
     Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
-    Effect.tapErrorCause(report), // after provide, so layer failures (bad environment) are reported too
+    Effect.tapErrorCause(report(isParserError)), // after provide, so layer failures (bad environment) are reported too
     NodeRuntime.runMain({
       disableErrorReporting: true,
       disablePrettyLogger: true,
-      teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+      teardown: (exit, onExit) => onExit(exitCodeOf(exit, isParserError))
     })
   )
 }

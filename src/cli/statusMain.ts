@@ -1,23 +1,24 @@
 /**
- * The entry point of `status` alone (the executable picks it when the first argument is `status`):
- * the same command as in main.ts, without the other commands and without processes, so that the
- * most frequent read starts quickly (issue 3's speed target). The full CLI still has `status` too.
+ * The entry point of `status`'s quick path, a bundle of its own (dist/bin/status.cjs) so that the most
+ * frequent read starts quickly (issue 3's speed target): no @effect/cli, nothing of the engine. The
+ * executable runs it only for a plain command line, as statusArgs.ts reads it (bundled on its own as
+ * dist/bin/status-args.cjs, so the executable can ask without loading Effect); any other (`--help`, a
+ * usage error, an unusual form) goes to the full CLI, whose `status` parses it with @effect/cli, so
+ * errors and help are exactly the full CLI's.
  */
-import { Command } from "@effect/cli"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
-import { Effect, Layer } from "effect"
-import { AppBaseLive } from "../layers/AppBase.js"
+import { Effect } from "effect"
+import { RunReadingNode } from "../layers/AppBase.js"
 import { runCli } from "./edge.js"
-import { version } from "./shared.js"
-import { status } from "./status.js"
+import { parseStatusArgs } from "./statusArgs.js"
+import { showStatus } from "./statusReport.js"
+import { UsageError } from "./usage.js"
 
-const root = Command.make("codex-orchestrator").pipe(Command.withSubcommands([status]))
-const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+const flags = process.argv[2] === "status" ? parseStatusArgs(process.argv.slice(3)) : undefined
 
 runCli(
-  Command.run(root, { name: "codex-orchestrator", version })(process.argv).pipe(
-    Effect.provide(AppBaseLive.pipe(Layer.provideMerge(platform)))
-  )
+  flags === undefined
+    ? new UsageError({
+      reason: "This bundle runs plain `status --run <id>` command lines only; run the codex-orchestrator executable."
+    })
+    : showStatus(flags).pipe(Effect.provide(RunReadingNode))
 )

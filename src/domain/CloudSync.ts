@@ -4,7 +4,11 @@
  * src/layers/CloudSync.ts.
  */
 import { Schema } from "effect"
+import type { CloudSyncRecord, ErrorSummary } from "./CloudSyncRecord.js"
 import type { RetryPolicy } from "./Retry.js"
+
+// What a sync leaves for `status` is defined on its own (see there why); it is part of this module's API too.
+export * from "./CloudSyncRecord.js"
 
 export const cloudSyncVariable = "CODEX_CLOUD_SYNC"
 export const baseUrlVariable = "CODEX_CLOUD_BASE_URL"
@@ -103,15 +107,6 @@ export const trimAfterLastBrace = (text: string): string | undefined => {
   return end < 0 ? undefined : text.slice(0, end + 1)
 }
 
-/** How an error appears in audit lines and sync records: its tag and message, never a stack or fields. */
-export const ErrorSummary = Schema.Struct({ name: Schema.String, message: Schema.String })
-export type ErrorSummary = typeof ErrorSummary.Type
-
-export const summarizeError = (error: { readonly _tag: string; readonly message: string }): ErrorSummary => ({
-  name: error._tag,
-  message: error.message
-})
-
 /** One line of `<outRoot>/<taskId>/cloud-sync/audit.log` (SYNC-4). */
 export const AuditLine = Schema.Struct({
   timestamp: Schema.String,
@@ -148,26 +143,6 @@ export const auditManifestFailed = (attempts: number, error: ErrorSummary): Audi
   message: "Failed to read manifest before sync",
   details: { attempts, error }
 })
-
-/**
- * `<runsRoot>/<taskId>/cli/<runId>/cloud-sync.json`: whether and when the run reached the cloud,
- * for `status`. `attempts` counts uploads (0 when the manifest could not be read).
- */
-export const CloudSyncRecord = Schema.Union(
-  Schema.Struct({
-    status: Schema.Literal("synced"),
-    synced_at: Schema.String,
-    remote_id: Schema.optional(Schema.String),
-    attempts: Schema.Number
-  }),
-  Schema.Struct({
-    status: Schema.Literal("failed"),
-    failed_at: Schema.String,
-    attempts: Schema.Number,
-    error: ErrorSummary
-  })
-)
-export type CloudSyncRecord = typeof CloudSyncRecord.Type
 
 /** What `syncRun` did; it never fails. */
 export type SyncOutcome =

@@ -9,55 +9,14 @@ import { computeGuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./Learning.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
+import { ChildRun, CommandEntry, isTerminal, ResumeEvent, RunStatus } from "./ManifestStatus.js"
 import { TfgrpoSection } from "./Tfgrpo.js"
 
-export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
-export type RunStatus = typeof RunStatus.Type
-
-export const isTerminal = (status: RunStatus) => status === "succeeded" || status === "failed" || status === "cancelled"
-
-export const EntryStatus = Schema.Literal("pending", "running", "succeeded", "failed", "skipped", "cancelled")
-export type EntryStatus = typeof EntryStatus.Type
+// The part `status` reads is defined on its own (see there why); it is part of this module's API too.
+export * from "./ManifestStatus.js"
 
 const Timestamp = Schema.String
 const NullableString = Schema.NullOr(Schema.String)
-
-/** MAN-2: one entry per stage, in stage order, with exactly these keys. */
-export const CommandEntry = Schema.Struct({
-  index: Schema.Int,
-  id: Schema.String,
-  title: Schema.String,
-  command: NullableString,
-  kind: Schema.Literal("command", "subpipeline"),
-  status: EntryStatus,
-  started_at: Schema.NullOr(Timestamp),
-  completed_at: Schema.NullOr(Timestamp),
-  exit_code: Schema.NullOr(Schema.Int),
-  summary: NullableString,
-  log_path: NullableString,
-  error_file: NullableString,
-  sub_run_id: NullableString,
-  /** DECISIONS B-1: attempts made so far; present only for stages with a retry policy. */
-  attempts: Schema.optional(Schema.Int)
-})
-export type CommandEntry = typeof CommandEntry.Type
-
-/** MAN-4 */
-export const ChildRun = Schema.Struct({
-  run_id: Schema.String,
-  pipeline_id: Schema.String,
-  status: RunStatus,
-  manifest: Schema.String
-})
-export type ChildRun = typeof ChildRun.Type
-
-export const ResumeEvent = Schema.Struct({
-  timestamp: Timestamp,
-  actor: Schema.String,
-  reason: Schema.String,
-  outcome: Schema.Literal("accepted", "blocked"),
-  detail: Schema.optional(Schema.String)
-})
 
 /** MAN-4, with what D-14 records for every decision: policy, source, stage, key and the outcome. */
 export const ApprovalRecord = Schema.Struct({
@@ -214,22 +173,7 @@ export const CliManifest = Schema.Struct({
 })
 export type CliManifest = typeof CliManifest.Type
 
-/**
- * DECISIONS D-9: a run that is not finished and whose heartbeat is older than
- * `heartbeat_stale_after_seconds` has probably lost its orchestrator.
- */
-export const isStale = (manifest: CliManifest, nowMs: number): boolean =>
-  !isTerminal(manifest.status) && nowMs - Date.parse(manifest.heartbeat_at) > manifest.heartbeat_stale_after_seconds * 1000
 
-/** Who is writing a run: `.owner.json` in the run folder, so a second orchestrator can tell (D-7). */
-export const RunOwner = Schema.Struct({
-  pid: Schema.Int,
-  host: Schema.String,
-  since: Schema.String,
-  /** The running stage's process (and process group), so a takeover can stop what a crash left running. */
-  stage_pid: Schema.optional(Schema.Int)
-})
-export type RunOwner = typeof RunOwner.Type
 
 /** The manifest as written: 2-space JSON plus a trailing newline (SPEC conventions). */
 export const encodeManifest = (manifest: CliManifest): string =>

@@ -22,7 +22,7 @@ import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
 import { ExperienceStoreLive } from "./ExperienceStore.js"
-import { AppBaseLive } from "./AppBase.js"
+import { RunReadingLive } from "./AppBase.js"
 import { stackOn } from "./internal/layerStack.js"
 import { FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
@@ -80,6 +80,13 @@ export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomiza
     stackOn(executors)
   )
 }
+
+/**
+ * What every command builds on: reading runs (RunReadingLive: configuration, files, run reader) and
+ * the run store. The CLI provides this to every command and loads the engine above it only for the
+ * commands that run pipelines. Platform left open.
+ */
+export const AppBaseLive = RunStoreLive.pipe(stackOn(RunReadingLive))
 
 /**
  * The engine on top of AppBaseLive: pipelines, processes, prompts, the control plane, learning,

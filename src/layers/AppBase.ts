@@ -1,17 +1,21 @@
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { Layer } from "effect"
 import { FilesLive } from "./Files.js"
 import { stackOn } from "./internal/layerStack.js"
 import { OrchestratorConfigLive } from "./OrchestratorConfig.js"
 import { RunReaderLive } from "./RunReader.js"
-import { RunStoreLive } from "./RunStore.js"
 
 /**
- * What reading runs needs, and what everything else builds on: the configuration, the files, the
- * run store and the run reader. The CLI provides this to every command and loads the engine above
- * it only for the commands that run pipelines, so `status` starts without it. Platform left open.
- * Every command builds it, so it is stacked (see stackOn) rather than chained with provideMerge.
+ * What reading runs needs: the configuration, the files and the run reader. `status` runs on this
+ * alone; everything else builds on it (AppBaseLive in App.ts adds the run store, the engine goes on
+ * top). Its own module, importing nothing more, so that `status` loads none of the rest (issue 3's
+ * start-up target). Platform left open. Stacked (see stackOn) rather than chained with provideMerge.
  */
-export const AppBaseLive = RunReaderLive.pipe(
-  stackOn(RunStoreLive),
+export const RunReadingLive = RunReaderLive.pipe(
   stackOn(FilesLive),
   stackOn(OrchestratorConfigLive)
 )
+
+/** RunReadingLive on Node's file system and paths: all `status` needs (it starts no processes). */
+export const RunReadingNode = RunReadingLive.pipe(Layer.provideMerge(Layer.merge(NodeFileSystem.layer, NodePath.layer)))

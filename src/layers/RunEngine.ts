@@ -6,6 +6,7 @@ import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { PipelineRunner, type PreparedRun } from "../services/PipelineRunner.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
+import { RunStore } from "../services/RunStore.js"
 import { TaskManager } from "../services/TaskManager.js"
 
 /**
@@ -20,6 +21,7 @@ export const RunEngineLive = Layer.effect(
     const taskManager = yield* TaskManager
     const bus = yield* EventBus
     const reader = yield* RunReader
+    const store = yield* RunStore
     const { subscriberGrace } = yield* OrchestratorConfig
 
     const drive = (prepared: PreparedRun, mode: ExecutionMode | undefined) =>
@@ -51,8 +53,7 @@ export const RunEngineLive = Layer.effect(
               `${[...new Set(behind)].join(", ")}; what they were doing is cut off. The run's manifest is complete.`
           )
         }
-        const view = yield* reader.status({ runId: prepared.runId, taskId: prepared.taskId })
-        return { manifest: view.manifest, layout: prepared.layout }
+        return { manifest: yield* store.read(prepared.layout), layout: prepared.layout }
       })
 
     /**
@@ -60,7 +61,10 @@ export const RunEngineLive = Layer.effect(
      * that run is the outcome (the CLI prints it and exits 1), not an error.
      */
     const refused = (taskId: string | undefined) => (error: ControlPlaneValidationFailed) =>
-      Effect.map(reader.status({ runId: error.section.request_id, taskId }), (view) => ({ manifest: view.manifest, layout: view.layout }))
+      Effect.gen(function*() {
+        const { layout } = yield* reader.status({ runId: error.section.request_id, taskId })
+        return { manifest: yield* store.read(layout), layout }
+      })
 
     return RunEngine.of({
       plan: runner.plan,

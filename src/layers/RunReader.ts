@@ -1,22 +1,24 @@
 import { Path } from "@effect/platform"
 import { Clock, Effect, Layer, Schedule, Stream } from "effect"
-import { CloudSyncRecord } from "../domain/CloudSync.js"
+import { CloudSyncRecord } from "../domain/CloudSyncRecord.js"
 import { decodeJsonFile } from "../domain/FileErrors.js"
 import { parseRunId, resolveTaskId } from "../domain/Ids.js"
-import { isStale, isTerminal } from "../domain/Manifest.js"
+import { isStale, isTerminal, StatusManifest } from "../domain/ManifestStatus.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import type { RunRequest, StatusView } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
-import { RunStore } from "../services/RunStore.js"
+import { readManifestAs, readOwner } from "./internal/runReading.js"
 
-/** Runs as the RunStore has them; the cloud sync record is read from the run folder (SYNC). */
+/**
+ * Reads the part of the manifest status shows (StatusManifest), the recorded owner and the cloud
+ * sync record (SYNC) from the run folder, on whatever Files interpreter is provided.
+ */
 export const RunReaderLive = Layer.effect(
   RunReader,
   Effect.gen(function*() {
     const config = yield* OrchestratorConfig
-    const store = yield* RunStore
     const files = yield* Files
     const path = yield* Path.Path
 
@@ -34,8 +36,8 @@ export const RunReaderLive = Layer.effect(
         const taskId = yield* resolveTaskId(config.envTaskId, request.taskId)
         const runId = yield* parseRunId(request.runId)
         const layout = makeRunLayout(path, config.roots, taskId, runId)
-        const manifest = yield* store.read(layout)
-        const owner = yield* store.readOwner(layout)
+        const manifest = yield* readManifestAs(files, layout, StatusManifest)
+        const owner = yield* readOwner(files, layout)
         const cloudSync = yield* syncRecordOf(layout.cloudSyncRecord)
         const now = yield* Clock.currentTimeMillis
         const view: StatusView = { manifest, layout, stale: isStale(manifest, now), owner }

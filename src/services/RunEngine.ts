@@ -1,5 +1,5 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
-import type { CloudSyncRecord } from "../domain/CloudSync.js"
+import type { CloudSyncRecord } from "../domain/CloudSyncRecord.js"
 import type {
   GroupSizeExceedsCapacity,
   GroupSizeTooSmall,
@@ -10,7 +10,7 @@ import type { SchedulerInsufficientSlots, SchedulerMinExceedsMax } from "../doma
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { InstructionStampMismatch } from "../domain/Instructions.js"
-import type { CliManifest, RunOwner } from "../domain/Manifest.js"
+import type { CliManifest, RunOwner, StatusManifest } from "../domain/Manifest.js"
 import type { ExperienceWordLimitInvalid, PromptPackStampMismatch } from "../domain/PromptPacks.js"
 import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
@@ -57,7 +57,8 @@ export interface ResumeRequest extends RunRequest {
 }
 
 export interface StatusView {
-  readonly manifest: CliManifest
+  /** The part of the manifest status reads; the whole manifest is RunStore's `read(layout)`. */
+  readonly manifest: StatusManifest
   readonly layout: RunLayout
   /** D-9: not finished, and the heartbeat is older than heartbeat_stale_after_seconds. */
   readonly stale: boolean

@@ -486,9 +486,19 @@ describe("status (CLI-7, D-1, D-9)", () => {
       assert.strictEqual(started.result.code, 0, describeResult(started.result))
       const runId = asString(started.output["run_id"], "run_id")
       const requests = [
+        // Plain command lines: status.cjs shows them.
         ["status", "--run", runId, "--task", task],
         ["status", runId, "--task", task, "--format", "json"],
+        ["status", `--run=${runId}`, `--task=${task}`, "--format=json", "--verbose"],
+        ["status", "--task", task, runId, "--watch", "--interval", "1", "--format", "json"],
+        ["status", "--run", runId, "--task", task, "--watch", "--interval", "0"],
         ["status", "--run", "nope", "--task", task],
+        ["status", "--run", "../escape", "--task", task],
+        // Anything else goes to the full CLI, which parses it with @effect/cli.
+        ["status", runId, "--run", runId, "--task", task],
+        ["status", "--run", runId, "--task", task, "--format", "JSON"],
+        ["status", "--run", runId, "--task", task, "--interval", "1.5"],
+        ["status", "--task", task],
         ["status"],
         ["status", "--help"]
       ]
@@ -502,9 +512,14 @@ describe("status (CLI-7, D-1, D-9)", () => {
         )
         assert.isNotEmpty(fast.stdout + fast.stderr, args.join(" "))
       }
-      // The executable really took the status bundle: --verbose prints the error's stack.
-      const verbose = await runCli(["status", "--run", "nope", "--task", task, "--verbose"], { cwd: repo.dir })
-      assert.include(verbose.stderr, join("dist", "bin", "status.cjs"))
+      // The executable really took the status bundle for a plain line, and the full CLI for another:
+      // --verbose prints the error's stack, which names the bundle.
+      const plain = await runCli(["status", "--run", "nope", "--task", task, "--verbose"], { cwd: repo.dir })
+      assert.include(plain.stderr, join("dist", "bin", "status.cjs"))
+      assert.notInclude(plain.stderr, join("dist", "bin", "cli.cjs"))
+      const other = await runCli(["status", "nope", "--run", "nope", "--task", task, "--verbose"], { cwd: repo.dir })
+      assert.include(other.stderr, join("dist", "bin", "cli.cjs"))
+      assert.notInclude(other.stderr, join("dist", "bin", "status.cjs"))
     }))
 
   it("--watch --format json prints one JSON document per line until the run finishes, then exits 0", () =>

@@ -3,19 +3,16 @@
  * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
  * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the Files service underneath.
  */
-import { Clock, Duration, Effect, Option, Schema, SynchronizedRef } from "effect"
-import { decodeJsonFile, type FileAccessError, type InvalidFile } from "../../domain/FileErrors.js"
-import { CliManifest, encodeManifest, RunOwner } from "../../domain/Manifest.js"
+import { Clock, Duration, Effect, SynchronizedRef } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import { CliManifest, encodeManifest } from "../../domain/Manifest.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
-import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
 import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
-import type { ByteWriter, Files } from "../../services/Files.js"
+import { type FileBackend, readManifestAs, readOwner } from "./runReading.js"
+import type { ByteWriter } from "../../services/Files.js"
 import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
-
-/** The file operations a run store works on: the Files service's contract. */
-export type FileBackend = Files["Type"]
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 
@@ -38,22 +35,8 @@ export const createRunFiles = (
     return yield* runFilesOf(backend, layout, initial, coalesceWindow)
   })
 
-/** Reads and decodes a run's manifest; a missing file is RunNotFound, a damaged one InvalidFile. */
-export const readManifest = (
-  backend: FileBackend,
-  layout: RunLayout
-): Effect.Effect<CliManifest, RunNotFound | InvalidFile | FileAccessError> =>
-  Effect.gen(function*() {
-    const text = yield* backend.readText(layout.manifest)
-    if (text === undefined) {
-      return yield* new RunNotFound({
-        runId: layout.runId,
-        taskId: layout.taskId,
-        runsDir: layout.relative(layout.cliDir)
-      })
-    }
-    return yield* decodeJsonFile(CliManifest, layout.relative(layout.manifest))(text)
-  })
+/** Reads and decodes a run's whole manifest; a missing file is RunNotFound, a damaged one InvalidFile. */
+export const readManifest = (backend: FileBackend, layout: RunLayout) => readManifestAs(backend, layout, CliManifest)
 
 /** Takes over an existing run: the same machinery as a new one, starting from the manifest on disk. */
 export const openRunFiles = (backend: FileBackend, layout: RunLayout, coalesceWindow: Duration.Duration) =>
@@ -61,12 +44,6 @@ export const openRunFiles = (backend: FileBackend, layout: RunLayout, coalesceWi
 
 export const readResumeToken = (backend: FileBackend, layout: RunLayout) =>
   Effect.map(backend.readText(layout.resumeToken), (text) => text?.trim())
-
-export const readOwner = (backend: FileBackend, layout: RunLayout) =>
-  Effect.map(backend.readText(layout.owner), (text) =>
-    text === undefined
-      ? undefined
-      : Option.getOrUndefined(Schema.decodeUnknownOption(Schema.parseJson(RunOwner))(text)))
 
 const runFilesOf = (
   backend: FileBackend,

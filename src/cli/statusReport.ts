@@ -1,0 +1,83 @@
+/**
+ * What `status` prints (SPEC CLI-7, D-9) and the loop of `--watch`: reads a run, never writes. Shared
+ * by the `status` command (status.ts, parsed by @effect/cli) and the quick path of statusMain.ts, and
+ * free of @effect/cli so that the quick path starts without it.
+ */
+import { Console, Duration, Effect, Stream } from "effect"
+import type { StatusView } from "../services/RunEngine.js"
+import { RunReader } from "../services/RunReader.js"
+import { printJson, UsageError } from "./usage.js"
+
+/** `status`'s flags, parsed. */
+export interface StatusFlags {
+  readonly runId: string
+  readonly taskId: string | undefined
+  readonly format: "text" | "json"
+  readonly watch: boolean
+  /** Seconds between checks with `watch`. */
+  readonly interval: number
+}
+
+/** CLI-7 JSON, plus `stale` (D-9) and the run's recorded owner. */
+const statusJson = (view: StatusView) => ({
+  run_id: view.manifest.run_id,
+  status: view.manifest.status,
+  status_detail: view.manifest.status_detail,
+  stale: view.stale,
+  started_at: view.manifest.started_at,
+  completed_at: view.manifest.completed_at,
+  manifest: `${view.manifest.artifact_root}/manifest.json`,
+  artifact_root: view.manifest.artifact_root,
+  log_path: view.manifest.log_path,
+  heartbeat_at: view.manifest.heartbeat_at,
+  owner: view.owner ?? null,
+  resume_events: view.manifest.resume_events,
+  execution_mode: view.manifest.execution_mode ?? null,
+  cloud_fallback_reason: view.manifest.cloud_fallback_reason ?? null,
+  // SYNC: whether and when the run was uploaded; null when it never was (or sync is off).
+  cloud_sync: view.cloudSync ?? null,
+  commands: view.manifest.commands,
+  child_runs: view.manifest.child_runs
+})
+
+const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
+  record.status === "synced"
+    ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${record.remote_id})`}`
+    : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${record.error.message}`
+
+const statusText = (view: StatusView) => {
+  const m = view.manifest
+  return [
+    `Run: ${m.run_id}`,
+    `Status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}${
+      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id}` : ""
+    }`,
+    `Started: ${m.started_at}`,
+    `Completed: ${m.completed_at ?? "in-progress"}`,
+    `Manifest: ${m.artifact_root}/manifest.json`,
+    ...(view.cloudSync === undefined ? [] : [syncText(view.cloudSync)]),
+    "Commands:",
+    ...m.commands.map((c) =>
+      `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${
+        c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`
+      }`
+    )
+  ].join("\n")
+}
+
+/** Prints the run's status once, or with `watch` again on every change until the run is finished. */
+export const showStatus = (flags: StatusFlags) =>
+  Effect.gen(function*() {
+    const reader = yield* RunReader
+    const request = { runId: flags.runId, taskId: flags.taskId }
+    if (!flags.watch) {
+      const view = yield* reader.status(request)
+      return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
+    }
+    if (flags.interval <= 0) {
+      return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
+    }
+    // One compact JSON document per line with --format json, so `--watch` output streams into jq.
+    yield* Stream.runForEach(reader.watch(request, Duration.seconds(flags.interval)), (view) =>
+      flags.format === "json" ? Console.log(JSON.stringify(statusJson(view))) : Console.log(`${statusText(view)}\n`))
+  })

@@ -1,0 +1,35 @@
+/**
+ * What every command needs that is not a flag: the version, the usage errors, JSON output. Apart
+ * from the flags (shared.ts) because it does not need @effect/cli, so `status`'s quick path
+ * (statusMain.ts) starts without loading it.
+ */
+import { Console, Effect, Option, Schema } from "effect"
+
+export const version = "0.1.0"
+
+/** The run ended without succeeding; its result is already printed. Exit 1, or 130 when cancelled (D-1). */
+export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunNotSucceeded", {
+  runId: Schema.String,
+  status: Schema.String
+}) {
+  override get message() {
+    return `Run ${this.runId} ended ${this.status}.`
+  }
+}
+
+/** A flag combination that cannot work; exit 2 like every other bad input (D-1). */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return this.reason
+  }
+}
+
+export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
+
+export const requireRunId = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
+  Option.match(Option.orElse(flag, () => positional), {
+    onNone: () => Effect.fail(new UsageError({ reason: `${command} requires --run <run-id>.` })),
+    onSome: Effect.succeed
+  })

@@ -1,0 +1,96 @@
+/**
+ * The part of the run manifest that `status` reads (SPEC CLI-7, D-9): the run's state, its stages,
+ * its child runs and resume events, and who is writing it. Kept apart from the rest of the manifest
+ * (src/domain/Manifest.ts builds on it) so that `status` decodes only what it shows: it starts
+ * without the schemas of the control plane, scheduler, learning and TF-GRPO sections (issue 3's
+ * start-up target), and a run whose other sections are damaged still reports its status.
+ */
+import { Schema } from "effect"
+
+const Timestamp = Schema.String
+const NullableString = Schema.NullOr(Schema.String)
+
+export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
+export type RunStatus = typeof RunStatus.Type
+
+export const isTerminal = (status: RunStatus) => status === "succeeded" || status === "failed" || status === "cancelled"
+
+export const EntryStatus = Schema.Literal("pending", "running", "succeeded", "failed", "skipped", "cancelled")
+export type EntryStatus = typeof EntryStatus.Type
+
+/** MAN-2: one entry per stage, in stage order, with exactly these keys. */
+export const CommandEntry = Schema.Struct({
+  index: Schema.Int,
+  id: Schema.String,
+  title: Schema.String,
+  command: NullableString,
+  kind: Schema.Literal("command", "subpipeline"),
+  status: EntryStatus,
+  started_at: Schema.NullOr(Timestamp),
+  completed_at: Schema.NullOr(Timestamp),
+  exit_code: Schema.NullOr(Schema.Int),
+  summary: NullableString,
+  log_path: NullableString,
+  error_file: NullableString,
+  sub_run_id: NullableString,
+  /** DECISIONS B-1: attempts made so far; present only for stages with a retry policy. */
+  attempts: Schema.optional(Schema.Int)
+})
+export type CommandEntry = typeof CommandEntry.Type
+
+/** MAN-4 */
+export const ChildRun = Schema.Struct({
+  run_id: Schema.String,
+  pipeline_id: Schema.String,
+  status: RunStatus,
+  manifest: Schema.String
+})
+export type ChildRun = typeof ChildRun.Type
+
+export const ResumeEvent = Schema.Struct({
+  timestamp: Timestamp,
+  actor: Schema.String,
+  reason: Schema.String,
+  outcome: Schema.Literal("accepted", "blocked"),
+  detail: Schema.optional(Schema.String)
+})
+
+
+/**
+ * The manifest as `status` reads it: the fields it prints (CLI-7) and needs for staleness (D-9).
+ * Every CliManifest is one (checked where CliManifest is defined); other keys are ignored.
+ */
+export const StatusManifest = Schema.Struct({
+  run_id: Schema.String,
+  status: RunStatus,
+  status_detail: NullableString,
+  started_at: Timestamp,
+  completed_at: Schema.NullOr(Timestamp),
+  heartbeat_at: Timestamp,
+  heartbeat_stale_after_seconds: Schema.Number,
+  artifact_root: Schema.String,
+  log_path: Schema.String,
+  resume_events: Schema.Array(ResumeEvent),
+  commands: Schema.Array(CommandEntry),
+  child_runs: Schema.Array(ChildRun),
+  execution_mode: Schema.optional(Schema.Literal("mcp", "cloud")),
+  cloud_fallback_reason: Schema.optional(NullableString)
+})
+export type StatusManifest = typeof StatusManifest.Type
+
+/**
+ * DECISIONS D-9: a run that is not finished and whose heartbeat is older than
+ * `heartbeat_stale_after_seconds` has probably lost its orchestrator.
+ */
+export const isStale = (manifest: StatusManifest, nowMs: number): boolean =>
+  !isTerminal(manifest.status) && nowMs - Date.parse(manifest.heartbeat_at) > manifest.heartbeat_stale_after_seconds * 1000
+
+/** Who is writing a run: `.owner.json` in the run folder, so a second orchestrator can tell (D-7). */
+export const RunOwner = Schema.Struct({
+  pid: Schema.Int,
+  host: Schema.String,
+  since: Schema.String,
+  /** The running stage's process (and process group), so a takeover can stop what a crash left running. */
+  stage_pid: Schema.optional(Schema.Int)
+})
+export type RunOwner = typeof RunOwner.Type
