@@ -11,6 +11,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Duration, Effect } from "effect"
 import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
+import { buildEffectFloor } from "./bench/EffectFloor.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
 import {
   detailsTable,
@@ -268,22 +269,35 @@ const bench = (quick: boolean) =>
         true
       )
     })
+    // The least any Effect program doing status's work costs (read, decode, print): what is left of
+    // `status` over it is ours. Same loader and code cache as the executable (bench/EffectFloor.ts).
+    const floorDir = path.join(repo, ".bench-effect-floor")
+    const floorArgs = ["status", "--run", trivialRun.runId, "--task", benchTask]
+    const effectFloorCommand = inRepo(Command.make("node", path.join(floorDir, "codex-orchestrator.cjs"), ...floorArgs))
+    yield* buildEffectFloor(projectRoot, floorDir, effectFloorCommand)
+    const effectFloor: Arm = {
+      name: "Effect floor (FileSystem read, Schema decode, print)",
+      run: measure.sample("Effect floor", effectFloorCommand, true)
+    }
     const statusResults = yield* measureArms("status", [
       statusArm("status, 1 × true run", trivialRun.runId, false),
       statusArm("status --format json, 1 × true run", trivialRun.runId, true),
       statusArm(`status, ${Workloads.output200.id} run`, heavyRun.runId, false),
       statusArm(`status --format json, ${Workloads.output200.id} run`, heavyRun.runId, true),
-      nodeFloor
+      nodeFloor,
+      effectFloor
     ], { runs: quick ? statusRuns.quick : statusRuns.full, warmup: true })
     const statuses = statusResults.map(summarize)
     details.push({ group: "status", arms: statuses })
     yield* fs.remove(path.join(repo, ".runs"), { recursive: true })
     const statusNode = medianOf(statuses, 4)
+    const statusEffect = medianOf(statuses, 5)
     const statusRow = (run: string, text: number, json: number, manifestBytes: number): Row => ({
       workload: `\`status\` (text; \`--format json\`), ${run}`,
       orchestrator: `${ms(text)}; ${ms(json)}`,
-      floor: `node -e 0: ${ms(statusNode)}`,
-      overhead: `${signedMs(text - statusNode)}; ${signedMs(json - statusNode)} (manifest: ${megabytes(manifestBytes)})`,
+      floor: `node -e 0: ${ms(statusNode)}; Effect floor: ${ms(statusEffect)}`,
+      overhead: `${signedMs(text - statusNode)}; ${signedMs(json - statusNode)} vs node, ` +
+        `${signedMs(text - statusEffect)}; ${signedMs(json - statusEffect)} vs Effect floor (manifest: ${megabytes(manifestBytes)})`,
       target: `≤ +${targets.statusOverNodeMs} ms vs node -e 0`,
       result: verdict(Math.max(text, json) - statusNode <= targets.statusOverNodeMs)
     })
@@ -291,6 +305,14 @@ const bench = (quick: boolean) =>
     const [largeText, largeJson] = [medianOf(statuses, 2), medianOf(statuses, 3)]
     rows.push(statusRow("run of 1 × `true`", smallText, smallJson, trivialRun.manifestBytes))
     rows.push(statusRow("run that printed 200 MiB", largeText, largeJson, heavyRun.manifestBytes))
+    rows.push({
+      workload: "Effect floor of `status`: FileSystem read, Schema decode, one line printed (scripts/bench/effectFloorMain.ts)",
+      orchestrator: "",
+      floor: ms(statusEffect),
+      overhead: `${signedMs(statusEffect - statusNode)} vs node -e 0`,
+      target: `the least any Effect program doing this costs; over +${targets.statusOverNodeMs} ms, no \`status\` can pass here`,
+      result: "info"
+    })
     // The two runs' arms are adjacent in every round: the median of the rounds' differences cancels
     // the drift of a shared machine better than the difference of the medians.
     const walls = (i: number) => statusResults[i]?.samples.map((sample) => sample.wallMs) ?? []

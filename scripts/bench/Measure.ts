@@ -74,7 +74,7 @@ export const waitFor = <A, E, R>(
   )
 }
 
-const asBenchFailed = (label: string) => <E extends { readonly message: string }>(error: E | BenchFailed) =>
+export const asBenchFailed = (label: string) => <E extends { readonly message: string }>(error: E | BenchFailed) =>
   error instanceof BenchFailed ? error : new BenchFailed({ message: `${label}: ${error.message}`, cause: error })
 
 /** Wraps a stage command so the floor discards its output, as the issue's `sh -c '<cmd> > /dev/null'`. */
