@@ -60,7 +60,7 @@ const idleWindow = Duration.seconds(4)
 const watchWindow = Duration.seconds(2)
 
 /** `status` runs are cheap and the deltas small: more rounds than the `start` workloads. */
-const statusRuns: Workloads.Runs = { full: 11, quick: 4 }
+const statusRuns: Workloads.Runs = { full: 15, quick: 8 }
 
 /** Blank (= unset, D-3) every variable the CLI reads, so the caller's environment cannot steer the runs. */
 const neutralEnv = {
