@@ -3,7 +3,7 @@
 // (cli.cjs.cache, made by `npm run build`), so a start skips parsing and compiling ~1 MB of
 // JavaScript: measured ~140 ms less start-up. A cache V8 rejects (another Node version) is ignored.
 // A plain `status` command line runs on a bundle of its own (status.cjs: no @effect/cli, no engine),
-// which starts ~50 ms faster; status-args.cjs (a few hundred bytes, no Effect) says which lines are
+// which starts ~50 ms faster; status-args.cjs (1 KB, no Effect) says which lines are
 // plain. Any other (--help, a usage error) goes to the full CLI, which parses it with @effect/cli.
 // CommonJS, not ESM: Node starts a CommonJS main ~15 ms sooner (no ES module loader to set up).
 "use strict"

@@ -47,6 +47,7 @@ await build({
   platform: "node",
   format: "cjs",
   target: "node20",
+  minify: true,
   legalComments: "none"
 })
 

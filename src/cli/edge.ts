@@ -10,8 +10,11 @@ import { badInputTags } from "../services/RunEngine.js"
 const tagOf = (error: unknown): string | undefined =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
 
-/** Tells @effect/cli's own usage errors (which it has already printed); the caller that parses with it passes this. */
+/** Tells the command-line parser's own usage errors, which it has already printed (exit 2, D-1). */
 export type ParserErrorTest = (error: unknown) => boolean
+
+/** For a program whose command line was read without @effect/cli: it has no usage errors of its own. */
+export const noParserErrors: ParserErrorTest = () => false
 
 const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, isParserError: ParserErrorTest): number => {
   if (Exit.isSuccess(exit)) return 0
@@ -69,9 +72,9 @@ const onSignal = () => {
 /**
  * Runs a command line whose layers are provided (AppBaseLive over a Node platform layer), reports a
  * failure in one line and exits with its code. Does not load @effect/cli itself: a program parsed
- * with it passes `ValidationError.isValidationError`.
+ * with it passes `ValidationError.isValidationError`, one that is not passes `noParserErrors`.
  */
-export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: ParserErrorTest = () => false) => {
+export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: ParserErrorTest) => {
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   program.pipe(

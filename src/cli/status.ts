@@ -1,7 +1,7 @@
 /**
- * The `status` command (SPEC CLI-7, D-9) as @effect/cli parses it; what it prints is statusReport.ts.
- * Its own module so that the status entry point (src/cli/statusMain.ts) loads it without the other
- * commands, and only when its quick parser leaves the command line to @effect/cli.
+ * The `status` command (SPEC CLI-7, D-9) of the full CLI, as @effect/cli parses it; what it prints
+ * is statusReport.ts, shared with the quick path (src/cli/statusMain.ts), which runs the plain
+ * command lines without @effect/cli. This one takes every other line: `--help`, usage errors.
  */
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
@@ -16,9 +16,12 @@ const interval = Options.integer("interval").pipe(
   Options.withDefault(10)
 )
 
+/** The options and argument of `status`; the quick parser (statusArgs.ts) is tested against them. */
+export const statusOptions = { run: runArg, runFlag: runOption, task, format, watch, interval, verbose }
+
 export const status = Command.make(
   "status",
-  { run: runArg, runFlag: runOption, task, format, watch, interval, verbose },
+  statusOptions,
   (flags) =>
     Effect.flatMap(requireRunId("status", flags.run, flags.runFlag), (runId) =>
       showStatus({

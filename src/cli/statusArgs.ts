@@ -4,17 +4,23 @@
  * unambiguous forms: `--run <id>`, `--task <id>`, `--format text|json`, `--interval <digits>` (each
  * also as `--name=value`), `--watch`, `--verbose` and one positional run id, each at most once.
  * Anything else (help, another option, a repeated or odd value, no run id) is left to @effect/cli,
- * so usage errors and `--help` are exactly the full CLI's. Pure, so it is tested on its own.
+ * so usage errors and `--help` are exactly the full CLI's. Pure, and checked against @effect/cli's
+ * own parse of the `status` options (test/statusArgs.test.ts).
  */
 import type { StatusFlags } from "./statusReport.js"
 
 const valued = ["--run", "--task", "--format", "--interval"] as const
 type Valued = typeof valued[number]
 const bare = ["--watch", "--verbose"] as const
+/** Words @effect/cli takes as the value of a boolean flag they follow (`--watch yes`). */
+const booleanWords = new Set(["true", "1", "y", "yes", "on", "false", "0", "n", "no", "off"])
 
-/** A value @effect/cli reads the same way we do: not empty, not an option, no `=`. */
+/**
+ * A value @effect/cli reads the same way we do: not empty, not an option, no `=`, and no whitespace
+ * or control character (it trims values, and its `--name=value` pattern stops at a line break).
+ */
 const plain = (value: string | undefined): value is string =>
-  value !== undefined && value.length > 0 && !value.startsWith("-") && !value.includes("=")
+  value !== undefined && value.length > 0 && !value.startsWith("-") && !/[=\s\p{Cc}]/u.test(value)
 
 /**
  * The flags of `status <args>` (the words after `status`), or undefined when @effect/cli should parse
@@ -26,7 +32,7 @@ export const parseStatusArgs = (args: ReadonlyArray<string>): StatusFlags | unde
   for (let i = 0; i < args.length; i++) {
     const word = args[i] ?? ""
     if ((bare as ReadonlyArray<string>).includes(word)) {
-      if (flags.has(word)) return undefined
+      if (flags.has(word) || booleanWords.has(args[i + 1] ?? "")) return undefined
       flags.add(word)
       continue
     }

@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { RunReadingNode } from "../layers/AppBase.js"
-import { runCli } from "./edge.js"
+import { noParserErrors, runCli } from "./edge.js"
 import { parseStatusArgs } from "./statusArgs.js"
 import { showStatus } from "./statusReport.js"
 import { UsageError } from "./usage.js"
@@ -20,5 +20,6 @@ runCli(
     ? new UsageError({
       reason: "This bundle runs plain `status --run <id>` command lines only; run the codex-orchestrator executable."
     })
-    : showStatus(flags).pipe(Effect.provide(RunReadingNode))
+    : showStatus(flags).pipe(Effect.provide(RunReadingNode)),
+  noParserErrors
 )

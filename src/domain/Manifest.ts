@@ -9,7 +9,7 @@ import { computeGuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./Learning.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
-import { ChildRun, CommandEntry, isTerminal, ResumeEvent, RunStatus } from "./ManifestStatus.js"
+import { ChildRun, CommandEntry, isTerminal, ResumeEvent, RunStatus, type StatusManifest } from "./ManifestStatus.js"
 import { TfgrpoSection } from "./Tfgrpo.js"
 
 // The part `status` reads is defined on its own (see there why); it is part of this module's API too.
@@ -172,6 +172,12 @@ export const CliManifest = Schema.Struct({
   tfgrpo: Schema.optional(Schema.NullOr(TfgrpoSection))
 })
 export type CliManifest = typeof CliManifest.Type
+
+/**
+ * A manifest seen as the part status reads. It also makes the compiler check that every CliManifest
+ * is a StatusManifest: this stops compiling if the two schemas ever disagree on a field.
+ */
+export const asStatusManifest = (manifest: CliManifest): StatusManifest => manifest
 
 
 

@@ -58,7 +58,8 @@ export const ResumeEvent = Schema.Struct({
 
 /**
  * The manifest as `status` reads it: the fields it prints (CLI-7) and needs for staleness (D-9).
- * Every CliManifest is one (checked where CliManifest is defined); other keys are ignored.
+ * Every CliManifest is one (the compiler checks it: `asStatusManifest` in Manifest.ts); other keys
+ * are ignored.
  */
 export const StatusManifest = Schema.Struct({
   run_id: Schema.String,

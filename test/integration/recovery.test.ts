@@ -499,6 +499,8 @@ describe("status (CLI-7, D-1, D-9)", () => {
         ["status", "--run", runId, "--task", task, "--format", "JSON"],
         ["status", "--run", runId, "--task", task, "--interval", "1.5"],
         ["status", "--task", task],
+        ["status", "--watch", "yes", "--task", task], // @effect/cli reads `yes` as --watch's value
+        ["status", `--run=${runId} `, `--task=${task}`], // and trims values
         ["status"],
         ["status", "--help"]
       ]
