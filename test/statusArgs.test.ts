@@ -29,7 +29,7 @@ describe("parseStatusArgs (the plain status command lines)", () => {
       parseStatusArgs(["--task", "t1", run, "--watch", "--format", "text", "--verbose", "--interval", "07"]),
       { ...defaults, taskId: "t1", watch: true, interval: 7 }
     )
-    // --interval 0 is read: showStatus reports it under --watch, for both parsers alike.
+    // --interval 0 is read: showStatus reports it, for both parsers alike.
     assert.deepStrictEqual(parseStatusArgs(["--run", run, "--interval", "0"]), { ...defaults, interval: 0 })
   })
 

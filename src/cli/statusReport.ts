@@ -50,7 +50,7 @@ const statusText = (view: StatusView) => {
   return [
     `Run: ${m.run_id}`,
     `Status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}${
-      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id}` : ""
+      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id} --task ${m.task_id}` : ""
     }`,
     `Started: ${m.started_at}`,
     `Completed: ${m.completed_at ?? "in-progress"}`,
@@ -70,12 +70,12 @@ export const showStatus = (flags: StatusFlags) =>
   Effect.gen(function*() {
     const reader = yield* RunReader
     const request = { runId: flags.runId, taskId: flags.taskId }
+    if (flags.interval <= 0) {
+      return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
+    }
     if (!flags.watch) {
       const view = yield* reader.status(request)
       return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
-    }
-    if (flags.interval <= 0) {
-      return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
     }
     // One compact JSON document per line with --format json, so `--watch` output streams into jq.
     yield* Stream.runForEach(reader.watch(request, Duration.seconds(flags.interval)), (view) =>

@@ -62,6 +62,7 @@ export const ResumeEvent = Schema.Struct({
  * are ignored.
  */
 export const StatusManifest = Schema.Struct({
+  task_id: Schema.String,
   run_id: Schema.String,
   status: RunStatus,
   status_detail: NullableString,

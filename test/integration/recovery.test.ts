@@ -478,6 +478,30 @@ describe("status (CLI-7, D-1, D-9)", () => {
       assert.strictEqual(zero.code, 2, describeResult(zero))
       assert.include(zero.stderr, "--interval")
       assert.strictEqual(zero.stdout, "")
+      // Without --watch too: an interval must be a positive integer whenever it is given.
+      const zeroAlone = await runCli(["status", "--run", runId, "--task", task, "--interval", "0"], { cwd: repo.dir })
+      assert.strictEqual(zeroAlone.code, 2, describeResult(zeroAlone))
+      assert.include(zeroAlone.stderr, "--interval must be a positive integer")
+    }))
+
+  it("reports an unfinished run with an old heartbeat as stale (D-9), with the resume command to copy", () =>
+    withRepo(config, async (repo) => {
+      const started = await startJson(repo, ["two", "--task", task])
+      const runId = asString(started.output["run_id"], "run_id")
+      // As a crashed orchestrator leaves it: in progress, its last heartbeat a minute old.
+      const heartbeat = new Date(Date.now() - 60_000).toISOString()
+      writeFileSync(
+        join(started.runDir, "manifest.json"),
+        JSON.stringify({ ...started.manifest, status: "in_progress", completed_at: null, heartbeat_at: heartbeat }, null, 2)
+      )
+      const json = await runCli(["status", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(json.code, 0, describeResult(json))
+      assert.strictEqual(stdoutJson(json)["stale"], true)
+      const text = await runCli(["status", "--run", runId, "--task", task], { cwd: repo.dir })
+      assert.include(
+        text.stdout,
+        `Status: in_progress — stale: no heartbeat since ${heartbeat}; resume it with: resume --run ${runId} --task ${task}`
+      )
     }))
 
   it("the executable's status bundle answers as the full CLI does (output, errors, exit codes, help)", () =>
