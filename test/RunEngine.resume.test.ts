@@ -891,6 +891,69 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [] } }))))
 })
 
+describe("RunEngine.resume: a resume that died during its takeover (D-7)", () => {
+  /** The crashed run, with a takeover claim left by `claimant`, as a resume killed before it recorded itself as owner leaves it. */
+  const claimedBy = (claimant: Omit<RunOwner, "since">) =>
+    Effect.gen(function*() {
+      const { layout } = yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host" } })
+      const store = yield* RunStore
+      const owner = yield* store.readOwner(layout)
+      const claimed = yield* store.claimTakeover(layout, owner, { ...claimant, since: at(0) }, () => Effect.succeed(true))
+      assert.isTrue(claimed, "the dying resume's claim")
+      return layout
+    })
+
+  it.effect("its claim does not block the run once its claimant is dead: the next resume takes the run over", () =>
+    Effect.gen(function*() {
+      yield* claimedBy({ pid: 888, host: "test-host" })
+      yield* TestClock.adjust("10 seconds")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+      assert.strictEqual((yield* (yield* RunEngine).status({ runId: crashedRunId })).owner?.pid, 4242)
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [] } }))))
+
+  it.effect("while its claimant is alive and the claim is young, the run is being resumed: refused", () =>
+    Effect.gen(function*() {
+      yield* claimedBy({ pid: 888, host: "test-host" })
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+      assert.strictEqual(error._tag, "ResumeInProgress")
+      assert.deepStrictEqual(yield* invokedCommands, [])
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [888] } }))))
+
+  it.effect("a claim older than a takeover takes is dead whoever holds it (another machine, a reused pid)", () =>
+    Effect.gen(function*() {
+      yield* claimedBy({ pid: 888, host: "build-box" })
+      yield* TestClock.adjust("30 seconds")
+      assert.strictEqual((yield* refused((yield* RunEngine).resume({ runId: crashedRunId })))._tag, "ResumeInProgress")
+      yield* TestClock.adjust("31 seconds")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [888] } }))))
+
+  it.effect("after a dead claimant, two resumes at once: still exactly one runs", () =>
+    Effect.gen(function*() {
+      const lost = yield* Effect.gen(function*() {
+        yield* claimedBy({ pid: 888, host: "test-host" })
+        yield* TestClock.adjust("10 seconds")
+        const engine = yield* RunEngine
+        const both = yield* Effect.fork(Effect.all(
+          [Effect.either(engine.resume({ runId: crashedRunId })), Effect.either(engine.resume({ runId: crashedRunId }))],
+          { concurrency: "unbounded" }
+        ))
+        yield* TestClock.adjust("1 minute")
+        const results = yield* Fiber.join(both)
+        assert.strictEqual(results.filter((r) => r._tag === "Right").length, 1, "exactly one resume may run the run")
+        return results.flatMap((r) => r._tag === "Left" ? [r.left._tag] : [])
+      })
+      assert.strictEqual(lost.length, 1)
+      assert.include(["ResumeInProgress", "RunStillActive"], lost[0])
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [] } }))))
+})
+
 describe("RunEngine.resume: what re-runs", () => {
   it.effect("--target re-runs exactly that stage, even one that succeeded", () =>
     Effect.gen(function*() {

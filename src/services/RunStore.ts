@@ -56,9 +56,18 @@ export class RunStore extends Context.Tag("orchestrator/RunStore")<
     /** The run's recorded owner; undefined when missing or unreadable (an old or foreign run). */
     readonly readOwner: (layout: RunLayout) => Effect.Effect<RunOwner | undefined, FileAccessError>
     /**
-     * Claims the right to take a run over from `previous` (its recorded owner, or none). Exactly one
-     * caller wins per previous owner, even when two resume at the same moment; the others get false.
+     * Claims the right to take a run over from `previous` (its recorded owner, or none) for
+     * `claimant`. Exactly one caller wins per previous owner, even when two resume at the same
+     * moment; the others get false. A claim whose claimant died before recording itself as the
+     * owner (a resume killed during its takeover) does not block the run: it is dead when
+     * `isAlive` says so of its claimant, or when it is older than a takeover takes (a minute), and
+     * then exactly one caller claims after it.
      */
-    readonly claimTakeover: (layout: RunLayout, previous: RunOwner | undefined) => Effect.Effect<boolean, FileAccessError>
+    readonly claimTakeover: (
+      layout: RunLayout,
+      previous: RunOwner | undefined,
+      claimant: RunOwner,
+      isAlive: (claimant: RunOwner) => Effect.Effect<boolean>
+    ) => Effect.Effect<boolean, FileAccessError>
   }
 >() {}

@@ -3,14 +3,14 @@
  * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
  * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the Files service underneath.
  */
-import { Clock, Duration, Effect, SynchronizedRef } from "effect"
+import { Clock, Duration, Effect, Option, SynchronizedRef } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
-import { CliManifest, encodeManifest } from "../../domain/Manifest.js"
+import { CliManifest, encodeManifest, type RunOwner } from "../../domain/Manifest.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
 import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
-import { type FileBackend, readManifestAs, readOwner } from "./runReading.js"
+import { decodeOwner, type FileBackend, readManifestAs, readOwner } from "./runReading.js"
 import type { ByteWriter } from "../../services/Files.js"
 import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
 
@@ -164,10 +164,43 @@ export const runStoreOf = (rawBackend: FileBackend, coalesceWindow: Duration.Dur
     read: (layout) => readManifest(backend, layout),
     readResumeToken: (layout) => readResumeToken(backend, layout),
     readOwner: (layout) => readOwner(backend, layout),
-    claimTakeover: (layout, previous) =>
-      backend.createExclusive(
-        `${layout.runDir}/.takeover-${previous === undefined ? "none" : `${previous.host}-${previous.pid}-${previous.since}`.replace(/[^A-Za-z0-9.-]/g, "_")}`,
-        ""
-      )
+    claimTakeover: (layout, previous, claimant, isAlive) => claimTakeover(backend, layout, previous, claimant, isAlive)
   })
 }
+
+/** A takeover records its claimant as the run's owner within seconds; a claim older than this is dead. */
+const claimLifetimeMs = 60_000
+
+const ownerSlug = (owner: RunOwner | undefined) =>
+  owner === undefined ? "none" : `${owner.host}-${owner.pid}-${owner.since}`.replace(/[^A-Za-z0-9.-]/g, "_")
+
+/**
+ * `.takeover-<previous owner>` in the run folder, created exclusively, holds its claimant. When it
+ * exists and its claimant is dead, the next claim is `.takeover-<previous owner>~<dead claimant>`:
+ * one name per dead claimant, so that again exactly one caller wins it.
+ */
+const claimTakeover = (
+  backend: FileBackend,
+  layout: RunLayout,
+  previous: RunOwner | undefined,
+  claimant: RunOwner,
+  isAlive: (claimant: RunOwner) => Effect.Effect<boolean>
+): Effect.Effect<boolean, FileAccessError> =>
+  Effect.gen(function*() {
+    const base = `${layout.runDir}/.takeover-${ownerSlug(previous)}`
+    let path = base
+    // Bounded: each step passes one dead claimant.
+    for (let step = 0; step < 64; step++) {
+      if (yield* backend.createExclusive(path, `${JSON.stringify(claimant)}\n`)) return true
+      const text = yield* backend.readText(path)
+      const holder = text === undefined ? undefined : Option.getOrUndefined(decodeOwner(text))
+      const modifiedMs = yield* backend.modifiedAt(path)
+      const now = yield* Clock.currentTimeMillis
+      const expired = modifiedMs !== undefined && now - modifiedMs > claimLifetimeMs
+      // A claim being written (empty) or unreadable is held until it expires.
+      const dead = expired || (holder !== undefined && !(yield* isAlive(holder)))
+      if (!dead) return false
+      path = `${base}~${holder === undefined ? `unreadable-${modifiedMs ?? 0}` : ownerSlug(holder)}`
+    }
+    return false
+  })

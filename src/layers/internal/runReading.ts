@@ -34,9 +34,9 @@ export const readManifestAs = <A, I>(
     return yield* decodeJsonFile(schema, layout.relative(layout.manifest))(text)
   })
 
+/** An owner record (`.owner.json`, a takeover claim) from its JSON text; none when it does not decode. */
+export const decodeOwner = Schema.decodeUnknownOption(Schema.parseJson(RunOwner))
+
 /** The run's recorded owner (D-7); undefined when missing or unreadable (an old or foreign run). */
 export const readOwner = (backend: FileBackend, layout: RunLayout) =>
-  Effect.map(backend.readText(layout.owner), (text) =>
-    text === undefined
-      ? undefined
-      : Option.getOrUndefined(Schema.decodeUnknownOption(Schema.parseJson(RunOwner))(text)))
+  Effect.map(backend.readText(layout.owner), (text) => text === undefined ? undefined : Option.getOrUndefined(decodeOwner(text)))

@@ -4,7 +4,7 @@
  * orchestrator left running is stopped first.
  */
 import { Clock, Effect, Schedule } from "effect"
-import { isStale, isTerminal } from "../../domain/Manifest.js"
+import { isStale, isTerminal, type RunOwner } from "../../domain/Manifest.js"
 import { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
@@ -43,7 +43,13 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
           })
         }
       }
-      if (!(yield* store.claimTakeover(layout, owner))) return yield* new ResumeInProgress({ runId: manifest.run_id })
+      // The claimant is this process, as it will record itself as owner; a claimant on another
+      // machine cannot be checked, so its claim is held until it expires.
+      const claimant = { pid: host.pid, host: host.hostname, since: new Date(now).toISOString() }
+      const isAlive = (other: RunOwner) => other.host === host.hostname ? host.isAlive(other.pid) : Effect.succeed(true)
+      if (!(yield* store.claimTakeover(layout, owner, claimant, isAlive))) {
+        return yield* new ResumeInProgress({ runId: manifest.run_id })
+      }
       // A crash in the middle of a stage leaves that stage's process group running: stop it before
       // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
       const interrupted = manifest.commands.some((c) => c.status === "running")
