@@ -101,8 +101,8 @@ export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A>
     stackOn(PromptPacksLive),
     stackOn(InstructionsLive),
     stackOn(PrompterLive),
-    stackOn(HostLive),
     stackOn(ProcessRunnerLive),
+    stackOn(HostLive),
     stackOn(PipelineCatalogLive())
   )
 

@@ -1,5 +1,5 @@
 import { Command, CommandExecutor } from "@effect/platform"
-import { Chunk, Context, Duration, Effect, Layer, Ref, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Exit, Layer, Ref, Stream } from "effect"
 import {
   type ProcessExit,
   type ProcessHandlers,
@@ -7,6 +7,8 @@ import {
   ProcessSpawnError,
   type ProcessSpec
 } from "../services/ProcessRunner.js"
+import { Host } from "../services/Host.js"
+import { stopProcessGroup } from "./internal/processGroup.js"
 
 const signalPattern = /signal: (SIG[A-Z0-9]+)/
 
@@ -21,6 +23,7 @@ export const ProcessRunnerLive = Layer.effect(
   ProcessRunner,
   Effect.gen(function*() {
     const executor = yield* CommandExecutor.CommandExecutor
+    const host = yield* Host
 
     const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
       Effect.scoped(Effect.gen(function*() {
@@ -40,6 +43,12 @@ export const ProcessRunnerLive = Layer.effect(
               ? "the working directory does not exist"
               : error.message)(error)
           )
+        )
+        // D-8: interrupted (Ctrl-C, a timeout), the stage's whole group goes, background children
+        // included, even when the shell has already exited (the executor's own kill stops at a dead
+        // shell), and SIGKILL follows for what ignores SIGTERM. Runs before the executor's finalizer.
+        yield* Effect.addFinalizer((exit) =>
+          Exit.isInterrupted(exit) ? Effect.asVoid(stopProcessGroup(host, proc.pid)) : Effect.void
         )
         const drain = (stream: "stdout" | "stderr", source: Stream.Stream<Uint8Array, unknown>) =>
           Stream.runForEachChunk(

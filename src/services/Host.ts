@@ -13,5 +13,7 @@ export class Host extends Context.Tag("orchestrator/Host")<
     readonly isAlive: (pid: number) => Effect.Effect<boolean>
     /** Signals a whole process group (a stage and its background children); false if it is gone. */
     readonly signalGroup: (pgid: number, signal: "SIGTERM" | "SIGKILL") => Effect.Effect<boolean>
+    /** Whether any process of the group is alive (its leader, the stage's shell, may have exited). */
+    readonly isGroupAlive: (pgid: number) => Effect.Effect<boolean>
   }
 >() {}

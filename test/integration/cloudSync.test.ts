@@ -18,6 +18,7 @@ import { CloudSyncLive } from "../../src/layers/CloudSync.js"
 import { CredentialBrokerLive } from "../../src/layers/CredentialBroker.js"
 import { FilesLive } from "../../src/layers/Files.js"
 import { OrchestratorConfigLive } from "../../src/layers/OrchestratorConfig.js"
+import { HostLive } from "../../src/layers/Host.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
 import { CloudSync } from "../../src/services/CloudSync.js"
 
@@ -82,7 +83,7 @@ const repo = Effect.acquireRelease(
 const live = CloudSyncLive.pipe(
   Layer.provideMerge(Layer.mergeAll(CredentialBrokerLive, FilesLive, NodeHttpClient.layer)),
   Layer.provideMerge(Layer.merge(ProcessRunnerLive, OrchestratorConfigLive)),
-  Layer.provideMerge(NodeContext.layer)
+  Layer.provideMerge(Layer.merge(NodeContext.layer, HostLive))
 )
 
 const syncIn = (dir: string, baseUrl: string, env: Record<string, string> = { CODEX_CLOUD_TOKEN: token }) =>

@@ -334,6 +334,97 @@ describe("a stage timeout (D-8)", () => {
     }))
 })
 
+describe("stopping a stage's whole process group (D-8), whatever its shell is doing", () => {
+  const readPid = (repo: TempRepo, file: string) =>
+    waitFor(`the stage's background child (${file})`, () => {
+      const text = existsSync(repo.path(file)) ? readFileSync(repo.path(file), "utf8").trim() : ""
+      return text.length > 0 ? Number(text) : undefined
+    })
+
+  it("Ctrl-C: a background child holding the output open is killed after its shell has exited", () =>
+    withRepo(
+      { pipelines: [pipeline("orphan", [commandStage("bg", "cat /proc/$$/stat > bg.stat; sleep 88.1 & echo $! > bg.pid; echo shell done")])] },
+      async (repo) => {
+        let stageGroup: number | undefined
+        const cli = spawnCli(["start", "orphan", "--task", task, "--format", "json"], { cwd: repo.dir })
+        try {
+          const backgroundPid = await readPid(repo, "bg.pid")
+          const shell = stageShell(repo.path("bg.stat"))
+          stageGroup = shell.pgid
+          // The shell is gone; its child keeps the stage's stdout open, so the stage is still running.
+          await waitFor("the stage's shell to exit", () => (isLiveProcess(shell.pid) ? undefined : true))
+          assert.isTrue(isLiveProcess(backgroundPid))
+          cli.kill("SIGINT")
+          const result = await cli.done
+          assert.strictEqual(result.code, 130, describeResult(result))
+          const manifest = manifestOf(await waitForRunDir(repo))
+          assert.strictEqual(manifest["status_detail"], "stage:bg:cancelled")
+          await waitUntilGone(repo, shell, /sleep 88\.1/, [backgroundPid])
+        } finally {
+          cli.kill("SIGKILL")
+          if (stageGroup !== undefined) killProcessGroup(stageGroup)
+        }
+      }
+    ))
+
+  it("timeout: the same background child is killed, and the stage fails with stage:<id>:timeout", () =>
+    withRepo(
+      {
+        pipelines: [pipeline("orphan", [
+          commandStage("bg", "cat /proc/$$/stat > bg.stat; sleep 89.2 & echo $! > bg.pid; echo shell done", { timeoutMs: 1000 })
+        ])]
+      },
+      async (repo) => {
+        let stageGroup: number | undefined
+        try {
+          const { manifest, result } = await startJson(repo, ["orphan", "--task", task])
+          assert.strictEqual(result.code, 1, describeResult(result))
+          assert.strictEqual(manifest["status_detail"], "stage:bg:timeout")
+          const shell = stageShell(repo.path("bg.stat"))
+          stageGroup = shell.pgid
+          await waitUntilGone(repo, shell, /sleep 89\.2/, [await readPid(repo, "bg.pid")])
+        } finally {
+          if (stageGroup !== undefined) killProcessGroup(stageGroup)
+        }
+      }
+    ))
+
+  it("a stage that ignores SIGTERM is killed with SIGKILL after the grace period, on a timeout and on Ctrl-C", () =>
+    withRepo(
+      {
+        pipelines: [
+          pipeline("stubborn", [commandStage("deaf", "trap '' TERM; cat /proc/$$/stat > deaf.stat; sleep 90.3", { timeoutMs: 500 })]),
+          pipeline("stubborn-cancel", [commandStage("deaf", "trap '' TERM INT; cat /proc/$$/stat > deaf2.stat; echo up > up.txt; sleep 90.4")])
+        ]
+      },
+      async (repo) => {
+        const groups: Array<number> = []
+        const cli = spawnCli(["start", "stubborn-cancel", "--task", task, "--format", "json"], { cwd: repo.dir })
+        try {
+          const { manifest, result } = await startJson(repo, ["stubborn", "--task", task])
+          assert.strictEqual(result.code, 1, describeResult(result))
+          assert.strictEqual(manifest["status_detail"], "stage:deaf:timeout")
+          const shell = stageShell(repo.path("deaf.stat"))
+          groups.push(shell.pgid)
+          await waitUntilGone(repo, shell, /sleep 90\.3/)
+
+          await waitFor("the second stage to start (up.txt)", () => existsSync(repo.path("up.txt")) || undefined)
+          const second = stageShell(repo.path("deaf2.stat"))
+          groups.push(second.pgid)
+          cli.kill("SIGINT")
+          const cancelled = await cli.done
+          assert.strictEqual(cancelled.code, 130, describeResult(cancelled))
+          // The orchestrator exited only once the stage was gone.
+          assert.deepStrictEqual(liveProcessGroupMembers(second.pgid), [])
+          await waitUntilGone(repo, second, /sleep 90\.4/)
+        } finally {
+          cli.kill("SIGKILL")
+          for (const group of groups) killProcessGroup(group)
+        }
+      }
+    ))
+})
+
 describe("resume of a run that is still alive (D-7)", () => {
   const config = {
     pipelines: [

@@ -16,6 +16,7 @@ import { makeRunLayout, type RunLayout } from "../../src/domain/RunLayout.js"
 import { FilesLive } from "../../src/layers/Files.js"
 import { LearningLive } from "../../src/layers/Learning.js"
 import { OrchestratorConfigTest } from "../../src/layers/OrchestratorConfig.js"
+import { HostLive } from "../../src/layers/Host.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
 import { Learning } from "../../src/services/Learning.js"
 import { commandEntry, finishedManifest } from "./learning.js"
@@ -64,7 +65,7 @@ export const captureIn = (
     Effect.provide(
       LearningLive.pipe(
         Layer.provideMerge(Layer.mergeAll(FilesLive, ProcessRunnerLive, OrchestratorConfigTest(repoRoot))),
-        Layer.provideMerge(NodeContext.layer),
+        Layer.provideMerge(Layer.merge(NodeContext.layer, HostLive)),
         Layer.provide(Layer.setConfigProvider(
           ConfigProvider.fromMap(new Map(Object.entries({ LEARNING_PIPELINE_ENABLED: "1", ...options.env })))
         ))

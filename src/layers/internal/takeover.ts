@@ -3,25 +3,21 @@
  * alive is refused; otherwise exactly one caller claims it, and whatever process group a crashed
  * orchestrator left running is stopped first.
  */
-import { Clock, Effect, Schedule } from "effect"
+import { Clock, Effect } from "effect"
 import { isStale, isTerminal, type RunOwner } from "../../domain/Manifest.js"
 import { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
+import { stopProcessGroup } from "./processGroup.js"
 
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
-  /** SIGTERM, up to 5 s to exit, then SIGKILL. */
+  /** SIGTERM, up to 5 s to exit, then SIGKILL (the group's shell may be gone while its children live). */
   const stopOrphan = (pgid: number) =>
     Effect.gen(function*() {
-      if (!(yield* host.signalGroup(pgid, "SIGTERM"))) return
+      if (!(yield* host.isGroupAlive(pgid))) return
       yield* Effect.logWarning(`Stopping process group ${pgid}, left running by the crashed orchestrator`)
-      const gone = yield* host.isAlive(pgid).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("100 millis"), while: (alive) => alive }),
-        Effect.timeout("5 seconds"),
-        Effect.option
-      )
-      if (gone._tag === "None") yield* host.signalGroup(pgid, "SIGKILL")
+      yield* stopProcessGroup(host, pgid)
     })
 
   return (layout: RunLayout) =>
