@@ -787,6 +787,25 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
       assert.deepStrictEqual(yield* invokedCommands, [])
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [777] } }))))
 
+  it.effect("a cancelled run whose orchestrator is still alive (stopping its stage) is refused until its heartbeat is stale", () =>
+    Effect.gen(function*() {
+      yield* writeRun({
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: { status: "cancelled", status_detail: "stage:hello:cancelled", completed_at: at(0) }
+      })
+      yield* TestClock.adjust("3 seconds")
+      const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+      assert(error._tag === "RunStillActive")
+      assert.strictEqual(error.pid, 777)
+      assert.deepStrictEqual(yield* invokedCommands, [])
+      // Past heartbeat_stale_after_seconds the pid proves nothing (it may have been reused).
+      yield* TestClock.adjust("30 seconds")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [777] } }))))
+
   it.effect("an owner on another machine cannot be checked: a fresh heartbeat is refused", () =>
     Effect.gen(function*() {
       yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "build-box" } })
