@@ -26,6 +26,7 @@ import { LearningMemory } from "../src/layers/Learning.js"
 import { RunReaderLive } from "../src/layers/RunReader.js"
 import { InMemoryFiles } from "../src/layers/Files.js"
 import { RunStoreMemory } from "../src/layers/RunStore.js"
+import { Host } from "../src/services/Host.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
 import { PipelineCatalog } from "../src/services/PipelineCatalog.js"
 import { RunEngine, type ResumeRequest, type StartRequest, type StatusView } from "../src/services/RunEngine.js"
@@ -786,6 +787,18 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
       assert.deepStrictEqual(yield* changedSince(before), [])
       assert.deepStrictEqual(yield* invokedCommands, [])
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [777] } }))))
+
+  it.effect("the crashed run's stage process group, recorded in its owner, is stopped before the stage runs again", () =>
+    Effect.gen(function*() {
+      yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host", stage_pid: 5555 } })
+      yield* TestClock.adjust("10 seconds")
+      const host = yield* Host
+      assert.isTrue(yield* host.isGroupAlive(5555), "the orphaned stage before the resume")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.isFalse(yield* host.isGroupAlive(5555), "stopped by the takeover")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [5555] } }))))
 
   it.effect("a cancelled run whose orchestrator is still alive (stopping its stage) is refused until its heartbeat is stale", () =>
     Effect.gen(function*() {

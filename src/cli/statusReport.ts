@@ -78,6 +78,11 @@ export const showStatus = (flags: StatusFlags) =>
       return yield* flags.format === "json" ? printJson(statusJson(view)) : Console.log(statusText(view))
     }
     // One compact JSON document per line with --format json, so `--watch` output streams into jq.
-    yield* Stream.runForEach(reader.watch(request, Duration.seconds(flags.interval)), (view) =>
-      flags.format === "json" ? Console.log(JSON.stringify(statusJson(view))) : Console.log(`${statusText(view)}\n`))
+    // Printed only when what is printed changes: the text does not show the heartbeat, so a
+    // heartbeat alone does not print the same block again.
+    const render = (view: StatusView) => flags.format === "json" ? JSON.stringify(statusJson(view)) : `${statusText(view)}\n`
+    yield* Stream.runForEach(
+      reader.watch(request, Duration.seconds(flags.interval)).pipe(Stream.map(render), Stream.changes),
+      (text) => Console.log(text)
+    )
   })

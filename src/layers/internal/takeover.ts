@@ -53,7 +53,9 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       }
       // A crash in the middle of a stage leaves that stage's process group running: stop it before
       // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
-      const interrupted = manifest.commands.some((c) => c.status === "running")
+      // Only a command stage's: while a nested stage runs, stage_pid is an earlier stage's, long gone
+      // (and its pid possibly reused by an unrelated process).
+      const interrupted = manifest.commands.some((c) => c.status === "running" && c.kind === "command")
       if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
         yield* stopOrphan(owner.stage_pid)
       }

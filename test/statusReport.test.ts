@@ -1,0 +1,72 @@
+/**
+ * What `status --watch` prints (CLI-7): a view again only when what it prints changed. The text does
+ * not show the heartbeat, so a heartbeat alone prints nothing; the JSON does, so it prints a line.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Console, Effect, Layer, Ref, Stream } from "effect"
+import { showStatus } from "../src/cli/statusReport.js"
+import type { StatusManifest } from "../src/domain/ManifestStatus.js"
+import type { StatusView } from "../src/services/RunEngine.js"
+import { RunReader } from "../src/services/RunReader.js"
+
+const manifest: StatusManifest = {
+  task_id: "t",
+  run_id: "2026-12-04T10-00-00-000Z-00000000",
+  status: "in_progress",
+  status_detail: null,
+  started_at: "2026-12-04T10:00:00.000Z",
+  completed_at: null,
+  heartbeat_at: "2026-12-04T10:00:00.000Z",
+  heartbeat_stale_after_seconds: 30,
+  artifact_root: ".runs/t/cli/2026-12-04T10-00-00-000Z-00000000",
+  log_path: ".runs/t/cli/2026-12-04T10-00-00-000Z-00000000/runner.ndjson",
+  resume_events: [],
+  commands: [],
+  child_runs: []
+}
+const viewOf = (m: Partial<StatusManifest>): StatusView => ({
+  manifest: { ...manifest, ...m },
+  // Not read by what status prints.
+  layout: undefined as unknown as StatusView["layout"],
+  stale: false,
+  owner: undefined
+})
+// The run as a watch sees it: started, a heartbeat, finished.
+const views = [
+  viewOf({}),
+  viewOf({ heartbeat_at: "2026-12-04T10:00:05.000Z" }),
+  viewOf({ heartbeat_at: "2026-12-04T10:00:08.000Z", status: "succeeded", completed_at: "2026-12-04T10:00:08.000Z" })
+]
+const reader = Layer.succeed(RunReader, RunReader.of({
+  status: () => Effect.succeed(views[0] ?? viewOf({})),
+  watch: () => Stream.fromIterable(views)
+}))
+
+/** Runs `status --watch` and returns what it printed, one entry per Console.log. */
+const printed = (format: "text" | "json") =>
+  Effect.gen(function*() {
+    const lines = yield* Ref.make<ReadonlyArray<string>>([])
+    const console = yield* Console.consoleWith(Effect.succeed)
+    const capture: Console.Console = { ...console, log: (...args) => Ref.update(lines, (all) => [...all, args.join(" ")]) }
+    yield* showStatus({ runId: manifest.run_id, taskId: "t", format, watch: true, interval: 1 }).pipe(
+      Effect.withConsole(capture),
+      Effect.provide(reader)
+    )
+    return yield* Ref.get(lines)
+  })
+
+describe("status --watch output", () => {
+  it.effect("text: a heartbeat alone does not print the same block again", () =>
+    Effect.gen(function*() {
+      const text = yield* printed("text")
+      assert.strictEqual(text.length, 2, text.join("\n---\n"))
+      assert.include(text[0] ?? "", "Status: in_progress")
+      assert.include(text[1] ?? "", "Status: succeeded")
+    }))
+
+  it.effect("json: every change is a line, the heartbeat included", () =>
+    Effect.gen(function*() {
+      const json = (yield* printed("json")).map((line) => JSON.parse(line) as { heartbeat_at: string; status: string })
+      assert.deepStrictEqual(json.map((v) => [v.status, v.heartbeat_at]), views.map((v) => [v.manifest.status, v.manifest.heartbeat_at]))
+    }))
+})
