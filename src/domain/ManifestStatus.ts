@@ -85,7 +85,14 @@ export type StatusManifest = typeof StatusManifest.Type
  * `heartbeat_stale_after_seconds` has probably lost its orchestrator.
  */
 export const isStale = (manifest: StatusManifest, nowMs: number): boolean =>
-  !isTerminal(manifest.status) && nowMs - Date.parse(manifest.heartbeat_at) > manifest.heartbeat_stale_after_seconds * 1000
+  !isTerminal(manifest.status) && !hasFreshHeartbeat(manifest, nowMs)
+
+/** The time since the run's last heartbeat. */
+export const heartbeatAgeMs = (manifest: StatusManifest, nowMs: number): number => nowMs - Date.parse(manifest.heartbeat_at)
+
+/** The last heartbeat is within `heartbeat_stale_after_seconds`, whether or not the run has finished. */
+export const hasFreshHeartbeat = (manifest: StatusManifest, nowMs: number): boolean =>
+  heartbeatAgeMs(manifest, nowMs) <= manifest.heartbeat_stale_after_seconds * 1000
 
 /** Who is writing a run: `.owner.json` in the run folder, so a second orchestrator can tell (D-7). */
 export const RunOwner = Schema.Struct({

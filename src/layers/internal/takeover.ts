@@ -4,7 +4,7 @@
  * orchestrator left running is stopped first.
  */
 import { Clock, Effect } from "effect"
-import { isTerminal, type RunOwner } from "../../domain/Manifest.js"
+import { hasFreshHeartbeat, heartbeatAgeMs, isTerminal, type RunOwner } from "../../domain/Manifest.js"
 import { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
@@ -30,7 +30,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       // A finished run is refused too while its orchestrator is alive with a fresh heartbeat: it is
       // still stopping a cancelled stage (up to the SIGKILL grace), and its stage must not run twice.
       // This process's own finished run (the library resuming what it ran) is its to resume.
-      const fresh = now - Date.parse(manifest.heartbeat_at) <= manifest.heartbeat_stale_after_seconds * 1000
+      const fresh = hasFreshHeartbeat(manifest, now)
       const ownFinishedRun = isTerminal(manifest.status) && owner?.pid === host.pid && owner.host === host.hostname
       if (fresh && owner !== undefined && !ownFinishedRun) {
         // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
@@ -40,7 +40,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
             runId: manifest.run_id,
             pid: owner.pid,
             host: owner.host,
-            heartbeatAgeSeconds: Math.round((now - Date.parse(manifest.heartbeat_at)) / 1000)
+            heartbeatAgeSeconds: Math.round(heartbeatAgeMs(manifest, now) / 1000)
           })
         }
       }
