@@ -2,7 +2,26 @@
  * Guardrail status (SPEC MAN-5): how the run's `spec-guard` commands fared.
  * A guardrail command is any command entry whose command contains `spec-guard`; nested entries never count.
  */
-import type { CommandEntry, GuardrailStatus } from "./Manifest.js"
+import { Schema } from "effect"
+import type { CommandEntry } from "./ManifestStatus.js"
+
+export const GuardrailCounts = Schema.Struct({
+  total: Schema.Int,
+  succeeded: Schema.Int,
+  failed: Schema.Int,
+  skipped: Schema.Int,
+  other: Schema.Int
+})
+
+/** MAN-5: the manifest's `guardrail_status`. */
+export const GuardrailStatus = Schema.Struct({
+  present: Schema.Boolean,
+  recommendation: Schema.NullOr(Schema.String),
+  summary: Schema.String,
+  computed_at: Schema.String,
+  counts: GuardrailCounts
+})
+export type GuardrailStatus = typeof GuardrailStatus.Type
 
 const missingRecommendation =
   "Guardrail command missing; run scripts/run-mcp-diagnostics.sh --no-watch to capture reviewer diagnostics."

@@ -9,7 +9,7 @@
 import { Schema } from "effect"
 // Types only from Manifest.ts: the manifest's schema embeds LearningSection, so a value import back
 // would be a module cycle.
-import type { CommandEntry } from "./Manifest.js"
+import type { CommandEntry } from "./ManifestStatus.js"
 
 // ---------------------------------------------------------------------------------------------
 // Enums (LRN-7)

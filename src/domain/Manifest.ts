@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { ControlPlaneSection } from "./ControlPlane.js"
-import { computeGuardrailStatus } from "./Guardrails.js"
+import { computeGuardrailStatus, GuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./Learning.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
@@ -29,24 +29,6 @@ export const ApprovalRecord = Schema.Struct({
   key: Schema.optional(Schema.String),
   decision: Schema.optional(Schema.Literal("granted", "denied"))
 })
-
-export const GuardrailCounts = Schema.Struct({
-  total: Schema.Int,
-  succeeded: Schema.Int,
-  failed: Schema.Int,
-  skipped: Schema.Int,
-  other: Schema.Int
-})
-
-/** MAN-5 */
-export const GuardrailStatus = Schema.Struct({
-  present: Schema.Boolean,
-  recommendation: NullableString,
-  summary: Schema.String,
-  computed_at: Timestamp,
-  counts: GuardrailCounts
-})
-export type GuardrailStatus = typeof GuardrailStatus.Type
 
 /** EXE-6: one per command stage execution: its exec events as a stream of frames. */
 export const HandleRecord = Schema.Struct({

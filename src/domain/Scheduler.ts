@@ -9,7 +9,7 @@
  */
 import { Either, Schema } from "effect"
 import type { FanOutEntry, RunRequestV2 } from "./ControlPlane.js"
-import type { RunStatus } from "./Manifest.js"
+import type { RunStatus } from "./ManifestStatus.js"
 
 /** SCH-1: one slot a fan-out entry offers. */
 export interface SchedulerSlot {
