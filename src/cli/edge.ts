@@ -5,6 +5,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { oneLine } from "../domain/OneLine.js"
 import { badInputTags } from "../services/RunEngine.js"
 
 const tagOf = (error: unknown): string | undefined =>
@@ -40,7 +41,7 @@ const report = (isParserError: ParserErrorTest) => (cause: Cause.Cause<unknown>)
   Option.match(Cause.failureOption(cause), {
     onSome: (error) => {
       if (isParserError(error) || tagOf(error) === "RunNotSucceeded") return Effect.void
-      const line = `error: ${error instanceof Error ? error.message : String(error)}`
+      const line = `error: ${oneLine(error instanceof Error ? error.message : String(error))}`
       return Effect.sync(() => process.stderr.write(`${line}\n${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
     },
     onNone: () =>
@@ -57,7 +58,7 @@ const stderrLogger = Logger.make(({ logLevel, message }) => {
     : LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
     ? "warning: "
     : ""
-  process.stderr.write(`[Codex-Orchestrator] ${level}${text}\n`)
+  process.stderr.write(`[Codex-Orchestrator] ${level}${oneLine(text)}\n`)
 })
 
 // runMain turns the first SIGINT/SIGTERM into an interruption: the running stage's process group is

@@ -42,10 +42,39 @@ export const formatIssues = (error: ParseResult.ParseError): ReadonlyArray<strin
   return informative.map((issue) => `${issue.path}: ${issue.message}`)
 }
 
+/**
+ * The deepest nesting of arrays and objects a file we read may have. Our own files stay under ten
+ * levels; decoding and reporting recurse per level, so a hostile depth would overflow the stack.
+ */
+export const jsonDepthLimit = 64
+
+/** Whether JSON text opens more than `limit` arrays or objects inside each other (strings skipped). */
+export const nestsDeeperThan = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  let escaped = false
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]
+    if (inString) {
+      if (escaped) escaped = false
+      else if (char === "\\") escaped = true
+      else if (char === "\"") inString = false
+    } else if (char === "\"") inString = true
+    else if (char === "[" || char === "{") {
+      depth += 1
+      if (depth > limit) return true
+    } else if (char === "]" || char === "}") depth -= 1
+  }
+  return false
+}
+
 /** Decodes JSON text with `schema`; a ParseError becomes an InvalidFile listing every bad field. */
-export const decodeJsonFile = <A, I>(schema: Schema.Schema<A, I>, path: string, hint?: string) => (text: string) =>
-  Schema.decodeUnknown(Schema.parseJson(schema), { errors: "all", onExcessProperty: "ignore" })(text).pipe(
-    Effect.mapError((error) =>
-      new InvalidFile({ path, issues: formatIssues(error), ...(hint === undefined ? {} : { hint }) })
-    )
+export const decodeJsonFile = <A, I>(schema: Schema.Schema<A, I>, path: string, hint?: string) => (text: string) => {
+  const withHint = hint === undefined ? {} : { hint }
+  if (nestsDeeperThan(text, jsonDepthLimit)) {
+    return Effect.fail(new InvalidFile({ path, issues: [`(root): nested deeper than ${jsonDepthLimit} levels`], ...withHint }))
+  }
+  return Schema.decodeUnknown(Schema.parseJson(schema), { errors: "all", onExcessProperty: "ignore" })(text).pipe(
+    Effect.mapError((error) => new InvalidFile({ path, issues: formatIssues(error), ...withHint }))
   )
+}

@@ -24,9 +24,25 @@ export const idProblem = (value: string): string | undefined => {
     if (code <= 31 || code === 127) return "control characters are not allowed."
     if (reservedCharacters.has(char)) return `character "${char}" is not allowed.`
   }
+  // Rule 4 of the original (`..` is a traversal) cannot fire after this one, so it is not repeated.
   if (value.startsWith(".")) return "leading dots are not allowed."
-  if (value === "..") return "traversal sequences are not allowed."
   if (value.includes("/") || value.includes("\\")) return "slashes are not allowed."
+  return storageProblem(value)
+}
+
+/** Ids are folder names: file systems limit a name to 255 bytes, and a run folder holds longer names. */
+export const idMaxBytes = 128
+
+/** Device names Windows reserves whatever the extension (`CON`, `nul.txt`, `COM1`, `LPT¹` ...). */
+const windowsReservedName = /^(CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³])$/i
+
+/** Checks past ID-1 (DECISIONS, issue 16): names no file system here or on Windows can store. */
+const storageProblem = (value: string): string | undefined => {
+  const bytes = new TextEncoder().encode(value).length
+  if (bytes > idMaxBytes) return `ids are limited to ${idMaxBytes} bytes (UTF-8); this one has ${bytes}.`
+  if (value.endsWith(".") || value.endsWith(" ")) return "a trailing dot or space is not allowed (Windows cannot store it)."
+  const stem = value.split(".")[0] ?? value
+  if (windowsReservedName.test(stem)) return `"${stem}" is a device name Windows reserves.`
   return undefined
 }
 

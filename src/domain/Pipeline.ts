@@ -73,6 +73,27 @@ export type SubpipelineStage = typeof SubpipelineStage.Type
 export const Stage = Schema.Union(CommandStage, SubpipelineStage)
 export type Stage = typeof Stage.Type
 
+/** One issue per item whose `id` an earlier item already has, pointing at both positions. */
+const duplicateIdIssues = (
+  items: ReadonlyArray<{ readonly id: string }>,
+  path: ReadonlyArray<string>,
+  what: "stage" | "pipeline"
+): Array<Schema.FilterIssue> => {
+  const firstIndex = new Map<string, number>()
+  const issues: Array<Schema.FilterIssue> = []
+  items.forEach((item, index) => {
+    const first = firstIndex.get(item.id)
+    if (first === undefined) firstIndex.set(item.id, index)
+    else {
+      issues.push({
+        path: [...path, index, "id"],
+        message: `duplicate ${what} id "${item.id}" (also ${path.join(".")}.${first}.id); ${what} ids must be unique`
+      })
+    }
+  })
+  return issues
+}
+
 /** A pipeline (CFG-2). Stage ids must be unique: they name log files and `--target`s. */
 export const PipelineDefinition = Schema.Struct({
   id: NonEmpty,
@@ -80,31 +101,19 @@ export const PipelineDefinition = Schema.Struct({
   description: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Array(Schema.String)),
   guardrailsRequired: Schema.optional(Schema.Boolean),
-  stages: Schema.Array(Stage)
+  stages: Schema.Array(Stage).pipe(Schema.minItems(1, { message: () => "must list at least one stage" }))
 }).pipe(
-  Schema.filter((pipeline) => {
-    const firstIndex = new Map<string, number>()
-    const issues: Array<Schema.FilterIssue> = []
-    pipeline.stages.forEach((stage, index) => {
-      const first = firstIndex.get(stage.id)
-      if (first === undefined) firstIndex.set(stage.id, index)
-      else {
-        issues.push({
-          path: ["stages", index, "id"],
-          message: `duplicate stage id "${stage.id}" (also stages.${first}.id); stage ids must be unique`
-        })
-      }
-    })
-    return issues
-  })
+  Schema.filter((pipeline) => duplicateIdIssues(pipeline.stages, ["stages"], "stage"))
 )
 export type PipelineDefinition = typeof PipelineDefinition.Type
 
-/** `codex.orchestrator.json` (CFG-1). */
+/** `codex.orchestrator.json` (CFG-1). Pipeline ids must be unique: a second one could never be run. */
 export const PipelineConfigFile = Schema.Struct({
   pipelines: Schema.Array(PipelineDefinition),
   defaultPipeline: Schema.optional(Schema.String)
-})
+}).pipe(
+  Schema.filter((config) => duplicateIdIssues(config.pipelines, ["pipelines"], "pipeline"))
+)
 export type PipelineConfigFile = typeof PipelineConfigFile.Type
 
 export const configFileName = "codex.orchestrator.json"
@@ -173,18 +182,19 @@ const notFound = (catalog: PipelineCatalogData, id: string, referencedBy?: strin
 export const fallbackPipelineId = "diagnostics"
 
 /**
- * CFG-8 / CFG-9: an explicit id must exist; without one, `defaultPipeline` then `diagnostics`,
- * falling back to the built-in `diagnostics` silently.
+ * CFG-8 / CFG-9: an explicit id must exist; without one, `defaultPipeline`, which must exist too
+ * (DECISIONS D-19: no silent fall-back), else `diagnostics`, the user's first, then the built-in.
  */
 export const resolvePipeline = (
   catalog: PipelineCatalogData,
   requested: string | undefined
 ): ResolvedPipeline | PipelineNotFound => {
   if (requested !== undefined) return findPipeline(catalog, requested) ?? notFound(catalog, requested)
-  const wanted = catalog.defaultPipeline ?? fallbackPipelineId
-  return findPipeline(catalog, wanted)
-    ?? findPipeline({ ...catalog, user: [] }, fallbackPipelineId)
-    ?? notFound(catalog, wanted)
+  if (catalog.defaultPipeline !== undefined) {
+    return findPipeline(catalog, catalog.defaultPipeline)
+      ?? notFound(catalog, catalog.defaultPipeline, `defaultPipeline in ${catalog.configPath}`)
+  }
+  return findPipeline(catalog, fallbackPipelineId) ?? notFound(catalog, fallbackPipelineId)
 }
 
 /**

@@ -72,6 +72,11 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
         taskMetadata: (taskId) => Effect.map(readTaskIndex, (index) => taskMetadataOf(index, taskId)),
         load: Effect.gen(function*() {
           const [user, builtins] = yield* Effect.all([readUserConfig, readBuiltins], { concurrency: 2 })
+          if (user === undefined) {
+            // CFG-1: a missing file is not an error, but a user who expected theirs must be told.
+            const ids = builtins.map((p) => p.id).join(", ")
+            yield* Effect.logWarning(`No ${configFileName} in ${config.roots.repoRoot}: using the built-in pipelines (${ids}).`)
+          }
           return {
             configPath: shownConfigPath,
             configFound: user !== undefined,

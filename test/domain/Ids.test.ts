@@ -3,6 +3,7 @@ import { Either, Schema } from "effect"
 import {
   defaultTaskId,
   idFixHint,
+  idMaxBytes,
   idMessage,
   idProblem,
   InvalidId,
@@ -78,7 +79,6 @@ describe("ID-1 sanitiser", () => {
     assert.strictEqual(idProblem(".\u0002"), "control characters are not allowed.")
     assert.strictEqual(idProblem(".a/b"), "leading dots are not allowed.")
     assert.strictEqual(idProblem(".hidden"), "leading dots are not allowed.")
-    // Rule 4 (`..` is a traversal) is unreachable after rule 3.
     assert.strictEqual(idProblem(".."), "leading dots are not allowed.")
     assert.strictEqual(idProblem("."), "leading dots are not allowed.")
   })
@@ -92,7 +92,7 @@ describe("ID-1 sanitiser", () => {
   })
 
   it("accepts and returns valid ids unchanged (no trim, no lower-case)", () => {
-    for (const value of ["a..b", "ok-id_1.2", " Mixed Case ", "日本語-タスク", "Ünïcödé", "a.", "0101", "a-"]) {
+    for (const value of ["a..b", "ok-id_1.2", " Mixed Case", "日本語-タスク", "Ünïcödé", "a.b", "0101", "a-", "CONSOLE", "com10", "x".repeat(idMaxBytes)]) {
       const task = parseTaskId(value)
       const run = parseRunId(value)
       assert.deepStrictEqual(task, Either.right(TaskId.make(value)))
@@ -153,13 +153,48 @@ describe("ID-1 sanitiser", () => {
     assert.strictEqual(taskError("tab\there").message, `Invalid task ID "tab\\there": control characters are not allowed. ${idFixHint}`)
   })
 
-  // KNOWN SRC BUG (see report): DEL (127) is a control character for ID-1, but `printable` uses
-  // JSON.stringify, which leaves U+007F unescaped, so the raw DEL byte reaches the terminal.
   it("prints no raw control character in any message, DEL included", () => {
     for (const code of [0, 7, 27, 31, 127]) {
       const message = taskError(`x${String.fromCharCode(code)}y`, "MCP_RUNNER_TASK_ID").message
       assert.isFalse(hasControlCharacter(message), `code ${code}: ${JSON.stringify(message)}`)
     }
+  })
+
+  it("prints DEL as \\u007f, exactly", () => {
+    assert.strictEqual(
+      taskError("x\u007fy").message,
+      `Invalid task ID "x\\u007fy": control characters are not allowed. ${idFixHint}`
+    )
+  })
+
+  it("bounds ids by their UTF-8 bytes, not their characters", () => {
+    assert.strictEqual(idMaxBytes, 128)
+    assert.strictEqual(idProblem("x".repeat(128)), undefined)
+    assert.strictEqual(idProblem("x".repeat(129)), "ids are limited to 128 bytes (UTF-8); this one has 129.")
+    assert.strictEqual(idProblem("é".repeat(64)), undefined)
+    assert.strictEqual(idProblem("é".repeat(65)), "ids are limited to 128 bytes (UTF-8); this one has 130.")
+    assert.strictEqual(idProblem("x".repeat(300)), "ids are limited to 128 bytes (UTF-8); this one has 300.")
+    assert.strictEqual(idProblem("é".repeat(200)), "ids are limited to 128 bytes (UTF-8); this one has 400.")
+  })
+
+  it("refuses names Windows cannot store: a trailing dot or space, reserved device names", () => {
+    assert.strictEqual(idProblem(" "), "a trailing dot or space is not allowed (Windows cannot store it).")
+    assert.strictEqual(idProblem("x."), "a trailing dot or space is not allowed (Windows cannot store it).")
+    assert.strictEqual(idProblem("x "), "a trailing dot or space is not allowed (Windows cannot store it).")
+    assert.strictEqual(idProblem("a.b."), "a trailing dot or space is not allowed (Windows cannot store it).")
+    for (const name of ["CON", "con", "PRN", "AUX", "NUL", "Nul", "COM1", "com9", "LPT1", "lpt9", "COM¹", "LPT³", "CON.txt", "nul.tar.gz", "AUX "]) {
+      const expected = name.endsWith(" ")
+        ? "a trailing dot or space is not allowed (Windows cannot store it)."
+        : `"${name.split(".")[0]}" is a device name Windows reserves.`
+      assert.strictEqual(idProblem(name), expected, name)
+    }
+    assert.strictEqual(idProblem("COM0"), undefined)
+    assert.strictEqual(idProblem("CONX"), undefined)
+    assert.strictEqual(idProblem("xCON"), undefined)
+    assert.strictEqual(
+      taskError("CON").message,
+      `Invalid task ID "CON": "CON" is a device name Windows reserves. ${idFixHint}`
+    )
   })
 
   it("idMessage formats without the hint", () => {

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { decodeJsonFile, InvalidFile } from "../../src/domain/FileErrors.js"
+import { decodeJsonFile, InvalidFile, jsonDepthLimit } from "../../src/domain/FileErrors.js"
 import {
   availablePipelineIds,
   checkNestedPipelines,
@@ -130,7 +130,7 @@ describe("config decoding (CFG-1..4)", () => {
       const issues = yield* issuesOf({
         defaultPipeline: 5,
         pipelines: [
-          { id: "ok", title: "OK", stages: [] },
+          { id: "ok", title: "OK", stages: [command("a")] },
           {
             id: "",
             title: 3,
@@ -158,6 +158,38 @@ describe("config decoding (CFG-1..4)", () => {
       ])
     }))
 
+  it.effect("rejects a pipeline without stages", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(
+        yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("empty", [])] }),
+        ["pipelines.1.stages: must list at least one stage"]
+      )
+    }))
+
+  it.effect("reports duplicate pipeline ids with the first one's position", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(
+        yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("q", [command("b")]), pipeline("p", [command("c")])] }),
+        ["pipelines.2.id: duplicate pipeline id \"p\" (also pipelines.0.id); pipeline ids must be unique"]
+      )
+    }))
+
+  it.effect("refuses JSON nested deeper than the limit before decoding it, in one line", () =>
+    Effect.gen(function*() {
+      const deep = `{"pipelines":${"[".repeat(100000)}${"]".repeat(100000)}}`
+      const error = yield* Effect.flip(decodeJsonFile(PipelineConfigFile, configPath)(deep))
+      assert.deepStrictEqual(error.issues, [`(root): nested deeper than ${jsonDepthLimit} levels`])
+      const strings = `{"pipelines":[], "x": "${"[{".repeat(200)}"}`
+      assert.deepStrictEqual(yield* decodeJsonFile(PipelineConfigFile, configPath)(strings), { pipelines: [] })
+      const atLimit = `${"[".repeat(jsonDepthLimit)}${"]".repeat(jsonDepthLimit)}`
+      const overLimit = `${"[".repeat(jsonDepthLimit + 1)}${"]".repeat(jsonDepthLimit + 1)}`
+      const atLimitIssues = (yield* Effect.flip(decodeJsonFile(PipelineConfigFile, configPath)(atLimit))).issues
+      assert.isFalse(atLimitIssues.some((issue) => issue.includes("nested deeper")), atLimitIssues.join("; "))
+      assert.deepStrictEqual((yield* Effect.flip(decodeJsonFile(PipelineConfigFile, configPath)(overLimit))).issues, [
+        `(root): nested deeper than ${jsonDepthLimit} levels`
+      ])
+    }))
+
   it.effect("joins every issue into one message with the hint", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
@@ -175,7 +207,7 @@ describe("config decoding (CFG-1..4)", () => {
   it.effect("rejects an unknown or missing stage kind", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(
-        yield* issuesOf({ pipelines: [pipeline("p", []), { id: "q", title: "Q", stages: [{ kind: "docker", id: "a", title: "A", command: "x" }] }] }),
+        yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), { id: "q", title: "Q", stages: [{ kind: "docker", id: "a", title: "A", command: "x" }] }] }),
         ["pipelines.1.stages.0.kind: Expected \"command\" | \"subpipeline\", actual \"docker\""]
       )
       assert.deepStrictEqual(
@@ -328,18 +360,23 @@ describe("resolvePipeline (CFG-8, CFG-9)", () => {
     assert.strictEqual(user.pipeline, userDiagnostics)
   })
 
-  it("silently falls back to the built-in diagnostics when defaultPipeline names nothing", () => {
-    const result = resolved(resolvePipeline(catalog({ user: [example, userDiagnostics], defaultPipeline: "missing" }), undefined))
-    assert.strictEqual(result.source, "default")
-    assert.strictEqual(result.pipeline, diagnostics)
+  it("refuses a defaultPipeline that names nothing, naming it and the available ids (D-19)", () => {
+    const error = notFound(resolvePipeline(catalog({ user: [example, userDiagnostics], defaultPipeline: "missing" }), undefined))
+    assert.strictEqual(error.pipelineId, "missing")
+    assert.strictEqual(error.referencedBy, `defaultPipeline in ${configPath}`)
+    assert.strictEqual(
+      error.message,
+      `Pipeline 'missing' not found (named by defaultPipeline in ${configPath}): it is neither in ${configPath} nor built in. Available pipelines: example, diagnostics, design-reference.`
+    )
+    const noBuiltin = notFound(resolvePipeline(catalog({ builtins: [design], defaultPipeline: "missing" }), undefined))
+    assert.strictEqual(noBuiltin.pipelineId, "missing")
   })
 
-  it("fails only when not even a built-in diagnostics exists", () => {
-    const error = notFound(resolvePipeline(catalog({ builtins: [design], defaultPipeline: "missing" }), undefined))
-    assert.strictEqual(error.pipelineId, "missing")
+  it("fails without a defaultPipeline only when not even a built-in diagnostics exists", () => {
     const noDefault = notFound(resolvePipeline(catalog({ builtins: [] }), undefined))
     assert.strictEqual(noDefault.pipelineId, "diagnostics")
     assert.deepStrictEqual(noDefault.available, [])
+    assert.isUndefined(noDefault.referencedBy)
   })
 
   it("lists available ids user first, without duplicates", () => {

@@ -30,6 +30,11 @@ interface BadInputCase {
   readonly mentions: ReadonlyArray<string>
 }
 
+/** `levels` objects nested in each other, as JSON text (JSON.stringify itself overflows on such depths). */
+const nestedObjects = (levels: number) => `${"{\"a\":".repeat(levels)}{}${"}".repeat(levels)}`
+
+const onePipeline = (stages: string) => `{"pipelines":[{"id":"p","title":"P","stages":${stages}}]}`
+
 const cases: ReadonlyArray<BadInputCase> = [
   {
     name: "MCP_RUNNER_TASK_ID=../x",
@@ -123,8 +128,86 @@ const cases: ReadonlyArray<BadInputCase> = [
     config: twoStages,
     args: ["plan", "p", "--target", "nope", "--format", "json"],
     mentions: ["nope", "one, two"]
+  },
+  ...[["start", "p", "--task", "t"], ["plan", "--format", "json"]].map((args): BadInputCase => ({
+    name: `a defaultPipeline that names no pipeline (D-19), ${args[0]}`,
+    config: { ...twoStages, defaultPipeline: "ghost" },
+    args: args[0] === "start" ? ["start", "--task", "t"] : args,
+    mentions: ["'ghost'", "defaultPipeline", "Available pipelines: p, diagnostics"]
+  })),
+  ...["x".repeat(300), "é".repeat(200)].map((id): BadInputCase => ({
+    name: `a task id of ${id.length} characters (${Buffer.byteLength(id)} bytes)`,
+    config: twoStages,
+    args: ["start", "p", "--task", id],
+    mentions: ["Invalid task ID", "limited to 128 bytes"]
+  })),
+  ...[" ", "x.", "CON", "nul.txt"].map((id): BadInputCase => ({
+    name: `a task id Windows cannot store: ${JSON.stringify(id)}`,
+    config: twoStages,
+    args: ["start", "p", "--task", id],
+    mentions: ["Invalid task ID", "Windows"]
+  })),
+  {
+    name: "a run id over 128 bytes in MCP_RUNNER_TASK_ID",
+    config: twoStages,
+    args: ["start", "p"],
+    env: { MCP_RUNNER_TASK_ID: "y".repeat(129) },
+    mentions: ["MCP_RUNNER_TASK_ID", "limited to 128 bytes"]
+  },
+  {
+    name: "an object nested 5000 levels deep in a stage's env",
+    config: onePipeline(`[{"kind":"command","id":"a","title":"A","command":"echo","env":${nestedObjects(5000)}}]`),
+    args: ["start", "p", "--task", "t"],
+    mentions: ["codex.orchestrator.json", "nested deeper than"]
+  },
+  {
+    name: "100000 nested arrays",
+    config: `{"pipelines":${"[".repeat(100000)}${"]".repeat(100000)}}`,
+    args: ["plan", "p"],
+    mentions: ["codex.orchestrator.json", "nested deeper than"]
+  },
+  {
+    name: "a config starting with a // comment line",
+    config: `// x\n${JSON.stringify(twoStages)}`,
+    args: ["plan", "p"],
+    mentions: ["codex.orchestrator.json", "\\n"]
+  },
+  {
+    name: "a pipeline id containing a newline",
+    config: twoStages,
+    args: ["start", "a\nb", "--task", "t"],
+    mentions: ["'a\\nb' not found"]
+  },
+  {
+    name: "a --target containing a newline and an escape sequence",
+    config: twoStages,
+    args: ["start", "p", "--task", "t", "--target", "a\nb\u001b[31m"],
+    mentions: ["a\\nb\\u001b[31m", "one, two"]
+  },
+  {
+    name: "an empty stages list",
+    config: onePipeline("[]"),
+    args: ["start", "p", "--task", "t"],
+    mentions: ["codex.orchestrator.json", "pipelines.0.stages", "at least one stage"]
+  },
+  {
+    name: "two pipelines with the same id",
+    config: { pipelines: [pipeline("p", [commandStage("one", "echo 1")]), pipeline("p", [commandStage("two", "echo 2")])] },
+    args: ["start", "p", "--task", "t"],
+    mentions: ["pipelines.1.id", "duplicate pipeline id \"p\""]
   }
 ]
+
+/** D-1: one `error:` line, no stack trace, and every other line is the orchestrator's own (a warning). */
+const assertOneErrorLine = (stderr: string, described: string): string => {
+  const lines = stderr.split("\n").filter((line) => line.length > 0)
+  const errors = lines.filter((line) => line.startsWith("error: "))
+  assert.strictEqual(errors.length, 1, `expected exactly one "error: " line\n${described}`)
+  for (const line of lines) {
+    assert.isTrue(line.startsWith("error: ") || line.startsWith("[Codex-Orchestrator] "), `a stray stderr line: ${JSON.stringify(line)}\n${described}`)
+  }
+  return errors[0] ?? ""
+}
 
 describe.concurrent("bad input exits 2 and writes nothing", () => {
   for (const c of cases) {
@@ -133,10 +216,9 @@ describe.concurrent("bad input exits 2 and writes nothing", () => {
         const before = listDir(repo.dir)
         const result = await runCli(c.args, { cwd: repo.dir, ...(c.env === undefined ? {} : { env: c.env }) })
         assert.strictEqual(result.code, 2, describeResult(result))
-        const errorLine = result.stderr.split("\n").find((line) => line.startsWith("error: "))
-        assert.isDefined(errorLine, `no "error: " line\n${describeResult(result)}`)
+        const errorLine = assertOneErrorLine(result.stderr, describeResult(result))
         for (const text of c.mentions) {
-          assert.include(errorLine?.toLowerCase() ?? "", text.toLowerCase(), describeResult(result))
+          assert.include(errorLine.toLowerCase(), text.toLowerCase(), describeResult(result))
         }
         assert.strictEqual(result.stdout, "", "stdout must stay empty on bad input")
         assert.isFalse(existsSync(repo.path(".runs")), ".runs was created")

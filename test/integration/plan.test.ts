@@ -134,6 +134,17 @@ describe.concurrent("plan", () => {
       assert.strictEqual(source["id"], "diagnostics")
       assert.strictEqual(source["source"], "default")
       assert.deepStrictEqual(listDir(repo.dir), [])
+      // CFG-1: one stderr line says the file is missing and which built-ins are used.
+      assert.deepStrictEqual(result.stderr.split("\n").filter((line) => line.length > 0), [
+        `[Codex-Orchestrator] warning: No codex.orchestrator.json in ${repo.dir}: using the built-in pipelines (diagnostics).`
+      ])
+    }))
+
+  it("says nothing about the config file when there is one", () =>
+    withRepo(config, async (repo) => {
+      const result = await runCli(["plan", "p", "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.notInclude(result.stderr, "codex.orchestrator.json")
     }))
 })
 
