@@ -6,11 +6,14 @@
 const named: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
 
 /** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const isControl = (code: number) => code <= 0x1f || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029
 
 /** `text` with every control character written as an escape (`\n`, `\u001b`), so it prints as one line. */
-export const oneLine = (text: string): string =>
-  text.replace(
-    controlCharacters,
-    (char) => named[char] ?? `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`
-  )
+export const oneLine = (text: string): string => {
+  let out = ""
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0
+    out += isControl(code) ? named[char] ?? `\\u${code.toString(16).padStart(4, "0")}` : char
+  }
+  return out
+}
