@@ -196,19 +196,21 @@ describe("loadCloudSyncSettings", () => {
       )
     }))
 
-  it.effect("enabled without a workspace is a config error naming the variable and the fix", () =>
+  it.effect("enabled without a workspace is an InvalidSetting naming the variable and the fix", () =>
     Effect.gen(function*() {
       const error = yield* loadCloudSyncSettings.pipe(withEnv({ CODEX_CLOUD_SYNC: "on" }), Effect.flip)
+      assert.strictEqual(error.variable, "CODEX_CLOUD_WORKSPACE_ID")
       assert.strictEqual(
         error.message,
-        "Cloud sync is enabled (CODEX_CLOUD_SYNC) but CODEX_CLOUD_WORKSPACE_ID is not set. Set CODEX_CLOUD_WORKSPACE_ID " +
+        "CODEX_CLOUD_WORKSPACE_ID is not set, but cloud sync is on (CODEX_CLOUD_SYNC). Set CODEX_CLOUD_WORKSPACE_ID " +
           "to your Codex Cloud workspace id, or unset CODEX_CLOUD_SYNC to turn cloud sync off."
       )
       const badUrl = yield* loadCloudSyncSettings.pipe(
         withEnv({ CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_BASE_URL: "ftp://x" }),
         Effect.flip
       )
-      assert.include(badUrl.message, "CODEX_CLOUD_BASE_URL is not an http(s) URL")
+      assert.strictEqual(badUrl.variable, "CODEX_CLOUD_BASE_URL")
+      assert.include(badUrl.message, `CODEX_CLOUD_BASE_URL="ftp://x" is not an http(s) URL`)
     }))
 })
 

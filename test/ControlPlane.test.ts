@@ -16,11 +16,11 @@ import {
   DriftReport,
   driftReportMaxEntries,
   type GroupSettings,
-  groupSettingsOf,
   GroupSizeExceedsCapacity,
   GroupSizeTooSmall,
   InvalidGroupSetting,
   jsonPath,
+  noGroupNumbers,
   noGroupSettings,
   type RunRequestInput,
   type RunRequestV2,
@@ -170,38 +170,6 @@ describe("buildRunRequest (CP-2, D-16)", () => {
 })
 
 describe("TF-GRPO group settings (CP-3, CP-6, CP-7, GRP-4)", () => {
-  it("parses the variables; blank is unset", () => {
-    assert.deepStrictEqual(groupSettingsOf({}), Either.right(noGroupSettings))
-    assert.deepStrictEqual(
-      groupSettingsOf({
-        FEATURE_TFGRPO_GROUP: " Yes ",
-        TFGRPO_GROUP_SIZE: "3",
-        TFGRPO_SAMPLE_SIZE: "50",
-        TFGRPO_EPOCHS: " ",
-        TFGRPO_TRAIN_TEMP: "0.9",
-        TFGRPO_EVAL_TEMP: "0"
-      }),
-      Either.right({ enabled: true, groupSize: 3, sampleSize: 50, epochs: undefined, trainTemperature: 0.9, evalTemperature: 0 })
-    )
-    assert.isFalse(Either.getOrThrow(groupSettingsOf({ FEATURE_TFGRPO_GROUP: "off" })).enabled)
-  })
-
-  it("an invalid TFGRPO_GROUP_SIZE names the variable, the value and the fix", () => {
-    for (const value of ["abc", "0", "-2", "2.5", "1e3"]) {
-      const error = Either.getLeft(groupSettingsOf({ TFGRPO_GROUP_SIZE: value }))
-      assert.isTrue(error._tag === "Some" && error.value instanceof InvalidGroupSetting, value)
-    }
-    const error = Either.flip(groupSettingsOf({ TFGRPO_GROUP_SIZE: "abc" }))
-    assert.strictEqual(
-      Either.getOrThrow(error).message,
-      `TFGRPO_GROUP_SIZE="abc" is not a positive integer. Set TFGRPO_GROUP_SIZE to a positive integer or unset it.`
-    )
-    assert.strictEqual(
-      Either.getOrThrow(Either.flip(groupSettingsOf({ TFGRPO_TRAIN_TEMP: "hot" }))).message,
-      `TFGRPO_TRAIN_TEMP="hot" is not a number ≥ 0. Set TFGRPO_TRAIN_TEMP to a number ≥ 0 or unset it.`
-    )
-  })
-
   it("the feature flag alone means a group of 2: min = max = 2, tfgrpo metadata with defaults", () => {
     const request = build({ group: group({ enabled: true }) })
     assert.deepStrictEqual([request.schedule.minInstances, request.schedule.maxInstances], [2, 2])
@@ -603,19 +571,18 @@ describe("ControlPlaneLive", () => {
       assert.deepStrictEqual([report.invalid_samples, report.mode], [1, "enforce"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.scoped("group settings come from the environment; a bad group size fails only when asked for", () =>
+  it.scoped("group settings are the engine's (decoded once, with FEATURE_TFGRPO_GROUP); the TF-GRPO variables are not read again", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const settingsWith = (env: Record<string, string>) =>
-        Effect.provide(Effect.flatMap(ControlPlane, (cp) => cp.groupSettings), live(dir, env))
+      const layer = ControlPlaneLive.pipe(
+        Layer.provide(FilesLive),
+        Layer.provide(OrchestratorConfigTest(dir, { groupExecution: true, tfgrpoGroup: { ...noGroupNumbers, groupSize: 2, epochs: 4 } })),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["TFGRPO_GROUP_SIZE", "two"]]))))
+      )
       assert.deepStrictEqual(
-        yield* settingsWith({ FEATURE_TFGRPO_GROUP: "1", TFGRPO_GROUP_SIZE: "2", TFGRPO_EPOCHS: "4" }),
+        yield* Effect.provide(Effect.flatMap(ControlPlane, (cp) => cp.groupSettings), layer),
         group({ enabled: true, groupSize: 2, epochs: 4 })
       )
-      const error = yield* Effect.flip(settingsWith({ TFGRPO_GROUP_SIZE: "two" }))
-      assert.strictEqual(error.message, `TFGRPO_GROUP_SIZE="two" is not a positive integer. Set TFGRPO_GROUP_SIZE to a positive integer or unset it.`)
-      // The layer itself builds: the mode is still readable.
-      assert.strictEqual(yield* Effect.provide(Effect.map(ControlPlane, (cp) => cp.mode), live(dir, { TFGRPO_GROUP_SIZE: "two" })), "shadow")
     }).pipe(Effect.provide(NodeContext.layer)))
 })

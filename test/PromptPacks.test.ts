@@ -1,13 +1,12 @@
 /**
- * Prompt packs (SPEC INS-4, INS-5): manifest validation, the stamp, ordering and the experience word
- * limit. The rules on PromptPacksMemory, then PromptPacksLive on a real temp dir, then the engine.
+ * Prompt packs (SPEC INS-4): manifest validation, the stamp and ordering (INS-5's word limit is a
+ * setting: test/Settings.test.ts). The rules on PromptPacksMemory, then PromptPacksLive on a real temp dir, then the engine.
  */
 import { createHash } from "node:crypto"
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, TestClock } from "effect"
-import type { OrchestratorSettings } from "../src/services/OrchestratorConfig.js"
 import { AppMemory } from "../src/layers/App.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
@@ -53,24 +52,21 @@ const simplePack = (name: string, id: string, domain: string, stamp?: string): R
   }
 }
 
-const loadWith = (files: Readonly<Record<string, string>>, settings: Partial<OrchestratorSettings> = {}) =>
-  Effect.flatMap(PromptPacks, (packs) => packs.load).pipe(
-    Effect.either,
-    Effect.provide(PromptPacksMemory(files).pipe(Layer.provide(OrchestratorConfigTest("/repo", settings))))
-  )
+const loadWith = (files: Readonly<Record<string, string>>) =>
+  Effect.flatMap(PromptPacks, (packs) => packs.load).pipe(Effect.either, Effect.provide(PromptPacksMemory(files)))
 
 /** `load` that must succeed. */
-const loadClean = (files: Readonly<Record<string, string>>, settings?: Partial<OrchestratorSettings>) =>
+const loadClean = (files: Readonly<Record<string, string>>) =>
   Effect.gen(function*() {
-    const result = yield* loadWith(files, settings)
+    const result = yield* loadWith(files)
     if (result._tag === "Left") return yield* Effect.dieMessage(`load failed: ${result.left.message}`)
     return result.right
   })
 
 /** `load` that must fail. */
-const loadError = (files: Readonly<Record<string, string>>, settings?: Partial<OrchestratorSettings>) =>
+const loadError = (files: Readonly<Record<string, string>>) =>
   Effect.gen(function*() {
-    const result = yield* loadWith(files, settings)
+    const result = yield* loadWith(files)
     if (result._tag === "Right") return yield* Effect.dieMessage(`load succeeded: ${JSON.stringify(result.right)}`)
     return result.left
   })
@@ -257,28 +253,6 @@ describe("PromptPacksMemory", () => {
         "review/alpha",
         "review/zeta"
       ])
-    }))
-
-  it.effect("INS-5: TFGRPO_EXPERIENCE_MAX_WORDS is a positive integer up to 32; unset or blank means 32", () =>
-    Effect.gen(function*() {
-      const pack = simplePack("p", "p", "d")
-      for (const value of [undefined, "", "  ", "1", "32", " 16 "]) {
-        const packs = yield* loadClean(pack, { experienceMaxWords: value })
-        assert.strictEqual(packs.length, 1, `value ${JSON.stringify(value)}`)
-      }
-      const fix = "Set TFGRPO_EXPERIENCE_MAX_WORDS to a whole number from 1 to 32, or unset it (default 32)."
-      for (const value of ["0", "-3", "abc", "1.5", "12words"]) {
-        // Checked even when there is no pack at all.
-        const error = yield* loadError({}, { experienceMaxWords: value })
-        assert(error._tag === "ExperienceWordLimitInvalid", `value ${value}`)
-        assert.strictEqual(
-          error.message,
-          `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got ${JSON.stringify(value)}. ${fix}`
-        )
-      }
-      const over = yield* loadError(pack, { experienceMaxWords: "33" })
-      assert(over._tag === "ExperienceWordLimitInvalid")
-      assert.strictEqual(over.message, `TFGRPO_EXPERIENCE_MAX_WORDS 33 exceeds the guardrail of 32. ${fix}`)
     }))
 })
 

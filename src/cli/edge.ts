@@ -25,7 +25,7 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, isParserError: ParserErro
     onSome: (error) => {
       if (isParserError(error)) return 2
       const tag = tagOf(error)
-      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "CloudSyncConfigError")) return 2
+      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "InvalidSetting")) return 2
       if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
         return error.status === "cancelled" ? 130 : 1
       }

@@ -30,17 +30,6 @@ export const CloudSyncSettings = Schema.Struct({
 })
 export type CloudSyncSettings = typeof CloudSyncSettings.Type
 
-/** `CODEX_CLOUD_SYNC` is on but a setting it needs is missing or wrong. `message` says how to fix it. */
-export class CloudSyncConfigError extends Schema.TaggedError<CloudSyncConfigError>()("CloudSyncConfigError", {
-  variable: Schema.String,
-  problem: Schema.String,
-  fix: Schema.String
-}) {
-  override get message() {
-    return `Cloud sync is enabled (${cloudSyncVariable}) but ${this.variable} ${this.problem}. ${this.fix}`
-  }
-}
-
 /** POST target of an upload (SYNC-2); a trailing slash of the base is not doubled. */
 export const importUrl = (settings: CloudSyncSettings) =>
   `${settings.baseUrl.replace(/\/+$/, "")}/workspaces/${encodeURIComponent(settings.workspaceId)}/runs/import`

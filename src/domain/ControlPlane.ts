@@ -4,7 +4,6 @@
  * run-summary sections. Pure: the service in `services/ControlPlane.ts` adds the clock and the file.
  */
 import { Either, ParseResult, Schema, SchemaAST as AST } from "effect"
-import { isTruthy } from "./Env.js"
 import type { PipelineDefinition } from "./Pipeline.js"
 
 export const runRequestSchemaId = "codex.control-plane.run-request"
@@ -247,20 +246,11 @@ export const validateRunRequest = (request: unknown): ReadonlyArray<ValidationIs
 // TF-GRPO group settings (CP-3, CP-6, CP-7)
 // ---------------------------------------------------------------------------------------------
 
-/** The TF-GRPO environment, as given (unset is undefined). Read through Config by ControlPlaneLive. */
-export interface GroupEnv {
-  readonly FEATURE_TFGRPO_GROUP?: string | undefined
-  readonly TFGRPO_GROUP_SIZE?: string | undefined
-  readonly TFGRPO_SAMPLE_SIZE?: string | undefined
-  readonly TFGRPO_EPOCHS?: string | undefined
-  readonly TFGRPO_TRAIN_TEMP?: string | undefined
-  readonly TFGRPO_EVAL_TEMP?: string | undefined
-}
-
-/** The TF-GRPO settings, parsed. A number is undefined when its variable is unset or blank. */
-export interface GroupSettings {
-  /** `FEATURE_TFGRPO_GROUP` truthy (ENV-6): group mode, with a group size of 2 unless one is given. */
-  readonly enabled: boolean
+/**
+ * The TF-GRPO numbers a run is requested with, decoded from the environment (the `tfgrpo` section of
+ * src/domain/Settings.ts). A number is undefined when its variable is unset or blank.
+ */
+export interface GroupNumbers {
   readonly groupSize: number | undefined
   readonly sampleSize: number | undefined
   readonly epochs: number | undefined
@@ -268,8 +258,13 @@ export interface GroupSettings {
   readonly evalTemperature: number | undefined
 }
 
-export const noGroupSettings: GroupSettings = {
-  enabled: false,
+/** The TF-GRPO settings the control plane works with. */
+export interface GroupSettings extends GroupNumbers {
+  /** `FEATURE_TFGRPO_GROUP` truthy (ENV-6): group mode, with a group size of 2 unless one is given. */
+  readonly enabled: boolean
+}
+
+export const noGroupNumbers: GroupNumbers = {
   groupSize: undefined,
   sampleSize: undefined,
   epochs: undefined,
@@ -277,7 +272,12 @@ export const noGroupSettings: GroupSettings = {
   evalTemperature: undefined
 }
 
-/** A TF-GRPO variable that does not parse. Bad input: the run does not start. */
+export const noGroupSettings: GroupSettings = { enabled: false, ...noGroupNumbers }
+
+/**
+ * A TF-GRPO setting that cannot be used. The environment's values are checked when the settings are
+ * decoded (InvalidSetting); this is what an embedder's ControlPlane may fail `groupSettings` with.
+ */
 export class InvalidGroupSetting extends Schema.TaggedError<InvalidGroupSetting>()("InvalidGroupSetting", {
   variable: Schema.String,
   value: Schema.String,
@@ -288,50 +288,6 @@ export class InvalidGroupSetting extends Schema.TaggedError<InvalidGroupSetting>
       `Set ${this.variable} to ${this.expected} or unset it.`
   }
 }
-
-interface SettingFormat {
-  readonly expected: string
-  readonly parse: (value: string) => number | undefined
-}
-
-const positiveInt: SettingFormat = {
-  expected: "a positive integer",
-  parse: (value) => (/^\d+$/.test(value) && Number.isSafeInteger(Number(value)) && Number(value) > 0 ? Number(value) : undefined)
-}
-
-const nonNegativeNumber: SettingFormat = {
-  expected: "a number ≥ 0",
-  parse: (value) => (/^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : undefined)
-}
-
-/** A blank or unset variable is undefined; anything else must parse. */
-const parseSetting = (variable: string, raw: string | undefined, format: SettingFormat) => {
-  const value = raw?.trim() ?? ""
-  if (value.length === 0) return Either.right(undefined)
-  const parsed = format.parse(value)
-  return parsed === undefined
-    ? Either.left(new InvalidGroupSetting({ variable, value, expected: format.expected }))
-    : Either.right(parsed)
-}
-
-/**
- * A TF-GRPO variable that must be a positive integer when set (TFG-1's `TFGRPO_EPOCH`, like
- * `TFGRPO_GROUP_SIZE` here): undefined when unset or blank, else the number or InvalidGroupSetting.
- */
-export const parsePositiveIntSetting = (
-  variable: string,
-  raw: string | undefined
-): Either.Either<number | undefined, InvalidGroupSetting> => parseSetting(variable, raw, positiveInt)
-
-/** Parses the TF-GRPO variables; the first that does not parse is the error (CP-3, CP-7). */
-export const groupSettingsOf = (env: GroupEnv): Either.Either<GroupSettings, InvalidGroupSetting> =>
-  Either.all({
-    groupSize: parseSetting("TFGRPO_GROUP_SIZE", env.TFGRPO_GROUP_SIZE, positiveInt),
-    sampleSize: parseSetting("TFGRPO_SAMPLE_SIZE", env.TFGRPO_SAMPLE_SIZE, positiveInt),
-    epochs: parseSetting("TFGRPO_EPOCHS", env.TFGRPO_EPOCHS, positiveInt),
-    trainTemperature: parseSetting("TFGRPO_TRAIN_TEMP", env.TFGRPO_TRAIN_TEMP, nonNegativeNumber),
-    evalTemperature: parseSetting("TFGRPO_EVAL_TEMP", env.TFGRPO_EVAL_TEMP, nonNegativeNumber)
-  }).pipe(Either.map((numbers) => ({ enabled: isTruthy(env.FEATURE_TFGRPO_GROUP), ...numbers })))
 
 /**
  * CP-3: `TFGRPO_GROUP_SIZE`, else the manifest's `tfgrpo.group_size` (> 0), else 2 when

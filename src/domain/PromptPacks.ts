@@ -3,7 +3,7 @@
  * the order sources are hashed in, the text the stamp is the SHA-256 of, and the manifest entry a run
  * records. Reading files and hashing are effectful and live with the layer; everything here is pure.
  */
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
 
 /** INS-4: where pack folders live, repo-relative; each one's `manifest.json` is a pack. */
 export const promptPacksDir = ".agent/prompts/prompt-packs"
@@ -159,7 +159,11 @@ export class PromptPackStampMismatch extends Schema.TaggedError<PromptPackStampM
 /** INS-5: the largest experience summary, in words, a pack may ask for. */
 export const experienceWordLimit = 32
 
-/** INS-5: `TFGRPO_EXPERIENCE_MAX_WORDS` is not a whole number from 1 to 32. Bad input (exit 2). */
+/**
+ * INS-5: `TFGRPO_EXPERIENCE_MAX_WORDS` is not a whole number from 1 to 32. Bad input (exit 2). The
+ * environment's value is checked when the settings are decoded (InvalidSetting, src/domain/Settings.ts);
+ * this stays for the run engine's error union, which names it.
+ */
 export class ExperienceWordLimitInvalid extends Schema.TaggedError<ExperienceWordLimitInvalid>()("ExperienceWordLimitInvalid", {
   value: Schema.String
 }) {
@@ -169,16 +173,6 @@ export class ExperienceWordLimitInvalid extends Schema.TaggedError<ExperienceWor
       ? `TFGRPO_EXPERIENCE_MAX_WORDS ${Number(this.value)} exceeds the guardrail of ${experienceWordLimit}. ${fix}`
       : `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got ${JSON.stringify(this.value)}. ${fix}`
   }
-}
-
-/** INS-5: the experience word limit; unset or blank means 32. Surrounding whitespace is ignored. */
-export const parseExperienceMaxWords = (raw: string | undefined): Either.Either<number, ExperienceWordLimitInvalid> => {
-  const value = raw?.trim() ?? ""
-  if (value.length === 0) return Either.right(experienceWordLimit)
-  const words = /^\d+$/.test(value) ? Number(value) : Number.NaN
-  return Number.isSafeInteger(words) && words > 0 && words <= experienceWordLimit
-    ? Either.right(words)
-    : Either.left(new ExperienceWordLimitInvalid({ value }))
 }
 
 /** Everything that makes prompt packs fail to load besides files that are missing, unreadable or malformed. */

@@ -5,7 +5,6 @@
  * Everything here is pure; the store and the run wire it up.
  */
 import { Either, Schema } from "effect"
-import { type InvalidGroupSetting, parsePositiveIntSetting } from "./ControlPlane.js"
 
 // ---------------------------------------------------------------------------------------------
 // Context (TFG-1)
@@ -18,33 +17,33 @@ export interface TfgrpoContext {
   readonly groupSize: number | null
 }
 
-/** TFG-1's variables as given (unset is undefined); `TFGRPO_GROUP_SIZE` arrives parsed by the control plane. */
+/** TFG-1's settings, decoded (src/domain/Settings.ts's `tfgrpo` section); unset is undefined. */
 export interface TfgrpoEnv {
-  readonly epoch: string | undefined
+  readonly epoch: number | undefined
   readonly groupId: string | undefined
-  /** `TFGRPO_GROUP_SIZE`, parsed once for CP-3 and reused here. */
+  /** `TFGRPO_GROUP_SIZE`, as the control plane resolved it for CP-3. */
   readonly groupSize: number | undefined
 }
 
 /**
- * TFG-1: the context when any variable is set, else undefined; a bad `TFGRPO_EPOCH` is
- * InvalidGroupSetting (bad input). A resumed run keeps what its manifest recorded for every variable
- * that is no longer set, so resuming without the environment stays in the same experiment.
+ * TFG-1: the context when any setting is given, else undefined. A resumed run keeps what its manifest
+ * recorded for every setting no longer given, so resuming without the environment stays in the same
+ * experiment. The settings were checked when decoded, so this cannot fail; it stays an Either for
+ * the callers that `yield*` it.
  */
 export const tfgrpoContextOf = (
   env: TfgrpoEnv,
   recorded?: TfgrpoSection | null
-): Either.Either<TfgrpoContext | undefined, InvalidGroupSetting> =>
-  Either.map(parsePositiveIntSetting("TFGRPO_EPOCH", env.epoch), (epoch) => {
-    const groupId = env.groupId?.trim() === "" ? undefined : env.groupId?.trim()
-    const anySet = epoch !== undefined || groupId !== undefined || env.groupSize !== undefined
-    if (!anySet && (recorded === undefined || recorded === null)) return undefined
-    return {
-      epoch: epoch ?? recorded?.epoch ?? null,
-      groupId: groupId ?? recorded?.group_id ?? null,
-      groupSize: env.groupSize ?? recorded?.group_size ?? null
-    }
+): Either.Either<TfgrpoContext | undefined> => {
+  const groupId = env.groupId?.trim() === "" ? undefined : env.groupId?.trim()
+  const anySet = env.epoch !== undefined || groupId !== undefined || env.groupSize !== undefined
+  if (!anySet && (recorded === undefined || recorded === null)) return Either.right(undefined)
+  return Either.right({
+    epoch: env.epoch ?? recorded?.epoch ?? null,
+    groupId: groupId ?? recorded?.group_id ?? null,
+    groupSize: env.groupSize ?? recorded?.group_size ?? null
   })
+}
 
 // ---------------------------------------------------------------------------------------------
 // Tool metrics (TFG-2)

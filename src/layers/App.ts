@@ -28,7 +28,7 @@ import { FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { MetricsRecorderLive } from "./MetricsRecorder.js"
-import { OrchestratorConfigTest } from "./OrchestratorConfig.js"
+import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
 import { PipelineRunnerLive } from "./PipelineRunner.js"
@@ -103,7 +103,9 @@ export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A>
     stackOn(PrompterLive),
     stackOn(ProcessRunnerLive),
     stackOn(HostLive),
-    stackOn(PipelineCatalogLive())
+    stackOn(PipelineCatalogLive()),
+    // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
+    stackOn(OrchestratorConfigLive)
   )
 
 /**

@@ -6,24 +6,19 @@ import {
   HttpClientResponse,
   Path
 } from "@effect/platform"
-import { Clock, Config, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
 import {
   type AuditEntry,
   auditAttemptFailed,
   auditCompleted,
   auditManifestFailed,
   auditManifestRecovered,
-  baseUrlVariable,
-  bucketVariable,
-  CloudSyncConfigError,
   CloudSyncRecord,
   type CloudSyncSettings,
   cloudScope,
   cloudService,
-  cloudSyncVariable,
   CloudUploadHttpError,
   CloudUploadNetworkError,
-  defaultBaseUrl,
   idempotencyKeySource,
   importUrl,
   isRetryableUploadError,
@@ -37,10 +32,8 @@ import {
   trimAfterLastBrace,
   uploadAttemptTimeoutMs,
   uploadPolicy,
-  vaultPathVariable,
-  workspaceVariable
 } from "../domain/CloudSync.js"
-import { isTruthy } from "../domain/Env.js"
+import { cloudSyncSection, decodeSettings, type InvalidSetting } from "../domain/Settings.js"
 import { decodeJsonFile } from "../domain/FileErrors.js"
 import { parseRunId, parseTaskId } from "../domain/Ids.js"
 import { retrySchedule } from "../domain/Retry.js"
@@ -50,60 +43,12 @@ import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { sha256Hex } from "./internal/sha256.js"
 
-const optionalText = (name: string) =>
-  Config.string(name).pipe(
-    Config.option,
-    Config.map(Option.map((value) => value.trim())),
-    Config.map(Option.filter((value) => value.length > 0)),
-    Config.map(Option.getOrUndefined)
-  )
-
-const isHttpUrl = (value: string) =>
-  Either.match(Either.try(() => new URL(value)), {
-    onLeft: () => false,
-    onRight: (url) => url.protocol === "http:" || url.protocol === "https:"
-  })
-
 /**
- * SYNC-2 settings from the environment: none unless `CODEX_CLOUD_SYNC` is truthy (ENV-6); then
- * `CODEX_CLOUD_WORKSPACE_ID` is required and `CODEX_CLOUD_BASE_URL` must be an http(s) URL.
+ * SYNC-2 settings: the `cloudSync` section (src/domain/Settings.ts), None unless `CODEX_CLOUD_SYNC`
+ * is on; a bad or missing value is one InvalidSetting naming the variable.
  */
-export const loadCloudSyncSettings: Effect.Effect<Option.Option<CloudSyncSettings>, CloudSyncConfigError> = Effect.gen(
-  function*() {
-    const env = yield* Config.all({
-      enabled: optionalText(cloudSyncVariable),
-      baseUrl: optionalText(baseUrlVariable),
-      workspaceId: optionalText(workspaceVariable),
-      bucket: optionalText(bucketVariable),
-      vaultPath: optionalText(vaultPathVariable)
-    }).pipe(
-      Effect.mapError((error) =>
-        new CloudSyncConfigError({ variable: "the CODEX_CLOUD_* settings", problem: `cannot be read (${error})`, fix: "" })
-      )
-    )
-    if (!isTruthy(env.enabled)) return Option.none()
-    if (env.workspaceId === undefined) {
-      return yield* new CloudSyncConfigError({
-        variable: workspaceVariable,
-        problem: "is not set",
-        fix: `Set ${workspaceVariable} to your Codex Cloud workspace id, or unset ${cloudSyncVariable} to turn cloud sync off.`
-      })
-    }
-    const baseUrl = env.baseUrl ?? defaultBaseUrl
-    if (!isHttpUrl(baseUrl)) {
-      return yield* new CloudSyncConfigError({
-        variable: baseUrlVariable,
-        problem: `is not an http(s) URL ("${baseUrl}")`,
-        fix: `Set it to the API root (default ${defaultBaseUrl}), or unset it.`
-      })
-    }
-    return Option.some<CloudSyncSettings>({
-      baseUrl,
-      workspaceId: env.workspaceId,
-      ...(env.bucket === undefined ? {} : { bucket: env.bucket }),
-      ...(env.vaultPath === undefined ? {} : { vaultPath: env.vaultPath })
-    })
-  }
+export const loadCloudSyncSettings: Effect.Effect<Option.Option<CloudSyncSettings>, InvalidSetting> = decodeSettings(
+  cloudSyncSection
 )
 
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
@@ -131,7 +76,7 @@ const remoteIdOf = (text: string): string | undefined =>
 /**
  * Cloud sync on the platform HttpClient (FetchHttpClient in production, see App.ts), the Files service, the
  * credential broker and the configured roots. Fails to build only when `CODEX_CLOUD_SYNC` is on
- * and its settings are wrong (CloudSyncConfigError says which variable and how to fix it).
+ * and its settings are wrong (InvalidSetting says which variable and how to fix it).
  */
 export const CloudSyncLive = Layer.effect(
   CloudSync,

@@ -1,21 +1,19 @@
 import { Path } from "@effect/platform"
-import { Clock, Config, Context, Effect, Either, Layer, Option, Ref } from "effect"
+import { Clock, Context, Effect, Either, Layer, Ref } from "effect"
 import {
   type ControlPlaneMode,
   controlPlaneSectionOf,
   ControlPlaneValidationFailed,
   DriftReport,
   driftReportSegments,
-  type GroupEnv,
   type GroupSettings,
-  groupSettingsOf,
   InvalidGroupSetting,
   noGroupSettings,
   updateDriftReport,
   validateRunRequest
 } from "../domain/ControlPlane.js"
 import { decodeJsonFile, type FileAccessError } from "../domain/FileErrors.js"
-import { privacyModeOf } from "../domain/Privacy.js"
+import { controlPlaneSection, decodeSettings } from "../domain/Settings.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
@@ -56,10 +54,9 @@ const makeControlPlane = (
         }))
     }))
 
-const optionalString = (name: string) => Config.string(name).pipe(Config.option, Config.map(Option.getOrUndefined))
-
 /**
- * Reads CP-1's mode and the TF-GRPO variables through Config, and keeps each task's drift report at
+ * Decodes the `controlPlane` section (CP-1's mode) and takes the TF-GRPO group settings from the
+ * engine's settings (decoded once, in OrchestratorConfigLive). Keeps each task's drift report at
  * `<outRoot>/<taskId>/control-plane/drift.json` (DECISIONS D-5: the out root override is honoured),
  * replaced atomically (D-6). A drift report that does not decode is started afresh with a warning:
  * it is a statistic, not worth failing a run over.
@@ -69,18 +66,8 @@ export const ControlPlaneLive = Layer.effect(
   Effect.gen(function*() {
     const files = yield* Files
     const path = yield* Path.Path
-    const { roots } = yield* OrchestratorConfig
-    const env = yield* Config.all({
-      // PRIV-1 parsing (CP-1): MODE when set, even empty, else ENFORCE.
-      mode: optionalString("CODEX_CONTROL_PLANE_MODE"),
-      enforce: optionalString("CODEX_CONTROL_PLANE_ENFORCE"),
-      FEATURE_TFGRPO_GROUP: optionalString("FEATURE_TFGRPO_GROUP"),
-      TFGRPO_GROUP_SIZE: optionalString("TFGRPO_GROUP_SIZE"),
-      TFGRPO_SAMPLE_SIZE: optionalString("TFGRPO_SAMPLE_SIZE"),
-      TFGRPO_EPOCHS: optionalString("TFGRPO_EPOCHS"),
-      TFGRPO_TRAIN_TEMP: optionalString("TFGRPO_TRAIN_TEMP"),
-      TFGRPO_EVAL_TEMP: optionalString("TFGRPO_EVAL_TEMP")
-    })
+    const { groupExecution, roots, tfgrpoGroup } = yield* OrchestratorConfig
+    const { mode } = yield* decodeSettings(controlPlaneSection)
     const file = (taskId: string) => path.join(roots.outRoot, ...driftReportSegments(taskId))
     const reportPath = (taskId: string) => path.relative(roots.repoRoot, file(taskId))
     const store: DriftStore = {
@@ -98,7 +85,7 @@ export const ControlPlaneLive = Layer.effect(
           files.writeAtomic(file(taskId), `${JSON.stringify(report satisfies typeof DriftReport.Encoded, null, 2)}\n`)
         )
     }
-    return yield* makeControlPlane(privacyModeOf(env.mode, env.enforce), groupSettingsOf(env satisfies GroupEnv), store)
+    return yield* makeControlPlane(mode, Either.right({ enabled: groupExecution, ...tfgrpoGroup }), store)
   })
 )
 

@@ -1,4 +1,5 @@
-import { Chunk, Clock, Config, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { Chunk, Clock, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { credentialsSection, decodeSettings, helperVariable, tokenVariable } from "../domain/Settings.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import {
   CredentialBroker,
@@ -9,13 +10,8 @@ import {
 } from "../services/CredentialBroker.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
 
-/** The token the environment interpreter hands out. */
-export const tokenVariable = "CODEX_CLOUD_TOKEN"
-/** A command that prints a token; when set, it is used instead of the environment. */
-export const helperVariable = "CODEX_CLOUD_CREDENTIAL_HELPER"
-
-const optionalText = (name: string) =>
-  Config.string(name).pipe(Config.option, Config.map(Option.filter((value) => value.trim().length > 0)))
+/** The token the environment interpreter hands out, and the command that prints one instead (SYNC-1). */
+export { helperVariable, tokenVariable }
 
 /**
  * Environment: `CODEX_CLOUD_TOKEN` (read once, as `Config.redacted`) for every service and scope.
@@ -24,10 +20,7 @@ const optionalText = (name: string) =>
 export const CredentialBrokerEnv = Layer.effect(
   CredentialBroker,
   Effect.gen(function*() {
-    const token = yield* Config.redacted(tokenVariable).pipe(
-      Config.option,
-      Config.map(Option.filter((value) => Redacted.value(value).trim().length > 0))
-    )
+    const { token } = yield* decodeSettings(credentialsSection)
     return CredentialBroker.of({
       getToken: (request) =>
         Option.match(token, {
@@ -186,7 +179,7 @@ export const CredentialBrokerHelper = (command: string) =>
  */
 export const CredentialBrokerLive = Layer.unwrapEffect(
   Effect.map(
-    optionalText(helperVariable),
+    Effect.map(decodeSettings(credentialsSection), ({ helper }) => helper),
     Option.match({
       onNone: () => CredentialBrokerEnv,
       onSome: (command) => CredentialBrokerHelper(command)

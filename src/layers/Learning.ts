@@ -1,14 +1,15 @@
 import { Path } from "@effect/platform"
-import { Config, Effect, Layer, Option } from "effect"
-import { isLearningEnabled } from "../domain/Learning.js"
+import { Effect, Layer } from "effect"
+import { decodeSettings, learningSection } from "../domain/Settings.js"
 import { Learning } from "../services/Learning.js"
 import { randomUuid } from "./internal/entropy.js"
 import { makeLearning } from "./internal/learningCapture.js"
 import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js"
 
 /**
- * Reads `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and `LEARNING_SNAPSHOT_DIR` (a relative
- * value resolves against the process working directory, like the root overrides of ENV-2). Git and
+ * Decodes the `learning` section: `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and
+ * `LEARNING_SNAPSHOT_DIR` (a relative value resolves against the process working directory, like the
+ * root overrides of ENV-2). Git and
  * the scenario run through the ProcessRunner, records go through Files, the tarball is streamed to
  * disk by SnapshotArchiveLive.
  */
@@ -16,16 +17,9 @@ export const LearningLive = Layer.effect(
   Learning,
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const env = yield* Config.all({
-      enabled: Config.string("LEARNING_PIPELINE_ENABLED").pipe(Config.option, Config.map(Option.getOrUndefined)),
-      snapshotDir: Config.string("LEARNING_SNAPSHOT_DIR").pipe(
-        Config.option,
-        Config.map(Option.filter((value) => value.length > 0)),
-        Config.map(Option.getOrUndefined)
-      )
-    })
+    const env = yield* decodeSettings(learningSection)
     const service = yield* makeLearning({
-      enabled: isLearningEnabled(env.enabled),
+      enabled: env.enabled,
       snapshotDir: env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir),
       snapshotId: randomUuid
     })

@@ -2,7 +2,6 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { decodeJsonFile, FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import {
-  parseExperienceMaxWords,
   type PromptPackEntry,
   type PromptPackError,
   PromptPackManifestFile,
@@ -33,15 +32,13 @@ interface PackFiles {
 }
 
 /**
- * INS-4 and INS-5 over any reader. Shared by the Live and Memory layers so both apply exactly the
- * same rules. Packs are checked one at a time, in folder-name order, so the first bad one is reported.
+ * INS-4 over any reader (INS-5's word limit is a setting, checked when the settings are decoded).
+ * Shared by the Live and Memory layers so both apply exactly the same rules. Packs are checked one at a time, in folder-name order, so the first bad one is reported.
  */
 const makeLoad = (
-  files: PackFiles,
-  experienceMaxWords: string | undefined
+  files: PackFiles
 ): Effect.Effect<ReadonlyArray<PromptPackEntry>, PromptPackError | InvalidFile | FileAccessError> =>
   Effect.gen(function*() {
-    yield* parseExperienceMaxWords(experienceMaxWords)
     // One pack may name a file in several sections; read it once.
     const contents = new Map<string, string | undefined>()
     const readOnce = (path: string) =>
@@ -130,19 +127,18 @@ export const PromptPacksLive = Layer.effect(
       return folders.map(promptPackManifestPath)
     })
 
-    return PromptPacks.of({ load: makeLoad({ manifests, read }, config.experienceMaxWords) })
+    return PromptPacks.of({ load: makeLoad({ manifests, read }) })
   })
 )
 
 /**
  * The same rules over fixed file contents, keyed by repo-relative path: pack manifests
- * (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name. Reads
- * TFGRPO_EXPERIENCE_MAX_WORDS from OrchestratorConfig, like the Live layer.
+ * (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name.
  */
 export const PromptPacksMemory = (files: Readonly<Record<string, string>>) =>
-  Layer.effect(
+  Layer.sync(
     PromptPacks,
-    Effect.map(OrchestratorConfig, (config) => {
+    () => {
       // The same order as Live: by folder name.
       const manifests = Object.keys(files)
         .map((key) => key.startsWith(`${promptPacksDir}/`) ? key.slice(promptPacksDir.length + 1).split("/") : [])
@@ -153,7 +149,7 @@ export const PromptPacksMemory = (files: Readonly<Record<string, string>>) =>
         load: makeLoad({
           manifests: Effect.succeed(manifests),
           read: (path) => Effect.succeed(Object.hasOwn(files, path) ? files[path] : undefined)
-        }, config.experienceMaxWords)
+        })
       })
-    })
+    }
   )

@@ -6,7 +6,7 @@ import { parseRunId, resolveTaskId } from "../domain/Ids.js"
 import { isStale, isTerminal, StatusManifest } from "../domain/ManifestStatus.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { Files } from "../services/Files.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import type { RunRequest, StatusView } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
 import { readManifestAs, readOwner } from "./internal/runReading.js"
@@ -18,7 +18,7 @@ import { readManifestAs, readOwner } from "./internal/runReading.js"
 export const RunReaderLive = Layer.effect(
   RunReader,
   Effect.gen(function*() {
-    const config = yield* OrchestratorConfig
+    const config = yield* BaseConfig
     const files = yield* Files
     const path = yield* Path.Path
 

@@ -1,7 +1,7 @@
 import { Duration, Effect, Layer } from "effect"
 import type { PrivacyMode } from "../domain/Privacy.js"
 import { Files } from "../services/Files.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { RunStore } from "../services/RunStore.js"
 import { FilesMemory } from "./Files.js"
 import { runStoreOf } from "./internal/runFiles.js"
@@ -14,7 +14,7 @@ export const RunStoreLive = Layer.effect(
   RunStore,
   Effect.gen(function*() {
     const files = yield* Files
-    const config = yield* OrchestratorConfig
+    const config = yield* BaseConfig
     return runStoreOf(files, config.heartbeatInterval, config.privacyMode)
   })
 )

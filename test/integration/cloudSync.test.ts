@@ -17,6 +17,7 @@ import { AuditLine } from "../../src/domain/CloudSync.js"
 import { CloudSyncLive } from "../../src/layers/CloudSync.js"
 import { CredentialBrokerLive } from "../../src/layers/CredentialBroker.js"
 import { FilesLive } from "../../src/layers/Files.js"
+import { BaseConfigLive } from "../../src/layers/BaseConfig.js"
 import { OrchestratorConfigLive } from "../../src/layers/OrchestratorConfig.js"
 import { HostLive } from "../../src/layers/Host.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
@@ -83,6 +84,7 @@ const repo = Effect.acquireRelease(
 const live = CloudSyncLive.pipe(
   Layer.provideMerge(Layer.mergeAll(CredentialBrokerLive, FilesLive, NodeHttpClient.layer)),
   Layer.provideMerge(Layer.merge(ProcessRunnerLive, OrchestratorConfigLive)),
+  Layer.provideMerge(BaseConfigLive),
   Layer.provideMerge(Layer.merge(NodeContext.layer, HostLive))
 )
 

@@ -89,6 +89,6 @@ describe.concurrent("prompt packs", () => {
         env: { TFGRPO_EXPERIENCE_MAX_WORDS: "40" }
       })
       const errorLine = assertRefused(result, repo, before)
-      assert.include(errorLine, "TFGRPO_EXPERIENCE_MAX_WORDS 40 exceeds the guardrail of 32.", describeResult(result))
+      assert.include(errorLine, `TFGRPO_EXPERIENCE_MAX_WORDS="40" is not a whole number from 1 to 32.`, describeResult(result))
     }))
 })

@@ -3,18 +3,16 @@
  * task's top experiences of their domain, and a finished TF-GRPO run writes its own experience. Both
  * are advisory: a store that cannot be read or locked costs a warning, never the run or its manifest.
  */
-import { Clock, Effect, Either } from "effect"
+import { Clock, Effect } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
-import { experienceWordLimit, parseExperienceMaxWords, type PromptPackEntry } from "../../domain/PromptPacks.js"
+import type { PromptPackEntry } from "../../domain/PromptPacks.js"
 import { experienceIdOf, experienceOf, experiencePackOf, formatExperience, withExperiences } from "../../domain/Tfgrpo.js"
 import type { ExperienceStore } from "../../services/ExperienceStore.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { randomHex } from "./entropy.js"
 
-export const makeTfgrpoRuns = (store: ExperienceStore["Type"], experienceMaxWords: string | undefined) => {
-  // INS-5 was checked when the packs loaded (a bad value stops the run there); a resumed run, which
-  // does not load packs, falls back to the guardrail.
-  const maxWords = Either.getOrElse(parseExperienceMaxWords(experienceMaxWords), () => experienceWordLimit)
+/** `maxWords`: INS-5's word limit, checked when the settings were decoded. */
+export const makeTfgrpoRuns = (store: ExperienceStore["Type"], maxWords: number) => {
 
   /** TFG-4: each pack with slots gets its domain's (and task's) top experiences, formatted; none, no field. */
   const attachExperiences = (

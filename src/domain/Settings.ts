@@ -1,0 +1,304 @@
+/**
+ * Every environment variable the orchestrator reads, as `Config` descriptors with their defaults,
+ * grouped by section. A section is decoded by the one layer that needs it (see each section's doc),
+ * so a bad value fails only the commands that use it: `status` reads `paths` and `runs` alone and
+ * never fails on an engine, control-plane, learning or cloud-sync setting.
+ *
+ * Descriptors are data, like schemas: nothing is read until a layer decodes a section with
+ * `decodeSettings`, which turns any `ConfigError` into one `InvalidSetting` naming the variable, the
+ * value and what was expected (bad input, exit 2). Tests decode sections with
+ * `ConfigProvider.fromMap(map, { pathDelim: "_" })` (STYLE §4.7), never with `process.env`.
+ */
+import { Config, ConfigError, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import {
+  baseUrlVariable,
+  bucketVariable,
+  cloudSyncVariable,
+  type CloudSyncSettings,
+  defaultBaseUrl,
+  vaultPathVariable,
+  workspaceVariable
+} from "./CloudSync.js"
+import { tfgrpoDefaults } from "./ControlPlane.js"
+import { isTruthy } from "./Env.js"
+import { isLearningEnabled } from "./Learning.js"
+import { privacyModeOf } from "./Privacy.js"
+import { experienceWordLimit } from "./PromptPacks.js"
+
+// ---------------------------------------------------------------------------------------------
+// The error
+// ---------------------------------------------------------------------------------------------
+
+/** A variable whose value cannot be used. `message` names the variable, the value and what is expected. */
+export class InvalidSetting extends Schema.TaggedError<InvalidSetting>()("InvalidSetting", {
+  variable: Schema.String,
+  /** What went wrong and how to fix it, one sentence or two. */
+  detail: Schema.String
+}) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** The first problem in a ConfigError tree, as the variable it is about and the sentence to show. */
+const firstProblem = (error: ConfigError.ConfigError): { readonly path: ReadonlyArray<string>; readonly message: string } => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return firstProblem(error.left)
+    default:
+      return { path: error.path, message: error.message }
+  }
+}
+
+/** One InvalidSetting for a ConfigError: its first problem. */
+export const invalidSettingOf = (error: ConfigError.ConfigError): InvalidSetting => {
+  const { message, path } = firstProblem(error)
+  const variable = path.join("_")
+  // Our descriptors write the whole sentence; anything else (an unreadable source) gets the variable in front.
+  return new InvalidSetting({ variable, detail: message.startsWith(variable) ? message : `${variable}: ${message}` })
+}
+
+/** Decodes a section from the current ConfigProvider; a bad value is one InvalidSetting. */
+export const decodeSettings = <A>(section: Config.Config<A>): Effect.Effect<A, InvalidSetting> =>
+  Effect.mapError(section, invalidSettingOf)
+
+// ---------------------------------------------------------------------------------------------
+// Kinds of variables
+// ---------------------------------------------------------------------------------------------
+
+/** The variable as given, empty included; unset is None. */
+const given = (name: string) => Config.option(Config.string(name))
+
+/** Unset or empty is None (DECISIONS D-3); otherwise the value as given. */
+const text = (name: string) => Config.map(given(name), Option.filter((value) => value.length > 0))
+
+/** Trimmed; unset or blank is None. */
+const trimmedText = (name: string) =>
+  Config.map(given(name), (value) => Option.filter(Option.map(value, (v) => v.trim()), (v) => v.length > 0))
+
+/** ENV-6: on when the trimmed, lower-cased value is 1, true, yes or on; anything else is off. */
+const flag = (name: string) => Config.map(given(name), (value) => isTruthy(Option.getOrUndefined(value)))
+
+/** What a value must look like, in the words the error message uses, and how to read it. */
+interface Format<A> {
+  readonly expected: string
+  readonly parse: (value: string) => A | undefined
+}
+
+/** The error of a value that does not parse: the message says what was given, what is expected and how to fix it. */
+const invalidValue = (name: string, value: string, expected: string, fallback: string | undefined, note = "") =>
+  ConfigError.InvalidData(
+    [name],
+    `${name}=${JSON.stringify(value)} is not ${expected}${note}. Set ${name} to ${expected} or ` +
+      `${fallback === undefined ? "unset it" : `unset it (default ${fallback})`}.`
+  )
+
+/**
+ * A variable in `format`, trimmed: unset or blank is None; anything else must parse, or decoding
+ * fails with the message shown to the user.
+ */
+const parsed = <A>(name: string, format: Format<A>, fallback?: string) =>
+  Config.mapOrFail(trimmedText(name), (value) => {
+    if (Option.isNone(value)) return Either.right(Option.none<A>())
+    const result = format.parse(value.value)
+    return result === undefined
+      ? Either.left(invalidValue(name, value.value, format.expected, fallback))
+      : Either.right(Option.some(result))
+  })
+
+/** A parsed variable with a default for unset or blank. */
+const parsedOr = <A>(name: string, format: Format<A>, fallback: A) =>
+  Config.map(parsed(name, format, String(fallback)), Option.getOrElse(() => fallback))
+
+const wholeNumber = (value: string) => (/^\d+$/.test(value) && Number.isSafeInteger(Number(value)) ? Number(value) : undefined)
+
+export const positiveInteger: Format<number> = {
+  expected: "a positive integer",
+  parse: (value) => {
+    const n = wholeNumber(value)
+    return n !== undefined && n > 0 ? n : undefined
+  }
+}
+
+export const nonNegativeNumber: Format<number> = {
+  expected: "a number ≥ 0",
+  parse: (value) => (/^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : undefined)
+}
+
+const wholeNumberBetween = (min: number, max: number): Format<number> => ({
+  expected: `a whole number from ${min} to ${max}`,
+  parse: (value) => {
+    const n = wholeNumber(value)
+    return n !== undefined && n >= min && n <= max ? n : undefined
+  }
+})
+
+const httpUrl: Format<string> = {
+  expected: "an http(s) URL",
+  parse: (value) =>
+    Either.match(Either.try(() => new URL(value)), {
+      onLeft: () => undefined,
+      onRight: (url) => (url.protocol === "http:" || url.protocol === "https:" ? value : undefined)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `paths`: where the repository, runs and outputs are, and the task (ENV-1..3). Decoded by
+ * BaseConfigLive, which every command builds. Roots are resolved against the working directory
+ * there; the task id is validated (ID-1) where it is used, so only commands that need it fail on it.
+ */
+export const pathsSection = Config.all({
+  root: text("CODEX_ORCHESTRATOR_ROOT"),
+  runsDir: text("CODEX_ORCHESTRATOR_RUNS_DIR"),
+  outDir: text("CODEX_ORCHESTRATOR_OUT_DIR"),
+  taskId: Config.map(text("MCP_RUNNER_TASK_ID"), Option.getOrUndefined)
+})
+export type PathsSection = Config.Config.Success<typeof pathsSection>
+
+/** Fixed timings of a run. Not read from the environment: the manifest records them (RUN-8). */
+export const runDefaults = {
+  /** RUN-8: the heartbeat's interval, recorded as `heartbeat_interval_seconds`. */
+  heartbeatInterval: Duration.seconds(5),
+  /** RUN-8 / D-9: a run whose heartbeat is older than this is stale. */
+  heartbeatStaleAfter: Duration.seconds(30)
+} as const
+
+/**
+ * `runs`: what every writer of run files needs: the heartbeat timings and the privacy mode (PRIV-1:
+ * `CODEX_PRIVACY_GUARD_MODE` when set, even empty, else `CODEX_PRIVACY_GUARD_ENFORCE`). Decoded by
+ * BaseConfigLive; it cannot fail.
+ */
+export const runsSection = Config.all({
+  heartbeatInterval: Config.succeed(runDefaults.heartbeatInterval),
+  heartbeatStaleAfter: Config.succeed(runDefaults.heartbeatStaleAfter),
+  privacyMode: Config.map(
+    Config.all([given("CODEX_PRIVACY_GUARD_MODE"), given("CODEX_PRIVACY_GUARD_ENFORCE")]),
+    ([mode, enforce]) => privacyModeOf(Option.getOrUndefined(mode), Option.getOrUndefined(enforce))
+  )
+})
+export type RunsSection = Config.Config.Success<typeof runsSection>
+
+export const engineDefaults = {
+  /**
+   * How long a finished `start`/`resume` waits for event subscribers (task-state snapshot, cloud
+   * upload) before it returns anyway with a warning: 120 s covers an upload's three 30 s attempts.
+   */
+  subscriberGrace: Duration.seconds(120),
+  experienceMaxWords: experienceWordLimit
+} as const
+
+/**
+ * `engine`: the settings of commands that plan or run pipelines. Decoded by OrchestratorConfigLive,
+ * so a bad value stops those commands (exit 2) and nothing else.
+ */
+export const engineSection = Config.all({
+  /** CLI-10: the target when `--target` is not given. */
+  targetStage: Config.map(text("CODEX_ORCHESTRATOR_TARGET_STAGE"), Option.getOrUndefined),
+  subscriberGrace: Config.succeed(engineDefaults.subscriberGrace),
+  /** INS-5: the word limit of experience summaries. */
+  experienceMaxWords: parsedOr(
+    "TFGRPO_EXPERIENCE_MAX_WORDS",
+    wholeNumberBetween(1, experienceWordLimit),
+    engineDefaults.experienceMaxWords
+  )
+})
+export type EngineSection = Config.Config.Success<typeof engineSection>
+
+/**
+ * `tfgrpo`: TF-GRPO group mode and run context (GRP-1, TFG-1, CP-3, CP-7). Decoded once by
+ * OrchestratorConfigLive; the TaskManager, the run context and the control plane all read the
+ * result. A number is undefined when its variable is unset or blank.
+ */
+export const tfgrpoSection = Config.all({
+  /** GRP-1 / CP-3: group mode, with a group size of 2 unless one is given. */
+  groupFeature: flag("FEATURE_TFGRPO_GROUP"),
+  groupSize: Config.map(parsed("TFGRPO_GROUP_SIZE", positiveInteger), Option.getOrUndefined),
+  groupId: Config.map(trimmedText("TFGRPO_GROUP_ID"), Option.getOrUndefined),
+  epoch: Config.map(parsed("TFGRPO_EPOCH", positiveInteger), Option.getOrUndefined),
+  sampleSize: Config.map(parsed("TFGRPO_SAMPLE_SIZE", positiveInteger, String(tfgrpoDefaults.sampleSize)), Option.getOrUndefined),
+  epochs: Config.map(parsed("TFGRPO_EPOCHS", positiveInteger, String(tfgrpoDefaults.epochs)), Option.getOrUndefined),
+  trainTemperature: Config.map(
+    parsed("TFGRPO_TRAIN_TEMP", nonNegativeNumber, String(tfgrpoDefaults.train)),
+    Option.getOrUndefined
+  ),
+  evalTemperature: Config.map(parsed("TFGRPO_EVAL_TEMP", nonNegativeNumber, String(tfgrpoDefaults.eval)), Option.getOrUndefined)
+})
+export type TfgrpoSection = Config.Config.Success<typeof tfgrpoSection>
+
+/**
+ * `controlPlane`: CP-1's mode, `CODEX_CONTROL_PLANE_MODE` when set (even empty), else
+ * `CODEX_CONTROL_PLANE_ENFORCE`, parsed as PRIV-1. Decoded by ControlPlaneLive; it cannot fail.
+ */
+export const controlPlaneSection = Config.all({
+  mode: Config.map(
+    Config.all([given("CODEX_CONTROL_PLANE_MODE"), given("CODEX_CONTROL_PLANE_ENFORCE")]),
+    ([mode, enforce]) => privacyModeOf(Option.getOrUndefined(mode), Option.getOrUndefined(enforce))
+  )
+})
+
+/**
+ * `learning`: LRN-1's switch (`LEARNING_PIPELINE_ENABLED`, exactly `1`, unlike the other booleans)
+ * and LRN-2's snapshot folder (relative values resolve against the working directory). Decoded by
+ * LearningLive.
+ */
+export const learningSection = Config.all({
+  enabled: Config.map(given("LEARNING_PIPELINE_ENABLED"), (value) => isLearningEnabled(Option.getOrUndefined(value))),
+  snapshotDir: Config.map(text("LEARNING_SNAPSHOT_DIR"), Option.getOrUndefined)
+})
+
+/**
+ * `cloudSync` (SYNC-2, D-17): None unless `CODEX_CLOUD_SYNC` is on (ENV-6); then
+ * `CODEX_CLOUD_WORKSPACE_ID` is required and `CODEX_CLOUD_BASE_URL` must be an http(s) URL. Decoded
+ * by CloudSyncLive; values are trimmed.
+ */
+export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> = Config.mapOrFail(
+  Config.all({
+    enabled: flag(cloudSyncVariable),
+    // Checked only when sync is on: an unused setting never stops a run.
+    baseUrl: trimmedText(baseUrlVariable),
+    workspaceId: trimmedText(workspaceVariable),
+    bucket: trimmedText(bucketVariable),
+    vaultPath: trimmedText(vaultPathVariable)
+  }),
+  ({ baseUrl, bucket, enabled, vaultPath, workspaceId }) => {
+    if (!enabled) return Either.right(Option.none())
+    if (Option.isNone(workspaceId)) {
+      return Either.left(ConfigError.InvalidData(
+        [workspaceVariable],
+        `${workspaceVariable} is not set, but cloud sync is on (${cloudSyncVariable}). Set ${workspaceVariable} to ` +
+          `your Codex Cloud workspace id, or unset ${cloudSyncVariable} to turn cloud sync off.`
+      ))
+    }
+    const url = Option.getOrElse(baseUrl, () => defaultBaseUrl)
+    if (httpUrl.parse(url) === undefined) {
+      return Either.left(invalidValue(baseUrlVariable, url, httpUrl.expected, defaultBaseUrl, ` (cloud sync is on, ${cloudSyncVariable})`))
+    }
+    return Either.right(Option.some<CloudSyncSettings>({
+      baseUrl: url,
+      workspaceId: workspaceId.value,
+      ...Option.match(bucket, { onNone: () => ({}), onSome: (value) => ({ bucket: value }) }),
+      ...Option.match(vaultPath, { onNone: () => ({}), onSome: (value) => ({ vaultPath: value }) })
+    }))
+  }
+)
+
+export const tokenVariable = "CODEX_CLOUD_TOKEN"
+export const helperVariable = "CODEX_CLOUD_CREDENTIAL_HELPER"
+
+/**
+ * `credentials` (SYNC-1): the helper command that prints tokens, else the token itself (kept
+ * redacted). Unset or blank is None: a missing token is reported when one is asked for, not at
+ * start-up. Decoded by the CredentialBroker layers.
+ */
+export const credentialsSection = Config.all({
+  helper: trimmedText(helperVariable),
+  token: Config.map(
+    Config.option(Config.redacted(tokenVariable)),
+    Option.filter((value) => Redacted.value(value).trim().length > 0)
+  )
+})
