@@ -9,9 +9,11 @@ import { Command as Cli, Options } from "@effect/cli"
 import { Command, FileSystem, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Console, Duration, Effect } from "effect"
+import { Console, Duration, Effect, Option } from "effect"
 import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
+import { compare } from "./bench/Compare.js"
 import { buildEffectFloor } from "./bench/EffectFloor.js"
+import { historyRows } from "./bench/HistoryRows.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
 import {
   detailsTable,
@@ -72,7 +74,7 @@ const neutralEnv = {
   CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
 }
 
-const bench = (quick: boolean) =>
+const bench = (quick: boolean, compareWith: Option.Option<string>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -95,6 +97,11 @@ const bench = (quick: boolean) =>
     )
     const loadBefore = yield* loadAverage
     yield* Console.error(`[bench] ${quick ? "quick" : "full"} run in ${repo}, load average ${loadBefore}`)
+    if (Option.isSome(compareWith)) {
+      const theirs = path.resolve(compareWith.value)
+      yield* compare(measure, { repo, ours: cliPath, theirs, env: neutralEnv, quick })
+      return yield* Console.log(`\nLoad average (1, 5, 15 min) before: ${loadBefore}; after: ${yield* loadAverage}.`)
+    }
 
     const inRepo = (command: Command.Command) => command.pipe(Command.workingDirectory(repo), Command.env(neutralEnv))
     const cli = (...args: Array<string>) => inRepo(Command.make("node", cliPath, ...args))
@@ -328,6 +335,9 @@ const bench = (quick: boolean) =>
       result: verdict(Math.max(Math.abs(textDelta), Math.abs(jsonDelta)) <= targets.statusOutputDeltaMs)
     })
 
+    // History does not slow a run (MET-3): the 20,000th run of a task against its 2nd, and `status`.
+    rows.push(...(yield* historyRows(measure, { repo, cliPath, env: neutralEnv, pipeline: Workloads.trivial1.id }, quick)))
+
     // Runs in progress: no CPU while a stage sleeps but the heartbeat; `status --watch` between ticks.
     const live = yield* makeLive(measure, { repo, task: liveTask, cli })
     const tickMs = 1000 / live.ticksPerSecond
@@ -421,7 +431,12 @@ const quick = Options.boolean("quick").pipe(
   Options.withDescription("Fewer repetitions, and skip the 800 MiB workload (a smoke test)")
 )
 
-const command = Cli.make("bench", { quick }, ({ quick }) => bench(quick)).pipe(
+const compareWith = Options.file("compare", { exists: "yes" }).pipe(
+  Options.withDescription("Instead of the targets: run the start and status workloads by this CLI and by the given one (a cli.js), alternately, and print their ratios"),
+  Options.optional
+)
+
+const command = Cli.make("bench", { quick, compare: compareWith }, ({ compare, quick }) => bench(quick, compare)).pipe(
   Cli.withDescription("Benchmark the built CLI against node -e 0 and sh -c floors")
 )
 

@@ -54,13 +54,17 @@ interface Operation {
 const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =>
   Effect.gen(function*() {
     const log = yield* Ref.make<ReadonlyArray<Operation>>([])
+    // The paths of the writes asked to be fsynced (D-6), in order.
+    const fsynced = yield* Ref.make<ReadonlyArray<string>>([])
     const contents = yield* Ref.make(new Map<string, string>())
     const record = (op: Operation["op"], path: string, text: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(log, (all) => [...all, { op, path, text, at: now }]))
     const backend: FileBackend = {
       makeDirectory: (path) => record("mkdir", path, ""),
-      writeAtomic: (path, text) =>
-        Effect.zipRight(record("write", path, text), Ref.update(contents, (all) => new Map(all).set(path, text))),
+      writeAtomic: (path, text, options) =>
+        Effect.zipRight(record("write", path, text), Ref.update(contents, (all) => new Map(all).set(path, text))).pipe(
+          Effect.zipRight(options?.durable === false ? Effect.void : Ref.update(fsynced, (all) => [...all, path]))
+        ),
       append: (path, text) => record("append", path, text),
       readText: (path) => Effect.map(Ref.get(contents), (all) => all.get(path)),
       createExclusive: (path, text) =>
@@ -81,9 +85,10 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
       }),
       list: () => Effect.succeed([]),
       readLines: () => Stream.empty,
+      readBytes: () => Stream.empty,
       modifiedAt: () => Effect.succeed(undefined)
     }
-    return { backend, operations: Ref.get(log) }
+    return { backend, operations: Ref.get(log), fsynced: Ref.get(fsynced) }
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +126,62 @@ describe("createRunFiles: bootstrap (LAY-2, LAY-3)", () => {
         redirect_to: `.runs/t1/cli/${runId}`,
         manifest: `.runs/t1/cli/${runId}/manifest.json`
       })
+    }).pipe(Effect.provide(Path.layer)))
+})
+
+describe("createRunFiles: what is fsynced (D-6)", () => {
+  it.effect("the run's creation, each stage's final state and the run's final state; progress is atomic only", () =>
+    Effect.gen(function*() {
+      const layout = yield* layoutUnder("/repo")
+      const { backend, fsynced } = yield* recordingBackend()
+      const queued = queuedManifest(layout, taskId, runId, at(0))
+      const entry = (index: number) => ({
+        index,
+        id: `s${index}`,
+        title: `stage ${index}`,
+        command: "true",
+        kind: "command" as const,
+        status: "pending" as const,
+        started_at: null,
+        completed_at: null,
+        exit_code: null,
+        summary: null,
+        log_path: null,
+        error_file: null,
+        sub_run_id: null
+      })
+      const files = yield* createRunFiles(
+        backend,
+        layout,
+        { ...queued, commands: [entry(1), entry(2)] },
+        Duration.seconds(5)
+      )
+      const setStatus = (i: number, status: "running" | "succeeded" | "failed") => (m: CliManifest): CliManifest => ({
+        ...m,
+        commands: m.commands.map((c, at) => (at === i ? { ...c, status } : c))
+      })
+      assert.deepStrictEqual(yield* fsynced, [layout.manifest, layout.resumeToken], "creation: the manifest and the token")
+      const manifestSyncs = Effect.map(fsynced, (all) => all.filter((path) => path === layout.manifest).length)
+
+      yield* files.update((m) => ({ ...m, status: "in_progress" }), { force: true })
+      yield* files.update(setStatus(0, "running"), { force: true })
+      yield* files.writeHeartbeatFile(at(1))
+      yield* files.writeOwner({ pid: 1, host: "h", since: at(0) })
+      assert.strictEqual(yield* manifestSyncs, 1, "starting the run and a stage, heartbeats and the owner are not fsynced")
+
+      yield* files.update(setStatus(0, "succeeded"), { force: true })
+      assert.strictEqual(yield* manifestSyncs, 2, "a stage's final state is")
+      yield* files.update(setStatus(1, "running"), { force: true })
+      yield* files.update((m) => ({ ...m, summary: "progress" }), { force: true })
+      assert.strictEqual(yield* manifestSyncs, 2)
+
+      // Coalesced, the final state is still fsynced when the pending change is written.
+      yield* files.update(setStatus(1, "failed"))
+      yield* files.update((m) => ({ ...m, status: "failed" }))
+      yield* files.flush
+      assert.strictEqual(yield* manifestSyncs, 3)
+      yield* files.update((m) => ({ ...m, metrics_recorded: true }), { force: true })
+      assert.strictEqual(yield* manifestSyncs, 3, "what follows the final state (metrics, summaries) is not")
     }).pipe(Effect.provide(Path.layer)))
 })
 

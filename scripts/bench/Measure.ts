@@ -39,6 +39,8 @@ export interface Timed {
   readonly wallMs: number
   readonly peakRssKiB: number | undefined
   readonly stdout: string
+  /** The last 4,000 characters of stderr. */
+  readonly stderr: string
 }
 
 /** What `start --format json` prints; only the fields the benchmark reads. */
@@ -47,6 +49,16 @@ const StartResult = Schema.parseJson(Schema.Struct({
   status: Schema.String,
   artifact_root: Schema.String
 }))
+
+/**
+ * The JSON document a `start --format json` printed: all of stdout, or (another CLI under
+ * `--compare` that logs to stdout first) from the first line that opens an object.
+ */
+export const jsonDocumentOf = (stdout: string) => {
+  if (stdout.trimStart().startsWith("{")) return stdout
+  const at = stdout.indexOf("\n{")
+  return at === -1 ? stdout : stdout.slice(at + 1)
+}
 
 const hwmPattern = /^VmHWM:\s+(\d+) kB$/m
 
@@ -121,7 +133,8 @@ export const makeMeasure = Effect.gen(function*() {
       return {
         wallMs: Number(endedAt - startedAt) / 1e6,
         peakRssKiB: yield* Ref.get(peak),
-        stdout
+        stdout,
+        stderr
       } satisfies Timed
     })).pipe(Effect.mapError(asBenchFailed(label)))
 
@@ -206,7 +219,7 @@ export const makeMeasure = Effect.gen(function*() {
   const startRun = (label: string, command: Command.Command, repo: string, keepIn?: string) =>
     Effect.gen(function*() {
       const run = yield* timed(label, command, true)
-      const result = yield* Schema.decodeUnknown(StartResult)(run.stdout).pipe(
+      const result = yield* Schema.decodeUnknown(StartResult)(jsonDocumentOf(run.stdout)).pipe(
         Effect.mapError((cause) => new BenchFailed({ message: `${label} printed no start result:\n${run.stdout}`, cause }))
       )
       if (result.status !== "succeeded") {

@@ -57,6 +57,14 @@ export const FilesLive = Layer.effect(
               : Stream.fail(failure(target, "read")(error))
           )
         ),
+      readBytes: (target, from = 0) =>
+        fs.stream(target, { offset: from, chunkSize: FileSystem.KiB(64) }).pipe(
+          Stream.catchAll((error) =>
+            error._tag === "SystemError" && error.reason === "NotFound"
+              ? Stream.empty
+              : Stream.fail(failure(target, "read")(error))
+          )
+        ),
       openAppend: (target) =>
         fs.open(target, { flag: "a" }).pipe(
           Effect.mapError(failure(target, "open")),
@@ -121,6 +129,9 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
     createExclusive: (path, text) =>
       Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
         Ref.modify(files, (all) => all.has(path) ? [false, all] : [true, new Map(all).set(path, { text, modifiedMs })])),
+    readBytes: (path, from = 0) =>
+      Stream.unwrap(Effect.map(read(path), (text) =>
+        text === undefined ? Stream.empty : Stream.make(encoder.encode(text).subarray(from)))),
     openAppend: (path) => {
       const decoder = new TextDecoder()
       return Effect.succeed({ write: (bytes) => append(path, decoder.decode(bytes)) })

@@ -1,23 +1,15 @@
 import { Path } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Layer, Schema, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Layer } from "effect"
 import { isTerminal } from "../domain/Manifest.js"
-import {
-  AggregatedLine,
-  baselineOf,
-  completenessOf,
-  metricsEntryOf,
-  mttrDeltaOf,
-  pendingFileName,
-  perEpochOf,
-  postRolloutOf,
-  taskStateOf
-} from "../domain/Metrics.js"
+import { metricsEntryOf, pendingFileName } from "../domain/Metrics.js"
+import { aggregatesOf } from "../domain/MetricsTotals.js"
 import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { MetricsRecorder } from "../services/MetricsRecorder.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { randomUuid } from "./internal/entropy.js"
 import { withFileLock } from "./internal/fileLock.js"
+import { foldMetricsFile, readTotals, totalsText } from "./internal/metricsTotals.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
 /** MET-2: 4 attempts, waiting 50, 100, 200 ms. */
@@ -26,7 +18,6 @@ const metricsLockPolicy = { attempts: 4, initialDelayMs: 50, factor: 2, maxDelay
 const abandonedAfter = Duration.toMillis(Duration.minutes(5))
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
-const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(AggregatedLine))
 
 /** Metrics under the configured roots (D-5), on the Files service. */
 export const MetricsRecorderLive = Layer.effect(
@@ -73,44 +64,38 @@ export const MetricsRecorderLive = Layer.effect(
       })
 
     /**
-     * MET-3, MET-5: every aggregate, recomputed from all lines (a damaged line is skipped with a
-     * warning). Aggregates are written atomically but not fsynced: they are derived from metrics.json
-     * and rewritten by the next run, so a power loss costs nothing that is not recomputed.
+     * MET-3, MET-5: every aggregate, from running totals kept beside them (`running-totals.json`)
+     * and the lines appended to metrics.json since, so a run's cost does not grow with the task's
+     * history; the values are those of a recompute from all lines (a damaged line is skipped with a
+     * warning). Aggregates and totals are written atomically but not fsynced (D-6): they are derived
+     * from metrics.json, and totals that are lost, stale or do not match the file are recomputed.
      */
     const aggregate = (paths: TaskPaths, updatedAt: string) =>
       Effect.gen(function*() {
-        const read = yield* files.readLines(paths.metrics).pipe(
-          Stream.runFold({ lines: [] as Array<AggregatedLine>, damaged: [] as Array<number>, count: 0 }, (acc, text) => {
-            acc.count += 1
-            if (text.trim().length === 0) return acc
-            const decoded = decodeLine(text)
-            if (Either.isRight(decoded)) acc.lines.push(decoded.right)
-            else acc.damaged.push(acc.count)
-            return acc
-          })
-        )
-        if (read.damaged.length > 0) {
+        const totalsPath = path.join(paths.aggregatesDir, "running-totals.json")
+        const folded = yield* foldMetricsFile(files, paths.metrics, yield* readTotals(files, totalsPath))
+        const totals = folded.reported
+        if (totals.damaged > 0) {
           yield* Effect.logWarning(
-            `${paths.metrics}: skipped ${read.damaged.length} damaged line(s) (line ${read.damaged.slice(0, 5).join(", ")}) in the aggregates.`
+            `${paths.metrics}: skipped ${totals.damaged} damaged line(s) (line ${totals.damaged_lines.join(", ")}) in the aggregates.`
           )
         }
-        const lines = read.lines
-        const first = lines[0]
-        if (first === undefined) return
+        const out = aggregatesOf(totals, updatedAt)
+        if (out === undefined) return
         yield* files.makeDirectory(paths.aggregatesDir)
         const baselinePath = path.join(paths.aggregatesDir, "baseline.json")
         // MET-3: the baseline is the first run ever recorded and is never rewritten.
         const derived = { durable: false }
-        if ((yield* files.readText(baselinePath)) === undefined) yield* files.writeAtomic(baselinePath, json(baselineOf(first)))
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), json(postRolloutOf(lines, updatedAt)), derived)
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), json(completenessOf(lines, updatedAt)), derived)
-        const perEpoch = perEpochOf(lines, updatedAt)
-        if (perEpoch !== undefined) {
-          yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), json(perEpoch), derived)
+        if ((yield* files.readText(baselinePath)) === undefined) yield* files.writeAtomic(baselinePath, json(out.baseline))
+        yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), json(out.postRollout), derived)
+        yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), json(out.completeness), derived)
+        if (out.perEpoch !== undefined) {
+          yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), json(out.perEpoch), derived)
         }
         yield* files.makeDirectory(paths.outMetricsDir)
-        yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), json(mttrDeltaOf(lines, updatedAt)), derived)
-        yield* files.writeAtomic(paths.state, json(taskStateOf(lines, updatedAt)), derived)
+        yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), json(out.mttrDelta), derived)
+        yield* files.writeAtomic(paths.state, json(out.taskState), derived)
+        yield* files.writeAtomic(totalsPath, totalsText(folded.kept), derived)
       })
 
     return MetricsRecorder.of({

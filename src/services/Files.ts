@@ -32,6 +32,11 @@ export class Files extends Context.Tag("orchestrator/Files")<
     readonly readText: (path: string) => Effect.Effect<string | undefined, FileAccessError>
     /** The file's lines, read as a stream (a large JSON Lines file never sits in memory); none when it does not exist. */
     readonly readLines: (path: string) => Stream.Stream<string, FileAccessError>
+    /**
+     * The file's bytes from byte `from` (default 0) to its end, as a stream: an append-only file is
+     * read on from where a reader stopped (metrics.json, MET-3). None when the file does not exist.
+     */
+    readonly readBytes: (path: string, from?: number) => Stream.Stream<Uint8Array, FileAccessError>
     /** Opens a file for appending bytes; closed with the scope. */
     readonly openAppend: (path: string) => Effect.Effect<ByteWriter, FileAccessError, Scope.Scope>
     /** Creates a relative symlink; fails if the platform refuses. */

@@ -6,6 +6,7 @@
 import { Clock, Duration, Effect, Option, SynchronizedRef } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { CliManifest, encodeManifest, type RunOwner } from "../../domain/Manifest.js"
+import { type CommandEntry, isTerminal } from "../../domain/ManifestStatus.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
@@ -15,6 +16,20 @@ import type { ByteWriter } from "../../services/Files.js"
 import { type RunFiles, RunStore, type StageLogWriter } from "../../services/RunStore.js"
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+
+/** Atomic, not fsynced (D-6): records a resume does not depend on after a machine crash. */
+const notDurable = { durable: false } as const
+
+const isSettled = (status: CommandEntry["status"]) => status !== "pending" && status !== "running"
+
+/**
+ * D-6: whether `next` records what a resume depends on after a machine crash, compared with what is
+ * on disk: the run reaching its final state, or a stage reaching its final state. Everything else
+ * (a stage starting, attempts, heartbeats, approvals, metrics flags) is progress: atomic, not fsynced.
+ */
+export const settles = (previous: CliManifest, next: CliManifest) =>
+  (isTerminal(next.status) && next.status !== previous.status) ||
+  next.commands.some((entry, i) => isSettled(entry.status) && entry.status !== previous.commands[i]?.status)
 
 const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
@@ -28,9 +43,11 @@ export const createRunFiles = (
   Effect.gen(function*() {
     yield* backend.makeDirectory(layout.commandsDir)
     yield* backend.makeDirectory(layout.errorsDir)
+    // D-6: the run's creation is fsynced (the manifest and the token a resume checks); the rest of
+    // the bootstrap is atomic only.
     yield* backend.writeAtomic(layout.manifest, encodeManifest(initial))
     yield* backend.writeAtomic(layout.resumeToken, `${initial.resume_token}\n`)
-    yield* backend.writeAtomic(layout.heartbeat, `${initial.heartbeat_at}\n`)
+    yield* backend.writeAtomic(layout.heartbeat, `${initial.heartbeat_at}\n`, notDurable)
     yield* writeCompatibilityPointers(backend, layout, initial)
     return yield* runFilesOf(backend, layout, initial, coalesceWindow)
   })
@@ -54,7 +71,16 @@ const runFilesOf = (
   Effect.gen(function*() {
     const minGap = Duration.toMillis(Duration.max(coalesceWindow, Duration.seconds(1)))
     const startedMs = yield* Clock.currentTimeMillis
-    const state = yield* SynchronizedRef.make({ manifest: initial, lastWriteMs: startedMs, dirty: false })
+    // `written` is the manifest as last written: a write is fsynced only when it settles something
+    // against it (D-6).
+    const state = yield* SynchronizedRef.make({ manifest: initial, written: initial, lastWriteMs: startedMs, dirty: false })
+
+    const write = (previous: CliManifest, next: CliManifest, now: number) => {
+      const written = { ...next, updated_at: new Date(now).toISOString() }
+      return backend.writeAtomic(layout.manifest, encodeManifest(written), settles(previous, written) ? undefined : notDurable).pipe(
+        Effect.as({ manifest: written, written, lastWriteMs: now, dirty: false })
+      )
+    }
 
     const update: RunFiles["update"] = (change, options) =>
       SynchronizedRef.modifyEffect(state, (current) =>
@@ -62,20 +88,14 @@ const runFilesOf = (
           const now = yield* Clock.currentTimeMillis
           const changed = change(current.manifest)
           const due = options?.force === true || now - current.lastWriteMs >= minGap
-          if (!due) return [changed, { manifest: changed, lastWriteMs: current.lastWriteMs, dirty: true }] as const
-          const written = { ...changed, updated_at: new Date(now).toISOString() }
-          yield* backend.writeAtomic(layout.manifest, encodeManifest(written))
-          return [written, { manifest: written, lastWriteMs: now, dirty: false }] as const
+          if (!due) return [changed, { ...current, manifest: changed, dirty: true }] as const
+          const next = yield* write(current.written, changed, now)
+          return [next.manifest, next] as const
         }))
 
     const flush = SynchronizedRef.updateEffect(state, (current) =>
       current.dirty
-        ? Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const written = { ...current.manifest, updated_at: new Date(now).toISOString() }
-          yield* backend.writeAtomic(layout.manifest, encodeManifest(written))
-          return { manifest: written, lastWriteMs: now, dirty: false }
-        })
+        ? Effect.flatMap(Clock.currentTimeMillis, (now) => write(current.written, current.manifest, now))
         : Effect.succeed(current))
 
     return {
@@ -83,8 +103,8 @@ const runFilesOf = (
       manifest: Effect.map(SynchronizedRef.get(state), (s) => s.manifest),
       update,
       flush,
-      writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`, { durable: false }),
-      writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner), { durable: false }),
+      writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`, notDurable),
+      writeOwner: (owner) => backend.writeAtomic(layout.owner, json(owner), notDurable),
       appendPrivacyDecisions: (decisions) =>
         decisions.length === 0 ? Effect.void : backend.append(layout.privacyLog, decisions.map((d) => `${JSON.stringify(d)}\n`).join("")),
       appendRunnerLog: (...events) => backend.append(layout.runnerLog, events.map(encodeLogLine).join("")),
@@ -119,14 +139,16 @@ const writeCompatibilityPointers = (backend: FileBackend, layout: RunLayout, man
         manifest: layout.relative(layout.manifest),
         created_at: createdAt,
         note: "Generated by codex CLI for backward compatibility."
-      })
+      }),
+      notDurable
     )
     yield* backend.makeDirectory(layout.localMcpDir)
     yield* backend.symlink(`../../${manifest.task_id}/cli/${manifest.run_id}/manifest.json`, layout.localMcpManifest).pipe(
       Effect.orElse(() =>
         backend.writeAtomic(
           layout.localMcpManifest,
-          json({ redirect_to: layout.relative(layout.runDir), manifest: layout.relative(layout.manifest) })
+          json({ redirect_to: layout.relative(layout.runDir), manifest: layout.relative(layout.manifest) }),
+          notDurable
         )
       )
     )
