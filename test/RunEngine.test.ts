@@ -240,6 +240,7 @@ describe("RunEngine: a successful run", () => {
           "/repo/.runs/demo-task/metrics/baseline.json",
           "/repo/.runs/demo-task/metrics/completeness.json",
           "/repo/.runs/demo-task/metrics/post-rollout.json",
+          "/repo/.runs/demo-task/metrics/running-totals.json",
           "/repo/out/demo-task/metrics/mttr-delta.json",
           "/repo/out/demo-task/runs.json",
           "/repo/out/demo-task/state.json"
