@@ -66,13 +66,15 @@ export const compare = (measure: Measure, context: CompareContext) =>
         rss
       ])
     }
+    // --quick keeps the short ones: the 200/800 MiB runs take minutes a side.
+    const quickSet: ReadonlyArray<Workloads.Workload> = [Workloads.trivial1, Workloads.trivial20, Workloads.lines100k, Workloads.output20]
     const workloads = Workloads.all.filter((w) =>
-      w !== Workloads.idle && w !== Workloads.watched && (context.quick ? w.runs.quick : w.runs.full) > 0
+      w !== Workloads.idle && w !== Workloads.watched && (context.quick ? quickSet.includes(w) : w.runs.full > 0)
     )
     for (const workload of workloads) {
       const keep = workload === Workloads.trivial1
       const results = yield* measureArms(`compare ${workload.id}`, [startArm(workload, 0, keep), startArm(workload, 1, keep)], {
-        runs: context.quick ? Math.max(workload.runs.quick, 2) : workload.runs.full,
+        runs: context.quick ? 3 : workload.runs.full,
         warmup: !workload.heavyOutput
       })
       pair(workload.label, results.map(summarize))
