@@ -119,21 +119,75 @@ describe("Metrics: completeness (MET-3)", () => {
 describe("Metrics: per-epoch (MET-3)", () => {
   it("only when some line has a numeric epoch; epochs in order, lines without one left out", () => {
     assert.isUndefined(perEpochOf([line("a"), line("b", { tfgrpo_epoch: null })], updatedAt))
+    const report = perEpochOf([
+      line("a", { tfgrpo_epoch: 2 }),
+      line("b", { tfgrpo_epoch: 1 }),
+      line("c", { tfgrpo_epoch: 1, status: "failed" }),
+      line("d", { tfgrpo_epoch: null })
+    ], updatedAt)
+    assert.strictEqual(report?.updated_at, updatedAt)
     assert.deepStrictEqual(
-      perEpochOf([
-        line("a", { tfgrpo_epoch: 2 }),
-        line("b", { tfgrpo_epoch: 1 }),
-        line("c", { tfgrpo_epoch: 1, status: "failed" }),
-        line("d", { tfgrpo_epoch: null })
-      ], updatedAt),
-      {
-        epochs: [
-          { epoch: 1, runs: 2, succeeded_runs: 1, completion_rate: 0.5 },
-          { epoch: 2, runs: 1, succeeded_runs: 1, completion_rate: 1 }
-        ],
-        updated_at: updatedAt
-      }
+      report?.epochs.map(({ completion_rate, epoch, runs, succeeded_runs }) => ({ epoch, runs, succeeded_runs, completion_rate })),
+      [
+        { epoch: 1, runs: 2, succeeded_runs: 1, completion_rate: 0.5 },
+        { epoch: 2, runs: 1, succeeded_runs: 1, completion_rate: 1 }
+      ]
     )
+  })
+
+  it("adds each epoch's tool totals: calls, tokens, cost, latency, mean group size and per-tool sums", () => {
+    const stat = (tool: string, tokens: number, latencyMs: number) => ({ tool, tokens, costUsd: tokens * 0.000002, latencyMs })
+    const report = perEpochOf([
+      line("a", {
+        tfgrpo_epoch: 1,
+        tfgrpo_group_size: 2,
+        tool_calls: 2,
+        token_total: 15,
+        cost_usd: 0.00003,
+        latency_ms: 700,
+        tool_stats: [stat("build", 10, 500), stat("test", 5, 200)]
+      }),
+      line("b", {
+        tfgrpo_epoch: 1,
+        tfgrpo_group_size: 3,
+        tool_calls: 1,
+        token_total: 7,
+        cost_usd: 0.000014,
+        latency_ms: 90,
+        // A line written by the original names the fields in snake case; a stat without a tool is skipped.
+        tool_stats: [{ tool: "build", tokens: 7, cost_usd: 0.000014, latency_ms: 90 }, { tokens: 99 }]
+      }),
+      line("c", { tfgrpo_epoch: 2, tool_calls: 0, token_total: null, cost_usd: null, latency_ms: null, tool_stats: null })
+    ], updatedAt)
+    assert.deepStrictEqual(report?.epochs, [
+      {
+        epoch: 1,
+        runs: 2,
+        succeeded_runs: 2,
+        completion_rate: 1,
+        tool_calls: 3,
+        token_total: 22,
+        cost_usd: 0.000044,
+        latency_ms: 790,
+        group_size_avg: 2.5,
+        tools: [
+          { tool: "build", runs: 2, tokens: 17, cost_usd: 0.000034, latency_ms: 590 },
+          { tool: "test", runs: 1, tokens: 5, cost_usd: 0.00001, latency_ms: 200 }
+        ]
+      },
+      {
+        epoch: 2,
+        runs: 1,
+        succeeded_runs: 1,
+        completion_rate: 1,
+        tool_calls: 0,
+        token_total: 0,
+        cost_usd: 0,
+        latency_ms: 0,
+        group_size_avg: null,
+        tools: []
+      }
+    ])
   })
 })
 

@@ -135,7 +135,22 @@ describe("RunEngine with TF-GRPO (TFG-1..4)", () => {
       assert.strictEqual(line.token_total, 10)
       assert.strictEqual(line.cost_usd, 0.00002)
       assert.strictEqual(line.tool_stats?.length, 2)
-      assert.include(yield* fileText("/repo/.runs/t/metrics/per-epoch.json"), `"epoch": 1`)
+      const perEpoch: unknown = JSON.parse(yield* fileText("/repo/.runs/t/metrics/per-epoch.json"))
+      assert.deepPropertyVal(perEpoch, "epochs", [{
+        epoch: 1,
+        runs: 1,
+        succeeded_runs: 1,
+        completion_rate: 1,
+        tool_calls: 2,
+        token_total: 10,
+        cost_usd: 0.00002,
+        latency_ms: 2000,
+        group_size_avg: null,
+        tools: [
+          { tool: "build", runs: 1, tokens: 5, cost_usd: 0.00001, latency_ms: 2000 },
+          { tool: "test", runs: 1, tokens: 5, cost_usd: 0.00001, latency_ms: 0 }
+        ]
+      }])
     }).pipe(Effect.provide(app())))
 
   it.effect("the next run's prompt pack gets the experiences of its domain, best and newest first (TFG-4)", () =>

@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import type { LearningSection } from "./Learning.js"
 import type { CliManifest } from "./Manifest.js"
+import { epochToolTotalsOf } from "./TfgrpoEpochs.js"
 
 const NullableNumber = Schema.NullOr(Schema.Number)
 const NullableString = Schema.NullOr(Schema.String)
@@ -155,6 +156,12 @@ export const AggregatedLine = Schema.Struct({
   privacy_events: Schema.optional(Schema.Unknown),
   control_plane_status: Schema.optional(NullableString),
   tfgrpo_epoch: Schema.optional(NullableNumber),
+  tfgrpo_group_size: Schema.optional(NullableNumber),
+  tool_calls: Schema.optional(NullableNumber),
+  token_total: Schema.optional(NullableNumber),
+  cost_usd: Schema.optional(NullableNumber),
+  latency_ms: Schema.optional(NullableNumber),
+  tool_stats: Schema.optional(Schema.NullOr(Schema.Array(Schema.Unknown))),
   learning_validation_status: Schema.optional(NullableString),
   learning_review_rejections: Schema.optional(NullableNumber),
   learning_review_latency_ms: Schema.optional(NullableNumber),
@@ -222,7 +229,13 @@ export const perEpochOf = (lines: ReadonlyArray<AggregatedLine>, updatedAt: stri
   return {
     epochs: [...epochs.entries()].sort(([a], [b]) => a - b).map(([epoch, runs]) => {
       const succeeded = runs.filter((line) => line.status === "succeeded").length
-      return { epoch, runs: runs.length, succeeded_runs: succeeded, completion_rate: round(ratio(succeeded, runs.length), 4) }
+      return {
+        epoch,
+        runs: runs.length,
+        succeeded_runs: succeeded,
+        completion_rate: round(ratio(succeeded, runs.length), 4),
+        ...epochToolTotalsOf(runs)
+      }
     }),
     updated_at: updatedAt
   }
