@@ -18,10 +18,18 @@ export const PersistenceCoordinatorLive = Layer.scoped(
           yield* Effect.logError(`Run summary manifest not written for run ${summary.runId}: ${manifest.left.message}`)
         }
         if (Either.isLeft(snapshot)) {
-          const message = `Task state snapshot skipped for task ${summary.taskId} (run ${summary.runId}): ${snapshot.left.message}`
-          yield* snapshot.left._tag === "TaskStateLockBusy" ? Effect.logWarning(message) : Effect.logError(message)
+          yield* Effect.logError(`Task state snapshot skipped for task ${summary.taskId} (run ${summary.runId}): ${snapshot.left.message}`)
+        } else if (snapshot.right._tag === "Queued") {
+          const { attempts, lockPath, pendingPath } = snapshot.right
+          yield* Effect.logWarning(
+            `Task state lock ${lockPath} stayed busy through ${attempts} attempts: run ${summary.runId} is queued in ${pendingPath}; the next run of task ${summary.taskId} adds it to runs.json.`
+          )
         }
-        return { snapshotRecorded: Either.isRight(snapshot), manifestWritten: Either.isRight(manifest) }
+        return {
+          snapshotRecorded: Either.isRight(snapshot) && snapshot.right._tag === "Recorded",
+          snapshotQueued: Either.isRight(snapshot) && snapshot.right._tag === "Queued",
+          manifestWritten: Either.isRight(manifest)
+        }
       })
 
     yield* bus.on("run:completed", (event) => persist(event.summary))

@@ -239,7 +239,7 @@ describe("execution mode (MODE-1 override, DECISIONS B-3)", () => {
 })
 
 describe("persistence when the task lock is held (PER-1..3)", () => {
-  it("a planted task lock skips the snapshot with a warning; the run, its metrics and its summary manifest are unaffected", () =>
+  it("a planted task lock queues the run's record with a warning; the run, its metrics and its summary manifest are unaffected", () =>
     withRepo(config, async (repo) => {
       const lockPath = repo.path(".runs", `${task}.lock`)
       mkdirSync(repo.path(".runs"), { recursive: true })
@@ -247,7 +247,8 @@ describe("persistence when the task lock is held (PER-1..3)", () => {
 
       const run = await start(repo)
       assert.strictEqual(run.output["status"], "succeeded")
-      assert.match(run.result.stderr, new RegExp(`Task state snapshot skipped for task ${task} \\(run ${run.runId}\\)`))
+      assert.match(run.result.stderr, new RegExp(`run ${run.runId} is queued in \\S+/runs\\.pending/\\S+\\.jsonl; the next run of task ${task} adds it`))
+      assert.notMatch(run.result.stderr, /delete/i, "never advise deleting a lock another run may hold")
       assert.isFalse(existsSync(runsJsonPath(repo)), "runs.json is not written without the lock")
       // Somebody else's lock is left alone.
       assert.strictEqual(readFileSync(lockPath, "utf8"), "99999@elsewhere\n")
@@ -257,10 +258,11 @@ describe("persistence when the task lock is held (PER-1..3)", () => {
       assert.deepStrictEqual(readNdjson(metricsPath(repo)).map((line) => line["run_id"]), [run.runId])
       assert.strictEqual(run.manifest["metrics_recorded"], true)
 
-      // Once the lock is gone, the next run's snapshot is recorded again.
+      // Once the lock is gone, the next run records its own run and the queued one.
       rmSync(lockPath)
       const next = await start(repo)
-      assert.deepStrictEqual(runsOf(readJson(runsJsonPath(repo))).map((r) => r["runId"]), [next.runId])
+      assert.deepStrictEqual(runsOf(readJson(runsJsonPath(repo))).map((r) => r["runId"]), [run.runId, next.runId])
+      assert.deepStrictEqual(listDir(repo.path(".runs", task, "runs.pending")), [])
     }))
 })
 
