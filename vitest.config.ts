@@ -1,10 +1,42 @@
-import { defineConfig } from "vitest/config"
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config"
+
+/**
+ * Tests on real processes: the built CLI (dist/, so `npm test` builds first) and the README's
+ * embedding example on the real layers.
+ */
+const integrationFiles = ["test/integration/**/*.test.ts", "test/readme.*.test.ts"]
+
+/**
+ * Unit tests run on the in-memory layers with TestClock. Importing Effect and the app graph is most
+ * of their cost, so they share one module cache (`isolate: false`): no unit test may leave global
+ * state behind (environment variables, module mocks), which none does.
+ */
+export const unitProject: TestProjectInlineConfiguration = {
+  extends: true,
+  test: {
+    name: "unit",
+    include: ["test/**/*.test.ts"],
+    exclude: integrationFiles,
+    pool: "threads"
+  }
+}
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     // Integration tests run the built CLI on real processes; unit tests use TestClock and are instant.
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // Read from the root config only (vitest 3.2 sizes and isolates each pool once): the unit
+    // project runs on threads, the integration project on forks, so this is per project.
+    // Integration tests mostly wait (on child processes, heartbeats, grace periods): two at a time.
+    poolOptions: { threads: { isolate: false }, forks: { isolate: true, maxForks: 2 } },
+    projects: [
+      unitProject,
+      {
+        extends: true,
+        // A test that starts the CLI a dozen times needs more than a minute when the machine is loaded.
+        test: { name: "integration", include: integrationFiles, pool: "forks", testTimeout: 180_000 }
+      }
+    ]
   }
 })

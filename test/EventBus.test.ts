@@ -4,7 +4,7 @@
  * handler only falls behind, and `settled` waits for it. Time is the TestClock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Logger, LogLevel, Option, Ref, Scope, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Exit, Fiber, Logger, LogLevel, Option, Ref, Scope, Stream, TestClock } from "effect"
 import type { LogEvent, OrchestratorEvent, PlanCompleted, RunStarted } from "../src/domain/Events.js"
 import type { RunSummary } from "../src/domain/RunSummary.js"
 import { EventBusLive, logCapacity } from "../src/layers/EventBus.js"
@@ -346,23 +346,38 @@ describe("EventBus: log events, on a bounded channel of their own (EVT-2)", () =
     Effect.gen(function*() {
       const bus = yield* EventBus
       const handled = yield* Ref.make<ReadonlyArray<string>>([])
-      yield* bus.on("log", (event) => Effect.sleep("10 millis").pipe(Effect.zipRight(Ref.update(handled, (all) => [...all, event.message]))))
       const total = logCapacity + 5
+      const last = `#${total - 1}`
+      // The handler is slow where it matters, held by gates rather than by time (each TestClock
+      // step costs real milliseconds): on its first chunk while the rest queue up, and on the last.
+      const firstHeld = yield* Deferred.make<void>()
+      const lastHeld = yield* Deferred.make<void>()
+      const calls = yield* Ref.make(0)
+      yield* bus.on("log", (event) =>
+        Effect.gen(function*() {
+          if ((yield* Ref.getAndUpdate(calls, (n) => n + 1)) === 0) yield* Deferred.await(firstHeld)
+          if (event.message === last) yield* Deferred.await(lastHeld)
+          yield* Ref.update(handled, (all) => [...all, event.message])
+        }))
       yield* Effect.forEach(Array.from({ length: total }, (_, i) => i), (i) => bus.publish(log("r", `#${i}`)))
       const settled = yield* Effect.fork(bus.settled)
-      // 10 ms a chunk: the handler holds one, the queue keeps the newest logCapacity of the rest.
-      let steps = 0
-      // 5 ms steps, the poll interval: settled must not return while the last chunk is being handled.
-      while (Option.isNone(yield* Fiber.poll(settled)) && steps < 4 * total) {
-        yield* TestClock.adjust("5 millis")
-        yield* Effect.yieldNow()
-        steps += 1
-      }
+      // 5 ms is settled's poll interval: four polls with a full queue, then four with the queue
+      // empty but the last chunk in the handler; settled must wait through both.
+      yield* TestClock.adjust("20 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settled)), "settled returned with chunks still queued")
+      yield* Deferred.succeed(firstHeld, undefined)
+      yield* drain
+      yield* TestClock.adjust("20 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settled)), "settled returned while the last chunk was being handled")
+      yield* Deferred.succeed(lastHeld, undefined)
+      yield* drain
+      yield* TestClock.adjust("5 millis")
       const seen = yield* Ref.get(handled)
-      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), `settled still waiting after ${steps * 5} ms`)
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)), "settled still waiting after the queue emptied")
+      // The held first chunk, then the newest logCapacity of the rest (the older ones were dropped).
       assert.isAtLeast(seen.length, logCapacity)
       assert.isAtMost(seen.length, logCapacity + 2)
-      assert.strictEqual(seen.at(-1), `#${total - 1}`, "settled before the last chunk was handled")
+      assert.strictEqual(seen.at(-1), last)
       yield* TestClock.adjust("1 second")
       yield* drain
       assert.strictEqual((yield* Ref.get(handled)).length, seen.length, "more was handled after settled")
