@@ -6,7 +6,7 @@ import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".runs/**", "out/**", ".scratch/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".runs/**", "out/**", ".scratch/**", "reports/**", ".stryker-tmp/**"] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
