@@ -27,21 +27,21 @@ const StrictReviewer = Layer.succeed(
 const program = Effect.gen(function*() {
   const reviews = yield* Ref.make<ReadonlyArray<string>>([])
   yield* (yield* EventBus).on("review:completed", (event) => Ref.update(reviews, (all) => [...all, event.review.summary]))
-  const { manifest } = yield* (yield* RunEngine).start({ pipelineId: "ci", taskId: "embedded" })
+  const { manifest } = yield* (yield* RunEngine).start({ pipelineId: "example", taskId: "embedded" })
   return { status: manifest.status, reviews: yield* Ref.get(reviews) }
 }).pipe(Effect.scoped)
 
 const app = makeAppLayer({ agents: StrictReviewer }).pipe(Layer.provideMerge(NodeContext.layer))
 
-/** A repository whose `ci` pipeline builds (printing `buildOutput`) and passes its guardrail. */
+/** A repository whose `example` pipeline builds (printing `buildOutput`) and passes its guardrail. */
 const repoWith = (buildOutput: string) => {
   const dir = mkdtempSync(join(tmpdir(), "readme-taskmanager-"))
   writeFileSync(
     join(dir, "codex.orchestrator.json"),
     JSON.stringify({
       pipelines: [{
-        id: "ci",
-        title: "CI",
+        id: "example",
+        title: "Example",
         stages: [
           { kind: "command", id: "build", title: "Build", command: `echo '${buildOutput}'` },
           { kind: "command", id: "guard", title: "Guardrail", command: "echo 'spec-guard: ok'" }
