@@ -189,6 +189,14 @@ describe("PLN-3 targets (with D-4)", () => {
     assert.strictEqual(targetedStageId(planOf(diagnostics, "ut")), "test")
   })
 
+  it("tries the whole target against stage ids and aliases before its last part (a stage id may hold a colon)", () => {
+    const p = pipeline("p", [command("migrate"), command("db:migrate", { plan: { aliases: ["Schema:Up"] } })])
+    assert.strictEqual(planOf(p, "db:migrate").targetId, "p:db:migrate")
+    assert.strictEqual(planOf(p, "DB:Migrate").targetId, "p:db:migrate")
+    assert.strictEqual(planOf(p, "schema:up").targetId, "p:db:migrate")
+    assert.strictEqual(planOf(p, "other:migrate").targetId, "p:migrate")
+  })
+
   it("prefers the exact item id over a stage id or alias match", () => {
     const p = pipeline("p", [command("first", { plan: { aliases: ["second"] } }), command("second")])
     assert.strictEqual(planOf(p, "p:second").targetId, "p:second")
