@@ -59,20 +59,5 @@ export default tseslint.config(
       "max-lines": "off",
       "max-lines-per-function": "off"
     }
-  },
-  {
-    // Split by responsibility in the lint helper's next commit (issue 15), which removes this block.
-    files: [
-      "src/domain/ControlPlane.ts",
-      "src/domain/Learning.ts",
-      "src/layers/CloudSync.ts",
-      "src/layers/internal/learningCapture.ts",
-      "src/layers/MetricsRecorder.ts",
-      "src/layers/SnapshotArchive.ts"
-    ],
-    rules: {
-      "max-lines": "off",
-      "max-lines-per-function": "off"
-    }
   }
 )

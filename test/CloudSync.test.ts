@@ -16,15 +16,10 @@ import {
   type SyncOutcome,
   trimAfterLastBrace
 } from "../src/domain/CloudSync.js"
-import {
-  CloudSyncLive,
-  type HandledRequest,
-  type HandlerReply,
-  HttpClientMemory,
-  loadCloudSyncSettings
-} from "../src/layers/CloudSync.js"
+import { CloudSyncLive, loadCloudSyncSettings } from "../src/layers/CloudSync.js"
 import { CredentialBrokerMemory } from "../src/layers/CredentialBroker.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
+import { type HandledRequest, type HandlerReply, HttpClientMemory } from "../src/layers/HttpClientMemory.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { CloudSync, type SyncRequest } from "../src/services/CloudSync.js"
 

@@ -8,26 +8,25 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Schema, TestClock } from "effect"
 import {
-  buildRunRequest,
   ControlPlaneSection,
   controlPlaneSectionOf,
   controlPlaneSummaryOf,
   type ControlPlaneValidationFailed,
   DriftReport,
   driftReportMaxEntries,
+  updateDriftReport
+} from "../src/domain/ControlPlane.js"
+import type { RunRequestV2 } from "../src/domain/RunRequest.js"
+import { buildRunRequest, type RunRequestInput } from "../src/domain/RunRequestBuilder.js"
+import { jsonPath, validateRunRequest, type ValidationIssue } from "../src/domain/RunRequestValidation.js"
+import {
   type GroupSettings,
   GroupSizeExceedsCapacity,
   GroupSizeTooSmall,
   InvalidGroupSetting,
-  jsonPath,
   noGroupNumbers,
-  noGroupSettings,
-  type RunRequestInput,
-  type RunRequestV2,
-  updateDriftReport,
-  validateRunRequest,
-  type ValidationIssue
-} from "../src/domain/ControlPlane.js"
+  noGroupSettings
+} from "../src/domain/TfgrpoGroup.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { ControlPlaneLive, ControlPlaneMemory, InMemoryDriftReports } from "../src/layers/ControlPlane.js"
 import { FilesLive } from "../src/layers/Files.js"

@@ -8,27 +8,33 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import {
-  changedFiles,
-  commandFailureReason,
-  diffScenarioCommand,
-  dirtyEntries,
-  excludedFolders,
   initialLearningSection,
-  isExcluded,
   isLearningEnabled,
   LearningSection,
+  snapshotRetryPolicy
+} from "../src/domain/LearningRecords.js"
+import {
+  changedFiles,
+  dirtyEntries,
+  excludedFolders,
+  isExcluded,
+  shellWord,
+  snapshotDiffCommand,
+  snapshotFileList
+} from "../src/domain/LearningSnapshotPaths.js"
+import {
   onManualScenarioNeeded,
   onSnapshotAttemptFailed,
   onSnapshotCaptured,
-  onValidated,
+  onValidated
+} from "../src/domain/LearningStatus.js"
+import {
+  commandFailureReason,
+  diffScenarioCommand,
   pickEntrypoint,
   promptScenarioCommand,
-  shellWord,
-  snapshotDiffCommand,
-  snapshotFileList,
-  snapshotRetryPolicy,
   synthesizeScenario
-} from "../src/domain/Learning.js"
+} from "../src/domain/LearningSynthesis.js"
 import type { CommandEntry } from "../src/domain/Manifest.js"
 import { retryDelays } from "../src/domain/Retry.js"
 import { ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"

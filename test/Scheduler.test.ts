@@ -4,7 +4,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import { buildRunRequest, type GroupSettings, noGroupSettings, type RunRequestV2 } from "../src/domain/ControlPlane.js"
+import type { RunRequestV2 } from "../src/domain/RunRequest.js"
+import { buildRunRequest } from "../src/domain/RunRequestBuilder.js"
+import { type GroupSettings, noGroupSettings } from "../src/domain/TfgrpoGroup.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import {
   finalizeSchedule,

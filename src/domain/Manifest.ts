@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import { ControlPlaneSection } from "./ControlPlane.js"
 import { computeGuardrailStatus, GuardrailStatus } from "./Guardrails.js"
-import { LearningSection } from "./Learning.js"
+import { LearningSection } from "./LearningRecords.js"
 import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
 import { ChildRun, CommandEntry, isTerminal, ResumeEvent, RunStatus, type StatusManifest } from "./ManifestStatus.js"

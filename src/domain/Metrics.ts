@@ -3,7 +3,7 @@
  * `.runs/<task>/metrics.json`, and the aggregates recomputed from all lines.
  */
 import { Schema } from "effect"
-import type { LearningSection } from "./Learning.js"
+import type { LearningSection } from "./LearningRecords.js"
 import type { CliManifest } from "./Manifest.js"
 import { epochToolTotalsOf } from "./TfgrpoEpochs.js"
 

@@ -8,7 +8,7 @@
  * (`succeeded`/`failed`), not `assigned` as in the original.
  */
 import { Either, Schema } from "effect"
-import type { FanOutEntry, RunRequestV2 } from "./ControlPlane.js"
+import type { FanOutEntry, RunRequestV2 } from "./RunRequest.js"
 import type { RunStatus } from "./ManifestStatus.js"
 
 /** SCH-1: one slot a fan-out entry offers. */

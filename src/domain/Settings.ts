@@ -19,9 +19,9 @@ import {
   vaultPathVariable,
   workspaceVariable
 } from "./CloudSync.js"
-import { tfgrpoDefaults } from "./ControlPlane.js"
+import { tfgrpoDefaults } from "./TfgrpoGroup.js"
 import { isTruthy } from "./Env.js"
-import { isLearningEnabled } from "./Learning.js"
+import { isLearningEnabled } from "./LearningRecords.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
 

@@ -6,12 +6,10 @@ import {
   ControlPlaneValidationFailed,
   DriftReport,
   driftReportSegments,
-  type GroupSettings,
-  InvalidGroupSetting,
-  noGroupSettings,
-  updateDriftReport,
-  validateRunRequest
+  updateDriftReport
 } from "../domain/ControlPlane.js"
+import { validateRunRequest } from "../domain/RunRequestValidation.js"
+import { type GroupSettings, InvalidGroupSetting, noGroupSettings } from "../domain/TfgrpoGroup.js"
 import { decodeJsonFile, type FileAccessError } from "../domain/FileErrors.js"
 import { controlPlaneSection, decodeSettings } from "../domain/Settings.js"
 import { ControlPlane } from "../services/ControlPlane.js"

@@ -3,12 +3,15 @@ import { Clock, Duration, Effect, Either, Layer } from "effect"
 import { isTerminal } from "../domain/Manifest.js"
 import { metricsEntryOf, pendingFileName } from "../domain/Metrics.js"
 import { aggregatesOf } from "../domain/MetricsTotals.js"
+import type { Roots } from "../domain/RunLayout.js"
+import { iso } from "../domain/Time.js"
 import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { MetricsRecorder } from "../services/MetricsRecorder.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { randomUuid } from "./internal/entropy.js"
 import { withFileLock } from "./internal/fileLock.js"
+import { jsonText } from "./internal/jsonText.js"
 import { foldMetricsFile, readTotals, totalsText } from "./internal/metricsTotals.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
@@ -17,7 +20,74 @@ const metricsLockPolicy = { attempts: 4, initialDelayMs: 50, factor: 2, maxDelay
 /** MET-2: a lock (or a temp file) older than this was left by a crashed process. */
 const abandonedAfter = Duration.toMillis(Duration.minutes(5))
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+/** A task's metrics files under the roots (MET-1..5, D-5). */
+const taskPathsOf = (path: Path.Path, { outRoot, runsRoot }: Roots) => (taskId: string) => {
+  const taskDir = path.join(runsRoot, taskId)
+  return {
+    taskDir,
+    metrics: path.join(taskDir, "metrics.json"),
+    lock: path.join(taskDir, "metrics.lock"),
+    pendingDir: path.join(taskDir, "metrics.pending"),
+    aggregatesDir: path.join(taskDir, "metrics"),
+    outMetricsDir: path.join(outRoot, taskId, "metrics"),
+    state: path.join(outRoot, taskId, "state.json")
+  }
+}
+type TaskPaths = ReturnType<ReturnType<typeof taskPathsOf>>
+
+/** MET-2: moves queued lines into metrics.json, oldest first; returns how many files it merged. */
+const mergePending = (files: Files["Type"], path: Path.Path) => (paths: TaskPaths, nowMs: number) =>
+  Effect.gen(function*() {
+    let merged = 0
+    for (const name of yield* files.list(paths.pendingDir)) {
+      const file = path.join(paths.pendingDir, name)
+      if (name.endsWith(".jsonl")) {
+        const text = yield* files.readText(file)
+        if (text !== undefined && text.length > 0) yield* files.append(paths.metrics, text.endsWith("\n") ? text : `${text}\n`)
+        yield* files.remove(file)
+        merged += 1
+      } else if (name.endsWith(".tmp")) {
+        const modified = yield* files.modifiedAt(file)
+        if (modified !== undefined && nowMs - modified > abandonedAfter) yield* files.remove(file)
+      }
+    }
+    return merged
+  })
+
+/**
+ * MET-3, MET-5: every aggregate, from running totals kept beside them (`running-totals.json`)
+ * and the lines appended to metrics.json since, so a run's cost does not grow with the task's
+ * history; the values are those of a recompute from all lines (a damaged line is skipped with a
+ * warning). Aggregates and totals are written atomically but not fsynced (D-6): they are derived
+ * from metrics.json, and totals that are lost, stale or do not match the file are recomputed.
+ */
+const aggregate = (files: Files["Type"], path: Path.Path) => (paths: TaskPaths, updatedAt: string) =>
+  Effect.gen(function*() {
+    const totalsPath = path.join(paths.aggregatesDir, "running-totals.json")
+    const folded = yield* foldMetricsFile(files, paths.metrics, yield* readTotals(files, totalsPath))
+    const totals = folded.reported
+    if (totals.damaged > 0) {
+      yield* Effect.logWarning(
+        `${paths.metrics}: skipped ${totals.damaged} damaged line(s) (line ${totals.damaged_lines.join(", ")}) in the aggregates.`
+      )
+    }
+    const out = aggregatesOf(totals, updatedAt)
+    if (out === undefined) return
+    yield* files.makeDirectory(paths.aggregatesDir)
+    const baselinePath = path.join(paths.aggregatesDir, "baseline.json")
+    // MET-3: the baseline is the first run ever recorded and is never rewritten.
+    const derived = { durable: false }
+    if ((yield* files.readText(baselinePath)) === undefined) yield* files.writeAtomic(baselinePath, jsonText(out.baseline))
+    yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), jsonText(out.postRollout), derived)
+    yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), jsonText(out.completeness), derived)
+    if (out.perEpoch !== undefined) {
+      yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), jsonText(out.perEpoch), derived)
+    }
+    yield* files.makeDirectory(paths.outMetricsDir)
+    yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), jsonText(out.mttrDelta), derived)
+    yield* files.writeAtomic(paths.state, jsonText(out.taskState), derived)
+    yield* files.writeAtomic(totalsPath, totalsText(folded.kept), derived)
+  })
 
 /** Metrics under the configured roots (D-5), on the Files service. */
 export const MetricsRecorderLive = Layer.effect(
@@ -28,75 +98,11 @@ export const MetricsRecorderLive = Layer.effect(
     // D-13: in enforce mode nothing we write holds a secret, task-level records included.
     const files = filesForPrivacy(yield* Files, config.privacyMode)
     const host = yield* Host
-    const { outRoot, runsRoot } = config.roots
 
-    const taskPaths = (taskId: string) => {
-      const taskDir = path.join(runsRoot, taskId)
-      return {
-        taskDir,
-        metrics: path.join(taskDir, "metrics.json"),
-        lock: path.join(taskDir, "metrics.lock"),
-        pendingDir: path.join(taskDir, "metrics.pending"),
-        aggregatesDir: path.join(taskDir, "metrics"),
-        outMetricsDir: path.join(outRoot, taskId, "metrics"),
-        state: path.join(outRoot, taskId, "state.json")
-      }
-    }
-    type TaskPaths = ReturnType<typeof taskPaths>
-
-    /** MET-2: moves queued lines into metrics.json, oldest first; returns how many files it merged. */
-    const mergePending = (paths: TaskPaths, nowMs: number) =>
-      Effect.gen(function*() {
-        let merged = 0
-        for (const name of yield* files.list(paths.pendingDir)) {
-          const file = path.join(paths.pendingDir, name)
-          if (name.endsWith(".jsonl")) {
-            const text = yield* files.readText(file)
-            if (text !== undefined && text.length > 0) yield* files.append(paths.metrics, text.endsWith("\n") ? text : `${text}\n`)
-            yield* files.remove(file)
-            merged += 1
-          } else if (name.endsWith(".tmp")) {
-            const modified = yield* files.modifiedAt(file)
-            if (modified !== undefined && nowMs - modified > abandonedAfter) yield* files.remove(file)
-          }
-        }
-        return merged
-      })
-
-    /**
-     * MET-3, MET-5: every aggregate, from running totals kept beside them (`running-totals.json`)
-     * and the lines appended to metrics.json since, so a run's cost does not grow with the task's
-     * history; the values are those of a recompute from all lines (a damaged line is skipped with a
-     * warning). Aggregates and totals are written atomically but not fsynced (D-6): they are derived
-     * from metrics.json, and totals that are lost, stale or do not match the file are recomputed.
-     */
-    const aggregate = (paths: TaskPaths, updatedAt: string) =>
-      Effect.gen(function*() {
-        const totalsPath = path.join(paths.aggregatesDir, "running-totals.json")
-        const folded = yield* foldMetricsFile(files, paths.metrics, yield* readTotals(files, totalsPath))
-        const totals = folded.reported
-        if (totals.damaged > 0) {
-          yield* Effect.logWarning(
-            `${paths.metrics}: skipped ${totals.damaged} damaged line(s) (line ${totals.damaged_lines.join(", ")}) in the aggregates.`
-          )
-        }
-        const out = aggregatesOf(totals, updatedAt)
-        if (out === undefined) return
-        yield* files.makeDirectory(paths.aggregatesDir)
-        const baselinePath = path.join(paths.aggregatesDir, "baseline.json")
-        // MET-3: the baseline is the first run ever recorded and is never rewritten.
-        const derived = { durable: false }
-        if ((yield* files.readText(baselinePath)) === undefined) yield* files.writeAtomic(baselinePath, json(out.baseline))
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "post-rollout.json"), json(out.postRollout), derived)
-        yield* files.writeAtomic(path.join(paths.aggregatesDir, "completeness.json"), json(out.completeness), derived)
-        if (out.perEpoch !== undefined) {
-          yield* files.writeAtomic(path.join(paths.aggregatesDir, "per-epoch.json"), json(out.perEpoch), derived)
-        }
-        yield* files.makeDirectory(paths.outMetricsDir)
-        yield* files.writeAtomic(path.join(paths.outMetricsDir, "mttr-delta.json"), json(out.mttrDelta), derived)
-        yield* files.writeAtomic(paths.state, json(out.taskState), derived)
-        yield* files.writeAtomic(totalsPath, totalsText(folded.kept), derived)
-      })
+    const owner = `${host.pid}@${host.hostname}`
+    const taskPaths = taskPathsOf(path, config.roots)
+    const merge = mergePending(files, path)
+    const aggregateAll = aggregate(files, path)
 
     return MetricsRecorder.of({
       record: (run, extras) =>
@@ -104,7 +110,7 @@ export const MetricsRecorderLive = Layer.effect(
           const manifest = yield* run.manifest
           if (manifest.metrics_recorded || !isTerminal(manifest.status)) return { _tag: "Skipped" } as const
           const nowMs = yield* Clock.currentTimeMillis
-          const now = new Date(nowMs).toISOString()
+          const now = iso(nowMs)
           const entry = metricsEntryOf(manifest, now, extras)
           const paths = taskPaths(manifest.task_id)
           yield* files.makeDirectory(paths.taskDir)
@@ -113,13 +119,13 @@ export const MetricsRecorderLive = Layer.effect(
             yield* Effect.logWarning(`Removing ${paths.lock}: older than 5 minutes, left by a process that stopped.`)
             yield* files.remove(paths.lock)
           }
-          const recorded = yield* withFileLock(files, paths.lock, metricsLockPolicy, `${host.pid}@${host.hostname}`)(
+          const recorded = yield* withFileLock(files, paths.lock, metricsLockPolicy, owner)(
             Effect.gen(function*() {
-              yield* mergePending(paths, nowMs)
+              yield* merge(paths, nowMs)
               yield* files.append(paths.metrics, `${JSON.stringify(entry)}\n`)
-              yield* aggregate(paths, now)
+              yield* aggregateAll(paths, now)
               // Lines queued while we aggregated are merged now rather than by the next run.
-              if ((yield* mergePending(paths, nowMs)) > 0) yield* aggregate(paths, now)
+              if ((yield* merge(paths, nowMs)) > 0) yield* aggregateAll(paths, now)
             })
           ).pipe(Effect.either)
           if (Either.isLeft(recorded)) {

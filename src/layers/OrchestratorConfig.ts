@@ -1,5 +1,5 @@
 import { Context, Effect, Layer } from "effect"
-import { noGroupNumbers } from "../domain/ControlPlane.js"
+import { noGroupNumbers } from "../domain/TfgrpoGroup.js"
 import { decodeSettings, engineDefaults, engineSection, runDefaults, tfgrpoSection } from "../domain/Settings.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"

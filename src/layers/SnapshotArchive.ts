@@ -1,7 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Chunk, Effect, Exit, Layer, Random, Ref, type Scope, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
-import { snapshotDiffCommand } from "../domain/Learning.js"
+import { snapshotDiffCommand } from "../domain/LearningSnapshotPaths.js"
 import { Files } from "../services/Files.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
 import { DiffError, type PackedTarball, SnapshotArchive, TarballError } from "../services/SnapshotArchive.js"
@@ -12,6 +12,96 @@ import { sha256Hex } from "./internal/sha256.js"
 
 /** git's stderr kept for a failed diff's reason. */
 const diffStderrBytes = 8 * 1024
+
+const failure = (target: string, operation: string) => (cause: unknown) =>
+  new FileAccessError({ path: target, operation, cause })
+
+type StreamInto = <E>(
+  target: string,
+  fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
+) => Effect.Effect<void, E | FileAccessError>
+
+/** Writing a file whole or not at all, on the platform FileSystem (D-6). */
+const atomicFiles = (fs: FileSystem.FileSystem, path: Path.Path) => {
+  /** Fills a sibling temp file, then renames it over `target` (D-6); the temp file never stays. */
+  const replace = <E>(target: string, fill: (tmp: string) => Effect.Effect<void, E>) =>
+    Effect.gen(function*() {
+      const dir = path.dirname(target)
+      yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder")))
+      const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
+      const tmp = path.join(dir, `.${path.basename(target)}.${suffix}.tmp`)
+      yield* fill(tmp).pipe(
+        Effect.zipRight(fs.rename(tmp, target).pipe(Effect.mapError(failure(target, "write")))),
+        Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
+      )
+    })
+
+  /**
+   * Streams bytes into `target`: `fill` writes to a sibling temp file, opened before it starts
+   * (STYLE 4.2), fsynced once it is done, then renamed over `target`.
+   */
+  const streamInto = <E>(
+    target: string,
+    fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
+  ) => {
+    const writeFailure = failure(target, "write")
+    return replace(target, (tmp) =>
+      Effect.gen(function*() {
+        const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
+        yield* fill((bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)))
+        yield* file.sync.pipe(Effect.mapError(writeFailure))
+      }).pipe(Effect.scoped)) // closes the descriptor before the rename
+  }
+  return { replace, streamInto: streamInto satisfies StreamInto }
+}
+
+/** The `tar` package's gzipped archive of `files`, streamed into `destination` while it is hashed. */
+const packTarball = (
+  streamInto: StreamInto,
+  input: { readonly cwd: string; readonly files: ReadonlyArray<string>; readonly destination: string }
+) =>
+  Effect.gen(function*() {
+    const tar = yield* Effect.tryPromise({
+      try: () => import("tar"),
+      catch: (cause) => new TarballError({ path: input.destination, cause })
+    })
+    const digest = makeSha256()
+    let bytes = 0
+    yield* streamInto(input.destination, (write) =>
+      Effect.gen(function*() {
+        const archive = yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            // `strict`: a file that vanishes or changes while it is read fails the attempt.
+            // `noDirRecurse`: git lists files; a listed folder (a submodule) is not walked into.
+            // `maxReadSize`: tar reads a big file 16 MiB at a time by default; measured on a 100 MiB
+            // file, that costs ~100 MiB of peak RSS before the GC catches up, 1 MiB reads ~30 MiB.
+            const archive = new tar.Pack({
+              cwd: input.cwd,
+              gzip: true,
+              portable: true,
+              noDirRecurse: true,
+              strict: true,
+              maxReadSize: 1024 * 1024
+            })
+            // `add`, not the `create` command: create reads names starting with `@` as archives to merge.
+            for (const name of input.files) archive.add(name)
+            archive.end()
+            return archive
+          }),
+          (archive, exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => archive.destroy())
+        )
+        // The async iterator pauses the archive after each chunk: tar reads no faster than we write.
+        yield* Stream.runForEach(
+          Stream.fromAsyncIterable(archive, (cause) => new TarballError({ path: input.destination, cause })),
+          (chunk) => {
+            digest.update(chunk)
+            bytes += chunk.length
+            return write(chunk)
+          }
+        )
+      }))
+    return { digest: digest.hex(), bytes } satisfies PackedTarball
+  })
 
 /**
  * On disk. The tarball is produced by the `tar` package, imported on first use so that runs without
@@ -25,82 +115,9 @@ export const SnapshotArchiveLive = Layer.effect(
     const path = yield* Path.Path
     const runner = yield* ProcessRunner
 
-    const failure = (target: string, operation: string) => (cause: unknown) =>
-      new FileAccessError({ path: target, operation, cause })
-
-    /** Fills a sibling temp file, then renames it over `target` (D-6); the temp file never stays. */
-    const replace = <E>(target: string, fill: (tmp: string) => Effect.Effect<void, E>) =>
-      Effect.gen(function*() {
-        const dir = path.dirname(target)
-        yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder")))
-        const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
-        const tmp = path.join(dir, `.${path.basename(target)}.${suffix}.tmp`)
-        yield* fill(tmp).pipe(
-          Effect.zipRight(fs.rename(tmp, target).pipe(Effect.mapError(failure(target, "write")))),
-          Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
-        )
-      })
-
-    /**
-     * Streams bytes into `target`: `fill` writes to a sibling temp file, opened before it starts
-     * (STYLE 4.2), fsynced once it is done, then renamed over `target`.
-     */
-    const streamInto = <E>(
-      target: string,
-      fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
-    ) => {
-      const writeFailure = failure(target, "write")
-      return replace(target, (tmp) =>
-        Effect.gen(function*() {
-          const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
-          yield* fill((bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)))
-          yield* file.sync.pipe(Effect.mapError(writeFailure))
-        }).pipe(Effect.scoped)) // closes the descriptor before the rename
-    }
-
+    const { replace, streamInto } = atomicFiles(fs, path)
     const pack = (input: { readonly cwd: string; readonly files: ReadonlyArray<string>; readonly destination: string }) =>
-      Effect.gen(function*() {
-        const tar = yield* Effect.tryPromise({
-          try: () => import("tar"),
-          catch: (cause) => new TarballError({ path: input.destination, cause })
-        })
-        const digest = makeSha256()
-        let bytes = 0
-        yield* streamInto(input.destination, (write) =>
-          Effect.gen(function*() {
-            const archive = yield* Effect.acquireRelease(
-              Effect.sync(() => {
-                // `strict`: a file that vanishes or changes while it is read fails the attempt.
-                // `noDirRecurse`: git lists files; a listed folder (a submodule) is not walked into.
-                // `maxReadSize`: tar reads a big file 16 MiB at a time by default; measured on a 100 MiB
-                // file, that costs ~100 MiB of peak RSS before the GC catches up, 1 MiB reads ~30 MiB.
-                const archive = new tar.Pack({
-                  cwd: input.cwd,
-                  gzip: true,
-                  portable: true,
-                  noDirRecurse: true,
-                  strict: true,
-                  maxReadSize: 1024 * 1024
-                })
-                // `add`, not the `create` command: create reads names starting with `@` as archives to merge.
-                for (const name of input.files) archive.add(name)
-                archive.end()
-                return archive
-              }),
-              (archive, exit) => Exit.isSuccess(exit) ? Effect.void : Effect.sync(() => archive.destroy())
-            )
-            // The async iterator pauses the archive after each chunk: tar reads no faster than we write.
-            yield* Stream.runForEach(
-              Stream.fromAsyncIterable(archive, (cause) => new TarballError({ path: input.destination, cause })),
-              (chunk) => {
-                digest.update(chunk)
-                bytes += chunk.length
-                return write(chunk)
-              }
-            )
-          }))
-        return { digest: digest.hex(), bytes } satisfies PackedTarball
-      })
+      packTarball(streamInto, input)
 
     const diff = (input: {
       readonly cwd: string

@@ -1,12 +1,7 @@
 import { Context, type Effect } from "effect"
-import type {
-  ControlPlaneMode,
-  ControlPlaneSection,
-  ControlPlaneValidationFailed,
-  GroupSettings,
-  InvalidGroupSetting,
-  RunRequestV2
-} from "../domain/ControlPlane.js"
+import type { ControlPlaneMode, ControlPlaneSection, ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
+import type { RunRequestV2 } from "../domain/RunRequest.js"
+import type { GroupSettings, InvalidGroupSetting } from "../domain/TfgrpoGroup.js"
 import type { FileAccessError } from "../domain/FileErrors.js"
 
 export interface ValidateOptions {

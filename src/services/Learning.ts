@@ -1,5 +1,5 @@
 import { Context, type Effect } from "effect"
-import type { LearningSection } from "../domain/Learning.js"
+import type { LearningSection } from "../domain/LearningRecords.js"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 

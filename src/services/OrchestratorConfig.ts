@@ -1,5 +1,5 @@
 import { Context, type Duration } from "effect"
-import type { GroupSettings } from "../domain/ControlPlane.js"
+import type { GroupSettings } from "../domain/TfgrpoGroup.js"
 import type { BaseSettings } from "./BaseConfig.js"
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * What a learning snapshot packs (SPEC LRN-2, LRN-6): the repository's files from git's output minus
+ * the folders the orchestrator writes to, the diff command against the snapshot's commit, and the
+ * dirty entries that stall a validation. Pure text in, text out; the git calls are in the layers.
+ */
+
+/**
+ * Repo-relative folders the orchestrator writes to (runs root, out root, snapshot storage): never
+ * packed and never counted as dirt. `relativeDirs` are the roots relative to the repo; those outside
+ * it (`../…`, absolute) or equal to it are ignored.
+ */
+export const excludedFolders = (relativeDirs: ReadonlyArray<string>): ReadonlyArray<string> =>
+  relativeDirs
+    .map((dir) => dir.replace(/\\/g, "/").replace(/\/+$/, ""))
+    .filter((dir) => dir.length > 0 && dir !== "." && dir !== ".." && !dir.startsWith("../") && !dir.startsWith("/"))
+
+/** Whether a repo-relative path (as git prints it; a folder may end in `/`) lies in one of `folders`. */
+export const isExcluded = (file: string, folders: ReadonlyArray<string>): boolean => {
+  const normalized = file.replace(/\/+$/, "")
+  return folders.some((folder) => normalized === folder || normalized.startsWith(`${folder}/`))
+}
+
+/** Splits `-z` output (NUL-terminated records). */
+export const splitNul = (text: string): ReadonlyArray<string> => text.split("\0").filter((record) => record.length > 0)
+
+/** The file list to pack: `git ls-files` output minus deleted files and the excluded folders, deduplicated. */
+export const snapshotFileList = (
+  listed: ReadonlyArray<string>,
+  deleted: ReadonlyArray<string>,
+  folders: ReadonlyArray<string>
+): ReadonlyArray<string> => {
+  const gone = new Set(deleted)
+  return [...new Set(listed)].filter((file) => !gone.has(file) && !isExcluded(file, folders))
+}
+
+/** One `sh` word: left bare when it holds no character the shell reads, single-quoted otherwise. */
+export const shellWord = (word: string): string =>
+  /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+
+/**
+ * LRN-2's `diff_path` file, as the `sh -c` command that prints it: the tracked changes of the working
+ * tree against the snapshot's commit, binary files included (`--binary`, so `git apply` can replay
+ * it). Untracked files are not in it: the tarball holds them already, with everything else. Like
+ * `git ls-files`, only the repository root's part of the work tree counts (`.`), and the excluded
+ * folders are left out, their names taken literally (`*` in a folder name is no wildcard). Paths
+ * stay relative to the top of the work tree, as `git apply` reads them. Color, external diff
+ * drivers and textconv filters are off, and the a/ b/ prefixes and top-level paths forced, so that no
+ * user setting turns the patch into a rendering.
+ */
+export const snapshotDiffCommand = (commit: string, folders: ReadonlyArray<string>): string =>
+  [
+    "git",
+    "diff",
+    "--binary",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    // diff.noprefix, diff.mnemonicPrefix and diff.relative would change the paths `git apply -p1` reads.
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--no-relative",
+    commit,
+    "--",
+    ".",
+    ...folders.map((folder) => `:(exclude,literal)${folder}`)
+  ].map(shellWord).join(" ")
+
+/**
+ * `git status --porcelain -z` records as `XY path` lines, without those in the excluded folders. git
+ * prints paths from the top of the work tree; `prefix` (`git rev-parse --show-prefix`: where the
+ * repository root lies below it, `""` or `sub/dir/`) is cut so paths are relative to the repository
+ * root like the folders. A rename or copy carries its source as the next record, which is dropped.
+ */
+export const dirtyEntries = (porcelainZ: string, folders: ReadonlyArray<string>, prefix = ""): ReadonlyArray<string> => {
+  const records = splitNul(porcelainZ)
+  const lines: Array<string> = []
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] ?? ""
+    const xy = record.slice(0, 2)
+    if (xy.includes("R") || xy.includes("C")) i++
+    const fromTop = record.slice(3)
+    const file = prefix.length > 0 && fromTop.startsWith(prefix) ? fromTop.slice(prefix.length) : fromTop
+    if (!isExcluded(file, folders)) lines.push(`${xy} ${file}`)
+  }
+  return lines
+}
+
+/** The changed files of `git status --porcelain -z` (their paths), excluded folders left out. */
+export const changedFiles = (porcelainZ: string, folders: ReadonlyArray<string>, prefix = ""): ReadonlyArray<string> =>
+  dirtyEntries(porcelainZ, folders, prefix).map((line) => line.slice(3))

@@ -1,0 +1,130 @@
+/**
+ * LRN-2..4: the learning snapshot, up to three attempts: the file list, the tarball and its stored
+ * copy, the diff against HEAD, the tag, and the queue payload. Every failed attempt is recorded in
+ * the section with its alerts; outside a repository no attempt is retried.
+ */
+import { Effect, Ref, Schema } from "effect"
+import {
+  type LearningQueue,
+  type LearningSnapshot,
+  QueuePayload,
+  snapshotRetentionDays,
+  snapshotRetryPolicy,
+  snapshotTagPrefix
+} from "../../domain/LearningRecords.js"
+import { snapshotFileList, splitNul } from "../../domain/LearningSnapshotPaths.js"
+import { onSnapshotAttemptFailed } from "../../domain/LearningStatus.js"
+import { retrySchedule } from "../../domain/Retry.js"
+import { isoNow } from "../../domain/Time.js"
+import { jsonText } from "./jsonText.js"
+import type { CaptureContext } from "./learningContext.js"
+import { type CapturedProcess, describeFailure, isNotARepository, succeeded } from "./learningGit.js"
+
+/** One snapshot attempt failed; `retryable` is false when another attempt cannot help. */
+class SnapshotAttemptFailed extends Schema.TaggedError<SnapshotAttemptFailed>()("SnapshotAttemptFailed", {
+  reason: Schema.String,
+  retryable: Schema.Boolean,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message() {
+    return this.reason
+  }
+}
+
+/** The snapshot and its queue entry, or none when every attempt failed (the section says why). */
+export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<string>) =>
+  Effect.gen(function*() {
+    const { archive, at, excluded, files, git, layout, path, run, section } = ctx
+    const { relative, roots } = layout
+    const tag = `${snapshotTagPrefix}${yield* snapshotId}`
+    const attempts = yield* Ref.make(0)
+
+    /** A git step that must succeed; outside a repository, no attempt ever will. */
+    const gitStep = (command: string) =>
+      git(command).pipe(
+        Effect.mapError((cause) => new SnapshotAttemptFailed({ reason: cause.message, retryable: true, cause })),
+        Effect.filterOrElse(succeeded, (result: CapturedProcess) =>
+          new SnapshotAttemptFailed({
+            reason: isNotARepository(result) ? `not a git repository: ${roots.repoRoot}` : describeFailure(result),
+            retryable: !isNotARepository(result)
+          }))
+      )
+
+    const attempt = Effect.gen(function*() {
+      yield* Ref.update(attempts, (n) => n + 1)
+      const commit = (yield* gitStep("git rev-parse HEAD")).stdout.trim()
+      const listed = splitNul((yield* gitStep("git ls-files -z --cached --others --exclude-standard")).stdout)
+      // A tracked file deleted from the working tree is not part of it.
+      const deleted = splitNul((yield* gitStep("git ls-files -z --deleted")).stdout)
+      const list = snapshotFileList(listed, deleted, excluded)
+      const listPath = at("snapshot-files.txt")
+      yield* files.writeAtomic(listPath, list.map((file) => `${file}\n`).join(""))
+      const tarball = at(`${layout.runId}.tar.gz`)
+      const packed = yield* archive.pack({ cwd: roots.repoRoot, files: list, destination: tarball })
+      // Tracked changes only (`git diff --binary <commit>`): untracked files are in the tarball
+      // already. Named after the run like the tarball, next to it.
+      const diffPath = at(`${layout.runId}.diff`)
+      yield* archive.diff({ cwd: roots.repoRoot, commit, exclude: excluded, destination: diffPath })
+      const storage = path.join(ctx.snapshotRoot, layout.taskId, `${layout.runId}.tar.gz`)
+      yield* archive.copy(tarball, storage)
+      // The tag comes last among the side effects, so a failed attempt leaves no tag behind;
+      // `-f` makes a retry after a later failure (the queue payload) harmless.
+      yield* gitStep(`git tag -f ${tag} ${commit}`)
+      const payloadPath = at("queue-payload.json")
+      const payload: QueuePayload = {
+        snapshot_id: tag,
+        snapshot_commit: commit,
+        diff_path: relative(diffPath),
+        prompt_path: ctx.prompt === undefined ? null : relative(layout.prompt),
+        // Repo-relative like every path we write (the seed wrote this one absolute: a quirk).
+        execution_history_path: relative(layout.runnerLog),
+        manifest_path: relative(layout.manifest)
+      }
+      yield* files.writeAtomic(payloadPath, jsonText(payload satisfies typeof QueuePayload.Encoded))
+      const now = yield* isoNow
+      const snapshot: LearningSnapshot = {
+        tag,
+        commit_sha: commit,
+        tarball_path: relative(tarball),
+        tarball_digest: packed.digest,
+        storage_path: relative(storage),
+        retention_days: snapshotRetentionDays,
+        status: "captured",
+        attempts: yield* Ref.get(attempts),
+        created_at: now,
+        last_error: null,
+        file_list_path: relative(listPath),
+        file_count: list.length
+      }
+      const queue: LearningQueue = {
+        snapshot_id: tag,
+        diff_path: payload.diff_path,
+        prompt_path: payload.prompt_path,
+        execution_history_path: payload.execution_history_path,
+        manifest_path: payload.manifest_path,
+        enqueued_at: now,
+        payload_path: relative(payloadPath),
+        status: "queued"
+      }
+      return { snapshot, queue }
+    }).pipe(
+      Effect.mapError((error) =>
+        error._tag === "SnapshotAttemptFailed"
+          ? error
+          : new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
+      ),
+      Effect.tapError((error) =>
+        Effect.gen(function*() {
+          const n = yield* Ref.get(attempts)
+          const final = !error.retryable || n >= snapshotRetryPolicy.attempts
+          const now = yield* isoNow
+          yield* Ref.update(section, (s) => onSnapshotAttemptFailed(s, { run, attempt: n, message: error.reason, at: now, final }))
+        })
+      )
+    )
+
+    return yield* attempt.pipe(
+      Effect.retry({ schedule: retrySchedule(snapshotRetryPolicy), while: (error) => error.retryable }),
+      Effect.option
+    )
+  })
