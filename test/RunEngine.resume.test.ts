@@ -798,7 +798,40 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
       assert.strictEqual(resumed.manifest.status, "succeeded")
       assert.isFalse(yield* host.isGroupAlive(5555), "stopped by the takeover")
       assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
-    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [5555] } }))))
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [5555], runGroups: { 5555: crashedRunId } } }))))
+
+  /** Resumes the crashed run whose owner names `stagePid`; returns whether that group is still alive after. */
+  const resumeWithStagePid = (stagePid: number) =>
+    Effect.gen(function*() {
+      yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host", stage_pid: stagePid } })
+      yield* TestClock.adjust("10 seconds")
+      const host = yield* Host
+      assert.isTrue(yield* host.isGroupAlive(stagePid), "the group before the resume")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+      return yield* host.isGroupAlive(stagePid)
+    })
+
+  it.effect("a recorded stage group that cannot be shown to belong to the run (a reused pid) is left alone", () =>
+    Effect.gen(function*() {
+      assert.isTrue(yield* resumeWithStagePid(5555), "a bystander's group must survive")
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [5555], runGroups: { 5555: "another-run" } } }))))
+
+  it.effect("a recorded stage group of 1 or less, or this process's own group, is never signalled, whatever it claims", () =>
+    Effect.gen(function*() {
+      assert.isTrue(yield* resumeWithStagePid(1), "kill(-1) would signal every process")
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [1], runGroups: { 1: crashedRunId } } }))))
+
+  it.effect("this process's own group is never signalled", () =>
+    Effect.gen(function*() {
+      assert.isTrue(yield* resumeWithStagePid(4000), "resume would stop itself")
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, group: 4000, alive: [4000], runGroups: { 4000: crashedRunId } } }))))
+
+  it.effect("a negative or zero stage pid is refused by the owner schema or never signalled", () =>
+    Effect.gen(function*() {
+      assert.isTrue(yield* resumeWithStagePid(0))
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [0], runGroups: { 0: crashedRunId } } }))))
 
   it.effect("a cancelled run whose orchestrator is still alive (stopping its stage) is refused until its heartbeat is stale", () =>
     Effect.gen(function*() {

@@ -1,4 +1,5 @@
 import { hostname } from "node:os"
+import { FileSystem } from "@effect/platform"
 import { Effect, Layer, Ref } from "effect"
 import { Host } from "../services/Host.js"
 
@@ -13,35 +14,81 @@ const exists = (target: number) =>
     }
   })
 
-/** The real process. */
-export const HostLive = Layer.sync(Host, () =>
-  Host.of({
-    pid: process.pid,
-    hostname: hostname(),
-    isAlive: exists,
-    isGroupAlive: (pgid) => exists(-pgid),
-    signalGroup: (pgid, signal) =>
-      Effect.sync(() => {
-        try {
-          process.kill(-pgid, signal)
-          return true
-        } catch {
-          return false
-        }
-      })
-  }))
+/** The process group in a `/proc/<pid>/stat` line: the third field after the parenthesised name. */
+export const groupOfStat = (stat: string): number | undefined => {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  const group = Number(fields[2])
+  return Number.isInteger(group) && group > 0 ? group : undefined
+}
+
+/** Whether a NUL-separated `/proc/<pid>/environ` holds exactly `NAME=value`. */
+export const environHas = (environ: string, entry: string): boolean => environ.split("\0").includes(entry)
+
+/** The real process; process groups and environments are read from Linux's /proc. */
+export const HostLive = Layer.effect(
+  Host,
+  Effect.map(FileSystem.FileSystem, (fs) => {
+    const read = (file: string) => fs.readFileString(file).pipe(Effect.option, Effect.map((text) => text._tag === "Some" ? text.value : undefined))
+    const groupOf = (pid: string) => Effect.map(read(`/proc/${pid}/stat`), (stat) => stat === undefined ? undefined : groupOfStat(stat))
+    const carriesRun = (pid: string, runId: string) =>
+      Effect.map(read(`/proc/${pid}/environ`), (environ) => environ !== undefined && environHas(environ, `CODEX_ORCHESTRATOR_RUN_ID=${runId}`))
+    const members = (pgid: number) =>
+      fs.readDirectory("/proc").pipe(
+        Effect.orElseSucceed((): ReadonlyArray<string> => []),
+        Effect.flatMap((names) => Effect.filter(names.filter((name) => /^\d+$/.test(name)), (pid) => Effect.map(groupOf(pid), (g) => g === pgid)))
+      )
+    return Host.of({
+      pid: process.pid,
+      hostname: hostname(),
+      ownGroup: groupOf("self"),
+      isAlive: exists,
+      isGroupAlive: (pgid) => exists(-pgid),
+      signalGroup: (pgid, signal) =>
+        Effect.sync(() => {
+          try {
+            process.kill(-pgid, signal)
+            return true
+          } catch {
+            return false
+          }
+        }),
+      groupBelongsToRun: (pgid, runId) =>
+        Effect.gen(function*() {
+          // The leader is the stage's shell, spawned with the run's environment; once it has exited
+          // (a zombie's environment reads empty), the group can only hold what it started, as its id
+          // cannot be reused while the group lives.
+          const leader = (yield* groupOf(String(pgid))) === pgid ? yield* read(`/proc/${pgid}/environ`) : undefined
+          if (leader !== undefined && leader.length > 0) return environHas(leader, `CODEX_ORCHESTRATOR_RUN_ID=${runId}`)
+          const pids = yield* members(pgid)
+          return yield* Effect.exists(pids, (pid) => carriesRun(pid, runId))
+        })
+    })
+  })
+)
+
+export interface HostMemoryOptions {
+  readonly pid?: number
+  readonly hostname?: string
+  /** This process's group (default: its pid). */
+  readonly group?: number
+  readonly alive?: ReadonlyArray<number>
+  /** The run each live group was started for, by group id; a group not listed belongs to none. */
+  readonly runGroups?: Readonly<Record<number, string>>
+}
 
 /** A fixed host for tests: this process is `pid`, and only the pids in `alive` exist. */
-export const HostMemory = (options: { readonly pid?: number; readonly hostname?: string; readonly alive?: ReadonlyArray<number> } = {}) =>
+export const HostMemory = (options: HostMemoryOptions = {}) =>
   Layer.effect(
     Host,
     Effect.map(Ref.make<ReadonlySet<number>>(new Set(options.alive ?? [])), (alive) =>
       Host.of({
         pid: options.pid ?? 4242,
         hostname: options.hostname ?? "test-host",
+        ownGroup: Effect.succeed(options.group ?? options.pid ?? 4242),
         isAlive: (pid) => Effect.map(Ref.get(alive), (set) => pid === (options.pid ?? 4242) || set.has(pid)),
         isGroupAlive: (pgid) => Effect.map(Ref.get(alive), (set) => set.has(pgid)),
         // A signalled group is gone from then on, as if SIGTERM had ended it.
-        signalGroup: (pgid) => Ref.modify(alive, (set) => [set.has(pgid), new Set([...set].filter((p) => p !== pgid))])
+        signalGroup: (pgid) => Ref.modify(alive, (set) => [set.has(pgid), new Set([...set].filter((p) => p !== pgid))]),
+        groupBelongsToRun: (pgid, runId) => Effect.map(Ref.get(alive), (set) => set.has(pgid) && options.runGroups?.[pgid] === runId)
       }))
   )

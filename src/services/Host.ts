@@ -9,11 +9,20 @@ export class Host extends Context.Tag("orchestrator/Host")<
   {
     readonly pid: number
     readonly hostname: string
+    /** This process's own process group, or undefined where it cannot be read. */
+    readonly ownGroup: Effect.Effect<number | undefined>
     /** Whether a process with this pid exists on this machine. */
     readonly isAlive: (pid: number) => Effect.Effect<boolean>
     /** Signals a whole process group (a stage and its background children); false if it is gone. */
     readonly signalGroup: (pgid: number, signal: "SIGTERM" | "SIGKILL") => Effect.Effect<boolean>
     /** Whether any process of the group is alive (its leader, the stage's shell, may have exited). */
     readonly isGroupAlive: (pgid: number) => Effect.Effect<boolean>
+    /**
+     * Whether the group was started by a stage of run `runId`: its leader, or with the leader gone one
+     * of its members, has `CODEX_ORCHESTRATOR_RUN_ID=<runId>` in its environment (ENV-5). False
+     * wherever that cannot be read (no /proc, another user's process): a recorded pid may since have
+     * been reused by an unrelated process, which must never be signalled.
+     */
+    readonly groupBelongsToRun: (pgid: number, runId: string) => Effect.Effect<boolean>
   }
 >() {}

@@ -85,7 +85,7 @@ const live = CloudSyncLive.pipe(
   Layer.provideMerge(Layer.mergeAll(CredentialBrokerLive, FilesLive, NodeHttpClient.layer)),
   Layer.provideMerge(Layer.merge(ProcessRunnerLive, OrchestratorConfigLive)),
   Layer.provideMerge(BaseConfigLive),
-  Layer.provideMerge(Layer.merge(NodeContext.layer, HostLive))
+  Layer.provideMerge(Layer.provideMerge(HostLive, NodeContext.layer))
 )
 
 const syncIn = (dir: string, baseUrl: string, env: Record<string, string> = { CODEX_CLOUD_TOKEN: token }) =>

@@ -8,6 +8,7 @@
  * pid of their background child, so the test can tell that exactly those processes are gone, and
  * kill a crashed run's leftovers by process group, without matching processes by name.
  */
+import { spawn } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
@@ -239,6 +240,73 @@ describe("kill -9 of the orchestrator in the middle of a stage (D-6, D-7)", () =
       } finally {
         cli.kill("SIGKILL")
         // The crashed run's stage (sh + sleep 31.5) is in its own process group and outlived it.
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
+describe("resume signals only a process group shown to be the crashed run's (issue 16, item 14)", () => {
+  const config = (second: string) => ({
+    pipelines: [pipeline("crash", [commandStage("one", "echo one"), commandStage("two", second)])]
+  })
+
+  /** Starts the run, kills the orchestrator with kill -9 while stage two runs; returns the run and the stage's group. */
+  const crashDuringTwo = async (repo: TempRepo) => {
+    const cli = spawnCli(["start", "crash", "--task", task, "--format", "json"], { cwd: repo.dir })
+    try {
+      await waitFor("stage two to start (s2.txt)", () => existsSync(repo.path("s2.txt")) || undefined)
+      const group = stageShell(repo.path("two.stat")).pgid
+      const runDir = await waitForRunDir(repo)
+      await waitForManifest(runDir, "stage two recorded running", (m) => commandAt(m, 1)["status"] === "running")
+      cli.kill("SIGKILL")
+      await cli.exited
+      return { runDir, runId: asString(manifestOf(runDir)["run_id"], "run_id"), group }
+    } catch (error) {
+      cli.kill("SIGKILL")
+      throw error
+    }
+  }
+
+  it("the crashed stage's own group is stopped (its environment names the run)", () =>
+    withRepo(config("cat /proc/$$/stat > two.stat; echo started > s2.txt; sleep 32.6"), async (repo) => {
+      let stageGroup: number | undefined
+      try {
+        const crashed = await crashDuringTwo(repo)
+        stageGroup = crashed.group
+        assert.isNotEmpty(liveProcessGroupMembers(crashed.group), "the orphaned stage outlived the orchestrator")
+        writeConfig(repo, config("echo two again"))
+        const resumed = await runCli(["resume", "--run", crashed.runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        assert.include(resumed.stderr, `Stopping process group ${crashed.group}`)
+        assert.deepStrictEqual(liveProcessGroupMembers(crashed.group), [])
+      } finally {
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+
+  it("a bystander process group whose pid is planted in .owner.json survives resume", () =>
+    withRepo(config("cat /proc/$$/stat > two.stat; echo started > s2.txt; sleep 32.7"), async (repo) => {
+      let stageGroup: number | undefined
+      // An unrelated process in its own group, as a reused pid or a hand-edited owner file would name.
+      const bystander = spawn("sleep", ["33.8"], { detached: true, stdio: "ignore" })
+      const bystanderPid = bystander.pid
+      try {
+        assert.isDefined(bystanderPid)
+        if (bystanderPid === undefined) return
+        const crashed = await crashDuringTwo(repo)
+        stageGroup = crashed.group
+        killProcessGroup(crashed.group)
+        const ownerFile = join(crashed.runDir, ".owner.json")
+        writeFileSync(ownerFile, `${JSON.stringify({ ...readJson(ownerFile), stage_pid: bystanderPid }, null, 2)}\n`)
+        writeConfig(repo, config("echo two again"))
+        const resumed = await runCli(["resume", "--run", crashed.runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        assert.strictEqual(stdoutJson(resumed)["status"], "succeeded")
+        assert.include(resumed.stderr, `Not stopping process group ${bystanderPid}`)
+        assert.isTrue(isLiveProcess(bystanderPid), "the bystander was signalled")
+        assert.deepStrictEqual(liveProcessGroupMembers(bystanderPid), [bystanderPid])
+      } finally {
+        bystander.kill("SIGKILL")
         if (stageGroup !== undefined) killProcessGroup(stageGroup)
       }
     }))

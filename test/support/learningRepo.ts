@@ -65,7 +65,7 @@ export const captureIn = (
     Effect.provide(
       LearningLive.pipe(
         Layer.provideMerge(Layer.mergeAll(FilesLive, ProcessRunnerLive, OrchestratorConfigTest(repoRoot))),
-        Layer.provideMerge(Layer.merge(NodeContext.layer, HostLive)),
+        Layer.provideMerge(Layer.provideMerge(HostLive, NodeContext.layer)),
         Layer.provide(Layer.setConfigProvider(
           ConfigProvider.fromMap(new Map(Object.entries({ LEARNING_PIPELINE_ENABLED: "1", ...options.env })))
         ))

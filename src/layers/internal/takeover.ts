@@ -12,10 +12,21 @@ import type { RunStore } from "../../services/RunStore.js"
 import { stopProcessGroup } from "./processGroup.js"
 
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
-  /** SIGTERM, up to 5 s to exit, then SIGKILL (the group's shell may be gone while its children live). */
-  const stopOrphan = (pgid: number) =>
+  /**
+   * SIGTERM, up to 5 s to exit, then SIGKILL (the group's shell may be gone while its children live).
+   * Only a group shown to be this run's stage: `stage_pid` is whatever `.owner.json` says, and a pid
+   * is reused once its process is gone; 1 or less would signal every process we may (`kill(-1)`).
+   */
+  const stopOrphan = (pgid: number, runId: string) =>
     Effect.gen(function*() {
       if (!(yield* host.isGroupAlive(pgid))) return
+      const ownGroup = yield* host.ownGroup
+      if (pgid <= 1 || pgid === host.pid || pgid === ownGroup || !(yield* host.groupBelongsToRun(pgid, runId))) {
+        yield* Effect.logWarning(
+          `Not stopping process group ${pgid}, recorded as the crashed stage's: it cannot be shown to belong to run ${runId} (its pid may have been reused)`
+        )
+        return
+      }
       yield* Effect.logWarning(`Stopping process group ${pgid}, left running by the crashed orchestrator`)
       yield* stopProcessGroup(host, pgid)
     })
@@ -57,7 +68,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       // (and its pid possibly reused by an unrelated process).
       const interrupted = manifest.commands.some((c) => c.status === "running" && c.kind === "command")
       if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
-        yield* stopOrphan(owner.stage_pid)
+        yield* stopOrphan(owner.stage_pid, manifest.run_id)
       }
     })
 }

@@ -1,0 +1,74 @@
+/**
+ * HostLive's proof that a process group is a run's stage (issue 16, item 14), on real processes:
+ * the leader's environment, or with the leader gone a member's, must name the run.
+ */
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { environHas, groupOfStat, HostLive } from "../../src/layers/Host.js"
+import { Host } from "../../src/services/Host.js"
+import { waitFor } from "../support/cli.js"
+
+const live = Layer.provide(HostLive, NodeContext.layer)
+
+/** A detached `sh -c script` (its own process group) with `CODEX_ORCHESTRATOR_RUN_ID=runId`. */
+const startGroup = (script: string, runId: string) => {
+  const child = spawn("sh", ["-c", script], {
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, CODEX_ORCHESTRATOR_RUN_ID: runId }
+  })
+  if (child.pid === undefined) throw new Error("could not spawn sh")
+  return { pgid: child.pid, stop: () => { try { process.kill(-(child.pid ?? 0), "SIGKILL") } catch { /* gone */ } } }
+}
+
+const isLive = (pid: number) => {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"))
+  } catch {
+    return false
+  }
+}
+
+describe("HostLive.groupBelongsToRun", () => {
+  it("parses the group from a stat line and matches whole environment entries", () => {
+    assert.strictEqual(groupOfStat("123 (a) b) c) S 1 456 456 0"), 456)
+    assert.isUndefined(groupOfStat("garbage"))
+    assert.isTrue(environHas("A=1\0CODEX_ORCHESTRATOR_RUN_ID=r1\0", "CODEX_ORCHESTRATOR_RUN_ID=r1"))
+    assert.isFalse(environHas("CODEX_ORCHESTRATOR_RUN_ID=r10\0", "CODEX_ORCHESTRATOR_RUN_ID=r1"))
+  })
+
+  it.live("is true for the run the leader was started for, false for another run and for a stranger", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      const group = startGroup("sleep 30.1", "run-a")
+      const stranger = spawn("sleep", ["30.2"], { detached: true, stdio: "ignore" })
+      try {
+        yield* Effect.promise(() => waitFor("the leader to exec", () => (isLive(group.pgid) ? true : undefined)))
+        assert.isTrue(yield* host.groupBelongsToRun(group.pgid, "run-a"))
+        assert.isFalse(yield* host.groupBelongsToRun(group.pgid, "run-b"))
+        assert.isFalse(yield* host.groupBelongsToRun(stranger.pid ?? 0, "run-a"))
+        const own = yield* host.ownGroup
+        assert.strictEqual(own, groupOfStat(readFileSync("/proc/self/stat", "utf8")))
+      } finally {
+        group.stop()
+        stranger.kill("SIGKILL")
+      }
+    }).pipe(Effect.provide(live)))
+
+  it.live("with the leader gone, a member that names the run proves the group", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      const group = startGroup("sleep 30.3 & echo $! ; exit 0", "run-c")
+      try {
+        yield* Effect.promise(() => waitFor("the leader to exit", () => (isLive(group.pgid) ? undefined : true)))
+        assert.isTrue(yield* host.isGroupAlive(group.pgid))
+        assert.isTrue(yield* host.groupBelongsToRun(group.pgid, "run-c"))
+        assert.isFalse(yield* host.groupBelongsToRun(group.pgid, "run-d"))
+      } finally {
+        group.stop()
+      }
+    }).pipe(Effect.provide(live)))
+})
