@@ -5,13 +5,15 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import {
+  cutOutside,
   makeLineHolder,
   type PrivacyFinding,
   privacyModeOf,
   type PrivacyRule,
   privacyRules,
   redact,
-  redactedMarker
+  redactedMarker,
+  startOutside
 } from "../src/domain/Privacy.js"
 
 const token: PrivacyFinding = { rule: "sensitive-token", action: "redact", reason: "detected high-risk token" }
@@ -58,23 +60,23 @@ describe("PRIV-2 redact: sensitive tokens (redact)", () => {
     for (const key of ["api_key", "api-key", "apikey"]) {
       for (const sep of ["=", ": ", " = ", ":"]) {
         const { findings, text } = redact(`export ${key}${sep}abcdef123456 rest`)
-        assert.strictEqual(text, `export ${redactedMarker} rest`, `${key}${sep}`)
+        assert.strictEqual(text, `export ${key}${sep}${redactedMarker} rest`, `${key}${sep}`)
         assert.deepStrictEqual(findings, [token], `${key}${sep}`)
       }
     }
   })
 
   it("password, secret and token", () => {
-    assert.deepStrictEqual(redact("password: hunter2hunter2\n"), { text: `${redactedMarker}\n`, findings: [token] })
-    assert.deepStrictEqual(redact("client secret=s3cr3t-value"), { text: `client ${redactedMarker}`, findings: [token] })
-    assert.deepStrictEqual(redact("token=abcdef"), { text: redactedMarker, findings: [token] })
-    assert.deepStrictEqual(redact("GITHUB_TOKEN=ghp_0123456789"), { text: `GITHUB_${redactedMarker}`, findings: [token] })
+    assert.deepStrictEqual(redact("password: hunter2hunter2\n"), { text: `password: ${redactedMarker}\n`, findings: [token] })
+    assert.deepStrictEqual(redact("client secret=s3cr3t-value"), { text: `client secret=${redactedMarker}`, findings: [token] })
+    assert.deepStrictEqual(redact("token=abcdef"), { text: `token=${redactedMarker}`, findings: [token] })
+    assert.deepStrictEqual(redact("GITHUB_TOKEN=ghp_0123456789"), { text: `GITHUB_TOKEN=${redactedMarker}`, findings: [token] })
   })
 
   it("is case-insensitive", () => {
     for (const line of ["API_KEY=abcdef123456", "Password: Hunter2Hunter2", "TOKEN = abcdefgh", "SeCrEt:zzzzzz"]) {
       const { findings, text } = redact(line)
-      assert.strictEqual(text, redactedMarker, line)
+      assert.strictEqual(text, `${line.replace(/[^:=\s]+$/, "")}${redactedMarker}`, line)
       assert.deepStrictEqual(findings, [token], line)
     }
   })
@@ -86,7 +88,19 @@ describe("PRIV-2 redact: sensitive tokens (redact)", () => {
   })
 
   it("stops the value at whitespace, so what follows is kept", () => {
-    assert.strictEqual(redact("token=abcdef123456 next line\nmore").text, `${redactedMarker} next line\nmore`)
+    assert.strictEqual(redact("token=abcdef123456 next line\nmore").text, `token=${redactedMarker} next line\nmore`)
+  })
+
+  it("redacts the value only: the key stays, and the value stops at shell separators and quotes (issue 16, item 10)", () => {
+    assert.strictEqual(
+      redact("echo api_key=abcdef123456zz; printf 'done\\n'").text,
+      `echo api_key=${redactedMarker}; printf 'done\\n'`
+    )
+    for (const separator of [";", "&", "|", "<", ">", "(", ")", "`", "'", "\""]) {
+      assert.strictEqual(redact(`token=abcdef123456${separator}next`).text, `token=${redactedMarker}${separator}next`, separator)
+    }
+    assert.strictEqual(redact("x && password=hunter2hunter2&& y").text, `x && password=${redactedMarker}&& y`)
+    assert.strictEqual(redact("export API_KEY='abcdef123456' next").text, `export API_KEY='${redactedMarker}' next`)
   })
 
   it("AWS access key ids (AKIA + 16 upper-case letters or digits), case-sensitive", () => {
@@ -117,7 +131,7 @@ describe("redact: findings and text", () => {
     const { findings, text } = redact(
       `a api_key=abcdef123456 b password=hunter2hunter2 c AKIAIOSFODNN7EXAMPLE\n${pem("RSA ")}\n`
     )
-    assert.strictEqual(text, `a ${redactedMarker} b ${redactedMarker} c ${redactedMarker}\n${redactedMarker}\n`)
+    assert.strictEqual(text, `a api_key=${redactedMarker} b password=${redactedMarker} c ${redactedMarker}\n${redactedMarker}\n`)
     assert.deepStrictEqual(findings, [privateKey, token, token, token])
   })
 
@@ -126,7 +140,7 @@ describe("redact: findings and text", () => {
     const first = redact(line)
     const second = redact(line)
     assert.deepStrictEqual(second, first)
-    assert.strictEqual(second.text, redactedMarker)
+    assert.strictEqual(second.text, `token=${redactedMarker}`)
   })
 })
 
@@ -143,10 +157,10 @@ describe("redact: JSON stays valid (D-13: manifests and logs are JSON)", () => {
       const { findings, text } = redact(json)
       const parsed: unknown = JSON.parse(text)
       assert.deepStrictEqual(parsed, {
-        command: `curl -H ${redactedMarker} https://example.test`,
-        stderr: `fatal: ${redactedMarker}\n${redactedMarker}\nafter`,
-        quoted: `${redactedMarker}"quoted\\back`,
-        nested: { list: [redactedMarker, `${redactedMarker}\tend`] },
+        command: `curl -H api_key=${redactedMarker} https://example.test`,
+        stderr: `fatal: password=${redactedMarker}\n${redactedMarker}\nafter`,
+        quoted: `token=${redactedMarker}"quoted\\back`,
+        nested: { list: [redactedMarker, `secret:   ${redactedMarker}\tend`] },
         plain: "kept"
       })
       for (const secret of ["abcdef123456", "hunter2hunter2", "MIIBOgIBAAJ", "AKIAIOSFODNN7EXAMPLE", "zzzzzzzz"]) {
@@ -183,7 +197,7 @@ describe("rules are data", () => {
     const extra: PrivacyRule = { id: "x", action: "redact", reason: "r", pattern: "foo\\d+", flags: "g" }
     const rules = [...privacyRules, extra]
     const { findings, text } = redact("foo1 and foo22, api_key=abcdef123456 , foo", rules)
-    assert.strictEqual(text, `${redactedMarker} and ${redactedMarker}, ${redactedMarker} , foo`)
+    assert.strictEqual(text, `${redactedMarker} and ${redactedMarker}, api_key=${redactedMarker} , foo`)
     assert.deepStrictEqual(findings, [token, { rule: "x", action: "redact", reason: "r" }, { rule: "x", action: "redact", reason: "r" }])
     // The default rules are untouched by that call.
     assert.deepStrictEqual(redact("foo1"), { text: "foo1", findings: [] })
@@ -264,6 +278,51 @@ describe("D-13 makeLineHolder", () => {
     assert.strictEqual(holder.push(line), "x".repeat(10_000 - 8192))
     assert.strictEqual(holder.flush(), "x".repeat(8192))
     assert.strictEqual(makeLineHolder().push("y".repeat(8192)), "")
+  })
+
+  it("never cuts a line longer than the limit inside a secret (issue 16, item 15a)", () => {
+    // The layout the fault hunt found: the secret, then more than the limit of filler on its line.
+    const holder = makeLineHolder()
+    let written = holder.push("password=EightKSecretJJJ")
+    written += holder.push("z".repeat(8180))
+    written += holder.push("\n")
+    written += holder.flush()
+    assert.strictEqual(redact(written).text, `password=${redactedMarker}\n`)
+    // Split by a forced cut in a short holder (longer than the longest fixed-length secret, as the
+    // default is): each part, redacted on its own, reveals nothing.
+    for (const size of [1, 3, 7, 50]) {
+      const short = makeLineHolder(32)
+      const input = "echo AKIAIOSFODNN7EXAMPLE; token=abcdefghijklmnopqrstuvwxyz and more text here\n"
+      const parts: Array<string> = []
+      for (let i = 0; i < input.length; i += size) parts.push(short.push(input.slice(i, i + size)))
+      parts.push(short.flush())
+      const shown = parts.map((part) => redact(part).text).join("")
+      assert.strictEqual(shown, `echo ${redactedMarker}; token=${redactedMarker} and more text here\n`, `pieces of ${size}`)
+    }
+  })
+
+  it("a value longer than 64 KiB is released redacted, and its continuation is dropped up to its end", () => {
+    const holder = makeLineHolder()
+    const parts = [holder.push(`x token=${"v".repeat(70_000)}`), holder.push("v".repeat(5000)), holder.push("vv end\n"), holder.flush()]
+    assert.strictEqual(parts.map((part) => redact(part).text).join(""), `x token=${redactedMarker} end\n`)
+  })
+
+  it("cutOutside moves a cut back to the start of a secret it would split", () => {
+    const text = "see password=hunter2hunter2 and AKIAIOSFODNN7EXAMPLE."
+    assert.strictEqual(cutOutside(text, 16), 4)
+    assert.strictEqual(cutOutside(text, 4), 4)
+    assert.strictEqual(cutOutside(text, 2), 2)
+    assert.strictEqual(cutOutside(text, 40), 32)
+    assert.strictEqual(cutOutside(text, 28), 28)
+    assert.strictEqual(cutOutside(text, text.length), text.length)
+  })
+
+  it("startOutside moves the start of a tail past a secret that began before it", () => {
+    const text = "see password=hunter2hunter2 and AKIAIOSFODNN7EXAMPLE."
+    assert.strictEqual(startOutside(text, 16), 27)
+    assert.strictEqual(startOutside(text, 40), 52)
+    assert.strictEqual(startOutside(text, 2), 2)
+    assert.strictEqual(startOutside(text, 27), 27)
   })
 
   it("the output is the input, whatever the cut", () => {

@@ -97,7 +97,7 @@ describe("privacy guard, enforce mode (D-13)", () => {
       const chunks = yield* stageChunks(layout, 1, "leak")
       assert.deepStrictEqual(chunks.map((c) => [c.stream, c.sequence, c.data]), [
         ["stdout", 1, "before\n"],
-        ["stdout", 2, "[REDACTED]\n"],
+        ["stdout", 2, "api_key=[REDACTED]\n"],
         ["stdout", 3, "after\n"]
       ])
 
@@ -121,7 +121,7 @@ describe("privacy guard, enforce mode (D-13)", () => {
       // The first chunk is held until its line is complete: one chunk, written when the line ends.
       const chunks = yield* stageChunks(layout, 1, "split")
       assert.deepStrictEqual(chunks.map((c) => [c.stream, c.sequence, c.data, c.timestamp]), [
-        ["stdout", 1, "[REDACTED]\n", at(300)]
+        ["stdout", 1, "password=[REDACTED]\n", at(300)]
       ])
       const decisions = [tokenDecision("split", 1, at(300))]
       const manifest = yield* manifestFile(layout.manifest)
@@ -150,9 +150,9 @@ describe("privacy guard, enforce mode (D-13)", () => {
 
       const chunks = yield* stageChunks(layout, 1, "streams")
       assert.deepStrictEqual(chunks.map((c) => [c.stream, c.sequence, c.data, c.timestamp]), [
-        ["stderr", 1, "note: [REDACTED]\n", at(20)],
-        ["stdout", 2, "[REDACTED] done\n", at(30)],
-        ["stdout", 3, "tail [REDACTED]", at(30)]
+        ["stderr", 1, "note: token=[REDACTED]\n", at(20)],
+        ["stdout", 2, "password=[REDACTED] done\n", at(30)],
+        ["stdout", 3, "tail secret=[REDACTED]", at(30)]
       ])
       const decisions = [tokenDecision("streams", 1, at(20)), tokenDecision("streams", 2, at(30)), tokenDecision("streams", 3, at(30))]
       const manifest = yield* manifestFile(layout.manifest)
@@ -180,12 +180,12 @@ describe("privacy guard, enforce mode (D-13)", () => {
       yield* assertInNoFile("abcdef123456")
 
       const manifest = yield* manifestFile(layout.manifest)
-      assert.strictEqual(manifest.commands[0]?.command, "curl -H [REDACTED] https://example.test")
+      assert.strictEqual(manifest.commands[0]?.command, "curl -H token=[REDACTED] https://example.test")
       const runner = yield* logFile(layout.runnerLog)
       const stageLog = yield* logFile(layout.stageLog(1, "call"))
       for (const events of [runner, stageLog]) {
         const commands = events.flatMap((e) => e.type === "command:start" || e.type === "exec:begin" ? [e.command] : [])
-        assert.deepStrictEqual(commands, ["curl -H [REDACTED] https://example.test", "curl -H [REDACTED] https://example.test"])
+        assert.deepStrictEqual(commands, ["curl -H token=[REDACTED] https://example.test", "curl -H token=[REDACTED] https://example.test"])
       }
       // Nothing was printed, so nothing was found in the output.
       assert.deepStrictEqual(manifest.privacy?.decisions, [])
@@ -204,16 +204,16 @@ describe("privacy guard, enforce mode (D-13)", () => {
       const manifest = yield* manifestFile(layout.manifest)
       assert.strictEqual(manifest.status, "failed")
       assert.deepStrictEqual(manifest.commands.map((c) => [c.id, c.command, c.summary]), [
-        ["show", "./show", "[REDACTED]"],
-        ["deploy", "deploy --[REDACTED]", "Exited with code 2 — denied for [REDACTED]"]
+        ["show", "./show", "api_key=[REDACTED]"],
+        ["deploy", "deploy --password=[REDACTED]", "Exited with code 2 — denied for password=[REDACTED]"]
       ])
 
       const error = yield* jsonFile(ErrorFile, layout.errorFile(2, "deploy"))
-      assert.strictEqual(error.command, "deploy --[REDACTED]")
-      assert.deepStrictEqual(error.details, { exit_code: 2, sandbox_state: "sandboxed", stderr: "denied for [REDACTED]" })
+      assert.strictEqual(error.command, "deploy --password=[REDACTED]")
+      assert.deepStrictEqual(error.details, { exit_code: 2, sandbox_state: "sandboxed", stderr: "denied for password=[REDACTED]" })
 
       const summary = yield* jsonFile(RunSummary, layout.runSummary)
-      assert.include(summary.build.notes ?? "", "show: [REDACTED]")
+      assert.include(summary.build.notes ?? "", "show: api_key=[REDACTED]")
       assert.include(yield* fileText(layout.runSummary), "[REDACTED]")
     }).pipe(Effect.provide(app(
       [pipeline("p", [commandStage("show", "./show"), commandStage("deploy", "deploy --password=hunter2hunter2")])],
@@ -233,7 +233,7 @@ describe("privacy guard, enforce mode (D-13)", () => {
 
       const first = yield* stageChunks(layout, 1, "mixed")
       const second = yield* stageChunks(layout, 2, "key")
-      assert.deepStrictEqual(first.map((c) => c.data), ["hello\n", "[REDACTED]\n", "bye\n"])
+      assert.deepStrictEqual(first.map((c) => c.data), ["hello\n", "api_key=[REDACTED]\n", "bye\n"])
       assert.deepStrictEqual(second.map((c) => c.data), ["[REDACTED]\n", "done\n"])
 
       const manifest = yield* manifestFile(layout.manifest)
@@ -488,10 +488,10 @@ describe("log events (EVT-2) carry what the stage log holds", () => {
       }))
       assert.deepStrictEqual(seen, [
         "1:leak:stdout:info:before\n",
-        "1:leak:stdout:info:[REDACTED]\n",
+        "1:leak:stdout:info:api_key=[REDACTED]\n",
         "1:leak:stderr:error:warn: é\n",
         // The unfinished last line enforce mode held back, redacted too.
-        "1:leak:stdout:info:done [REDACTED]"
+        "1:leak:stdout:info:done token=[REDACTED]"
       ])
     }).pipe(Effect.provide(leakingApp(
       { stream: "stderr", data: "warn: é\n" },

@@ -11,6 +11,7 @@ import { SchedulerSection } from "./Scheduler.js"
 import { PromptPackEntry } from "./PromptPacks.js"
 import { ChildRun, CommandEntry, isTerminal, ResumeEvent, RunStatus, type StatusManifest } from "./ManifestStatus.js"
 import { TfgrpoSection } from "./Tfgrpo.js"
+import { cutOutside } from "./Privacy.js"
 
 // The part `status` reads is defined on its own (see there why); it is part of this module's API too.
 export * from "./ManifestStatus.js"
@@ -175,7 +176,7 @@ export const truncateDetails = (details: Readonly<Record<string, unknown>>): Rec
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(details)) {
     if (typeof value === "string" && value.length > limit) {
-      out[key] = `${value.slice(0, limit)}…`
+      out[key] = `${value.slice(0, cutOutside(value, limit))}…` // never half a secret
       out[`${key}_truncated`] = true
     } else {
       out[key] = value

@@ -13,6 +13,7 @@ export interface PrivacyRule {
   /** `redact` replaces the match; `block` replaces the whole secret block (a private key). */
   readonly action: "redact" | "block"
   readonly reason: string
+  /** A first capturing group, if the pattern has one, is kept: it is context, not the secret. */
   readonly pattern: string
   readonly flags: string
 }
@@ -31,8 +32,10 @@ export const privacyRules: ReadonlyArray<PrivacyRule> = [
     id: "sensitive-token",
     action: "redact",
     reason: "detected high-risk token",
-    // An opening quote (also JSON-escaped) is part of the match: `API_KEY="abc…"` is caught too.
-    pattern: "(?:secret|password|api[_-]?key|token)\\s*[:=]\\s*(?:\\\\?[\"'])?[^\\s\"'\\\\]{6,}",
+    // The key, its separator and an opening quote (also JSON-escaped) are the kept first group:
+    // only the value is replaced. The value stops at a quote and at the shell's separators, so a
+    // redacted command still reads as the commands it was (issue 16, item 10).
+    pattern: "((?:secret|password|api[_-]?key|token)\\s*[:=]\\s*(?:\\\\?[\"'])?)[^\\s\"'\\\\;&|<>()`]{6,}",
     flags: "gi"
   },
   {
@@ -63,9 +66,9 @@ export const redact = (
   const findings: Array<PrivacyFinding> = []
   let result = text
   for (const { regex, rule } of rules === privacyRules ? defaultCompiled : compiled(rules)) {
-    result = result.replace(regex, () => {
+    result = result.replace(regex, (_match, kept: unknown) => {
       findings.push({ rule: rule.id, action: rule.action, reason: rule.reason })
-      return redactedMarker
+      return typeof kept === "string" ? `${kept}${redactedMarker}` : redactedMarker
     })
   }
   return { text: result, findings }
@@ -94,19 +97,69 @@ export const privacyModeOf = (mode: string | undefined, enforce: string | undefi
 const keyHeader = /-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/g
 const keyFooter = /-----END (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/
 
+/** The rules that find a secret inside one line of text (the key block spans lines, and is held apart). */
+const lineRules = defaultCompiled.filter(({ rule }) => rule.id !== "private-key")
+
+/** The secrets found in `text`, as [start, end) ranges, every line rule's. */
+const secretRanges = (text: string): ReadonlyArray<readonly [number, number]> =>
+  lineRules.flatMap(({ regex }) => [...text.matchAll(regex)].map((m) => [m.index, m.index + m[0].length] as const))
+
+/**
+ * Where to cut `text` at or before `at` so that no secret is split: the start of a secret the cut
+ * would fall inside, else `at`. A head kept up to a cut then shows a whole secret or none of it.
+ */
+export const cutOutside = (text: string, at: number): number =>
+  secretRanges(text).reduce((cut, [start, end]) => (start < cut && cut < end ? start : cut), at)
+
+/**
+ * Where a tail of `text` starting at `at` may start so that it holds no part of a secret that began
+ * before it: the end of such a secret, else `at` (issue 16: the error tail cut mid-value).
+ */
+export const startOutside = (text: string, at: number): number =>
+  secretRanges(text).reduce((start, [from, end]) => (from < start && start < end ? end : start), at)
+
+/** The characters a secret value may hold (the token rule's value class). */
+const valueRun = /^[^\s"'\\;&|<>()`]*/
+
+/** How much of a value too long to hold is held before it is released redacted. */
+const valueHoldLimit = 64 * 1024
+
 /**
  * Holds back the unfinished last line of a stream's output (up to `limit` characters), and an
  * unfinished private key block (up to 64 KiB), so that a secret printed across two reads is seen
- * whole before anything is written (D-13).
+ * whole before anything is written (D-13). A line longer than `limit` is released in parts, never
+ * cut inside a secret: the cut moves back to the secret's key; a value longer than 64 KiB is
+ * released as it is (the writer redacts it whole) and the rest of that value is dropped as it comes.
  */
 export const makeLineHolder = (limit: number = 8192) => {
   let held = ""
+  let inValue = false
+  /** Drops what continues a value already released (redacted) from the head of `text`. */
+  const skipValue = (text: string) => {
+    if (!inValue) return text
+    const run = valueRun.exec(text)?.[0].length ?? 0
+    if (run < text.length) inValue = false
+    return text.slice(run)
+  }
   return {
     /** The text that can be written now. */
     push: (text: string): string => {
-      const all = held + text
+      const all = skipValue(held + text)
       let cut = all.lastIndexOf("\n") + 1
-      if (all.length - cut > limit) cut = all.length - limit
+      if (all.length - cut > limit) {
+        const forced = all.length - limit
+        cut = cutOutside(all, forced)
+        const straddled = secretRanges(all).find(([start, end]) => start === cut && forced < end)
+        if (straddled !== undefined && all.length - cut > valueHoldLimit) {
+          // Too long to hold: released up to the forced cut (redacted whole by the writer); the rest
+          // of this value, here and in later reads, is dropped.
+          cut = forced
+          if (straddled[1] < all.length) cut = straddled[1]
+          else inValue = true
+          held = inValue ? "" : all.slice(cut)
+          return all.slice(0, cut)
+        }
+      }
       // A key block that has begun but not ended stays held from its header on.
       let open = -1
       for (const match of all.matchAll(keyHeader)) open = match.index
@@ -118,6 +171,7 @@ export const makeLineHolder = (limit: number = 8192) => {
     flush: (): string => {
       const rest = held
       held = ""
+      inValue = false
       return rest
     }
   }

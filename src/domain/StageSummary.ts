@@ -3,9 +3,12 @@
  * (EXE-4), never from the whole output.
  */
 
+import { cutOutside } from "./Privacy.js"
+
 const maxEmbedded = 240
 
-const clip = (text: string) => (text.length > maxEmbedded ? `${text.slice(0, maxEmbedded)}…` : text)
+/** The head of `text`, cut before any secret the cut would split (it is redacted whole, or not shown). */
+const clip = (text: string) => (text.length > maxEmbedded ? `${text.slice(0, cutOutside(text, maxEmbedded))}…` : text)
 
 export interface StageOutcome {
   readonly exitCode: number

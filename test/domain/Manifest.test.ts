@@ -174,6 +174,11 @@ describe("MAN-6 error detail truncation", () => {
     assert.strictEqual(typeof result.stderr === "string" ? result.stderr.length : -1, 8193)
   })
 
+  it("never cuts inside a secret: the cut moves back to its key (issue 16, item 15)", () => {
+    const long = `${"x".repeat(8185)} password=hunter2hunter2 and more`
+    assert.deepStrictEqual(truncateDetails({ stderr: long }), { stderr: `${"x".repeat(8185)} …`, stderr_truncated: true })
+  })
+
   it("keeps a string of exactly 8192 characters as it is", () => {
     const exact = "y".repeat(8192)
     const result = truncateDetails({ stdout: exact })

@@ -46,6 +46,11 @@ describe("RUN-6 command summary", () => {
     assert.strictEqual(commandSummary(outcome({ stdoutTail: "\n", stderrTail: "   " }), undefined), "Command completed with code 0")
   })
 
+  it("never cuts embedded output inside a secret: the cut moves back to its key (issue 16, item 15)", () => {
+    const stderr = `${"e".repeat(230)} token=abcdef123456789 more`
+    assert.strictEqual(commandSummary(outcome({ exitCode: 1, stderrTail: stderr }), undefined), `Exited with code 1 — ${"e".repeat(230)} …`)
+  })
+
   it("cuts embedded output at 240 characters with an ellipsis", () => {
     const long = "a".repeat(300)
     assert.strictEqual(commandSummary(outcome({ stdoutTail: long }), undefined), `${"a".repeat(240)}…`)

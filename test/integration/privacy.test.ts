@@ -8,6 +8,7 @@ import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import {
   asArray,
+  commandAt as commandAtOf,
   asObject,
   asString,
   commandStage,
@@ -70,8 +71,8 @@ const assertEnforced = async (repo: TempRepo, env: Readonly<Record<string, strin
   assert.strictEqual(run.manifest["status"], "succeeded")
 
   assert.deepStrictEqual(runFilesContaining(repo, secret), [], "files under .runs/ holding the secret")
-  assert.strictEqual(stageOutput(join(run.runDir, "commands", "01-plain.ndjson"), "stdout"), "[REDACTED]\n")
-  assert.strictEqual(stageOutput(join(run.runDir, "commands", "02-split.ndjson"), "stdout"), "[REDACTED]\n")
+  assert.strictEqual(stageOutput(join(run.runDir, "commands", "01-plain.ndjson"), "stdout"), "api_key=[REDACTED]\n")
+  assert.strictEqual(stageOutput(join(run.runDir, "commands", "02-split.ndjson"), "stdout"), "api_key=[REDACTED]\n")
 
   const privacy = privacyOf(run.manifest)
   assert.strictEqual(privacy["mode"], "enforce")
@@ -146,6 +147,44 @@ describe("privacy guard with the built CLI (PRIV-1, D-13)", () => {
           assert.notInclude(text, "hunter2hunter2", describeResult(run.result))
           assert.notInclude(text, secret, describeResult(run.result))
         }
+      }
+    ))
+
+  it("enforce: only the value is redacted, so a recorded command still reads as two commands (issue 16, item 10)", () =>
+    withRepo({ pipelines: [pipeline("two", [commandStage("both", "echo api_key=abcdef123456zz; printf 'done\\n'")])] }, async (repo) => {
+      const run = await startJson(repo, ["two", "--task", "priv"], privacyEnv({ CODEX_PRIVACY_GUARD_MODE: "enforce" }))
+      assert.strictEqual(run.result.code, 0, describeResult(run.result))
+      assert.strictEqual(commandAtOf(run.manifest, 0)["command"], "echo api_key=[REDACTED]; printf 'done\\n'")
+      assert.strictEqual(stageOutput(join(run.runDir, "commands", "01-both.ndjson"), "stdout"), "api_key=[REDACTED]\ndone\n")
+    }))
+
+  // The two layouts the fault hunt found (issue 16, item 15): a line longer than the 8 KiB line
+  // holder, and a secret near the start of the last 64 KiB of stderr (the error tail).
+  it("enforce: a secret on a line longer than 8 KiB, or where the error tail begins, is in no file and not printed", () =>
+    withRepo(
+      {
+        pipelines: [
+          pipeline("long", [
+            commandStage("line", "printf 'password=EightK%sJJJ' Secret; sleep 0.2; head -c 8180 /dev/zero | tr '\\0' z; sleep 0.2; echo")
+          ]),
+          pipeline("tail", [
+            commandStage("err", "printf 'x password=lCut%sQQQ' Secret >&2; head -c 65530 /dev/zero | tr '\\0' q >&2; exit 4")
+          ])
+        ]
+      },
+      async (repo) => {
+        const env = privacyEnv({ CODEX_PRIVACY_GUARD_MODE: "enforce" })
+        const long = await startJson(repo, ["long", "--task", "priv"], env)
+        assert.strictEqual(long.result.code, 0, describeResult(long.result))
+        const failed = await startJson(repo, ["tail", "--task", "priv"], env)
+        assert.strictEqual(failed.result.code, 1, describeResult(failed.result))
+        for (const fragment of ["KSecretJJJ", "EightKSec", "CutSecretQQQ", "lCutSec", "SecretQQQ"]) {
+          assert.deepStrictEqual(runFilesContaining(repo, fragment), [], fragment)
+          for (const text of [long.result.stdout, long.result.stderr, failed.result.stdout, failed.result.stderr]) {
+            assert.notInclude(text, fragment)
+          }
+        }
+        assert.strictEqual(stageOutput(join(long.runDir, "commands", "01-line.ndjson"), "stdout"), "password=[REDACTED]\n")
       }
     ))
 })

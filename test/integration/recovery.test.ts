@@ -258,6 +258,8 @@ describe("resume signals only a process group shown to be the crashed run's (iss
       const group = stageShell(repo.path("two.stat")).pgid
       const runDir = await waitForRunDir(repo)
       await waitForManifest(runDir, "stage two recorded running", (m) => commandAt(m, 1)["status"] === "running")
+      // The stage's pid reaches .owner.json while the stage runs, not before it starts.
+      await waitFor("the stage's pid in .owner.json", () => readJson(join(runDir, ".owner.json"))["stage_pid"] === group || undefined)
       cli.kill("SIGKILL")
       await cli.exited
       return { runDir, runId: asString(manifestOf(runDir)["run_id"], "run_id"), group }

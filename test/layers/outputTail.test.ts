@@ -111,4 +111,16 @@ describe("EXE-4 output tail", () => {
     for (let i = firstKept; i < 200_000; i++) expected += String.fromCharCode(97 + (i % 26))
     assert.strictEqual(kept, expected)
   })
+
+  it("a tail that starts inside a secret's value starts after it (issue 16, item 15b)", () => {
+    const tail = makeOutputTail(64)
+    tail.push(encoder.encode(`${"x".repeat(100)} password=lCutSecretQQQ9 rest of the line goes on and on and on without a break`))
+    const kept = tail.text()
+    assert.notInclude(kept, "QQQ")
+    assert.strictEqual(kept, " rest of the line goes on and on and on without a break")
+    const split = makeOutputTail(64)
+    split.push(encoder.encode(`${"y".repeat(90)} token=abcdefghijklmnop`))
+    split.push(encoder.encode(`qrstuvwxyz0123456789 then ${"z".repeat(40)}`))
+    assert.strictEqual(split.text(), ` then ${"z".repeat(40)}`)
+  })
 })

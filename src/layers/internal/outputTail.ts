@@ -2,7 +2,22 @@
  * The last 64 KiB a stream printed (SPEC EXE-4), kept for stage summaries and error files while the
  * whole output goes to disk. Memory stays bounded whatever the stage prints (DECISIONS D-12).
  */
+import { startOutside } from "../../domain/Privacy.js"
+
 export const tailLimitBytes = 64 * 1024
+
+/**
+ * How much of what was dropped is kept to see a secret that began before the tail: a tail that
+ * starts inside one starts after it (issue 16), for a secret of up to this many bytes before the cut.
+ */
+const contextBytes = 4096
+
+const concat = (a: Uint8Array, b: Uint8Array) => {
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a)
+  joined.set(b, a.length)
+  return joined
+}
 
 export interface OutputTail {
   readonly push: (bytes: Uint8Array) => void
@@ -19,19 +34,22 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   let head = 0
   let retained = 0
   let total = 0
-  // The byte just before what is retained (a newline when nothing was dropped).
-  let before = 10
+  // What was dropped last, up to contextBytes (its last byte: a newline when nothing was dropped).
+  let context = new Uint8Array(0)
+  const dropped = (bytes: Uint8Array) => {
+    context = bytes.length >= contextBytes ? bytes.slice(bytes.length - contextBytes) : concat(context, bytes).slice(-contextBytes)
+  }
   return {
     push: (bytes) => {
       total += bytes.length
       // A copy of an oversized chunk's end, so the rest of its buffer can be freed.
-      if (bytes.length > limit) before = bytes[bytes.length - limit - 1] ?? 10
+      if (bytes.length > limit) dropped(bytes.subarray(Math.max(0, bytes.length - limit - contextBytes), bytes.length - limit))
       const kept = bytes.length > limit ? bytes.slice(bytes.length - limit) : bytes
       chunks.push(kept)
       retained += kept.length
       while (chunks.length - head > 1 && retained - (chunks[head]?.length ?? 0) >= limit) {
         retained -= chunks[head]?.length ?? 0
-        before = chunks[head]?.[(chunks[head]?.length ?? 1) - 1] ?? 10
+        dropped(chunks[head] ?? released)
         chunks[head] = released // drop the reference now, not at the next compaction
         head++
       }
@@ -50,11 +68,16 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
       }
       const start = Math.max(0, retained - limit)
       const text = new TextDecoder().decode(joined.subarray(start))
+      const lead = start > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : context
       // A tail that starts in the middle of a line drops that fragment: half a line reads as noise,
       // and half a secret would slip past the privacy rules (D-13).
-      const cutMidLine = (start > 0 ? joined[start - 1] : before) !== 10
+      const cutMidLine = lead.length > 0 && lead[lead.length - 1] !== 10
+      if (!cutMidLine) return text
       const firstBreak = text.indexOf("\n")
-      return cutMidLine && firstBreak >= 0 ? text.slice(firstBreak + 1) : text
+      if (firstBreak >= 0) return text.slice(firstBreak + 1)
+      // One line longer than the tail: it starts after any secret the cut went through.
+      const before = new TextDecoder().decode(lead)
+      return (before + text).slice(startOutside(before + text, before.length))
     }
   }
 }
