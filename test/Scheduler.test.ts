@@ -67,6 +67,18 @@ describe("schedulerSlots (SCH-1)", () => {
     )
   })
 
+  it("three entries of equal weight keep their given order, around a heavier one", () => {
+    assert.deepStrictEqual(
+      schedulerSlots([
+        { capability: "x", weight: 2 },
+        { capability: "y", weight: 2 },
+        { capability: "heavy", weight: 5 },
+        { capability: "z", weight: 2 }
+      ]).map((slot) => slot.capability),
+      ["heavy", "x", "y", "z"]
+    )
+  })
+
   it("no fan-out: one general slot", () => {
     assert.deepStrictEqual(schedulerSlots([]), [{ capability: "general", weight: 1, maxConcurrency: 1 }])
   })
@@ -229,6 +241,47 @@ describe("finalizeSchedule (SCH-5) and its summaries", () => {
     assert.strictEqual(assignment?.status, "failed")
     assert.strictEqual(assignment?.completed_at, null)
     assert.strictEqual(assignment?.attempts[0]?.recovery_checkpoints[0]?.timestamp, finalizedAt)
+  })
+
+  it("cancelled: failed like any unfinished end, completion times from the run, checkpoint at its completion", () => {
+    const [assignment] = finalizeSchedule(planned, { status: "cancelled", completedAt, now: finalizedAt }).assignments
+    assert.strictEqual(assignment?.status, "failed")
+    assert.strictEqual(assignment?.completed_at, completedAt)
+    assert.deepStrictEqual(
+      [assignment?.attempts[0]?.status, assignment?.attempts[0]?.started_at, assignment?.attempts[0]?.completed_at],
+      ["failed", completedAt, completedAt]
+    )
+    assert.deepStrictEqual(assignment?.attempts[0]?.recovery_checkpoints, [{
+      timestamp: completedAt,
+      reason: "missed-heartbeat",
+      action: "requeue",
+      detail: "Finalizer detected incomplete execution; queued for recovery."
+    }])
+  })
+
+  it("with more than one attempt, only the last is finalized; earlier ones are kept as they were", () => {
+    const earlier = {
+      number: 1,
+      assigned_at: assignedAt,
+      started_at: assignedAt,
+      completed_at: assignedAt,
+      status: "failed" as const,
+      recovery_checkpoints: []
+    }
+    const retried: typeof planned = {
+      ...planned,
+      assignments: planned.assignments.map((a) => ({
+        ...a,
+        attempts: [earlier, { ...earlier, number: 2, started_at: "2025-11-24T00:30:09.200Z", completed_at: null, status: "running" as const }]
+      }))
+    }
+    const [assignment] = finalizeSchedule(retried, { status: "succeeded", completedAt, now: finalizedAt }).assignments
+    assert.deepStrictEqual(assignment?.attempts, [
+      earlier,
+      { ...earlier, number: 2, started_at: "2025-11-24T00:30:09.200Z", completed_at: completedAt, status: "completed" }
+    ])
+    if (assignment === undefined) return assert.fail("no assignment")
+    assert.strictEqual(schedulerSummaryOf({ ...retried, assignments: [assignment] }).assignments[0]?.attempts, 2)
   })
 
   it("D-10: metrics read after finalization see final statuses, not 'assigned'", () => {

@@ -10,6 +10,7 @@ import {
   makeRunId,
   parseRunId,
   parseTaskId,
+  resolveTaskId,
   RunId,
   slugify,
   TaskId
@@ -211,6 +212,20 @@ describe("ID-1 sanitiser", () => {
     if (Either.isRight(badTask)) return assert.fail("an empty task id must not decode")
     assert.include(badTask.left.message, "Invalid task ID: value must be a non-empty string.")
     assert.throws(() => TaskId.make("a/b"))
+  })
+
+  it("resolveTaskId: --task wins over MCP_RUNNER_TASK_ID, which must still be valid (ENV-3, ENV-4)", () => {
+    assert.deepStrictEqual(resolveTaskId("from-env", "from-flag"), Either.right(TaskId.make("from-flag")))
+    assert.deepStrictEqual(resolveTaskId("from-env", undefined), Either.right(TaskId.make("from-env")))
+    assert.deepStrictEqual(resolveTaskId(undefined, undefined), Either.right(defaultTaskId))
+    assert.deepStrictEqual(resolveTaskId(undefined, "flag-only"), Either.right(TaskId.make("flag-only")))
+    const badEnv = resolveTaskId("../x", "fine")
+    if (Either.isRight(badEnv)) return assert.fail("an invalid MCP_RUNNER_TASK_ID must fail even with --task")
+    assert.strictEqual(badEnv.left.source, "MCP_RUNNER_TASK_ID")
+    const badFlag = resolveTaskId("fine", "a/b")
+    if (Either.isRight(badFlag)) return assert.fail("an invalid --task must fail")
+    assert.isUndefined(badFlag.left.source)
+    assert.strictEqual(badFlag.left.value, "a/b")
   })
 
   it("defaults the task to 0101", () => {

@@ -421,6 +421,14 @@ describe("checkNestedPipelines", () => {
     assert.strictEqual(error.referencedBy, "stage 'deep' of pipeline 'child'")
   })
 
+  it("reports a cycle reached through a second subpipeline stage, after a first one that is fine", () => {
+    const leaf = pipeline("leaf", [command("x")])
+    const b = pipeline("b", [nested("ok", "leaf"), nested("back", "a")])
+    const a = pipeline("a", [nested("first", "leaf"), command("y"), nested("second", "b")])
+    const error = cycle(checkNestedPipelines(catalog({ user: [a, b, leaf] }), a))
+    assert.deepStrictEqual(error.chain, ["a", "b", "a"])
+  })
+
   it("reports a pipeline that nests itself", () => {
     const self = pipeline("loop", [command("a"), nested("again", "loop")])
     const error = cycle(checkNestedPipelines(catalog({ user: [self] }), self))
