@@ -86,7 +86,15 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
       list: () => Effect.succeed([]),
       readLines: () => Stream.empty,
       readBytes: () => Stream.empty,
-      modifiedAt: () => Effect.succeed(undefined)
+      modifiedAt: () => Effect.succeed(undefined),
+      // The run store never touches bytes or trees (the mirror commands do).
+      writeBytes: (path) => Effect.dieMessage(`unexpected writeBytes ${path}`),
+      readAllBytes: (path) => Effect.dieMessage(`unexpected readAllBytes ${path}`),
+      removeTree: (path) => Effect.dieMessage(`unexpected removeTree ${path}`),
+      copyTree: (from) => Effect.dieMessage(`unexpected copyTree ${from}`),
+      rename: (from) => Effect.dieMessage(`unexpected rename ${from}`),
+      info: (path) => Effect.dieMessage(`unexpected info ${path}`),
+      realPath: (path) => Effect.dieMessage(`unexpected realPath ${path}`)
     }
     return { backend, operations: Ref.get(log), fsynced: Ref.get(fsynced) }
   })

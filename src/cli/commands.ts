@@ -22,6 +22,7 @@ import {
   verbose,
   version
 } from "./shared.js"
+import { mirror } from "./mirror.js"
 import { status } from "./status.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
@@ -309,7 +310,8 @@ const root = Command.make("codex-orchestrator").pipe(
     start.pipe(Command.provide(engine)),
     plan.pipe(Command.provide(engine)),
     status,
-    resume.pipe(Command.provide(engine))
+    resume.pipe(Command.provide(engine)),
+    mirror
   ])
 )
 

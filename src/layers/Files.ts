@@ -1,7 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Effect, Layer, Option, Random, Ref, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
-import { type ByteWriter, Files } from "../services/Files.js"
+import { type ByteWriter, type FileInfo, Files } from "../services/Files.js"
 
 const encoder = new TextEncoder()
 
@@ -80,6 +80,31 @@ export const FilesLive = Layer.effect(
           Effect.catchIf(isReason("NotFound"), () => Effect.succeed([])),
           Effect.mapError(failure(dir, "list"))
         ),
+      writeBytes: (target, bytes) => fs.writeFile(target, bytes).pipe(Effect.mapError(failure(target, "write"))),
+      readAllBytes: (target) =>
+        fs.readFile(target).pipe(
+          Effect.map((bytes): Uint8Array | undefined => bytes),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+          Effect.mapError(failure(target, "read"))
+        ),
+      removeTree: (target) => fs.remove(target, { recursive: true, force: true }).pipe(Effect.mapError(failure(target, "delete"))),
+      copyTree: (from, to) => fs.copy(from, to).pipe(Effect.mapError(failure(from, `copy to ${to}`))),
+      rename: (from, to) => fs.rename(from, to).pipe(Effect.mapError(failure(from, `rename to ${to}`))),
+      info: (target) =>
+        fs.stat(target).pipe(
+          Effect.map((stat): FileInfo | undefined => ({
+            type: stat.type === "File" ? "file" : stat.type === "Directory" ? "directory" : "other",
+            size: Number(stat.size)
+          })),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+          Effect.mapError(failure(target, "inspect"))
+        ),
+      realPath: (target) =>
+        fs.realPath(target).pipe(
+          Effect.map((real): string | undefined => real),
+          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+          Effect.mapError(failure(target, "resolve"))
+        ),
       modifiedAt: (target) =>
         fs.stat(target).pipe(
           Effect.map((info) => Option.getOrUndefined(Option.map(info.mtime, (date) => date.getTime()))),
@@ -103,8 +128,12 @@ export class InMemoryFiles extends Context.Tag("orchestrator/InMemoryFiles")<
 
 interface StoredFile {
   readonly text: string
+  /** Set for files written as bytes, which may not be text. */
+  readonly bytes?: Uint8Array
   readonly modifiedMs: number
 }
+
+const under = (dir: string) => (path: string) => path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`)
 
 /**
  * Same contract in memory: files are strings in a map (symlinks are stored as `-> <target>`), and
@@ -152,6 +181,32 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
         }
         return [...names].filter((name) => name.length > 0).sort()
       }),
+    writeBytes: (path, bytes) =>
+      Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
+        Ref.update(files, (all) => new Map(all).set(path, { text: new TextDecoder().decode(bytes), bytes, modifiedMs }))),
+    readAllBytes: (path) =>
+      Effect.map(Ref.get(files), (all) => {
+        const file = all.get(path)
+        return file === undefined ? undefined : file.bytes ?? encoder.encode(file.text)
+      }),
+    removeTree: (path) => Ref.update(files, (all) => new Map([...all].filter(([key]) => !under(path)(key)))),
+    copyTree: (from, to) =>
+      Ref.update(files, (all) => {
+        const next = new Map(all)
+        for (const [key, file] of all) if (under(from)(key)) next.set(`${to}${key.slice(from.length)}`, file)
+        return next
+      }),
+    rename: (from, to) =>
+      Ref.update(files, (all) =>
+        new Map([...all].map(([key, file]) => [under(from)(key) ? `${to}${key.slice(from.length)}` : key, file]))),
+    info: (path) =>
+      Effect.map(Ref.get(files), (all): FileInfo | undefined => {
+        const file = all.get(path)
+        if (file !== undefined) return { type: "file", size: (file.bytes ?? encoder.encode(file.text)).length }
+        return [...all.keys()].some(under(path)) ? { type: "directory", size: 0 } : undefined
+      }),
+    realPath: (path) =>
+      Effect.map(Ref.get(files), (all) => all.has(path) || [...all.keys()].some(under(path)) ? path : undefined),
     modifiedAt: (path) => Effect.map(Ref.get(files), (all) => all.get(path)?.modifiedMs)
   })
   const inspect = InMemoryFiles.of({

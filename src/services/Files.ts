@@ -1,6 +1,12 @@
 import { Context, type Effect, type Scope, type Stream } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 
+/** What `info` tells about a path (symlinks followed). */
+export interface FileInfo {
+  readonly type: "file" | "directory" | "other"
+  readonly size: number
+}
+
 export interface ByteWriter {
   readonly write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
 }
@@ -45,6 +51,20 @@ export class Files extends Context.Tag("orchestrator/Files")<
     readonly remove: (path: string) => Effect.Effect<void, FileAccessError>
     /** The names of the entries of a folder, sorted; a missing folder has none. */
     readonly list: (dir: string) => Effect.Effect<ReadonlyArray<string>, FileAccessError>
+    /** Writes bytes as they are (a mirrored asset); not atomic. The parent folder must exist. */
+    readonly writeBytes: (path: string, bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
+    /** The file's bytes, or undefined when it does not exist. */
+    readonly readAllBytes: (path: string) => Effect.Effect<Uint8Array | undefined, FileAccessError>
+    /** Deletes a file or a folder with everything in it; a missing one is not an error. */
+    readonly removeTree: (path: string) => Effect.Effect<void, FileAccessError>
+    /** Copies a folder with everything in it to `to` (which must not exist yet). */
+    readonly copyTree: (from: string, to: string) => Effect.Effect<void, FileAccessError>
+    /** Renames a file or folder (same file system). */
+    readonly rename: (from: string, to: string) => Effect.Effect<void, FileAccessError>
+    /** What is at `path` (symlinks followed), or undefined when nothing is. */
+    readonly info: (path: string) => Effect.Effect<FileInfo | undefined, FileAccessError>
+    /** The path with every symlink resolved, or undefined when it does not exist. */
+    readonly realPath: (path: string) => Effect.Effect<string | undefined, FileAccessError>
     /** When the file was last modified (epoch ms), or undefined when it does not exist. */
     readonly modifiedAt: (path: string) => Effect.Effect<number | undefined, FileAccessError>
   }

@@ -1,0 +1,141 @@
+import { HttpClient, Path } from "@effect/platform"
+import { Console, DateTime, Effect, Layer, Schema } from "effect"
+import { decodeJsonFile } from "../domain/FileErrors.js"
+import { parseTaskId } from "../domain/Ids.js"
+import { type MirrorSettings, PermitFile, permitVerdict, type PermitVerdict } from "../domain/MirrorConfig.js"
+import {
+  MirrorManifest,
+  mirrorRunName,
+  mirrorStatus,
+  promotionOf,
+  totalsOf,
+  type MirrorUrlRecord
+} from "../domain/MirrorManifest.js"
+import { isSameOrigin } from "../domain/MirrorPaths.js"
+import { Files } from "../services/Files.js"
+import { MirrorFetcher, type MirrorFetchRequest } from "../services/MirrorFetcher.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { crawl, sha1Hex8 } from "./internal/mirrorCrawl.js"
+import { makeDownloader } from "./internal/mirrorDownload.js"
+import { loadMirrorSettings, mirrorProject, type MirrorProject } from "./internal/mirrorProject.js"
+
+const encodeManifest = Schema.encode(Schema.parseJson(MirrorManifest, { space: 2 }))
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+
+/** The progress line on stderr (stdout keeps only the result, D-2). */
+const progressLine = (done: number, total: number, bytes: number) =>
+  Console.error(`[mirror:fetch] ${done}/${total} URLs, ${kib(bytes)}`)
+
+const errorLine = (record: MirrorUrlRecord) => `${record.url}: ${record.error ?? "failed"}`
+
+/**
+ * `mirror fetch` on the platform HttpClient (FetchHttpClient in the CLI), the Files service and the
+ * configured roots: `.runs/<task>/mirror/<project>/` receives the cache and one folder per fetch.
+ */
+export const MirrorFetcherLive = Layer.effect(
+  MirrorFetcher,
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const files = yield* Files
+    const path = yield* Path.Path
+    const { envTaskId, roots } = yield* OrchestratorConfig
+    const shown = (absolute: string) => path.relative(roots.repoRoot, absolute)
+
+    /** MIR-2: the task is MCP_RUNNER_TASK_ID, or `adhoc` with a warning. */
+    const taskOf = envTaskId === undefined
+      ? Effect.as(Effect.logWarning("MCP_RUNNER_TASK_ID is not set; mirror runs go to task adhoc"), "adhoc")
+      : Effect.map(parseTaskId(envTaskId, "MCP_RUNNER_TASK_ID"), (id): string => id)
+
+    /** MIR-2: consulted and recorded, never blocking; a permit that does not list the origin is a warning. */
+    const readPermit = (origin: URL) =>
+      Effect.gen(function*() {
+        const permitPath = path.join(roots.repoRoot, "compliance", "permit.json")
+        const text = yield* files.readText(permitPath)
+        const verdict: PermitVerdict = text === undefined
+          ? "no-permit-file"
+          : yield* decodeJsonFile(PermitFile, shown(permitPath))(text).pipe(
+            Effect.map((permit) => permitVerdict(permit, origin)),
+            Effect.catchAll((error) => Effect.as(Effect.logWarning(error.message), "invalid" as const))
+          )
+        if (verdict === "not-listed") yield* Effect.logWarning(`${origin.origin} is not listed in ${shown(permitPath)} (allowedSources)`)
+        return { path: shown(permitPath), verdict }
+      })
+
+    /** MIR-3: the staging folder replaces `public/` through a sibling copy and a rename. */
+    const promote = (stagingDir: string, project: MirrorProject, runName: string) =>
+      Effect.gen(function*() {
+        const next = `${project.publicDir}.next-${runName}`
+        yield* files.removeTree(next)
+        yield* files.makeDirectory(project.dir)
+        yield* files.copyTree(stagingDir, next)
+        yield* files.removeTree(project.publicDir)
+        yield* files.rename(next, project.publicDir)
+      })
+
+    const runCrawl = (settings: MirrorSettings, request: MirrorFetchRequest, cacheDir: string, stagingDir: string) => {
+      const archive = request.archiveFallback ?? settings.enableArchiveFallback
+      return crawl({
+        settings,
+        mapping: { origin: settings.origin, hashQuery: sha1Hex8 },
+        files,
+        path,
+        stagingDir,
+        concurrency: request.concurrency ?? 6,
+        progress: progressLine,
+        download: makeDownloader({
+          http,
+          files,
+          cacheDir,
+          archiveBaseUrl: archive ? settings.archiveBaseUrl : undefined,
+          isOrigin: (url) => isSameOrigin(new URL(url), settings.origin),
+          retry: { attempts: 3, initialDelayMs: 250, factor: 2 },
+          timeout: "30 seconds"
+        })
+      })
+    }
+
+    const fetch = Effect.fn("MirrorFetcher.fetch")(function*(request: MirrorFetchRequest) {
+      const project = yield* mirrorProject(path, roots.repoRoot, request.project, request.configPath)
+      const settings = yield* loadMirrorSettings(files, path, roots.repoRoot, project)
+      const taskId = yield* taskOf
+      const startedAt = DateTime.formatIso(yield* DateTime.now)
+      const runName = mirrorRunName(startedAt)
+      const projectRuns = path.join(roots.runsRoot, taskId, "mirror", project.name)
+      const runDir = path.join(projectRuns, runName)
+      const stagingDir = path.join(runDir, "staging", "public")
+      yield* files.makeDirectory(stagingDir)
+      const permit = yield* readPermit(settings.origin)
+
+      const records = yield* runCrawl(settings, request, path.join(projectRuns, "cache"), stagingDir)
+      const status = mirrorStatus(records)
+      const promotion = promotionOf(status, request)
+      if (promotion === "promoted") yield* promote(stagingDir, project, runName)
+      const manifest: MirrorManifest = {
+        version: 1,
+        project: project.name,
+        task_id: taskId,
+        origin: settings.origin.origin,
+        started_at: startedAt,
+        completed_at: DateTime.formatIso(yield* DateTime.now),
+        status,
+        dry_run: request.dryRun,
+        force: request.force,
+        archive_fallback: request.archiveFallback ?? settings.enableArchiveFallback,
+        promotion,
+        run_dir: shown(runDir),
+        staging_dir: shown(stagingDir),
+        public_dir: shown(project.publicDir),
+        permit,
+        totals: totalsOf(records),
+        urls: records,
+        errors: records.filter((record) => record.outcome === "failed").map(errorLine)
+      }
+      const manifestPath = path.join(runDir, "manifest.json")
+      yield* files.writeAtomic(manifestPath, `${yield* Effect.orDie(encodeManifest(manifest))}\n`)
+      return { manifest, manifestPath: shown(manifestPath) }
+    })
+
+    return MirrorFetcher.of({ fetch })
+  })
+)

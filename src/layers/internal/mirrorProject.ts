@@ -1,0 +1,53 @@
+/**
+ * Where a mirror project's files live (SPEC MIR-1..MIR-5) and its configuration, read once for
+ * fetch, serve and check: `packages/<project>/mirror.config.json` (or `--config`) and
+ * `packages/<project>/public`.
+ */
+import type { Path } from "@effect/platform"
+import { Effect } from "effect"
+import { decodeJsonFile, InvalidFile } from "../../domain/FileErrors.js"
+import { idProblem } from "../../domain/Ids.js"
+import { MirrorConfigFile, type MirrorSettings, resolveMirrorConfig } from "../../domain/MirrorConfig.js"
+import type { Files } from "../../services/Files.js"
+
+export interface MirrorProject {
+  readonly name: string
+  readonly dir: string
+  readonly configPath: string
+  readonly publicDir: string
+}
+
+/** The project's folders; a name that could leave `packages/` is bad input (exit 2). */
+export const mirrorProject = (path: Path.Path, repoRoot: string, name: string, configPath?: string) => {
+  const problem = idProblem(name)
+  if (problem !== undefined) {
+    return Effect.fail(new InvalidFile({
+      path: `--project ${JSON.stringify(name)}`,
+      issues: [problem.replace(/\.$/, "")],
+      hint: "Name a folder under packages/ (letters, digits, '-', '_' or '.')."
+    }))
+  }
+  const dir = path.join(repoRoot, "packages", name)
+  return Effect.succeed<MirrorProject>({
+    name,
+    dir,
+    configPath: configPath === undefined ? path.join(dir, "mirror.config.json") : path.resolve(configPath),
+    publicDir: path.join(dir, "public")
+  })
+}
+
+/** The project's configuration with its defaults; a missing or invalid file names what to fix (exit 2). */
+export const loadMirrorSettings = (files: Files["Type"], path: Path.Path, repoRoot: string, project: MirrorProject) =>
+  Effect.gen(function*() {
+    const shown = path.relative(repoRoot, project.configPath) || project.configPath
+    const text = yield* files.readText(project.configPath)
+    if (text === undefined) {
+      return yield* new InvalidFile({
+        path: shown,
+        issues: ["the file does not exist"],
+        hint: `Create it with at least {"origin": "https://example.com", "routes": ["/"]}, or pass --config <file>.`
+      })
+    }
+    const file = yield* decodeJsonFile(MirrorConfigFile, shown)(text)
+    return resolveMirrorConfig(file) satisfies MirrorSettings
+  })
