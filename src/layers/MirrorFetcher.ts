@@ -29,6 +29,17 @@ const progressLine = (done: number, total: number, bytes: number) =>
 
 const errorLine = (record: MirrorUrlRecord) => `${record.url}: ${record.error ?? "failed"}`
 
+type ManifestHeader = Omit<MirrorManifest, "version" | "status" | "totals" | "urls" | "errors">
+
+const manifestOf = (records: ReadonlyArray<MirrorUrlRecord>, header: ManifestHeader): MirrorManifest => ({
+  version: 1,
+  ...header,
+  status: mirrorStatus(records),
+  totals: totalsOf(records),
+  urls: records,
+  errors: records.filter((record) => record.outcome === "failed").map(errorLine)
+})
+
 /**
  * `mirror fetch` on the platform HttpClient (FetchHttpClient in the CLI), the Files service and the
  * configured roots: `.runs/<task>/mirror/<project>/` receives the cache and one folder per fetch.
@@ -111,14 +122,12 @@ export const MirrorFetcherLive = Layer.effect(
       const status = mirrorStatus(records)
       const promotion = promotionOf(status, request)
       if (promotion === "promoted") yield* promote(stagingDir, project, runName)
-      const manifest: MirrorManifest = {
-        version: 1,
+      const manifest = manifestOf(records, {
         project: project.name,
         task_id: taskId,
         origin: settings.origin.origin,
         started_at: startedAt,
         completed_at: DateTime.formatIso(yield* DateTime.now),
-        status,
         dry_run: request.dryRun,
         force: request.force,
         archive_fallback: request.archiveFallback ?? settings.enableArchiveFallback,
@@ -126,11 +135,8 @@ export const MirrorFetcherLive = Layer.effect(
         run_dir: shown(runDir),
         staging_dir: shown(stagingDir),
         public_dir: shown(project.publicDir),
-        permit,
-        totals: totalsOf(records),
-        urls: records,
-        errors: records.filter((record) => record.outcome === "failed").map(errorLine)
-      }
+        permit
+      })
       const manifestPath = path.join(runDir, "manifest.json")
       yield* files.writeAtomic(manifestPath, `${yield* Effect.orDie(encodeManifest(manifest))}\n`)
       return { manifest, manifestPath: shown(manifestPath) }
