@@ -33,6 +33,9 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   minify: true,
   legalComments: "none",
   plugins: [stubConfigParsers],
+  // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
+  // would add megabytes that every other command parses at start-up.
+  external: ["playwright-core"],
   // The built-in pipelines are found relative to the module (src/layers/PipelineCatalog.ts).
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" }

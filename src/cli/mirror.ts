@@ -3,9 +3,12 @@
  * the HTML parser, the HTTP server and Playwright cost nothing to the other commands' start-up.
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Option, Schema } from "effect"
+import { Config, Console, Effect, Layer, Option, Schema } from "effect"
 import type { MirrorFetchResult } from "../services/MirrorFetcher.js"
 import { MirrorFetcher } from "../services/MirrorFetcher.js"
+import { MirrorServer } from "../services/MirrorServer.js"
+import { checkSummary } from "../domain/MirrorCheck.js"
+import { MirrorChecker, type MirrorCheckResult } from "../services/MirrorChecker.js"
 import { format, printJson, verbose } from "./shared.js"
 
 /** `mirror fetch` ended with failed URLs; the result is printed, the exit code is 1 (MIR-3). */
@@ -16,6 +19,16 @@ export class MirrorIncomplete extends Schema.TaggedError<MirrorIncomplete>()("Mi
 }) {
   override get message() {
     return `mirror ${this.status}: ${this.failed} URL(s) failed; see ${this.manifest}`
+  }
+}
+
+/** `mirror check` found issues; they are printed, the exit code is 1 (MIR-5). */
+export class MirrorCheckFailed extends Schema.TaggedError<MirrorCheckFailed>()("MirrorCheckFailed", {
+  issues: Schema.Int,
+  report: Schema.String
+}) {
+  override get message() {
+    return `mirror check found ${this.issues} issue(s); see ${this.report} and the screenshots beside it`
   }
 }
 
@@ -105,7 +118,116 @@ const fetchCommand = Command.make(
   Command.provide(fetcherLayer)
 )
 
+const serverLayer = Layer.unwrapEffect(Effect.map(Effect.promise(() => import("../layers/MirrorServer.js")), (m) => m.MirrorServerLive))
+
+const port = Options.integer("port").pipe(
+  Options.withFallbackConfig(Config.integer("PORT")),
+  Options.withDescription("The port (default: $PORT, else 4173; 0 picks a free one)"),
+  Options.withDefault(4173)
+)
+
+const serveCommand = Command.make(
+  "serve",
+  {
+    project,
+    port,
+    host: Options.text("host").pipe(
+      Options.withDescription("The address to listen on (default 127.0.0.1; 0.0.0.0 shares the mirror with the network)"),
+      Options.withDefault("127.0.0.1")
+    ),
+    csp: Options.text("csp").pipe(
+      Options.withDescription(
+        "Content-Security-Policy on HTML: self (default; the page's own origin, inline scripts allowed), strict, off, " +
+          "or a policy given verbatim"
+      ),
+      Options.withDefault("self")
+    ),
+    noRange: Options.boolean("no-range").pipe(Options.withDescription("Ignore Range headers (always answer 200 with the whole file)")),
+    verbose
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const serving = yield* (yield* MirrorServer).start({
+        project: flags.project,
+        host: flags.host,
+        port: flags.port,
+        csp: flags.csp,
+        range: !flags.noRange,
+        logRequests: true
+      })
+      yield* Console.log(`Serving ${serving.root} at ${serving.url}/`)
+      yield* Console.error("[mirror:serve] press Ctrl-C to stop")
+      return yield* Effect.never
+    }).pipe(Effect.scoped)
+).pipe(
+  Command.withDescription(
+    "Serve packages/<project>/public for a browser (MIR-4): GET and HEAD only (405 otherwise), nothing outside " +
+      "the folder (403 for .. in any encoding, NUL bytes and symlinks leading out), folders and extension-less " +
+      "paths serve their index.html, no listings (404), HTML with Cache-Control no-cache and the CSP, other files " +
+      "immutable for a year, byte ranges (206, 416). Prints the address on stdout; one line per request on stderr."
+  ),
+  Command.provide(serverLayer)
+)
+
+const checkerLayer = Layer.unwrapEffect(Effect.promise(async () => {
+  const [{ MirrorCheckerLive }, { MirrorServerLive }] = await Promise.all([
+    import("../layers/MirrorChecker.js"),
+    import("../layers/MirrorServer.js")
+  ])
+  return MirrorCheckerLive.pipe(Layer.provide(MirrorServerLive))
+}))
+
+const checkText = ({ report, reportPath }: MirrorCheckResult) =>
+  [
+    ...report.routes.map((route) => `  ${route.http_status ?? "---"} ${route.route} (screenshot ${route.screenshot ?? "none"})`),
+    ...report.issues.map((issue) => `  [${issue.kind}] ${issue.route}: ${issue.detail}`),
+    checkSummary(report.issues),
+    `Report: ${reportPath}`
+  ].join("\n")
+
+const checkCommand = Command.make(
+  "check",
+  {
+    project,
+    config: Options.file("config").pipe(
+      Options.withDescription("Read this config file instead of packages/<project>/mirror.config.json"),
+      Options.optional
+    ),
+    port: Options.integer("port").pipe(
+      Options.withDescription("Check the mirror already served on 127.0.0.1:<port>; without it a temporary server is started"),
+      Options.optional
+    ),
+    headed: Options.boolean("headed").pipe(Options.withDescription("Show the browser window (default: headless)")),
+    format,
+    verbose
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const result = yield* (yield* MirrorChecker).check({
+        project: flags.project,
+        configPath: Option.getOrUndefined(flags.config),
+        port: Option.getOrUndefined(flags.port),
+        headed: flags.headed
+      })
+      yield* flags.format === "json"
+        ? printJson({ status: result.report.status, report: result.reportPath, routes: result.report.routes, issues: result.report.issues })
+        : Console.log(checkText(result))
+      if (result.report.issues.length > 0) {
+        return yield* new MirrorCheckFailed({ issues: result.report.issues.length, report: result.reportPath })
+      }
+    })
+).pipe(
+  Command.withDescription(
+    "Check a mirror in a real browser (MIR-5): loads every route of the config in Chromium (Debian's chromium " +
+      "package, or CHROMIUM_PATH) and reports routes that do not answer 200, requests to hosts outside the " +
+      "allowlist (blocked before they leave), failed or >= 400 requests, tracker strings in responses and the " +
+      "DOM, and absolute references to the origin. Writes report.json and a screenshot per route under " +
+      ".runs/<task>/mirror/<project>/check-<timestamp>/. Exit 0 when clean, 1 with issues."
+  ),
+  Command.provide(checkerLayer)
+)
+
 export const mirror = Command.make("mirror").pipe(
   Command.withDescription("Mirror a website for local, tracker-free use: fetch it, serve it, check it in a browser."),
-  Command.withSubcommands([fetchCommand])
+  Command.withSubcommands([fetchCommand, serveCommand, checkCommand])
 )

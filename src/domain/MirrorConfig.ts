@@ -128,7 +128,7 @@ export const hostListed = (url: URL, hosts: ReadonlyArray<string>): boolean =>
     entry === url.host || entry === url.hostname || url.hostname.endsWith(`.${entry}`)
   )
 
-/** `compliance/permit.json` as far as the mirror reads it (DES-1's `allowedSources[].origin`). */
+/** `compliance/permit.json` as far as the mirror reads it: the origins in `allowedSources[].origin`. */
 export const PermitFile = Schema.Struct({
   allowedSources: Schema.optional(Schema.Array(Schema.Struct({ origin: Schema.String })))
 })

@@ -1,0 +1,123 @@
+import { createServer } from "node:http"
+import { FileSystem, HttpServer, HttpServerRequest, HttpServerResponse, Path } from "@effect/platform"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Console, Effect, Layer } from "effect"
+import { InvalidFile } from "../domain/FileErrors.js"
+import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
+import { Files } from "../services/Files.js"
+import { MirrorServeFailed, MirrorServer, type MirrorServeRequest } from "../services/MirrorServer.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { mirrorProject } from "./internal/mirrorProject.js"
+
+interface Served {
+  readonly root: string
+  readonly realRoot: string
+  readonly csp: CspChoice
+  readonly range: boolean
+}
+
+type Located = { readonly _tag: "Found"; readonly file: string; readonly size: number } | { readonly _tag: "Missing" } | {
+  readonly _tag: "Outside"
+}
+
+const plain = (status: number, text: string, headers: Record<string, string> = {}) =>
+  HttpServerResponse.text(`${text}\n`, { status, headers: { "cache-control": "no-cache", ...headers } })
+
+/**
+ * `mirror serve` on @effect/platform's HTTP server (NodeHttpServer). File metadata goes through the
+ * Files service; bodies stream from the platform FileSystem that the server's own context carries
+ * (HttpServerResponse.file for whole files, a byte-bounded stream for ranges).
+ */
+export const MirrorServerLive = Layer.effect(
+  MirrorServer,
+  Effect.gen(function*() {
+    const files = yield* Files
+    const path = yield* Path.Path
+    const { roots } = yield* OrchestratorConfig
+
+    const inside = (root: string, real: string) => real === root || real.startsWith(`${root}${path.sep}`)
+
+    /** MIR-4: a folder or an extension-less path serves its index.html; a symlink out of the root is refused. */
+    const locate = (served: Served, segments: ReadonlyArray<string>) =>
+      Effect.gen(function*() {
+        const named = path.join(served.root, ...segments)
+        const info = yield* files.info(named)
+        const file = info?.type === "directory" || (info === undefined && !hasExtension(segments))
+          ? path.join(named, "index.html")
+          : named
+        const found = file === named ? info : yield* files.info(file)
+        if (found?.type !== "file") return { _tag: "Missing" } satisfies Located
+        const real = yield* files.realPath(file)
+        if (real === undefined || !inside(served.realRoot, real)) return { _tag: "Outside" } satisfies Located
+        return { _tag: "Found", file, size: found.size } satisfies Located
+      })
+
+    const respond = (served: Served, request: HttpServerRequest.HttpServerRequest, file: string, size: number) =>
+      Effect.gen(function*() {
+        const headers = fileHeaders(file, served.csp, served.range)
+        const range = served.range ? parseRange(request.headers["range"], size) : { _tag: "Whole" as const }
+        if (range._tag === "Unsatisfiable") return plain(416, "Range Not Satisfiable", { "content-range": `bytes */${size}` })
+        const [status, start, length] = range._tag === "Part" ? [206, range.start, range.end - range.start + 1] : [200, 0, size]
+        const partHeaders = range._tag === "Part" ? { ...headers, "content-range": `bytes ${range.start}-${range.end}/${size}` } : headers
+        if (request.method === "HEAD") {
+          return HttpServerResponse.empty({ status, headers: { ...partHeaders, "content-length": String(length) } })
+        }
+        if (range._tag === "Whole") return yield* HttpServerResponse.file(file, { headers })
+        const fs = yield* FileSystem.FileSystem
+        return HttpServerResponse.stream(fs.stream(file, { offset: start, bytesToRead: length }), {
+          status,
+          headers: partHeaders,
+          contentLength: length
+        })
+      })
+
+    const handler = (served: Served) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        if (request.method !== "GET" && request.method !== "HEAD") return plain(405, "Method Not Allowed", { allow: "GET, HEAD" })
+        const target = requestTarget(request.url)
+        if (target._tag === "Refused") return plain(target.status, target.status === 403 ? "Forbidden" : "Bad Request")
+        const located = yield* locate(served, target.segments)
+        if (located._tag === "Outside") return plain(403, "Forbidden")
+        if (located._tag === "Missing") return plain(404, "Not Found")
+        return yield* respond(served, request, located.file, located.size)
+      }).pipe(Effect.catchAll(() => Effect.succeed(plain(500, "Internal Server Error"))))
+
+    const withLog = (enabled: boolean) => <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+      enabled
+        ? Effect.gen(function*() {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const response = yield* app
+          yield* Console.error(`[mirror:serve] ${request.method} ${request.url} ${response.status}`)
+          return response
+        })
+        : app
+
+    const start = Effect.fn("MirrorServer.start")(function*(request: MirrorServeRequest) {
+      const project = yield* mirrorProject(path, roots.repoRoot, request.project)
+      const realRoot = yield* files.realPath(project.publicDir)
+      if (realRoot === undefined || (yield* files.info(realRoot))?.type !== "directory") {
+        return yield* new InvalidFile({
+          path: path.relative(roots.repoRoot, project.publicDir),
+          issues: ["the folder does not exist"],
+          hint: `Run \`codex-orchestrator mirror fetch --project ${project.name}\` first.`
+        })
+      }
+      const host = request.host ?? "127.0.0.1"
+      const port = request.port ?? 4173
+      const served: Served = { root: project.publicDir, realRoot, csp: request.csp ?? "self", range: request.range ?? true }
+      const context = yield* Layer.build(NodeHttpServer.layer(() => createServer(), { host, port })).pipe(
+        Effect.mapError((cause) => new MirrorServeFailed({ address: `${host}:${port}`, cause }))
+      )
+      const server = yield* HttpServer.serveEffect(withLog(request.logRequests === true)(handler(served))).pipe(
+        Effect.zipRight(HttpServer.HttpServer),
+        Effect.provide(context)
+      )
+      const address = server.address
+      const url = address._tag === "TcpAddress" ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}` : address.path
+      return { url, root: path.relative(roots.repoRoot, project.publicDir) }
+    })
+
+    return MirrorServer.of({ start })
+  })
+)

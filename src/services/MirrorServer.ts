@@ -1,0 +1,51 @@
+import { Context, type Effect, Schema, type Scope } from "effect"
+import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
+import type { CspChoice } from "../domain/MirrorServe.js"
+
+export interface MirrorServeRequest {
+  /** Serves `packages/<project>/public`. */
+  readonly project: string
+  /** Default 127.0.0.1 (the original bound 0.0.0.0; a mirror is for this machine unless asked). */
+  readonly host?: string | undefined
+  /** Default 4173; 0 picks a free port. */
+  readonly port?: number | undefined
+  /** `self` (default), `strict`, `off`, or a policy given verbatim. */
+  readonly csp?: CspChoice | undefined
+  /** Answer Range requests with 206/416 (default true). */
+  readonly range?: boolean | undefined
+  /** Print one line per request on stderr. */
+  readonly logRequests?: boolean | undefined
+}
+
+export interface MirrorServing {
+  /** `http://<host>:<port>` */
+  readonly url: string
+  /** The folder served, relative to the repository root. */
+  readonly root: string
+}
+
+/** The server could not start (the port is taken, the host is not ours). */
+export class MirrorServeFailed extends Schema.TaggedError<MirrorServeFailed>()("MirrorServeFailed", {
+  address: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message() {
+    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `could not listen on ${this.address}: ${reason}. Pick another --port (or --port 0 for a free one).`
+  }
+}
+
+/**
+ * `mirror serve` (SPEC MIR-4): a static server for a mirror, safe to point a browser at. GET and HEAD
+ * only, no path outside the folder (encoded `..`, symlinks and NUL bytes included), no listings,
+ * HTML revalidated with a CSP, other files immutable, byte ranges.
+ */
+export class MirrorServer extends Context.Tag("orchestrator/MirrorServer")<
+  MirrorServer,
+  {
+    /** Starts serving; the server stops when the scope closes. */
+    readonly start: (
+      request: MirrorServeRequest
+    ) => Effect.Effect<MirrorServing, InvalidFile | MirrorServeFailed | FileAccessError, Scope.Scope>
+  }
+>() {}
