@@ -16,7 +16,7 @@ import { mirrorRunName } from "../domain/MirrorManifest.js"
 import { Files } from "../services/Files.js"
 import { BrowserFailed, MirrorChecker, type MirrorCheckRequest } from "../services/MirrorChecker.js"
 import { MirrorServer } from "../services/MirrorServer.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { findChromium, launchChromium } from "./internal/chromium.js"
 import { loadMirrorSettings, mirrorProject } from "./internal/mirrorProject.js"
 
@@ -88,7 +88,7 @@ export const MirrorCheckerLive = Layer.effect(
     const files = yield* Files
     const path = yield* Path.Path
     const server = yield* MirrorServer
-    const { envTaskId, roots } = yield* OrchestratorConfig
+    const { envTaskId, roots } = yield* BaseConfig
 
     const baseUrlOf = (request: MirrorCheckRequest) =>
       request.port === undefined

@@ -14,7 +14,7 @@ import {
 import { isSameOrigin } from "../domain/MirrorPaths.js"
 import { Files } from "../services/Files.js"
 import { MirrorFetcher, type MirrorFetchRequest } from "../services/MirrorFetcher.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { crawl, sha1Hex8 } from "./internal/mirrorCrawl.js"
 import { makeDownloader } from "./internal/mirrorDownload.js"
 import { loadMirrorSettings, mirrorProject, type MirrorProject } from "./internal/mirrorProject.js"
@@ -50,7 +50,7 @@ export const MirrorFetcherLive = Layer.effect(
     const http = yield* HttpClient.HttpClient
     const files = yield* Files
     const path = yield* Path.Path
-    const { envTaskId, roots } = yield* OrchestratorConfig
+    const { envTaskId, roots } = yield* BaseConfig
     const shown = (absolute: string) => path.relative(roots.repoRoot, absolute)
 
     /** MIR-2: the task is MCP_RUNNER_TASK_ID, or `adhoc` with a warning. */

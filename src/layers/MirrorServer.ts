@@ -6,7 +6,7 @@ import { InvalidFile } from "../domain/FileErrors.js"
 import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
 import { Files } from "../services/Files.js"
 import { MirrorServeFailed, MirrorServer, type MirrorServeRequest } from "../services/MirrorServer.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { mirrorProject } from "./internal/mirrorProject.js"
 
 interface Served {
@@ -33,7 +33,7 @@ export const MirrorServerLive = Layer.effect(
   Effect.gen(function*() {
     const files = yield* Files
     const path = yield* Path.Path
-    const { roots } = yield* OrchestratorConfig
+    const { roots } = yield* BaseConfig
 
     const inside = (root: string, real: string) => real === root || real.startsWith(`${root}${path.sep}`)
 
