@@ -8,6 +8,40 @@ const encoder = new TextEncoder()
 const isReason = (reason: string) => (error: { readonly _tag: string; readonly reason?: string }) =>
   error._tag === "SystemError" && error.reason === reason
 
+type Failure = (target: string, operation: string) => (cause: unknown) => FileAccessError
+
+/** Bytes and whole folders (the mirror commands' staging, promotion and serving), on the platform FileSystem. */
+const treeOperations = (
+  fs: FileSystem.FileSystem,
+  failure: Failure
+): Pick<Files["Type"], "writeBytes" | "readAllBytes" | "removeTree" | "copyTree" | "rename" | "info" | "realPath"> => ({
+  writeBytes: (target, bytes) => fs.writeFile(target, bytes).pipe(Effect.mapError(failure(target, "write"))),
+  readAllBytes: (target) =>
+    fs.readFile(target).pipe(
+      Effect.map((bytes): Uint8Array | undefined => bytes),
+      Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+      Effect.mapError(failure(target, "read"))
+    ),
+  removeTree: (target) => fs.remove(target, { recursive: true, force: true }).pipe(Effect.mapError(failure(target, "delete"))),
+  copyTree: (from, to) => fs.copy(from, to).pipe(Effect.mapError(failure(from, `copy to ${to}`))),
+  rename: (from, to) => fs.rename(from, to).pipe(Effect.mapError(failure(from, `rename to ${to}`))),
+  info: (target) =>
+    fs.stat(target).pipe(
+      Effect.map((stat): FileInfo | undefined => ({
+        type: stat.type === "File" ? "file" : stat.type === "Directory" ? "directory" : "other",
+        size: Number(stat.size)
+      })),
+      Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+      Effect.mapError(failure(target, "inspect"))
+    ),
+  realPath: (target) =>
+    fs.realPath(target).pipe(
+      Effect.map((real): string | undefined => real),
+      Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
+      Effect.mapError(failure(target, "resolve"))
+    )
+})
+
 /** Files on disk, through the platform FileSystem. */
 export const FilesLive = Layer.effect(
   Files,
@@ -80,31 +114,7 @@ export const FilesLive = Layer.effect(
           Effect.catchIf(isReason("NotFound"), () => Effect.succeed([])),
           Effect.mapError(failure(dir, "list"))
         ),
-      writeBytes: (target, bytes) => fs.writeFile(target, bytes).pipe(Effect.mapError(failure(target, "write"))),
-      readAllBytes: (target) =>
-        fs.readFile(target).pipe(
-          Effect.map((bytes): Uint8Array | undefined => bytes),
-          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
-          Effect.mapError(failure(target, "read"))
-        ),
-      removeTree: (target) => fs.remove(target, { recursive: true, force: true }).pipe(Effect.mapError(failure(target, "delete"))),
-      copyTree: (from, to) => fs.copy(from, to).pipe(Effect.mapError(failure(from, `copy to ${to}`))),
-      rename: (from, to) => fs.rename(from, to).pipe(Effect.mapError(failure(from, `rename to ${to}`))),
-      info: (target) =>
-        fs.stat(target).pipe(
-          Effect.map((stat): FileInfo | undefined => ({
-            type: stat.type === "File" ? "file" : stat.type === "Directory" ? "directory" : "other",
-            size: Number(stat.size)
-          })),
-          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
-          Effect.mapError(failure(target, "inspect"))
-        ),
-      realPath: (target) =>
-        fs.realPath(target).pipe(
-          Effect.map((real): string | undefined => real),
-          Effect.catchIf(isReason("NotFound"), () => Effect.succeed(undefined)),
-          Effect.mapError(failure(target, "resolve"))
-        ),
+      ...treeOperations(fs, failure),
       modifiedAt: (target) =>
         fs.stat(target).pipe(
           Effect.map((info) => Option.getOrUndefined(Option.map(info.mtime, (date) => date.getTime()))),
