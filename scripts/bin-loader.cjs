@@ -9,7 +9,7 @@
 "use strict"
 const { readFileSync, renameSync, writeFileSync } = require("node:fs")
 const Module = require("node:module")
-const { join } = require("node:path")
+const { delimiter, join } = require("node:path")
 const { Script } = require("node:vm")
 
 /** Runs one bundle of this folder as a CommonJS module, through its code cache. */
@@ -34,6 +34,11 @@ const run = (name) => {
   const bundleModule = { exports: {} }
   script.runInThisContext()(bundleModule.exports, Module.createRequire(bundle), bundleModule, bundle, __dirname)
 }
+
+// Stages may call `codex-orchestrator` (the built-in pipelines' guard and review stages do): this
+// very executable comes first on their PATH (path/codex-orchestrator, made by the build), whatever
+// started it (npx, a global install, node dist/bin/codex-orchestrator.cjs).
+process.env.PATH = `${join(__dirname, "path")}${delimiter}${process.env.PATH ?? ""}`
 
 const plainStatus = process.argv[2] === "status" &&
   require("./status-args.cjs").parseStatusArgs(process.argv.slice(3)) !== undefined

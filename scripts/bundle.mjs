@@ -1,7 +1,7 @@
 // Bundles the CLI into one file (DECISIONS S-4; unbundled, the Effect stack costs ~600 ms of
 // start-up), installs the executable that loads it through V8's code cache, and fills that cache.
 import { execFileSync } from "node:child_process"
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
@@ -77,6 +77,10 @@ const bin = "dist/bin/codex-orchestrator.cjs"
 rmSync("dist/bin/codex-orchestrator.mjs", { force: true }) // the name of the executable before it was CommonJS
 copyFileSync("scripts/bin-loader.cjs", bin)
 chmodSync(bin, 0o755)
+// What a stage finds as `codex-orchestrator` on its PATH (the loader puts dist/bin/path/ first): this build.
+mkdirSync("dist/bin/path", { recursive: true })
+writeFileSync("dist/bin/path/codex-orchestrator", '#!/bin/sh\nexec node "$(dirname "$0")/../codex-orchestrator.cjs" "$@"\n')
+chmodSync("dist/bin/path/codex-orchestrator", 0o755)
 
 // Warm the code cache. Each warming command loads the cache the previous one wrote and adds the
 // functions it compiled, so the cache ends up holding the start-up path (`plan`) and the run flow

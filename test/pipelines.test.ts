@@ -49,7 +49,7 @@ describe("repository pipelines", () => {
       assert.strictEqual(new Set(ids).size, ids.length, "built-in ids are unique")
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.effect("ships the CFG-6 diagnostics pipeline", () =>
+  it.effect("ships the CFG-6 diagnostics pipeline: npm scripts guarded by their presence, then the spec guard", () =>
     Effect.gen(function*() {
       const { builtins } = yield* loadRepository
       const diagnostics = builtins.find((p) => p.id === "diagnostics")
@@ -57,14 +57,33 @@ describe("repository pipelines", () => {
       assert.strictEqual(diagnostics.title, "Diagnostics Pipeline")
       assert.deepStrictEqual(diagnostics.tags, ["diagnostics-primary", "diagnostics-secondary"])
       assert.deepStrictEqual(
-        diagnostics.stages.map((s) => (s.kind === "command" ? [s.id, s.title, s.command] : [s.id, s.title, s.pipeline])),
-        [
-          ["build", "npm run build", "npm run build"],
-          ["lint", "npm run lint", "npm run lint"],
-          ["test", "npm run test", "npm run test"],
-          ["spec-guard", "node scripts/spec-guard.mjs --dry-run", "node scripts/spec-guard.mjs --dry-run"]
-        ]
+        diagnostics.stages.map((s) => [s.id, s.title]),
+        [["build", "npm run build"], ["lint", "npm run lint"], ["test", "npm run test"], ["spec-guard", "codex-orchestrator guard spec --dry-run"]]
       )
+      for (const stage of diagnostics.stages.slice(0, 3)) {
+        assert(stage.kind === "command")
+        assert.include(stage.command, `then npm run ${stage.id}; else echo 'skipped: package.json has no "${stage.id}" script'; fi`)
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("ships the CFG-7 gate pipelines, each ending in its guard or review stages", () =>
+    Effect.gen(function*() {
+      const { builtins } = yield* loadRepository
+      const stagesOf = (id: string) => builtins.find((p) => p.id === id)?.stages.map((s) => s.id)
+      const gate = ["spec-guard", "build", "lint", "test", "docs-check", "diff-budget", "review"]
+      assert.deepStrictEqual(stagesOf("implementation-gate"), gate)
+      assert.deepStrictEqual(stagesOf("implementation-gate-devtools"), gate)
+      assert.deepStrictEqual(stagesOf("docs-review"), ["spec-guard", "docs-check", "review"])
+      assert.deepStrictEqual(stagesOf("diagnostics-with-eval"), ["build", "lint", "test", "eval", "spec-guard"])
+      assert.deepStrictEqual(stagesOf("tfgrpo-learning"), ["epoch-1", "epoch-2", "epoch-3", "spec-guard"])
+      const envOf = (id: string, stage: string) => {
+        const found = builtins.find((p) => p.id === id)?.stages.find((s) => s.id === stage)
+        return found?.kind === "command" ? found.env : undefined
+      }
+      assert.deepStrictEqual(envOf("implementation-gate", "review"), { DIFF_BUDGET_STAGE: "1" })
+      assert.deepStrictEqual(envOf("implementation-gate-devtools", "review"), { DIFF_BUDGET_STAGE: "1", CODEX_REVIEW_DEVTOOLS: "1" })
+      assert.deepStrictEqual(envOf("docs-review", "review"), { SKIP_DIFF_BUDGET: "1" })
+      assert.strictEqual(envOf("tfgrpo-learning", "epoch-2")?.["TFGRPO_EPOCH"], "2")
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.effect("decodes codex.orchestrator.json and resolves its default pipeline", () =>

@@ -10,6 +10,7 @@ import type { PlanView } from "../services/RunEngine.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
+import { gateCommands } from "./gate.js"
 import {
   format,
   printJson,
@@ -311,7 +312,8 @@ const root = Command.make("codex-orchestrator").pipe(
     plan.pipe(Command.provide(engine)),
     status,
     resume.pipe(Command.provide(engine)),
-    mirror
+    mirror,
+    ...gateCommands
   ])
 )
 

@@ -17,6 +17,15 @@ export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunN
   }
 }
 
+/** A check (guard, doctor) whose report is already printed found problems: exit 1, nothing more to say. */
+export class CheckFailed extends Schema.TaggedError<CheckFailed>()("CheckFailed", {
+  check: Schema.String
+}) {
+  override get message() {
+    return `${this.check} failed`
+  }
+}
+
 /** A flag combination that cannot work; exit 2 like every other bad input (D-1). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
   reason: Schema.String

@@ -1,6 +1,7 @@
 /**
- * Guardrail status (SPEC MAN-5): how the run's `spec-guard` commands fared.
- * A guardrail command is any command entry whose command contains `spec-guard`; nested entries never count.
+ * Guardrail status (SPEC MAN-5): how the run's guard commands fared. A guardrail command is a
+ * command entry whose command contains `spec-guard` (the original's script) or calls one of our
+ * guard subcommands (`codex-orchestrator guard spec|diff-budget|docs`); nested entries never count.
  */
 import { Schema } from "effect"
 import type { CommandEntry } from "./ManifestStatus.js"
@@ -23,6 +24,11 @@ export const GuardrailStatus = Schema.Struct({
 })
 export type GuardrailStatus = typeof GuardrailStatus.Type
 
+const guardSubcommand = /\bcodex-orch(?:estrator)?\s+guard\s+(?:spec|diff-budget|docs)\b/
+
+/** Whether a stage's command is a guardrail (MAN-5): the original's spec-guard script or a `guard` subcommand. */
+export const isGuardrailCommand = (command: string): boolean => command.includes("spec-guard") || guardSubcommand.test(command)
+
 const missingRecommendation =
   "Guardrail command missing; run scripts/run-mcp-diagnostics.sh --no-watch to capture reviewer diagnostics."
 const failedRecommendation =
@@ -33,7 +39,7 @@ export const computeGuardrailStatus = (
   guardrailsRequired: boolean,
   computedAt: string
 ): GuardrailStatus => {
-  const guards = commands.filter((c) => c.kind === "command" && c.command !== null && c.command.includes("spec-guard"))
+  const guards = commands.filter((c) => c.kind === "command" && c.command !== null && isGuardrailCommand(c.command))
   const count = (status: CommandEntry["status"]) => guards.filter((g) => g.status === status).length
   const counts = {
     total: guards.length,

@@ -123,4 +123,17 @@ describe("MAN-5 guardrail status", () => {
     assert.deepStrictEqual(status.counts, { total: 2, succeeded: 1, failed: 0, skipped: 0, other: 1 })
     assert.strictEqual(status.summary, "Guardrails: spec-guard partial (1 passed, 1 pending of 2).")
   })
+
+  it("counts the guard subcommands as guardrails, nested entries never", () => {
+    const status = computeGuardrailStatus([
+      build,
+      guard("succeeded", "codex-orchestrator guard spec --dry-run"),
+      guard("failed", "npx codex-orchestrator guard diff-budget"),
+      guard("succeeded", "codex-orch guard docs"),
+      entry("review", "codex-orchestrator review", "succeeded"),
+      entry("nested", "codex-orchestrator guard spec", "failed", "subpipeline")
+    ], true, at)
+    assert.deepStrictEqual(status.counts, { total: 3, succeeded: 2, failed: 1, skipped: 0, other: 0 })
+    assert.strictEqual(status.summary, "Guardrails: spec-guard failed (1/3 failed).")
+  })
 })

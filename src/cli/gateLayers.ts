@@ -1,0 +1,19 @@
+/**
+ * The services the review-gate commands (guard, review, doctor) use on top of the base every command
+ * has (configuration, files): git over real processes, the pipeline catalog, the guards.
+ */
+import { Layer } from "effect"
+import { GitLive } from "../layers/Git.js"
+import { GuardsLive } from "../layers/Guards.js"
+import { HostLive } from "../layers/Host.js"
+import { OrchestratorConfigLive } from "../layers/OrchestratorConfig.js"
+import { PipelineCatalogLive } from "../layers/PipelineCatalog.js"
+import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
+
+export const processLayer = ProcessRunnerLive.pipe(Layer.provideMerge(HostLive))
+
+/** Git, the ProcessRunner it runs on, the catalog (which reads the engine's settings) and the guards. */
+export const gateLayer = GuardsLive.pipe(
+  Layer.provideMerge(Layer.merge(GitLive, PipelineCatalogLive().pipe(Layer.provide(OrchestratorConfigLive)))),
+  Layer.provideMerge(processLayer)
+)

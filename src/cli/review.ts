@@ -1,0 +1,78 @@
+/**
+ * `codex-orchestrator review` (SPEC GRD-5): the hand-off to `codex review`. codex's output is the
+ * result (stdout/stderr as codex printed them); the budget report and the prompt's path go to stderr.
+ */
+import { Command, Options } from "@effect/cli"
+import { Effect, Layer, Option } from "effect"
+import { defaultMaxFiles, defaultMaxLines } from "../domain/DiffBudget.js"
+import { isTruthy } from "../domain/Env.js"
+import { skipsDiffBudget } from "../domain/ReviewPrompt.js"
+import { ReviewHandoffLive } from "../layers/ReviewHandoff.js"
+import { ReviewHandoff } from "../services/ReviewHandoff.js"
+import { gateLayer } from "./gateLayers.js"
+import { asUsageError, env, limit } from "./guard.js"
+import { CheckFailed } from "./usage.js"
+
+/** Writes bytes and waits while the pipe is full, so a slow reader slows codex rather than our memory. */
+const writeTo = (stream: NodeJS.WriteStream, bytes: Uint8Array) =>
+  Effect.async<void>((resume) => {
+    if (stream.write(bytes)) resume(Effect.void)
+    else stream.once("drain", () => resume(Effect.void))
+  })
+
+const flags = {
+  manifest: Options.text("manifest").pipe(Options.withDescription("The evidence manifest (default: $MANIFEST, $CODEX_ORCHESTRATOR_MANIFEST_PATH, else the newest run's)"), Options.optional),
+  runsDir: Options.text("runs-dir").pipe(Options.withDescription("Where to look for the newest manifest (default: .runs, or $CODEX_ORCHESTRATOR_RUNS_DIR)"), Options.optional),
+  task: Options.text("task").pipe(Options.withDescription("Only this task's runs; and the task named in the prompt (default: the manifest's)"), Options.optional),
+  base: Options.text("base").pipe(Options.withDescription("Review the changes since this ref (forwarded to the diff budget)"), Options.optional),
+  commit: Options.text("commit").pipe(Options.withDescription("Review this commit only (forwarded to the diff budget)"), Options.optional),
+  title: Options.text("title").pipe(Options.withDescription("A title for the review (codex review --title)"), Options.optional),
+  notes: Options.text("notes").pipe(Options.withDescription("The hand-off note (default: $NOTES): Goal: ... | Summary: ... | Risks: ... | Questions: ..."), Options.optional)
+}
+
+export const review = Command.make("review", flags, (f) =>
+  asUsageError(Effect.gen(function*() {
+    const handoff = yield* ReviewHandoff
+    const overrideReason = (yield* env("DIFF_BUDGET_OVERRIDE_REASON"))?.trim()
+    const outcome = yield* handoff.run({
+      manifest: Option.getOrUndefined(f.manifest) ?? (yield* env("MANIFEST")) ?? (yield* env("CODEX_ORCHESTRATOR_MANIFEST_PATH")),
+      runsDir: Option.getOrUndefined(f.runsDir),
+      task: Option.getOrUndefined(f.task),
+      base: Option.getOrUndefined(f.base),
+      commit: Option.getOrUndefined(f.commit),
+      title: Option.getOrUndefined(f.title),
+      notes: Option.getOrUndefined(f.notes) ?? (yield* env("NOTES")),
+      skipDiffBudget: skipsDiffBudget(yield* env("DIFF_BUDGET_STAGE"), yield* env("SKIP_DIFF_BUDGET")),
+      diffBudget: {
+        maxFiles: yield* limit(Option.none(), "--max-files", "DIFF_BUDGET_MAX_FILES", defaultMaxFiles),
+        maxLines: yield* limit(Option.none(), "--max-lines", "DIFF_BUDGET_MAX_LINES", defaultMaxLines),
+        envBase: [yield* env("BASE_SHA"), yield* env("DIFF_BUDGET_BASE")],
+        overrideReason
+      },
+      codex: (yield* env("CODEX_BIN")) ?? "codex",
+      devtools: isTruthy(yield* env("CODEX_REVIEW_DEVTOOLS")),
+      onOutput: (stream, chunks) =>
+        Effect.forEach(chunks, (bytes) => writeTo(stream === "stdout" ? process.stdout : process.stderr, bytes), { discard: true }),
+      onProgress: (line) => writeTo(process.stderr, new TextEncoder().encode(`${line}\n`))
+    }).pipe(
+      Effect.catchTag("ReviewOverBudget", (error) =>
+        Effect.zipRight(
+          writeTo(process.stdout, new TextEncoder().encode(`${error.lines.join("\n")}\n`)),
+          Effect.fail(new CheckFailed({ check: "diff budget" }))
+        ))
+    )
+    if (outcome.exitCode !== 0) {
+      yield* writeTo(process.stderr, new TextEncoder().encode(`[run-review] failed: codex review exited with code ${outcome.exitCode ?? "null (killed)"}\n`))
+      return yield* new CheckFailed({ check: "codex review" })
+    }
+  }))).pipe(
+  Command.withDescription(
+    "Hand the change to `codex review`: runs the diff budget first (skipped with DIFF_BUDGET_STAGE=1 or " +
+      "SKIP_DIFF_BUDGET=1; over budget: its report on stdout, exit 1), finds the evidence manifest, builds the prompt " +
+      "(task, manifest, task checklist and PRD bullets, NOTES, a review checklist, the scope) and saves it next to the " +
+      "manifest as review-prompt.md, then runs `codex review [--title t] <prompt>` ($CODEX_BIN, default codex; " +
+      "CODEX_REVIEW_DEVTOOLS=1 uses scripts/codex-devtools.sh when executable, else enables the Chrome DevTools MCP " +
+      "server). Exit 0 when codex review succeeded, 1 when it failed, 2 when something is missing (manifest, NOTES, codex)."
+  ),
+  Command.provide(ReviewHandoffLive.pipe(Layer.provideMerge(gateLayer)))
+)

@@ -1,0 +1,60 @@
+/** What the review hand-off reads besides git: the evidence manifest and the task's context (GRD-5 steps 2 and 5). */
+import type { Path } from "@effect/platform"
+import { Effect, Option, Schema } from "effect"
+import { TaskIndexFile, taskIndexFileName } from "../../domain/Pipeline.js"
+import { checklistLines, prdBulletsOf } from "../../domain/ReviewPrompt.js"
+import type { Roots } from "../../domain/RunLayout.js"
+import type { Files } from "../../services/Files.js"
+import { ReviewNotReady, type ReviewRequest } from "../../services/ReviewHandoff.js"
+
+const TaskIndexJson = Schema.parseJson(TaskIndexFile)
+
+const noManifest = "No run manifests found. Provide --manifest or execute the orchestrator first."
+
+export const reviewInputs = (files: typeof Files.Service, path: Path.Path, roots: Roots) => {
+  const root = roots.repoRoot
+  /** The newest `<runs>/<task>/cli/<run>/manifest.json` by modification time, of one task or all. */
+  const newestManifest = (runsDir: string, task: string | undefined) =>
+    Effect.gen(function*() {
+      let newest: { path: string; at: number } | undefined
+      for (const taskDir of task === undefined ? yield* files.list(runsDir) : [task]) {
+        for (const run of yield* files.list(path.join(runsDir, taskDir, "cli"))) {
+          const candidate = path.join(runsDir, taskDir, "cli", run, "manifest.json")
+          const at = yield* files.modifiedAt(candidate)
+          if (at !== undefined && (newest === undefined || at > newest.at)) newest = { path: candidate, at }
+        }
+      }
+      return newest?.path
+    })
+
+  const findManifest = (request: ReviewRequest) =>
+    Effect.gen(function*() {
+      if (request.manifest !== undefined) {
+        const explicit = path.resolve(request.manifest)
+        if ((yield* files.info(explicit))?.type !== "file") {
+          return yield* new ReviewNotReady({ reason: `Manifest ${request.manifest} does not exist; pass the manifest.json of a run.` })
+        }
+        return explicit
+      }
+      const runsDir = request.runsDir === undefined ? roots.runsRoot : path.resolve(request.runsDir)
+      const found = yield* newestManifest(runsDir, request.task)
+      return found ?? (yield* new ReviewNotReady({ reason: noManifest }))
+    })
+
+  /** The task's checklist file (via tasks/index.json's slug) and the PRD's bullets, when present. */
+  const taskContext = (task: string) =>
+    Effect.gen(function*() {
+      const indexText = yield* files.readText(path.join(root, taskIndexFileName))
+      const index = indexText === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(TaskIndexJson)(indexText))
+      const item = index?.items.find((entry) => entry.id === task)
+      const taskPath = `tasks/tasks-${item === undefined ? task : `${item.id}-${item.slug}`}.md`
+      const taskText = yield* files.readText(path.join(root, taskPath))
+      const prd = yield* files.readText(path.join(root, "docs", "PRD.md"))
+      return {
+        taskFile: taskText === undefined ? undefined : { path: taskPath, checklist: checklistLines(taskText) },
+        prdBullets: prd === undefined ? [] : prdBulletsOf(prd)
+      }
+    })
+
+  return { findManifest, taskContext }
+}
