@@ -5,6 +5,7 @@
  */
 import { Either, Schema } from "effect"
 import type { PlanItem, PlanResult } from "./Plan.js"
+import type { RunHandle } from "./RunHandle.js"
 import type { GroupEntry } from "./RunSummary.js"
 
 /** What the TaskManager is asked to do. The CLI passes the run id of the run it bootstrapped. */
@@ -15,6 +16,11 @@ export interface TaskContext {
   readonly metadata?: Readonly<Record<string, unknown>> | undefined
   /** Without one, the TaskManager makes a run id (TM-1). */
   readonly runId?: string | undefined
+  /**
+   * The pipeline run the task is carried out as, when the RunEngine drives it: the CLI's agents plan
+   * with its plan, build by executing it and test and review its manifest.
+   */
+  readonly run?: RunHandle | undefined
 }
 
 /**

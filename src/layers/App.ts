@@ -1,43 +1,55 @@
-import { Path } from "@effect/platform"
+import { FetchHttpClient, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Layer } from "effect"
 import type { PipelineCatalogData } from "../domain/Pipeline.js"
+import type { BaseConfig } from "../services/BaseConfig.js"
 import type { Builder } from "../services/Builder.js"
 import type { CloudSync } from "../services/CloudSync.js"
+import type { ControlPlane } from "../services/ControlPlane.js"
 import type { CloudExecutor } from "../services/Executor.js"
 import type { ExecutionModePolicy } from "../services/ExecutionModePolicy.js"
-import type { OrchestratorSettings } from "../services/OrchestratorConfig.js"
-import type { PipelineRunner } from "../services/PipelineRunner.js"
+import type { Files } from "../services/Files.js"
+import type { Host } from "../services/Host.js"
+import type { Instructions } from "../services/Instructions.js"
+import type { Learning } from "../services/Learning.js"
+import type { OrchestratorConfig, OrchestratorSettings } from "../services/OrchestratorConfig.js"
+import type { PipelineCatalog } from "../services/PipelineCatalog.js"
 import type { Planner } from "../services/Planner.js"
+import type { ProcessRunner } from "../services/ProcessRunner.js"
+import type { Prompter } from "../services/Prompter.js"
+import type { PromptPacks } from "../services/PromptPacks.js"
 import type { Reviewer } from "../services/Reviewer.js"
 import type { Tester } from "../services/Tester.js"
-import { FetchHttpClient } from "@effect/platform"
+import { readingGraph } from "./AppBase.js"
+import { BaseConfigLive } from "./BaseConfig.js"
 import { CliAgentsLive } from "./CliAgents.js"
 import { CloudSyncDisabled, CloudSyncLive } from "./CloudSync.js"
 import { CloudSyncWorkerLive } from "./CloudSyncWorker.js"
+import { CommandStageRunnerLive } from "./CommandStageRunner.js"
 import { ControlPlaneLive, ControlPlaneMemory, type ControlPlaneMemoryOptions } from "./ControlPlane.js"
-import { LearningLive, LearningMemory, type LearningMemoryOptions } from "./Learning.js"
 import { CredentialBrokerLive } from "./CredentialBroker.js"
 import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
 import { ExperienceStoreLive } from "./ExperienceStore.js"
-import { RunReadingLive } from "./AppBase.js"
-import { stackOn } from "./internal/layerStack.js"
-import { FilesMemory } from "./Files.js"
+import { FilesLive, FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
+import { stackOn } from "./internal/layerStack.js"
+import { LearningLive, LearningMemory, type LearningMemoryOptions } from "./Learning.js"
 import { MetricsRecorderLive } from "./MetricsRecorder.js"
 import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
 import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
-import { PipelineRunnerLive } from "./PipelineRunner.js"
+import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
-import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
-import { RunEngineLive } from "./RunEngine.js"
-import { RunReaderLive } from "./RunReader.js"
 import { RunStoreLive } from "./RunStore.js"
+import { RunBootstrapLive } from "./RunBootstrap.js"
+import { RunCompletionLive } from "./RunCompletion.js"
+import { RunEngineLive } from "./RunEngine.js"
+import { RunPreparationLive } from "./RunPreparation.js"
+import { StageExecutionLive } from "./StageExecution.js"
 import { TaskManagerLive } from "./TaskManager.js"
 import { TaskStateStoreLive } from "./TaskStateStore.js"
 
@@ -46,33 +58,50 @@ export type Agent = Planner | Builder | Tester | Reviewer
 
 /** What an embedding app can swap in the graph; anything not given keeps the CLI's own. */
 export interface AppCustomization<A extends Agent = never> {
-  /** Agents that replace the CLI's (any subset); they may use the PipelineRunner. */
-  readonly agents?: Layer.Layer<A, never, PipelineRunner> | undefined
+  /** Agents that replace the CLI's (any subset). The CLI's agents get the run's handle in `task.run`. */
+  readonly agents?: Layer.Layer<A> | undefined
   /** Replaces the MODE-1 policy. */
   readonly modePolicy?: Layer.Layer<ExecutionModePolicy> | undefined
-  /** Runs `cloud` subtasks (DECISIONS B-3); without one they run locally and record `cloud_fallback_reason`. */
+  /** Runs `cloud` subtasks (B-3); without one they run locally and record `cloud_fallback_reason`. */
   readonly cloudExecutor?: Layer.Layer<CloudExecutor> | undefined
 }
 
+/** The services the engine is built on that production and the test kit provide differently. */
+export type EngineLeaves =
+  | OrchestratorConfig
+  | CloudSync
+  | Learning
+  | ControlPlane
+  | PromptPacks
+  | Instructions
+  | Prompter
+  | ProcessRunner
+  | Host
+  | PipelineCatalog
+
+/** What every command builds on, provided differently by production and the test kit. */
+export type BaseLeaves = Files | BaseConfig
+
 /**
- * The engine and everything above the platform services, read bottom-up: executors, the event bus
- * and the task-level stores (metrics, task state, experiences) -> the PipelineRunner -> the agents -> TaskManager and persistence ->
- * RunEngine. Later layers in a stack see the earlier ones and win, so customizations replace the
- * defaults. Stacked one layer at a time (see stackOn): cheaper to build than provideMerge/mergeAll.
+ * The engine, read bottom-up: executors, the event bus and the task-level stores (metrics, task
+ * state, experiences) -> the run's phases (bootstrap, completion, command stages, the stage loop,
+ * preparation) -> the agents -> TaskManager and persistence -> RunEngine. Later layers in a stack
+ * see the earlier ones and win, so customizations replace the defaults.
  */
 export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) => {
-  const agents: Layer.Layer<Agent, never, PipelineRunner> = custom.agents === undefined
-    ? CliAgentsLive
-    : custom.agents.pipe(stackOn(CliAgentsLive))
-  const modePolicy = custom.modePolicy ?? ExecutionModePolicyDefault
+  const agents: Layer.Layer<Agent> = custom.agents === undefined ? CliAgentsLive : custom.agents.pipe(stackOn(CliAgentsLive))
   const executors = custom.cloudExecutor === undefined ? ExecutorLocal : custom.cloudExecutor.pipe(stackOn(ExecutorLocal))
   return RunEngineLive.pipe(
     stackOn(CloudSyncWorkerLive),
     stackOn(PersistenceCoordinatorLive),
     stackOn(TaskManagerLive),
-    stackOn(modePolicy),
+    stackOn(custom.modePolicy ?? ExecutionModePolicyDefault),
     stackOn(agents),
-    stackOn(PipelineRunnerLive),
+    stackOn(RunPreparationLive),
+    stackOn(StageExecutionLive),
+    stackOn(CommandStageRunnerLive),
+    stackOn(RunCompletionLive),
+    stackOn(RunBootstrapLive),
     stackOn(ExperienceStoreLive),
     stackOn(TaskStateStoreLive),
     stackOn(MetricsRecorderLive),
@@ -81,39 +110,53 @@ export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomiza
   )
 }
 
-/**
- * What every command builds on: reading runs (RunReadingLive: configuration, files, run reader) and
- * the run store. The CLI provides this to every command and loads the engine above it only for the
- * commands that run pipelines. Platform left open.
- */
-export const AppBaseLive = RunStoreLive.pipe(stackOn(RunReadingLive))
+/** What every command builds on: reading runs, and the run store, on the given configuration and files. */
+export const baseGraph = <L, E, R>(leaves: Layer.Layer<L, E, R>) => RunStoreLive.pipe(stackOn(readingGraph(leaves)))
 
 /**
- * The engine on top of AppBaseLive: pipelines, processes, prompts, the control plane, learning,
- * cloud sync and the orchestration. Needs the base services and the platform.
+ * The one app graph: the engine on its leaves (EngineLeaves), on the base services on theirs
+ * (BaseLeaves). Production (makeAppLayer) and the test kit (AppMemory) are this function of their
+ * leaves, so every test runs the production wiring. A leaf that is missing shows as a requirement.
  */
+export const appGraph = <A extends Agent, L1, E1, R1, L2, E2, R2>(
+  custom: AppCustomization<A>,
+  leaves: {
+    readonly engine: Layer.Layer<L1, E1, R1>
+    readonly base: Layer.Layer<L2, E2, R2>
+  }
+) => orchestrationLayer(custom).pipe(stackOn(leaves.engine), Layer.provideMerge(baseGraph(leaves.base)))
+
+/** Production's engine leaves: processes, the terminal, the repository's files, HTTP for cloud sync. */
+const liveEngineLeaves = CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer))).pipe(
+  stackOn(LearningLive),
+  stackOn(ControlPlaneLive),
+  stackOn(PromptPacksLive),
+  stackOn(InstructionsLive),
+  stackOn(PrompterLive),
+  stackOn(ProcessRunnerLive),
+  stackOn(HostLive),
+  stackOn(PipelineCatalogLive()),
+  // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
+  stackOn(OrchestratorConfigLive)
+)
+
+/** Production's base leaves: the environment's base settings (paths, run timings) and the disk. */
+const liveBaseLeaves = FilesLive.pipe(stackOn(BaseConfigLive))
+
+/**
+ * What every command builds on: configuration, files, the run reader and the run store. The CLI
+ * provides this to every command and loads the engine above it only for the commands that run
+ * pipelines. Platform left open.
+ */
+export const AppBaseLive = baseGraph(liveBaseLeaves)
+
+/** The engine on top of AppBaseLive, with production's leaves. Needs the base services and the platform. */
 export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
-  orchestrationLayer(custom).pipe(
-    // Cloud sync (SYNC-1..4) is off unless CODEX_CLOUD_SYNC is on; fetch keeps the HTTP client light.
-    stackOn(CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer)))),
-    stackOn(LearningLive),
-    stackOn(ControlPlaneLive),
-    stackOn(PromptPacksLive),
-    stackOn(InstructionsLive),
-    stackOn(PrompterLive),
-    stackOn(ProcessRunnerLive),
-    stackOn(HostLive),
-    stackOn(PipelineCatalogLive()),
-    // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
-    stackOn(OrchestratorConfigLive)
-  )
+  orchestrationLayer(custom).pipe(stackOn(liveEngineLeaves))
 
-/**
- * The whole graph on the platform: config -> files -> run store and reader -> engine. The platform
- * (FileSystem, Path, CommandExecutor) is left open.
- */
+/** The whole production graph; the platform (FileSystem, Path, CommandExecutor) is left open. */
 export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
-  engineLayer(custom).pipe(Layer.provideMerge(AppBaseLive))
+  appGraph(custom, { engine: liveEngineLeaves, base: liveBaseLeaves })
 
 export const AppLayer = makeAppLayer()
 
@@ -140,31 +183,28 @@ export interface MemoryAppOptions<A extends Agent = never> extends AppCustomizat
   readonly cloudSync?: Layer.Layer<CloudSync, never, never> | undefined
 }
 
-/**
- * The deterministic test kit (DECISIONS B-4): the same engine on scripted processes, in-memory files
- * and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests). Also provides
- * ProcessInvocations and InMemoryFiles to inspect what happened.
- */
-export const AppMemory = <A extends Agent = never>(options: MemoryAppOptions<A> = {}) => {
-  const repoRoot = options.repoRoot ?? "/repo"
-  const config = OrchestratorConfigTest(repoRoot, options.settings)
-  return orchestrationLayer(options).pipe(
-    Layer.provideMerge(options.cloudSync ?? CloudSyncDisabled),
-    Layer.provideMerge(Layer.merge(ControlPlaneMemory(options.controlPlane), LearningMemory({ enabled: false, ...options.learning }))),
-    Layer.provideMerge(Layer.mergeAll(
-      PipelineCatalogMemory(options.pipelines ?? {}),
-      ProcessRunnerMemory(options.scripts ?? {}),
-      HostMemory(options.host),
-      PrompterScripted(options.approvals),
-      InstructionsMemory(options.instructions ?? {}),
-      PromptPacksMemory(options.promptPacks ?? {})
-    )),
-    Layer.provideMerge(RunReaderLive),
-    Layer.provideMerge(RunStoreLive),
-    Layer.provideMerge(FilesMemory),
-    Layer.provideMerge(config),
-    Layer.provideMerge(Path.layer)
+/** The test kit's engine leaves: scripted processes and prompts, a fixed catalog, in-memory adapters. */
+const memoryEngineLeaves = <A extends Agent>(options: MemoryAppOptions<A>) =>
+  (options.cloudSync ?? CloudSyncDisabled).pipe(
+    stackOn(LearningMemory({ enabled: false, ...options.learning })),
+    stackOn(ControlPlaneMemory(options.controlPlane)),
+    stackOn(PromptPacksMemory(options.promptPacks ?? {})),
+    stackOn(InstructionsMemory(options.instructions ?? {})),
+    stackOn(PrompterScripted(options.approvals)),
+    stackOn(ProcessRunnerMemory(options.scripts ?? {})),
+    stackOn(HostMemory(options.host)),
+    stackOn(PipelineCatalogMemory(options.pipelines ?? {}))
   )
-}
+
+/**
+ * The deterministic test kit (B-4): the production graph (appGraph) on scripted processes, in-memory
+ * files and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests). Also
+ * provides ProcessInvocations and InMemoryFiles to inspect what happened.
+ */
+export const AppMemory = <A extends Agent = never>(options: MemoryAppOptions<A> = {}) =>
+  appGraph(options, {
+    engine: memoryEngineLeaves(options),
+    base: FilesMemory.pipe(stackOn(OrchestratorConfigTest(options.repoRoot ?? "/repo", options.settings)))
+  }).pipe(Layer.provideMerge(Path.layer))
 
 export type { ScriptedProcess }

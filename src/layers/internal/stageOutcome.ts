@@ -18,8 +18,19 @@ import {
 import { redact } from "../../domain/Privacy.js"
 import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
 import { type ToolMetric, withToolMetric } from "../../domain/Tfgrpo.js"
+import type { CommandStage } from "../../domain/Pipeline.js"
+import type { PrivacyMode } from "../../domain/Privacy.js"
 import type { ProcessSpawnError } from "../../services/ProcessRunner.js"
-import type { CommandStageContext } from "./commandStage.js"
+import type { RunFiles } from "../../services/RunStore.js"
+
+/** The stage whose outcome is recorded, in its run. */
+export interface StageRef {
+  readonly files: RunFiles
+  readonly stage: CommandStage
+  /** 1-based, as in the manifest and the file names. */
+  readonly index: number
+  readonly privacyMode: PrivacyMode
+}
 
 /** How the stage's last attempt ended, or why it never started. */
 export type Finish =
@@ -46,7 +57,7 @@ export interface Recorded {
 }
 
 /** RUN-4/RUN-5 and D-8: entry status, summary, error file, and whether the run stops. */
-export const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Recorded) =>
+export const recordOutcome = (ctx: StageRef, finish: Finish, out: Recorded) =>
   Effect.gen(function*() {
     const { files, index, stage } = ctx
     const endMs = yield* Clock.currentTimeMillis
@@ -63,42 +74,7 @@ export const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Rec
       : `Execution error: ${finish.error.message}`
     const status = succeeded ? "succeeded" : stage.allowFailure === true ? "skipped" : "failed"
 
-    let errorFile: string | null = null
-    if (!succeeded) {
-      const path = files.layout.errorFile(index, stage.id)
-      const manifest = yield* files.manifest
-      yield* files.writeErrorFile(path, {
-        run_id: manifest.run_id,
-        task_id: manifest.task_id,
-        command_index: index,
-        command_id: stage.id,
-        command: stage.command,
-        reason: stage.allowFailure === true
-          ? "command-allow-failure"
-          : finish._tag === "TimedOut"
-          ? "command-timeout"
-          : finish._tag === "SpawnFailed"
-          ? "command-error"
-          : finish._tag === "NotApproved"
-          ? finish.decision.source === "prompt" ? "approval-denied" : "approval-required"
-          : "command-failed",
-        details: truncateDetails({
-          exit_code: exitCode,
-          sandbox_state: "sandboxed",
-          stderr: out.stderr.trim(),
-          ...(finish._tag === "Exited" && finish.signal !== null ? { signal: finish.signal } : {}),
-          ...(finish._tag === "SpawnFailed" ? { error: finish.error.message } : {}),
-          ...(finish._tag === "TimedOut" ? { timeout_ms: finish.timeoutMs } : {}),
-          ...(finish._tag === "NotApproved" ? { approval: finish.decision.reason } : {}),
-          ...(stage.retry === undefined ? {} : { attempts: out.attempts }),
-          ...(out.stdoutTruncated ? { stdout_truncated: true } : {}),
-          ...(out.stderrTruncated ? { stderr_truncated: true } : {})
-        }),
-        created_at: new Date(endMs).toISOString()
-      })
-      errorFile = files.layout.relative(path)
-    }
-
+    const errorFile = succeeded ? null : yield* writeStageError(ctx, finish, out, { exitCode, endMs })
     const blocking = status === "failed"
     const detail = finish._tag === "TimedOut"
       ? `stage:${stage.id}:timeout`
@@ -147,4 +123,48 @@ export const recordOutcome = (ctx: CommandStageContext, finish: Finish, out: Rec
       ? Effect.logInfo(report)
       : Effect.logWarning(`${report}: ${ctx.privacyMode === "enforce" ? redact(summary).text : summary}`)
     return blocking ? "stop" as const : "continue" as const
+  })
+
+/** LOG-2: the error file of a stage that did not succeed; returns its run-relative path. */
+const writeStageError = (
+  ctx: StageRef,
+  finish: Finish,
+  out: Recorded,
+  end: { readonly exitCode: number | null; readonly endMs: number }
+) =>
+  Effect.gen(function*() {
+    const { files, index, stage } = ctx
+    const exitCode = end.exitCode
+    const path = files.layout.errorFile(index, stage.id)
+    const manifest = yield* files.manifest
+    yield* files.writeErrorFile(path, {
+      run_id: manifest.run_id,
+      task_id: manifest.task_id,
+      command_index: index,
+      command_id: stage.id,
+      command: stage.command,
+      reason: stage.allowFailure === true
+        ? "command-allow-failure"
+        : finish._tag === "TimedOut"
+        ? "command-timeout"
+        : finish._tag === "SpawnFailed"
+        ? "command-error"
+        : finish._tag === "NotApproved"
+        ? finish.decision.source === "prompt" ? "approval-denied" : "approval-required"
+        : "command-failed",
+      details: truncateDetails({
+        exit_code: exitCode,
+        sandbox_state: "sandboxed",
+        stderr: out.stderr.trim(),
+        ...(finish._tag === "Exited" && finish.signal !== null ? { signal: finish.signal } : {}),
+        ...(finish._tag === "SpawnFailed" ? { error: finish.error.message } : {}),
+        ...(finish._tag === "TimedOut" ? { timeout_ms: finish.timeoutMs } : {}),
+        ...(finish._tag === "NotApproved" ? { approval: finish.decision.reason } : {}),
+        ...(stage.retry === undefined ? {} : { attempts: out.attempts }),
+        ...(out.stdoutTruncated ? { stdout_truncated: true } : {}),
+        ...(out.stderrTruncated ? { stderr_truncated: true } : {})
+      }),
+      created_at: new Date(end.endMs).toISOString()
+    })
+    return files.layout.relative(path)
   })

@@ -1,0 +1,158 @@
+import { Path } from "@effect/platform"
+import { Clock, Effect, Layer, Ref } from "effect"
+import type { CliManifest } from "../domain/Manifest.js"
+import type { CommandStage } from "../domain/Pipeline.js"
+import type { RunLayout } from "../domain/RunLayout.js"
+import { CommandStageRunner } from "../services/CommandStageRunner.js"
+import { EventBus } from "../services/EventBus.js"
+import type { ExecutorService } from "../services/Executor.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { Prompter } from "../services/Prompter.js"
+import type { ActiveRun } from "../services/RunBootstrap.js"
+import { makeApprovalGate } from "./internal/approvals.js"
+import { randomUuid } from "./internal/entropy.js"
+import { clearResuming, patchEntry } from "./internal/entries.js"
+import { makeStageGuard } from "./internal/privacyGuard.js"
+import { makeRunEvents } from "./internal/runEvents.js"
+import { initialAttemptState, runAttempts, truncated } from "./internal/stageAttempts.js"
+import { type Finish, recordOutcome } from "./internal/stageOutcome.js"
+import { stageRecordsOf } from "./internal/stageRecords.js"
+import { iso } from "./internal/time.js"
+
+/**
+ * The executor's idempotency key of one attempt. A resume starts attempts at 1 again, so the number of
+ * resumes so far is part of the key: a remote executor must run a resumed attempt, not answer it from
+ * the attempt of the same number before the crash.
+ */
+export const attemptKey = (runId: string, stageId: string, resumes: number, attempt: number) =>
+  resumes === 0
+    ? `cli-command:${runId}:${stageId}:attempt-${attempt}`
+    : `cli-command:${runId}:${stageId}:resume-${resumes}:attempt-${attempt}`
+
+export const CommandStageRunnerLive = Layer.effect(
+  CommandStageRunner,
+  Effect.gen(function*() {
+    const config = yield* OrchestratorConfig
+    const path = yield* Path.Path
+    const events = makeRunEvents(yield* EventBus, config.privacyMode)
+    const approve = yield* makeApprovalGate(yield* Prompter)
+
+    /** What a stage's process sees besides its own `env` (which wins). */
+    const stageEnv = (manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
+      CODEX_ORCHESTRATOR_TASK_ID: manifest.task_id,
+      CODEX_ORCHESTRATOR_RUN_ID: manifest.run_id,
+      CODEX_ORCHESTRATOR_PIPELINE_ID: manifest.pipeline_id,
+      CODEX_ORCHESTRATOR_MANIFEST_PATH: layout.manifest,
+      CODEX_ORCHESTRATOR_RUN_DIR: layout.runDir,
+      CODEX_ORCHESTRATOR_RUNS_DIR: config.roots.runsRoot,
+      CODEX_ORCHESTRATOR_OUT_DIR: config.roots.outRoot,
+      CODEX_ORCHESTRATOR_REPO_ROOT: config.roots.repoRoot,
+      ...extra
+    })
+
+    /** D-14: a stage refused approval is recorded without running. */
+    const notApproved = (run: ActiveRun, stage: CommandStage, position: number, decision: Finish) =>
+      Effect.flatMap(Clock.currentTimeMillis, (at) =>
+        recordOutcome({ files: run.files, stage, index: position + 1, privacyMode: config.privacyMode }, decision, {
+          patchEntry: (patch) => patchEntry(position, patch),
+          stdout: "",
+          stderr: "",
+          stdoutTruncated: false,
+          stderrTruncated: false,
+          startedMs: at,
+          attempts: 0
+        }))
+
+    const run = Effect.fn("CommandStageRunner.run")(function*(
+      active: ActiveRun,
+      stage: CommandStage,
+      position: number,
+      executor: ExecutorService
+    ) {
+      const { files } = active
+      const { layout } = files
+      const index = position + 1
+      const manifest = yield* files.manifest
+      const logPath = layout.stageLog(index, stage.id)
+      const guard = makeStageGuard(config.privacyMode, stage.id)
+      let approvalSource = "not-required"
+      if (stage.approvalRequired === true) {
+        const decision = yield* approve(files, active.input.pipeline.id, stage)
+        approvalSource = decision.source
+        if (!decision.granted) return yield* notApproved(active, stage, position, { _tag: "NotApproved", decision })
+      }
+
+      const startedMs = yield* Clock.currentTimeMillis
+      yield* files.update((m) => ({
+        ...patchEntry(position, {
+          status: "running",
+          started_at: iso(startedMs),
+          completed_at: null,
+          exit_code: null,
+          summary: null,
+          log_path: layout.relative(logPath),
+          ...(stage.retry === undefined ? {} : { attempts: 1 })
+        })(m),
+        ...clearResuming(m)
+      }), { force: true })
+      yield* events.stage(files, position, "started")
+      yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
+
+      // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
+      const ids = {
+        correlationId: yield* randomUuid,
+        sessionId: stage.session?.id ?? (yield* randomUuid),
+        persisted: stage.session?.id !== undefined && (stage.session.persist === true || stage.session.reuse === true),
+        handleId: yield* randomUuid
+      }
+      const createdAt = iso(yield* Clock.currentTimeMillis)
+      const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)
+      const state = initialAttemptState()
+      const finish = yield* runAttempts({
+        files,
+        executor,
+        stage,
+        index,
+        of: manifest.commands.length,
+        logPath,
+        cwd,
+        env: stageEnv(manifest, layout, stage.env),
+        guard,
+        keyOf: (attempt) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt),
+        ids,
+        observing: manifest.tfgrpo !== undefined && manifest.tfgrpo !== null,
+        recordProcess: active.recordProcess,
+        toolCall: events.toolCall(manifest, stage.id, index),
+        output: events.output(manifest, stage.id, index)
+      }, state, startedMs)
+
+      const finishedMs = yield* Clock.currentTimeMillis
+      const records = stageRecordsOf(
+        { manifest, stage, index, cwd, ids, approvalSource, createdAt, startedMs, finishedMs },
+        finish,
+        state
+      )
+      // TFG-3: the first stdout lines of the stage's last attempt, for the run's experience.
+      const observer = state.stdoutObserver
+      if (observer !== undefined) {
+        const head = observer.head()
+        yield* Ref.update(active.stdoutHeads, (all) => new Map(all).set(position, head))
+      }
+      return yield* recordOutcome({ files, stage, index, privacyMode: config.privacyMode }, finish, {
+        records: { handle: records.handle, toolRun: records.toolRun },
+        ...(records.toolMetric === undefined ? {} : { toolMetric: records.toolMetric }),
+        patchEntry: (patch) => patchEntry(position, patch),
+        stdout: state.stdoutTail.text(),
+        stderr: state.stderrTail.text(),
+        stdoutTruncated: truncated(state.stdoutTail),
+        stderrTruncated: truncated(state.stderrTail),
+        startedMs,
+        attempts: state.attempts,
+        privacy: (m) => guard.mergeInto(m.privacy, layout.relative(layout.privacyLog)),
+        privacyDecisions: guard.decisions()
+      })
+    })
+
+    return CommandStageRunner.of({ run })
+  })
+)

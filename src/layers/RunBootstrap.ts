@@ -1,0 +1,129 @@
+import { Path } from "@effect/platform"
+import { Clock, Duration, Effect, Layer, Ref } from "effect"
+import { makeRunId } from "../domain/Ids.js"
+import { initialLearningSection } from "../domain/Learning.js"
+import type { CliManifest, CommandEntry } from "../domain/Manifest.js"
+import type { PipelineDefinition } from "../domain/Pipeline.js"
+import { targetedStageId } from "../domain/Plan.js"
+import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
+import { initialTfgrpoSection } from "../domain/Tfgrpo.js"
+import { ControlPlane } from "../services/ControlPlane.js"
+import { ExperienceStore } from "../services/ExperienceStore.js"
+import { Host } from "../services/Host.js"
+import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
+import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBootstrap.js"
+import { type RunFiles, RunStore } from "../services/RunStore.js"
+import { makeAdmission } from "./internal/admission.js"
+import { randomHex } from "./internal/entropy.js"
+import { iso, isoNow } from "./internal/time.js"
+import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
+
+const initialEntry = (stage: PipelineDefinition["stages"][number], index: number): CommandEntry => ({
+  index: index + 1,
+  id: stage.id,
+  title: stage.title,
+  command: stage.kind === "command" ? stage.command : null,
+  kind: stage.kind,
+  status: "pending",
+  started_at: null,
+  completed_at: null,
+  exit_code: null,
+  summary: null,
+  log_path: null,
+  error_file: null,
+  sub_run_id: null
+})
+
+/** LAY-2: the `queued` manifest of a new run. */
+const initialManifest = (
+  input: RunInput,
+  layout: RunLayout,
+  settings: OrchestratorSettings,
+  ids: { readonly runId: string; readonly startedMs: number; readonly resumeToken: string }
+): CliManifest => {
+  const now = iso(ids.startedMs)
+  return {
+    version: 1,
+    task_id: input.taskId,
+    task_slug: input.taskSlug,
+    run_id: ids.runId,
+    parent_run_id: input.parentRunId,
+    pipeline_id: input.pipeline.id,
+    pipeline_title: input.pipeline.title,
+    runner: "codex-cli",
+    approval_policy: input.approvalPolicy,
+    status: "queued",
+    status_detail: null,
+    started_at: now,
+    completed_at: null,
+    updated_at: now,
+    heartbeat_at: now,
+    heartbeat_interval_seconds: Duration.toSeconds(settings.heartbeatInterval),
+    heartbeat_stale_after_seconds: Duration.toSeconds(settings.heartbeatStaleAfter),
+    artifact_root: layout.relative(layout.runDir),
+    compat_path: layout.relative(layout.compatDir),
+    log_path: layout.relative(layout.runnerLog),
+    summary: null,
+    metrics_recorded: false,
+    resume_token: ids.resumeToken,
+    resume_events: [],
+    approvals: [],
+    commands: input.pipeline.stages.map(initialEntry),
+    child_runs: [],
+    run_summary_path: null,
+    plan_target_id: input.plan.targetId,
+    instructions_hash: input.instructions.hash,
+    instructions_sources: input.instructions.sources,
+    prompt_packs: input.promptPacks,
+    guardrails_required: input.pipeline.guardrailsRequired !== false,
+    learning: initialLearningSection,
+    tfgrpo: input.tfgrpo === undefined ? null : initialTfgrpoSection(input.tfgrpo)
+  }
+}
+
+export const RunBootstrapLive = Layer.effect(
+  RunBootstrap,
+  Effect.gen(function*() {
+    const config = yield* OrchestratorConfig
+    const store = yield* RunStore
+    const host = yield* Host
+    const path = yield* Path.Path
+    const { admit } = makeAdmission(yield* ControlPlane, config.roots, path)
+    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords)
+
+    /** D-7: records this process as the run's writer; returns how to add the running stage's process to that record. */
+    const claimOwnership = (files: RunFiles) =>
+      Effect.gen(function*() {
+        const owner = { pid: host.pid, host: host.hostname, since: yield* isoNow }
+        yield* files.writeOwner(owner)
+        return (stagePid: number) => files.writeOwner({ ...owner, stage_pid: stagePid })
+      })
+
+    const activate = (files: RunFiles, input: RunInput, target: string | undefined, markUntargeted: boolean) =>
+      Effect.gen(function*() {
+        const recordProcess = yield* claimOwnership(files)
+        yield* admit(files, input)
+        const stdoutHeads = yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())
+        const run: ActiveRun = { files, input, target, markUntargeted, recordProcess, stdoutHeads }
+        return run
+      })
+
+    const create = Effect.fn("RunBootstrap.create")(function*(input: RunInput) {
+      const startedMs = yield* Clock.currentTimeMillis
+      const runId = makeRunId(startedMs, yield* randomHex(4))
+      const layout = makeRunLayout(path, config.roots, input.taskId, runId)
+      const manifest = initialManifest(input, layout, config, { runId, startedMs, resumeToken: yield* randomHex(32) })
+      const files = yield* store.create(layout, manifest)
+      yield* Effect.logInfo(
+        `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
+      )
+      return yield* activate(files, input, targetedStageId(input.plan), true)
+    })
+
+    const adopt = Effect.fn("RunBootstrap.adopt")(function*(files: RunFiles, input: RunInput, target: string | undefined) {
+      return yield* activate(files, input, target, false)
+    })
+
+    return RunBootstrap.of({ create, adopt, attachExperiences: tfgrpoRuns.attachExperiences })
+  })
+)

@@ -1,0 +1,185 @@
+import { Path } from "@effect/platform"
+import { Effect, Layer, Option, SynchronizedRef } from "effect"
+import { parseRunId, resolveTaskId } from "../domain/Ids.js"
+import { checkNestedPipelines, PipelineNotFound, resolvePipeline } from "../domain/Pipeline.js"
+import { buildPlan, targetedStageId, UnknownTarget } from "../domain/Plan.js"
+import type { ExecutedRun, RunHandle } from "../domain/RunHandle.js"
+import { makeRunLayout } from "../domain/RunLayout.js"
+import { resumedTfgrpoSection, tfgrpoContextOf } from "../domain/Tfgrpo.js"
+import { ControlPlane } from "../services/ControlPlane.js"
+import { Host } from "../services/Host.js"
+import { Instructions } from "../services/Instructions.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { PipelineCatalog } from "../services/PipelineCatalog.js"
+import { PromptPacks } from "../services/PromptPacks.js"
+import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBootstrap.js"
+import { RunCompletion } from "../services/RunCompletion.js"
+import type { PlanRequest, ResumeRequest, StartRequest } from "../services/RunEngine.js"
+import { RunPreparation } from "../services/RunPreparation.js"
+import { RunStore } from "../services/RunStore.js"
+import { StageExecution } from "../services/StageExecution.js"
+import { makeAdmission } from "./internal/admission.js"
+import { checkToken, pipelineOfRun, resumePlan } from "./internal/resumeChecks.js"
+import { makeTakeover } from "./internal/takeover.js"
+import { isoNow } from "./internal/time.js"
+
+export const RunPreparationLive = Layer.effect(
+  RunPreparation,
+  Effect.gen(function*() {
+    const config = yield* OrchestratorConfig
+    const catalog = yield* PipelineCatalog
+    const instructions = yield* Instructions
+    const promptPacks = yield* PromptPacks
+    const store = yield* RunStore
+    const path = yield* Path.Path
+    const bootstrapper = yield* RunBootstrap
+    const execution = yield* StageExecution
+    const completion = yield* RunCompletion
+    const takeOver = makeTakeover(store, yield* Host)
+    const { preflight } = makeAdmission(yield* ControlPlane, config.roots, path)
+
+    /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
+    const taskIdOf = (flag: string | undefined) => resolveTaskId(config.envTaskId, flag)
+
+    /** Everything a run needs, checked before anything is written (D-1: bad input writes nothing). */
+    const prepare = Effect.fn("RunPreparation.prepare")(function*(request: PlanRequest) {
+      const taskId = yield* taskIdOf(request.taskId)
+      const data = yield* catalog.load
+      const resolved = resolvePipeline(data, request.pipelineId)
+      if (resolved instanceof PipelineNotFound) return yield* resolved
+      const nested = checkNestedPipelines(data, resolved.pipeline)
+      if (nested !== undefined) return yield* nested
+      const flagTarget = request.target?.trim()
+      const target = flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : config.envTargetStage
+      const plan = buildPlan(resolved.pipeline, target)
+      if (plan instanceof UnknownTarget) return yield* plan
+      const resolvedInstructions = yield* instructions.resolve
+      const packs = yield* promptPacks.load
+      const task = yield* catalog.taskMetadata(taskId)
+      const group = yield* preflight(taskId, task, resolved.pipeline)
+      const tfgrpo = yield* tfgrpoContextOf({ epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize })
+      const input: RunInput = {
+        taskId,
+        pipeline: resolved.pipeline,
+        plan,
+        catalog: data,
+        parentRunId: null,
+        approvalPolicy: null,
+        taskSlug: task.slug,
+        taskTitle: task.title,
+        instructions: resolvedInstructions,
+        promptPacks: packs,
+        group,
+        tfgrpo
+      }
+      return { input, source: resolved.source }
+    })
+
+    /** The run as its holder sees it; its first execution is shared by every later call (GRP-3). */
+    const handleOf = (run: ActiveRun) =>
+      Effect.map(SynchronizedRef.make(Option.none<ExecutedRun>()), (executed): RunHandle => ({
+        taskId: run.input.taskId,
+        taskTitle: run.input.taskTitle,
+        runId: run.files.layout.runId,
+        layout: run.files.layout,
+        pipeline: run.input.pipeline,
+        plan: run.input.plan,
+        manifest: run.files.manifest,
+        execute: (mode) =>
+          SynchronizedRef.modifyEffect(executed, (done) =>
+            Option.match(done, {
+              onSome: (result) => Effect.succeed([result, done] as const),
+              onNone: () => Effect.map(execution.execute(run, mode), (result) => [result, Option.some(result)] as const)
+            })),
+        recordPlanTarget: (targetId) =>
+          Effect.flatMap(run.files.manifest, (current) =>
+            current.plan_target_id === targetId
+              ? Effect.void
+              : Effect.asVoid(run.files.update((m) => ({ ...m, plan_target_id: targetId }), { force: true }))),
+        complete: (summary, extras) => completion.complete(run, summary, { extras, learnFrom: true })
+      }))
+
+    const bootstrap = Effect.fn("RunPreparation.bootstrap")(function*(request: StartRequest) {
+      const { input } = yield* prepare(request)
+      const run = yield* bootstrapper.create({
+        ...input,
+        parentRunId: request.parentRunId ?? null,
+        approvalPolicy: request.approvalPolicy ?? null,
+        // TFG-4: each pack is recorded with the task's top experiences of its domain.
+        promptPacks: yield* bootstrapper.attachExperiences(input.taskId, input.promptPacks)
+      })
+      if (request.prompt !== undefined && request.prompt.trim().length > 0) yield* run.files.writePrompt(request.prompt)
+      return yield* handleOf(run)
+    })
+
+    const reopen = Effect.fn("RunPreparation.reopen")(function*(request: ResumeRequest) {
+      const taskId = yield* taskIdOf(request.taskId)
+      const layout = makeRunLayout(path, config.roots, taskId, yield* parseRunId(request.runId))
+      const recorded = yield* store.read(layout)
+      const data = yield* catalog.load
+      const pipeline = yield* pipelineOfRun(data, recorded)
+      yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
+      const { plan, target } = yield* resumePlan(pipeline, request, recorded, config.envTargetStage)
+      const taskMeta = yield* catalog.taskMetadata(taskId)
+      // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.
+      const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline, recorded.tfgrpo?.group_size)
+      const tfgrpo = yield* tfgrpoContextOf(
+        { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
+        recorded.tfgrpo
+      )
+      yield* takeOver(layout)
+      const files = yield* store.open(layout)
+      const now = yield* isoNow
+      yield* files.update((m) => {
+        const { guardrail_status: _dropped, ...rest } = m
+        return {
+          ...rest,
+          status: "in_progress" as const,
+          status_detail: "resuming",
+          heartbeat_at: now,
+          approval_policy: request.approvalPolicy ?? m.approval_policy,
+          completed_at: null,
+          metrics_recorded: false,
+          plan_target_id: plan.targetId,
+          summary: null,
+          // No context means none was recorded either (tfgrpoContextOf keeps a recorded one).
+          tfgrpo: tfgrpo === undefined ? null : resumedTfgrpoSection(m.tfgrpo, tfgrpo),
+          resume_events: [...m.resume_events, {
+            timestamp: now,
+            actor: request.actor ?? "cli",
+            reason: request.reason ?? "manual-resume",
+            outcome: "accepted" as const,
+            detail: `previous status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}`
+          }]
+        }
+      }, { force: true })
+      yield* files.writeHeartbeatFile(now)
+      yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
+      // RUN-9: RUN-1 again from the control-plane step, on the same run.
+      const run = yield* bootstrapper.adopt(files, {
+        taskId,
+        pipeline,
+        plan,
+        catalog: data,
+        parentRunId: recorded.parent_run_id,
+        approvalPolicy: recorded.approval_policy,
+        taskSlug: recorded.task_slug,
+        taskTitle: taskMeta.title,
+        instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
+        promptPacks: recorded.prompt_packs ?? [],
+        group,
+        tfgrpo
+      }, target === undefined ? undefined : targetedStageId(plan))
+      return yield* handleOf(run)
+    })
+
+    return RunPreparation.of({
+      plan: (request) =>
+        prepare(request).pipe(
+          Effect.map(({ input, source }) => ({ taskId: input.taskId, pipeline: input.pipeline, source, plan: input.plan }))
+        ),
+      bootstrap,
+      reopen
+    })
+  })
+)

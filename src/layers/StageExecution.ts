@@ -1,0 +1,122 @@
+import { Effect, Layer, Option, Schedule } from "effect"
+import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import { cancelledManifest, finalizedManifest } from "../domain/Manifest.js"
+import { summarizeRun } from "../domain/RunSummary.js"
+import { CommandStageRunner, type StageVerdict } from "../services/CommandStageRunner.js"
+import { EventBus } from "../services/EventBus.js"
+import { CloudExecutor, Executor } from "../services/Executor.js"
+import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { type ActiveRun, RunBootstrap } from "../services/RunBootstrap.js"
+import { RunCompletion } from "../services/RunCompletion.js"
+import type { RunFiles } from "../services/RunStore.js"
+import { StageExecution } from "../services/StageExecution.js"
+import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
+import { makeRunEvents } from "./internal/runEvents.js"
+import { isoNow } from "./internal/time.js"
+
+const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
+
+export const StageExecutionLive = Layer.effect(
+  StageExecution,
+  Effect.gen(function*() {
+    const config = yield* OrchestratorConfig
+    const localExecutor = yield* Executor
+    const cloudExecutor = yield* Effect.serviceOption(CloudExecutor)
+    const commandStages = yield* CommandStageRunner
+    const bootstrap = yield* RunBootstrap
+    const completion = yield* RunCompletion
+    const events = makeRunEvents(yield* EventBus, config.privacyMode)
+
+    /** B-3: `cloud` runs on the cloud executor when one is provided, else locally, saying so. */
+    const executorFor = (mode: ExecutionMode) =>
+      mode === "cloud" && Option.isSome(cloudExecutor)
+        ? { executor: cloudExecutor.value, fallback: undefined }
+        : { executor: localExecutor, fallback: mode === "cloud" ? cloudFallbackReason : undefined }
+
+    /** RUN-8: heartbeat_at and `.heartbeat` every interval; these writes are coalesced, not forced. */
+    const heartbeat = (files: RunFiles) =>
+      isoNow.pipe(
+        Effect.flatMap((now) =>
+          files.update((m) => ({ ...m, heartbeat_at: now })).pipe(Effect.zipRight(files.writeHeartbeatFile(now)))
+        ),
+        Effect.catchAll((error) => Effect.logWarning(`Heartbeat not recorded: ${error.message}`)),
+        Effect.repeat(Schedule.spaced(config.heartbeatInterval)),
+        Effect.delay(config.heartbeatInterval)
+      )
+
+    /** D-8: an interrupted run records the stage it was in and ends `cancelled`. */
+    const markCancelled = (files: RunFiles) =>
+      Effect.gen(function*() {
+        const now = yield* isoNow
+        yield* files.update((m) => cancelledManifest(m, now), { force: true })
+      }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
+
+    /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
+    const runChild: RunChild = (parent, child) =>
+      Effect.gen(function*() {
+        const run = yield* bootstrap.create({ ...parent.input, ...child })
+        const executed = yield* execute(run, "mcp")
+        return yield* completion.complete(run, summarizeRun(executed.manifest, child.plan, yield* isoNow), { learnFrom: false })
+      })
+
+    /** The run goes `in_progress` (D-4: with a target, every other stage is recorded skipped up front). */
+    const begin = (run: ActiveRun, mode: ExecutionMode, fallback: string | undefined) =>
+      Effect.gen(function*() {
+        const { files, target } = run
+        const now = yield* isoNow
+        const started = yield* files.update((m) => ({
+          ...m,
+          status: "in_progress",
+          heartbeat_at: now,
+          execution_mode: mode,
+          cloud_fallback_reason: fallback ?? null,
+          commands: target === undefined || !run.markUntargeted ? m.commands : m.commands.map((c) =>
+            c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
+          )
+        }), { force: true })
+        yield* files.writeHeartbeatFile(now)
+        yield* events.runStarted(started, files.layout, now)
+      })
+
+    /** RUN-3: every stage that is due, in order, until one stops the run. */
+    const stages = (run: ActiveRun, mode: ExecutionMode) =>
+      Effect.gen(function*() {
+        const { executor } = executorFor(mode)
+        for (const [position, stage] of run.input.pipeline.stages.entries()) {
+          const entry = (yield* run.files.manifest).commands[position]
+          // RUN-3.2: a stage runs if it is the target, or (without one) if it has not succeeded or been skipped.
+          const due = run.target !== undefined
+            ? stage.id === run.target
+            : entry?.status !== "succeeded" && entry?.status !== "skipped"
+          if (!due) continue
+          const verdict: StageVerdict = stage.kind === "command"
+            ? yield* commandStages.run(run, stage, position, executor)
+            : yield* runNestedStage({ events, runChild }, run, stage, position)
+          yield* events.stage(run.files, position, "completed")
+          if (verdict === "stop") {
+            yield* events.runError(run.files, position)
+            return
+          }
+        }
+      })
+
+    const execute = Effect.fn("StageExecution.execute")(function*(run: ActiveRun, mode: ExecutionMode) {
+      const { files } = run
+      const { fallback } = executorFor(mode)
+      if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
+      yield* Effect.gen(function*() {
+        yield* begin(run, mode, fallback)
+        yield* Effect.forkScoped(heartbeat(files))
+        yield* stages(run, mode)
+      }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
+      // RUN-3 step 3: final status, guardrails and summary lines (MAN-5, RUN-12).
+      const now = yield* isoNow
+      const done = yield* files.update((m) => finalizedManifest(m, now), { force: true })
+      yield* files.writeHeartbeatFile(now)
+      yield* Effect.logInfo(`Run ${done.run_id} ${done.status}: ${done.artifact_root}/manifest.json`)
+      return { manifest: done, layout: files.layout, mode, cloudFallbackReason: fallback }
+    })
+
+    return StageExecution.of({ execute })
+  })
+)

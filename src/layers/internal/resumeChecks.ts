@@ -1,0 +1,72 @@
+/**
+ * What a resume checks before it takes a run over (SPEC RUN-9, DECISIONS D-7): the pipeline still
+ * has the recorded stages, the resume token matches, and the plan (with a new `--target`, the
+ * recorded one, or the default) resolves.
+ */
+import { Effect } from "effect"
+import type { CliManifest } from "../../domain/Manifest.js"
+import {
+  checkNestedPipelines,
+  findPipeline,
+  type PipelineCatalogData,
+  PipelineNotFound,
+  resolvePipeline
+} from "../../domain/Pipeline.js"
+import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
+import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
+import type { ResumeRequest } from "../../services/RunEngine.js"
+
+/** The recorded run's pipeline as the catalog has it now; refused when its stages changed. */
+export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) =>
+  Effect.gen(function*() {
+    const found = findPipeline(data, recorded.pipeline_id)
+    if (found === undefined) {
+      const missing = resolvePipeline(data, recorded.pipeline_id)
+      if (missing instanceof PipelineNotFound) return yield* missing
+      return yield* Effect.dieMessage("unreachable: pipeline found on the second lookup")
+    }
+    const pipeline = found.pipeline
+    const recordedIds = recorded.commands.map((c) => c.id)
+    const currentIds = pipeline.stages.map((s) => s.id)
+    if (recordedIds.join("\u0000") !== currentIds.join("\u0000")) {
+      return yield* new PipelineChanged({
+        runId: recorded.run_id,
+        pipelineId: pipeline.id,
+        recorded: recordedIds,
+        current: currentIds
+      })
+    }
+    const nested = checkNestedPipelines(data, pipeline)
+    if (nested !== undefined) return yield* nested
+    return pipeline
+  })
+
+/** D-7: with --token it must match; without, the folder's .resume-token must. */
+export const checkToken = (request: ResumeRequest, recorded: CliManifest, fileToken: string | undefined) =>
+  request.token !== undefined
+    ? request.token.trim() === recorded.resume_token
+      ? Effect.void
+      : Effect.fail(new ResumeTokenMismatch({ runId: recorded.run_id, source: "flag" }))
+    : fileToken === recorded.resume_token
+    ? Effect.void
+    : Effect.fail(new ResumeTokenMismatch({ runId: recorded.run_id, source: "file" }))
+
+/**
+ * The plan of the resumed run: a target given now must exist; a stale recorded one falls back to
+ * the default plan. Returns the plan and the target the user gave now, if any.
+ */
+export const resumePlan = (
+  pipeline: Parameters<typeof buildPlan>[0],
+  request: ResumeRequest,
+  recorded: CliManifest,
+  envTarget: string | undefined
+) =>
+  Effect.gen(function*() {
+    const flagTarget = request.target?.trim()
+    const target = flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : undefined
+    const plan = buildPlan(pipeline, target ?? recorded.plan_target_id ?? envTarget)
+    if (plan instanceof UnknownTarget && target !== undefined) return yield* plan
+    const resolved = plan instanceof UnknownTarget ? buildPlan(pipeline, undefined) : plan
+    if (resolved instanceof UnknownTarget) return yield* resolved
+    return { plan: resolved, target }
+  })

@@ -1,0 +1,299 @@
+/**
+ * The process work of one command stage (SPEC RUN-4, LOG-1, LOG-2, EXE-3, EXE-4, DECISIONS B-1, D-11):
+ * every attempt's output streamed into the stage's ndjson log as it arrives (after the privacy
+ * guard), bounded tails kept in memory, retries on the stage's Schedule, and how the last attempt
+ * ended. Recording the outcome in the manifest is stageOutcome.ts's.
+ */
+import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import type { CliManifest } from "../../domain/Manifest.js"
+import type { CommandStage } from "../../domain/Pipeline.js"
+import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
+import type { RunLogEvent } from "../../domain/RunLog.js"
+import { recordedExitCode } from "../../domain/StageSummary.js"
+import { makeStdoutObserver, type StdoutObserver } from "../../domain/Tfgrpo.js"
+import type { ExecutionEvent, ExecutorService } from "../../services/Executor.js"
+import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
+import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js"
+import type { makeStageGuard } from "./privacyGuard.js"
+import type { ToolCallStatus } from "./runEvents.js"
+import type { Finish } from "./stageOutcome.js"
+import { iso } from "./time.js"
+
+/** What the attempts of one stage run with. */
+export interface AttemptContext {
+  readonly files: RunFiles
+  readonly executor: ExecutorService
+  readonly stage: CommandStage
+  /** 1-based, as in the manifest and the log file name. */
+  readonly index: number
+  /** How many stages the run has, for progress lines. */
+  readonly of: number
+  readonly logPath: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly guard: ReturnType<typeof makeStageGuard>
+  /** The executor's idempotency key of an attempt. */
+  readonly keyOf: (attempt: number) => string
+  readonly ids: { readonly correlationId: string; readonly sessionId: string; readonly persisted: boolean }
+  /** TFG-2: count stdout words as they stream. */
+  readonly observing: boolean
+  readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
+  readonly toolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
+  /** EVT-2 log events: the output as it is written to the stage log. */
+  readonly output: (stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>
+}
+
+/** What the attempts leave behind: the latest attempt's tails and observer, the counts. */
+export interface AttemptState {
+  attempts: number
+  frames: number
+  stdoutTail: OutputTail
+  stderrTail: OutputTail
+  stdoutObserver: StdoutObserver | undefined
+}
+
+export const initialAttemptState = (): AttemptState => ({
+  attempts: 0,
+  frames: 0,
+  stdoutTail: makeOutputTail(),
+  stderrTail: makeOutputTail(),
+  stdoutObserver: undefined
+})
+
+export const truncated = (tail: OutputTail) => tail.totalBytes() > tailLimitBytes
+
+const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (parts.length === 1 && parts[0] !== undefined) return parts[0]
+  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    joined.set(part, offset)
+    offset += part.length
+  }
+  return joined
+}
+
+class StageTimedOut {
+  readonly _tag = "StageTimedOut"
+}
+
+/** An attempt that failed in a way worth retrying; carries it so the last one can be recorded. */
+class RetryableAttempt {
+  readonly _tag = "RetryableAttempt"
+  constructor(readonly outcome: Finish) {}
+}
+
+/** The stage log and the runner log, written together; exec:chunk sequences continue across attempts (EXE-4). */
+const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: AttemptState) => {
+  let sequence = 0
+  const both = (...events: ReadonlyArray<RunLogEvent>) => {
+    state.frames += events.filter((event) => event.type.startsWith("exec:")).length
+    return Effect.all([ctx.files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
+  }
+  const writeChunk = (
+    attempt: number,
+    stream: "stdout" | "stderr",
+    bytes: Uint8Array,
+    check: { readonly text: string; readonly from: number }
+  ) => {
+    sequence += 1
+    state.frames += 1
+    const current = sequence
+    return Effect.flatMap(Clock.currentTimeMillis, (ms) => {
+      const timestamp = iso(ms)
+      ctx.guard.inspect(check, current, timestamp)
+      return stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes)
+    })
+  }
+  /** Written and published: what the guard released. */
+  const emit = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: { readonly text: string; readonly from: number }) =>
+    Effect.zipRight(writeChunk(attempt, stream, bytes, check), ctx.output(stream, bytes))
+  return { both, emit }
+}
+
+type StageIo = ReturnType<typeof makeStageIo>
+
+/** Runs the attempt's process, handing its output to the log as it arrives; `timeout` when it overran. */
+const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number) =>
+  Effect.gen(function*() {
+    // The pid is recorded while the stage runs rather than before its output is handled: a short
+    // stage should not wait for that write. It is joined before the attempt ends.
+    let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
+    // Each handler call holds what a pipe had buffered when it was read: one log line for it instead
+    // of one per read, so many small lines do not each cost an envelope (D-11).
+    const onOutput = (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => {
+      const tail = stream === "stdout" ? state.stdoutTail : state.stderrTail
+      const observer = stream === "stdout" ? state.stdoutObserver : undefined
+      for (const bytes of chunks) {
+        tail.push(bytes)
+        observer?.push(bytes)
+      }
+      const released = ctx.guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
+      return released.write === undefined ? Effect.void : io.emit(attempt, stream, released.write, released.check)
+    }
+    const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
+      switch (event._tag) {
+        case "Started":
+          return event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
+            recording = fiber
+          })
+        case "Output":
+          return onOutput(event.stream, event.chunks)
+        case "Heartbeat":
+        case "Exited":
+          // The run's own heartbeat is the engine's; the exit is what `run` returns.
+          return Effect.void
+      }
+    }
+    const running = Effect.either(ctx.executor.run({
+      idempotencyKey: ctx.keyOf(attempt),
+      runId: ctx.files.layout.runId,
+      stageId: ctx.stage.id,
+      attempt,
+      command: ctx.stage.command,
+      cwd: ctx.cwd,
+      env: ctx.env
+    }, onEvent))
+    const result = ctx.stage.timeoutMs === undefined ? yield* running : yield* running.pipe(
+      Effect.timeoutFail({ duration: Duration.millis(ctx.stage.timeoutMs), onTimeout: () => new StageTimedOut() }),
+      Effect.either,
+      Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
+    )
+    if (recording !== undefined) yield* Fiber.join(recording)
+    return result
+  })
+
+/** One attempt: its begin event, the process, the held-back output, its end event. */
+const attemptOnce = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number) =>
+  Effect.gen(function*() {
+    state.attempts = attempt
+    state.stdoutTail = makeOutputTail()
+    state.stderrTail = makeOutputTail()
+    state.stdoutObserver = ctx.observing ? makeStdoutObserver() : undefined
+    const attemptStartMs = yield* Clock.currentTimeMillis
+    yield* io.both({
+      type: "exec:begin",
+      correlation_id: ctx.ids.correlationId,
+      attempt,
+      command: ctx.stage.command,
+      args: [],
+      cwd: ctx.cwd,
+      session_id: ctx.ids.sessionId,
+      sandbox_state: "sandboxed",
+      persisted: ctx.ids.persisted,
+      timestamp: iso(attemptStartMs),
+      index: ctx.index
+    })
+    yield* ctx.toolCall("started", attempt, ctx.guard.shown(ctx.stage.command))
+    const result = yield* consume(ctx, io, state, attempt)
+    // Enforce mode held back an unfinished last line; it goes to the log and to `log` events now.
+    for (const [stream, rest] of ctx.guard.flush()) {
+      yield* io.emit(attempt, stream, new TextEncoder().encode(rest), { text: rest, from: 0 })
+    }
+    const outcome: Finish = result === "timeout"
+      ? { _tag: "TimedOut", timeoutMs: ctx.stage.timeoutMs ?? 0 }
+      : Either.isLeft(result)
+      ? result.left._tag === "ProcessSpawnError"
+        ? { _tag: "SpawnFailed", error: result.left }
+        : yield* Effect.fail(result.left)
+      : { _tag: "Exited", ...result.right }
+    const endMs = yield* Clock.currentTimeMillis
+    const { exitCode, signal } = exitOf(outcome)
+    yield* io.both(
+      ...(outcome._tag === "SpawnFailed"
+        ? [{ type: "command:error" as const, message: outcome.error.message, timestamp: iso(endMs), index: ctx.index }]
+        : []),
+      {
+        type: "exec:end",
+        correlation_id: ctx.ids.correlationId,
+        attempt,
+        exit_code: exitCode,
+        signal,
+        duration_ms: endMs - attemptStartMs,
+        status: exitCode === 0 ? "succeeded" : "failed",
+        timestamp: iso(endMs),
+        index: ctx.index
+      }
+    )
+    return outcome
+  })
+
+/** The exit code and signal a finish records (a timed-out process group got SIGTERM). */
+export const exitOf = (finish: Finish) => ({
+  exitCode: finish._tag === "Exited" ? recordedExitCode(finish.exitCode, finish.signal) : null,
+  signal: finish._tag === "Exited" ? finish.signal : finish._tag === "TimedOut" ? "SIGTERM" : null
+})
+
+/**
+ * B-1: a retryable failure with attempts left is announced (exec:retry), then the Schedule built
+ * from the same policy waits before the next attempt.
+ */
+const withRetries = (ctx: AttemptContext, io: StageIo, once: (attempt: number) => Effect.Effect<Finish, FileAccessError>) => {
+  const policy = ctx.stage.retry
+  if (policy === undefined) return once(1)
+  let next = 0
+  const announce = (outcome: Finish, reason: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (ms) =>
+      io.both({
+        type: "exec:retry",
+        correlation_id: ctx.ids.correlationId,
+        attempt: next,
+        delay_ms: retryDelayMs(policy, next),
+        sandbox_state: "sandboxed",
+        error: reason,
+        timestamp: iso(ms),
+        index: ctx.index
+      })).pipe(
+        Effect.zipRight(ctx.toolCall("retry", next, reason)),
+        Effect.zipRight(Effect.logWarning(
+          `[${ctx.index}/${ctx.of}] ${ctx.stage.id} ${reason}; attempt ${next + 1} of ${policy.attempts} in ${retryDelayMs(policy, next)} ms`
+        )),
+        Effect.zipRight(Effect.fail(new RetryableAttempt(outcome)))
+      )
+  return Effect.suspend(() => {
+    next += 1
+    return next > 1
+      ? Effect.zipRight(ctx.files.update(entryAttempts(ctx.index - 1, next), { force: true }), once(next))
+      : once(next)
+  }).pipe(
+    Effect.flatMap((outcome): Effect.Effect<Finish, FileAccessError | RetryableAttempt> => {
+      if (outcome._tag === "NotApproved") return Effect.succeed(outcome)
+      const exit = outcome._tag === "Exited" ? { _tag: "Exited" as const, exitCode: exitOf(outcome).exitCode ?? 0 } : outcome
+      if (!isRetryableOutcome(policy, exit) || next >= policy.attempts) return Effect.succeed(outcome)
+      const reason = outcome._tag === "TimedOut"
+        ? `timed out after ${outcome.timeoutMs} ms`
+        : `exited with code ${exit._tag === "Exited" ? exit.exitCode : "?"}`
+      return announce(outcome, reason)
+    }),
+    Effect.retry({ schedule: retrySchedule(policy), while: (error) => error instanceof RetryableAttempt }),
+    Effect.catchIf((error) => error instanceof RetryableAttempt, (error) => Effect.succeed(error.outcome))
+  )
+}
+
+const entryAttempts = (position: number, attempts: number) => (m: CliManifest): CliManifest => ({
+  ...m,
+  commands: m.commands.map((entry, i) => (i === position ? { ...entry, attempts } : entry))
+})
+
+/** Every attempt of the stage, from `command:start` to `command:end`; returns how the last one ended. */
+export const runAttempts = (ctx: AttemptContext, state: AttemptState, startedMs: number): Effect.Effect<Finish, FileAccessError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const stageLog = yield* ctx.files.openStageLog(ctx.logPath)
+    const io = makeStageIo(ctx, stageLog, state)
+    yield* io.both({ type: "command:start", command: ctx.stage.command, timestamp: iso(yield* Clock.currentTimeMillis), index: ctx.index })
+    const outcome = yield* withRetries(ctx, io, (attempt) => attemptOnce(ctx, io, state, attempt))
+    const endMs = yield* Clock.currentTimeMillis
+    const { exitCode, signal } = exitOf(outcome)
+    yield* io.both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index: ctx.index })
+    yield* ctx.toolCall(
+      exitCode === 0 ? "succeeded" : "failed",
+      state.attempts,
+      outcome._tag === "TimedOut"
+        ? `timed out after ${outcome.timeoutMs} ms`
+        : outcome._tag === "SpawnFailed"
+        ? outcome.error.message
+        : `exited with code ${exitCode ?? "?"}${signal === null ? "" : ` (${signal})`}`
+    )
+    return outcome
+  }))
