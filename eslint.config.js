@@ -38,26 +38,5 @@ export default tseslint.config(
       "max-lines": ["error", { max: 350, skipBlankLines: false, skipComments: false }],
       "max-lines-per-function": ["error", { max: 100, skipBlankLines: false, skipComments: false, IIFEs: true }]
     }
-  },
-  {
-    // Being reshaped by the architecture issue (issue 15); remove this block when it lands.
-    // It lifts the size rules only: these files are still linted for everything else.
-    files: [
-      "src/layers/PipelineRunner.ts",
-      "src/layers/internal/commandStage.ts",
-      "src/layers/internal/stageOutcome.ts",
-      "src/layers/App.ts",
-      "src/layers/TaskManager.ts",
-      "src/layers/RunEngine.ts",
-      "src/services/RunEngine.ts",
-      "src/services/PipelineRunner.ts",
-      "src/layers/CliAgents.ts",
-      "src/index.ts",
-      "src/cli/commands.ts"
-    ],
-    rules: {
-      "max-lines": "off",
-      "max-lines-per-function": "off"
-    }
   }
 )

@@ -3,7 +3,6 @@
  * (DECISIONS B-3; without one configured, `cloud` runs locally and says so).
  */
 import type { PlanItem } from "./Plan.js"
-import type { TaskContext } from "./TaskManager.js"
 
 export type ExecutionMode = "mcp" | "cloud"
 
@@ -31,12 +30,18 @@ export const requiresCloud = (item: PlanItem): boolean => {
   return modeHint(metadata["mode"]) ?? modeHint(metadata["executionMode"]) ?? false
 }
 
+/** What the mode policy reads of a task (TaskManager's TaskContext has it). */
+export interface ModeHints {
+  /** Free-form task metadata; MODE-1 reads `execution.parallel`, `mode` and `executionMode`. */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined
+}
+
 /**
  * MODE-1, the default policy: `cloud` when the item requires it, else `cloud` when the task's
  * metadata says `execution.parallel: true`, else `mcp`. An explicit false does not block the
  * parallel upgrade (as in the original library).
  */
-export const defaultExecutionMode = (task: TaskContext, item: PlanItem): ExecutionMode => {
+export const defaultExecutionMode = (task: ModeHints, item: PlanItem): ExecutionMode => {
   if (requiresCloud(item)) return "cloud"
   const execution = recordOf(task.metadata?.["execution"])
   return execution?.["parallel"] === true ? "cloud" : "mcp"

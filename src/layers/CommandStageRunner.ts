@@ -2,7 +2,8 @@ import { Path } from "@effect/platform"
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { CommandStage } from "../domain/Pipeline.js"
-import type { RunLayout } from "../domain/RunLayout.js"
+import type { PrivacyMode } from "../domain/Privacy.js"
+import type { Roots, RunLayout } from "../domain/RunLayout.js"
 import { CommandStageRunner } from "../services/CommandStageRunner.js"
 import { EventBus } from "../services/EventBus.js"
 import type { ExecutorService } from "../services/Executor.js"
@@ -29,6 +30,47 @@ export const attemptKey = (runId: string, stageId: string, resumes: number, atte
     ? `cli-command:${runId}:${stageId}:attempt-${attempt}`
     : `cli-command:${runId}:${stageId}:resume-${resumes}:attempt-${attempt}`
 
+/** What a stage's process sees besides its own `env` (which wins). */
+const stageEnv = (roots: Roots, manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
+  CODEX_ORCHESTRATOR_TASK_ID: manifest.task_id,
+  CODEX_ORCHESTRATOR_RUN_ID: manifest.run_id,
+  CODEX_ORCHESTRATOR_PIPELINE_ID: manifest.pipeline_id,
+  CODEX_ORCHESTRATOR_MANIFEST_PATH: layout.manifest,
+  CODEX_ORCHESTRATOR_RUN_DIR: layout.runDir,
+  CODEX_ORCHESTRATOR_RUNS_DIR: roots.runsRoot,
+  CODEX_ORCHESTRATOR_OUT_DIR: roots.outRoot,
+  CODEX_ORCHESTRATOR_REPO_ROOT: roots.repoRoot,
+  ...extra
+})
+
+/** D-14: a stage refused approval is recorded without running. */
+const notApproved = (privacyMode: PrivacyMode, run: ActiveRun, stage: CommandStage, position: number, decision: Finish) =>
+  Effect.flatMap(Clock.currentTimeMillis, (at) =>
+    recordOutcome({ files: run.files, stage, index: position + 1, privacyMode: privacyMode }, decision, {
+      patchEntry: (patch) => patchEntry(position, patch),
+      stdout: "",
+      stderr: "",
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      startedMs: at,
+      attempts: 0
+    }))
+
+/** The entry goes `running` (its log path recorded), and the run is no longer `resuming` (D-7). */
+const markRunning = (run: ActiveRun, stage: CommandStage, position: number, startedMs: number, logPath: string) =>
+  run.files.update((m) => ({
+    ...patchEntry(position, {
+      status: "running",
+      started_at: iso(startedMs),
+      completed_at: null,
+      exit_code: null,
+      summary: null,
+      log_path: run.files.layout.relative(logPath),
+      ...(stage.retry === undefined ? {} : { attempts: 1 })
+    })(m),
+    ...clearResuming(m)
+  }), { force: true })
+
 export const CommandStageRunnerLive = Layer.effect(
   CommandStageRunner,
   Effect.gen(function*() {
@@ -36,32 +78,6 @@ export const CommandStageRunnerLive = Layer.effect(
     const path = yield* Path.Path
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
     const approve = yield* makeApprovalGate(yield* Prompter)
-
-    /** What a stage's process sees besides its own `env` (which wins). */
-    const stageEnv = (manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
-      CODEX_ORCHESTRATOR_TASK_ID: manifest.task_id,
-      CODEX_ORCHESTRATOR_RUN_ID: manifest.run_id,
-      CODEX_ORCHESTRATOR_PIPELINE_ID: manifest.pipeline_id,
-      CODEX_ORCHESTRATOR_MANIFEST_PATH: layout.manifest,
-      CODEX_ORCHESTRATOR_RUN_DIR: layout.runDir,
-      CODEX_ORCHESTRATOR_RUNS_DIR: config.roots.runsRoot,
-      CODEX_ORCHESTRATOR_OUT_DIR: config.roots.outRoot,
-      CODEX_ORCHESTRATOR_REPO_ROOT: config.roots.repoRoot,
-      ...extra
-    })
-
-    /** D-14: a stage refused approval is recorded without running. */
-    const notApproved = (run: ActiveRun, stage: CommandStage, position: number, decision: Finish) =>
-      Effect.flatMap(Clock.currentTimeMillis, (at) =>
-        recordOutcome({ files: run.files, stage, index: position + 1, privacyMode: config.privacyMode }, decision, {
-          patchEntry: (patch) => patchEntry(position, patch),
-          stdout: "",
-          stderr: "",
-          stdoutTruncated: false,
-          stderrTruncated: false,
-          startedMs: at,
-          attempts: 0
-        }))
 
     const run = Effect.fn("CommandStageRunner.run")(function*(
       active: ActiveRun,
@@ -79,22 +95,11 @@ export const CommandStageRunnerLive = Layer.effect(
       if (stage.approvalRequired === true) {
         const decision = yield* approve(files, active.input.pipeline.id, stage)
         approvalSource = decision.source
-        if (!decision.granted) return yield* notApproved(active, stage, position, { _tag: "NotApproved", decision })
+        if (!decision.granted) return yield* notApproved(config.privacyMode, active, stage, position, { _tag: "NotApproved", decision })
       }
 
       const startedMs = yield* Clock.currentTimeMillis
-      yield* files.update((m) => ({
-        ...patchEntry(position, {
-          status: "running",
-          started_at: iso(startedMs),
-          completed_at: null,
-          exit_code: null,
-          summary: null,
-          log_path: layout.relative(logPath),
-          ...(stage.retry === undefined ? {} : { attempts: 1 })
-        })(m),
-        ...clearResuming(m)
-      }), { force: true })
+      yield* markRunning(active, stage, position, startedMs, logPath)
       yield* events.stage(files, position, "started")
       yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
 
@@ -116,7 +121,7 @@ export const CommandStageRunnerLive = Layer.effect(
         of: manifest.commands.length,
         logPath,
         cwd,
-        env: stageEnv(manifest, layout, stage.env),
+        env: stageEnv(config.roots, manifest, layout, stage.env),
         guard,
         keyOf: (attempt) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt),
         ids,

@@ -1,11 +1,10 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer, Option, SynchronizedRef } from "effect"
+import { Effect, Layer } from "effect"
 import { parseRunId, resolveTaskId } from "../domain/Ids.js"
-import { checkNestedPipelines, PipelineNotFound, resolvePipeline } from "../domain/Pipeline.js"
+import { checkNestedPipelines, type PipelineCatalogData, PipelineNotFound, resolvePipeline } from "../domain/Pipeline.js"
 import { buildPlan, targetedStageId, UnknownTarget } from "../domain/Plan.js"
-import type { ExecutedRun, RunHandle } from "../domain/RunHandle.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
-import { resumedTfgrpoSection, tfgrpoContextOf } from "../domain/Tfgrpo.js"
+import { tfgrpoContextOf } from "../domain/Tfgrpo.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { Host } from "../services/Host.js"
 import { Instructions } from "../services/Instructions.js"
@@ -19,9 +18,23 @@ import { RunPreparation } from "../services/RunPreparation.js"
 import { RunStore } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
 import { makeAdmission } from "./internal/admission.js"
-import { checkToken, pipelineOfRun, resumePlan } from "./internal/resumeChecks.js"
+import { checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
+import { makeRunHandle } from "./internal/runHandle.js"
 import { makeTakeover } from "./internal/takeover.js"
 import { isoNow } from "./internal/time.js"
+
+/** CFG-9, D-4: the pipeline a request names (or the default) and its plan with the target, checked. */
+const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTarget: string | undefined) =>
+  Effect.gen(function*() {
+    const resolved = resolvePipeline(data, request.pipelineId)
+    if (resolved instanceof PipelineNotFound) return yield* resolved
+    const nested = checkNestedPipelines(data, resolved.pipeline)
+    if (nested !== undefined) return yield* nested
+    const flagTarget = request.target?.trim()
+    const plan = buildPlan(resolved.pipeline, flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : envTarget)
+    if (plan instanceof UnknownTarget) return yield* plan
+    return { resolved, plan }
+  })
 
 export const RunPreparationLive = Layer.effect(
   RunPreparation,
@@ -45,14 +58,7 @@ export const RunPreparationLive = Layer.effect(
     const prepare = Effect.fn("RunPreparation.prepare")(function*(request: PlanRequest) {
       const taskId = yield* taskIdOf(request.taskId)
       const data = yield* catalog.load
-      const resolved = resolvePipeline(data, request.pipelineId)
-      if (resolved instanceof PipelineNotFound) return yield* resolved
-      const nested = checkNestedPipelines(data, resolved.pipeline)
-      if (nested !== undefined) return yield* nested
-      const flagTarget = request.target?.trim()
-      const target = flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : config.envTargetStage
-      const plan = buildPlan(resolved.pipeline, target)
-      if (plan instanceof UnknownTarget) return yield* plan
+      const { plan, resolved } = yield* pipelineAndPlan(data, request, config.envTargetStage)
       const resolvedInstructions = yield* instructions.resolve
       const packs = yield* promptPacks.load
       const task = yield* catalog.taskMetadata(taskId)
@@ -75,29 +81,7 @@ export const RunPreparationLive = Layer.effect(
       return { input, source: resolved.source }
     })
 
-    /** The run as its holder sees it; its first execution is shared by every later call (GRP-3). */
-    const handleOf = (run: ActiveRun) =>
-      Effect.map(SynchronizedRef.make(Option.none<ExecutedRun>()), (executed): RunHandle => ({
-        taskId: run.input.taskId,
-        taskTitle: run.input.taskTitle,
-        runId: run.files.layout.runId,
-        layout: run.files.layout,
-        pipeline: run.input.pipeline,
-        plan: run.input.plan,
-        manifest: run.files.manifest,
-        execute: (mode) =>
-          SynchronizedRef.modifyEffect(executed, (done) =>
-            Option.match(done, {
-              onSome: (result) => Effect.succeed([result, done] as const),
-              onNone: () => Effect.map(execution.execute(run, mode), (result) => [result, Option.some(result)] as const)
-            })),
-        recordPlanTarget: (targetId) =>
-          Effect.flatMap(run.files.manifest, (current) =>
-            current.plan_target_id === targetId
-              ? Effect.void
-              : Effect.asVoid(run.files.update((m) => ({ ...m, plan_target_id: targetId }), { force: true }))),
-        complete: (summary, extras) => completion.complete(run, summary, { extras, learnFrom: true })
-      }))
+    const handleOf = (run: ActiveRun) => makeRunHandle(run, execution, completion)
 
     const bootstrap = Effect.fn("RunPreparation.bootstrap")(function*(request: StartRequest) {
       const { input } = yield* prepare(request)
@@ -130,46 +114,12 @@ export const RunPreparationLive = Layer.effect(
       yield* takeOver(layout)
       const files = yield* store.open(layout)
       const now = yield* isoNow
-      yield* files.update((m) => {
-        const { guardrail_status: _dropped, ...rest } = m
-        return {
-          ...rest,
-          status: "in_progress" as const,
-          status_detail: "resuming",
-          heartbeat_at: now,
-          approval_policy: request.approvalPolicy ?? m.approval_policy,
-          completed_at: null,
-          metrics_recorded: false,
-          plan_target_id: plan.targetId,
-          summary: null,
-          // No context means none was recorded either (tfgrpoContextOf keeps a recorded one).
-          tfgrpo: tfgrpo === undefined ? null : resumedTfgrpoSection(m.tfgrpo, tfgrpo),
-          resume_events: [...m.resume_events, {
-            timestamp: now,
-            actor: request.actor ?? "cli",
-            reason: request.reason ?? "manual-resume",
-            outcome: "accepted" as const,
-            detail: `previous status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}`
-          }]
-        }
-      }, { force: true })
+      yield* files.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })
       yield* files.writeHeartbeatFile(now)
       yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
       // RUN-9: RUN-1 again from the control-plane step, on the same run.
-      const run = yield* bootstrapper.adopt(files, {
-        taskId,
-        pipeline,
-        plan,
-        catalog: data,
-        parentRunId: recorded.parent_run_id,
-        approvalPolicy: recorded.approval_policy,
-        taskSlug: recorded.task_slug,
-        taskTitle: taskMeta.title,
-        instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
-        promptPacks: recorded.prompt_packs ?? [],
-        group,
-        tfgrpo
-      }, target === undefined ? undefined : targetedStageId(plan))
+      const input = inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo })
+      const run = yield* bootstrapper.adopt(files, input, target === undefined ? undefined : targetedStageId(plan))
       return yield* handleOf(run)
     })
 

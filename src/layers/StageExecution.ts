@@ -1,4 +1,4 @@
-import { Effect, Layer, Option, Schedule } from "effect"
+import { type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import { cancelledManifest, finalizedManifest } from "../domain/Manifest.js"
 import { summarizeRun } from "../domain/RunSummary.js"
@@ -16,6 +16,24 @@ import { isoNow } from "./internal/time.js"
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
 
+/** RUN-8: heartbeat_at and `.heartbeat` every interval; these writes are coalesced, not forced. */
+const heartbeat = (files: RunFiles, interval: Duration.Duration) =>
+  isoNow.pipe(
+    Effect.flatMap((now) =>
+      files.update((m) => ({ ...m, heartbeat_at: now })).pipe(Effect.zipRight(files.writeHeartbeatFile(now)))
+    ),
+    Effect.catchAll((error) => Effect.logWarning(`Heartbeat not recorded: ${error.message}`)),
+    Effect.repeat(Schedule.spaced(interval)),
+    Effect.delay(interval)
+  )
+
+/** D-8: an interrupted run records the stage it was in and ends `cancelled`. */
+const markCancelled = (files: RunFiles) =>
+  Effect.gen(function*() {
+    const now = yield* isoNow
+    yield* files.update((m) => cancelledManifest(m, now), { force: true })
+  }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
+
 export const StageExecutionLive = Layer.effect(
   StageExecution,
   Effect.gen(function*() {
@@ -32,24 +50,6 @@ export const StageExecutionLive = Layer.effect(
       mode === "cloud" && Option.isSome(cloudExecutor)
         ? { executor: cloudExecutor.value, fallback: undefined }
         : { executor: localExecutor, fallback: mode === "cloud" ? cloudFallbackReason : undefined }
-
-    /** RUN-8: heartbeat_at and `.heartbeat` every interval; these writes are coalesced, not forced. */
-    const heartbeat = (files: RunFiles) =>
-      isoNow.pipe(
-        Effect.flatMap((now) =>
-          files.update((m) => ({ ...m, heartbeat_at: now })).pipe(Effect.zipRight(files.writeHeartbeatFile(now)))
-        ),
-        Effect.catchAll((error) => Effect.logWarning(`Heartbeat not recorded: ${error.message}`)),
-        Effect.repeat(Schedule.spaced(config.heartbeatInterval)),
-        Effect.delay(config.heartbeatInterval)
-      )
-
-    /** D-8: an interrupted run records the stage it was in and ends `cancelled`. */
-    const markCancelled = (files: RunFiles) =>
-      Effect.gen(function*() {
-        const now = yield* isoNow
-        yield* files.update((m) => cancelledManifest(m, now), { force: true })
-      }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
 
     /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
     const runChild: RunChild = (parent, child) =>
@@ -106,7 +106,7 @@ export const StageExecutionLive = Layer.effect(
       if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
       yield* Effect.gen(function*() {
         yield* begin(run, mode, fallback)
-        yield* Effect.forkScoped(heartbeat(files))
+        yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
         yield* stages(run, mode)
       }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
       // RUN-3 step 3: final status, guardrails and summary lines (MAN-5, RUN-12).

@@ -14,6 +14,8 @@ import {
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
+import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
+import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
 
 /** The recorded run's pipeline as the catalog has it now; refused when its stages changed. */
@@ -70,3 +72,50 @@ export const resumePlan = (
     if (resolved instanceof UnknownTarget) return yield* resolved
     return { plan: resolved, target }
   })
+
+/** RUN-9: the manifest of a run being resumed: in progress again, `resuming` (D-7), one more resume event. */
+export const resumedManifest = (
+  m: CliManifest,
+  resume: {
+    readonly request: ResumeRequest
+    readonly now: string
+    readonly planTargetId: string | null
+    readonly tfgrpo: TfgrpoContext | undefined
+  }
+): CliManifest => {
+  const { guardrail_status: _dropped, ...rest } = m
+  const { now, request } = resume
+  return {
+    ...rest,
+    status: "in_progress",
+    status_detail: "resuming",
+    heartbeat_at: now,
+    approval_policy: request.approvalPolicy ?? m.approval_policy,
+    completed_at: null,
+    metrics_recorded: false,
+    plan_target_id: resume.planTargetId,
+    summary: null,
+    // No context means none was recorded either (tfgrpoContextOf keeps a recorded one).
+    tfgrpo: resume.tfgrpo === undefined ? null : resumedTfgrpoSection(m.tfgrpo, resume.tfgrpo),
+    resume_events: [...m.resume_events, {
+      timestamp: now,
+      actor: request.actor ?? "cli",
+      reason: request.reason ?? "manual-resume",
+      outcome: "accepted",
+      detail: `previous status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}`
+    }]
+  }
+}
+
+/** What a resumed run runs with: the recorded task, instructions and packs, with the pipeline as it is now. */
+export const inputOfRecorded = (
+  recorded: CliManifest,
+  now: Pick<RunInput, "taskId" | "pipeline" | "plan" | "catalog" | "taskTitle" | "group" | "tfgrpo">
+): RunInput => ({
+  ...now,
+  parentRunId: recorded.parent_run_id,
+  approvalPolicy: recorded.approval_policy,
+  taskSlug: recorded.task_slug,
+  instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },
+  promptPacks: recorded.prompt_packs ?? []
+})
