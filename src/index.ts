@@ -1,91 +1,69 @@
 /**
- * codex-orchestrator as a library: the domain schemas, the service tags, and their layers
- * (Live on the platform, Memory for tests). Effect users provide `AppLayer` (plus a platform) or
- * `AppLive`; tests provide `AppMemory`.
+ * codex-orchestrator as a library. Namespaces, as @effect/platform's index has them: import the
+ * module and use its members (`RunEngine.RunEngine`, `App.AppLive`, `TestKit.AppMemory`). Only what
+ * an embedder uses is here; the engine's phases and helpers are not part of the API (see
+ * docs/architecture.md), and api/codex-orchestrator.api.md lists everything that is.
  */
-export * from "./domain/Approval.js"
-export * from "./domain/CloudSync.js"
-export * from "./domain/ControlPlane.js"
-export * from "./domain/Env.js"
-export * from "./domain/Events.js"
-export * from "./domain/ExecutionMode.js"
-export * from "./domain/FileErrors.js"
-export * from "./domain/Guardrails.js"
-export * from "./domain/Ids.js"
-export * from "./domain/Instructions.js"
-export * from "./domain/Learning.js"
-export * from "./domain/Manifest.js"
-export * from "./domain/Metrics.js"
-export * from "./domain/Pipeline.js"
-export * from "./domain/Plan.js"
-export * from "./domain/PromptPacks.js"
-export * from "./domain/Retry.js"
-export * from "./domain/RunErrors.js"
-export * from "./domain/RunLayout.js"
-export * from "./domain/RunLog.js"
-export * from "./domain/RunSummary.js"
-export * from "./domain/Scheduler.js"
-export * from "./domain/StageSummary.js"
-export * from "./domain/TaskManager.js"
-export * from "./domain/TaskState.js"
-export * from "./domain/Tfgrpo.js"
 
-export * from "./services/Builder.js"
-export * from "./services/CloudSync.js"
-export * from "./services/ControlPlane.js"
-export * from "./services/CredentialBroker.js"
-export * from "./services/EventBus.js"
-export * from "./services/ExecutionModePolicy.js"
-export * from "./services/Executor.js"
-export * from "./services/ExperienceStore.js"
-export * from "./services/Files.js"
-export * from "./services/Host.js"
-export * from "./services/Instructions.js"
-export * from "./services/Learning.js"
-export * from "./services/MetricsRecorder.js"
-export * from "./services/OrchestratorConfig.js"
-export * from "./services/PersistenceCoordinator.js"
-export * from "./services/PipelineCatalog.js"
+/** The app's layers: `AppLive` (production), `makeAppLayer` (with custom agents, executors, policy), `appGraph`. */
+export * as App from "./layers/App.js"
+/** The deterministic in-memory test kit: `AppMemory` and its scriptable leaves. */
+export * as TestKit from "./TestKit.js"
 
-export * from "./services/Planner.js"
-export * from "./services/Prompter.js"
-export * from "./services/PromptPacks.js"
-export * from "./services/ProcessRunner.js"
-export * from "./services/Reviewer.js"
-export * from "./services/RunEngine.js"
-export * from "./services/RunReader.js"
-export * from "./services/RunStore.js"
-export * from "./services/SnapshotArchive.js"
-export * from "./services/TaskManager.js"
-export * from "./services/TaskStateStore.js"
-export * from "./services/Tester.js"
+/** The engine: `plan`, `start`, `resume`, `status`, `watch`, their requests and results, and `BadInput`. */
+export * as RunEngine from "./services/RunEngine.js"
+/** A prepared run as agents receive it (`task.run`): its plan, `execute`, `complete`. */
+export * as RunHandle from "./domain/RunHandle.js"
+/** The typed run events (EVT-1, EVT-2) and their names. */
+export * as Events from "./domain/Events.js"
+/** Publishing and subscribing to run events. */
+export * as EventBus from "./services/EventBus.js"
 
-export * from "./layers/App.js"
-export * from "./layers/AppBase.js"
-export * from "./layers/CliAgents.js"
-export * from "./layers/CloudSync.js"
-export * from "./layers/CloudSyncWorker.js"
-export * from "./layers/ControlPlane.js"
-export * from "./layers/CredentialBroker.js"
-export * from "./layers/EventBus.js"
-export * from "./layers/ExecutionModePolicy.js"
-export * from "./layers/Executor.js"
-export * from "./layers/ExperienceStore.js"
-export * from "./layers/Files.js"
-export * from "./layers/Host.js"
-export * from "./layers/Instructions.js"
-export * from "./layers/Learning.js"
-export * from "./layers/MetricsRecorder.js"
-export * from "./layers/OrchestratorConfig.js"
-export * from "./layers/PersistenceCoordinator.js"
-export * from "./layers/PipelineCatalog.js"
+/** The plan → build → test → review flow over the agents. */
+export * as TaskManager from "./services/TaskManager.js"
+/** What the TaskManager is asked to do (`TaskContext`), and `AgentFailure`, the error custom agents fail with. */
+export * as Task from "./domain/TaskManager.js"
+/** The planner agent contract. */
+export * as Planner from "./services/Planner.js"
+/** The builder agent contract. */
+export * as Builder from "./services/Builder.js"
+/** The tester agent contract. */
+export * as Tester from "./services/Tester.js"
+/** The reviewer agent contract. */
+export * as Reviewer from "./services/Reviewer.js"
 
-export * from "./layers/Prompter.js"
-export * from "./layers/PromptPacks.js"
-export * from "./layers/ProcessRunner.js"
-export * from "./layers/RunEngine.js"
-export * from "./layers/RunReader.js"
-export * from "./layers/RunStore.js"
-export * from "./layers/SnapshotArchive.js"
-export * from "./layers/TaskManager.js"
-export * from "./layers/TaskStateStore.js"
+/** The executor contract (`Executor` for `mcp`, `CloudExecutor` for `cloud`) and its requests and events. */
+export * as Executor from "./services/Executor.js"
+/** The local executor's layer. */
+export * as LocalExecutor from "./layers/Executor.js"
+/** Where a stage runs (`mcp` | `cloud`) and the default MODE-1 policy. */
+export * as ExecutionMode from "./domain/ExecutionMode.js"
+/** The mode policy contract an app may replace. */
+export * as ExecutionModePolicy from "./services/ExecutionModePolicy.js"
+/** The app's settings (roots, heartbeat, privacy mode, ...), as layers read them. */
+export * as OrchestratorConfig from "./services/OrchestratorConfig.js"
+
+/** The manifest schema (`CliManifest`) and its sections. */
+export * as Manifest from "./domain/Manifest.js"
+/** Pipeline definitions: stages, catalog, validation. */
+export * as Pipeline from "./domain/Pipeline.js"
+/** Plans and targets. */
+export * as Plan from "./domain/Plan.js"
+/** The run summary (TM-7) and the agents' results. */
+export * as RunSummary from "./domain/RunSummary.js"
+/** Where a run's files are. */
+export * as RunLayout from "./domain/RunLayout.js"
+/** The stage and runner log records. */
+export * as RunLog from "./domain/RunLog.js"
+/** Task and run ids. */
+export * as Ids from "./domain/Ids.js"
+/** Approval policies and decisions (D-14, D-21). */
+export * as Approval from "./domain/Approval.js"
+/** Per-stage retry policies (B-1). */
+export * as Retry from "./domain/Retry.js"
+/** The metrics line (MET-1). */
+export * as Metrics from "./domain/Metrics.js"
+/** Errors about files we read and write. */
+export * as FileErrors from "./domain/FileErrors.js"
+/** Errors about runs (not found, token mismatch, still active, changed pipeline). */
+export * as RunErrors from "./domain/RunErrors.js"

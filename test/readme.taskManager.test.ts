@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigProvider, Effect, Layer, Ref } from "effect"
-import { EventBus, makeAppLayer, Reviewer, RunEngine } from "../src/index.js"
+import { App, EventBus, Reviewer, RunEngine } from "../src/index.js"
 
 // Replace the reviewer: reject a build whose stages printed a warning.
 const StrictReviewer = Layer.succeed(
-  Reviewer,
-  Reviewer.of({
+  Reviewer.Reviewer,
+  Reviewer.Reviewer.of({
     review: ({ build }) =>
       Effect.succeed(
         build.notes?.toLowerCase().includes("warning")
@@ -26,12 +26,12 @@ const StrictReviewer = Layer.succeed(
 
 const program = Effect.gen(function*() {
   const reviews = yield* Ref.make<ReadonlyArray<string>>([])
-  yield* (yield* EventBus).on("review:completed", (event) => Ref.update(reviews, (all) => [...all, event.review.summary]))
-  const { manifest } = yield* (yield* RunEngine).start({ pipelineId: "example", taskId: "embedded" })
+  yield* (yield* EventBus.EventBus).on("review:completed", (event) => Ref.update(reviews, (all) => [...all, event.review.summary]))
+  const { manifest } = yield* (yield* RunEngine.RunEngine).start({ pipelineId: "example", taskId: "embedded" })
   return { status: manifest.status, reviews: yield* Ref.get(reviews) }
 }).pipe(Effect.scoped)
 
-const app = makeAppLayer({ agents: StrictReviewer }).pipe(Layer.provideMerge(NodeContext.layer))
+const app = App.makeAppLayer({ agents: StrictReviewer }).pipe(Layer.provideMerge(NodeContext.layer))
 
 /** A repository whose `example` pipeline builds (printing `buildOutput`) and passes its guardrail. */
 const repoWith = (buildOutput: string) => {
@@ -57,7 +57,7 @@ const inRepo = (dir: string) => Effect.withConfigProvider(ConfigProvider.fromMap
 /** The README's example block, from the reviewer to the layer (its imports and last lines differ). */
 const exampleBody = (source: string) => {
   const start = source.indexOf("// Replace the reviewer")
-  const end = source.indexOf("\n", source.indexOf("const app = makeAppLayer"))
+  const end = source.indexOf("\n", source.indexOf("const app = App.makeAppLayer"))
   return start < 0 || end < 0 ? "" : source.slice(start, end)
 }
 

@@ -30,7 +30,7 @@ export const executorFromRun = (name: string, run: RunAttempt): ExecutorService 
         Effect.exit,
         Effect.flatMap(Exit.match({
           onSuccess: () => Effect.void,
-          onFailure: (cause) => Queue.offer(queue, Take.failCause(cause))
+          onFailure: (cause) => Effect.asVoid(Queue.offer(queue, Take.failCause(cause)))
         }))
       ))
       return Stream.fromQueue(queue).pipe(Stream.flattenTake, Stream.takeUntil((event) => event._tag === "Exited"))
