@@ -755,7 +755,9 @@ describe("RunEngine: stage processes (ENV-5, CFG-3)", () => {
         CODEX_ORCHESTRATOR_RUN_DIR: runDir,
         CODEX_ORCHESTRATOR_RUNS_DIR: "/repo/.runs",
         CODEX_ORCHESTRATOR_OUT_DIR: "/repo/out",
-        CODEX_ORCHESTRATOR_REPO_ROOT: "/repo"
+        CODEX_ORCHESTRATOR_REPO_ROOT: "/repo",
+        // D-20: a CLI call inside a stage lands in the run's task.
+        MCP_RUNNER_TASK_ID: "demo-task"
       }
       const [first, second] = yield* Effect.flatMap(ProcessInvocations, (p) => p.all)
       assert.deepStrictEqual(first, { command: "echo prep", cwd: "/repo", env: expected })

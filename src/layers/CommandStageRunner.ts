@@ -40,6 +40,8 @@ const stageEnv = (roots: Roots, manifest: CliManifest, layout: RunLayout, extra:
   CODEX_ORCHESTRATOR_RUNS_DIR: roots.runsRoot,
   CODEX_ORCHESTRATOR_OUT_DIR: roots.outRoot,
   CODEX_ORCHESTRATOR_REPO_ROOT: roots.repoRoot,
+  // D-20: a CLI call inside a stage lands in the run's task, whatever the parent's environment said.
+  MCP_RUNNER_TASK_ID: manifest.task_id,
   ...extra
 })
 

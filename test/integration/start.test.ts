@@ -591,7 +591,11 @@ describe("start: environment", () => {
 
   it("gives each stage the ENV-5 variables and the parent environment; the stage env wins", () =>
     withRepo(config, async (repo) => {
-      const { manifest, result, runDir } = await startJson(repo, ["envp", "--task", "t"], { FROM_PARENT: "inherited" })
+      // D-20: the parent's MCP_RUNNER_TASK_ID is another task; the stage sees the run's.
+      const { manifest, result, runDir } = await startJson(repo, ["envp", "--task", "t"], {
+        FROM_PARENT: "inherited",
+        MCP_RUNNER_TASK_ID: "other"
+      })
       assert.strictEqual(result.code, 0, describeResult(result))
       const runId = asString(manifest["run_id"], "run_id")
       const expected = {
@@ -602,7 +606,8 @@ describe("start: environment", () => {
         CODEX_ORCHESTRATOR_RUN_DIR: runDir,
         CODEX_ORCHESTRATOR_RUNS_DIR: repo.path(".runs"),
         CODEX_ORCHESTRATOR_OUT_DIR: repo.path("out"),
-        CODEX_ORCHESTRATOR_REPO_ROOT: repo.dir
+        CODEX_ORCHESTRATOR_REPO_ROOT: repo.dir,
+        MCP_RUNNER_TASK_ID: "t"
       }
 
       const plain = parseVars(stageOutput(join(runDir, "commands", "01-plain.ndjson"), "stdout"))
