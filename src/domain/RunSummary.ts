@@ -133,17 +133,27 @@ export const reviewSkippedForTests: ReviewResult = {
   decision: { approved: false, feedback: "Tests failed; review skipped." }
 }
 
-/** TM-6 tester: one `guardrails` report, passed when a spec-guard command succeeded (MAN-5). */
+/**
+ * TM-6 tester with D-18: the tests pass when the stages that must succeed did (the run succeeded).
+ * A `stages` report counts the run's entries; a `guardrails` report says how the guard stages fared
+ * when any ran. Whether one should have run is guardrail_status's to say (MAN-5), not the tests'.
+ */
 export const testResultOf = (manifest: CliManifest, build: BuildResult): TestResult => {
-  const guard = manifest.guardrail_status
-  const passed = guard?.present ?? false
-  const details = guard === undefined ? undefined : guard.present ? guard.summary : guard.recommendation ?? guard.summary
-  return {
-    subtaskId: build.subtaskId,
-    success: passed && manifest.status === "succeeded",
-    reports: [{ name: "guardrails", status: passed ? "passed" : "failed", ...(details === undefined ? {} : { details }) }],
-    runId: manifest.run_id
+  const count = (status: string) => manifest.commands.filter((c) => c.status === status).length
+  const total = manifest.commands.length
+  const success = manifest.status === "succeeded"
+  const stages: typeof TestReport.Type = {
+    name: "stages",
+    status: success ? "passed" : "failed",
+    details: `${total} stage${total === 1 ? "" : "s"}: ${count("succeeded")} succeeded, ${count("skipped")} skipped, ${count("failed")} failed.`
   }
+  const guard = manifest.guardrail_status
+  const guardrails: ReadonlyArray<typeof TestReport.Type> = guard === undefined || !guard.present ? [] : [{
+    name: "guardrails",
+    status: guard.counts.failed === 0 ? "passed" : "failed",
+    details: guard.summary
+  }]
+  return { subtaskId: build.subtaskId, success, reports: [stages, ...guardrails], runId: manifest.run_id }
 }
 
 /** TM-6 reviewer: approves a succeeded pipeline and points at its manifest and log. */
