@@ -866,6 +866,40 @@ describe("RunEngine: logs (LOG-1, D-11)", () => {
     }).pipe(Effect.provide(app([chatty], { scripts: emitScripts }))))
 })
 
+describe("RunEngine: command streams (LOG-1, CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS)", () => {
+  const chatty = pipeline("chatty", [commandStage("emit", "./emit.sh")])
+  const emitScripts = {
+    ...scripts,
+    "./emit.sh": { output: [{ stream: "stdout", data: "a\n" }, { stream: "stderr", data: "b\n", after: "1 second" }] }
+  } satisfies Record<string, ScriptedProcess>
+
+  it.effect("on: each chunk is followed by a command:stdout or command:stderr line with its text, in the stage log only", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "chatty" })
+      const events = yield* logFile(layout.stageLog(1, "emit"))
+      assert.deepStrictEqual(types(events), [
+        "command:start",
+        "exec:begin",
+        "exec:chunk",
+        "command:stdout",
+        "exec:chunk",
+        "command:stderr",
+        "exec:end",
+        "command:end"
+      ])
+      const streams = events.filter((e) => e.type === "command:stdout" || e.type === "command:stderr")
+      assert.deepStrictEqual(streams.map((e) => "data" in e ? [e.data, e.index, e.timestamp] : []), [["a\n", 1, at(0)], ["b\n", 1, at(1000)]])
+      assert.notInclude(types(yield* logFile(layout.runnerLog)), "command:stdout")
+    }).pipe(Effect.provide(app([chatty], { scripts: emitScripts, settings: { emitCommandStreams: true } }))))
+
+  it.effect("off (the default): no command stream lines", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "chatty" })
+      const events = yield* logFile(layout.stageLog(1, "emit"))
+      assert.isFalse(events.some((e) => e.type === "command:stdout" || e.type === "command:stderr"))
+    }).pipe(Effect.provide(app([chatty], { scripts: emitScripts }))))
+})
+
 describe("RunEngine: time (D-8 timeouts, RUN-8 heartbeats)", () => {
   it.effect("a stage that overruns timeoutMs is killed and fails the run", () =>
     Effect.gen(function*() {

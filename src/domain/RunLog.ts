@@ -70,7 +70,26 @@ export const CommandError = Schema.Struct({
   ...base
 })
 
-export const RunLogEvent = Schema.Union(CommandStart, ExecBegin, ExecChunk, ExecRetry, ExecEnd, CommandEnd, CommandError)
+/**
+ * LOG-1: a chunk's text again, after its `exec:chunk`, when `CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS`
+ * is on (for readers that want the output without decoding chunks). Stage logs only (D-11).
+ */
+export const CommandStream = Schema.Struct({
+  type: Schema.Literal("command:stdout", "command:stderr"),
+  data: Schema.String,
+  ...base
+})
+
+export const RunLogEvent = Schema.Union(
+  CommandStart,
+  ExecBegin,
+  ExecChunk,
+  CommandStream,
+  ExecRetry,
+  ExecEnd,
+  CommandEnd,
+  CommandError
+)
 export type RunLogEvent = typeof RunLogEvent.Type
 
 /**

@@ -200,6 +200,8 @@ export const engineSection = Config.all({
   /** CLI-10: the target when `--target` is not given. */
   targetStage: Config.map(text("CODEX_ORCHESTRATOR_TARGET_STAGE"), Option.getOrUndefined),
   subscriberGrace: Config.succeed(engineDefaults.subscriberGrace),
+  /** LOG-1: a `command:stdout|stderr` line after each output chunk in the stage log. */
+  emitCommandStreams: flag("CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS"),
   /** INS-5: the word limit of experience summaries. */
   experienceMaxWords: parsedOr(
     "TFGRPO_EXPERIENCE_MAX_WORDS",

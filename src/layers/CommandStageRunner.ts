@@ -128,6 +128,7 @@ export const CommandStageRunnerLive = Layer.effect(
         keyOf: (attempt) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt),
         ids,
         observing: manifest.tfgrpo !== undefined && manifest.tfgrpo !== null,
+        emitCommandStreams: config.emitCommandStreams,
         recordProcess: active.recordProcess,
         toolCall: events.toolCall(manifest, stage.id, index),
         output: events.output(manifest, stage.id, index)

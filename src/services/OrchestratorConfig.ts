@@ -15,6 +15,8 @@ export interface OrchestratorSettings extends BaseSettings {
    * upload) before it returns anyway with a warning.
    */
   readonly subscriberGrace: Duration.Duration
+  /** LOG-1: `CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS`; each output chunk's text again as a `command:stdout|stderr` line. */
+  readonly emitCommandStreams: boolean
   /** INS-5: `TFGRPO_EXPERIENCE_MAX_WORDS`, a whole number from 1 to 32 (default 32). */
   readonly experienceMaxWords: number
   /** GRP-1: `FEATURE_TFGRPO_GROUP`; with several runnable subtasks, the TaskManager processes them as a group. */

@@ -707,7 +707,7 @@ describe("status (CLI-7, D-1, D-9)", () => {
       const other = await runCli(["status", "nope", "--run", "nope", "--task", task, "--verbose"], { cwd: repo.dir })
       assert.include(other.stderr, join("dist", "bin", "cli.cjs"))
       assert.notInclude(other.stderr, join("dist", "bin", "status.cjs"))
-    }))
+    }), 180_000) // about forty CLI runs: minutes on a loaded two-core machine
 
   it("--watch --format json prints one JSON document per line until the run finishes, then exits 0", () =>
     withRepo(config, async (repo) => {

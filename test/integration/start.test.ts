@@ -306,6 +306,24 @@ describe("start --follow", () => {
     ))
 })
 
+describe("start: CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS (LOG-1)", () => {
+  const config = { pipelines: [pipeline("streams", [commandStage("say", "echo out; echo err >&2")])] }
+
+  it("=1 adds a command:stdout / command:stderr line after each chunk of the stage log", () =>
+    withRepo(config, async (repo) => {
+      const { result, runDir } = await startJson(repo, ["streams", "--task", "t"], { CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS: "1" })
+      assert.strictEqual(result.code, 0, describeResult(result))
+      const events = readNdjson(join(runDir, "commands", "01-say.ndjson"))
+      const streams = events.filter((e) => e["type"] === "command:stdout" || e["type"] === "command:stderr")
+      assert.sameMembers(streams.map((e) => `${String(e["type"])} ${String(e["data"])}`), ["command:stdout out\n", "command:stderr err\n"])
+      for (const stream of streams) {
+        const before = events[events.indexOf(stream) - 1]
+        assert.strictEqual(before?.["type"], "exec:chunk")
+        assert.strictEqual(before?.["data"], stream["data"])
+      }
+    }))
+})
+
 describe("start: a failing stage", () => {
   const config = {
     pipelines: [
@@ -569,7 +587,7 @@ describe("start --target", () => {
 })
 
 describe("start: environment", () => {
-  const printEnv = "env | grep '^CODEX_ORCHESTRATOR_' | sort; echo \"FROM_PARENT=$FROM_PARENT\"; echo \"STAGE_ONLY=$STAGE_ONLY\"; echo \"PWD=$(pwd)\""
+  const printEnv = "env | grep -E '^(CODEX_ORCHESTRATOR_|MCP_RUNNER_TASK_ID=)' | sort; echo \"FROM_PARENT=$FROM_PARENT\"; echo \"STAGE_ONLY=$STAGE_ONLY\"; echo \"PWD=$(pwd)\""
   const config = {
     pipelines: [
       pipeline("envp", [

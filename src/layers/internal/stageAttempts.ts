@@ -38,6 +38,8 @@ export interface AttemptContext {
   readonly ids: { readonly correlationId: string; readonly sessionId: string; readonly persisted: boolean }
   /** TFG-2: count stdout words as they stream. */
   readonly observing: boolean
+  /** LOG-1: each chunk's text again as a `command:stdout|stderr` line. */
+  readonly emitCommandStreams: boolean
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
   readonly toolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
   /** EVT-2 log events: the output as it is written to the stage log. */
@@ -87,6 +89,8 @@ class RetryableAttempt {
 /** The stage log and the runner log, written together; exec:chunk sequences continue across attempts (EXE-4). */
 const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: AttemptState) => {
   let sequence = 0
+  // One decoder a stream, so a character split across chunks arrives whole in command:stdout|stderr.
+  const streamDecoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
   const both = (...events: ReadonlyArray<RunLogEvent>) => {
     state.frames += events.filter((event) => event.type.startsWith("exec:")).length
     return Effect.all([ctx.files.appendRunnerLog(...events), stageLog.append(...events)], { concurrency: 2, discard: true })
@@ -103,7 +107,10 @@ const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: Attem
     return Effect.flatMap(Clock.currentTimeMillis, (ms) => {
       const timestamp = iso(ms)
       ctx.guard.inspect(check, current, timestamp)
-      return stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes)
+      const chunk = stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes)
+      if (!ctx.emitCommandStreams) return chunk
+      const data = streamDecoders[stream].decode(bytes, { stream: true })
+      return Effect.zipRight(chunk, stageLog.append({ type: `command:${stream}`, data, timestamp, index: ctx.index }))
     })
   }
   /** Written and published: what the guard released. */
