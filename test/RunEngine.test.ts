@@ -960,6 +960,22 @@ describe("RunEngine: time (D-8 timeouts, RUN-8 heartbeats)", () => {
       scripts: { "./work": { duration: "12 seconds" } }
     }))))
 
+  it.effect("a heartbeat reaches the manifest at every interval, even a moment after another write (RUN-8, D-9)", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const fiber = yield* Effect.fork(engine.start({ pipelineId: "two-step" }))
+      // The second stage starts at 1 s (a manifest write); the heartbeat at 5 s must not wait for 10 s.
+      yield* TestClock.adjust("6 seconds")
+      const path = yield* onlyManifestPath("0101")
+      assert.strictEqual((yield* manifestFile(path)).heartbeat_at, at(5000))
+      yield* TestClock.adjust("5 seconds")
+      assert.strictEqual((yield* manifestFile(path)).heartbeat_at, at(10000))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(app([pipeline("two-step", [commandStage("quick", "./quick"), commandStage("work", "./work")])], {
+      scripts: { "./quick": { duration: "1 second" }, "./work": { duration: "12 seconds" } }
+    }))))
+
   it.effect("heartbeats follow settings.heartbeatInterval", () =>
     Effect.gen(function*() {
       const engine = yield* RunEngine

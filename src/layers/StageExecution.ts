@@ -16,11 +16,15 @@ import { isoNow } from "./internal/time.js"
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
 
-/** RUN-8: heartbeat_at and `.heartbeat` every interval; these writes are coalesced, not forced. */
+/**
+ * RUN-8: heartbeat_at and `.heartbeat` every interval. The manifest write is forced: coalesced, it
+ * waited for the next beat whenever another write came less than an interval before, and `stale`
+ * (D-9) is judged from it. It is atomic but not fsynced (D-6: it settles nothing).
+ */
 const heartbeat = (files: RunFiles, interval: Duration.Duration) =>
   isoNow.pipe(
     Effect.flatMap((now) =>
-      files.update((m) => ({ ...m, heartbeat_at: now })).pipe(Effect.zipRight(files.writeHeartbeatFile(now)))
+      files.update((m) => ({ ...m, heartbeat_at: now }), { force: true }).pipe(Effect.zipRight(files.writeHeartbeatFile(now)))
     ),
     Effect.catchAll((error) => Effect.logWarning(`Heartbeat not recorded: ${error.message}`)),
     Effect.repeat(Schedule.spaced(interval)),
