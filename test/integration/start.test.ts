@@ -3,7 +3,7 @@
  * tests read back exit codes, stdout, the manifest, the logs and the other run files
  * (SPEC CLI-4, RUN-3..7, LAY-1..3, MAN-1..2, LOG-1..2, ENV-5; DECISIONS D-1, D-2, D-4, D-11).
  */
-import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs"
+import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import {
@@ -321,6 +321,27 @@ describe("start: CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS (LOG-1)", () => {
         assert.strictEqual(before?.["type"], "exec:chunk")
         assert.strictEqual(before?.["data"], stream["data"])
       }
+    }))
+})
+
+describe("start: a stage that cannot start (issue 16 item 16)", () => {
+  const config = {
+    pipelines: [pipeline("nocwd", [commandStage("S1", "echo hi", { cwd: "afile" }), commandStage("S2", "echo never")])]
+  }
+
+  it("a cwd naming a file: the stage is failed with stage:<id>:error and an error file, the run failed (exit 1)", () =>
+    withRepo(config, async (repo) => {
+      writeFileSync(repo.path("afile"), "")
+      const { manifest, result, runDir } = await startJson(repo, ["nocwd", "--task", "t"])
+      assert.strictEqual(result.code, 1, describeResult(result))
+      assert.strictEqual(manifest["status"], "failed")
+      assert.strictEqual(manifest["status_detail"], "stage:S1:error")
+      const first = commandAt(manifest, 0)
+      assert.strictEqual(first["status"], "failed")
+      assert.include(String(first["summary"]), "ENOTDIR")
+      assert.strictEqual(commandAt(manifest, 1)["status"], "pending")
+      const errorFile = asObject(JSON.parse(readFileSync(join(runDir, "errors", "01-S1.json"), "utf8")), "error file")
+      assert.strictEqual(errorFile["reason"], "command-error")
     }))
 })
 

@@ -13,6 +13,7 @@ import type { RunLogEvent } from "../../domain/RunLog.js"
 import { recordedExitCode } from "../../domain/StageSummary.js"
 import { makeStdoutObserver, type StdoutObserver } from "../../domain/Tfgrpo.js"
 import type { ExecutionEvent, ExecutorService } from "../../services/Executor.js"
+import { ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
 import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js"
 import type { makeStageGuard } from "./privacyGuard.js"
@@ -161,7 +162,20 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       command: ctx.stage.command,
       cwd: ctx.cwd,
       env: ctx.env
-    }, onEvent))
+    }, onEvent).pipe(
+      // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
+      // stage could not start all the same, and is recorded failed with its error file, not left running.
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(
+          new ProcessSpawnError({
+            command: ctx.stage.command,
+            cwd: ctx.cwd,
+            reason: defect instanceof Error ? defect.message : String(defect),
+            cause: defect
+          })
+        )
+      )
+    ))
     const result = ctx.stage.timeoutMs === undefined ? yield* running : yield* running.pipe(
       Effect.timeoutFail({ duration: Duration.millis(ctx.stage.timeoutMs), onTimeout: () => new StageTimedOut() }),
       Effect.either,
