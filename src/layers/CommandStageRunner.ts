@@ -18,7 +18,7 @@ import { makeRunEvents } from "./internal/runEvents.js"
 import { initialAttemptState, runAttempts, truncated } from "./internal/stageAttempts.js"
 import { type Finish, recordOutcome } from "./internal/stageOutcome.js"
 import { stageRecordsOf } from "./internal/stageRecords.js"
-import { iso } from "./internal/time.js"
+import { iso } from "../domain/Time.js"
 
 /**
  * The executor's idempotency key of one attempt. A resume starts attempts at 1 again, so the number of

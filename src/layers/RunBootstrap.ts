@@ -15,7 +15,7 @@ import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBoot
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
 import { randomHex } from "./internal/entropy.js"
-import { iso, isoNow } from "./internal/time.js"
+import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 
 const initialEntry = (stage: PipelineDefinition["stages"][number], index: number): CommandEntry => ({

@@ -10,7 +10,7 @@ import { MetricsRecorder } from "../services/MetricsRecorder.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import type { ActiveRun } from "../services/RunBootstrap.js"
 import { type CompleteOptions, RunCompletion } from "../services/RunCompletion.js"
-import { isoNow } from "./internal/time.js"
+import { isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 
 export const RunCompletionLive = Layer.effect(

@@ -21,7 +21,7 @@ import { makeAdmission } from "./internal/admission.js"
 import { checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
 import { makeTakeover } from "./internal/takeover.js"
-import { isoNow } from "./internal/time.js"
+import { isoNow } from "../domain/Time.js"
 
 /** CFG-9, D-4: the pipeline a request names (or the default) and its plan with the target, checked. */
 const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTarget: string | undefined) =>

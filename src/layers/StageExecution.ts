@@ -12,7 +12,7 @@ import type { RunFiles } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
 import { makeRunEvents } from "./internal/runEvents.js"
-import { isoNow } from "./internal/time.js"
+import { isoNow } from "../domain/Time.js"
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
 

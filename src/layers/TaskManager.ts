@@ -29,7 +29,7 @@ import { Reviewer } from "../services/Reviewer.js"
 import { type ExecuteOptions, type Finalized, TaskManager } from "../services/TaskManager.js"
 import { Tester } from "../services/Tester.js"
 import { randomHex } from "./internal/entropy.js"
-import { isoNow } from "./internal/time.js"
+import { isoNow } from "../domain/Time.js"
 
 
 /**

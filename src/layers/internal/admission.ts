@@ -4,7 +4,8 @@
  * validation and the scheduler plan.
  */
 import type { Path } from "@effect/platform"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
+import { isoNow } from "../../domain/Time.js"
 import { buildRunRequest, type GroupSettings } from "../../domain/ControlPlane.js"
 import { appendSummary, type CliManifest } from "../../domain/Manifest.js"
 import type { PipelineDefinition } from "../../domain/Pipeline.js"
@@ -13,7 +14,6 @@ import { planSchedule } from "../../domain/Scheduler.js"
 import type { ControlPlane } from "../../services/ControlPlane.js"
 import type { RunFiles } from "../../services/RunStore.js"
 
-const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 /** What the request says about the run's task and pipeline. */
 export interface AdmittedTask {

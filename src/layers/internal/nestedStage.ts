@@ -13,7 +13,7 @@ import type { StageVerdict } from "../../services/CommandStageRunner.js"
 import type { ActiveRun } from "../../services/RunBootstrap.js"
 import { clearResuming, patchEntry } from "./entries.js"
 import type { RunEvents } from "./runEvents.js"
-import { isoNow } from "./time.js"
+import { isoNow } from "../../domain/Time.js"
 
 /** Runs the child pipeline as a child run of `parent`, start to finish. */
 export type RunChild = (

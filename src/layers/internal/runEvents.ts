@@ -9,7 +9,7 @@ import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { EventBus } from "../../services/EventBus.js"
 import type { RunFiles } from "../../services/RunStore.js"
-import { isoNow } from "./time.js"
+import { isoNow } from "../../domain/Time.js"
 
 export type ToolCallStatus = "started" | "retry" | "succeeded" | "failed"
 

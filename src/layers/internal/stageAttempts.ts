@@ -19,7 +19,7 @@ import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js
 import type { makeStageGuard } from "./privacyGuard.js"
 import type { ToolCallStatus } from "./runEvents.js"
 import type { Finish } from "./stageOutcome.js"
-import { iso } from "./time.js"
+import { iso } from "../../domain/Time.js"
 
 /** What the attempts of one stage run with. */
 export interface AttemptContext {

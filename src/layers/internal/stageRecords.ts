@@ -8,7 +8,7 @@ import { costUsdOf, type ToolMetric } from "../../domain/Tfgrpo.js"
 import type { AttemptState } from "./stageAttempts.js"
 import { exitOf } from "./stageAttempts.js"
 import type { Finish } from "./stageOutcome.js"
-import { iso } from "./time.js"
+import { iso } from "../../domain/Time.js"
 
 export interface StageRecordInput {
   readonly manifest: CliManifest
