@@ -5,13 +5,16 @@
  */
 import { Schema } from "effect"
 
+/** Who may grant a stage's approval (APR-1, D-21): `never` refuses new grants, `on-request` asks a person, `auto` grants. */
 export const ApprovalPolicy = Schema.Literal("never", "on-request", "auto")
 export type ApprovalPolicy = typeof ApprovalPolicy.Type
+/** The policy when none is given (APR-1): ask a person. */
 export const defaultApprovalPolicy: ApprovalPolicy = "on-request"
 
 /** Where a decision came from: a grant cached earlier, the `auto` policy, a person asked, or the policy refusing. */
 export type ApprovalSource = "cache" | "auto" | "prompt" | "policy" | "unavailable"
 
+/** Whether a stage requiring approval may run, where that decision came from and why; recorded in the manifest's `approvals[]`. */
 export interface ApprovalDecision {
   readonly granted: boolean
   readonly source: ApprovalSource

@@ -19,17 +19,20 @@ export interface PlanCompleted extends RunEventBase {
   readonly plan: PlanResult
 }
 
+/** EVT-1: the builder's result for a subtask. */
 export interface BuildCompleted extends RunEventBase {
   readonly type: "build:completed"
   readonly build: BuildResult
 }
 
+/** EVT-1: the tester's result, with the build it tested. */
 export interface TestCompleted extends RunEventBase {
   readonly type: "test:completed"
   readonly build: BuildResult
   readonly test: TestResult
 }
 
+/** EVT-1: the reviewer's result. */
 export interface ReviewCompleted extends RunEventBase {
   readonly type: "review:completed"
   readonly review: ReviewResult
@@ -145,6 +148,7 @@ export interface LogEvent extends RunEventBase {
   readonly source: "stdout" | "stderr"
 }
 
+/** Every event a run publishes on the EventBus (EVT-1, EVT-2), told apart by `type`. */
 export type OrchestratorEvent =
   | PlanCompleted
   | BuildCompleted
@@ -158,10 +162,13 @@ export type OrchestratorEvent =
   | ToolCall
   | LogEvent
 
+/** The name of an event (`plan:completed`, `stage:started`, `log`, ...). */
 export type OrchestratorEventType = OrchestratorEvent["type"]
 
+/** The event with the given name: `EventOfType<"run:completed">` is RunCompleted. */
 export type EventOfType<T extends OrchestratorEventType> = Extract<OrchestratorEvent, { readonly type: T }>
 
+/** Every event name, once each, for code that subscribes to or checks all of them. */
 export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = [
   "plan:completed",
   "build:completed",

@@ -4,6 +4,7 @@
  */
 import type { PlanItem } from "./Plan.js"
 
+/** Where a stage runs (MODE-1): `mcp` on this machine, `cloud` on a remote executor (locally, saying why, when none is configured, B-3). */
 export type ExecutionMode = "mcp" | "cloud"
 
 const truthyModes = new Set(["cloud", "true", "1", "yes"])

@@ -6,6 +6,7 @@
  */
 import { Either, Schema } from "effect"
 
+/** Which kind of id a check is about; error messages name it (`Invalid task ID ...`). */
 export type IdLabel = "task" | "run"
 
 const reservedCharacters = new Set(["<", ">", ":", "\"", "|", "?", "*"])
@@ -78,8 +79,10 @@ const idSchema = (label: IdLabel) =>
     })
   )
 
+/** A task id that passed the ID-1 checks (branded); it names the task's folder under the runs root. */
 export const TaskId = idSchema("task").pipe(Schema.brand("TaskId"))
 export type TaskId = typeof TaskId.Type
+/** A run id that passed the ID-1 checks (branded); it names the run's folder (ID-2 says how a new one is made). */
 export const RunId = idSchema("run").pipe(Schema.brand("RunId"))
 export type RunId = typeof RunId.Type
 

@@ -102,6 +102,7 @@ export const PrivacySection = Schema.Struct({
 })
 export type PrivacySection = typeof PrivacySection.Type
 
+/** The run manifest, `manifest.json` in the run folder (MAN-1, MAN-3): the run's state, its stages and the sections it recorded. */
 export const CliManifest = Schema.Struct({
   version: Schema.Literal(1),
   task_id: Schema.String,

@@ -10,11 +10,14 @@ import { Schema } from "effect"
 const Timestamp = Schema.String
 const NullableString = Schema.NullOr(Schema.String)
 
+/** A run's status in its manifest (RUN-10): `queued` → `in_progress` → `succeeded`, `failed` or `cancelled`. */
 export const RunStatus = Schema.Literal("queued", "in_progress", "succeeded", "failed", "cancelled")
 export type RunStatus = typeof RunStatus.Type
 
+/** Whether a run status is final: `succeeded`, `failed` or `cancelled`. */
 export const isTerminal = (status: RunStatus) => status === "succeeded" || status === "failed" || status === "cancelled"
 
+/** A stage entry's status in `commands[]` (RUN-10): `pending` → `running` → `succeeded`, `failed`, `skipped` or `cancelled`. */
 export const EntryStatus = Schema.Literal("pending", "running", "succeeded", "failed", "skipped", "cancelled")
 export type EntryStatus = typeof EntryStatus.Type
 
@@ -47,6 +50,7 @@ export const ChildRun = Schema.Struct({
 })
 export type ChildRun = typeof ChildRun.Type
 
+/** One entry of the manifest's `resume_events[]` (RUN-9): when a resume happened, who asked, why, and its outcome. */
 export const ResumeEvent = Schema.Struct({
   timestamp: Timestamp,
   actor: Schema.String,

@@ -10,6 +10,7 @@ import { epochToolTotalsOf } from "./TfgrpoEpochs.js"
 const NullableNumber = Schema.NullOr(Schema.Number)
 const NullableString = Schema.NullOr(Schema.String)
 
+/** MET-1: one scheduler instance in a metrics line's `instance_stats`: its capability, final status, attempts and recovery events. */
 export const MetricsInstanceStat = Schema.Struct({
   instance_id: Schema.String,
   capability: Schema.String,

@@ -20,6 +20,7 @@ export const PlanHints = Schema.Struct({
 })
 export type PlanHints = typeof PlanHints.Type
 
+/** A command stage's `session` (EXE-3): its own session id, kept and reused when `persist` or `reuse` is set; without an id the session is ephemeral. */
 export const StageSession = Schema.Struct({
   id: Schema.optional(Schema.String),
   reuse: Schema.optional(Schema.Boolean),
@@ -70,6 +71,7 @@ export const SubpipelineStage = Schema.Struct({
 })
 export type SubpipelineStage = typeof SubpipelineStage.Type
 
+/** A pipeline stage: a shell command (CFG-3) or a nested pipeline (CFG-4), told apart by `kind`. */
 export const Stage = Schema.Union(CommandStage, SubpipelineStage)
 export type Stage = typeof Stage.Type
 
@@ -116,8 +118,10 @@ export const PipelineConfigFile = Schema.Struct({
 )
 export type PipelineConfigFile = typeof PipelineConfigFile.Type
 
+/** The user's pipeline file, at the repository root (CFG-1). */
 export const configFileName = "codex.orchestrator.json"
 
+/** Where a resolved pipeline came from: the user's `codex.orchestrator.json` or the built-ins. */
 export type PipelineSource = "user" | "default"
 
 /** What the catalog holds: the repository's pipelines (if the file exists) and the built-ins. */
@@ -129,11 +133,13 @@ export interface PipelineCatalogData {
   readonly builtins: ReadonlyArray<PipelineDefinition>
 }
 
+/** A pipeline found by id (CFG-8), and where it came from. */
 export interface ResolvedPipeline {
   readonly pipeline: PipelineDefinition
   readonly source: PipelineSource
 }
 
+/** A pipeline id (asked for, `defaultPipeline`, or a nested stage's) that neither the user's file nor the built-ins define. */
 export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("PipelineNotFound", {
   pipelineId: Schema.String,
   configPath: Schema.String,
@@ -150,6 +156,7 @@ export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("Pi
   }
 }
 
+/** A subpipeline stage that runs, directly or through others, a pipeline containing it; `chain` is the path of pipeline ids. */
 export class PipelineCycle extends Schema.TaggedError<PipelineCycle>()("PipelineCycle", {
   chain: Schema.Array(Schema.String)
 }) {
@@ -179,6 +186,7 @@ const notFound = (catalog: PipelineCatalogData, id: string, referencedBy?: strin
     ...(referencedBy === undefined ? {} : { referencedBy })
   })
 
+/** The pipeline run when none is named and there is no `defaultPipeline` (CFG-9). */
 export const fallbackPipelineId = "diagnostics"
 
 /**
@@ -225,8 +233,10 @@ export const TaskIndexFile = Schema.Struct({
 })
 export type TaskIndexFile = typeof TaskIndexFile.Type
 
+/** Where the task index is, relative to the repository root (CFG-12). */
 export const taskIndexFileName = "tasks/index.json"
 
+/** A task's slug and title, from the task index or made from its id (CFG-12). */
 export interface TaskMetadata {
   readonly slug: string
   readonly title: string

@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import type { PipelineDefinition, Stage } from "./Pipeline.js"
 
+/** One plan item per stage (PLN-1): its id `<pipelineId>:<stageId>`, description, whether it needs the cloud and can run, and its stage. */
 export const PlanItem = Schema.Struct({
   id: Schema.String,
   description: Schema.String,
@@ -24,6 +25,7 @@ export const PlanItem = Schema.Struct({
 })
 export type PlanItem = typeof PlanItem.Type
 
+/** A run's plan: its items, optional notes, and the id of the target item (null when the plan has no items). */
 export const PlanResult = Schema.Struct({
   items: Schema.Array(PlanItem),
   notes: Schema.optional(Schema.String),
@@ -31,6 +33,7 @@ export const PlanResult = Schema.Struct({
 })
 export type PlanResult = typeof PlanResult.Type
 
+/** A `--target` that matches no stage of the pipeline (D-4); the message lists the valid stage ids. */
 export class UnknownTarget extends Schema.TaggedError<UnknownTarget>()("UnknownTarget", {
   target: Schema.String,
   pipelineId: Schema.String,

@@ -5,6 +5,7 @@
  */
 import { Duration, Schedule, Schema } from "effect"
 
+/** A stage's `retry` setting (B-1, RET-1): how many attempts, and the exponential backoff between them. */
 export const RetryPolicy = Schema.Struct({
   /** Total attempts, the first included. */
   attempts: Schema.Int.pipe(

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 
+/** No run with this id in the task's folder under the runs root. */
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
   runId: Schema.String,
   taskId: Schema.String,
@@ -15,6 +16,7 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
   }
 }
 
+/** A resume whose token (`--token`, else the run folder's `.resume-token`) differs from the manifest's (D-7). */
 export class ResumeTokenMismatch extends Schema.TaggedError<ResumeTokenMismatch>()("ResumeTokenMismatch", {
   runId: Schema.String,
   source: Schema.Literal("flag", "file")
@@ -27,6 +29,7 @@ export class ResumeTokenMismatch extends Schema.TaggedError<ResumeTokenMismatch>
   }
 }
 
+/** A resume refused because the run's owner process is alive and its heartbeat fresh (D-7): a run has one writer. */
 export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunStillActive", {
   runId: Schema.String,
   pid: Schema.Number,
@@ -39,6 +42,7 @@ export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunSti
   }
 }
 
+/** A resume refused because another orchestrator has just claimed the same run. */
 export class ResumeInProgress extends Schema.TaggedError<ResumeInProgress>()("ResumeInProgress", {
   runId: Schema.String
 }) {

@@ -29,6 +29,7 @@ export interface CompletedRun {
   readonly summary: RunSummary
 }
 
+/** A prepared run: its ids, paths, pipeline and plan, and the means to execute and complete it. */
 export interface RunHandle {
   readonly taskId: string
   readonly taskTitle: string

@@ -5,6 +5,7 @@
 import type { Path } from "@effect/platform"
 import { slugify } from "./Ids.js"
 
+/** The absolute roots every path hangs from: the repository, the runs root and the out root. */
 export interface Roots {
   readonly repoRoot: string
   readonly runsRoot: string
@@ -14,6 +15,7 @@ export interface Roots {
 /** NN in per-stage file names: the 1-based index, at least two digits. */
 export const stageFileStem = (index: number, stageId: string) => `${String(index).padStart(2, "0")}-${slugify(stageId)}`
 
+/** Every path of one run (LAY-1, LAY-3): its folder, manifest, logs, error files, tokens and compatibility pointers. */
 export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, runId: string) => {
   const cliDir = path.join(roots.runsRoot, taskId, "cli")
   const runDir = path.join(cliDir, runId)
@@ -47,4 +49,5 @@ export const makeRunLayout = (path: Path.Path, roots: Roots, taskId: string, run
     relative
   }
 }
+/** The paths of one run, as makeRunLayout builds them. */
 export type RunLayout = ReturnType<typeof makeRunLayout>

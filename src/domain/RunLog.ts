@@ -7,8 +7,10 @@ import { Schema } from "effect"
 
 const base = { timestamp: Schema.String, index: Schema.Int }
 
+/** LOG-1: a stage started; `command` is its shell command. */
 export const CommandStart = Schema.Struct({ type: Schema.Literal("command:start"), command: Schema.String, ...base })
 
+/** LOG-1: an attempt of a stage's command began, with its correlation id, working directory and session (EXE-3). */
 export const ExecBegin = Schema.Struct({
   type: Schema.Literal("exec:begin"),
   correlation_id: Schema.String,
@@ -22,6 +24,7 @@ export const ExecBegin = Schema.Struct({
   ...base
 })
 
+/** LOG-1: one output chunk of an attempt, `data` its text; `sequence` counts across both streams (EXE-4). Stage logs only (D-11). */
 export const ExecChunk = Schema.Struct({
   type: Schema.Literal("exec:chunk"),
   correlation_id: Schema.String,
@@ -33,6 +36,7 @@ export const ExecChunk = Schema.Struct({
   ...base
 })
 
+/** LOG-1: an attempt ended, with its exit code or signal, duration and status. */
 export const ExecEnd = Schema.Struct({
   type: Schema.Literal("exec:end"),
   correlation_id: Schema.String,
@@ -44,6 +48,7 @@ export const ExecEnd = Schema.Struct({
   ...base
 })
 
+/** LOG-1: a stage ended after its last attempt, with its exit code or signal and its whole duration. */
 export const CommandEnd = Schema.Struct({
   type: Schema.Literal("command:end"),
   exit_code: Schema.NullOr(Schema.Int),
@@ -80,6 +85,7 @@ export const CommandStream = Schema.Struct({
   ...base
 })
 
+/** Any line of the runner log or a stage log, told apart by `type`. */
 export const RunLogEvent = Schema.Union(
   CommandStart,
   ExecBegin,

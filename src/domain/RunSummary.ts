@@ -8,6 +8,7 @@ import { SchedulerSummary, schedulerSummaryOf } from "./Scheduler.js"
 import type { CliManifest } from "./Manifest.js"
 import { PlanResult } from "./Plan.js"
 
+/** The builder's result for a subtask (TM-6): the run it made, its artifacts, mode and success. */
 export const BuildResult = Schema.Struct({
   subtaskId: Schema.String,
   artifacts: Schema.Array(Schema.Struct({ path: Schema.String, description: Schema.String })),
@@ -18,12 +19,14 @@ export const BuildResult = Schema.Struct({
 })
 export type BuildResult = typeof BuildResult.Type
 
+/** One named check of a test result, passed or failed, with optional details. */
 export const TestReport = Schema.Struct({
   name: Schema.String,
   status: Schema.Literal("passed", "failed"),
   details: Schema.optional(Schema.String)
 })
 
+/** The tester's result for a subtask: whether it passed, and its reports. */
 export const TestResult = Schema.Struct({
   subtaskId: Schema.String,
   success: Schema.Boolean,
@@ -32,6 +35,7 @@ export const TestResult = Schema.Struct({
 })
 export type TestResult = typeof TestResult.Type
 
+/** The reviewer's result: a summary and a decision (approved, with optional feedback). */
 export const ReviewResult = Schema.Struct({
   summary: Schema.String,
   decision: Schema.Struct({ approved: Schema.Boolean, feedback: Schema.optional(Schema.String) })
@@ -69,6 +73,7 @@ export const SummaryPrivacy = Schema.Struct({
   allowedFrames: Schema.Int
 })
 
+/** The run summary (TM-5), written to `run-summary.json`: plan, build, test and review, plus what TM-7 adds. */
 export const RunSummary = Schema.Struct({
   taskId: Schema.String,
   runId: Schema.String,
@@ -123,11 +128,13 @@ export const testsSkippedForBuild = (subtaskId: string, runId: string): TestResu
   runId
 })
 
+/** TM-4: the review when the build failed (the reviewer is not asked). */
 export const reviewSkippedForBuild: ReviewResult = {
   summary: "Review skipped: build stage failed.",
   decision: { approved: false, feedback: "Build stage failed; review skipped." }
 }
 
+/** TM-4: the review when the tests failed (the reviewer is not asked). */
 export const reviewSkippedForTests: ReviewResult = {
   summary: "Review skipped: tests failed.",
   decision: { approved: false, feedback: "Tests failed; review skipped." }

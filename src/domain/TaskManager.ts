@@ -32,6 +32,7 @@ export class AgentFailure extends Schema.TaggedError<AgentFailure>()("AgentFailu
   cause: Schema.optional(Schema.Defect)
 }) {}
 
+/** The agent a failure came from; TM-2's error text starts with it (`<Stage> stage error: ...`). */
 export type AgentStage = "Planner" | "Builder" | "Tester" | "Reviewer"
 
 /** TM-2: the error's message, else the string itself, else its JSON, else String(). */

@@ -158,11 +158,13 @@ export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A>
 export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
   appGraph(custom, { engine: liveEngineLeaves, base: liveBaseLeaves })
 
+/** The production graph with the CLI's agents, the local executor and the default mode policy; the platform is left open. */
 export const AppLayer = makeAppLayer()
 
 /** Production: real processes, disk and environment. Provided by src/cli/main.ts. */
 export const AppLive = AppLayer.pipe(Layer.provideMerge(NodeContext.layer))
 
+/** AppMemory's options: makeAppLayer's customizations plus scripted processes and prompts, pipelines, settings and in-memory inputs. */
 export interface MemoryAppOptions<A extends Agent = never> extends AppCustomization<A> {
   readonly repoRoot?: string
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]

@@ -93,6 +93,7 @@ export class InMemoryDriftReports extends Context.Tag("orchestrator/InMemoryDrif
   { readonly read: (taskId: string) => Effect.Effect<DriftReport | undefined> }
 >() {}
 
+/** ControlPlaneMemory's options: its mode, group settings, out root and the drift reports already there. */
 export interface ControlPlaneMemoryOptions {
   readonly mode?: ControlPlaneMode
   /** What `groupSettings` yields; an InvalidGroupSetting makes it fail. No group by default. */

@@ -30,6 +30,7 @@ export const LearningLive = Layer.effect(
 /** LearningMemory's default tag id. */
 export const memorySnapshotId = "00000000-0000-4000-8000-000000000000"
 
+/** LearningMemory's options: whether the pipeline is on, where snapshots go, their id, and scripted pack failures. */
 export interface LearningMemoryOptions {
   /** On by default: a test of the pipeline wants it to run. */
   readonly enabled?: boolean

@@ -4,6 +4,7 @@ import type { PlanItem } from "../domain/Plan.js"
 import type { BuildResult } from "../domain/RunSummary.js"
 import type { AgentFailure, TaskContext } from "../domain/TaskManager.js"
 
+/** What the builder is asked to do: the task, the plan item to build, its mode and the run id. */
 export interface BuildRequest {
   readonly task: TaskContext
   readonly target: PlanItem

@@ -25,6 +25,7 @@ export type ExecutionEvent =
   | { readonly _tag: "Heartbeat"; readonly at: number }
   | { readonly _tag: "Exited"; readonly exit: ProcessExit }
 
+/** An executor (the `Executor` and `CloudExecutor` tags share this shape): runs one attempt of a stage and reports its events. */
 export interface ExecutorService {
   /** Names the executor in logs and manifests: `local`, or a remote executor's name. */
   readonly name: string

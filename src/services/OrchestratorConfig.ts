@@ -28,6 +28,7 @@ export interface OrchestratorSettings extends BaseSettings {
   readonly tfgrpoGroup: Omit<GroupSettings, "enabled">
 }
 
+/** OrchestratorSettings as a service; OrchestratorConfigLive decodes them from the environment. */
 export class OrchestratorConfig extends Context.Tag("orchestrator/OrchestratorConfig")<
   OrchestratorConfig,
   OrchestratorSettings

@@ -17,6 +17,7 @@ import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSourc
 import type { PlanResult, UnknownTarget } from "../domain/Plan.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 
+/** What to plan: the pipeline, the task and the target, each optional. */
 export interface PlanRequest {
   /** A pipeline id; without one, `defaultPipeline` then `diagnostics` (CFG-9). */
   readonly pipelineId?: string | undefined
@@ -26,6 +27,7 @@ export interface PlanRequest {
   readonly target?: string | undefined
 }
 
+/** What to start: a plan request plus the run's parent, approval policy, execution mode and prompt. */
 export interface StartRequest extends PlanRequest {
   readonly parentRunId?: string | undefined
   readonly approvalPolicy?: string | undefined
@@ -44,6 +46,7 @@ export interface RunRequest {
   readonly taskId?: string | undefined
 }
 
+/** Which run to resume and how (RUN-9, D-7): its token, who resumes and why, a stage to re-run, a new policy or mode. */
 export interface ResumeRequest extends RunRequest {
   /** Must equal the manifest's resume_token when given (D-7). */
   readonly token?: string | undefined
@@ -56,6 +59,7 @@ export interface ResumeRequest extends RunRequest {
   readonly executionMode?: ExecutionMode | undefined
 }
 
+/** What `status` reads of a run: its manifest, paths, staleness (D-9), owner and cloud upload. */
 export interface StatusView {
   /** The part of the manifest status reads; the whole manifest is RunStore's `read(layout)`. */
   readonly manifest: StatusManifest
@@ -67,6 +71,7 @@ export interface StatusView {
   readonly cloudSync?: CloudSyncRecord | undefined
 }
 
+/** What `plan` returns: the task, the resolved pipeline and where it came from, and the plan. */
 export interface PlanView {
   readonly taskId: string
   readonly pipeline: PipelineDefinition
@@ -74,6 +79,7 @@ export interface PlanView {
   readonly plan: PlanResult
 }
 
+/** A run after `start` or `resume`: its manifest as last written, and its paths. */
 export interface RunOutcome {
   readonly manifest: CliManifest
   readonly layout: RunLayout
@@ -147,4 +153,5 @@ export class RunEngine extends Context.Tag("orchestrator/RunEngine")<
   }
 >() {}
 
+/** The RunEngine's methods as a type, for code that implements or wraps the service. */
 export type RunEngineService = Context.Tag.Service<RunEngine>

@@ -11,6 +11,7 @@ export interface Finalized {
   readonly run?: CompletedRunDetails | undefined
 }
 
+/** How `execute` runs: one mode for every subtask, if given, and hooks on the plan and on the summary before `run:completed`. */
 export interface ExecuteOptions {
   /** One mode for every subtask (the CLI's `--execution-mode` / `--cloud`); otherwise the policy decides. */
   readonly mode?: ExecutionMode | undefined
