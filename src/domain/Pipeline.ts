@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { RetryPolicy } from "./Retry.js"
+import { graphIssues } from "./StageGraph.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
@@ -29,6 +30,11 @@ export const StageSession = Schema.Struct({
 
 const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer (milliseconds)" }))
 
+/** B-2: the stages a stage waits for (ids in the same pipeline); once any stage has it, the pipeline is a graph. */
+const Needs = Schema.Array(NonEmpty)
+/** B-2: stages sharing a lock name never run at the same time. */
+const Lock = NonEmpty
+
 /** A shell command stage (CFG-3), plus `timeoutMs` (DECISIONS D-8). */
 export const CommandStage = Schema.Struct({
   kind: Schema.Literal("command"),
@@ -51,7 +57,9 @@ export const CommandStage = Schema.Struct({
   requiresCloud: Schema.optional(Schema.Boolean),
   executionMode: Schema.optional(Schema.String),
   execution_mode: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String)
+  mode: Schema.optional(Schema.String),
+  needs: Schema.optional(Needs),
+  lock: Schema.optional(Lock)
 })
 export type CommandStage = typeof CommandStage.Type
 
@@ -67,7 +75,9 @@ export const SubpipelineStage = Schema.Struct({
   requiresCloud: Schema.optional(Schema.Boolean),
   executionMode: Schema.optional(Schema.String),
   execution_mode: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String)
+  mode: Schema.optional(Schema.String),
+  needs: Schema.optional(Needs),
+  lock: Schema.optional(Lock)
 })
 export type SubpipelineStage = typeof SubpipelineStage.Type
 
@@ -103,9 +113,16 @@ export const PipelineDefinition = Schema.Struct({
   description: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Array(Schema.String)),
   guardrailsRequired: Schema.optional(Schema.Boolean),
-  stages: Schema.Array(Stage).pipe(Schema.minItems(1, { message: () => "must list at least one stage" }))
+  stages: Schema.Array(Stage).pipe(Schema.minItems(1, { message: () => "must list at least one stage" })),
+  /** B-2: at most this many stages at once (default: the CPUs for a graph, 1 for a serial pipeline); --concurrency wins. */
+  concurrency: Schema.optional(Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer (stages at once)" }))),
+  /** B-2: the first failure cancels the stages still running; --fail-fast sets it too. */
+  failFast: Schema.optional(Schema.Boolean)
 }).pipe(
-  Schema.filter((pipeline) => duplicateIdIssues(pipeline.stages, ["stages"], "stage"))
+  Schema.filter((pipeline) => [
+    ...duplicateIdIssues(pipeline.stages, ["stages"], "stage"),
+    ...graphIssues(pipeline.stages).map((issue) => ({ path: ["stages", issue.position, "needs"], message: issue.message }))
+  ])
 )
 export type PipelineDefinition = typeof PipelineDefinition.Type
 

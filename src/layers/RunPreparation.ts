@@ -4,6 +4,7 @@ import { parseRunId, resolveTaskId } from "../domain/Ids.js"
 import { checkNestedPipelines, type PipelineCatalogData, PipelineNotFound, resolvePipeline } from "../domain/Pipeline.js"
 import { buildPlan, targetedStageId, UnknownTarget } from "../domain/Plan.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
+import { targetExclusions } from "../domain/StageGraph.js"
 import { tfgrpoContextOf } from "../domain/Tfgrpo.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { Host } from "../services/Host.js"
@@ -33,6 +34,10 @@ const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTar
     const flagTarget = request.target?.trim()
     const plan = buildPlan(resolved.pipeline, flagTarget !== undefined && flagTarget.length > 0 ? flagTarget : envTarget)
     if (plan instanceof UnknownTarget) return yield* plan
+    // B-2: a new run has run nothing, so a target on a graph may not need anything.
+    const target = targetedStageId(plan)
+    const excluded = target === undefined ? undefined : targetExclusions(resolved.pipeline.stages, target, () => false)
+    if (excluded !== undefined) return yield* excluded
     return { resolved, plan }
   })
 
@@ -104,6 +109,11 @@ export const RunPreparationLive = Layer.effect(
       const pipeline = yield* pipelineOfRun(data, recorded)
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
       const { plan, target } = yield* resumePlan(pipeline, request, recorded, config.envTargetStage)
+      const targetId = target === undefined ? undefined : targetedStageId(plan)
+      const excluded = targetId === undefined
+        ? undefined
+        : targetExclusions(pipeline.stages, targetId, (p) => recorded.commands[p]?.status === "succeeded")
+      if (excluded !== undefined) return yield* excluded
       const taskMeta = yield* catalog.taskMetadata(taskId)
       // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.
       const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline, recorded.tfgrpo?.group_size)

@@ -16,6 +16,7 @@ import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFoun
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
 import type { PlanResult, UnknownTarget } from "../domain/Plan.js"
 import type { RunLayout } from "../domain/RunLayout.js"
+import type { TargetExcludesNeeds } from "../domain/StageGraph.js"
 
 /** What to plan: the pipeline, the task and the target, each optional. */
 export interface PlanRequest {
@@ -92,6 +93,7 @@ export type BadInput =
   | PipelineNotFound
   | PipelineCycle
   | UnknownTarget
+  | TargetExcludesNeeds
   | RunNotFound
   | ResumeTokenMismatch
   | RunStillActive
@@ -113,6 +115,7 @@ export const badInputTags: ReadonlySet<string> = new Set([
   "PipelineNotFound",
   "PipelineCycle",
   "UnknownTarget",
+  "TargetExcludesNeeds",
   "RunNotFound",
   "ResumeTokenMismatch",
   "RunStillActive",
