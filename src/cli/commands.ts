@@ -6,7 +6,6 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Console, Effect, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
-import type { PlanView } from "../services/RunEngine.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
@@ -24,6 +23,7 @@ import {
   version
 } from "./shared.js"
 import { mirror } from "./mirror.js"
+import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
@@ -100,6 +100,30 @@ const interactive = Options.all({
 const hudNotice = (flags: { readonly on: boolean; readonly off: boolean }) =>
   flags.on && !flags.off ? Console.error("[HUD disabled] the interactive HUD is not part of this build") : Effect.void
 
+/** B-2: how a graph's stages are scheduled (start and resume). */
+const schedule = Options.all({
+  concurrency: Options.integer("concurrency").pipe(
+    Options.withDescription(
+      "At most this many stages at once, nested pipelines included (default: the pipeline's concurrency, else the " +
+        "number of CPUs for a pipeline whose stages declare needs, 1 for a serial one)"
+    ),
+    Options.optional
+  ),
+  failFast: Options.boolean("fail-fast").pipe(
+    Options.withDescription("The first failed stage cancels the stages still running (entries cancelled); the run fails")
+  )
+})
+
+/** `--concurrency` must be a positive integer (exit 2 otherwise). */
+const scheduleOf = (flags: { readonly concurrency: Option.Option<number>; readonly failFast: boolean }) =>
+  Option.match(flags.concurrency, {
+    onNone: () => Effect.succeed({ concurrency: undefined, failFast: flags.failFast || undefined }),
+    onSome: (n) =>
+      n >= 1
+        ? Effect.succeed({ concurrency: n, failFast: flags.failFast || undefined })
+        : Effect.fail(new UsageError({ reason: `--concurrency ${n} is not a positive integer; give 1 or more.` }))
+  })
+
 const follow = Options.boolean("follow").pipe(
   Options.withAlias("f"),
   Options.withDescription(
@@ -163,14 +187,16 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 
 const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule },
   (flags) =>
     Effect.gen(function*() {
       yield* hudNotice(flags.interactive)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const prompt = yield* readPrompt(flags.promptFile)
+      const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
       const { manifest } = yield* following(flags.follow, engine.start({
+        ...scheduled,
         prompt,
         executionMode: mode,
         pipelineId: Option.getOrUndefined(flags.pipeline),
@@ -182,68 +208,14 @@ const start = Command.make(
       yield* printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
-  "Run a pipeline: every stage in order, stopping at the first failure. Writes .runs/<task>/cli/<run>/. " +
+  "Run a pipeline: every stage in order, stopping at the first failure (stages that declare needs run as a graph, " +
+    "independent ones at once). Writes .runs/<task>/cli/<run>/. " +
     "Exit 0 if the run succeeded, 1 if it failed, 2 on bad input (nothing written), 130 if interrupted."
 ))
 
-/** CLI-5: the JSON form of a plan. */
-const planJson = (view: PlanView) => ({
-  pipeline: {
-    id: view.pipeline.id,
-    title: view.pipeline.title,
-    description: view.pipeline.description ?? null,
-    source: view.source
-  },
-  stages: view.pipeline.stages.map((stage, i) =>
-    stage.kind === "command"
-      ? {
-        index: i + 1,
-        id: stage.id,
-        title: stage.title,
-        kind: stage.kind,
-        command: stage.command,
-        cwd: stage.cwd ?? null,
-        env: stage.env ?? null,
-        allowFailure: stage.allowFailure === true,
-        summaryHint: stage.summaryHint ?? null,
-        timeoutMs: stage.timeoutMs ?? null
-      }
-      : { index: i + 1, id: stage.id, title: stage.title, kind: stage.kind, pipeline: stage.pipeline, optional: stage.optional === true }
-  ),
-  plan: view.plan,
-  targetId: view.plan.targetId
-})
-
-/** CLI-5: the text form of a plan. */
-const planText = (view: PlanView) => {
-  const lines = [`Pipeline: ${view.pipeline.id} — ${view.pipeline.title} [${view.source}]`]
-  if (view.pipeline.description !== undefined) lines.push(`Description: ${view.pipeline.description}`)
-  lines.push("Stages:")
-  if (view.pipeline.stages.length === 0) lines.push("  (none)")
-  view.pipeline.stages.forEach((stage, i) => {
-    const selected = view.plan.items[i]?.selected === true ? " <- target" : ""
-    lines.push(`  ${i + 1}. [${stage.kind}] ${stage.title} (${stage.id})${selected}`)
-    if (stage.kind === "command") {
-      lines.push(`     command: ${stage.command}`)
-      if (stage.cwd !== undefined) lines.push(`     cwd: ${stage.cwd}`)
-      if (stage.env !== undefined) {
-        lines.push(`     env: ${Object.entries(stage.env).map(([k, v]) => `${k}=${v}`).join(", ")}`)
-      }
-      if (stage.allowFailure === true) lines.push("     allowFailure: true")
-      if (stage.timeoutMs !== undefined) lines.push(`     timeoutMs: ${stage.timeoutMs}`)
-      if (stage.summaryHint !== undefined) lines.push(`     summaryHint: ${stage.summaryHint}`)
-    } else {
-      lines.push(`     pipeline: ${stage.pipeline}`)
-      if (stage.optional === true) lines.push("     optional: true")
-    }
-  })
-  if (view.pipeline.description !== undefined) lines.push(`Notes: ${view.pipeline.description}`)
-  return lines.join("\n")
-}
-
 const plan = Command.make(
   "plan",
-  { pipeline: pipelineArg, task, target, format, verbose },
+  { pipeline: pipelineArg, task, target, format: planFormat, verbose },
   (flags) =>
     Effect.gen(function*() {
       const engine = yield* RunEngine
@@ -252,7 +224,9 @@ const plan = Command.make(
         taskId: Option.getOrUndefined(flags.task),
         target: Option.getOrUndefined(flags.target)
       })
-      yield* flags.format === "json" ? printJson(planJson(view)) : Console.log(planText(view))
+      yield* flags.format === "json"
+        ? printJson(planJson(view))
+        : Console.log(flags.format === "mermaid" ? planMermaid(view) : planText(view))
     })
 ).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
 
@@ -269,6 +243,7 @@ const resume = Command.make(
     interactive,
     executionMode,
     follow,
+    schedule,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -285,7 +260,9 @@ const resume = Command.make(
       const engine = yield* RunEngine
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
+      const scheduled = yield* scheduleOf(flags.schedule)
       const { manifest } = yield* following(flags.follow, engine.resume({
+        ...scheduled,
         executionMode: mode,
         runId,
         taskId: Option.getOrUndefined(flags.task),

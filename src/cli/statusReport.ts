@@ -18,6 +18,8 @@ export interface StatusFlags {
   readonly interval: number
 }
 
+const runningIds = (view: StatusView) => view.manifest.commands.filter((c) => c.status === "running").map((c) => c.id)
+
 /** CLI-7 JSON, plus `stale` (D-9) and the run's recorded owner. */
 const statusJson = (view: StatusView) => ({
   run_id: view.manifest.run_id,
@@ -36,6 +38,8 @@ const statusJson = (view: StatusView) => ({
   cloud_fallback_reason: view.manifest.cloud_fallback_reason ?? null,
   // SYNC: whether and when the run was uploaded; null when it never was (or sync is off).
   cloud_sync: view.cloudSync ?? null,
+  // B-2: every stage running now (a graph runs several at once).
+  running: runningIds(view),
   commands: view.manifest.commands,
   child_runs: view.manifest.child_runs
 })
@@ -54,6 +58,7 @@ const statusText = (view: StatusView) => {
     }`,
     `Started: ${m.started_at}`,
     `Completed: ${m.completed_at ?? "in-progress"}`,
+    ...(runningIds(view).length === 0 ? [] : [`Running: ${runningIds(view).join(", ")}`]),
     `Manifest: ${m.artifact_root}/manifest.json`,
     ...(view.cloudSync === undefined ? [] : [syncText(view.cloudSync)]),
     "Commands:",

@@ -37,7 +37,9 @@ export const CommandEntry = Schema.Struct({
   error_file: NullableString,
   sub_run_id: NullableString,
   /** DECISIONS B-1: attempts made so far; present only for stages with a retry policy. */
-  attempts: Schema.optional(Schema.Int)
+  attempts: Schema.optional(Schema.Int),
+  /** DECISIONS B-2: the ids this stage waits for; present only when the pipeline is a graph. */
+  needs: Schema.optional(Schema.Array(Schema.String))
 })
 export type CommandEntry = typeof CommandEntry.Type
 

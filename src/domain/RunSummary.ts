@@ -7,6 +7,7 @@ import { ControlPlaneSummary, controlPlaneSummaryOf } from "./ControlPlane.js"
 import { SchedulerSummary, schedulerSummaryOf } from "./Scheduler.js"
 import type { CliManifest } from "./Manifest.js"
 import { PlanResult } from "./Plan.js"
+import { CriticalPath, criticalPathOf, dependenciesOf } from "./StageGraph.js"
 
 /** The builder's result for a subtask (TM-6): the run it made, its artifacts, mode and success. */
 export const BuildResult = Schema.Struct({
@@ -100,7 +101,9 @@ export const RunSummary = Schema.Struct({
   /** TM-7: the control plane's verdict (camelCase, without enforcement). */
   controlPlane: Schema.optional(ControlPlaneSummary),
   /** SCH-5: the finalized assignments. */
-  scheduler: Schema.optional(SchedulerSummary)
+  scheduler: Schema.optional(SchedulerSummary),
+  /** DECISIONS B-2: the chain of stages that set the run's wall time. */
+  criticalPath: Schema.optional(CriticalPath)
 })
 export type RunSummary = typeof RunSummary.Type
 
@@ -193,30 +196,34 @@ export const summarizeRun = (
 }
 
 /** TM-7: what the manifest adds to a run's summary (handles, privacy, fallback, control plane, scheduler), camelCase. */
-export const enrichSummary = (summary: RunSummary, manifest: CliManifest): RunSummary => ({
-  ...summary,
-  ...(manifest.handles === undefined ? {} : {
-    handles: manifest.handles.map((h) => ({
-      handleId: h.handle_id,
-      correlationId: h.correlation_id,
-      stageId: h.stage_id,
-      status: h.status,
-      frameCount: h.frame_count,
-      latestSequence: h.latest_sequence
-    }))
-  }),
-  ...(manifest.privacy === undefined ? {} : {
-    privacy: {
-      mode: manifest.privacy.mode,
-      totalFrames: manifest.privacy.totals.total_frames,
-      redactedFrames: manifest.privacy.totals.redacted_frames,
-      blockedFrames: manifest.privacy.totals.blocked_frames,
-      allowedFrames: manifest.privacy.totals.allowed_frames
-    }
-  }),
-  ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
-    ? {}
-    : { cloudFallbackReason: manifest.cloud_fallback_reason }),
-  ...(manifest.control_plane === undefined ? {} : { controlPlane: controlPlaneSummaryOf(manifest.control_plane) }),
-  ...(manifest.scheduler === undefined ? {} : { scheduler: schedulerSummaryOf(manifest.scheduler) })
-})
+export const enrichSummary = (summary: RunSummary, manifest: CliManifest): RunSummary => {
+  const criticalPath = criticalPathOf(manifest.commands, dependenciesOf(manifest.commands))
+  return {
+    ...summary,
+    ...(criticalPath === undefined ? {} : { criticalPath }),
+    ...(manifest.handles === undefined ? {} : {
+      handles: manifest.handles.map((h) => ({
+        handleId: h.handle_id,
+        correlationId: h.correlation_id,
+        stageId: h.stage_id,
+        status: h.status,
+        frameCount: h.frame_count,
+        latestSequence: h.latest_sequence
+      }))
+    }),
+    ...(manifest.privacy === undefined ? {} : {
+      privacy: {
+        mode: manifest.privacy.mode,
+        totalFrames: manifest.privacy.totals.total_frames,
+        redactedFrames: manifest.privacy.totals.redacted_frames,
+        blockedFrames: manifest.privacy.totals.blocked_frames,
+        allowedFrames: manifest.privacy.totals.allowed_frames
+      }
+    }),
+    ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
+      ? {}
+      : { cloudFallbackReason: manifest.cloud_fallback_reason }),
+    ...(manifest.control_plane === undefined ? {} : { controlPlane: controlPlaneSummaryOf(manifest.control_plane) }),
+    ...(manifest.scheduler === undefined ? {} : { scheduler: schedulerSummaryOf(manifest.scheduler) })
+  }
+}

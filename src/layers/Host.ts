@@ -1,4 +1,4 @@
-import { hostname } from "node:os"
+import { availableParallelism, hostname } from "node:os"
 import { FileSystem } from "@effect/platform"
 import { Effect, Layer, Ref } from "effect"
 import { Host } from "../services/Host.js"
@@ -40,6 +40,7 @@ export const HostLive = Layer.effect(
     return Host.of({
       pid: process.pid,
       hostname: hostname(),
+      cpus: availableParallelism(),
       ownGroup: groupOf("self"),
       isAlive: exists,
       isGroupAlive: (pgid) => exists(-pgid),
@@ -69,6 +70,8 @@ export const HostLive = Layer.effect(
 export interface HostMemoryOptions {
   readonly pid?: number
   readonly hostname?: string
+  /** B-2: the CPUs a graph's default concurrency is (default 4). */
+  readonly cpus?: number
   /** This process's group (default: its pid). */
   readonly group?: number
   readonly alive?: ReadonlyArray<number>
@@ -84,6 +87,7 @@ export const HostMemory = (options: HostMemoryOptions = {}) =>
       Host.of({
         pid: options.pid ?? 4242,
         hostname: options.hostname ?? "test-host",
+        cpus: options.cpus ?? 4,
         ownGroup: Effect.succeed(options.group ?? options.pid ?? 4242),
         isAlive: (pid) => Effect.map(Ref.get(alive), (set) => pid === (options.pid ?? 4242) || set.has(pid)),
         isGroupAlive: (pgid) => Effect.map(Ref.get(alive), (set) => set.has(pgid)),

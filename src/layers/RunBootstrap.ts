@@ -7,6 +7,7 @@ import type { PipelineDefinition } from "../domain/Pipeline.js"
 import { targetedStageId } from "../domain/Plan.js"
 import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { initialTfgrpoSection } from "../domain/Tfgrpo.js"
+import { isGraph } from "../domain/StageGraph.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { ExperienceStore } from "../services/ExperienceStore.js"
 import { Host } from "../services/Host.js"
@@ -18,7 +19,7 @@ import { randomHex } from "./internal/entropy.js"
 import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 
-const initialEntry = (stage: PipelineDefinition["stages"][number], index: number): CommandEntry => ({
+const initialEntry = (graph: boolean) => (stage: PipelineDefinition["stages"][number], index: number): CommandEntry => ({
   index: index + 1,
   id: stage.id,
   title: stage.title,
@@ -31,7 +32,9 @@ const initialEntry = (stage: PipelineDefinition["stages"][number], index: number
   summary: null,
   log_path: null,
   error_file: null,
-  sub_run_id: null
+  sub_run_id: null,
+  // B-2: a graph's entries say what each waits for; a serial pipeline's keep MAN-2's keys.
+  ...(graph ? { needs: stage.needs ?? [] } : {})
 })
 
 /** LAY-2: the `queued` manifest of a new run. */
@@ -68,7 +71,7 @@ const initialManifest = (
     resume_token: ids.resumeToken,
     resume_events: [],
     approvals: [],
-    commands: input.pipeline.stages.map(initialEntry),
+    commands: input.pipeline.stages.map(initialEntry(isGraph(input.pipeline.stages))),
     child_runs: [],
     run_summary_path: null,
     plan_target_id: input.plan.targetId,

@@ -93,6 +93,7 @@ export const RunPreparationLive = Layer.effect(
       const run = yield* bootstrapper.create({
         ...input,
         parentRunId: request.parentRunId ?? null,
+        schedule: { concurrency: request.concurrency, failFast: request.failFast },
         approvalPolicy: request.approvalPolicy ?? null,
         // TFG-4: each pack is recorded with the task's top experiences of its domain.
         promptPacks: yield* bootstrapper.attachExperiences(input.taskId, input.promptPacks)
@@ -128,7 +129,10 @@ export const RunPreparationLive = Layer.effect(
       yield* files.writeHeartbeatFile(now)
       yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
       // RUN-9: RUN-1 again from the control-plane step, on the same run.
-      const input = inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo })
+      const input = {
+        ...inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo }),
+        schedule: { concurrency: request.concurrency, failFast: request.failFast }
+      }
       const run = yield* bootstrapper.adopt(files, input, target === undefined ? undefined : targetedStageId(plan))
       return yield* handleOf(run)
     })

@@ -2,14 +2,17 @@ import { type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import { cancelledManifest, finalizedManifest } from "../domain/Manifest.js"
 import { summarizeRun } from "../domain/RunSummary.js"
-import { CommandStageRunner, type StageVerdict } from "../services/CommandStageRunner.js"
+import { isGraph } from "../domain/StageGraph.js"
+import { CommandStageRunner } from "../services/CommandStageRunner.js"
 import { EventBus } from "../services/EventBus.js"
 import { CloudExecutor, Executor } from "../services/Executor.js"
+import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { type ActiveRun, RunBootstrap } from "../services/RunBootstrap.js"
 import { RunCompletion } from "../services/RunCompletion.js"
 import type { RunFiles } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
+import { runStageGraph } from "./internal/graphScheduler.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
 import { makeRunEvents } from "./internal/runEvents.js"
 import { isoNow } from "../domain/Time.js"
@@ -48,20 +51,13 @@ export const StageExecutionLive = Layer.effect(
     const bootstrap = yield* RunBootstrap
     const completion = yield* RunCompletion
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
+    const { cpus } = yield* Host
 
     /** B-3: `cloud` runs on the cloud executor when one is provided, else locally, saying so. */
     const executorFor = (mode: ExecutionMode) =>
       mode === "cloud" && Option.isSome(cloudExecutor)
         ? { executor: cloudExecutor.value, fallback: undefined }
         : { executor: localExecutor, fallback: mode === "cloud" ? cloudFallbackReason : undefined }
-
-    /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
-    const runChild: RunChild = (parent, child) =>
-      Effect.gen(function*() {
-        const run = yield* bootstrap.create({ ...parent.input, ...child })
-        const executed = yield* execute(run, "mcp")
-        return yield* completion.complete(run, summarizeRun(executed.manifest, child.plan, yield* isoNow), { learnFrom: false })
-      })
 
     /** The run goes `in_progress` (D-4: with a target, every other stage is recorded skipped up front). */
     const begin = (run: ActiveRun, mode: ExecutionMode, fallback: string | undefined) =>
@@ -82,43 +78,60 @@ export const StageExecutionLive = Layer.effect(
         yield* events.runStarted(started, files.layout, now)
       })
 
-    /** RUN-3: every stage that is due, in order, until one stops the run. */
-    const stages = (run: ActiveRun, mode: ExecutionMode) =>
+    /** B-2: at most this many stages of the run at once: the flag, the pipeline's, else CPUs for a graph, 1 serial. */
+    const limitOf = (run: ActiveRun) =>
+      run.input.schedule?.concurrency ?? run.input.pipeline.concurrency ?? (isGraph(run.input.pipeline.stages) ? cpus : 1)
+
+    /**
+     * RUN-3 with B-2: every due stage, as the graph allows. Command stages take a permit of `tree`,
+     * shared with nested runs, so the limit holds across the whole run tree (a nested stage holds none).
+     */
+    const stages = (run: ActiveRun, mode: ExecutionMode, tree: Effect.Semaphore) => {
+      const { executor } = executorFor(mode)
+      /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
+      const runChild: RunChild = (parent, child) =>
+        Effect.gen(function*() {
+          const created = yield* bootstrap.create({ ...parent.input, ...child })
+          const executed = yield* executeIn(created, "mcp", tree)
+          return yield* completion.complete(created, summarizeRun(executed.manifest, child.plan, yield* isoNow), { learnFrom: false })
+        })
+      return runStageGraph({
+        run,
+        limit: limitOf(run),
+        failFast: run.input.schedule?.failFast === true || run.input.pipeline.failFast === true,
+        runStage: (position) => {
+          const stage = run.input.pipeline.stages[position]
+          if (stage === undefined) return Effect.dieMessage(`no stage at position ${position}`)
+          return stage.kind === "command"
+            ? tree.withPermits(1)(commandStages.run(run, stage, position, executor))
+            : runNestedStage({ events, runChild }, run, stage, position)
+        },
+        completed: (position) => events.stage(run.files, position, "completed"),
+        failed: (position) => events.runError(run.files, position)
+      })
+    }
+
+    const executeIn = (run: ActiveRun, mode: ExecutionMode, tree: Effect.Semaphore | undefined) =>
       Effect.gen(function*() {
-        const { executor } = executorFor(mode)
-        for (const [position, stage] of run.input.pipeline.stages.entries()) {
-          const entry = (yield* run.files.manifest).commands[position]
-          // RUN-3.2: a stage runs if it is the target, or (without one) if it has not succeeded or been skipped.
-          const due = run.target !== undefined
-            ? stage.id === run.target
-            : entry?.status !== "succeeded" && entry?.status !== "skipped"
-          if (!due) continue
-          const verdict: StageVerdict = stage.kind === "command"
-            ? yield* commandStages.run(run, stage, position, executor)
-            : yield* runNestedStage({ events, runChild }, run, stage, position)
-          yield* events.stage(run.files, position, "completed")
-          if (verdict === "stop") {
-            yield* events.runError(run.files, position)
-            return
-          }
-        }
+        const { files } = run
+        const { fallback } = executorFor(mode)
+        if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
+        const permits = tree ?? (yield* Effect.makeSemaphore(limitOf(run)))
+        yield* Effect.gen(function*() {
+          yield* begin(run, mode, fallback)
+          yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
+          yield* stages(run, mode, permits)
+        }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
+        // RUN-3 step 3: final status, guardrails and summary lines (MAN-5, RUN-12).
+        const now = yield* isoNow
+        const done = yield* files.update((m) => finalizedManifest(m, now), { force: true })
+        yield* files.writeHeartbeatFile(now)
+        yield* Effect.logInfo(`Run ${done.run_id} ${done.status}: ${done.artifact_root}/manifest.json`)
+        return { manifest: done, layout: files.layout, mode, cloudFallbackReason: fallback }
       })
 
     const execute = Effect.fn("StageExecution.execute")(function*(run: ActiveRun, mode: ExecutionMode) {
-      const { files } = run
-      const { fallback } = executorFor(mode)
-      if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
-      yield* Effect.gen(function*() {
-        yield* begin(run, mode, fallback)
-        yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
-        yield* stages(run, mode)
-      }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
-      // RUN-3 step 3: final status, guardrails and summary lines (MAN-5, RUN-12).
-      const now = yield* isoNow
-      const done = yield* files.update((m) => finalizedManifest(m, now), { force: true })
-      yield* files.writeHeartbeatFile(now)
-      yield* Effect.logInfo(`Run ${done.run_id} ${done.status}: ${done.artifact_root}/manifest.json`)
-      return { manifest: done, layout: files.layout, mode, cloudFallbackReason: fallback }
+      return yield* executeIn(run, mode, undefined)
     })
 
     return StageExecution.of({ execute })

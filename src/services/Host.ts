@@ -9,6 +9,8 @@ export class Host extends Context.Tag("orchestrator/Host")<
   {
     readonly pid: number
     readonly hostname: string
+    /** How many stages a graph runs at once by default (DECISIONS B-2): the CPUs this process may use. */
+    readonly cpus: number
     /** This process's own process group, or undefined where it cannot be read. */
     readonly ownGroup: Effect.Effect<number | undefined>
     /** Whether a process with this pid exists on this machine. */

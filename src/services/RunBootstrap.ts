@@ -10,6 +10,14 @@ import type { TfgrpoContext } from "../domain/Tfgrpo.js"
 import type { ResolvedInstructions } from "./Instructions.js"
 import type { RunFiles } from "./RunStore.js"
 
+/** B-2: how the stages of a run (and its nested runs) are scheduled, as `start`/`resume` were asked. */
+export interface RunSchedule {
+  /** `--concurrency`: wins over the pipeline's `concurrency`. */
+  readonly concurrency?: number | undefined
+  /** `--fail-fast`: true wins over the pipeline's `failFast`. */
+  readonly failFast?: boolean | undefined
+}
+
 /** Everything a run is created from, resolved before anything is written (D-1). */
 export interface RunInput {
   readonly taskId: TaskId
@@ -29,6 +37,8 @@ export interface RunInput {
   readonly group: GroupSettings
   /** TFG-1: the run's TF-GRPO context; undefined when TF-GRPO is off. Nested runs record the same. */
   readonly tfgrpo: TfgrpoContext | undefined
+  /** B-2: the scheduling flags; nested runs share them. */
+  readonly schedule?: RunSchedule | undefined
 }
 
 /**

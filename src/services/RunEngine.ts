@@ -39,6 +39,10 @@ export interface StartRequest extends PlanRequest {
    * pipeline replays a command it shows when the run itself has no successful command (LRN-5).
    */
   readonly prompt?: string | undefined
+  /** B-2 `--concurrency`: at most this many stages at once, across nested runs too. */
+  readonly concurrency?: number | undefined
+  /** B-2 `--fail-fast`: the first failed stage cancels the running ones. */
+  readonly failFast?: boolean | undefined
 }
 
 /** Names an existing run: its id, under `--task` or the environment's task. */
@@ -58,6 +62,9 @@ export interface ResumeRequest extends RunRequest {
   /** Replaces the run's recorded approval policy from now on (D-14). */
   readonly approvalPolicy?: string | undefined
   readonly executionMode?: ExecutionMode | undefined
+  /** B-2, as for start. */
+  readonly concurrency?: number | undefined
+  readonly failFast?: boolean | undefined
 }
 
 /** What `status` reads of a run: its manifest, paths, staleness (D-9), owner and cloud upload. */

@@ -1,0 +1,112 @@
+/**
+ * What `plan` prints (SPEC CLI-5 with DECISIONS B-2): text (a graph's stages with their needs, then
+ * its levels), JSON (CLI-5's document plus the graph's nodes and edges), and a Mermaid flowchart to
+ * paste into Markdown.
+ */
+import { Options } from "@effect/cli"
+import { dependenciesOf, isGraph, levelsOf } from "../domain/StageGraph.js"
+import type { PlanView } from "../services/RunEngine.js"
+
+export const planFormat = Options.choice("format", ["text", "json", "mermaid"]).pipe(
+  Options.withDescription("text: a readable summary; json: one JSON document on stdout; mermaid: a Mermaid flowchart of the stages"),
+  Options.withDefault("text")
+)
+
+/** B-2: nodes (with their level) and edges from each need to the stage that needs it. */
+const graphOf = (view: PlanView) => {
+  const stages = view.pipeline.stages
+  const levels = levelsOf(stages)
+  const levelOf = (position: number) => levels.findIndex((level) => level.includes(position)) + 1
+  return {
+    serial: !isGraph(stages),
+    nodes: stages.map((stage, p) => ({
+      id: stage.id,
+      title: stage.title,
+      kind: stage.kind,
+      level: levelOf(p),
+      needs: dependenciesOf(stages)[p]?.map((d) => stages[d]?.id ?? "") ?? [],
+      lock: stage.lock ?? null
+    })),
+    edges: dependenciesOf(stages).flatMap((deps, p) => deps.map((d) => ({ from: stages[d]?.id ?? "", to: stages[p]?.id ?? "" }))),
+    levels: levels.map((level) => level.map((p) => stages[p]?.id ?? ""))
+  }
+}
+
+/** Mermaid label text: quotes and angle brackets as entities, so any title is safe inside `["..."]`. */
+const mermaidLabel = (text: string) =>
+  text.replaceAll("&", "#amp;").replaceAll("\"", "#quot;").replaceAll("<", "#lt;").replaceAll(">", "#gt;")
+
+/** B-2: `flowchart TD`, one node a stage (`s<n>` in pipeline order), an arrow from each need to its stage. */
+export const planMermaid = (view: PlanView) => {
+  const stages = view.pipeline.stages
+  return [
+    "flowchart TD",
+    ...stages.map((stage, p) => `  s${p + 1}["${mermaidLabel(stage.id === stage.title ? stage.id : `${stage.id}: ${stage.title}`)}"]`),
+    ...dependenciesOf(stages).flatMap((deps, p) => deps.map((d) => `  s${d + 1} --> s${p + 1}`))
+  ].join("\n")
+}
+
+/** CLI-5: the JSON form of a plan. */
+export const planJson = (view: PlanView) => ({
+  pipeline: {
+    id: view.pipeline.id,
+    title: view.pipeline.title,
+    description: view.pipeline.description ?? null,
+    source: view.source
+  },
+  stages: view.pipeline.stages.map((stage, i) =>
+    stage.kind === "command"
+      ? {
+        index: i + 1,
+        id: stage.id,
+        title: stage.title,
+        kind: stage.kind,
+        command: stage.command,
+        cwd: stage.cwd ?? null,
+        env: stage.env ?? null,
+        allowFailure: stage.allowFailure === true,
+        summaryHint: stage.summaryHint ?? null,
+        timeoutMs: stage.timeoutMs ?? null
+      }
+      : { index: i + 1, id: stage.id, title: stage.title, kind: stage.kind, pipeline: stage.pipeline, optional: stage.optional === true }
+  ),
+  plan: view.plan,
+  targetId: view.plan.targetId,
+  graph: graphOf(view)
+})
+
+/** CLI-5: the text form of a plan. */
+export const planText = (view: PlanView) => {
+  const stages = view.pipeline.stages
+  const graph = isGraph(stages)
+  const lines = [`Pipeline: ${view.pipeline.id} — ${view.pipeline.title} [${view.source}]`]
+  if (view.pipeline.description !== undefined) lines.push(`Description: ${view.pipeline.description}`)
+  lines.push("Stages:")
+  if (view.pipeline.stages.length === 0) lines.push("  (none)")
+  view.pipeline.stages.forEach((stage, i) => {
+    const selected = view.plan.items[i]?.selected === true ? " <- target" : ""
+    lines.push(`  ${i + 1}. [${stage.kind}] ${stage.title} (${stage.id})${selected}`)
+    if (stage.kind === "command") {
+      lines.push(`     command: ${stage.command}`)
+      if (stage.cwd !== undefined) lines.push(`     cwd: ${stage.cwd}`)
+      if (stage.env !== undefined) {
+        lines.push(`     env: ${Object.entries(stage.env).map(([k, v]) => `${k}=${v}`).join(", ")}`)
+      }
+      if (stage.allowFailure === true) lines.push("     allowFailure: true")
+      if (stage.timeoutMs !== undefined) lines.push(`     timeoutMs: ${stage.timeoutMs}`)
+      if (stage.summaryHint !== undefined) lines.push(`     summaryHint: ${stage.summaryHint}`)
+    } else {
+      lines.push(`     pipeline: ${stage.pipeline}`)
+      if (stage.optional === true) lines.push("     optional: true")
+    }
+    if (graph) lines.push(`     needs: ${stage.needs === undefined || stage.needs.length === 0 ? "(nothing)" : stage.needs.join(", ")}`)
+    if (stage.lock !== undefined) lines.push(`     lock: ${stage.lock}`)
+  })
+  if (graph) {
+    lines.push("Levels (stages of a level may run at once):")
+    levelsOf(stages).forEach((level, n) => lines.push(`  ${n + 1}. ${level.map((p) => stages[p]?.id).join(", ")}`))
+  }
+  if (view.pipeline.description !== undefined) lines.push(`Notes: ${view.pipeline.description}`)
+  return lines.join("\n")
+}
+
