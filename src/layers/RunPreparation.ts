@@ -19,7 +19,7 @@ import { RunPreparation } from "../services/RunPreparation.js"
 import { RunStore } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
 import { makeAdmission } from "./internal/admission.js"
-import { checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
+import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
 import { makeTakeover } from "./internal/takeover.js"
 import { isoNow } from "../domain/Time.js"
@@ -110,11 +110,7 @@ export const RunPreparationLive = Layer.effect(
       const pipeline = yield* pipelineOfRun(data, recorded)
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
       const { plan, target } = yield* resumePlan(pipeline, request, recorded, config.envTargetStage)
-      const targetId = target === undefined ? undefined : targetedStageId(plan)
-      const excluded = targetId === undefined
-        ? undefined
-        : targetExclusions(pipeline.stages, targetId, (p) => recorded.commands[p]?.status === "succeeded")
-      if (excluded !== undefined) return yield* excluded
+      yield* checkResumeTarget(pipeline, target === undefined ? undefined : targetedStageId(plan), recorded)
       const taskMeta = yield* catalog.taskMetadata(taskId)
       // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.
       const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline, recorded.tfgrpo?.group_size)
@@ -129,10 +125,8 @@ export const RunPreparationLive = Layer.effect(
       yield* files.writeHeartbeatFile(now)
       yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
       // RUN-9: RUN-1 again from the control-plane step, on the same run.
-      const input = {
-        ...inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo }),
-        schedule: { concurrency: request.concurrency, failFast: request.failFast }
-      }
+      const schedule = { concurrency: request.concurrency, failFast: request.failFast }
+      const input = inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo, schedule })
       const run = yield* bootstrapper.adopt(files, input, target === undefined ? undefined : targetedStageId(plan))
       return yield* handleOf(run)
     })

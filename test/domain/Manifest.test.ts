@@ -66,7 +66,7 @@ const sample: CliManifest = {
 }
 
 describe("MAN-1..4 manifest schema", () => {
-  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts", () => {
+  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts and B-2 needs", () => {
     assert.deepStrictEqual(Object.keys(CommandEntry.fields), [
       "index",
       "id",
@@ -81,7 +81,8 @@ describe("MAN-1..4 manifest schema", () => {
       "log_path",
       "error_file",
       "sub_run_id",
-      "attempts"
+      "attempts",
+      "needs"
     ])
   })
 

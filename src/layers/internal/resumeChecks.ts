@@ -9,11 +9,13 @@ import {
   checkNestedPipelines,
   findPipeline,
   type PipelineCatalogData,
+  type PipelineDefinition,
   PipelineNotFound,
   resolvePipeline
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
+import { targetExclusions } from "../../domain/StageGraph.js"
 import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
 import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
@@ -42,6 +44,14 @@ export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) 
     if (nested !== undefined) return yield* nested
     return pipeline
   })
+
+/** B-2: a `--target` given now on a graph may not exclude a need that has not succeeded in the run. */
+export const checkResumeTarget = (pipeline: PipelineDefinition, targetId: string | undefined, recorded: CliManifest) => {
+  const excluded = targetId === undefined
+    ? undefined
+    : targetExclusions(pipeline.stages, targetId, (p) => recorded.commands[p]?.status === "succeeded")
+  return excluded === undefined ? Effect.void : Effect.fail(excluded)
+}
 
 /** D-7: with --token it must match; without, the folder's .resume-token must. */
 export const checkToken = (request: ResumeRequest, recorded: CliManifest, fileToken: string | undefined) =>
@@ -110,7 +120,7 @@ export const resumedManifest = (
 /** What a resumed run runs with: the recorded task, instructions and packs, with the pipeline as it is now. */
 export const inputOfRecorded = (
   recorded: CliManifest,
-  now: Pick<RunInput, "taskId" | "pipeline" | "plan" | "catalog" | "taskTitle" | "group" | "tfgrpo">
+  now: Pick<RunInput, "taskId" | "pipeline" | "plan" | "catalog" | "taskTitle" | "group" | "tfgrpo" | "schedule">
 ): RunInput => ({
   ...now,
   parentRunId: recorded.parent_run_id,
