@@ -22,6 +22,7 @@ import {
   verbose,
   version
 } from "./shared.js"
+import { makeFollowPrinter } from "./follow.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
@@ -146,7 +147,11 @@ const writeStderr = (text: string) =>
 const following = <A, E, R>(on: boolean, run: Effect.Effect<A, E, R>) =>
   on
     ? Effect.scoped(Effect.gen(function*() {
-      yield* (yield* EventBus).on("log", (event) => writeStderr(event.message))
+      const bus = yield* EventBus
+      const printer = makeFollowPrinter(writeStderr)
+      yield* bus.on("stage:started", (event) => printer.started(event.stageId))
+      yield* bus.on("stage:completed", (event) => printer.completed(event.stageId))
+      yield* bus.on("log", (event) => printer.output(event.stageId, event.message))
       return yield* run
     }))
     : run
