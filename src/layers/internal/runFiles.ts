@@ -10,6 +10,7 @@ import { type CommandEntry, isTerminal } from "../../domain/ManifestStatus.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
+import { isoNow } from "../../domain/Time.js"
 import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
 import { decodeOwner, type FileBackend, readManifestAs, readOwner } from "./runReading.js"
 import type { ByteWriter } from "../../services/Files.js"
@@ -30,8 +31,6 @@ const isSettled = (status: CommandEntry["status"]) => status !== "pending" && st
 export const settles = (previous: CliManifest, next: CliManifest) =>
   (isTerminal(next.status) && next.status !== previous.status) ||
   next.commands.some((entry, i) => isSettled(entry.status) && entry.status !== previous.commands[i]?.status)
-
-const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 /** LAY-2: folders first, then the queued manifest, the token and the first heartbeat. */
 export const createRunFiles = (
