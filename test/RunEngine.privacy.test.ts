@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
-import { ErrorFile, PrivacyDecision } from "../src/domain/Manifest.js"
+import { type CliManifest, ErrorFile, PrivacyDecision } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import type { PrivacyMode } from "../src/domain/Privacy.js"
 import type { RunLayout } from "../src/domain/RunLayout.js"
@@ -74,7 +74,18 @@ const decisionLog = (layout: RunLayout) =>
   Effect.flatMap(fileText(layout.privacyLog), (text) =>
     Effect.forEach(text.split("\n").filter((line) => line.length > 0), decodeJson(PrivacyDecision)))
 
-const tokenDecision = (stageId: string, sequence: number, timestamp: string): PrivacyDecision => ({
+/** A decision as a test expects it; `handled` adds the handle of its stage (PRIV-4). */
+type Expected = Omit<PrivacyDecision, "handle_id">
+
+/** The expected decisions, each with the `handle_id` of its stage's handle record; a stage without one fails. */
+const handled = (manifest: CliManifest, expected: ReadonlyArray<Expected>): ReadonlyArray<PrivacyDecision> =>
+  expected.map((decision) => {
+    const handle = manifest.handles?.find((h) => h.stage_id === decision.stage_id)
+    assert.isDefined(handle, `no handle record for stage ${decision.stage_id}`)
+    return { ...decision, handle_id: handle?.handle_id ?? "" }
+  })
+
+const tokenDecision = (stageId: string, sequence: number, timestamp: string): Expected => ({
   stage_id: stageId,
   sequence,
   action: "redact",
@@ -105,12 +116,12 @@ describe("privacy guard, enforce mode (D-13)", () => {
       assert.strictEqual(manifest.status, "succeeded")
       assert.deepStrictEqual(manifest.privacy, {
         mode: "enforce",
-        decisions: [tokenDecision("leak", 2, at(0))],
+        decisions: handled(manifest, [tokenDecision("leak", 2, at(0))]),
         totals: { total_frames: 3, redacted_frames: 1, blocked_frames: 0, allowed_frames: 2 },
         log_path: layout.relative(layout.privacyLog)
       })
       assert.strictEqual(layout.relative(layout.privacyLog), `${manifest.artifact_root}/privacy-decisions.ndjson`)
-      assert.deepStrictEqual(yield* decisionLog(layout), [tokenDecision("leak", 2, at(0))])
+      assert.deepStrictEqual(yield* decisionLog(layout), handled(manifest, [tokenDecision("leak", 2, at(0))]))
     }).pipe(Effect.provide(leakingApp({ stream: "stdout", data: "after\n" }))))
 
   it.effect("a secret split across two chunks, with time between them, is caught whole", () =>
@@ -125,9 +136,9 @@ describe("privacy guard, enforce mode (D-13)", () => {
       ])
       const decisions = [tokenDecision("split", 1, at(300))]
       const manifest = yield* manifestFile(layout.manifest)
-      assert.deepStrictEqual(manifest.privacy?.decisions, decisions)
+      assert.deepStrictEqual(manifest.privacy?.decisions, handled(manifest, decisions))
       assert.deepStrictEqual(manifest.privacy?.totals, { total_frames: 1, redacted_frames: 1, blocked_frames: 0, allowed_frames: 0 })
-      assert.deepStrictEqual(yield* decisionLog(layout), decisions)
+      assert.deepStrictEqual(yield* decisionLog(layout), handled(manifest, decisions))
     }).pipe(Effect.provide(app(
       [pipeline("p", [commandStage("split", "./split-secret")])],
       {
@@ -156,9 +167,9 @@ describe("privacy guard, enforce mode (D-13)", () => {
       ])
       const decisions = [tokenDecision("streams", 1, at(20)), tokenDecision("streams", 2, at(30)), tokenDecision("streams", 3, at(30))]
       const manifest = yield* manifestFile(layout.manifest)
-      assert.deepStrictEqual(manifest.privacy?.decisions, decisions)
+      assert.deepStrictEqual(manifest.privacy?.decisions, handled(manifest, decisions))
       assert.deepStrictEqual(manifest.privacy?.totals, { total_frames: 3, redacted_frames: 3, blocked_frames: 0, allowed_frames: 0 })
-      assert.deepStrictEqual(yield* decisionLog(layout), decisions)
+      assert.deepStrictEqual(yield* decisionLog(layout), handled(manifest, decisions))
     }).pipe(Effect.provide(app(
       [pipeline("p", [commandStage("streams", "./streams")])],
       {
@@ -244,12 +255,12 @@ describe("privacy guard, enforce mode (D-13)", () => {
         allowed_frames: 3
       })
       assert.strictEqual(manifest.privacy?.totals.total_frames, 5)
-      const decisions: ReadonlyArray<PrivacyDecision> = [
+      const decisions: ReadonlyArray<Expected> = [
         tokenDecision("mixed", 2, at(0)),
         { stage_id: "key", sequence: 1, action: "block", rule: "private-key", reason: "detected private key material", timestamp: at(0) }
       ]
-      assert.deepStrictEqual(manifest.privacy?.decisions, decisions)
-      assert.deepStrictEqual(yield* decisionLog(layout), decisions)
+      assert.deepStrictEqual(manifest.privacy?.decisions, handled(manifest, decisions))
+      assert.deepStrictEqual(yield* decisionLog(layout), handled(manifest, decisions))
     }).pipe(Effect.provide(app(
       [pipeline("p", [commandStage("mixed", "./mixed"), commandStage("key", "cat id_rsa")])],
       {
@@ -323,8 +334,8 @@ describe("privacy guard, enforce mode (D-13)", () => {
       for (const n of [1, 30, 60]) yield* assertInNoFile(`value-${String(n).padStart(2, "0")}-abcdef`)
 
       const logged = yield* decisionLog(layout)
-      assert.deepStrictEqual(logged, Array.from({ length: 60 }, (_, i) => tokenDecision("many", i + 1, at(0))))
       const manifest = yield* manifestFile(layout.manifest)
+      assert.deepStrictEqual(logged, handled(manifest, Array.from({ length: 60 }, (_, i) => tokenDecision("many", i + 1, at(0)))))
       assert.strictEqual(manifest.privacy?.decisions.length, 50)
       assert.deepStrictEqual(manifest.privacy?.decisions, logged.slice(10))
       assert.deepStrictEqual(manifest.privacy?.totals, { total_frames: 60, redacted_frames: 60, blocked_frames: 0, allowed_frames: 0 })
@@ -345,11 +356,13 @@ describe("privacy guard, enforce mode (D-13)", () => {
     Effect.gen(function*() {
       const { layout } = yield* startSettled({ pipelineId: "p", taskId: "t" })
       const logged = yield* decisionLog(layout)
-      assert.deepStrictEqual(logged, [
+      const manifest = yield* manifestFile(layout.manifest)
+      assert.deepStrictEqual(logged, handled(manifest, [
         ...Array.from({ length: 30 }, (_, i) => tokenDecision("one", i + 1, at(0))),
         ...Array.from({ length: 30 }, (_, i) => tokenDecision("two", i + 1, at(0)))
-      ])
-      const manifest = yield* manifestFile(layout.manifest)
+      ]))
+      // Two stages, two handles: each decision names its own stage's handle, never the other's.
+      assert.notStrictEqual(logged[0]?.handle_id, logged[59]?.handle_id)
       assert.deepStrictEqual(manifest.privacy?.decisions, logged.slice(10))
       assert.deepStrictEqual(manifest.privacy?.totals, { total_frames: 62, redacted_frames: 60, blocked_frames: 0, allowed_frames: 2 })
     }).pipe(Effect.provide(app(
@@ -386,17 +399,17 @@ describe("privacy guard, shadow mode (PRIV-3, D-13)", () => {
       const manifest = yield* manifestFile(layout.manifest)
       assert.strictEqual(manifest.commands[0]?.command, "echo api_key=abcdef123456")
       assert.strictEqual(manifest.commands[0]?.summary?.startsWith("api_key=abcdef123456\n"), true)
-      const decisions: ReadonlyArray<PrivacyDecision> = [
+      const decisions: ReadonlyArray<Expected> = [
         { stage_id: "leak", sequence: 1, action: "allow", rule: "sensitive-token", reason: "shadow-mode", timestamp: at(0) },
         { stage_id: "leak", sequence: 2, action: "allow", rule: "private-key", reason: "shadow-mode", timestamp: at(0) }
       ]
       assert.deepStrictEqual(manifest.privacy, {
         mode: "shadow",
-        decisions,
+        decisions: handled(manifest, decisions),
         totals: { total_frames: 3, redacted_frames: 0, blocked_frames: 0, allowed_frames: 3 },
         log_path: layout.relative(layout.privacyLog)
       })
-      assert.deepStrictEqual(yield* decisionLog(layout), decisions)
+      assert.deepStrictEqual(yield* decisionLog(layout), handled(manifest, decisions))
     }).pipe(Effect.provide(app(
       [pipeline("p", [commandStage("leak", "echo api_key=abcdef123456")])],
       {

@@ -80,6 +80,8 @@ export type ToolRun = typeof ToolRun.Type
 /** A privacy-guard finding as recorded (PRIV-4); in shadow mode the action is `allow`. */
 export const PrivacyDecision = Schema.Struct({
   stage_id: Schema.String,
+  /** The exec handle of the stage execution whose output this finding is in (HandleRecord.handle_id). */
+  handle_id: Schema.String,
   sequence: Schema.Int,
   action: Schema.Literal("allow", "redact", "block"),
   rule: Schema.NullOr(Schema.String),

@@ -92,7 +92,15 @@ export const CommandStageRunnerLive = Layer.effect(
       const index = position + 1
       const manifest = yield* files.manifest
       const logPath = layout.stageLog(index, stage.id)
-      const guard = makeStageGuard(config.privacyMode, stage.id)
+      // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
+      const ids = {
+        correlationId: yield* randomUuid,
+        sessionId: stage.session?.id ?? (yield* randomUuid),
+        persisted: stage.session?.id !== undefined && (stage.session.persist === true || stage.session.reuse === true),
+        handleId: yield* randomUuid
+      }
+      // PRIV-4: every finding names the handle of the stage execution it was found in.
+      const guard = makeStageGuard(config.privacyMode, stage.id, ids.handleId)
       let approvalSource = "not-required"
       if (stage.approvalRequired === true) {
         const decision = yield* approve(files, active.input.pipeline.id, stage)
@@ -105,13 +113,6 @@ export const CommandStageRunnerLive = Layer.effect(
       yield* events.stage(files, position, "started")
       yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
 
-      // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
-      const ids = {
-        correlationId: yield* randomUuid,
-        sessionId: stage.session?.id ?? (yield* randomUuid),
-        persisted: stage.session?.id !== undefined && (stage.session.persist === true || stage.session.reuse === true),
-        handleId: yield* randomUuid
-      }
       const createdAt = iso(yield* Clock.currentTimeMillis)
       const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)
       const state = initialAttemptState()

@@ -52,7 +52,7 @@ const mayHoldSecret = (bytes: Uint8Array) => {
 /** How much of the previous read shadow mode checks again with the next one, to catch a split secret. */
 const overlap = 256
 
-export const makeStageGuard = (mode: PrivacyMode, stageId: string) => {
+export const makeStageGuard = (mode: PrivacyMode, stageId: string, handleId: string) => {
   const encoder = new TextEncoder()
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
   // Enforce writes whole lines, so a secret split across reads is redacted whole. Shadow writes the
@@ -72,6 +72,7 @@ export const makeStageGuard = (mode: PrivacyMode, stageId: string) => {
     for (const finding of findings) {
       decisions.push({
         stage_id: stageId,
+        handle_id: handleId,
         sequence,
         // PRIV-3: shadow mode changes nothing; what would have happened is kept in rule and reason.
         action: mode === "shadow" ? "allow" : finding.action,
