@@ -510,22 +510,22 @@ describe("RunEngine: tool:call and run:error events (EVT-2)", () => {
     Effect.scoped(Effect.gen(function*() {
       const bus = yield* EventBus
       const seen: Array<string> = []
-      yield* bus.on("tool:call", (e) => Effect.sync(() => seen.push(`${e.stageIndex}:${e.stageId}:${e.attempt}:${e.status}:${e.message}`)))
+      yield* bus.on("tool:call", (e) => Effect.sync(() => seen.push(`${e.stageIndex}:${e.stageId}:${e.attempt}:${e.status}:${e.message}${e.delayMs === undefined ? "" : `:${e.delayMs}ms`}`)))
       yield* bus.on("run:error", (e) => Effect.sync(() => seen.push(`error:${e.pipelineId}:${e.stageId}:${e.message}`)))
       const outcome = yield* startSettled(request)
       yield* bus.settled
       return { outcome, seen }
     }))
 
-  it.effect("a retried stage reports each attempt, the retry and the final success; a succeeded run has no run:error", () =>
+  it.effect("a retried stage reports each attempt, the retry with its backoff and the final success; a succeeded run has no run:error", () =>
     Effect.gen(function*() {
       const { outcome, seen } = yield* recordedEvents({ pipelineId: "flaky" })
       assert.strictEqual(outcome.manifest.status, "succeeded")
       assert.deepStrictEqual(seen, [
         "1:flaky:1:started:./flaky",
-        "1:flaky:1:retry:exited with code 1",
+        "1:flaky:1:retry:exited with code 1:250ms",
         "1:flaky:2:started:./flaky",
-        "1:flaky:2:retry:exited with code 1",
+        "1:flaky:2:retry:exited with code 1:500ms",
         "1:flaky:3:started:./flaky",
         "1:flaky:3:succeeded:exited with code 0",
         "2:after:1:started:echo after",

@@ -1,166 +1,197 @@
 /**
- * The events a run publishes on the EventBus (SPEC EVT-1, EVT-2). In memory only: subscribers that
- * need a record (persistence, cloud sync) write their own. Every event names its task and run.
+ * The events a run publishes on the EventBus (SPEC EVT-1, EVT-2), as Schemas: the same definitions
+ * type the bus, encode `--jsonl` lines and decode them on the other side (a supervising agent, the
+ * HUD, a test), so what goes over the wire cannot drift from what the engine publishes. In memory
+ * only: subscribers that need a record (persistence, cloud sync) write their own. Every event names
+ * its task and run, and is told apart by `type` (the original's names, kept on the wire).
  */
-import type { CommandEntry, RunStatus } from "./Manifest.js"
-import type { PlanResult } from "./Plan.js"
-import type { BuildResult, ReviewResult, RunSummary, TestResult } from "./RunSummary.js"
+import { Effect, ParseResult, Schema } from "effect"
+import { EntryStatus, RunStatus } from "./ManifestStatus.js"
+import { PlanResult } from "./Plan.js"
+import { BuildResult, ReviewResult, RunSummary, TestResult } from "./RunSummary.js"
 
-interface RunEventBase {
-  readonly taskId: string
-  readonly runId: string
+/** The fields every event carries. */
+const base = {
+  taskId: Schema.String,
+  runId: Schema.String,
   /** ISO-8601 UTC. */
-  readonly timestamp: string
+  timestamp: Schema.String
 }
+
+const StageKind = Schema.Literal("command", "subpipeline")
 
 /** EVT-1: the planner's result (a planner failure publishes the synthesized empty plan, TM-1). */
-export interface PlanCompleted extends RunEventBase {
-  readonly type: "plan:completed"
-  readonly plan: PlanResult
-}
+export const PlanCompleted = Schema.Struct({ type: Schema.Literal("plan:completed"), ...base, plan: PlanResult })
+export type PlanCompleted = typeof PlanCompleted.Type
 
 /** EVT-1: the builder's result for a subtask. */
-export interface BuildCompleted extends RunEventBase {
-  readonly type: "build:completed"
-  readonly build: BuildResult
-}
+export const BuildCompleted = Schema.Struct({ type: Schema.Literal("build:completed"), ...base, build: BuildResult })
+export type BuildCompleted = typeof BuildCompleted.Type
 
 /** EVT-1: the tester's result, with the build it tested. */
-export interface TestCompleted extends RunEventBase {
-  readonly type: "test:completed"
-  readonly build: BuildResult
-  readonly test: TestResult
-}
+export const TestCompleted = Schema.Struct({
+  type: Schema.Literal("test:completed"),
+  ...base,
+  build: BuildResult,
+  test: TestResult
+})
+export type TestCompleted = typeof TestCompleted.Type
 
 /** EVT-1: the reviewer's result. */
-export interface ReviewCompleted extends RunEventBase {
-  readonly type: "review:completed"
-  readonly review: ReviewResult
-}
+export const ReviewCompleted = Schema.Struct({ type: Schema.Literal("review:completed"), ...base, review: ReviewResult })
+export type ReviewCompleted = typeof ReviewCompleted.Type
 
 /** EVT-2: the pipeline run behind a summary, as `run:completed` names it (paths repo-relative). */
-export interface CompletedRunDetails {
-  readonly pipelineId: string
-  readonly status: RunStatus
-  readonly manifestPath: string
-  readonly runSummaryPath: string
-  readonly metricsPath: string
-}
+export const CompletedRunDetails = Schema.Struct({
+  pipelineId: Schema.String,
+  status: RunStatus,
+  manifestPath: Schema.String,
+  runSummaryPath: Schema.String,
+  metricsPath: Schema.String
+})
+export type CompletedRunDetails = typeof CompletedRunDetails.Type
 
 /**
  * EVT-1: exactly one per TaskManager execute; the payload is the (enriched) run summary, plus the
  * pipeline run's details (EVT-2) when the builder ran one (always, with the CLI's agents).
  */
-export interface RunCompleted extends RunEventBase, Partial<CompletedRunDetails> {
-  readonly type: "run:completed"
-  readonly summary: RunSummary
-}
-
-/** EVT-2: the pipeline started executing; published after the `in_progress` manifest is written. */
-export interface RunStarted extends RunEventBase {
-  readonly type: "run:started"
-  readonly pipelineId: string
-  readonly pipelineTitle: string
-  /** Repo-relative, as in the manifest. */
-  readonly manifestPath: string
-  readonly logPath: string
-  readonly status: RunStatus
-  readonly stages: ReadonlyArray<StageView>
-}
+export const RunCompleted = Schema.Struct({
+  type: Schema.Literal("run:completed"),
+  ...base,
+  summary: RunSummary,
+  pipelineId: Schema.optional(Schema.String),
+  status: Schema.optional(RunStatus),
+  manifestPath: Schema.optional(Schema.String),
+  runSummaryPath: Schema.optional(Schema.String),
+  metricsPath: Schema.optional(Schema.String)
+})
+export type RunCompleted = typeof RunCompleted.Type
 
 /** EVT-2: a stage as `run:started` lists it (camelCase of its manifest entry). */
-export interface StageView {
-  readonly index: number
-  readonly id: string
-  readonly title: string
-  readonly kind: "command" | "subpipeline"
-  readonly status: CommandEntry["status"]
-  readonly summary: string | null
-  readonly exitCode: number | null
+export const StageView = Schema.Struct({
+  index: Schema.Int,
+  id: Schema.String,
+  title: Schema.String,
+  kind: StageKind,
+  status: EntryStatus,
+  summary: Schema.NullOr(Schema.String),
+  exitCode: Schema.NullOr(Schema.Int),
   /** The stage's log (repo-relative), once it has one. */
-  readonly logPath: string | null
-  readonly subRunId: string | null
+  logPath: Schema.NullOr(Schema.String),
+  subRunId: Schema.NullOr(Schema.String)
+})
+export type StageView = typeof StageView.Type
+
+/** EVT-2: the pipeline started executing; published after the `in_progress` manifest is written. */
+export const RunStarted = Schema.Struct({
+  type: Schema.Literal("run:started"),
+  ...base,
+  pipelineId: Schema.String,
+  pipelineTitle: Schema.String,
+  /** Repo-relative, as in the manifest. */
+  manifestPath: Schema.String,
+  logPath: Schema.String,
+  status: RunStatus,
+  stages: Schema.Array(StageView)
+})
+export type RunStarted = typeof RunStarted.Type
+
+/** The fields both stage events carry. */
+const stageFields = {
+  stageId: Schema.String,
+  stageIndex: Schema.Int,
+  title: Schema.String,
+  kind: StageKind,
+  status: EntryStatus,
+  /** The stage's log (repo-relative), as recorded in its entry. */
+  logPath: Schema.NullOr(Schema.String)
 }
 
 /** EVT-2: a stage's entry went `running`; published after that manifest write. */
-export interface StageStarted extends RunEventBase {
-  readonly type: "stage:started"
-  readonly stageId: string
-  readonly stageIndex: number
-  readonly title: string
-  readonly kind: "command" | "subpipeline"
-  readonly status: CommandEntry["status"]
-  /** The stage's log (repo-relative), as recorded in its entry. */
-  readonly logPath: string | null
-}
+export const StageStarted = Schema.Struct({ type: Schema.Literal("stage:started"), ...base, ...stageFields })
+export type StageStarted = typeof StageStarted.Type
 
 /** EVT-2: a stage's outcome was recorded; published after that manifest write. */
-export interface StageCompleted extends RunEventBase {
-  readonly type: "stage:completed"
-  readonly stageId: string
-  readonly stageIndex: number
-  readonly title: string
-  readonly kind: "command" | "subpipeline"
-  readonly status: CommandEntry["status"]
-  readonly exitCode: number | null
-  readonly summary: string | null
-  readonly logPath: string | null
-  readonly subRunId: string | null
-}
+export const StageCompleted = Schema.Struct({
+  type: Schema.Literal("stage:completed"),
+  ...base,
+  ...stageFields,
+  exitCode: Schema.NullOr(Schema.Int),
+  summary: Schema.NullOr(Schema.String),
+  subRunId: Schema.NullOr(Schema.String)
+})
+export type StageCompleted = typeof StageCompleted.Type
 
 /** EVT-2: the run stopped at a failed stage; published after that stage's stage:completed. */
-export interface RunError extends RunEventBase {
-  readonly type: "run:error"
-  readonly pipelineId: string
-  readonly stageId: string
+export const RunError = Schema.Struct({
+  type: Schema.Literal("run:error"),
+  ...base,
+  pipelineId: Schema.String,
+  stageId: Schema.String,
   /** The stage's recorded summary (privacy-guarded like the manifest). */
-  readonly message: string
-}
+  message: Schema.String
+})
+export type RunError = typeof RunError.Type
+
+/** What a `tool:call` reports: an attempt started, will be retried, or the stage's process work ended. */
+export const ToolCallStatus = Schema.Literal("started", "retry", "succeeded", "failed")
+export type ToolCallStatus = typeof ToolCallStatus.Type
 
 /**
  * EVT-2: one command stage's process attempts: `started` per attempt, `retry` when a failed attempt
  * will be tried again, then `succeeded` or `failed` once. Output itself is not an event: it streams to
  * the stage log (so a slow subscriber never holds a run's output in memory).
  */
-export interface ToolCall extends RunEventBase {
-  readonly type: "tool:call"
-  readonly stageId: string
-  readonly stageIndex: number
-  readonly toolName: "exec"
-  readonly status: "started" | "retry" | "succeeded" | "failed"
-  readonly message: string
-  readonly attempt: number
-}
+export const ToolCall = Schema.Struct({
+  type: Schema.Literal("tool:call"),
+  ...base,
+  stageId: Schema.String,
+  stageIndex: Schema.Int,
+  toolName: Schema.Literal("exec"),
+  status: ToolCallStatus,
+  message: Schema.String,
+  attempt: Schema.Int,
+  /**
+   * `retry` only: how long the stage waits before its next attempt (B-1, the `exec:retry` log
+   * line's `delay_ms`), so a watcher can count the backoff down without knowing the policy.
+   */
+  delayMs: Schema.optional(Schema.NonNegativeInt)
+})
+export type ToolCall = typeof ToolCall.Type
 
 /**
  * EVT-2: a command stage's output as it arrives, after the privacy guard (what its log holds). Lossy
  * by design: it travels on the bus's bounded log channel (see EventBus), so a subscriber that falls
  * behind loses the oldest chunks, never the run's memory. The stage log is the complete record.
  */
-export interface LogEvent extends RunEventBase {
-  readonly type: "log"
-  readonly stageId: string
-  readonly stageIndex: number
+export const LogEvent = Schema.Struct({
+  type: Schema.Literal("log"),
+  ...base,
+  stageId: Schema.String,
+  stageIndex: Schema.Int,
   /** stderr → error, stdout → info. */
-  readonly level: "info" | "error"
+  level: Schema.Literal("info", "error"),
   /** The chunk's text (UTF-8; a character split across chunks is kept whole in the later one). */
-  readonly message: string
-  readonly source: "stdout" | "stderr"
-}
+  message: Schema.String,
+  source: Schema.Literal("stdout", "stderr")
+})
+export type LogEvent = typeof LogEvent.Type
 
 /** Every event a run publishes on the EventBus (EVT-1, EVT-2), told apart by `type`. */
-export type OrchestratorEvent =
-  | PlanCompleted
-  | BuildCompleted
-  | TestCompleted
-  | ReviewCompleted
-  | RunCompleted
-  | RunStarted
-  | StageStarted
-  | StageCompleted
-  | RunError
-  | ToolCall
-  | LogEvent
+export const OrchestratorEvent = Schema.Union(
+  PlanCompleted,
+  BuildCompleted,
+  TestCompleted,
+  ReviewCompleted,
+  RunCompleted,
+  RunStarted,
+  StageStarted,
+  StageCompleted,
+  RunError,
+  ToolCall,
+  LogEvent
+)
+export type OrchestratorEvent = typeof OrchestratorEvent.Type
 
 /** The name of an event (`plan:completed`, `stage:started`, `log`, ...). */
 export type OrchestratorEventType = OrchestratorEvent["type"]
@@ -169,16 +200,21 @@ export type OrchestratorEventType = OrchestratorEvent["type"]
 export type EventOfType<T extends OrchestratorEventType> = Extract<OrchestratorEvent, { readonly type: T }>
 
 /** Every event name, once each, for code that subscribes to or checks all of them. */
-export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = [
-  "plan:completed",
-  "build:completed",
-  "test:completed",
-  "review:completed",
-  "run:completed",
-  "run:started",
-  "stage:started",
-  "stage:completed",
-  "run:error",
-  "tool:call",
-  "log"
-]
+export const orchestratorEventTypes: ReadonlyArray<OrchestratorEventType> = OrchestratorEvent.members.map(
+  (member) => member.fields.type.literals[0]
+)
+
+/** An event as one line of JSON (no newline): what `--jsonl` prints. */
+export const OrchestratorEventJson = Schema.parseJson(OrchestratorEvent)
+
+/** Decodes a value into an event (every issue reported); a ParseError names the field that is wrong. */
+export const decodeEvent: (input: unknown) => Effect.Effect<OrchestratorEvent, ParseResult.ParseError> = Schema
+  .decodeUnknown(OrchestratorEvent, { errors: "all" })
+
+/** Decodes one line of JSON (a `--jsonl` line) into an event. */
+export const decodeEventLine: (line: string) => Effect.Effect<OrchestratorEvent, ParseResult.ParseError> = Schema
+  .decodeUnknown(OrchestratorEventJson, { errors: "all" })
+
+/** Encodes an event as one line of JSON. Never fails for an event the engine published. */
+export const encodeEventLine = (event: OrchestratorEvent): Effect.Effect<string> =>
+  Effect.orDie(Schema.encode(OrchestratorEventJson)(event))

@@ -10,8 +10,7 @@ import type { RunLayout } from "../../domain/RunLayout.js"
 import type { EventBus } from "../../services/EventBus.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { isoNow } from "../../domain/Time.js"
-
-export type ToolCallStatus = "started" | "retry" | "succeeded" | "failed"
+import type { ToolCallStatus } from "../../domain/Events.js"
 
 /** Names a run in the events about it. */
 type RunRef = Pick<CliManifest, "task_id" | "run_id">
@@ -86,9 +85,9 @@ const runErrorEvent = (bus: Bus) => (files: RunFiles, position: number) =>
     })
   })
 
-/** tool:call: an attempt started, will be retried, or the stage's process work ended. */
+/** tool:call: an attempt started, will be retried (after `delayMs`), or the stage's process work ended. */
 const toolCallEvent = (bus: Bus) => (run: RunRef, stageId: string, stageIndex: number) =>
-(status: ToolCallStatus, attempt: number, message: string) =>
+(status: ToolCallStatus, attempt: number, message: string, delayMs?: number) =>
   Effect.flatMap(isoNow, (timestamp) =>
     bus.publish({
       type: "tool:call",
@@ -100,7 +99,8 @@ const toolCallEvent = (bus: Bus) => (run: RunRef, stageId: string, stageIndex: n
       toolName: "exec",
       status,
       message,
-      attempt
+      attempt,
+      ...(delayMs === undefined ? {} : { delayMs })
     }))
 
 /**

@@ -17,7 +17,7 @@ import { ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
 import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js"
 import type { makeStageGuard } from "./privacyGuard.js"
-import type { ToolCallStatus } from "./runEvents.js"
+import type { ToolCallStatus } from "../../domain/Events.js"
 import type { Finish } from "./stageOutcome.js"
 import { iso } from "../../domain/Time.js"
 
@@ -42,7 +42,8 @@ export interface AttemptContext {
   /** LOG-1: each chunk's text again as a `command:stdout|stderr` line. */
   readonly emitCommandStreams: boolean
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
-  readonly toolCall: (status: ToolCallStatus, attempt: number, message: string) => Effect.Effect<void>
+  /** `delayMs`: a retry's wait before the next attempt. */
+  readonly toolCall: (status: ToolCallStatus, attempt: number, message: string, delayMs?: number) => Effect.Effect<void>
   /** EVT-2 log events: the output as it is written to the stage log. */
   readonly output: (stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>
 }
@@ -254,21 +255,21 @@ const withRetries = (ctx: AttemptContext, io: StageIo, once: (attempt: number) =
   const policy = ctx.stage.retry
   if (policy === undefined) return once(1)
   let next = 0
-  const announce = (outcome: Finish, reason: string) =>
+  const announce = (outcome: Finish, reason: string, delayMs = retryDelayMs(policy, next)) =>
     Effect.flatMap(Clock.currentTimeMillis, (ms) =>
       io.both({
         type: "exec:retry",
         correlation_id: ctx.ids.correlationId,
         attempt: next,
-        delay_ms: retryDelayMs(policy, next),
+        delay_ms: delayMs,
         sandbox_state: "sandboxed",
         error: reason,
         timestamp: iso(ms),
         index: ctx.index
       })).pipe(
-        Effect.zipRight(ctx.toolCall("retry", next, reason)),
+        Effect.zipRight(ctx.toolCall("retry", next, reason, delayMs)),
         Effect.zipRight(Effect.logWarning(
-          `[${ctx.index}/${ctx.of}] ${ctx.stage.id} ${reason}; attempt ${next + 1} of ${policy.attempts} in ${retryDelayMs(policy, next)} ms`
+          `[${ctx.index}/${ctx.of}] ${ctx.stage.id} ${reason}; attempt ${next + 1} of ${policy.attempts} in ${delayMs} ms`
         )),
         Effect.zipRight(Effect.fail(new RetryableAttempt(outcome)))
       )
