@@ -4,8 +4,10 @@
  * interrupted. stdout carries only the result; progress and errors go to stderr (D-2).
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { colourWanted, stripAnsi } from "../domain/Colour.js"
 import { oneLine } from "../domain/OneLine.js"
+import { decodeSettings, terminalSection } from "../domain/Settings.js"
 import { badInputTags } from "../services/RunEngine.js"
 
 const tagOf = (error: unknown): string | undefined =>
@@ -70,6 +72,31 @@ const onSignal = () => {
   if (signals >= 3) process.exit(130)
 }
 
+/** Strips terminal escapes from what a console writes, per stream: stdout (log, info) and stderr (error, warn). */
+const plainWhereWanted = (console: Console.Console, keep: { readonly out: boolean; readonly err: boolean }): Console.Console => {
+  const plain = (args: ReadonlyArray<unknown>) => args.map((arg) => (typeof arg === "string" ? stripAnsi(arg) : arg))
+  return {
+    ...console,
+    log: (...args) => (keep.out ? console.log(...args) : console.log(...plain(args))),
+    info: (...args) => (keep.out ? console.info(...args) : console.info(...plain(args))),
+    error: (...args) => (keep.err ? console.error(...args) : console.error(...plain(args))),
+    warn: (...args) => (keep.err ? console.warn(...args) : console.warn(...plain(args)))
+  }
+}
+
+/**
+ * Colour only for a terminal, or as NO_COLOR / FORCE_COLOR say (issue 16 item 23): @effect/cli writes
+ * help and usage errors through the Console with ANSI escapes, whatever stdout is.
+ */
+const withTerminalColour = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.orDie(decodeSettings(terminalSection)), (settings) =>
+    Console.consoleWith((console) =>
+      Effect.withConsole(program, plainWhereWanted(console, {
+        out: colourWanted(settings, process.stdout.isTTY === true),
+        err: colourWanted(settings, process.stderr.isTTY === true)
+      }))
+    ))
+
 /**
  * Runs a command line whose layers are provided (AppBaseLive over a Node platform layer), reports a
  * failure in one line and exits with its code. Does not load @effect/cli itself: a program parsed
@@ -79,6 +106,7 @@ export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: Parser
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   program.pipe(
+    withTerminalColour,
     Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
     Effect.tapErrorCause(report(isParserError)), // after provide, so layer failures (bad environment) are reported too
     NodeRuntime.runMain({

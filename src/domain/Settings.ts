@@ -22,6 +22,7 @@ import {
   vaultPathVariable,
   workspaceVariable
 } from "./CloudSync.js"
+import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
@@ -203,3 +204,13 @@ export const credentialsSection = Config.all({
     Option.filter((value) => Redacted.value(value).trim().length > 0)
   )
 })
+
+/**
+ * `terminal`: colour in help, usage errors and progress lines (issue 16 item 23): `NO_COLOR` (set and
+ * not empty: off) and `FORCE_COLOR` (anything but 0/false: on, even for a pipe). Decoded by the CLI's
+ * edge for every command; it cannot fail.
+ */
+export const terminalSection = Config.map(
+  Config.all([given("NO_COLOR"), given("FORCE_COLOR")]),
+  ([noColor, forceColor]) => colourSettingsOf(Option.getOrUndefined(noColor), Option.getOrUndefined(forceColor))
+)
