@@ -1034,6 +1034,18 @@ describe("RunEngine.resume: what re-runs", () => {
       )
     }).pipe(Effect.provide(app([abc]))))
 
+  it.effect("a succeeded run resumed without a target: nothing re-runs and no file changes (issue 16 item 22)", () =>
+    Effect.gen(function*() {
+      const { manifest } = yield* startSettled({ pipelineId: "abc" })
+      assert.strictEqual(manifest.status, "succeeded")
+      const before = yield* snapshot
+      yield* TestClock.adjust("1 minute")
+      const resumed = yield* resumeSettled({ runId: manifest.run_id })
+      assert.deepStrictEqual(resumed.manifest, manifest)
+      assert.deepStrictEqual(yield* changedSince(before), [])
+      assert.deepStrictEqual(yield* invocationCounts, { "echo a": 1, "echo b": 1, "echo c": 1 })
+    }).pipe(Effect.provide(app([abc]))))
+
   it.effect("an unknown --target is UnknownTarget listing the stages; nothing changes", () =>
     Effect.gen(function*() {
       const { manifest } = yield* failedFlowRun

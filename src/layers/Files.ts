@@ -99,8 +99,20 @@ export const FilesLive = Layer.effect(
               : Stream.fail(failure(target, "read")(error))
           )
         ),
+      // Created exclusively when new; an existing file is reopened only when it is not a symbolic link, so
+      // a link planted at a stage log's path never redirects a run's output elsewhere (issue 16 item 22).
       openAppend: (target) =>
-        fs.open(target, { flag: "a" }).pipe(
+        fs.open(target, { flag: "ax" }).pipe(
+          Effect.catchIf(isReason("AlreadyExists"), () =>
+            Effect.zipRight(
+              fs.readLink(target).pipe(
+                Effect.matchEffect({
+                  onFailure: () => Effect.void, // not a link
+                  onSuccess: (to) => Effect.fail(new Error(`it is a symbolic link (to ${to}); remove it, a run never writes through one`))
+                })
+              ),
+              fs.open(target, { flag: "a" })
+            )),
           Effect.mapError(failure(target, "open")),
           Effect.map((file): ByteWriter => ({
             write: (bytes) => file.writeAll(bytes).pipe(Effect.mapError(failure(target, "append to")))

@@ -2,6 +2,7 @@ import { Duration, Effect, Layer } from "effect"
 import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import type { RunHandle } from "../domain/RunHandle.js"
+import type { RunLayout } from "../domain/RunLayout.js"
 import { EventBus } from "../services/EventBus.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { RunEngine } from "../services/RunEngine.js"
@@ -66,6 +67,14 @@ export const RunEngineLive = Layer.effect(
         return { manifest: yield* store.read(layout), layout }
       })
 
+    /** A resume of a run that already succeeded: the run as it is, nothing written. */
+    const alreadySucceeded = (layout: RunLayout) =>
+      Effect.gen(function*() {
+        const manifest = yield* store.read(layout)
+        yield* Effect.logInfo(`Run ${manifest.run_id} already succeeded; nothing to resume (the run is left as it is).`)
+        return { manifest, layout }
+      })
+
     return RunEngine.of({
       plan: preparation.plan,
       start: (request) =>
@@ -75,7 +84,9 @@ export const RunEngineLive = Layer.effect(
         ),
       resume: (request) =>
         preparation.reopen(request).pipe(
-          Effect.flatMap((run) => drive(run, request.executionMode)),
+          Effect.flatMap((reopened) =>
+            reopened._tag === "Resumed" ? drive(reopened.run, request.executionMode) : alreadySucceeded(reopened.layout)
+          ),
           Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId))
         ),
       status: reader.status,

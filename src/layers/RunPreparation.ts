@@ -111,6 +111,9 @@ export const RunPreparationLive = Layer.effect(
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
       const { plan, target } = yield* resumePlan(pipeline, request, recorded, config.envTargetStage)
       yield* checkResumeTarget(pipeline, target === undefined ? undefined : targetedStageId(plan), recorded)
+      // Every entry succeeded and no stage is targeted: nothing would re-run, and a resume event or a
+      // second metrics line would record work that did not happen (issue 16 item 22).
+      if (recorded.status === "succeeded" && target === undefined) return { _tag: "AlreadySucceeded", layout } as const
       const taskMeta = yield* catalog.taskMetadata(taskId)
       // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.
       const group = yield* preflight(taskId, { slug: recorded.task_slug, title: taskMeta.title }, pipeline, recorded.tfgrpo?.group_size)
@@ -128,7 +131,7 @@ export const RunPreparationLive = Layer.effect(
       const schedule = { concurrency: request.concurrency, failFast: request.failFast }
       const input = inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo, schedule })
       const run = yield* bootstrapper.adopt(files, input, target === undefined ? undefined : targetedStageId(plan))
-      return yield* handleOf(run)
+      return { _tag: "Resumed", run: yield* handleOf(run) } as const
     })
 
     return RunPreparation.of({

@@ -342,4 +342,28 @@ describe("resume of a failed run (RUN-9)", () => {
       assert.strictEqual(baseline["run_id"], failed.runId)
       assert.strictEqual(baseline["status"], "failed")
     }))
+
+  it("a resume of a run that already succeeded prints it and writes nothing: no resume event, no second metrics line", () =>
+    withRepo(config, async (repo) => {
+      const done = await start(repo)
+      const manifestBefore = readFileSync(join(done.runDir, "manifest.json"), "utf8")
+      const metricsBefore = readFileSync(metricsPath(repo), "utf8")
+      const runsBefore = readFileSync(runsJsonPath(repo), "utf8")
+
+      const resumed = await runCli(["resume", "--run", done.runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(resumed.code, 0, describeResult(resumed))
+      const output = asObject(JSON.parse(resumed.stdout), "stdout")
+      assert.strictEqual(output["run_id"], done.runId)
+      assert.strictEqual(output["status"], "succeeded")
+      assert.include(resumed.stderr, "already succeeded; nothing to resume")
+
+      assert.strictEqual(readFileSync(join(done.runDir, "manifest.json"), "utf8"), manifestBefore)
+      assert.strictEqual(readFileSync(metricsPath(repo), "utf8"), metricsBefore)
+      assert.strictEqual(readFileSync(runsJsonPath(repo), "utf8"), runsBefore)
+      assert.strictEqual(readNdjson(metricsPath(repo)).length, 1)
+
+      // The checks still apply: a wrong token is refused (exit 2) though nothing would run.
+      const wrong = await runCli(["resume", "--run", done.runId, "--task", task, "--token", "not-the-token"], { cwd: repo.dir })
+      assert.strictEqual(wrong.code, 2, describeResult(wrong))
+    }))
 })
