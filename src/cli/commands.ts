@@ -4,7 +4,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
@@ -190,7 +190,8 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
     }
   })
 
-const start = Command.make(
+/** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
+export const start = Command.make(
   "start",
   { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule },
   (flags) =>
@@ -218,7 +219,8 @@ const start = Command.make(
     "Exit 0 if the run succeeded, 1 if it failed, 2 on bad input (nothing written), 130 if interrupted."
 ))
 
-const plan = Command.make(
+/** `plan`: needs RunEngine from its caller. */
+export const plan = Command.make(
   "plan",
   { pipeline: pipelineArg, task, target, format: planFormat, verbose },
   (flags) =>
@@ -235,7 +237,8 @@ const plan = Command.make(
     })
 ).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
 
-const resume = Command.make(
+/** `resume`: needs RunEngine and EventBus from its caller. */
+export const resume = Command.make(
   "resume",
   {
     run: runArg,
@@ -284,19 +287,35 @@ const resume = Command.make(
     "run id (--target re-runs one stage). A run that is still alive (fresh heartbeat, owner process running) is refused."
 ))
 
-const root = Command.make("codex-orchestrator").pipe(
-  Command.withDescription(
-    "Runs pipelines of shell-command stages and records manifests and logs under .runs/<task>/cli/<run>/."
-  ),
-  // Only the commands that plan or run pipelines load the engine; status reads runs without it.
-  Command.withSubcommands([
+/**
+ * Every subcommand, with `engine` provided to those that plan or run pipelines (status, mirror and
+ * the gate commands read runs and files without it). New subcommands are added to this list.
+ */
+export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
+  [
     start.pipe(Command.provide(engine)),
     plan.pipe(Command.provide(engine)),
     status,
     resume.pipe(Command.provide(engine)),
     mirror,
     ...gateCommands
-  ])
-)
+  ] as const
 
-export const cli = Command.run(root, { name: "codex-orchestrator", version })
+/**
+ * The root command named `name` over `engine`: the CLI's own is `rootCommand`; an app mounts this
+ * under its own command (`Command.withSubcommands([rootCommandOn("orch", App.engineLayer(custom))])`).
+ * What the commands need besides the engine is AppBaseLive and the platform (App.ts).
+ */
+export const rootCommandOn = <const Name extends string, L, E, R>(name: Name, engine: Layer.Layer<L, E, R>) =>
+  Command.make(name).pipe(
+    Command.withDescription(
+      "Runs pipelines of shell-command stages and records manifests and logs under .runs/<task>/cli/<run>/."
+    ),
+    Command.withSubcommands(subcommandsOn(engine))
+  )
+
+/** `codex-orchestrator` with every subcommand; the engine is loaded on first use (engine.ts). */
+export const rootCommand = rootCommandOn("codex-orchestrator", engine)
+
+/** The package's own command line: parses `process.argv` and runs the command (main.ts). */
+export const cli = Command.run(rootCommand, { name: "codex-orchestrator", version })

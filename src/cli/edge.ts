@@ -4,37 +4,13 @@
  * interrupted. stdout carries only the result; progress and errors go to stderr (D-2).
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Logger, LogLevel, Option } from "effect"
+import { Cause, Console, Effect, Logger, LogLevel, Option } from "effect"
 import { colourWanted, stripAnsi } from "../domain/Colour.js"
 import { oneLine } from "../domain/OneLine.js"
 import { decodeSettings, terminalSection } from "../domain/Settings.js"
-import { badInputTags } from "../services/RunEngine.js"
+import { exitCodeOf, type ParserErrorTest, tagOf } from "./exitCode.js"
 
-const tagOf = (error: unknown): string | undefined =>
-  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
-
-/** Tells the command-line parser's own usage errors, which it has already printed (exit 2, D-1). */
-export type ParserErrorTest = (error: unknown) => boolean
-
-/** For a program whose command line was read without @effect/cli: it has no usage errors of its own. */
-export const noParserErrors: ParserErrorTest = () => false
-
-const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, isParserError: ParserErrorTest): number => {
-  if (Exit.isSuccess(exit)) return 0
-  if (Cause.isInterruptedOnly(exit.cause)) return 130
-  return Option.match(Cause.failureOption(exit.cause), {
-    onNone: () => 1,
-    onSome: (error) => {
-      if (isParserError(error)) return 2
-      const tag = tagOf(error)
-      if (tag !== undefined && (badInputTags.has(tag) || tag === "UsageError" || tag === "InvalidSetting")) return 2
-      if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
-        return error.status === "cancelled" ? 130 : 1
-      }
-      return 1
-    }
-  })
-}
+export { noParserErrors, type ParserErrorTest } from "./exitCode.js"
 
 const verbose = process.argv.includes("--verbose")
 

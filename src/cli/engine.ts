@@ -5,6 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 
+/** The production engine (App.engineLayer with no customisation), its modules loaded when a command first needs it. */
 export const engine = Layer.unwrapEffect(
   Effect.map(Effect.promise(() => import("../layers/App.js")), (app) => app.engineLayer())
 )

@@ -117,6 +117,7 @@ const docs = Command.make("docs", {
     "exit 1 if any. --sync --task <id> writes the task's checklist mirrors instead."
 ))
 
+/** `guard`: the repository checks (spec, docs, diff budget) a review gate runs. */
 export const guard = Command.make("guard").pipe(
   Command.withDescription("The review gate's checks on this repository: spec, diff-budget, docs (see each one's --help)."),
   Command.withSubcommands([spec, diffBudget, docs]),

@@ -3,8 +3,9 @@ import { ValidationError } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer } from "effect"
 import { AppBaseLive } from "../layers/App.js"
-import { cli } from "./commands.js"
 import { runCli } from "./edge.js"
+// The same module an app imports as `codex-orchestrator/cli`.
+import { cli } from "./index.js"
 
 runCli(
   cli(process.argv).pipe(Effect.provide(AppBaseLive.pipe(Layer.provideMerge(NodeContext.layer)))),

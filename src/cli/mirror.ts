@@ -227,6 +227,7 @@ const checkCommand = Command.make(
   Command.provide(checkerLayer)
 )
 
+/** `mirror`: fetch, check and serve a static mirror of a site. */
 export const mirror = Command.make("mirror").pipe(
   Command.withDescription("Mirror a website for local, tracker-free use: fetch it, serve it, check it in a browser."),
   Command.withSubcommands([fetchCommand, serveCommand, checkCommand])

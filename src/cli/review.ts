@@ -30,6 +30,7 @@ const flags = {
   notes: Options.text("notes").pipe(Options.withDescription("The hand-off note (default: $NOTES): Goal: ... | Summary: ... | Risks: ... | Questions: ..."), Options.optional)
 }
 
+/** `review` (GRD-5): the hand-off to `codex review`, with the diff budget. */
 export const review = Command.make("review", flags, (f) =>
   asUsageError(Effect.gen(function*() {
     const handoff = yield* ReviewHandoff

@@ -19,6 +19,7 @@ const interval = Options.integer("interval").pipe(
 /** The options and argument of `status`; the quick parser (statusArgs.ts) is tested against them. */
 export const statusOptions = { run: runArg, runFlag: runOption, task, format, watch, interval, verbose }
 
+/** `status`: a run's status from its manifest (CLI-7, D-9); never writes. */
 export const status = Command.make(
   "status",
   statusOptions,
