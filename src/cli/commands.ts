@@ -23,6 +23,7 @@ import {
   version
 } from "./shared.js"
 import { makeFollowPrinter } from "./follow.js"
+import { design } from "./design.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
@@ -298,6 +299,7 @@ export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
     status,
     resume.pipe(Command.provide(engine)),
     mirror,
+    design,
     ...gateCommands
   ] as const
 

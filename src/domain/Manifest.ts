@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import { ControlPlaneSection } from "./ControlPlane.js"
+import { DesignArtifact, DesignSummary } from "./DesignRecord.js"
 import { computeGuardrailStatus, GuardrailStatus } from "./Guardrails.js"
 import { LearningSection } from "./LearningRecords.js"
 import { SchedulerSection } from "./Scheduler.js"
@@ -155,7 +156,10 @@ export const CliManifest = Schema.Struct({
   /** MAN-3 / LRN-3..7: the learning pipeline's snapshot, scenario and validation. */
   learning: Schema.optional(LearningSection),
   /** MAN-3 / TFG-2: the TF-GRPO context, tool metrics and experiences; null when TF-GRPO is off (absent in older manifests). */
-  tfgrpo: Schema.optional(Schema.NullOr(TfgrpoSection))
+  tfgrpo: Schema.optional(Schema.NullOr(TfgrpoSection)),
+  /** DES-3: the design toolkit's artifacts and summary, adopted from its writer stage (StageSections.ts). */
+  design_toolkit_artifacts: Schema.optional(Schema.Array(DesignArtifact)),
+  design_toolkit_summary: Schema.optional(DesignSummary)
 })
 export type CliManifest = typeof CliManifest.Type
 

@@ -148,6 +148,8 @@ export interface PipelineCatalogData {
   readonly user: ReadonlyArray<PipelineDefinition>
   readonly defaultPipeline: string | undefined
   readonly builtins: ReadonlyArray<PipelineDefinition>
+  /** DES-2: the design pipeline the environment or design.config.yaml activates, run when no id is given (CFG-9). */
+  readonly designPipeline?: string | undefined
 }
 
 /** A pipeline found by id (CFG-8), and where it came from. */
@@ -207,7 +209,8 @@ const notFound = (catalog: PipelineCatalogData, id: string, referencedBy?: strin
 export const fallbackPipelineId = "diagnostics"
 
 /**
- * CFG-8 / CFG-9: an explicit id must exist; without one, `defaultPipeline`, which must exist too
+ * CFG-8 / CFG-9: an explicit id must exist; without one, the active design pipeline (DES-2) when
+ * the user's file or the built-ins have it, else `defaultPipeline`, which must exist too
  * (DECISIONS D-19: no silent fall-back), else `diagnostics`, the user's first, then the built-in.
  */
 export const resolvePipeline = (
@@ -215,6 +218,8 @@ export const resolvePipeline = (
   requested: string | undefined
 ): ResolvedPipeline | PipelineNotFound => {
   if (requested !== undefined) return findPipeline(catalog, requested) ?? notFound(catalog, requested)
+  const design = catalog.designPipeline === undefined ? undefined : findPipeline(catalog, catalog.designPipeline)
+  if (design !== undefined) return design
   if (catalog.defaultPipeline !== undefined) {
     return findPipeline(catalog, catalog.defaultPipeline)
       ?? notFound(catalog, catalog.defaultPipeline, `defaultPipeline in ${catalog.configPath}`)

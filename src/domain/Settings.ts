@@ -214,3 +214,19 @@ export const terminalSection = Config.map(
   Config.all([given("NO_COLOR"), given("FORCE_COLOR")]),
   ([noColor, forceColor]) => colourSettingsOf(Option.getOrUndefined(noColor), Option.getOrUndefined(forceColor))
 )
+
+/**
+ * `design` (DES-2, DES-3, CFG-10): the activation variables as given (empty is unset), the design
+ * config's path, and the run a design step belongs to, from the environment the engine gives stage
+ * commands (ENV-5). Decoded by the design toolkit's layer and by the pipeline catalog; it cannot fail.
+ */
+export const designSection = Config.all({
+  toolkit: Config.map(text("DESIGN_TOOLKIT"), Option.getOrUndefined),
+  pipeline: Config.map(text("DESIGN_PIPELINE"), Option.getOrUndefined),
+  referencePipeline: Config.map(text("DESIGN_REFERENCE_PIPELINE"), Option.getOrUndefined),
+  configPath: Config.map(text("DESIGN_CONFIG_PATH"), Option.getOrUndefined),
+  stageTaskId: Config.map(text("CODEX_ORCHESTRATOR_TASK_ID"), Option.getOrUndefined),
+  stageRunId: Config.map(text("CODEX_ORCHESTRATOR_RUN_ID"), Option.getOrUndefined),
+  stageManifestPath: Config.map(text("CODEX_ORCHESTRATOR_MANIFEST_PATH"), Option.getOrUndefined)
+})
+export type DesignSection = Config.Config.Success<typeof designSection>

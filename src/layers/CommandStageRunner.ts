@@ -1,4 +1,5 @@
 import { Path } from "@effect/platform"
+import { Files } from "../services/Files.js"
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import type { CommandStage } from "../domain/Pipeline.js"
@@ -18,6 +19,7 @@ import { makeRunEvents } from "./internal/runEvents.js"
 import { initialAttemptState, runAttempts, truncated } from "./internal/stageAttempts.js"
 import { type Finish, recordOutcome } from "./internal/stageOutcome.js"
 import { stageRecordsOf } from "./internal/stageRecords.js"
+import { makeSectionAdopter } from "./internal/stageSections.js"
 import { iso } from "../domain/Time.js"
 
 /**
@@ -80,6 +82,7 @@ export const CommandStageRunnerLive = Layer.effect(
     const path = yield* Path.Path
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
     const approve = yield* makeApprovalGate(yield* Prompter)
+    const adoptSections = makeSectionAdopter(yield* Files, path)
 
     const run = Effect.fn("CommandStageRunner.run")(function*(
       active: ActiveRun,
@@ -135,6 +138,8 @@ export const CommandStageRunnerLive = Layer.effect(
         output: events.output(manifest, stage.id, index)
       }, state, startedMs)
 
+      // DES-3: what the stage left for the manifest, adopted before the stage's outcome is written.
+      yield* adoptSections(files)
       const finishedMs = yield* Clock.currentTimeMillis
       const records = stageRecordsOf(
         { manifest, stage, index, cwd, ids, approvalSource, createdAt, startedMs, finishedMs },

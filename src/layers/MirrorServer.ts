@@ -5,7 +5,7 @@ import { Console, Effect, Layer } from "effect"
 import { InvalidFile } from "../domain/FileErrors.js"
 import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
 import { Files } from "../services/Files.js"
-import { MirrorServeFailed, MirrorServer, type MirrorServeRequest } from "../services/MirrorServer.js"
+import { type FolderServeRequest, MirrorServeFailed, MirrorServer, type MirrorServeRequest } from "../services/MirrorServer.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { mirrorProject } from "./internal/mirrorProject.js"
 
@@ -93,31 +93,36 @@ export const MirrorServerLive = Layer.effect(
         })
         : app
 
+    const serve = (root: string, request: Omit<MirrorServeRequest, "project">, missingHint: string) =>
+      Effect.gen(function*() {
+        const realRoot = yield* files.realPath(root)
+        if (realRoot === undefined || (yield* files.info(realRoot))?.type !== "directory") {
+          return yield* new InvalidFile({ path: path.relative(roots.repoRoot, root), issues: ["the folder does not exist"], hint: missingHint })
+        }
+        const host = request.host ?? "127.0.0.1"
+        const port = request.port ?? 4173
+        const served: Served = { root, realRoot, csp: request.csp ?? "self", range: request.range ?? true }
+        const context = yield* Layer.build(NodeHttpServer.layer(() => createServer(), { host, port })).pipe(
+          Effect.mapError((cause) => new MirrorServeFailed({ address: `${host}:${port}`, cause }))
+        )
+        const server = yield* HttpServer.serveEffect(withLog(request.logRequests === true)(handler(served))).pipe(
+          Effect.zipRight(HttpServer.HttpServer),
+          Effect.provide(context)
+        )
+        const address = server.address
+        const url = address._tag === "TcpAddress" ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}` : address.path
+        return { url, root: path.relative(roots.repoRoot, root) }
+      })
+
     const start = Effect.fn("MirrorServer.start")(function*(request: MirrorServeRequest) {
       const project = yield* mirrorProject(path, roots.repoRoot, request.project)
-      const realRoot = yield* files.realPath(project.publicDir)
-      if (realRoot === undefined || (yield* files.info(realRoot))?.type !== "directory") {
-        return yield* new InvalidFile({
-          path: path.relative(roots.repoRoot, project.publicDir),
-          issues: ["the folder does not exist"],
-          hint: `Run \`codex-orchestrator mirror fetch --project ${project.name}\` first.`
-        })
-      }
-      const host = request.host ?? "127.0.0.1"
-      const port = request.port ?? 4173
-      const served: Served = { root: project.publicDir, realRoot, csp: request.csp ?? "self", range: request.range ?? true }
-      const context = yield* Layer.build(NodeHttpServer.layer(() => createServer(), { host, port })).pipe(
-        Effect.mapError((cause) => new MirrorServeFailed({ address: `${host}:${port}`, cause }))
-      )
-      const server = yield* HttpServer.serveEffect(withLog(request.logRequests === true)(handler(served))).pipe(
-        Effect.zipRight(HttpServer.HttpServer),
-        Effect.provide(context)
-      )
-      const address = server.address
-      const url = address._tag === "TcpAddress" ? `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}` : address.path
-      return { url, root: path.relative(roots.repoRoot, project.publicDir) }
+      return yield* serve(project.publicDir, request, `Run \`codex-orchestrator mirror fetch --project ${project.name}\` first.`)
     })
 
-    return MirrorServer.of({ start })
+    const serveFolder = Effect.fn("MirrorServer.serveFolder")(function*(request: FolderServeRequest) {
+      return yield* serve(request.root, request, "Serve a folder that exists.")
+    })
+
+    return MirrorServer.of({ start, serveFolder })
   })
 )

@@ -10,7 +10,11 @@ import {
   taskIndexFileName,
   taskMetadataOf
 } from "../domain/Pipeline.js"
+import { activeDesignPipeline, needsDesignConfig } from "../domain/DesignActivation.js"
+import { designConfigFileName } from "../domain/DesignConfig.js"
+import { decodeSettings, designSection } from "../domain/Settings.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { parseDesignConfig } from "./internal/designConfigFile.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
 
 /**
@@ -58,6 +62,27 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
         )
       })
 
+      const designEnv = yield* decodeSettings(designSection)
+      /** DES-2: the variables decide; without them, design.config.yaml (DESIGN_CONFIG_PATH), when it exists. */
+      const readDesignPipeline = Effect.gen(function*() {
+        if (!needsDesignConfig(designEnv)) return activeDesignPipeline(designEnv, undefined)
+        const file = path.resolve(config.roots.repoRoot, designEnv.configPath ?? designConfigFileName)
+        const exists = yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))
+        if (!exists) return undefined
+        const shown = path.relative(path.resolve("."), file) || designConfigFileName
+        const parsed = parseDesignConfig(yield* readText(file, shown), shown)
+        if (parsed._tag === "Left") {
+          yield* Effect.logWarning(`${parsed.left.message} The design pipelines stay inactive until it is fixed.`)
+          return undefined
+        }
+        const settings = parsed.right
+        return activeDesignPipeline(designEnv, {
+          toolkitEnabled: settings.enabled,
+          sourceCount: settings.sources.length,
+          referenceEnabled: settings.referenceEnabled
+        })
+      })
+
       const taskIndexPath = path.join(config.roots.repoRoot, taskIndexFileName)
       const readTaskIndex = Effect.gen(function*() {
         const exists = yield* fs.exists(taskIndexPath).pipe(Effect.orElseSucceed(() => false))
@@ -71,7 +96,7 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
       return PipelineCatalog.of({
         taskMetadata: (taskId) => Effect.map(readTaskIndex, (index) => taskMetadataOf(index, taskId)),
         load: Effect.gen(function*() {
-          const [user, builtins] = yield* Effect.all([readUserConfig, readBuiltins], { concurrency: 2 })
+          const [user, builtins, designPipeline] = yield* Effect.all([readUserConfig, readBuiltins, readDesignPipeline], { concurrency: 3 })
           if (user === undefined) {
             // CFG-1: a missing file is not an error, but a user who expected theirs must be told.
             const ids = builtins.map((p) => p.id).join(", ")
@@ -82,7 +107,8 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
             configFound: user !== undefined,
             user: user?.pipelines ?? [],
             defaultPipeline: user?.defaultPipeline,
-            builtins
+            builtins,
+            designPipeline
           } satisfies PipelineCatalogData
         })
       })
@@ -100,7 +126,8 @@ export const PipelineCatalogMemory = (data: Partial<PipelineCatalogData>, tasks?
         configFound: data.configFound ?? (data.user !== undefined),
         user: data.user ?? [],
         defaultPipeline: data.defaultPipeline,
-        builtins: data.builtins ?? []
+        builtins: data.builtins ?? [],
+        designPipeline: data.designPipeline
       })
     })
   )

@@ -17,6 +17,12 @@ export interface MirrorServeRequest {
   readonly logRequests?: boolean | undefined
 }
 
+/** `serveFolder`: any folder (a design reference copy), served by the same rules as a mirror. */
+export interface FolderServeRequest extends Omit<MirrorServeRequest, "project"> {
+  /** The folder to serve, absolute. */
+  readonly root: string
+}
+
 export interface MirrorServing {
   /** `http://<host>:<port>` */
   readonly url: string
@@ -46,6 +52,10 @@ export class MirrorServer extends Context.Tag("orchestrator/MirrorServer")<
     /** Starts serving; the server stops when the scope closes. */
     readonly start: (
       request: MirrorServeRequest
+    ) => Effect.Effect<MirrorServing, InvalidFile | MirrorServeFailed | FileAccessError, Scope.Scope>
+    /** The same server for a folder of one's own; it stops when the scope closes. */
+    readonly serveFolder: (
+      request: FolderServeRequest
     ) => Effect.Effect<MirrorServing, InvalidFile | MirrorServeFailed | FileAccessError, Scope.Scope>
   }
 >() {}

@@ -1,0 +1,184 @@
+import { HttpClient, Path } from "@effect/platform"
+import { Console, Effect, Layer } from "effect"
+import type { Browser } from "playwright-core"
+import type { DesignSettings } from "../domain/DesignConfig.js"
+import type { DesignLayout } from "../domain/DesignPaths.js"
+import { makeRunLayout } from "../domain/RunLayout.js"
+import { decodeSettings, designSection } from "../domain/Settings.js"
+import { BaseConfig } from "../services/BaseConfig.js"
+import {
+  DesignDiffExceeded,
+  DesignToolFailed,
+  DesignToolkit,
+  type DesignStepRequest,
+  type DesignStepResult,
+  type SetupCheck
+} from "../services/DesignToolkit.js"
+import { Files } from "../services/Files.js"
+import { MirrorServer } from "../services/MirrorServer.js"
+import { ProcessRunner } from "../services/ProcessRunner.js"
+import { findChromium, launchChromium } from "./internal/chromium.js"
+import { makeCaptureSteps } from "./internal/designCaptureSteps.js"
+import { makeDesignContext } from "./internal/designContext.js"
+import { makeFileSteps } from "./internal/designFileSteps.js"
+import { makeTools } from "./internal/designMotion.js"
+import { makeRecords } from "./internal/designRecords.js"
+import { makeReferenceStep } from "./internal/designReference.js"
+
+const result = (step: string, parts: ReadonlyArray<{ readonly line: string; readonly artifacts: ReadonlyArray<string> }>): DesignStepResult => ({
+  step,
+  lines: parts.map((part) => part.line),
+  artifacts: parts.flatMap((part) => part.artifacts)
+})
+
+/** `design setup`: the browser (required) and FFmpeg (for the optional motion step), and how to get them. */
+const setupChecks = (files: Files["Type"], tools: ReturnType<typeof makeTools>) =>
+  Effect.gen(function*() {
+    const chromium = yield* findChromium(files).pipe(Effect.either)
+    const ffmpeg = yield* tools.ffmpegVersion
+    const checks: ReadonlyArray<SetupCheck> = [
+      {
+        name: "chromium",
+        ok: chromium._tag === "Right",
+        detail: chromium._tag === "Right" ? chromium.right : chromium.left.message,
+        fix: "apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium or Chrome executable)",
+        required: true
+      },
+      {
+        name: "ffmpeg",
+        ok: ffmpeg !== undefined,
+        detail: ffmpeg ?? "no ffmpeg on the PATH; the motion step (allowFailure) will fail, the rest runs",
+        fix: "apt-get install -y ffmpeg",
+        required: false
+      }
+    ]
+    return checks
+  })
+
+interface MotionDeps {
+  readonly path: Path.Path
+  readonly tools: ReturnType<typeof makeTools>
+  readonly steps: ReturnType<typeof makeFileSteps>
+  readonly capture: ReturnType<typeof makeCaptureSteps>
+}
+
+/** Per source and breakpoint: the scroll's frames, encoded; the key frames kept beside the video. */
+const motionOf = ({ capture, path, steps, tools }: MotionDeps, browser: Browser, settings: DesignSettings, layout: DesignLayout) =>
+  Effect.forEach(settings.sources, (source) =>
+    Effect.gen(function*() {
+      const contextDir = yield* steps.dirOf(layout, "context", source)
+      const written = yield* Effect.forEach(source.breakpoints, (breakpoint) =>
+        Effect.gen(function*() {
+          const dir = path.join(contextDir, breakpoint.id, "motion")
+          const frames = yield* capture.motionFrames(browser, settings, source, breakpoint, path.join(dir, "frames"))
+          const video = path.join(dir, "motion.mp4")
+          const keyframes = yield* tools.encode(frames, path.join(dir, "frames"), video, dir, settings.frameIntervalMs)
+          yield* Console.error(`[design:motion] ${source.dir} @ ${breakpoint.id}: ${frames.length} frames`)
+          return [video, ...keyframes].map(layout.relative)
+        }))
+      return { line: `${source.dir}: ${written.length} videos, ${written.flat().length - written.length} key frames`, artifacts: written.flat() }
+    }))
+
+/**
+ * The design toolkit on the Files service, the mirror's server and fetching machinery (HttpClient),
+ * Debian's Chromium (chromium.ts, as `mirror check`) and FFmpeg through the ProcessRunner.
+ */
+export const DesignToolkitLive = Layer.effect(
+  DesignToolkit,
+  Effect.gen(function*() {
+    const files = yield* Files
+    const path = yield* Path.Path
+    const base = yield* BaseConfig
+    const http = yield* HttpClient.HttpClient
+    const server = yield* MirrorServer
+    const env = yield* decodeSettings(designSection)
+    const design = makeDesignContext(files, path, base, env)
+    const steps = makeFileSteps(files, path)
+    const capture = makeCaptureSteps({ files, path, server, steps })
+    const records = makeRecords(files, path)
+    const tools = makeTools(yield* ProcessRunner, files, path, base.roots.repoRoot)
+
+    const withBrowser = <A, E, R>(use: (browser: Browser) => Effect.Effect<A, E, R>) =>
+      Effect.gen(function*() {
+        const executable = yield* findChromium(files)
+        return yield* use(yield* launchChromium(executable, false))
+      }).pipe(Effect.scoped)
+
+    const setup = setupChecks(files, tools)
+
+    const config = Effect.fn("DesignToolkit.config")(function*(request: DesignStepRequest) {
+      const { settings, shown } = yield* design.loadConfig(request)
+      const permits = yield* design.permitOf(settings)
+      return result("config", settings.sources.map((source, i) => ({
+        line: `${source.dir}: ${source.url} at ${source.breakpoints.map((bp) => `${bp.id} ${bp.width}x${bp.height}`).join(", ")} ` +
+          `(permit: ${permits[i]?.verdict ?? "unknown"}; config ${shown})`,
+        artifacts: []
+      })))
+    })
+
+    const extract = Effect.fn("DesignToolkit.extract")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("extract", request)
+      const permits = yield* design.permitOf(context.settings)
+      const parts = yield* withBrowser((browser) =>
+        Effect.forEach(context.settings.sources, (source, i) =>
+          capture.extractSource(browser, context.layout, context.settings, source, permits[i]?.verdict ?? "unknown")))
+      return result("extract", parts)
+    })
+
+    const tokens = Effect.fn("DesignToolkit.tokens")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("tokens", request)
+      return result("tokens", yield* Effect.forEach(context.settings.sources, (s) => steps.tokensOfSource(context.layout, s)))
+    })
+
+    const styleguide = Effect.fn("DesignToolkit.styleguide")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("styleguide", request)
+      return result("styleguide", yield* Effect.forEach(context.settings.sources, (s) => steps.styleguideOfSource(context.layout, s)))
+    })
+
+    const reference = Effect.fn("DesignToolkit.reference")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("reference", request)
+      const cacheRoot = path.join(base.roots.runsRoot, context.layout.taskId, "design", "cache")
+      const referenceOf = makeReferenceStep({ files, path, http, steps, cacheRoot })
+      return result("reference", yield* Effect.forEach(context.settings.sources, (s) => referenceOf(context.layout, s)))
+    })
+
+    const motion = Effect.fn("DesignToolkit.motion")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("motion", request)
+      if ((yield* tools.ffmpegVersion) === undefined) {
+        return yield* new DesignToolFailed({ tool: "ffmpeg", detail: "not found on the PATH; install it (apt-get install -y ffmpeg) or see `codex-orchestrator design setup`" })
+      }
+      return result("motion", yield* withBrowser((browser) => motionOf({ path, tools, steps, capture }, browser, context.settings, context.layout)))
+    })
+
+    const diff = Effect.fn("DesignToolkit.diff")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("diff", request)
+      const reports = yield* withBrowser((browser) =>
+        Effect.forEach(context.settings.sources, (source) => capture.diffSource(browser, context.layout, context.settings, source)))
+      const entries = reports.flatMap(({ report }) => report.breakpoints.map((entry) => ({ slug: report.slug, entry })))
+      const worst = entries.reduce<(typeof entries)[number] | undefined>((w, e) => (w === undefined || e.entry.percent > w.entry.percent ? e : w), undefined)
+      const lines = entries.map(({ entry, slug }) =>
+        ({ line: `${slug} @ ${entry.breakpoint}: ${entry.percent.toFixed(3)}% differs (${entry.passed ? "ok" : "over the threshold"})`, artifacts: [entry.reference, entry.diff] }))
+      const outcome = result("diff", [...lines, ...reports.map((r) => ({ line: `report: ${r.file}`, artifacts: [r.file] }))])
+      if (worst !== undefined && !worst.entry.passed) {
+        yield* Console.log(outcome.lines.join("\n"))
+        return yield* new DesignDiffExceeded({ worst: `${worst.slug} @ ${worst.entry.breakpoint}`, percent: worst.entry.percent, threshold: context.settings.maxDiffPercent })
+      }
+      return outcome
+    })
+
+    const write = Effect.fn("DesignToolkit.write")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("write", request)
+      const manifestPath = env.stageManifestPath ?? makeRunLayout(path, base.roots, context.layout.taskId, context.layout.runId).manifest
+      const written = yield* records.write(context.layout, context.settings, context.shown, manifestPath)
+      const s = written.summary
+      return result("write", [
+        { line: `${s.artifacts} artifacts (${Object.entries(s.by_kind).map(([k, n]) => `${k} ${n}`).join(", ")})`, artifacts: [] },
+        { line: `diff: ${s.diff.status}${s.diff.max_percent === null ? "" : `, worst ${s.diff.max_percent}%`}; motion: ${s.motion.videos} videos`, artifacts: [] },
+        { line: `record: ${written.outRecord}`, artifacts: [written.outRecord] },
+        ...(written.sections === undefined ? [] : [{ line: `manifest sections: ${written.sections}`, artifacts: [written.sections] }])
+      ])
+    })
+
+    return DesignToolkit.of({ setup, config, extract, tokens, styleguide, reference, motion, diff, write })
+  })
+)
