@@ -133,7 +133,7 @@ const cases: ReadonlyArray<BadInputCase> = [
     name: `a defaultPipeline that names no pipeline (D-19), ${args[0]}`,
     config: { ...twoStages, defaultPipeline: "ghost" },
     args: args[0] === "start" ? ["start", "--task", "t"] : args,
-    mentions: ["'ghost'", "defaultPipeline", "Available pipelines: p, diagnostics"]
+    mentions: ["'ghost'", "defaultPipeline", "Available pipelines: p, design-reference, diagnostics"]
   })),
   ...["x".repeat(300), "é".repeat(200)].map((id): BadInputCase => ({
     name: `a task id of ${id.length} characters (${Buffer.byteLength(id)} bytes)`,

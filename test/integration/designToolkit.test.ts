@@ -17,7 +17,6 @@ import {
   describeResult,
   type Json,
   makeTempRepo,
-  packageRoot,
   readJson,
   requireBuiltCli,
   runCli,
@@ -25,7 +24,7 @@ import {
   startJson,
   type TempRepo
 } from "../support/cli.js"
-import { fixtureColours, fixtureDesignConfig, fixtureFont, startDesignFixture } from "../support/designFixture.js"
+import { fixtureColours, fixtureDesignConfig, fixtureFont, startDesignFixture, studioSite } from "../support/designFixture.js"
 import type { SiteServer } from "../support/siteServer.js"
 
 let site: SiteServer
@@ -125,7 +124,7 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
     const dir = join(root, "reference", "fixture")
     assert.include(readFileSync(join(dir, "index.html"), "utf8"), "codex-scroll-fallback")
     assert.notInclude(readFileSync(join(dir, "assets", "site.css"), "utf8"), "127.0.0.1")
-    assert.deepStrictEqual(readFileSync(join(dir, "assets", "fonts", "fixture-sans.woff2")).length, readFileSync(join(packageRoot, "test", "fixtures", "design", "fixture-sans.woff2")).length)
+    assert.deepStrictEqual(readFileSync(join(dir, "assets", "fonts", "fixture-sans.woff2")).length, readFileSync(join(studioSite, "assets", "fonts", "fixture-sans.woff2")).length)
   })
 
   it("serves the copy offline within the threshold at both breakpoints", () => {

@@ -136,7 +136,7 @@ describe.concurrent("plan", () => {
       assert.deepStrictEqual(listDir(repo.dir), [])
       // CFG-1: one stderr line says the file is missing and which built-ins are used.
       assert.deepStrictEqual(result.stderr.split("\n").filter((line) => line.length > 0), [
-        `[Codex-Orchestrator] warning: No codex.orchestrator.json in ${repo.dir}: using the built-in pipelines (diagnostics-with-eval, diagnostics, docs-review, implementation-gate-devtools, implementation-gate, tfgrpo-learning).`
+        `[Codex-Orchestrator] warning: No codex.orchestrator.json in ${repo.dir}: using the built-in pipelines (design-reference, diagnostics-with-eval, diagnostics, docs-review, hi-fi-design-toolkit, implementation-gate-devtools, implementation-gate, tfgrpo-learning).`
       ])
     }))
 
