@@ -3,7 +3,7 @@
  * field on one line, exit 2, nothing written), a step without a run (exit 2), the default pipeline
  * chosen by DES-2 (CFG-9), `design setup`, and the help of every step.
  */
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { asObject, describeResult, makeTempRepo, parseJson, requireBuiltCli, runCli, type TempRepo } from "../support/cli.js"
 import { fixtureDesignConfig } from "../support/designFixture.js"
@@ -57,6 +57,22 @@ describe("design config", () => {
     const missing = await runCli(["design", "tokens", "--run", "r1", "--task", "demo"], { cwd: repo.dir })
     assert.strictEqual(missing.code, 1, describeResult(missing))
     assert.include(missing.stderr, "census.json is missing; run `codex-orchestrator design extract` for this run first")
+  })
+})
+
+describe("permit (DES-1)", () => {
+  it("warns about an origin compliance/permit.json does not list, and goes on", async () => {
+    writeFileSync(repo.path("design.config.yaml"), fixtureDesignConfig("http://127.0.0.1:9"))
+    const quiet = await runCli(["design", "config"], { cwd: repo.dir })
+    assert.strictEqual(quiet.code, 0, describeResult(quiet))
+    assert.include(quiet.stderr, "no compliance/permit.json; extraction continues (DES-1)")
+    mkdirSync(repo.path("compliance"), { recursive: true })
+    writeFileSync(repo.path("compliance", "permit.json"), JSON.stringify({ allowedSources: [{ origin: "https://other.example" }] }))
+    const result = await runCli(["design", "config"], { cwd: repo.dir })
+    assert.strictEqual(result.code, 0, describeResult(result))
+    assert.include(result.stderr, "http://127.0.0.1:9 is not listed in compliance/permit.json (allowedSources); extraction continues")
+    assert.include(result.stdout, "fixture: http://127.0.0.1:9/ at desktop 1280x800, mobile 390x844 (permit: not-listed")
+    rmSync(repo.path("compliance"), { recursive: true })
   })
 })
 

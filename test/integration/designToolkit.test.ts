@@ -1,37 +1,76 @@
 /**
- * The hi-fi design toolkit end to end on the real CLI and headless Chromium (issue 24): the fixture
- * site (two breakpoints, a CSS animation, a web font served locally) goes through
- * `start hi-fi-design-toolkit`; the tokens hold its known colours and font, the style guide shows the
- * screenshots, the reference copy serves offline within the diff threshold, the manifest and the out
- * record list every artifact; then a planted change in the copy pushes `design diff` over the
- * threshold. Browser launches: extract, motion and diff in the pipeline, one more diff.
+ * The hi-fi design toolkit end to end on the real CLI and headless Chromium (issue 24), as the
+ * README's "Hi-fi design toolkit" bash block runs it (taken from README.md and run as written in the
+ * package root): the example studio site (two breakpoints, a CSS animation, a web font served
+ * locally, served by `mirror serve`) goes through `start hi-fi-design-toolkit`; the tokens hold its
+ * known colours and font, the style guide shows the screenshots, the reference copy serves offline
+ * within the diff threshold, the manifest and the out record list every artifact; then, with the
+ * site gone, a planted change in the copy pushes `design diff` over the threshold. Browser
+ * launches: extract, motion and diff in the pipeline, one more diff.
  */
-import { execSync } from "node:child_process"
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { execSync, spawn } from "node:child_process"
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
   asArray,
   asObject,
   asString,
+  cliEnv,
   describeResult,
   type Json,
-  makeTempRepo,
+  type JsonObject,
+  packageRoot,
   readJson,
   requireBuiltCli,
-  runCli,
-  type StartedRun,
-  startJson,
-  type TempRepo
+  runCli
 } from "../support/cli.js"
-import { fixtureColours, fixtureDesignConfig, fixtureFont, startDesignFixture, studioSite } from "../support/designFixture.js"
-import type { SiteServer } from "../support/siteServer.js"
+import { fixtureColours, fixtureFont, studioSite } from "../support/designFixture.js"
 
-let site: SiteServer
-let repo: TempRepo
-let run: StartedRun
+const example = join(packageRoot, "examples", "design")
+const origin = "http://127.0.0.1:4175"
+let block: { code: number | null; stdout: string; stderr: string }
+let manifest: JsonObject
+let runDir: string
 let runId: string
 let root: string
+
+const cleanup = () => {
+  for (const path of [".runs", "out", "studio.txt", "run.json"]) rmSync(join(example, path), { recursive: true, force: true })
+}
+
+/** The first ```bash block after the "## Hi-fi design toolkit" heading. */
+const readmeSection = () => {
+  const readme = readFileSync(join(packageRoot, "README.md"), "utf8")
+  return readme.slice(readme.indexOf("## Hi-fi design toolkit"))
+}
+const fenced = (language: string) => {
+  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readmeSection())
+  if (match?.[1] === undefined) throw new Error(`README.md has no ${language} block under ## Hi-fi design toolkit`)
+  return match[1]
+}
+
+/**
+ * Runs the block in its own process group; when bash exits, whatever it left behind (the site's
+ * server, if a line failed before `kill %1`) is stopped with the group, so a failure cannot hang.
+ */
+const runBash = (script: string) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn("bash", ["-euo", "pipefail", "-c", script], { cwd: packageRoot, env: cliEnv(), detached: true })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.on("error", reject)
+    child.on("exit", (code) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM")
+      } catch {
+        // the group is already gone
+      }
+      resolvePromise({ code, stdout, stderr })
+    })
+  })
 
 const hasFfmpeg = (() => {
   try {
@@ -45,38 +84,37 @@ const hasFfmpeg = (() => {
 const pngSignature = [0x89, 0x50, 0x4e, 0x47]
 const isPng = (file: string) => [...readFileSync(file).subarray(0, 4)].every((byte, i) => byte === pngSignature[i])
 
-/** Every file under `dir`, relative to the repository, with a reference copy counted once as its folder. */
+/** Every file under `dir`, relative to the example, with a reference copy counted once as its folder. */
 const artifactPaths = (dir: string): ReadonlyArray<string> =>
   readdirSync(dir).flatMap((name) => {
     const full = join(dir, name)
-    if (relative(root, dir) === "reference") return [relative(repo.dir, full)]
-    return statSync(full).isDirectory() ? artifactPaths(full) : [relative(repo.dir, full)]
+    if (relative(root, dir) === "reference") return [relative(example, full)]
+    return statSync(full).isDirectory() ? artifactPaths(full) : [relative(example, full)]
   })
 
 beforeAll(async () => {
   requireBuiltCli()
-  site = await startDesignFixture()
-  repo = makeTempRepo()
-  writeFileSync(repo.path("design.config.yaml"), fixtureDesignConfig(site.baseUrl))
-  execSync(`mkdir -p compliance && echo '{"allowedSources":[{"origin":"https://other.example"}]}' > compliance/permit.json`, { cwd: repo.dir })
-  run = await startJson(repo, ["hi-fi-design-toolkit", "--task", "demo"])
-  runId = asString(run.output["run_id"], "run_id")
-  root = repo.path(".runs", "demo", runId, "artifacts", "design-toolkit")
-}, 180_000)
+  cleanup()
+  block = await runBash(fenced("bash"))
+  runId = asString(readJson(join(example, "run.json"))["run_id"], "run_id")
+  runDir = join(example, ".runs", "demo", "cli", runId)
+  manifest = readJson(join(runDir, "manifest.json"))
+  root = join(example, ".runs", "demo", runId, "artifacts", "design-toolkit")
+}, 240_000)
 
-afterAll(async () => {
-  await site.close()
-  repo.cleanup()
-})
+afterAll(cleanup)
 
-const tokens = () => readJson(join(root, "tokens", "fixture", "tokens.json"))
+const tokens = () => readJson(join(root, "tokens", "studio", "tokens.json"))
 const values = (list: Json | undefined) => asArray(list, "tokens").map((token) => asString(asObject(token, "token")["value"], "value"))
 
 describe("hi-fi-design-toolkit on the fixture site", () => {
-  it("runs every stage; the unlisted origin is a warning only", () => {
-    assert.strictEqual(run.result.code, 0, describeResult(run.result))
-    assert.strictEqual(run.output["status"], "succeeded")
-    const commands = asArray(run.manifest["commands"], "commands").map((c) => asObject(c, "command"))
+  it("runs the README's example as written: every stage succeeds, the diff passes", () => {
+    assert.strictEqual(block.code, 0, `${block.stdout}\n${block.stderr}`)
+    assert.match(block.stdout, /ok +chromium: /)
+    assert.include(block.stdout, "artifacts/design-toolkit/styleguide/studio/index.html")
+    assert.include(block.stdout, "\"status\": \"passed\"")
+    assert.strictEqual(manifest["status"], "succeeded")
+    const commands = asArray(manifest["commands"], "commands").map((c) => asObject(c, "command"))
     assert.deepStrictEqual(commands.map((c) => [c["id"], c["status"]]), [
       ["design-config", "succeeded"],
       ["design-toolkit-extract", "succeeded"],
@@ -87,13 +125,18 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
       ["design-visual-regression", "succeeded"],
       ["design-artifact-writer", "succeeded"]
     ])
-    const configLog = readFileSync(join(run.runDir, "commands", "01-design-config.ndjson"), "utf8")
-    assert.include(configLog, `${site.baseUrl} is not listed in compliance/permit.json (allowedSources); extraction continues`)
+    const source = readJson(join(root, "context", "studio", "source.json"))
+    assert.strictEqual(source["permit"], "allowed")
+  })
+
+  it("shows the example config in the README", () => {
+    const file = readFileSync(join(example, "design.config.yaml"), "utf8")
+    assert.strictEqual(fenced("yaml"), file.slice(file.indexOf("pipelines:")))
   })
 
   it("captures a screenshot, the DOM and the style census per breakpoint", () => {
     for (const breakpoint of ["desktop", "mobile"]) {
-      const dir = join(root, "context", "fixture", breakpoint)
+      const dir = join(root, "context", "studio", breakpoint)
       assert.isTrue(isPng(join(dir, "screenshot.png")), breakpoint)
       assert.include(readFileSync(join(dir, "dom.html"), "utf8"), "<h1>Fixture Studio</h1>")
       assert.include(readFileSync(join(dir, "census.json"), "utf8"), "Fixture Sans")
@@ -106,29 +149,29 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
     assert.strictEqual(values(found["fontFamilies"])[0], fixtureFont)
     assert.includeMembers(values(found["fontSizes"]), ["48px", "32px", "20px"])
     assert.includeMembers(values(found["radii"]), ["8px", "12px"])
-    const css = readFileSync(join(root, "tokens", "fixture", "tokens.css"), "utf8")
+    const css = readFileSync(join(root, "tokens", "studio", "tokens.css"), "utf8")
     assert.include(css, `--color-1: ${fixtureColours.text};`)
     assert.include(css, `--font-family-1: "${fixtureFont}";`)
   })
 
   it("writes a style guide page beside both screenshots", () => {
-    const html = readFileSync(join(root, "styleguide", "fixture", "index.html"), "utf8")
+    const html = readFileSync(join(root, "styleguide", "studio", "index.html"), "utf8")
     for (const breakpoint of ["desktop", "mobile"]) {
       assert.include(html, `src="${breakpoint}.png"`)
-      assert.isTrue(isPng(join(root, "styleguide", "fixture", `${breakpoint}.png`)))
+      assert.isTrue(isPng(join(root, "styleguide", "studio", `${breakpoint}.png`)))
     }
     assert.include(html, fixtureColours.heading)
   })
 
   it("stages a reference copy with its font and CSS localised and the scroll fallback", () => {
-    const dir = join(root, "reference", "fixture")
+    const dir = join(root, "reference", "studio")
     assert.include(readFileSync(join(dir, "index.html"), "utf8"), "codex-scroll-fallback")
     assert.notInclude(readFileSync(join(dir, "assets", "site.css"), "utf8"), "127.0.0.1")
     assert.deepStrictEqual(readFileSync(join(dir, "assets", "fonts", "fixture-sans.woff2")).length, readFileSync(join(studioSite, "assets", "fonts", "fixture-sans.woff2")).length)
   })
 
   it("serves the copy offline within the threshold at both breakpoints", () => {
-    const report = readJson(join(root, "diffs", "fixture", "report.json"))
+    const report = readJson(join(root, "diffs", "studio", "report.json"))
     assert.strictEqual(report["status"], "passed")
     const entries = asArray(report["breakpoints"], "breakpoints").map((e) => asObject(e, "entry"))
     assert.deepStrictEqual(entries.map((e) => e["breakpoint"]), ["desktop", "mobile"])
@@ -137,7 +180,7 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
 
   it.runIf(hasFfmpeg)("records a scroll video and three key frames per breakpoint (FFmpeg present)", () => {
     for (const breakpoint of ["desktop", "mobile"]) {
-      const dir = join(root, "context", "fixture", breakpoint, "motion")
+      const dir = join(root, "context", "studio", breakpoint, "motion")
       assert.isAbove(statSync(join(dir, "motion.mp4")).size, 1000)
       assert.includeMembers(readFileSync(join(dir, "motion.mp4")).subarray(4, 8).toString("latin1").split(""), ["f", "t", "y", "p"])
       for (const n of [1, 2, 3]) assert.isTrue(isPng(join(dir, `keyframe-${n}.png`)))
@@ -146,25 +189,26 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
 
   it("lists every artifact in the manifest and in out/<task>/design/runs/<run>.json", () => {
     const expected = [...artifactPaths(root)].sort()
-    const record = readJson(repo.path("out", "demo", "design", "runs", `${runId}.json`))
-    for (const holder of [run.manifest, record]) {
+    const record = readJson(join(example, "out", "demo", "design", "runs", `${runId}.json`))
+    for (const holder of [manifest, record]) {
       const listed = asArray(holder["design_toolkit_artifacts"], "design_toolkit_artifacts").map((a) => asString(asObject(a, "artifact")["path"], "path"))
       assert.deepStrictEqual([...listed].sort(), expected)
       const summary = asObject(holder["design_toolkit_summary"], "design_toolkit_summary")
       assert.strictEqual(summary["artifacts"], expected.length)
       assert.strictEqual(asObject(summary["diff"], "diff")["status"], "passed")
     }
-    assert.strictEqual(record["manifest"], relative(repo.dir, join(run.runDir, "manifest.json")))
+    assert.strictEqual(record["manifest"], relative(example, join(runDir, "manifest.json")))
   })
 
   it("fails design diff once a visual change is planted in the reference copy, with the live site gone", async () => {
-    await site.close()
-    const css = join(root, "reference", "fixture", "assets", "site.css")
+    const gone = await fetch(origin).then(() => false, () => true)
+    assert.isTrue(gone, "the README block stops the studio site")
+    const css = join(root, "reference", "studio", "assets", "site.css")
     writeFileSync(css, readFileSync(css, "utf8").replace(`background: ${fixtureColours.background}`, "background: #202020"))
-    const result = await runCli(["design", "diff", "--task", "demo", "--run", runId], { cwd: repo.dir })
+    const result = await runCli(["design", "diff", "--task", "demo", "--run", runId], { cwd: example })
     assert.strictEqual(result.code, 1, describeResult(result))
-    assert.match(result.stderr, /design diff: fixture @ (desktop|mobile) differs by \d+\.\d+% \(threshold 2%\)/)
-    const report = readJson(join(root, "diffs", "fixture", "report.json"))
+    assert.match(result.stderr, /design diff: studio @ (desktop|mobile) differs by \d+\.\d+% \(threshold 2%\)/)
+    const report = readJson(join(root, "diffs", "studio", "report.json"))
     assert.strictEqual(report["status"], "failed")
     for (const entry of asArray(report["breakpoints"], "breakpoints")) assert.isAbove(Number(asObject(entry, "entry")["percent"]), 2)
   })

@@ -1,14 +1,12 @@
 /**
- * The design toolkit's fixture site on 127.0.0.1, the README example's files
+ * The design toolkit's fixture site, the README example's files
  * (examples/design/packages/studio/public): one page that changes layout between its two breakpoints
  * (three cards in a row on desktop, one column under 600px), a CSS animation (a spinner), and a web
  * font served from the same server (Open Sans as "Fixture Sans", Apache-2.0, see FONT-LICENSE.txt
  * there). Its colours and font, as site.css sets them, are known to the tests.
  */
-import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { packageRoot } from "./cli.js"
-import { type Page, type SiteServer, startSite } from "./siteServer.js"
 
 /** The colours the fixture's CSS sets, as the tokens report them. */
 export const fixtureColours = {
@@ -23,15 +21,6 @@ export const fixtureFont = "Fixture Sans"
 
 /** The example site's folder: the README runs the toolkit on it, served by `mirror serve`. */
 export const studioSite = join(packageRoot, "examples", "design", "packages", "studio", "public")
-
-const file = (name: string, type: string): Page => ({ type, body: new Uint8Array(readFileSync(join(studioSite, ...name.split("/")))) })
-
-export const startDesignFixture = (): Promise<SiteServer> =>
-  startSite(new Map<string, Page>([
-    ["/", file("index.html", "text/html; charset=utf-8")],
-    ["/assets/site.css", file("assets/site.css", "text/css; charset=utf-8")],
-    ["/assets/fonts/fixture-sans.woff2", file("assets/fonts/fixture-sans.woff2", "font/woff2")]
-  ]))
 
 /** design.config.yaml for the fixture: both breakpoints, the given diff threshold. */
 export const fixtureDesignConfig = (baseUrl: string, maxPercent = 2) =>
