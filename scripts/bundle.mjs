@@ -38,6 +38,48 @@ const parse5Apart = {
   }
 }
 
+// The HUD's Ink view (src/hud/HudView.ts, with Ink, React and Yoga) is an ES module bundle of its own,
+// hud.mjs, loaded only when a HUD is shown: a run without one never reads it. Yoga awaits its
+// WebAssembly at the top level, which only an ES module can do, and the CLI bundle runs as a vm Script
+// without `import()`: hud-loader.cjs, a real CommonJS module, imports it for the CLI bundle, in which
+// src/hud/loadView.ts is replaced by a `require` of that loader.
+// Ink imports React's devtools (and a WebSocket client for them) only with DEV=true, and says how to
+// install them when that import fails: here it always fails, and neither is bundled.
+const noInkDevtools = {
+  name: "no-ink-devtools",
+  setup(b) {
+    b.onLoad({ filter: /ink[\\/]build[\\/]devtools\.js$/ }, () => ({
+      contents: 'throw new Error("React devtools are not part of this build")',
+      loader: "js"
+    }))
+  }
+}
+await build({
+  entryPoints: ["src/hud/HudView.ts"],
+  outfile: "dist/bin/hud.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  plugins: [noInkDevtools],
+  define: { "process.env.NODE_ENV": '"production"' },
+  // The CommonJS packages inside (React, signal-exit) require Node's built-ins.
+  banner: { js: "import { createRequire as __hudRequire } from 'node:module'; const require = __hudRequire(import.meta.url);" }
+})
+writeFileSync("dist/bin/hud-loader.cjs", '"use strict";\nexports.load = () => import("./hud.mjs");\n')
+const hudApart = {
+  name: "hud-apart",
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]hud[\\/]loadView\.ts$/ }, () => ({
+      contents: 'export const loadHudView = () => require("./hud-loader.cjs").load()',
+      loader: "js"
+    }))
+    b.onResolve({ filter: /^\.\/hud-loader\.cjs$/ }, (args) => ({ path: args.path, external: true }))
+  }
+}
+
 // Two bundles: cli.cjs has every command; status.cjs shows a run's status and nothing else
 // (src/cli/statusMain.ts), which the executable loads for a plain `status` command line because a
 // smaller bundle starts faster.
@@ -51,7 +93,7 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   target: "node20",
   minify: true,
   legalComments: "none",
-  plugins: [stubConfigParsers, parse5Apart],
+  plugins: [stubConfigParsers, parse5Apart, hudApart],
   // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
   // would add megabytes that every other command parses at start-up.
   external: ["playwright-core"],

@@ -5,7 +5,10 @@ import madge from "madge"
 
 const graph = await madge("src", { fileExtensions: ["ts"], tsConfig: "tsconfig.json" })
 const cycles = graph.circular()
-const skipped = graph.warnings().skipped
+// Packages whose package.json has only `exports` (no `main`) are not resolved by madge; being outside
+// src/, they cannot be part of a cycle. Each is named here, so any other unresolved import still fails.
+const exportsOnlyPackages = new Set(["ink"])
+const skipped = graph.warnings().skipped.filter((file) => !exportsOnlyPackages.has(file))
 
 for (const cycle of cycles) console.error(`import cycle: ${[...cycle, cycle[0]].join(" > ")}`)
 for (const file of skipped) console.error(`unresolved import: ${file}`)

@@ -18,6 +18,12 @@ export * as RunHandle from "./domain/RunHandle.js"
 export * as Events from "./domain/Events.js"
 /** Publishing and subscribing to run events. */
 export * as EventBus from "./services/EventBus.js"
+/** The live HUD on an EventBus (`mount`); Ink and React are loaded only when it is mounted. */
+export * as Hud from "./hud/Hud.js"
+/** What the HUD shows, as a pure fold of run events (`reduceHud`), for any view of one's own. */
+export * as HudState from "./hud/HudState.js"
+/** The HUD's lines as plain text (header, stage rows, footer), as the Ink view prints them. */
+export * as HudFormat from "./hud/HudFormat.js"
 
 /** The plan → build → test → review flow over the agents. */
 export * as TaskManager from "./services/TaskManager.js"

@@ -24,6 +24,7 @@ import {
 } from "./shared.js"
 import { makeFollowPrinter } from "./follow.js"
 import { design } from "./design.js"
+import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
@@ -87,21 +88,6 @@ const resolveExecutionMode = (flags: { readonly mode: Option.Option<"mcp" | "clo
     ? Effect.fail(new UsageError({ reason: "--cloud and --execution-mode mcp contradict each other; give one of them." }))
     : Effect.succeed(flags.cloud ? "cloud" as const : Option.getOrUndefined(flags.mode))
 
-/**
- * CLI-8: the original's read-only HUD. Accepted so scripts written for it keep working; this build
- * has no HUD, and says so on stderr when one is asked for (never on stdout, D-2).
- */
-const interactive = Options.all({
-  on: Options.boolean("interactive").pipe(
-    Options.withAlias("ui"),
-    Options.withDescription("Ask for the interactive HUD (not part of this build: a notice on stderr, the run goes on)")
-  ),
-  off: Options.boolean("no-interactive").pipe(Options.withDescription("Never show the HUD (the default here)"))
-})
-
-const hudNotice = (flags: { readonly on: boolean; readonly off: boolean }) =>
-  flags.on && !flags.off ? Console.error("[HUD disabled] the interactive HUD is not part of this build") : Effect.void
-
 /** B-2: how a graph's stages are scheduled (start and resume). */
 const schedule = Options.all({
   concurrency: Options.integer("concurrency").pipe(
@@ -145,7 +131,7 @@ const writeStderr = (text: string) =>
  * handler before it returns, so the last lines are printed too. The bus's log channel is bounded: a
  * terminal that cannot keep up loses output lines here, never the run's memory.
  */
-const following = <A, E, R>(on: boolean, run: Effect.Effect<A, E, R>) =>
+const following = <A, E, R>(on: boolean) => (run: Effect.Effect<A, E, R>) =>
   on
     ? Effect.scoped(Effect.gen(function*() {
       const bus = yield* EventBus
@@ -197,12 +183,11 @@ export const start = Command.make(
   { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule },
   (flags) =>
     Effect.gen(function*() {
-      yield* hudNotice(flags.interactive)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const prompt = yield* readPrompt(flags.promptFile)
       const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
-      const { manifest } = yield* following(flags.follow, engine.start({
+      const { manifest } = yield* withHud(flags.interactive, flags.format, engine.start({
         ...scheduled,
         prompt,
         executionMode: mode,
@@ -211,7 +196,7 @@ export const start = Command.make(
         target: Option.getOrUndefined(flags.target),
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }))
+      }), following(flags.follow))
       yield* printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
@@ -265,12 +250,11 @@ export const resume = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
-      yield* hudNotice(flags.interactive)
       const engine = yield* RunEngine
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
-      const { manifest } = yield* following(flags.follow, engine.resume({
+      const { manifest } = yield* withHud(flags.interactive, flags.format, engine.resume({
         ...scheduled,
         executionMode: mode,
         runId,
@@ -280,7 +264,7 @@ export const resume = Command.make(
         actor: flags.actor,
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }))
+      }), following(flags.follow))
       yield* printRunResult("Run resumed", manifest, flags.format)
     })
 ).pipe(Command.withDescription(

@@ -1,0 +1,103 @@
+/**
+ * The HUD on an EventBus (SPEC HUD-1, DECISIONS B-6): `mount` subscribes to the bus, folds every event
+ * into a HudState with `reduceHud`, and redraws the Ink view at most once per `interval` (120 ms), and
+ * once a second while nothing happens (elapsed time, a retry's countdown). A stage printing 100k lines
+ * costs one fold per output chunk and eight redraws a second. The view is loaded when `mount` runs.
+ * When the scope closes the last state is drawn and the view taken down, its last frame left on the
+ * terminal: what the caller prints next comes after it.
+ */
+import { Clock, Duration, Effect, Exit, Fiber, Ref, Schedule, type Scope, Stream } from "effect"
+import type { OrchestratorEvent } from "../domain/Events.js"
+import { EventBus } from "../services/EventBus.js"
+import { addNote, type HudNote, type HudState, initialHudState, reduceHud } from "./HudState.js"
+import type { HudRenderer, HudStreams } from "./HudView.js"
+import { loadHudView } from "./loadView.js"
+
+/** Where and how often the HUD draws. */
+export interface MountOptions extends HudStreams {
+  /** At most one redraw per interval (default 120 ms, HUD-1). */
+  readonly interval?: Duration.DurationInput
+  /**
+   * How long a scope closing without failure waits for the followed run's `run:completed` to be taken,
+   * so the last frame shows everything published before (default 2 s).
+   */
+  readonly settleWithin?: Duration.DurationInput
+  /** Draws on something other than Ink (tests, a plain-text embedder); the Ink view by default. */
+  readonly renderer?: (state: HudState, nowMs: number) => HudRenderer
+}
+
+/** A mounted HUD. */
+export interface MountedHud {
+  /**
+   * Adds a progress or warning line. Synchronous, so that a Logger can call it: a line the run logs
+   * while the HUD is drawn would otherwise be written over the frame.
+   */
+  readonly note: (note: HudNote) => void
+  /** The state as it is now. */
+  readonly state: Effect.Effect<HudState>
+}
+
+/** The event after which nothing more about the followed run comes. */
+const ends = (state: HudState, event: OrchestratorEvent) => event.type === "run:completed" && event.runId === state.runId
+
+/** Mounts the HUD until the scope closes; the bus's events from now on are what it shows. */
+export const mount = (options: MountOptions = {}): Effect.Effect<MountedHud, never, EventBus | Scope.Scope> =>
+  Effect.gen(function*() {
+    const bus = yield* EventBus
+    const interval = options.interval ?? Duration.millis(120)
+    const state = yield* Ref.make(initialHudState)
+    const dirty = yield* Ref.make(true)
+    // Lines from a Logger arrive outside any fiber; the next draw takes them.
+    let pendingNotes: Array<HudNote> = []
+    const takeNotes = Effect.suspend(() => {
+      const notes = pendingNotes
+      pendingNotes = []
+      return notes.length === 0 ? Effect.void : Ref.update(state, (s) => notes.reduce(addNote, s)).pipe(Effect.zipRight(Ref.set(dirty, true)))
+    })
+
+    const makeRenderer = options.renderer ??
+      (yield* Effect.map(Effect.promise(loadHudView), (view) => (s: HudState, now: number) => view.renderHud(s, now, options)))
+    let lastSecond = -1
+    const draw = (renderer: HudRenderer, force: boolean) =>
+      Effect.gen(function*() {
+        yield* takeNotes
+        const now = yield* Clock.currentTimeMillis
+        const second = Math.floor(now / 1000)
+        const changed = yield* Ref.getAndSet(dirty, false)
+        if (!force && !changed && second === lastSecond) return
+        lastSecond = second
+        renderer.update(yield* Ref.get(state), now)
+      })
+    const renderer = yield* Effect.acquireRelease(
+      Effect.map(Clock.currentTimeMillis, (now) => makeRenderer(initialHudState, now)),
+      (renderer) => Effect.zipRight(draw(renderer, true), Effect.sync(() => renderer.unmount()))
+    )
+
+    const events = yield* bus.subscribe
+    const consumer = yield* events.pipe(
+      Stream.runForEachWhile((event) =>
+        Ref.modify(state, (s) => {
+          const next = reduceHud(s, event)
+          return [!ends(next, event), next] as const
+        }).pipe(Effect.tap(() => Ref.set(dirty, true)))
+      ),
+      Effect.forkScoped
+    )
+    // Closed after a run: the events it published are taken before the last frame (bounded: a run
+    // whose run:completed never comes costs `settleWithin`). Not after an interruption (Ctrl-C), which
+    // must not wait, nor after a failure.
+    yield* Effect.addFinalizer((exit) =>
+      Exit.isSuccess(exit)
+        // Finalizers run uninterruptibly; the wait must be interruptible for its timeout to end it.
+        ? Effect.asVoid(Effect.option(Effect.timeout(Effect.interruptible(Fiber.await(consumer)), options.settleWithin ?? Duration.seconds(2))))
+        : Effect.void
+    )
+    yield* Effect.forkScoped(Effect.repeat(draw(renderer, false), Schedule.spaced(interval)))
+
+    return {
+      note: (note) => {
+        pendingNotes.push(note)
+      },
+      state: Ref.get(state)
+    }
+  })

@@ -1,0 +1,111 @@
+/**
+ * The HUD's Ink view (SPEC HUD-1): a read-only React component of a HudState, and `renderHud`, which
+ * mounts it on a terminal and redraws it when told to. It neither subscribes to anything nor reads a
+ * clock: whoever mounts it (Hud.mount, or an embedder's own loop) decides when to draw. Only this
+ * module loads Ink and React, and it is imported on first use, so a run without a HUD never does.
+ */
+import { Box, render, Text } from "ink"
+import React from "react"
+import {
+  approvalLine,
+  footerLine,
+  headerLine,
+  pathsLine,
+  privacyLine,
+  stageLine,
+  tailLines
+} from "./HudFormat.js"
+import type { HudNote, HudStage, HudState } from "./HudState.js"
+
+const h = React.createElement
+
+/** What the HUD is drawn from: the state and the clock reading of this draw (epoch ms). */
+export interface HudViewProps {
+  readonly state: HudState
+  readonly nowMs: number
+  /** Output lines shown (HUD-1: the last 8). */
+  readonly tailCount?: number
+}
+
+const statusColor = (status: string): string | undefined => {
+  switch (status) {
+    case "succeeded":
+      return "green"
+    case "failed":
+      return "red"
+    case "running":
+    case "in_progress":
+      return "cyan"
+    case "cancelled":
+      return "yellow"
+    default:
+      return undefined
+  }
+}
+
+/** One line of text, cut at the terminal's width rather than wrapped (a frame keeps its height). */
+const line = (key: string, text: string, props: { readonly color?: string; readonly dimColor?: boolean; readonly bold?: boolean } = {}) =>
+  h(Text, { key, wrap: "truncate-end", ...props }, text)
+
+const stageRow = (stage: HudStage, nowMs: number) => {
+  const color = stage.retry !== null ? "yellow" : statusColor(stage.status)
+  return line(`stage-${stage.id}`, stageLine(stage, nowMs), color === undefined ? {} : { color })
+}
+
+const noteRow = (note: HudNote, index: number) =>
+  line(`note-${index}`, note.text, note.level === "info" ? { dimColor: true } : { color: note.level === "error" ? "red" : "yellow" })
+
+const idle = () =>
+  h(Box, { flexDirection: "column" }, line("title", "codex-orchestrator HUD", { bold: true }), line("idle", "Awaiting run events..."))
+
+/** The HUD of one run: header, paths, a row per stage, approval and privacy lines, output tail, footer. */
+export const HudView = ({ state, nowMs, tailCount = 8 }: HudViewProps): React.ReactElement => {
+  if (state.runId === null) return idle()
+  const tail = tailLines(state, tailCount)
+  const privacy = privacyLine(state)
+  const statusProps = statusColor(state.status)
+  return h(
+    Box,
+    { flexDirection: "column" },
+    line("header", headerLine(state, nowMs), statusProps === undefined ? { bold: true } : { bold: true, color: statusProps }),
+    line("paths", pathsLine(state), { dimColor: true }),
+    ...state.stages.map((stage) => stageRow(stage, nowMs)),
+    ...(state.approval === null ? [] : [line("approval", approvalLine(state.approval), { color: "yellow", bold: true })]),
+    ...(privacy === null ? [] : [line("privacy", privacy, { color: "magenta" })]),
+    ...(state.error === null ? [] : [line("error", `error: ${state.error.split("\n")[0] ?? ""}`, { color: "red" })]),
+    ...(tail.length === 0 ? [] : [line("output", "output:", { dimColor: true }), ...tail.map((text, i) => line(`tail-${i}`, `  ${text}`))]),
+    ...state.notes.slice(-3).map(noteRow),
+    line("footer", footerLine(state), { dimColor: true }),
+    line("note", "interactive HUD (read-only)", { dimColor: true })
+  )
+}
+
+/** The terminal streams to draw on; Ink's defaults are the process's. */
+export interface HudStreams {
+  readonly stdout?: NodeJS.WriteStream
+  readonly stderr?: NodeJS.WriteStream
+  readonly stdin?: NodeJS.ReadStream
+}
+
+/** A mounted HUD: draw a new state, or take it down (the last frame stays on the terminal). */
+export interface HudRenderer {
+  readonly update: (state: HudState, nowMs: number) => void
+  readonly unmount: () => void
+}
+
+/**
+ * Mounts the view. Ink neither reads the keyboard (stdin stays in cooked mode, so Ctrl-C is still the
+ * SIGINT that cancels a run) nor patches the console; the caller throttles `update` (Ink itself
+ * would redraw up to 30 times a second).
+ */
+export const renderHud = (state: HudState, nowMs: number, streams: HudStreams = {}): HudRenderer => {
+  const instance = render(h(HudView, { state, nowMs }), {
+    ...streams,
+    exitOnCtrlC: false,
+    patchConsole: false
+  })
+  return {
+    update: (next, at) => instance.rerender(h(HudView, { state: next, nowMs: at })),
+    unmount: () => instance.unmount()
+  }
+}
