@@ -212,8 +212,11 @@ const onToolCall = (state: HudState, event: Extract<OrchestratorEvent, { type: "
     switch (event.status) {
       case "started":
         return { ...stage, attempt: event.attempt, retry: null }
-      case "retry":
-        return { ...stage, attempt: event.attempt, retry: { nextAttempt: event.attempt + 1, reason: event.message, atMs: null } }
+      case "retry": {
+        const sentMs = msOf(event.timestamp)
+        const atMs = sentMs === null || event.delayMs === undefined ? null : sentMs + event.delayMs
+        return { ...stage, attempt: event.attempt, retry: { nextAttempt: event.attempt + 1, reason: event.message, atMs } }
+      }
       case "succeeded":
       case "failed":
         return { ...stage, attempt: event.attempt, retry: null }

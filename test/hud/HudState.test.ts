@@ -68,6 +68,9 @@ describe("reduceHud", () => {
     const flaky = retrying.stages[0]
     assert.deepStrictEqual(flaky?.retry, { nextAttempt: 2, reason: "exited with code 1", atMs: null })
     assert.strictEqual(flaky !== undefined && stageLine(flaky, atMs(1)), "[01] RUNNING   Flaky 1.0s (attempt 1) - exited with code 1; retry 2")
+    const counting = reduceHud(retrying, toolCall("flaky", 1, "retry", 1, 1, "exited with code 1", 4_000))
+    const waiting = counting.stages[0]
+    assert.strictEqual(waiting !== undefined && stageLine(waiting, atMs(2)), "[01] RUNNING   Flaky 2.0s (attempt 1) - exited with code 1; retry 2 in 3s")
     const again = reduceHud(retrying, toolCall("flaky", 1, "started", 2, 3))
     assert.strictEqual(again.stages[0]?.retry, null)
     assert.strictEqual(again.stages[0]?.attempt, 2)

@@ -81,7 +81,8 @@ export const toolCall = (
   status: "started" | "retry" | "succeeded" | "failed",
   attempt: number,
   second: number,
-  message = ""
+  message = "",
+  delayMs?: number
 ): OrchestratorEvent => ({
   type: "tool:call",
   ...base,
@@ -91,7 +92,8 @@ export const toolCall = (
   toolName: "exec",
   status,
   message,
-  attempt
+  attempt,
+  ...(delayMs === undefined ? {} : { delayMs })
 })
 
 export const runError = (id: string, message: string, second: number): OrchestratorEvent => ({
