@@ -63,8 +63,7 @@ const Milliseconds = (max: number) =>
 const Interactions = Schema.Struct({
   waitAfterLoadMs: Schema.optional(Milliseconds(30_000)),
   scrollSteps: Schema.optional(Schema.Int.pipe(Schema.between(1, 120, { message: () => "must be a whole number from 1 to 120" }))),
-  frameIntervalMs: Schema.optional(Milliseconds(2_000)),
-  hover: Schema.optional(Schema.Array(Selector))
+  frameIntervalMs: Schema.optional(Milliseconds(2_000))
 })
 
 const Retention = Schema.Struct({
@@ -118,7 +117,6 @@ export interface DesignSettings {
   readonly waitAfterLoadMs: number
   readonly scrollSteps: number
   readonly frameIntervalMs: number
-  readonly hover: ReadonlyArray<string>
   readonly maxDiffPercent: number
 }
 
@@ -163,7 +161,6 @@ export const resolveDesignConfig = (file: DesignConfigFile): DesignSettings => {
     waitAfterLoadMs: toolkit.interactions?.waitAfterLoadMs ?? 300,
     scrollSteps: toolkit.interactions?.scrollSteps ?? 12,
     frameIntervalMs: toolkit.interactions?.frameIntervalMs ?? 100,
-    hover: toolkit.interactions?.hover ?? [],
     maxDiffPercent: toolkit.diff?.maxPercent ?? 2
   }
 }

@@ -39,15 +39,6 @@ export const safeJoin = (path: Path.Path, base: string, ...segments: ReadonlyArr
   return path.join(base, ...segments)
 }
 
-/** DES-3: `name` if `taken` does not hold it, else `name-1`, `name-2`… (before the extension). */
-export const suffixedName = (name: string, taken: (candidate: string) => boolean): string => {
-  const dot = name.lastIndexOf(".")
-  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""]
-  let candidate = name
-  for (let n = 1; taken(candidate); n += 1) candidate = `${stem}-${n}${extension}`
-  return candidate
-}
-
 /** Every path of one run's design artifacts. */
 export const makeDesignLayout = (path: Path.Path, roots: Roots, taskId: string, runId: string) => {
   const root = path.join(roots.runsRoot, taskId, runId, "artifacts", "design-toolkit")

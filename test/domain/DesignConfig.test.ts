@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { activeDesignPipeline, type DesignEnvironment } from "../../src/domain/DesignActivation.js"
 import { uniqueDirs } from "../../src/domain/DesignConfig.js"
-import { makeDesignLayout, safeJoin, segmentProblem, suffixedName, UnsafeArtifactPath } from "../../src/domain/DesignPaths.js"
+import { makeDesignLayout, safeJoin, segmentProblem, UnsafeArtifactPath } from "../../src/domain/DesignPaths.js"
 import { resolvePipeline, type PipelineCatalogData, type PipelineDefinition } from "../../src/domain/Pipeline.js"
 import { parseDesignConfig } from "../../src/layers/internal/designConfigFile.js"
 
@@ -68,7 +68,7 @@ describe("design.config.yaml (DES-1)", () => {
 })
 
 describe("artifact paths (DES-3)", () => {
-  it.effect("refuses .. and slashes instead of cleaning them, and suffixes a taken file name", () =>
+  it.effect("refuses .. and slashes instead of cleaning them", () =>
     Effect.gen(function*() {
     const posix = yield* Path.Path
     for (const bad of ["..", "../x", "a/b", "a\\b", ".hidden", ""]) assert.isDefined(segmentProblem(bad), bad)
@@ -77,9 +77,6 @@ describe("artifact paths (DES-3)", () => {
     assert(refused instanceof UnsafeArtifactPath)
     assert.include(refused.message, "`..` segments are not allowed")
     assert.strictEqual(safeJoin(posix, "/runs", "reference", "fixture"), "/runs/reference/fixture")
-    const taken = new Set(["shot.png", "shot-1.png"])
-    assert.strictEqual(suffixedName("shot.png", (n) => taken.has(n)), "shot-2.png")
-    assert.strictEqual(suffixedName("notes", () => false), "notes")
     }).pipe(Effect.provide(Path.layer)))
 
   it.effect("puts artifacts in the run's own folder (not cli/) and the record under out/<task>/design/runs/", () =>

@@ -11,6 +11,7 @@
 import { execSync, spawn } from "node:child_process"
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
+import { PNG } from "pngjs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
   asArray,
@@ -134,10 +135,16 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
     assert.strictEqual(fenced("yaml"), file.slice(file.indexOf("pipelines:")))
   })
 
-  it("captures a screenshot, the DOM and the style census per breakpoint", () => {
+  it("captures a screenshot with the masked spinner boxed, the DOM and the style census per breakpoint", () => {
     for (const breakpoint of ["desktop", "mobile"]) {
       const dir = join(root, "context", "studio", breakpoint)
       assert.isTrue(isPng(join(dir, "screenshot.png")), breakpoint)
+      const image = PNG.sync.read(readFileSync(join(dir, "screenshot.png")))
+      let magenta = 0
+      for (let i = 0; i < image.data.length; i += 4) {
+        if (image.data[i] === 255 && image.data[i + 1] === 0 && image.data[i + 2] === 255) magenta += 1
+      }
+      assert.isAtLeast(magenta, 40 * 40, `${breakpoint}: the .spinner mask (48x48 px) is boxed in magenta`)
       assert.include(readFileSync(join(dir, "dom.html"), "utf8"), "<h1>Fixture Studio</h1>")
       assert.include(readFileSync(join(dir, "census.json"), "utf8"), "Fixture Sans")
     }
