@@ -8,6 +8,7 @@ import { Duration, Effect, Fiber, Option, TestClock } from "effect"
 import { type CliManifest, ErrorFile } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
+import { InMemoryFiles } from "../src/layers/Files.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { PrompterQuestions } from "../src/layers/Prompter.js"
 import { type ResumeRequest, RunEngine, type StartRequest } from "../src/services/RunEngine.js"
@@ -215,15 +216,25 @@ describe("RunEngine approvals: policy on-request", () => {
       assert.include(yield* invokedCommands, "./deploy --prod")
     }).pipe(Effect.provide(app([gated], { approvals: { "gated:deploy": "granted" } }))))
 
-  it.effect("a policy string it does not know behaves as on-request (APR-1) and is recorded verbatim", () =>
+  it.effect("a recorded policy string it does not know (an older run's) behaves as on-request on resume (APR-1)", () =>
     Effect.gen(function*() {
-      const { layout } = yield* startSettled({ pipelineId: "gated", approvalPolicy: "sometimes" })
+      // Requests take an ApprovalPolicy only (D-21); a manifest written by the original may hold any string.
+      const first = yield* startSettled({ pipelineId: "gated", approvalPolicy: "never" })
+      assert.strictEqual(first.manifest.status, "failed")
+      const files = yield* InMemoryFiles
+      const text = (yield* files.read(first.layout.manifest)) ?? assert.fail("no manifest")
+      yield* files.write(first.layout.manifest, text.replace('"approval_policy": "never"', '"approval_policy": "sometimes"'))
+      const { layout } = yield* resumeSettled({ runId: first.manifest.run_id })
       const written = yield* manifestFile(layout.manifest)
       assert.strictEqual(written.approval_policy, "sometimes")
       assert.strictEqual((yield* questionsAsked).length, 1)
-      assert.deepStrictEqual(outcomes(written), [
-        { stage_id: "deploy", key: "gated:deploy", policy: "on-request", source: "prompt", decision: "granted" }
-      ])
+      assert.deepStrictEqual(outcomes(written).at(-1), {
+        stage_id: "deploy",
+        key: "gated:deploy",
+        policy: "on-request",
+        source: "prompt",
+        decision: "granted"
+      })
     }).pipe(Effect.provide(app([gated], { approvals: { "gated:deploy": "granted" } }))))
 
   it.effect("a denial fails the stage as approval-denied without starting it", () =>

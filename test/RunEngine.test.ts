@@ -682,7 +682,16 @@ describe("RunEngine: bad input writes nothing (D-1)", () => {
       const error = yield* Effect.flip((yield* RunEngine).start({ pipelineId: "nope" }))
       assert(error._tag === "PipelineNotFound")
       assert.strictEqual(error.pipelineId, "nope")
-      assert.deepStrictEqual(error.available, ["trivial"])
+      // The test kit has the package's built-in pipelines, as production does (issue 20).
+      assert.deepStrictEqual(error.available, [
+        "trivial",
+        "diagnostics-with-eval",
+        "diagnostics",
+        "docs-review",
+        "implementation-gate-devtools",
+        "implementation-gate",
+        "tfgrpo-learning"
+      ])
       assert.include(error.message, "Pipeline 'nope' not found")
       yield* assertNothingHappened
     }).pipe(Effect.provide(app([trivial]))))

@@ -93,6 +93,19 @@ describe("engine (CLI-10, INS-5)", () => {
       assert.strictEqual((yield* decode(engineSection, { CODEX_ORCHESTRATOR_TARGET_STAGE: "test" })).targetStage, "test")
     }))
 
+  it.effect("CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS: a number ≥ 0 of seconds; anything else names the variable", () =>
+    Effect.gen(function*() {
+      for (const [value, ms] of [["", 120_000], ["0", 0], ["2.5", 2_500], [" 30 ", 30_000]] as const) {
+        const engine = yield* decode(engineSection, { CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS: value })
+        assert.strictEqual(Duration.toMillis(engine.subscriberGrace), ms)
+      }
+      for (const value of ["-1", "soon", "5s"]) {
+        const error = yield* failure(engineSection, { CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS: value })
+        assert.strictEqual(error.variable, "CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS")
+        assert.include(error.message, JSON.stringify(value))
+      }
+    }))
+
   it.effect("TFGRPO_EXPERIENCE_MAX_WORDS: a whole number from 1 to 32; blank means 32", () =>
     Effect.gen(function*() {
       for (const [value, words] of [["", 32], ["  ", 32], ["1", 1], ["32", 32], [" 16 ", 16]] as const) {

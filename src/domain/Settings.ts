@@ -99,7 +99,14 @@ export const engineDefaults = {
 export const engineSection = Config.all({
   /** CLI-10: the target when `--target` is not given. */
   targetStage: Config.map(text("CODEX_ORCHESTRATOR_TARGET_STAGE"), Option.getOrUndefined),
-  subscriberGrace: Config.succeed(engineDefaults.subscriberGrace),
+  /**
+   * How long a finished `start`/`resume` waits for `on` handlers (EventBus) before it returns with a
+   * warning: `CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS`, a number ≥ 0 (default 120; 0 waits for none).
+   */
+  subscriberGrace: Config.map(
+    parsedOr("CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS", nonNegativeNumber, Duration.toSeconds(engineDefaults.subscriberGrace)),
+    (seconds) => Duration.millis(Math.round(seconds * 1000))
+  ),
   /** LOG-1: a `command:stdout|stderr` line after each output chunk in the stage log. */
   emitCommandStreams: flag("CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS"),
   /** INS-5: the word limit of experience summaries. */

@@ -1,27 +1,23 @@
 import { FetchHttpClient, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Layer } from "effect"
-import type { PipelineCatalogData } from "../domain/Pipeline.js"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { Effect, Layer } from "effect"
+import type { PipelineCatalogData, PipelineDefinition } from "../domain/Pipeline.js"
 import type { BaseConfig } from "../services/BaseConfig.js"
-import type { Builder } from "../services/Builder.js"
 import type { CloudSync } from "../services/CloudSync.js"
 import type { ControlPlane } from "../services/ControlPlane.js"
-import type { CloudExecutor } from "../services/Executor.js"
-import type { ExecutionModePolicy } from "../services/ExecutionModePolicy.js"
 import type { Files } from "../services/Files.js"
 import type { Host } from "../services/Host.js"
 import type { Instructions } from "../services/Instructions.js"
 import type { Learning } from "../services/Learning.js"
 import type { OrchestratorConfig, OrchestratorSettings } from "../services/OrchestratorConfig.js"
 import type { PipelineCatalog } from "../services/PipelineCatalog.js"
-import type { Planner } from "../services/Planner.js"
 import type { ProcessRunner } from "../services/ProcessRunner.js"
 import type { Prompter } from "../services/Prompter.js"
 import type { PromptPacks } from "../services/PromptPacks.js"
-import type { Reviewer } from "../services/Reviewer.js"
-import type { Tester } from "../services/Tester.js"
 import { readingGraph } from "./AppBase.js"
-import { BaseConfigLive } from "./BaseConfig.js"
+import { type Agent, type AppCustomization, replacing, stackedOn } from "./AppCustomization.js"
+import { type BaseOverrides, BaseConfigWith } from "./BaseConfig.js"
 import { CliAgentsLive } from "./CliAgents.js"
 import { CloudSyncDisabled, CloudSyncLive } from "./CloudSync.js"
 import { CloudSyncWorkerLive } from "./CloudSyncWorker.js"
@@ -38,9 +34,9 @@ import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
 import { stackOn } from "./internal/layerStack.js"
 import { LearningLive, LearningMemory, type LearningMemoryOptions } from "./Learning.js"
 import { MetricsRecorderLive } from "./MetricsRecorder.js"
-import { OrchestratorConfigLive, OrchestratorConfigTest } from "./OrchestratorConfig.js"
+import { type EngineOverrides, OrchestratorConfigTest, OrchestratorConfigWith } from "./OrchestratorConfig.js"
 import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
-import { PipelineCatalogLive, PipelineCatalogMemory } from "./PipelineCatalog.js"
+import { PipelineCatalogLive, PipelineCatalogMemory, readBuiltinPipelines } from "./PipelineCatalog.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { PrompterLive, PrompterScripted } from "./Prompter.js"
 import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
@@ -52,19 +48,6 @@ import { RunPreparationLive } from "./RunPreparation.js"
 import { StageExecutionLive } from "./StageExecution.js"
 import { TaskManagerLive } from "./TaskManager.js"
 import { TaskStateStoreLive } from "./TaskStateStore.js"
-
-/** The agents an app may replace, any subset of them. */
-export type Agent = Planner | Builder | Tester | Reviewer
-
-/** What an embedding app can swap in the graph; anything not given keeps the CLI's own. */
-export interface AppCustomization<A extends Agent = never> {
-  /** Agents that replace the CLI's (any subset). The CLI's agents get the run's handle in `task.run`. */
-  readonly agents?: Layer.Layer<A> | undefined
-  /** Replaces the MODE-1 policy. */
-  readonly modePolicy?: Layer.Layer<ExecutionModePolicy> | undefined
-  /** Runs `cloud` subtasks (B-3); without one they run locally and record `cloud_fallback_reason`. */
-  readonly cloudExecutor?: Layer.Layer<CloudExecutor> | undefined
-}
 
 /** The services the engine is built on that production and the test kit provide differently. */
 export type EngineLeaves =
@@ -88,14 +71,24 @@ export type BaseLeaves = Files | BaseConfig
  * preparation) -> the agents -> TaskManager and persistence -> RunEngine. Later layers in a stack
  * see the earlier ones and win, so customizations replace the defaults.
  */
-export const orchestrationLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) => {
-  const agents: Layer.Layer<Agent> = custom.agents === undefined ? CliAgentsLive : custom.agents.pipe(stackOn(CliAgentsLive))
-  const executors = custom.cloudExecutor === undefined ? ExecutorLocal : custom.cloudExecutor.pipe(stackOn(ExecutorLocal))
+export const orchestrationLayer = <
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never
+>(custom: AppCustomization<A, AE, AR, CE, CR, XE, XR, ME, MR> = {}) => {
+  const agents = stackedOn(custom.agents, CliAgentsLive)
+  const executors = stackedOn(custom.cloudExecutor, replacing(custom.executor, ExecutorLocal))
   return RunEngineLive.pipe(
     stackOn(CloudSyncWorkerLive),
     stackOn(PersistenceCoordinatorLive),
     stackOn(TaskManagerLive),
-    stackOn(custom.modePolicy ?? ExecutionModePolicyDefault),
+    stackOn(replacing(custom.modePolicy, ExecutionModePolicyDefault)),
     stackOn(agents),
     stackOn(RunPreparationLive),
     stackOn(StageExecutionLive),
@@ -118,54 +111,149 @@ export const baseGraph = <L, E, R>(leaves: Layer.Layer<L, E, R>) => RunStoreLive
  * (BaseLeaves). Production (makeAppLayer) and the test kit (AppMemory) are this function of their
  * leaves, so every test runs the production wiring. A leaf that is missing shows as a requirement.
  */
-export const appGraph = <A extends Agent, L1, E1, R1, L2, E2, R2>(
-  custom: AppCustomization<A>,
+export const appGraph = <L1, E1, R1, L2, E2, R2,
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never
+>(
+  custom: AppCustomization<A, AE, AR, CE, CR, XE, XR, ME, MR>,
   leaves: {
     readonly engine: Layer.Layer<L1, E1, R1>
     readonly base: Layer.Layer<L2, E2, R2>
   }
 ) => orchestrationLayer(custom).pipe(stackOn(leaves.engine), Layer.provideMerge(baseGraph(leaves.base)))
 
-/** Production's engine leaves: processes, the terminal, the repository's files, HTTP for cloud sync. */
-const liveEngineLeaves = CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer))).pipe(
-  stackOn(LearningLive),
-  stackOn(ControlPlaneLive),
-  stackOn(PromptPacksLive),
-  stackOn(InstructionsLive),
-  stackOn(PrompterLive),
-  stackOn(ProcessRunnerLive),
-  stackOn(HostLive),
-  stackOn(PipelineCatalogLive()),
-  // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
-  stackOn(OrchestratorConfigLive)
-)
+/** The settings an app gives in code: the roots and any other setting; each wins over its environment variable. */
+export type AppSettings = BaseOverrides & EngineOverrides
 
-/** Production's base leaves: the environment's base settings (paths, run timings) and the disk. */
-const liveBaseLeaves = FilesLive.pipe(stackOn(BaseConfigLive))
+/**
+ * makeAppLayer's options: the customizations, plus the settings as a typed value, pipelines defined
+ * in code (merged after the repository file's) and the process runner. Like the customizations, the
+ * process runner may need services of its own and fail (PE, PR).
+ */
+export interface AppOptions<
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never,
+  PE = never,
+  PR = never
+> extends AppCustomization<A, AE, AR, CE, CR, XE, XR, ME, MR> {
+  readonly settings?: AppSettings | undefined
+  readonly pipelines?: ReadonlyArray<PipelineDefinition> | undefined
+  readonly processRunner?: Layer.Layer<ProcessRunner, PE, PR> | undefined
+}
+
+/** Production's engine leaves: processes, the terminal, the repository's files, HTTP for cloud sync. */
+const liveEngineLeaves = <PE = never, PR = never>(options: {
+  readonly settings?: AppSettings | undefined
+  readonly pipelines?: ReadonlyArray<PipelineDefinition> | undefined
+  readonly processRunner?: Layer.Layer<ProcessRunner, PE, PR> | undefined
+}) =>
+  CloudSyncLive.pipe(Layer.provide(Layer.merge(CredentialBrokerLive, FetchHttpClient.layer))).pipe(
+    stackOn(LearningLive),
+    stackOn(ControlPlaneLive),
+    stackOn(PromptPacksLive),
+    stackOn(InstructionsLive),
+    stackOn(PrompterLive),
+    stackOn(replacing(options.processRunner, ProcessRunnerLive)),
+    stackOn(HostLive),
+    stackOn(PipelineCatalogLive(undefined, options.pipelines)),
+    // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
+    stackOn(OrchestratorConfigWith(options.settings ?? {}))
+  )
+
+/** Production's base leaves: the base settings (paths, run timings; `settings` over the environment) and the disk. */
+const liveBaseLeaves = (settings: AppSettings = {}) => FilesLive.pipe(stackOn(BaseConfigWith(settings)))
 
 /**
  * What every command builds on: configuration, files, the run reader and the run store. The CLI
  * provides this to every command and loads the engine above it only for the commands that run
  * pipelines. Platform left open.
  */
-export const AppBaseLive = baseGraph(liveBaseLeaves)
+export const AppBaseLive = baseGraph(liveBaseLeaves())
 
-/** The engine on top of AppBaseLive, with production's leaves. Needs the base services and the platform. */
-export const engineLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
-  orchestrationLayer(custom).pipe(stackOn(liveEngineLeaves))
+/** AppBaseLive with settings given in code (the roots, say) over the environment's. */
+export const makeAppBaseLayer = (settings: AppSettings) => baseGraph(liveBaseLeaves(settings))
 
-/** The whole production graph; the platform (FileSystem, Path, CommandExecutor) is left open. */
-export const makeAppLayer = <A extends Agent = never>(custom: AppCustomization<A> = {}) =>
-  appGraph(custom, { engine: liveEngineLeaves, base: liveBaseLeaves })
+/**
+ * The engine on top of AppBaseLive (or makeAppBaseLayer), with production's leaves. Needs the base
+ * services and the platform. The CLI's pipeline commands run on `engineLayer()`;
+ * `codex-orchestrator/cli`'s `rootCommandOn(name, engineLayer(options))` mounts them on an app's.
+ */
+export const engineLayer = <
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never,
+  PE = never,
+  PR = never
+>(options: AppOptions<A, AE, AR, CE, CR, XE, XR, ME, MR, PE, PR> = {}) =>
+  orchestrationLayer(options).pipe(stackOn(liveEngineLeaves(options)))
+
+/**
+ * The whole production graph on an app's options (settings, pipelines in code, executors, process
+ * runner, agents, mode policy); the platform (FileSystem, Path, CommandExecutor) is left open, and
+ * so is whatever the options' layers need that the graph does not provide.
+ */
+export const makeAppLayer = <
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never,
+  PE = never,
+  PR = never
+>(options: AppOptions<A, AE, AR, CE, CR, XE, XR, ME, MR, PE, PR> = {}) =>
+  appGraph(options, { engine: liveEngineLeaves(options), base: liveBaseLeaves(options.settings) })
 
 /** The production graph with the CLI's agents, the local executor and the default mode policy; the platform is left open. */
 export const AppLayer = makeAppLayer()
+
+/** Every service the app provides (production's graph): what a program run on AppLive or makeAppLayer may use. */
+export type AppServices = Layer.Layer.Success<typeof AppLayer>
+
+/** How building the production graph can fail (a bad setting, an unreadable file it needs at start). */
+export type AppError = Layer.Layer.Error<typeof AppLayer>
+
+/** Every service AppBaseLive provides: what the commands that only read runs use. */
+export type AppBaseServices = Layer.Layer.Success<typeof AppBaseLive>
 
 /** Production: real processes, disk and environment. Provided by src/cli/main.ts. */
 export const AppLive = AppLayer.pipe(Layer.provideMerge(NodeContext.layer))
 
 /** AppMemory's options: makeAppLayer's customizations plus scripted processes and prompts, pipelines, settings and in-memory inputs. */
-export interface MemoryAppOptions<A extends Agent = never> extends AppCustomization<A> {
+export interface MemoryAppOptions<
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never
+> extends AppCustomization<A, AE, AR, CE, CR, XE, XR, ME, MR> {
   readonly repoRoot?: string
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]
   readonly pipelines?: Partial<PipelineCatalogData>
@@ -185,8 +273,24 @@ export interface MemoryAppOptions<A extends Agent = never> extends AppCustomizat
   readonly cloudSync?: Layer.Layer<CloudSync, never, never> | undefined
 }
 
+/**
+ * The test kit's catalog: the pipelines given, and the package's built-in pipelines unless
+ * `builtins` is given, so the set is production's. Only the built-ins' folder of the package is read
+ * (once, when the layer is built); runs never touch the disk.
+ */
+const memoryCatalog = (data: Partial<PipelineCatalogData>) =>
+  data.builtins === undefined
+    ? Layer.unwrapEffect(
+      readBuiltinPipelines().pipe(
+        Effect.provide(Layer.merge(NodeFileSystem.layer, Path.layer)),
+        Effect.orDie,
+        Effect.map((builtins) => PipelineCatalogMemory({ ...data, builtins }))
+      )
+    )
+    : PipelineCatalogMemory(data)
+
 /** The test kit's engine leaves: scripted processes and prompts, a fixed catalog, in-memory adapters. */
-const memoryEngineLeaves = <A extends Agent>(options: MemoryAppOptions<A>) =>
+const memoryEngineLeaves = (options: Omit<MemoryAppOptions, keyof AppCustomization>) =>
   (options.cloudSync ?? CloudSyncDisabled).pipe(
     stackOn(LearningMemory({ enabled: false, ...options.learning })),
     stackOn(ControlPlaneMemory(options.controlPlane)),
@@ -195,7 +299,7 @@ const memoryEngineLeaves = <A extends Agent>(options: MemoryAppOptions<A>) =>
     stackOn(PrompterScripted(options.approvals)),
     stackOn(ProcessRunnerMemory(options.scripts ?? {})),
     stackOn(HostMemory(options.host)),
-    stackOn(PipelineCatalogMemory(options.pipelines ?? {}))
+    stackOn(memoryCatalog(options.pipelines ?? {}))
   )
 
 /**
@@ -203,10 +307,20 @@ const memoryEngineLeaves = <A extends Agent>(options: MemoryAppOptions<A>) =>
  * files and a fixed catalog. No processes, no disk; time is the Clock (TestClock in tests). Also
  * provides ProcessInvocations and InMemoryFiles to inspect what happened.
  */
-export const AppMemory = <A extends Agent = never>(options: MemoryAppOptions<A> = {}) =>
+export const AppMemory = <
+  A extends Agent = never,
+  AE = never,
+  AR = never,
+  CE = never,
+  CR = never,
+  XE = never,
+  XR = never,
+  ME = never,
+  MR = never
+>(options: MemoryAppOptions<A, AE, AR, CE, CR, XE, XR, ME, MR> = {}) =>
   appGraph(options, {
     engine: memoryEngineLeaves(options),
     base: FilesMemory.pipe(stackOn(OrchestratorConfigTest(options.repoRoot ?? "/repo", options.settings)))
   }).pipe(Layer.provideMerge(Path.layer))
 
-export type { ScriptedProcess }
+export type { Agent, AppCustomization, ScriptedProcess }

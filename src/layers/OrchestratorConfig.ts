@@ -1,15 +1,19 @@
 import { Context, Effect, Layer } from "effect"
 import { noGroupNumbers } from "../domain/TfgrpoGroup.js"
 import { decodeSettings, engineDefaults, engineSection, runDefaults, tfgrpoSection } from "../domain/Settings.js"
-import { BaseConfig } from "../services/BaseConfig.js"
+import { BaseConfig, type BaseSettings } from "../services/BaseConfig.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
+
+/** The engine's settings an app gives in code (makeAppLayer's `settings`); the base ones are BaseConfigWith's. */
+export type EngineOverrides = Partial<Omit<OrchestratorSettings, keyof BaseSettings>>
 
 /**
  * The engine's settings: the base settings (BaseConfigLive, built below it) plus the `engine` and
- * `tfgrpo` sections, decoded here and nowhere else. A bad value fails this layer with one
- * InvalidSetting, so only the commands that plan or run pipelines stop on it (exit 2).
+ * `tfgrpo` sections, decoded here and nowhere else, and what `overrides` gives over them. A bad
+ * value fails this layer with one InvalidSetting, so only the commands that plan or run pipelines
+ * stop on it (exit 2).
  */
-export const OrchestratorConfigLive = Layer.effect(
+export const OrchestratorConfigWith = (overrides: EngineOverrides) => Layer.effect(
   OrchestratorConfig,
   Effect.gen(function*() {
     const base = yield* BaseConfig
@@ -24,10 +28,14 @@ export const OrchestratorConfigLive = Layer.effect(
       groupExecution: groupFeature,
       tfgrpoEpoch: epoch,
       tfgrpoGroupId: groupId,
-      tfgrpoGroup: group
+      tfgrpoGroup: group,
+      ...overrides
     })
   })
 )
+
+/** The engine's settings from the environment alone. */
+export const OrchestratorConfigLive = OrchestratorConfigWith({})
 
 /**
  * Fixed settings for tests and embedders: roots under `repoRoot`, the same defaults as the Live

@@ -25,15 +25,40 @@ export const builtinPipelinesUrl = new URL("../../pipelines/", import.meta.url)
 
 const configHint = `Fix the fields listed, or see pipelines/diagnostics.json for a valid example.`
 
-/** Reads `<repoRoot>/codex.orchestrator.json` (missing: built-ins only, CFG-1) and every `*.json` built-in. */
-export const PipelineCatalogLive = (builtinsDir?: string) =>
+/** The built-in pipelines folder as a path. */
+const builtinPipelinesDir = Effect.flatMap(Path.Path, (path) => Effect.orDie(path.fromFileUrl(builtinPipelinesUrl)))
+
+/** Every `*.json` of the built-in pipelines folder (`dir`, default the package's `pipelines/`), by name. */
+export const readBuiltinPipelines = (dir?: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const folder = dir ?? (yield* builtinPipelinesDir)
+    const names = yield* fs.readDirectory(folder).pipe(
+      Effect.mapError((cause) => new FileAccessError({ path: folder, operation: "list built-in pipelines in", cause }))
+    )
+    return yield* Effect.forEach(names.filter((name) => name.endsWith(".json")).sort(), (name) => {
+      const file = path.join(folder, name)
+      return fs.readFileString(file).pipe(
+        Effect.mapError((cause) => new FileAccessError({ path: file, operation: "read", cause })),
+        Effect.flatMap(decodeJsonFile(PipelineDefinition, file))
+      )
+    })
+  })
+
+/**
+ * Reads `<repoRoot>/codex.orchestrator.json` (missing: built-ins only, CFG-1) and every `*.json`
+ * built-in. `inCode`: pipelines an app defines in code, merged after the file's (a pipeline of the
+ * file wins over one of the same id in code, so a repository can adjust an app's pipeline).
+ */
+export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<PipelineDefinition> = []) =>
   Layer.effect(
     PipelineCatalog,
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const config = yield* OrchestratorConfig
-      const dir = builtinsDir ?? (yield* Effect.orDie(path.fromFileUrl(builtinPipelinesUrl)))
+      const dir = builtinsDir ?? (yield* builtinPipelinesDir)
       const configPath = path.join(config.roots.repoRoot, configFileName)
       const shownConfigPath = path.relative(path.resolve("."), configPath) || configFileName
 
@@ -49,18 +74,10 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
         return yield* decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text)
       })
 
-      const readBuiltins = Effect.gen(function*() {
-        const names = yield* fs.readDirectory(dir).pipe(
-          Effect.mapError((cause) => new FileAccessError({ path: dir, operation: "list built-in pipelines in", cause }))
-        )
-        return yield* Effect.forEach(
-          names.filter((name) => name.endsWith(".json")).sort(),
-          (name) => {
-            const file = path.join(dir, name)
-            return readText(file, file).pipe(Effect.flatMap(decodeJsonFile(PipelineDefinition, file)))
-          }
-        )
-      })
+      const readBuiltins = readBuiltinPipelines(dir).pipe(
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(Path.Path, path)
+      )
 
       const designEnv = yield* decodeSettings(designSection)
       /** DES-2: the variables decide; without them, design.config.yaml (DESIGN_CONFIG_PATH), when it exists. */
@@ -97,7 +114,7 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
         taskMetadata: (taskId) => Effect.map(readTaskIndex, (index) => taskMetadataOf(index, taskId)),
         load: Effect.gen(function*() {
           const [user, builtins, designPipeline] = yield* Effect.all([readUserConfig, readBuiltins, readDesignPipeline], { concurrency: 3 })
-          if (user === undefined) {
+          if (user === undefined && inCode.length === 0) {
             // CFG-1: a missing file is not an error, but a user who expected theirs must be told.
             const ids = builtins.map((p) => p.id).join(", ")
             yield* Effect.logWarning(`No ${configFileName} in ${config.roots.repoRoot}: using the built-in pipelines (${ids}).`)
@@ -105,7 +122,7 @@ export const PipelineCatalogLive = (builtinsDir?: string) =>
           return {
             configPath: shownConfigPath,
             configFound: user !== undefined,
-            user: user?.pipelines ?? [],
+            user: [...(user?.pipelines ?? []), ...inCode],
             defaultPipeline: user?.defaultPipeline,
             builtins,
             designPipeline

@@ -15,7 +15,8 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
     readonly publish: (event: OrchestratorEvent) => Effect.Effect<void>
     /**
      * Every event published from now on (wildcard), until the scope closes. Subscribing is done when
-     * this effect returns, so nothing published afterwards is missed.
+     * this effect returns, so nothing published afterwards is missed. A stream never holds `start` or
+     * `resume`: they return without waiting for what it has not read yet (unlike `on`).
      */
     readonly subscribe: Effect.Effect<Stream.Stream<OrchestratorEvent>, never, Scope.Scope>
     /** The events of one type from now on, until the scope closes. */
@@ -25,6 +26,12 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
     /**
      * Runs `handler` for every event of `type` in a fiber of the scope. A handler that fails or dies
      * is logged and the next event is handled; the publisher never sees it.
+     *
+     * A handler holds `RunEngine.start`/`resume`: before returning they wait until every `on` handler
+     * has handled the events published so far, or until the subscriber grace runs out
+     * (`subscriberGrace` in the settings, `CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS`, 120 s by
+     * default), and then return with a warning naming the handlers still busy. A slow
+     * `on("run:completed", ...)` therefore delays `start`; use `subscribe` for work that must not.
      */
     readonly on: <T extends OrchestratorEventType, E, R>(
       type: T,

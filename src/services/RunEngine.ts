@@ -1,4 +1,5 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
+import type { ApprovalPolicy } from "../domain/Approval.js"
 import type { CloudSyncRecord } from "../domain/CloudSyncRecord.js"
 import type {
   GroupSizeExceedsCapacity,
@@ -31,7 +32,8 @@ export interface PlanRequest {
 /** What to start: a plan request plus the run's parent, approval policy, execution mode and prompt. */
 export interface StartRequest extends PlanRequest {
   readonly parentRunId?: string | undefined
-  readonly approvalPolicy?: string | undefined
+  /** D-14 / D-21: who approves stages marked `approvalRequired` (default `on-request`). */
+  readonly approvalPolicy?: ApprovalPolicy | undefined
   /** `--execution-mode` / `--cloud`: one mode for the run instead of the mode policy's choice (MODE-1). */
   readonly executionMode?: ExecutionMode | undefined
   /**
@@ -60,7 +62,7 @@ export interface ResumeRequest extends RunRequest {
   /** Re-run only this stage, whatever its status. */
   readonly target?: string | undefined
   /** Replaces the run's recorded approval policy from now on (D-14). */
-  readonly approvalPolicy?: string | undefined
+  readonly approvalPolicy?: ApprovalPolicy | undefined
   readonly executionMode?: ExecutionMode | undefined
   /** B-2, as for start. */
   readonly concurrency?: number | undefined
