@@ -685,9 +685,11 @@ describe("RunEngine: bad input writes nothing (D-1)", () => {
       // The test kit has the package's built-in pipelines, as production does (issue 20).
       assert.deepStrictEqual(error.available, [
         "trivial",
+        "design-reference",
         "diagnostics-with-eval",
         "diagnostics",
         "docs-review",
+        "hi-fi-design-toolkit",
         "implementation-gate-devtools",
         "implementation-gate",
         "tfgrpo-learning"
