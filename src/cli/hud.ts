@@ -8,6 +8,7 @@ import { Options } from "@effect/cli"
 import { Config, Console, Effect, FiberRef, HashSet, Logger, LogLevel, Option } from "effect"
 import { mount } from "../hud/Hud.js"
 import type { EventBus } from "../services/EventBus.js"
+import { currentPromptScreen } from "../services/Prompter.js"
 
 export const interactive = Options.all({
   on: Options.boolean("interactive").pipe(
@@ -93,7 +94,15 @@ export const withHud = <A, E, R>(
         if (level !== "info") warnings.push(`[Codex-Orchestrator] ${level}: ${text}`)
         hud.note({ level, text })
       })
-      return yield* Effect.locally(run, FiberRef.currentLoggers, HashSet.make(logger))
+      const screen = {
+        aside: (question: { readonly stageId: string; readonly title: string; readonly command: string }) =>
+          hud.stepAside({ stageId: question.stageId, title: question.title, command: question.command }),
+        back: hud.comeBack
+      }
+      return yield* run.pipe(
+        Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
+        Effect.locally(currentPromptScreen, screen)
+      )
     })).pipe(
       // After the scope closed: the HUD is down, its last frame stays above these lines.
       Effect.ensuring(Effect.suspend(() => Effect.forEach(warnings, (line) => Console.error(line), { discard: true })))

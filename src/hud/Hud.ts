@@ -9,7 +9,7 @@
 import { Clock, Duration, Effect, Exit, Fiber, Ref, Schedule, type Scope, Stream } from "effect"
 import type { OrchestratorEvent } from "../domain/Events.js"
 import { EventBus } from "../services/EventBus.js"
-import { addNote, type HudNote, type HudState, initialHudState, reduceHud } from "./HudState.js"
+import { addNote, type HudApproval, type HudNote, type HudState, initialHudState, reduceHud } from "./HudState.js"
 import type { HudRenderer, HudStreams } from "./HudView.js"
 import { loadHudView } from "./loadView.js"
 
@@ -33,6 +33,13 @@ export interface MountedHud {
    * while the HUD is drawn would otherwise be written over the frame.
    */
   readonly note: (note: HudNote) => void
+  /**
+   * A stage waits for approval: the HUD draws it and steps aside (the view taken down, its frame
+   * left), so that the question and the typed answer have the terminal to themselves.
+   */
+  readonly stepAside: (approval: HudApproval) => Effect.Effect<void>
+  /** The answer is in: the HUD is drawn again, below what the question left. */
+  readonly comeBack: Effect.Effect<void>
   /** The state as it is now. */
   readonly state: Effect.Effect<HudState>
 }
@@ -57,21 +64,33 @@ export const mount = (options: MountOptions = {}): Effect.Effect<MountedHud, nev
 
     const makeRenderer = options.renderer ??
       (yield* Effect.map(Effect.promise(loadHudView), (view) => (s: HudState, now: number) => view.renderHud(s, now, options)))
+    // The view drawn now; none while the HUD stands aside. One fiber at a time draws, mounts or unmounts.
+    let current: HudRenderer | undefined
+    const screen = yield* Effect.makeSemaphore(1)
     let lastSecond = -1
-    const draw = (renderer: HudRenderer, force: boolean) =>
+    const draw = (force: boolean) =>
       Effect.gen(function*() {
         yield* takeNotes
         const now = yield* Clock.currentTimeMillis
         const second = Math.floor(now / 1000)
         const changed = yield* Ref.getAndSet(dirty, false)
-        if (!force && !changed && second === lastSecond) return
+        if (current === undefined || (!force && !changed && second === lastSecond)) return
         lastSecond = second
-        renderer.update(yield* Ref.get(state), now)
+        current.update(yield* Ref.get(state), now)
       })
-    const renderer = yield* Effect.acquireRelease(
-      Effect.map(Clock.currentTimeMillis, (now) => makeRenderer(initialHudState, now)),
-      (renderer) => Effect.zipRight(draw(renderer, true), Effect.sync(() => renderer.unmount()))
+    const show = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.flatMap(Ref.get(state), (s) =>
+        Effect.sync(() => {
+          current = makeRenderer(s, now)
+        })))
+    const takeDown = Effect.zipRight(
+      draw(true),
+      Effect.sync(() => {
+        current?.unmount()
+        current = undefined
+      })
     )
+    yield* Effect.acquireRelease(screen.withPermits(1)(show), () => screen.withPermits(1)(takeDown))
 
     const events = yield* bus.subscribe
     const consumer = yield* events.pipe(
@@ -92,12 +111,21 @@ export const mount = (options: MountOptions = {}): Effect.Effect<MountedHud, nev
         ? Effect.asVoid(Effect.option(Effect.timeout(Effect.interruptible(Fiber.await(consumer)), options.settleWithin ?? Duration.seconds(2))))
         : Effect.void
     )
-    yield* Effect.forkScoped(Effect.repeat(draw(renderer, false), Schedule.spaced(interval)))
+    yield* Effect.forkScoped(Effect.repeat(screen.withPermits(1)(draw(false)), Schedule.spaced(interval)))
 
     return {
       note: (note) => {
         pendingNotes.push(note)
       },
+      // One interval first: the events published just before (the stage that finished) make the frame.
+      stepAside: (approval) =>
+        Effect.zipRight(
+          Effect.sleep(interval),
+          screen.withPermits(1)(Ref.update(state, (s) => ({ ...s, approval })).pipe(Effect.zipRight(takeDown)))
+        ),
+      comeBack: screen.withPermits(1)(
+        Ref.update(state, (s) => ({ ...s, approval: null })).pipe(Effect.zipRight(Effect.suspend(() => current === undefined ? show : Effect.void)))
+      ),
       state: Ref.get(state)
     }
   })

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline"
-import { Context, Effect, Layer, Ref } from "effect"
-import { type ApprovalQuestion, Prompter } from "../services/Prompter.js"
+import { Context, Effect, FiberRef, Layer, Ref } from "effect"
+import { type ApprovalQuestion, currentPromptScreen, Prompter } from "../services/Prompter.js"
 
 /**
  * Asks on the terminal: the question on stderr (stdout carries only the result, D-2), one line of
@@ -20,16 +20,22 @@ export const PrompterLive = Layer.sync(Prompter, () => {
     lines.once("close", onClose)
     return Effect.sync(() => lines.close())
   })
+  const askHere = (question: ApprovalQuestion) =>
+    Effect.sync(() =>
+      process.stderr.write(
+        `[Codex-Orchestrator] Stage '${question.title}' (${question.stageId}) needs approval to run:\n` +
+          `    ${question.command}\n  Approve (key ${question.key})? [y/N] `
+      )
+    ).pipe(Effect.zipRight(readAnswer))
   return Prompter.of({
     ask: (question) =>
       !interactive
         ? Effect.succeed("unavailable" as const)
-        : Effect.sync(() =>
-          process.stderr.write(
-            `[Codex-Orchestrator] Stage '${question.title}' (${question.stageId}) needs approval to run:\n` +
-              `    ${question.command}\n  Approve (key ${question.key})? [y/N] `
-          )
-        ).pipe(Effect.zipRight(readAnswer))
+        // A HUD on the terminal steps aside while the question and the typed answer are on it.
+        : Effect.flatMap(FiberRef.get(currentPromptScreen), (screen) =>
+          screen === undefined
+            ? askHere(question)
+            : Effect.zipRight(screen.aside(question), askHere(question)).pipe(Effect.ensuring(screen.back)))
   })
 })
 

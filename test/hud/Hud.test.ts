@@ -83,4 +83,28 @@ describe("Hud.mount", () => {
       assert.isAtLeast((yield* Clock.currentTimeMillis) - start, 1_150)
       assert.deepStrictEqual((yield* draws).at(-2)?.notes, [{ level: "warning", text: "careful" }])
     }).pipe(Effect.provide(EventBusLive)), 5000)
+
+  it.effect("an approval: drawn, then the HUD steps aside (taken down) and comes back with a new view", () =>
+    Effect.gen(function*() {
+      const { draws, renderer } = yield* recorder
+      const fiber = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
+        const hud = yield* mount({ renderer, settleWithin: "1 second" })
+        yield* hud.stepAside({ stageId: "deploy", title: "Deploy", command: "make deploy" })
+        const aside = yield* draws
+        yield* TestClock.adjust("1 second")
+        // Aside: the frame with the approval, then unmounted; nothing drawn while the question is asked.
+        assert.strictEqual((yield* draws).length, aside.length)
+        yield* hud.comeBack
+        return aside
+      })))
+      yield* Effect.repeat(TestClock.adjust("100 millis"), { until: () => fiber.unsafePoll() !== null })
+      const aside = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(aside.at(-2)?.approval, { stageId: "deploy", title: "Deploy", command: "make deploy" })
+      assert.strictEqual(aside.at(-1)?.status, "unmounted")
+      const all = yield* draws
+      // Back: a new view (its first frame without the approval), then the close.
+      const back = all[aside.length]
+      assert.strictEqual(back?.approval, null)
+      assert.strictEqual(all.at(-1)?.status, "unmounted")
+    }).pipe(Effect.provide(EventBusLive)), 5000)
 })

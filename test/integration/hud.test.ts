@@ -23,7 +23,11 @@ const config = {
       commandStage("build", "for i in 1 2 3; do echo building $i; sleep 0.3; done"),
       commandStage("test", "echo testing; sleep 0.3; echo all green")
     ]),
-    pipeline("slow", [commandStage("wait", "echo waiting; exec sleep 37.4242")])
+    pipeline("slow", [commandStage("wait", "echo waiting; exec sleep 37.4242")]),
+    pipeline("gate", [
+      commandStage("build", "echo built"),
+      commandStage("deploy", "echo deployed", { approvalRequired: true })
+    ])
   ]
 }
 
@@ -78,6 +82,21 @@ describe.skipIf(!hasScript)("HUD on a terminal (script from util-linux)", () => 
     assert.strictEqual(runs.length, 1)
     const manifest = readJson(repo.path(".runs", "hud", "cli", runs[0] ?? "", "manifest.json"))
     assert.strictEqual(manifest["status"], "cancelled")
+  })
+
+  it("an approval under the HUD: the frame shows it waiting, the question below it, the answer typed, the HUD back", async () => {
+    repo = makeTempRepo(config)
+    const term = runInTerminal(["start", "gate", "--ui", "--task", "hud", "--approval-policy", "on-request"], { cwd: repo.dir })
+    await term.waitFor(/Approve \(key gate:deploy\)\? \[y\/N\] $/)
+    const asked = term.screen()
+    assert.match(asked, /APPROVAL waiting: Stage deploy \(deploy\) wants to run: echo deployed\n/)
+    assert.match(asked, /\[01\] SUCCEEDED Stage build/)
+    assert.isBelow(asked.lastIndexOf("APPROVAL waiting"), asked.indexOf("needs approval to run"))
+    term.type("y\n")
+    assert.strictEqual(await term.exit, 0)
+    const after = term.screen().slice(asked.length)
+    assert.match(after, /\[02\] SUCCEEDED Stage deploy [\d.]+s - deployed/)
+    assert.notInclude(after, "APPROVAL waiting")
   })
 
   it("TERM=dumb: no HUD, one line says why, the run goes on", async () => {
