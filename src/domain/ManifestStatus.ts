@@ -21,7 +21,21 @@ export const isTerminal = (status: RunStatus) => status === "succeeded" || statu
 export const EntryStatus = Schema.Literal("pending", "running", "succeeded", "failed", "skipped", "cancelled")
 export type EntryStatus = typeof EntryStatus.Type
 
-/** MAN-2: one entry per stage, in stage order, with exactly these keys. */
+/** Issue 18: where a remote executor ran the stage's latest attempt (absent for local stages). */
+export const RemoteExecution = Schema.Struct({
+  /** The executor's name (`cluster`). */
+  executor: Schema.String,
+  attempt: Schema.Int,
+  idempotency_key: Schema.String,
+  /** The runner whose result counts (the last one that started it until the result is in). */
+  runner: NullableString,
+  host: NullableString,
+  /** Every runner that started this attempt, in order: more than one when a runner was lost and it was redelivered. */
+  deliveries: Schema.Array(Schema.Struct({ runner: Schema.String, host: Schema.String }))
+})
+export type RemoteExecution = typeof RemoteExecution.Type
+
+/** MAN-2: one entry per stage, in stage order, with exactly these keys (`remote` only for stages run remotely). */
 export const CommandEntry = Schema.Struct({
   index: Schema.Int,
   id: Schema.String,
@@ -39,7 +53,9 @@ export const CommandEntry = Schema.Struct({
   /** DECISIONS B-1: attempts made so far; present only for stages with a retry policy. */
   attempts: Schema.optional(Schema.Int),
   /** DECISIONS B-2: the ids this stage waits for; present only when the pipeline is a graph. */
-  needs: Schema.optional(Schema.Array(Schema.String))
+  needs: Schema.optional(Schema.Array(Schema.String)),
+  /** Issue 18: present only for stages a remote executor ran. */
+  remote: Schema.optional(RemoteExecution)
 })
 export type CommandEntry = typeof CommandEntry.Type
 

@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
+import { Label } from "./Cluster.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
@@ -59,7 +60,9 @@ export const CommandStage = Schema.Struct({
   execution_mode: Schema.optional(Schema.String),
   mode: Schema.optional(Schema.String),
   needs: Schema.optional(Needs),
-  lock: Schema.optional(Lock)
+  lock: Schema.optional(Lock),
+  /** Issue 18: in `cloud` mode, only runners that have all these labels run the stage. */
+  runsOn: Schema.optional(Schema.Array(Label))
 })
 export type CommandStage = typeof CommandStage.Type
 

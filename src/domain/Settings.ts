@@ -28,8 +28,10 @@ import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
 import {
   flag,
+  type Format,
   given,
   httpUrl,
+  InvalidSetting,
   invalidValue,
   nonNegativeNumber,
   parsed,
@@ -237,3 +239,44 @@ export const designSection = Config.all({
   stageManifestPath: Config.map(text("CODEX_ORCHESTRATOR_MANIFEST_PATH"), Option.getOrUndefined)
 })
 export type DesignSection = Config.Config.Success<typeof designSection>
+
+/** A duration as Effect writes one: `5 seconds`, `500 millis`, `2 minutes`. */
+const duration: Format<Duration.Duration> = {
+  expected: "a duration such as \"5 seconds\" or \"500 millis\"",
+  parse: (value) => {
+    const decoded = Duration.decodeUnknown(value)
+    return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero) ? decoded.value : undefined
+  }
+}
+
+const postgresUrl: Format<string> = {
+  expected: "a PostgreSQL URL (postgres://user:password@host:port/database)",
+  parse: (value) =>
+    Either.match(Either.try(() => new URL(value)), {
+      onLeft: () => undefined,
+      onRight: (url) => (url.protocol === "postgres:" || url.protocol === "postgresql:" ? value : undefined)
+    })
+}
+
+export const clusterDatabaseVariable = "CODEX_CLUSTER_DATABASE_URL"
+export const clusterLockExpiryVariable = "CODEX_CLUSTER_LOCK_EXPIRY"
+
+/** How a `--database-url` flag (or the variable) is checked: the same sentence for both. */
+export const parseClusterDatabaseUrl = (name: string, value: string): Either.Either<string, InvalidSetting> => {
+  const url = postgresUrl.parse(value.trim())
+  return url === undefined
+    ? Either.left(new InvalidSetting({ variable: name, detail: `${name}=${JSON.stringify(value)} is not ${postgresUrl.expected}.` }))
+    : Either.right(url)
+}
+
+/**
+ * `cluster` (DECISIONS B-3, issue 18): the PostgreSQL database of the cluster that runs `cloud`
+ * stages (unset: no cloud executor, stages fall back to local) and the shard lock expiry that bounds
+ * how long a dead runner's stages wait before another runner takes them (default the cluster's 35 s).
+ * Decoded when the engine is loaded and by `codex-orchestrator runner`.
+ */
+export const clusterSection = Config.all({
+  databaseUrl: parsed(clusterDatabaseVariable, postgresUrl),
+  lockExpiry: parsed(clusterLockExpiryVariable, duration, "35 seconds")
+})
+export type ClusterSection = Config.Config.Success<typeof clusterSection>

@@ -15,6 +15,7 @@ import { makeApprovalGate } from "./internal/approvals.js"
 import { randomUuid } from "./internal/entropy.js"
 import { clearResuming, patchEntry } from "./internal/entries.js"
 import { makeStageGuard } from "./internal/privacyGuard.js"
+import { recordRemote } from "./internal/remoteRecord.js"
 import { makeRunEvents } from "./internal/runEvents.js"
 import { initialAttemptState, runAttempts, truncated } from "./internal/stageAttempts.js"
 import { type Finish, recordOutcome } from "./internal/stageOutcome.js"
@@ -119,6 +120,7 @@ export const CommandStageRunnerLive = Layer.effect(
       const createdAt = iso(yield* Clock.currentTimeMillis)
       const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)
       const state = initialAttemptState()
+      const keyOf = (attempt: number) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt)
       const finish = yield* runAttempts({
         files,
         executor,
@@ -129,11 +131,12 @@ export const CommandStageRunnerLive = Layer.effect(
         cwd,
         env: stageEnv(config.roots, manifest, layout, stage.env),
         guard,
-        keyOf: (attempt) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt),
+        keyOf,
         ids,
         observing: manifest.tfgrpo !== undefined && manifest.tfgrpo !== null,
         emitCommandStreams: config.emitCommandStreams,
         recordProcess: active.recordProcess,
+        observe: recordRemote(files, position, executor.name, keyOf),
         toolCall: events.toolCall(manifest, stage.id, index),
         output: events.output(manifest, stage.id, index)
       }, state, startedMs)

@@ -16,14 +16,24 @@ export interface ExecutionRequest {
   readonly command: string
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
+  /** The labels a runner must have (the stage's `runsOn`); a local executor ignores them. */
+  readonly runsOn?: ReadonlyArray<string> | undefined
+}
+
+/** Where a remote executor ran an attempt: the runner's address and its host. */
+export interface RemoteRunner {
+  readonly runner: string
+  readonly host: string
 }
 
 /** What an executor reports while a stage runs; `Exited` is always the last event. */
 export type ExecutionEvent =
-  | { readonly _tag: "Started"; readonly pid: number | undefined }
+  /** `remote`: the runner that started it (a redelivered attempt starts again, on another runner). */
+  | { readonly _tag: "Started"; readonly pid: number | undefined; readonly remote?: RemoteRunner | undefined }
   | { readonly _tag: "Output"; readonly stream: "stdout" | "stderr"; readonly chunks: Chunk.Chunk<Uint8Array> }
   | { readonly _tag: "Heartbeat"; readonly at: number }
-  | { readonly _tag: "Exited"; readonly exit: ProcessExit }
+  /** `remote`: the runner whose result was stored for the attempt's idempotency key. */
+  | { readonly _tag: "Exited"; readonly exit: ProcessExit; readonly remote?: RemoteRunner | undefined }
 
 /** An executor (the `Executor` and `CloudExecutor` tags share this shape): runs one attempt of a stage and reports its events. */
 export interface ExecutorService {

@@ -66,7 +66,7 @@ const sample: CliManifest = {
 }
 
 describe("MAN-1..4 manifest schema", () => {
-  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts and B-2 needs", () => {
+  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts, B-2 needs and issue 18's remote", () => {
     assert.deepStrictEqual(Object.keys(CommandEntry.fields), [
       "index",
       "id",
@@ -82,7 +82,8 @@ describe("MAN-1..4 manifest schema", () => {
       "error_file",
       "sub_run_id",
       "attempts",
-      "needs"
+      "needs",
+      "remote"
     ])
   })
 

@@ -44,6 +44,8 @@ export interface AttemptContext {
   readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
   /** `delayMs`: a retry's wait before the next attempt. */
   readonly toolCall: (status: ToolCallStatus, attempt: number, message: string, delayMs?: number) => Effect.Effect<void>
+  /** Sees each attempt's Started and Exited events (a remote executor's runner is recorded from them). */
+  readonly observe: (attempt: number, event: ExecutionEvent) => Effect.Effect<void, FileAccessError>
   /** EVT-2 log events: the output as it is written to the stage log. */
   readonly output: (stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>
 }
@@ -144,14 +146,18 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
     const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
       switch (event._tag) {
         case "Started":
-          return event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
-            recording = fiber
-          })
+          return Effect.zipRight(
+            ctx.observe(attempt, event),
+            event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
+              recording = fiber
+            })
+          )
         case "Output":
           return onOutput(event.stream, event.chunks)
-        case "Heartbeat":
         case "Exited":
-          // The run's own heartbeat is the engine's; the exit is what `run` returns.
+          return ctx.observe(attempt, event)
+        case "Heartbeat":
+          // The run's own heartbeat is the engine's.
           return Effect.void
       }
     }
@@ -162,7 +168,8 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       attempt,
       command: ctx.stage.command,
       cwd: ctx.cwd,
-      env: ctx.env
+      env: ctx.env,
+      runsOn: ctx.stage.runsOn
     }, onEvent).pipe(
       // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
       // stage could not start all the same, and is recorded failed with its error file, not left running.

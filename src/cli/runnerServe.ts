@@ -1,0 +1,48 @@
+/**
+ * The runner's process (issue 18), loaded by `codex-orchestrator runner` only: the cluster runner on
+ * PostgreSQL, the stage entity's handlers on this machine's processes, until interrupted.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Effect, Layer, Option } from "effect"
+import { runDefaults } from "../domain/Settings.js"
+import { clusterRunnerLayer } from "../layers/ClusterLive.js"
+import { HostLive } from "../layers/Host.js"
+import { stageEntityLayer } from "../layers/internal/stageHandlers.js"
+import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
+import { Host } from "../services/Host.js"
+import { clusterSettings } from "./clusterSettings.js"
+
+export interface RunnerFlags {
+  readonly databaseUrl: string
+  readonly host: string
+  readonly port: number
+  readonly workspaces: string
+  readonly capacity: number | undefined
+  readonly labels: ReadonlyArray<string>
+  readonly keepFailed: boolean
+}
+
+/** Serves stages until interrupted; a bad database fails at once (exit 2). */
+export const serveRunner = (flags: RunnerFlags) =>
+  Effect.gen(function*() {
+    const host = yield* Host
+    const settings = yield* clusterSettings
+    const runner = `${flags.host}:${flags.port}`
+    const capacity = flags.capacity ?? host.cpus
+    const handlers = stageEntityLayer({
+      runner,
+      host: host.hostname,
+      capacity,
+      heartbeatInterval: runDefaults.heartbeatInterval,
+      watchGrace: "3 seconds",
+      prepare: (request) => Effect.succeed({ command: request.command, cwd: request.cwd, env: request.env })
+    })
+    const serving = handlers.pipe(
+      Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
+      Layer.provide(ProcessRunnerLive.pipe(Layer.provide(HostLive)))
+    )
+    yield* Layer.launch(Layer.merge(serving, Layer.effectDiscard(Effect.logInfo(
+      `Runner ${runner} on ${host.hostname} ready: capacity ${capacity}, labels ${flags.labels.length === 0 ? "(none)" : flags.labels.join(",")}` +
+        `${Option.match(settings.lockExpiry, { onNone: () => "", onSome: (d) => `, lock expiry ${String(d)}` })}`
+    ))))
+  }).pipe(Effect.provide(HostLive), Effect.provide(NodeContext.layer))

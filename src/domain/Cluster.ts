@@ -1,0 +1,113 @@
+/**
+ * The distributed executor's data (DECISIONS B-3, issue 18): what travels between the orchestrator
+ * and a runner, and how runner labels route stages. Both sides decode with these schemas; nothing
+ * here does I/O.
+ */
+import { Schema } from "effect"
+
+/** A runner capability (`--labels gpu,linux`) and a stage's requirement (`runsOn: ["gpu"]`). */
+export const Label = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9][a-z0-9_-]{0,31}$/, {
+    message: () => "must be 1-32 of [a-z0-9_-], starting with a letter or digit"
+  })
+)
+
+/** At most this many labels on one runner: it serves every combination of them (2^n - 1 shard groups). */
+export const maxRunnerLabels = 4
+
+/** The shard group of stages without `runsOn`: every runner serves it. */
+export const defaultGroup = "default"
+
+/**
+ * The shard group a stage with these labels is sent to: the labels sorted and joined by `+`, so
+ * `["linux", "gpu"]` and `["gpu", "linux"]` meet the same runners; no labels is the default group.
+ */
+export const groupOf = (labels: ReadonlyArray<string>): string => {
+  const unique = Array.from(new Set(labels)).sort()
+  return unique.length === 0 ? defaultGroup : unique.join("+")
+}
+
+/** Every group a runner with these labels serves: the default one and each non-empty combination. */
+export const groupsServedBy = (labels: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const unique = Array.from(new Set(labels)).sort()
+  const groups: Array<string> = [defaultGroup]
+  for (let mask = 1; mask < 1 << unique.length; mask++) {
+    groups.push(groupOf(unique.filter((_, bit) => (mask & (1 << bit)) !== 0)))
+  }
+  return groups
+}
+
+/**
+ * The entity id of one attempt: its group, then its idempotency key. The cluster routes by the group
+ * (the part before the first `/`) and deduplicates by the key.
+ */
+export const entityIdOf = (labels: ReadonlyArray<string>, idempotencyKey: string) => `${groupOf(labels)}/${idempotencyKey}`
+
+/** The group part of an entity id made by `entityIdOf`. */
+export const groupOfEntityId = (entityId: string) => {
+  const slash = entityId.indexOf("/")
+  return slash <= 0 ? defaultGroup : entityId.slice(0, slash)
+}
+
+/**
+ * Where a stage's repository comes from on a runner: a path or URL it can fetch `origin` from, the
+ * commit, and the uncommitted changes as a binary diff (`git diff --binary HEAD`).
+ */
+export const Workspace = Schema.Struct({
+  origin: Schema.String,
+  commit: Schema.String,
+  diff: Schema.Uint8ArrayFromSelf,
+  /** The stage's working directory, relative to the repository root. */
+  cwd: Schema.String
+})
+export type Workspace = typeof Workspace.Type
+
+/** One attempt as a runner receives it. */
+export const StageRequest = Schema.Struct({
+  idempotencyKey: Schema.String,
+  runId: Schema.String,
+  stageId: Schema.String,
+  attempt: Schema.Int,
+  command: Schema.String,
+  /** Used as given when there is no workspace (a runner that shares the orchestrator's disk). */
+  cwd: Schema.String,
+  env: Schema.Record({ key: Schema.String, value: Schema.String }),
+  workspace: Schema.NullOr(Workspace)
+})
+export type StageRequest = typeof StageRequest.Type
+
+/** Which runner ran (or runs) an attempt. */
+export const RunnerIdentity = Schema.Struct({
+  runner: Schema.String,
+  host: Schema.String
+})
+export type RunnerIdentity = typeof RunnerIdentity.Type
+
+/** How an attempt ended on its runner: the stored, durable result of its idempotency key. */
+export const StageResult = Schema.Struct({
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  runner: Schema.String,
+  host: Schema.String,
+  /** How many events the runner put on the attempt's output stream: the client reads until it has them all. */
+  events: Schema.Int
+})
+export type StageResult = typeof StageResult.Type
+
+/** The attempt could not start on the runner (workspace, spawn); the stage fails with this reason. */
+export class RemoteStartFailed extends Schema.TaggedError<RemoteStartFailed>()("RemoteStartFailed", {
+  reason: Schema.String,
+  runner: Schema.String
+}) {
+  override get message() {
+    return `on runner ${this.runner}: ${this.reason}`
+  }
+}
+
+/** What a runner streams while an attempt runs (volatile: lost output is not replayed). */
+export const StageEvent = Schema.Union(
+  Schema.TaggedStruct("Started", { runner: Schema.String, host: Schema.String, pid: Schema.Int }),
+  Schema.TaggedStruct("Output", { stream: Schema.Literal("stdout", "stderr"), bytes: Schema.Uint8ArrayFromSelf }),
+  Schema.TaggedStruct("Heartbeat", { at: Schema.Number })
+)
+export type StageEvent = typeof StageEvent.Type

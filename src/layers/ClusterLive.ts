@@ -1,0 +1,106 @@
+/**
+ * The cluster on PostgreSQL (issue 18): the client the orchestrator's `cloud` executor sends
+ * through, and the runner a `codex-orchestrator runner` process serves stages with. Both keep
+ * messages and runners in the same database (SQL storage) and talk to runners over sockets.
+ * Loaded only when a database URL is configured or a runner starts (src/cli/engine.ts, runner.ts).
+ */
+import * as RunnerHealth from "@effect/cluster/RunnerHealth"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as Runners from "@effect/cluster/Runners"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SocketRunner from "@effect/cluster/SocketRunner"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
+import { layerClientProtocol, layerSocketServer } from "@effect/platform-node-shared/NodeClusterSocket"
+import * as RpcSerialization from "@effect/rpc/RpcSerialization"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Cause, Duration, Layer, Option, Redacted, Schedule } from "effect"
+import { groupsServedBy } from "../domain/Cluster.js"
+import { oneLine } from "../domain/OneLine.js"
+import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
+import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
+
+/** Where the cluster keeps its state, and how long a dead runner's shards stay locked. */
+export interface ClusterConnection {
+  readonly databaseUrl: string
+  readonly lockExpiry: Option.Option<Duration.Duration>
+}
+
+/**
+ * Every process of one cluster must agree on these. Few shards per group: a runner serves one group
+ * for each combination of its labels, and refreshes the lock of every shard it holds. Advisory
+ * locks are off because their numbers come from each runner's own list of groups, which differs
+ * between runners with different labels; the lock table (with its expiry) is used instead.
+ */
+const shardingOptions = (connection: ClusterConnection): Partial<ShardingConfig.ShardingConfig["Type"]> => ({
+  shardsPerGroup: 16,
+  shardLockDisableAdvisory: true,
+  entityMessagePollInterval: Duration.seconds(1),
+  ...Option.match(connection.lockExpiry, {
+    onNone: () => ({}),
+    onSome: (expiry) => ({ shardLockExpiration: expiry, shardLockRefreshInterval: Duration.divide(expiry, 3).pipe(Option.getOrElse(() => expiry)) })
+  })
+})
+
+/** A URL that cannot be used, or a database that does not answer: bad configuration (exit 2), said in one line. */
+const unreachable = (error: { readonly message: string }) =>
+  new InvalidSetting({
+    variable: clusterDatabaseVariable,
+    detail: `cannot reach the cluster database (${clusterDatabaseVariable} or --database-url): ${error.message}. ` +
+      "Check the URL and that PostgreSQL is running (`codex-orchestrator cluster db` starts one)."
+  })
+
+/** The database, the message and runner storages on it, and socket transport with msgpack. */
+const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingConfig.ShardingConfig>) => {
+  const database = PgClient.layer({
+    url: Redacted.make(connection.databaseUrl),
+    connectTimeout: Duration.seconds(5),
+    applicationName: "codex-orchestrator"
+  }).pipe(Layer.mapError(unreachable))
+  // Two processes starting together both create the cluster's tables; the loser's migration dies on
+  // PostgreSQL's catalog uniqueness. It finds them made on its next try.
+  const storage = Layer.merge(SqlMessageStorage.layer, SqlRunnerStorage.layer).pipe(
+    Layer.catchAllCause((cause) => Layer.fail(unreachable({ message: oneLine(Cause.pretty(cause)) }))),
+    Layer.retry(Schedule.spaced(Duration.millis(300)).pipe(Schedule.intersect(Schedule.recurs(5)))),
+    Layer.provide(database),
+    Layer.provide(config)
+  )
+  const transport = layerClientProtocol.pipe(Layer.provide(RpcSerialization.layerMsgPack))
+  return Layer.mergeAll(storage, transport, config, RpcSerialization.layerMsgPack)
+}
+
+/** The orchestrator's side: a client of the cluster (it serves no entity). Provides Sharding and RunnerStorage. */
+export const clusterClientLayer = (connection: ClusterConnection) =>
+  SocketRunner.layerClientOnly.pipe(
+    Layer.provideMerge(foundation(connection, ShardingConfig.layer({ ...shardingOptions(connection), runnerAddress: Option.none() })))
+  )
+
+/** How a runner presents itself. */
+export interface RunnerOptions {
+  readonly host: string
+  readonly port: number
+  readonly labels: ReadonlyArray<string>
+}
+
+/** A runner: listens on `host:port` and holds shards of the default group and of each combination of its labels. */
+export const clusterRunnerLayer = (connection: ClusterConnection, runner: RunnerOptions) => {
+  const groups = [...groupsServedBy(runner.labels)]
+  const address = RunnerAddress.make(runner.host, runner.port)
+  const base = foundation(connection, ShardingConfig.layer({
+    ...shardingOptions(connection),
+    runnerAddress: Option.some(address),
+    runnerListenAddress: Option.some(address),
+    availableShardGroups: groups,
+    assignedShardGroups: groups
+  }))
+  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc))
+  return SocketRunner.layer.pipe(
+    Layer.provide(layerSocketServer),
+    Layer.provide(health),
+    Layer.provideMerge(base)
+  )
+}
+
+/** CloudExecutor on a cluster client: what the orchestrator uses when a database URL is configured. */
+export const clusterExecutorLayer = (connection: ClusterConnection, options: ClusterExecutorOptions = {}) =>
+  ClusterExecutorLive(options).pipe(Layer.provide(clusterClientLayer(connection)))

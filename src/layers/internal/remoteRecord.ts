@@ -1,0 +1,40 @@
+/**
+ * Issue 18: the manifest entry of a stage run by a remote executor says where: the executor, the
+ * attempt and its idempotency key, the runner and host, and every runner that started the attempt
+ * (a runner lost mid-stage has its attempt redelivered to another).
+ */
+import type { CliManifest, RemoteExecution } from "../../domain/Manifest.js"
+import type { FileAccessError } from "../../domain/FileErrors.js"
+import type { ExecutionEvent } from "../../services/Executor.js"
+import type { RunFiles } from "../../services/RunStore.js"
+import { Effect } from "effect"
+
+const updated = (
+  previous: RemoteExecution | undefined,
+  base: Pick<RemoteExecution, "executor" | "attempt" | "idempotency_key">,
+  event: ExecutionEvent
+): RemoteExecution | undefined => {
+  if ((event._tag !== "Started" && event._tag !== "Exited") || event.remote === undefined) return previous
+  const same = previous !== undefined && previous.attempt === base.attempt && previous.idempotency_key === base.idempotency_key
+  const deliveries = same ? previous.deliveries : []
+  return {
+    ...base,
+    runner: event.remote.runner,
+    host: event.remote.host,
+    deliveries: event._tag === "Started" ? [...deliveries, { runner: event.remote.runner, host: event.remote.host }] : deliveries
+  }
+}
+
+/** Records a remote attempt's runner in the entry at `position`; local events change nothing. */
+export const recordRemote = (files: RunFiles, position: number, executor: string, keyOf: (attempt: number) => string) =>
+(attempt: number, event: ExecutionEvent): Effect.Effect<void, FileAccessError> =>
+  (event._tag === "Started" || event._tag === "Exited") && event.remote !== undefined
+    ? Effect.asVoid(files.update((m: CliManifest) => ({
+      ...m,
+      commands: m.commands.map((entry, i) => {
+        if (i !== position) return entry
+        const remote = updated(entry.remote, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
+        return remote === undefined ? entry : { ...entry, remote }
+      })
+    }), { force: true }))
+    : Effect.void

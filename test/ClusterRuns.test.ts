@@ -1,0 +1,60 @@
+/**
+ * A `cloud` run on the cluster executor (issue 18) through the test kit's production wiring, with
+ * the cluster in memory: the stages run on the runner (not as local processes), their output is the
+ * stage log, exit codes are recorded, and each entry says where it ran (executor, runner, host,
+ * attempt, idempotency key). Live clock: the cluster's own fibers poll on it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import { AppMemory } from "../src/layers/App.js"
+import { ClusterExecutorLive } from "../src/layers/ClusterExecutor.js"
+import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { CloudExecutor } from "../src/services/Executor.js"
+import { RunEngine } from "../src/services/RunEngine.js"
+import { logFile, manifestFile } from "./support/files.js"
+import { commandStage, pipeline } from "./support/pipelines.js"
+import { memoryCluster } from "./support/cluster.js"
+
+const remoteScripts = {
+  "echo one": { output: [{ stream: "stdout", data: "one\n" }] },
+  "exit 3": { exitCode: 3 },
+  "echo three": { output: [{ stream: "stdout", data: "three\n" }] }
+} satisfies Record<string, ScriptedProcess>
+
+const threeStages = pipeline("three", [
+  commandStage("one", "echo one"),
+  commandStage("two", "exit 3", { allowFailure: true }),
+  commandStage("three", "echo three", { runsOn: ["linux"] })
+])
+
+const runnerSide = memoryCluster(["linux"]).pipe(Layer.provideMerge(ProcessRunnerMemory(remoteScripts)))
+
+describe("cloud runs on the cluster executor", () => {
+  it.live("stages run on the runner; exit codes, output and the runner are recorded", () =>
+    Effect.gen(function*() {
+      const cloud = yield* Layer.build(ClusterExecutorLive().pipe(Layer.provideMerge(runnerSide)))
+      yield* Effect.gen(function*() {
+        const engine = yield* RunEngine
+        const { layout, manifest } = yield* engine.start({ taskId: "cluster-task", pipelineId: "three", executionMode: "cloud" })
+        assert.strictEqual(manifest.status, "succeeded")
+        assert.strictEqual(manifest.cloud_fallback_reason, null)
+        const local = yield* Effect.flatMap(ProcessInvocations, (p) => p.all)
+        assert.deepStrictEqual(local, [], "no local process")
+        const written = yield* manifestFile(layout.manifest)
+        assert.deepStrictEqual(written.commands.map((c) => c.exit_code), [0, 3, 0])
+        for (const [i, entry] of written.commands.entries()) {
+          assert.strictEqual(entry.remote?.executor, "cluster")
+          assert.strictEqual(entry.remote?.runner, "memory:1")
+          assert.strictEqual(entry.remote?.host, "memory-host")
+          assert.strictEqual(entry.remote?.attempt, 1)
+          assert.strictEqual(entry.remote?.idempotency_key, `cli-command:${manifest.run_id}:${entry.id}:attempt-1`)
+          assert.deepStrictEqual(entry.remote?.deliveries, [{ runner: "memory:1", host: "memory-host" }], `entry ${i}`)
+        }
+        const chunks = (yield* logFile(layout.stageLog(3, "three"))).flatMap((e) => e.type === "exec:chunk" ? [e.data] : [])
+        assert.deepStrictEqual(chunks, ["three\n"])
+        const remote = yield* Effect.provide(Effect.flatMap(ProcessInvocations, (p) => p.all), cloud)
+        assert.deepStrictEqual(remote.map((spec) => spec.command), ["echo one", "exit 3", "echo three"])
+        assert.strictEqual(remote[0]?.env["CODEX_ORCHESTRATOR_RUN_ID"], manifest.run_id)
+      }).pipe(Effect.provide(AppMemory({ pipelines: { user: [threeStages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
+    }).pipe(Effect.scoped))
+})

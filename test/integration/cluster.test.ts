@@ -1,0 +1,89 @@
+/**
+ * `cloud` stages on real runners (issue 18): an embedded PostgreSQL started here on a loopback
+ * port, two `codex-orchestrator runner` processes with their own workspaces, and the orchestrator
+ * with CODEX_CLUSTER_DATABASE_URL. One database and the runners are shared by the cases.
+ */
+import { mkdirSync } from "node:fs"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { asArray, asObject, asString, commandStage, describeResult, listDir, makeTempRepo, pipeline, requireBuiltCli, runCli, stageOutput, startJson, type TempRepo } from "../support/cli.js"
+import { freePort, startDatabase, startRunner, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
+
+let database: TestDatabase
+let runners: ReadonlyArray<TestRunner> = []
+let home: TempRepo
+
+beforeAll(async () => {
+  requireBuiltCli()
+  home = makeTempRepo()
+  database = await startDatabase()
+  runners = await Promise.all(["a", "b"].map((name) => {
+    mkdirSync(home.path(`ws-${name}`), { recursive: true })
+    return startRunner({ url: database.url, cwd: home.dir, workspaces: home.path(`ws-${name}`), capacity: 4, labels: name === "b" ? ["special"] : [] })
+  }))
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.all(runners.map((runner) => runner.stop()))
+  await database?.stop()
+  home?.cleanup()
+}, 60_000)
+
+const clusterEnv = () => ({ CODEX_CLUSTER_DATABASE_URL: database.url })
+
+describe("cloud stages on cluster runners", () => {
+  it("a 3-stage cloud pipeline runs on the runners: runner ids printed, exit codes 0/3/0 recorded", async () => {
+    const repo = makeTempRepo({
+      pipelines: [pipeline("remote", [
+        commandStage("one", "echo one on $CODEX_ORCHESTRATOR_RUNNER"),
+        commandStage("two", "echo two on $CODEX_ORCHESTRATOR_RUNNER; exit 3", { allowFailure: true }),
+        commandStage("three", "echo three on $CODEX_ORCHESTRATOR_RUNNER", { runsOn: ["special"] })
+      ])]
+    })
+    try {
+      const run = await startJson(repo, ["remote", "--cloud", "--task", "cl"], clusterEnv())
+      assert.strictEqual(run.result.code, 0, describeResult(run.result))
+      assert.strictEqual(run.manifest["cloud_fallback_reason"], null)
+      const entries = asArray(run.manifest["commands"], "commands").map((entry) => asObject(entry, "entry"))
+      assert.deepStrictEqual(entries.map((entry) => entry["exit_code"]), [0, 3, 0])
+      const addresses = runners.map((runner) => runner.address)
+      for (const [i, entry] of entries.entries()) {
+        const remote = asObject(entry["remote"], "remote")
+        const runner = asString(remote["runner"], "runner")
+        assert.include(addresses, runner)
+        assert.strictEqual(remote["executor"], "cluster")
+        const id = asString(entry["id"], "id")
+        const output = stageOutput(repo.path(asString(entry["log_path"], "log_path")), "stdout")
+        assert.strictEqual(output, `${id} on ${runner}\n`, `stage ${i}`)
+      }
+      // `special` is only on runner b.
+      assert.strictEqual(asObject(entries[2]?.["remote"], "remote")["runner"], runners[1]?.address)
+    } finally {
+      repo.cleanup()
+    }
+  })
+
+  it("bad cluster settings are bad input: one line naming the setting, exit 2, no run written", async () => {
+    const repo = makeTempRepo({ pipelines: [pipeline("remote", [commandStage("one", "echo one")])] })
+    try {
+      const nobody = `postgres://postgres:test@127.0.0.1:${await freePort()}/postgres`
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, Readonly<Record<string, string>>, RegExp]> = [
+        [["start", "remote", "--cloud", "--task", "bad"], { CODEX_CLUSTER_DATABASE_URL: "mysql://x@y/z" }, /CODEX_CLUSTER_DATABASE_URL="mysql:\/\/x@y\/z" is not a PostgreSQL URL/],
+        [["start", "remote", "--cloud", "--task", "bad"], { CODEX_CLUSTER_DATABASE_URL: nobody }, /cannot reach the cluster database/],
+        [["start", "remote", "--cloud", "--task", "bad"], { CODEX_CLUSTER_DATABASE_URL: database.url, CODEX_CLUSTER_LOCK_EXPIRY: "soon" }, /CODEX_CLUSTER_LOCK_EXPIRY="soon" is not a duration/],
+        [["runner", "--database-url", nobody, "--listen", "127.0.0.1:1"], {}, /cannot reach the cluster database/],
+        [["runner", "--database-url", database.url, "--listen", "nowhere"], {}, /--listen nowhere is not host:port/],
+        [["runner", "--database-url", database.url, "--labels", "GPU"], {}, /--labels: "GPU" is not a label/]
+      ]
+      for (const [args, env, message] of cases) {
+        const result = await runCli(args, { cwd: repo.dir, env })
+        assert.strictEqual(result.code, 2, `${args.join(" ")}\n${describeResult(result)}`)
+        assert.match(result.stderr, message)
+        assert.strictEqual(result.stderr.trim().split("\n").filter((line) => line.startsWith("error:")).length, 1, result.stderr)
+        assert.strictEqual(result.stdout, "")
+      }
+      assert.deepStrictEqual(listDir(repo.path(".runs")), [])
+    } finally {
+      repo.cleanup()
+    }
+  })
+})

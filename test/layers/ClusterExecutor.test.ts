@@ -1,0 +1,108 @@
+/**
+ * The cluster executor (issue 18) against the cluster's in-memory runner: output and exit come back
+ * from the runner, labels route, a key with a stored result does not run again, interruption
+ * cancels the remote process.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { makeClusterExecutor } from "../../src/layers/ClusterExecutor.js"
+import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../../src/layers/ProcessRunner.js"
+import type { ExecutionEvent, ExecutionRequest } from "../../src/services/Executor.js"
+import { ProcessRunner } from "../../src/services/ProcessRunner.js"
+import { memoryCluster } from "../support/cluster.js"
+
+const decoder = new TextDecoder()
+
+const request = (key: string, command: string, runsOn?: ReadonlyArray<string>): ExecutionRequest => ({
+  idempotencyKey: key,
+  runId: "run-1",
+  stageId: "build",
+  attempt: 1,
+  command,
+  cwd: "/repo",
+  env: { A: "1" },
+  runsOn
+})
+
+const scripts = {
+  "echo hi": { output: [{ stream: "stdout", data: "hi\n" }], exitCode: 3 },
+  "sleep 60": { duration: "60 seconds" }
+} satisfies Record<string, ScriptedProcess>
+
+const cluster = (labels: ReadonlyArray<string>) =>
+  memoryCluster(labels).pipe(Layer.provideMerge(ProcessRunnerMemory(scripts)))
+
+/** The scripted processes, plus a count of the ones interrupted (a real runner kills their group). */
+const killable = (interruptions: Ref.Ref<number>) => Layer.effect(
+  ProcessRunner,
+  Effect.map(ProcessRunner, (inner) =>
+    ProcessRunner.of({
+      run: (spec, handlers) => inner.run(spec, handlers).pipe(Effect.onInterrupt(() => Ref.update(interruptions, (n) => n + 1)))
+    }))
+).pipe(Layer.provideMerge(ProcessRunnerMemory(scripts)))
+
+const runCollect = (req: ExecutionRequest) =>
+  Effect.gen(function*() {
+    const executor = yield* makeClusterExecutor()
+    const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
+    const exit = yield* executor.run(req, (event) => Ref.update(events, (all) => [...all, event]))
+    return { exit, events: yield* Ref.get(events) }
+  })
+
+/** Polls `check` until it holds (the cluster's fibers run on the live clock here). */
+const eventually = (check: Effect.Effect<boolean>) =>
+  Effect.repeat(check, { until: (ok) => ok, schedule: Schedule.spaced("20 millis") }).pipe(Effect.timeout("5 seconds"))
+
+describe("ClusterExecutor", () => {
+  it.live("runs the attempt on a runner: output, runner and exit code come back", () =>
+    Effect.gen(function*() {
+      const { events, exit } = yield* runCollect(request("k-1", "echo hi"))
+      assert.deepStrictEqual(exit, { exitCode: 3, signal: null })
+      const output = events.flatMap((e) => (e._tag === "Output" ? Chunk.toReadonlyArray(e.chunks).map((b) => decoder.decode(b)) : []))
+      assert.strictEqual(output.join(""), "hi\n")
+      const last = events[events.length - 1]
+      assert.isTrue(last?._tag === "Exited" && last.remote?.runner === "memory:1" && last.remote.host === "memory-host")
+      assert.isTrue(events.some((e) => e._tag === "Started" && e.remote?.runner === "memory:1"))
+      const invocations = yield* (yield* ProcessInvocations).all
+      assert.deepStrictEqual(invocations.map((spec) => [spec.command, spec.cwd, spec.env.A]), [["echo hi", "/repo", "1"]])
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("routes by labels: a runner with the labels runs the stage; none with them fails it with the reason", () =>
+    Effect.gen(function*() {
+      const routed = yield* runCollect(request("k-linux", "echo hi", ["linux"]))
+      assert.strictEqual(routed.exit.exitCode, 3)
+      const executor = yield* makeClusterExecutor({ routingWait: Duration.millis(300) })
+      const error = yield* Effect.flip(executor.run(request("k-gpu", "echo hi", ["gpu", "linux"]), () => Effect.void))
+      assert.strictEqual(error._tag, "ProcessSpawnError")
+      assert.match(error.reason, /no runner has the labels gpu,linux \(runners: localhost:34431 \[linux\]\)/)
+      const invocations = yield* (yield* ProcessInvocations).all
+      assert.strictEqual(invocations.length, 1)
+    }).pipe(Effect.provide(cluster(["linux"]))))
+
+  it.live("a key with a stored result is answered from storage and not run again", () =>
+    Effect.gen(function*() {
+      const first = yield* runCollect(request("k-once", "echo hi"))
+      const second = yield* runCollect(request("k-once", "echo hi"))
+      assert.deepStrictEqual(second.exit, first.exit)
+      const last = second.events[second.events.length - 1]
+      assert.isTrue(last?._tag === "Exited" && last.remote?.runner === "memory:1")
+      assert.isFalse(second.events.some((e) => e._tag === "Output"), "the second call printed output: it ran again")
+      const invocations = yield* (yield* ProcessInvocations).all
+      assert.strictEqual(invocations.length, 1)
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("interrupting the call cancels the process on the runner", () =>
+    Effect.gen(function*() {
+      const interruptions = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+      const executor = yield* makeClusterExecutor()
+      const started = yield* Ref.make(false)
+      const fiber = yield* Effect.fork(executor.run(request("k-cancel", "sleep 60"), (event) =>
+        event._tag === "Started" ? Ref.set(started, true) : Effect.void))
+      yield* eventually(Ref.get(started))
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(Effect.map(Ref.get(interruptions), (n) => n === 1))
+      assert.strictEqual(yield* Ref.get(interruptions), 1)
+      }).pipe(Effect.provide(memoryCluster([]).pipe(Layer.provideMerge(killable(interruptions)))))
+    }))
+})
