@@ -15,7 +15,13 @@ export const engine = Layer.unwrapScoped(
     const cluster = yield* clusterSettings
     if (Option.isNone(cluster.databaseUrl)) return app.engineLayer()
     const { clusterExecutorLayer } = yield* Effect.promise(() => import("../layers/ClusterLive.js"))
-    const executor = yield* Layer.build(clusterExecutorLayer({ databaseUrl: cluster.databaseUrl.value, lockExpiry: cluster.lockExpiry }))
+    const { HostLive } = yield* Effect.promise(() => import("../layers/Host.js"))
+    const { ProcessRunnerLive } = yield* Effect.promise(() => import("../layers/ProcessRunner.js"))
+    const executor = yield* Layer.build(
+      clusterExecutorLayer({ databaseUrl: cluster.databaseUrl.value, lockExpiry: cluster.lockExpiry }).pipe(
+        Layer.provide(ProcessRunnerLive.pipe(Layer.provide(HostLive)))
+      )
+    )
     return app.engineLayer({ cloudExecutor: Layer.succeedContext(executor) })
   })
 )

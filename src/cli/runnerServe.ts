@@ -6,7 +6,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option } from "effect"
 import { runDefaults } from "../domain/Settings.js"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
+import { FilesLive } from "../layers/Files.js"
 import { HostLive } from "../layers/Host.js"
+import { makeRunnerWorkspaces } from "../layers/internal/runnerWorkspace.js"
 import { stageEntityLayer } from "../layers/internal/stageHandlers.js"
 import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
 import { Host } from "../services/Host.js"
@@ -29,17 +31,21 @@ export const serveRunner = (flags: RunnerFlags) =>
     const settings = yield* clusterSettings
     const runner = `${flags.host}:${flags.port}`
     const capacity = flags.capacity ?? host.cpus
+    const processes = ProcessRunnerLive.pipe(Layer.provide(HostLive))
+    const prepare = yield* makeRunnerWorkspaces({ root: flags.workspaces, runner, keepFailed: flags.keepFailed }).pipe(
+      Effect.provide(Layer.merge(processes, FilesLive))
+    )
     const handlers = stageEntityLayer({
       runner,
       host: host.hostname,
       capacity,
       heartbeatInterval: runDefaults.heartbeatInterval,
       watchGrace: "3 seconds",
-      prepare: (request) => Effect.succeed({ command: request.command, cwd: request.cwd, env: request.env })
+      prepare
     })
     const serving = handlers.pipe(
       Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
-      Layer.provide(ProcessRunnerLive.pipe(Layer.provide(HostLive)))
+      Layer.provide(processes)
     )
     yield* Layer.launch(Layer.merge(serving, Layer.effectDiscard(Effect.logInfo(
       `Runner ${runner} on ${host.hostname} ready: capacity ${capacity}, labels ${flags.labels.length === 0 ? "(none)" : flags.labels.join(",")}` +

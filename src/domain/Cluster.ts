@@ -56,7 +56,8 @@ export const groupOfEntityId = (entityId: string) => {
 export const Workspace = Schema.Struct({
   origin: Schema.String,
   commit: Schema.String,
-  diff: Schema.Uint8ArrayFromSelf,
+  // Base64: persisted messages are stored as JSON.
+  diff: Schema.Uint8ArrayFromBase64,
   /** The stage's working directory, relative to the repository root. */
   cwd: Schema.String
 })
@@ -106,6 +107,8 @@ export class RemoteStartFailed extends Schema.TaggedError<RemoteStartFailed>()("
 
 /** What a runner streams while an attempt runs (volatile: lost output is not replayed). */
 export const StageEvent = Schema.Union(
+  /** First on every stream: the runner has the watcher (what follows is the attempt's). */
+  Schema.TaggedStruct("Attached", {}),
   Schema.TaggedStruct("Started", { runner: Schema.String, host: Schema.String, pid: Schema.Int }),
   Schema.TaggedStruct("Output", { stream: Schema.Literal("stdout", "stderr"), bytes: Schema.Uint8ArrayFromSelf }),
   Schema.TaggedStruct("Heartbeat", { at: Schema.Number })

@@ -20,6 +20,8 @@ export interface ClusterExecutorOptions {
   readonly workspaceOf?: WorkspaceOf | undefined
   /** How long, after the result, the output stream may still deliver what it holds. */
   readonly drainGrace?: Duration.DurationInput | undefined
+  /** The same, while the stream has not reached the runner yet (a cold client waits for shard assignments). */
+  readonly attachGrace?: Duration.DurationInput | undefined
   /** Between two tries to reach the attempt's output stream (its runner may have changed). */
   readonly rewatchEvery?: Duration.DurationInput | undefined
   /** How long a stage waits for a runner with its labels to be connected before it fails. */
@@ -29,7 +31,7 @@ export interface ClusterExecutorOptions {
 const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
   new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause })
 
-const toEvent = (event: StageEvent): ExecutionEvent => {
+const toEvent = (event: Exclude<StageEvent, { readonly _tag: "Attached" }>): ExecutionEvent => {
   switch (event._tag) {
     case "Started":
       return { _tag: "Started", pid: undefined, remote: { runner: event.runner, host: event.host } }
@@ -72,6 +74,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
     const storage = yield* RunnerStorage.RunnerStorage
     const workspaceOf: WorkspaceOf = options.workspaceOf ?? (() => Effect.succeed(null))
     const drainGrace = options.drainGrace ?? Duration.seconds(2)
+    const attachGrace = options.attachGrace ?? Duration.seconds(10)
     const rewatch = Schedule.spaced(options.rewatchEvery ?? Duration.seconds(1))
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
@@ -81,9 +84,14 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
         const client = clientFor(entityIdOf(request.runsOn ?? [], request.idempotencyKey))
         const lock = yield* Effect.makeSemaphore(1)
         let received = 0
-        const emit = (event: ExecutionEvent) => {
+        let attached = false
+        const emit = (event: StageEvent) => {
+          if (event._tag === "Attached") {
+            attached = true
+            return Effect.void
+          }
           received += 1
-          return lock.withPermits(1)(onEvent(event))
+          return lock.withPermits(1)(onEvent(toEvent(event)))
         }
         // The output stream: a stream that fails (its runner is gone) is opened again, on whichever
         // runner has the attempt now, until it ends cleanly or the result is in.
@@ -93,7 +101,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
             Stream.catchAll(() => Stream.make(Option.none<StageEvent>()))
           ),
           true,
-          (_, item) => Option.match(item, { onNone: () => Effect.succeed(false), onSome: (event) => Effect.as(emit(toEvent(event)), true) })
+          (_, item) => Option.match(item, { onNone: () => Effect.succeed(false), onSome: (event) => Effect.as(emit(event), true) })
         )
         const watching = yield* Effect.fork(Effect.repeat(watchOnce, { schedule: rewatch, while: (clean) => !clean }))
         const payload: StageRequest = {
@@ -117,11 +125,14 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           Effect.catchAllDefect((defect) => Effect.fail(spawnError(request, `cluster call failed: ${String(defect)}`, defect)))
         )
         // The result and the stream travel apart: the stream may still hold output. The result says
-        // how much there was; a result answered from storage (nothing runs) waits out the grace.
-        if (received < result.events) yield* Effect.ignore(Effect.timeout(Fiber.join(watching), drainGrace))
+        // how much there was. A stream not attached yet (a cold client waits for shard assignments)
+        // gets longer; a result answered from storage (nothing runs) waits out the shorter grace.
+        if (received < result.events) {
+          yield* Effect.ignore(Effect.timeout(Fiber.join(watching), attached ? drainGrace : attachGrace))
+        }
         yield* Fiber.interrupt(watching)
         const exit: ProcessExit = { exitCode: result.exitCode, signal: result.signal }
-        yield* emit({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host } })
+        yield* lock.withPermits(1)(onEvent({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host } }))
         return exit
       })
 

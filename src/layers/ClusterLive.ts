@@ -14,10 +14,11 @@ import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
 import { layerClientProtocol, layerSocketServer } from "@effect/platform-node-shared/NodeClusterSocket"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Cause, Duration, Layer, Option, Redacted, Schedule } from "effect"
+import { Cause, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { groupsServedBy } from "../domain/Cluster.js"
 import { oneLine } from "../domain/OneLine.js"
 import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
+import { makeWorkspaceSnapshots } from "./internal/workspaceSnapshot.js"
 import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
 
 /** Where the cluster keeps its state, and how long a dead runner's shards stay locked. */
@@ -101,6 +102,12 @@ export const clusterRunnerLayer = (connection: ClusterConnection, runner: Runner
   )
 }
 
-/** CloudExecutor on a cluster client: what the orchestrator uses when a database URL is configured. */
+/**
+ * CloudExecutor on a cluster client: what the orchestrator uses when a database URL is configured.
+ * Requests carry the repository's workspace (origin, commit, uncommitted diff), taken with the
+ * ProcessRunner.
+ */
 export const clusterExecutorLayer = (connection: ClusterConnection, options: ClusterExecutorOptions = {}) =>
-  ClusterExecutorLive(options).pipe(Layer.provide(clusterClientLayer(connection)))
+  Layer.unwrapEffect(Effect.map(makeWorkspaceSnapshots, (workspaceOf) => ClusterExecutorLive({ workspaceOf, ...options }))).pipe(
+    Layer.provide(clusterClientLayer(connection))
+  )

@@ -3,7 +3,9 @@
  * port, two `codex-orchestrator runner` processes with their own workspaces, and the orchestrator
  * with CODEX_CLUSTER_DATABASE_URL. One database and the runners are shared by the cases.
  */
-import { mkdirSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { asArray, asObject, asString, commandStage, describeResult, listDir, makeTempRepo, pipeline, requireBuiltCli, runCli, stageOutput, startJson, type TempRepo } from "../support/cli.js"
 import { freePort, startDatabase, startRunner, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
@@ -28,18 +30,31 @@ afterAll(async () => {
   home?.cleanup()
 }, 60_000)
 
+const git = (cwd: string, ...args: ReadonlyArray<string>) =>
+  execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], { cwd, stdio: "pipe" })
+
 const clusterEnv = () => ({ CODEX_CLUSTER_DATABASE_URL: database.url })
 
 describe("cloud stages on cluster runners", () => {
-  it("a 3-stage cloud pipeline runs on the runners: runner ids printed, exit codes 0/3/0 recorded", async () => {
+  it("a 3-stage cloud pipeline runs on the runners in worktrees of the repository with its uncommitted changes: runner ids printed, exit codes 0/3/0 recorded", async () => {
+    const show = "echo $0 on $CODEX_ORCHESTRATOR_RUNNER; cat notes.txt; pwd"
     const repo = makeTempRepo({
       pipelines: [pipeline("remote", [
-        commandStage("one", "echo one on $CODEX_ORCHESTRATOR_RUNNER"),
-        commandStage("two", "echo two on $CODEX_ORCHESTRATOR_RUNNER; exit 3", { allowFailure: true }),
-        commandStage("three", "echo three on $CODEX_ORCHESTRATOR_RUNNER", { runsOn: ["special"] })
+        commandStage("one", `sh -c '${show}' one`),
+        commandStage("two", `sh -c '${show}' two; exit 3`, { allowFailure: true }),
+        commandStage("three", `sh -c '${show}' three`, { runsOn: ["special"], cwd: "sub" })
       ])]
     })
     try {
+      // A repository with a commit, then changes not committed: a changed file and a new one.
+      mkdirSync(repo.path("sub"))
+      writeFileSync(repo.path("notes.txt"), "committed\n")
+      writeFileSync(repo.path("sub", "notes.txt"), "committed in sub\n")
+      git(repo.dir, "init", "-q")
+      git(repo.dir, "add", "-A")
+      git(repo.dir, "commit", "-q", "-m", "base")
+      writeFileSync(repo.path("notes.txt"), "uncommitted change\n")
+      writeFileSync(repo.path("sub", "notes.txt"), "new in sub, not committed\n")
       const run = await startJson(repo, ["remote", "--cloud", "--task", "cl"], clusterEnv())
       assert.strictEqual(run.result.code, 0, describeResult(run.result))
       assert.strictEqual(run.manifest["cloud_fallback_reason"], null)
@@ -52,8 +67,14 @@ describe("cloud stages on cluster runners", () => {
         assert.include(addresses, runner)
         assert.strictEqual(remote["executor"], "cluster")
         const id = asString(entry["id"], "id")
-        const output = stageOutput(repo.path(asString(entry["log_path"], "log_path")), "stdout")
-        assert.strictEqual(output, `${id} on ${runner}\n`, `stage ${i}`)
+        const [said, notes, pwd] = stageOutput(repo.path(asString(entry["log_path"], "log_path")), "stdout").split("\n")
+        assert.strictEqual(said, `${id} on ${runner}`, `stage ${i}`)
+        assert.strictEqual(notes, id === "three" ? "new in sub, not committed" : "uncommitted change")
+        // In a worktree under the runner's --workspaces, at the stage's cwd; removed afterwards.
+        const workspaces = home.path(`ws-${runner === runners[0]?.address ? "a" : "b"}`, "worktrees")
+        assert.isTrue(pwd?.startsWith(`${workspaces}/`), `${pwd} is not under ${workspaces}`)
+        assert.isTrue(id !== "three" || pwd?.endsWith("/sub"), pwd)
+        assert.isFalse(existsSync(pwd ?? ""), `${pwd} was not removed`)
       }
       // `special` is only on runner b.
       assert.strictEqual(asObject(entries[2]?.["remote"], "remote")["runner"], runners[1]?.address)
@@ -82,6 +103,24 @@ describe("cloud stages on cluster runners", () => {
         assert.strictEqual(result.stdout, "")
       }
       assert.deepStrictEqual(listDir(repo.path(".runs")), [])
+    } finally {
+      repo.cleanup()
+    }
+  })
+
+  it("uncommitted changes beyond 16 MiB fail the stage with the reason (commit them), and nothing runs", async () => {
+    const repo = makeTempRepo({ pipelines: [pipeline("remote", [commandStage("one", "echo ran")])] })
+    try {
+      git(repo.dir, "init", "-q")
+      git(repo.dir, "add", "-A")
+      git(repo.dir, "commit", "-q", "-m", "base")
+      writeFileSync(repo.path("big.bin"), randomBytes(17 * 1024 * 1024))
+      const run = await startJson(repo, ["remote", "--cloud", "--task", "big"], clusterEnv())
+      assert.strictEqual(run.result.code, 1, describeResult(run.result))
+      const entry = asObject(asArray(run.manifest["commands"], "commands")[0], "entry")
+      assert.strictEqual(entry["status"], "failed")
+      assert.match(run.result.stderr, /uncommitted changes are more than 16 MiB.*commit them/)
+      assert.strictEqual(stageOutput(repo.path(asString(entry["log_path"], "log_path")), "stdout"), "")
     } finally {
       repo.cleanup()
     }

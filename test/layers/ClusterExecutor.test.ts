@@ -43,7 +43,7 @@ const killable = (interruptions: Ref.Ref<number>) => Layer.effect(
 
 const runCollect = (req: ExecutionRequest) =>
   Effect.gen(function*() {
-    const executor = yield* makeClusterExecutor()
+    const executor = yield* makeClusterExecutor({ attachGrace: "1 second" })
     const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
     const exit = yield* executor.run(req, (event) => Ref.update(events, (all) => [...all, event]))
     return { exit, events: yield* Ref.get(events) }

@@ -35,7 +35,8 @@ export const memoryCluster = (labels: ReadonlyArray<string>) => {
     capacity: 2,
     heartbeatInterval: "5 seconds",
     watchGrace: "1 second",
-    prepare: (request) => Effect.succeed({ command: request.command, cwd: request.cwd, env: request.env })
+    prepare: (request) =>
+      Effect.succeed({ spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void })
   })
   return Layer.provideMerge(handlers, sharding)
 }

@@ -3,9 +3,10 @@
  * within the runner's capacity, `Watch` streams what it prints. One entity instance serves one
  * attempt; the two calls meet in the instance's channel.
  */
-import { Chunk, Clock, Deferred, type Duration, Effect, Layer, Option, Queue, Ref, Schedule, type Scope, Stream } from "effect"
+import { Chunk, Clock, Deferred, type Duration, Effect, Exit, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { RemoteStartFailed, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
-import { ProcessRunner, type ProcessSpawnError, type ProcessSpec } from "../../services/ProcessRunner.js"
+import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
+import type { PreparedAttempt } from "./runnerWorkspace.js"
 import { StageEntity } from "./stageEntity.js"
 
 /** What the runner says about itself and how much it takes on. */
@@ -18,8 +19,8 @@ export interface RunnerSetup {
   readonly heartbeatInterval: Duration.DurationInput
   /** How long an attempt waits for its watcher before it starts without one (nobody would see its first output). */
   readonly watchGrace: Duration.DurationInput
-  /** Turns a request into the process to run (its workspace made ready); released when the attempt ends. */
-  readonly prepare: (request: StageRequest) => Effect.Effect<ProcessSpec, RemoteStartFailed, Scope.Scope>
+  /** Turns a request into the process to run (its workspace made ready), released when the attempt ends. */
+  readonly prepare: (request: StageRequest) => Effect.Effect<PreparedAttempt, RemoteStartFailed>
 }
 
 /** Bounded, so a watcher that reads slowly holds back the process's pipes instead of filling memory. */
@@ -48,7 +49,10 @@ const makeChannel = Effect.gen(function*() {
     Effect.acquireRelease(
       Effect.zipRight(Ref.update(watchers, (n) => n + 1), Deferred.succeed(watched, undefined)),
       () => Ref.update(watchers, (n) => n - 1)
-    ).pipe(Effect.as(Stream.fromQueue(queue).pipe(Stream.takeWhile(Option.isSome), Stream.map((item) => item.value))))
+    ).pipe(Effect.as(Stream.concat(
+      Stream.make<Array<StageEvent>>({ _tag: "Attached" }),
+      Stream.fromQueue(queue).pipe(Stream.takeWhile(Option.isSome), Stream.map((item) => item.value))
+    )))
   )
   return {
     emit: (event: StageEvent) => offer(Option.some(event)),
@@ -93,20 +97,19 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
           yield* Effect.ignore(Effect.timeout(channel.watched, setup.watchGrace))
           const prepared = yield* setup.prepare(request)
           // The stage can tell where it runs (a script may print it, as the tests do).
-          const spec = { ...prepared, env: { ...prepared.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
+          const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
           const exit = yield* Effect.raceFirst(
             processes.run(spec, {
               onStart: (pid) => channel.emit({ _tag: "Started", runner, host, pid }),
               onOutput: (stream, chunks) => channel.emit({ _tag: "Output", stream, bytes: concat(chunks) })
             }),
             Effect.zipRight(heartbeats, Effect.never)
-          )
+          ).pipe(Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0)))
           yield* channel.end
           yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
           const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, events: yield* channel.sent }
           return result
         }).pipe(
-          Effect.scoped,
           Effect.catchTag("ProcessSpawnError", (error: ProcessSpawnError) =>
             Effect.fail(new RemoteStartFailed({ reason: error.message, runner }))),
           Effect.tapError((error) => Effect.zipRight(channel.end, Effect.logWarning(`${request.stageId}: ${error.message}`))),
