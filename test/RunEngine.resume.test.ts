@@ -1034,6 +1034,27 @@ describe("RunEngine.resume: what re-runs", () => {
       )
     }).pipe(Effect.provide(app([abc]))))
 
+  it.effect("a crashed run resumed with --target on a later stage: the stage left running is settled failed, not left running", () =>
+    Effect.gen(function*() {
+      const { layout, manifest } = yield* startSettled({ pipelineId: "abc" })
+      // As a kill -9 during stage a leaves it: the run in progress, a running, b and c not started.
+      yield* (yield* RunStore).create(layout, {
+        ...manifest,
+        status: "in_progress",
+        completed_at: null,
+        commands: manifest.commands.map((c, i) => ({ ...c, status: i === 0 ? "running" as const : "pending" as const }))
+      })
+      yield* TestClock.adjust("1 minute")
+      const resumed = yield* resumeSettled({ runId: manifest.run_id, target: "c" })
+      assert.deepStrictEqual(resumed.manifest.commands.map((c) => [c.id, c.status]), [["a", "failed"], ["b", "pending"], ["c", "succeeded"]])
+      assert.include(resumed.manifest.commands[0]?.summary ?? "", "Interrupted")
+      assert.include(resumed.manifest.commands[0]?.summary ?? "", "targeted c")
+      assert.strictEqual(resumed.manifest.status, "failed")
+      assert.strictEqual(resumed.manifest.status_detail, "stage:a:interrupted")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo a": 1, "echo b": 1, "echo c": 2 })
+      assert.deepStrictEqual(yield* manifestFile(layout.manifest), resumed.manifest)
+    }).pipe(Effect.provide(app([abc]))))
+
   it.effect("a succeeded run resumed without a target: nothing re-runs and no file changes (issue 16 item 22)", () =>
     Effect.gen(function*() {
       const { manifest } = yield* startSettled({ pipelineId: "abc" })

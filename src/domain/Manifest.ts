@@ -247,3 +247,27 @@ export const cancelledManifest = (m: CliManifest, now: string): CliManifest => {
     summary: appendSummary(m.summary, "Run cancelled.")
   }
 }
+
+/**
+ * RUN-9 with a target, on a crashed run: a stage the crashed orchestrator left `running` is not the
+ * target, so it will not re-run; it is settled `failed` (interrupted) rather than left `running` in a
+ * run that ends, and the run cannot read `succeeded` while one of its stages never finished.
+ */
+export const settleInterrupted = (m: CliManifest, target: string, now: string): CliManifest => {
+  const interrupted = m.commands.filter((c) => c.status === "running" && c.id !== target)
+  if (interrupted.length === 0) return m
+  return {
+    ...m,
+    status_detail: `stage:${interrupted[0]?.id ?? target}:interrupted`,
+    commands: m.commands.map((c) =>
+      c.status === "running" && c.id !== target
+        ? {
+          ...c,
+          status: "failed" as const,
+          completed_at: now,
+          summary: `Interrupted: the orchestrator stopped while this stage ran; not re-run, this resume targeted ${target}.`
+        }
+        : c
+    )
+  }
+}

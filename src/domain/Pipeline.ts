@@ -9,6 +9,16 @@ import { Label } from "./Cluster.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
+/**
+ * What reaches a process (command, cwd, environment): a NUL byte cannot be passed to one, so it is bad
+ * configuration found when the file is read, not a stage that fails to start (issue 16 item 16).
+ */
+const ProcessText = Schema.String.pipe(
+  Schema.filter((text) => !text.includes("\u0000"), {
+    message: () => "must not contain a NUL byte (\\u0000); remove it, a process cannot receive one"
+  })
+)
+
 /** Planner hints (CFG-5). Only read by the planner; kept loose because the original accepts many spellings. */
 export const PlanHints = Schema.Struct({
   aliases: Schema.optional(Schema.Array(Schema.String)),
@@ -41,9 +51,9 @@ export const CommandStage = Schema.Struct({
   kind: Schema.Literal("command"),
   id: NonEmpty,
   title: Schema.String,
-  command: NonEmpty,
-  cwd: Schema.optional(Schema.String),
-  env: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  command: Schema.compose(NonEmpty, ProcessText),
+  cwd: Schema.optional(ProcessText),
+  env: Schema.optional(Schema.Record({ key: ProcessText, value: ProcessText })),
   allowFailure: Schema.optional(Schema.Boolean),
   summaryHint: Schema.optional(Schema.String),
   timeoutMs: Schema.optional(PositiveInt),

@@ -1,6 +1,6 @@
 import { type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
-import { cancelledManifest, finalizedManifest } from "../domain/Manifest.js"
+import { cancelledManifest, finalizedManifest, settleInterrupted } from "../domain/Manifest.js"
 import { summarizeRun } from "../domain/RunSummary.js"
 import { isGraph } from "../domain/StageGraph.js"
 import { CommandStageRunner } from "../services/CommandStageRunner.js"
@@ -64,16 +64,20 @@ export const StageExecutionLive = Layer.effect(
       Effect.gen(function*() {
         const { files, target } = run
         const now = yield* isoNow
-        const started = yield* files.update((m) => ({
-          ...m,
-          status: "in_progress",
-          heartbeat_at: now,
-          execution_mode: mode,
-          cloud_fallback_reason: fallback ?? null,
-          commands: target === undefined || !run.markUntargeted ? m.commands : m.commands.map((c) =>
-            c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
-          )
-        }), { force: true })
+        const started = yield* files.update((recorded) => {
+          // A resume with a target: a stage the crashed run left running is settled, not left running.
+          const m = target !== undefined && !run.markUntargeted ? settleInterrupted(recorded, target, now) : recorded
+          return {
+            ...m,
+            status: "in_progress",
+            heartbeat_at: now,
+            execution_mode: mode,
+            cloud_fallback_reason: fallback ?? null,
+            commands: target === undefined || !run.markUntargeted ? m.commands : m.commands.map((c) =>
+              c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
+            )
+          }
+        }, { force: true })
         yield* files.writeHeartbeatFile(now)
         yield* events.runStarted(started, files.layout, now)
       })

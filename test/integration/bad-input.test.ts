@@ -191,6 +191,20 @@ const cases: ReadonlyArray<BadInputCase> = [
     mentions: ["codex.orchestrator.json", "pipelines.0.stages", "at least one stage"]
   },
   {
+    name: "a NUL byte in a stage's command (issue 16 item 16)",
+    config: { pipelines: [pipeline("p", [commandStage("s1", "echo a\u0000b")])] },
+    args: ["start", "p", "--task", "t"],
+    mentions: ["codex.orchestrator.json", "pipelines.0.stages.0.command", "NUL byte"]
+  },
+  {
+    name: "a NUL byte in a stage's cwd, env key and env value, all reported at once",
+    config: {
+      pipelines: [pipeline("p", [{ ...commandStage("s1", "echo ok"), cwd: "sub\u0000dir", env: { "K\u0000": "v", GOOD: "x\u0000y" } }])]
+    },
+    args: ["start", "p", "--task", "t"],
+    mentions: ["pipelines.0.stages.0.cwd", "pipelines.0.stages.0.env", "NUL byte"]
+  },
+  {
     name: "two pipelines with the same id",
     config: { pipelines: [pipeline("p", [commandStage("one", "echo 1")]), pipeline("p", [commandStage("two", "echo 2")])] },
     args: ["start", "p", "--task", "t"],
