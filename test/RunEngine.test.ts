@@ -1004,6 +1004,29 @@ describe("RunEngine: time (D-8 timeouts, RUN-8 heartbeats)", () => {
       settings: { heartbeatInterval: Duration.seconds(2) }
     }))))
 
+  it.effect("an interruption before the first stage (here, while planning) still ends the run cancelled, not queued (D-8)", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const fiber = yield* Effect.fork(engine.start({ pipelineId: "long" }))
+      yield* TestClock.adjust("2 seconds")
+      const path = yield* onlyManifestPath("0101")
+      assert.strictEqual((yield* manifestFile(path)).status, "queued")
+      const exit = yield* Fiber.interrupt(fiber)
+      assert.isTrue(Exit.isInterrupted(exit))
+      const written = yield* manifestFile(path)
+      assert.strictEqual(written.status, "cancelled")
+      assert.strictEqual(written.status_detail, "cancelled")
+      assert.strictEqual(written.completed_at, at(2000))
+      assert.deepStrictEqual(written.commands.map((c) => c.status), ["pending", "pending", "pending"])
+      assert.deepStrictEqual(yield* invokedCommands, [])
+    }).pipe(Effect.provide(app([pipeline("long", [
+      commandStage("prep", "echo prep"),
+      commandStage("work", "./work"),
+      commandStage("after", "echo ok")
+    ])], {
+      agents: Layer.succeed(Planner, Planner.of({ plan: () => Effect.as(Effect.sleep("5 seconds"), { items: [], targetId: null }) }))
+    }))))
+
   it.effect("interrupting a run marks it and the running stage cancelled", () =>
     Effect.gen(function*() {
       const engine = yield* RunEngine

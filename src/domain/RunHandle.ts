@@ -52,4 +52,9 @@ export interface RunHandle {
    * `run-summary.json`, learning (D-17), the TF-GRPO experience and metrics (MET-1, D-10).
    */
   readonly complete: (summary: RunSummary, extras?: MetricsExtras) => Effect.Effect<CompletedRun, FileAccessError>
+  /**
+   * D-8 outside the stage loop: records the run `cancelled` unless it has ended, for an interruption
+   * before its first stage starts (planning, admission). Never fails; a failed write is logged.
+   */
+  readonly cancel: Effect.Effect<void>
 }

@@ -16,6 +16,7 @@ import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBoot
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
 import { randomHex } from "./internal/entropy.js"
+import { markCancelled } from "./internal/runCancellation.js"
 import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 
@@ -120,11 +121,12 @@ export const RunBootstrapLive = Layer.effect(
       yield* Effect.logInfo(
         `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
       )
-      return yield* activate(files, input, targetedStageId(input.plan), true)
+      // From here on the run exists: an interruption before its stages start still ends it `cancelled` (D-8).
+      return yield* activate(files, input, targetedStageId(input.plan), true).pipe(Effect.onInterrupt(() => markCancelled(files)))
     })
 
     const adopt = Effect.fn("RunBootstrap.adopt")(function*(files: RunFiles, input: RunInput, target: string | undefined) {
-      return yield* activate(files, input, target, false)
+      return yield* activate(files, input, target, false).pipe(Effect.onInterrupt(() => markCancelled(files)))
     })
 
     return RunBootstrap.of({ create, adopt, attachExperiences: tfgrpoRuns.attachExperiences })

@@ -27,6 +27,7 @@ export const RunEngineLive = Layer.effect(
     const { subscriberGrace } = yield* OrchestratorConfig
 
     const drive = Effect.fn("RunEngine.drive")(function*(run: RunHandle, mode: ExecutionMode | undefined) {
+      // D-8: the stage loop records its own cancellation; this covers the planning before it.
       yield* taskManager.execute(
         { id: run.taskId, title: run.taskTitle, runId: run.runId, run },
         {
@@ -44,7 +45,7 @@ export const RunEngineLive = Layer.effect(
               }
             }))
         }
-      )
+      ).pipe(Effect.onInterrupt(() => run.cancel))
       // Subscribers (the task-state snapshot, cloud sync) finish before the caller moves on, but a
       // subscriber that never finishes must not hold the run (and the CLI's exit) forever.
       const behind = yield* bus.settle(subscriberGrace)

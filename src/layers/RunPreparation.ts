@@ -21,6 +21,7 @@ import { StageExecution } from "../services/StageExecution.js"
 import { makeAdmission } from "./internal/admission.js"
 import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
+import { markCancelled } from "./internal/runCancellation.js"
 import { makeTakeover } from "./internal/takeover.js"
 import { isoNow } from "../domain/Time.js"
 
@@ -40,6 +41,10 @@ const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTar
     if (excluded !== undefined) return yield* excluded
     return { resolved, plan }
   })
+
+/** The run's prompt (`--prompt-file`) kept as prompt.md; a blank one is not kept. */
+const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
+  prompt !== undefined && prompt.trim().length > 0 ? run.files.writePrompt(prompt) : Effect.void
 
 export const RunPreparationLive = Layer.effect(
   RunPreparation,
@@ -98,8 +103,7 @@ export const RunPreparationLive = Layer.effect(
         // TFG-4: each pack is recorded with the task's top experiences of its domain.
         promptPacks: yield* bootstrapper.attachExperiences(input.taskId, input.promptPacks)
       })
-      if (request.prompt !== undefined && request.prompt.trim().length > 0) yield* run.files.writePrompt(request.prompt)
-      return yield* handleOf(run)
+      return yield* keepPrompt(run, request.prompt).pipe(Effect.zipRight(handleOf(run)), Effect.onInterrupt(() => markCancelled(run.files)))
     })
 
     const reopen = Effect.fn("RunPreparation.reopen")(function*(request: ResumeRequest) {
@@ -111,8 +115,7 @@ export const RunPreparationLive = Layer.effect(
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
       const { plan, target } = yield* resumePlan(pipeline, request, recorded, config.envTargetStage)
       yield* checkResumeTarget(pipeline, target === undefined ? undefined : targetedStageId(plan), recorded)
-      // Every entry succeeded and no stage is targeted: nothing would re-run, and a resume event or a
-      // second metrics line would record work that did not happen (issue 16 item 22).
+      // All succeeded, no target: nothing would re-run, so nothing is recorded (issue 16 item 22).
       if (recorded.status === "succeeded" && target === undefined) return { _tag: "AlreadySucceeded", layout } as const
       const taskMeta = yield* catalog.taskMetadata(taskId)
       // CP-3: without TFGRPO_GROUP_SIZE now, the group size the run recorded still holds.

@@ -1,6 +1,6 @@
 import { type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
-import { cancelledManifest, finalizedManifest, settleInterrupted } from "../domain/Manifest.js"
+import { finalizedManifest, settleInterrupted } from "../domain/Manifest.js"
 import { summarizeRun } from "../domain/RunSummary.js"
 import { isGraph } from "../domain/StageGraph.js"
 import { CommandStageRunner } from "../services/CommandStageRunner.js"
@@ -15,6 +15,7 @@ import { StageExecution } from "../services/StageExecution.js"
 import { runStageGraph } from "./internal/graphScheduler.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
 import { makeRunEvents } from "./internal/runEvents.js"
+import { markCancelled } from "./internal/runCancellation.js"
 import { isoNow } from "../domain/Time.js"
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
@@ -33,13 +34,6 @@ const heartbeat = (files: RunFiles, interval: Duration.Duration) =>
     Effect.repeat(Schedule.spaced(interval)),
     Effect.delay(interval)
   )
-
-/** D-8: an interrupted run records the stage it was in and ends `cancelled`. */
-const markCancelled = (files: RunFiles) =>
-  Effect.gen(function*() {
-    const now = yield* isoNow
-    yield* files.update((m) => cancelledManifest(m, now), { force: true })
-  }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
 
 export const StageExecutionLive = Layer.effect(
   StageExecution,

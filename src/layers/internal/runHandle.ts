@@ -1,6 +1,7 @@
 /** A run's handle over the phases that execute and complete it (see src/domain/RunHandle.ts). */
 import { Effect, Option, SynchronizedRef } from "effect"
 import type { ExecutedRun, RunHandle } from "../../domain/RunHandle.js"
+import { markCancelled } from "./runCancellation.js"
 import type { ActiveRun } from "../../services/RunBootstrap.js"
 import type { RunCompletion } from "../../services/RunCompletion.js"
 import type { StageExecution } from "../../services/StageExecution.js"
@@ -30,5 +31,6 @@ export const makeRunHandle = (
         current.plan_target_id === targetId
           ? Effect.void
           : Effect.asVoid(run.files.update((m) => ({ ...m, plan_target_id: targetId }), { force: true }))),
-    complete: (summary, extras) => completion.complete(run, summary, { extras, learnFrom: true })
+    complete: (summary, extras) => completion.complete(run, summary, { extras, learnFrom: true }),
+    cancel: markCancelled(run.files)
   }))
