@@ -8,6 +8,7 @@ import { ErrorFile } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { ExecBegin, ExecChunk, ExecEnd, type RunLogEvent } from "../src/domain/RunLog.js"
 import { RunSummary } from "../src/domain/RunSummary.js"
+import { TaskStateSnapshot } from "../src/domain/TaskState.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { EventBus } from "../src/services/EventBus.js"
@@ -607,6 +608,16 @@ describe("RunEngine: nested pipelines (RUN-7, MAN-4)", () => {
       const failingManifest = yield* manifestFile(`/repo/${failingRun?.manifest}`)
       assert.strictEqual(failingManifest.parent_run_id, manifest.run_id)
       assert.strictEqual(failingManifest.status_detail, "stage:hard:failed")
+
+      // PER-1 for child runs too (issue 16 item 2): each is in runs.json and has its summary manifest.
+      const snapshot = yield* jsonFile(TaskStateSnapshot, "/repo/out/0101/runs.json")
+      assert.sameMembers(snapshot.runs.map((r) => r.runId), [manifest.run_id, trivialRun?.run_id ?? "?", failingRun?.run_id ?? "?"])
+      for (const childRun of [trivialRun, failingRun]) {
+        // D-10: the summary manifest is the child's run summary, as for a top-level run.
+        const summaryManifest = yield* jsonFile(RunSummary, `/repo/.runs/0101/${childRun?.run_id}/manifest.json`)
+        assert.strictEqual(summaryManifest.runId, childRun?.run_id)
+        assert.deepStrictEqual(summaryManifest, yield* jsonFile(RunSummary, `/repo/.runs/0101/cli/${childRun?.run_id}/run-summary.json`))
+      }
 
       // LOG-1: nested stages log nothing in the parent.
       const runnerLog = yield* logFile(layout.runnerLog)

@@ -12,9 +12,11 @@ import { type ActiveRun, RunBootstrap } from "../services/RunBootstrap.js"
 import { RunCompletion } from "../services/RunCompletion.js"
 import type { RunFiles } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
+import { TaskStateStore } from "../services/TaskStateStore.js"
 import { runStageGraph } from "./internal/graphScheduler.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
-import { makeRunEvents } from "./internal/runEvents.js"
+import { makeRunEvents, type RunEvents } from "./internal/runEvents.js"
+import { persistRun } from "./internal/persistRun.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { isoNow } from "../domain/Time.js"
 
@@ -35,6 +37,29 @@ const heartbeat = (files: RunFiles, interval: Duration.Duration) =>
     Effect.delay(interval)
   )
 
+/** The run goes `in_progress` (D-4: with a target, every other stage is recorded skipped up front). */
+const begin = (events: RunEvents, run: ActiveRun, mode: ExecutionMode, fallback: string | undefined) =>
+  Effect.gen(function*() {
+    const { files, target } = run
+    const now = yield* isoNow
+    const started = yield* files.update((recorded) => {
+      // A resume with a target: a stage the crashed run left running is settled, not left running.
+      const m = target !== undefined && !run.markUntargeted ? settleInterrupted(recorded, target, now) : recorded
+      return {
+        ...m,
+        status: "in_progress",
+        heartbeat_at: now,
+        execution_mode: mode,
+        cloud_fallback_reason: fallback ?? null,
+        commands: target === undefined || !run.markUntargeted ? m.commands : m.commands.map((c) =>
+          c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
+        )
+      }
+    }, { force: true })
+    yield* files.writeHeartbeatFile(now)
+    yield* events.runStarted(started, files.layout, now)
+  })
+
 export const StageExecutionLive = Layer.effect(
   StageExecution,
   Effect.gen(function*() {
@@ -42,6 +67,7 @@ export const StageExecutionLive = Layer.effect(
     const localExecutor = yield* Executor
     const cloudExecutor = yield* Effect.serviceOption(CloudExecutor)
     const commandStages = yield* CommandStageRunner
+    const persist = persistRun(yield* TaskStateStore)
     const bootstrap = yield* RunBootstrap
     const completion = yield* RunCompletion
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
@@ -52,29 +78,6 @@ export const StageExecutionLive = Layer.effect(
       mode === "cloud" && Option.isSome(cloudExecutor)
         ? { executor: cloudExecutor.value, fallback: undefined }
         : { executor: localExecutor, fallback: mode === "cloud" ? cloudFallbackReason : undefined }
-
-    /** The run goes `in_progress` (D-4: with a target, every other stage is recorded skipped up front). */
-    const begin = (run: ActiveRun, mode: ExecutionMode, fallback: string | undefined) =>
-      Effect.gen(function*() {
-        const { files, target } = run
-        const now = yield* isoNow
-        const started = yield* files.update((recorded) => {
-          // A resume with a target: a stage the crashed run left running is settled, not left running.
-          const m = target !== undefined && !run.markUntargeted ? settleInterrupted(recorded, target, now) : recorded
-          return {
-            ...m,
-            status: "in_progress",
-            heartbeat_at: now,
-            execution_mode: mode,
-            cloud_fallback_reason: fallback ?? null,
-            commands: target === undefined || !run.markUntargeted ? m.commands : m.commands.map((c) =>
-              c.id === target ? c : { ...c, status: "skipped" as const, summary: "not targeted" }
-            )
-          }
-        }, { force: true })
-        yield* files.writeHeartbeatFile(now)
-        yield* events.runStarted(started, files.layout, now)
-      })
 
     /** B-2: at most this many stages of the run at once: the flag, the pipeline's, else CPUs for a graph, 1 serial. */
     const limitOf = (run: ActiveRun) =>
@@ -91,7 +94,12 @@ export const StageExecutionLive = Layer.effect(
         Effect.gen(function*() {
           const created = yield* bootstrap.create({ ...parent.input, ...child })
           const executed = yield* executeIn(created, "mcp", tree)
-          return yield* completion.complete(created, summarizeRun(executed.manifest, child.plan, yield* isoNow), { learnFrom: false })
+          const completed = yield* completion.complete(created, summarizeRun(executed.manifest, child.plan, yield* isoNow), {
+            learnFrom: false
+          })
+          // PER-1 for the child too: its runs.json entry and summary manifest, as for any run of the task.
+          yield* persist(completed.summary)
+          return completed
         })
       return runStageGraph({
         run,
@@ -116,7 +124,7 @@ export const StageExecutionLive = Layer.effect(
         if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
         const permits = tree ?? (yield* Effect.makeSemaphore(limitOf(run)))
         yield* Effect.gen(function*() {
-          yield* begin(run, mode, fallback)
+          yield* begin(events, run, mode, fallback)
           yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
           yield* stages(run, mode, permits)
         }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
