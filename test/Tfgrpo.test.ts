@@ -271,8 +271,22 @@ describe("ExperienceStoreLive (PER-4)", () => {
       assert.strictEqual(error.attempts, 5)
       assert.strictEqual(error.lockPath, lockPath)
       assert.isTrue(error.message.startsWith("Failed to acquire experience store lock for t after 5 attempts"))
+      // The holder is named, and nobody is told to delete a lock another run may hold (issue 16 item 17).
+      assert.strictEqual(error.holder, "4242@elsewhere")
+      assert.include(error.message, "held by 4242@elsewhere")
+      assert.notMatch(error.message, /delete/i)
       assert.isUndefined(yield* fileAt(experiencesPath))
       assert.strictEqual(yield* fileAt(lockPath), "4242@elsewhere\n", "someone else's lock is left alone")
+    }).pipe(Effect.provide(liveStore)))
+
+  it.effect("a lock older than 5 minutes was left by a process that stopped: it is removed and the append goes on", () =>
+    Effect.gen(function*() {
+      const store = yield* ExperienceStore
+      yield* plant(lockPath, "4242@elsewhere\n")
+      yield* TestClock.adjust("6 minutes")
+      yield* store.append("t", [experience("a")])
+      assert.deepStrictEqual([...(yield* Stream.runCollect(store.read("t")))].map((e) => e.id), ["a"])
+      assert.isUndefined(yield* fileAt(lockPath))
     }).pipe(Effect.provide(liveStore)))
 
   it.effect("a lock released during the backoff is taken by the next attempt", () =>

@@ -1,12 +1,12 @@
 import { Path } from "@effect/platform"
-import { Effect, Either, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Clock, Effect, Either, Layer, Option, Ref, Schema, Stream } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import { Experience, insertTop, type TopQuery } from "../domain/Tfgrpo.js"
 import { ExperienceLockBusy, ExperienceStore } from "../services/ExperienceStore.js"
 import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
-import { taskLockPolicy, withFileLock } from "./internal/fileLock.js"
+import { removeAbandonedLock, taskLockPolicy, withFileLock } from "./internal/fileLock.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(Experience))
@@ -58,12 +58,22 @@ export const ExperienceStoreLive = Layer.effect(
         const lockPath = path.join(runsRoot, `${taskId}.experiences.lock`)
         const text = experiences.map((experience) => `${encodeLine(experience)}\n`).join("")
         return files.makeDirectory(runsRoot).pipe(
+          Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => removeAbandonedLock(files, lockPath, now))),
           Effect.zipRight(
             withFileLock(files, lockPath, taskLockPolicy, `${host.pid}@${host.hostname}`)(
               files.makeDirectory(path.dirname(file)).pipe(Effect.zipRight(files.append(file, text)))
             )
           ),
-          Effect.catchTag("LockBusy", (busy) => Effect.fail(new ExperienceLockBusy({ taskId, attempts: busy.attempts, lockPath })))
+          Effect.catchTag("LockBusy", (busy) =>
+            Effect.flatMap(Effect.orElseSucceed(files.readText(lockPath), () => undefined), (held) =>
+              Effect.fail(
+                new ExperienceLockBusy({
+                  taskId,
+                  attempts: busy.attempts,
+                  lockPath,
+                  ...(held === undefined || held.trim().length === 0 ? {} : { holder: held.trim() })
+                })
+              )))
         )
       },
       read,

@@ -6,10 +6,15 @@ import type { Experience, TopQuery } from "../domain/Tfgrpo.js"
 export class ExperienceLockBusy extends Schema.TaggedError<ExperienceLockBusy>()("ExperienceLockBusy", {
   taskId: Schema.String,
   attempts: Schema.Int,
-  lockPath: Schema.String
+  lockPath: Schema.String,
+  /** What the lock file says about its holder (`<pid>@<host>`), when it could be read. */
+  holder: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `Failed to acquire experience store lock for ${this.taskId} after ${this.attempts} attempts (${this.lockPath}). If no orchestrator is running for this task, delete the lock file.`
+    const by = this.holder === undefined ? "" : ` held by ${this.holder}`
+    // Never advise deleting the lock: another run of the task may hold it right now.
+    return `Failed to acquire experience store lock for ${this.taskId} after ${this.attempts} attempts (${this.lockPath}${by}). ` +
+      "Another orchestrator of this task is writing; a lock left by a process that stopped is taken over once it is 5 minutes old."
   }
 }
 
