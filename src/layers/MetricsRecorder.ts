@@ -10,7 +10,7 @@ import { Host } from "../services/Host.js"
 import { MetricsRecorder } from "../services/MetricsRecorder.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { randomUuid } from "./internal/entropy.js"
-import { withFileLock } from "./internal/fileLock.js"
+import { singleAttempt, withFileLock } from "./internal/fileLock.js"
 import { jsonText } from "./internal/jsonText.js"
 import { foldMetricsFile, readTotals, totalsText } from "./internal/metricsTotals.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
@@ -89,6 +89,10 @@ const aggregate = (files: Files["Type"], path: Path.Path) => (paths: TaskPaths, 
     yield* files.writeAtomic(totalsPath, totalsText(folded.kept), derived)
   })
 
+/** The queued lines of a task (temp files of a write in progress start with a dot). */
+const queuedLines = (files: Files["Type"]) => (paths: TaskPaths) =>
+  Effect.map(files.list(paths.pendingDir), (names) => names.filter((name) => name.endsWith(".jsonl") && !name.startsWith(".")))
+
 /** Metrics under the configured roots (D-5), on the Files service. */
 export const MetricsRecorderLive = Layer.effect(
   MetricsRecorder,
@@ -103,6 +107,26 @@ export const MetricsRecorderLive = Layer.effect(
     const taskPaths = taskPathsOf(path, config.roots)
     const merge = mergePending(files, path)
     const aggregateAll = aggregate(files, path)
+
+    const queued = queuedLines(files)
+
+    /**
+     * After releasing the lock (or queuing), merges what was queued meanwhile, one attempt at a time,
+     * as the task-state store does: whoever releases the lock last leaves nothing queued, and a busy
+     * lock means its holder will look again once it releases it.
+     */
+    const mergeQueued = (paths: TaskPaths, nowMs: number) =>
+      Effect.gen(function*() {
+        while ((yield* queued(paths)).length > 0) {
+          const merged = yield* withFileLock(files, paths.lock, singleAttempt, owner)(
+            Effect.flatMap(merge(paths, nowMs), (count) => (count > 0 ? aggregateAll(paths, iso(nowMs)) : Effect.void))
+          ).pipe(Effect.either)
+          if (Either.isLeft(merged)) {
+            if (merged.left._tag === "LockBusy") return
+            return yield* merged.left
+          }
+        }
+      })
 
     return MetricsRecorder.of({
       record: (run, extras) =>
@@ -134,8 +158,10 @@ export const MetricsRecorderLive = Layer.effect(
             const pendingPath = path.join(paths.pendingDir, pendingFileName(manifest.run_id, nowMs, yield* randomUuid))
             yield* files.writeAtomic(pendingPath, `${JSON.stringify(entry)}\n`)
             yield* Effect.logWarning(`Metrics aggregation skipped for ${manifest.task_id}: queued metrics entry in ${pendingPath}.`)
+            yield* mergeQueued(paths, nowMs)
             return { _tag: "Queued", entry, pendingPath } as const
           }
+          yield* mergeQueued(paths, nowMs)
           yield* run.update((m) => ({ ...m, metrics_recorded: true }), { force: true })
           return { _tag: "Recorded", entry, metricsPath: paths.metrics } as const
         })
