@@ -238,7 +238,7 @@ describe("RunEngine with TF-GRPO (TFG-1..4)", () => {
       assert.deepStrictEqual(yield* experiencesOnDisk, [])
       const warnings = logs.filter(([level, message]) => level === "WARN" && message.startsWith("TF-GRPO experience not recorded"))
       assert.strictEqual(warnings.length, 1)
-      assert.include(warnings[0]?.[1] ?? "", `Failed to acquire experience store lock for t after 5 attempts (${lockPath})`)
+      assert.include(warnings[0]?.[1] ?? "", `Failed to acquire experience store lock for t after 5 attempts (${lockPath} held by 4242@elsewhere)`)
     }).pipe(Effect.provide(app())))
 
   it.effect("resume: the recorded group size still applies without TFGRPO_GROUP_SIZE (CP-3); a re-run stage replaces its metric", () =>
