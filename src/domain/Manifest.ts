@@ -271,3 +271,22 @@ export const settleInterrupted = (m: CliManifest, target: string, now: string): 
     )
   }
 }
+
+/**
+ * A run whose own files could not be written (a full disk, a read-only folder; issue 16 item 21):
+ * the stages it was running are `failed` with the reason, and so is the run, so that whatever can
+ * still be written no longer says `in_progress`.
+ */
+export const failedOnFileError = (m: CliManifest, reason: string, now: string): CliManifest => {
+  if (isTerminal(m.status)) return m
+  const running = m.commands.find((c) => c.status === "running")
+  return {
+    ...m,
+    status: "failed",
+    status_detail: running === undefined ? m.status_detail ?? "pipeline-failed" : `stage:${running.id}:error`,
+    completed_at: now,
+    heartbeat_at: now,
+    commands: m.commands.map((c) => c.status === "running" ? { ...c, status: "failed" as const, completed_at: now, summary: reason } : c),
+    summary: appendSummary(m.summary, reason)
+  }
+}

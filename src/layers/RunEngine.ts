@@ -1,6 +1,7 @@
 import { Duration, Effect, Layer } from "effect"
 import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import { isTerminal } from "../domain/ManifestStatus.js"
 import type { RunHandle } from "../domain/RunHandle.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 import { EventBus } from "../services/EventBus.js"
@@ -55,7 +56,9 @@ export const RunEngineLive = Layer.effect(
             `${[...new Set(behind)].join(", ")}; what they were doing is cut off. The run's manifest is complete.`
         )
       }
-      return { manifest: yield* store.read(run.layout), layout: run.layout }
+      // The manifest as written; if the run's last writes failed (a full disk), what the run holds.
+      const written = yield* store.read(run.layout)
+      return { manifest: isTerminal(written.status) ? written : yield* run.manifest, layout: run.layout }
     })
 
     /**

@@ -17,7 +17,7 @@ import { runStageGraph } from "./internal/graphScheduler.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
 import { makeRunEvents, type RunEvents } from "./internal/runEvents.js"
 import { persistRun } from "./internal/persistRun.js"
-import { markCancelled } from "./internal/runCancellation.js"
+import { markCancelled, markFileFailure } from "./internal/runCancellation.js"
 import { isoNow } from "../domain/Time.js"
 
 const cloudFallbackReason = "no cloud executor is configured; the run executed locally"
@@ -127,7 +127,11 @@ export const StageExecutionLive = Layer.effect(
           yield* begin(events, run, mode, fallback)
           yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
           yield* stages(run, mode, permits)
-        }).pipe(Effect.scoped, Effect.onInterrupt(() => markCancelled(files)))
+        }).pipe(
+          Effect.scoped,
+          Effect.onInterrupt(() => markCancelled(files)),
+          Effect.tapError((error) => markFileFailure(files, error))
+        )
         // RUN-3 step 3: final status, guardrails and summary lines (MAN-5, RUN-12).
         const now = yield* isoNow
         const done = yield* files.update((m) => finalizedManifest(m, now), { force: true })

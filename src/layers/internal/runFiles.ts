@@ -3,14 +3,14 @@
  * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
  * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the Files service underneath.
  */
-import { Clock, Duration, Effect, Option, SynchronizedRef } from "effect"
+import { Clock, Duration, Effect, Either, Option, SynchronizedRef } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { CliManifest, encodeManifest, type RunOwner } from "../../domain/Manifest.js"
 import { type CommandEntry, isTerminal } from "../../domain/ManifestStatus.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { encodeLogLine } from "../../domain/RunLog.js"
-import { isoNow } from "../../domain/Time.js"
+import { iso, isoNow } from "../../domain/Time.js"
 import { makeChunkLineEncoder } from "./chunkLineEncoder.js"
 import { decodeOwner, type FileBackend, readManifestAs, readOwner } from "./runReading.js"
 import type { ByteWriter } from "../../services/Files.js"
@@ -61,6 +61,15 @@ export const openRunFiles = (backend: FileBackend, layout: RunLayout, coalesceWi
 export const readResumeToken = (backend: FileBackend, layout: RunLayout) =>
   Effect.map(backend.readText(layout.resumeToken), (text) => text?.trim())
 
+/** A run's manifest as this process holds it, and as it last wrote it. */
+interface HeldManifest {
+  readonly manifest: CliManifest
+  readonly written: CliManifest
+  readonly lastWriteMs: number
+  /** Changes not yet written: coalesced (D-6), or a write that failed. */
+  readonly dirty: boolean
+}
+
 const runFilesOf = (
   backend: FileBackend,
   layout: RunLayout,
@@ -72,25 +81,28 @@ const runFilesOf = (
     const startedMs = yield* Clock.currentTimeMillis
     // `written` is the manifest as last written: a write is fsynced only when it settles something
     // against it (D-6).
-    const state = yield* SynchronizedRef.make({ manifest: initial, written: initial, lastWriteMs: startedMs, dirty: false })
+    const state = yield* SynchronizedRef.make<HeldManifest>({ manifest: initial, written: initial, lastWriteMs: startedMs, dirty: false })
 
-    const write = (previous: CliManifest, next: CliManifest, now: number) => {
-      const written = { ...next, updated_at: new Date(now).toISOString() }
+    const write = (previous: CliManifest, next: CliManifest, now: number): Effect.Effect<HeldManifest, FileAccessError> => {
+      const written: CliManifest = { ...next, updated_at: iso(now) }
       return backend.writeAtomic(layout.manifest, encodeManifest(written), settles(previous, written) ? undefined : notDurable).pipe(
         Effect.as({ manifest: written, written, lastWriteMs: now, dirty: false })
       )
     }
 
+    type Updated = readonly [Either.Either<CliManifest, FileAccessError>, HeldManifest]
     const update: RunFiles["update"] = (change, options) =>
       SynchronizedRef.modifyEffect(state, (current) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
+        Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Updated> => {
           const changed = change(current.manifest)
           const due = options?.force === true || now - current.lastWriteMs >= minGap
-          if (!due) return [changed, { ...current, manifest: changed, dirty: true }] as const
-          const next = yield* write(current.written, changed, now)
-          return [next.manifest, next] as const
-        }))
+          const held: HeldManifest = { ...current, manifest: changed, dirty: true }
+          if (!due) return Effect.succeed([Either.right(changed), held])
+          // A write that fails (a full disk) still changes what the run holds: the run's outcome is
+          // reported as it is, not as the disk last had it (issue 16 item 21), and a later write retries.
+          return Effect.map(Effect.either(write(current.written, changed, now)), (next): Updated =>
+            Either.isLeft(next) ? [Either.left(next.left), held] : [Either.right(next.right.manifest), next.right])
+        })).pipe(Effect.flatMap(Either.match({ onLeft: Effect.fail, onRight: Effect.succeed })))
 
     const flush = SynchronizedRef.updateEffect(state, (current) =>
       current.dirty
