@@ -1112,6 +1112,54 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": [{ exitCode: 1 }, { duration: "1 second" }] } }))))
 
+  it.effect("kill -9 during a nested stage: resume stops the child run's orphaned stage, records the child cancelled, runs the stage again", () =>
+    Effect.gen(function*() {
+      const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
+      const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
+      assert.isDefined(template)
+      const entry = { ...template!, started_at: at(0) }
+      // The child, as the crash left it: in progress, its stage running in group 5555.
+      yield* writeRun({
+        runId: childId,
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host", stage_pid: 5555 },
+        manifest: {
+          pipeline_id: "kid",
+          parent_run_id: crashedRunId,
+          commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }]
+        }
+      })
+      // The parent: prep done, the nested stage running in that child.
+      yield* writeRun({
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: {
+          pipeline_id: "parent",
+          commands: [
+            { ...entry, id: "prep", title: "Stage prep", command: "echo a", status: "succeeded", completed_at: at(0), exit_code: 0 },
+            { ...entry, index: 2, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }
+          ]
+        }
+      })
+      yield* TestClock.adjust("1 minute")
+      const host = yield* Host
+      assert.isTrue(yield* host.isGroupAlive(5555))
+
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.isFalse(yield* host.isGroupAlive(5555), "the orphaned stage of the child run is stopped")
+      const oldChild = yield* manifestFile((yield* runLayout(childId)).manifest)
+      assert.strictEqual(oldChild.status, "cancelled")
+      assert.deepStrictEqual(oldChild.commands.map((c) => c.status), ["cancelled"])
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      const rerun = resumed.manifest.commands[1]
+      assert.strictEqual(rerun?.status, "succeeded")
+      assert.notStrictEqual(rerun?.sub_run_id, childId, "the nested stage ran again in a new child run")
+      assert.deepStrictEqual(yield* invocationCounts, { "./work": 1 })
+    }).pipe(Effect.provide(app([
+      pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
+
   it.effect("a pipeline whose stages changed since the run is PipelineChanged (CFG-11); nothing changes", () =>
     Effect.gen(function*() {
       const { manifest } = yield* failedFlowRun

@@ -124,7 +124,7 @@ export const RunPreparationLive = Layer.effect(
         { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
         recorded.tfgrpo
       )
-      yield* takeOver(layout)
+      yield* takeOver(layout, (childRunId) => makeRunLayout(path, config.roots, taskId, childRunId))
       const files = yield* store.open(layout)
       const now = yield* isoNow
       yield* files.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })

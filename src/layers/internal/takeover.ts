@@ -4,12 +4,17 @@
  * orchestrator left running is stopped first.
  */
 import { Clock, Effect } from "effect"
-import { hasFreshHeartbeat, heartbeatAgeMs, isTerminal, type RunOwner } from "../../domain/Manifest.js"
+import { cancelledManifest, type CliManifest, hasFreshHeartbeat, heartbeatAgeMs, isTerminal, type RunOwner } from "../../domain/Manifest.js"
 import { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
+import { iso } from "../../domain/Time.js"
 import { stopProcessGroup } from "./processGroup.js"
+
+/** The nested stages a crash interrupted: their child runs may still be in progress. */
+const interruptedChildren = (manifest: CliManifest) =>
+  manifest.commands.flatMap((c) => (c.status === "running" && c.kind === "subpipeline" && c.sub_run_id !== null ? [c.sub_run_id] : []))
 
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
   /**
@@ -31,7 +36,35 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       yield* stopProcessGroup(host, pgid)
     })
 
-  return (layout: RunLayout) =>
+  /** The stage process group a crashed orchestrator may have left running in `manifest`'s run. */
+  const stopRunOrphan = (manifest: CliManifest, owner: RunOwner | undefined) =>
+    // Only a command stage's: while a nested stage runs, stage_pid is an earlier stage's, long gone
+    // (and its pid possibly reused by an unrelated process).
+    manifest.commands.some((c) => c.status === "running" && c.kind === "command") &&
+      owner?.stage_pid !== undefined && owner.host === host.hostname
+      ? stopOrphan(owner.stage_pid, manifest.run_id)
+      : Effect.void
+
+  /**
+   * A child run the crash left in progress (issue 16 item 8): its orphaned stage group is stopped
+   * (its own children first), then it is recorded `cancelled`; the parent's nested stage runs again
+   * in a new child run (RUN-9). A child that cannot be read is reported and left as it is.
+   */
+  const settleChild = (layoutOf: (runId: string) => RunLayout) => (runId: string): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const layout = layoutOf(runId)
+      const child = yield* store.read(layout)
+      if (isTerminal(child.status)) return
+      yield* stopRunOrphan(child, yield* store.readOwner(layout))
+      yield* Effect.forEach(interruptedChildren(child), settleChild(layoutOf), { discard: true })
+      const files = yield* store.open(layout)
+      const now = iso(yield* Clock.currentTimeMillis)
+      yield* files.update((m) => cancelledManifest(m, now), { force: true })
+      yield* Effect.logWarning(`Child run ${runId} was left in progress by the crashed orchestrator: recorded cancelled; its nested stage runs again`)
+    }).pipe(Effect.catchAll((error) => Effect.logWarning(`Child run ${runId} left as it is: ${error.message}`)))
+
+  /** Takes the run at `layout` over; `layoutOf` gives the folder of another run of its task (a child run). */
+  return (layout: RunLayout, layoutOf: (runId: string) => RunLayout) =>
     Effect.gen(function*() {
       // Owner first, then the manifest: a winner refreshes the heartbeat before it records itself as
       // owner, so whoever sees the new owner also sees a fresh heartbeat and is refused.
@@ -64,11 +97,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       }
       // A crash in the middle of a stage leaves that stage's process group running: stop it before
       // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
-      // Only a command stage's: while a nested stage runs, stage_pid is an earlier stage's, long gone
-      // (and its pid possibly reused by an unrelated process).
-      const interrupted = manifest.commands.some((c) => c.status === "running" && c.kind === "command")
-      if (interrupted && owner?.stage_pid !== undefined && owner.host === host.hostname) {
-        yield* stopOrphan(owner.stage_pid, manifest.run_id)
-      }
+      yield* stopRunOrphan(manifest, owner)
+      yield* Effect.forEach(interruptedChildren(manifest), settleChild(layoutOf), { discard: true })
     })
 }
