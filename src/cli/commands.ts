@@ -23,6 +23,7 @@ import {
   version
 } from "./shared.js"
 import { makeFollowPrinter } from "./follow.js"
+import { printedIfCancelled } from "./cancelReport.js"
 import { design } from "./design.js"
 import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
@@ -170,10 +171,14 @@ const runText = (header: string, manifest: CliManifest) =>
     ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
   ].join("\n")
 
+/** A run's document on stdout: JSON with `--format json`, else the text summary (D-2). */
+const printDocument = (header: string, format: "text" | "json") => (manifest: CliManifest) =>
+  format === "json" ? printJson(startResult(manifest)) : Console.log(runText(header, manifest))
+
 /** Prints a finished run; a run that did not succeed fails the command (exit 1, or 130 if cancelled). */
 const printRunResult = (header: string, manifest: CliManifest, format: "text" | "json") =>
   Effect.gen(function*() {
-    yield* format === "json" ? printJson(startResult(manifest)) : Console.log(runText(header, manifest))
+    yield* printDocument(header, format)(manifest)
     if (manifest.status !== "succeeded") {
       return yield* new RunNotSucceeded({ runId: manifest.run_id, status: manifest.status })
     }
@@ -189,7 +194,7 @@ export const start = Command.make(
       const prompt = yield* readPrompt(flags.promptFile)
       const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
-      const { manifest } = yield* withHud(flags.interactive, flags.format, engine.start({
+      const { manifest } = yield* printedIfCancelled(printDocument("Run started", flags.format))(withHud(flags.interactive, flags.format, engine.start({
         ...scheduled,
         prompt,
         executionMode: mode,
@@ -198,7 +203,7 @@ export const start = Command.make(
         target: Option.getOrUndefined(flags.target),
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }), following(flags.follow))
+      }), following(flags.follow)))
       yield* printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
@@ -256,7 +261,7 @@ export const resume = Command.make(
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
-      const { manifest } = yield* withHud(flags.interactive, flags.format, engine.resume({
+      const { manifest } = yield* printedIfCancelled(printDocument("Run resumed", flags.format))(withHud(flags.interactive, flags.format, engine.resume({
         ...scheduled,
         executionMode: mode,
         runId,
@@ -266,7 +271,7 @@ export const resume = Command.make(
         actor: flags.actor,
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }), following(flags.follow))
+      }), following(flags.follow)))
       yield* printRunResult("Run resumed", manifest, flags.format)
     })
 ).pipe(Command.withDescription(

@@ -351,6 +351,11 @@ describe("SIGINT during a stage with a background child (D-8)", () => {
         assert.strictEqual(manifest["status_detail"], "stage:bg:cancelled")
         assert.deepStrictEqual(statuses(manifest), ["cancelled", "pending"])
         assert.isFalse(existsSync(repo.path("after.txt")))
+        // D-2: the cancelled run's document is still printed on stdout (issue 16 item 8).
+        const printed = asObject(parseJson(result.stdout), "stdout")
+        assert.strictEqual(printed["run_id"], manifest["run_id"])
+        assert.strictEqual(printed["status"], "cancelled")
+        assert.strictEqual(printed["status_detail"], "stage:bg:cancelled")
         await waitUntilGone(repo, shell, /sleep 77\.[78]/, [backgroundPid])
 
         writeConfig(repo, config("echo quick"))
