@@ -16,6 +16,8 @@ export * as RunEngine from "./services/RunEngine.js"
 export * as RunHandle from "./domain/RunHandle.js"
 /** The typed run events (EVT-1, EVT-2) and their names. */
 export * as Events from "./domain/Events.js"
+/** The `run:summary` event that closes a `--jsonl` stream (EXEC-3), and `decodeJsonlLine` for any line of one. */
+export * as RunSummaryEvent from "./domain/RunSummaryEvent.js"
 /** Publishing and subscribing to run events. */
 export * as EventBus from "./services/EventBus.js"
 /** The live HUD on an EventBus (`mount`); Ink and React are loaded only when it is mounted. */

@@ -134,6 +134,28 @@ describe("EventBus: subscriptions", () => {
     }).pipe(Effect.provide(EventBusLive)))
 })
 
+describe("EventBus: onLifecycle", () => {
+  it.scoped("handles every event but log, one at a time in publication order across types; settled waits for it", () =>
+    Effect.gen(function*() {
+      const bus = yield* EventBus
+      const seen = yield* Ref.make<ReadonlyArray<string>>([])
+      // Slow on run:started: a handler per type would let the later plan:completed overtake it.
+      yield* bus.onLifecycle((event) =>
+        Effect.sleep(event.type === "run:started" ? "1 second" : "0 millis").pipe(
+          Effect.zipRight(Ref.update(seen, (all) => [...all, `${event.type}/${event.runId}`]))
+        ))
+      for (const event of [runStarted("r1"), log("r1", "chunk"), planCompleted("r1"), runCompleted("r1")]) yield* bus.publish(event)
+      const settled = yield* Effect.fork(bus.settled)
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(seen), [])
+      assert.isTrue(Option.isNone(yield* Fiber.poll(settled)), "not settled while run:started is being handled")
+      yield* TestClock.adjust("1 second")
+      yield* drain
+      assert.deepStrictEqual(yield* Ref.get(seen), ["run:started/r1", "plan:completed/r1", "run:completed/r1"])
+      assert.isTrue(Option.isSome(yield* Fiber.poll(settled)))
+    }).pipe(Effect.provide(EventBusLive)))
+})
+
 describe("EventBus: failing handlers", () => {
   it.scoped("a handler that fails or dies does not reach the publisher, handles the next events, and others get everything", () =>
     Effect.gen(function*() {

@@ -6,9 +6,11 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
-import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
+import { exec } from "./exec.js"
+import { normaliseExecArgv } from "./execArgv.js"
+import { checkJsonlFormat, finishJsonl, jsonlOption, jsonlWhen } from "./jsonl.js"
 import { gateCommands } from "./gate.js"
 import {
   format,
@@ -22,9 +24,9 @@ import {
   verbose,
   version
 } from "./shared.js"
-import { makeFollowPrinter } from "./follow.js"
 import { printedIfCancelled } from "./cancelReport.js"
 import { design } from "./design.js"
+import { following } from "./follow.js"
 import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
@@ -122,30 +124,6 @@ const follow = Options.boolean("follow").pipe(
   )
 )
 
-/** Writes to stderr and waits while its pipe is full, so a stalled terminal slows only this writer. */
-const writeStderr = (text: string) =>
-  Effect.async<void>((resume) => {
-    if (process.stderr.write(text)) resume(Effect.void)
-    else process.stderr.once("drain", () => resume(Effect.void))
-  })
-
-/**
- * `--follow`: the run's `log` events (EVT-2) to stderr while `run` runs; the engine settles the
- * handler before it returns, so the last lines are printed too. The bus's log channel is bounded: a
- * terminal that cannot keep up loses output lines here, never the run's memory.
- */
-const following = <A, E, R>(on: boolean) => (run: Effect.Effect<A, E, R>) =>
-  on
-    ? Effect.scoped(Effect.gen(function*() {
-      const bus = yield* EventBus
-      const printer = makeFollowPrinter(writeStderr)
-      yield* bus.on("stage:started", (event) => printer.started(event.stageId))
-      yield* bus.on("stage:completed", (event) => printer.completed(event.stageId))
-      yield* bus.on("log", (event) => printer.output(event.stageId, event.message))
-      return yield* run
-    }))
-    : run
-
 const startResult = (manifest: CliManifest) => ({
   run_id: manifest.run_id,
   status: manifest.status,
@@ -187,14 +165,17 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 /** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
 export const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, jsonl: jsonlOption },
   (flags) =>
     Effect.gen(function*() {
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const prompt = yield* readPrompt(flags.promptFile)
       const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
-      const { manifest } = yield* printedIfCancelled(printDocument("Run started", flags.format))(withHud(flags.interactive, flags.format, engine.start({
+      yield* checkJsonlFormat(flags.jsonl, flags.format)
+      // With --jsonl, stdout is the event stream: a cancelled run adds nothing to it.
+      const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run started", flags.format)
+      const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.start({
         ...scheduled,
         prompt,
         executionMode: mode,
@@ -203,8 +184,8 @@ export const start = Command.make(
         target: Option.getOrUndefined(flags.target),
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }), following(flags.follow)))
-      yield* printRunResult("Run started", manifest, flags.format)
+      })), following(flags.follow)))
+      yield* flags.jsonl ? finishJsonl(manifest) : printRunResult("Run started", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
   "Run a pipeline: every stage in order, stopping at the first failure (stages that declare needs run as a graph, " +
@@ -245,6 +226,7 @@ export const resume = Command.make(
     executionMode,
     follow,
     schedule,
+    jsonl: jsonlOption,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -261,7 +243,9 @@ export const resume = Command.make(
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
-      const { manifest } = yield* printedIfCancelled(printDocument("Run resumed", flags.format))(withHud(flags.interactive, flags.format, engine.resume({
+      yield* checkJsonlFormat(flags.jsonl, flags.format)
+      const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run resumed", flags.format)
+      const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
         executionMode: mode,
         runId,
@@ -271,8 +255,8 @@ export const resume = Command.make(
         actor: flags.actor,
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
-      }), following(flags.follow)))
-      yield* printRunResult("Run resumed", manifest, flags.format)
+      })), following(flags.follow)))
+      yield* flags.jsonl ? finishJsonl(manifest) : printRunResult("Run resumed", manifest, flags.format)
     })
 ).pipe(Command.withDescription(
   "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +
@@ -289,6 +273,7 @@ export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
     plan.pipe(Command.provide(engine)),
     status,
     resume.pipe(Command.provide(engine)),
+    exec.pipe(Command.provide(engine)),
     mirror,
     design,
     runner,
@@ -312,5 +297,10 @@ export const rootCommandOn = <const Name extends string, L, E, R>(name: Name, en
 /** `codex-orchestrator` with every subcommand; the engine is loaded on first use (engine.ts). */
 export const rootCommand = rootCommandOn("codex-orchestrator", engine)
 
-/** The package's own command line: parses `process.argv` and runs the command (main.ts). */
-export const cli = Command.run(rootCommand, { name: "codex-orchestrator", version })
+const runRoot = Command.run(rootCommand, { name: "codex-orchestrator", version })
+
+/**
+ * The package's own command line: parses `process.argv` and runs the command (main.ts); an `exec`
+ * command line is put in the parser's form first (execArgv.ts: EXEC-1's spellings, unknown options refused).
+ */
+export const cli = (argv: ReadonlyArray<string>) => Effect.flatMap(normaliseExecArgv(argv), runRoot)

@@ -18,7 +18,7 @@ const verbose = process.argv.includes("--verbose")
 const report = (isParserError: ParserErrorTest) => (cause: Cause.Cause<unknown>) =>
   Option.match(Cause.failureOption(cause), {
     onSome: (error) => {
-      if (isParserError(error) || tagOf(error) === "RunNotSucceeded" || tagOf(error) === "CheckFailed") return Effect.void
+      if (isParserError(error) || ["RunNotSucceeded", "CommandExited", "CheckFailed"].includes(tagOf(error) ?? "")) return Effect.void
       const line = `error: ${oneLine(error instanceof Error ? error.message : String(error))}`
       return Effect.sync(() => process.stderr.write(`${line}\n${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
     },

@@ -1,6 +1,6 @@
 /**
  * DECISIONS D-1 as a function: the exit code of a finished command. 0 succeeded, 1 the run failed
- * or an I/O error, 2 bad input, 130 interrupted (or a run that ended `cancelled`). Pure and free of
+ * or an I/O error, 2 bad input, 130 interrupted (or a run that ended `cancelled`); `exec`: its command's code. Pure and free of
  * @effect/cli, so the status quick path (statusMain.ts) uses it without loading the parser; an app
  * that mounts the commands under its own CLI maps its exits with it (codex-orchestrator/cli).
  */
@@ -30,6 +30,9 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, isParserError: Par
       if (isParserError(error)) return 2
       const tag = tagOf(error)
       if (tag !== undefined && (badInputTags.has(tag) || usageTags.has(tag))) return 2
+      if (tag === "CommandExited" && typeof error === "object" && error !== null && "exitCode" in error) {
+        return typeof error.exitCode === "number" ? error.exitCode : 1
+      }
       if (tag === "RunNotSucceeded" && typeof error === "object" && error !== null && "status" in error) {
         return error.status === "cancelled" ? 130 : 1
       }

@@ -4,6 +4,8 @@
  * held until its end, or until its stage completes) so that side-by-side stages stay readable.
  */
 import { Effect } from "effect"
+import { EventBus } from "../services/EventBus.js"
+import { writeStderr } from "./streams.js"
 
 export const makeFollowPrinter = (write: (text: string) => Effect.Effect<void>) => {
   const running = new Set<string>()
@@ -31,3 +33,20 @@ export const makeFollowPrinter = (write: (text: string) => Effect.Effect<void>) 
       })
   }
 }
+
+/**
+ * `--follow`: the run's `log` events (EVT-2) to stderr while `run` runs; the engine settles the
+ * handler before it returns, so the last lines are printed too. The bus's log channel is bounded: a
+ * terminal that cannot keep up loses output lines here, never the run's memory.
+ */
+export const following = (on: boolean) => <A, E, R>(run: Effect.Effect<A, E, R>) =>
+  on
+    ? Effect.scoped(Effect.gen(function*() {
+      const bus = yield* EventBus
+      const printer = makeFollowPrinter(writeStderr)
+      yield* bus.on("stage:started", (event) => printer.started(event.stageId))
+      yield* bus.on("stage:completed", (event) => printer.completed(event.stageId))
+      yield* bus.on("log", (event) => printer.output(event.stageId, event.message))
+      return yield* run
+    }))
+    : run

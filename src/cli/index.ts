@@ -11,12 +11,13 @@ import type { Exit } from "effect"
 import { exitCodeOf } from "./exitCode.js"
 
 export { cli, plan, resume, rootCommand, rootCommandOn, start, subcommandsOn } from "./commands.js"
+export { exec } from "./exec.js"
 export { engine as defaultEngine } from "./engine.js"
 export { guard } from "./guard.js"
 export { mirror } from "./mirror.js"
 export { review } from "./review.js"
 export { status } from "./status.js"
-export { CheckFailed, RunNotSucceeded, UsageError, version } from "./usage.js"
+export { CheckFailed, CommandExited, RunNotSucceeded, UsageError, version } from "./usage.js"
 
 /**
  * D-1: the exit code of a command's exit. 0 succeeded; 1 the run failed or an I/O error; 2 bad

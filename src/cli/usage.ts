@@ -18,6 +18,20 @@ export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunN
   }
 }
 
+/**
+ * `exec`'s run did not succeed; its result is printed. The process exits with the command's own exit
+ * code (EXEC-3: 1 when it has none, 130 when the run was cancelled).
+ */
+export class CommandExited extends Schema.TaggedError<CommandExited>()("CommandExited", {
+  runId: Schema.String,
+  status: Schema.String,
+  exitCode: Schema.Int
+}) {
+  override get message() {
+    return `Run ${this.runId} ended ${this.status} (exit code ${this.exitCode}).`
+  }
+}
+
 /** A check (guard, doctor) whose report is already printed found problems: exit 1, nothing more to say. */
 export class CheckFailed extends Schema.TaggedError<CheckFailed>()("CheckFailed", {
   check: Schema.String

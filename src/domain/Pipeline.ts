@@ -151,8 +151,8 @@ export type PipelineConfigFile = typeof PipelineConfigFile.Type
 /** The user's pipeline file, at the repository root (CFG-1). */
 export const configFileName = "codex.orchestrator.json"
 
-/** Where a resolved pipeline came from: the user's `codex.orchestrator.json` or the built-ins. */
-export type PipelineSource = "user" | "default"
+/** Where a resolved pipeline came from: the user's `codex.orchestrator.json`, the built-ins, or the request itself. */
+export type PipelineSource = "user" | "default" | "inline"
 
 /** What the catalog holds: the repository's pipelines (if the file exists) and the built-ins. */
 export interface PipelineCatalogData {

@@ -1,13 +1,13 @@
 import { Duration, Effect, Layer, PubSub, Queue, Ref, Schedule, Stream, SubscriptionRef } from "effect"
 import type { EventOfType, LogEvent, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
-import { EventBus } from "../services/EventBus.js"
+import { EventBus, type HandlerKind, type LifecycleEvent } from "../services/EventBus.js"
 
 /**
  * A handler registered with `on`: its event type and how many events it has handled; a `log`
  * handler is not counted: its channel's queue tells whether it is done (see isCaughtUp).
  */
 interface Handled {
-  readonly type: OrchestratorEventType
+  readonly type: HandlerKind
   readonly count: SubscriptionRef.SubscriptionRef<number>
   readonly logQueue: Queue.Queue<LogEvent> | undefined
 }
@@ -34,6 +34,8 @@ const caughtUp = (entry: Handled, target: number) =>
   entry.logQueue === undefined
     ? entry.count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
     : Effect.asVoid(Effect.repeat(isCaughtUp(entry, target), { until: (done) => done, schedule: Schedule.spaced(logPollInterval) }))
+
+const isLifecycle = (event: OrchestratorEvent): event is LifecycleEvent => event.type !== "log"
 
 const ofType = <T extends OrchestratorEventType>(type: T) => (event: OrchestratorEvent): event is EventOfType<T> =>
   event.type === type
@@ -72,6 +74,36 @@ export const EventBusLive = Layer.scoped(
       Effect.flatMap(Ref.get(logQueues), (queues) =>
         Effect.forEach(queues, (queue) => Effect.catchAllCause(Queue.offer(queue, event), () => Effect.void), { discard: true }))
 
+    /**
+     * A handler of the events `matches` accepts, in publication order, in a fiber of the caller's
+     * scope; `log` handlers take the log channel, all others the hub, and are counted for `settled`.
+     */
+    const register = <A extends OrchestratorEvent, E, R>(
+      kind: HandlerKind,
+      matches: (event: OrchestratorEvent) => event is A,
+      handler: (event: A) => Effect.Effect<void, E, R>
+    ) =>
+      Effect.gen(function*() {
+        const run = (event: OrchestratorEvent) =>
+          matches(event)
+            ? handler(event).pipe(
+              Effect.catchAllCause((cause) => Effect.logWarning(`A ${kind} subscriber failed; the run is not affected.`, cause))
+            )
+            : Effect.void
+        // Subscribed first, then counted: every event published from here on reaches the handler.
+        const logQueue = kind === "log" ? yield* subscribeLogQueue : undefined
+        const events = logQueue === undefined ? yield* subscribeMain : logStream(logQueue)
+        const count = yield* SubscriptionRef.make(yield* Ref.get(published))
+        const entry: Handled = { type: kind, count, logQueue }
+        // A handler whose scope has closed handles nothing more: `settled` must stop waiting for it.
+        yield* Effect.acquireRelease(
+          Ref.update(handled, (all) => [...all, entry]),
+          () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
+        )
+        const counted = (event: OrchestratorEvent) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
+        yield* events.pipe(Stream.runForEach(logQueue === undefined ? counted : run), Effect.forkScoped)
+      })
+
     return EventBus.of({
       publish: (event) =>
         event.type === "log"
@@ -84,28 +116,8 @@ export const EventBusLive = Layer.scoped(
           (events: Stream.Stream<OrchestratorEvent>) => Stream.filter(events, ofType(type))
         ),
       wantsLogs: Effect.map(Ref.get(logQueues), (all) => all.length > 0),
-      on: (type, handler) =>
-        Effect.gen(function*() {
-          const matches = ofType(type)
-          const run = (event: OrchestratorEvent) =>
-            matches(event)
-              ? handler(event).pipe(
-                Effect.catchAllCause((cause) => Effect.logWarning(`A ${type} subscriber failed; the run is not affected.`, cause))
-              )
-              : Effect.void
-          // Subscribed first, then counted: every event published from here on reaches the handler.
-          const logQueue = type === "log" ? yield* subscribeLogQueue : undefined
-          const events = logQueue === undefined ? yield* subscribeMain : logStream(logQueue)
-          const count = yield* SubscriptionRef.make(yield* Ref.get(published))
-          const entry: Handled = { type, count, logQueue }
-          // A handler whose scope has closed handles nothing more: `settled` must stop waiting for it.
-          yield* Effect.acquireRelease(
-            Ref.update(handled, (all) => [...all, entry]),
-            () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
-          )
-          const counted = (event: OrchestratorEvent) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
-          yield* events.pipe(Stream.runForEach(logQueue === undefined ? counted : run), Effect.forkScoped)
-        }),
+      on: (type, handler) => register(type, ofType(type), handler),
+      onLifecycle: (handler) => register("lifecycle", isLifecycle, handler),
       settled: Effect.gen(function*() {
         const target = yield* Ref.get(published)
         yield* Effect.forEach(yield* Ref.get(handled), (entry) => caughtUp(entry, target), { discard: true })

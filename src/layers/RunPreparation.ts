@@ -1,7 +1,13 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { parseRunId, resolveTaskId } from "../domain/Ids.js"
-import { checkNestedPipelines, type PipelineCatalogData, PipelineNotFound, resolvePipeline } from "../domain/Pipeline.js"
+import {
+  checkNestedPipelines,
+  type PipelineCatalogData,
+  PipelineNotFound,
+  type ResolvedPipeline,
+  resolvePipeline
+} from "../domain/Pipeline.js"
 import { buildPlan, targetedStageId, UnknownTarget } from "../domain/Plan.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { targetExclusions } from "../domain/StageGraph.js"
@@ -28,7 +34,9 @@ import { isoNow } from "../domain/Time.js"
 /** CFG-9, D-4: the pipeline a request names (or the default) and its plan with the target, checked. */
 const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTarget: string | undefined) =>
   Effect.gen(function*() {
-    const resolved = resolvePipeline(data, request.pipelineId)
+    const resolved: ResolvedPipeline | PipelineNotFound = request.pipeline === undefined
+      ? resolvePipeline(data, request.pipelineId)
+      : { pipeline: request.pipeline, source: "inline" }
     if (resolved instanceof PipelineNotFound) return yield* resolved
     const nested = checkNestedPipelines(data, resolved.pipeline)
     if (nested !== undefined) return yield* nested

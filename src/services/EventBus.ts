@@ -1,5 +1,11 @@
 import { Context, type Duration, type Effect, type Scope, type Stream } from "effect"
-import type { EventOfType, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
+import type { EventOfType, LogEvent, OrchestratorEvent, OrchestratorEventType } from "../domain/Events.js"
+
+/** Every event but `log`: what a run tells about its plan, stages, attempts and completion. */
+export type LifecycleEvent = Exclude<OrchestratorEvent, LogEvent>
+
+/** What `settle` names a handler by: its event type, or `lifecycle` for an `onLifecycle` handler. */
+export type HandlerKind = OrchestratorEventType | "lifecycle"
 
 /**
  * Typed run events (SPEC EVT-1, EVT-2) on a PubSub. Publishing never waits for subscribers: each
@@ -38,7 +44,15 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
       handler: (event: EventOfType<T>) => Effect.Effect<void, E, R>
     ) => Effect.Effect<void, never, Scope.Scope | R>
     /**
-     * Waits until every handler registered with `on` has handled every event published before this
+     * Runs `handler` for every event but `log`, one at a time in the order they were published, in a
+     * fiber of the scope (a watcher that writes a run out in order, `--jsonl`). Failures are handled
+     * as `on`'s are, and `settled` waits for it too.
+     */
+    readonly onLifecycle: <E, R>(
+      handler: (event: LifecycleEvent) => Effect.Effect<void, E, R>
+    ) => Effect.Effect<void, never, Scope.Scope | R>
+    /**
+     * Waits until every handler registered with `on` or `onLifecycle` has handled every event published before this
      * call (a `log` handler: until its queue is empty and it is waiting on it, since what its channel
      * dropped was never going to be handled). The CLI waits for it before exiting, so uploads and snapshots are not cut off.
      */
@@ -48,7 +62,7 @@ export class EventBus extends Context.Tag("orchestrator/EventBus")<
      * not caught up by then (empty when all had). A handler that never finishes cannot hold a caller
      * forever; what it was doing is cut off when its scope closes.
      */
-    readonly settle: (within: Duration.DurationInput) => Effect.Effect<ReadonlyArray<OrchestratorEventType>>
+    readonly settle: (within: Duration.DurationInput) => Effect.Effect<ReadonlyArray<HandlerKind>>
     /**
      * Whether any subscription takes `log` events now. The engine turns output into text only then,
      * so a run nobody watches pays nothing for them.

@@ -23,6 +23,11 @@ import type { TargetExcludesNeeds } from "../domain/StageGraph.js"
 export interface PlanRequest {
   /** A pipeline id; without one, `defaultPipeline` then `diagnostics` (CFG-9). */
   readonly pipelineId?: string | undefined
+  /**
+   * A pipeline given whole instead of by id (`exec`'s one-stage pipeline, EXEC-2); `pipelineId` is
+   * ignored then. Its nested stages still name catalog pipelines.
+   */
+  readonly pipeline?: PipelineDefinition | undefined
   /** `--task`; overrides `MCP_RUNNER_TASK_ID` (ENV-4). */
   readonly taskId?: string | undefined
   /** `--target`; falls back to `CODEX_ORCHESTRATOR_TARGET_STAGE` (CLI-10). */

@@ -1,0 +1,43 @@
+/**
+ * `exec`'s command line (SPEC EXEC-1): options before the command in any of their spellings, the
+ * command and its own options untouched, unknown options refused.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either } from "effect"
+import { normaliseExecArgv } from "../src/cli/execArgv.js"
+
+const head = ["node", "cli"]
+const normalised = (words: ReadonlyArray<string>) => Effect.map(normaliseExecArgv([...head, ...words]), (argv) => argv.slice(2))
+const refusal = (words: ReadonlyArray<string>) =>
+  Effect.map(Effect.either(normaliseExecArgv([...head, ...words])), (result) => (Either.isLeft(result) ? result.left.reason : "accepted"))
+
+describe("normaliseExecArgv", () => {
+  it.effect("puts options first and the command after --, whatever its words look like", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* normalised(["exec", "ls", "-la", "--json"]), ["exec", "--", "ls", "-la", "--json"])
+      assert.deepStrictEqual(yield* normalised(["exec", "--jsonl", "--", "echo", "--jsonl"]), ["exec", "--jsonl", "--", "echo", "--jsonl"])
+      assert.deepStrictEqual(yield* normalised(["exec", "--cwd=sub", "--task", "t", "pwd"]), ["exec", "--cwd", "sub", "--task", "t", "--", "pwd"])
+    }))
+
+  it.effect("--json takes an optional style: pretty alone, compact or pretty after it or after =", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* normalised(["exec", "--json", "echo"]), ["exec", "--json", "pretty", "--", "echo"])
+      assert.deepStrictEqual(yield* normalised(["exec", "--json", "compact", "echo"]), ["exec", "--json", "compact", "--", "echo"])
+      assert.deepStrictEqual(yield* normalised(["exec", "--json=compact", "--", "echo"]), ["exec", "--json", "compact", "--", "echo"])
+      assert.deepStrictEqual(yield* normalised(["exec", "--json"]), ["exec", "--json", "pretty"])
+    }))
+
+  it.effect("refuses what it does not know, with the sentence the user reads", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* refusal(["exec", "--jsnl", "echo"]), "Unknown exec option: --jsnl")
+      assert.strictEqual(yield* refusal(["exec", "-x", "echo"]), "Unknown exec option: -x")
+      assert.strictEqual(yield* refusal(["exec", "--cwd"]), "--cwd requires a directory.")
+      assert.strictEqual(yield* refusal(["exec", "--jsonl=yes", "echo"]), "Unknown exec option: --jsonl")
+      assert.strictEqual(yield* refusal(["exec", "--json=yaml"]), "--json takes compact or pretty, not 'yaml'.")
+    }))
+
+  it.effect("leaves every other command alone", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* normalised(["start", "--jsnl", "x"]), ["start", "--jsnl", "x"])
+    }))
+})
