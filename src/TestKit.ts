@@ -24,3 +24,5 @@ export { OrchestratorConfigTest } from "./layers/OrchestratorConfig.js"
 export { PipelineCatalogMemory } from "./layers/PipelineCatalog.js"
 /** Executors built from a function: a fake remote executor in a test is one of these. */
 export { executorFromRun, executorFromStream } from "./layers/Executor.js"
+/** Randomness from a seed (AppMemory's `seed`), and production's from Web Crypto. */
+export { EntropyLive, EntropySeeded } from "./layers/Entropy.js"

@@ -9,6 +9,10 @@
 export * as App from "./layers/App.js"
 /** The deterministic in-memory test kit: `AppMemory` and its scriptable leaves. */
 export * as TestKit from "./TestKit.js"
+/** The Promise facade for code that does not use Effect: `createOrchestrator(options)`, on a ManagedRuntime. */
+export * as Orchestrator from "./Orchestrator.js"
+/** The app's randomness (run ids, resume tokens, uuids): Web Crypto in production, seeded in the test kit. */
+export * as Entropy from "./services/Entropy.js"
 
 /** The engine: `plan`, `start`, `resume`, `status`, `watch`, their requests and results, and `BadInput`. */
 export * as RunEngine from "./services/RunEngine.js"

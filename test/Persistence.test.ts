@@ -23,6 +23,7 @@ import { TaskStateStore } from "../src/services/TaskStateStore.js"
 import { fileText, jsonFile, listFiles } from "./support/files.js"
 import { withLogs } from "./support/logs.js"
 import { at } from "./support/pipelines.js"
+import { EntropySeeded } from "../src/layers/Entropy.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -56,7 +57,7 @@ const recordOf = (summary: RunSummary): TaskRunRecord => ({
 })
 
 const leaves = (overrides: Partial<OrchestratorSettings> = {}) =>
-  Layer.mergeAll(EventBusLive, FilesMemory, HostMemory(), OrchestratorConfigTest("/repo", overrides), Path.layer)
+  Layer.mergeAll(EventBusLive, FilesMemory, HostMemory(), EntropySeeded(0), OrchestratorConfigTest("/repo", overrides), Path.layer)
 
 const persistence = (overrides: Partial<OrchestratorSettings> = {}) =>
   PersistenceCoordinatorLive.pipe(Layer.provideMerge(TaskStateStoreLive), Layer.provideMerge(leaves(overrides)))

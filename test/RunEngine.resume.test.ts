@@ -34,6 +34,7 @@ import { type RunFiles, RunStore } from "../src/services/RunStore.js"
 import { decodeJson, fileText, listFiles, manifestFile, onlyManifestPath } from "./support/files.js"
 import { queuedManifest } from "./support/manifests.js"
 import { at, commandStage, nestedStage, pipeline } from "./support/pipelines.js"
+import { EntropySeeded } from "../src/layers/Entropy.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -163,6 +164,7 @@ const probedApp = (pipelines: ReadonlyArray<PipelineDefinition>, options: ProbeO
       PromptPacksMemory({})
     )),
     Layer.provideMerge(OrchestratorConfigTest("/repo")),
+    Layer.provideMerge(EntropySeeded(0)),
     Layer.provideMerge(Path.layer)
   )
 

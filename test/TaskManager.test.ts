@@ -25,6 +25,7 @@ import { type ExecuteOptions, TaskManager } from "../src/services/TaskManager.js
 import { Tester } from "../src/services/Tester.js"
 import { jsonFile } from "./support/files.js"
 import { at, commandStage, pipeline } from "./support/pipelines.js"
+import { EntropySeeded } from "../src/layers/Entropy.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -150,6 +151,7 @@ const kit = (
       agents,
       options.policy ?? ExecutionModePolicyDefault,
       EventBusLive,
+      EntropySeeded(0),
       OrchestratorConfigTest("/repo", { groupExecution: options.group ?? false })
     ))
   )

@@ -6,6 +6,7 @@ import type { PipelineCatalogData, PipelineDefinition } from "../domain/Pipeline
 import type { BaseConfig } from "../services/BaseConfig.js"
 import type { CloudSync } from "../services/CloudSync.js"
 import type { ControlPlane } from "../services/ControlPlane.js"
+import type { Entropy } from "../services/Entropy.js"
 import type { Files } from "../services/Files.js"
 import type { Host } from "../services/Host.js"
 import type { Instructions } from "../services/Instructions.js"
@@ -28,6 +29,7 @@ import { EventBusLive } from "./EventBus.js"
 import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
 import { ExperienceStoreLive } from "./ExperienceStore.js"
+import { EntropyLive, EntropySeeded } from "./Entropy.js"
 import { FilesLive, FilesMemory } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
 import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
@@ -51,6 +53,7 @@ import { TaskStateStoreLive } from "./TaskStateStore.js"
 
 /** The services the engine is built on that production and the test kit provide differently. */
 export type EngineLeaves =
+  | Entropy
   | OrchestratorConfig
   | CloudSync
   | Learning
@@ -168,6 +171,7 @@ const liveEngineLeaves = <PE = never, PR = never>(options: {
     stackOn(InstructionsLive),
     stackOn(PrompterLive),
     stackOn(replacing(options.processRunner, ProcessRunnerLive)),
+    stackOn(EntropyLive),
     stackOn(HostLive),
     stackOn(PipelineCatalogLive(undefined, options.pipelines)),
     // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
@@ -255,6 +259,8 @@ export interface MemoryAppOptions<
   MR = never
 > extends AppCustomization<A, AE, AR, CE, CR, XE, XR, ME, MR> {
   readonly repoRoot?: string
+  /** The seed of the ids and tokens a run draws (run id suffix, resume token, uuids); 0 unless given. */
+  readonly seed?: number
   readonly scripts?: Parameters<typeof ProcessRunnerMemory>[0]
   readonly pipelines?: Partial<PipelineCatalogData>
   readonly settings?: Partial<OrchestratorSettings>
@@ -298,6 +304,7 @@ const memoryEngineLeaves = (options: Omit<MemoryAppOptions, keyof AppCustomizati
     stackOn(InstructionsMemory(options.instructions ?? {})),
     stackOn(PrompterScripted(options.approvals)),
     stackOn(ProcessRunnerMemory(options.scripts ?? {})),
+    stackOn(EntropySeeded(options.seed ?? 0)),
     stackOn(HostMemory(options.host)),
     stackOn(memoryCatalog(options.pipelines ?? {}))
   )

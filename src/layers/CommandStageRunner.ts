@@ -12,7 +12,7 @@ import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { Prompter } from "../services/Prompter.js"
 import type { ActiveRun } from "../services/RunBootstrap.js"
 import { makeApprovalGate } from "./internal/approvals.js"
-import { randomUuid } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { clearResuming, patchEntry } from "./internal/entries.js"
 import { makeStageGuard } from "./internal/privacyGuard.js"
 import { recordRemote } from "./internal/remoteRecord.js"
@@ -79,6 +79,7 @@ const markRunning = (run: ActiveRun, stage: CommandStage, position: number, star
 export const CommandStageRunnerLive = Layer.effect(
   CommandStageRunner,
   Effect.gen(function*() {
+    const entropy = yield* Entropy
     const config = yield* OrchestratorConfig
     const path = yield* Path.Path
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
@@ -98,10 +99,10 @@ export const CommandStageRunnerLive = Layer.effect(
       const logPath = layout.stageLog(index, stage.id)
       // EXE-3: a stage's own session id, persisted when it asks to be (persist or reuse); else ephemeral.
       const ids = {
-        correlationId: yield* randomUuid,
-        sessionId: stage.session?.id ?? (yield* randomUuid),
+        correlationId: yield* entropy.uuid,
+        sessionId: stage.session?.id ?? (yield* entropy.uuid),
         persisted: stage.session?.id !== undefined && (stage.session.persist === true || stage.session.reuse === true),
-        handleId: yield* randomUuid
+        handleId: yield* entropy.uuid
       }
       // PRIV-4: every finding names the handle of the stage execution it was found in.
       const guard = makeStageGuard(config.privacyMode, stage.id, ids.handleId)

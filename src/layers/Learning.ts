@@ -2,7 +2,7 @@ import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { decodeSettings, learningSection } from "../domain/Settings.js"
 import { Learning } from "../services/Learning.js"
-import { randomUuid } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { makeLearning } from "./internal/learningCapture.js"
 import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js"
 
@@ -21,7 +21,7 @@ export const LearningLive = Layer.effect(
     const service = yield* makeLearning({
       enabled: env.enabled,
       snapshotDir: env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir),
-      snapshotId: randomUuid
+      snapshotId: (yield* Entropy).uuid
     })
     return Learning.of(service)
   })

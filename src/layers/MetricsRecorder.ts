@@ -9,7 +9,7 @@ import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { MetricsRecorder } from "../services/MetricsRecorder.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
-import { randomUuid } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { singleAttempt, withFileLock } from "./internal/fileLock.js"
 import { jsonText } from "./internal/jsonText.js"
 import { foldMetricsFile, readTotals, totalsText } from "./internal/metricsTotals.js"
@@ -97,6 +97,7 @@ const queuedLines = (files: Files["Type"]) => (paths: TaskPaths) =>
 export const MetricsRecorderLive = Layer.effect(
   MetricsRecorder,
   Effect.gen(function*() {
+    const entropy = yield* Entropy
     const path = yield* Path.Path
     const config = yield* OrchestratorConfig
     // D-13: in enforce mode nothing we write holds a secret, task-level records included.
@@ -155,7 +156,7 @@ export const MetricsRecorderLive = Layer.effect(
           if (Either.isLeft(recorded)) {
             if (recorded.left._tag !== "LockBusy") return yield* recorded.left
             yield* files.makeDirectory(paths.pendingDir)
-            const pendingPath = path.join(paths.pendingDir, pendingFileName(manifest.run_id, nowMs, yield* randomUuid))
+            const pendingPath = path.join(paths.pendingDir, pendingFileName(manifest.run_id, nowMs, yield* entropy.uuid))
             yield* files.writeAtomic(pendingPath, `${JSON.stringify(entry)}\n`)
             yield* Effect.logWarning(`Metrics aggregation skipped for ${manifest.task_id}: queued metrics entry in ${pendingPath}.`)
             yield* mergeQueued(paths, nowMs)

@@ -15,7 +15,7 @@ import { OrchestratorConfig, type OrchestratorSettings } from "../services/Orche
 import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBootstrap.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
-import { randomHex } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
@@ -88,12 +88,13 @@ const initialManifest = (
 export const RunBootstrapLive = Layer.effect(
   RunBootstrap,
   Effect.gen(function*() {
+    const entropy = yield* Entropy
     const config = yield* OrchestratorConfig
     const store = yield* RunStore
     const host = yield* Host
     const path = yield* Path.Path
     const { admit } = makeAdmission(yield* ControlPlane, config.roots, path)
-    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords)
+    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords, entropy)
 
     /** D-7: records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
@@ -114,9 +115,9 @@ export const RunBootstrapLive = Layer.effect(
 
     const create = Effect.fn("RunBootstrap.create")(function*(input: RunInput) {
       const startedMs = yield* Clock.currentTimeMillis
-      const runId = makeRunId(startedMs, yield* randomHex(4))
+      const runId = makeRunId(startedMs, yield* entropy.hex(4))
       const layout = makeRunLayout(path, config.roots, input.taskId, runId)
-      const manifest = initialManifest(input, layout, config, { runId, startedMs, resumeToken: yield* randomHex(32) })
+      const manifest = initialManifest(input, layout, config, { runId, startedMs, resumeToken: yield* entropy.hex(32) })
       const files = yield* store.create(layout, manifest)
       yield* Effect.logInfo(
         `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`

@@ -11,6 +11,7 @@ import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import type { ActiveRun } from "../services/RunBootstrap.js"
 import { type CompleteOptions, RunCompletion } from "../services/RunCompletion.js"
 import { isoNow } from "../domain/Time.js"
+import { Entropy } from "../services/Entropy.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 
 export const RunCompletionLive = Layer.effect(
@@ -18,7 +19,7 @@ export const RunCompletionLive = Layer.effect(
   Effect.gen(function*() {
     const learning = yield* Learning
     const metrics = yield* MetricsRecorder
-    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, (yield* OrchestratorConfig).experienceMaxWords)
+    const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, (yield* OrchestratorConfig).experienceMaxWords, yield* Entropy)
 
     /** A run the builder never executed (a planner that chose nothing) is recorded failed. */
     const settle = (run: ActiveRun, summary: RunSummary) =>

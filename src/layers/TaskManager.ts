@@ -28,7 +28,7 @@ import { Planner } from "../services/Planner.js"
 import { Reviewer } from "../services/Reviewer.js"
 import { type ExecuteOptions, type Finalized, TaskManager } from "../services/TaskManager.js"
 import { Tester } from "../services/Tester.js"
-import { randomHex } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { isoNow } from "../domain/Time.js"
 
 
@@ -182,6 +182,7 @@ const summaryOf = (flow: Flow, run: TaskRun, groupMode: boolean, planned: Either
 export const TaskManagerLive = Layer.effect(
   TaskManager,
   Effect.gen(function*() {
+    const entropy = yield* Entropy
     const flow: Flow = {
       planner: yield* Planner,
       builder: yield* Builder,
@@ -194,7 +195,7 @@ export const TaskManagerLive = Layer.effect(
     const groupMode = (yield* OrchestratorConfig).groupExecution
 
     const execute = Effect.fn("TaskManager.execute")(function*(task: TaskContext, options: ExecuteOptions = {}) {
-      const runId = task.runId ?? makeRunId(yield* Clock.currentTimeMillis, yield* randomHex(4))
+      const runId = task.runId ?? makeRunId(yield* Clock.currentTimeMillis, yield* entropy.hex(4))
       const run: TaskRun = { context: { ...task, runId }, stamp: { taskId: task.id, runId }, options }
       const planned = yield* attempt("Planner", flow.planner.plan(run.context))
       const plan = Either.isRight(planned) ? planned.right : unavailablePlan(planned.left)

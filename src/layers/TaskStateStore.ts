@@ -8,7 +8,7 @@ import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { type RecordedRun, TaskStateStore } from "../services/TaskStateStore.js"
-import { randomUuid } from "./internal/entropy.js"
+import { Entropy } from "../services/Entropy.js"
 import { removeAbandonedLock, singleAttempt, taskLockPolicy, withFileLock } from "./internal/fileLock.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
@@ -52,6 +52,7 @@ const makeSnapshotReader = (files: Files["Type"], path: Path.Path, outRoot: stri
 export const TaskStateStoreLive = Layer.effect(
   TaskStateStore,
   Effect.gen(function*() {
+    const entropy = yield* Entropy
     const path = yield* Path.Path
     const config = yield* OrchestratorConfig
     // D-13: in enforce mode nothing we write holds a secret, task-level records included.
@@ -113,7 +114,7 @@ export const TaskStateStoreLive = Layer.effect(
       Effect.gen(function*() {
         const nowMs = yield* Clock.currentTimeMillis
         yield* files.makeDirectory(pendingDir(taskId))
-        const pendingPath = path.join(pendingDir(taskId), pendingFileName(record.runId, nowMs, yield* randomUuid))
+        const pendingPath = path.join(pendingDir(taskId), pendingFileName(record.runId, nowMs, yield* entropy.uuid))
         yield* files.writeAtomic(pendingPath, `${JSON.stringify(record)}\n`)
         return pendingPath
       })

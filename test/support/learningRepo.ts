@@ -20,6 +20,7 @@ import { HostLive } from "../../src/layers/Host.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
 import { Learning } from "../../src/services/Learning.js"
 import { commandEntry, finishedManifest } from "./learning.js"
+import { EntropyLive } from "../../src/layers/Entropy.js"
 
 export const git = (cwd: string, ...args: ReadonlyArray<string>): string =>
   execFileSync("git", args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
@@ -64,7 +65,7 @@ export const captureIn = (
   }).pipe(
     Effect.provide(
       LearningLive.pipe(
-        Layer.provideMerge(Layer.mergeAll(FilesLive, ProcessRunnerLive, OrchestratorConfigTest(repoRoot))),
+        Layer.provideMerge(Layer.mergeAll(FilesLive, ProcessRunnerLive, EntropyLive, OrchestratorConfigTest(repoRoot))),
         Layer.provideMerge(Layer.provideMerge(HostLive, NodeContext.layer)),
         Layer.provide(Layer.setConfigProvider(
           ConfigProvider.fromMap(new Map(Object.entries({ LEARNING_PIPELINE_ENABLED: "1", ...options.env })))

@@ -9,10 +9,10 @@ import type { PromptPackEntry } from "../../domain/PromptPacks.js"
 import { experienceIdOf, experienceOf, experiencePackOf, formatExperience, withExperiences } from "../../domain/Tfgrpo.js"
 import type { ExperienceStore } from "../../services/ExperienceStore.js"
 import type { RunFiles } from "../../services/RunStore.js"
-import { randomHex } from "./entropy.js"
+import type { Entropy } from "../../services/Entropy.js"
 
 /** `maxWords`: INS-5's word limit, checked when the settings were decoded. */
-export const makeTfgrpoRuns = (store: ExperienceStore["Type"], maxWords: number) => {
+export const makeTfgrpoRuns = (store: ExperienceStore["Type"], maxWords: number, entropy: Entropy["Type"]) => {
 
   /** TFG-4: each pack with slots gets its domain's (and task's) top experiences, formatted; none, no field. */
   const attachExperiences = (
@@ -49,7 +49,7 @@ export const makeTfgrpoRuns = (store: ExperienceStore["Type"], maxWords: number)
       const nowMs = yield* Clock.currentTimeMillis
       const manifestPath = files.layout.relative(files.layout.manifest)
       const experience = experienceOf({
-        id: experienceIdOf(nowMs, yield* randomHex(3)),
+        id: experienceIdOf(nowMs, yield* entropy.hex(3)),
         runId: manifest.run_id,
         taskId: manifest.task_id,
         context: { epoch: section.epoch, groupId: section.group_id, groupSize: section.group_size },
