@@ -40,7 +40,10 @@ export const serveRunner = (flags: RunnerFlags) =>
       host: host.hostname,
       capacity,
       heartbeatInterval: runDefaults.heartbeatInterval,
-      watchGrace: "3 seconds",
+      // As long as the orchestrator waits for its output stream to attach (ClusterExecutor's
+      // attachGrace): a cold client's Watch can trail its Run by more than 3 s on a loaded machine,
+      // and output printed before it attaches to a later entity instance would be lost (seen in CI).
+      watchGrace: "10 seconds",
       prepare
     })
     const serving = handlers.pipe(
