@@ -77,5 +77,9 @@ export * as Retry from "./domain/Retry.js"
 export * as Metrics from "./domain/Metrics.js"
 /** Errors about files we read and write. */
 export * as FileErrors from "./domain/FileErrors.js"
+/** The mirror tools (fetch, serve, check a site's offline copy), their layers loaded on first use. */
+export * as Mirror from "./Mirror.js"
+/** The hi-fi design toolkit's steps and their layer, loaded on first use. */
+export * as Design from "./Design.js"
 /** Errors about runs (not found, token mismatch, still active, changed pipeline). */
 export * as RunErrors from "./domain/RunErrors.js"

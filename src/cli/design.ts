@@ -5,23 +5,11 @@
  * ProcessRunner) loads on first use, so the other commands' start-up does not pay for it.
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Option, Schema } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { UnsafeArtifactPath } from "../domain/DesignPaths.js"
 import { DesignRunUnknown, DesignToolkit, type DesignStepRequest, type DesignStepResult } from "../services/DesignToolkit.js"
+import { DesignToolkitLayer } from "../layers/ToolLayers.js"
 import { format, printJson, UsageError, verbose } from "./shared.js"
-
-const designLayer = Layer.unwrapEffect(Effect.promise(async () => {
-  const [FetchHttpClient, { DesignToolkitLive }, { MirrorServerLive }, { ProcessRunnerLive }, { HostLive }] = await Promise.all([
-    import("@effect/platform/FetchHttpClient"),
-    import("../layers/DesignToolkit.js"),
-    import("../layers/MirrorServer.js"),
-    import("../layers/ProcessRunner.js"),
-    import("../layers/Host.js")
-  ])
-  return DesignToolkitLive.pipe(
-    Layer.provide(Layer.mergeAll(FetchHttpClient.layer, MirrorServerLive, ProcessRunnerLive.pipe(Layer.provide(HostLive))))
-  )
-}))
 
 /** `design setup` found the browser missing: the toolkit cannot run (exit 1); what to do is printed. */
 export class DesignSetupIncomplete extends Schema.TaggedError<DesignSetupIncomplete>()("DesignSetupIncomplete", {
@@ -125,5 +113,5 @@ export const design = Command.make("design").pipe(
       "copy, its motion and a pixel diff, as the steps of the hi-fi-design-toolkit pipeline (start hi-fi-design-toolkit)."
   ),
   Command.withSubcommands([setup, ...steps]),
-  Command.provide(designLayer)
+  Command.provide(DesignToolkitLayer)
 )

@@ -3,12 +3,13 @@
  * the HTML parser, the HTTP server and Playwright cost nothing to the other commands' start-up.
  */
 import { Command, Options } from "@effect/cli"
-import { Config, Console, Effect, Layer, Option, Schema } from "effect"
+import { Config, Console, Effect, Option, Schema } from "effect"
 import type { MirrorFetchResult } from "../services/MirrorFetcher.js"
 import { MirrorFetcher } from "../services/MirrorFetcher.js"
 import { MirrorServer } from "../services/MirrorServer.js"
 import { checkSummary } from "../domain/MirrorCheck.js"
 import { MirrorChecker, type MirrorCheckResult } from "../services/MirrorChecker.js"
+import { MirrorCheckerLayer, MirrorFetcherLayer, MirrorServerLayer } from "../layers/ToolLayers.js"
 import { format, printJson, verbose } from "./shared.js"
 
 /** `mirror fetch` ended with failed URLs; the result is printed, the exit code is 1 (MIR-3). */
@@ -31,14 +32,6 @@ export class MirrorCheckFailed extends Schema.TaggedError<MirrorCheckFailed>()("
     return `mirror check found ${this.issues} issue(s); see ${this.report} and the screenshots beside it`
   }
 }
-
-const fetcherLayer = Layer.unwrapEffect(Effect.promise(async () => {
-  const [FetchHttpClient, { MirrorFetcherLive }] = await Promise.all([
-    import("@effect/platform/FetchHttpClient"),
-    import("../layers/MirrorFetcher.js")
-  ])
-  return MirrorFetcherLive.pipe(Layer.provide(FetchHttpClient.layer))
-}))
 
 const project = Options.text("project").pipe(
   Options.withDescription("The project: packages/<project>/ holds mirror.config.json and receives public/")
@@ -115,10 +108,8 @@ const fetchCommand = Command.make(
       "packages/<project>/public when nothing failed (or with --force). Downloads are cached per project. " +
       "Exit 0 when every URL was mirrored, 1 when some failed, 2 on a bad config."
   ),
-  Command.provide(fetcherLayer)
+  Command.provide(MirrorFetcherLayer)
 )
-
-const serverLayer = Layer.unwrapEffect(Effect.map(Effect.promise(() => import("../layers/MirrorServer.js")), (m) => m.MirrorServerLive))
 
 const port = Options.integer("port").pipe(
   Options.withFallbackConfig(Config.integer("PORT")),
@@ -166,16 +157,8 @@ const serveCommand = Command.make(
       "paths serve their index.html, no listings (404), HTML with Cache-Control no-cache and the CSP, other files " +
       "immutable for a year, byte ranges (206, 416). Prints the address on stdout; one line per request on stderr."
   ),
-  Command.provide(serverLayer)
+  Command.provide(MirrorServerLayer)
 )
-
-const checkerLayer = Layer.unwrapEffect(Effect.promise(async () => {
-  const [{ MirrorCheckerLive }, { MirrorServerLive }] = await Promise.all([
-    import("../layers/MirrorChecker.js"),
-    import("../layers/MirrorServer.js")
-  ])
-  return MirrorCheckerLive.pipe(Layer.provide(MirrorServerLive))
-}))
 
 const checkText = ({ report, reportPath }: MirrorCheckResult) =>
   [
@@ -224,7 +207,7 @@ const checkCommand = Command.make(
       "DOM, and absolute references to the origin. Writes report.json and a screenshot per route under " +
       ".runs/<task>/mirror/<project>/check-<timestamp>/. Exit 0 when clean, 1 with issues."
   ),
-  Command.provide(checkerLayer)
+  Command.provide(MirrorCheckerLayer)
 )
 
 /** `mirror`: fetch, check and serve a static mirror of a site. */

@@ -32,6 +32,7 @@ export const CheckedRoute = Schema.Struct({
 })
 export type CheckedRoute = typeof CheckedRoute.Type
 
+/** `mirror check`'s report: every route checked and every issue found (MIR-5). */
 export const CheckReport = Schema.Struct({
   version: Schema.Literal(1),
   project: Schema.String,

@@ -31,6 +31,7 @@ export type MirrorStatus = typeof MirrorStatus.Type
 export const Promotion = Schema.Literal("promoted", "skipped", "dry-run")
 export type Promotion = typeof Promotion.Type
 
+/** The mirror manifest a fetch writes: status, promotion, totals and every URL with its outcome (MIR-3). */
 export const MirrorManifest = Schema.Struct({
   version: Schema.Literal(1),
   project: Schema.String,

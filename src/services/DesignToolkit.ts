@@ -76,6 +76,7 @@ export class DesignToolFailed extends Schema.TaggedError<DesignToolFailed>()("De
   }
 }
 
+/** Every way a design step can fail that is not a browser problem. */
 export type DesignStepError =
   | InvalidFile
   | InvalidId

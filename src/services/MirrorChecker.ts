@@ -4,6 +4,7 @@ import type { InvalidId } from "../domain/Ids.js"
 import type { CheckReport } from "../domain/MirrorCheck.js"
 import type { MirrorServeFailed } from "./MirrorServer.js"
 
+/** What `mirror check` checks: a project's mirror, on a running server or a temporary one. */
 export interface MirrorCheckRequest {
   readonly project: string
   /** Another config file instead of `packages/<project>/mirror.config.json`. */
@@ -14,6 +15,7 @@ export interface MirrorCheckRequest {
   readonly headed?: boolean | undefined
 }
 
+/** The check's report and where it was written (screenshots beside it). */
 export interface MirrorCheckResult {
   readonly report: CheckReport
   /** Relative to the repository root; the screenshots are beside it. */

@@ -3,6 +3,7 @@ import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { MirrorManifest } from "../domain/MirrorManifest.js"
 
+/** What `mirror fetch` fetches and whether it may promote. */
 export interface MirrorFetchRequest {
   /** `packages/<project>/` holds the config and receives `public/`. */
   readonly project: string
@@ -18,6 +19,7 @@ export interface MirrorFetchRequest {
   readonly concurrency?: number | undefined
 }
 
+/** The mirror manifest of a fetch and where it was written. */
 export interface MirrorFetchResult {
   readonly manifest: MirrorManifest
   /** Relative to the repository root. */

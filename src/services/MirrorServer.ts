@@ -2,6 +2,7 @@ import { Context, type Effect, Schema, type Scope } from "effect"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { CspChoice } from "../domain/MirrorServe.js"
 
+/** How to serve a project's mirror: address, CSP, byte ranges, request logging. */
 export interface MirrorServeRequest {
   /** Serves `packages/<project>/public`. */
   readonly project: string
@@ -23,6 +24,7 @@ export interface FolderServeRequest extends Omit<MirrorServeRequest, "project"> 
   readonly root: string
 }
 
+/** A server that is running until its scope closes: its folder and its base URL. */
 export interface MirrorServing {
   /** `http://<host>:<port>` */
   readonly url: string
