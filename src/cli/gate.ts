@@ -1,5 +1,6 @@
 /** The review gate's commands, mounted by commands.ts next to the run commands. */
 import { guard } from "./guard.js"
+import { prompts } from "./prompts.js"
 import { review } from "./review.js"
 
-export const gateCommands = [guard, review] as const
+export const gateCommands = [guard, review, prompts] as const

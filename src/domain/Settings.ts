@@ -280,3 +280,12 @@ export const clusterSection = Config.all({
   lockExpiry: parsed(clusterLockExpiryVariable, duration, "35 seconds")
 })
 export type ClusterSection = Config.Config.Success<typeof clusterSection>
+
+/**
+ * `codex`: where the Codex CLI keeps its files (`CODEX_HOME`, else `$HOME/.codex`), for `prompts
+ * install`'s default folder. Decoded by that command; it cannot fail.
+ */
+export const codexSection = Config.all({
+  codexHome: Config.map(text("CODEX_HOME"), Option.getOrUndefined),
+  home: Config.map(text("HOME"), Option.getOrUndefined)
+})
