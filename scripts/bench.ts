@@ -13,6 +13,7 @@ import { Console, Duration, Effect, Option } from "effect"
 import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
 import { compare } from "./bench/Compare.js"
 import { buildEffectFloor } from "./bench/EffectFloor.js"
+import { graphRows } from "./bench/GraphRows.js"
 import { historyRows } from "./bench/HistoryRows.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
 import {
@@ -334,6 +335,9 @@ const bench = (quick: boolean, compareWith: Option.Option<string>) =>
       target: `≈ 0 (|Δ| ≤ ${targets.statusOutputDeltaMs} ms): reads only the manifest`,
       result: verdict(Math.max(Math.abs(textDelta), Math.abs(jsonDelta)) <= targets.statusOutputDeltaMs)
     })
+
+    // The stage graph (B-2): stages side by side, and the cost per stage at concurrency 8.
+    rows.push(...(yield* graphRows({ group, start, runsOf, oneStageMs: start1 })))
 
     // History does not slow a run (MET-3): the 20,000th run of a task against its 2nd, and `status`.
     rows.push(...(yield* historyRows(measure, { repo, cliPath, env: neutralEnv, pipeline: Workloads.trivial1.id }, quick)))

@@ -531,3 +531,47 @@ describe("RunEngine approvals: nested pipelines", () => {
       })
     ], { approvals: { prod: ["granted", "denied"] } }))))
 })
+
+describe("RunEngine approvals: stages side by side (B-2)", () => {
+  /** Three independent 1 s stages; two ask a person, who takes 2 s per answer. */
+  const sideBySide = pipeline("side", [
+    commandStage("migrate", "./migrate", { approvalRequired: true, needs: [] }),
+    commandStage("ship", "./ship", { approvalRequired: true, needs: [] }),
+    commandStage("prep", "echo prep", { needs: [] })
+  ], { guardrailsRequired: false })
+
+  it.effect("prompts are asked one at a time, and hold only their own stage", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "side", concurrency: 3 })
+      const written = yield* manifestFile(layout.manifest)
+      assert.strictEqual(written.status, "succeeded")
+      // The second question waits for the first answer: answers at 2 s and 4 s, not both at 2 s.
+      assert.deepStrictEqual(written.approvals.map((o) => [o.stage_id, o.timestamp]), [["migrate", at(2000)], ["ship", at(4000)]])
+      assert.deepStrictEqual((yield* questionsAsked).map((q) => q.stageId), ["migrate", "ship"])
+      // The stage that needs no approval ran at once (2 s, its scripted duration, from 0).
+      const prep = written.commands.find((c) => c.id === "prep") ?? assert.fail("no prep entry")
+      assert.deepStrictEqual([prep.started_at, prep.completed_at], [at(0), at(2000)])
+      const ship = written.commands.find((c) => c.id === "ship") ?? assert.fail("no ship entry")
+      assert.strictEqual(ship.started_at, at(4000))
+    }).pipe(Effect.provide(app([sideBySide], {
+      approvals: { "side:migrate": "granted", "side:ship": "granted" },
+      approvalThinkTime: "2 seconds"
+    }))))
+
+  it.effect("a grant given while a stage waited is used without asking again", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "side-shared", concurrency: 2 })
+      const written = yield* manifestFile(layout.manifest)
+      assert.strictEqual(written.status, "succeeded")
+      assert.deepStrictEqual(written.approvals.map((o) => [o.stage_id, o.source, o.timestamp]), [
+        ["migrate", "prompt", at(2000)],
+        ["ship", "cache", at(2000)]
+      ])
+      assert.strictEqual((yield* questionsAsked).length, 1)
+    }).pipe(Effect.provide(app([
+      pipeline("side-shared", [
+        commandStage("migrate", "./migrate", { approvalRequired: true, approvalKey: "prod", needs: [] }),
+        commandStage("ship", "./ship", { approvalRequired: true, approvalKey: "prod", needs: [] })
+      ], { guardrailsRequired: false })
+    ], { approvals: { prod: "granted" }, approvalThinkTime: "2 seconds" }))))
+})

@@ -1199,4 +1199,48 @@ describe("RunEngine.resume: what re-runs", () => {
       const resumed = yield* resumeSettled({ runId: manifest.run_id })
       assert.strictEqual(resumed.manifest.status, "succeeded")
     }).pipe(Effect.provide(probedApp([flow]))))
+
+  it.effect("a graph whose needs changed since the run is PipelineChanged naming each change (B-2); nothing changes", () =>
+    Effect.gen(function*() {
+      const graphFlow = (thirdNeeds: ReadonlyArray<string>) =>
+        pipeline("graph-flow", [
+          commandStage("first", "echo first", { needs: [] }),
+          commandStage("second", "./second", { needs: ["first"] }),
+          commandStage("third", "echo third", { needs: thirdNeeds })
+        ])
+      const { manifest } = yield* startSettled({ pipelineId: "graph-flow" })
+      assert.strictEqual(manifest.status, "failed")
+      const probe = yield* Probe
+      const engine = yield* RunEngine
+      const before = yield* snapshot
+
+      yield* probe.setPipelines([graphFlow(["first"])])
+      const rewired = yield* refused(engine.resume({ runId: manifest.run_id }))
+      assert(rewired._tag === "PipelineChanged")
+      assert.deepStrictEqual(rewired.needsChanged, ["third: needs [second] -> [first]"])
+      assert.include(rewired.message, "changed its stage graph since the run started (third: needs [second] -> [first])")
+
+      yield* probe.setPipelines([pipeline("graph-flow", [
+        commandStage("first", "echo first"),
+        commandStage("second", "./second"),
+        commandStage("third", "echo third")
+      ])])
+      const serial = yield* refused(engine.resume({ runId: manifest.run_id }))
+      assert(serial._tag === "PipelineChanged")
+      assert.deepStrictEqual(serial.needsChanged, [
+        "first: needs [] -> the stage before",
+        "second: needs [first] -> the stage before",
+        "third: needs [second] -> the stage before"
+      ])
+      assert.deepStrictEqual(yield* changedSince(before), [])
+
+      // Restored, the run resumes.
+      yield* probe.setPipelines([graphFlow(["second"])])
+      const resumed = yield* resumeSettled({ runId: manifest.run_id })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+    }).pipe(Effect.provide(probedApp([pipeline("graph-flow", [
+      commandStage("first", "echo first", { needs: [] }),
+      commandStage("second", "./second", { needs: ["first"] }),
+      commandStage("third", "echo third", { needs: ["second"] })
+    ])]))))
 })

@@ -29,6 +29,8 @@ export interface Workload {
   /** Output-heavy: measure printed bytes, throughput and bytes on disk. */
   readonly heavyOutput: boolean
   readonly runs: Runs
+  /** A stage graph (B-2): every stage `needs: []`, at most this many at once. Serial when absent. */
+  readonly graphConcurrency?: number
 }
 
 const repeat = (count: number, command: string): ReadonlyArray<string> => Array.from({ length: count }, () => command)
@@ -77,6 +79,34 @@ export const output20 = output(20, { full: 5, quick: 1 })
 export const output200 = output(200, { full: 3, quick: 1 })
 export const output800 = output(800, { full: 2, quick: 0 })
 
+/** B-2: eight independent `sleep 1` at concurrency 8 (the floor is 1 s; serial takes 8 s). */
+export const graphSleeps: Workload = {
+  id: "bench-graph-sleep-8",
+  label: "`start`, 8 × `sleep 1` as a graph, concurrency 8",
+  stages: repeat(8, "sleep 1"),
+  heavyOutput: false,
+  runs: { full: 3, quick: 1 },
+  graphConcurrency: 8
+}
+
+/** B-2: 64 independent trivial stages at concurrency 8, against the same 64 run serially. */
+export const graphTrivial64: Workload = {
+  id: "bench-graph-trivial-64",
+  label: "`start`, 64 × `true` as a graph, concurrency 8",
+  stages: repeat(64, "true"),
+  heavyOutput: false,
+  runs: { full: 5, quick: 2 },
+  graphConcurrency: 8
+}
+
+export const trivial64: Workload = {
+  id: "bench-trivial-64",
+  label: "`start`, 64 × `true`",
+  stages: repeat(64, "true"),
+  heavyOutput: false,
+  runs: { full: 5, quick: 2 }
+}
+
 /** A stage that only sleeps: the orchestrator should use no CPU meanwhile, heartbeats aside. */
 export const idle: Workload = {
   id: "bench-idle",
@@ -104,7 +134,10 @@ export const all: ReadonlyArray<Workload> = [
   output200,
   output800,
   idle,
-  watched
+  watched,
+  graphSleeps,
+  graphTrivial64,
+  trivial64
 ]
 
 /** The codex.orchestrator.json that holds every workload, one command stage per entry of `stages`. */
@@ -114,11 +147,13 @@ export const configFile = (workloads: ReadonlyArray<Workload>) =>
       pipelines: workloads.map((workload) => ({
         id: workload.id,
         title: workload.label,
+        ...(workload.graphConcurrency === undefined ? {} : { concurrency: workload.graphConcurrency }),
         stages: workload.stages.map((command, i) => ({
           kind: "command",
           id: `s${String(i + 1).padStart(2, "0")}`,
           title: `stage ${i + 1}`,
-          command
+          command,
+          ...(workload.graphConcurrency === undefined ? {} : { needs: [] })
         }))
       }))
     },

@@ -56,9 +56,15 @@ export class PipelineChanged extends Schema.TaggedError<PipelineChanged>()("Pipe
   runId: Schema.String,
   pipelineId: Schema.String,
   recorded: Schema.Array(Schema.String),
-  current: Schema.Array(Schema.String)
+  current: Schema.Array(Schema.String),
+  /** Same stages, other `needs` (B-2): one line per stage whose dependencies changed. */
+  needsChanged: Schema.optional(Schema.Array(Schema.String))
 }) {
   override get message() {
+    if (this.needsChanged !== undefined && this.needsChanged.length > 0) {
+      return `Cannot resume run ${this.runId}: pipeline '${this.pipelineId}' changed its stage graph since the run ` +
+        `started (${this.needsChanged.join("; ")}). Restore the pipeline's needs, or start a new run.`
+    }
     return `Cannot resume run ${this.runId}: pipeline '${this.pipelineId}' now has stages [${this.current.join(", ")}] ` +
       `but the run recorded [${this.recorded.join(", ")}]. Restore the pipeline's stages, or start a new run.`
   }

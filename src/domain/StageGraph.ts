@@ -16,6 +16,28 @@ export interface GraphNode {
 /** B-2: a pipeline is a graph once any stage declares `needs`; otherwise each stage needs the one before. */
 export const isGraph = (stages: ReadonlyArray<GraphNode>): boolean => stages.some((stage) => stage.needs !== undefined)
 
+/** B-2: the `needs` a run records on each entry: what a graph's stage declares; nothing for a serial pipeline. */
+export const recordedNeedsOf = (stages: ReadonlyArray<GraphNode>): ReadonlyArray<ReadonlyArray<string> | undefined> => {
+  const graph = isGraph(stages)
+  return stages.map((stage) => (graph ? stage.needs ?? [] : undefined))
+}
+
+/**
+ * B-2, RUN-9: how a pipeline's graph differs from the `needs` its run recorded, one line per stage
+ * (`b: needs [a] -> [a, c]`); a serial pipeline's stages read `the stage before`. Empty when unchanged.
+ */
+export const needsChanges = (
+  stages: ReadonlyArray<GraphNode>,
+  recorded: ReadonlyArray<ReadonlyArray<string> | undefined>
+): ReadonlyArray<string> => {
+  const show = (needs: ReadonlyArray<string> | undefined) => (needs === undefined ? "the stage before" : `[${needs.join(", ")}]`)
+  const key = (needs: ReadonlyArray<string> | undefined) => (needs === undefined ? "\u0001" : [...needs].sort().join("\u0000"))
+  const now = recordedNeedsOf(stages)
+  return stages.flatMap((stage, position) =>
+    key(now[position]) === key(recorded[position]) ? [] : [`${stage.id}: needs ${show(recorded[position])} -> ${show(now[position])}`]
+  )
+}
+
 /** The positions each stage waits for (serial: the one before; graph: exactly what it declares that exists). */
 export const dependenciesOf = (stages: ReadonlyArray<GraphNode>): ReadonlyArray<ReadonlyArray<number>> => {
   if (!isGraph(stages)) return stages.map((_, position) => (position === 0 ? [] : [position - 1]))

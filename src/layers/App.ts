@@ -267,6 +267,8 @@ export interface MemoryAppOptions<
   readonly host?: Parameters<typeof HostMemory>[0]
   /** Scripted answers to approval prompts, by approval key; unanswered keys are `unavailable`. */
   readonly approvals?: Parameters<typeof PrompterScripted>[0]
+  /** How long the scripted person takes to answer each approval prompt (none unless given). */
+  readonly approvalThinkTime?: Parameters<typeof PrompterScripted>[1]
   /** Instruction files by repo-relative path (`AGENTS.md`, `docs/AGENTS.md`, `.agent/AGENTS.md`); none by default. */
   readonly instructions?: Readonly<Record<string, string>>
   /** Prompt pack manifests (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name, by repo-relative path. */
@@ -302,7 +304,7 @@ const memoryEngineLeaves = (options: Omit<MemoryAppOptions, keyof AppCustomizati
     stackOn(ControlPlaneMemory(options.controlPlane)),
     stackOn(PromptPacksMemory(options.promptPacks ?? {})),
     stackOn(InstructionsMemory(options.instructions ?? {})),
-    stackOn(PrompterScripted(options.approvals)),
+    stackOn(PrompterScripted(options.approvals, options.approvalThinkTime)),
     stackOn(ProcessRunnerMemory(options.scripts ?? {})),
     stackOn(EntropySeeded(options.seed ?? 0)),
     stackOn(HostMemory(options.host)),

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline"
-import { Context, Effect, FiberRef, Layer, Ref } from "effect"
+import { Context, Duration, Effect, FiberRef, Layer, Ref } from "effect"
 import { type ApprovalQuestion, currentPromptScreen, Prompter } from "../services/Prompter.js"
 
 /**
@@ -47,10 +47,12 @@ export class PrompterQuestions extends Context.Tag("orchestrator/PrompterQuestio
 
 /**
  * Scripted answers by approval key (a list answers successive questions, the last repeating);
- * a key without an answer is `unavailable`, as when no terminal is attached.
+ * a key without an answer is `unavailable`, as when no terminal is attached. `thinkTime` is how long
+ * the scripted person takes to give each answer (on the Clock, so TestClock drives it).
  */
 export const PrompterScripted = (
-  answers: Readonly<Record<string, "granted" | "denied" | ReadonlyArray<"granted" | "denied">>> = {}
+  answers: Readonly<Record<string, "granted" | "denied" | ReadonlyArray<"granted" | "denied">>> = {},
+  thinkTime: Duration.DurationInput = Duration.zero
 ): Layer.Layer<Prompter | PrompterQuestions> =>
   Layer.effectContext(Effect.gen(function*() {
     const asked = yield* Ref.make<ReadonlyArray<ApprovalQuestion>>([])
@@ -59,6 +61,7 @@ export const PrompterScripted = (
         const before = yield* Ref.getAndUpdate(asked, (all) => [...all, question])
         const answer = answers[question.key]
         if (answer === undefined) return "unavailable" as const
+        yield* Effect.sleep(thinkTime)
         if (typeof answer === "string") return answer
         const nth = before.filter((q) => q.key === question.key).length
         return answer[Math.min(nth, answer.length - 1)] ?? "unavailable"

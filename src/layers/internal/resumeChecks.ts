@@ -1,6 +1,6 @@
 /**
  * What a resume checks before it takes a run over (SPEC RUN-9, DECISIONS D-7): the pipeline still
- * has the recorded stages, the resume token matches, and the plan (with a new `--target`, the
+ * has the recorded stages and the recorded `needs` (B-2), the resume token matches, and the plan (with a new `--target`, the
  * recorded one, or the default) resolves.
  */
 import { Effect } from "effect"
@@ -15,7 +15,7 @@ import {
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
-import { targetExclusions } from "../../domain/StageGraph.js"
+import { needsChanges, targetExclusions } from "../../domain/StageGraph.js"
 import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
 import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
@@ -38,6 +38,16 @@ export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) 
         pipelineId: pipeline.id,
         recorded: recordedIds,
         current: currentIds
+      })
+    }
+    const needsChanged = needsChanges(pipeline.stages, recorded.commands.map((c) => c.needs))
+    if (needsChanged.length > 0) {
+      return yield* new PipelineChanged({
+        runId: recorded.run_id,
+        pipelineId: pipeline.id,
+        recorded: recordedIds,
+        current: currentIds,
+        needsChanged
       })
     }
     const nested = checkNestedPipelines(data, pipeline)
