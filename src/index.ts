@@ -50,6 +50,8 @@ export * as Executor from "./services/Executor.js"
 export * as LocalExecutor from "./layers/Executor.js"
 /** Where a stage runs (`mcp` | `cloud`) and the default MODE-1 policy. */
 export * as ExecutionMode from "./domain/ExecutionMode.js"
+/** A stage's `executionMode` as a config file may spell it, and how the legacy spellings normalise (D-23). */
+export * as StageMode from "./domain/StageMode.js"
 /** The mode policy contract an app may replace. */
 export * as ExecutionModePolicy from "./services/ExecutionModePolicy.js"
 /** The app's settings (roots, heartbeat, privacy mode, ...), as layers read them. */

@@ -4,8 +4,9 @@
  */
 import type { PlanItem } from "./Plan.js"
 
-/** Where a stage runs (MODE-1): `mcp` on this machine, `cloud` on a remote executor (locally, saying why, when none is configured, B-3). */
-export type ExecutionMode = "mcp" | "cloud"
+/** Where a stage runs (MODE-1): the `ExecutionMode` schema (`mcp` | `cloud`) and its type. */
+export { ExecutionMode } from "./StageMode.js"
+import type { ExecutionMode } from "./StageMode.js"
 
 const truthyModes = new Set(["cloud", "true", "1", "yes"])
 const falsyModes = new Set(["mcp", "false", "0", "no"])

@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
 import { Label } from "./Cluster.js"
+import { StageModeFromConfig } from "./StageMode.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
@@ -19,18 +20,8 @@ const ProcessText = Schema.String.pipe(
   })
 )
 
-/** Planner hints (CFG-5). Only read by the planner; kept loose because the original accepts many spellings. */
-export const PlanHints = Schema.Struct({
-  aliases: Schema.optional(Schema.Array(Schema.String)),
-  defaultTarget: Schema.optional(Schema.Boolean),
-  default: Schema.optional(Schema.Boolean),
-  primary: Schema.optional(Schema.Boolean),
-  requiresCloud: Schema.optional(Schema.Boolean),
-  requires_cloud: Schema.optional(Schema.Boolean),
-  executionMode: Schema.optional(Schema.String),
-  runnable: Schema.optional(Schema.Boolean)
-})
-export type PlanHints = typeof PlanHints.Type
+/** Planner hints (CFG-5) as a decoded stage has them; the mode hints are read into `executionMode` (D-23). */
+export { PlanHints } from "./StageMode.js"
 
 /** A command stage's `session` (EXE-3): its own session id, kept and reused when `persist` or `reuse` is set; without an id the session is ephemeral. */
 export const StageSession = Schema.Struct({
@@ -46,8 +37,11 @@ const Needs = Schema.Array(NonEmpty)
 /** B-2: stages sharing a lock name never run at the same time. */
 const Lock = NonEmpty
 
-/** A shell command stage (CFG-3), plus `timeoutMs` (DECISIONS D-8). */
-export const CommandStage = Schema.Struct({
+/**
+ * A shell command stage (CFG-3), plus `timeoutMs` (DECISIONS D-8). Where it runs is one typed field,
+ * `executionMode` (D-23); a config file's other spellings of it are normalised when it is decoded.
+ */
+export const CommandStage = Schema.extend(Schema.Struct({
   kind: Schema.Literal("command"),
   id: NonEmpty,
   title: Schema.String,
@@ -63,35 +57,23 @@ export const CommandStage = Schema.Struct({
   approvalRequired: Schema.optional(Schema.Boolean),
   approvalKey: Schema.optional(Schema.String),
   session: Schema.optional(StageSession),
-  plan: Schema.optional(PlanHints),
-  requires_cloud: Schema.optional(Schema.Boolean),
-  requiresCloud: Schema.optional(Schema.Boolean),
-  executionMode: Schema.optional(Schema.String),
-  execution_mode: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String),
   needs: Schema.optional(Needs),
   lock: Schema.optional(Lock),
   /** Issue 18: in `cloud` mode, only runners that have all these labels run the stage. */
   runsOn: Schema.optional(Schema.Array(Label))
-})
+}), StageModeFromConfig)
 export type CommandStage = typeof CommandStage.Type
 
-/** A stage that runs another pipeline as a child run (CFG-4). */
-export const SubpipelineStage = Schema.Struct({
+/** A stage that runs another pipeline as a child run (CFG-4); its mode is read as a command stage's. */
+export const SubpipelineStage = Schema.extend(Schema.Struct({
   kind: Schema.Literal("subpipeline"),
   id: NonEmpty,
   title: Schema.String,
   pipeline: NonEmpty,
   optional: Schema.optional(Schema.Boolean),
-  plan: Schema.optional(PlanHints),
-  requires_cloud: Schema.optional(Schema.Boolean),
-  requiresCloud: Schema.optional(Schema.Boolean),
-  executionMode: Schema.optional(Schema.String),
-  execution_mode: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.String),
   needs: Schema.optional(Needs),
   lock: Schema.optional(Lock)
-})
+}), StageModeFromConfig)
 export type SubpipelineStage = typeof SubpipelineStage.Type
 
 /** A pipeline stage: a shell command (CFG-3) or a nested pipeline (CFG-4), told apart by `kind`. */

@@ -46,17 +46,8 @@ export class UnknownTarget extends Schema.TaggedError<UnknownTarget>()("UnknownT
   }
 }
 
-const executionModeOf = (stage: Stage): string | undefined => {
-  const raw = stage.plan?.executionMode ?? stage.executionMode ?? stage.execution_mode ?? stage.mode
-  return raw === undefined ? undefined : raw.trim().toLowerCase()
-}
-
-/** PLN-2: the first boolean hint, else the execution mode (`cloud` true, `mcp` false), else false. */
-const requiresCloudOf = (stage: Stage): boolean => {
-  const hint = stage.plan?.requiresCloud ?? stage.plan?.requires_cloud ?? stage.requires_cloud ?? stage.requiresCloud
-  if (hint !== undefined) return hint
-  return executionModeOf(stage) === "cloud"
-}
+/** PLN-2: the stage's mode, already normalised from the config's spellings when it was decoded (D-23). */
+const requiresCloudOf = (stage: Stage): boolean => stage.executionMode === "cloud"
 
 const defaultTargetOf = (stage: Stage): boolean | undefined =>
   stage.plan?.defaultTarget ?? stage.plan?.default ?? stage.plan?.primary
@@ -64,7 +55,7 @@ const defaultTargetOf = (stage: Stage): boolean | undefined =>
 const toItem = (pipeline: PipelineDefinition, stage: Stage, index: number): PlanItem => {
   const aliases = stage.plan?.aliases
   const defaultTarget = defaultTargetOf(stage)
-  const executionMode = executionModeOf(stage)
+  const executionMode = stage.executionMode
   const requiresCloud = requiresCloudOf(stage)
   return {
     id: `${pipeline.id}:${stage.id}`,

@@ -83,7 +83,7 @@ describe("config decoding (CFG-1..4)", () => {
               session: { id: "s1", reuse: true, persist: false },
               plan: { aliases: ["b"], defaultTarget: true, requiresCloud: false, executionMode: "mcp", runnable: true },
               requires_cloud: false,
-              mode: "local"
+              mode: "cloud"
             },
             { kind: "subpipeline", id: "nested", title: "Nested", pipeline: "diagnostics", optional: true }
           ]

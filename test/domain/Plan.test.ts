@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { CommandStage, PipelineDefinition, PlanHints, Stage } from "../../src/domain/Pipeline.js"
+import { Schema } from "effect"
+import { type CommandStage, type PipelineDefinition, type PlanHints, Stage as StageSchema, type Stage } from "../../src/domain/Pipeline.js"
 import { buildPlan, matchTarget, type PlanItem, type PlanResult, targetedStageId, UnknownTarget } from "../../src/domain/Plan.js"
 
 type CommandExtras = Omit<CommandStage, "kind" | "id" | "title" | "command">
@@ -74,7 +75,7 @@ describe("PLN-1 plan items", () => {
   it("records aliases, default target, execution mode and kind when present", () => {
     const stages: ReadonlyArray<Stage> = [
       command("a"),
-      { kind: "subpipeline", id: "nested", title: "Nested", pipeline: "other", plan: { aliases: ["n"], defaultTarget: true }, executionMode: " MCP " }
+      { kind: "subpipeline", id: "nested", title: "Nested", pipeline: "other", plan: { aliases: ["n"], defaultTarget: true }, executionMode: "mcp" }
     ]
     assert.deepStrictEqual(item(planOf(pipeline("p", stages)), 1), {
       id: "p:nested",
@@ -114,51 +115,51 @@ describe("PLN-1 plan items", () => {
 })
 
 describe("PLN-2 requires_cloud", () => {
+  /** A stage as a config file writes it, decoded as the catalog decodes it (the spellings are read then). */
+  const fromConfig = (fields: Readonly<Record<string, unknown>>): Stage =>
+    Schema.decodeUnknownSync(StageSchema)({ kind: "command", id: "a", title: "A", command: "run a", ...fields })
   const cloud = (stage: Stage) => {
     const result = onlyItem(stage)
     assert.strictEqual(result.metadata.requiresCloud, result.requires_cloud, "metadata mirrors requires_cloud")
     return result.requires_cloud
   }
 
-  it("reads each boolean hint", () => {
-    assert.isTrue(cloud(withPlan("a", { requiresCloud: true })))
-    assert.isTrue(cloud(withPlan("a", { requires_cloud: true })))
-    assert.isTrue(cloud(command("a", { requires_cloud: true })))
-    assert.isTrue(cloud(command("a", { requiresCloud: true })))
-    assert.isFalse(cloud(command("a")))
-  })
-
-  it("takes the first boolean in order plan hint, requires_cloud, requiresCloud", () => {
-    assert.isFalse(cloud(command("a", { plan: { requiresCloud: false }, requires_cloud: true, requiresCloud: true })))
-    assert.isFalse(cloud(command("a", { plan: { requires_cloud: false }, requires_cloud: true })))
-    assert.isTrue(cloud(command("a", { plan: { requiresCloud: true, requires_cloud: false } })))
-    assert.isFalse(cloud(command("a", { requires_cloud: false, requiresCloud: true })))
-    assert.isTrue(cloud(command("a", { requires_cloud: true, requiresCloud: false })))
-  })
-
-  it("lets a boolean hint win over the execution mode", () => {
-    assert.isFalse(cloud(command("a", { plan: { requiresCloud: false }, executionMode: "cloud" })))
-    assert.isTrue(cloud(command("a", { requiresCloud: true, executionMode: "mcp" })))
-  })
-
-  it("derives it from the execution mode, trimmed and lower-cased", () => {
-    assert.isTrue(cloud(command("a", { executionMode: " Cloud " })))
-    assert.isTrue(cloud(command("a", { execution_mode: "CLOUD" })))
-    assert.isTrue(cloud(command("a", { mode: "cloud" })))
-    assert.isTrue(cloud(withPlan("a", { executionMode: "cloud" })))
+  it("is true exactly for a stage whose executionMode is cloud", () => {
+    assert.isTrue(cloud(command("a", { executionMode: "cloud" })))
     assert.isFalse(cloud(command("a", { executionMode: "mcp" })))
-    assert.isFalse(cloud(command("a", { executionMode: "local" })))
-    assert.strictEqual(onlyItem(command("a", { executionMode: " Cloud " })).metadata.executionMode, "cloud")
+    assert.isFalse(cloud(command("a")))
+    assert.isFalse("executionMode" in onlyItem(command("a")).metadata)
   })
 
-  it("takes the first execution mode in order plan, executionMode, execution_mode, mode", () => {
+  it("reads each boolean hint of a config file", () => {
+    assert.isTrue(cloud(fromConfig({ plan: { requiresCloud: true } })))
+    assert.isTrue(cloud(fromConfig({ plan: { requires_cloud: true } })))
+    assert.isTrue(cloud(fromConfig({ requires_cloud: true })))
+    assert.isTrue(cloud(fromConfig({ requiresCloud: true })))
+    assert.isFalse(cloud(fromConfig({})))
+  })
+
+  it("takes the first boolean in order plan hint, requires_cloud, requiresCloud, and lets it win over a mode word", () => {
+    assert.isFalse(cloud(fromConfig({ plan: { requiresCloud: false }, requires_cloud: true, requiresCloud: true })))
+    assert.isFalse(cloud(fromConfig({ plan: { requires_cloud: false }, requires_cloud: true })))
+    assert.isTrue(cloud(fromConfig({ plan: { requiresCloud: true, requires_cloud: false } })))
+    assert.isFalse(cloud(fromConfig({ requires_cloud: false, requiresCloud: true })))
+    assert.isTrue(cloud(fromConfig({ requires_cloud: true, requiresCloud: false })))
+    assert.isFalse(cloud(fromConfig({ plan: { requiresCloud: false }, executionMode: "cloud" })))
+    assert.isTrue(cloud(fromConfig({ requiresCloud: true, executionMode: "mcp" })))
+  })
+
+  it("derives it from a mode word, trimmed and lower-cased, the first in order plan, executionMode, execution_mode, mode", () => {
+    assert.isTrue(cloud(fromConfig({ executionMode: " Cloud " })))
+    assert.isTrue(cloud(fromConfig({ execution_mode: "CLOUD" })))
+    assert.isTrue(cloud(fromConfig({ mode: "cloud" })))
+    assert.isTrue(cloud(fromConfig({ plan: { executionMode: "cloud" } })))
+    assert.isFalse(cloud(fromConfig({ executionMode: "mcp" })))
     const mode = (stage: Stage) => onlyItem(stage).metadata.executionMode
-    assert.strictEqual(mode(command("a", { plan: { executionMode: "mcp" }, executionMode: "cloud", execution_mode: "cloud", mode: "cloud" })), "mcp")
-    assert.isFalse(cloud(command("a", { plan: { executionMode: "mcp" }, executionMode: "cloud" })))
-    assert.strictEqual(mode(command("a", { executionMode: "cloud", execution_mode: "mcp", mode: "mcp" })), "cloud")
-    assert.strictEqual(mode(command("a", { execution_mode: "mcp", mode: "cloud" })), "mcp")
-    assert.isFalse(cloud(command("a", { execution_mode: "mcp", mode: "cloud" })))
-    assert.strictEqual(mode(command("a", { mode: "Cloud" })), "cloud")
+    assert.strictEqual(mode(fromConfig({ plan: { executionMode: "mcp" }, executionMode: "cloud", execution_mode: "cloud", mode: "cloud" })), "mcp")
+    assert.strictEqual(mode(fromConfig({ executionMode: "cloud", execution_mode: "mcp", mode: "mcp" })), "cloud")
+    assert.strictEqual(mode(fromConfig({ execution_mode: "mcp", mode: "cloud" })), "mcp")
+    assert.strictEqual(mode(fromConfig({ mode: "Cloud" })), "cloud")
   })
 })
 
