@@ -1,16 +1,19 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { DateTime, Effect, Layer } from "effect"
 import { codexPrompts, promptOutcome, shippedEarlier, writesFile } from "../domain/CodexPrompts.js"
+import { projectFiles, scaffoldTask } from "../domain/ProjectTemplates.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { Files } from "../services/Files.js"
-import { type InstalledPrompt, ProjectSetup } from "../services/ProjectSetup.js"
+import { InitRefused, type InstalledPrompt, ProjectSetup } from "../services/ProjectSetup.js"
 import { sha256Hex } from "./internal/sha256.js"
 
-/** ProjectSetup on the Files service (FilesLive on disk, FilesMemory in tests). */
+/** ProjectSetup on the Files service (FilesLive on disk, FilesMemory in tests); `init` scaffolds the configured root. */
 export const ProjectSetupLive = Layer.effect(
   ProjectSetup,
   Effect.gen(function*() {
     const files = yield* Files
     const path = yield* Path.Path
+    const root = (yield* BaseConfig).roots.repoRoot
 
     const installPrompts = Effect.fn("ProjectSetup.installPrompts")(function*(dir: string, force: boolean) {
       yield* files.makeDirectory(dir)
@@ -26,6 +29,23 @@ export const ProjectSetupLive = Layer.effect(
       return installed
     })
 
-    return ProjectSetup.of({ installPrompts })
+    const init = Effect.fn("ProjectSetup.init")(function*(taskId: string) {
+      const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
+      const scaffold = projectFiles(scaffoldTask(taskId), today)
+      const existing: Array<string> = []
+      for (const file of scaffold) {
+        if ((yield* files.info(path.join(root, file.path))) !== undefined) existing.push(file.path)
+      }
+      if (existing.length > 0) return yield* new InitRefused({ root, existing })
+      for (const file of scaffold) {
+        const target = path.join(root, file.path)
+        yield* files.makeDirectory(path.dirname(target))
+        // createExclusive, not writeAtomic: a file that appeared since the check is still not overwritten.
+        if (!(yield* files.createExclusive(target, file.text))) return yield* new InitRefused({ root, existing: [file.path] })
+      }
+      return scaffold.map((file) => file.path)
+    })
+
+    return ProjectSetup.of({ installPrompts, init })
   })
 )

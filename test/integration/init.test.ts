@@ -1,0 +1,76 @@
+/**
+ * `init` in a fresh git repository, through the built CLI: the scaffold's own pipeline runs, the
+ * review gate runs end to end on it (a fake codex on PATH), and a second init writes nothing.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { assert, beforeAll, describe, it } from "vitest"
+import { asObject, commandAt, describeResult, parseJson, readJson, requireBuiltCli } from "../support/cli.js"
+import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
+import { utcDate, withGitRepo } from "../support/gitRepo.js"
+
+beforeAll(requireBuiltCli)
+
+const scaffold = [
+  "codex.orchestrator.json",
+  "tasks/index.json",
+  "tasks/specs/x-kickoff.md",
+  "tasks/tasks-x-kickoff.md",
+  ".agent/task/x-kickoff.md",
+  ".agent/SOPs/review-gate.md",
+  "docs/PRD.md",
+  "docs/TECH_SPEC.md",
+  "docs/ACTION_PLAN.md",
+  "docs/TASKS.md",
+  "AGENTS.md"
+]
+
+describe("init", () => {
+  it("scaffolds a fresh repository whose default pipeline and implementation-gate then succeed", () =>
+    withGitRepo(undefined, async (repo) => {
+      const result = await repo.cli(["init", "--task", "x"])
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.strictEqual(result.stdout, scaffold.map((file) => `wrote ${file}\n`).join(""))
+      assert.include(result.stderr, "codex-orchestrator start")
+      for (const file of scaffold) assert.isTrue(existsSync(repo.path(file)), file)
+      assert.include(readFileSync(repo.path("tasks/specs/x-kickoff.md"), "utf8"), `\nlast_review: ${utcDate(0)}\n`)
+      writeFileSync(repo.path(".gitignore"), ".runs/\nout/\n.bin/\n")
+      repo.commit("scaffold")
+
+      const started = await repo.cli(["start", "--task", "x", "--format", "json"])
+      assert.strictEqual(started.code, 0, describeResult(started))
+      const run = readJson(repo.path(String(asObject(parseJson(started.stdout), "stdout")["manifest"])))
+      assert.strictEqual(run["pipeline_id"], "checks")
+      assert.deepStrictEqual([0, 1].map((i) => [commandAt(run, i)["id"], commandAt(run, i)["status"]]), [
+        ["diagnostics", "succeeded"],
+        ["docs-check", "succeeded"]
+      ])
+
+      const bin = repo.path(".bin")
+      writeFakeCodex(bin)
+      const log = repo.path(".bin", "calls.log")
+      const gate = await repo.cli(["start", "implementation-gate", "--task", "x", "--format", "json"], {
+        PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+        FAKE_CODEX_LOG: log,
+        NOTES: "Goal: scaffold | Summary: init | Risks: none"
+      })
+      assert.strictEqual(gate.code, 0, describeResult(gate))
+      const manifest = readJson(repo.path(String(asObject(parseJson(gate.stdout), "stdout")["manifest"])))
+      const stages = [0, 1, 2, 3, 4, 5, 6].map((i) => `${String(commandAt(manifest, i)["id"])}:${String(commandAt(manifest, i)["status"])}`)
+      assert.deepStrictEqual(stages.filter((s) => !s.endsWith(":succeeded") && !s.endsWith(":skipped")), [], stages.join(" "))
+      const reviews = fakeCodexCalls(log).filter((call) => call[1] === "review")
+      assert.strictEqual(reviews.length, 1)
+      assert.include(reviews[0]?.[2] ?? "", "Goal: scaffold | Summary: init | Risks: none")
+    }))
+
+  it("writes nothing when a file it would write exists, and names it (exit 2)", () =>
+    withGitRepo({ "AGENTS.md": "# ours\n" }, async (repo) => {
+      const result = await repo.cli(["init"])
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.strictEqual(result.stdout, "")
+      assert.include(result.stderr, "AGENTS.md already exist")
+      assert.isFalse(existsSync(repo.path("codex.orchestrator.json")))
+      assert.strictEqual(readFileSync(repo.path("AGENTS.md"), "utf8"), "# ours\n")
+      const badTask = await repo.cli(["init", "--task", "../x"])
+      assert.strictEqual(badTask.code, 2, describeResult(badTask))
+    }))
+})
