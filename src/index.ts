@@ -22,6 +22,10 @@ export * as RunHandle from "./domain/RunHandle.js"
 export * as Events from "./domain/Events.js"
 /** The `run:summary` event that closes a `--jsonl` stream (EXEC-3), and `decodeJsonlLine` for any line of one. */
 export * as RunSummaryEvent from "./domain/RunSummaryEvent.js"
+/** Telling other systems a run ended (EXEC-4): the contract, `deliver(targets, runSummaryEvent)`, which never fails. */
+export * as Notifier from "./services/Notifier.js"
+/** `NotifierLive`: the Notifier on any platform HttpClient, each target retried with a bounded backoff. */
+export * as Notifications from "./layers/Notifier.js"
 /** Publishing and subscribing to run events. */
 export * as EventBus from "./services/EventBus.js"
 /** The live HUD on an EventBus (`mount`); Ink and React are loaded only when it is mounted. */

@@ -134,6 +134,7 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
     })
     const catalog = PipelineCatalog.of({
       taskMetadata: (taskId) => Effect.succeed({ slug: taskId, title: `Task ${taskId}` }),
+      notifyTargets: Effect.succeed([]),
       load: Effect.map(Ref.get(pipelines), (user) => ({
         configPath: "codex.orchestrator.json",
         configFound: true,

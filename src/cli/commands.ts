@@ -10,7 +10,8 @@ import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
 import { exec } from "./exec.js"
 import { normaliseExecArgv } from "./execArgv.js"
-import { checkJsonlFormat, finishJsonl, jsonlOption, jsonlWhen } from "./jsonl.js"
+import { jsonlOption, jsonlWhen } from "./jsonl.js"
+import { notifyOption } from "./notify.js"
 import { gateCommands } from "./gate.js"
 import {
   format,
@@ -33,6 +34,7 @@ import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
 import { cluster } from "./cluster.js"
 import { runner } from "./runner.js"
+import { finishWatched, watchTargets } from "./watch.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
@@ -165,14 +167,14 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 /** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
 export const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, jsonl: jsonlOption },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, jsonl: jsonlOption, notify: notifyOption },
   (flags) =>
     Effect.gen(function*() {
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const prompt = yield* readPrompt(flags.promptFile)
       const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
-      yield* checkJsonlFormat(flags.jsonl, flags.format)
+      const targets = yield* watchTargets(flags, flags.format)
       // With --jsonl, stdout is the event stream: a cancelled run adds nothing to it.
       const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run started", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.start({
@@ -185,7 +187,7 @@ export const start = Command.make(
         parentRunId: Option.getOrUndefined(flags.parentRun),
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })), following(flags.follow)))
-      yield* flags.jsonl ? finishJsonl(manifest) : printRunResult("Run started", manifest, flags.format)
+      yield* finishWatched(flags, manifest, targets, printRunResult("Run started", manifest, flags.format))
     })
 ).pipe(Command.withDescription(
   "Run a pipeline: every stage in order, stopping at the first failure (stages that declare needs run as a graph, " +
@@ -227,6 +229,7 @@ export const resume = Command.make(
     follow,
     schedule,
     jsonl: jsonlOption,
+    notify: notifyOption,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -243,7 +246,7 @@ export const resume = Command.make(
       const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
-      yield* checkJsonlFormat(flags.jsonl, flags.format)
+      const targets = yield* watchTargets(flags, flags.format)
       const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run resumed", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
@@ -256,7 +259,7 @@ export const resume = Command.make(
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })), following(flags.follow)))
-      yield* flags.jsonl ? finishJsonl(manifest) : printRunResult("Run resumed", manifest, flags.format)
+      yield* finishWatched(flags, manifest, targets, printRunResult("Run resumed", manifest, flags.format))
     })
 ).pipe(Command.withDescription(
   "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +

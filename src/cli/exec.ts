@@ -7,13 +7,13 @@ import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { execPipeline } from "../domain/ExecPipeline.js"
 import type { CliManifest } from "../domain/Manifest.js"
-import { encodeRunSummary, noNotifications, runSummaryEventOf } from "../domain/RunSummaryEvent.js"
+import { encodeRunSummary } from "../domain/RunSummaryEvent.js"
 import { shellCommand } from "../domain/Shell.js"
-import { isoNow } from "../domain/Time.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { following } from "./follow.js"
 import { streamingJsonl, writeSummaryLine } from "./jsonl.js"
+import { deliveredSummary, notifyOption, notifyTargets } from "./notify.js"
 import { task, verbose } from "./shared.js"
 import { withHud } from "./hud.js"
 import { stdoutIsTerminal, writeStdout } from "./streams.js"
@@ -81,11 +81,12 @@ const terminalText = (manifest: CliManifest) => {
 /** `exec`, as the CLI mounts it (it needs the engine: `Command.provide(engine)`). */
 export const exec = Command.make(
   "exec",
-  { words, json, jsonl, cwd, task, verbose },
+  { words, json, jsonl, cwd, task, notify: notifyOption, verbose },
   (flags) =>
     Effect.gen(function*() {
       if (flags.words.length === 0) return yield* new UsageError({ reason: "exec requires a command to run." })
       const mode = yield* outputMode(flags)
+      const targets = yield* notifyTargets(flags.notify)
       const engine = yield* RunEngine
       const bus = yield* EventBus
       const tails = makeTails()
@@ -102,7 +103,7 @@ export const exec = Command.make(
           ? withHud({ on: true, off: false }, "text", run, following(true))
           : run
       }))
-      const summary = runSummaryEventOf(manifest, yield* isoNow, noNotifications, {
+      const summary = yield* deliveredSummary(manifest, targets, {
         argv: flags.words,
         shell: shellCommand(flags.words),
         outputs: tails.read()

@@ -11,6 +11,7 @@ import { UsageError } from "./usage.js"
 /** The options of `exec` that take a value, and what to say when the value is missing. */
 export const execValueOptions: Readonly<Record<string, string>> = {
   cwd: "--cwd requires a directory.",
+  notify: "--notify requires a target URI.",
   task: "--task requires a task id."
 }
 

@@ -6,9 +6,7 @@
 import { Options } from "@effect/cli"
 import { Effect } from "effect"
 import { encodeEventLine, type OrchestratorEvent } from "../domain/Events.js"
-import type { CliManifest } from "../domain/Manifest.js"
-import { encodeRunSummary, noNotifications, type RunSummaryEvent, runSummaryEventOf } from "../domain/RunSummaryEvent.js"
-import { isoNow } from "../domain/Time.js"
+import { encodeRunSummary, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { EventBus } from "../services/EventBus.js"
 import { writeStdout } from "./streams.js"
 import { RunNotSucceeded, UsageError } from "./usage.js"
@@ -52,8 +50,9 @@ export const checkJsonlFormat = (jsonl: boolean, format: "text" | "json") =>
     : Effect.void
 
 /** Ends a `start`/`resume --jsonl` stream: the run:summary line; a run that did not succeed fails the command (exit 1, 130). */
-export const finishJsonl = (manifest: CliManifest) =>
+export const finishJsonl = (summary: RunSummaryEvent) =>
   Effect.gen(function*() {
-    yield* writeSummaryLine(runSummaryEventOf(manifest, yield* isoNow, noNotifications))
-    if (manifest.status !== "succeeded") return yield* new RunNotSucceeded({ runId: manifest.run_id, status: manifest.status })
+    yield* writeSummaryLine(summary)
+    const { run, status } = summary.payload
+    if (status !== "succeeded") return yield* new RunNotSucceeded({ runId: run.id, status })
   })

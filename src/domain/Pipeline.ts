@@ -3,6 +3,7 @@
  * to a definition (CFG-8, CFG-9) and check nested pipelines before anything runs.
  */
 import { Schema } from "effect"
+import { NotifyTarget } from "./Notify.js"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
 import { Label } from "./Cluster.js"
@@ -124,7 +125,9 @@ export type PipelineDefinition = typeof PipelineDefinition.Type
 /** `codex.orchestrator.json` (CFG-1). Pipeline ids must be unique: a second one could never be run. */
 export const PipelineConfigFile = Schema.Struct({
   pipelines: Schema.Array(PipelineDefinition),
-  defaultPipeline: Schema.optional(Schema.String)
+  defaultPipeline: Schema.optional(Schema.String),
+  /** EXEC-4: where a run's summary is POSTed when neither `--notify` nor CODEX_ORCHESTRATOR_NOTIFY names a target. */
+  notify: Schema.optional(Schema.Array(NotifyTarget))
 }).pipe(
   Schema.filter((config) => duplicateIdIssues(config.pipelines, ["pipelines"], "pipeline"))
 )
@@ -145,6 +148,8 @@ export interface PipelineCatalogData {
   readonly builtins: ReadonlyArray<PipelineDefinition>
   /** DES-2: the design pipeline the environment or design.config.yaml activates, run when no id is given (CFG-9). */
   readonly designPipeline?: string | undefined
+  /** EXEC-4: the config file's `notify` targets (what `notifyTargets` answers in memory). */
+  readonly notify?: ReadonlyArray<string> | undefined
 }
 
 /** A pipeline found by id (CFG-8), and where it came from. */

@@ -24,6 +24,7 @@ import {
 } from "./CloudSync.js"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
+import { invalidTarget, notifyVariable, splitTargets } from "./Notify.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
 import {
@@ -212,6 +213,19 @@ export const credentialsSection = Config.all({
     Config.option(Config.redacted(tokenVariable)),
     Option.filter((value) => Redacted.value(value).trim().length > 0)
   )
+})
+
+/**
+ * `notify` (EXEC-4): CODEX_ORCHESTRATOR_NOTIFY, a comma list of http(s) URLs the run summary is POSTed
+ * to when `--notify` names none. Decoded by the commands that run pipelines; a value that is not such
+ * a list stops them (exit 2) before anything runs.
+ */
+export const notifySection = Config.mapOrFail(trimmedText(notifyVariable), (value) => {
+  const targets = Option.match(value, { onNone: () => [], onSome: (list) => splitTargets([list]) })
+  const bad = invalidTarget(targets)
+  return bad === undefined
+    ? Either.right({ targets })
+    : Either.left(invalidValue(notifyVariable, bad, "a comma list of http(s) URLs", undefined, " (a notification target)"))
 })
 
 /**

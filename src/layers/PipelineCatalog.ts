@@ -112,6 +112,7 @@ export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<
 
       return PipelineCatalog.of({
         taskMetadata: (taskId) => Effect.map(readTaskIndex, (index) => taskMetadataOf(index, taskId)),
+        notifyTargets: Effect.map(readUserConfig, (user) => user?.notify ?? []),
         load: Effect.gen(function*() {
           const [user, builtins, designPipeline] = yield* Effect.all([readUserConfig, readBuiltins, readDesignPipeline], { concurrency: 3 })
           if (user === undefined && inCode.length === 0) {
@@ -138,6 +139,7 @@ export const PipelineCatalogMemory = (data: Partial<PipelineCatalogData>, tasks?
     PipelineCatalog,
     PipelineCatalog.of({
       taskMetadata: (taskId) => Effect.succeed(taskMetadataOf(tasks, taskId)),
+      notifyTargets: Effect.succeed(data.notify ?? []),
       load: Effect.succeed({
         configPath: data.configPath ?? configFileName,
         configFound: data.configFound ?? (data.user !== undefined),

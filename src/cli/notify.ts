@@ -1,0 +1,74 @@
+/**
+ * `--notify` (SPEC EXEC-4, DECISIONS B-6) for `exec`, `start` and `resume`: the targets are resolved
+ * before the run (a bad one is bad input: exit 2, nothing written), and the finished run's
+ * `run:summary` event is POSTed to each. The HTTP client is loaded only when there is a target.
+ */
+import { Options } from "@effect/cli"
+import { Effect, Layer } from "effect"
+import { invalidTarget, resolveTargets, splitTargets } from "../domain/Notify.js"
+import type { CliManifest } from "../domain/Manifest.js"
+import {
+  type ExecDetails,
+  type NotificationsReport,
+  noNotifications,
+  type RunSummaryEvent,
+  runSummaryEventOf
+} from "../domain/RunSummaryEvent.js"
+import { isoNow } from "../domain/Time.js"
+import { decodeSettings, notifySection } from "../domain/Settings.js"
+import { Notifier } from "../services/Notifier.js"
+import { PipelineCatalog } from "../services/PipelineCatalog.js"
+import { UsageError } from "./usage.js"
+
+export const notifyOption = Options.text("notify").pipe(
+  Options.withDescription(
+    "When the run ends, POST its run:summary event as JSON to this http(s) URL (repeatable, or a comma list; " +
+      "default: $CODEX_ORCHESTRATOR_NOTIFY, then the notify list of codex.orchestrator.json). Each target is " +
+      "tried up to 4 times; a failure is a warning and an entry in the summary's notifications, never a failed run"
+  ),
+  Options.withPseudoName("url"),
+  Options.repeated
+)
+
+/** EXEC-4: `--notify` first, then the environment, then the config file; each target once. */
+export const notifyTargets = (flags: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const given = splitTargets(flags)
+    if (flags.length > 0 && given.length === 0) return yield* new UsageError({ reason: "--notify requires a target URI." })
+    const bad = invalidTarget(given)
+    if (bad !== undefined) {
+      return yield* new UsageError({ reason: `--notify ${bad} is not an http(s) URL; give one like https://example.com/hook.` })
+    }
+    if (given.length > 0) return resolveTargets(given, [], [])
+    const { targets } = yield* decodeSettings(notifySection)
+    if (targets.length > 0) return resolveTargets([], targets, [])
+    return resolveTargets([], [], yield* Effect.flatMap(PipelineCatalog, (catalog) => catalog.notifyTargets))
+  })
+
+/** The Notifier on Node's fetch, loaded on first use. */
+const notifierLive = Layer.unwrapEffect(
+  Effect.promise(async () => {
+    const [FetchHttpClient, { NotifierLive }] = await Promise.all([
+      import("@effect/platform/FetchHttpClient"),
+      import("../layers/Notifier.js")
+    ])
+    return NotifierLive.pipe(Layer.provide(FetchHttpClient.layer))
+  })
+)
+
+/** Posts the summary to the targets (none: nothing happens) and reports what arrived. */
+export const deliverSummary = (targets: ReadonlyArray<string>, event: RunSummaryEvent): Effect.Effect<NotificationsReport> =>
+  targets.length === 0
+    ? Effect.succeed(noNotifications)
+    : Effect.flatMap(Notifier, (notifier) => notifier.deliver(targets, event)).pipe(Effect.provide(notifierLive))
+
+/**
+ * The finished run's `run:summary` event after delivery: the event is posted with the targets it goes
+ * to, and comes back with where it arrived and what failed (EXEC-3's `notifications`).
+ */
+export const deliveredSummary = (manifest: CliManifest, targets: ReadonlyArray<string>, exec?: ExecDetails) =>
+  Effect.gen(function*() {
+    const timestamp = yield* isoNow
+    const report = yield* deliverSummary(targets, runSummaryEventOf(manifest, timestamp, { ...noNotifications, targets }, exec))
+    return runSummaryEventOf(manifest, timestamp, report, exec)
+  })

@@ -1,0 +1,50 @@
+/**
+ * Where a finished run's summary is posted (SPEC EXEC-4, DECISIONS B-6): the targets from
+ * `--notify` (repeatable, comma lists), else `CODEX_ORCHESTRATOR_NOTIFY`, else the `notify` list of
+ * `codex.orchestrator.json`; http and https URLs only, each once. A delivery is retried with a
+ * bounded backoff and never fails the run.
+ */
+import { Schema } from "effect"
+import type { RetryPolicy } from "./Retry.js"
+
+/** The environment variable with the default targets (a comma list). */
+export const notifyVariable = "CODEX_ORCHESTRATOR_NOTIFY"
+
+/** Whether `value` is an http(s) URL a summary can be posted to. */
+export const isNotifyUrl = (value: string): boolean => {
+  if (!URL.canParse(value)) return false
+  const { protocol } = new URL(value)
+  return protocol === "http:" || protocol === "https:"
+}
+
+/** A notification target as `codex.orchestrator.json` lists it. */
+export const NotifyTarget = Schema.String.pipe(
+  Schema.filter((value) => isNotifyUrl(value) || "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
+)
+
+/** The words of comma lists, trimmed, empty ones dropped. */
+export const splitTargets = (lists: ReadonlyArray<string>): ReadonlyArray<string> =>
+  lists.flatMap((list) => list.split(",")).map((word) => word.trim()).filter((word) => word.length > 0)
+
+/** The first source that names any target wins (flags > environment > config file); each target once. */
+export const resolveTargets = (
+  flags: ReadonlyArray<string>,
+  environment: ReadonlyArray<string>,
+  config: ReadonlyArray<string>
+): ReadonlyArray<string> => {
+  const chosen = [flags, environment, config].map(splitTargets).find((targets) => targets.length > 0) ?? []
+  return [...new Set(chosen)]
+}
+
+/** The first target that is not an http(s) URL, if any. */
+export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => targets.find((target) => !isNotifyUrl(target))
+
+/**
+ * A delivery's attempts: 4 at most, 0.5 s, 1 s then 2 s apart (under 4 s of waiting), each given
+ * `notifyAttemptTimeoutMs`: a dead endpoint costs a finished run seconds, not minutes.
+ */
+export const notifyRetryPolicy: RetryPolicy = { attempts: 4, initialDelayMs: 500, factor: 2, maxDelayMs: 2000 }
+export const notifyAttemptTimeoutMs = 10_000
+
+/** An answer worth another attempt: the server's trouble (5xx), a rate limit (429) or a timeout (408). */
+export const isRetryableStatus = (status: number): boolean => status >= 500 || status === 429 || status === 408
