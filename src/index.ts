@@ -73,6 +73,8 @@ export * as RunSummary from "./domain/RunSummary.js"
 export * as RunLayout from "./domain/RunLayout.js"
 /** The stage and runner log records. */
 export * as RunLog from "./domain/RunLog.js"
+/** A typed reader of a run's logs: `runner.ndjson` and `commands/NN-<stage>.ndjson` as Streams of RunLog records. */
+export * as RunLogs from "./RunLogs.js"
 /** Task and run ids. */
 export * as Ids from "./domain/Ids.js"
 /** Approval policies and decisions (D-14, D-21). */
