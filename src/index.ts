@@ -60,6 +60,8 @@ export * as StageMode from "./domain/StageMode.js"
 export * as ExecutionModePolicy from "./services/ExecutionModePolicy.js"
 /** The app's settings (roots, heartbeat, privacy mode, ...), as layers read them. */
 export * as OrchestratorConfig from "./services/OrchestratorConfig.js"
+/** DECISIONS B-5: the stage cache's contract (lookup, restore, store, stats, prune) and `cacheBypassed`. */
+export * as StageCache from "./services/StageCache.js"
 
 /** The manifest schema (`CliManifest`) and its sections. */
 export * as Manifest from "./domain/Manifest.js"

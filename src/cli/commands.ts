@@ -33,6 +33,7 @@ import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
 import { cluster } from "./cluster.js"
+import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
 import { finishWatched, watchTargets } from "./watch.js"
 
@@ -119,6 +120,13 @@ const scheduleOf = (flags: { readonly concurrency: Option.Option<number>; readon
         : Effect.fail(new UsageError({ reason: `--concurrency ${n} is not a positive integer; give 1 or more.` }))
   })
 
+/** B-5: `--no-cache` runs every stage, neither reading nor filling the stage cache. */
+const noCache = Options.boolean("no-cache").pipe(
+  Options.withDescription(
+    "Run every stage even when its cache has a hit, and store nothing (CODEX_ORCHESTRATOR_CACHE=off does the same for every run)"
+  )
+)
+
 const follow = Options.boolean("follow").pipe(
   Options.withAlias("f"),
   Options.withDescription(
@@ -167,7 +175,7 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 /** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
 export const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, jsonl: jsonlOption, notify: notifyOption },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, noCache, jsonl: jsonlOption, notify: notifyOption },
   (flags) =>
     Effect.gen(function*() {
       const mode = yield* resolveExecutionMode(flags.executionMode)
@@ -179,6 +187,7 @@ export const start = Command.make(
       const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run started", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.start({
         ...scheduled,
+        ...(flags.noCache ? { cache: false } : {}),
         prompt,
         executionMode: mode,
         pipelineId: Option.getOrUndefined(flags.pipeline),
@@ -198,18 +207,24 @@ export const start = Command.make(
 /** `plan`: needs RunEngine from its caller. */
 export const plan = Command.make(
   "plan",
-  { pipeline: pipelineArg, task, target, format: planFormat, verbose },
+  { pipeline: pipelineArg, task, target, format: planFormat, verbose, explainCache: explainCacheOption },
   (flags) =>
     Effect.gen(function*() {
       const engine = yield* RunEngine
+      if (flags.explainCache && flags.format === "mermaid") {
+        return yield* new UsageError({ reason: "--explain-cache is shown in text or json; drop --format mermaid." })
+      }
       const view = yield* engine.plan({
         pipelineId: Option.getOrUndefined(flags.pipeline),
         taskId: Option.getOrUndefined(flags.task),
         target: Option.getOrUndefined(flags.target)
       })
+      const verdicts = flags.explainCache ? yield* explainCache(view) : undefined
       yield* flags.format === "json"
-        ? printJson(planJson(view))
-        : Console.log(flags.format === "mermaid" ? planMermaid(view) : planText(view))
+        ? printJson(verdicts === undefined ? planJson(view) : { ...planJson(view), cache: verdicts })
+        : Console.log(
+          flags.format === "mermaid" ? planMermaid(view) : verdicts === undefined ? planText(view) : `${planText(view)}\n${cacheText(verdicts)}`
+        )
     })
 ).pipe(Command.withDescription("Show the stages a pipeline would run, without running anything or writing files."))
 
@@ -228,6 +243,7 @@ export const resume = Command.make(
     executionMode,
     follow,
     schedule,
+    noCache,
     jsonl: jsonlOption,
     notify: notifyOption,
     token: Options.text("token").pipe(
@@ -250,6 +266,7 @@ export const resume = Command.make(
       const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run resumed", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
+        ...(flags.noCache ? { cache: false } : {}),
         executionMode: mode,
         runId,
         taskId: Option.getOrUndefined(flags.task),
@@ -277,6 +294,7 @@ export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
     status,
     resume.pipe(Command.provide(engine)),
     exec.pipe(Command.provide(engine)),
+    cache.pipe(Command.provide(engine)),
     mirror,
     design,
     runner,

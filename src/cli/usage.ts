@@ -6,7 +6,7 @@
 import { Console, Effect, Option, Schema } from "effect"
 
 /** The CLI's version, as `--version` prints it. */
-export const version = "0.1.0"
+export { orchestratorVersion as version } from "../domain/Version.js"
 
 /** The run ended without succeeding; its result is already printed. Exit 1, or 130 when cancelled (D-1). */
 export class RunNotSucceeded extends Schema.TaggedError<RunNotSucceeded>()("RunNotSucceeded", {

@@ -6,6 +6,7 @@
  * start-up target), and a run whose other sections are damaged still reports its status.
  */
 import { Schema } from "effect"
+import { CacheOutcome } from "./StageCache.js"
 
 const Timestamp = Schema.String
 const NullableString = Schema.NullOr(Schema.String)
@@ -55,7 +56,9 @@ export const CommandEntry = Schema.Struct({
   /** DECISIONS B-2: the ids this stage waits for; present only when the pipeline is a graph. */
   needs: Schema.optional(Schema.Array(Schema.String)),
   /** Issue 18: present only for stages a remote executor ran. */
-  remote: Schema.optional(RemoteExecution)
+  remote: Schema.optional(RemoteExecution),
+  /** DECISIONS B-5: present only for stages that declare `cache` and ran with the cache on. */
+  cache: Schema.optional(CacheOutcome)
 })
 export type CommandEntry = typeof CommandEntry.Type
 

@@ -8,6 +8,7 @@ import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
 import { Label } from "./Cluster.js"
 import { StageModeFromConfig } from "./StageMode.js"
+import { CacheSpec } from "./StageCache.js"
 
 const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 
@@ -61,7 +62,9 @@ export const CommandStage = Schema.extend(Schema.Struct({
   needs: Schema.optional(Needs),
   lock: Schema.optional(Lock),
   /** Issue 18: in `cloud` mode, only runners that have all these labels run the stage. */
-  runsOn: Schema.optional(Schema.Array(Label))
+  runsOn: Schema.optional(Schema.Array(Label)),
+  /** DECISIONS B-5: a hit on the same command, folder, env and inputs replays the stored result instead of running. */
+  cache: Schema.optional(CacheSpec)
 }), StageModeFromConfig)
 export type CommandStage = typeof CommandStage.Type
 

@@ -42,6 +42,7 @@ import {
   trimmedText,
   wholeNumberBetween
 } from "./SettingsKinds.js"
+import { defaultCacheMaxBytes, parseByteSize } from "./StageCache.js"
 import { tfgrpoDefaults } from "./TfgrpoGroup.js"
 
 export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, positiveInteger } from "./SettingsKinds.js"
@@ -303,3 +304,30 @@ export const codexSection = Config.all({
   codexHome: Config.map(text("CODEX_HOME"), Option.getOrUndefined),
   home: Config.map(text("HOME"), Option.getOrUndefined)
 })
+
+/** `CODEX_ORCHESTRATOR_CACHE`: `off` (or 0, false, no) turns the stage cache off; on, 1, true, yes or unset keep it on. */
+const cacheSwitch: Format<boolean> = {
+  expected: "on or off",
+  parse: (value) => {
+    const lower = value.toLowerCase()
+    return ["on", "1", "true", "yes"].includes(lower) ? true : ["off", "0", "false", "no"].includes(lower) ? false : undefined
+  }
+}
+
+const byteSize: Format<number> = {
+  expected: "a size in bytes such as 1048576, 512M or 2G",
+  parse: parseByteSize
+}
+
+/**
+ * `cache` (DECISIONS B-5): whether the stage cache is on (`CODEX_ORCHESTRATOR_CACHE`, default on),
+ * its folder (`CODEX_ORCHESTRATOR_CACHE_DIR`, default `<runs root>/.cache`; relative values resolve
+ * against the working directory) and its size bound (`CODEX_ORCHESTRATOR_CACHE_MAX_SIZE`, default
+ * 1G; least recently used entries go first). Decoded by the StageCache layers.
+ */
+export const cacheSection = Config.all({
+  enabled: parsedOr("CODEX_ORCHESTRATOR_CACHE", cacheSwitch, true),
+  dir: Config.map(text("CODEX_ORCHESTRATOR_CACHE_DIR"), Option.getOrUndefined),
+  maxBytes: Config.map(parsed("CODEX_ORCHESTRATOR_CACHE_MAX_SIZE", byteSize, "1G"), Option.getOrElse(() => defaultCacheMaxBytes))
+})
+export type CacheSection = Config.Config.Success<typeof cacheSection>

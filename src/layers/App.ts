@@ -47,6 +47,7 @@ import { RunBootstrapLive } from "./RunBootstrap.js"
 import { RunCompletionLive } from "./RunCompletion.js"
 import { RunEngineLive } from "./RunEngine.js"
 import { RunPreparationLive } from "./RunPreparation.js"
+import { StageCacheLive } from "./StageCache.js"
 import { StageExecutionLive } from "./StageExecution.js"
 import { TaskManagerLive } from "./TaskManager.js"
 import { TaskStateStoreLive } from "./TaskStateStore.js"
@@ -96,6 +97,7 @@ export const orchestrationLayer = <
     stackOn(RunPreparationLive),
     stackOn(StageExecutionLive),
     stackOn(CommandStageRunnerLive),
+    stackOn(StageCacheLive),
     stackOn(RunCompletionLive),
     stackOn(RunBootstrapLive),
     stackOn(ExperienceStoreLive),

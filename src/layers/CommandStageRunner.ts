@@ -21,6 +21,8 @@ import { initialAttemptState, runAttempts, truncated } from "./internal/stageAtt
 import { type Finish, recordOutcome } from "./internal/stageOutcome.js"
 import { stageRecordsOf } from "./internal/stageRecords.js"
 import { makeSectionAdopter } from "./internal/stageSections.js"
+import { stageCaching } from "./internal/stageCaching.js"
+import { StageCache } from "../services/StageCache.js"
 import { iso } from "../domain/Time.js"
 
 /**
@@ -85,6 +87,7 @@ export const CommandStageRunnerLive = Layer.effect(
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
     const approve = yield* makeApprovalGate(yield* Prompter)
     const adoptSections = makeSectionAdopter(yield* Files, path)
+    const cache = yield* StageCache
 
     const run = Effect.fn("CommandStageRunner.run")(function*(
       active: ActiveRun,
@@ -122,9 +125,11 @@ export const CommandStageRunnerLive = Layer.effect(
       const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)
       const state = initialAttemptState()
       const keyOf = (attempt: number) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt)
+      // B-5: a cache hit replays the stage's recorded output instead of running it.
+      const caching = yield* stageCaching(cache, { stage, manifest, cwd, logPath })
       const finish = yield* runAttempts({
         files,
-        executor,
+        executor: caching.executor(executor),
         stage,
         index,
         of: manifest.commands.length,
@@ -142,6 +147,7 @@ export const CommandStageRunnerLive = Layer.effect(
         output: events.output(manifest, stage.id, index)
       }, state, startedMs)
 
+      const cached = yield* caching.after(finish, state.attempts)
       // DES-3: what the stage left for the manifest, adopted before the stage's outcome is written.
       yield* adoptSections(files)
       const finishedMs = yield* Clock.currentTimeMillis
@@ -159,7 +165,7 @@ export const CommandStageRunnerLive = Layer.effect(
       return yield* recordOutcome({ files, stage, index, privacyMode: config.privacyMode }, finish, {
         records: { handle: records.handle, toolRun: records.toolRun },
         ...(records.toolMetric === undefined ? {} : { toolMetric: records.toolMetric }),
-        patchEntry: (patch) => patchEntry(position, patch),
+        patchEntry: (patch) => patchEntry(position, cached === undefined ? patch : { ...patch, cache: cached }),
         stdout: state.stdoutTail.text(),
         stderr: state.stderrTail.text(),
         stdoutTruncated: truncated(state.stdoutTail),

@@ -6,6 +6,7 @@ import type { RunHandle } from "../domain/RunHandle.js"
 import type { RunLayout } from "../domain/RunLayout.js"
 import { EventBus } from "../services/EventBus.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { cacheBypassed } from "../services/StageCache.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { RunPreparation } from "../services/RunPreparation.js"
 import { RunReader } from "../services/RunReader.js"
@@ -79,19 +80,25 @@ export const RunEngineLive = Layer.effect(
         return { manifest, layout }
       })
 
+    /** B-5 `--no-cache`: the run's stages, nested runs' included, neither read nor fill the cache. */
+    const bypassWhen = (off: boolean) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      off ? Effect.locally(effect, cacheBypassed, true) : effect
+
     return RunEngine.of({
       plan: preparation.plan,
       start: (request) =>
         preparation.bootstrap(request).pipe(
           Effect.flatMap((run) => drive(run, request.executionMode)),
-          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId))
+          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId)),
+          bypassWhen(request.cache === false)
         ),
       resume: (request) =>
         preparation.reopen(request).pipe(
           Effect.flatMap((reopened) =>
             reopened._tag === "Resumed" ? drive(reopened.run, request.executionMode) : alreadySucceeded(reopened.layout)
           ),
-          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId))
+          Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId)),
+          bypassWhen(request.cache === false)
         ),
       status: reader.status,
       watch: reader.watch

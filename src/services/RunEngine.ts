@@ -50,6 +50,8 @@ export interface StartRequest extends PlanRequest {
   readonly concurrency?: number | undefined
   /** B-2 `--fail-fast`: the first failed stage cancels the running ones. */
   readonly failFast?: boolean | undefined
+  /** B-5 `--no-cache`: false runs every stage, neither reading nor filling the stage cache. */
+  readonly cache?: boolean | undefined
 }
 
 /** Names an existing run: its id, under `--task` or the environment's task. */
@@ -72,6 +74,8 @@ export interface ResumeRequest extends RunRequest {
   /** B-2, as for start. */
   readonly concurrency?: number | undefined
   readonly failFast?: boolean | undefined
+  /** B-5, as for start. */
+  readonly cache?: boolean | undefined
 }
 
 /** What `status` reads of a run: its manifest, paths, staleness (D-9), owner and cloud upload. */

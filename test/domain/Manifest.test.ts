@@ -66,7 +66,7 @@ const sample: CliManifest = {
 }
 
 describe("MAN-1..4 manifest schema", () => {
-  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts, B-2 needs and issue 18's remote", () => {
+  it("has exactly the MAN-2 keys on a command entry, plus the optional B-1 attempts, B-2 needs, issue 18's remote and B-5's cache", () => {
     assert.deepStrictEqual(Object.keys(CommandEntry.fields), [
       "index",
       "id",
@@ -83,7 +83,8 @@ describe("MAN-1..4 manifest schema", () => {
       "sub_run_id",
       "attempts",
       "needs",
-      "remote"
+      "remote",
+      "cache"
     ])
   })
 
