@@ -13,6 +13,7 @@ import { Console, Duration, Effect, Option } from "effect"
 import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
 import { compare } from "./bench/Compare.js"
 import { buildEffectFloor } from "./bench/EffectFloor.js"
+import { cacheRows } from "./bench/CacheRows.js"
 import { graphRows } from "./bench/GraphRows.js"
 import { historyRows } from "./bench/HistoryRows.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
@@ -75,7 +76,7 @@ const neutralEnv = {
   CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
 }
 
-const bench = (quick: boolean, compareWith: Option.Option<string>) =>
+const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache">) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -132,6 +133,13 @@ const bench = (quick: boolean, compareWith: Option.Option<string>) =>
         Effect.tap((arms) => Effect.sync(() => details.push({ group: name, arms })))
       )
     const medianOf = (summaries: ReadonlyArray<Summary>, i: number) => summaries[i]?.medianMs ?? Number.NaN
+    const cached = cacheRows({ group, measure, cli, repo, task: benchTask, runsOf })
+    if (Option.isSome(only)) {
+      yield* Console.log(`## codex-orchestrator benchmark: ${only.value} only (${quick ? "--quick" : "full"})\n`)
+      yield* Console.log(resultsTable(yield* cached))
+      yield* Console.log(`\nLoad average (1, 5, 15 min) before: ${loadBefore}; after: ${yield* loadAverage}.\n`)
+      return yield* Console.log(detailsTable(details))
+    }
 
     // Start-up: one trivial stage against `node -e 0` and against one `sh -c true`.
     const one = yield* group("1 × true", [start(Workloads.trivial1, keptTrivial), nodeFloor, shellFloor(Workloads.trivial1)], runsOf(Workloads.trivial1), true)
@@ -339,6 +347,9 @@ const bench = (quick: boolean, compareWith: Option.Option<string>) =>
     // The stage graph (B-2): stages side by side, and the cost per stage at concurrency 8.
     rows.push(...(yield* graphRows({ group, start, runsOf, oneStageMs: start1 })))
 
+    // The stage cache (B-5): a 10-stage gate re-run with every stage cached, against its first run.
+    rows.push(...(yield* cached))
+
     // History does not slow a run (MET-3): the 20,000th run of a task against its 2nd, and `status`.
     rows.push(...(yield* historyRows(measure, { repo, cliPath, env: neutralEnv, pipeline: Workloads.trivial1.id }, quick)))
 
@@ -440,7 +451,12 @@ const compareWith = Options.file("compare", { exists: "yes" }).pipe(
   Options.optional
 )
 
-const command = Cli.make("bench", { quick, compare: compareWith }, ({ compare, quick }) => bench(quick, compare)).pipe(
+const only = Options.choice("only", ["cache"]).pipe(
+  Options.withDescription("Measure only these rows: cache (a 10-stage gate re-run with every stage cached, against its first run)"),
+  Options.optional
+)
+
+const command = Cli.make("bench", { quick, compare: compareWith, only }, ({ compare, only, quick }) => bench(quick, compare, only)).pipe(
   Cli.withDescription("Benchmark the built CLI against node -e 0 and sh -c floors")
 )
 

@@ -31,6 +31,8 @@ export interface Workload {
   readonly runs: Runs
   /** A stage graph (B-2): every stage `needs: []`, at most this many at once. Serial when absent. */
   readonly graphConcurrency?: number
+  /** B-5: the `cache` block of the stage at `index` (0-based); no cache when absent. */
+  readonly cache?: (index: number) => Readonly<Record<string, ReadonlyArray<string>>>
 }
 
 const repeat = (count: number, command: string): ReadonlyArray<string> => Array.from({ length: count }, () => command)
@@ -125,6 +127,20 @@ export const watched: Workload = {
   runs: { full: 3, quick: 1 }
 }
 
+/**
+ * B-5: a gate of ten stages that each work for a second, print a line and write an output file,
+ * cached on the repository's sources: the first run does the work, a re-run replays every stage.
+ */
+export const cached10: Workload = {
+  id: "bench-cached-10",
+  label: "`start`, 10 cached stages (`sleep 1`, a line printed, an output file written)",
+  stages: Array.from({ length: 10 }, (_, i) =>
+    `sleep 1; mkdir -p build && echo "stage ${i + 1}" > build/s${i + 1}.txt && echo "stage ${i + 1} built"`),
+  heavyOutput: false,
+  runs: { full: 3, quick: 1 },
+  cache: (i) => ({ inputs: ["codex.orchestrator.json"], outputs: [`build/s${i + 1}.txt`] })
+}
+
 export const all: ReadonlyArray<Workload> = [
   trivial1,
   trivial20,
@@ -137,7 +153,8 @@ export const all: ReadonlyArray<Workload> = [
   watched,
   graphSleeps,
   graphTrivial64,
-  trivial64
+  trivial64,
+  cached10
 ]
 
 /** The codex.orchestrator.json that holds every workload, one command stage per entry of `stages`. */
@@ -153,7 +170,8 @@ export const configFile = (workloads: ReadonlyArray<Workload>) =>
           id: `s${String(i + 1).padStart(2, "0")}`,
           title: `stage ${i + 1}`,
           command,
-          ...(workload.graphConcurrency === undefined ? {} : { needs: [] })
+          ...(workload.graphConcurrency === undefined ? {} : { needs: [] }),
+          ...(workload.cache === undefined ? {} : { cache: workload.cache(i) })
         }))
       }))
     },
