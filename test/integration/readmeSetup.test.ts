@@ -20,9 +20,9 @@ describe("README: Setting up", () => {
       try {
         const shim = npxShim(repo.dir)
         writeFakeCodex(shim)
-        const sections = ["### prompts install", "### init"]
+        const sections = ["### prompts install", "### init", "### doctor"]
         const commands = sections.flatMap(readmeCommands)
-        assert.isAtLeast(commands.length, 7)
+        assert.isAtLeast(commands.length, 9)
         for (const line of commands) {
           const result = runLine(line, repo.dir, shim, { HOME: home, CODEX_HOME: undefined })
           assert.strictEqual(result.code, 0, `README line failed: ${line}\n${result.stdout}\n${result.stderr}`)
