@@ -9,12 +9,6 @@ import { Schema } from "effect"
 import { runRequestSchemaId, runRequestSchemaVersion } from "./RunRequest.js"
 import { ValidationIssue } from "./RunRequestValidation.js"
 
-// src/index.ts and the engine files import the request's parts from here; both are being reshaped
-// by the architecture issue (issue 15). Remove these re-exports when it lands.
-export * from "./RunRequest.js"
-export * from "./RunRequestBuilder.js"
-export * from "./RunRequestValidation.js"
-export * from "./TfgrpoGroup.js"
 
 /** CP-1: `shadow` records validation failures, `enforce` aborts the run on them. */
 export const ControlPlaneMode = Schema.Literal("shadow", "enforce")

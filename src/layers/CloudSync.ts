@@ -10,9 +10,6 @@ import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { checkIds, shownPath, type SyncDeps, syncRecordPath, syncRun } from "./internal/cloudSyncRun.js"
 
-// src/index.ts exports `*` from this module; it is being reshaped by the architecture issue (issue 15).
-// Remove this re-export when it lands.
-export * from "./HttpClientMemory.js"
 
 /**
  * SYNC-2 settings: the `cloudSync` section (src/domain/Settings.ts), None unless `CODEX_CLOUD_SYNC`

@@ -1,7 +1,7 @@
 import { Path } from "@effect/platform"
 import { Clock, Duration, Effect, Layer, Ref } from "effect"
 import { makeRunId } from "../domain/Ids.js"
-import { initialLearningSection } from "../domain/Learning.js"
+import { initialLearningSection } from "../domain/LearningRecords.js"
 import type { CliManifest, CommandEntry } from "../domain/Manifest.js"
 import type { PipelineDefinition } from "../domain/Pipeline.js"
 import { targetedStageId } from "../domain/Plan.js"

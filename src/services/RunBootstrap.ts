@@ -1,5 +1,6 @@
 import { Context, type Effect, type Ref } from "effect"
-import type { ControlPlaneValidationFailed, GroupGuardrailError, GroupSettings } from "../domain/ControlPlane.js"
+import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
+import type { GroupGuardrailError, GroupSettings } from "../domain/TfgrpoGroup.js"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import type { TaskId } from "../domain/Ids.js"
 import type { PipelineCatalogData, PipelineDefinition } from "../domain/Pipeline.js"

@@ -1,11 +1,7 @@
 import { Context, type Duration, type Effect, type Stream } from "effect"
 import type { ApprovalPolicy } from "../domain/Approval.js"
 import type { CloudSyncRecord } from "../domain/CloudSyncRecord.js"
-import type {
-  GroupSizeExceedsCapacity,
-  GroupSizeTooSmall,
-  InvalidGroupSetting
-} from "../domain/ControlPlane.js"
+import type { GroupSizeExceedsCapacity, GroupSizeTooSmall, InvalidGroupSetting } from "../domain/TfgrpoGroup.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
 import type { SchedulerInsufficientSlots, SchedulerMinExceedsMax } from "../domain/Scheduler.js"
 import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
@@ -126,28 +122,35 @@ export type BadInput =
   | SchedulerMinExceedsMax
   | SchedulerInsufficientSlots
 
+/**
+ * Every tag of BadInput, as a record the compiler checks against the union: a tag missing here or
+ * one that is not in BadInput fails the type check, so the exit codes cannot drift from the type.
+ * (A record of tags rather than the classes themselves keeps this contract free of their modules.)
+ */
+const badInputTagRecord: { readonly [Tag in BadInput["_tag"]]: true } = {
+  InvalidId: true,
+  InvalidFile: true,
+  PipelineNotFound: true,
+  PipelineCycle: true,
+  UnknownTarget: true,
+  TargetExcludesNeeds: true,
+  RunNotFound: true,
+  ResumeTokenMismatch: true,
+  RunStillActive: true,
+  ResumeInProgress: true,
+  PipelineChanged: true,
+  InstructionStampMismatch: true,
+  PromptPackStampMismatch: true,
+  ExperienceWordLimitInvalid: true,
+  InvalidGroupSetting: true,
+  GroupSizeTooSmall: true,
+  GroupSizeExceedsCapacity: true,
+  SchedulerMinExceedsMax: true,
+  SchedulerInsufficientSlots: true
+}
+
 /** The tags of BadInput, for exit codes (D-1: 2). */
-export const badInputTags: ReadonlySet<string> = new Set([
-  "InvalidId",
-  "InvalidFile",
-  "PipelineNotFound",
-  "PipelineCycle",
-  "UnknownTarget",
-  "TargetExcludesNeeds",
-  "RunNotFound",
-  "ResumeTokenMismatch",
-  "RunStillActive",
-  "ResumeInProgress",
-  "PipelineChanged",
-  "InstructionStampMismatch",
-  "PromptPackStampMismatch",
-  "ExperienceWordLimitInvalid",
-  "InvalidGroupSetting",
-  "GroupSizeTooSmall",
-  "GroupSizeExceedsCapacity",
-  "SchedulerMinExceedsMax",
-  "SchedulerInsufficientSlots"
-])
+export const badInputTags: ReadonlySet<string> = new Set(Object.keys(badInputTagRecord))
 
 /**
  * Plans and runs pipelines: the whole of SPEC RUN-1 (prepare, bootstrap, the TaskManager's plan →
