@@ -2,7 +2,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FilesLive } from "../src/layers/Files.js"
@@ -56,6 +56,35 @@ describe("FilesLive.openAppend", () => {
         const error = yield* Effect.flip(Effect.scoped(files.openAppend(log)))
         assert.include(error.message, "symbolic link")
         assert.throws(() => readFileSync(elsewhere))
+      })
+    ))
+})
+
+describe("FilesLive.writeAtomicStream", () => {
+  it.effect("replaces the file with every chunk once the fill succeeds, and leaves no temp file", () =>
+    inTempDir((dir) =>
+      Effect.gen(function*() {
+        const files = yield* Files
+        const target = join(dir, "snapshot.tar.gz")
+        writeFileSync(target, "old")
+        yield* files.writeAtomicStream(target, ({ write }) => Effect.zipRight(write(bytes("new ")), write(bytes("content"))))
+        assert.strictEqual(readFileSync(target, "utf8"), "new content")
+        assert.deepStrictEqual(readdirSync(dir), ["snapshot.tar.gz"])
+      })
+    ))
+
+  it.effect("a fill that fails leaves the old file whole and no temp file, with the fill's error", () =>
+    inTempDir((dir) =>
+      Effect.gen(function*() {
+        const files = yield* Files
+        const target = join(dir, "snapshot.tar.gz")
+        writeFileSync(target, "old")
+        const error = yield* Effect.flip(
+          files.writeAtomicStream(target, ({ write }) => Effect.zipRight(write(bytes("half")), Effect.fail("tar broke" as const)))
+        )
+        assert.strictEqual(error, "tar broke")
+        assert.strictEqual(readFileSync(target, "utf8"), "old")
+        assert.deepStrictEqual(readdirSync(dir), ["snapshot.tar.gz"])
       })
     ))
 })

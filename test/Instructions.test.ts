@@ -10,6 +10,7 @@ import { Effect, Layer, Logger, LogLevel } from "effect"
 import { combinedInstructions, InstructionStampMismatch, parseInstructionFile } from "../src/domain/Instructions.js"
 import { AppMemory } from "../src/layers/App.js"
 import { InstructionsLive, InstructionsMemory } from "../src/layers/Instructions.js"
+import { FilesLive } from "../src/layers/Files.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { Instructions } from "../src/services/Instructions.js"
@@ -188,7 +189,7 @@ describe("InstructionsLive", () => {
       yield* fs.writeFileString(path.join(dir, "AGENTS.md"), stamped("# Agents\nbe nice\n"))
       yield* fs.makeDirectory(path.join(dir, ".agent"))
       yield* fs.writeFileString(path.join(dir, ".agent", "AGENTS.md"), "\uFEFFlocal\n")
-      const live = InstructionsLive.pipe(Layer.provide(OrchestratorConfigTest(dir)))
+      const live = InstructionsLive.pipe(Layer.provide(Layer.merge(OrchestratorConfigTest(dir), FilesLive)))
 
       const resolved = yield* Effect.flatMap(Instructions, (i) => i.resolve).pipe(Effect.provide(live))
       assert.deepStrictEqual(resolved, {
@@ -233,7 +234,8 @@ describe("RunEngine with instructions", () => {
       const engine = yield* RunEngine
       const error = yield* Effect.flip(engine.start({ pipelineId: "parent", taskId: "t" }))
       assert.strictEqual(error._tag, "InstructionStampMismatch")
-      assert.deepStrictEqual(yield* listFiles, [])
+      // Only the repository's own file is there: nothing was written.
+      assert.deepStrictEqual(yield* listFiles, ["/repo/AGENTS.md"])
       assert.deepStrictEqual(yield* Effect.flatMap(ProcessInvocations, (p) => p.all), [])
     }).pipe(Effect.provide(engineApp({ "AGENTS.md": stamped("# Agents\n", wrongStamp) }))))
 })

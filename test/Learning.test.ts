@@ -38,6 +38,7 @@ import {
 import type { CommandEntry } from "../src/domain/Manifest.js"
 import { retryDelays } from "../src/domain/Retry.js"
 import { ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { FilesLive } from "../src/layers/Files.js"
 import { SnapshotArchiveLive } from "../src/layers/SnapshotArchive.js"
 import { SnapshotArchive } from "../src/services/SnapshotArchive.js"
 import { commandEntry } from "./support/learning.js"
@@ -246,7 +247,10 @@ describe("what the snapshot leaves out", () => {
 describe("SnapshotArchiveLive.diff: git's stdout to the file", () => {
   const command = snapshotDiffCommand("abc123", [".runs"])
   const archiveOver = (script: ScriptedProcess) =>
-    SnapshotArchiveLive.pipe(Layer.provide(ProcessRunnerMemory({ [command]: script })), Layer.provideMerge(NodeContext.layer))
+    SnapshotArchiveLive.pipe(
+      Layer.provide(Layer.merge(ProcessRunnerMemory({ [command]: script }), FilesLive)),
+      Layer.provideMerge(NodeContext.layer)
+    )
 
   /** Runs the diff into `<temp>/learning/run-1.diff`; returns the outcome and the folder's entries. */
   const diffInTemp = Effect.gen(function*() {

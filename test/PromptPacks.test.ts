@@ -8,6 +8,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { AppMemory } from "../src/layers/App.js"
+import { FilesLive } from "../src/layers/Files.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { PromptPacksLive, PromptPacksMemory } from "../src/layers/PromptPacks.js"
@@ -262,7 +263,7 @@ describe("PromptPacksLive", () => {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const dir = yield* fs.makeTempDirectoryScoped()
-      const live = PromptPacksLive.pipe(Layer.provide(OrchestratorConfigTest(dir)))
+      const live = PromptPacksLive.pipe(Layer.provide(Layer.merge(OrchestratorConfigTest(dir), FilesLive)))
       const load = Effect.flatMap(PromptPacks, (packs) => packs.load).pipe(Effect.provide(live))
 
       assert.deepStrictEqual(yield* load, [], "no packs folder")
@@ -332,7 +333,8 @@ describe("RunEngine with prompt packs", () => {
       const engine = yield* RunEngine
       const error = yield* Effect.flip(engine.start({ pipelineId: "parent", taskId: "t" }))
       assert.strictEqual(error._tag, "PromptPackStampMismatch")
-      assert.deepStrictEqual(yield* listFiles, [])
+      // Only the repository's own pack files are there: nothing was written.
+      assert.deepStrictEqual(yield* listFiles, Object.keys(simplePack("x", "a-pack", "review", wrongStamp)).map((file) => `/repo/${file}`).sort())
       assert.deepStrictEqual(yield* Effect.flatMap(ProcessInvocations, (p) => p.all), [])
     }).pipe(Effect.provide(engineApp(simplePack("x", "a-pack", "review", wrongStamp)))))
 })

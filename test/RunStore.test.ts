@@ -65,6 +65,8 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
         Effect.zipRight(record("write", path, text), Ref.update(contents, (all) => new Map(all).set(path, text))).pipe(
           Effect.zipRight(options?.durable === false ? Effect.void : Ref.update(fsynced, (all) => [...all, path]))
         ),
+      writeAtomicStream: (path, fill) =>
+        Effect.scoped(fill({ write: (bytes: Uint8Array) => record("write", path, new TextDecoder().decode(bytes)) })),
       append: (path, text) => record("append", path, text),
       readText: (path) => Effect.map(Ref.get(contents), (all) => all.get(path)),
       createExclusive: (path, text) =>

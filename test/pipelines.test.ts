@@ -13,6 +13,7 @@ import {
 } from "../src/domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../src/domain/Plan.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { FilesLive } from "../src/layers/Files.js"
 import { builtinPipelinesUrl, PipelineCatalogLive } from "../src/layers/PipelineCatalog.js"
 import { PipelineCatalog } from "../src/services/PipelineCatalog.js"
 
@@ -133,7 +134,7 @@ describe("repository pipelines", () => {
     Effect.gen(function*() {
       const { catalog: expected, repoRoot } = yield* loadRepository
       const loaded = yield* Effect.flatMap(PipelineCatalog, (catalog) => catalog.load).pipe(
-        Effect.provide(PipelineCatalogLive().pipe(Layer.provide(OrchestratorConfigTest(repoRoot))))
+        Effect.provide(PipelineCatalogLive().pipe(Layer.provide(Layer.merge(OrchestratorConfigTest(repoRoot), FilesLive))))
       )
       assert.isTrue(loaded.configFound)
       assert.deepStrictEqual(loaded.user, expected.user)

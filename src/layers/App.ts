@@ -30,9 +30,9 @@ import { ExecutionModePolicyDefault } from "./ExecutionModePolicy.js"
 import { ExecutorLocal } from "./Executor.js"
 import { ExperienceStoreLive } from "./ExperienceStore.js"
 import { EntropyLive, EntropySeeded } from "./Entropy.js"
-import { FilesLive, FilesMemory } from "./Files.js"
+import { FilesLive, FilesMemorySeeded } from "./Files.js"
 import { HostLive, HostMemory } from "./Host.js"
-import { InstructionsLive, InstructionsMemory } from "./Instructions.js"
+import { InstructionsLive } from "./Instructions.js"
 import { stackOn } from "./internal/layerStack.js"
 import { LearningLive, LearningMemory, type LearningMemoryOptions } from "./Learning.js"
 import { MetricsRecorderLive } from "./MetricsRecorder.js"
@@ -41,7 +41,7 @@ import { PersistenceCoordinatorLive } from "./PersistenceCoordinator.js"
 import { PipelineCatalogLive, PipelineCatalogMemory, readBuiltinPipelines } from "./PipelineCatalog.js"
 import { ProcessRunnerLive, ProcessRunnerMemory, type ScriptedProcess } from "./ProcessRunner.js"
 import { PrompterLive, PrompterScripted } from "./Prompter.js"
-import { PromptPacksLive, PromptPacksMemory } from "./PromptPacks.js"
+import { PromptPacksLive } from "./PromptPacks.js"
 import { RunStoreLive } from "./RunStore.js"
 import { RunBootstrapLive } from "./RunBootstrap.js"
 import { RunCompletionLive } from "./RunCompletion.js"
@@ -292,7 +292,8 @@ const memoryCatalog = (data: Partial<PipelineCatalogData>) =>
   data.builtins === undefined
     ? Layer.unwrapEffect(
       readBuiltinPipelines().pipe(
-        Effect.provide(Layer.merge(NodeFileSystem.layer, Path.layer)),
+        // The package's folder on disk, not the test's in-memory files.
+        Effect.provide(FilesLive.pipe(Layer.provideMerge(Layer.merge(NodeFileSystem.layer, Path.layer)))),
         Effect.orDie,
         Effect.map((builtins) => PipelineCatalogMemory({ ...data, builtins }))
       )
@@ -304,8 +305,8 @@ const memoryEngineLeaves = (options: Omit<MemoryAppOptions, keyof AppCustomizati
   (options.cloudSync ?? CloudSyncDisabled).pipe(
     stackOn(LearningMemory({ enabled: false, ...options.learning })),
     stackOn(ControlPlaneMemory(options.controlPlane)),
-    stackOn(PromptPacksMemory(options.promptPacks ?? {})),
-    stackOn(InstructionsMemory(options.instructions ?? {})),
+    stackOn(PromptPacksLive),
+    stackOn(InstructionsLive),
     stackOn(PrompterScripted(options.approvals, options.approvalThinkTime)),
     stackOn(ProcessRunnerMemory(options.scripts ?? {})),
     stackOn(EntropySeeded(options.seed ?? 0)),
@@ -331,7 +332,10 @@ export const AppMemory = <
 >(options: MemoryAppOptions<A, AE, AR, CE, CR, XE, XR, ME, MR> = {}) =>
   appGraph(options, {
     engine: memoryEngineLeaves(options),
-    base: FilesMemory.pipe(stackOn(OrchestratorConfigTest(options.repoRoot ?? "/repo", options.settings)))
+    // The repository's instruction and prompt pack files are in the in-memory files, read by the Live layers.
+    base: FilesMemorySeeded(options.repoRoot ?? "/repo", { ...options.instructions, ...options.promptPacks }).pipe(
+      stackOn(OrchestratorConfigTest(options.repoRoot ?? "/repo", options.settings))
+    )
   }).pipe(Layer.provideMerge(Path.layer))
 
 export type { Agent, AppCustomization, ScriptedProcess }

@@ -42,6 +42,41 @@ const treeOperations = (
     )
 })
 
+/** Whole-file writes (D-6): a sibling temp file, fsync, rename, so a crash leaves the old or the new file, never half of one. */
+const atomicWrites = (
+  fs: FileSystem.FileSystem,
+  path: Path.Path,
+  failure: Failure
+): Pick<Files["Type"], "writeAtomic" | "writeAtomicStream"> => ({
+  writeAtomic: (target, text, options) =>
+    Effect.gen(function*() {
+      const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
+      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
+      yield* fs.open(tmp, { flag: "w" }).pipe(
+        Effect.tap((file) => file.writeAll(encoder.encode(text))),
+        Effect.tap((file) => (options?.durable === false ? Effect.void : file.sync)),
+        Effect.scoped,
+        Effect.zipRight(fs.rename(tmp, target)),
+        Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
+      )
+    }).pipe(Effect.mapError(failure(target, "write"))),
+  writeAtomicStream: (target, fill) =>
+    Effect.gen(function*() {
+      const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
+      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
+      const writeFailure = failure(target, "write")
+      yield* Effect.gen(function*() {
+        const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
+        yield* fill({ write: (bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)) })
+        yield* file.sync.pipe(Effect.mapError(writeFailure))
+      }).pipe(
+        Effect.scoped, // closes the descriptor before the rename
+        Effect.zipRight(fs.rename(tmp, target).pipe(Effect.mapError(writeFailure))),
+        Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
+      )
+    })
+})
+
 /** Files on disk, through the platform FileSystem. */
 export const FilesLive = Layer.effect(
   Files,
@@ -54,19 +89,7 @@ export const FilesLive = Layer.effect(
 
     return Files.of({
       makeDirectory: (dir) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder"))),
-      // A sibling temp file, fsync, rename (D-6): a crash leaves the old or the new file, never half of one.
-      writeAtomic: (target, text, options) =>
-        Effect.gen(function*() {
-          const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
-          const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
-          yield* fs.open(tmp, { flag: "w" }).pipe(
-            Effect.tap((file) => file.writeAll(encoder.encode(text))),
-            Effect.tap((file) => (options?.durable === false ? Effect.void : file.sync)),
-            Effect.scoped,
-            Effect.zipRight(fs.rename(tmp, target)),
-            Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
-          )
-        }).pipe(Effect.mapError(failure(target, "write"))),
+      ...atomicWrites(fs, path, failure),
       append: (target, text) =>
         fs.writeFileString(target, text, { flag: "a" }).pipe(Effect.mapError(failure(target, "append to"))),
       createExclusive: (target, text) =>
@@ -170,9 +193,22 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
       Ref.update(files, (all) => new Map(all).set(path, { text: (all.get(path)?.text ?? "") + text, modifiedMs })))
   const read = (path: string) => Effect.map(Ref.get(files), (all) => all.get(path)?.text)
 
+  const setBytes = (path: string, bytes: Uint8Array) =>
+    Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
+      Ref.update(files, (all) => new Map(all).set(path, { text: new TextDecoder().decode(bytes), bytes, modifiedMs })))
+
   const service = Files.of({
     makeDirectory: () => Effect.void,
     writeAtomic: set,
+    // Collected, then stored at once: a failed fill leaves the old file.
+    writeAtomicStream: (path, fill) =>
+      Effect.gen(function*() {
+        const chunks: Array<Uint8Array> = []
+        yield* Effect.scoped(fill({ write: (bytes) => Effect.sync(() => void chunks.push(bytes)) }))
+        const all = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0))
+        chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0)
+        yield* setBytes(path, all)
+      }),
     append,
     readText: read,
     readLines: (path) =>
@@ -203,9 +239,7 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
         }
         return [...names].filter((name) => name.length > 0).sort()
       }),
-    writeBytes: (path, bytes) =>
-      Effect.flatMap(Clock.currentTimeMillis, (modifiedMs) =>
-        Ref.update(files, (all) => new Map(all).set(path, { text: new TextDecoder().decode(bytes), bytes, modifiedMs }))),
+    writeBytes: setBytes,
     readAllBytes: (path) =>
       Effect.map(Ref.get(files), (all) => {
         const file = all.get(path)
@@ -238,3 +272,15 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
   })
   return Context.make(Files, service).pipe(Context.add(InMemoryFiles, inspect))
 }))
+
+/**
+ * FilesMemory holding `files` from the start, their paths relative to `root` (`AGENTS.md` under
+ * `/repo`): the test kit's repository files, read by the same Live layers as on disk.
+ */
+export const FilesMemorySeeded = (root: string, files: Readonly<Record<string, string>>): Layer.Layer<Files | InMemoryFiles> =>
+  Layer.tap(FilesMemory, (context) =>
+    Effect.forEach(
+      Object.entries(files),
+      ([relative, text]) => Context.get(context, InMemoryFiles).write(`${root}/${relative}`, text),
+      { discard: true }
+    ))

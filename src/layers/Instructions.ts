@@ -1,4 +1,4 @@
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import {
@@ -10,13 +10,13 @@ import {
   rootInstructionSource
 } from "../domain/Instructions.js"
 import { Instructions, type ResolvedInstructions } from "../services/Instructions.js"
+import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { FilesMemorySeeded } from "./Files.js"
+import { OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { sha256Hex } from "./internal/sha256.js"
 
-/**
- * INS-1..3 with D-15 over any reader; `read` gives a source's text, or undefined when it does not exist.
- * Shared by the Live and Memory layers so both apply exactly the same rules.
- */
+/** INS-1..3 with D-15 over a reader that gives a source's text, or undefined when it does not exist. */
 const makeResolve = (
   read: (source: string) => Effect.Effect<string | undefined, FileAccessError>
 ): Effect.Effect<ResolvedInstructions, InstructionStampMismatch | FileAccessError> =>
@@ -44,32 +44,20 @@ const makeResolve = (
     return { hash: yield* sha256Hex(combinedInstructions(bodies)), sources }
   }).pipe(Effect.withSpan("Instructions.resolve"))
 
-/** Reads the instruction files under the configured repository root; a missing file is skipped. */
+/** Reads the instruction files under the configured repository root through `Files`; a missing file is skipped. */
 export const InstructionsLive = Layer.effect(
   Instructions,
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
+    const files = yield* Files
     const path = yield* Path.Path
     const config = yield* OrchestratorConfig
-
-    const read = (source: string): Effect.Effect<string | undefined, FileAccessError> => {
-      const file = path.join(config.roots.repoRoot, source)
-      return fs.readFileString(file).pipe(
-        Effect.catchAll((cause) =>
-          cause._tag === "SystemError" && cause.reason === "NotFound"
-            ? Effect.succeed(undefined)
-            : Effect.fail(new FileAccessError({ path: file, operation: "read", cause }))
-        )
-      )
-    }
-
-    return Instructions.of({ resolve: makeResolve(read) })
+    return Instructions.of({ resolve: makeResolve((source) => files.readText(path.join(config.roots.repoRoot, source))) })
   })
 )
 
-/** The same rules over fixed file contents, keyed by repo-relative path (`AGENTS.md`, `docs/AGENTS.md`, ...). */
+/**
+ * InstructionsLive on its own in-memory files: `files` by repo-relative path (`AGENTS.md`,
+ * `docs/AGENTS.md`, ...) under `/repo`.
+ */
 export const InstructionsMemory = (files: Readonly<Record<string, string>>) =>
-  Layer.succeed(
-    Instructions,
-    Instructions.of({ resolve: makeResolve((source) => Effect.succeed(Object.hasOwn(files, source) ? files[source] : undefined)) })
-  )
+  InstructionsLive.pipe(Layer.provide(Layer.mergeAll(FilesMemorySeeded("/repo", files), OrchestratorConfigTest("/repo"), Path.layer)))

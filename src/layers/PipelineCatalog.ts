@@ -1,4 +1,4 @@
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { decodeJsonFile, FileAccessError } from "../domain/FileErrors.js"
 import {
@@ -13,6 +13,7 @@ import {
 import { activeDesignPipeline, needsDesignConfig } from "../domain/DesignActivation.js"
 import { designConfigFileName } from "../domain/DesignConfig.js"
 import { decodeSettings, designSection } from "../domain/Settings.js"
+import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { parseDesignConfig } from "./internal/designConfigFile.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
@@ -28,66 +29,59 @@ const configHint = `Fix the fields listed, or see pipelines/diagnostics.json for
 /** The built-in pipelines folder as a path. */
 const builtinPipelinesDir = Effect.flatMap(Path.Path, (path) => Effect.orDie(path.fromFileUrl(builtinPipelinesUrl)))
 
-/** Every `*.json` of the built-in pipelines folder (`dir`, default the package's `pipelines/`), by name. */
+/** Every `*.json` of the built-in pipelines folder (`dir`, default the package's `pipelines/`), through `Files`. */
 export const readBuiltinPipelines = (dir?: string) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
+    const files = yield* Files
     const path = yield* Path.Path
     const folder = dir ?? (yield* builtinPipelinesDir)
-    const names = yield* fs.readDirectory(folder).pipe(
-      Effect.mapError((cause) => new FileAccessError({ path: folder, operation: "list built-in pipelines in", cause }))
-    )
-    return yield* Effect.forEach(names.filter((name) => name.endsWith(".json")).sort(), (name) => {
+    // `list` gives nothing for a missing folder; for the package's own pipelines that is a broken install.
+    if ((yield* files.info(folder))?.type !== "directory") {
+      return yield* new FileAccessError({ path: folder, operation: "list built-in pipelines in", cause: new Error("not a folder") })
+    }
+    const names = yield* files.list(folder)
+    return yield* Effect.forEach(names.filter((name) => name.endsWith(".json")), (name) => {
       const file = path.join(folder, name)
-      return fs.readFileString(file).pipe(
-        Effect.mapError((cause) => new FileAccessError({ path: file, operation: "read", cause })),
-        Effect.flatMap(decodeJsonFile(PipelineDefinition, file))
+      return files.readText(file).pipe(
+        Effect.flatMap((text) => decodeJsonFile(PipelineDefinition, file)(text ?? "")),
       )
     })
   })
 
 /**
  * Reads `<repoRoot>/codex.orchestrator.json` (missing: built-ins only, CFG-1) and every `*.json`
- * built-in. `inCode`: pipelines an app defines in code, merged after the file's (a pipeline of the
- * file wins over one of the same id in code, so a repository can adjust an app's pipeline).
+ * built-in, through `Files`. `inCode`: pipelines an app defines in code, merged after the file's (a
+ * pipeline of the file wins over one of the same id in code, so a repository can adjust an app's pipeline).
  */
 export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<PipelineDefinition> = []) =>
   Layer.effect(
     PipelineCatalog,
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
+      const files = yield* Files
       const path = yield* Path.Path
       const config = yield* OrchestratorConfig
       const dir = builtinsDir ?? (yield* builtinPipelinesDir)
       const configPath = path.join(config.roots.repoRoot, configFileName)
       const shownConfigPath = path.relative(path.resolve("."), configPath) || configFileName
 
+      /** The file's text, undefined when it does not exist; errors name the file as the user sees it. */
       const readText = (file: string, shown: string) =>
-        fs.readFileString(file).pipe(
-          Effect.mapError((cause) => new FileAccessError({ path: shown, operation: "read", cause }))
-        )
+        files.readText(file).pipe(Effect.mapError((error) => new FileAccessError({ path: shown, operation: "read", cause: error.cause })))
 
-      const readUserConfig = Effect.gen(function*() {
-        const exists = yield* fs.exists(configPath).pipe(Effect.orElseSucceed(() => false))
-        if (!exists) return undefined
-        const text = yield* readText(configPath, shownConfigPath)
-        return yield* decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text)
-      })
+      const readUserConfig = Effect.flatMap(readText(configPath, shownConfigPath), (text) =>
+        text === undefined ? Effect.succeed(undefined) : decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text))
 
-      const readBuiltins = readBuiltinPipelines(dir).pipe(
-        Effect.provideService(FileSystem.FileSystem, fs),
-        Effect.provideService(Path.Path, path)
-      )
+      const readBuiltins = readBuiltinPipelines(dir).pipe(Effect.provideService(Files, files), Effect.provideService(Path.Path, path))
 
       const designEnv = yield* decodeSettings(designSection)
       /** DES-2: the variables decide; without them, design.config.yaml (DESIGN_CONFIG_PATH), when it exists. */
       const readDesignPipeline = Effect.gen(function*() {
         if (!needsDesignConfig(designEnv)) return activeDesignPipeline(designEnv, undefined)
         const file = path.resolve(config.roots.repoRoot, designEnv.configPath ?? designConfigFileName)
-        const exists = yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false))
-        if (!exists) return undefined
         const shown = path.relative(path.resolve("."), file) || designConfigFileName
-        const parsed = parseDesignConfig(yield* readText(file, shown), shown)
+        const text = yield* readText(file, shown)
+        if (text === undefined) return undefined
+        const parsed = parseDesignConfig(text, shown)
         if (parsed._tag === "Left") {
           yield* Effect.logWarning(`${parsed.left.message} The design pipelines stay inactive until it is fixed.`)
           return undefined
@@ -102,12 +96,10 @@ export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<
 
       const taskIndexPath = path.join(config.roots.repoRoot, taskIndexFileName)
       const readTaskIndex = Effect.gen(function*() {
-        const exists = yield* fs.exists(taskIndexPath).pipe(Effect.orElseSucceed(() => false))
-        if (!exists) return undefined
         const shown = path.relative(path.resolve("."), taskIndexPath) || taskIndexFileName
-        return yield* readText(taskIndexPath, shown).pipe(
-          Effect.flatMap(decodeJsonFile(TaskIndexFile, shown, "Fix the fields listed; each item needs id, slug and title."))
-        )
+        const text = yield* readText(taskIndexPath, shown)
+        if (text === undefined) return undefined
+        return yield* decodeJsonFile(TaskIndexFile, shown, "Fix the fields listed; each item needs id, slug and title.")(text)
       })
 
       return PipelineCatalog.of({

@@ -1,4 +1,4 @@
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { decodeJsonFile, FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import {
@@ -13,7 +13,10 @@ import {
   sortPromptPacks,
   sourceRefsOf
 } from "../domain/PromptPacks.js"
+import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { FilesMemorySeeded } from "./Files.js"
+import { OrchestratorConfigTest } from "./OrchestratorConfig.js"
 import { PromptPacks } from "../services/PromptPacks.js"
 import { sha256Hex } from "./internal/sha256.js"
 
@@ -87,69 +90,30 @@ const makeLoad = (
     return sortPromptPacks(packs.flat())
   }).pipe(Effect.withSpan("PromptPacks.load"))
 
-/** Reads `.agent/prompts/prompt-packs/*\/manifest.json` and the files they name under the configured repository root. */
+/** Reads `.agent/prompts/prompt-packs/*\/manifest.json` and the files they name under the configured repository root, through `Files`. */
 export const PromptPacksLive = Layer.effect(
   PromptPacks,
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
+    const files = yield* Files
     const path = yield* Path.Path
     const config = yield* OrchestratorConfig
     const root = config.roots.repoRoot
     const packsDir = path.join(root, promptPacksDir)
 
-    const isNotFound = (cause: { readonly _tag: string; readonly reason?: string }) =>
-      cause._tag === "SystemError" && cause.reason === "NotFound"
-
-    const read = (relative: string): Effect.Effect<string | undefined, FileAccessError> => {
-      const file = path.join(root, relative)
-      return fs.readFileString(file).pipe(
-        Effect.catchAll((cause) =>
-          isNotFound(cause)
-            ? Effect.succeed(undefined)
-            : Effect.fail(new FileAccessError({ path: file, operation: "read", cause }))
-        )
-      )
-    }
-
     const manifests = Effect.gen(function*() {
-      const names = yield* fs.readDirectory(packsDir).pipe(
-        Effect.catchAll((cause) =>
-          isNotFound(cause)
-            ? Effect.succeed([])
-            : Effect.fail(new FileAccessError({ path: packsDir, operation: "list prompt packs in", cause }))
-        )
-      )
-      const folders = yield* Effect.filter([...names].sort(), (name) =>
-        fs.stat(path.join(packsDir, name)).pipe(
-          Effect.map((info) => info.type === "Directory"),
-          Effect.mapError((cause) => new FileAccessError({ path: path.join(packsDir, name), operation: "inspect", cause }))
-        ))
+      const names = yield* files.list(packsDir)
+      const folders = yield* Effect.filter(names, (name) =>
+        Effect.map(files.info(path.join(packsDir, name)), (info) => info?.type === "directory"))
       return folders.map(promptPackManifestPath)
     })
 
-    return PromptPacks.of({ load: makeLoad({ manifests, read }) })
+    return PromptPacks.of({ load: makeLoad({ manifests, read: (relative) => files.readText(path.join(root, relative)) }) })
   })
 )
 
 /**
- * The same rules over fixed file contents, keyed by repo-relative path: pack manifests
- * (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name.
+ * PromptPacksLive on its own in-memory files: `files` by repo-relative path under `/repo`, pack
+ * manifests (`.agent/prompts/prompt-packs/<name>/manifest.json`) and the files they name.
  */
 export const PromptPacksMemory = (files: Readonly<Record<string, string>>) =>
-  Layer.sync(
-    PromptPacks,
-    () => {
-      // The same order as Live: by folder name.
-      const manifests = Object.keys(files)
-        .map((key) => key.startsWith(`${promptPacksDir}/`) ? key.slice(promptPacksDir.length + 1).split("/") : [])
-        .flatMap((segments) => segments.length === 2 && segments[1] === "manifest.json" && segments[0] !== undefined ? [segments[0]] : [])
-        .sort()
-        .map(promptPackManifestPath)
-      return PromptPacks.of({
-        load: makeLoad({
-          manifests: Effect.succeed(manifests),
-          read: (path) => Effect.succeed(Object.hasOwn(files, path) ? files[path] : undefined)
-        })
-      })
-    }
-  )
+  PromptPacksLive.pipe(Layer.provide(Layer.mergeAll(FilesMemorySeeded("/repo", files), OrchestratorConfigTest("/repo"), Path.layer)))

@@ -1,5 +1,5 @@
-import { FileSystem, Path } from "@effect/platform"
-import { Chunk, Effect, Exit, Layer, Random, Ref, type Scope, Stream } from "effect"
+import { Path } from "@effect/platform"
+import { Chunk, Effect, Exit, Layer, Ref, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import { snapshotDiffCommand } from "../domain/LearningSnapshotPaths.js"
 import { Files } from "../services/Files.js"
@@ -13,47 +13,7 @@ import { sha256Hex } from "./internal/sha256.js"
 /** git's stderr kept for a failed diff's reason. */
 const diffStderrBytes = 8 * 1024
 
-const failure = (target: string, operation: string) => (cause: unknown) =>
-  new FileAccessError({ path: target, operation, cause })
-
-type StreamInto = <E>(
-  target: string,
-  fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
-) => Effect.Effect<void, E | FileAccessError>
-
-/** Writing a file whole or not at all, on the platform FileSystem (D-6). */
-const atomicFiles = (fs: FileSystem.FileSystem, path: Path.Path) => {
-  /** Fills a sibling temp file, then renames it over `target` (D-6); the temp file never stays. */
-  const replace = <E>(target: string, fill: (tmp: string) => Effect.Effect<void, E>) =>
-    Effect.gen(function*() {
-      const dir = path.dirname(target)
-      yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder")))
-      const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
-      const tmp = path.join(dir, `.${path.basename(target)}.${suffix}.tmp`)
-      yield* fill(tmp).pipe(
-        Effect.zipRight(fs.rename(tmp, target).pipe(Effect.mapError(failure(target, "write")))),
-        Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
-      )
-    })
-
-  /**
-   * Streams bytes into `target`: `fill` writes to a sibling temp file, opened before it starts
-   * (STYLE 4.2), fsynced once it is done, then renamed over `target`.
-   */
-  const streamInto = <E>(
-    target: string,
-    fill: (write: (bytes: Uint8Array) => Effect.Effect<void, FileAccessError>) => Effect.Effect<void, E, Scope.Scope>
-  ) => {
-    const writeFailure = failure(target, "write")
-    return replace(target, (tmp) =>
-      Effect.gen(function*() {
-        const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
-        yield* fill((bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)))
-        yield* file.sync.pipe(Effect.mapError(writeFailure))
-      }).pipe(Effect.scoped)) // closes the descriptor before the rename
-  }
-  return { replace, streamInto: streamInto satisfies StreamInto }
-}
+type StreamInto = Files["Type"]["writeAtomicStream"]
 
 /** The `tar` package's gzipped archive of `files`, streamed into `destination` while it is hashed. */
 const packTarball = (
@@ -67,7 +27,7 @@ const packTarball = (
     })
     const digest = makeSha256()
     let bytes = 0
-    yield* streamInto(input.destination, (write) =>
+    yield* streamInto(input.destination, ({ write }) =>
       Effect.gen(function*() {
         const archive = yield* Effect.acquireRelease(
           Effect.sync(() => {
@@ -111,11 +71,14 @@ const packTarball = (
 export const SnapshotArchiveLive = Layer.effect(
   SnapshotArchive,
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
+    const files = yield* Files
     const path = yield* Path.Path
     const runner = yield* ProcessRunner
 
-    const { replace, streamInto } = atomicFiles(fs, path)
+    /** Streams into `target` whole or not at all (D-6), its folder created first. */
+    const streamInto: StreamInto = (target, fill) =>
+      Effect.zipRight(files.makeDirectory(path.dirname(target)), files.writeAtomicStream(target, fill))
+
     const pack = (input: { readonly cwd: string; readonly files: ReadonlyArray<string>; readonly destination: string }) =>
       packTarball(streamInto, input)
 
@@ -126,7 +89,7 @@ export const SnapshotArchiveLive = Layer.effect(
       readonly destination: string
     }) => {
       const command = snapshotDiffCommand(input.commit, input.exclude)
-      return streamInto(input.destination, (write) =>
+      return streamInto(input.destination, ({ write }) =>
         Effect.gen(function*() {
           const stderr = makeOutputTail(diffStderrBytes)
           const exit = yield* runner.run({ command, cwd: input.cwd, env: {} }, {
@@ -150,8 +113,12 @@ export const SnapshotArchiveLive = Layer.effect(
         }))
     }
 
+    // Streamed, so a large tarball never sits in memory; a missing source is an error, not an empty copy.
     const copy = (from: string, to: string) =>
-      replace(to, (tmp) => fs.copyFile(from, tmp).pipe(Effect.mapError(failure(from, `copy to ${to}`))))
+      Effect.flatMap(files.info(from), (info) =>
+        info?.type !== "file"
+          ? new FileAccessError({ path: from, operation: `copy to ${to}`, cause: new Error("no such file") })
+          : streamInto(to, ({ write }) => Stream.runForEach(files.readBytes(from), write)))
 
     return SnapshotArchive.of({ pack, diff, copy })
   })

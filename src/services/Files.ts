@@ -31,6 +31,15 @@ export class Files extends Context.Tag("orchestrator/Files")<
       text: string,
       options?: { readonly durable?: boolean }
     ) => Effect.Effect<void, FileAccessError>
+    /**
+     * Fills a file chunk by chunk and puts it in place whole (D-6): `fill` writes to a sibling temp
+     * file, which is fsynced and renamed over `path` once `fill` succeeds; on any failure the temp
+     * file is removed and `path` is untouched. For large artifacts (a snapshot's tarball, a diff).
+     */
+    readonly writeAtomicStream: <E, R>(
+      path: string,
+      fill: (writer: ByteWriter) => Effect.Effect<void, E, R>
+    ) => Effect.Effect<void, E | FileAccessError, Exclude<R, Scope.Scope>>
     readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
     /** Creates the file only if it does not exist yet; false when it already did. */
     readonly createExclusive: (path: string, text: string) => Effect.Effect<boolean, FileAccessError>
