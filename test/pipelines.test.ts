@@ -63,7 +63,8 @@ describe("repository pipelines", () => {
       )
       for (const stage of diagnostics.stages.slice(0, 3)) {
         assert(stage.kind === "command")
-        assert.include(stage.command, `then npm run ${stage.id}; else echo 'skipped: package.json has no "${stage.id}" script'; fi`)
+        assert.include(stage.command, `then npm run ${stage.id}; else echo 'skipped: package.json has no "${stage.id}" script'; exit 78; fi`)
+        assert.strictEqual(stage.skipExitCode, 78)
       }
     }).pipe(Effect.provide(NodeContext.layer)))
 

@@ -34,6 +34,9 @@ export const StageSession = Schema.Struct({
 
 const PositiveInt = Schema.Int.pipe(Schema.positive({ message: () => "must be a positive integer (milliseconds)" }))
 
+/** An exit code a command can choose to mean "nothing to do here" (1-255; 78, EX_CONFIG, by convention). */
+const SkipExitCode = Schema.Int.pipe(Schema.between(1, 255, { message: () => "must be an exit code from 1 to 255 (78 by convention)" }))
+
 /** B-2: the stages a stage waits for (ids in the same pipeline); once any stage has it, the pipeline is a graph. */
 const Needs = Schema.Array(NonEmpty)
 /** B-2: stages sharing a lock name never run at the same time. */
@@ -51,6 +54,11 @@ export const CommandStage = Schema.extend(Schema.Struct({
   cwd: Schema.optional(ProcessText),
   env: Schema.optional(Schema.Record({ key: ProcessText, value: ProcessText })),
   allowFailure: Schema.optional(Schema.Boolean),
+  /**
+   * The command exits with this code when it has nothing to do (an npm script the package lacks): the
+   * entry is recorded `skipped` with its output as summary, no error file, and the run goes on.
+   */
+  skipExitCode: Schema.optional(SkipExitCode),
   summaryHint: Schema.optional(Schema.String),
   timeoutMs: Schema.optional(PositiveInt),
   /** DECISIONS B-1: attempts with exponential backoff. */

@@ -289,7 +289,8 @@ const withRetries = (ctx: AttemptContext, io: StageIo, once: (attempt: number) =
     Effect.flatMap((outcome): Effect.Effect<Finish, FileAccessError | RetryableAttempt> => {
       if (outcome._tag === "NotApproved") return Effect.succeed(outcome)
       const exit = outcome._tag === "Exited" ? { _tag: "Exited" as const, exitCode: exitOf(outcome).exitCode ?? 0 } : outcome
-      if (!isRetryableOutcome(policy, exit) || next >= policy.attempts) return Effect.succeed(outcome)
+      const notApplicable = exit._tag === "Exited" && exit.exitCode === ctx.stage.skipExitCode
+      if (notApplicable || !isRetryableOutcome(policy, exit) || next >= policy.attempts) return Effect.succeed(outcome)
       const reason = outcome._tag === "TimedOut"
         ? `timed out after ${outcome.timeoutMs} ms`
         : `exited with code ${exit._tag === "Exited" ? exit.exitCode : "?"}`

@@ -65,16 +65,18 @@ export const recordOutcome = (ctx: StageRef, finish: Finish, out: Recorded) =>
 
     const exitCode = finish._tag === "Exited" ? recordedExitCode(finish.exitCode, finish.signal) : null
     const succeeded = exitCode === 0
+    // The command said it had nothing to do: its output says why, as a success's would.
+    const notApplicable = !succeeded && exitCode !== null && exitCode === stage.skipExitCode
     const summary = finish._tag === "Exited"
-      ? commandSummary({ exitCode: exitCode ?? 0, signal: finish.signal, stdoutTail: out.stdout, stderrTail: out.stderr }, stage.summaryHint)
+      ? commandSummary({ exitCode: notApplicable ? 0 : exitCode ?? 0, signal: finish.signal, stdoutTail: out.stdout, stderrTail: out.stderr }, stage.summaryHint)
       : finish._tag === "TimedOut"
       ? `Timed out after ${finish.timeoutMs} ms; the process group was killed.`
       : finish._tag === "NotApproved"
       ? `Not approved: ${finish.decision.reason}`
       : `Execution error: ${finish.error.message}`
-    const status = succeeded ? "succeeded" : stage.allowFailure === true ? "skipped" : "failed"
+    const status = succeeded ? "succeeded" : notApplicable || stage.allowFailure === true ? "skipped" : "failed"
 
-    const errorFile = succeeded ? null : yield* writeStageError(ctx, finish, out, { exitCode, endMs })
+    const errorFile = succeeded || notApplicable ? null : yield* writeStageError(ctx, finish, out, { exitCode, endMs })
     const blocking = status === "failed"
     const detail = finish._tag === "TimedOut"
       ? `stage:${stage.id}:timeout`
