@@ -16,7 +16,8 @@ export const unitProject: TestProjectInlineConfiguration = {
   test: {
     name: "unit",
     include: ["test/**/*.test.ts"],
-    exclude: integrationFiles,
+    // test/consumer/ is an app of its own, run on the packed package by test/integration/consumer.test.ts.
+    exclude: [...integrationFiles, "test/consumer/**"],
     pool: "threads"
   }
 }

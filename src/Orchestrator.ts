@@ -9,7 +9,7 @@
  * but an `on` handler still running would be cut off without its finalizers).
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
+import { Cause, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope } from "effect"
 import type { EventOfType, OrchestratorEventType } from "./domain/Events.js"
 import { type AppSettings, makeAppLayer } from "./layers/App.js"
 import type { PipelineDefinition } from "./domain/Pipeline.js"
@@ -35,6 +35,11 @@ export type OrchestratorOptions =
     readonly settings?: AppSettings | undefined
     /** Pipelines defined in code, merged after the repository file's. */
     readonly pipelines?: ReadonlyArray<PipelineDefinition> | undefined
+    /**
+     * The least level of the engine's progress messages that is printed (Effect's logger, on the
+     * console); `Info` by default (a line per run and stage), `Warning` or `None` for a quiet app.
+     */
+    readonly logLevel?: LogLevel.Literal | undefined
   }
   | { readonly layer: OrchestratorLayer }
 
@@ -63,7 +68,10 @@ export interface Orchestrator {
 const layerOf = (options: OrchestratorOptions): OrchestratorLayer =>
   "layer" in options
     ? options.layer
-    : makeAppLayer({ settings: options.settings, pipelines: options.pipelines }).pipe(Layer.provide(NodeContext.layer))
+    : makeAppLayer({ settings: options.settings, pipelines: options.pipelines }).pipe(
+      Layer.provide(NodeContext.layer),
+      Layer.merge(Logger.minimumLogLevel(LogLevel.fromLiteral(options.logLevel ?? "Info")))
+    )
 
 /** Builds the orchestrator; the app's layers are built on the first call and shared by the later ones. */
 export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestrator => {

@@ -61,6 +61,12 @@ const plainWhereWanted = (console: Console.Console, keep: { readonly out: boolea
 }
 
 /**
+ * The engine's progress (Effect's logger) on stderr, as the package's command line writes it, so
+ * stdout keeps only the result (D-2). An app that mounts the commands under its own runner provides it.
+ */
+export const progressLogger = Logger.replace(Logger.defaultLogger, stderrLogger)
+
+/**
  * Colour only for a terminal, or as NO_COLOR / FORCE_COLOR say (issue 16 item 23): @effect/cli writes
  * help and usage errors through the Console with ANSI escapes, whatever stdout is.
  */
@@ -83,7 +89,7 @@ export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: Parser
   process.on("SIGTERM", onSignal)
   program.pipe(
     withTerminalColour,
-    Effect.provide(Logger.replace(Logger.defaultLogger, stderrLogger)),
+    Effect.provide(progressLogger),
     Effect.tapErrorCause(report(isParserError)), // after provide, so layer failures (bad environment) are reported too
     NodeRuntime.runMain({
       disableErrorReporting: true,

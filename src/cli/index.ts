@@ -18,6 +18,12 @@ export { mirror } from "./mirror.js"
 export { review } from "./review.js"
 export { status } from "./status.js"
 export { CheckFailed, CommandExited, RunNotSucceeded, UsageError, version } from "./usage.js"
+/**
+ * The package's edge, for an app's own executable: `runCli(program, ValidationError.isValidationError)`
+ * runs a command line as the package's binary does (progress on stderr, one line per failure, D-1's
+ * exit codes, Ctrl-C cancels the run); `progressLogger` alone sends the engine's progress to stderr.
+ */
+export { progressLogger, runCli } from "./edge.js"
 
 /**
  * D-1: the exit code of a command's exit. 0 succeeded; 1 the run failed or an I/O error; 2 bad
