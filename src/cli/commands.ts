@@ -36,6 +36,7 @@ import { cluster } from "./cluster.js"
 import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
 import { finishWatched, watchTargets } from "./watch.js"
+import { otelEndpointOption, traced } from "./tracing.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
@@ -175,7 +176,7 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 /** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
 export const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, noCache, jsonl: jsonlOption, notify: notifyOption },
+  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, noCache, jsonl: jsonlOption, notify: notifyOption, otelEndpoint: otelEndpointOption },
   (flags) =>
     Effect.gen(function*() {
       const mode = yield* resolveExecutionMode(flags.executionMode)
@@ -197,7 +198,7 @@ export const start = Command.make(
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })), following(flags.follow)))
       yield* finishWatched(flags, manifest, targets, printRunResult("Run started", manifest, flags.format))
-    })
+    }).pipe(traced(flags.otelEndpoint, "start"))
 ).pipe(Command.withDescription(
   "Run a pipeline: every stage in order, stopping at the first failure (stages that declare needs run as a graph, " +
     "independent ones at once). Writes .runs/<task>/cli/<run>/. " +
@@ -246,6 +247,7 @@ export const resume = Command.make(
     noCache,
     jsonl: jsonlOption,
     notify: notifyOption,
+    otelEndpoint: otelEndpointOption,
     token: Options.text("token").pipe(
       Options.withDescription("The run's resume_token; without it, the run folder's .resume-token must match the manifest"),
       Options.optional
@@ -277,7 +279,7 @@ export const resume = Command.make(
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })), following(flags.follow)))
       yield* finishWatched(flags, manifest, targets, printRunResult("Run resumed", manifest, flags.format))
-    })
+    }).pipe(traced(flags.otelEndpoint, "resume"))
 ).pipe(Command.withDescription(
   "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +
     "run id (--target re-runs one stage). A run that is still alive (fresh heartbeat, owner process running) is refused."

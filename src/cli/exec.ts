@@ -15,6 +15,7 @@ import { following } from "./follow.js"
 import { streamingJsonl, writeSummaryLine } from "./jsonl.js"
 import { deliveredSummary, notifyOption, notifyTargets } from "./notify.js"
 import { task, verbose } from "./shared.js"
+import { otelEndpointOption, traced } from "./tracing.js"
 import { withHud } from "./hud.js"
 import { stdoutIsTerminal, writeStdout } from "./streams.js"
 import { CommandExited, UsageError } from "./usage.js"
@@ -81,7 +82,7 @@ const terminalText = (manifest: CliManifest) => {
 /** `exec`, as the CLI mounts it (it needs the engine: `Command.provide(engine)`). */
 export const exec = Command.make(
   "exec",
-  { words, json, jsonl, cwd, task, notify: notifyOption, verbose },
+  { words, json, jsonl, cwd, task, notify: notifyOption, otelEndpoint: otelEndpointOption, verbose },
   (flags) =>
     Effect.gen(function*() {
       if (flags.words.length === 0) return yield* new UsageError({ reason: "exec requires a command to run." })
@@ -116,7 +117,7 @@ export const exec = Command.make(
       if (manifest.status !== "succeeded") {
         return yield* new CommandExited({ runId: manifest.run_id, status: manifest.status, exitCode: failedExitCode(manifest) })
       }
-    })
+    }).pipe(traced(flags.otelEndpoint, "exec"))
 ).pipe(Command.withDescription(
   "Run one command as a one-stage run (pipeline exec) with the full manifest, logs and metrics under " +
     ".runs/<task>/cli/<run>/. Output: --jsonl streams every event as a JSON line, then a run:summary line " +

@@ -12,6 +12,7 @@ import { UsageError } from "./usage.js"
 export const execValueOptions: Readonly<Record<string, string>> = {
   cwd: "--cwd requires a directory.",
   notify: "--notify requires a target URI.",
+  "otel-endpoint": "--otel-endpoint requires a collector URL.",
   task: "--task requires a task id."
 }
 

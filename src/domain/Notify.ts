@@ -10,8 +10,8 @@ import type { RetryPolicy } from "./Retry.js"
 /** The environment variable with the default targets (a comma list). */
 export const notifyVariable = "CODEX_ORCHESTRATOR_NOTIFY"
 
-/** Whether `value` is an http(s) URL a summary can be posted to. */
-export const isNotifyUrl = (value: string): boolean => {
+/** Whether `value` is an http(s) URL (a summary is posted to it; a collector listens on it). */
+export const isHttpUrl = (value: string): boolean => {
   if (!URL.canParse(value)) return false
   const { protocol } = new URL(value)
   return protocol === "http:" || protocol === "https:"
@@ -19,7 +19,7 @@ export const isNotifyUrl = (value: string): boolean => {
 
 /** A notification target as `codex.orchestrator.json` lists it. */
 export const NotifyTarget = Schema.String.pipe(
-  Schema.filter((value) => isNotifyUrl(value) || "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
+  Schema.filter((value) => isHttpUrl(value) || "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
 )
 
 /** The words of comma lists, trimmed, empty ones dropped. */
@@ -37,7 +37,7 @@ export const resolveTargets = (
 }
 
 /** The first target that is not an http(s) URL, if any. */
-export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => targets.find((target) => !isNotifyUrl(target))
+export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => targets.find((target) => !isHttpUrl(target))
 
 /**
  * A delivery's attempts: 4 at most, 0.5 s, 1 s then 2 s apart (under 4 s of waiting), each given

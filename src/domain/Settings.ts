@@ -24,7 +24,8 @@ import {
 } from "./CloudSync.js"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
-import { invalidTarget, notifyVariable, splitTargets } from "./Notify.js"
+import { invalidTarget, isHttpUrl, notifyVariable, splitTargets } from "./Notify.js"
+import { otelEndpointVariable } from "./Telemetry.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
 import {
@@ -228,6 +229,20 @@ export const notifySection = Config.mapOrFail(trimmedText(notifyVariable), (valu
     ? Either.right({ targets })
     : Either.left(invalidValue(notifyVariable, bad, "a comma list of http(s) URLs", undefined, " (a notification target)"))
 })
+
+/**
+ * `tracing` (issue 22): OTEL_EXPORTER_OTLP_ENDPOINT, the base http(s) URL of an OTLP/HTTP collector
+ * the runs' traces are exported to when `--otel-endpoint` names none. Decoded by the commands that run
+ * pipelines; a value that is not such a URL stops them (exit 2) before anything runs.
+ */
+export const tracingSection = Config.mapOrFail(trimmedText(otelEndpointVariable), (value) =>
+  Option.match(value, {
+    onNone: () => Either.right({ endpoint: Option.none<string>() }),
+    onSome: (url) =>
+      isHttpUrl(url)
+        ? Either.right({ endpoint: Option.some(url) })
+        : Either.left(invalidValue(otelEndpointVariable, url, "an http(s) URL", undefined, " (an OTLP/HTTP collector)"))
+  }))
 
 /**
  * `terminal`: colour in help, usage errors and progress lines (issue 16 item 23): `NO_COLOR` (set and

@@ -17,6 +17,7 @@ import { runStageGraph } from "./internal/graphScheduler.js"
 import { type RunChild, runNestedStage } from "./internal/nestedStage.js"
 import { makeRunEvents, type RunEvents } from "./internal/runEvents.js"
 import { persistRun } from "./internal/persistRun.js"
+import { runSpan, stageSpan } from "./internal/runSpans.js"
 import { markCancelled, markFileFailure } from "./internal/runCancellation.js"
 import { isoNow } from "../domain/Time.js"
 
@@ -108,9 +109,9 @@ export const StageExecutionLive = Layer.effect(
         runStage: (position) => {
           const stage = run.input.pipeline.stages[position]
           if (stage === undefined) return Effect.dieMessage(`no stage at position ${position}`)
-          return stage.kind === "command"
+          return (stage.kind === "command"
             ? tree.withPermits(1)(commandStages.run(run, stage, position, executor))
-            : runNestedStage({ events, runChild }, run, stage, position)
+            : runNestedStage({ events, runChild }, run, stage, position)).pipe(stageSpan(run, stage, position, executor.name))
         },
         completed: (position) => events.stage(run.files, position, "completed"),
         failed: (position) => events.runError(run.files, position)
@@ -138,7 +139,7 @@ export const StageExecutionLive = Layer.effect(
         yield* files.writeHeartbeatFile(now)
         yield* Effect.logInfo(`Run ${done.run_id} ${done.status}: ${done.artifact_root}/manifest.json`)
         return { manifest: done, layout: files.layout, mode, cloudFallbackReason: fallback }
-      })
+      }).pipe(runSpan(run))
 
     const execute = Effect.fn("StageExecution.execute")(function*(run: ActiveRun, mode: ExecutionMode) {
       return yield* executeIn(run, mode, undefined)

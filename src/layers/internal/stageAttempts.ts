@@ -19,6 +19,7 @@ import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js
 import type { makeStageGuard } from "./privacyGuard.js"
 import type { ToolCallStatus } from "../../domain/Events.js"
 import type { Finish } from "./stageOutcome.js"
+import { attemptSpan, traceParentEnv } from "./runSpans.js"
 import { iso } from "../../domain/Time.js"
 
 /** What the attempts of one stage run with. */
@@ -168,7 +169,7 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       attempt,
       command: ctx.stage.command,
       cwd: ctx.cwd,
-      env: ctx.env,
+      env: { ...ctx.env, ...(yield* traceParentEnv) },
       runsOn: ctx.stage.runsOn
     }, onEvent).pipe(
       // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
@@ -312,7 +313,8 @@ export const runAttempts = (ctx: AttemptContext, state: AttemptState, startedMs:
     const stageLog = yield* ctx.files.openStageLog(ctx.logPath)
     const io = makeStageIo(ctx, stageLog, state)
     yield* io.both({ type: "command:start", command: ctx.stage.command, timestamp: iso(yield* Clock.currentTimeMillis), index: ctx.index })
-    const outcome = yield* withRetries(ctx, io, (attempt) => attemptOnce(ctx, io, state, attempt))
+    const outcome = yield* withRetries(ctx, io, (attempt) =>
+      attemptOnce(ctx, io, state, attempt).pipe(attemptSpan(ctx.stage.id, attempt, (finish) => exitOf(finish).exitCode)))
     const endMs = yield* Clock.currentTimeMillis
     const { exitCode, signal } = exitOf(outcome)
     yield* io.both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index: ctx.index })
