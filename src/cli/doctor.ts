@@ -5,11 +5,10 @@
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Layer } from "effect"
 import { doctorPassed, renderDoctor } from "../domain/Doctor.js"
-import { clusterDatabaseVariable } from "../domain/Settings.js"
 import { DoctorLive } from "../layers/Doctor.js"
 import { Doctor } from "../services/Doctor.js"
 import { gateLayer } from "./gateLayers.js"
-import { env } from "./guard.js"
+import { gateSettings } from "./guard.js"
 import { CheckFailed, printJson } from "./usage.js"
 
 const format = Options.choice("format", ["text", "json"]).pipe(
@@ -20,10 +19,8 @@ const format = Options.choice("format", ["text", "json"]).pipe(
 /** `doctor`: every check, then exit 1 if a required one failed. */
 export const doctor = Command.make("doctor", { format }, (flags) =>
   Effect.gen(function*() {
-    const checks = yield* (yield* Doctor).check({
-      codex: (yield* env("CODEX_BIN")) ?? "codex",
-      clusterDatabaseUrl: yield* env(clusterDatabaseVariable)
-    })
+    const gate = yield* gateSettings
+    const checks = yield* (yield* Doctor).check({ codex: gate.codexBin, clusterDatabaseUrl: gate.clusterDatabaseUrl })
     const ok = doctorPassed(checks)
     yield* flags.format === "json" ? printJson({ ok, checks }) : Console.log(renderDoctor(checks).join("\n"))
     if (!ok) return yield* new CheckFailed({ check: "doctor" })

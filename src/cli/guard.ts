@@ -4,17 +4,17 @@
  * is the result, on stdout; a failed check exits 1 after printing it, bad input exits 2.
  */
 import { Command, Options } from "@effect/cli"
-import { Config, Console, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { budgetFails, defaultMaxFiles, defaultMaxLines, limitFromEnv, renderBudget } from "../domain/DiffBudget.js"
 import { renderDocsCheck } from "../domain/DocsCheck.js"
+import { decodeSettings, gateSection } from "../domain/Settings.js"
 import { renderSpecGuard } from "../domain/SpecGuard.js"
 import { Guards } from "../services/Guards.js"
 import { gateLayer } from "./gateLayers.js"
 import { CheckFailed, printJson, UsageError } from "./usage.js"
 
-/** An environment variable; empty or blank counts as unset (D-3). */
-export const env = (name: string) =>
-  Config.string(name).pipe(Config.option, Config.map(Option.filter((v) => v.trim().length > 0)), Config.map(Option.getOrUndefined))
+/** The review gate's variables (Settings.ts, `gate` section). */
+export const gateSettings = decodeSettings(gateSection)
 
 /** What is wrong with the repository or the request rather than with the change: exit 2, one line (D-1). */
 const badInput: ReadonlySet<string> = new Set([
@@ -38,7 +38,7 @@ const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("Report t
 
 const spec = Command.make("spec", { dryRun }, (flags) =>
   asUsageError(Effect.gen(function*() {
-    const report = yield* (yield* Guards).spec({ baseSha: yield* env("BASE_SHA") })
+    const report = yield* (yield* Guards).spec({ baseSha: (yield* gateSettings).baseSha })
     const { failed, lines } = renderSpecGuard(report, flags.dryRun)
     yield* Console.log(lines.join("\n"))
     if (failed) return yield* new CheckFailed({ check: "spec guard" })
@@ -59,14 +59,14 @@ const budgetFlags = {
   dryRun
 }
 
-/** A limit: the flag (0 or more, else exit 2), else the environment variable (lenient, GRD-2), else the default. */
-export const limit = (flag: Option.Option<number>, flagName: string, name: string, fallback: number) =>
+/** A limit: the flag (0 or more, else exit 2), else the environment variable's `raw` text (lenient, GRD-2), else the default. */
+export const limit = (flag: Option.Option<number>, flagName: string, name: string, raw: string | undefined, fallback: number) =>
   Effect.gen(function*() {
     if (Option.isSome(flag)) {
       if (flag.value < 0) return yield* new UsageError({ reason: `${flagName} must be 0 or more (got ${flag.value}).` })
       return flag.value
     }
-    const { value, warning } = limitFromEnv(name, yield* env(name), fallback)
+    const { value, warning } = limitFromEnv(name, raw, fallback)
     if (warning !== undefined) yield* Console.error(`warning: ${warning}`)
     return value
   })
@@ -76,13 +76,14 @@ const diffBudget = Command.make("diff-budget", budgetFlags, (flags) =>
     if (Option.isSome(flags.base) && Option.isSome(flags.commit)) {
       return yield* new UsageError({ reason: "--base and --commit measure different things; give one of them." })
     }
+    const gate = yield* gateSettings
     const report = yield* (yield* Guards).diffBudget({
       base: Option.getOrUndefined(flags.base),
       commit: Option.getOrUndefined(flags.commit),
-      envBase: [yield* env("BASE_SHA"), yield* env("DIFF_BUDGET_BASE")],
-      maxFiles: yield* limit(flags.maxFiles, "--max-files", "DIFF_BUDGET_MAX_FILES", defaultMaxFiles),
-      maxLines: yield* limit(flags.maxLines, "--max-lines", "DIFF_BUDGET_MAX_LINES", defaultMaxLines),
-      overrideReason: (yield* env("DIFF_BUDGET_OVERRIDE_REASON"))?.trim()
+      envBase: [gate.baseSha, gate.diffBudgetBase],
+      maxFiles: yield* limit(flags.maxFiles, "--max-files", "DIFF_BUDGET_MAX_FILES", gate.maxFiles, defaultMaxFiles),
+      maxLines: yield* limit(flags.maxLines, "--max-lines", "DIFF_BUDGET_MAX_LINES", gate.maxLines, defaultMaxLines),
+      overrideReason: gate.overrideReason
     })
     yield* flags.format === "json"
       ? printJson({ ...report, dry_run: flags.dryRun, passed: !budgetFails(report, flags.dryRun) })

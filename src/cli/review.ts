@@ -5,12 +5,11 @@
 import { Command, Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
 import { defaultMaxFiles, defaultMaxLines } from "../domain/DiffBudget.js"
-import { isTruthy } from "../domain/Env.js"
 import { skipsDiffBudget } from "../domain/ReviewPrompt.js"
 import { ReviewHandoffLive } from "../layers/ReviewHandoff.js"
 import { ReviewHandoff } from "../services/ReviewHandoff.js"
 import { gateLayer } from "./gateLayers.js"
-import { asUsageError, env, limit } from "./guard.js"
+import { asUsageError, gateSettings, limit } from "./guard.js"
 import { CheckFailed } from "./usage.js"
 
 /** Writes bytes and waits while the pipe is full, so a slow reader slows codex rather than our memory. */
@@ -34,24 +33,24 @@ const flags = {
 export const review = Command.make("review", flags, (f) =>
   asUsageError(Effect.gen(function*() {
     const handoff = yield* ReviewHandoff
-    const overrideReason = (yield* env("DIFF_BUDGET_OVERRIDE_REASON"))?.trim()
+    const gate = yield* gateSettings
     const outcome = yield* handoff.run({
-      manifest: Option.getOrUndefined(f.manifest) ?? (yield* env("MANIFEST")) ?? (yield* env("CODEX_ORCHESTRATOR_MANIFEST_PATH")),
+      manifest: Option.getOrUndefined(f.manifest) ?? gate.manifest ?? gate.stageManifestPath,
       runsDir: Option.getOrUndefined(f.runsDir),
       task: Option.getOrUndefined(f.task),
       base: Option.getOrUndefined(f.base),
       commit: Option.getOrUndefined(f.commit),
       title: Option.getOrUndefined(f.title),
-      notes: Option.getOrUndefined(f.notes) ?? (yield* env("NOTES")),
-      skipDiffBudget: skipsDiffBudget(yield* env("DIFF_BUDGET_STAGE"), yield* env("SKIP_DIFF_BUDGET")),
+      notes: Option.getOrUndefined(f.notes) ?? gate.notes,
+      skipDiffBudget: skipsDiffBudget(gate.diffBudgetStage, gate.skipDiffBudget),
       diffBudget: {
-        maxFiles: yield* limit(Option.none(), "--max-files", "DIFF_BUDGET_MAX_FILES", defaultMaxFiles),
-        maxLines: yield* limit(Option.none(), "--max-lines", "DIFF_BUDGET_MAX_LINES", defaultMaxLines),
-        envBase: [yield* env("BASE_SHA"), yield* env("DIFF_BUDGET_BASE")],
-        overrideReason
+        maxFiles: yield* limit(Option.none(), "--max-files", "DIFF_BUDGET_MAX_FILES", gate.maxFiles, defaultMaxFiles),
+        maxLines: yield* limit(Option.none(), "--max-lines", "DIFF_BUDGET_MAX_LINES", gate.maxLines, defaultMaxLines),
+        envBase: [gate.baseSha, gate.diffBudgetBase],
+        overrideReason: gate.overrideReason
       },
-      codex: (yield* env("CODEX_BIN")) ?? "codex",
-      devtools: isTruthy(yield* env("CODEX_REVIEW_DEVTOOLS")),
+      codex: gate.codexBin,
+      devtools: gate.reviewDevtools,
       onOutput: (stream, chunks) =>
         Effect.forEach(chunks, (bytes) => writeTo(stream === "stdout" ? process.stdout : process.stderr, bytes), { discard: true }),
       onProgress: (line) => writeTo(process.stderr, new TextEncoder().encode(`${line}\n`))

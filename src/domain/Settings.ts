@@ -47,6 +47,8 @@ import { defaultCacheMaxBytes, parseByteSize } from "./StageCache.js"
 import { tfgrpoDefaults } from "./TfgrpoGroup.js"
 
 export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, positiveInteger } from "./SettingsKinds.js"
+// The review gate's and the Codex CLI's sections live in a module of their own (this one's size); import them from here.
+export { codexSection, gateSection, type GateSection } from "./SettingsGate.js"
 
 // ---------------------------------------------------------------------------------------------
 // Sections
@@ -310,15 +312,6 @@ export const clusterSection = Config.all({
   lockExpiry: parsed(clusterLockExpiryVariable, duration, "35 seconds")
 })
 export type ClusterSection = Config.Config.Success<typeof clusterSection>
-
-/**
- * `codex`: where the Codex CLI keeps its files (`CODEX_HOME`, else `$HOME/.codex`), for `prompts
- * install`'s default folder. Decoded by that command; it cannot fail.
- */
-export const codexSection = Config.all({
-  codexHome: Config.map(text("CODEX_HOME"), Option.getOrUndefined),
-  home: Config.map(text("HOME"), Option.getOrUndefined)
-})
 
 /** `CODEX_ORCHESTRATOR_CACHE`: `off` (or 0, false, no) turns the stage cache off; on, 1, true, yes or unset keep it on. */
 const cacheSwitch: Format<boolean> = {
