@@ -10,7 +10,7 @@ import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
 import { exec } from "./exec.js"
 import { normaliseExecArgv } from "./execArgv.js"
-import { jsonlOption, jsonlWhen } from "./jsonl.js"
+import { jsonlOption, jsonlWhen, writeCancelledSummary } from "./jsonl.js"
 import { notifyOption } from "./notify.js"
 import { gateCommands } from "./gate.js"
 import {
@@ -184,8 +184,8 @@ export const start = Command.make(
       const scheduled = yield* scheduleOf(flags.schedule)
       const engine = yield* RunEngine
       const targets = yield* watchTargets(flags, flags.format)
-      // With --jsonl, stdout is the event stream: a cancelled run adds nothing to it.
-      const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run started", flags.format)
+      // With --jsonl, stdout is the event stream: a cancelled run closes it with its run:summary line.
+      const cancelled = flags.jsonl ? writeCancelledSummary : printDocument("Run started", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.start({
         ...scheduled,
         ...(flags.noCache ? { cache: false } : {}),
@@ -265,7 +265,7 @@ export const resume = Command.make(
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
       const targets = yield* watchTargets(flags, flags.format)
-      const cancelled = flags.jsonl ? () => Effect.void : printDocument("Run resumed", flags.format)
+      const cancelled = flags.jsonl ? writeCancelledSummary : printDocument("Run resumed", flags.format)
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
         ...(flags.noCache ? { cache: false } : {}),

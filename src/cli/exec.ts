@@ -7,10 +7,12 @@ import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { execPipeline } from "../domain/ExecPipeline.js"
 import type { CliManifest } from "../domain/Manifest.js"
-import { encodeRunSummary } from "../domain/RunSummaryEvent.js"
+import { encodeRunSummary, noNotifications, type RunSummaryEvent, runSummaryEventOf } from "../domain/RunSummaryEvent.js"
+import { isoNow } from "../domain/Time.js"
 import { shellCommand } from "../domain/Shell.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
+import { printedIfCancelled } from "./cancelReport.js"
 import { following } from "./follow.js"
 import { streamingJsonl, writeSummaryLine } from "./jsonl.js"
 import { deliveredSummary, notifyOption, notifyTargets } from "./notify.js"
@@ -95,7 +97,18 @@ export const exec = Command.make(
         pipeline: execPipeline(flags.words, Option.getOrUndefined(flags.cwd)),
         taskId: Option.getOrUndefined(flags.task)
       })
-      const { manifest } = yield* Effect.scoped(Effect.gen(function*() {
+      const details = () => ({ argv: flags.words, shell: shellCommand(flags.words), outputs: tails.read() })
+      /** The result on stdout, as the output mode has it. */
+      const print = (manifest: CliManifest, summary: RunSummaryEvent) => {
+        if (mode === "jsonl") return writeSummaryLine(summary)
+        if (mode === "terminal") return writeStdout(`${terminalText(manifest)}\n`)
+        const style = Option.getOrElse(flags.json, (): "compact" | "pretty" => "pretty")
+        return Effect.flatMap(encodeRunSummary(summary, style), (text) => writeStdout(`${text}\n`))
+      }
+      // Interrupted (Ctrl-C): the cancelled run is still printed, so a stream ends with its run:summary.
+      const cancelled = (manifest: CliManifest) =>
+        Effect.flatMap(isoNow, (now) => print(manifest, runSummaryEventOf(manifest, now, noNotifications, details())))
+      const { manifest } = yield* printedIfCancelled(cancelled)(Effect.scoped(Effect.gen(function*() {
         yield* bus.on("log", (event) => tails.add(event.source, event.message))
         // A person at a terminal gets the HUD, or (refused: it says why) the output on stderr.
         return yield* mode === "jsonl"
@@ -103,17 +116,8 @@ export const exec = Command.make(
           : mode === "terminal"
           ? withHud({ on: true, off: false }, "text", run, following(true))
           : run
-      }))
-      const summary = yield* deliveredSummary(manifest, targets, {
-        argv: flags.words,
-        shell: shellCommand(flags.words),
-        outputs: tails.read()
-      })
-      if (mode === "jsonl") yield* writeSummaryLine(summary)
-      else if (mode === "json") {
-        const style = Option.getOrElse(flags.json, (): "compact" | "pretty" => "pretty")
-        yield* Effect.flatMap(encodeRunSummary(summary, style), (text) => writeStdout(`${text}\n`))
-      } else yield* writeStdout(`${terminalText(manifest)}\n`)
+      })))
+      yield* print(manifest, yield* deliveredSummary(manifest, targets, details()))
       if (manifest.status !== "succeeded") {
         return yield* new CommandExited({ runId: manifest.run_id, status: manifest.status, exitCode: failedExitCode(manifest) })
       }

@@ -15,7 +15,9 @@ import {
   readJson,
   requireBuiltCli,
   runCli,
+  spawnCli,
   type TempRepo,
+  waitFor,
   withRepo
 } from "../support/cli.js"
 
@@ -149,4 +151,28 @@ describe("start --jsonl: any run as a stream (B-6)", () => {
       assert.include(result.stderr, "--jsonl and --format json")
       assert.isFalse(existsSync(repo.path(".runs")))
     }))
+})
+
+describe("--jsonl interrupted (D-2 for a stream)", () => {
+  const slow = "touch started; sleep 47.3"
+  const cases: ReadonlyArray<[string, ReadonlyArray<string>]> = [
+    ["start", ["start", "slow", "--task", task, "--jsonl"]],
+    ["exec", ["exec", "--task", task, "--jsonl", "--", "sh", "-c", slow]]
+  ]
+  for (const [name, args] of cases) {
+    it(`${name}: Ctrl-C ends the stream with a run:summary line, status cancelled; exit 130`, () =>
+      withRepo({ pipelines: [pipeline("slow", [commandStage("wait", slow)])] }, async (repo) => {
+        const cli = spawnCli(args, { cwd: repo.dir })
+        await waitFor("the stage started", () => (existsSync(repo.path("started")) ? true : undefined))
+        cli.kill("SIGINT")
+        const result = await cli.done
+        assert.strictEqual(result.code, 130, describeResult(result))
+        const lines = await decodeLines(result.stdout)
+        assert.include(lines.map((line) => line.type), "stage:started")
+        const { payload } = summaryOf(lines)
+        assert.strictEqual(payload.status, "cancelled")
+        assert.strictEqual(payload.stages[0]?.status, "cancelled")
+        assert.isTrue(existsSync(repo.path(payload.run.manifest)), "the summary names the run's manifest")
+      }), 60_000)
+  }
 })
