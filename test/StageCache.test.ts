@@ -9,7 +9,8 @@ import type { CacheSpec } from "../src/domain/StageCache.js"
 import { EntropySeeded } from "../src/layers/Entropy.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
-import { StageCacheLive, StageCacheMemory } from "../src/layers/StageCache.js"
+import { GitMemory } from "../src/layers/Git.js"
+import { StageCacheMemory, StageCacheOnGit } from "../src/layers/StageCache.js"
 import { Files } from "../src/services/Files.js"
 import { type CacheLookup, type CacheProbe, StageCache } from "../src/services/StageCache.js"
 
@@ -63,7 +64,7 @@ const replayed = (lookup: CacheLookup) =>
 const base = Layer.mergeAll(OrchestratorConfigTest(repo), EntropySeeded(1), Path.layer)
 const memoryApp = (options: Parameters<typeof StageCacheMemory>[0] = {}) =>
   StageCacheMemory(options).pipe(Layer.provideMerge(FilesMemory), Layer.provideMerge(base))
-const liveOnMemoryFiles = StageCacheLive.pipe(Layer.provideMerge(FilesMemory), Layer.provideMerge(base))
+const liveOnMemoryFiles = StageCacheOnGit.pipe(Layer.provide(GitMemory({})), Layer.provideMerge(FilesMemory), Layer.provideMerge(base))
 
 /** The same behaviour from both layers. */
 const layers = [["StageCacheMemory", memoryApp()], ["StageCacheLive on FilesMemory", liveOnMemoryFiles]] as const
@@ -194,4 +195,30 @@ describe("StageCacheLive on FilesMemory: damage and eviction (B-5)", () => {
       // Each entry is ~540 bytes (log and output): two fit, three do not.
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_ORCHESTRATOR_CACHE_MAX_SIZE", "1200"]]), { pathDelim: "_" }))
     ))
+})
+
+describe("StageCacheLive with many inputs: git's ids (B-5)", () => {
+  const fakeId = (n: number) => `${String(n).padStart(2, "0")}`.repeat(20)
+  const tracked = Array.from({ length: 70 }, (_, i) => `src/gen/f${i}.ts`)
+  const git = GitMemory({
+    // f69 is not in the index; f1 is modified in the working tree.
+    "ls-files --stage -z": { stdout: tracked.slice(0, 69).map((path, i) => `100644 ${fakeId(i)} 0\t${path}\u0000`).join("") },
+    "diff --name-only --relative -z": { stdout: "src/gen/f1.ts\u0000" }
+  })
+  const layer = StageCacheOnGit.pipe(Layer.provide(git), Layer.provideMerge(FilesMemory), Layer.provideMerge(base))
+
+  it.effect("takes the index's id of a clean tracked file, and hashes modified and untracked ones", () =>
+    Effect.gen(function*() {
+      const files = yield* InMemoryFiles
+      for (const path of tracked) yield* files.write(`${repo}/${path}`, `// ${path}\n`)
+      const lookup = yield* lookupOf({ spec: { inputs: ["src/gen/*.ts"] } })
+      if (lookup._tag !== "Miss") return assert.fail("expected a miss")
+      const inputs = lookup.key.parts.inputs
+      assert.strictEqual(Object.keys(inputs).length, 70)
+      assert.strictEqual(inputs["src/gen/f0.ts"], fakeId(0), "clean: git's id, the file not read")
+      const { createHash } = yield* Effect.promise(() => import("node:crypto"))
+      const blobId = (text: string) => createHash("sha1").update(`blob ${text.length}\u0000${text}`).digest("hex")
+      assert.strictEqual(inputs["src/gen/f1.ts"], blobId("// src/gen/f1.ts\n"), "modified: hashed, as git hash-object would")
+      assert.strictEqual(inputs["src/gen/f69.ts"], blobId("// src/gen/f69.ts\n"), "untracked: hashed")
+    }).pipe(Effect.provide(layer)))
 })

@@ -6,6 +6,9 @@ import { orchestratorVersion } from "../domain/Version.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { Entropy } from "../services/Entropy.js"
 import { Files } from "../services/Files.js"
+import { Git } from "../services/Git.js"
+import { GitLive } from "./Git.js"
+import { cleanBlobIds, gitInputThreshold } from "./internal/cacheGit.js"
 import { FilesMemory } from "./Files.js"
 import {
   type CacheKey,
@@ -28,6 +31,8 @@ interface CacheDeps {
   readonly repoRoot: string
   readonly entropy: Entropy["Type"]
   readonly path: Path.Path
+  /** Git's ids of a folder's clean tracked files, when the cache sits on a real repository. */
+  readonly git?: Git["Type"] | undefined
 }
 
 /** The HMAC key of env values: created once per cache folder (the first writer wins), random, never leaves it. */
@@ -51,7 +56,9 @@ const makeStageCache = (deps: CacheDeps) =>
 
     const keyOf = (probe: CacheProbe) =>
       Effect.gen(function*() {
-        const inputs = yield* blobIds(storage.work, probe.cwd, yield* matchFiles(storage.work, probe.cwd, probe.spec.inputs ?? []))
+        const paths = yield* matchFiles(storage.work, probe.cwd, probe.spec.inputs ?? [])
+        const known = deps.git === undefined || paths.length <= gitInputThreshold ? undefined : yield* cleanBlobIds(deps.git, probe.cwd)
+        const inputs = yield* blobIds(storage.work, probe.cwd, paths, known)
         const parts: CacheKeyParts = {
           format: cacheFormat,
           version: orchestratorVersion,
@@ -116,9 +123,10 @@ const makeStageCache = (deps: CacheDeps) =>
 
 /**
  * The stage cache on disk, in `CODEX_ORCHESTRATOR_CACHE_DIR` (default `<runs root>/.cache`), sized by
- * `CODEX_ORCHESTRATOR_CACHE_MAX_SIZE`, off with `CODEX_ORCHESTRATOR_CACHE=off` (a bad value: exit 2).
+ * `CODEX_ORCHESTRATOR_CACHE_MAX_SIZE`, off with `CODEX_ORCHESTRATOR_CACHE=off` (a bad value: exit 2),
+ * on the given Git (many inputs: their ids from git's index).
  */
-export const StageCacheLive = Layer.effect(
+export const StageCacheOnGit = Layer.effect(
   StageCache,
   Effect.gen(function*() {
     const files = yield* Files
@@ -131,10 +139,14 @@ export const StageCacheLive = Layer.effect(
       settings,
       repoRoot: roots.repoRoot,
       entropy: yield* Entropy,
-      path
+      path,
+      git: yield* Git
     })
   })
 )
+
+/** StageCacheOnGit with git run through the ProcessRunner. */
+export const StageCacheLive = StageCacheOnGit.pipe(Layer.provide(GitLive))
 
 /**
  * The same cache with its entries in memory (its own in-memory Files), reading stages' inputs and

@@ -24,6 +24,7 @@ import {
   type TempRepo,
   withRepo
 } from "../support/cli.js"
+import { makeGitRepo } from "../support/gitRepo.js"
 
 beforeAll(requireBuiltCli)
 
@@ -44,6 +45,29 @@ const cacheOf = (manifest: Parameters<typeof commandAt>[0], position: number) =>
 const entriesDir = (repo: TempRepo) => repo.path(".runs", ".cache", "entries")
 
 describe("start: the stage cache (B-5)", () => {
+  it("many inputs in a git repository: git's ids of committed files equal the hashes of the same files uncommitted", async () => {
+    const files = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`gen/f${i}.txt`, `file ${i}\n`]))
+    const gitConfig = { pipelines: [pipeline("many", [commandStage("sum", "cat gen/*.txt | wc -l", { cache: { inputs: ["gen/*.txt"] } })])] }
+    const repo = makeGitRepo({ "codex.orchestrator.json": JSON.stringify(gitConfig), ".gitignore": ".runs/\n" })
+    try {
+      repo.write(files)
+      const verdict = async () => {
+        const plan = await repo.cli(["plan", "many", "--explain-cache", "--format", "json"])
+        assert.strictEqual(plan.code, 0, describeResult(plan))
+        return asObject(asArray(asObject(parseJson(plan.stdout), "plan")["cache"], "cache")[0], "verdict")
+      }
+      const first = await repo.cli(["start", "many"])
+      assert.strictEqual(first.code, 0, describeResult(first))
+      assert.strictEqual((await verdict())["status"], "hit", "untracked inputs, hashed")
+      repo.commit("inputs", {})
+      assert.strictEqual((await verdict())["status"], "hit", "committed: the ids git gives are the same")
+      writeFileSync(repo.path("gen", "f3.txt"), "changed\n")
+      assert.deepStrictEqual([(await verdict())["status"], (await verdict())["changed"]], ["miss", ["input gen/f3.txt changed"]])
+    } finally {
+      repo.cleanup()
+    }
+  })
+
   it("the second run replays both stages: no process, outputs restored, manifest says hit", async () => {
     await withRepo(config, async (repo) => {
       mkdirSync(repo.path("src"))

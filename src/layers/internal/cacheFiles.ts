@@ -43,11 +43,21 @@ export const matchFiles = (files: Files["Type"], root: string, globs: ReadonlyAr
     return [...found].sort()
   })
 
-/** Each file's git blob id, by its path relative to `root`. */
-export const blobIds = (files: Files["Type"], root: string, paths: ReadonlyArray<string>) =>
+/** Each file's git blob id, by its path relative to `root`: from `known` (git's index) when there, else hashed. */
+export const blobIds = (
+  files: Files["Type"],
+  root: string,
+  paths: ReadonlyArray<string>,
+  known: ReadonlyMap<string, string> = new Map()
+) =>
   Effect.gen(function*() {
     const ids: Record<string, string> = {}
     for (const rel of paths) {
+      const fromGit = known.get(rel)
+      if (fromGit !== undefined) {
+        ids[rel] = fromGit
+        continue
+      }
       const path = `${root}/${rel}`
       const info = yield* files.info(path)
       if (info?.type !== "file") continue
