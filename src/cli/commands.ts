@@ -3,9 +3,9 @@
  * RunEngine and print the result on stdout; progress goes to stderr through the logger.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
 import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
+import { Files } from "../services/Files.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
 import { exec } from "./exec.js"
@@ -73,9 +73,13 @@ const readPrompt = (file: Option.Option<string>) =>
   Option.match(file, {
     onNone: () => Effect.succeed(undefined),
     onSome: (path) =>
-      Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
+      Effect.flatMap(Files, (files) => files.readText(path)).pipe(
         Effect.mapError((error) =>
           new UsageError({ reason: `--prompt-file ${path} could not be read (${error.message}); pass a readable text file.` })
+        ),
+        Effect.filterOrFail(
+          (text): text is string => text !== undefined,
+          () => new UsageError({ reason: `--prompt-file ${path} does not exist; pass a readable text file.` })
         )
       )
   })
