@@ -76,7 +76,7 @@ const neutralEnv = {
   CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
 }
 
-const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache">) =>
+const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache" | "graph">) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -136,7 +136,13 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
     const cached = cacheRows({ group, measure, cli, repo, task: benchTask, runsOf })
     if (Option.isSome(only)) {
       yield* Console.log(`## codex-orchestrator benchmark: ${only.value} only (${quick ? "--quick" : "full"})\n`)
-      yield* Console.log(resultsTable(yield* cached))
+      const chosen = only.value === "cache"
+        ? yield* cached
+        : yield* Effect.flatMap(
+          group("1 × true", [start(Workloads.trivial1)], runsOf(Workloads.trivial1), true),
+          (one) => graphRows({ group, start, runsOf, oneStageMs: medianOf(one, 0) })
+        )
+      yield* Console.log(resultsTable(chosen))
       yield* Console.log(`\nLoad average (1, 5, 15 min) before: ${loadBefore}; after: ${yield* loadAverage}.\n`)
       return yield* Console.log(detailsTable(details))
     }
@@ -451,8 +457,11 @@ const compareWith = Options.file("compare", { exists: "yes" }).pipe(
   Options.optional
 )
 
-const only = Options.choice("only", ["cache"]).pipe(
-  Options.withDescription("Measure only these rows: cache (a 10-stage gate re-run with every stage cached, against its first run)"),
+const only = Options.choice("only", ["cache", "graph"]).pipe(
+  Options.withDescription(
+    "Measure only these rows: cache (a 10-stage gate re-run with every stage cached, against its first run), " +
+      "graph (8 × sleep 1 side by side; 64 trivial stages at concurrency 8 against serial)"
+  ),
   Options.optional
 )
 
