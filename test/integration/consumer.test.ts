@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { packageRoot, requireBuiltCli } from "../support/cli.js"
+import { cliEnv, packageRoot, requireBuiltCli } from "../support/cli.js"
 
 const consumerSource = join(packageRoot, "test", "consumer")
 const nodeModules = join(packageRoot, "node_modules")
@@ -51,7 +51,8 @@ const install = async (): Promise<string> => {
 /** Runs a process to its end (asynchronously: a synchronous wait would stall vitest's worker). */
 const run = (command: string, args: ReadonlyArray<string>, cwd = app): Promise<Ran> =>
   new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, MCP_RUNNER_TASK_ID: "" }, stdio: ["ignore", "pipe", "pipe"] })
+    // cliEnv: a run around this test (start diagnostics on this repository) must not move the app's runs.
+    const child = spawn(command, args, { cwd, env: cliEnv({ MCP_RUNNER_TASK_ID: "" }), stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text))
