@@ -6,6 +6,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
 
+// What every bundle here is: one minified file for Node 20, CommonJS unless it says otherwise.
+const minifiedNode = { bundle: true, platform: "node", format: "cjs", target: "node20", minify: true, legalComments: "none" }
+
 // @effect/cli can read option values from YAML/TOML/INI files; we never use that, and the three
 // parsers are a fifth of the bundle.
 const stubConfigParsers = {
@@ -24,12 +27,7 @@ const stubConfigParsers = {
 await build({
   entryPoints: ["parse5"],
   outfile: "dist/bin/parse5.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  legalComments: "none"
+  ...minifiedNode
 })
 const parse5Apart = {
   name: "parse5-apart",
@@ -57,12 +55,8 @@ const noInkDevtools = {
 await build({
   entryPoints: ["src/hud/HudView.ts"],
   outfile: "dist/bin/hud.mjs",
-  bundle: true,
-  platform: "node",
+  ...minifiedNode,
   format: "esm",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
   plugins: [noInkDevtools],
   define: { "process.env.NODE_ENV": '"production"' },
   // The CommonJS packages inside (React, signal-exit) require Node's built-ins.
@@ -96,12 +90,7 @@ const otelHostKey = 'Symbol.for("codex-orchestrator/otel-host")'
 await build({
   entryPoints: ["src/tracing/OtlpExport.ts"],
   outfile: "dist/bin/otel.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
+  ...minifiedNode,
   plugins: [{
     name: "otel-host-modules",
     setup(b) {
@@ -141,12 +130,7 @@ const bundles = [["src/cli/main.ts", "dist/bin/cli.cjs"], ["src/cli/statusMain.t
 await Promise.all(bundles.map(([entry, outfile]) => build({
   entryPoints: [entry],
   outfile,
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  legalComments: "none",
+  ...minifiedNode,
   plugins: [stubConfigParsers, parse5Apart, hudApart, otelApart],
   // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
   // would add megabytes that every other command parses at start-up.
@@ -161,12 +145,7 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
 await build({
   entryPoints: ["src/cli/statusArgs.ts"],
   outfile: "dist/bin/status-args.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  legalComments: "none"
+  ...minifiedNode
 })
 
 const bin = "dist/bin/codex-orchestrator.cjs"

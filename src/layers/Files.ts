@@ -2,6 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Effect, Layer, Option, Random, Ref, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import { type ByteWriter, type FileInfo, Files } from "../services/Files.js"
+import { concatBytes } from "./internal/bytes.js"
 
 const encoder = new TextEncoder()
 
@@ -205,9 +206,7 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
       Effect.gen(function*() {
         const chunks: Array<Uint8Array> = []
         yield* Effect.scoped(fill({ write: (bytes) => Effect.sync(() => void chunks.push(bytes)) }))
-        const all = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0))
-        chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0)
-        yield* setBytes(path, all)
+        yield* setBytes(path, concatBytes(chunks))
       }),
     append,
     readText: read,

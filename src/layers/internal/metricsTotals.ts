@@ -10,6 +10,7 @@ import type { FileAccessError } from "../../domain/FileErrors.js"
 import { AggregatedLine } from "../../domain/Metrics.js"
 import { emptyTotals, foldLine, MetricsTotals, type ReadLine } from "../../domain/MetricsTotals.js"
 import type { FileBackend } from "./runReading.js"
+import { concatBytes } from "./bytes.js"
 
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(AggregatedLine))
 const decodeTotals = Schema.decodeUnknownOption(Schema.parseJson(MetricsTotals))
@@ -26,15 +27,6 @@ const lineOf = (bytes: Uint8Array, start: number, end: number): ReadLine => {
   return { text, start, end, decoded }
 }
 
-const joined = (parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
 
 export interface FoldedTotals {
   /** Whole lines only: what is kept for the next run. */
@@ -68,7 +60,7 @@ const foldFile = (files: FileBackend, file: string, start: MetricsTotals, verify
         let from = 0
         let at = chunk.indexOf(newline, from)
         while (at !== -1 && valid) {
-          const bytes = joined([...pending, chunk.subarray(from, at)])
+          const bytes = concatBytes([...pending, chunk.subarray(from, at)])
           pending = []
           const lineStart = position
           position += bytes.length + 1
@@ -79,7 +71,7 @@ const foldFile = (files: FileBackend, file: string, start: MetricsTotals, verify
         if (from < chunk.length) pending.push(chunk.slice(from))
         return valid
       }))
-    const rest = joined(pending)
+    const rest = concatBytes(pending)
     if (!valid || !verified) return Option.none<FoldedTotals>()
     const reported = rest.length === 0 ? totals : foldLine(totals, lineOf(rest, position, position + rest.length))
     return Option.some<FoldedTotals>({ kept: totals, reported })

@@ -21,6 +21,7 @@ import type { ToolCallStatus } from "../../domain/Events.js"
 import type { Finish } from "./stageOutcome.js"
 import { attemptSpan, traceParentEnv } from "./runSpans.js"
 import { iso } from "../../domain/Time.js"
+import { concatBytes } from "./bytes.js"
 
 /** What the attempts of one stage run with. */
 export interface AttemptContext {
@@ -69,17 +70,6 @@ export const initialAttemptState = (): AttemptState => ({
 })
 
 export const truncated = (tail: OutputTail) => tail.totalBytes() > tailLimitBytes
-
-const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0]
-  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    joined.set(part, offset)
-    offset += part.length
-  }
-  return joined
-}
 
 class StageTimedOut {
   readonly _tag = "StageTimedOut"
@@ -141,7 +131,7 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
         tail.push(bytes)
         observer?.push(bytes)
       }
-      const released = ctx.guard.release(stream, concatBytes(Chunk.toReadonlyArray(chunks)))
+      const released = ctx.guard.release(stream, concatBytes(chunks))
       return released.write === undefined ? Effect.void : io.emit(attempt, stream, released.write, released.check)
     }
     const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {

@@ -3,11 +3,12 @@
  * within the runner's capacity, `Watch` streams what it prints. One entity instance serves one
  * attempt; the two calls meet in the instance's channel.
  */
-import { Chunk, Clock, Deferred, type Duration, Effect, Exit, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Clock, Deferred, type Duration, Effect, Exit, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { RemoteStartFailed, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { PreparedAttempt } from "./runnerWorkspace.js"
 import { StageEntity } from "./stageEntity.js"
+import { concatBytes } from "./bytes.js"
 
 /** What the runner says about itself and how much it takes on. */
 export interface RunnerSetup {
@@ -63,18 +64,6 @@ const makeChannel = Effect.gen(function*() {
   }
 })
 
-const concat = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
-  const parts = Chunk.toReadonlyArray(chunks)
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0]
-  const joined = new Uint8Array(parts.reduce((total, part) => total + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    joined.set(part, offset)
-    offset += part.length
-  }
-  return joined
-}
-
 /**
  * The stage entity's handlers on this runner; needs the ProcessRunner (and Sharding to register).
  * The capacity is one semaphore for all attempts of the runner.
@@ -101,7 +90,7 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
           const exit = yield* Effect.raceFirst(
             processes.run(spec, {
               onStart: (pid) => channel.emit({ _tag: "Started", runner, host, pid }),
-              onOutput: (stream, chunks) => channel.emit({ _tag: "Output", stream, bytes: concat(chunks) })
+              onOutput: (stream, chunks) => channel.emit({ _tag: "Output", stream, bytes: concatBytes(chunks) })
             }),
             Effect.zipRight(heartbeats, Effect.never)
           ).pipe(Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0)))

@@ -11,6 +11,7 @@ import { shellCommand, shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
 import { runForText } from "./processText.js"
+import { concatBytes } from "./bytes.js"
 
 /** The most uncommitted change a remote stage carries; beyond it, the user commits. */
 export const diffLimitBytes = 16 * 1024 * 1024
@@ -31,15 +32,6 @@ const diffScript = (excludes: ReadonlyArray<string>) =>
     `GIT_INDEX_FILE="$idx" git add -A -- . ${excludes.map((dir) => shellQuote(`:(exclude)${dir}`)).join(" ")}`,
     `GIT_INDEX_FILE="$idx" git diff --cached --binary HEAD | head -c ${diffLimitBytes + 1}`
   ].join("\n")
-
-const concat = (chunks: Chunk.Chunk<Uint8Array>) => {
-  const bytes = new Uint8Array(Chunk.reduce(chunks, 0, (n, c) => n + c.length))
-  Chunk.reduce(chunks, 0, (offset, c) => {
-    bytes.set(c, offset)
-    return offset + c.length
-  })
-  return bytes
-}
 
 /** Makes `workspaceOf` on the ProcessRunner: a request's workspace, or null outside a git repository. */
 export const makeWorkspaceSnapshots = Effect.gen(function*() {
@@ -71,9 +63,9 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
       })
       const { stderr, stdout } = yield* Ref.get(output)
       if (exit.exitCode !== 0) {
-        return yield* failed(request, `could not take the uncommitted changes: ${new TextDecoder().decode(concat(stderr)).trim()}`, exit)
+        return yield* failed(request, `could not take the uncommitted changes: ${new TextDecoder().decode(concatBytes(stderr)).trim()}`, exit)
       }
-      const diff = concat(stdout)
+      const diff = concatBytes(stdout)
       if (diff.length > diffLimitBytes) {
         return yield* failed(
           request,
