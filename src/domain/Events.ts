@@ -177,6 +177,28 @@ export const LogEvent = Schema.Struct({
 })
 export type LogEvent = typeof LogEvent.Type
 
+/**
+ * The privacy guard redacted or blocked a command stage's output (enforce mode; shadow mode changes
+ * nothing and publishes none): the stage's counts so far, so a watcher sees them while the stage
+ * runs rather than in the run's summary. Coalesced: the first redaction is published at once, later
+ * ones at most every `privacyEventIntervalMs` while output flows, and the final counts when the
+ * stage's process work ends, so a stage printing 100k secrets publishes a handful, not 100k.
+ */
+export const PrivacyRedacted = Schema.Struct({
+  type: Schema.Literal("privacy:redacted"),
+  ...base,
+  stageId: Schema.String,
+  stageIndex: Schema.Int,
+  /** Output chunks of this stage (all its attempts) with a secret replaced by [REDACTED]. */
+  redactedFrames: Schema.NonNegativeInt,
+  /** Output chunks of this stage with private key material blocked. */
+  blockedFrames: Schema.NonNegativeInt
+})
+export type PrivacyRedacted = typeof PrivacyRedacted.Type
+
+/** At most one `privacy:redacted` per stage this often while its output flows (the HUD draws ~8 a second). */
+export const privacyEventIntervalMs = 250
+
 /** Every event a run publishes on the EventBus (EVT-1, EVT-2), told apart by `type`. */
 export const OrchestratorEvent = Schema.Union(
   PlanCompleted,
@@ -189,7 +211,8 @@ export const OrchestratorEvent = Schema.Union(
   StageCompleted,
   RunError,
   ToolCall,
-  LogEvent
+  LogEvent,
+  PrivacyRedacted
 )
 export type OrchestratorEvent = typeof OrchestratorEvent.Type
 

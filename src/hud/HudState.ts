@@ -68,6 +68,8 @@ export interface HudState {
   readonly approval: HudApproval | null
   /** Output chunks the privacy guard redacted or blocked, over the run's stages. */
   readonly redactions: number
+  /** The latest `privacy:redacted` count per run and stage, which `redactions` adds up as they grow. */
+  readonly redactionsByStage: ReadonlyMap<string, number>
   readonly error: string | null
   /** The latest progress and warning lines, oldest first, at most `noteLimit`. */
   readonly notes: ReadonlyArray<HudNote>
@@ -98,6 +100,7 @@ export const initialHudState: HudState = {
   partial: new Map(),
   approval: null,
   redactions: 0,
+  redactionsByStage: new Map(),
   error: null,
   notes: []
 }
@@ -223,6 +226,19 @@ const onToolCall = (state: HudState, event: Extract<OrchestratorEvent, { type: "
     }
   })
 
+/** A stage's counts grew (a nested run's stages count too: their output is in the tail). */
+const onRedacted = (state: HudState, event: Extract<OrchestratorEvent, { type: "privacy:redacted" }>): HudState => {
+  const key = `${event.runId}\u0000${event.stageId}`
+  const previous = state.redactionsByStage.get(key) ?? 0
+  const caught = event.redactedFrames + event.blockedFrames
+  if (caught <= previous) return state
+  return {
+    ...state,
+    redactions: state.redactions + caught - previous,
+    redactionsByStage: new Map(state.redactionsByStage).set(key, caught)
+  }
+}
+
 /** The next state after `event`. Events of another run only add their output (a nested run's stages). */
 export const reduceHud = (state: HudState, event: OrchestratorEvent): HudState => {
   switch (event.type) {
@@ -232,6 +248,8 @@ export const reduceHud = (state: HudState, event: OrchestratorEvent): HudState =
       return onRunCompleted(state, event)
     case "log":
       return addOutput(state, event.stageId, event.source, event.message)
+    case "privacy:redacted":
+      return onRedacted(state, event)
     case "plan:completed":
     case "build:completed":
     case "test:completed":

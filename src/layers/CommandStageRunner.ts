@@ -144,7 +144,8 @@ export const CommandStageRunnerLive = Layer.effect(
         recordProcess: active.recordProcess,
         observe: recordRemote(files, position, executor.name, keyOf),
         toolCall: events.toolCall(manifest, stage.id, index),
-        output: events.output(manifest, stage.id, index)
+        output: events.output(manifest, stage.id, index),
+        redactions: events.redactions(manifest, stage.id, index, guard.caught)
       }, state, startedMs)
 
       const cached = yield* caching.after(finish, state.attempts)

@@ -94,6 +94,7 @@ describe("Events: the schemas of the run events", () => {
       "build:completed",
       "log",
       "plan:completed",
+      "privacy:redacted",
       "review:completed",
       "run:completed",
       "run:error",

@@ -5,6 +5,7 @@ import { initialHudState, reduceHud, reduceHudAll, tailLimit } from "../../src/h
 import {
   atMs,
   output,
+  redacted,
   runCompleted,
   runError,
   runStarted,
@@ -90,6 +91,12 @@ describe("reduceHud", () => {
   it("run:completed counts the privacy guard's redacted and blocked chunks", () => {
     const state = reduceHudAll([runStarted(["a"]), runCompleted("succeeded", 1, { redactedFrames: 2, blockedFrames: 1 })])
     assert.strictEqual(state.redactions, 3)
+  })
+
+  it("privacy:redacted adds each stage's growth; the summary's total wins when it is higher", () => {
+    const live = reduceHudAll([runStarted(["a", "b"]), redacted("a", 1, 0, 2), redacted("b", 2, 0, 1, 1), redacted("a", 1, 1, 5)])
+    assert.strictEqual(live.redactions, 7)
+    assert.strictEqual(reduceHudAll([runCompleted("succeeded", 2, { redactedFrames: 9, blockedFrames: 1 })], live).redactions, 10)
   })
 
   it("starts idle, with no run", () => {

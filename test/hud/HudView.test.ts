@@ -8,6 +8,7 @@ import type { OrchestratorEvent } from "../../src/domain/Events.js"
 import {
   atMs,
   output,
+  redacted,
   runCompleted,
   runStarted,
   stageCompleted,
@@ -99,6 +100,32 @@ describe("HudView", () => {
     assert.include(frameOf(retrying, atMs(1))[2], "(attempt 1) - exited with code 1; retry 2")
     const done = reduceHudAll([toolCall("flaky", 1, "started", 2, 2), stageCompleted("flaky", 1, 3, "succeeded", "ok")], retrying)
     assert.strictEqual(frameOf(done, atMs(4))[2], "[01] SUCCEEDED Flaky 3.0s (attempt 2) - ok")
+  })
+
+  it("the privacy guard's count while the stages run, from privacy:redacted, then the run's total at the end", () => {
+    const frames = framesOf([
+      runStarted(["build", "deploy"]),
+      stageStarted("build", 1, 0),
+      stageStarted("deploy", 2, 0),
+      redacted("build", 1, 1, 1),
+      redacted("build", 1, 1, 4),
+      redacted("deploy", 2, 2, 2, 1),
+      // A late copy of an older count (coalesced events of one stage only grow) changes nothing.
+      redacted("build", 1, 2, 3),
+      redacted("step", 1, 2, 2, 0, "child-run"),
+      stageCompleted("build", 1, 3),
+      stageCompleted("deploy", 2, 3),
+      runCompleted("succeeded", 3, { redactedFrames: 6, blockedFrames: 1 })
+    ], (i) => atMs(i))
+    const privacyRow = (frame: string | undefined) => frame?.split("\n").find((row) => row.startsWith("privacy guard:"))
+    assert.strictEqual(privacyRow(frames[3]), undefined, "nothing redacted yet, no line")
+    assert.strictEqual(privacyRow(frames[4]), "privacy guard: 1 output chunk redacted")
+    assert.include(frames[4], "RUNNING   Build", "shown while the stage runs")
+    assert.strictEqual(privacyRow(frames[5]), "privacy guard: 4 output chunks redacted")
+    assert.strictEqual(privacyRow(frames[6]), "privacy guard: 7 output chunks redacted")
+    assert.strictEqual(privacyRow(frames[7]), "privacy guard: 7 output chunks redacted")
+    assert.strictEqual(privacyRow(frames[8]), "privacy guard: 9 output chunks redacted", "a nested run's stage counts too")
+    assert.strictEqual(privacyRow(frames.at(-1)), "privacy guard: 9 output chunks redacted", "the summary does not lower it")
   })
 
   it("privacy redactions, an approval waiting and warnings logged by the run", () => {

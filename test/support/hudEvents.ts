@@ -132,3 +132,22 @@ export const runCompleted = (
     })
   }
 })
+
+/** `privacy:redacted`: the stage's counts so far. */
+export const redacted = (
+  id: string,
+  index: number,
+  second: number,
+  redactedFrames: number,
+  blockedFrames = 0,
+  runId = base.runId
+): OrchestratorEvent => ({
+  type: "privacy:redacted",
+  ...base,
+  runId,
+  timestamp: at(second),
+  stageId: id,
+  stageIndex: index,
+  redactedFrames,
+  blockedFrames
+})

@@ -121,6 +121,8 @@ export const makeStageGuard = (mode: PrivacyMode, stageId: string, handleId: str
       else if (findings.some((f) => f.action === "block")) totals.blocked_frames += 1
       else totals.redacted_frames += 1
     },
+    /** The chunks redacted and blocked so far (enforce mode; shadow mode counts them allowed). */
+    caught: () => ({ redactedFrames: totals.redacted_frames, blockedFrames: totals.blocked_frames }),
     /** How a text is shown on the console: redacted in enforce mode (D-13 covers logs). */
     shown: (text: string) => (mode === "enforce" ? redact(text).text : text),
     decisions: (): ReadonlyArray<PrivacyDecision> => decisions,

@@ -3,14 +3,14 @@
  * every event follows the manifest write it describes. One object for the phases that publish them
  * (the stage loop and the command stage), built once from the bus.
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import type { CliManifest } from "../../domain/Manifest.js"
 import { type PrivacyMode, redact } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { EventBus } from "../../services/EventBus.js"
 import type { RunFiles } from "../../services/RunStore.js"
-import { isoNow } from "../../domain/Time.js"
-import type { ToolCallStatus } from "../../domain/Events.js"
+import { iso, isoNow } from "../../domain/Time.js"
+import { privacyEventIntervalMs, type ToolCallStatus } from "../../domain/Events.js"
 
 /** Names a run in the events about it. */
 type RunRef = Pick<CliManifest, "task_id" | "run_id">
@@ -130,12 +130,64 @@ const outputEvents = (bus: Bus, privacyMode: PrivacyMode) => (run: RunRef, stage
     })
 }
 
+/** What the privacy guard of a stage caught so far. */
+export interface CaughtFrames {
+  readonly redactedFrames: number
+  readonly blockedFrames: number
+}
+
+/** Publishes a stage's `privacy:redacted` events: `seen` after each chunk the guard counted, `settle` when it ends. */
+export interface RedactionEvents {
+  /** Publishes the counts if they grew and none was published within the interval before `nowMs`. */
+  readonly seen: (nowMs: number) => Effect.Effect<void>
+  /** Publishes the counts if they grew since the last event: the stage's output is over. */
+  readonly settle: Effect.Effect<void>
+}
+
+/**
+ * privacy:redacted, coalesced (see the event): a stage whose every line holds a secret costs a
+ * comparison a chunk and a few events a second, whatever it prints.
+ */
+const redactionEvents = (bus: Bus) => (run: RunRef, stageId: string, stageIndex: number, caught: () => CaughtFrames): RedactionEvents => {
+  let published = 0
+  let publishedAtMs = Number.NEGATIVE_INFINITY
+  const publish = (nowMs: number, counts: CaughtFrames) => {
+    published = counts.redactedFrames + counts.blockedFrames
+    publishedAtMs = nowMs
+    return bus.publish({
+      type: "privacy:redacted",
+      taskId: run.task_id,
+      runId: run.run_id,
+      timestamp: iso(nowMs),
+      stageId,
+      stageIndex,
+      ...counts
+    })
+  }
+  const grown = () => {
+    const counts = caught()
+    return counts.redactedFrames + counts.blockedFrames > published ? counts : undefined
+  }
+  return {
+    seen: (nowMs) =>
+      Effect.suspend(() => {
+        const counts = nowMs - publishedAtMs < privacyEventIntervalMs ? undefined : grown()
+        return counts === undefined ? Effect.void : publish(nowMs, counts)
+      }),
+    settle: Effect.suspend(() => {
+      const counts = grown()
+      return counts === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (nowMs) => publish(nowMs, counts))
+    })
+  }
+}
+
 export const makeRunEvents = (bus: Bus, privacyMode: PrivacyMode) => ({
   stage: stageEvent(bus),
   runStarted: runStartedEvent(bus),
   runError: runErrorEvent(bus),
   toolCall: toolCallEvent(bus),
-  output: outputEvents(bus, privacyMode)
+  output: outputEvents(bus, privacyMode),
+  redactions: redactionEvents(bus)
 })
 
 export type RunEvents = ReturnType<typeof makeRunEvents>

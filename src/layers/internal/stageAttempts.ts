@@ -22,6 +22,7 @@ import type { Finish } from "./stageOutcome.js"
 import { attemptSpan, traceParentEnv } from "./runSpans.js"
 import { iso } from "../../domain/Time.js"
 import { concatBytes } from "./bytes.js"
+import type { RedactionEvents } from "./runEvents.js"
 
 /** What the attempts of one stage run with. */
 export interface AttemptContext {
@@ -50,6 +51,8 @@ export interface AttemptContext {
   readonly observe: (attempt: number, event: ExecutionEvent) => Effect.Effect<void, FileAccessError>
   /** EVT-2 log events: the output as it is written to the stage log. */
   readonly output: (stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>
+  /** `privacy:redacted` events, from the guard's counts. */
+  readonly redactions: RedactionEvents
 }
 
 /** What the attempts leave behind: the latest attempt's tails and observer, the counts. */
@@ -103,6 +106,7 @@ const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: Attem
       const timestamp = iso(ms)
       ctx.guard.inspect(check, current, timestamp)
       const chunk = stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes)
+        .pipe(Effect.zipLeft(ctx.redactions.seen(ms)))
       if (!ctx.emitCommandStreams) return chunk
       const data = streamDecoders[stream].decode(bytes, { stream: true })
       return Effect.zipRight(chunk, stageLog.append({ type: `command:${stream}`, data, timestamp, index: ctx.index }))
@@ -307,6 +311,7 @@ export const runAttempts = (ctx: AttemptContext, state: AttemptState, startedMs:
       attemptOnce(ctx, io, state, attempt).pipe(attemptSpan(ctx.stage.id, attempt, (finish) => exitOf(finish).exitCode)))
     const endMs = yield* Clock.currentTimeMillis
     const { exitCode, signal } = exitOf(outcome)
+    yield* ctx.redactions.settle
     yield* io.both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index: ctx.index })
     yield* ctx.toolCall(
       exitCode === 0 ? "succeeded" : "failed",
