@@ -88,8 +88,10 @@ const steps = [
   step("diff", `Serve the reference copy offline, capture it as extract captured the live page, and compare them pixel ` +
     `by pixel per breakpoint (pixelmatch). Exit 1 when a breakpoint differs by more than diff.maxPercent (default 2%). ` +
     `${where}diffs/<slug>/.`, (t, r) => t.diff(r)),
-  step("write", "Record every artifact and a summary as design_toolkit_artifacts and design_toolkit_summary in the run's " +
-    "manifest (adopted when the stage ends) and in out/<task>/design/runs/<run>.json.", (t, r) => t.write(r))
+  step("write", "Apply retention (the task's earlier runs older than retention.days or beyond the newest retention.maxRuns " +
+    "lose their artifacts/design-toolkit folder and out record; autoPurge: false only reports), then record every artifact " +
+    "and a summary as design_toolkit_artifacts and design_toolkit_summary in the run's manifest (adopted when the stage " +
+    "ends) and in out/<task>/design/runs/<run>.json.", (t, r) => t.write(r))
 ]
 
 const setup = Command.make("setup", { format, verbose }, (flags) =>

@@ -66,8 +66,15 @@ const Interactions = Schema.Struct({
   frameIntervalMs: Schema.optional(Milliseconds(2_000))
 })
 
+/**
+ * How long a task keeps its design runs' artifacts: a run whose age passes `days`, or beyond the
+ * newest `maxRuns`, loses its `artifacts/design-toolkit/` folder when `design write` runs;
+ * `autoPurge: false` only reports what would go.
+ */
 const Retention = Schema.Struct({
-  days: Schema.Int.pipe(Schema.between(1, 3650, { message: () => "must be a whole number of days from 1 to 3650" }))
+  days: Schema.optional(Schema.Int.pipe(Schema.between(1, 3650, { message: () => "must be a whole number of days from 1 to 3650" }))),
+  maxRuns: Schema.optional(Schema.Int.pipe(Schema.between(1, 1000, { message: () => "must be a whole number of runs from 1 to 1000" }))),
+  autoPurge: Schema.optional(Schema.Boolean)
 })
 
 const Diff = Schema.Struct({
@@ -114,6 +121,9 @@ export interface DesignSettings {
   readonly sources: ReadonlyArray<DesignSource>
   readonly masks: ReadonlyArray<string>
   readonly retentionDays: number
+  /** Undefined: no bound on the number of runs, only on their age. */
+  readonly retentionMaxRuns: number | undefined
+  readonly retentionAutoPurge: boolean
   readonly waitAfterLoadMs: number
   readonly scrollSteps: number
   readonly frameIntervalMs: number
@@ -158,6 +168,8 @@ export const resolveDesignConfig = (file: DesignConfigFile): DesignSettings => {
     })),
     masks: toolkit.masks ?? [],
     retentionDays: toolkit.retention?.days ?? 30,
+    retentionMaxRuns: toolkit.retention?.maxRuns,
+    retentionAutoPurge: toolkit.retention?.autoPurge ?? true,
     waitAfterLoadMs: toolkit.interactions?.waitAfterLoadMs ?? 300,
     scrollSteps: toolkit.interactions?.scrollSteps ?? 12,
     frameIntervalMs: toolkit.interactions?.frameIntervalMs ?? 100,
@@ -189,7 +201,7 @@ export const exampleDesignConfig = (url: string, slug: string) =>
     `        title: ${slug}`,
     "        breakpoints: [desktop, mobile]",
     "    masks: []            # CSS selectors blacked out in screenshots (cookie banners, live counters)",
-    "    retention: { days: 30 }",
+    "    retention: { days: 30, maxRuns: 10 } # older runs' design artifacts are deleted by `design write`",
     "    interactions: { waitAfterLoadMs: 300, scrollSteps: 12, frameIntervalMs: 100 }",
     "    diff: { maxPercent: 2 } # the reference copy may differ from the live page by this much",
     ""

@@ -61,6 +61,28 @@ export const DesignArtifact = Schema.Struct({
 })
 export type DesignArtifact = typeof DesignArtifact.Type
 
+/** One earlier run's design artifacts that retention deleted (or, with `autoPurge: false`, would delete). */
+export const RetentionPurge = Schema.Struct({
+  run_id: Schema.String,
+  reason: Schema.Literal("expired", "over-max-runs"),
+  /** The run's `artifacts/design-toolkit` folder, repository-relative. */
+  path: Schema.String,
+  age_days: Schema.Number,
+  deleted: Schema.Boolean
+})
+export type RetentionPurge = typeof RetentionPurge.Type
+
+/** What `design write` did about retention: the bounds, and each run it deleted or refused to touch. */
+export const RetentionReport = Schema.Struct({
+  days: Schema.Int,
+  max_runs: Schema.NullOr(Schema.Int),
+  auto_purge: Schema.Boolean,
+  purged: Schema.Array(RetentionPurge),
+  /** Folders that looked like a run's design artifacts but were not safe to delete (a symlink on the way). */
+  refused: Schema.Array(Schema.Struct({ path: Schema.String, reason: Schema.String }))
+})
+export type RetentionReport = typeof RetentionReport.Type
+
 export const DesignSummary = Schema.Struct({
   generated_at: Schema.String,
   config: Schema.String,
@@ -76,7 +98,9 @@ export const DesignSummary = Schema.Struct({
   }),
   motion: Schema.Struct({ videos: Schema.Int, keyframes: Schema.Int }),
   retention_days: Schema.Int,
-  expires_at: Schema.String
+  expires_at: Schema.String,
+  /** Optional: summaries written before retention deleted anything lack it. */
+  retention: Schema.optional(RetentionReport)
 })
 export type DesignSummary = typeof DesignSummary.Type
 

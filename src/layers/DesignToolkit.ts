@@ -3,6 +3,7 @@ import { Console, Effect, Layer } from "effect"
 import type { Browser } from "playwright-core"
 import type { DesignSettings } from "../domain/DesignConfig.js"
 import type { DesignLayout } from "../domain/DesignPaths.js"
+import type { RetentionReport } from "../domain/DesignRecord.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { decodeSettings, designSection } from "../domain/Settings.js"
 import { BaseConfig } from "../services/BaseConfig.js"
@@ -55,6 +56,15 @@ const setupChecks = (files: Files["Type"], tools: ReturnType<typeof makeTools>) 
     return checks
   })
 
+/** The write step's line about retention: what went, or the bounds nothing passed. */
+const retentionLine = (r: RetentionReport) => {
+  const bounds = `${r.days} days${r.max_runs === null ? "" : `, ${r.max_runs} runs`}`
+  if (r.purged.length === 0) return `retention (${bounds}): nothing to delete${r.refused.length === 0 ? "" : `, ${r.refused.length} refused`}`
+  const verb = r.auto_purge ? "deleted" : "would delete (autoPurge: false)"
+  return `retention (${bounds}): ${verb} the design artifacts of ${r.purged.map((p) => `${p.run_id} (${p.reason})`).join(", ")}` +
+    (r.refused.length === 0 ? "" : `; ${r.refused.length} refused`)
+}
+
 interface MotionDeps {
   readonly path: Path.Path
   readonly tools: ReturnType<typeof makeTools>
@@ -95,7 +105,7 @@ export const DesignToolkitLive = Layer.effect(
     const design = makeDesignContext(files, path, base, env)
     const steps = makeFileSteps(files, path)
     const capture = makeCaptureSteps({ files, path, server, steps })
-    const records = makeRecords(files, path)
+    const records = makeRecords(files, path, base.roots)
     const tools = makeTools(yield* ProcessRunner, files, path, base.roots.repoRoot)
 
     const withBrowser = <A, E, R>(use: (browser: Browser) => Effect.Effect<A, E, R>) =>
@@ -174,6 +184,7 @@ export const DesignToolkitLive = Layer.effect(
       return result("write", [
         { line: `${s.artifacts} artifacts (${Object.entries(s.by_kind).map(([k, n]) => `${k} ${n}`).join(", ")})`, artifacts: [] },
         { line: `diff: ${s.diff.status}${s.diff.max_percent === null ? "" : `, worst ${s.diff.max_percent}%`}; motion: ${s.motion.videos} videos`, artifacts: [] },
+        { line: retentionLine(written.retention), artifacts: [] },
         { line: `record: ${written.outRecord}`, artifacts: [written.outRecord] },
         ...(written.sections === undefined ? [] : [{ line: `manifest sections: ${written.sections}`, artifacts: [written.sections] }])
       ])

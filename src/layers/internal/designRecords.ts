@@ -14,12 +14,15 @@ import {
   DesignManifestSections,
   DesignRunRecord,
   type DesignSummary,
-  DiffReport
+  DiffReport,
+  type RetentionReport
 } from "../../domain/DesignRecord.js"
 import { DesignTokens } from "../../domain/DesignTokens.js"
 import type { FileAccessError } from "../../domain/FileErrors.js"
+import type { Roots } from "../../domain/RunLayout.js"
 import { stageSectionsFileName } from "../../domain/StageSections.js"
 import type { Files } from "../../services/Files.js"
+import { makeRetention } from "./designRetention.js"
 
 const encodeRecord = Schema.encode(Schema.parseJson(DesignRunRecord, { space: 2 }))
 const encodeSections = Schema.encode(Schema.parseJson(DesignManifestSections, { space: 2 }))
@@ -36,7 +39,13 @@ const makeSummary = (files: Files["Type"], path: Path.Path) => {
   const readJson = <A>(file: string, decode: (text: string) => Option.Option<A>) =>
     Effect.map(files.readText(file), (text) => (text === undefined ? Option.none<A>() : decode(text)))
 
-  return (layout: DesignLayout, settings: DesignSettings, shownConfig: string, artifacts: ReadonlyArray<DesignArtifact>) =>
+  return (
+    layout: DesignLayout,
+    settings: DesignSettings,
+    shownConfig: string,
+    artifacts: ReadonlyArray<DesignArtifact>,
+    retention: RetentionReport
+  ) =>
     Effect.gen(function*() {
       const now = yield* DateTime.now
       const diffs = yield* Effect.forEach(settings.sources, (s) => readJson(path.join(layout.root, "diffs", s.dir, "report.json"), decodeDiff))
@@ -68,13 +77,14 @@ const makeSummary = (files: Files["Type"], path: Path.Path) => {
           keyframes: artifacts.filter((a) => a.type === "keyframe").length
         },
         retention_days: settings.retentionDays,
-        expires_at: DateTime.formatIso(DateTime.addDuration(now, Duration.days(settings.retentionDays)))
+        expires_at: DateTime.formatIso(DateTime.addDuration(now, Duration.days(settings.retentionDays))),
+        retention
       }
       return summary
     })
 }
 
-export const makeRecords = (files: Files["Type"], path: Path.Path) => {
+export const makeRecords = (files: Files["Type"], path: Path.Path, roots: Roots) => {
   /** Every file under `dir` with its size, as paths relative to `root` split in segments. */
   const walk = (root: string, segments: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<FoundFile>, FileAccessError> =>
     Effect.gen(function*() {
@@ -112,12 +122,15 @@ export const makeRecords = (files: Files["Type"], path: Path.Path) => {
     })
 
   const summaryOf = makeSummary(files, path)
+  const retain = makeRetention(files, path, roots)
 
   /** Writes the out record and the manifest sections; returns their paths and the summary. */
   const write = (layout: DesignLayout, settings: DesignSettings, shownConfig: string, manifestPath: string) =>
     Effect.gen(function*() {
+      // Earlier runs first: what retention deletes is reported in this run's summary.
+      const retention = yield* retain(layout, settings)
       const artifacts = yield* artifactsOf(layout)
-      const summary = yield* summaryOf(layout, settings, shownConfig, artifacts)
+      const summary = yield* summaryOf(layout, settings, shownConfig, artifacts, retention)
       const manifestKnown = (yield* files.info(manifestPath))?.type === "file"
       const record: DesignRunRecord = {
         version: 1,
@@ -134,7 +147,7 @@ export const makeRecords = (files: Files["Type"], path: Path.Path) => {
         const text = yield* Effect.orDie(encodeSections({ design_toolkit_artifacts: artifacts, design_toolkit_summary: summary }))
         yield* files.writeAtomic(sections, `${text}\n`)
       }
-      return { summary, artifacts, outRecord: layout.relative(layout.outRecord), sections: manifestKnown ? layout.relative(sections) : undefined }
+      return { summary, retention, artifacts, outRecord: layout.relative(layout.outRecord), sections: manifestKnown ? layout.relative(sections) : undefined }
     })
 
   return { write, artifactsOf }
