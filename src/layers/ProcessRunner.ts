@@ -1,5 +1,4 @@
-import { Command, CommandExecutor } from "@effect/platform"
-import { Chunk, Context, Duration, Effect, Exit, Layer, Ref, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Exit, Layer, Ref } from "effect"
 import {
   type ProcessExit,
   type ProcessHandlers,
@@ -8,68 +7,67 @@ import {
   type ProcessSpec
 } from "../services/ProcessRunner.js"
 import { Host } from "../services/Host.js"
+import { type Child, type PipeName, spawnChild } from "./internal/childProcess.js"
 import { stopProcessGroup } from "./internal/processGroup.js"
 
-const signalPattern = /signal: (SIG[A-Z0-9]+)/
+const pipes: ReadonlyArray<PipeName> = ["stdout", "stderr"]
 
 /**
- * Real processes through @effect/platform's CommandExecutor. The child runs `sh -c <command>` in its
- * own process group with stdin at end-of-file. Both pipes are drained by their own fiber from the
- * start (STYLE 4.1, 4.2: an unread pipe blocks the child, and Node discards what nobody reads by the
- * time the child exits); one handler call runs at a time. Plain fibers rather than a merged Stream:
- * measured at half the CPU per process.
+ * Hands what the pipes hold to `onOutput`, one call at a time, stdout before stderr, until both
+ * pipes are at end-of-file (a background child holding one open keeps the stage running, D-8).
+ */
+const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
+  const hasOutput = () => child.pending("stdout") > 0 || child.pending("stderr") > 0
+  const deliver = (name: PipeName) => {
+    const chunks = child.take(name)
+    return chunks.length === 0 ? Effect.void : handlers.onOutput(name, Chunk.unsafeFromArray(chunks))
+  }
+  return Effect.gen(function*() {
+    while (!child.drained() || hasOutput()) {
+      yield* child.when(() => hasOutput() || child.drained())
+      for (const name of pipes) yield* deliver(name)
+    }
+  })
+}
+
+/**
+ * Real processes on `node:child_process` (internal/childProcess.ts): `sh -c <command>` in its own
+ * process group, stdin at end-of-file, both pipes read from the spawn on. One handler call runs at a
+ * time, `onStart` first. Interrupted (a timeout, Ctrl-C) or failed, the stage's whole group is
+ * stopped, background children included, even when the shell has already exited, with SIGKILL for
+ * what ignores SIGTERM (D-8). A shell that exits non-zero gets its leftover group terminated, as the
+ * platform's executor did.
  */
 export const ProcessRunnerLive = Layer.effect(
   ProcessRunner,
   Effect.gen(function*() {
-    const executor = yield* CommandExecutor.CommandExecutor
     const host = yield* Host
+    // The parent environment the stages inherit (ENV-5); the interpreter is the one place that reads it.
+    const parentEnv = process.env
 
     const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
       Effect.scoped(Effect.gen(function*() {
-        const fail = (reason: string) => (cause: unknown) =>
-          new ProcessSpawnError({ command: spec.command, cwd: spec.cwd, reason, cause })
-        const command = Command.make("sh", "-c", spec.command).pipe(
-          Command.workingDirectory(spec.cwd),
-          Command.env(spec.env),
-          Command.stdin(Stream.empty)
+        const child = yield* Effect.acquireRelease(
+          spawnChild(spec, parentEnv),
+          (child, exit) =>
+            (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
+              Effect.ensuring(Effect.sync(child.release))
+            )
         )
-        const lock = yield* Effect.makeSemaphore(1)
-        // Taken before the readers start, so that onStart is the first handler call.
-        yield* lock.take(1)
-        const proc = yield* executor.start(command).pipe(
-          Effect.mapError((error) =>
-            fail(error._tag === "SystemError" && error.reason === "NotFound"
-              ? "the working directory does not exist"
-              : error.message)(error)
-          )
-        )
-        // D-8: interrupted (Ctrl-C, a timeout), the stage's whole group goes, background children
-        // included, even when the shell has already exited (the executor's own kill stops at a dead
-        // shell), and SIGKILL follows for what ignores SIGTERM. Runs before the executor's finalizer.
-        yield* Effect.addFinalizer((exit) =>
-          Exit.isInterrupted(exit) ? Effect.asVoid(stopProcessGroup(host, proc.pid)) : Effect.void
-        )
-        const drain = (stream: "stdout" | "stderr", source: Stream.Stream<Uint8Array, unknown>) =>
-          Stream.runForEachChunk(
-            Stream.mapError(source, fail(`its ${stream} could not be read`)),
-            (chunks) => lock.withPermits(1)(handlers.onOutput(stream, chunks))
-          )
-        const readers = yield* Effect.fork(
-          Effect.all([drain("stdout", proc.stdout), drain("stderr", proc.stderr)], { concurrency: 2, discard: true })
-        )
-        yield* handlers.onStart(proc.pid).pipe(Effect.ensuring(lock.release(1)))
-        yield* readers.await.pipe(Effect.flatten)
-        return yield* proc.exitCode.pipe(
-          Effect.map((code): ProcessExit => ({ exitCode: code, signal: null })),
-          // The executor reports death by signal as an error whose message names the signal.
-          Effect.catchAll((error) => {
-            const signal = signalPattern.exec(error.message)?.[1]
-            return signal === undefined
-              ? Effect.fail(fail(error.message)(error))
-              : Effect.succeed<ProcessExit>({ exitCode: null, signal })
+        yield* handlers.onStart(child.pid)
+        yield* deliverOutput(child, handlers)
+        const unread = child.readError()
+        if (unread !== undefined) {
+          return yield* new ProcessSpawnError({
+            command: spec.command,
+            cwd: spec.cwd,
+            reason: `its ${unread.name} could not be read`,
+            cause: unread.error
           })
-        )
+        }
+        const exit = yield* child.exit
+        if (exit.exitCode !== null && exit.exitCode !== 0) yield* host.signalGroup(child.pid, "SIGTERM")
+        return exit
       }))
 
     return ProcessRunner.of({ run })

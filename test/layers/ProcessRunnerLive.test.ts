@@ -1,0 +1,109 @@
+/**
+ * The Live ProcessRunner on real processes (wall clock, no TestClock): what a stage prints arrives
+ * whole and in order, exits and signals are reported, a bad working directory is a spawn error, and
+ * an interrupted stage loses its whole process group.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { HostLive } from "../../src/layers/Host.js"
+import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
+import { Host } from "../../src/services/Host.js"
+import { type ProcessHandlers, ProcessRunner, type ProcessSpec } from "../../src/services/ProcessRunner.js"
+
+const host = Layer.provide(HostLive, NodeContext.layer)
+const live = Layer.merge(ProcessRunnerLive.pipe(Layer.provide(host)), host)
+const spec = (command: string, env: Record<string, string> = {}): ProcessSpec => ({ command, cwd: process.cwd(), env })
+const decoder = new TextDecoder()
+
+type Event = { readonly _tag: "start"; readonly pid: number } | { readonly _tag: "output"; readonly stream: "stdout" | "stderr"; readonly text: string }
+
+/** Runs `command`, recording every handler call; `slow` makes each output call take a millisecond. */
+const record = (command: ProcessSpec, slow = false) =>
+  Effect.gen(function*() {
+    const events = yield* Ref.make<ReadonlyArray<Event>>([])
+    const handlers: ProcessHandlers<never> = {
+      onStart: (pid) => Ref.update(events, (all): ReadonlyArray<Event> => [...all, { _tag: "start", pid }]),
+      onOutput: (stream, chunks) =>
+        Ref.update(events, (all): ReadonlyArray<Event> => [
+          ...all,
+          { _tag: "output", stream, text: Chunk.toReadonlyArray(chunks).map((bytes) => decoder.decode(bytes)).join("") }
+        ]).pipe(Effect.zipLeft(slow ? Effect.sleep("1 millis") : Effect.void))
+    }
+    const exit = yield* (yield* ProcessRunner).run(command, handlers)
+    const all = yield* Ref.get(events)
+    const text = (stream: "stdout" | "stderr") =>
+      all.map((event) => (event._tag === "output" && event.stream === stream ? event.text : "")).join("")
+    return { exit, events: all, stdout: text("stdout"), stderr: text("stderr") }
+  })
+
+describe("ProcessRunnerLive", () => {
+  it.live("reports the pid first, then both pipes' output whole, and the exit code", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("printf 'out\\n'; printf 'err\\n' >&2; printf 'more'; exit 3"))
+      assert.deepStrictEqual(result.exit, { exitCode: 3, signal: null })
+      assert.strictEqual(result.stdout, "out\nmore")
+      assert.strictEqual(result.stderr, "err\n")
+      const [first] = result.events
+      assert(first?._tag === "start" && first.pid > 1)
+      assert.strictEqual(result.events.filter((event) => event._tag === "start").length, 1)
+    }).pipe(Effect.provide(live)))
+
+  it.live("loses no output of short processes, and stdin is at end-of-file", () =>
+    Effect.gen(function*() {
+      const results = yield* Effect.forEach(
+        Array.from({ length: 40 }, (_, i) => i),
+        (i) => record(spec(`cat; echo line-${i}`)),
+        { concurrency: 4 }
+      )
+      assert.deepStrictEqual(results.map((result) => result.stdout), results.map((_, i) => `line-${i}\n`))
+      assert(results.every((result) => result.exit.exitCode === 0))
+    }).pipe(Effect.provide(live)))
+
+  it.live("passes the stage's variables on top of the parent environment", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("printf '%s|%s' \"$STAGE_VALUE\" \"${PATH:+has-path}\"", { STAGE_VALUE: "from stage" }))
+      assert.strictEqual(result.stdout, "from stage|has-path")
+    }).pipe(Effect.provide(live)))
+
+  it.live("reports a death by signal", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("kill -TERM $$"))
+      assert.deepStrictEqual(result.exit, { exitCode: null, signal: "SIGTERM" })
+    }).pipe(Effect.provide(live)))
+
+  it.live("keeps every byte of a large output when the handler is slow (the pipes are paused, not dropped)", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("head -c 3000000 /dev/zero | tr '\\0' a; head -c 1000000 /dev/zero | tr '\\0' b >&2"), true)
+      assert.strictEqual(result.stdout.length, 3_000_000)
+      assert.strictEqual(result.stdout.replaceAll("a", ""), "")
+      assert.strictEqual(result.stderr.length, 1_000_000)
+      assert.strictEqual(result.exit.exitCode, 0)
+    }).pipe(Effect.provide(live)))
+
+  it.live("fails with a spawn error when the working directory does not exist", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(record({ command: "true", cwd: "/nonexistent/speed-test", env: {} }))
+      assert.strictEqual(error._tag, "ProcessSpawnError")
+      assert.strictEqual(error.reason, "the working directory does not exist")
+      assert.strictEqual(error.cwd, "/nonexistent/speed-test")
+    }).pipe(Effect.provide(live)))
+
+  it.live("interrupted, stops the whole process group, background children included", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      const background = yield* Deferred.make<number>()
+      const handlers: ProcessHandlers<never> = {
+        onStart: () => Effect.void,
+        onOutput: (_, chunks) => {
+          const pid = Number.parseInt(Chunk.toReadonlyArray(chunks).map((bytes) => decoder.decode(bytes)).join(""), 10)
+          return Number.isInteger(pid) ? Deferred.succeed(background, pid) : Effect.void
+        }
+      }
+      const fiber = yield* Effect.fork((yield* ProcessRunner).run(spec("sleep 30 > /dev/null & echo $!; wait"), handlers))
+      const pid = yield* Deferred.await(background)
+      assert.isTrue(yield* host.isAlive(pid))
+      yield* Fiber.interrupt(fiber)
+      assert.isFalse(yield* host.isAlive(pid))
+    }).pipe(Effect.provide(live)))
+})
