@@ -4,7 +4,6 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option } from "effect"
-import { runDefaults } from "../domain/Settings.js"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
 import { FilesLive } from "../layers/Files.js"
 import { HostLive } from "../layers/Host.js"
@@ -39,11 +38,6 @@ export const serveRunner = (flags: RunnerFlags) =>
       runner,
       host: host.hostname,
       capacity,
-      heartbeatInterval: runDefaults.heartbeatInterval,
-      // As long as the orchestrator waits for its output stream to attach (ClusterExecutor's
-      // attachGrace): a cold client's Watch can trail its Run by more than 3 s on a loaded machine,
-      // and output printed before it attaches to a later entity instance would be lost (seen in CI).
-      watchGrace: "10 seconds",
       prepare
     })
     const serving = handlers.pipe(

@@ -90,8 +90,11 @@ export const StageResult = Schema.Struct({
   signal: Schema.NullOr(Schema.String),
   runner: Schema.String,
   host: Schema.String,
-  /** How many events the runner put on the attempt's output stream: the client reads until it has them all. */
-  events: Schema.Int
+  /**
+   * The sequence number of the attempt's last output event in storage (AttemptOutput): everything
+   * up to it was stored before this result, so the orchestrator reads until it has it.
+   */
+  outputSeq: Schema.Int
 })
 export type StageResult = typeof StageResult.Type
 
@@ -105,12 +108,21 @@ export class RemoteStartFailed extends Schema.TaggedError<RemoteStartFailed>()("
   }
 }
 
-/** What a runner streams while an attempt runs (volatile: lost output is not replayed). */
+/**
+ * What a runner records while an attempt runs, in storage under the attempt's idempotency key with a
+ * sequence number (AttemptOutput), which the orchestrator reads back: stored, so output printed
+ * before the orchestrator looks is not lost. A redelivered attempt continues the sequence, so the
+ * `Started` of every runner that took it is there.
+ */
 export const StageEvent = Schema.Union(
-  /** First on every stream: the runner has the watcher (what follows is the attempt's). */
-  Schema.TaggedStruct("Attached", {}),
   Schema.TaggedStruct("Started", { runner: Schema.String, host: Schema.String, pid: Schema.Int }),
-  Schema.TaggedStruct("Output", { stream: Schema.Literal("stdout", "stderr"), bytes: Schema.Uint8ArrayFromSelf }),
-  Schema.TaggedStruct("Heartbeat", { at: Schema.Number })
+  // Base64: stored as JSON.
+  Schema.TaggedStruct("Output", { stream: Schema.Literal("stdout", "stderr"), bytes: Schema.Uint8ArrayFromBase64 })
 )
 export type StageEvent = typeof StageEvent.Type
+
+/** One stored event of an attempt. */
+export interface StageLogEntry {
+  readonly seq: number
+  readonly event: StageEvent
+}

@@ -1,13 +1,16 @@
 /**
  * The `cloud` executor on @effect/cluster (DECISIONS B-3, issue 18): each attempt is a persisted
- * `Run` call to the stage entity, keyed by its idempotency key, and its output arrives over a
- * volatile `Watch` stream from whichever runner has it. Needs a `Sharding` (a cluster client on
- * PostgreSQL in production, the cluster's test runner in unit tests).
+ * `Run` call to the stage entity, keyed by its idempotency key. Its output is not streamed: the
+ * runner stores it (AttemptOutput) and the executor reads it while the call is pending, then the
+ * rest once the result (which says how much there is) arrives, so none is lost however late the
+ * executor looks. Needs a `Sharding` (a cluster client on PostgreSQL in production, the cluster's
+ * test runner in unit tests) and the AttemptOutput the runners write to.
  */
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
-import { Chunk, Duration, Effect, Fiber, Layer, Option, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Layer, Schedule } from "effect"
 import { entityIdOf, groupOf, type StageEvent, type StageRequest, type Workspace } from "../domain/Cluster.js"
+import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
 import { executorFromRun } from "./Executor.js"
@@ -18,12 +21,10 @@ export type WorkspaceOf = (request: ExecutionRequest) => Effect.Effect<Workspace
 
 export interface ClusterExecutorOptions {
   readonly workspaceOf?: WorkspaceOf | undefined
-  /** How long, after the result, the output stream may still deliver what it holds. */
-  readonly drainGrace?: Duration.DurationInput | undefined
-  /** The same, while the stream has not reached the runner yet (a cold client waits for shard assignments). */
-  readonly attachGrace?: Duration.DurationInput | undefined
-  /** Between two tries to reach the attempt's output stream (its runner may have changed). */
-  readonly rewatchEvery?: Duration.DurationInput | undefined
+  /** How often the attempt's stored output is read while it runs. */
+  readonly pollEvery?: Duration.DurationInput | undefined
+  /** How long, after the result, reading may take to reach its last event (rows pruned meanwhile: it stops there). */
+  readonly drainLimit?: Duration.DurationInput | undefined
   /** How long a stage waits for a runner with its labels to be connected before it fails. */
   readonly routingWait?: Duration.DurationInput | undefined
 }
@@ -31,16 +32,10 @@ export interface ClusterExecutorOptions {
 const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
   new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause })
 
-const toEvent = (event: Exclude<StageEvent, { readonly _tag: "Attached" }>): ExecutionEvent => {
-  switch (event._tag) {
-    case "Started":
-      return { _tag: "Started", pid: undefined, remote: { runner: event.runner, host: event.host } }
-    case "Output":
-      return { _tag: "Output", stream: event.stream, chunks: Chunk.of(event.bytes) }
-    case "Heartbeat":
-      return { _tag: "Heartbeat", at: event.at }
-  }
-}
+const toEvent = (event: StageEvent): ExecutionEvent =>
+  event._tag === "Started"
+    ? { _tag: "Started", pid: undefined, remote: { runner: event.runner, host: event.host } }
+    : { _tag: "Output", stream: event.stream, chunks: Chunk.of(event.bytes) }
 
 /**
  * A stage whose labels no healthy runner has fails at once with the reason, rather than waiting for
@@ -67,45 +62,36 @@ const checkRouting = (storage: RunnerStorage.RunnerStorage["Type"], request: Exe
     Effect.retry({ schedule: Schedule.spaced(Duration.millis(250)).pipe(Schedule.upTo(wait)) })
   )
 
-/** The executor on the Sharding and RunnerStorage in context. */
+/** The executor on the Sharding, RunnerStorage and AttemptOutput in context. */
 export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
   Effect.gen(function*() {
     const clientFor = yield* Effect.provideService(StageEntity.client, Sharding.Sharding, yield* Sharding.Sharding)
     const storage = yield* RunnerStorage.RunnerStorage
+    const output = yield* AttemptOutput
     const workspaceOf: WorkspaceOf = options.workspaceOf ?? (() => Effect.succeed(null))
-    const drainGrace = options.drainGrace ?? Duration.seconds(2)
-    const attachGrace = options.attachGrace ?? Duration.seconds(10)
-    const rewatch = Schedule.spaced(options.rewatchEvery ?? Duration.seconds(1))
+    const polling = Schedule.spaced(options.pollEvery ?? Duration.millis(100))
+    const drainLimit = options.drainLimit ?? Duration.seconds(10)
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
       Effect.gen(function*() {
         yield* checkRouting(storage, request, options.routingWait ?? Duration.seconds(10))
         const workspace = yield* workspaceOf(request)
         const client = clientFor(entityIdOf(request.runsOn ?? [], request.idempotencyKey))
-        const lock = yield* Effect.makeSemaphore(1)
-        let received = 0
-        let attached = false
-        const emit = (event: StageEvent) => {
-          if (event._tag === "Attached") {
-            attached = true
-            return Effect.void
+        const key = request.idempotencyKey
+        // The sequence number of the last event handed on. A read and its hand-over are not
+        // interrupted halfway, so stopping the tail between reads loses nothing and repeats nothing.
+        let seen = 0
+        const pull = Effect.uninterruptible(Effect.gen(function*() {
+          const entries = yield* output.read(key, seen).pipe(
+            Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), []))
+          )
+          for (const entry of entries) {
+            yield* onEvent(toEvent(entry.event))
+            seen = entry.seq
           }
-          received += 1
-          return lock.withPermits(1)(onEvent(toEvent(event)))
-        }
-        // The output stream: a stream that fails (its runner is gone) is opened again, on whichever
-        // runner has the attempt now, until it ends cleanly or the result is in.
-        const watchOnce = Stream.runFoldEffect(
-          client.Watch({ idempotencyKey: request.idempotencyKey }).pipe(
-            Stream.map(Option.some),
-            Stream.catchAll(() => Stream.make(Option.none<StageEvent>()))
-          ),
-          true,
-          (_, item) => Option.match(item, { onNone: () => Effect.succeed(false), onSome: (event) => Effect.as(emit(event), true) })
-        )
-        const watching = yield* Effect.fork(Effect.repeat(watchOnce, { schedule: rewatch, while: (clean) => !clean }))
+        }))
         const payload: StageRequest = {
-          idempotencyKey: request.idempotencyKey,
+          idempotencyKey: key,
           runId: request.runId,
           stageId: request.stageId,
           attempt: request.attempt,
@@ -114,7 +100,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           env: request.env,
           workspace
         }
-        const result = yield* client.Run(payload).pipe(
+        const call = client.Run(payload).pipe(
           Effect.catchTags({
             RemoteStartFailed: (error) => Effect.fail(spawnError(request, error.message, error)),
             MailboxFull: (error) => Effect.fail(spawnError(request, `the runner's mailbox is full (${error.message})`, error)),
@@ -124,15 +110,17 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           }),
           Effect.catchAllDefect((defect) => Effect.fail(spawnError(request, `cluster call failed: ${String(defect)}`, defect)))
         )
-        // The result and the stream travel apart: the stream may still hold output. The result says
-        // how much there was. A stream not attached yet (a cold client waits for shard assignments)
-        // gets longer; a result answered from storage (nothing runs) waits out the shorter grace.
-        if (received < result.events) {
-          yield* Effect.ignore(Effect.timeout(Fiber.join(watching), attached ? drainGrace : attachGrace))
+        // Output is read while the call is pending; the tail stops when the result is in.
+        const result = yield* Effect.raceFirst(call, Effect.zipRight(Effect.repeat(pull, polling), Effect.never))
+        // Everything up to the result's last event was stored before the result: read up to it.
+        const drained = yield* Effect.repeat(pull, { until: () => seen >= result.outputSeq, schedule: Schedule.spaced(Duration.millis(50)) }).pipe(
+          Effect.timeoutOption(drainLimit)
+        )
+        if (drained._tag === "None") {
+          yield* Effect.logWarning(`${request.stageId}: output after event ${seen} of ${result.outputSeq} is no longer stored`)
         }
-        yield* Fiber.interrupt(watching)
         const exit: ProcessExit = { exitCode: result.exitCode, signal: result.signal }
-        yield* lock.withPermits(1)(onEvent({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host } }))
+        yield* onEvent({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host } })
         return exit
       })
 

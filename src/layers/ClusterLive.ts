@@ -17,6 +17,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import { Cause, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { groupsServedBy } from "../domain/Cluster.js"
 import { oneLine } from "../domain/OneLine.js"
+import { AttemptOutputSql } from "./AttemptOutput.js"
 import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
 import { makeWorkspaceSnapshots } from "./internal/workspaceSnapshot.js"
 import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
@@ -51,7 +52,7 @@ const unreachable = (error: { readonly message: string }) =>
       "Check the URL and that PostgreSQL is running (`codex-orchestrator cluster db` starts one)."
   })
 
-/** The database, the message and runner storages on it, and socket transport with msgpack. */
+/** The database, the message, runner and attempt output storages on it, and socket transport with msgpack. */
 const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingConfig.ShardingConfig>) => {
   const database = PgClient.layer({
     url: Redacted.make(connection.databaseUrl),
@@ -60,7 +61,7 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
   }).pipe(Layer.mapError(unreachable))
   // Two processes starting together both create the cluster's tables; the loser's migration dies on
   // PostgreSQL's catalog uniqueness. It finds them made on its next try.
-  const storage = Layer.merge(SqlMessageStorage.layer, SqlRunnerStorage.layer).pipe(
+  const storage = Layer.mergeAll(SqlMessageStorage.layer, SqlRunnerStorage.layer, AttemptOutputSql).pipe(
     Layer.catchAllCause((cause) => Layer.fail(unreachable({ message: oneLine(Cause.pretty(cause)) }))),
     Layer.retry(Schedule.spaced(Duration.millis(300)).pipe(Schedule.intersect(Schedule.recurs(5)))),
     Layer.provide(database),
@@ -70,7 +71,7 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
   return Layer.mergeAll(storage, transport, config, RpcSerialization.layerMsgPack)
 }
 
-/** The orchestrator's side: a client of the cluster (it serves no entity). Provides Sharding and RunnerStorage. */
+/** The orchestrator's side: a client of the cluster (it serves no entity). Provides Sharding, RunnerStorage and AttemptOutput. */
 export const clusterClientLayer = (connection: ClusterConnection) =>
   SocketRunner.layerClientOnly.pipe(
     Layer.provideMerge(foundation(connection, ShardingConfig.layer({ ...shardingOptions(connection), runnerAddress: Option.none() })))

@@ -55,10 +55,7 @@ describe("cloud stages on cluster runners", () => {
       git(repo.dir, "commit", "-q", "-m", "base")
       writeFileSync(repo.path("notes.txt"), "uncommitted change\n")
       writeFileSync(repo.path("sub", "notes.txt"), "new in sub, not committed\n")
-      // Known defect (issue 18, closing note): on runners that have not run a stage yet, the first
-      // stage's output can be lost when its Watch attaches after the stage ran. A first run warms
-      // them; the output of every later stage is asserted below.
-      await startJson(repo, ["remote", "--cloud", "--task", "warm-up"], clusterEnv())
+      // The first run on cold runners: the output of every stage, the first one included, comes back.
       const run = await startJson(repo, ["remote", "--cloud", "--task", "cl"], clusterEnv())
       assert.strictEqual(run.result.code, 0, describeResult(run.result))
       assert.strictEqual(run.manifest["cloud_fallback_reason"], null)

@@ -8,6 +8,7 @@ import { Chunk, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { makeClusterExecutor } from "../../src/layers/ClusterExecutor.js"
 import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../../src/layers/ProcessRunner.js"
 import type { ExecutionEvent, ExecutionRequest } from "../../src/services/Executor.js"
+import { AttemptOutput } from "../../src/services/AttemptOutput.js"
 import { ProcessRunner } from "../../src/services/ProcessRunner.js"
 import { memoryCluster } from "../support/cluster.js"
 
@@ -43,7 +44,7 @@ const killable = (interruptions: Ref.Ref<number>) => Layer.effect(
 
 const runCollect = (req: ExecutionRequest) =>
   Effect.gen(function*() {
-    const executor = yield* makeClusterExecutor({ attachGrace: "1 second" })
+    const executor = yield* makeClusterExecutor()
     const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
     const exit = yield* executor.run(req, (event) => Ref.update(events, (all) => [...all, event]))
     return { exit, events: yield* Ref.get(events) }
@@ -79,16 +80,45 @@ describe("ClusterExecutor", () => {
       assert.strictEqual(invocations.length, 1)
     }).pipe(Effect.provide(cluster(["linux"]))))
 
-  it.live("a key with a stored result is answered from storage and not run again", () =>
+  it.live("a key with a stored result is answered from storage with its stored output, and not run again", () =>
     Effect.gen(function*() {
       const first = yield* runCollect(request("k-once", "echo hi"))
       const second = yield* runCollect(request("k-once", "echo hi"))
       assert.deepStrictEqual(second.exit, first.exit)
       const last = second.events[second.events.length - 1]
       assert.isTrue(last?._tag === "Exited" && last.remote?.runner === "memory:1")
-      assert.isFalse(second.events.some((e) => e._tag === "Output"), "the second call printed output: it ran again")
+      // The stored output of the one run comes back with the stored result (a resumed run writes it).
+      const outputOf = (events: ReadonlyArray<ExecutionEvent>) =>
+        events.flatMap((e) => (e._tag === "Output" ? Chunk.toReadonlyArray(e.chunks).map((b) => decoder.decode(b)) : [])).join("")
+      assert.strictEqual(outputOf(second.events), "hi\n")
+      assert.strictEqual(second.events.filter((e) => e._tag === "Started").length, 1, "started once")
       const invocations = yield* (yield* ProcessInvocations).all
       assert.strictEqual(invocations.length, 1)
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("output stored before the executor reads it is not lost: the result says how far to read", () =>
+    Effect.gen(function*() {
+      // No read while the call is pending: everything comes from the reads after the result.
+      const executor = yield* makeClusterExecutor({ pollEvery: "1 hour" })
+      const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
+      yield* executor.run(request("k-late", "echo hi"), (event) => Ref.update(events, (all) => [...all, event]))
+      assert.deepStrictEqual((yield* Ref.get(events)).map((e) => e._tag), ["Started", "Output", "Exited"])
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("a redelivered attempt continues the stored sequence: the first runner's start and output stay, the second's follow", () =>
+    Effect.gen(function*() {
+      const output = yield* AttemptOutput
+      // What a runner lost mid-stage had stored for the key.
+      yield* output.append("k-again", [
+        { seq: 1, event: { _tag: "Started", runner: "lost:1", host: "gone", pid: 7 } },
+        { seq: 2, event: { _tag: "Output", stream: "stdout", bytes: new TextEncoder().encode("partial\n") } }
+      ])
+      const { events } = yield* runCollect(request("k-again", "echo hi"))
+      const started = events.flatMap((e) => (e._tag === "Started" ? [e.remote?.runner] : []))
+      assert.deepStrictEqual(started, ["lost:1", "memory:1"])
+      const printed = events.flatMap((e) => (e._tag === "Output" ? Chunk.toReadonlyArray(e.chunks).map((b) => decoder.decode(b)) : []))
+      assert.deepStrictEqual(printed, ["partial\n", "hi\n"])
+      assert.deepStrictEqual((yield* output.read("k-again", 0)).map((entry) => entry.seq), [1, 2, 3, 4])
     }).pipe(Effect.provide(cluster([]))))
 
   it.live("interrupting the call cancels the process on the runner", () =>

@@ -1,6 +1,7 @@
 /**
  * The cluster in memory for unit tests: one runner (Sharding on the cluster's memory storages, no
- * network, no database) serving the stage entity for `labels`, over the given ProcessRunner.
+ * network, no database) serving the stage entity for `labels`, over the given ProcessRunner, and the
+ * attempts' output in memory (shared by the runner and the executor).
  */
 import * as MessageStorage from "@effect/cluster/MessageStorage"
 import * as RunnerHealth from "@effect/cluster/RunnerHealth"
@@ -10,6 +11,7 @@ import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import { Effect, Layer } from "effect"
 import { groupsServedBy } from "../../src/domain/Cluster.js"
+import { AttemptOutputMemory } from "../../src/layers/AttemptOutput.js"
 import { stageEntityLayer } from "../../src/layers/internal/stageHandlers.js"
 
 export const memoryCluster = (labels: ReadonlyArray<string>) => {
@@ -33,10 +35,8 @@ export const memoryCluster = (labels: ReadonlyArray<string>) => {
     runner: "memory:1",
     host: "memory-host",
     capacity: 2,
-    heartbeatInterval: "5 seconds",
-    watchGrace: "1 second",
     prepare: (request) =>
       Effect.succeed({ spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void })
   })
-  return Layer.provideMerge(handlers, sharding)
+  return Layer.provideMerge(handlers, Layer.merge(sharding, AttemptOutputMemory))
 }

@@ -1,20 +1,19 @@
 /**
- * The cluster entity that runs stage attempts (issue 18). One entity a attempt: its id is the
- * attempt's group and idempotency key (domain/Cluster.ts `entityIdOf`), so both of its calls reach
- * the same runner.
+ * The cluster entity that runs stage attempts (issue 18). One entity an attempt: its id is the
+ * attempt's group and idempotency key (domain/Cluster.ts `entityIdOf`).
  *
  * - `Run` is persisted and not streaming: the message and its result are stored under the
  *   idempotency key, so a key that has a result is answered from storage and never runs again, and a
  *   message whose runner died is delivered to another runner when the shard lock expires. (A
  *   persisted *streaming* call is broken on SQL storage in this cluster version: stored chunks are
  *   read back as final replies.)
- * - `Watch` is volatile and streaming: the attempt's output and heartbeats, straight from the runner.
+ * - Its output is not a call: the runner stores it (AttemptOutput) and the orchestrator reads it, so
+ *   none is lost whichever runner the orchestrator's client thinks has the attempt.
  */
 import * as ClusterSchema from "@effect/cluster/ClusterSchema"
 import * as Entity from "@effect/cluster/Entity"
 import * as Rpc from "@effect/rpc/Rpc"
-import { Schema } from "effect"
-import { groupOfEntityId, RemoteStartFailed, StageEvent, StageRequest, StageResult } from "../../domain/Cluster.js"
+import { groupOfEntityId, RemoteStartFailed, StageRequest, StageResult } from "../../domain/Cluster.js"
 
 export const RunRpc = Rpc.make("Run", {
   payload: StageRequest.fields,
@@ -23,10 +22,4 @@ export const RunRpc = Rpc.make("Run", {
   primaryKey: (request) => request.idempotencyKey
 }).annotate(ClusterSchema.Persisted, true)
 
-export const WatchRpc = Rpc.make("Watch", {
-  payload: { idempotencyKey: Schema.String },
-  success: StageEvent,
-  stream: true
-})
-
-export const StageEntity = Entity.make("CodexStage", [RunRpc, WatchRpc]).annotate(ClusterSchema.ShardGroup, groupOfEntityId)
+export const StageEntity = Entity.make("CodexStage", [RunRpc]).annotate(ClusterSchema.ShardGroup, groupOfEntityId)

@@ -1,10 +1,11 @@
 /**
  * A runner's side of the stage entity (issue 18): `Run` runs the attempt's process on this machine
- * within the runner's capacity, `Watch` streams what it prints. One entity instance serves one
- * attempt; the two calls meet in the instance's channel.
+ * within the runner's capacity and stores what it prints (AttemptOutput) as it goes, so the
+ * orchestrator reads it whenever it looks; the result says how far the stored events go.
  */
-import { Clock, Deferred, type Duration, Effect, Exit, Layer, Option, Queue, Ref, Schedule, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Option, Queue, Schedule } from "effect"
 import { RemoteStartFailed, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
+import { AttemptOutput } from "../../services/AttemptOutput.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { PreparedAttempt } from "./runnerWorkspace.js"
 import { StageEntity } from "./stageEntity.js"
@@ -17,97 +18,86 @@ export interface RunnerSetup {
   readonly host: string
   /** Stages at once on this runner. */
   readonly capacity: number
-  readonly heartbeatInterval: Duration.DurationInput
-  /** How long an attempt waits for its watcher before it starts without one (nobody would see its first output). */
-  readonly watchGrace: Duration.DurationInput
   /** Turns a request into the process to run (its workspace made ready), released when the attempt ends. */
   readonly prepare: (request: StageRequest) => Effect.Effect<PreparedAttempt, RemoteStartFailed>
 }
 
-/** Bounded, so a watcher that reads slowly holds back the process's pipes instead of filling memory. */
-const channelCapacity = 64
-
 /**
- * The attempt's events on their way to the watcher. With a watcher attached, a full channel waits
- * for it (backpressure); with none (the orchestrator is gone), events that do not fit are dropped,
- * so an unwatched process never blocks on its output.
+ * Bounded: a storage slower than the process holds back its pipes instead of filling memory. While
+ * one insert is on its way, what arrives meanwhile queues and goes in the next, so a chatty process
+ * costs few round trips.
  */
-const makeChannel = Effect.gen(function*() {
-  const queue = yield* Queue.bounded<Option.Option<StageEvent>>(channelCapacity)
-  const watchers = yield* Ref.make(0)
-  const watched = yield* Deferred.make<void>()
-  let sent = 0
-  const offer = (item: Option.Option<StageEvent>) =>
-    Effect.flatMap(Ref.get(watchers), (count) =>
-      count > 0
-        ? Queue.offer(queue, item)
-        : Effect.flatMap(Queue.isFull(queue), (full) => (full ? Effect.succeed(false) : Queue.offer(queue, item)))).pipe(
-        Effect.map((queued) => {
-          if (queued && Option.isSome(item)) sent += 1
-        })
-      )
-  const watch = Stream.unwrapScoped(
-    Effect.acquireRelease(
-      Effect.zipRight(Ref.update(watchers, (n) => n + 1), Deferred.succeed(watched, undefined)),
-      () => Ref.update(watchers, (n) => n - 1)
-    ).pipe(Effect.as(Stream.concat(
-      Stream.make<Array<StageEvent>>({ _tag: "Attached" }),
-      Stream.fromQueue(queue).pipe(Stream.takeWhile(Option.isSome), Stream.map((item) => item.value))
-    )))
-  )
-  return {
-    emit: (event: StageEvent) => offer(Option.some(event)),
-    end: offer(Option.none()),
-    watch,
-    watched: Deferred.await(watched),
-    sent: Effect.sync(() => sent)
-  }
-})
+const batchLimit = 256
 
 /**
- * The stage entity's handlers on this runner; needs the ProcessRunner (and Sharding to register).
- * The capacity is one semaphore for all attempts of the runner.
+ * An attempt's writer: numbers its events after what is stored for the key already (a redelivered
+ * attempt continues the sequence) and inserts them in batches. `close` waits for the last insert and
+ * returns the last number stored. A batch that cannot be stored is dropped with a warning and not
+ * numbered, so the orchestrator never waits for events that are not there.
+ */
+const makeWriter = (key: string, stageId: string) =>
+  Effect.gen(function*() {
+    const output = yield* AttemptOutput
+    let stored = yield* output.last(key).pipe(
+      Effect.catchAll((error) => Effect.as(Effect.logWarning(`${stageId}: ${error.message}`), 0))
+    )
+    const queue = yield* Queue.bounded<Option.Option<StageEvent>>(batchLimit)
+    const flush = Effect.gen(function*() {
+      const items = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, batchLimit))
+      const entries = items.flatMap((item) => Option.isSome(item) ? [item.value] : []).map((event, i) => ({ seq: stored + 1 + i, event }))
+      yield* output.append(key, entries).pipe(
+        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(2)))),
+        Effect.match({
+          onFailure: (error) => Effect.logWarning(`${stageId}: ${entries.length} output events lost: ${error.message}`),
+          onSuccess: () => {
+            stored += entries.length
+            return Effect.void
+          }
+        }),
+        Effect.flatten
+      )
+      return items.some(Option.isNone)
+    })
+    const writing = yield* Effect.fork(Effect.repeat(flush, { until: (done) => done }))
+    return {
+      emit: (event: StageEvent) => Queue.offer(queue, Option.some(event)),
+      close: Effect.zipRight(Queue.offer(queue, Option.none()), Fiber.join(writing)).pipe(Effect.map(() => stored))
+    }
+  })
+
+/**
+ * The stage entity's handlers on this runner; needs the ProcessRunner, the AttemptOutput (and
+ * Sharding to register). The capacity is one semaphore for all attempts of the runner.
  */
 export const stageEntityLayer = (setup: RunnerSetup) =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const capacity = yield* Effect.makeSemaphore(setup.capacity)
     const { host, runner } = setup
-    const handlers = Effect.gen(function*() {
-      const processes = yield* ProcessRunner
-      const channel = yield* makeChannel
-      const heartbeats = Clock.currentTimeMillis.pipe(
-        Effect.flatMap((at) => channel.emit({ _tag: "Heartbeat", at })),
-        Effect.repeat(Schedule.spaced(setup.heartbeatInterval)),
-        Effect.delay(setup.heartbeatInterval)
+    const processes = yield* ProcessRunner
+    const output = yield* AttemptOutput
+    const attempt = (request: StageRequest) =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo(`${request.stageId} (run ${request.runId}, attempt ${request.attempt}): ${request.command}`)
+        const writer = yield* makeWriter(request.idempotencyKey, request.stageId)
+        const prepared = yield* setup.prepare(request)
+        // The stage can tell where it runs (a script may print it, as the tests do).
+        const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
+        const exit = yield* processes.run(spec, {
+          onStart: (pid) => writer.emit({ _tag: "Started", runner, host, pid }),
+          onOutput: (stream, chunks) => writer.emit({ _tag: "Output", stream, bytes: concatBytes(chunks) })
+        }).pipe(Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0)))
+        const outputSeq = yield* writer.close
+        yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
+        const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, outputSeq }
+        return result
+      }).pipe(
+        Effect.provideService(AttemptOutput, output),
+        Effect.catchTag("ProcessSpawnError", (error: ProcessSpawnError) =>
+          Effect.fail(new RemoteStartFailed({ reason: error.message, runner }))),
+        Effect.tapError((error) => Effect.logWarning(`${request.stageId}: ${error.message}`)),
+        Effect.onInterrupt(() => Effect.logInfo(`${request.stageId} (run ${request.runId}) cancelled`))
       )
-      const attempt = (request: StageRequest) =>
-        Effect.gen(function*() {
-          yield* Effect.logInfo(`${request.stageId} (run ${request.runId}, attempt ${request.attempt}): ${request.command}`)
-          yield* Effect.ignore(Effect.timeout(channel.watched, setup.watchGrace))
-          const prepared = yield* setup.prepare(request)
-          // The stage can tell where it runs (a script may print it, as the tests do).
-          const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
-          const exit = yield* Effect.raceFirst(
-            processes.run(spec, {
-              onStart: (pid) => channel.emit({ _tag: "Started", runner, host, pid }),
-              onOutput: (stream, chunks) => channel.emit({ _tag: "Output", stream, bytes: concatBytes(chunks) })
-            }),
-            Effect.zipRight(heartbeats, Effect.never)
-          ).pipe(Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0)))
-          yield* channel.end
-          yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
-          const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, events: yield* channel.sent }
-          return result
-        }).pipe(
-          Effect.catchTag("ProcessSpawnError", (error: ProcessSpawnError) =>
-            Effect.fail(new RemoteStartFailed({ reason: error.message, runner }))),
-          Effect.tapError((error) => Effect.zipRight(channel.end, Effect.logWarning(`${request.stageId}: ${error.message}`))),
-          Effect.onInterrupt(() => Effect.logInfo(`${request.stageId} (run ${request.runId}) cancelled`))
-        )
-      return StageEntity.of({
-        Run: (envelope) => capacity.withPermits(1)(attempt(envelope.payload)),
-        Watch: () => channel.watch
-      })
+    return StageEntity.toLayer(StageEntity.of({ Run: (envelope) => capacity.withPermits(1)(attempt(envelope.payload)) }), {
+      concurrency: "unbounded"
     })
-    return StageEntity.toLayer(handlers, { concurrency: "unbounded" })
   }))
