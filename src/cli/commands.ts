@@ -10,7 +10,7 @@ import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
 import { exec } from "./exec.js"
 import { normaliseExecArgv } from "./execArgv.js"
-import { jsonlOption, jsonlWhen, writeCancelledSummary } from "./jsonl.js"
+import { jsonlOption, jsonlWhen } from "./jsonl.js"
 import { notifyOption } from "./notify.js"
 import { gateCommands } from "./gate.js"
 import {
@@ -35,7 +35,7 @@ import { status } from "./status.js"
 import { cluster } from "./cluster.js"
 import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
-import { finishWatched, watchTargets } from "./watch.js"
+import { cancelledWatched, finishWatched, watchTargets } from "./watch.js"
 import { otelEndpointOption, traced } from "./tracing.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
@@ -189,7 +189,7 @@ export const start = Command.make(
       const engine = yield* RunEngine
       const targets = yield* watchTargets(flags, flags.format)
       // With --jsonl, stdout is the event stream: a cancelled run closes it with its run:summary line.
-      const cancelled = flags.jsonl ? writeCancelledSummary : printDocument("Run started", flags.format)
+      const cancelled = cancelledWatched(flags, targets, printDocument("Run started", flags.format))
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.start({
         ...scheduled,
         ...(flags.noCache ? { cache: false } : {}),
@@ -269,7 +269,7 @@ export const resume = Command.make(
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
       const targets = yield* watchTargets(flags, flags.format)
-      const cancelled = flags.jsonl ? writeCancelledSummary : printDocument("Run resumed", flags.format)
+      const cancelled = cancelledWatched(flags, targets, printDocument("Run resumed", flags.format))
       const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
         ...(flags.noCache ? { cache: false } : {}),

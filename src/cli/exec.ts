@@ -7,8 +7,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import { execPipeline } from "../domain/ExecPipeline.js"
 import type { CliManifest } from "../domain/Manifest.js"
-import { encodeRunSummary, noNotifications, type RunSummaryEvent, runSummaryEventOf } from "../domain/RunSummaryEvent.js"
-import { isoNow } from "../domain/Time.js"
+import { encodeRunSummary, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { shellCommand } from "../domain/Shell.js"
 import { EventBus } from "../services/EventBus.js"
 import { RunEngine } from "../services/RunEngine.js"
@@ -105,9 +104,9 @@ export const exec = Command.make(
         const style = Option.getOrElse(flags.json, (): "compact" | "pretty" => "pretty")
         return Effect.flatMap(encodeRunSummary(summary, style), (text) => writeStdout(`${text}\n`))
       }
-      // Interrupted (Ctrl-C): the cancelled run is still printed, so a stream ends with its run:summary.
-      const cancelled = (manifest: CliManifest) =>
-        Effect.flatMap(isoNow, (now) => print(manifest, runSummaryEventOf(manifest, now, noNotifications, details())))
+      // Interrupted (Ctrl-C, SIGTERM): the cancelled run is still delivered to the targets and printed,
+      // so a stream ends with its run:summary and a watcher hears of it before exit 130.
+      const cancelled = (manifest: CliManifest) => Effect.flatMap(deliveredSummary(manifest, targets, details()), (summary) => print(manifest, summary))
       const { manifest } = yield* printedIfCancelled(cancelled)(Effect.scoped(Effect.gen(function*() {
         yield* bus.on("log", (event) => tails.add(event.source, event.message))
         // A person at a terminal gets the HUD, or (refused: it says why) the output on stderr.

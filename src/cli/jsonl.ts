@@ -6,9 +6,7 @@
 import { Options } from "@effect/cli"
 import { Effect } from "effect"
 import { encodeEventLine, type OrchestratorEvent } from "../domain/Events.js"
-import type { CliManifest } from "../domain/Manifest.js"
-import { encodeRunSummary, noNotifications, type RunSummaryEvent, runSummaryEventOf } from "../domain/RunSummaryEvent.js"
-import { isoNow } from "../domain/Time.js"
+import { encodeRunSummary, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { EventBus } from "../services/EventBus.js"
 import { writeStdout } from "./streams.js"
 import { RunNotSucceeded, UsageError } from "./usage.js"
@@ -58,7 +56,3 @@ export const finishJsonl = (summary: RunSummaryEvent) =>
     const { run, status } = summary.payload
     if (status !== "succeeded") return yield* new RunNotSucceeded({ runId: run.id, status })
   })
-
-/** D-2 for a stream: a `--jsonl` run interrupted after it started still ends with its run:summary line (status cancelled). */
-export const writeCancelledSummary = (manifest: CliManifest) =>
-  Effect.flatMap(isoNow, (now) => writeSummaryLine(runSummaryEventOf(manifest, now, noNotifications)))

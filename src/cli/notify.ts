@@ -22,7 +22,7 @@ import { UsageError } from "./usage.js"
 
 export const notifyOption = Options.text("notify").pipe(
   Options.withDescription(
-    "When the run ends, POST its run:summary event as JSON to this http(s) URL (repeatable, or a comma list; " +
+    "When the run ends (cancelled by Ctrl-C or SIGTERM too), POST its run:summary event as JSON to this http(s) URL (repeatable, or a comma list; " +
       "default: $CODEX_ORCHESTRATOR_NOTIFY, then the notify list of codex.orchestrator.json). Each target is " +
       "tried up to 4 times; a failure is a warning and an entry in the summary's notifications, never a failed run"
   ),

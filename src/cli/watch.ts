@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
-import { checkJsonlFormat, finishJsonl } from "./jsonl.js"
+import { checkJsonlFormat, finishJsonl, writeSummaryLine } from "./jsonl.js"
 import { deliveredSummary, notifyTargets } from "./notify.js"
 
 interface WatchFlags {
@@ -31,3 +31,14 @@ export const finishWatched = <E, R>(
     const summary = yield* deliveredSummary(manifest, targets)
     return yield* flags.jsonl ? finishJsonl(summary) : print
   })
+
+/**
+ * Interrupted (Ctrl-C, SIGTERM from `timeout`): the cancelled run's summary is delivered to the
+ * targets before the CLI exits 130, as for a finished run, then printed as the stream's last line with
+ * `--jsonl`, else by `print`. A watcher is told a run ended however it ended.
+ */
+export const cancelledWatched = (flags: WatchFlags, targets: ReadonlyArray<string>, print: (manifest: CliManifest) => Effect.Effect<void>) =>
+(manifest: CliManifest): Effect.Effect<void> =>
+  !flags.jsonl && targets.length === 0
+    ? print(manifest)
+    : Effect.flatMap(deliveredSummary(manifest, targets), (summary) => (flags.jsonl ? writeSummaryLine(summary) : print(manifest)))

@@ -7,7 +7,16 @@ import { existsSync } from "node:fs"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { decodeJsonlLine, type RunSummaryEvent } from "../../src/domain/RunSummaryEvent.js"
-import { commandStage, describeResult, pipeline, requireBuiltCli, runCli, withRepo } from "../support/cli.js"
+import {
+  commandStage,
+  describeResult,
+  pipeline,
+  requireBuiltCli,
+  runCli,
+  spawnCli,
+  waitFor,
+  withRepo
+} from "../support/cli.js"
 import { type Reply, startHttpServer, type TestHttpServer } from "../support/httpServer.js"
 
 beforeAll(requireBuiltCli)
@@ -124,4 +133,39 @@ describe("--notify: the run summary POSTed as JSON (EXEC-4)", () => {
       assert.include(result.stderr, "codex.orchestrator.json is not valid: notify.0: must be an http:// or https:// URL")
       assert.isFalse(existsSync(repo.path(".runs")), "no run was created")
     }))
+
+  describe("a cancelled run is delivered too, before the exit (Ctrl-C, or SIGTERM as `timeout` sends)", () => {
+    const slow = "touch started; sleep 47.3"
+    const cases: ReadonlyArray<[string, NodeJS.Signals, ReadonlyArray<string>]> = [
+      ["start", "SIGINT", ["start", "slow", "--task", task]],
+      ["start --jsonl", "SIGINT", ["start", "slow", "--task", task, "--jsonl"]],
+      ["exec --jsonl", "SIGINT", ["exec", "--task", task, "--jsonl", "--", "sh", "-c", slow]],
+      ["exec --json", "SIGTERM", ["exec", "--task", task, "--json=compact", "--", "sh", "-c", slow]]
+    ]
+    for (const [name, signal, args] of cases) {
+      it(`${name}: ${signal} POSTs the summary with status cancelled, then exits 130`, () =>
+        withServer(() => ({ status: 200 }), (server) =>
+          withRepo({ pipelines: [pipeline("slow", [commandStage("wait", slow)])] }, async (repo) => {
+            const hook = `${server.baseUrl}/cancelled`
+            const cli = spawnCli([...args.slice(0, 1), "--notify", hook, ...args.slice(1)], { cwd: repo.dir })
+            await waitFor("the stage started", () => (existsSync(repo.path("started")) ? true : undefined))
+            assert.strictEqual(server.received.length, 0, "nothing is sent while the run goes")
+            cli.kill(signal)
+            const result = await cli.done
+            assert.strictEqual(result.code, 130, describeResult(result))
+            assert.strictEqual(server.received.length, 1, describeResult(result))
+            const posted = await postedSummary(server, 0)
+            assert.strictEqual(posted.payload.status, "cancelled")
+            assert.strictEqual(posted.payload.stages[0]?.status, "cancelled")
+            assert.isTrue(existsSync(repo.path(posted.payload.run.manifest)), "it names the run's manifest")
+            if (name.startsWith("start --jsonl") || name.startsWith("exec")) {
+              const printed = await lastSummary(result.stdout)
+              assert.strictEqual(printed.payload.run.id, posted.payload.run.id)
+              assert.deepStrictEqual(printed.payload.notifications, { targets: [hook], delivered: [hook], failures: [] })
+            } else {
+              assert.include(result.stdout, posted.payload.run.id, "the run's document is printed as before")
+            }
+          })), 60_000)
+    }
+  })
 })
