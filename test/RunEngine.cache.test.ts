@@ -84,6 +84,22 @@ describe("Stage cache in runs (B-5)", () => {
       assert.strictEqual((yield* invocations).filter((c) => c === "make build").length, 3)
     }).pipe(Effect.provide(app)))
 
+  it.effect("resume with cache: false (resume --no-cache) leaves no earlier cache outcome on the re-run entry", () =>
+    Effect.gen(function*() {
+      const { manifest: first } = yield* run()
+      assert.strictEqual(first.commands[0]?.cache?.hit, false)
+      const engine = yield* RunEngine
+      const fiber = yield* Effect.fork(engine.resume({ taskId: "t", runId: first.run_id, target: "build", cache: false }))
+      yield* TestClock.adjust("1 minute")
+      const { manifest: resumed } = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* invocations, ["make build", "make test", "echo uncached", "make build"], "build ran again")
+      assert.deepStrictEqual(resumed.commands.map((c) => [c.status, c.cache?.hit]), [
+        ["succeeded", undefined],
+        ["succeeded", false],
+        ["succeeded", undefined]
+      ])
+    }).pipe(Effect.provide(app)))
+
   it.effect("CODEX_ORCHESTRATOR_CACHE=off turns it off: no cache in the entries", () =>
     Effect.gen(function*() {
       yield* run()

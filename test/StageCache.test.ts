@@ -4,7 +4,7 @@
  */
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Effect, Layer, Stream, TestClock } from "effect"
+import { Chunk, ConfigProvider, Context, Effect, Layer, Ref, Stream, TestClock } from "effect"
 import type { CacheSpec } from "../src/domain/StageCache.js"
 import { EntropySeeded } from "../src/layers/Entropy.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
@@ -195,6 +195,86 @@ describe("StageCacheLive on FilesMemory: damage and eviction (B-5)", () => {
       // Each entry is ~540 bytes (log and output): two fit, three do not.
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_ORCHESTRATOR_CACHE_MAX_SIZE", "1200"]]), { pathDelim: "_" }))
     ))
+})
+
+/** Every path the cache read through Files.readText, to show what a store looks at. */
+class ReadPaths extends Context.Tag("test/ReadPaths")<ReadPaths, Ref.Ref<ReadonlyArray<string>>>() {}
+const recordingReads = Layer.effect(
+  Files,
+  Effect.gen(function*() {
+    const files = yield* Files
+    const reads = yield* ReadPaths
+    return Files.of({ ...files, readText: (path) => Effect.zipRight(Ref.update(reads, (all) => [...all, path]), files.readText(path)) })
+  })
+)
+const recordedApp = StageCacheOnGit.pipe(
+  Layer.provide(GitMemory({})),
+  Layer.provide(recordingReads),
+  Layer.provideMerge(FilesMemory),
+  Layer.provideMerge(Layer.effect(ReadPaths, Ref.make<ReadonlyArray<string>>([]))),
+  Layer.provideMerge(base)
+)
+
+describe("StageCacheLive's eviction after a store (B-5)", () => {
+  it.effect("a store within the bound reads no other entry's files; the first store of a process reads `used`, never meta.json", () =>
+    Effect.gen(function*() {
+      yield* ranStage
+      const files = yield* InMemoryFiles
+      const reads = yield* ReadPaths
+      const storeVersion = (version: number) =>
+        Effect.gen(function*() {
+          yield* files.write(`${repo}/src/a.ts`, `export const a = ${version}\n`)
+          const lookup = yield* lookupOf()
+          yield* Ref.set(reads, [])
+          yield* storeRun(lookup, `run-${version}`)
+          return { key: lookup._tag === "Off" ? "" : lookup.key.key, reads: yield* Ref.get(reads) }
+        })
+      const first = yield* storeVersion(1)
+      const second = yield* storeVersion(2)
+      const entryReads = (all: ReadonlyArray<string>, own: string) =>
+        all.filter((path) => path.startsWith(`${cacheDir}/entries/`) && !path.startsWith(`${cacheDir}/entries/${own}/`))
+      assert.deepStrictEqual(entryReads(first.reads, first.key), [], "an empty cache: nothing else to read")
+      assert.deepStrictEqual(entryReads(second.reads, second.key), [], "within the bound: no other entry read")
+      const third = yield* storeVersion(3)
+      assert.deepStrictEqual(entryReads(third.reads, third.key), [])
+      assert.strictEqual((yield* Effect.flatMap(Files, (f) => f.list(`${cacheDir}/entries`))).length, 3)
+    }).pipe(Effect.provide(recordedApp)))
+
+  it.effect("over the bound, only the entries' `used` files are read (each holds the entry's size)", () =>
+    Effect.gen(function*() {
+      yield* ranStage
+      const files = yield* InMemoryFiles
+      const reads = yield* ReadPaths
+      for (const version of [1, 2, 3]) {
+        yield* files.write(`${repo}/src/a.ts`, `export const a = ${version}\n`)
+        const lookup = yield* lookupOf()
+        yield* Ref.set(reads, [])
+        yield* storeRun(lookup, `run-${version}`)
+        yield* TestClock.adjust("1 minute")
+      }
+      const metaReads = (yield* Ref.get(reads)).filter((path) => path.endsWith("/meta.json"))
+      assert.deepStrictEqual(metaReads, [], "the third store went over the bound and read no meta.json")
+      assert.strictEqual((yield* Effect.flatMap(Files, (f) => f.list(`${cacheDir}/entries`))).length, 2, "one entry was evicted")
+    }).pipe(
+      Effect.provide(recordedApp),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_ORCHESTRATOR_CACHE_MAX_SIZE", "1200"]]), { pathDelim: "_" }))
+    ))
+
+  it.effect("explaining creates no HMAC key file and leaves a damaged entry in place", () =>
+    Effect.gen(function*() {
+      yield* ranStage
+      const cache = yield* StageCache
+      const verdict = yield* cache.explain(probe())
+      assert.strictEqual(verdict._tag, "Miss")
+      assert.deepStrictEqual(yield* Effect.flatMap(Files, (f) => f.list(cacheDir)), [], "nothing written under the cache folder")
+      const stored = yield* lookupOf()
+      yield* storeRun(stored)
+      const key = stored._tag === "Off" ? "" : stored.key.key
+      assert.strictEqual((yield* cache.explain(probe()))._tag, "Hit", "the same key as a run's lookup")
+      yield* Effect.flatMap(InMemoryFiles, (files) => files.write(`${cacheDir}/entries/${key}/meta.json`, "{"))
+      assert.strictEqual((yield* cache.explain(probe()))._tag, "Miss")
+      assert.deepStrictEqual(yield* Effect.flatMap(Files, (f) => f.list(`${cacheDir}/entries`)), [key], "the damaged entry is still there")
+    }).pipe(Effect.provide(liveOnMemoryFiles)))
 })
 
 describe("StageCacheLive with many inputs: git's ids (B-5)", () => {

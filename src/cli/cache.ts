@@ -93,7 +93,7 @@ export const explainCache = (view: PlanView) =>
         if (stage.kind !== "command" || stage.cache === undefined) {
           return { stage: stage.id, status: "uncached", key: null, from_run: null, changed: [] } satisfies CacheVerdict
         }
-        const found = yield* cache.lookup({
+        const found = yield* cache.explain({
           pipelineId: view.pipeline.id,
           taskId: view.taskId,
           stageId: stage.id,

@@ -13,7 +13,7 @@ import { Prompter } from "../services/Prompter.js"
 import type { ActiveRun } from "../services/RunBootstrap.js"
 import { makeApprovalGate } from "./internal/approvals.js"
 import { Entropy } from "../services/Entropy.js"
-import { clearResuming, patchEntry } from "./internal/entries.js"
+import { clearResuming, patchEntry, withoutCacheOutcome } from "./internal/entries.js"
 import { makeStageGuard } from "./internal/privacyGuard.js"
 import { recordRemote } from "./internal/remoteRecord.js"
 import { makeRunEvents } from "./internal/runEvents.js"
@@ -74,7 +74,7 @@ const markRunning = (run: ActiveRun, stage: CommandStage, position: number, star
       summary: null,
       log_path: run.files.layout.relative(logPath),
       ...(stage.retry === undefined ? {} : { attempts: 1 })
-    })(m),
+    })(withoutCacheOutcome(position)(m)),
     ...clearResuming(m)
   }), { force: true })
 

@@ -35,13 +35,17 @@ interface CacheDeps {
   readonly git?: Git["Type"] | undefined
 }
 
-/** The HMAC key of env values: created once per cache folder (the first writer wins), random, never leaves it. */
-const loadHmacKey = (deps: CacheDeps) =>
+/**
+ * The HMAC key of env values: created once per cache folder (the first writer wins), random, never
+ * leaves it. `readOnly` (explaining) creates nothing: without a key file a throwaway key stands in.
+ */
+const loadHmacKey = (deps: CacheDeps, readOnly: boolean) =>
   Effect.gen(function*() {
     const { dir, store } = deps.storage
     const file = `${dir}/key`
     const existing = yield* store.readText(file)
     if (existing !== undefined && existing.trim().length > 0) return existing.trim()
+    if (readOnly) return yield* deps.entropy.hex(32)
     yield* store.makeDirectory(dir)
     yield* store.createExclusive(file, yield* deps.entropy.hex(32))
     return ((yield* store.readText(file)) ?? "").trim()
@@ -50,11 +54,14 @@ const loadHmacKey = (deps: CacheDeps) =>
 const makeStageCache = (deps: CacheDeps) =>
   Effect.gen(function*() {
     const { storage } = deps
-    const hmacKey = yield* Effect.cached(loadHmacKey(deps))
+    const maintenance = yield* makeCacheMaintenance(storage, deps.settings)
+    const hmacKey = yield* Effect.cached(loadHmacKey(deps, false))
+    // Not cached: a run may create the key file after an explanation made do without it.
+    const readOnlyKey = loadHmacKey(deps, true)
     const stageIdOf = (probe: CacheProbe) =>
       Effect.map(sha256Of(`${probe.pipelineId}\u0000${probe.stageId}`), (hash) => hash.slice(0, 32))
 
-    const keyOf = (probe: CacheProbe) =>
+    const keyOf = (probe: CacheProbe, readOnly: boolean) =>
       Effect.gen(function*() {
         const paths = yield* matchFiles(storage.work, probe.cwd, probe.spec.inputs ?? [])
         const known = deps.git === undefined || paths.length <= gitInputThreshold ? undefined : yield* cleanBlobIds(deps.git, probe.cwd)
@@ -64,35 +71,41 @@ const makeStageCache = (deps: CacheDeps) =>
           version: orchestratorVersion,
           command: probe.command,
           cwd: deps.path.relative(deps.repoRoot, probe.cwd) || ".",
-          env: yield* envDigests(yield* hmacKey, probe.spec.env ?? [], probe.env),
+          env: yield* envDigests(yield* (readOnly ? readOnlyKey : hmacKey), probe.spec.env ?? [], probe.env),
           inputs
         }
         return { key: yield* sha256Of(canonicalJson(parts)), parts, probe } satisfies CacheKey
       })
 
-    /** A damaged entry is dropped (the stage's fresh result replaces it) and counts as none. */
-    const entryOrNone = (key: string) =>
+    /** A damaged entry is dropped (the stage's fresh result replaces it; not when only explaining) and counts as none. */
+    const entryOrNone = (key: string, readOnly: boolean) =>
       readEntry(storage, key).pipe(
         Effect.catchTag("CacheEntryDamaged", (error) =>
           Effect.logWarning(error.message).pipe(
-            Effect.zipRight(Effect.ignore(storage.store.removeTree(entryDir(storage.dir, key)))),
+            Effect.zipRight(readOnly ? Effect.void : Effect.ignore(storage.store.removeTree(entryDir(storage.dir, key)))),
             Effect.as(undefined)
           ))
       )
 
-    const lookup = Effect.fn("StageCache.lookup")(function*(probe: CacheProbe) {
+    const lookupWith = (readOnly: boolean) => Effect.fnUntraced(function*(probe: CacheProbe) {
       if (!deps.settings.enabled || (yield* FiberRef.get(cacheBypassed))) return { _tag: "Off" } satisfies CacheLookup
-      const computed = yield* Effect.either(keyOf(probe))
+      const computed = yield* Effect.either(keyOf(probe, readOnly))
       if (computed._tag === "Left") {
         yield* Effect.logWarning(`stage ${probe.stageId}: its cache key could not be computed (${computed.left.message}); it runs uncached`)
         return { _tag: "Off" } satisfies CacheLookup
       }
       const key = computed.right
-      const meta = yield* entryOrNone(key.key)
+      const meta = yield* entryOrNone(key.key, readOnly)
       if (meta !== undefined) return { _tag: "Hit", key, meta } satisfies CacheLookup
       const record = yield* readStageRecord(storage, yield* stageIdOf(probe))
       const changed = record === undefined ? [] : changedParts(record.parts, key.parts)
       return { _tag: "Miss", key, changed, stored: record !== undefined } satisfies CacheLookup
+    })
+    const lookup = Effect.fn("StageCache.lookup")(function*(probe: CacheProbe) {
+      return yield* lookupWith(false)(probe)
+    })
+    const explain = Effect.fn("StageCache.explain")(function*(probe: CacheProbe) {
+      return yield* lookupWith(true)(probe)
     })
 
     const restore = Effect.fn("StageCache.restore")(function*(hit: Extract<CacheLookup, { readonly _tag: "Hit" }>) {
@@ -101,24 +114,26 @@ const makeStageCache = (deps: CacheDeps) =>
       const damaged = (reason: string, cause: unknown) => new CacheEntryDamaged({ key: key.key, reason, cause })
       yield* Effect.forEach(meta.outputs, (output) =>
         copyFile(storage.store, `${from}/outputs/${output.path}`, storage.work, `${key.probe.cwd}/${output.path}`), { discard: true }).pipe(
-          Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => touch(storage, key.key, now))),
+          Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const usage = { key: key.key, size: meta.size, lastUsedMs: now }
+            return Effect.zipRight(touch(storage, usage), maintenance.touched(usage))
+          })),
           Effect.mapError((error) => damaged(error.message, error)),
           Effect.catchAllDefect((defect) => Effect.fail(damaged(String(defect), defect)))
         )
       return replayChunks(storage, meta)
     })
 
-    const maintenance = makeCacheMaintenance(storage, deps.settings)
 
     const store = Effect.fn("StageCache.store")(function*(key: CacheKey, request: Parameters<StageCache["Type"]["store"]>[1]) {
       yield* storeEntry(storage, deps.entropy, key, request, yield* stageIdOf(key.probe)).pipe(
-        Effect.zipRight(maintenance.evict(deps.settings.maxBytes)),
+        Effect.flatMap(maintenance.afterStore),
         Effect.catchAll((error) => Effect.logWarning(`stage ${key.probe.stageId}: its result was not cached (${error.message})`)),
         Effect.catchAllDefect((defect) => Effect.logWarning(`stage ${key.probe.stageId}: its result was not cached (${String(defect)})`))
       )
     })
 
-    return StageCache.of({ lookup, restore, store, stats: maintenance.stats, prune: maintenance.prune })
+    return StageCache.of({ lookup, explain, restore, store, stats: maintenance.stats, prune: maintenance.prune })
   })
 
 /**

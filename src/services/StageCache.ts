@@ -87,6 +87,12 @@ export class StageCache extends Context.Tag("orchestrator/StageCache")<
   {
     /** Off when the cache is turned off (setting or bypass); else the key and whether a valid entry has it. */
     readonly lookup: (probe: CacheProbe) => Effect.Effect<CacheLookup>
+    /**
+     * The same verdict as `lookup`, writing nothing (`plan --explain-cache` is read-only): no HMAC key
+     * file is created where there is none yet (then no entry can match a named env value anyway), and
+     * a damaged entry is reported, not removed.
+     */
+    readonly explain: (probe: CacheProbe) => Effect.Effect<CacheLookup>
     /** Puts the entry's outputs back under the stage's folder and returns its recorded output, in order. */
     readonly restore: (
       hit: Extract<CacheLookup, { readonly _tag: "Hit" }>

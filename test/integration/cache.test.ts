@@ -72,6 +72,9 @@ describe("start: the stage cache (B-5)", () => {
     await withRepo(config, async (repo) => {
       mkdirSync(repo.path("src"))
       writeFileSync(repo.path("src", "in.txt"), "hello\n")
+      const explained = await runCli(["plan", "gate", "--explain-cache", "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(explained.code, 0, describeResult(explained))
+      assert.isFalse(existsSync(repo.path(".runs", ".cache", "key")), "plan --explain-cache writes no HMAC key file")
 
       const first = await startJson(repo, ["gate"])
       assert.strictEqual(first.result.code, 0, describeResult(first.result))

@@ -96,18 +96,39 @@ const ChunkFields = Schema.Struct({
   data: Schema.String
 })
 
-/** Every entry with its size and when it last answered; entries that cannot be read count as oldest (size unknown: 0). */
-export const entryUsages = (storage: CacheStorage) =>
+/**
+ * `used`: when the entry last answered and its size (`<ms> <bytes>`), so that eviction reads this
+ * small file instead of decoding every entry's meta.json. Entries of earlier versions hold the time only.
+ */
+export const usedText = (nowMs: number, size: number) => `${nowMs} ${size}`
+
+const parseUsed = (text: string | undefined) => {
+  const [ms, size] = (text ?? "").trim().split(" ")
+  const lastUsedMs = Number(ms)
+  const bytes = size === undefined ? Number.NaN : Number(size)
+  return { lastUsedMs: Number.isFinite(lastUsedMs) ? lastUsedMs : 0, size: Number.isInteger(bytes) && bytes >= 0 ? bytes : undefined }
+}
+
+/**
+ * Every entry with its size and when it last answered; entries that cannot be read count as oldest
+ * (size unknown: 0). `thorough` (prune, stats) decodes each meta.json to find damaged entries; else
+ * the size in `used` is taken, and meta.json read only for an entry whose `used` lacks it.
+ */
+export const entryUsages = (storage: CacheStorage, thorough: boolean) =>
   Effect.gen(function*() {
     const usages: Array<EntryUsage & { readonly valid: boolean }> = []
     for (const key of yield* storage.store.list(entriesDir(storage.dir))) {
       const dir = entryDir(storage.dir, key)
+      const used = parseUsed(yield* storage.store.readText(`${dir}/used`))
+      if (!thorough && used.size !== undefined) {
+        usages.push({ key, size: used.size, lastUsedMs: used.lastUsedMs, valid: true })
+        continue
+      }
       const meta = decodeMeta((yield* storage.store.readText(`${dir}/meta.json`)) ?? "")
-      const used = Number((yield* storage.store.readText(`${dir}/used`)) ?? "0")
       usages.push({
         key,
         size: meta._tag === "Right" ? meta.right.size : 0,
-        lastUsedMs: Number.isFinite(used) ? used : 0,
+        lastUsedMs: used.lastUsedMs,
         valid: meta._tag === "Right" && meta.right.key === key
       })
     }
@@ -115,5 +136,5 @@ export const entryUsages = (storage: CacheStorage) =>
   })
 
 /** Marks an entry as just used (eviction keeps recently used entries); not fsynced, it is a hint. */
-export const touch = (storage: CacheStorage, key: string, nowMs: number): Effect.Effect<void, FileAccessError> =>
-  storage.store.writeAtomic(`${entryDir(storage.dir, key)}/used`, String(nowMs), { durable: false })
+export const touch = (storage: CacheStorage, usage: EntryUsage): Effect.Effect<void, FileAccessError> =>
+  storage.store.writeAtomic(`${entryDir(storage.dir, usage.key)}/used`, usedText(usage.lastUsedMs, usage.size), { durable: false })

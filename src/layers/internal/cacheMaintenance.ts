@@ -1,46 +1,75 @@
 /**
  * Keeping the stage cache within its size (DECISIONS B-5): least recently used entries go first;
  * `prune` also drops damaged entries and what interrupted writes left in `tmp/`; `stats` counts.
+ * After a store, the sizes come from a table this process keeps (filled once from the entries'
+ * small `used` files, then updated by its own stores and hits): a store within the bound reads
+ * nothing, and only a store that takes the cache over its bound looks at the entries again (other
+ * runs may have stored or evicted meanwhile).
  */
-import { Effect } from "effect"
+import { Effect, Ref } from "effect"
 import type { CacheSection } from "../../domain/Settings.js"
-import { evictionOrder } from "../../domain/StageCache.js"
+import { type EntryUsage, evictionOrder } from "../../domain/StageCache.js"
 import type { CacheStats, PruneResult } from "../../services/StageCache.js"
 import { type CacheStorage, entryDir, entryUsages, tmpDir } from "./cacheEntries.js"
 
-export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<CacheSection, "dir">) => {
-  const stats = Effect.gen(function*() {
-    const usages = yield* entryUsages(storage)
-    return {
-      dir: storage.dir,
-      enabled: settings.enabled,
-      entries: usages.length,
-      bytes: usages.reduce((sum, usage) => sum + usage.size, 0),
-      maxBytes: settings.maxBytes
-    } satisfies CacheStats
-  }).pipe(Effect.withSpan("StageCache.stats"))
+export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<CacheSection, "dir">) =>
+  Effect.gen(function*() {
+    const table = yield* Ref.make<ReadonlyMap<string, EntryUsage> | undefined>(undefined)
 
-  /** Removes the least recently used entries until the rest fit in `maxBytes`; returns how many and their bytes. */
-  const evict = (maxBytes: number, all = false) =>
-    Effect.gen(function*() {
-      const usages = yield* entryUsages(storage)
-      const damaged = usages.filter((usage) => !usage.valid)
-      const gone = new Set([...damaged.map((usage) => usage.key), ...(all ? usages.map((usage) => usage.key) : evictionOrder(usages.filter((usage) => usage.valid), maxBytes))])
-      let freed = 0
-      for (const usage of usages) {
-        if (!gone.has(usage.key)) continue
-        yield* storage.store.removeTree(entryDir(storage.dir, usage.key))
-        freed += usage.size
-      }
-      return { removed: gone.size, freedBytes: freed }
-    })
+    const stats = Effect.gen(function*() {
+      const usages = yield* entryUsages(storage, true)
+      return {
+        dir: storage.dir,
+        enabled: settings.enabled,
+        entries: usages.length,
+        bytes: usages.reduce((sum, usage) => sum + usage.size, 0),
+        maxBytes: settings.maxBytes
+      } satisfies CacheStats
+    }).pipe(Effect.withSpan("StageCache.stats"))
 
-  const prune = Effect.fn("StageCache.prune")(function*(options: { readonly all?: boolean; readonly maxBytes?: number }) {
+    /** Removes the least recently used entries until the rest fit in `maxBytes`; returns what is left, how many went and their bytes. */
+    const evict = (maxBytes: number, options: { readonly all: boolean; readonly thorough: boolean }) =>
+      Effect.gen(function*() {
+        const usages = yield* entryUsages(storage, options.thorough)
+        const damaged = usages.filter((usage) => !usage.valid)
+        const gone = new Set([
+          ...damaged.map((usage) => usage.key),
+          ...(options.all ? usages.map((usage) => usage.key) : evictionOrder(usages.filter((usage) => usage.valid), maxBytes))
+        ])
+        let freed = 0
+        for (const usage of usages) {
+          if (!gone.has(usage.key)) continue
+          yield* storage.store.removeTree(entryDir(storage.dir, usage.key))
+          freed += usage.size
+        }
+        const left = new Map(usages.filter((usage) => !gone.has(usage.key)).map((usage) => [usage.key, usage]))
+        return { left, removed: gone.size, freedBytes: freed }
+      })
+
+    /** After storing `stored`: evicts only when this process's table says the cache is over its bound. */
+    const afterStore = (stored: EntryUsage) =>
+      Effect.gen(function*() {
+        const known = (yield* Ref.get(table)) ??
+          new Map((yield* entryUsages(storage, false)).map((usage) => [usage.key, usage]))
+        const next = new Map(known).set(stored.key, stored)
+        let total = 0
+        for (const usage of next.values()) total += usage.size
+        if (total <= settings.maxBytes) return yield* Ref.set(table, next)
+        const { left } = yield* evict(settings.maxBytes, { all: false, thorough: false })
+        yield* Ref.set(table, left)
+      })
+
+    /** A hit: the table's entry is used now (an entry the table does not know is read at the next scan). */
+    const touched = (usage: EntryUsage) =>
+      Ref.update(table, (known) => (known === undefined || !known.has(usage.key) ? known : new Map(known).set(usage.key, usage)))
+
+    const prune = Effect.fn("StageCache.prune")(function*(options: { readonly all?: boolean; readonly maxBytes?: number }) {
       // Entries being written now are in tmp/ too; prune is a maintenance command, not run during a run.
       yield* storage.store.removeTree(tmpDir(storage.dir))
-      const { freedBytes, removed } = yield* evict(options.maxBytes ?? settings.maxBytes, options.all === true)
+      const { freedBytes, removed } = yield* evict(options.maxBytes ?? settings.maxBytes, { all: options.all === true, thorough: true })
+      yield* Ref.set(table, undefined)
       return { removed, freedBytes, stats: yield* stats } satisfies PruneResult
-  })
+    })
 
-  return { stats, evict, prune }
-}
+    return { stats, afterStore, touched, prune }
+  })

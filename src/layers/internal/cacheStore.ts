@@ -5,11 +5,11 @@
  * whole, and has the same key, so the same content.
  */
 import { Clock, Effect, Schema } from "effect"
-import { CacheEntryMeta, StageCacheRecord } from "../../domain/StageCache.js"
+import { CacheEntryMeta, type EntryUsage, StageCacheRecord } from "../../domain/StageCache.js"
 import { iso } from "../../domain/Time.js"
 import type { Entropy } from "../../services/Entropy.js"
 import type { CacheKey, StoreRequest } from "../../services/StageCache.js"
-import { type CacheStorage, copyFile, entriesDir, entryDir, readEntry, stageRecordPath, tmpDir } from "./cacheEntries.js"
+import { type CacheStorage, copyFile, entriesDir, entryDir, readEntry, stageRecordPath, tmpDir, usedText } from "./cacheEntries.js"
 import { matchFiles } from "./cacheFiles.js"
 
 const encodeMeta = Schema.encode(Schema.parseJson(CacheEntryMeta, { space: 2 }))
@@ -32,6 +32,7 @@ export const storeEntry = (storage: CacheStorage, entropy: Entropy["Type"], key:
       }
       const logSize = (yield* store.info(`${staging}/log.ndjson`))?.size ?? 0
       const now = yield* Clock.currentTimeMillis
+      const usage: EntryUsage = { key: key.key, size: outputs.reduce((sum, output) => sum + output.size, logSize), lastUsedMs: now }
       const meta = yield* encodeMeta({
         key: key.key,
         pipeline_id: probe.pipelineId,
@@ -42,19 +43,19 @@ export const storeEntry = (storage: CacheStorage, entropy: Entropy["Type"], key:
         attempt: request.attempt,
         parts: key.parts,
         outputs,
-        size: outputs.reduce((sum, output) => sum + output.size, logSize)
+        size: usage.size
       }).pipe(Effect.orDie)
-      yield* store.writeAtomic(`${staging}/used`, String(now), { durable: false })
+      yield* store.writeAtomic(`${staging}/used`, usedText(now, usage.size), { durable: false })
       yield* store.writeAtomic(`${staging}/meta.json`, meta)
       yield* store.makeDirectory(entriesDir(storage.dir))
       const target = entryDir(storage.dir, key.key)
       // Another run may have stored this key meanwhile: its entry is whole, so keep it.
-      if ((yield* store.info(target)) !== undefined) return "kept"
+      if ((yield* store.info(target)) !== undefined) return usage
       return yield* store.rename(staging, target).pipe(
-        Effect.as("stored"),
+        Effect.as(usage),
         Effect.catchTag("FileAccessError", (error) =>
           Effect.flatMap(Effect.either(readEntry(storage, key.key)), (existing) =>
-            existing._tag === "Right" && existing.right !== undefined ? Effect.succeed("kept") : Effect.fail(error)))
+            existing._tag === "Right" && existing.right !== undefined ? Effect.succeed(usage) : Effect.fail(error)))
       )
     }).pipe(Effect.ensuring(Effect.ignore(store.removeTree(staging))))
     yield* store.makeDirectory(`${storage.dir}/stages`)
