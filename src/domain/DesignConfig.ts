@@ -200,7 +200,7 @@ export const exampleDesignConfig = (url: string, slug: string) =>
     `        slug: ${slug}`,
     `        title: ${slug}`,
     "        breakpoints: [desktop, mobile]",
-    "    masks: []            # CSS selectors blacked out in screenshots (cookie banners, live counters)",
+    "    masks: []            # CSS selectors boxed in screenshots and emptied in dom.html (cookie banners, live counters)",
     "    retention: { days: 30, maxRuns: 10 } # older runs' design artifacts are deleted by `design write`",
     "    interactions: { waitAfterLoadMs: 300, scrollSteps: 12, frameIntervalMs: 100 }",
     "    diff: { maxPercent: 2 } # the reference copy may differ from the live page by this much",

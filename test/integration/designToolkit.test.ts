@@ -11,6 +11,8 @@
 import { execSync, spawn } from "node:child_process"
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { join, relative } from "node:path"
+import { pathToFileURL } from "node:url"
+import { chromium } from "playwright-core"
 import { PNG } from "pngjs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -22,6 +24,7 @@ import {
   type Json,
   type JsonObject,
   packageRoot,
+  parseJson,
   readJson,
   requireBuiltCli,
   runCli
@@ -105,6 +108,12 @@ beforeAll(async () => {
 
 afterAll(cleanup)
 
+/** `#rrggbb` as getComputedStyle writes it. */
+const rgbOf = (hex: string) => {
+  const [r, g, b] = [1, 3, 5].map((at) => Number.parseInt(hex.slice(at, at + 2), 16))
+  return `rgb(${r}, ${g}, ${b})`
+}
+
 const tokens = () => readJson(join(root, "tokens", "studio", "tokens.json"))
 const values = (list: Json | undefined) => asArray(list, "tokens").map((token) => asString(asObject(token, "token")["value"], "value"))
 
@@ -135,7 +144,7 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
     assert.strictEqual(fenced("yaml"), file.slice(file.indexOf("pipelines:")))
   })
 
-  it("captures a screenshot with the masked spinner boxed, the DOM and the style census per breakpoint", () => {
+  it("captures a screenshot with the masked spinner boxed, the DOM with it emptied and the style census per breakpoint", () => {
     for (const breakpoint of ["desktop", "mobile"]) {
       const dir = join(root, "context", "studio", breakpoint)
       assert.isTrue(isPng(join(dir, "screenshot.png")), breakpoint)
@@ -145,7 +154,10 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
         if (image.data[i] === 255 && image.data[i + 1] === 0 && image.data[i + 2] === 255) magenta += 1
       }
       assert.isAtLeast(magenta, 40 * 40, `${breakpoint}: the .spinner mask (48x48 px) is boxed in magenta`)
-      assert.include(readFileSync(join(dir, "dom.html"), "utf8"), "<h1>Fixture Studio</h1>")
+      const dom = readFileSync(join(dir, "dom.html"), "utf8")
+      assert.include(dom, "<h1>Fixture Studio</h1>")
+      assert.include(dom, `<div class="spinner" data-codex-masked=".spinner"></div>`, `${breakpoint}: the masked counter is emptied in the DOM`)
+      for (const secret of ["visitors online", "1234", "aria-label=\"loading\""]) assert.notInclude(dom, secret, breakpoint)
       assert.include(readFileSync(join(dir, "census.json"), "utf8"), "Fixture Sans")
     }
   })
@@ -168,6 +180,33 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
       assert.isTrue(isPng(join(root, "styleguide", "studio", `${breakpoint}.png`)))
     }
     assert.include(html, fixtureColours.heading)
+  })
+
+  it("opens the style guide in Chromium: tokens and both screenshots render, no request fails", async () => {
+    const browser = await chromium.launch({ executablePath: process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] })
+    try {
+      const page = await browser.newPage()
+      const failed: Array<string> = []
+      page.on("requestfailed", (request) => failed.push(`${request.url()}: ${request.failure()?.errorText ?? "failed"}`))
+      page.on("response", (response) => {
+        if (response.status() >= 400) failed.push(`${response.url()}: ${response.status()}`)
+      })
+      await page.goto(pathToFileURL(join(root, "styleguide", "studio", "index.html")).href, { waitUntil: "load" })
+      assert.deepStrictEqual(failed, [])
+      const shown = await page.evaluate(`JSON.stringify({
+        images: [...document.images].map((img) => [img.getAttribute("src"), img.complete && img.naturalWidth > 0]),
+        swatches: [...document.querySelectorAll(".swatch")].map((el) => getComputedStyle(el).backgroundColor),
+        firstColour: getComputedStyle(document.documentElement).getPropertyValue("--color-1").trim(),
+        heading: document.querySelector("h1")?.textContent
+      })`)
+      const { swatches, ...rest } = asObject(parseJson(String(shown)), "style guide")
+      assert.deepStrictEqual(rest, { images: [["desktop.png", true], ["mobile.png", true]], firstColour: fixtureColours.text, heading: "Fixture Studio" })
+      const painted = [...asArray(swatches, "swatches")]
+      assert.strictEqual(painted.length, values(tokens()["colors"]).length, "a swatch per colour token")
+      assert.includeMembers(painted, Object.values(fixtureColours).map(rgbOf), "each of the fixture's colours is painted")
+    } finally {
+      await browser.close()
+    }
   })
 
   it("stages a reference copy with its font and CSS localised and the scroll fallback", () => {

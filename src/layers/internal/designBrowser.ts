@@ -65,15 +65,40 @@ export const fullPageScreenshot = (page: Page, masks: ReadonlyArray<string>) =>
       })
     ))
 
-/** The rendered DOM and the computed-style census, decoded (a page script could return anything). */
-export const domAndCensus = (page: Page) =>
+/**
+ * Empties every element a mask selects, in the page itself, so the saved DOM holds no more of it
+ * than the screenshot shows: its children go, and every attribute but `id`, `class` and `style` (a
+ * counter's value, an image's src, a title), leaving the box that keeps the layout and a
+ * `data-codex-masked` attribute naming the selector. Returns how many elements it emptied.
+ */
+export const maskScript = (selectors: ReadonlyArray<string>) => `(() => {
+  let masked = 0;
+  for (const selector of ${JSON.stringify(selectors)}) {
+    for (const element of document.querySelectorAll(selector)) {
+      for (const name of element.getAttributeNames()) {
+        if (name !== "id" && name !== "class" && name !== "style") element.removeAttribute(name);
+      }
+      element.replaceChildren();
+      element.setAttribute("data-codex-masked", selector);
+      masked += 1;
+    }
+  }
+  return masked;
+})()`
+
+/**
+ * The computed-style census (decoded: a page script could return anything), then the rendered DOM
+ * with the masked elements emptied (the page is not used after this).
+ */
+export const domAndCensus = (page: Page, masks: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const dom = yield* attempt("read the DOM", () => page.content())
     const raw = yield* attempt("count computed styles", () => page.evaluate(censusScript))
     const census = yield* Schema.decodeUnknown(Census)(raw).pipe(
       Effect.mapError((cause) => new BrowserFailed({ operation: "read the computed-style census", cause }))
     )
-    return { dom, census }
+    const count = yield* attempt("mask the DOM", () => page.evaluate(maskScript(masks)))
+    const dom = yield* attempt("read the DOM", () => page.content())
+    return { dom, census, masked: typeof count === "number" ? count : 0 }
   })
 
 /**

@@ -42,12 +42,14 @@ export const makeCaptureSteps = ({ files, path, server, steps }: CaptureDeps) =>
       const dir = path.join(yield* steps.dirOf(layout, "context", source), breakpoint.id)
       const page = yield* openPage(browser, source.url, breakpoint, settings)
       const screenshot = yield* fullPageScreenshot(page, settings.masks)
-      const { census, dom } = yield* domAndCensus(page)
+      const { census, dom, masked } = yield* domAndCensus(page, settings.masks)
       yield* files.makeDirectory(dir)
       yield* files.writeBytes(path.join(dir, "screenshot.png"), screenshot)
       yield* files.writeAtomic(path.join(dir, "dom.html"), dom, { durable: false })
       yield* files.writeAtomic(path.join(dir, "census.json"), `${yield* Effect.orDie(encodeCensus(census))}\n`, { durable: false })
-      yield* Console.error(`[design:extract] ${source.dir} @ ${breakpoint.id} (${breakpoint.width}x${breakpoint.height})`)
+      yield* Console.error(
+        `[design:extract] ${source.dir} @ ${breakpoint.id} (${breakpoint.width}x${breakpoint.height}), ${masked} masked element${masked === 1 ? "" : "s"} emptied in dom.html`
+      )
       return ["screenshot.png", "dom.html", "census.json"].map((name) => layout.relative(path.join(dir, name)))
     }).pipe(Effect.scoped)
 
