@@ -133,8 +133,11 @@ export const RunError = Schema.Struct({
 })
 export type RunError = typeof RunError.Type
 
-/** What a `tool:call` reports: an attempt started, will be retried, or the stage's process work ended. */
-export const ToolCallStatus = Schema.Literal("started", "retry", "succeeded", "failed")
+/**
+ * What a `tool:call` reports: an attempt started, will be retried, or the stage's process work ended
+ * as its entry records it (`skipped`: its skip exit code, or a failure the stage allows).
+ */
+export const ToolCallStatus = Schema.Literal("started", "retry", "succeeded", "skipped", "failed")
 export type ToolCallStatus = typeof ToolCallStatus.Type
 
 /**

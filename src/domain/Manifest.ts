@@ -55,7 +55,8 @@ export const ToolRun = Schema.Struct({
   retryCount: Schema.Int,
   attemptCount: Schema.Int,
   sandboxState: Schema.Literal("sandboxed", "escalated", "failed"),
-  status: Schema.Literal("succeeded", "failed"),
+  /** `skipped`: the stage's `skipExitCode`, as its entry records it. */
+  status: Schema.Literal("succeeded", "skipped", "failed"),
   startedAt: Timestamp,
   completedAt: Timestamp,
   metadata: Schema.Struct({

@@ -44,7 +44,8 @@ export const ExecEnd = Schema.Struct({
   exit_code: Schema.NullOr(Schema.Int),
   signal: Schema.NullOr(Schema.String),
   duration_ms: Schema.Number,
-  status: Schema.Literal("succeeded", "failed"),
+  /** `skipped`: the stage's `skipExitCode` (the command had nothing to do), as the entry records it. */
+  status: Schema.Literal("succeeded", "skipped", "failed"),
   ...base
 })
 

@@ -32,3 +32,23 @@ export const commandSummary = (outcome: StageOutcome, summaryHint: string | unde
 /** RUN-4: the exit code recorded for a process: its code, else 128 when a signal ended it. */
 export const recordedExitCode = (exitCode: number | null, signal: string | null): number =>
   exitCode ?? (signal !== null ? 128 : 0)
+
+/**
+ * How one attempt of a command stage ended, as `exec:end` and the stage's tool run record it: an exit
+ * with the stage's `skipExitCode` is the command saying it had nothing to do (`skipped`, as its entry
+ * records it), not a failure.
+ */
+export const attemptStatus = (exitCode: number | null, skipExitCode: number | undefined): "succeeded" | "skipped" | "failed" =>
+  exitCode === 0 ? "succeeded" : exitCode !== null && exitCode === skipExitCode ? "skipped" : "failed"
+
+/**
+ * RUN-4: the status a command stage's entry records for how its last attempt ended: the attempt's,
+ * with a failure of an `allowFailure` stage recorded `skipped` (the run goes on).
+ */
+export const commandEntryStatus = (
+  exitCode: number | null,
+  stage: { readonly skipExitCode?: number | undefined; readonly allowFailure?: boolean | undefined }
+): "succeeded" | "skipped" | "failed" => {
+  const status = attemptStatus(exitCode, stage.skipExitCode)
+  return status === "failed" && stage.allowFailure === true ? "skipped" : status
+}

@@ -221,6 +221,7 @@ const onToolCall = (state: HudState, event: Extract<OrchestratorEvent, { type: "
         return { ...stage, attempt: event.attempt, retry: { nextAttempt: event.attempt + 1, reason: event.message, atMs } }
       }
       case "succeeded":
+      case "skipped":
       case "failed":
         return { ...stage, attempt: event.attempt, retry: null }
     }

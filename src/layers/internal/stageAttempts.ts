@@ -10,7 +10,7 @@ import type { CliManifest } from "../../domain/Manifest.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
 import type { RunLogEvent } from "../../domain/RunLog.js"
-import { recordedExitCode } from "../../domain/StageSummary.js"
+import { attemptStatus, commandEntryStatus, recordedExitCode } from "../../domain/StageSummary.js"
 import { makeStdoutObserver, type StdoutObserver } from "../../domain/Tfgrpo.js"
 import type { ExecutionEvent, ExecutorService } from "../../services/Executor.js"
 import { ProcessSpawnError } from "../../services/ProcessRunner.js"
@@ -235,7 +235,7 @@ const attemptOnce = (ctx: AttemptContext, io: StageIo, state: AttemptState, atte
         exit_code: exitCode,
         signal,
         duration_ms: endMs - attemptStartMs,
-        status: exitCode === 0 ? "succeeded" : "failed",
+        status: attemptStatus(exitCode, ctx.stage.skipExitCode),
         timestamp: iso(endMs),
         index: ctx.index
       }
@@ -314,7 +314,7 @@ export const runAttempts = (ctx: AttemptContext, state: AttemptState, startedMs:
     yield* ctx.redactions.settle
     yield* io.both({ type: "command:end", exit_code: exitCode, signal, duration_ms: endMs - startedMs, timestamp: iso(endMs), index: ctx.index })
     yield* ctx.toolCall(
-      exitCode === 0 ? "succeeded" : "failed",
+      commandEntryStatus(exitCode, ctx.stage),
       state.attempts,
       outcome._tag === "TimedOut"
         ? `timed out after ${outcome.timeoutMs} ms`

@@ -16,7 +16,7 @@ import {
   truncateDetails
 } from "../../domain/Manifest.js"
 import { redact } from "../../domain/Privacy.js"
-import { commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
+import { commandEntryStatus, commandSummary, recordedExitCode } from "../../domain/StageSummary.js"
 import { type ToolMetric, withToolMetric } from "../../domain/Tfgrpo.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import type { PrivacyMode } from "../../domain/Privacy.js"
@@ -74,7 +74,7 @@ export const recordOutcome = (ctx: StageRef, finish: Finish, out: Recorded) =>
       : finish._tag === "NotApproved"
       ? `Not approved: ${finish.decision.reason}`
       : `Execution error: ${finish.error.message}`
-    const status = succeeded ? "succeeded" : notApplicable || stage.allowFailure === true ? "skipped" : "failed"
+    const status = commandEntryStatus(exitCode, stage)
 
     const errorFile = succeeded || notApplicable ? null : yield* writeStageError(ctx, finish, out, { exitCode, endMs })
     const blocking = status === "failed"

@@ -9,6 +9,7 @@ import type { AttemptState } from "./stageAttempts.js"
 import { exitOf } from "./stageAttempts.js"
 import type { Finish } from "./stageOutcome.js"
 import { iso } from "../../domain/Time.js"
+import { attemptStatus } from "../../domain/StageSummary.js"
 
 export interface StageRecordInput {
   readonly manifest: CliManifest
@@ -30,6 +31,7 @@ export interface StageRecordInput {
 export const stageRecordsOf = (input: StageRecordInput, finish: Finish, state: AttemptState) => {
   const { manifest, stage, ids } = input
   const { exitCode, signal } = exitOf(finish)
+  const status = attemptStatus(exitCode, stage.skipExitCode)
   const handle: HandleRecord = {
     handle_id: ids.handleId,
     correlation_id: ids.correlationId,
@@ -48,8 +50,8 @@ export const stageRecordsOf = (input: StageRecordInput, finish: Finish, state: A
     approvalSource: input.approvalSource,
     retryCount: Math.max(0, state.attempts - 1),
     attemptCount: state.attempts,
-    sandboxState: exitCode === 0 ? "sandboxed" : "failed",
-    status: exitCode === 0 ? "succeeded" : "failed",
+    sandboxState: status === "failed" ? "failed" : "sandboxed",
+    status,
     startedAt: iso(input.startedMs),
     completedAt: iso(input.finishedMs),
     metadata: {
