@@ -1,4 +1,11 @@
 /** The cluster's settings (CODEX_CLUSTER_*), decoded once for the engine and the runner. */
+import { Context } from "effect"
 import { clusterSection, decodeSettings } from "../domain/Settings.js"
 
 export const clusterSettings = decodeSettings(clusterSection)
+
+/**
+ * True for a command that only plans (`plan`): its engine runs nothing, so it does not load or
+ * connect to the cluster even when a database URL is set (issue 18).
+ */
+export class PlanningOnly extends Context.Reference<PlanningOnly>()("orchestrator/PlanningOnly", { defaultValue: () => false }) {}

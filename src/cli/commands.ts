@@ -33,6 +33,7 @@ import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
 import { cluster } from "./cluster.js"
+import { PlanningOnly } from "./clusterSettings.js"
 import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
 import { cancelledWatched, finishWatched, watchTargets } from "./watch.js"
@@ -296,7 +297,7 @@ export const resume = Command.make(
 export const subcommandsOn = <L, E, R>(engine: Layer.Layer<L, E, R>) =>
   [
     start.pipe(Command.provide(engine)),
-    plan.pipe(Command.provide(engine)),
+    plan.pipe(Command.provide(engine), Command.transformHandler((handler) => Effect.provideService(handler, PlanningOnly, true))),
     status,
     resume.pipe(Command.provide(engine)),
     exec.pipe(Command.provide(engine)),

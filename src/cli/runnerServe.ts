@@ -3,7 +3,7 @@
  * PostgreSQL, the stage entity's handlers on this machine's processes, until interrupted.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Option } from "effect"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
 import { FilesLive } from "../layers/Files.js"
 import { HostLive } from "../layers/Host.js"
@@ -22,6 +22,13 @@ export interface RunnerFlags {
   readonly labels: ReadonlyArray<string>
   readonly keepFailed: boolean
 }
+
+/**
+ * How long a stopping runner may take. The cluster lets the stages it runs finish for up to 15 s
+ * (its entity termination timeout), then interrupts them (their processes get SIGTERM, then SIGKILL
+ * after 5 s) and hands their messages back; then its shards are released.
+ */
+const stopGrace = Duration.seconds(30)
 
 /** Serves stages until interrupted; a bad database fails at once (exit 2). */
 export const serveRunner = (flags: RunnerFlags) =>
@@ -44,8 +51,22 @@ export const serveRunner = (flags: RunnerFlags) =>
       Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
       Layer.provide(processes)
     )
-    yield* Layer.launch(Layer.merge(serving, Layer.effectDiscard(Effect.logInfo(
+    const ready = Layer.effectDiscard(Effect.logInfo(
       `Runner ${runner} on ${host.hostname} ready: capacity ${capacity}, labels ${flags.labels.length === 0 ? "(none)" : flags.labels.join(",")}` +
         `${Option.match(settings.lockExpiry, { onNone: () => "", onSome: (d) => `, lock expiry ${String(d)}` })}`
-    ))))
+    ))
+    // Stopping (SIGTERM, Ctrl-C) interrupts the runner: its stages finish or are stopped and handed
+    // back to the cluster (another runner takes them), its shards released. Upstream, that shutdown
+    // can hang (a lone runner after a failure); after the grace this process exits without waiting.
+    const launched = yield* Effect.forkDaemon(Layer.launch(Layer.merge(serving, ready)))
+    return yield* Fiber.join(launched).pipe(Effect.onInterrupt(() =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo(`Runner ${runner} stopping: its stages finish or go back to the cluster`)
+        yield* Fiber.interruptFork(launched)
+        const stopped = yield* Effect.disconnect(Effect.interruptible(Fiber.await(launched))).pipe(Effect.timeoutOption(stopGrace))
+        yield* Option.isSome(stopped)
+          ? Effect.logInfo(`Runner ${runner} stopped`)
+          : Effect.logWarning(`Runner ${runner} did not stop within ${Duration.format(stopGrace)}; exiting without waiting`)
+      })
+    ))
   }).pipe(Effect.provide(HostLive), Effect.provide(NodeContext.layer))

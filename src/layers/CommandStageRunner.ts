@@ -1,7 +1,7 @@
 import { Path } from "@effect/platform"
 import { Files } from "../services/Files.js"
 import { Clock, Effect, Layer, Ref } from "effect"
-import type { CliManifest } from "../domain/Manifest.js"
+import type { CliManifest, CommandEntry } from "../domain/Manifest.js"
 import type { CommandStage } from "../domain/Pipeline.js"
 import type { PrivacyMode } from "../domain/Privacy.js"
 import type { Roots, RunLayout } from "../domain/RunLayout.js"
@@ -34,6 +34,19 @@ export const attemptKey = (runId: string, stageId: string, resumes: number, atte
   resumes === 0
     ? `cli-command:${runId}:${stageId}:attempt-${attempt}`
     : `cli-command:${runId}:${stageId}:resume-${resumes}:attempt-${attempt}`
+
+/**
+ * The keys of a stage's attempts in this (possibly resumed) run. A stage a crashed orchestrator left
+ * `running` on a remote executor is still that executor's to finish (issue 18): the first attempt of
+ * the resumed stage reuses the interrupted attempt's key, so a result stored meanwhile is taken (with
+ * its stored output) and an attempt still running is awaited, never run twice. A stage cancelled or
+ * failed before the resume runs again under new keys.
+ */
+export const attemptKeys = (runId: string, resumes: number, stageId: string, entry: CommandEntry | undefined) => {
+  const interrupted = entry?.status === "running" ? entry.remote : undefined
+  return (attempt: number) =>
+    attempt === 1 && interrupted !== undefined ? interrupted.idempotency_key : attemptKey(runId, stageId, resumes, attempt)
+}
 
 /** What a stage's process sees besides its own `env` (which wins). */
 const stageEnv = (roots: Roots, manifest: CliManifest, layout: RunLayout, extra: Readonly<Record<string, string>> | undefined) => ({
@@ -124,7 +137,7 @@ export const CommandStageRunnerLive = Layer.effect(
       const createdAt = iso(yield* Clock.currentTimeMillis)
       const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)
       const state = initialAttemptState()
-      const keyOf = (attempt: number) => attemptKey(manifest.run_id, stage.id, manifest.resume_events.length, attempt)
+      const keyOf = attemptKeys(manifest.run_id, manifest.resume_events.length, stage.id, manifest.commands[position])
       // B-5: a cache hit replays the stage's recorded output instead of running it.
       const caching = yield* stageCaching(cache, { stage, manifest, cwd, logPath })
       const finish = yield* runAttempts({

@@ -1,6 +1,7 @@
 import { Duration, Effect, Layer } from "effect"
 import type { ControlPlaneValidationFailed } from "../domain/ControlPlane.js"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import type { CliManifest } from "../domain/Manifest.js"
 import { isTerminal } from "../domain/ManifestStatus.js"
 import type { RunHandle } from "../domain/RunHandle.js"
 import type { RunLayout } from "../domain/RunLayout.js"
@@ -12,6 +13,12 @@ import { RunPreparation } from "../services/RunPreparation.js"
 import { RunReader } from "../services/RunReader.js"
 import { RunStore } from "../services/RunStore.js"
 import { TaskManager } from "../services/TaskManager.js"
+
+/**
+ * A resume without a mode continues a run that ran `cloud` in `cloud` (issue 18): a stage it left
+ * running on the cluster is the cluster's to finish, never run again here.
+ */
+const resumedMode = (recorded: CliManifest): ExecutionMode | undefined => (recorded.execution_mode === "cloud" ? "cloud" : undefined)
 
 /**
  * RUN-1 and RUN-9 end to end: RunPreparation hands out the run's handle, the TaskManager drives it
@@ -95,7 +102,9 @@ export const RunEngineLive = Layer.effect(
       resume: (request) =>
         preparation.reopen(request).pipe(
           Effect.flatMap((reopened) =>
-            reopened._tag === "Resumed" ? drive(reopened.run, request.executionMode) : alreadySucceeded(reopened.layout)
+            reopened._tag === "Resumed"
+              ? Effect.flatMap(reopened.run.manifest, (m) => drive(reopened.run, request.executionMode ?? resumedMode(m)))
+              : alreadySucceeded(reopened.layout)
           ),
           Effect.catchTag("ControlPlaneValidationFailed", refused(request.taskId)),
           bypassWhen(request.cache === false)

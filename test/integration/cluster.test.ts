@@ -109,6 +109,19 @@ describe("cloud stages on cluster runners", () => {
     }
   })
 
+  it("plan does not connect to the cluster: with the URL of a database nobody serves it plans, exit 0", async () => {
+    const repo = makeTempRepo({ pipelines: [pipeline("remote", [commandStage("one", "echo one")])] })
+    try {
+      const nobody = `postgres://postgres:test@127.0.0.1:${await freePort()}/postgres`
+      const result = await runCli(["plan", "remote", "--format", "json"], { cwd: repo.dir, env: { CODEX_CLUSTER_DATABASE_URL: nobody } })
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.include(result.stdout, "\"one\"")
+      assert.notMatch(result.stderr, /cluster/)
+    } finally {
+      repo.cleanup()
+    }
+  })
+
   it("uncommitted changes beyond 16 MiB fail the stage with the reason (commit them), and nothing runs", async () => {
     const repo = makeTempRepo({ pipelines: [pipeline("remote", [commandStage("one", "echo ran")])] })
     try {
