@@ -39,6 +39,11 @@ export interface RunFiles {
   readonly writeRunSummary: (summary: RunSummary) => Effect.Effect<void, FileAccessError>
   /** Keeps the prompt the run was started with in `prompt.md` (privacy rules apply, D-13). */
   readonly writePrompt: (prompt: string) => Effect.Effect<void, FileAccessError>
+  /**
+   * Makes the run folder (with `commands/` and `errors/`) again when it has gone: moved or deleted
+   * while the run was in progress. True when it had gone; the folder as it is otherwise.
+   */
+  readonly restoreFolder: Effect.Effect<boolean, FileAccessError>
 }
 
 /** Creates run folders (SPEC LAY-1..3) and hands out the run's files. */

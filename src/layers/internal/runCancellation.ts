@@ -19,12 +19,42 @@ export const markCancelled = (files: RunFiles) =>
   }).pipe(Effect.catchAll((error) => Effect.logError(`Could not record the cancellation: ${error.message}`)))
 
 /**
- * The run's own files could not be written (issue 16 item 21): the error is said first, naming the
- * file, then the running stages and the run are marked `failed` if the disk still takes that write.
+ * The run's own files could not be written (issue 16 items 16 and 21): the error is said first, naming
+ * the file, or the run folder when it has gone (moved or deleted mid-run: it is made again at its
+ * path, so the run's record is not lost with it). Then the running stages get an error file and are
+ * marked `failed` with the run, as far as the disk still takes those writes.
  */
 export const markFileFailure = (files: RunFiles, error: FileAccessError) =>
   Effect.gen(function*() {
-    yield* Effect.logError(error.message)
+    const restored = yield* Effect.orElseSucceed(files.restoreFolder, () => false)
+    const reason = restored
+      ? `The run folder ${files.layout.relative(files.layout.runDir)} was moved or deleted while the run was in ` +
+        `progress; it is made again there, with the run marked failed (${error.message})`
+      : error.message
+    yield* Effect.logError(reason)
     const now = yield* isoNow
-    yield* files.update((m) => failedOnFileError(m, error.message, now), { force: true })
+    const manifest = yield* files.manifest
+    const errorFiles = yield* Effect.forEach(
+      manifest.commands.filter((entry) => entry.status === "running" && entry.kind === "command"),
+      (entry) => {
+        const path = files.layout.errorFile(entry.index, entry.id)
+        return files.writeErrorFile(path, {
+          run_id: manifest.run_id,
+          task_id: manifest.task_id,
+          command_index: entry.index,
+          command_id: entry.id,
+          command: entry.command ?? "",
+          reason: "command-error",
+          details: { exit_code: null, sandbox_state: "sandboxed", stderr: "", error: reason },
+          created_at: now
+        }).pipe(Effect.as([[entry.id, files.layout.relative(path)] as const]), Effect.orElseSucceed(() => []))
+      }
+    )
+    const errorFileOf = new Map(errorFiles.flat())
+    yield* files.update((m) =>
+      failedOnFileError(
+        { ...m, commands: m.commands.map((c) => ({ ...c, error_file: errorFileOf.get(c.id) ?? c.error_file })) },
+        reason,
+        now
+      ), { force: true })
   }).pipe(Effect.catchAll((again) => Effect.logError(`The run's failure could not be recorded either: ${again.message}`)))

@@ -130,7 +130,11 @@ const runFilesOf = (
         }),
       writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),
       writeRunSummary: (summary) => backend.writeAtomic(layout.runSummary, json(summary)),
-      writePrompt: (prompt) => backend.writeAtomic(layout.prompt, prompt.endsWith("\n") ? prompt : `${prompt}\n`)
+      writePrompt: (prompt) => backend.writeAtomic(layout.prompt, prompt.endsWith("\n") ? prompt : `${prompt}\n`),
+      restoreFolder: Effect.flatMap(backend.info(layout.runDir), (info) =>
+        info !== undefined
+          ? Effect.succeed(false)
+          : Effect.as(Effect.zipRight(backend.makeDirectory(layout.commandsDir), backend.makeDirectory(layout.errorsDir)), true))
     } satisfies RunFiles
   })
 
