@@ -82,6 +82,19 @@ export const StageView = Schema.Struct({
 })
 export type StageView = typeof StageView.Type
 
+/**
+ * The run's folder and `queued` manifest exist (an addition to EVT-2): from here on the run has a
+ * document to show, even if it is cancelled before its stages start (D-2, D-8). Not published on resume.
+ */
+export const RunCreated = Schema.Struct({
+  type: Schema.Literal("run:created"),
+  ...base,
+  pipelineId: Schema.String,
+  /** Repo-relative, as in the manifest. */
+  manifestPath: Schema.String
+})
+export type RunCreated = typeof RunCreated.Type
+
 /** EVT-2: the pipeline started executing; published after the `in_progress` manifest is written. */
 export const RunStarted = Schema.Struct({
   type: Schema.Literal("run:started"),
@@ -209,6 +222,7 @@ export const OrchestratorEvent = Schema.Union(
   TestCompleted,
   ReviewCompleted,
   RunCompleted,
+  RunCreated,
   RunStarted,
   StageStarted,
   StageCompleted,

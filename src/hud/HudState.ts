@@ -251,6 +251,7 @@ export const reduceHud = (state: HudState, event: OrchestratorEvent): HudState =
       return addOutput(state, event.stageId, event.source, event.message)
     case "privacy:redacted":
       return onRedacted(state, event)
+    case "run:created":
     case "plan:completed":
     case "build:completed":
     case "test:completed":

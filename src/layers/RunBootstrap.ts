@@ -9,6 +9,7 @@ import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { initialTfgrpoSection } from "../domain/Tfgrpo.js"
 import { isGraph } from "../domain/StageGraph.js"
 import { ControlPlane } from "../services/ControlPlane.js"
+import { EventBus } from "../services/EventBus.js"
 import { ExperienceStore } from "../services/ExperienceStore.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
@@ -91,6 +92,7 @@ export const RunBootstrapLive = Layer.effect(
     const entropy = yield* Entropy
     const config = yield* OrchestratorConfig
     const store = yield* RunStore
+    const bus = yield* EventBus
     const host = yield* Host
     const path = yield* Path.Path
     const { admit } = makeAdmission(yield* ControlPlane, config.roots, path)
@@ -119,6 +121,14 @@ export const RunBootstrapLive = Layer.effect(
       const layout = makeRunLayout(path, config.roots, input.taskId, runId)
       const manifest = initialManifest(input, layout, config, { runId, startedMs, resumeToken: yield* entropy.hex(32) })
       const files = yield* store.create(layout, manifest)
+      yield* bus.publish({
+        type: "run:created",
+        taskId: input.taskId,
+        runId,
+        timestamp: manifest.started_at,
+        pipelineId: input.pipeline.id,
+        manifestPath: layout.relative(layout.manifest)
+      })
       yield* Effect.logInfo(
         `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
       )

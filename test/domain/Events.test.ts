@@ -97,6 +97,7 @@ describe("Events: the schemas of the run events", () => {
       "privacy:redacted",
       "review:completed",
       "run:completed",
+      "run:created",
       "run:error",
       "run:started",
       "stage:completed",

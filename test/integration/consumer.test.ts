@@ -105,7 +105,7 @@ describe("a consumer app on the packed package", () => {
     const lines = ran.stdout.trim().split("\n")
     assert.deepStrictEqual(lines.slice(0, 2), ["on: build succeeded", "on: test succeeded"])
     assert.strictEqual(lines[2], [
-      "subscribe: plan:completed, run:started",
+      "subscribe: run:created, plan:completed, run:started",
       "stage:started, tool:call, tool:call, stage:completed",
       "stage:started, tool:call, tool:call, stage:completed",
       "build:completed, test:completed, review:completed, run:completed"
