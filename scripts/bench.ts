@@ -16,6 +16,7 @@ import { buildEffectFloor } from "./bench/EffectFloor.js"
 import { cacheRows } from "./bench/CacheRows.js"
 import { graphRows } from "./bench/GraphRows.js"
 import { historyRows } from "./bench/HistoryRows.js"
+import { otelRows } from "./bench/OtelRows.js"
 import { type Arm, BenchFailed, makeMeasure, measureArms } from "./bench/Measure.js"
 import {
   detailsTable,
@@ -76,7 +77,7 @@ const neutralEnv = {
   CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
 }
 
-const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache" | "graph">) =>
+const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache" | "graph" | "otel">) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -134,10 +135,13 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
       )
     const medianOf = (summaries: ReadonlyArray<Summary>, i: number) => summaries[i]?.medianMs ?? Number.NaN
     const cached = cacheRows({ group, measure, cli, repo, task: benchTask, runsOf })
+    const otel = otelRows({ measure, cli, nodeFloor, repo, task: benchTask, runsOf })
     if (Option.isSome(only)) {
       yield* Console.log(`## codex-orchestrator benchmark: ${only.value} only (${quick ? "--quick" : "full"})\n`)
       const chosen = only.value === "cache"
         ? yield* cached
+        : only.value === "otel"
+        ? yield* otel
         : yield* Effect.flatMap(
           group("1 × true", [start(Workloads.trivial1)], runsOf(Workloads.trivial1), true),
           (one) => graphRows({ group, start, runsOf, oneStageMs: medianOf(one, 0) })
@@ -350,6 +354,9 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
       result: verdict(Math.max(Math.abs(textDelta), Math.abs(jsonDelta)) <= targets.statusOutputDeltaMs)
     })
 
+    // OpenTelemetry off costs start-up nothing; on, what exporting the trace costs (issue 22).
+    rows.push(...(yield* otel))
+
     // The stage graph (B-2): stages side by side, and the cost per stage at concurrency 8.
     rows.push(...(yield* graphRows({ group, start, runsOf, oneStageMs: start1 })))
 
@@ -457,10 +464,11 @@ const compareWith = Options.file("compare", { exists: "yes" }).pipe(
   Options.optional
 )
 
-const only = Options.choice("only", ["cache", "graph"]).pipe(
+const only = Options.choice("only", ["cache", "graph", "otel"]).pipe(
   Options.withDescription(
     "Measure only these rows: cache (a 10-stage gate re-run with every stage cached, against its first run), " +
-      "graph (8 × sleep 1 side by side; 64 trivial stages at concurrency 8 against serial)"
+      "graph (8 × sleep 1 side by side; 64 trivial stages at concurrency 8 against serial), " +
+      "otel (start with OpenTelemetry off and with --otel-endpoint at a loopback collector)"
   ),
   Options.optional
 )
