@@ -14,7 +14,7 @@ import { type ProcessExit, ProcessSpawnError, type ProcessSpec } from "../../ser
 export type PipeName = "stdout" | "stderr"
 
 /** Bytes a pipe may hold before it is paused: bounds memory while a slow handler writes. */
-const pauseAt = 256 * 1024
+const pauseAt = 64 * 1024
 
 interface Pipe {
   readonly name: PipeName

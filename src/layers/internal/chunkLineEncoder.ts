@@ -21,6 +21,10 @@ escapes[0x5c] = new TextEncoder().encode("\\\\")
 
 const empty = new Uint8Array(0)
 
+/** 1 for the bytes copied as they are (printable ASCII other than `"` and `\\`): one load per byte on the hot path. */
+const plain = new Uint8Array(256)
+for (let byte = 0x20; byte < 0x80; byte++) plain[byte] = byte === 0x22 || byte === 0x5c ? 0 : 1
+
 /** Length of a UTF-8 sequence starting with `lead`, 0 if `lead` cannot start one (WHATWG decoder). */
 const sequenceLength = (lead: number) =>
   lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0
@@ -32,13 +36,14 @@ const secondByteHigh = (lead: number) => (lead === 0xed ? 0x9f : lead === 0xf4 ?
 
 export const makeChunkLineEncoder = () => {
   const encoder = new TextEncoder()
-  let buffer = new Uint8Array(256 * 1024)
+  // Allocated on the first chunk: a stage that prints nothing (most short stages) costs no buffer.
+  let buffer = new Uint8Array(0)
   const carried: Record<"stdout" | "stderr", Uint8Array> = { stdout: new Uint8Array(0), stderr: new Uint8Array(0) }
   let length = 0
 
   const ensure = (extra: number) => {
     if (length + extra <= buffer.length) return
-    const grown = new Uint8Array(Math.max(buffer.length * 2, length + extra))
+    const grown = new Uint8Array(Math.max(64 * 1024, buffer.length * 2, length + extra))
     grown.set(buffer.subarray(0, length))
     buffer = grown
   }
@@ -57,7 +62,7 @@ export const makeChunkLineEncoder = () => {
     while (i < n) {
       const lead = bytes[i]!
       // The hot path: printable ASCII other than `"` and `\` is copied as it is, byte by byte.
-      if (lead >= 0x20 && lead < 0x80 && lead !== 0x22 && lead !== 0x5c) {
+      if (plain[lead] === 1) {
         out[at++] = lead
         i++
         continue

@@ -12,13 +12,6 @@ export const tailLimitBytes = 64 * 1024
  */
 const contextBytes = 4096
 
-const concat = (a: Uint8Array, b: Uint8Array) => {
-  const joined = new Uint8Array(a.length + b.length)
-  joined.set(a)
-  joined.set(b, a.length)
-  return joined
-}
-
 export interface OutputTail {
   readonly push: (bytes: Uint8Array) => void
   /** Total bytes seen, not only those retained. */
@@ -34,10 +27,20 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   let head = 0
   let retained = 0
   let total = 0
-  // What was dropped last, up to contextBytes (its last byte: a newline when nothing was dropped).
-  let context = new Uint8Array(0)
+  // What was dropped last, up to contextBytes (empty when nothing was dropped), in one buffer that is
+  // shifted in place: many small reads dropped one by one allocate nothing.
+  const context = new Uint8Array(contextBytes)
+  let contextLength = 0
   const dropped = (bytes: Uint8Array) => {
-    context = bytes.length >= contextBytes ? bytes.slice(bytes.length - contextBytes) : concat(context, bytes).slice(-contextBytes)
+    if (bytes.length >= contextBytes) {
+      context.set(bytes.subarray(bytes.length - contextBytes))
+      contextLength = contextBytes
+      return
+    }
+    const keep = Math.min(contextLength, contextBytes - bytes.length)
+    context.copyWithin(0, contextLength - keep, contextLength)
+    context.set(bytes, keep)
+    contextLength = keep + bytes.length
   }
   return {
     push: (bytes) => {
@@ -68,7 +71,7 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
       }
       const start = Math.max(0, retained - limit)
       const text = new TextDecoder().decode(joined.subarray(start))
-      const lead = start > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : context
+      const lead = start > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : context.subarray(0, contextLength)
       // A tail that starts in the middle of a line drops that fragment: half a line reads as noise,
       // and half a secret would slip past the privacy rules (D-13).
       const cutMidLine = lead.length > 0 && lead[lead.length - 1] !== 10

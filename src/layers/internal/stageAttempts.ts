@@ -129,13 +129,12 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
     // Each handler call holds what a pipe had buffered when it was read: one log line for it instead
     // of one per read, so many small lines do not each cost an envelope (D-11).
     const onOutput = (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => {
+      // One buffer for the call: the tail, the observer and the guard each take it once, not read by read.
+      const bytes = concatBytes(chunks)
       const tail = stream === "stdout" ? state.stdoutTail : state.stderrTail
-      const observer = stream === "stdout" ? state.stdoutObserver : undefined
-      for (const bytes of chunks) {
-        tail.push(bytes)
-        observer?.push(bytes)
-      }
-      const released = ctx.guard.release(stream, concatBytes(chunks))
+      tail.push(bytes)
+      if (stream === "stdout") state.stdoutObserver?.push(bytes)
+      const released = ctx.guard.release(stream, bytes)
       return released.write === undefined ? Effect.void : io.emit(attempt, stream, released.write, released.check)
     }
     const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
