@@ -200,6 +200,53 @@ describe("Executor choice in runs (MODE-1, B-3)", () => {
     }))
 })
 
+describe("Execution mode per stage (D-23)", () => {
+  const mixed = pipeline("mixed", [
+    commandStage("one", "echo one"),
+    commandStage("two", "echo two", { executionMode: "cloud" })
+  ])
+
+  it.effect("a stage that says cloud runs there while the run's mode (mcp, even forced) runs the others locally", () =>
+    Effect.gen(function*() {
+      const requests = yield* Ref.make<ReadonlyArray<ExecutionRequest>>([])
+      yield* Effect.gen(function*() {
+        const { layout } = yield* startSettled({ pipelineId: "mixed", executionMode: "mcp" })
+        assert.deepStrictEqual((yield* Ref.get(requests)).map((r) => r.stageId), ["two"])
+        assert.deepStrictEqual(yield* invokedCommands, ["echo one"])
+        const written = yield* manifestFile(layout.manifest)
+        assert.strictEqual(written.status, "succeeded")
+        assert.strictEqual(written.execution_mode, "mcp")
+        assert.strictEqual(written.cloud_fallback_reason, null)
+        const chunks = (yield* logFile(layout.stageLog(2, "two"))).flatMap((e) => e.type === "exec:chunk" ? [e.data] : [])
+        assert.deepStrictEqual(chunks, ["remote two 1\n"])
+      }).pipe(Effect.provide(app([mixed], { cloudExecutor: fakeCloud(requests) })))
+    }))
+
+  it.effect("a stage that says mcp runs locally in a cloud run; the others go to the cloud executor", () =>
+    Effect.gen(function*() {
+      const requests = yield* Ref.make<ReadonlyArray<ExecutionRequest>>([])
+      const localFirst = pipeline("local-first", [
+        commandStage("one", "echo one", { executionMode: "mcp" }),
+        commandStage("two", "echo two")
+      ])
+      yield* Effect.gen(function*() {
+        const { layout } = yield* startSettled({ pipelineId: "local-first", executionMode: "cloud" })
+        assert.deepStrictEqual((yield* Ref.get(requests)).map((r) => r.stageId), ["two"])
+        assert.deepStrictEqual(yield* invokedCommands, ["echo one"])
+        assert.strictEqual((yield* manifestFile(layout.manifest)).execution_mode, "cloud")
+      }).pipe(Effect.provide(app([localFirst], { cloudExecutor: fakeCloud(requests) })))
+    }))
+
+  it.effect("without a cloud executor a cloud stage runs locally and the fallback reason names it", () =>
+    Effect.gen(function*() {
+      const { layout } = yield* startSettled({ pipelineId: "mixed", executionMode: "mcp" })
+      assert.deepStrictEqual(yield* invokedCommands, ["echo one", "echo two"])
+      const written = yield* manifestFile(layout.manifest)
+      assert.strictEqual(written.status, "succeeded")
+      assert.strictEqual(written.cloud_fallback_reason, `${fallbackReason} (stages two asked for cloud)`)
+    }).pipe(Effect.provide(app([mixed]))))
+})
+
 // ---------------------------------------------------------------------------------------------
 // The local executor on scripted processes
 

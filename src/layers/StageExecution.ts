@@ -1,5 +1,6 @@
 import { type Duration, Effect, Layer, Option, Schedule } from "effect"
 import type { ExecutionMode } from "../domain/ExecutionMode.js"
+import type { Stage } from "../domain/Pipeline.js"
 import { finalizedManifest, settleInterrupted } from "../domain/Manifest.js"
 import { summarizeRun } from "../domain/RunSummary.js"
 import { isGraph } from "../domain/StageGraph.js"
@@ -74,11 +75,22 @@ export const StageExecutionLive = Layer.effect(
     const events = makeRunEvents(yield* EventBus, config.privacyMode)
     const { cpus } = yield* Host
 
-    /** B-3: `cloud` runs on the cloud executor when one is provided, else locally, saying so. */
+    /** B-3: `cloud` runs on the cloud executor when one is provided, else locally. */
     const executorFor = (mode: ExecutionMode) =>
-      mode === "cloud" && Option.isSome(cloudExecutor)
-        ? { executor: cloudExecutor.value, fallback: undefined }
-        : { executor: localExecutor, fallback: mode === "cloud" ? cloudFallbackReason : undefined }
+      mode === "cloud" && Option.isSome(cloudExecutor) ? cloudExecutor.value : localExecutor
+
+    /** D-23: a stage runs where its own mode says; the run's mode is the default for stages that do not say. */
+    const modeOf = (stage: Stage, runMode: ExecutionMode): ExecutionMode => stage.executionMode ?? runMode
+
+    /** B-3: why stages that want `cloud` run locally (no cloud executor), naming them when only some want it. */
+    const fallbackOf = (run: ActiveRun, runMode: ExecutionMode) => {
+      if (Option.isSome(cloudExecutor)) return undefined
+      const wanting = run.input.pipeline.stages.filter((stage) => stage.kind === "command" && modeOf(stage, runMode) === "cloud")
+      if (runMode === "cloud") return cloudFallbackReason
+      return wanting.length === 0
+        ? undefined
+        : `${cloudFallbackReason} (stages ${wanting.map((stage) => stage.id).join(", ")} asked for cloud)`
+    }
 
     /** B-2: at most this many stages of the run at once: the flag, the pipeline's, else CPUs for a graph, 1 serial. */
     const limitOf = (run: ActiveRun) =>
@@ -89,7 +101,6 @@ export const StageExecutionLive = Layer.effect(
      * shared with nested runs, so the limit holds across the whole run tree (a nested stage holds none).
      */
     const stages = (run: ActiveRun, mode: ExecutionMode, tree: Effect.Semaphore) => {
-      const { executor } = executorFor(mode)
       /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
       const runChild: RunChild = (parent, child) =>
         Effect.gen(function*() {
@@ -109,6 +120,7 @@ export const StageExecutionLive = Layer.effect(
         runStage: (position) => {
           const stage = run.input.pipeline.stages[position]
           if (stage === undefined) return Effect.dieMessage(`no stage at position ${position}`)
+          const executor = executorFor(modeOf(stage, mode))
           return (stage.kind === "command"
             ? tree.withPermits(1)(commandStages.run(run, stage, position, executor))
             : runNestedStage({ events, runChild }, run, stage, position)).pipe(stageSpan(run, stage, position, executor.name))
@@ -121,7 +133,7 @@ export const StageExecutionLive = Layer.effect(
     const executeIn = (run: ActiveRun, mode: ExecutionMode, tree: Effect.Semaphore | undefined) =>
       Effect.gen(function*() {
         const { files } = run
-        const { fallback } = executorFor(mode)
+        const fallback = fallbackOf(run, mode)
         if (fallback !== undefined) yield* Effect.logWarning(`Execution mode cloud: ${fallback}.`)
         const permits = tree ?? (yield* Effect.makeSemaphore(limitOf(run)))
         yield* Effect.gen(function*() {
