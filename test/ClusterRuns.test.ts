@@ -5,7 +5,10 @@
  * attempt, idempotency key). Live clock: the cluster's own fibers poll on it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Stream } from "effect"
+import { stageLine } from "../src/hud/HudFormat.js"
+import { reduceHudAll } from "../src/hud/HudState.js"
+import { EventBus } from "../src/services/EventBus.js"
 import { AppMemory } from "../src/layers/App.js"
 import { ClusterExecutorLive } from "../src/layers/ClusterExecutor.js"
 import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
@@ -35,7 +38,16 @@ describe("cloud runs on the cluster executor", () => {
       const cloud = yield* Layer.build(ClusterExecutorLive().pipe(Layer.provideMerge(runnerSide)))
       yield* Effect.gen(function*() {
         const engine = yield* RunEngine
+        const stream = yield* (yield* EventBus).subscribe
+        const collector = yield* Effect.fork(Stream.runCollect(stream.pipe(Stream.takeUntil((e) => e.type === "run:completed"))))
         const { layout, manifest } = yield* engine.start({ taskId: "cluster-task", pipelineId: "three", executionMode: "cloud" })
+        const events = Chunk.toReadonlyArray(yield* Fiber.join(collector))
+        // stage:runner for each stage, after its stage:started; the HUD's rows show the runner.
+        const placed = events.flatMap((e) => (e.type === "stage:runner" ? [[e.stageId, e.attempt, e.executor, e.runner, e.host]] : []))
+        assert.deepStrictEqual(placed, ["one", "two", "three"].map((id) => [id, 1, "cluster", "memory:1", "memory-host"]))
+        const hud = reduceHudAll(events)
+        assert.deepStrictEqual(hud.stages.map((stage) => stage.runner), ["memory:1", "memory:1", "memory:1"])
+        assert.match(hud.stages.map((stage) => stageLine(stage, hud.finishedAtMs ?? 0)).join("\n"), /\[01\] SUCCEEDED one [0-9.]+s on memory:1 /)
         assert.strictEqual(manifest.status, "succeeded")
         assert.strictEqual(manifest.cloud_fallback_reason, null)
         const local = yield* Effect.flatMap(ProcessInvocations, (p) => p.all)

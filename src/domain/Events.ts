@@ -212,6 +212,24 @@ export const PrivacyRedacted = Schema.Struct({
 })
 export type PrivacyRedacted = typeof PrivacyRedacted.Type
 
+/**
+ * Issue 18: where a remote stage's attempt runs, published when its runner has started it (again
+ * when a lost runner's attempt is delivered to another), after the manifest entry records it.
+ */
+export const StageRunner = Schema.Struct({
+  type: Schema.Literal("stage:runner"),
+  ...base,
+  stageId: Schema.String,
+  stageIndex: Schema.Int,
+  attempt: Schema.Int,
+  /** The executor's name (`cluster`). */
+  executor: Schema.String,
+  /** The runner's address (`host:port`) and its machine. */
+  runner: Schema.String,
+  host: Schema.String
+})
+export type StageRunner = typeof StageRunner.Type
+
 /** At most one `privacy:redacted` per stage this often while its output flows (the HUD draws ~8 a second). */
 export const privacyEventIntervalMs = 250
 
@@ -229,7 +247,8 @@ export const OrchestratorEvent = Schema.Union(
   RunError,
   ToolCall,
   LogEvent,
-  PrivacyRedacted
+  PrivacyRedacted,
+  StageRunner
 )
 export type OrchestratorEvent = typeof OrchestratorEvent.Type
 

@@ -288,6 +288,8 @@ export const reduceHud = (state: HudState, event: OrchestratorEvent): HudState =
       return { ...state, error: event.message, status: state.status === "succeeded" ? state.status : "failed" }
     case "tool:call":
       return onToolCall(state, event)
+    case "stage:runner":
+      return patchStage(state, event.stageId, (stage) => ({ ...stage, runner: event.runner }))
   }
 }
 

@@ -155,7 +155,7 @@ export const CommandStageRunnerLive = Layer.effect(
         observing: manifest.tfgrpo !== undefined && manifest.tfgrpo !== null,
         emitCommandStreams: config.emitCommandStreams,
         recordProcess: active.recordProcess,
-        observe: recordRemote(files, position, executor.name, keyOf),
+        observe: recordRemote(files, position, executor.name, keyOf, events.runner(manifest, stage.id, index, executor.name)),
         toolCall: events.toolCall(manifest, stage.id, index),
         output: events.output(manifest, stage.id, index),
         redactions: events.redactions(manifest, stage.id, index, guard.caught)

@@ -101,6 +101,7 @@ describe("Events: the schemas of the run events", () => {
       "run:error",
       "run:started",
       "stage:completed",
+      "stage:runner",
       "stage:started",
       "test:completed",
       "tool:call"

@@ -5,7 +5,7 @@
  */
 import type { CliManifest, RemoteExecution } from "../../domain/Manifest.js"
 import type { FileAccessError } from "../../domain/FileErrors.js"
-import type { ExecutionEvent } from "../../services/Executor.js"
+import type { ExecutionEvent, RemoteRunner } from "../../services/Executor.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { Effect } from "effect"
 
@@ -25,16 +25,28 @@ const updated = (
   }
 }
 
-/** Records a remote attempt's runner in the entry at `position`; local events change nothing. */
-export const recordRemote = (files: RunFiles, position: number, executor: string, keyOf: (attempt: number) => string) =>
+/**
+ * Records a remote attempt's runner in the entry at `position`, then tells `started` about a runner
+ * that started it; local events change nothing.
+ */
+export const recordRemote = (
+  files: RunFiles,
+  position: number,
+  executor: string,
+  keyOf: (attempt: number) => string,
+  started: (attempt: number, remote: RemoteRunner) => Effect.Effect<void>
+) =>
 (attempt: number, event: ExecutionEvent): Effect.Effect<void, FileAccessError> =>
   (event._tag === "Started" || event._tag === "Exited") && event.remote !== undefined
-    ? Effect.asVoid(files.update((m: CliManifest) => ({
+    ? Effect.zipRight(
+      files.update((m: CliManifest) => ({
       ...m,
       commands: m.commands.map((entry, i) => {
         if (i !== position) return entry
         const remote = updated(entry.remote, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
         return remote === undefined ? entry : { ...entry, remote }
       })
-    }), { force: true }))
+    }), { force: true }),
+      event._tag === "Started" && event.remote !== undefined ? started(attempt, event.remote) : Effect.void
+    )
     : Effect.void

@@ -103,6 +103,23 @@ const toolCallEvent = (bus: Bus) => (run: RunRef, stageId: string, stageIndex: n
       ...(delayMs === undefined ? {} : { delayMs })
     }))
 
+/** stage:runner: a remote attempt's runner, as the entry now records it. */
+const runnerEvent = (bus: Bus) => (run: RunRef, stageId: string, stageIndex: number, executor: string) =>
+(attempt: number, remote: { readonly runner: string; readonly host: string }) =>
+  Effect.flatMap(isoNow, (timestamp) =>
+    bus.publish({
+      type: "stage:runner",
+      taskId: run.task_id,
+      runId: run.run_id,
+      timestamp,
+      stageId,
+      stageIndex,
+      attempt,
+      executor,
+      runner: remote.runner,
+      host: remote.host
+    }))
+
 /**
  * log: a stage's output chunks as text, only while someone takes `log` events (decoding costs).
  * One decoder a stream, so a character split across chunks arrives whole.
@@ -186,6 +203,7 @@ export const makeRunEvents = (bus: Bus, privacyMode: PrivacyMode) => ({
   runStarted: runStartedEvent(bus),
   runError: runErrorEvent(bus),
   toolCall: toolCallEvent(bus),
+  runner: runnerEvent(bus),
   output: outputEvents(bus, privacyMode),
   redactions: redactionEvents(bus)
 })
