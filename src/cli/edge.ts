@@ -9,6 +9,7 @@ import { colourWanted, stripAnsi } from "../domain/Colour.js"
 import { oneLine } from "../domain/OneLine.js"
 import { decodeSettings, terminalSection } from "../domain/Settings.js"
 import { exitCodeOf, type ParserErrorTest, tagOf } from "./exitCode.js"
+import { dropOutputWhenClosed } from "./streams.js"
 
 export { noParserErrors, type ParserErrorTest } from "./exitCode.js"
 
@@ -85,6 +86,7 @@ const withTerminalColour = <A, E, R>(program: Effect.Effect<A, E, R>) =>
  * with it passes `ValidationError.isValidationError`, one that is not passes `noParserErrors`.
  */
 export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: ParserErrorTest) => {
+  dropOutputWhenClosed(process.stdout, process.stderr)
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   program.pipe(

@@ -5,10 +5,41 @@
  */
 import { Effect } from "effect"
 
+/** The streams whose reader went away (`| head`, a closed pipe): EPIPE, or any other write error. */
+const closed = new WeakSet<NodeJS.WriteStream>()
+/** Per stream, the writes waiting for `drain`, which a closed stream never emits. */
+const waiting = new WeakMap<NodeJS.WriteStream, Set<() => void>>()
+
+/**
+ * A reader that stops reading (`exec --jsonl | head -3`) must not kill a run half-way: Node reports
+ * the closed pipe as an `error` event, which crashes the process when nobody listens, leaving the
+ * run `in_progress` and its stage running. From the first error on, what is left to print on that
+ * stream is dropped and the run goes on to its end, recorded as usual (exit code unchanged). Called
+ * once by the CLI's edge.
+ */
+export const dropOutputWhenClosed = (...streams: ReadonlyArray<NodeJS.WriteStream>): void => {
+  for (const stream of streams) {
+    stream.on("error", () => {
+      closed.add(stream)
+      const blocked = waiting.get(stream)
+      waiting.delete(stream)
+      blocked?.forEach((resume) => resume())
+    })
+  }
+}
+
 const writeTo = (stream: NodeJS.WriteStream) => (text: string) =>
   Effect.async<void>((resume) => {
-    if (stream.write(text)) resume(Effect.void)
-    else stream.once("drain", () => resume(Effect.void))
+    if (closed.has(stream) || stream.destroyed || stream.write(text)) return resume(Effect.void)
+    const blocked = waiting.get(stream) ?? new Set<() => void>()
+    waiting.set(stream, blocked)
+    const done = () => {
+      blocked.delete(done)
+      stream.off("drain", done)
+      resume(Effect.void)
+    }
+    blocked.add(done)
+    stream.once("drain", done)
   })
 
 export const writeStdout = writeTo(process.stdout)

@@ -15,6 +15,7 @@ import {
   readJson,
   requireBuiltCli,
   runCli,
+  runDirsOf,
   spawnCli,
   type TempRepo,
   waitFor,
@@ -175,4 +176,23 @@ describe("--jsonl interrupted (D-2 for a stream)", () => {
         assert.isTrue(existsSync(repo.path(payload.run.manifest)), "the summary names the run's manifest")
       }), 60_000)
   }
+})
+
+describe("a reader that goes away (`exec --jsonl | head -1`, `2>&1 | head`)", () => {
+  it("the run goes on to its end and is recorded; exit code as usual, no crash", () =>
+    withRepo(undefined, async (repo) => {
+      const cli = spawnCli(["exec", "--task", task, "--jsonl", "--", "sh", "-c", "echo first; sleep 0.5; echo after; touch finished"], {
+        cwd: repo.dir
+      })
+      // The first line read, both pipes closed: every later write (events, progress) finds no reader.
+      await new Promise<void>((resolvePromise) => cli.child.stdout?.once("data", () => resolvePromise()))
+      cli.child.stdout?.destroy()
+      cli.child.stderr?.destroy()
+      const { code } = await cli.exited
+      assert.strictEqual(code, 0, "exit code of a run that succeeded")
+      assert.isTrue(existsSync(repo.path("finished")), "the stage ran to its end")
+      const [runDir] = runDirsOf(repo, task)
+      const manifest = readJson(join(runDir ?? assert.fail("no run"), "manifest.json"))
+      assert.strictEqual(manifest.status, "succeeded")
+    }), 60_000)
 })
