@@ -6,6 +6,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
+import { defaultPublishTokensDir } from "../domain/DesignConfig.js"
 import { UnsafeArtifactPath } from "../domain/DesignPaths.js"
 import { DesignRunUnknown, DesignToolkit, type DesignStepRequest, type DesignStepResult } from "../services/DesignToolkit.js"
 import { DesignToolkitLayer } from "../layers/ToolLayers.js"
@@ -88,6 +89,10 @@ const steps = [
   step("diff", `Serve the reference copy offline, capture it as extract captured the live page, and compare them pixel ` +
     `by pixel per breakpoint (pixelmatch). Exit 1 when a breakpoint differs by more than diff.maxPercent (default 2%). ` +
     `${where}diffs/<slug>/.`, (t, r) => t.diff(r)),
+  step("publish", `With publish.enabled in design.config.yaml: copy each source's tokens into the repository as ` +
+    `<publish.tokensDir>/<slug>.json and .css (default ${defaultPublishTokensDir}), then run each publish.commands line ` +
+    "(sh -c in the repository root; DESIGN_TOOLKIT_SLUG, DESIGN_TOOLKIT_TOKENS, DESIGN_TOOLKIT_TASK_ID, DESIGN_TOOLKIT_RUN_ID " +
+    `set), exit 1 when one fails. Off by default: prints that and succeeds. ${where}publish/logs/<slug>/.`, (t, r) => t.publish(r)),
   step("write", "Apply retention (the task's earlier runs older than retention.days or beyond the newest retention.maxRuns " +
     "lose their artifacts/design-toolkit folder and out record; autoPurge: false only reports), then record every artifact " +
     "and a summary as design_toolkit_artifacts and design_toolkit_summary in the run's manifest (adopted when the stage " +

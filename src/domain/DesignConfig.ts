@@ -81,6 +81,28 @@ const Diff = Schema.Struct({
   maxPercent: Schema.Number.pipe(Schema.between(0, 100, { message: () => "must be a percentage from 0 to 100" }))
 })
 
+/** A folder given relative to the repository root that cannot leave it (publish writes there). */
+const RepoFolder = Schema.String.pipe(
+  Schema.filter((text) => {
+    if (text.trim().length === 0) return "must name a folder inside the repository"
+    if (text.startsWith("/") || /^[A-Za-z]:/.test(text)) return "must be relative to the repository root, not absolute"
+    return text.split(/[/\\]/).includes("..") ? "must stay inside the repository (no `..` segments)" : true
+  })
+)
+
+/** `design publish`: copy each source's tokens into the repository, then run the given commands. */
+const Publish = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  tokensDir: Schema.optional(RepoFolder),
+  commands: Schema.optional(Schema.Array(Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty command line" }))))
+})
+
+/** `design diff`: when a breakpoint is over the threshold, try to correct the reference copy. */
+const SelfCorrection = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  maxIterations: Schema.optional(Schema.Int.pipe(Schema.between(1, 2, { message: () => "must be 1 or 2 (one iteration per correction strategy)" })))
+})
+
 export const ToolkitSection = Schema.Struct({
   enabled: Schema.optional(Schema.Boolean),
   sources: Schema.optional(Schema.Array(Source)),
@@ -88,7 +110,9 @@ export const ToolkitSection = Schema.Struct({
   masks: Schema.optional(Schema.Array(Selector)),
   retention: Schema.optional(Retention),
   interactions: Schema.optional(Interactions),
-  diff: Schema.optional(Diff)
+  diff: Schema.optional(Diff),
+  publish: Schema.optional(Publish),
+  selfCorrection: Schema.optional(SelfCorrection)
 })
 
 /** The file as written. Only `pipelines.hi_fi_design_toolkit` and `metadata.design.enabled` are read. */
@@ -128,7 +152,16 @@ export interface DesignSettings {
   readonly scrollSteps: number
   readonly frameIntervalMs: number
   readonly maxDiffPercent: number
+  readonly publishEnabled: boolean
+  /** Repository-relative. */
+  readonly publishTokensDir: string
+  readonly publishCommands: ReadonlyArray<string>
+  /** 0 when self-correction is off. */
+  readonly selfCorrectionIterations: number
 }
+
+/** Where `design publish` puts tokens unless `publish.tokensDir` says otherwise (the original's place). */
+export const defaultPublishTokensDir = "packages/design-system/tokens/src/hi-fi"
 
 export const defaultBreakpoints: ReadonlyArray<string> = ["desktop", "mobile"]
 
@@ -173,7 +206,11 @@ export const resolveDesignConfig = (file: DesignConfigFile): DesignSettings => {
     waitAfterLoadMs: toolkit.interactions?.waitAfterLoadMs ?? 300,
     scrollSteps: toolkit.interactions?.scrollSteps ?? 12,
     frameIntervalMs: toolkit.interactions?.frameIntervalMs ?? 100,
-    maxDiffPercent: toolkit.diff?.maxPercent ?? 2
+    maxDiffPercent: toolkit.diff?.maxPercent ?? 2,
+    publishEnabled: toolkit.publish?.enabled ?? false,
+    publishTokensDir: toolkit.publish?.tokensDir ?? defaultPublishTokensDir,
+    publishCommands: toolkit.publish?.commands ?? [],
+    selfCorrectionIterations: toolkit.selfCorrection?.enabled === true ? toolkit.selfCorrection.maxIterations ?? 2 : 0
   }
 }
 

@@ -48,6 +48,8 @@ export const makeDesignLayout = (path: Path.Path, roots: Roots, taskId: string, 
     root,
     /** `<root>/<kind>/<slug>`, or the refusal of a slug that could leave it. */
     dir: (kind: ArtifactKind, slug: string) => safeJoin(path, path.join(root, kind), slug),
+    /** DES-3's `publish/logs/<slug>`, or the refusal of a slug that could leave it. */
+    publishLogs: (slug: string) => safeJoin(path, path.join(root, "publish", "logs"), slug),
     /** DES-3's out record: `<outRoot>/<task>/design/runs/<run>.json`. */
     outRecord: path.join(roots.outRoot, taskId, "design", "runs", `${runId}.json`),
     /** Repository-relative, as recorded in JSON. */

@@ -46,12 +46,16 @@ export const ArtifactType = Schema.Literal(
   "diff-image",
   "reference-screenshot",
   "diff-report",
+  "self-correction",
+  "publish-log",
+  "publish-record",
   "other"
 )
 export type ArtifactType = typeof ArtifactType.Type
 
 export const DesignArtifact = Schema.Struct({
-  kind: ArtifactKind,
+  /** The folder under the artifacts root; `publish` is `publish/logs/<slug>/` (DES-3). */
+  kind: Schema.Union(ArtifactKind, Schema.Literal("publish")),
   slug: Schema.String,
   breakpoint: Schema.NullOr(Schema.String),
   type: ArtifactType,
@@ -133,7 +137,8 @@ const typeByName: ReadonlyArray<readonly [RegExp, ArtifactType]> = [
   [/^tokens\.css$/, "tokens-css"],
   [/-diff\.png$/, "diff-image"],
   [/-reference\.png$/, "reference-screenshot"],
-  [/^report\.json$/, "diff-report"]
+  [/^report\.json$/, "diff-report"],
+  [/^self-correction\.json$/, "self-correction"]
 ]
 
 /**
@@ -141,6 +146,10 @@ const typeByName: ReadonlyArray<readonly [RegExp, ArtifactType]> = [
  * Undefined for anything that is not under a known kind and slug.
  */
 export const classifyArtifact = (segments: ReadonlyArray<string>): Omit<DesignArtifact, "path" | "bytes"> | undefined => {
+  if (segments[0] === "publish" && segments[1] === "logs" && segments[2] !== undefined && segments.length > 3) {
+    const name = segments[segments.length - 1] ?? ""
+    return { kind: "publish", slug: segments[2], breakpoint: null, type: name === "publish.json" ? "publish-record" : name.endsWith(".log") ? "publish-log" : "other" }
+  }
   const [kind, slug, ...rest] = segments
   if (slug === undefined || rest.length === 0 || !Schema.is(ArtifactKind)(kind)) return undefined
   const name = rest[rest.length - 1] ?? ""

@@ -1,9 +1,9 @@
 import { HttpClient, Path } from "@effect/platform"
 import { Console, Effect, Layer } from "effect"
 import type { Browser } from "playwright-core"
-import type { DesignSettings } from "../domain/DesignConfig.js"
+import type { DesignSettings, DesignSource } from "../domain/DesignConfig.js"
 import type { DesignLayout } from "../domain/DesignPaths.js"
-import type { RetentionReport } from "../domain/DesignRecord.js"
+import type { DesignSummary, RetentionReport } from "../domain/DesignRecord.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { decodeSettings, designSection } from "../domain/Settings.js"
 import { BaseConfig } from "../services/BaseConfig.js"
@@ -24,7 +24,9 @@ import { makeDesignContext } from "./internal/designContext.js"
 import { makeFileSteps } from "./internal/designFileSteps.js"
 import { makeTools } from "./internal/designMotion.js"
 import { makeRecords } from "./internal/designRecords.js"
+import { makePublishStep } from "./internal/designPublish.js"
 import { makeReferenceStep } from "./internal/designReference.js"
+import { type CorrectedDiff, diffParts, makeSelfCorrection } from "./internal/designSelfCorrect.js"
 
 const result = (step: string, parts: ReadonlyArray<{ readonly line: string; readonly artifacts: ReadonlyArray<string> }>): DesignStepResult => ({
   step,
@@ -63,6 +65,23 @@ const retentionLine = (r: RetentionReport) => {
   const verb = r.auto_purge ? "deleted" : "would delete (autoPurge: false)"
   return `retention (${bounds}): ${verb} the design artifacts of ${r.purged.map((p) => `${p.run_id} (${p.reason})`).join(", ")}` +
     (r.refused.length === 0 ? "" : `; ${r.refused.length} refused`)
+}
+
+/** The write step's lines: the artifacts by kind, the diff and motion, retention, where the records went. */
+const writeParts = (written: {
+  readonly summary: DesignSummary
+  readonly retention: RetentionReport
+  readonly outRecord: string
+  readonly sections: string | undefined
+}) => {
+  const s = written.summary
+  return [
+    { line: `${s.artifacts} artifacts (${Object.entries(s.by_kind).map(([k, n]) => `${k} ${n}`).join(", ")})`, artifacts: [] },
+    { line: `diff: ${s.diff.status}${s.diff.max_percent === null ? "" : `, worst ${s.diff.max_percent}%`}; motion: ${s.motion.videos} videos`, artifacts: [] },
+    { line: retentionLine(written.retention), artifacts: [] },
+    { line: `record: ${written.outRecord}`, artifacts: [written.outRecord] },
+    ...(written.sections === undefined ? [] : [{ line: `manifest sections: ${written.sections}`, artifacts: [written.sections] }])
+  ]
 }
 
 interface MotionDeps {
@@ -106,15 +125,15 @@ export const DesignToolkitLive = Layer.effect(
     const steps = makeFileSteps(files, path)
     const capture = makeCaptureSteps({ files, path, server, steps })
     const records = makeRecords(files, path, base.roots)
-    const tools = makeTools(yield* ProcessRunner, files, path, base.roots.repoRoot)
+    const runner = yield* ProcessRunner
+    const tools = makeTools(runner, files, path, base.roots.repoRoot)
+    const publishOf = makePublishStep({ files, path, runner, steps, repoRoot: base.roots.repoRoot })
 
     const withBrowser = <A, E, R>(use: (browser: Browser) => Effect.Effect<A, E, R>) =>
       Effect.gen(function*() {
         const executable = yield* findChromium(files)
         return yield* use(yield* launchChromium(executable, false))
       }).pipe(Effect.scoped)
-
-    const setup = setupChecks(files, tools)
 
     const config = Effect.fn("DesignToolkit.config")(function*(request: DesignStepRequest) {
       const { settings, shown } = yield* design.loadConfig(request)
@@ -145,10 +164,13 @@ export const DesignToolkitLive = Layer.effect(
       return result("styleguide", yield* Effect.forEach(context.settings.sources, (s) => steps.styleguideOfSource(context.layout, s)))
     })
 
+    /** The reference step of one source; downloads cached per task between runs. */
+    const referenceOf = (layout: DesignLayout, source: DesignSource) =>
+      makeReferenceStep({ files, path, http, steps, cacheRoot: path.join(base.roots.runsRoot, layout.taskId, "design", "cache") })(layout, source)
+    const selfCorrect = makeSelfCorrection({ files, path, steps, capture, restage: referenceOf })
+
     const reference = Effect.fn("DesignToolkit.reference")(function*(request: DesignStepRequest) {
       const context = yield* design.contextOf("reference", request)
-      const cacheRoot = path.join(base.roots.runsRoot, context.layout.taskId, "design", "cache")
-      const referenceOf = makeReferenceStep({ files, path, http, steps, cacheRoot })
       return result("reference", yield* Effect.forEach(context.settings.sources, (s) => referenceOf(context.layout, s)))
     })
 
@@ -162,13 +184,15 @@ export const DesignToolkitLive = Layer.effect(
 
     const diff = Effect.fn("DesignToolkit.diff")(function*(request: DesignStepRequest) {
       const context = yield* design.contextOf("diff", request)
+      const { layout, settings } = context
       const reports = yield* withBrowser((browser) =>
-        Effect.forEach(context.settings.sources, (source) => capture.diffSource(browser, context.layout, context.settings, source)))
-      const entries = reports.flatMap(({ report }) => report.breakpoints.map((entry) => ({ slug: report.slug, entry })))
-      const worst = entries.reduce<(typeof entries)[number] | undefined>((w, e) => (w === undefined || e.entry.percent > w.entry.percent ? e : w), undefined)
-      const lines = entries.map(({ entry, slug }) =>
-        ({ line: `${slug} @ ${entry.breakpoint}: ${entry.percent.toFixed(3)}% differs (${entry.passed ? "ok" : "over the threshold"})`, artifacts: [entry.reference, entry.diff] }))
-      const outcome = result("diff", [...lines, ...reports.map((r) => ({ line: `report: ${r.file}`, artifacts: [r.file] }))])
+        Effect.forEach(settings.sources, (source) =>
+          Effect.flatMap(capture.diffSource(browser, layout, settings, source), (first) =>
+            first.report.status === "failed" && settings.selfCorrectionIterations > 0
+              ? selfCorrect(browser, layout, settings, source, first)
+              : Effect.succeed<CorrectedDiff>({ ...first, iterations: [], record: undefined }))))
+      const { parts, worst } = diffParts(reports)
+      const outcome = result("diff", parts)
       if (worst !== undefined && !worst.entry.passed) {
         yield* Console.log(outcome.lines.join("\n"))
         return yield* new DesignDiffExceeded({ worst: `${worst.slug} @ ${worst.entry.breakpoint}`, percent: worst.entry.percent, threshold: context.settings.maxDiffPercent })
@@ -176,20 +200,18 @@ export const DesignToolkitLive = Layer.effect(
       return outcome
     })
 
+    const publish = Effect.fn("DesignToolkit.publish")(function*(request: DesignStepRequest) {
+      const context = yield* design.contextOf("publish", request)
+      return result("publish", yield* publishOf(context.layout, context.settings))
+    })
+
     const write = Effect.fn("DesignToolkit.write")(function*(request: DesignStepRequest) {
       const context = yield* design.contextOf("write", request)
       const manifestPath = env.stageManifestPath ?? makeRunLayout(path, base.roots, context.layout.taskId, context.layout.runId).manifest
       const written = yield* records.write(context.layout, context.settings, context.shown, manifestPath)
-      const s = written.summary
-      return result("write", [
-        { line: `${s.artifacts} artifacts (${Object.entries(s.by_kind).map(([k, n]) => `${k} ${n}`).join(", ")})`, artifacts: [] },
-        { line: `diff: ${s.diff.status}${s.diff.max_percent === null ? "" : `, worst ${s.diff.max_percent}%`}; motion: ${s.motion.videos} videos`, artifacts: [] },
-        { line: retentionLine(written.retention), artifacts: [] },
-        { line: `record: ${written.outRecord}`, artifacts: [written.outRecord] },
-        ...(written.sections === undefined ? [] : [{ line: `manifest sections: ${written.sections}`, artifacts: [written.sections] }])
-      ])
+      return result("write", writeParts(written))
     })
 
-    return DesignToolkit.of({ setup, config, extract, tokens, styleguide, reference, motion, diff, write })
+    return DesignToolkit.of({ setup: setupChecks(files, tools), config, extract, tokens, styleguide, reference, motion, diff, publish, write })
   })
 )

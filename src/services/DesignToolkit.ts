@@ -106,6 +106,8 @@ export class DesignToolkit extends Context.Tag("orchestrator/DesignToolkit")<
     readonly diff: (
       request: DesignStepRequest
     ) => Effect.Effect<DesignStepResult, DesignBrowserError | MirrorServeFailed | DesignDiffExceeded>
+    /** With `publish.enabled`: the tokens copied into the repository, then the publish commands. */
+    readonly publish: (request: DesignStepRequest) => Effect.Effect<DesignStepResult, DesignStepError | DesignToolFailed>
     readonly write: (request: DesignStepRequest) => Effect.Effect<DesignStepResult, DesignStepError>
   }
 >() {}

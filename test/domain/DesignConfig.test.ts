@@ -19,6 +19,26 @@ describe("design.config.yaml (DES-1)", () => {
       [{ id: "desktop", width: 1280, height: 800 }, { id: "mobile", width: 390, height: 844 }]
     ]])
     assert.deepStrictEqual([settings.maxDiffPercent, settings.retentionDays, settings.masks], [2, 30, []])
+    assert.deepStrictEqual(
+      [settings.retentionMaxRuns, settings.retentionAutoPurge, settings.publishEnabled, settings.publishTokensDir, settings.selfCorrectionIterations],
+      [undefined, true, false, "packages/design-system/tokens/src/hi-fi", 0]
+    )
+  })
+
+  it("reads retention, publish and self-correction", () => {
+    const settings = Either.getOrThrow(parse([
+      "pipelines:",
+      "  hi_fi_design_toolkit:",
+      "    sources: [{ url: 'https://example.com/', slug: ex }]",
+      "    retention: { maxRuns: 5, autoPurge: false }",
+      "    publish: { enabled: true, tokensDir: tokens/hi-fi, commands: ['npm run build:tokens'] }",
+      "    selfCorrection: { enabled: true }",
+      ""
+    ].join("\n")))
+    assert.deepStrictEqual(
+      [settings.retentionDays, settings.retentionMaxRuns, settings.retentionAutoPurge, settings.publishTokensDir, settings.publishCommands, settings.selfCorrectionIterations],
+      [30, 5, false, "tokens/hi-fi", ["npm run build:tokens"], 2]
+    )
   })
 
   it("reports every bad field at once, each with its path", () => {

@@ -105,7 +105,7 @@ describe("design setup and help", () => {
   it("explains every step in --help", async () => {
     const help = await runCli(["design", "--help"], { cwd: repo.dir })
     assert.strictEqual(help.code, 0, describeResult(help))
-    const steps = ["setup", "config", "extract", "tokens", "styleguide", "reference", "motion", "diff", "write"]
+    const steps = ["setup", "config", "extract", "tokens", "styleguide", "reference", "motion", "diff", "publish", "write"]
     const helps = await Promise.all(steps.map((step) => runCli(["design", step, "--help"], { cwd: repo.dir })))
     steps.forEach((step, i) => {
       const own = helps[i]

@@ -40,7 +40,7 @@ let runId: string
 let root: string
 
 const cleanup = () => {
-  for (const path of [".runs", "out", "studio.txt", "run.json"]) rmSync(join(example, path), { recursive: true, force: true })
+  for (const path of [".runs", "out", "studio.txt", "run.json", "self-correcting.yaml"]) rmSync(join(example, path), { recursive: true, force: true })
 }
 
 /** The first ```bash block after the "## Hi-fi design toolkit" heading. */
@@ -133,6 +133,7 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
       ["design-toolkit-reference", "succeeded"],
       ["design-advanced-assets", hasFfmpeg ? "succeeded" : "failed"],
       ["design-visual-regression", "succeeded"],
+      ["design-toolkit-publish", "succeeded"],
       ["design-artifact-writer", "succeeded"]
     ])
     const source = readJson(join(root, "context", "studio", "source.json"))
@@ -257,5 +258,35 @@ describe("hi-fi-design-toolkit on the fixture site", () => {
     const report = readJson(join(root, "diffs", "studio", "report.json"))
     assert.strictEqual(report["status"], "failed")
     for (const entry of asArray(report["breakpoints"], "breakpoints")) assert.isAbove(Number(asObject(entry, "entry")["percent"]), 2)
+  })
+
+  it("self-corrects the damaged copy at design diff: restaged from the cache, then replaced by the rendered DOM", async () => {
+    // The copy keeps the planted background; now its page and the cached page also lose the cards.
+    const dropCards = (html: string) => html.replace(/<section class="cards">[\s\S]*?<\/section>/, "")
+    const page = join(root, "reference", "studio", "index.html")
+    writeFileSync(page, dropCards(readFileSync(page, "utf8")))
+    const cache = join(example, ".runs", "demo", "design", "cache", "studio")
+    const cachedPage = readdirSync(cache).map((name) => join(cache, name)).find((file) => readFileSync(file, "utf8").includes('<section class="cards">'))
+    assert.isDefined(cachedPage)
+    writeFileSync(cachedPage ?? "", dropCards(readFileSync(cachedPage ?? "", "utf8")))
+    const config = readFileSync(join(example, "design.config.yaml"), "utf8")
+    writeFileSync(join(example, "self-correcting.yaml"), `${config}    selfCorrection: { enabled: true, maxIterations: 2 }\n`)
+
+    const result = await runCli(["design", "diff", "--task", "demo", "--run", runId, "--config", "self-correcting.yaml"], { cwd: example })
+    assert.strictEqual(result.code, 0, describeResult(result))
+    const record = readJson(join(root, "diffs", "studio", "self-correction.json"))
+    assert.strictEqual(record["status"], "passed")
+    const iterations = asArray(record["iterations"], "iterations").map((i) => asObject(i, "iteration"))
+    assert.deepStrictEqual(iterations.map((i) => [i["strategy"], i["kept"]]), [["restage", true], ["rendered-dom", true]])
+    const rates = iterations.map((i) => [Number(i["error_rate_before"]), Number(i["error_rate_after"])] as const)
+    assert.isAbove(rates[0]?.[0] ?? 0, 2, "the copy started over the threshold")
+    assert.isAbove(rates[1]?.[0] ?? 0, 2, "restaging alone did not bring back the cards")
+    assert.isBelow(rates[1]?.[1] ?? 100, 2)
+    assert.include(result.stdout, "studio: self-correction 2 (rendered-dom)")
+    assert.strictEqual(readJson(join(root, "diffs", "studio", "report.json"))["status"], "passed")
+    const corrected = readFileSync(page, "utf8")
+    assert.include(corrected, 'data-codex-masked=".spinner"', "the page is now the live page's rendered DOM")
+    assert.include(corrected, "codex-scroll-fallback")
+    assert.notInclude(readFileSync(join(root, "reference", "studio", "assets", "site.css"), "utf8"), "#202020", "the planted background is gone")
   })
 })

@@ -32,17 +32,23 @@ export interface ReferenceDeps {
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
+/** The files of a reference copy in `dir` that hold the source's page: its own, and the root shortcut when it is elsewhere. */
+export const pageFilesOf = (path: Path.Path, dir: string, source: DesignSource): ReadonlyArray<string> => {
+  const local = localPathOf(new URL(source.url), { origin: new URL(new URL(source.url).origin), hashQuery: sha1Hex8 }, "page")
+  const file = path.join(dir, ...local.split("/").filter((s) => s.length > 0))
+  return local === "/index.html" ? [file] : [file, path.join(dir, "index.html")]
+}
+
 export const makeReferenceStep = ({ cacheRoot, files, http, path, steps }: ReferenceDeps) => {
   /** The page with the fallback script, and the root shortcut when the page is not the root. */
-  const finishPage = (dir: string, mapping: UrlMapping, source: DesignSource) =>
+  const finishPage = (dir: string, source: DesignSource) =>
     Effect.gen(function*() {
-      const local = localPathOf(new URL(source.url), mapping, "page")
-      const file = path.join(dir, ...local.split("/").filter((s) => s.length > 0))
-      const bytes = yield* files.readAllBytes(file)
-      if (bytes === undefined) return
+      const [file, ...shortcut] = pageFilesOf(path, dir, source)
+      const bytes = file === undefined ? undefined : yield* files.readAllBytes(file)
+      if (file === undefined || bytes === undefined) return
       const html = encoder.encode(withScrollFallback(decoder.decode(bytes)))
       yield* files.writeBytes(file, html)
-      if (local !== "/index.html") yield* files.writeBytes(path.join(dir, "index.html"), html)
+      yield* Effect.forEach(shortcut, (other) => files.writeBytes(other, html))
     })
 
   return (layout: DesignLayout, source: DesignSource) =>
@@ -78,7 +84,7 @@ export const makeReferenceStep = ({ cacheRoot, files, http, path, steps }: Refer
       for (const record of records.filter((r) => r.outcome === "failed")) {
         yield* Effect.logWarning(`reference ${source.dir}: ${record.url} failed (${record.error ?? "no answer"}); the copy may look different`)
       }
-      yield* finishPage(dir, mapping, source)
+      yield* finishPage(dir, source)
       const totals = totalsOf(records)
       return {
         line: `${source.dir}: ${totals.urls} URLs (${totals.failed} failed), ${totals.bytes} bytes -> ${layout.relative(dir)}`,
