@@ -20,6 +20,8 @@ import { Notifier } from "../services/Notifier.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
 import { UsageError } from "./usage.js"
 
+const noTargets: ReadonlyArray<string> = []
+
 export const notifyOption = Options.text("notify").pipe(
   Options.withDescription(
     "When the run ends (cancelled by Ctrl-C or SIGTERM too), POST its run:summary event as JSON to this http(s) URL (repeatable, or a comma list; " +
@@ -27,7 +29,9 @@ export const notifyOption = Options.text("notify").pipe(
       "tried up to 4 times; a failure is a warning and an entry in the summary's notifications, never a failed run"
   ),
   Options.withPseudoName("url"),
-  Options.repeated
+  Options.repeated,
+  // Shown as optional in the usage line ([--notify url...]), as it is.
+  Options.withDefault(noTargets)
 )
 
 /** EXEC-4: `--notify` first, then the environment, then the config file; each target once. */

@@ -169,3 +169,16 @@ describe("--notify: the run summary POSTed as JSON (EXEC-4)", () => {
     }
   })
 })
+
+describe("--help of the commands that watch a run", () => {
+  it("exec, start and resume list --notify, --otel-endpoint and --jsonl as optional in their usage line", () =>
+    withRepo(undefined, async (repo) => {
+      for (const command of ["exec", "start", "resume"]) {
+        const result = await runCli([command, "--help"], { cwd: repo.dir })
+        assert.strictEqual(result.code, 0, describeResult(result))
+        const usage = result.stdout.split("\n").find((line) => line.startsWith("$ ")) ?? assert.fail(`${command}: no usage line`)
+        for (const option of ["[--notify url...]", "[--otel-endpoint url]", "[--jsonl]"]) assert.include(usage, option, `${command}: ${usage}`)
+        assert.include(result.stdout, "cancelled by Ctrl-C or SIGTERM too", "--notify says a cancelled run is delivered")
+      }
+    }))
+})
