@@ -14,6 +14,7 @@ import { type IdleResult, makeLive, type WatchResult } from "./bench/Live.js"
 import { compare } from "./bench/Compare.js"
 import { buildEffectFloor } from "./bench/EffectFloor.js"
 import { cacheRows } from "./bench/CacheRows.js"
+import { clusterRows } from "./bench/ClusterRows.js"
 import { graphRows } from "./bench/GraphRows.js"
 import { stageRows } from "./bench/StageRows.js"
 import { historyRows } from "./bench/HistoryRows.js"
@@ -80,7 +81,7 @@ const neutralEnv = {
   CODEX_ORCHESTRATOR_WRITE_CODE_CACHE: ""
 }
 
-const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache" | "graph" | "otel" | "stages">) =>
+const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.Option<"cache" | "cluster" | "graph" | "otel" | "stages">) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -145,6 +146,8 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
         ? yield* cached
         : only.value === "otel"
         ? yield* otel
+        : only.value === "cluster"
+        ? yield* clusterRows({ group, measure, cli, start, repo, task: benchTask, runsOf })
         : only.value === "stages"
         ? yield* stageRows({ group, start, shellFloor, runs: quick ? 5 : 11, targetMs: targets.perStageMs })
         : yield* Effect.flatMap(
@@ -469,12 +472,13 @@ const compareWith = Options.file("compare", { exists: "yes" }).pipe(
   Options.optional
 )
 
-const only = Options.choice("only", ["cache", "graph", "otel", "stages"]).pipe(
+const only = Options.choice("only", ["cache", "cluster", "graph", "otel", "stages"]).pipe(
   Options.withDescription(
     "Measure only these rows: cache (a 10-stage gate re-run with every stage cached, against its first run), " +
       "graph (8 × sleep 1 side by side; 64 trivial stages at concurrency 8 against serial), " +
       "otel (start with OpenTelemetry off and with --otel-endpoint at a loopback collector), " +
-      "stages (the cost per extra stage: 1 and 20 trivial stages and 20 × sh -c true, alternating)"
+      "stages (the cost per extra stage: 1 and 20 trivial stages and 20 × sh -c true, alternating), " +
+      "cluster (cloud stages on a local database and 2 runners: the warm cost per remote stage, 8 × sleep 1 on 2 runners of capacity 4)"
   ),
   Options.optional
 )
