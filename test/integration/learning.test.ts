@@ -276,9 +276,14 @@ describe("learning pipeline on a real repository", () => {
     assert.isFalse(existsSync(join(off, ".runs")))
   })
 
-  it("streams a 100 MB untracked file: the capturing process grows far less than the file", async () => {
+  // The peak is garbage, not the file: V8 collects the read and zlib buffers (external memory) once
+  // ~64 MiB of them accumulate since its last collection, so a streamed pack of any size peaks some
+  // 35-70 MiB above where it started, depending on what else allocates (measured: 33-39 MiB with
+  // the CommandExecutor runner, 56-69 MiB with the child_process one, which starts lighter and so
+  // collects later). Holding the file whole would grow by all of it: 200 MiB here.
+  it("streams a 200 MB untracked file: the capturing process grows by less than half the file", async () => {
     const repo = track(makeGitRepo(committed))
-    const size = 100 * 1024 * 1024
+    const size = 200 * 1024 * 1024
     // Random bytes: gzip cannot shrink them, so the tarball is as big as the file too.
     execFileSync("sh", ["-c", `head -c ${size} /dev/urandom > big.bin`], { cwd: repo })
     const output = execFileSync(
@@ -294,6 +299,6 @@ describe("learning pipeline on a real repository", () => {
     assert.strictEqual(await sha256File(tarball), snapshot.tarball_digest)
     assert.include(await tarballEntries(tarball), "big.bin")
     const growthMiB = (result.peakKiB - result.rssBeforeKiB) / 1024
-    assert.isBelow(growthMiB, 64, `peak RSS grew by ${growthMiB.toFixed(1)} MiB while packing 100 MiB`)
-  }, 120_000)
+    assert.isBelow(growthMiB, 100, `peak RSS grew by ${growthMiB.toFixed(1)} MiB while packing 200 MiB`)
+  }, 180_000)
 })
