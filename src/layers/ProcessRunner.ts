@@ -1,4 +1,4 @@
-import { Chunk, Context, Duration, Effect, Exit, Layer, Ref } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Ref } from "effect"
 import {
   type ProcessExit,
   type ProcessHandlers,
@@ -6,83 +6,9 @@ import {
   ProcessSpawnError,
   type ProcessSpec
 } from "../services/ProcessRunner.js"
-import { Host } from "../services/Host.js"
-import { type Child, type PipeName, spawnChild } from "./internal/childProcess.js"
-import { stopProcessGroup } from "./internal/processGroup.js"
 
-const pipes: ReadonlyArray<PipeName> = ["stdout", "stderr"]
-
-/**
- * A trickle of small reads (a process printing line by line, an unbuffered stderr) waits this long
- * for more before it is handed on, unless `gatherBytes` arrive first: one handler call (one log
- * line, one write) then carries many reads instead of one each (issue 19: 100k short lines).
- */
-const gatherWindow = Duration.millis(4)
-const gatherBytes = 64 * 1024
-
-/**
- * Hands what the pipes hold to `onOutput`, one call at a time, stdout before stderr, until both
- * pipes are at end-of-file (a background child holding one open keeps the stage running, D-8).
- */
-const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
-  const pending = () => child.pending("stdout") + child.pending("stderr")
-  const deliver = (name: PipeName) => {
-    const chunks = child.take(name)
-    return chunks.length === 0 ? Effect.void : handlers.onOutput(name, Chunk.unsafeFromArray(chunks))
-  }
-  const gathered = () => pending() >= gatherBytes || child.drained()
-  return Effect.gen(function*() {
-    while (!child.drained() || pending() > 0) {
-      yield* child.when(() => pending() > 0 || child.drained())
-      if (!gathered()) yield* Effect.raceFirst(Effect.sleep(gatherWindow), child.when(gathered))
-      for (const name of pipes) yield* deliver(name)
-    }
-  })
-}
-
-/**
- * Real processes on `node:child_process` (internal/childProcess.ts): `sh -c <command>` in its own
- * process group, stdin at end-of-file, both pipes read from the spawn on. One handler call runs at a
- * time, `onStart` first. Interrupted (a timeout, Ctrl-C) or failed, the stage's whole group is
- * stopped, background children included, even when the shell has already exited, with SIGKILL for
- * what ignores SIGTERM (D-8). A shell that exits non-zero gets its leftover group terminated, as the
- * platform's executor did.
- */
-export const ProcessRunnerLive = Layer.effect(
-  ProcessRunner,
-  Effect.gen(function*() {
-    const host = yield* Host
-    // The parent environment the stages inherit (ENV-5); the interpreter is the one place that reads it.
-    const parentEnv = process.env
-
-    const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
-      Effect.scoped(Effect.gen(function*() {
-        const child = yield* Effect.acquireRelease(
-          spawnChild(spec, parentEnv),
-          (child, exit) =>
-            (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
-              Effect.ensuring(Effect.sync(child.release))
-            )
-        )
-        yield* handlers.onStart(child.pid)
-        yield* deliverOutput(child, handlers)
-        const unread = child.readError()
-        if (unread !== undefined) {
-          return yield* new ProcessSpawnError({
-            command: spec.command,
-            cwd: spec.cwd,
-            reason: `its ${unread.name} could not be read`,
-            cause: unread.error
-          })
-        }
-        const exit = yield* child.exit
-        if (exit.exitCode !== null && exit.exitCode !== 0) yield* host.signalGroup(child.pid, "SIGTERM")
-        return exit
-      }))
-
-    return ProcessRunner.of({ run })
-  })
-)
+/** Real processes: the Live layer lives in ProcessRunnerLive.ts, the only module that spawns. */
+export { ProcessRunnerLive } from "./ProcessRunnerLive.js"
 
 /** One scripted process for ProcessRunnerMemory. */
 export interface ScriptedProcess {

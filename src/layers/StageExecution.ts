@@ -85,8 +85,8 @@ export const StageExecutionLive = Layer.effect(
     /** B-3: why stages that want `cloud` run locally (no cloud executor), naming them when only some want it. */
     const fallbackOf = (run: ActiveRun, runMode: ExecutionMode) => {
       if (Option.isSome(cloudExecutor)) return undefined
-      const wanting = run.input.pipeline.stages.filter((stage) => stage.kind === "command" && modeOf(stage, runMode) === "cloud")
       if (runMode === "cloud") return cloudFallbackReason
+      const wanting = run.input.pipeline.stages.filter((stage) => stage.kind === "command" && modeOf(stage, runMode) === "cloud")
       return wanting.length === 0
         ? undefined
         : `${cloudFallbackReason} (stages ${wanting.map((stage) => stage.id).join(", ")} asked for cloud)`

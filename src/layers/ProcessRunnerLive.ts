@@ -1,17 +1,26 @@
 /**
- * A child process as the Live ProcessRunner drives it, on `node:child_process` directly: the
- * @effect/platform CommandExecutor path cost ~8 ms of CPU per process (issue 19), most of a short
- * stage's overhead. The child runs `sh -c <command>` as the leader of its own process group
- * (detached), stdin at end-of-file. Its pipes are read from the moment it is spawned (STYLE 4.1,
- * 4.2: an unread pipe blocks the child, and what nobody reads by the time it exits is lost); what
- * they deliver waits in memory, up to `pauseAt` bytes a pipe, then the pipe is paused until taken.
+ * The Live ProcessRunner: real processes on `node:child_process` directly, the one place in src/
+ * that spawns (the @effect/platform CommandExecutor path cost ~8 ms of CPU per process, issue 19,
+ * most of a short stage's overhead). The child runs `sh -c <command>` as the leader of its own
+ * process group (detached), stdin at end-of-file. Its pipes are read from the moment it is spawned
+ * (STYLE 4.1, 4.2: an unread pipe blocks the child, and what nobody reads by the time it exits is
+ * lost); what they deliver waits in memory, up to `pauseAt` bytes a pipe, then the pipe is paused
+ * until taken. ProcessRunner.ts re-exports the layer beside the in-memory one.
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
-import { Effect } from "effect"
-import { type ProcessExit, ProcessSpawnError, type ProcessSpec } from "../../services/ProcessRunner.js"
+import { Chunk, Duration, Effect, Exit, Layer } from "effect"
+import { Host } from "../services/Host.js"
+import {
+  type ProcessExit,
+  type ProcessHandlers,
+  ProcessRunner,
+  ProcessSpawnError,
+  type ProcessSpec
+} from "../services/ProcessRunner.js"
+import { stopProcessGroup } from "./internal/processGroup.js"
 
-export type PipeName = "stdout" | "stderr"
+type PipeName = "stdout" | "stderr"
 
 /** Bytes a pipe may hold before it is paused: bounds memory while a slow handler writes. */
 const pauseAt = 64 * 1024
@@ -25,7 +34,7 @@ interface Pipe {
   error: Error | undefined
 }
 
-export interface Child {
+interface Child {
   readonly pid: number
   /** Bytes waiting in a pipe. */
   readonly pending: (name: PipeName) => number
@@ -171,7 +180,7 @@ const start = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): State => {
  * working directory reads ENOENT: `sh` itself is always there). Interrupted while spawning, the
  * process is terminated.
  */
-export const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Effect<Child, ProcessSpawnError> =>
+const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Effect<Child, ProcessSpawnError> =>
   Effect.async<Child, ProcessSpawnError>((resume) => {
     const spawnError = (reason: string, cause: unknown) =>
       new ProcessSpawnError({ command: spec.command, cwd: spec.cwd, reason, cause })
@@ -197,3 +206,77 @@ export const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Eff
       }
     })
   })
+
+const pipes: ReadonlyArray<PipeName> = ["stdout", "stderr"]
+
+/**
+ * A trickle of small reads (a process printing line by line, an unbuffered stderr) waits this long
+ * for more before it is handed on, unless `gatherBytes` arrive first: one handler call (one log
+ * line, one write) then carries many reads instead of one each (issue 19: 100k short lines).
+ */
+const gatherWindow = Duration.millis(4)
+const gatherBytes = 64 * 1024
+
+/**
+ * Hands what the pipes hold to `onOutput`, one call at a time, stdout before stderr, until both
+ * pipes are at end-of-file (a background child holding one open keeps the stage running, D-8).
+ */
+const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
+  const pending = () => child.pending("stdout") + child.pending("stderr")
+  const deliver = (name: PipeName) => {
+    const chunks = child.take(name)
+    return chunks.length === 0 ? Effect.void : handlers.onOutput(name, Chunk.unsafeFromArray(chunks))
+  }
+  const gathered = () => pending() >= gatherBytes || child.drained()
+  return Effect.gen(function*() {
+    while (!child.drained() || pending() > 0) {
+      yield* child.when(() => pending() > 0 || child.drained())
+      if (!gathered()) yield* Effect.raceFirst(Effect.sleep(gatherWindow), child.when(gathered))
+      for (const name of pipes) yield* deliver(name)
+    }
+  })
+}
+
+/**
+ * Real processes on `node:child_process`: `sh -c <command>` in its own
+ * process group, stdin at end-of-file, both pipes read from the spawn on. One handler call runs at a
+ * time, `onStart` first. Interrupted (a timeout, Ctrl-C) or failed, the stage's whole group is
+ * stopped, background children included, even when the shell has already exited, with SIGKILL for
+ * what ignores SIGTERM (D-8). A shell that exits non-zero gets its leftover group terminated, as the
+ * platform's executor did.
+ */
+export const ProcessRunnerLive = Layer.effect(
+  ProcessRunner,
+  Effect.gen(function*() {
+    const host = yield* Host
+    // The parent environment the stages inherit (ENV-5); the interpreter is the one place that reads it.
+    const parentEnv = process.env
+
+    const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
+      Effect.scoped(Effect.gen(function*() {
+        const child = yield* Effect.acquireRelease(
+          spawnChild(spec, parentEnv),
+          (child, exit) =>
+            (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
+              Effect.ensuring(Effect.sync(child.release))
+            )
+        )
+        yield* handlers.onStart(child.pid)
+        yield* deliverOutput(child, handlers)
+        const unread = child.readError()
+        if (unread !== undefined) {
+          return yield* new ProcessSpawnError({
+            command: spec.command,
+            cwd: spec.cwd,
+            reason: `its ${unread.name} could not be read`,
+            cause: unread.error
+          })
+        }
+        const exit = yield* child.exit
+        if (exit.exitCode !== null && exit.exitCode !== 0) yield* host.signalGroup(child.pid, "SIGTERM")
+        return exit
+      }))
+
+    return ProcessRunner.of({ run })
+  })
+)
