@@ -6,6 +6,8 @@ import { createRequire } from "node:module"
 import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Option, Schema } from "effect"
 import { oneLine } from "../domain/OneLine.js"
+import { FilesLive } from "../layers/Files.js"
+import { Files } from "../services/Files.js"
 
 export class DatabaseFailed extends Schema.TaggedError<DatabaseFailed>()("DatabaseFailed", {
   reason: Schema.String,
@@ -90,6 +92,9 @@ export const serveDatabase = (flags: DatabaseFlags) =>
     })
     const initialised = yield* fs.exists(path.join(dir, "PG_VERSION"))
     if (!initialised) yield* Effect.tryPromise({ try: () => server.initialise(), catch: failed("initialising the database") })
+    // The default folder is inside the repository `cluster db` starts in: kept out of its changes,
+    // which a remote stage's request carries. (Only now: PostgreSQL initialises an empty folder.)
+    yield* (yield* Files).createExclusive(path.join(dir, ".gitignore"), "*\n")
     yield* Effect.acquireRelease(
       Effect.tryPromise({ try: () => server.start(), catch: failed("starting the server") }),
       () => Effect.promise(() => server.stop())
@@ -97,4 +102,4 @@ export const serveDatabase = (flags: DatabaseFlags) =>
     yield* Effect.logInfo(`PostgreSQL ready on localhost:${flags.port} (data in ${dir}); stop it with Ctrl-C`)
     yield* Console.log(databaseUrl(flags.port))
     return yield* Effect.never
-  }).pipe(Effect.scoped)
+  }).pipe(Effect.scoped, Effect.provide(FilesLive))

@@ -29,6 +29,10 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
     const files = yield* Files
     const path = yield* Path.Path
     const root = path.resolve(options.root)
+    // A runner started inside a repository (as the README's try-out does) keeps its clones and
+    // worktrees out of that repository's changes, which a remote stage's request carries.
+    yield* files.makeDirectory(root)
+    yield* files.createExclusive(path.join(root, ".gitignore"), "*\n")
     // Clones and worktree bookkeeping are one repository's state: one git command on them at a time.
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })

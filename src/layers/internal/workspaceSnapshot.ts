@@ -20,7 +20,9 @@ const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 
 /**
  * The diff of everything not committed against HEAD, from a copy of the index (the user's index is
- * left alone), without the excluded folders; at most one byte more than the limit is read.
+ * left alone), without the excluded folders; at most one byte more than the limit is read. The
+ * folders are put back as HEAD has them after `add` rather than left out of it by pathspec: `git add`
+ * fails on an excluding pathspec that names an ignored folder, as `.runs` usually is.
  */
 const diffScript = (excludes: ReadonlyArray<string>) =>
   [
@@ -29,7 +31,8 @@ const diffScript = (excludes: ReadonlyArray<string>) =>
     `trap 'rm -f "$idx"' EXIT`,
     `gi=$(git rev-parse --git-path index)`,
     `if [ -f "$gi" ]; then cp "$gi" "$idx"; else rm -f "$idx"; fi`,
-    `GIT_INDEX_FILE="$idx" git add -A -- . ${excludes.map((dir) => shellQuote(`:(exclude)${dir}`)).join(" ")}`,
+    `GIT_INDEX_FILE="$idx" git add -A -- .`,
+    ...(excludes.length === 0 ? [] : [`GIT_INDEX_FILE="$idx" git reset -q HEAD -- ${excludes.map(shellQuote).join(" ")}`]),
     `GIT_INDEX_FILE="$idx" git diff --cached --binary HEAD | head -c ${diffLimitBytes + 1}`
   ].join("\n")
 
@@ -80,6 +83,7 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
 
   const cache = yield* Ref.make(new Map<string, Effect.Effect<Workspace | null, ProcessSpawnError>>())
   /** One snapshot per run and working directory, shared by the run's stages. */
+  // The snapshot is shared, its failure too: it is told as this request's (its command, its cwd).
   return (request: ExecutionRequest): Effect.Effect<Workspace | null, ProcessSpawnError> =>
     Effect.flatten(Effect.flatMap(Ref.get(cache), (known) => {
       const key = `${request.runId}\n${request.cwd}`
@@ -92,5 +96,5 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
           for (const old of next.keys()) if (next.size > 8) next.delete(old)
           return next
         }))
-    }))
+    })).pipe(Effect.mapError((error) => failed(request, error.reason, error.cause)))
 })
