@@ -3,13 +3,18 @@ import type { EventOfType, LogEvent, OrchestratorEvent, OrchestratorEventType } 
 import { EventBus, type HandlerKind, type LifecycleEvent } from "../services/EventBus.js"
 
 /**
- * A handler registered with `on`: its event type and how many events it has handled; a `log`
- * handler is not counted: its channel's queue tells whether it is done (see isCaughtUp).
+ * A handler registered with `on`: its event type and how many events it has handled. A lifecycle
+ * handler has a queue of its own that only the events it matches are offered to (`offered` counts
+ * them), so a stage's events wake no `run:completed` handler. A `log` handler is not counted: its
+ * channel's queue tells whether it is done (see isCaughtUp).
  */
 interface Handled {
   readonly type: HandlerKind
   readonly count: SubscriptionRef.SubscriptionRef<number>
   readonly logQueue: Queue.Queue<LogEvent> | undefined
+  readonly events: Queue.Queue<OrchestratorEvent> | undefined
+  readonly matches: (event: OrchestratorEvent) => boolean
+  offered: number
 }
 
 /** A queue's size; a queue shut down (its subscription closed) counts as waited on and empty. */
@@ -19,10 +24,10 @@ const queueSize = (queue: Queue.Queue<LogEvent>) => Effect.catchAllCause(Queue.s
 const logPollInterval = Duration.millis(5)
 
 /**
- * Whether the handler is done with everything published up to `target`. A `log` handler may have
- * lost chunks to its sliding queue, so counting cannot tell; it is done when its queue is empty and
- * it waits on it (size -1: one taker), which it only does between chunks. A queue shut down with
- * its scope has nothing left either.
+ * Whether the handler is done with the first `target` events offered to it. A `log` handler may
+ * have lost chunks to its sliding queue, so counting cannot tell; it is done when its queue is
+ * empty and it waits on it (size -1: one taker), which it only does between chunks. A queue shut
+ * down with its scope has nothing left either.
  */
 const isCaughtUp = (entry: Handled, target: number) =>
   entry.logQueue === undefined
@@ -34,6 +39,23 @@ const caughtUp = (entry: Handled, target: number) =>
   entry.logQueue === undefined
     ? entry.count.changes.pipe(Stream.takeUntil((n) => n >= target), Stream.runDrain)
     : Effect.asVoid(Effect.repeat(isCaughtUp(entry, target), { until: (done) => done, schedule: Schedule.spaced(logPollInterval) }))
+
+/**
+ * Offers a lifecycle event to the handlers that match it, all in one step: concurrent publishers
+ * cannot interleave, so every handler sees the events in the same order.
+ */
+const offerToHandlers = (handled: Ref.Ref<ReadonlyArray<Handled>>, event: OrchestratorEvent) =>
+  Effect.flatMap(Ref.get(handled), (entries) =>
+    Effect.sync(() => {
+      for (const entry of entries) {
+        if (entry.events === undefined || !entry.matches(event)) continue
+        entry.offered += 1
+        Queue.unsafeOffer(entry.events, event)
+      }
+    }))
+
+/** Each handler with what it has been offered so far: what `settled` waits for. */
+const targets = (entries: ReadonlyArray<Handled>) => entries.map((entry) => [entry, entry.offered] as const)
 
 const isLifecycle = (event: OrchestratorEvent): event is LifecycleEvent => event.type !== "log"
 
@@ -53,7 +75,6 @@ export const EventBusLive = Layer.scoped(
   EventBus,
   Effect.gen(function*() {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<OrchestratorEvent>(), PubSub.shutdown)
-    const published = yield* Ref.make(0)
     const handled = yield* Ref.make<ReadonlyArray<Handled>>([])
     const logQueues = yield* Ref.make<ReadonlyArray<Queue.Queue<LogEvent>>>([])
 
@@ -76,7 +97,8 @@ export const EventBusLive = Layer.scoped(
 
     /**
      * A handler of the events `matches` accepts, in publication order, in a fiber of the caller's
-     * scope; `log` handlers take the log channel, all others the hub, and are counted for `settled`.
+     * scope; `log` handlers take the log channel, all others a queue of their own fed by `publish`,
+     * and are counted for `settled`.
      */
     const register = <A extends OrchestratorEvent, E, R>(
       kind: HandlerKind,
@@ -90,25 +112,30 @@ export const EventBusLive = Layer.scoped(
               Effect.catchAllCause((cause) => Effect.logWarning(`A ${kind} subscriber failed; the run is not affected.`, cause))
             )
             : Effect.void
-        // Subscribed first, then counted: every event published from here on reaches the handler.
-        const logQueue = kind === "log" ? yield* subscribeLogQueue : undefined
-        const events = logQueue === undefined ? yield* subscribeMain : logStream(logQueue)
-        const count = yield* SubscriptionRef.make(yield* Ref.get(published))
-        const entry: Handled = { type: kind, count, logQueue }
+        const source = kind === "log"
+          ? { logQueue: yield* subscribeLogQueue, events: undefined }
+          : { logQueue: undefined, events: yield* Effect.acquireRelease(Queue.unbounded<OrchestratorEvent>(), Queue.shutdown) }
+        const count = yield* SubscriptionRef.make(0)
+        const entry: Handled = { type: kind, count, ...source, matches, offered: 0 }
+        // Registered before this returns: every event published from here on reaches the handler.
         // A handler whose scope has closed handles nothing more: `settled` must stop waiting for it.
         yield* Effect.acquireRelease(
           Ref.update(handled, (all) => [...all, entry]),
           () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
         )
         const counted = (event: OrchestratorEvent) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
-        yield* events.pipe(Stream.runForEach(logQueue === undefined ? counted : run), Effect.forkScoped)
+        yield* Effect.forkScoped(
+          source.logQueue === undefined
+            ? Effect.forever(Effect.flatMap(Queue.take(source.events), counted))
+            : Stream.runForEach(logStream(source.logQueue), run)
+        )
       })
 
     return EventBus.of({
       publish: (event) =>
         event.type === "log"
           ? publishLog(event)
-          : Ref.update(published, (n) => n + 1).pipe(Effect.zipRight(PubSub.publish(hub, event)), Effect.asVoid),
+          : Effect.zipRight(offerToHandlers(handled, event), PubSub.publish(hub, event)).pipe(Effect.asVoid),
       subscribe,
       subscribeTo: (type) =>
         Effect.map(
@@ -119,19 +146,18 @@ export const EventBusLive = Layer.scoped(
       on: (type, handler) => register(type, ofType(type), handler),
       onLifecycle: (handler) => register("lifecycle", isLifecycle, handler),
       settled: Effect.gen(function*() {
-        const target = yield* Ref.get(published)
-        yield* Effect.forEach(yield* Ref.get(handled), (entry) => caughtUp(entry, target), { discard: true })
+        const waits = targets(yield* Ref.get(handled))
+        yield* Effect.forEach(waits, ([entry, target]) => caughtUp(entry, target), { discard: true })
       }),
       settle: (within: Duration.DurationInput) =>
         Effect.gen(function*() {
-          const target = yield* Ref.get(published)
-          const entries = yield* Ref.get(handled)
+          const waits = targets(yield* Ref.get(handled))
           // Waited for together, so the bound is on the whole wait, not on each handler.
-          yield* Effect.forEach(entries, (entry) => caughtUp(entry, target), { concurrency: "unbounded", discard: true }).pipe(
+          yield* Effect.forEach(waits, ([entry, target]) => caughtUp(entry, target), { concurrency: "unbounded", discard: true }).pipe(
             Effect.timeoutOption(within)
           )
-          const behind = yield* Effect.filter(entries, (entry) => Effect.map(isCaughtUp(entry, target), (done) => !done))
-          return behind.map((entry) => entry.type)
+          const behind = yield* Effect.filter(waits, ([entry, target]) => Effect.map(isCaughtUp(entry, target), (done) => !done))
+          return behind.map(([entry]) => entry.type)
         })
     })
   })
