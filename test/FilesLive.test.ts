@@ -2,7 +2,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FilesLive } from "../src/layers/Files.js"
@@ -87,4 +87,34 @@ describe("FilesLive.writeAtomicStream", () => {
         assert.deepStrictEqual(readdirSync(dir), ["snapshot.tar.gz"])
       })
     ))
+})
+
+describe("FilesLive.writeAtomic", () => {
+  for (const durable of [true, false]) {
+    it.effect(`replaces the file whole and leaves no temp file (durable: ${durable})`, () =>
+      inTempDir((dir) =>
+        Effect.gen(function*() {
+          const files = yield* Files
+          const target = join(dir, "manifest.json")
+          writeFileSync(target, "old, and longer than the new content\n")
+          yield* files.writeAtomic(target, "new\n", { durable })
+          assert.strictEqual(readFileSync(target, "utf8"), "new\n")
+          assert.deepStrictEqual(readdirSync(dir), ["manifest.json"])
+        })
+      ))
+
+    it.effect(`a write that cannot happen fails naming the file and leaves the old one (durable: ${durable})`, () =>
+      inTempDir((dir) =>
+        Effect.gen(function*() {
+          const files = yield* Files
+          // A folder where the file should go: the rename over it fails after the temp file was written.
+          const target = join(dir, "manifest.json")
+          mkdirSync(target)
+          const error = yield* Effect.flip(files.writeAtomic(target, "new\n", { durable }))
+          assert.strictEqual(error._tag, "FileAccessError")
+          assert.strictEqual(error.path, target)
+          assert.deepStrictEqual(readdirSync(dir), ["manifest.json"])
+        })
+      ))
+  }
 })

@@ -53,10 +53,16 @@ const atomicWrites = (
     Effect.gen(function*() {
       const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
       const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
-      yield* fs.open(tmp, { flag: "w" }).pipe(
-        Effect.tap((file) => file.writeAll(encoder.encode(text))),
-        Effect.tap((file) => (options?.durable === false ? Effect.void : file.sync)),
-        Effect.scoped,
+      // Not durable (D-6: a heartbeat, a stage starting, the owner record): one whole-file write
+      // instead of open, write and close, each its own trip to the thread pool, on every stage.
+      const written = options?.durable === false
+        ? fs.writeFile(tmp, encoder.encode(text))
+        : fs.open(tmp, { flag: "w" }).pipe(
+          Effect.tap((file) => file.writeAll(encoder.encode(text))),
+          Effect.tap((file) => file.sync),
+          Effect.scoped
+        )
+      yield* written.pipe(
         Effect.zipRight(fs.rename(tmp, target)),
         Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
       )
