@@ -4,7 +4,7 @@
  * an interrupted stage loses its whole process group.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Layer, Ref } from "effect"
+import { Chunk, Clock, Deferred, Effect, Fiber, Layer, Ref } from "effect"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { HostLive } from "../../src/layers/Host.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
@@ -79,6 +79,31 @@ describe("ProcessRunnerLive", () => {
       assert.strictEqual(result.stdout.replaceAll("a", ""), "")
       assert.strictEqual(result.stderr.length, 1_000_000)
       assert.strictEqual(result.exit.exitCode, 0)
+    }).pipe(Effect.provide(live)))
+
+  it.live("gathers a fast trickle of short writes into few handler calls, none much past 64 KiB", () =>
+    Effect.gen(function*() {
+      // 30,000 lines of ~11 bytes, each its own write: one call per read would be thousands of calls.
+      const result = yield* record(spec("awk 'BEGIN{for(i=0;i<30000;i++){print \"line \" i; fflush()}}'"))
+      const calls = result.events.flatMap((event) => (event._tag === "output" ? [event.text.length] : []))
+      assert.strictEqual(result.stdout.split("\n").length, 30_001)
+      assert.isAtMost(calls.length, 20, `${calls.length} handler calls`)
+      // A pipe is paused once it holds 64 KiB; the read that crossed it is at most 64 KiB.
+      assert.isAtMost(Math.max(...calls), 128 * 1024)
+    }).pipe(Effect.provide(live)))
+
+  it.live("hands a line on while the process still runs, not only when it exits", () =>
+    Effect.gen(function*() {
+      const firstAt = yield* Deferred.make<number>()
+      const started = yield* Clock.currentTimeMillis
+      const handlers: ProcessHandlers<never> = {
+        onStart: () => Effect.void,
+        onOutput: () => Effect.flatMap(Clock.currentTimeMillis, (at) => Deferred.succeed(firstAt, at))
+      }
+      const exit = yield* (yield* ProcessRunner).run(spec("echo first; sleep 2; echo second"), handlers)
+      const ended = yield* Clock.currentTimeMillis
+      assert.strictEqual(exit.exitCode, 0)
+      assert.isBelow((yield* Deferred.await(firstAt)) - started, ended - started - 1000, "the first line waited for the sleep")
     }).pipe(Effect.provide(live)))
 
   it.live("fails with a spawn error when the working directory does not exist", () =>
