@@ -3,7 +3,7 @@
  * PostgreSQL, the stage entity's handlers on this machine's processes, until interrupted.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
 import { FilesLive } from "../layers/Files.js"
 import { HostLive } from "../layers/Host.js"
@@ -23,13 +23,6 @@ export interface RunnerFlags {
   readonly keepFailed: boolean
 }
 
-/**
- * How long a stopping runner may take. The cluster lets the stages it runs finish for up to 15 s
- * (its entity termination timeout), then interrupts them (their processes get SIGTERM, then SIGKILL
- * after 5 s) and hands their messages back; then its shards are released.
- */
-const stopGrace = Duration.seconds(30)
-
 /** Serves stages until interrupted; a bad database fails at once (exit 2). */
 export const serveRunner = (flags: RunnerFlags) =>
   Effect.gen(function*() {
@@ -41,11 +34,13 @@ export const serveRunner = (flags: RunnerFlags) =>
     const prepare = yield* makeRunnerWorkspaces({ root: flags.workspaces, runner, keepFailed: flags.keepFailed }).pipe(
       Effect.provide(Layer.merge(processes, FilesLive))
     )
+    const running = yield* Ref.make<ReadonlySet<number>>(new Set())
     const handlers = stageEntityLayer({
       runner,
       host: host.hostname,
       capacity,
-      prepare
+      prepare,
+      running
     })
     const serving = handlers.pipe(
       Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
@@ -56,17 +51,27 @@ export const serveRunner = (flags: RunnerFlags) =>
         `${Option.match(settings.lockExpiry, { onNone: () => "", onSome: (d) => `, lock expiry ${String(d)}` })}`
     ))
     // Stopping (SIGTERM, Ctrl-C) interrupts the runner: its stages finish or are stopped and handed
-    // back to the cluster (another runner takes them), its shards released. Upstream, that shutdown
-    // can hang (a lone runner after a failure); after the grace this process exits without waiting.
+    // back to the cluster (another runner takes them), its shards released. The cluster lets stages
+    // finish for up to 15 s (its entity termination timeout), then interrupts them (SIGTERM, SIGKILL
+    // 5 s later). Upstream, that shutdown can hang (a lone runner after a failure), and a stage may
+    // outlast a shorter grace (CODEX_CLUSTER_STOP_GRACE): then this process kills the process groups
+    // of the stages still running and exits without waiting.
     const launched = yield* Effect.forkDaemon(Layer.launch(Layer.merge(serving, ready)))
+    const grace = settings.stopGrace
     return yield* Fiber.join(launched).pipe(Effect.onInterrupt(() =>
       Effect.gen(function*() {
         yield* Effect.logInfo(`Runner ${runner} stopping: its stages finish or go back to the cluster`)
         yield* Fiber.interruptFork(launched)
-        const stopped = yield* Effect.disconnect(Effect.interruptible(Fiber.await(launched))).pipe(Effect.timeoutOption(stopGrace))
-        yield* Option.isSome(stopped)
-          ? Effect.logInfo(`Runner ${runner} stopped`)
-          : Effect.logWarning(`Runner ${runner} did not stop within ${Duration.format(stopGrace)}; exiting without waiting`)
+        // Interruptible as a whole: this handler runs uninterruptibly, and a wait that cannot be
+        // interrupted (as `disconnect`'s join of its own fiber is here) would outlast the grace.
+        const stopped = yield* Effect.interruptible(Fiber.await(launched)).pipe(Effect.timeoutOption(grace))
+        if (Option.isSome(stopped)) return yield* Effect.logInfo(`Runner ${runner} stopped`)
+        const left = yield* Ref.get(running)
+        yield* Effect.forEach(left, (group) => host.signalGroup(group, "SIGKILL"), { discard: true })
+        yield* Effect.logWarning(
+          `Runner ${runner} did not stop within ${Duration.format(grace)}; exiting without waiting` +
+            (left.size === 0 ? "" : ` (the process groups of its ${left.size} running stage(s) killed)`)
+        )
       })
     ))
   }).pipe(Effect.provide(HostLive), Effect.provide(NodeContext.layer))

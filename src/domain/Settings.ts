@@ -292,6 +292,7 @@ const postgresUrl: Format<string> = {
 
 export const clusterDatabaseVariable = "CODEX_CLUSTER_DATABASE_URL"
 export const clusterLockExpiryVariable = "CODEX_CLUSTER_LOCK_EXPIRY"
+export const clusterStopGraceVariable = "CODEX_CLUSTER_STOP_GRACE"
 
 /** How a `--database-url` flag (or the variable) is checked: the same sentence for both. */
 export const parseClusterDatabaseUrl = (name: string, value: string): Either.Either<string, InvalidSetting> => {
@@ -309,7 +310,9 @@ export const parseClusterDatabaseUrl = (name: string, value: string): Either.Eit
  */
 export const clusterSection = Config.all({
   databaseUrl: parsed(clusterDatabaseVariable, postgresUrl),
-  lockExpiry: parsed(clusterLockExpiryVariable, duration, "35 seconds")
+  lockExpiry: parsed(clusterLockExpiryVariable, duration, "35 seconds"),
+  /** How long a stopping runner waits for its stages to finish or go back before it exits anyway. */
+  stopGrace: Config.map(parsed(clusterStopGraceVariable, duration, "30 seconds"), Option.getOrElse(() => Duration.seconds(30)))
 })
 export type ClusterSection = Config.Config.Success<typeof clusterSection>
 

@@ -209,4 +209,38 @@ describe("cloud stages when processes die", () => {
       repo.cleanup()
     }
   }, 180_000)
+
+  it("a stage that ignores SIGTERM: the runner still exits within its shortened grace (CODEX_CLUSTER_STOP_GRACE), killing the stage's process group", async () => {
+    mkdirSync(home.path("ws-g1"), { recursive: true })
+    const runner = await startRunner({
+      url: database.url,
+      cwd: home.dir,
+      workspaces: home.path("ws-g1"),
+      labels: ["stubborn"],
+      env: { ...lockExpiry, CODEX_CLUSTER_STOP_GRACE: "3 seconds" }
+    })
+    const repo = committedRepo([pipeline("stubborn", [commandStage("deaf", "trap '' TERM; echo deaf; sleep 120", { runsOn: ["stubborn"] })])])
+    const cli = spawnCli(["start", "stubborn", "--cloud", "--task", "stubborn"], { cwd: repo.dir, env: clusterEnv() })
+    try {
+      const runDir = await waitFor("the run folder", () => runDirsOf(repo, "stubborn")[0], { timeoutMs: 60_000 })
+      await startedOn(runDir, 0)
+      await waitFor("the stage's process", () => (stageProcesses("g1").length > 0 ? true : undefined), { timeoutMs: 30_000 })
+      const stoppedAt = performance.now()
+      runner.cli.kill("SIGTERM")
+      const exited = await runner.cli.exited
+      const stopMs = performance.now() - stoppedAt
+      // Without the setting the runner waits for the cluster's 15 s, then 5 s more for SIGKILL.
+      assert.isBelow(stopMs, 9_000, `the runner took ${Math.round(stopMs)} ms to stop:\n${runner.stderr()}`)
+      assert.isAtLeast(stopMs, 2_500, `the runner did not wait for its grace:\n${runner.stderr()}`)
+      assert.strictEqual(exited.code, 130, `runner exit: ${JSON.stringify(exited)}\n${runner.stderr()}`)
+      assert.include(runner.stderr(), `Runner ${runner.address} did not stop within 3s`)
+      assert.include(runner.stderr(), "the process groups of its 1 running stage(s) killed")
+      await waitFor("no stage process left", () => (stageProcesses("g1").length === 0 ? true : undefined), { timeoutMs: 5_000 })
+    } finally {
+      cli.kill("SIGKILL")
+      await cli.exited
+      await runner.stop()
+      repo.cleanup()
+    }
+  }, 180_000)
 })

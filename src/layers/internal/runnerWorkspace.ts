@@ -5,8 +5,8 @@
  */
 import { Path } from "@effect/platform"
 import { Effect } from "effect"
-import { RemoteStartFailed, type StageRequest } from "../../domain/Cluster.js"
-import { shellCommand } from "../../domain/Shell.js"
+import { RemoteStartFailed, type StageRequest, type Workspace } from "../../domain/Cluster.js"
+import { shellCommand, shellQuote } from "../../domain/Shell.js"
 import { Files } from "../../services/Files.js"
 import { ProcessRunner, type ProcessSpec } from "../../services/ProcessRunner.js"
 import { runForText } from "./processText.js"
@@ -19,6 +19,28 @@ export interface PreparedAttempt {
 }
 
 const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
+
+/** Exit codes of the worktree script that have a message of their own. */
+const missingCommit = 90
+const notApplying = 91
+
+/**
+ * In the clone: fetches the commit when the clone lacks it, forgets worktrees whose folders are gone,
+ * makes the worktree at the commit and applies the uncommitted changes.
+ */
+const treeScript = (workspace: Workspace, tree: string, patch: string | undefined) => {
+  const commit = shellQuote(`${workspace.commit}^{commit}`)
+  return [
+    "set -e",
+    `if ! git cat-file -e ${commit} 2>/dev/null; then`,
+    `  git fetch --quiet --force ${shellQuote(workspace.origin)} '+refs/heads/*:refs/heads/*'`,
+    `  git cat-file -e ${commit} 2>/dev/null || exit ${missingCommit}`,
+    "fi",
+    "git worktree prune",
+    shellCommand(["git", "worktree", "add", "--detach", "--force", "--quiet", tree, workspace.commit]),
+    ...(patch === undefined ? [] : [`${shellCommand(["git", "-C", tree, "apply", "--binary", "--whitespace=nowarn", patch])} || exit ${notApplying}`])
+  ].join("\n")
+}
 
 /** A worktree folder name from an idempotency key: its readable part, then a hash so keys never collide. */
 const folderOf = (key: string, hash: string) => `${key.replace(/[^A-Za-z0-9._-]+/g, "-").slice(-80)}-${hash.slice(0, 12)}`
@@ -33,6 +55,8 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
     // worktrees out of that repository's changes, which a remote stage's request carries.
     yield* files.makeDirectory(root)
     yield* files.createExclusive(path.join(root, ".gitignore"), "*\n")
+    const worktrees = path.join(root, "worktrees")
+    yield* files.makeDirectory(worktrees)
     // Clones and worktree bookkeeping are one repository's state: one git command on them at a time.
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })
@@ -47,23 +71,31 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
       )
     const fileError = (error: { readonly message: string }) => fail(error.message)
 
-    /** The clone of `origin` with `commit` in it, fetched when the commit is new. */
-    const cloneWith = (origin: string, commit: string) =>
+    /** The bare clone of `origin`, made the first time the origin is seen. */
+    const cloneOf = (origin: string) =>
       Effect.gen(function*() {
         const clone = path.join(root, "repos", `${(yield* sha256Hex(origin)).slice(0, 16)}.git`)
         if ((yield* files.info(clone).pipe(Effect.mapError(fileError))) === undefined) {
           yield* files.makeDirectory(path.join(root, "repos")).pipe(Effect.mapError(fileError))
           yield* git(["clone", "--bare", "--quiet", origin, clone], root)
         }
-        const has = yield* Effect.either(git(["cat-file", "-e", `${commit}^{commit}`], clone))
-        if (has._tag === "Left") {
-          yield* git(["fetch", "--quiet", "--force", origin, "+refs/heads/*:refs/heads/*"], clone)
-          yield* git(["cat-file", "-e", `${commit}^{commit}`], clone).pipe(
-            Effect.mapError(() => fail(`commit ${commit} is not on ${origin}; push it (runners fetch from the origin) and run again`))
-          )
-        }
         return clone
       })
+
+    /** Makes the worktree in one process (a process costs more than the git commands in it). */
+    const makeTree = (request: StageRequest, workspace: Workspace, clone: string, tree: string, patch: string | undefined) =>
+      runForText(processes, { command: treeScript(workspace, tree, patch), cwd: clone, env: gitEnv }).pipe(
+        Effect.mapError((error) => fail(`git could not run: ${error.message}`)),
+        Effect.flatMap(({ exit, stderr }) => {
+          const said = stderr.trim().split("\n").slice(-2).join(" ")
+          if (exit.exitCode === 0) return Effect.void
+          if (exit.exitCode === missingCommit) {
+            return Effect.fail(fail(`commit ${workspace.commit} is not on ${workspace.origin}; push it (runners fetch from the origin) and run again`))
+          }
+          if (exit.exitCode === notApplying) return Effect.fail(fail(`the uncommitted changes do not apply on ${workspace.commit}: ${said}`))
+          return Effect.fail(fail(`git failed preparing ${request.stageId}'s worktree: ${said}`))
+        })
+      )
 
     const prepare = (request: StageRequest): Effect.Effect<PreparedAttempt, RemoteStartFailed> =>
       Effect.gen(function*() {
@@ -71,27 +103,20 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
         if (workspace === null) {
           return { spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void }
         }
-        const tree = path.join(root, "worktrees", folderOf(request.idempotencyKey, yield* sha256Hex(request.idempotencyKey)))
-        const clone = yield* gitLock.withPermits(1)(Effect.gen(function*() {
-          const clone = yield* cloneWith(workspace.origin, workspace.commit)
+        const tree = path.join(worktrees, folderOf(request.idempotencyKey, yield* sha256Hex(request.idempotencyKey)))
+        const patch = workspace.diff.length > 0 ? `${tree}.patch` : undefined
+        if (patch !== undefined) yield* files.writeBytes(patch, workspace.diff).pipe(Effect.mapError(fileError))
+        yield* gitLock.withPermits(1)(Effect.gen(function*() {
+          const clone = yield* cloneOf(workspace.origin)
           // A worktree left by an attempt that died with its runner is replaced.
-          yield* Effect.ignore(git(["worktree", "remove", "--force", tree], clone))
           yield* files.removeTree(tree).pipe(Effect.mapError(fileError))
-          yield* git(["worktree", "add", "--detach", "--force", "--quiet", tree, workspace.commit], clone)
-          return clone
-        }))
-        const remove = gitLock.withPermits(1)(
-          Effect.ignore(Effect.zipRight(git(["worktree", "remove", "--force", tree], clone), git(["worktree", "prune"], clone)))
+          yield* makeTree(request, workspace, clone, tree, patch)
+        })).pipe(
+          Effect.tapError(() => Effect.ignore(files.removeTree(tree))),
+          Effect.ensuring(patch === undefined ? Effect.void : Effect.ignore(files.remove(patch)))
         )
-        if (workspace.diff.length > 0) {
-          const patch = `${tree}.patch`
-          yield* files.writeBytes(patch, workspace.diff).pipe(Effect.mapError(fileError))
-          yield* git(["apply", "--binary", "--whitespace=nowarn", patch], tree).pipe(
-            Effect.mapError((error) => fail(`the uncommitted changes do not apply on ${workspace.commit}: ${error.reason}`)),
-            Effect.ensuring(Effect.ignore(files.remove(patch))),
-            Effect.tapError(() => remove)
-          )
-        }
+        // The folder only: git forgets it at the next worktree's `prune`, which saves a process here.
+        const remove = Effect.ignore(files.removeTree(tree))
         return {
           spec: { command: request.command, cwd: path.join(tree, workspace.cwd), env: request.env },
           release: (succeeded) =>

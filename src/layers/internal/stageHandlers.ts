@@ -3,7 +3,7 @@
  * within the runner's capacity and stores what it prints (AttemptOutput) as it goes, so the
  * orchestrator reads it whenever it looks; the result says how far the stored events go.
  */
-import { Chunk, Effect, Exit, Fiber, Layer, Option, Queue, Schedule } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schedule } from "effect"
 import { RemoteStartFailed, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
 import { AttemptOutput } from "../../services/AttemptOutput.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
@@ -20,6 +20,15 @@ export interface RunnerSetup {
   readonly capacity: number
   /** Turns a request into the process to run (its workspace made ready), released when the attempt ends. */
   readonly prepare: (request: StageRequest) => Effect.Effect<PreparedAttempt, RemoteStartFailed>
+  /** The process groups of the stages running now, for a runner that has to exit before they end. */
+  readonly running?: Ref.Ref<ReadonlySet<number>> | undefined
+}
+
+const withGroup = (groups: ReadonlySet<number>, pid: number, present: boolean) => {
+  const next = new Set(groups)
+  if (present) next.add(pid)
+  else next.delete(pid)
+  return next
 }
 
 /**
@@ -82,10 +91,22 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
         const prepared = yield* setup.prepare(request)
         // The stage can tell where it runs (a script may print it, as the tests do).
         const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
+        let group: number | undefined
+        const track = (present: boolean) =>
+          Effect.suspend(() => {
+            const pid = group
+            return setup.running === undefined || pid === undefined ? Effect.void : Ref.update(setup.running, (all) => withGroup(all, pid, present))
+          })
         const exit = yield* processes.run(spec, {
-          onStart: (pid) => writer.emit({ _tag: "Started", runner, host, pid }),
+          onStart: (pid) => {
+            group = pid
+            return Effect.zipRight(track(true), writer.emit({ _tag: "Started", runner, host, pid }))
+          },
           onOutput: (stream, chunks) => writer.emit({ _tag: "Output", stream, bytes: concatBytes(chunks) })
-        }).pipe(Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0)))
+        }).pipe(
+          Effect.ensuring(track(false)),
+          Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0))
+        )
         const outputSeq = yield* writer.close
         yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
         const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, outputSeq }
