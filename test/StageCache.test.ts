@@ -3,6 +3,7 @@
  * and StageCacheLive over FilesMemory (entries as files, so a test can damage one), TestClock only.
  */
 import { Path } from "@effect/platform"
+import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, ConfigProvider, Context, Effect, Layer, Ref, Stream, TestClock } from "effect"
 import type { CacheSpec } from "../src/domain/StageCache.js"
@@ -93,6 +94,28 @@ for (const [name, layer] of layers) {
         assert.strictEqual(yield* files.readText(`${repo}/dist/a.js`), "exports.a = 1\n")
       }).pipe(Effect.provide(layer)))
 
+    it.effect("a log and an input over 1 MiB are streamed: the same replay, and git's blob ids either way", () =>
+      Effect.gen(function*() {
+        yield* ranStage
+        const files = yield* InMemoryFiles
+        // Past the whole-read limit (1 MiB): the log is read line by line, the input hashed as a stream.
+        const big = "x".repeat(600 * 1024)
+        yield* files.write(logPath, [chunkLine(2, "stdout", `${big}\n`), chunkLine(1, "stdout", "old\n"), chunkLine(2, "stderr", `${big}!`)].join("\n") + "\n")
+        yield* files.write(`${repo}/src/big.ts`, `${big}${big}`)
+        const first = yield* lookupOf()
+        const blobId = (text: string) => createHash("sha1").update(`blob ${Buffer.byteLength(text)}\u0000${text}`).digest("hex")
+        assert.deepStrictEqual(first._tag === "Miss" ? first.key.parts.inputs : {}, {
+          "src/a.ts": blobId("export const a = 1\n"),
+          "src/big.ts": blobId(`${big}${big}`),
+          "src/lib/b.ts": blobId("export const b = 2\n")
+        })
+        yield* storeRun(first)
+        assert.deepStrictEqual(yield* replayed(yield* lookupOf()), [
+          { stream: "stdout", text: `${big}\n` },
+          { stream: "stderr", text: `${big}!` }
+        ])
+      }).pipe(Effect.provide(layer)))
+
     it.effect("an input's change, a new input, the command and an env value each miss, and say what changed", () =>
       Effect.gen(function*() {
         yield* ranStage
@@ -163,6 +186,25 @@ describe("StageCacheLive on FilesMemory: damage and eviction (B-5)", () => {
       yield* Effect.flatMap(Files, (f) => f.remove(`${cacheDir}/entries/${key}/outputs/dist/a.js`))
       assert.strictEqual((yield* lookupOf())._tag, "Miss")
     }).pipe(Effect.provide(liveOnMemoryFiles)))
+
+  for (const size of ["small", "over 1 MiB"] as const) {
+    it.effect(`a torn line in a recorded log (${size}) fails the replay as a damaged entry`, () =>
+      Effect.gen(function*() {
+        yield* ranStage
+        yield* storeRun(yield* lookupOf())
+        const key = yield* entryKey
+        const files = yield* InMemoryFiles
+        const padding = size === "small" ? "" : `${chunkLine(1, "stdout", "x".repeat(1100 * 1024))}\n`
+        yield* files.write(`${cacheDir}/entries/${key}/log.ndjson`, `${padding}{"type":"exec:chunk","attempt":2,"stream":"std\n`)
+        const hit = yield* lookupOf()
+        assert.strictEqual(hit._tag, "Hit")
+        if (hit._tag !== "Hit") return
+        const chunks = yield* Effect.flatMap(StageCache, (cache) => cache.restore(hit))
+        const error = yield* Effect.flip(Stream.runDrain(chunks))
+        assert.strictEqual(error._tag, "CacheEntryDamaged")
+        assert.include(error.message, "not an output chunk")
+      }).pipe(Effect.provide(liveOnMemoryFiles)))
+  }
 
   it.effect("over its size bound, the least recently used entries go first", () =>
     Effect.gen(function*() {

@@ -12,6 +12,10 @@ export const sha256Of = (text: string) => Effect.sync(() => createHash("sha256")
 
 export const hmacOf = (key: string, text: string) => Effect.sync(() => createHmac("sha256", key).update(text, "utf8").digest("hex"))
 
+/** Git's blob id of a file held whole (a small one: one read, no stream). */
+export const blobIdOfBytes = (bytes: Uint8Array) =>
+  Effect.sync(() => createHash("sha1").update(`blob ${bytes.length}\u0000`, "utf8").update(bytes).digest("hex"))
+
 /** Git's blob id of a file streamed in `bytes`, `size` bytes long. */
 export const blobIdOf = (size: number, bytes: Stream.Stream<Uint8Array, FileAccessError>) =>
   Effect.suspend(() => {

@@ -10,6 +10,7 @@ import { Effect, Schema, Stream } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { CacheEntryMeta, type EntryUsage, StageCacheRecord } from "../../domain/StageCache.js"
 import type { Files } from "../../services/Files.js"
+import { wholeReadLimit } from "./cacheFiles.js"
 import { CacheEntryDamaged, type ReplayChunk } from "../../services/StageCache.js"
 
 /** Where entries live (`store`) and where stages' files and logs are (`work`); the same Files in production. */
@@ -76,18 +77,25 @@ export const readStageRecord = (storage: CacheStorage, id: string) =>
   )
 
 /** The recorded output of an entry's attempt, chunk by chunk as its stage log has it. */
-export const replayChunks = (storage: CacheStorage, meta: CacheEntryMeta): Stream.Stream<ReplayChunk, CacheEntryDamaged> =>
-  storage.store.readLines(`${entryDir(storage.dir, meta.key)}/log.ndjson`).pipe(
-    Stream.filter((line) => line.includes("\"exec:chunk\"")),
-    Stream.mapEffect((line) =>
-      Schema.decodeUnknown(Schema.parseJson(ChunkFields))(line).pipe(
-        Effect.mapError((error) => damaged(meta.key, "log.ndjson has a line that is not an output chunk", error))
-      )
-    ),
-    Stream.filter((chunk) => chunk.attempt === meta.attempt),
-    Stream.map((chunk): ReplayChunk => ({ stream: chunk.stream, text: chunk.data })),
-    Stream.catchTag("FileAccessError", (error) => Stream.fail(damaged(meta.key, error.message, error)))
-  )
+export const replayChunks = (storage: CacheStorage, meta: CacheEntryMeta): Stream.Stream<ReplayChunk, CacheEntryDamaged> => {
+  const log = `${entryDir(storage.dir, meta.key)}/log.ndjson`
+  const isChunk = (line: string) => line.includes("\"exec:chunk\"")
+  const replay = (line: string) =>
+    decodeChunk(line).pipe(
+      Effect.mapError((error) => damaged(meta.key, "log.ndjson has a line that is not an output chunk", error)),
+      Effect.map((chunk) => (chunk.attempt === meta.attempt ? [{ stream: chunk.stream, text: chunk.data }] : []))
+    )
+  // A small log (most stages print little) is read and decoded in one go: a line stream costs more
+  // than the read, on every hit. A large one is streamed, so memory stays bounded (D-11).
+  const chunks = Effect.map(storage.store.info(log), (info): Stream.Stream<ReplayChunk, CacheEntryDamaged | FileAccessError> =>
+    info !== undefined && info.size <= wholeReadLimit
+      ? Stream.fromIterableEffect(Effect.flatMap(storage.store.readText(log), (text) =>
+        Effect.map(Effect.forEach((text ?? "").split("\n").filter(isChunk), replay), (all) => all.flat())))
+      : storage.store.readLines(log).pipe(Stream.filter(isChunk), Stream.mapEffect(replay), Stream.flattenIterables))
+  return Stream.unwrap(chunks).pipe(Stream.catchTag("FileAccessError", (error) => Stream.fail(damaged(meta.key, error.message, error))))
+}
+
+const decodeChunk = (line: string) => Schema.decodeUnknown(Schema.parseJson(ChunkFields))(line)
 
 const ChunkFields = Schema.Struct({
   type: Schema.Literal("exec:chunk"),

@@ -7,9 +7,12 @@ import { Config, Effect, Option } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { globToRegExp, skippedFolder, staticBase } from "../../domain/Glob.js"
 import type { Files } from "../../services/Files.js"
-import { blobIdOf, hmacOf } from "./cacheDigest.js"
+import { blobIdOf, blobIdOfBytes, hmacOf } from "./cacheDigest.js"
 
 const join = (dir: string, name: string) => (dir === "" ? name : `${dir}/${name}`)
+
+/** Files up to this size are read whole rather than streamed (memory stays bounded, D-11). */
+export const wholeReadLimit = 1024 * 1024
 
 /** Guards against a symlink loop: no real tree is this deep. */
 const maxDepth = 64
@@ -61,7 +64,9 @@ export const blobIds = (
       const path = `${root}/${rel}`
       const info = yield* files.info(path)
       if (info?.type !== "file") continue
-      ids[rel] = yield* blobIdOf(info.size, files.readBytes(path))
+      // A small file is read in one go: streaming it costs more than the read itself, on every lookup.
+      const whole = info.size <= wholeReadLimit ? yield* files.readAllBytes(path) : undefined
+      ids[rel] = yield* (whole === undefined ? blobIdOf(info.size, files.readBytes(path)) : blobIdOfBytes(whole))
     }
     return ids
   })
