@@ -93,6 +93,19 @@ export interface HudRenderer {
   readonly unmount: () => void
 }
 
+/** The width drawn at when a terminal reports none. */
+export const fallbackColumns = 80
+
+/**
+ * The stream Ink draws on, reporting `fallbackColumns` when the terminal says it has 0 columns (a
+ * pseudo-terminal nobody sized, as some CI runners and `docker run -t` give): Ink would then ask
+ * COLUMNS, which such terminals often set to 0 as well, and cut every line to nothing.
+ */
+export const withWidth = (stdout: NodeJS.WriteStream): NodeJS.WriteStream =>
+  stdout.columns !== 0 ? stdout : new Proxy(stdout, {
+    get: (target, property) => (property === "columns" && target.columns === 0 ? fallbackColumns : Reflect.get(target, property, target))
+  })
+
 /**
  * Mounts the view. Ink neither reads the keyboard (stdin stays in cooked mode, so Ctrl-C is still the
  * SIGINT that cancels a run) nor patches the console; the caller throttles `update` (Ink itself
@@ -101,6 +114,7 @@ export interface HudRenderer {
 export const renderHud = (state: HudState, nowMs: number, streams: HudStreams = {}): HudRenderer => {
   const instance = render(h(HudView, { state, nowMs }), {
     ...streams,
+    stdout: withWidth(streams.stdout ?? process.stdout),
     exitOnCtrlC: false,
     patchConsole: false
   })
