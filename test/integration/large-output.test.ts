@@ -1,5 +1,5 @@
 /**
- * A stage printing 50 MB (DECISIONS D-11, D-12): every byte reaches the stage log as `exec:chunk`
+ * A stage printing 200 MiB (DECISIONS D-11, D-12): every byte reaches the stage log as `exec:chunk`
  * events, the manifest stays small, and the orchestrator's peak RSS stays flat.
  */
 import { existsSync, statSync } from "node:fs"
@@ -23,13 +23,16 @@ import {
 
 beforeAll(requireBuiltCli)
 
-const totalBytes = 50 * 1024 * 1024
+const totalBytes = 200 * 1024 * 1024
 /**
- * Flat means the 50 MB cost less than this over the same run printing 1 KiB (measured: ~30 MiB of
- * stream buffers and garbage): buffered output would cost at least its own size, 50 MiB. Measured against that baseline, not as an absolute figure, because the
- * CLI's own footprint grows with what it bundles (D-11).
+ * Flat means the output cost less than half its own size over the same run printing 1 KiB: buffered
+ * output would cost at least all of it. Measured against that baseline, not as an absolute figure,
+ * because the CLI's own footprint grows with what it bundles (D-11). The bound is relative to the
+ * output, not a fixed figure, since what the streamed path holds at its peak is read buffers and
+ * garbage that V8 collects when it chooses: with 50 MiB printed it measured +28 to +54 MiB from one
+ * run to the next (more under load), which a fixed 45 MiB bound failed at random.
  */
-const growthLimitMiB = 45
+const growthLimitMiB = totalBytes / 1024 / 1024 / 2
 
 /** The peak RSS (VmHWM) of `start big` in `repo`, in MiB, and its result. */
 const peakOf = async (repo: { readonly dir: string }) => {
@@ -47,7 +50,7 @@ const bigConfig = (bytes: number) => ({
   ]
 })
 
-describe("a stage printing 50 MB", () => {
+describe("a stage printing 200 MiB", () => {
   it(`streams it all to the stage log with a flat memory profile (peak RSS < ${growthLimitMiB} MiB over a 1 KiB run)`, async () => {
     const baseline = await withRepo(bigConfig(1024), peakOf)
     await withRepo(
