@@ -20,9 +20,10 @@ const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 
 /**
  * The diff of everything not committed against HEAD, from a copy of the index (the user's index is
- * left alone), without the excluded folders; at most one byte more than the limit is read. The
- * folders are put back as HEAD has them after `add` rather than left out of it by pathspec: `git add`
- * fails on an excluding pathspec that names an ignored folder, as `.runs` usually is.
+ * left alone), without the excluded folders; at most one byte more than the limit is read. `add`
+ * must not look into them (a run writes and renames files there meanwhile), and an excluding
+ * pathspec is given only for a folder git does not ignore already: `git add` exits 1 on one that
+ * names an ignored folder, as `.runs` usually is.
  */
 const diffScript = (excludes: ReadonlyArray<string>) =>
   [
@@ -31,8 +32,11 @@ const diffScript = (excludes: ReadonlyArray<string>) =>
     `trap 'rm -f "$idx"' EXIT`,
     `gi=$(git rev-parse --git-path index)`,
     `if [ -f "$gi" ]; then cp "$gi" "$idx"; else rm -f "$idx"; fi`,
-    `GIT_INDEX_FILE="$idx" git add -A -- .`,
-    ...(excludes.length === 0 ? [] : [`GIT_INDEX_FILE="$idx" git reset -q HEAD -- ${excludes.map(shellQuote).join(" ")}`]),
+    "set --",
+    ...(excludes.length === 0
+      ? []
+      : [`for dir in ${excludes.map(shellQuote).join(" ")}; do git check-ignore -q "$dir/" || set -- "$@" ":(exclude)$dir"; done`]),
+    `GIT_INDEX_FILE="$idx" git add -A -- . "$@"`,
     `GIT_INDEX_FILE="$idx" git diff --cached --binary HEAD | head -c ${diffLimitBytes + 1}`
   ].join("\n")
 
