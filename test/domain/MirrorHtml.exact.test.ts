@@ -86,6 +86,28 @@ describe("asset attributes", () => {
 })
 
 describe("links", () => {
+  // A share host shows whether an attribute was read as a link: the origin is dropped from any text anyway.
+  it("a form's action, an iframe's or frame's src and og:url are links; the same attributes elsewhere are not", () => {
+    const share = "https://www.facebook.com/x"
+    const { body } = rewrite(
+      `<form action="${share}"></form><iframe src="${share}"></iframe><meta property="OG:URL" content="${share}">` +
+        `<div action="${share}"></div><meta property="og:title" content="${share}"><p content="${share}"></p>`
+    )
+    assert.strictEqual(
+      body,
+      `<form action="https://fb.com/x"></form><iframe src="https://fb.com/x"></iframe><meta property="OG:URL" content="https://fb.com/x">` +
+        `<div action="${share}"></div><meta property="og:title" content="${share}"><p content="${share}"></p>`
+    )
+    const frames = rewriteHtml(`<frameset><frame src="${share}"></frameset>`, contextOf()).text
+    assert.include(frames, `<frame src="https://fb.com/x">`)
+  })
+
+  it("a link with a rel list is a link unless one of its rels names an asset", () => {
+    const { assets, body } = rewrite(`<link rel="  alternate   Stylesheet " href="https://cdn.net/s.css"><link rel="alternate next" href="https://www.facebook.com/n">`)
+    assert.strictEqual(body, `<link rel="  alternate   Stylesheet " href="/external/cdn.net/s.css"><link rel="alternate next" href="https://fb.com/n">`)
+    assert.deepStrictEqual(assets, ["https://cdn.net/s.css"])
+  })
+
   it("a share host is rewritten without doubling its slash; unparsable and non-web links stay", () => {
     const { body } = rewrite(
       `<a href=" https://m.facebook.com/share?u=1#x ">s</a><a href="http://[::1">bad</a><a href="tel:123">t</a>`,

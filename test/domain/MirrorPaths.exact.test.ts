@@ -49,6 +49,11 @@ describe("localPathOf", () => {
     assert.strictEqual(local("/a%5Cb%00c.png", "asset"), "/a_b_c.png")
   })
 
+  it("a host named `.` or `..` cannot climb out of /external", () => {
+    assert.strictEqual(local("https://./x.js", "asset"), "/external/_/x.js")
+    assert.strictEqual(local("https://../x.js", "asset"), "/external/_/x.js")
+  })
+
   it("another host's files go under /external/<host>, and http is another origin than https", () => {
     assert.strictEqual(local("http://example.com/x.js", "asset"), "/external/example.com/x.js")
     assert.strictEqual(local("https://cdn.net/", "page"), "/external/cdn.net/index.html")
@@ -92,6 +97,11 @@ describe("srcset", () => {
       { url: "c.png", descriptor: "3x" }
     ])
     assert.deepStrictEqual(parseSrcset("a.png 1x,"), [{ url: "a.png", descriptor: "1x" }])
+  })
+
+  it("only the commas that end a URL are dropped, all of them, not one inside it", () => {
+    assert.deepStrictEqual(parseSrcset("b,c.png, d.png"), [{ url: "b,c.png", descriptor: "" }, { url: "d.png", descriptor: "" }])
+    assert.deepStrictEqual(parseSrcset("a.png,, b.png"), [{ url: "a.png", descriptor: "" }, { url: "b.png", descriptor: "" }])
   })
 
   it("an empty or separators-only srcset has no candidates", () => {
