@@ -6,12 +6,12 @@
  * block's port numbers are replaced by free ones, so the test runs beside anything else on the machine.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { chmodSync, cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { asArray, asObject, cliEnv, packageRoot, readJson, requireBuiltCli, waitFor } from "../support/cli.js"
 import { freePort } from "../support/clusterProcesses.js"
+import { copyOfRepository } from "../support/readme.js"
 
 interface Terminal {
   readonly title: string
@@ -49,24 +49,6 @@ const terminalsOf = async (block: string): Promise<ReadonlyArray<Terminal>> => {
     else terminals[terminals.length - 1]?.shown.push(line)
   }
   return terminals.map((t) => ({ ...t, printed: t.shown.map(patternOf) }))
-}
-
-/** The repository as a reader has it after `npm install && npm run build`, under git. */
-const copyOfRepository = (): string => {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), "readme-cluster-")))
-  // Under root, PostgreSQL runs as the `postgres` user, which must reach its data folder in here.
-  chmodSync(dir, 0o755)
-  for (const name of ["package.json", "codex.orchestrator.json", "pipelines", "README.md", ".gitignore"]) {
-    cpSync(join(packageRoot, name), join(dir, name), { recursive: true })
-  }
-  symlinkSync(join(packageRoot, "dist"), join(dir, "dist"))
-  writeFileSync(join(dir, ".gitignore"), `${readFileSync(join(dir, ".gitignore"), "utf8")}dist\n`)
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=readme", "-c", "user.email=readme@example.invalid", ...args], { cwd: dir, stdio: "ignore" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "copy")
-  return dir
 }
 
 interface Session {
@@ -114,7 +96,7 @@ const sessions: Array<Session> = []
 
 beforeAll(() => {
   requireBuiltCli()
-  dir = copyOfRepository()
+  dir = copyOfRepository("readme-cluster-", true)
 })
 
 afterAll(async () => {

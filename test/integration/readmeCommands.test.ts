@@ -10,13 +10,13 @@
  * `<run-id>` in a command stands for the newest run started in the copy (not a nested pipeline's
  * child run).
  */
-import { execFileSync, spawn } from "node:child_process"
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { cliEnv, packageRoot, requireBuiltCli } from "../support/cli.js"
 import { startHttpServer } from "../support/httpServer.js"
+import { copyOfRepository } from "../support/readme.js"
 
 beforeAll(requireBuiltCli)
 
@@ -87,22 +87,6 @@ const scriptOf = (blocks: ReadonlyArray<Block>, serverUrl: string): string => {
   ].join("\n")
 }
 
-/** A copy of the repository as a reader has it after `npm install && npm run build`, under git. */
-const copyOfRepository = (): string => {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), "readme-commands-")))
-  for (const name of ["package.json", "codex.orchestrator.json", "pipelines", "README.md"]) {
-    cpSync(join(packageRoot, name), join(dir, name), { recursive: true })
-  }
-  symlinkSync(join(packageRoot, "dist"), join(dir, "dist"))
-  writeFileSync(join(dir, ".gitignore"), "dist\n.runs/\nout/\n")
-  const git = (...args: ReadonlyArray<string>) =>
-    execFileSync("git", ["-c", "user.name=readme", "-c", "user.email=readme@example.invalid", ...args], { cwd: dir, stdio: "ignore" })
-  git("init", "-q")
-  git("add", "-A")
-  git("commit", "-q", "-m", "copy")
-  return dir
-}
-
 const runScript = (dir: string, script: string, env: NodeJS.ProcessEnv): Promise<{ readonly code: number | null; readonly output: string }> =>
   new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", script], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] })
@@ -134,7 +118,7 @@ describe("README: the shell commands work as written", () => {
     const blocks = bashBlocks(readme)
     for (const block of blocks.filter((b) => b.skip !== undefined)) console.info(`README.md:${block.line}: skipped (${block.skip})`)
     const server = await startHttpServer(() => ({ status: 201, body: { id: "remote-readme" } }))
-    const dir = copyOfRepository()
+    const dir = copyOfRepository("readme-commands-", false)
     try {
       const env = cliEnv({ READMETEST_DIR: dir, NO_COLOR: "1", npm_config_offline: "true", npm_config_update_notifier: "false" })
       const { code, output } = await runScript(dir, scriptOf(blocks, server.baseUrl), env)

@@ -2,8 +2,9 @@
  * Running the README's shell examples as written: the ```sh lines of a section, each through
  * `sh -c` with an `npx` on PATH that answers for the built CLI (and refuses anything else).
  */
-import { spawnSync } from "node:child_process"
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cliEnv, cliPath, packageRoot } from "./cli.js"
 
@@ -54,4 +55,28 @@ export const runLine = (
     encoding: "utf8"
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/**
+ * A copy of the repository as a reader has it after `npm install && npm run build`, under git, in a
+ * new temporary folder named `<prefix>XXXXXX`: the package's config, pipelines and README, `dist/`
+ * linked. `.gitignore` is the repository's own (`keepGitignore`) or one of the runs folders, with
+ * `dist/` added either way. The folder is readable by other users: under root, PostgreSQL runs as
+ * its own user and must reach a data folder made in there.
+ */
+export const copyOfRepository = (prefix: string, keepGitignore: boolean): string => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)))
+  chmodSync(dir, 0o755)
+  for (const name of ["package.json", "codex.orchestrator.json", "pipelines", "README.md"]) {
+    cpSync(join(packageRoot, name), join(dir, name), { recursive: true })
+  }
+  symlinkSync(join(packageRoot, "dist"), join(dir, "dist"))
+  const ignored = keepGitignore ? readFileSync(join(packageRoot, ".gitignore"), "utf8") : ".runs/\nout/\n"
+  writeFileSync(join(dir, ".gitignore"), `${ignored}dist\n`)
+  const git = (...args: ReadonlyArray<string>) =>
+    execFileSync("git", ["-c", "user.name=readme", "-c", "user.email=readme@example.invalid", ...args], { cwd: dir, stdio: "ignore" })
+  git("init", "-q")
+  git("add", "-A")
+  git("commit", "-q", "-m", "copy")
+  return dir
 }
