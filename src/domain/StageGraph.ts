@@ -56,7 +56,13 @@ export interface GraphIssue {
   readonly message: string
 }
 
-/** Every cycle among `needs` (self-needs excluded), each once, as the ids along it, first id repeated last. */
+/**
+ * The cycles among `needs` (self-needs excluded) that a depth-first search meets, one for each edge
+ * back to a stage still open, each once, as the positions along it, first repeated last. Every group
+ * of stages that need each other in a circle is reported, though not every circle within a group
+ * (with a -> b -> d -> a and a -> c -> d -> a, the second may go unnamed): enumerating all of them can
+ * take exponential time, and removing a need and validating again names the next.
+ */
 const cyclesOf = (stages: ReadonlyArray<GraphNode>): ReadonlyArray<ReadonlyArray<number>> => {
   const deps = dependenciesOf(stages)
   const state = stages.map(() => "new" as "new" | "open" | "closed")
@@ -83,7 +89,7 @@ const cyclesOf = (stages: ReadonlyArray<GraphNode>): ReadonlyArray<ReadonlyArray
   return [...found.values()]
 }
 
-/** B-2: unknown ids in `needs`, stages that need themselves, and every cycle, all at once. */
+/** B-2: unknown ids in `needs`, stages that need themselves, and the cycles (see `cyclesOf`), all at once. */
 export const graphIssues = (stages: ReadonlyArray<GraphNode>): ReadonlyArray<GraphIssue> => {
   const ids = new Set(stages.map((stage) => stage.id))
   const known = stages.map((stage) => stage.id).join(", ")
