@@ -152,7 +152,7 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
         ? yield* stageRows({ group, start, shellFloor, runs: quick ? 5 : 11, targetMs: targets.perStageMs })
         : yield* Effect.flatMap(
           group("1 × true", [start(Workloads.trivial1)], runsOf(Workloads.trivial1), true),
-          (one) => graphRows({ group, start, runsOf, oneStageMs: medianOf(one, 0), repo })
+          (one) => graphRows({ group, start, runsOf, oneStageMs: medianOf(one, 0), repo, keptManifest: measure.keptManifest })
         )
       yield* Console.log(resultsTable(chosen))
       yield* Console.log(`\nLoad average (1, 5, 15 min) before: ${loadBefore}; after: ${yield* loadAverage}.\n`)
@@ -366,7 +366,7 @@ const bench = (quick: boolean, compareWith: Option.Option<string>, only: Option.
     rows.push(...(yield* otel))
 
     // The stage graph (B-2): stages side by side, and the cost per stage at concurrency 8.
-    rows.push(...(yield* graphRows({ group, start, runsOf, oneStageMs: start1, repo })))
+    rows.push(...(yield* graphRows({ group, start, runsOf, oneStageMs: start1, repo, keptManifest: measure.keptManifest })))
 
     // The stage cache (B-5): a 10-stage gate re-run with every stage cached, against its first run.
     rows.push(...(yield* cached))

@@ -90,8 +90,7 @@ export const clusterRows = ({ cli, group, measure, repo, runsOf, start, task }: 
     const perStage = (summaries: ReadonlyArray<Summary>) => (medianOf(summaries, 1) - medianOf(summaries, 0)) / 19
     const kept = path.join(repo, ".bench-kept", "cluster-sleeps")
     const sleeps = yield* group("cloud: graph 8 × sleep 1", [cloud(Workloads.graphSleeps, kept)], runsOf(Workloads.graphSleeps), false)
-    const [runId] = yield* fs.readDirectory(kept).pipe(Effect.mapError(failed("the kept run is missing")))
-    const span = yield* fs.readFileString(path.join(kept, runId ?? "", "manifest.json")).pipe(
+    const span = yield* measure.keptManifest(kept).pipe(
       Effect.flatMap(stagesSpanMs),
       Effect.mapError(failed("the kept run's manifest could not be read"))
     )

@@ -8,7 +8,7 @@
  * target's floor is the one second of `sleep 1` and start-up has targets of its own. The process's
  * wall is shown beside it.
  */
-import { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import { Effect, Ref, Schema } from "effect"
 import { type Arm, asBenchFailed, type BenchFailed } from "./Measure.js"
 import { median, ms, type Row, type Summary, verdict } from "./Report.js"
@@ -25,23 +25,18 @@ export interface GraphBench {
   /** The median of `start` with one trivial stage, the fixed cost the per-stage figures leave out. */
   readonly oneStageMs: number
   readonly repo: string
+  /** The manifest of the run kept in a folder by `start(workload, keepIn)`. */
+  readonly keptManifest: (keepIn: string) => Effect.Effect<string, BenchFailed>
 }
 
 const RunTimes = Schema.parseJson(Schema.Struct({ started_at: Schema.String, completed_at: Schema.String }))
 
-/** The run's wall in the manifest of the one run kept in `keptDir`. */
-const keptRunWallMs = (fs: FileSystem.FileSystem, path: Path.Path, keptDir: string) =>
-  Effect.gen(function*() {
-    const [runId] = yield* fs.readDirectory(keptDir)
-    const times = yield* fs.readFileString(path.join(keptDir, runId ?? "", "manifest.json")).pipe(
-      Effect.flatMap(Schema.decodeUnknown(RunTimes))
-    )
-    return Date.parse(times.completed_at) - Date.parse(times.started_at)
-  }).pipe(Effect.mapError(asBenchFailed(`reading the run's wall from the manifest kept in ${keptDir}`)))
+/** The run's wall in a manifest. */
+const runWallMs = (manifestText: string) =>
+  Effect.map(Schema.decodeUnknown(RunTimes)(manifestText), (times) => Date.parse(times.completed_at) - Date.parse(times.started_at))
 
-export const graphRows = ({ group, oneStageMs, repo, runsOf, start }: GraphBench) =>
+export const graphRows = ({ group, keptManifest, oneStageMs, repo, runsOf, start }: GraphBench) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const medianOf = (summaries: ReadonlyArray<Summary>, i: number) => summaries[i]?.medianMs ?? Number.NaN
     const kept = path.join(repo, ".bench-kept", "graph-sleeps")
@@ -50,7 +45,11 @@ export const graphRows = ({ group, oneStageMs, repo, runsOf, start }: GraphBench
     const recorded: Arm = {
       name: sleepsArm.name,
       run: Effect.tap(sleepsArm.run, () =>
-        Effect.flatMap(keptRunWallMs(fs, path, kept), (wall) => Ref.update(runWalls, (walls) => [...walls, wall])))
+        keptManifest(kept).pipe(
+          Effect.flatMap(runWallMs),
+          Effect.mapError(asBenchFailed(`reading the run's wall from the manifest kept in ${kept}`)),
+          Effect.flatMap((wall) => Ref.update(runWalls, (walls) => [...walls, wall]))
+        ))
     }
     const sleeps = yield* group("graph 8 × sleep 1", [recorded], runsOf(Workloads.graphSleeps), false)
     const runWall = median(yield* Ref.get(runWalls))

@@ -252,7 +252,15 @@ export const makeMeasure = Effect.gen(function*() {
       return { runId, manifestBytes: yield* sizeOf(path.join(runDir, "manifest.json")) }
     }).pipe(Effect.mapError(asBenchFailed(`restoring the run kept in ${keepIn}`)))
 
-  return { timed, sample, background, cpuTicks, clockTicksPerSecond, shellFloor, printedBytes, startRun, restoreRun }
+  /** The manifest of the run kept in `keepIn` by `startRun`, as text. */
+  const keptManifest = (keepIn: string) =>
+    Effect.gen(function*() {
+      const [runId] = yield* fs.readDirectory(keepIn)
+      if (runId === undefined) return yield* new BenchFailed({ message: `no run was kept in ${keepIn}` })
+      return yield* fs.readFileString(path.join(keepIn, runId, "manifest.json"))
+    }).pipe(Effect.mapError(asBenchFailed(`reading the manifest of the run kept in ${keepIn}`)))
+
+  return { timed, sample, background, cpuTicks, clockTicksPerSecond, shellFloor, printedBytes, startRun, restoreRun, keptManifest }
 })
 
 export type Measure = Effect.Effect.Success<typeof makeMeasure>

@@ -59,7 +59,7 @@ export const runLine = (
 
 /**
  * A copy of the repository as a reader has it after `npm install && npm run build`, under git, in a
- * new temporary folder named `<prefix>XXXXXX`: the package's config, pipelines and README, `dist/`
+ * new temporary folder whose name starts with `prefix`: the package's config, pipelines and README, `dist/`
  * linked. `.gitignore` is the repository's own (`keepGitignore`) or one of the runs folders, with
  * `dist/` added either way. The folder is readable by other users: under root, PostgreSQL runs as
  * its own user and must reach a data folder made in there.

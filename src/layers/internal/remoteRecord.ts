@@ -47,6 +47,6 @@ export const recordRemote = (
         return remote === undefined ? entry : { ...entry, remote }
       })
     }), { force: true }),
-      event._tag === "Started" && event.remote !== undefined ? started(attempt, event.remote) : Effect.void
+      event._tag === "Started" ? started(attempt, event.remote) : Effect.void
     )
     : Effect.void
