@@ -301,6 +301,27 @@ describe("D-13 makeLineHolder", () => {
     }
   })
 
+  it("a key and its value on separate lines are released together, redacted (a key ending a line is held)", () => {
+    // Redacting the text whole finds these (the rule allows whitespace, newlines included, around
+    // the separator); released line by line, each part alone would reveal the value.
+    for (const input of ["password\n=hunter2hunter2\nafter\n", "x token=\n  abcdefgh12\n", "api_key\n\n:\nsecretvalue99 ok\n"]) {
+      assert.notStrictEqual(redact(input).text, input, "the whole text holds a secret")
+      for (const size of [1, 2, 5, input.length]) {
+        const holder = makeLineHolder()
+        const parts: Array<string> = []
+        for (let i = 0; i < input.length; i += size) parts.push(holder.push(input.slice(i, i + size)))
+        parts.push(holder.flush())
+        assert.strictEqual(parts.join(""), input, "nothing lost")
+        assert.strictEqual(parts.map((part) => redact(part).text).join(""), redact(input).text, `${JSON.stringify(input)} in pieces of ${size}`)
+      }
+    }
+    // A key word that ends a line and is followed by an ordinary line is released with that line.
+    const holder = makeLineHolder()
+    assert.strictEqual(holder.push("the token\n"), "the ")
+    assert.strictEqual(holder.push("is fine\nnext"), "token\nis fine\n")
+    assert.strictEqual(holder.flush(), "next")
+  })
+
   it("a value longer than 64 KiB is released redacted, and its continuation is dropped up to its end", () => {
     const holder = makeLineHolder()
     const parts = [holder.push(`x token=${"v".repeat(70_000)}`), holder.push("v".repeat(5000)), holder.push("vv end\n"), holder.flush()]

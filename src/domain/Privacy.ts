@@ -121,6 +121,26 @@ export const startOutside = (text: string, at: number): number =>
 /** The characters a secret value may hold (the token rule's value class). */
 const valueRun = /^[^\s"'\\;&|<>()`]*/
 
+/** A key, and perhaps its separator, that ends a text: its value may still come on a later line. */
+const keyAtEnd = /(?:secret|password|api[_-]?key|token)\s*(?:[:=]\s*)?$/i
+
+/**
+ * Where to cut `text` at or before `cut` so that a key ending the released part stays held with the
+ * lines after it: the token rule allows newlines around the separator, so `password` on one line
+ * and `=value` on the next are one secret, which two separate releases would each hide from the writer.
+ */
+const cutBeforeOpenKey = (text: string, cut: number): number => {
+  // Only the whitespace before the cut, one separator and a key word can form such an ending: the
+  // regex runs on that short tail, not on all the released text.
+  let at = cut
+  while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
+  if (text.charAt(at - 1) === ":" || text.charAt(at - 1) === "=") at -= 1
+  while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
+  const from = Math.max(0, at - 8)
+  const open = keyAtEnd.exec(text.slice(from, cut))
+  return open === null ? cut : from + open.index
+}
+
 /** How much of a value too long to hold is held before it is released redacted. */
 const valueHoldLimit = 64 * 1024
 
@@ -160,6 +180,8 @@ export const makeLineHolder = (limit: number = 8192) => {
           return all.slice(0, cut)
         }
       }
+      const beforeKey = cutBeforeOpenKey(all, cut)
+      if (all.length - beforeKey <= limit) cut = beforeKey
       // A key block that has begun but not ended stays held from its header on.
       let open = -1
       for (const match of all.matchAll(keyHeader)) open = match.index
