@@ -101,3 +101,28 @@ describe("chunk line encoder (D-11)", () => {
     assert.strictEqual(line.bytes, bytes.length)
   })
 })
+
+describe("chunk line encoder, word-at-a-time scan", () => {
+  it("matches the reference on long, mostly plain chunks at every alignment", () => {
+    let seed = 7
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed
+    }
+    // Plain text with, now and then, each kind of byte the scan must stop at: control characters,
+    // quotes, backslashes, valid and invalid multi-byte sequences, and DEL (copied as it is).
+    const special = [0x0a, 0x09, 0x00, 0x1f, 0x22, 0x5c, 0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0x80]
+    for (let round = 0; round < 60; round++) {
+      const backing = Uint8Array.from({ length: 600 + (next() % 400) }, () =>
+        next() % 23 === 0 ? special[next() % special.length]! : 0x20 + (next() % 0x5f))
+      const chunks: Array<Uint8Array> = []
+      // Chunks that start anywhere in their buffer, as a pipe's reads may.
+      for (let at = 0; at < backing.length;) {
+        const size = Math.min(backing.length - at, 1 + (next() % 200))
+        chunks.push(backing.subarray(at, at + size))
+        at += size
+      }
+      assert.deepStrictEqual(encodeAll(chunks), reference(chunks), `round ${round}`)
+    }
+  })
+})
