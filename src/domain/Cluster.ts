@@ -43,6 +43,15 @@ export const groupsServedBy = (labels: ReadonlyArray<string>): ReadonlyArray<str
  */
 export const entityIdOf = (labels: ReadonlyArray<string>, idempotencyKey: string) => `${groupOf(labels)}/${idempotencyKey}`
 
+/**
+ * The entity id of an attempt's placement `n`: a runner at capacity refuses an attempt (RunnerBusy)
+ * and the orchestrator places it again under a fresh entity id, which hashes to another shard and so
+ * usually another runner. Placement 0 is `entityIdOf` (what a stored result from before placements
+ * is found under); the others append `@n`.
+ */
+export const placementEntityId = (labels: ReadonlyArray<string>, idempotencyKey: string, placement: number) =>
+  placement === 0 ? entityIdOf(labels, idempotencyKey) : `${entityIdOf(labels, idempotencyKey)}@${placement}`
+
 /** The group part of an entity id made by `entityIdOf`. */
 export const groupOfEntityId = (entityId: string) => {
   const slash = entityId.indexOf("/")
@@ -73,7 +82,13 @@ export const StageRequest = Schema.Struct({
   /** Used as given when there is no workspace (a runner that shares the orchestrator's disk). */
   cwd: Schema.String,
   env: Schema.Record({ key: Schema.String, value: Schema.String }),
-  workspace: Schema.NullOr(Workspace)
+  workspace: Schema.NullOr(Workspace),
+  /**
+   * False: a runner at capacity refuses the attempt at once (RunnerBusy) and the orchestrator places
+   * it elsewhere. True: it waits for a free slot there (the last placement; a message stored before
+   * placements existed, which has no field, is read as true, as it was served then).
+   */
+  waitForCapacity: Schema.optionalWith(Schema.Boolean, { default: () => true })
 })
 export type StageRequest = typeof StageRequest.Type
 
@@ -105,6 +120,19 @@ export class RemoteStartFailed extends Schema.TaggedError<RemoteStartFailed>()("
 }) {
   override get message() {
     return `on runner ${this.runner}: ${this.reason}`
+  }
+}
+
+/**
+ * The runner was at capacity and did not take the attempt (nothing ran, nothing was stored for it but
+ * this reply): not a failure of the stage, the orchestrator places the attempt again.
+ */
+export class RunnerBusy extends Schema.TaggedError<RunnerBusy>()("RunnerBusy", {
+  runner: Schema.String,
+  capacity: Schema.Int
+}) {
+  override get message() {
+    return `runner ${this.runner} is running its ${this.capacity} stage(s) at once`
   }
 }
 

@@ -9,11 +9,12 @@
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import { Chunk, Duration, Effect, Layer, Schedule } from "effect"
-import { entityIdOf, groupOf, type StageEvent, type StageRequest, type Workspace } from "../domain/Cluster.js"
+import { groupOf, placementEntityId, type StageEvent, type StageRequest, type Workspace } from "../domain/Cluster.js"
 import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
 import { executorFromRun } from "./Executor.js"
+import { defaultPlacement, placeAttempt, type PlacementPolicy } from "./internal/placement.js"
 import { StageEntity } from "./internal/stageEntity.js"
 
 /** How the executor finds the workspace a request carries (none: the runner uses `cwd` as given). */
@@ -27,6 +28,8 @@ export interface ClusterExecutorOptions {
   readonly drainLimit?: Duration.DurationInput | undefined
   /** How long a stage waits for a runner with its labels to be connected before it fails. */
   readonly routingWait?: Duration.DurationInput | undefined
+  /** How an attempt that a full runner refuses is placed again (internal/placement.ts). */
+  readonly placement?: PlacementPolicy | undefined
 }
 
 const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
@@ -76,7 +79,6 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
       Effect.gen(function*() {
         yield* checkRouting(storage, request, options.routingWait ?? Duration.seconds(10))
         const workspace = yield* workspaceOf(request)
-        const client = clientFor(entityIdOf(request.runsOn ?? [], request.idempotencyKey))
         const key = request.idempotencyKey
         // The sequence number of the last event handed on. A read and its hand-over are not
         // interrupted halfway, so stopping the tail between reads loses nothing and repeats nothing.
@@ -98,10 +100,15 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           command: request.command,
           cwd: request.cwd,
           env: request.env,
-          workspace
+          workspace,
+          waitForCapacity: false
         }
-        const call = client.Run(payload).pipe(
+        const call = placeAttempt(
+          (placement, last) => clientFor(placementEntityId(request.runsOn ?? [], key, placement)).Run({ ...payload, waitForCapacity: last }),
+          options.placement ?? defaultPlacement
+        ).pipe(
           Effect.catchTags({
+            RunnerBusy: (error) => Effect.fail(spawnError(request, `no runner took the attempt: ${error.message}`, error)),
             RemoteStartFailed: (error) => Effect.fail(spawnError(request, error.message, error)),
             MailboxFull: (error) => Effect.fail(spawnError(request, `the runner's mailbox is full (${error.message})`, error)),
             AlreadyProcessingMessage: (error) =>

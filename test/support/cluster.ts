@@ -1,42 +1,63 @@
 /**
- * The cluster in memory for unit tests: one runner (Sharding on the cluster's memory storages, no
- * network, no database) serving the stage entity for `labels`, over the given ProcessRunner, and the
- * attempts' output in memory (shared by the runner and the executor).
+ * The cluster in memory for unit tests: runners (each a Sharding on the cluster's memory storages,
+ * no network, no database) serving the stage entity for `labels`, over the given ProcessRunner, and
+ * the attempts' output in memory (shared by the runners and the executor). The first runner's
+ * Sharding is the one in context (the executor sends through it); the others reach their messages
+ * through the shared message storage, as a runner picks up a message that missed its socket.
  */
 import * as MessageStorage from "@effect/cluster/MessageStorage"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as RunnerHealth from "@effect/cluster/RunnerHealth"
 import * as Runners from "@effect/cluster/Runners"
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { groupsServedBy } from "../../src/domain/Cluster.js"
 import { AttemptOutputMemory } from "../../src/layers/AttemptOutput.js"
 import { stageEntityLayer } from "../../src/layers/internal/stageHandlers.js"
 
-export const memoryCluster = (labels: ReadonlyArray<string>) => {
+export interface MemoryClusterOptions {
+  /** Runners (default 1), at ports 34431, 34432, ... of localhost, named memory:1, memory:2, ... */
+  readonly runners?: number
+  /** Stages at once on each runner (default 2). */
+  readonly capacity?: number
+}
+
+const runnerLayer = (labels: ReadonlyArray<string>, index: number, capacity: number) => {
   const groups = [...groupsServedBy(labels)]
   const config = ShardingConfig.layer({
+    runnerAddress: Option.some(RunnerAddress.make("localhost", 34431 + index)),
     availableShardGroups: groups,
     assignedShardGroups: groups,
     shardsPerGroup: 8,
-    refreshAssignmentsInterval: "50 millis",
-    entityMessagePollInterval: "50 millis",
+    refreshAssignmentsInterval: "20 millis",
+    entityMessagePollInterval: "20 millis",
+    entityReplyPollInterval: "20 millis",
     simulateRemoteSerialization: true
   })
   const sharding = Sharding.layer.pipe(
     Layer.provideMerge(Runners.layerNoop),
-    Layer.provideMerge(MessageStorage.layerMemory),
-    Layer.provideMerge(RunnerStorage.layerMemory),
     Layer.provide(RunnerHealth.layerNoop),
     Layer.provideMerge(config)
   )
   const handlers = stageEntityLayer({
-    runner: "memory:1",
+    runner: `memory:${index + 1}`,
     host: "memory-host",
-    capacity: 2,
+    capacity,
     prepare: (request) =>
       Effect.succeed({ spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void })
   })
-  return Layer.provideMerge(handlers, Layer.merge(sharding, AttemptOutputMemory))
+  return Layer.provideMerge(handlers, sharding)
+}
+
+export const memoryCluster = (labels: ReadonlyArray<string>, options: MemoryClusterOptions = {}) => {
+  const capacity = options.capacity ?? 2
+  // The other runners live in scopes of their own (each has its own Sharding), on the shared storages.
+  const others = Array.from({ length: Math.max(0, (options.runners ?? 1) - 1) }, (_, i) =>
+    Layer.scopedDiscard(Layer.build(runnerLayer(labels, i + 1, capacity))))
+  const storages = Layer.mergeAll(MessageStorage.layerMemory, RunnerStorage.layerMemory, AttemptOutputMemory).pipe(
+    Layer.provide(ShardingConfig.layer())
+  )
+  return Layer.mergeAll(runnerLayer(labels, 0, capacity), ...others).pipe(Layer.provideMerge(storages))
 }

@@ -92,7 +92,9 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
           if (exit.exitCode === missingCommit) {
             return Effect.fail(fail(`commit ${workspace.commit} is not on ${workspace.origin}; push it (runners fetch from the origin) and run again`))
           }
-          if (exit.exitCode === notApplying) return Effect.fail(fail(`the uncommitted changes do not apply on ${workspace.commit}: ${said}`))
+          if (exit.exitCode === notApplying) {
+            return Effect.fail(fail(`the uncommitted changes do not apply on ${workspace.commit}: ${said}; commit (and push) them and run again`))
+          }
           return Effect.fail(fail(`git failed preparing ${request.stageId}'s worktree: ${said}`))
         })
       )

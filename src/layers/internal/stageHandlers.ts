@@ -4,7 +4,7 @@
  * orchestrator reads it whenever it looks; the result says how far the stored events go.
  */
 import { Chunk, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schedule } from "effect"
-import { RemoteStartFailed, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
+import { RemoteStartFailed, RunnerBusy, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
 import { AttemptOutput } from "../../services/AttemptOutput.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { PreparedAttempt } from "./runnerWorkspace.js"
@@ -118,7 +118,20 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
         Effect.tapError((error) => Effect.logWarning(`${request.stageId}: ${error.message}`)),
         Effect.onInterrupt(() => Effect.logInfo(`${request.stageId} (run ${request.runId}) cancelled`))
       )
-    return StageEntity.toLayer(StageEntity.of({ Run: (envelope) => capacity.withPermits(1)(attempt(envelope.payload)) }), {
+    // A request that may go elsewhere is refused when every slot is taken (promptly: the
+    // orchestrator places it on another runner); the last placement waits for a slot here.
+    const run = (request: StageRequest) =>
+      request.waitForCapacity
+        ? capacity.withPermits(1)(attempt(request))
+        : capacity.withPermitsIfAvailable(1)(attempt(request)).pipe(Effect.flatMap(Option.match({
+          onSome: Effect.succeed,
+          onNone: () =>
+            Effect.zipRight(
+              Effect.logDebug(`${request.stageId} (run ${request.runId}): at capacity, refused`),
+              Effect.fail(new RunnerBusy({ runner, capacity: setup.capacity }))
+            )
+        })))
+    return StageEntity.toLayer(StageEntity.of({ Run: (envelope) => run(envelope.payload) }), {
       concurrency: "unbounded"
     })
   }))

@@ -1,0 +1,94 @@
+/**
+ * A runner's workspaces (issue 18) on real git: a worktree at the requested commit with the
+ * uncommitted diff applied; a commit the origin does not have (the worktree script's exit 90) and a
+ * diff that does not apply on the commit (exit 91) fail the attempt with a line saying what to do.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Layer } from "effect"
+import type { StageRequest } from "../../src/domain/Cluster.js"
+import { FilesLive } from "../../src/layers/Files.js"
+import { HostLive } from "../../src/layers/Host.js"
+import { makeRunnerWorkspaces } from "../../src/layers/internal/runnerWorkspace.js"
+import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
+import { makeGitRepo } from "../support/gitRepo.js"
+
+const live = Layer.mergeAll(ProcessRunnerLive.pipe(Layer.provide(HostLive)), FilesLive).pipe(Layer.provideMerge(NodeContext.layer))
+
+/** `git diff --binary HEAD` of the repository's working tree, untracked files included (as the orchestrator sends it). */
+const diffOf = (git: (...args: ReadonlyArray<string>) => string) => {
+  git("add", "-A")
+  const diff = git("diff", "--binary", "--cached", "HEAD")
+  git("reset", "-q")
+  return new TextEncoder().encode(diff)
+}
+
+const requestFor = (origin: string, commit: string, diff: Uint8Array, key: string): StageRequest => ({
+  idempotencyKey: key,
+  runId: "run-1",
+  stageId: "build",
+  attempt: 1,
+  command: "cat notes.txt",
+  cwd: "/nowhere",
+  env: {},
+  workspace: { origin, commit, diff, cwd: "." },
+  waitForCapacity: true
+})
+
+/** Prepares the request in a fresh `--workspaces` folder; the failure's reason, or the worktree's notes.txt. */
+const prepareIn = (request: StageRequest) =>
+  Effect.gen(function*() {
+    const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+    const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false })
+    const outcome = yield* Effect.either(prepare(request))
+    const result = outcome._tag === "Left"
+      ? { failed: outcome.left.reason }
+      : { notes: readFileSync(join(outcome.right.spec.cwd, "notes.txt"), "utf8") }
+    if (outcome._tag === "Right") yield* outcome.right.release(true)
+    rmSync(root, { recursive: true, force: true })
+    return result
+  }).pipe(Effect.provide(live))
+
+describe("runner workspaces", () => {
+  it.live("makes a worktree at the commit with the uncommitted changes applied", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      repo.write({ "notes.txt": "changed\n" })
+      const result = yield* prepareIn(requestFor(repo.dir, commit, diffOf(repo.git), "k-ok"))
+      assert.deepStrictEqual(result, { notes: "changed\n" })
+      repo.cleanup()
+    }))
+
+  it.live("a commit the origin does not have: the attempt fails asking to push it", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      // The origin is a clone made before the local commit: the runner cannot fetch that commit.
+      const origin = join(mkdtempSync(join(tmpdir(), "codex-orchestrator-origin-")), "origin.git")
+      execFileSync("git", ["clone", "--quiet", "--bare", repo.dir, origin])
+      const local = repo.commit("not pushed", { "notes.txt": "local\n" })
+      const result = yield* prepareIn(requestFor(origin, local, new Uint8Array(), "k-missing"))
+      assert.deepStrictEqual(result, {
+        failed: `commit ${local} is not on ${origin}; push it (runners fetch from the origin) and run again`
+      })
+      rmSync(join(origin, ".."), { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
+  it.live("uncommitted changes that do not apply on the commit: the attempt fails naming the file", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "first\n" })
+      const first = repo.git("rev-parse", "HEAD").trim()
+      repo.commit("second", { "notes.txt": "second\n" })
+      repo.write({ "notes.txt": "third\n" })
+      // A diff made against `second`, sent with `first`: its context is not there.
+      const result = yield* prepareIn(requestFor(repo.dir, first, diffOf(repo.git), "k-conflict"))
+      assert.match(result.failed ?? "", new RegExp(`^the uncommitted changes do not apply on ${first}: .*notes\\.txt`))
+      assert.match(result.failed ?? "", /; commit \(and push\) them and run again$/)
+      repo.cleanup()
+    }))
+})
