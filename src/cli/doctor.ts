@@ -27,7 +27,8 @@ export const doctor = Command.make("doctor", { format }, (flags) =>
   })).pipe(
   Command.withDescription(
     "Checks what a run needs, one line each with the fix: git (a repository with a commit, which the guards " +
-      "compare), node (20 or newer on PATH), config (codex.orchestrator.json valid, its default pipeline and nested " +
+      "compare), node (20 or newer on PATH), settings (every CODEX_*, TFGRPO_*, DESIGN_* ... variable a command reads " +
+      "is valid; a bad one stops only the commands that use it), config (codex.orchestrator.json valid, its default pipeline and nested " +
       "pipelines exist), runs (the runs folder, or the folder that will hold it, is writable), codex (on PATH or " +
       "$CODEX_BIN, with a review command: only review needs it, so a warning), cluster (the database of " +
       "CODEX_CLUSTER_DATABASE_URL answers; skipped when unset). Exit 0 when every required check passed, else 1."

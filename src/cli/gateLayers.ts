@@ -6,14 +6,13 @@ import { Layer } from "effect"
 import { GitLive } from "../layers/Git.js"
 import { GuardsLive } from "../layers/Guards.js"
 import { HostLive } from "../layers/Host.js"
-import { OrchestratorConfigLive } from "../layers/OrchestratorConfig.js"
 import { PipelineCatalogLive } from "../layers/PipelineCatalog.js"
 import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
 
 export const processLayer = ProcessRunnerLive.pipe(Layer.provideMerge(HostLive))
 
-/** Git, the ProcessRunner it runs on, the catalog (which reads the engine's settings) and the guards. */
+/** Git, the ProcessRunner it runs on, the catalog and the guards (over the base settings every command has). */
 export const gateLayer = GuardsLive.pipe(
-  Layer.provideMerge(Layer.merge(GitLive, PipelineCatalogLive().pipe(Layer.provide(OrchestratorConfigLive)))),
+  Layer.provideMerge(Layer.merge(GitLive, PipelineCatalogLive())),
   Layer.provideMerge(processLayer)
 )

@@ -8,7 +8,7 @@
 export type CheckStatus = "ok" | "warn" | "fail" | "skip"
 
 export interface DoctorCheck {
-  readonly id: "git" | "node" | "config" | "runs" | "codex" | "cluster"
+  readonly id: "git" | "node" | "settings" | "config" | "runs" | "codex" | "cluster"
   readonly status: CheckStatus
   /** Whether a failure here fails the doctor (the others warn). */
   readonly required: boolean

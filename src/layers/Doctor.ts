@@ -5,7 +5,22 @@ import { minimumNodeMajor, nodeVersionOk } from "../domain/Doctor.js"
 import { oneLine } from "../domain/OneLine.js"
 import { checkNestedPipelines, findPipeline, resolvePipeline } from "../domain/Pipeline.js"
 import { listsReview } from "../domain/ReviewPrompt.js"
-import { parseClusterDatabaseUrl } from "../domain/Settings.js"
+import {
+  cacheSection,
+  cloudSyncSection,
+  clusterSection,
+  controlPlaneSection,
+  credentialsSection,
+  decodeSettings,
+  designSection,
+  engineSection,
+  type InvalidSetting,
+  learningSection,
+  notifySection,
+  parseClusterDatabaseUrl,
+  tfgrpoSection,
+  tracingSection
+} from "../domain/Settings.js"
 import { shellCommand } from "../domain/Shell.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { Doctor, type DoctorRequest } from "../services/Doctor.js"
@@ -49,6 +64,33 @@ const clusterCheck = (url: string | undefined) =>
     const reached = yield* Effect.either(probeDatabase(parsed.right))
     return Either.isLeft(reached) ? result("fail", `cannot reach the cluster database: ${reached.left}`, fix) : result("ok", "the cluster database answers")
   })
+
+/**
+ * Every section of the settings that a command decodes when it needs it (the paths and runs every
+ * command reads were decoded before the doctor ran). A bad value stops only its commands, so the
+ * doctor looks at all of them: one finding per bad variable.
+ */
+const settingsCheck = Effect.gen(function*() {
+  const sections: ReadonlyArray<Effect.Effect<unknown, InvalidSetting>> = [
+    decodeSettings(engineSection),
+    decodeSettings(tfgrpoSection),
+    decodeSettings(controlPlaneSection),
+    decodeSettings(learningSection),
+    decodeSettings(cloudSyncSection),
+    decodeSettings(credentialsSection),
+    decodeSettings(notifySection),
+    decodeSettings(tracingSection),
+    decodeSettings(designSection),
+    decodeSettings(clusterSection),
+    decodeSettings(cacheSection)
+  ]
+  const bad = (yield* Effect.forEach(sections, (section) => Effect.flip(section).pipe(Effect.option))).flatMap((found) =>
+    found._tag === "Some" ? [oneLine(found.value.message)] : []
+  )
+  return bad.length === 0
+    ? check("settings", true)("ok", `every setting in the environment is valid (${sections.length} sections)`)
+    : check("settings", true)("fail", bad.join(" "), "set each variable named as its message says, or unset it to use the default")
+})
 
 /** The doctor on the configured root, over git, processes, files and the pipeline catalog. */
 export const DoctorLive = Layer.effect(
@@ -127,6 +169,7 @@ export const DoctorLive = Layer.effect(
       return [
         yield* gitCheck,
         yield* nodeCheck,
+        yield* settingsCheck,
         yield* configCheck,
         yield* runsCheck,
         yield* codexCheck(runner, root, request.codex),

@@ -14,7 +14,7 @@ import { activeDesignPipeline, needsDesignConfig } from "../domain/DesignActivat
 import { designConfigFileName } from "../domain/DesignConfig.js"
 import { decodeSettings, designSection } from "../domain/Settings.js"
 import { Files } from "../services/Files.js"
-import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { parseDesignConfig } from "./internal/designConfigFile.js"
 import { PipelineCatalog } from "../services/PipelineCatalog.js"
 
@@ -59,7 +59,8 @@ export const PipelineCatalogLive = (builtinsDir?: string, inCode: ReadonlyArray<
     Effect.gen(function*() {
       const files = yield* Files
       const path = yield* Path.Path
-      const config = yield* OrchestratorConfig
+      // Only the roots: a bad engine setting must not stop the commands that only read pipelines (doctor).
+      const config = yield* BaseConfig
       const dir = builtinsDir ?? (yield* builtinPipelinesDir)
       const configPath = path.join(config.roots.repoRoot, configFileName)
       const shownConfigPath = path.relative(path.resolve("."), configPath) || configFileName

@@ -17,14 +17,14 @@ describe("doctor", () => {
       const env = { PATH: `${bin}:${process.env["PATH"] ?? ""}`, CODEX_CLUSTER_DATABASE_URL: undefined }
       const text = await repo.cli(["doctor"], env)
       assert.strictEqual(text.code, 0, describeResult(text))
-      assert.deepStrictEqual(statuses(text.stdout), ["ok   git", "ok   node", "ok   config", "ok   runs", "ok   codex", "skip cluster"])
+      assert.deepStrictEqual(statuses(text.stdout), ["ok   git", "ok   node", "ok   settings", "ok   config", "ok   runs", "ok   codex", "skip cluster"])
       assert.match(text.stdout, /\nok {3}config: codex\.orchestrator\.json: 0 pipeline\(s\), default "diagnostics"/)
-      assert.match(text.stdout, /\ndoctor: OK \(5 ok, 0 warning\(s\), 0 failed, 1 skipped\)\n$/)
+      assert.match(text.stdout, /\ndoctor: OK \(6 ok, 0 warning\(s\), 0 failed, 1 skipped\)\n$/)
       const json = await repo.cli(["doctor", "--format", "json"], env)
       assert.strictEqual(json.code, 0, describeResult(json))
       const report = asObject(parseJson(json.stdout), "stdout")
       assert.strictEqual(report["ok"], true)
-      assert.deepStrictEqual(asArray(report["checks"], "checks").map((c) => asObject(c, "check")["id"]), ["git", "node", "config", "runs", "codex", "cluster"])
+      assert.deepStrictEqual(asArray(report["checks"], "checks").map((c) => asObject(c, "check")["id"]), ["git", "node", "settings", "config", "runs", "codex", "cluster"])
     }))
 
   it("a broken repository: each problem is a line with its fix, exit 1", () =>
@@ -39,14 +39,34 @@ describe("doctor", () => {
         }
       })
       assert.strictEqual(result.code, 1, describeResult(result))
-      assert.deepStrictEqual(statuses(result.stdout), ["FAIL git", "ok   node", "FAIL config", "FAIL runs", "warn codex", "FAIL cluster"])
+      assert.deepStrictEqual(statuses(result.stdout), ["FAIL git", "ok   node", "FAIL settings", "FAIL config", "FAIL runs", "warn codex", "FAIL cluster"])
       const lines = result.stdout.trim().split("\n")
       assert.include(lines[0], `${repo.dir} is not a git repository (fix: run \`git init\` there`)
-      assert.include(lines[2], "missing")
-      assert.include(lines[3], repo.path("a-file", "runs"))
-      assert.include(lines[4], "(fix: install the Codex CLI or set CODEX_BIN")
-      assert.include(lines[5], "is not a PostgreSQL URL")
+      // The bad URL is a bad setting too (the cluster's settings), and the cluster row says why it cannot connect.
+      assert.include(lines[2], "CODEX_CLUSTER_DATABASE_URL")
+      assert.include(lines[3], "missing")
+      assert.include(lines[4], repo.path("a-file", "runs"))
+      assert.include(lines[5], "(fix: install the Codex CLI or set CODEX_BIN")
+      assert.include(lines[6], "is not a PostgreSQL URL")
       for (const line of lines.slice(0, -1).filter((l) => !l.startsWith("ok"))) assert.include(line, "(fix: ")
-      assert.strictEqual(lines.at(-1), "doctor: a required check failed (1 ok, 1 warning(s), 4 failed, 0 skipped)")
+      assert.strictEqual(lines.at(-1), "doctor: a required check failed (1 ok, 1 warning(s), 5 failed, 0 skipped)")
+    }))
+
+  it("bad settings are one FAIL row naming each variable, and every other check still runs", () =>
+    withGitRepo({ "codex.orchestrator.json": JSON.stringify({ defaultPipeline: "diagnostics", pipelines: [] }) }, async (repo) => {
+      const env = {
+        CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS: "abc",
+        TFGRPO_EPOCH: "soon",
+        CODEX_CLUSTER_DATABASE_URL: undefined
+      }
+      // Before: exit 2 with the engine setting's line alone, no check run.
+      const result = await repo.cli(["doctor"], env)
+      assert.strictEqual(result.code, 1, describeResult(result))
+      assert.deepStrictEqual(statuses(result.stdout), ["ok   git", "ok   node", "FAIL settings", "ok   config", "ok   runs", "warn codex", "skip cluster"])
+      const row = result.stdout.split("\n")[2] ?? ""
+      assert.include(row, 'CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS="abc" is not a number ≥ 0.')
+      assert.include(row, 'TFGRPO_EPOCH="soon" is not a positive integer.')
+      assert.include(row, "(fix: set each variable named as its message says, or unset it to use the default)")
+      assert.strictEqual(result.stderr.includes("error:"), false, describeResult(result))
     }))
 })
