@@ -8,7 +8,7 @@
  */
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
-import { Chunk, Duration, Effect, Layer, Schedule } from "effect"
+import { Chunk, Clock, Duration, Effect, Layer, Schedule } from "effect"
 import { groupOf, placementEntityId, type StageEvent, type StageRequest, type Workspace } from "../domain/Cluster.js"
 import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
@@ -65,6 +65,9 @@ const checkRouting = (storage: RunnerStorage.RunnerStorage["Type"], request: Exe
     Effect.retry({ schedule: Schedule.spaced(Duration.millis(250)).pipe(Schedule.upTo(wait)) })
   )
 
+/** How long a group found served by a healthy runner is taken as served without reading the runners again. */
+const routingFreshMs = 5_000
+
 /** The executor on the Sharding, RunnerStorage and AttemptOutput in context. */
 export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
   Effect.gen(function*() {
@@ -72,12 +75,21 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
     const storage = yield* RunnerStorage.RunnerStorage
     const output = yield* AttemptOutput
     const workspaceOf: WorkspaceOf = options.workspaceOf ?? (() => Effect.succeed(null))
-    const polling = Schedule.spaced(options.pollEvery ?? Duration.millis(100))
+    const pollEvery = options.pollEvery ?? Duration.millis(100)
     const drainLimit = options.drainLimit ?? Duration.seconds(10)
+    const servedAt = new Map<string, number>()
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
       Effect.gen(function*() {
-        yield* checkRouting(storage, request, options.routingWait ?? Duration.seconds(10))
+        // A group found served a moment ago is taken as served (a read of the runners a stage
+        // otherwise): a runner lost since is a runner lost after the check, whose stages wait for
+        // its shards to move either way.
+        const group = groupOf(request.runsOn ?? [])
+        const now = yield* Clock.currentTimeMillis
+        if (now - (servedAt.get(group) ?? Number.NEGATIVE_INFINITY) > routingFreshMs) {
+          yield* checkRouting(storage, request, options.routingWait ?? Duration.seconds(10))
+          servedAt.set(group, yield* Clock.currentTimeMillis)
+        }
         const workspace = yield* workspaceOf(request)
         const key = request.idempotencyKey
         // The sequence number of the last event handed on. A read and its hand-over are not
@@ -117,12 +129,15 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           }),
           Effect.catchAllDefect((defect) => Effect.fail(spawnError(request, `cluster call failed: ${String(defect)}`, defect)))
         )
-        // Output is read while the call is pending; the tail stops when the result is in.
-        const result = yield* Effect.raceFirst(call, Effect.zipRight(Effect.repeat(pull, polling), Effect.never))
+        // Output is read while the call is pending, from one interval after it is sent (before, there
+        // is nothing yet: a read is a round trip on the way); the tail stops when the result is in.
+        const result = yield* Effect.raceFirst(call, Effect.forever(Effect.delay(pull, pollEvery)))
         // Everything up to the result's last event was stored before the result: read up to it.
-        const drained = yield* Effect.repeat(pull, { until: () => seen >= result.outputSeq, schedule: Schedule.spaced(Duration.millis(50)) }).pipe(
-          Effect.timeoutOption(drainLimit)
-        )
+        // (Checked before reading: the tail often has it all already, and a read is a round trip.)
+        const drained = yield* Effect.whenEffect(
+          Effect.repeat(pull, { until: () => seen >= result.outputSeq, schedule: Schedule.spaced(Duration.millis(50)) }),
+          Effect.sync(() => seen < result.outputSeq)
+        ).pipe(Effect.timeoutOption(drainLimit))
         if (drained._tag === "None") {
           yield* Effect.logWarning(`${request.stageId}: output after event ${seen} of ${result.outputSeq} is no longer stored`)
         }

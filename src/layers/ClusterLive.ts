@@ -13,12 +13,14 @@ import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
 import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
 import { layerClientProtocol, layerSocketServer } from "@effect/platform-node-shared/NodeClusterSocket"
 import * as RpcSerialization from "@effect/rpc/RpcSerialization"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Cause, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { groupsServedBy } from "../domain/Cluster.js"
 import { oneLine } from "../domain/OneLine.js"
 import { AttemptOutputSql } from "./AttemptOutput.js"
 import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
+import { withSerialReservations } from "./internal/serialConnections.js"
 import { makeWorkspaceSnapshots } from "./internal/workspaceSnapshot.js"
 import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
 
@@ -59,9 +61,14 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
     connectTimeout: Duration.seconds(5),
     applicationName: "codex-orchestrator"
   }).pipe(Layer.mapError(unreachable))
+  // The runner storage's shard-lock statements go one at a time on their reserved connection
+  // (internal/serialConnections.ts: else node-postgres prints a DeprecationWarning on each overlap).
   // Two processes starting together both create the cluster's tables; the loser's migration dies on
   // PostgreSQL's catalog uniqueness. It finds them made on its next try.
-  const storage = Layer.mergeAll(SqlMessageStorage.layer, SqlRunnerStorage.layer, AttemptOutputSql).pipe(
+  const runnerStorage = SqlRunnerStorage.layer.pipe(
+    Layer.provide(Layer.effect(SqlClient.SqlClient, Effect.map(SqlClient.SqlClient, withSerialReservations)))
+  )
+  const storage = Layer.mergeAll(SqlMessageStorage.layer, runnerStorage, AttemptOutputSql).pipe(
     Layer.catchAllCause((cause) => Layer.fail(unreachable({ message: oneLine(Cause.pretty(cause)) }))),
     Layer.retry(Schedule.spaced(Duration.millis(300)).pipe(Schedule.intersect(Schedule.recurs(5)))),
     Layer.provide(database),

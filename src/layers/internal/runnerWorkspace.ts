@@ -24,20 +24,25 @@ const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 const missingCommit = 90
 const notApplying = 91
 
+/** Every this many worktrees, git forgets the ones whose folders are gone (a release removes the folder only). */
+const pruneEvery = 32
+
 /**
- * In the clone: fetches the commit when the clone lacks it, forgets worktrees whose folders are gone,
- * makes the worktree at the commit and applies the uncommitted changes.
+ * In the clone: makes the worktree at the commit (`--force`: a folder removed without git knowing
+ * is no obstacle), fetching the commit first when the clone lacks it, and applies the uncommitted
+ * changes. One git process when the commit is there: each one costs more than what it does.
  */
-const treeScript = (workspace: Workspace, tree: string, patch: string | undefined) => {
+const treeScript = (workspace: Workspace, tree: string, patch: string | undefined, prune: boolean) => {
   const commit = shellQuote(`${workspace.commit}^{commit}`)
+  const add = shellCommand(["git", "worktree", "add", "--detach", "--force", "--quiet", tree, workspace.commit])
   return [
     "set -e",
-    `if ! git cat-file -e ${commit} 2>/dev/null; then`,
+    ...(prune ? ["git worktree prune"] : []),
+    `if ! ${add} 2>/dev/null; then`,
     `  git fetch --quiet --force ${shellQuote(workspace.origin)} '+refs/heads/*:refs/heads/*'`,
     `  git cat-file -e ${commit} 2>/dev/null || exit ${missingCommit}`,
+    `  ${add}`,
     "fi",
-    "git worktree prune",
-    shellCommand(["git", "worktree", "add", "--detach", "--force", "--quiet", tree, workspace.commit]),
     ...(patch === undefined ? [] : [`${shellCommand(["git", "-C", tree, "apply", "--binary", "--whitespace=nowarn", patch])} || exit ${notApplying}`])
   ].join("\n")
 }
@@ -83,8 +88,9 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
       })
 
     /** Makes the worktree in one process (a process costs more than the git commands in it). */
+    let made = 0
     const makeTree = (request: StageRequest, workspace: Workspace, clone: string, tree: string, patch: string | undefined) =>
-      runForText(processes, { command: treeScript(workspace, tree, patch), cwd: clone, env: gitEnv }).pipe(
+      runForText(processes, { command: treeScript(workspace, tree, patch, made++ % pruneEvery === 0), cwd: clone, env: gitEnv }).pipe(
         Effect.mapError((error) => fail(`git could not run: ${error.message}`)),
         Effect.flatMap(({ exit, stderr }) => {
           const said = stderr.trim().split("\n").slice(-2).join(" ")
@@ -117,7 +123,7 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
           Effect.tapError(() => Effect.ignore(files.removeTree(tree))),
           Effect.ensuring(patch === undefined ? Effect.void : Effect.ignore(files.remove(patch)))
         )
-        // The folder only: git forgets it at the next worktree's `prune`, which saves a process here.
+        // The folder only: git forgets it at a later worktree's `prune`, which saves a process here.
         const remove = Effect.ignore(files.removeTree(tree))
         return {
           spec: { command: request.command, cwd: path.join(tree, workspace.cwd), env: request.env },

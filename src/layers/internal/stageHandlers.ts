@@ -39,17 +39,15 @@ const withGroup = (groups: ReadonlySet<number>, pid: number, present: boolean) =
 const batchLimit = 256
 
 /**
- * An attempt's writer: numbers its events after what is stored for the key already (a redelivered
- * attempt continues the sequence) and inserts them in batches. `close` waits for the last insert and
+ * An attempt's writer: numbers its events after `after`, what is stored for the key already (a
+ * redelivered attempt continues the sequence) and inserts them in batches. `close` waits for the last insert and
  * returns the last number stored. A batch that cannot be stored is dropped with a warning and not
  * numbered, so the orchestrator never waits for events that are not there.
  */
-const makeWriter = (key: string, stageId: string) =>
+const makeWriter = (key: string, stageId: string, after: number) =>
   Effect.gen(function*() {
     const output = yield* AttemptOutput
-    let stored = yield* output.last(key).pipe(
-      Effect.catchAll((error) => Effect.as(Effect.logWarning(`${stageId}: ${error.message}`), 0))
-    )
+    let stored = after
     const queue = yield* Queue.bounded<Option.Option<StageEvent>>(batchLimit)
     const flush = Effect.gen(function*() {
       const items = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, batchLimit))
@@ -87,8 +85,14 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
     const attempt = (request: StageRequest) =>
       Effect.gen(function*() {
         yield* Effect.logInfo(`${request.stageId} (run ${request.runId}, attempt ${request.attempt}): ${request.command}`)
-        const writer = yield* makeWriter(request.idempotencyKey, request.stageId)
-        const prepared = yield* setup.prepare(request)
+        // What is stored for the key already is read while the workspace is made: a round trip less on the way.
+        const [after, prepared] = yield* Effect.all([
+          output.last(request.idempotencyKey).pipe(
+            Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), 0))
+          ),
+          setup.prepare(request)
+        ], { concurrency: 2 })
+        const writer = yield* makeWriter(request.idempotencyKey, request.stageId, after)
         // The stage can tell where it runs (a script may print it, as the tests do).
         const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
         let group: number | undefined
