@@ -29,15 +29,28 @@ export interface ClusterBench {
 }
 
 const Entries = Schema.Struct({
-  commands: Schema.Array(Schema.Struct({ started_at: Schema.NullOr(Schema.String), completed_at: Schema.NullOr(Schema.String) }))
+  commands: Schema.Array(Schema.Struct({
+    started_at: Schema.NullOr(Schema.String),
+    completed_at: Schema.NullOr(Schema.String),
+    remote: Schema.optional(Schema.NullOr(Schema.Struct({ runner: Schema.String })))
+  }))
 })
 
-/** From the first stage's start to the last stage's end, in a kept run's manifest. */
-const stagesSpanMs = (manifestText: string) =>
+/**
+ * From the first stage's start to the last stage's end, in a kept run's manifest, and how the stages
+ * split over the runners (e.g. `4/4`: placement spreads them by free capacity).
+ */
+const stagesSpan = (manifestText: string) =>
   Effect.map(Schema.decodeUnknown(Schema.parseJson(Entries))(manifestText), ({ commands }) => {
     const starts = commands.flatMap((c) => (c.started_at === null ? [] : [Date.parse(c.started_at)]))
     const ends = commands.flatMap((c) => (c.completed_at === null ? [] : [Date.parse(c.completed_at)]))
-    return Math.max(...ends) - Math.min(...starts)
+    const perRunner = new Map<string, number>()
+    for (const c of commands) {
+      const runner = c.remote?.runner ?? "local"
+      perRunner.set(runner, (perRunner.get(runner) ?? 0) + 1)
+    }
+    const split = Array.from(perRunner.values()).sort((a, b) => b - a).join("/")
+    return { spanMs: Math.max(...ends) - Math.min(...starts), split }
   })
 
 const git = (repo: string, ...args: Array<string>) =>
@@ -90,8 +103,8 @@ export const clusterRows = ({ cli, group, measure, repo, runsOf, start, task }: 
     const perStage = (summaries: ReadonlyArray<Summary>) => (medianOf(summaries, 1) - medianOf(summaries, 0)) / 19
     const kept = path.join(repo, ".bench-kept", "cluster-sleeps")
     const sleeps = yield* group("cloud: graph 8 × sleep 1", [cloud(Workloads.graphSleeps, kept)], runsOf(Workloads.graphSleeps), false)
-    const span = yield* measure.keptManifest(kept).pipe(
-      Effect.flatMap(stagesSpanMs),
+    const { spanMs: span, split } = yield* measure.keptManifest(kept).pipe(
+      Effect.flatMap(stagesSpan),
       Effect.mapError(failed("the kept run's manifest could not be read"))
     )
     const rows: ReadonlyArray<Row> = [{
@@ -103,7 +116,7 @@ export const clusterRows = ({ cli, group, measure, repo, runsOf, start, task }: 
       result: verdict(perStage(remote) < perStageTargetMs)
     }, {
       workload: "`start --cloud`, 8 × `sleep 1` as a graph on 2 runners of capacity 4: the stages' span",
-      orchestrator: `${ms(span)} (run's wall, cold client included: ${ms(medianOf(sleeps, 0))})`,
+      orchestrator: `${ms(span)}, split ${split} (run's wall, cold client included: ${ms(medianOf(sleeps, 0))})`,
       floor: "1 × sleep 1: 1000.0 ms",
       overhead: `+${ms(span - 1000)}`,
       target: `< ${ms(sleepsTargetMs)}`,

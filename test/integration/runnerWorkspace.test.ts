@@ -64,6 +64,27 @@ describe("runner workspaces", () => {
       repo.cleanup()
     }))
 
+  it.live("stages starting together each get their worktree with their own changes", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      const diffs = [1, 2, 3, 4].map((n) => {
+        repo.write({ "notes.txt": `stage ${n}\n` })
+        return diffOf(repo.git)
+      })
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const notes = yield* Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false })
+        return yield* Effect.forEach(diffs, (diff, i) =>
+          Effect.map(prepare(requestFor(repo.dir, commit, diff, `k-${i}`)), (prepared) => readFileSync(join(prepared.spec.cwd, "notes.txt"), "utf8")), {
+          concurrency: "unbounded"
+        })
+      }).pipe(Effect.provide(live))
+      assert.deepStrictEqual(notes, ["stage 1\n", "stage 2\n", "stage 3\n", "stage 4\n"])
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
   it.live("a commit the origin does not have: the attempt fails asking to push it", () =>
     Effect.gen(function*() {
       const repo = makeGitRepo({ "notes.txt": "committed\n" })

@@ -63,6 +63,8 @@ export const makeRunnerWorkspaces = (options: { readonly root: string; readonly 
     const worktrees = path.join(root, "worktrees")
     yield* files.makeDirectory(worktrees)
     // Clones and worktree bookkeeping are one repository's state: one git command on them at a time.
+    // (Worktrees made side by side were tried: `git worktree add` reads the other worktrees' records,
+    // and one being written failed it, "failed to read worktrees/<name>/commondir".)
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })
 
