@@ -48,6 +48,7 @@ describe("withManagedBlock, exactly", () => {
     assert.strictEqual(withManagedBlock("", "k", "- [ ] a"), `# Tasks\n\n${block("k", "- [ ] a")}\n`)
     assert.strictEqual(withManagedBlock("intro", "k", "- [ ] a"), `intro\n\n${block("k", "- [ ] a")}\n`)
     assert.strictEqual(withManagedBlock("\nintro\n", "k", "- [ ] a"), `\nintro\n\n${block("k", "- [ ] a")}\n`)
+    assert.strictEqual(withManagedBlock("intro\n", "k", "- [ ] a"), `intro\n\n${block("k", "- [ ] a")}\n`)
   })
 
   it("replaces a block that starts the file, keeping what follows", () => {

@@ -17,6 +17,7 @@ describe("recordRunIn, exactly", () => {
   it("runs with the same timestamp keep their arrival order; an older one goes before them", () => {
     const first = recordRunIn(emptySnapshot("t"), record("a", "2026-01-01T00:00:01.000Z"))
     const second = recordRunIn(first, record("b", "2026-01-01T00:00:01.000Z"))
+    assert.deepStrictEqual(second.runs.map((run) => run.runId), ["a", "b"])
     const third = recordRunIn(second, record("c", "2026-01-01T00:00:00.000Z"))
     assert.deepStrictEqual(third.runs.map((run) => run.runId), ["c", "a", "b"])
     assert.strictEqual(third.lastRunAt, "2026-01-01T00:00:01.000Z")
