@@ -45,6 +45,11 @@ describe("buildReviewPrompt, exactly", () => {
       buildReviewPrompt({ ...base, prdBullets: [], taskFile: { path: "x.md", checklist: [] }, scope: { _tag: "Base", base: "main" } }),
       "\n\nTask context:\n- Task checklist: x.md\n\nAgent notes:"
     )
+    // Only leading blank lines go: the lines of git's output stay apart.
+    assert.isTrue(
+      buildReviewPrompt({ ...base, gitSummary: " M a\n M b\n", prdBullets: [], scope: { _tag: "Uncommitted" } })
+        .endsWith("(git diff HEAD, plus untracked files).\n M a\n M b\n")
+    )
   })
 })
 
