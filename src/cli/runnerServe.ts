@@ -46,17 +46,19 @@ export const serveRunner = (flags: RunnerFlags) =>
       Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
       Layer.provide(processes)
     )
-    const ready = Layer.effectDiscard(Effect.logInfo(
+    // Said once the runner is built (its database reached, its listener up), not beside the building:
+    // a runner that cannot reach its database said "ready" before its error.
+    const ready = Effect.logInfo(
       `Runner ${runner} on ${host.hostname} ready: capacity ${capacity}, labels ${flags.labels.length === 0 ? "(none)" : flags.labels.join(",")}` +
         `${Option.match(settings.lockExpiry, { onNone: () => "", onSome: (d) => `, lock expiry ${String(d)}` })}`
-    ))
+    )
     // Stopping (SIGTERM, Ctrl-C) interrupts the runner: its stages finish or are stopped and handed
     // back to the cluster (another runner takes them), its shards released. The cluster lets stages
     // finish for up to 15 s (its entity termination timeout), then interrupts them (SIGTERM, SIGKILL
     // 5 s later). Upstream, that shutdown can hang (a lone runner after a failure), and a stage may
     // outlast a shorter grace (CODEX_CLUSTER_STOP_GRACE): then this process kills the process groups
     // of the stages still running and exits without waiting.
-    const launched = yield* Effect.forkDaemon(Layer.launch(Layer.merge(serving, ready)))
+    const launched = yield* Effect.forkDaemon(Layer.launch(Layer.tap(serving, () => ready)))
     const grace = settings.stopGrace
     return yield* Fiber.join(launched).pipe(Effect.onInterrupt(() =>
       Effect.gen(function*() {

@@ -104,6 +104,8 @@ describe("cloud stages on cluster runners", () => {
         assert.match(result.stderr, message)
         assert.strictEqual(result.stderr.trim().split("\n").filter((line) => line.startsWith("error:")).length, 1, result.stderr)
         assert.strictEqual(result.stdout, "")
+        // A runner that cannot serve never says it is ready (it did, before its error).
+        assert.notMatch(result.stderr, /\bready\b/, result.stderr)
       }
       assert.deepStrictEqual(listDir(repo.path(".runs")), [])
     } finally {
