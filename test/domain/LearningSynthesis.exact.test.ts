@@ -41,6 +41,8 @@ describe("promptScenarioCommand, exactly", () => {
     assert.strictEqual(promptScenarioCommand("Run:\n  ```bash\n\n  $   npm test -- a.ts\n  ```\n"), "npm test -- a.ts")
     assert.strictEqual(promptScenarioCommand("```\n$npm\n```"), "$npm")
     assert.strictEqual(promptScenarioCommand("x ```bash\nnot a fence\n```\n`npm run x`"), "npm run x")
+    // Only a leading $ goes; a fence of blank lines gives way to the next one.
+    assert.strictEqual(promptScenarioCommand("```sh\n\n```\n```bash\necho $ x\n```"), "echo $ x")
   })
 
   it("a non-shell fence is skipped and its spans do not count; then a $ line", () => {
