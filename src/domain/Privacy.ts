@@ -18,6 +18,9 @@ export interface PrivacyRule {
   readonly flags: string
 }
 
+/** The key words whose value the token rule redacts (a regular-expression alternation). */
+const tokenKeys = "secret|password|api[_-]?key|token"
+
 export const privacyRules: ReadonlyArray<PrivacyRule> = [
   {
     id: "private-key",
@@ -35,7 +38,7 @@ export const privacyRules: ReadonlyArray<PrivacyRule> = [
     // The key, its separator and an opening quote (also JSON-escaped) are the kept first group:
     // only the value is replaced. The value stops at a quote and at the shell's separators, so a
     // redacted command still reads as the commands it was (issue 16, item 10).
-    pattern: "((?:secret|password|api[_-]?key|token)\\s*[:=]\\s*(?:\\\\?[\"'])?)[^\\s\"'\\\\;&|<>()`]{6,}",
+    pattern: `((?:${tokenKeys})\\s*[:=]\\s*(?:\\\\?["'])?)[^\\s"'\\\\;&|<>()\`]{6,}`,
     flags: "gi"
   },
   {
@@ -122,7 +125,7 @@ export const startOutside = (text: string, at: number): number =>
 const valueRun = /^[^\s"'\\;&|<>()`]*/
 
 /** A key, and perhaps its separator, that ends a text: its value may still come on a later line. */
-const keyAtEnd = /(?:secret|password|api[_-]?key|token)\s*(?:[:=]\s*)?$/i
+const keyAtEnd = new RegExp(`(?:${tokenKeys})\\s*(?:[:=]\\s*)?$`, "i")
 
 /**
  * Where to cut `text` at or before `cut` so that a key ending the released part stays held with the
@@ -136,7 +139,7 @@ const cutBeforeOpenKey = (text: string, cut: number): number => {
   while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
   if (text.charAt(at - 1) === ":" || text.charAt(at - 1) === "=") at -= 1
   while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
-  const from = Math.max(0, at - 8)
+  const from = Math.max(0, at - "password".length) // the longest key word
   const open = keyAtEnd.exec(text.slice(from, cut))
   return open === null ? cut : from + open.index
 }

@@ -3,8 +3,8 @@
  * escaping is done on bytes, so a chunk costs no intermediate strings (no decoded text, no JSON
  * string; V8's JSON.stringify of decoded text measured slower than this, ~2.8 against ~2.6 ns a
  * byte of base64 on Node 20). The bytes are scanned four at a time, and a run of bytes that need no
- * escaping (valid UTF-8 included) is moved with one copyWithin (issue 19). That keeps the garbage per chunk near zero and memory flat (DECISIONS D-11) at any
- * output size. The line is byte-for-byte what `JSON.stringify` of the event (with `data` decoded by
+ * escaping (valid UTF-8 included) is moved with one copyWithin (issue 19). That keeps the garbage
+ * per chunk near zero and memory flat (DECISIONS D-11) at any output size. The line is byte-for-byte what `JSON.stringify` of the event (with `data` decoded by
  * a streaming UTF-8 TextDecoder) would give: invalid bytes become U+FFFD, and a character split
  * across two chunks is carried over to the next chunk of the same stream.
  */
@@ -34,7 +34,6 @@ const sequenceLength = (lead: number) =>
 /** The valid range of the second byte after `lead` (the rest are always 0x80..0xbf). */
 const secondByteLow = (lead: number) => (lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80)
 const secondByteHigh = (lead: number) => (lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf)
-
 
 const wordMask = 0x80808080
 const hasZeroByte = (word: number) => (word - 0x01010101) & ~word & wordMask
