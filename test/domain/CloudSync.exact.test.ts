@@ -1,0 +1,100 @@
+/** Cloud sync's pure rules (SYNC-2..4) to the exact value (mutation testing, issue 16). */
+import { assert, describe, it } from "@effect/vitest"
+import {
+  auditAttemptFailed,
+  auditCompleted,
+  auditManifestFailed,
+  auditManifestRecovered,
+  CloudUploadHttpError,
+  CloudUploadNetworkError,
+  idempotencyKeySource,
+  importUrl,
+  isRetryableStatus,
+  isRetryableUploadError,
+  recordOf,
+  scrubSecret,
+  scrubStrings,
+  SyncManifestUnavailable,
+  trimAfterLastBrace
+} from "../../src/domain/CloudSync.js"
+
+describe("URLs, keys and messages, exactly", () => {
+  it("the import URL drops every trailing slash of the base and encodes the workspace", () => {
+    assert.strictEqual(importUrl({ baseUrl: "https://x.test//", workspaceId: "a b/c" }), "https://x.test/workspaces/a%20b%2Fc/runs/import")
+    assert.strictEqual(importUrl({ baseUrl: "https://x.test/api", workspaceId: "w" }), "https://x.test/api/workspaces/w/runs/import")
+    assert.strictEqual(idempotencyKeySource("t", "r"), "t:r")
+  })
+
+  it("each error's message", () => {
+    assert.strictEqual(new CloudUploadHttpError({ status: 503 }).message, "CloudRuns upload failed with status 503")
+    assert.strictEqual(new CloudUploadNetworkError({ url: "u", reason: "timeout" }).message, "CloudRuns upload to u failed: timeout")
+    assert.strictEqual(new SyncManifestUnavailable({ path: "p", reason: "gone" }).message, "Could not read p before cloud sync: gone")
+  })
+})
+
+describe("retries, exactly", () => {
+  it("429 and 500 and up; not 499 or other 4xx", () => {
+    assert.deepStrictEqual([400, 428, 429, 430, 499, 500, 503].map(isRetryableStatus), [false, false, true, false, false, true, true])
+  })
+
+  it("HTTP errors by status, network errors always, anything else never", () => {
+    assert.isTrue(isRetryableUploadError({ _tag: "CloudUploadHttpError", status: 502 }))
+    assert.isFalse(isRetryableUploadError({ _tag: "CloudUploadHttpError", status: 404 }))
+    assert.isFalse(isRetryableUploadError({ _tag: "CloudUploadHttpError" }))
+    assert.isTrue(isRetryableUploadError({ _tag: "CloudUploadNetworkError" }))
+    assert.isFalse(isRetryableUploadError({ _tag: "MissingCredential", status: 500 }))
+  })
+
+  it("trimAfterLastBrace cuts after the last brace, or gives up without one", () => {
+    assert.strictEqual(trimAfterLastBrace("{\"a\":{}} trailing"), "{\"a\":{}}")
+    assert.strictEqual(trimAfterLastBrace("}"), "}")
+    assert.strictEqual(trimAfterLastBrace("no brace"), undefined)
+  })
+})
+
+describe("audit entries and records, exactly", () => {
+  it("each audit entry's level, words and details", () => {
+    const error = { name: "E", message: "m" }
+    assert.deepStrictEqual(auditCompleted("id", 2), { level: "info", message: "Cloud sync completed", details: { remoteId: "id", attempt: 2 } })
+    assert.deepStrictEqual(auditAttemptFailed(1, error), { level: "error", message: "Cloud sync attempt failed", details: { attempt: 1, error } })
+    assert.deepStrictEqual(auditManifestRecovered(3), {
+      level: "info",
+      message: "Recovered manifest from partial JSON",
+      details: { strategy: "trim-trailing", attempts: 3 }
+    })
+    assert.deepStrictEqual(auditManifestFailed(5, error), {
+      level: "error",
+      message: "Failed to read manifest before sync",
+      details: { attempts: 5, error }
+    })
+  })
+
+  it("no record when disabled; synced with or without a remote id; failed with its error", () => {
+    assert.isUndefined(recordOf({ _tag: "Disabled" }))
+    assert.deepStrictEqual(recordOf({ _tag: "Synced", remoteId: "x", attempts: 1, syncedAt: "s" }), {
+      status: "synced",
+      synced_at: "s",
+      remote_id: "x",
+      attempts: 1
+    })
+    assert.deepStrictEqual(recordOf({ _tag: "Synced", remoteId: undefined, attempts: 2, syncedAt: "s" }), { status: "synced", synced_at: "s", attempts: 2 })
+    const error = { name: "E", message: "m" }
+    assert.deepStrictEqual(recordOf({ _tag: "Failed", attempts: 3, failedAt: "f", error }), { status: "failed", failed_at: "f", attempts: 3, error })
+  })
+})
+
+describe("scrubbing, exactly", () => {
+  it("every occurrence of the secret; nothing when there is none or it is empty", () => {
+    assert.strictEqual(scrubSecret("a tok b tok", "tok"), "a [REDACTED] b [REDACTED]")
+    assert.strictEqual(scrubSecret("a tok", undefined), "a tok")
+    assert.strictEqual(scrubSecret("a tok", ""), "a tok")
+  })
+
+  it("strings at any depth, keys and other values kept", () => {
+    const value = { tok: "tok!", list: ["x tok", 1, null, { inner: "tok" }], n: 2, b: true }
+    assert.deepStrictEqual(scrubStrings(value, "tok"), { tok: "[REDACTED]!", list: ["x [REDACTED]", 1, null, { inner: "[REDACTED]" }], n: 2, b: true })
+    assert.strictEqual(scrubStrings(value, undefined), value)
+    assert.strictEqual(scrubStrings(value, ""), value)
+    assert.strictEqual(scrubStrings("tok", "tok"), "[REDACTED]")
+  })
+})

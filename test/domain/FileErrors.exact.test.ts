@@ -1,0 +1,99 @@
+/** FileErrors' messages, issue lines and JSON depth check to the exact value (mutation testing, issue 16). */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Schema } from "effect"
+import {
+  decodeJsonFile,
+  FileAccessError,
+  formatIssues,
+  InvalidFile,
+  jsonDepthLimit,
+  nestsDeeperThan
+} from "../../src/domain/FileErrors.js"
+
+const leftOf = <R, L>(either: Either.Either<R, L>): L => Either.getOrThrow(Either.flip(either))
+
+const failureOf = <A, I>(schema: Schema.Schema<A, I>, text: string, hint?: string) =>
+  Effect.runSync(Effect.flip(decodeJsonFile(schema, "f.json", hint)(text)))
+
+describe("InvalidFile and FileAccessError messages, exactly", () => {
+  it("InvalidFile joins its issues and adds the hint after one space", () => {
+    assert.strictEqual(new InvalidFile({ path: "a.json", issues: ["x: bad", "y: worse"] }).message, "a.json is not valid: x: bad; y: worse.")
+    assert.strictEqual(
+      new InvalidFile({ path: "a.json", issues: ["x: bad"], hint: "Fix it." }).message,
+      "a.json is not valid: x: bad. Fix it."
+    )
+  })
+
+  it("a read-only file system names the operation and the file; a cause that is no Error is its String()", () => {
+    assert.strictEqual(
+      new FileAccessError({ path: "/ro/x.json", operation: "write", cause: new Error("EROFS: read-only file system") }).message,
+      "Read-only file system: could not write /ro/x.json; make it writable or choose another folder."
+    )
+    assert.strictEqual(
+      new FileAccessError({ path: "/x", operation: "read", cause: "ENOSPC as text" }).message,
+      "No space left on device writing /x (read); free some space and try again."
+    )
+    assert.strictEqual(new FileAccessError({ path: "/x", operation: "read", cause: 7 }).message, "Could not read /x: 7")
+  })
+})
+
+describe("formatIssues, exactly", () => {
+  it("names the root, joins nested paths with dots, and drops the 'Expected undefined' of an optional field with a bad value", () => {
+    const root = leftOf(Schema.decodeUnknownEither(Schema.String)(1))
+    assert.deepStrictEqual(formatIssues(root), ["(root): Expected string, actual 1"])
+    const schema = Schema.Struct({ a: Schema.optional(Schema.Struct({ b: Schema.Number })), c: Schema.optional(Schema.Number) })
+    const nested = leftOf(Schema.decodeUnknownEither(schema, { errors: "all" })({ a: { b: "x" }, c: "y" }))
+    assert.deepStrictEqual(formatIssues(nested), ["a.b: Expected number, actual \"x\"", "c: Expected number, actual \"y\""])
+  })
+
+  it("keeps an 'Expected undefined' issue when no other issue is at or under its path", () => {
+    const schema = Schema.Struct({ a: Schema.Undefined, ab: Schema.Number })
+    const error = leftOf(Schema.decodeUnknownEither(schema, { errors: "all" })({ a: 1, ab: "x" }))
+    assert.deepStrictEqual(formatIssues(error), ["a: Expected undefined, actual 1", "ab: Expected number, actual \"x\""])
+  })
+})
+
+describe("nestsDeeperThan, exactly", () => {
+  it("counts arrays and objects, at the limit and one past it", () => {
+    assert.isFalse(nestsDeeperThan("[[]]", 2))
+    assert.isTrue(nestsDeeperThan("[[[]]]", 2))
+    assert.isTrue(nestsDeeperThan("{\"a\":{\"b\":{}}}", 2))
+    assert.isFalse(nestsDeeperThan("{\"a\":{}}", 2))
+    assert.isFalse(nestsDeeperThan("", 0))
+  })
+
+  it("closing brackets and braces bring the depth back down", () => {
+    assert.isFalse(nestsDeeperThan("[[],[],{},{}]", 2))
+    assert.isFalse(nestsDeeperThan("{\"a\":[],\"b\":{},\"c\":[]}", 2))
+  })
+
+  it("skips brackets inside strings, escaped quotes included, and counts again after the string ends", () => {
+    assert.isFalse(nestsDeeperThan("[\"[[[{{{\"]", 1))
+    assert.isFalse(nestsDeeperThan("[\"a\\\"[[[\"]", 1))
+    assert.isFalse(nestsDeeperThan("[\"\\\\\",\"[[\"]", 1))
+    assert.isTrue(nestsDeeperThan("[\"a\\\\\",[]]", 1))
+    assert.isTrue(nestsDeeperThan("[\"x\",[]]", 1))
+  })
+})
+
+describe("decodeJsonFile, exactly", () => {
+  it("refuses a file nested past the limit with one root issue, the hint kept", () => {
+    const deep = `${"[".repeat(jsonDepthLimit + 1)}${"]".repeat(jsonDepthLimit + 1)}`
+    const error = failureOf(Schema.Unknown, deep, "See the docs.")
+    assert.deepStrictEqual(error.issues, [`(root): nested deeper than ${jsonDepthLimit} levels`])
+    assert.strictEqual(error.hint, "See the docs.")
+    assert.strictEqual(jsonDepthLimit, 64)
+    const atLimit = `${"[".repeat(jsonDepthLimit)}${"]".repeat(jsonDepthLimit)}`
+    assert.isTrue(Either.isRight(Effect.runSync(Effect.either(decodeJsonFile(Schema.Unknown, "f.json")(atLimit)))))
+  })
+
+  it("reports every bad field at once, ignores unknown keys and leaves the hint out when none is given", () => {
+    const schema = Schema.Struct({ a: Schema.Number, b: Schema.String })
+    const error = failureOf(schema, JSON.stringify({ a: "x", b: 1, extra: true }))
+    assert.deepStrictEqual(error.issues, ["a: Expected number, actual \"x\"", "b: Expected string, actual 1"])
+    assert.isFalse("hint" in error && error.hint !== undefined)
+    assert.strictEqual(error.path, "f.json")
+    const decoded = Effect.runSync(decodeJsonFile(schema, "f.json")(JSON.stringify({ a: 1, b: "y", extra: true })))
+    assert.deepStrictEqual(decoded, { a: 1, b: "y" })
+  })
+})
