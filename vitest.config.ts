@@ -1,4 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config"
+import { BaseSequencer, type TestSpecification } from "vitest/node"
 
 /**
  * Tests on real processes: the built CLI (dist/, so `npm test` builds first) and the README's
@@ -22,6 +23,36 @@ export const unitProject: TestProjectInlineConfiguration = {
   }
 }
 
+/**
+ * The integration files that take longest, longest first (wall time of one run of the project,
+ * 2026-12-06). Without vitest's results cache (a clean clone, CI) files start largest first, and the
+ * README commands test, a small file that runs for ~40 s, started among the last: one worker ran it
+ * alone while the other idled.
+ */
+const slowestIntegrationFiles = [
+  "test/integration/recovery.test.ts",
+  "test/integration/readmeCommands.test.ts",
+  "test/integration/clusterRecovery.test.ts",
+  "test/integration/learning.test.ts",
+  "test/integration/start.test.ts",
+  "test/integration/consumer.test.ts",
+  "test/integration/notify.test.ts",
+  "test/integration/designToolkit.test.ts",
+  "test/integration/gatePipelines.test.ts"
+]
+
+/** vitest's order (failed first, then longest or largest first), with the slowest files above moved to the front. */
+class SlowestFirstSequencer extends BaseSequencer {
+  override async sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
+    const rank = (file: TestSpecification) => {
+      const index = slowestIntegrationFiles.findIndex((slow) => file.moduleId.endsWith(slow))
+      return index === -1 ? slowestIntegrationFiles.length : index
+    }
+    // Array.prototype.sort is stable: the other files keep vitest's order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b))
+  }
+}
+
 export default defineConfig({
   test: {
     // Integration tests run the built CLI on real processes; unit tests use TestClock and are instant.
@@ -33,6 +64,7 @@ export default defineConfig({
     // Each integration file gets a fresh worker (`isolate: true`): sharing the module cache saved
     // ~0.3 s of CPU a file, but with three workers one of them grew past 2.5 GiB and never finished
     // (the files that import the sources in process ran after other files in it); not worth the risk.
+    sequence: { sequencer: SlowestFirstSequencer },
     poolOptions: { threads: { isolate: false }, forks: { isolate: true, maxForks: 2 } },
     projects: [
       unitProject,
