@@ -4,7 +4,7 @@
  * (SPEC ENV-3, ENV-4, ID-1, CFG-1, CFG-8, CLI-4; DECISIONS D-3, D-4.)
  */
 import { existsSync } from "node:fs"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   commandStage,
   describeResult,

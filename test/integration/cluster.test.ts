@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { asArray, asObject, asString, commandStage, describeResult, listDir, makeTempRepo, pipeline, requireBuiltCli, runCli, stageOutput, startJson, type TempRepo } from "../support/cli.js"
 import { freePort, startDatabase, startRunner, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
 

@@ -3,7 +3,7 @@
  * another program, and @effect/cli's usage errors on a redirected stderr. NO_COLOR and FORCE_COLOR
  * are honoured (src/domain/Colour.ts, the edge in src/cli/edge.ts).
  */
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { describeResult, requireBuiltCli, runCli, withRepo } from "../support/cli.js"
 
 beforeAll(requireBuiltCli)

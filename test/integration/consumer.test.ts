@@ -10,7 +10,7 @@ import { spawn } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { cliEnv, packageRoot, requireBuiltCli } from "../support/cli.js"
 
 const consumerSource = join(packageRoot, "test", "consumer")

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { asObject, commandStage, describeResult, parseJson, pipeline, requireBuiltCli, runCli } from "../support/cli.js"
 
 beforeAll(requireBuiltCli)

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   asString,
   commandAt,

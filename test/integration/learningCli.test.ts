@@ -13,7 +13,7 @@ import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
-import { afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import {
   asArray,
   asObject,

@@ -5,7 +5,7 @@
  * exporter's bundle is never loaded and stages get no TRACEPARENT.
  */
 import { readFileSync } from "node:fs"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   commandStage,
   describeResult,

@@ -2,7 +2,7 @@
  * `plan` (SPEC CLI-5): prints what a pipeline would run and writes nothing; `--help` and `--version`.
  */
 import { join } from "node:path"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   asArray,
   asObject,

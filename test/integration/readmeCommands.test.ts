@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { asString, cliEnv, packageRoot, readJson, requireBuiltCli } from "../support/cli.js"
 import { startHttpServer } from "../support/httpServer.js"
 import { copyOfRepository, npxShim } from "../support/readme.js"

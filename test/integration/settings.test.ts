@@ -4,7 +4,7 @@
  * is expected, nothing written), while `status` reads runs as before, on both of its paths (the
  * quick status bundle and the full CLI). DECISIONS D-1, D-17; SPEC CLI-7, INS-5, TFG-1, SYNC-2.
  */
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   asObject,
   commandStage,

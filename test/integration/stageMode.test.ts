@@ -3,7 +3,7 @@
  * read as `executionMode` and decides the run's mode; a mode word that is neither `mcp` nor `cloud`
  * is bad configuration (exit 2, one line naming the field, nothing written).
  */
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import {
   commandStage,
   describeResult,

@@ -4,7 +4,7 @@
  * record for the next holder of the lock, as metrics does (MET-2), and never tells the user to
  * delete a lock another run may hold.
  */
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { existsSync } from "node:fs"
 import {
   asArray,

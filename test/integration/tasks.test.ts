@@ -1,6 +1,6 @@
 /** CFG-12 end to end: tasks/index.json gives the manifest's task_slug; a malformed one is bad input. */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, beforeAll, describe, it } from "vitest"
 import { commandStage, describeResult, pipeline, requireBuiltCli, runCli, startJson, withRepo } from "../support/cli.js"
 
 beforeAll(requireBuiltCli)
