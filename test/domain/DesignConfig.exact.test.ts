@@ -39,6 +39,7 @@ describe("the file's rules, exactly", () => {
     ])
     assert.deepStrictEqual(issuesOf(toolkit({ sources: [{ ...source, slug: ".." }] })).map((issue) => issue.endsWith(".')")), [true])
     assert.deepStrictEqual(issuesOf(toolkit({ sources: [{ ...source, breakpoints: ["wide", { id: "c", width: 8000, height: 100 }] }] })), [])
+    assert.deepStrictEqual(issuesOf(toolkit({ sources: [{ ...source, url: "http://x.test/" }, { ...source, url: "https://x.test/" }] })), [])
   })
 
   it("masks, interactions, retention, diff, publish and self-correction bounds", () => {
@@ -78,6 +79,12 @@ describe("the file's rules, exactly", () => {
 })
 
 describe("resolveDesignConfig, exactly", () => {
+  it("metadata without design, and pipelines without the toolkit, are the defaults", () => {
+    assert.isFalse(resolveDesignConfig({ metadata: {} }).referenceEnabled)
+    assert.deepStrictEqual(resolveDesignConfig({ pipelines: {} }).sources, [])
+    assert.deepStrictEqual(duplicateBreakpointIssues({ pipelines: {} }), [])
+  })
+
   it("an empty file: everything off, the defaults", () => {
     assert.deepStrictEqual(resolveDesignConfig({}), {
       enabled: false,

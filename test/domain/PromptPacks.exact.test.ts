@@ -85,8 +85,8 @@ describe("stamp text and order, exactly", () => {
 
   it("packs by domain, then id", () => {
     const entry = (domain: string, id: string): PromptPackEntry => ({ id, domain, stamp: "s", experience_slots: 0, sources: [] })
-    const sorted = sortPromptPacks([entry("b", "1"), entry("a", "2"), entry("a", "1"), entry("b", "0"), entry("a", "2")])
-    assert.deepStrictEqual(sorted.map((pack) => `${pack.domain}/${pack.id}`), ["a/1", "a/2", "a/2", "b/0", "b/1"])
+    const sorted = sortPromptPacks([entry("b", "1"), { ...entry("a", "2"), stamp: "first" }, entry("a", "1"), entry("b", "0"), entry("a", "2")])
+    assert.deepStrictEqual(sorted.map((pack) => `${pack.domain}/${pack.id}/${pack.stamp}`), ["a/1/s", "a/2/first", "a/2/s", "b/0/s", "b/1/s"])
   })
 })
 
@@ -108,5 +108,7 @@ describe("messages, exactly", () => {
     assert.strictEqual(new ExperienceWordLimitInvalid({ value: "0" }).message, `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got "0". ${fix}`)
     assert.strictEqual(new ExperienceWordLimitInvalid({ value: "x5" }).message, `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got "x5". ${fix}`)
     assert.strictEqual(new ExperienceWordLimitInvalid({ value: "5x" }).message, `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got "5x". ${fix}`)
+    assert.strictEqual(new ExperienceWordLimitInvalid({ value: " 40" }).message, `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got " 40". ${fix}`)
+    assert.strictEqual(new ExperienceWordLimitInvalid({ value: "40 " }).message, `TFGRPO_EXPERIENCE_MAX_WORDS must be a positive integer. Got "40 ". ${fix}`)
   })
 })

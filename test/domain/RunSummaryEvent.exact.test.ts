@@ -129,6 +129,10 @@ describe("runSummaryEventOf, exactly", () => {
     assert.strictEqual(halfDone.result?.durationMs, null)
     const none = runSummaryEventOf({ ...base, commands: [] }, "ts", noNotifications, exec).payload
     assert.deepStrictEqual([none.result?.status, none.result?.durationMs, none.result?.attempts, none.logs.command], ["pending", null, 1, null])
+    const orphanRun = runSummaryEventOf({ ...base, commands: [], toolRuns: [toolRun("hello")] }, "ts", noNotifications, exec).payload
+    assert.strictEqual(orphanRun.toolRun, null)
+    const neverStarted = runSummaryEventOf({ ...base, commands: [{ ...entry, exit_code: 3, completed_at: "2026-01-01T00:00:04.000Z" }] }, "ts", noNotifications, exec).payload
+    assert.deepStrictEqual([neverStarted.result?.exitCode, neverStarted.result?.durationMs], [3, null])
   })
 })
 
