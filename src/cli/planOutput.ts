@@ -15,19 +15,22 @@ export const planFormat = Options.choice("format", ["text", "json", "mermaid"]).
 /** B-2: nodes (with their level) and edges from each need to the stage that needs it. */
 const graphOf = (view: PlanView) => {
   const stages = view.pipeline.stages
+  // Each computed once and looked up per stage: per stage they made `plan` quadratic (a serial
+  // pipeline of 3 000 stages took 1.4 s of CPU, 0.9 s of it here).
+  const deps = dependenciesOf(stages)
   const levels = levelsOf(stages)
-  const levelOf = (position: number) => levels.findIndex((level) => level.includes(position)) + 1
+  const levelOf = new Map(levels.flatMap((level, n) => level.map((position) => [position, n + 1] as const)))
   return {
     serial: !isGraph(stages),
     nodes: stages.map((stage, p) => ({
       id: stage.id,
       title: stage.title,
       kind: stage.kind,
-      level: levelOf(p),
-      needs: dependenciesOf(stages)[p]?.map((d) => stages[d]?.id ?? "") ?? [],
+      level: levelOf.get(p) ?? 0,
+      needs: deps[p]?.map((d) => stages[d]?.id ?? "") ?? [],
       lock: stage.lock ?? null
     })),
-    edges: dependenciesOf(stages).flatMap((deps, p) => deps.map((d) => ({ from: stages[d]?.id ?? "", to: stages[p]?.id ?? "" }))),
+    edges: deps.flatMap((needs, p) => needs.map((d) => ({ from: stages[d]?.id ?? "", to: stages[p]?.id ?? "" }))),
     levels: levels.map((level) => level.map((p) => stages[p]?.id ?? ""))
   }
 }
