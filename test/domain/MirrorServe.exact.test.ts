@@ -81,6 +81,7 @@ describe("content types and headers, exactly", () => {
       "d.x/A.PNG": "image/png",
       "d.css/readme": "application/octet-stream",
       ".css": "application/octet-stream",
+      "d/.css": "application/octet-stream",
       "a.unknown": "application/octet-stream"
     }
     for (const [file, type] of Object.entries(types)) assert.strictEqual(contentTypeOf(file), type, file)
