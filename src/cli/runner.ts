@@ -29,7 +29,7 @@ const labels = Options.text("labels").pipe(
   Options.withDefault("")
 )
 const keepFailed = Options.boolean("keep-failed").pipe(
-  Options.withDescription("Keep the worktree of a stage that failed (for a look); removed otherwise")
+  Options.withDescription("Keep the worktree of a stage that failed (for a look); otherwise it is made as new for the next stage, or removed")
 )
 
 /** `host:port` with a port from 1 to 65535. */

@@ -31,7 +31,8 @@ export const serveRunner = (flags: RunnerFlags) =>
     const runner = `${flags.host}:${flags.port}`
     const capacity = flags.capacity ?? host.cpus
     const processes = ProcessRunnerLive.pipe(Layer.provide(HostLive))
-    const prepare = yield* makeRunnerWorkspaces({ root: flags.workspaces, runner, keepFailed: flags.keepFailed }).pipe(
+    // Its worktrees kept ready for later stages are removed when the runner stops (this scope).
+    const prepare = yield* makeRunnerWorkspaces({ root: flags.workspaces, runner, keepFailed: flags.keepFailed, keep: capacity }).pipe(
       Effect.provide(Layer.merge(processes, FilesLive))
     )
     const running = yield* Ref.make<ReadonlySet<number>>(new Set())
@@ -76,4 +77,4 @@ export const serveRunner = (flags: RunnerFlags) =>
         )
       })
     ))
-  }).pipe(Effect.provide(HostLive), Effect.provide(NodeContext.layer))
+  }).pipe(Effect.scoped, Effect.provide(HostLive), Effect.provide(NodeContext.layer))

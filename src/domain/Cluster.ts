@@ -99,20 +99,6 @@ export const RunnerIdentity = Schema.Struct({
 })
 export type RunnerIdentity = typeof RunnerIdentity.Type
 
-/** How an attempt ended on its runner: the stored, durable result of its idempotency key. */
-export const StageResult = Schema.Struct({
-  exitCode: Schema.NullOr(Schema.Int),
-  signal: Schema.NullOr(Schema.String),
-  runner: Schema.String,
-  host: Schema.String,
-  /**
-   * The sequence number of the attempt's last output event in storage (AttemptOutput): everything
-   * up to it was stored before this result, so the orchestrator reads until it has it.
-   */
-  outputSeq: Schema.Int
-})
-export type StageResult = typeof StageResult.Type
-
 /** The attempt could not start on the runner (workspace, spawn); the stage fails with this reason. */
 export class RemoteStartFailed extends Schema.TaggedError<RemoteStartFailed>()("RemoteStartFailed", {
   reason: Schema.String,
@@ -150,7 +136,30 @@ export const StageEvent = Schema.Union(
 export type StageEvent = typeof StageEvent.Type
 
 /** One stored event of an attempt. */
-export interface StageLogEntry {
-  readonly seq: number
-  readonly event: StageEvent
-}
+export const StageLogEntry = Schema.Struct({ seq: Schema.Int, event: StageEvent })
+export type StageLogEntry = typeof StageLogEntry.Type
+
+/**
+ * The most output bytes a result carries back (its attempt's last events): a stage that prints
+ * little has all of its events in its result, and the orchestrator no read to make for them.
+ */
+export const resultEventBytes = 64 * 1024
+
+/** How an attempt ended on its runner: the stored, durable result of its idempotency key. */
+export const StageResult = Schema.Struct({
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
+  runner: Schema.String,
+  host: Schema.String,
+  /**
+   * The sequence number of the attempt's last output event in storage (AttemptOutput): everything
+   * up to it was stored before this result, so the orchestrator reads until it has it.
+   */
+  outputSeq: Schema.Int,
+  /**
+   * The attempt's last stored events, up to `resultEventBytes` of output (a result stored before
+   * there were any: none; the orchestrator reads what it lacks from storage).
+   */
+  events: Schema.optionalWith(Schema.Array(StageLogEntry), { default: () => [] })
+})
+export type StageResult = typeof StageResult.Type

@@ -9,7 +9,7 @@
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import { Chunk, Clock, Duration, Effect, Layer, Schedule } from "effect"
-import { groupOf, placementEntityId, type StageEvent, type StageRequest, type Workspace } from "../domain/Cluster.js"
+import { groupOf, placementEntityId, type StageEvent, type StageLogEntry, type StageRequest, type Workspace } from "../domain/Cluster.js"
 import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
@@ -95,15 +95,17 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
         // The sequence number of the last event handed on. A read and its hand-over are not
         // interrupted halfway, so stopping the tail between reads loses nothing and repeats nothing.
         let seen = 0
-        const pull = Effect.uninterruptible(Effect.gen(function*() {
-          const entries = yield* output.read(key, seen).pipe(
+        const handOn = (entries: ReadonlyArray<StageLogEntry>) =>
+          Effect.forEach(entries, (entry) =>
+            Effect.zipRight(onEvent(toEvent(entry.event)), Effect.sync(() => {
+              seen = entry.seq
+            })), { discard: true })
+        const pull = Effect.uninterruptible(Effect.flatMap(
+          Effect.suspend(() => output.read(key, seen)).pipe(
             Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), []))
-          )
-          for (const entry of entries) {
-            yield* onEvent(toEvent(entry.event))
-            seen = entry.seq
-          }
-        }))
+          ),
+          handOn
+        ))
         const payload: StageRequest = {
           idempotencyKey: key,
           runId: request.runId,
@@ -132,6 +134,10 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
         // Output is read while the call is pending, from one interval after it is sent (before, there
         // is nothing yet: a read is a round trip on the way); the tail stops when the result is in.
         const result = yield* Effect.raceFirst(call, Effect.forever(Effect.delay(pull, pollEvery)))
+        // The result carries its attempt's last events: when they reach back to what was handed on,
+        // the rest is handed on from them, without a read.
+        const carried = result.events.filter((entry) => entry.seq > seen)
+        if (carried.length > 0 && carried[0]?.seq === seen + 1) yield* Effect.uninterruptible(handOn(carried))
         // Everything up to the result's last event was stored before the result: read up to it.
         // (Checked before reading: the tail often has it all already, and a read is a round trip.)
         const drained = yield* Effect.whenEffect(

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
-import { asArray, asObject, asString, commandStage, describeResult, listDir, makeTempRepo, pipeline, requireBuiltCli, runCli, stageOutput, startJson, type TempRepo } from "../support/cli.js"
+import { asArray, asObject, asString, commandStage, describeResult, listDir, makeTempRepo, pipeline, requireBuiltCli, runCli, stageOutput, startJson, type TempRepo, waitFor } from "../support/cli.js"
 import { freePort, startDatabase, startRunner, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
 
 let database: TestDatabase
@@ -37,7 +37,7 @@ const clusterEnv = () => ({ CODEX_CLUSTER_DATABASE_URL: database.url })
 
 describe("cloud stages on cluster runners", () => {
   it("a 3-stage cloud pipeline runs on the runners in worktrees of the repository with its uncommitted changes: runner ids printed, exit codes 0/3/0 recorded", async () => {
-    const show = "echo $0 on $CODEX_ORCHESTRATOR_RUNNER; cat notes.txt; pwd"
+    const show = "echo $0 on $CODEX_ORCHESTRATOR_RUNNER; cat notes.txt; pwd; echo $0 > stray-$0.txt"
     const repo = makeTempRepo({
       pipelines: [pipeline("remote", [
         commandStage("one", `sh -c '${show}' one`),
@@ -71,11 +71,13 @@ describe("cloud stages on cluster runners", () => {
         const [said, notes, pwd] = stageOutput(repo.path(asString(entry["log_path"], "log_path")), "stdout").split("\n")
         assert.strictEqual(said, `${id} on ${runner}`, `stage ${i}`)
         assert.strictEqual(notes, id === "three" ? "new in sub, not committed" : "uncommitted change")
-        // In a worktree under the runner's --workspaces, at the stage's cwd; removed afterwards.
+        // In a worktree under the runner's --workspaces, at the stage's cwd; afterwards removed, or
+        // made as new again for the runner's next stage of this commit and changes (its file gone).
         const workspaces = home.path(`ws-${runner === runners[0]?.address ? "a" : "b"}`, "worktrees")
         assert.isTrue(pwd?.startsWith(`${workspaces}/`), `${pwd} is not under ${workspaces}`)
         assert.isTrue(id !== "three" || pwd?.endsWith("/sub"), pwd)
-        assert.isFalse(existsSync(pwd ?? ""), `${pwd} was not removed`)
+        await waitFor(`${pwd}/stray-${id}.txt to go`, () => (existsSync(`${pwd}/stray-${id}.txt`) ? undefined : true), { timeoutMs: 10_000 })
+        assert.isTrue(!existsSync(pwd ?? "") || readFileSync(`${pwd}/notes.txt`, "utf8") === notes + "\n", `${pwd} is not as new`)
       }
       // `special` is only on runner b.
       assert.strictEqual(asObject(entries[2]?.["remote"], "remote")["runner"], runners[1]?.address)

@@ -1,6 +1,6 @@
 /**
  * A runner's workspaces (issue 18) on real git: a worktree at the requested commit with the
- * uncommitted diff applied; a commit the origin does not have (the worktree script's exit 90) and a
+ * uncommitted diff applied, handed to the next attempt of the same workspace as new again; a commit the origin does not have (the worktree script's exit 90) and a
  * diff that does not apply on the commit (exit 91) fail the attempt with a line saying what to do.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -13,11 +13,12 @@ import { Effect, Layer } from "effect"
 import type { StageRequest } from "../../src/domain/Cluster.js"
 import { FilesLive } from "../../src/layers/Files.js"
 import { HostLive } from "../../src/layers/Host.js"
-import { makeRunnerWorkspaces } from "../../src/layers/internal/runnerWorkspace.js"
+import { makeRunnerWorkspaces, type PreparedAttempt } from "../../src/layers/internal/runnerWorkspace.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
+import { ProcessRunner } from "../../src/services/ProcessRunner.js"
 import { makeGitRepo } from "../support/gitRepo.js"
 
-const live = Layer.mergeAll(ProcessRunnerLive.pipe(Layer.provide(HostLive)), FilesLive).pipe(Layer.provideMerge(NodeContext.layer))
+const live = Layer.mergeAll(ProcessRunnerLive, FilesLive).pipe(Layer.provideMerge(HostLive), Layer.provideMerge(NodeContext.layer))
 
 /** `git diff --binary HEAD` of the repository's working tree, untracked files included (as the orchestrator sends it). */
 const diffOf = (git: (...args: ReadonlyArray<string>) => string) => {
@@ -43,15 +44,15 @@ const requestFor = (origin: string, commit: string, diff: Uint8Array, key: strin
 const prepareIn = (request: StageRequest) =>
   Effect.gen(function*() {
     const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
-    const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false })
+    const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 1 })
     const outcome = yield* Effect.either(prepare(request))
     const result = outcome._tag === "Left"
       ? { failed: outcome.left.reason }
       : { notes: readFileSync(join(outcome.right.spec.cwd, "notes.txt"), "utf8") }
-    if (outcome._tag === "Right") yield* outcome.right.release(true)
+    if (outcome._tag === "Right") yield* outcome.right.release({ succeeded: true, exited: true, group: undefined })
     rmSync(root, { recursive: true, force: true })
     return result
-  }).pipe(Effect.provide(live))
+  }).pipe(Effect.scoped, Effect.provide(live))
 
 describe("runner workspaces", () => {
   it.live("makes a worktree at the commit with the uncommitted changes applied", () =>
@@ -74,13 +75,55 @@ describe("runner workspaces", () => {
       })
       const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
       const notes = yield* Effect.gen(function*() {
-        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false })
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 4 })
         return yield* Effect.forEach(diffs, (diff, i) =>
           Effect.map(prepare(requestFor(repo.dir, commit, diff, `k-${i}`)), (prepared) => readFileSync(join(prepared.spec.cwd, "notes.txt"), "utf8")), {
           concurrency: "unbounded"
         })
-      }).pipe(Effect.provide(live))
+      }).pipe(Effect.scoped, Effect.provide(live))
       assert.deepStrictEqual(notes, ["stage 1\n", "stage 2\n", "stage 3\n", "stage 4\n"])
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
+  it.live("the next attempt of the same workspace gets the worktree back as new: the stage's changes, branch and files undone", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n", ".gitignore": "build/\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      repo.write({ "notes.txt": "changed\n" })
+      const diff = diffOf(repo.git)
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const seen = yield* Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 2 })
+        const processes = yield* ProcessRunner
+        const runIn = (prepared: PreparedAttempt, command: string) =>
+          Effect.gen(function*() {
+            let group: number | undefined
+            const exit = yield* processes.run({ ...prepared.spec, command }, {
+              onStart: (pid) => Effect.sync(() => {
+                group = pid
+              }),
+              onOutput: () => Effect.void
+            })
+            yield* prepared.release({ succeeded: exit.exitCode === 0, exited: true, group })
+          })
+        const first = yield* prepare(requestFor(repo.dir, commit, diff, "k-first"))
+        // A stage that leaves everything dirty: a tracked file, an untracked and an ignored one, a
+        // staged one, a branch with a commit of its own.
+        yield* runIn(first, [
+          "echo scribbled > notes.txt && echo stray > stray.txt && mkdir -p build && echo out > build/out.txt",
+          "echo staged > staged.txt && git add staged.txt",
+          "git -c user.name=s -c user.email=s@example.com checkout -q -b scratch && git -c user.name=s -c user.email=s@example.com commit -qam scratch"
+        ].join(" && "))
+        const second = yield* prepare(requestFor(repo.dir, commit, diff, "k-second"))
+        const state = (dir: string) =>
+          execFileSync("sh", ["-c", "git rev-parse HEAD; git symbolic-ref -q HEAD || echo detached; git status --porcelain --ignored; cat notes.txt"], {
+            cwd: dir,
+            encoding: "utf8"
+          })
+        return { same: second.spec.cwd === first.spec.cwd, state: state(second.spec.cwd) }
+      }).pipe(Effect.scoped, Effect.provide(live))
+      assert.deepStrictEqual(seen, { same: true, state: `${commit}\ndetached\n M notes.txt\nchanged\n` })
       rmSync(root, { recursive: true, force: true })
       repo.cleanup()
     }))

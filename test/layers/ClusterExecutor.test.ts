@@ -27,6 +27,8 @@ const request = (key: string, command: string, runsOn?: ReadonlyArray<string>): 
 
 const scripts = {
   "echo hi": { output: [{ stream: "stdout", data: "hi\n" }], exitCode: 3 },
+  // 80 KiB in two chunks: more than a result carries back (resultEventBytes).
+  "print much": { output: [{ stream: "stdout", data: "a".repeat(40 * 1024) }, { stream: "stdout", data: "b".repeat(40 * 1024) }] },
   "sleep 60": { duration: "60 seconds" }
 } satisfies Record<string, ScriptedProcess>
 
@@ -49,6 +51,14 @@ const runCollect = (req: ExecutionRequest) =>
     const exit = yield* executor.run(req, (event) => Ref.update(events, (all) => [...all, event]))
     return { exit, events: yield* Ref.get(events) }
   })
+
+/** The executor on an AttemptOutput that counts its reads (the runners write to the real one). */
+const withCountedReads = (reads: Ref.Ref<number>) =>
+  Effect.flatMap(AttemptOutput, (output) =>
+    makeClusterExecutor({ pollEvery: "1 hour" }).pipe(Effect.provideService(AttemptOutput, {
+      ...output,
+      read: (key, after) => Effect.zipRight(Ref.update(reads, (n) => n + 1), output.read(key, after))
+    })))
 
 /** Polls `check` until it holds (the cluster's fibers run on the live clock here). */
 const eventually = (check: Effect.Effect<boolean>) =>
@@ -103,6 +113,27 @@ describe("ClusterExecutor", () => {
       const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
       yield* executor.run(request("k-late", "echo hi"), (event) => Ref.update(events, (all) => [...all, event]))
       assert.deepStrictEqual((yield* Ref.get(events)).map((e) => e._tag), ["Started", "Output", "Exited"])
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("the result carries a small output's events: nothing is read from storage for them", () =>
+    Effect.gen(function*() {
+      const reads = yield* Ref.make(0)
+      const executor = yield* withCountedReads(reads)
+      const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
+      yield* executor.run(request("k-carried", "echo hi"), (event) => Ref.update(events, (all) => [...all, event]))
+      assert.deepStrictEqual((yield* Ref.get(events)).map((e) => e._tag), ["Started", "Output", "Exited"])
+      assert.strictEqual(yield* Ref.get(reads), 0)
+    }).pipe(Effect.provide(cluster([]))))
+
+  it.live("an output larger than a result carries is read from storage, whole and in order", () =>
+    Effect.gen(function*() {
+      const reads = yield* Ref.make(0)
+      const executor = yield* withCountedReads(reads)
+      const printed = yield* Ref.make("")
+      yield* executor.run(request("k-much", "print much"), (event) =>
+        event._tag === "Output" ? Ref.update(printed, (all) => all + Chunk.toReadonlyArray(event.chunks).map((b) => decoder.decode(b)).join("")) : Effect.void)
+      assert.strictEqual(yield* Ref.get(printed), "a".repeat(40 * 1024) + "b".repeat(40 * 1024))
+      assert.isAtLeast(yield* Ref.get(reads), 1)
     }).pipe(Effect.provide(cluster([]))))
 
   it.live("a redelivered attempt continues the stored sequence: the first runner's start and output stay, the second's follow", () =>

@@ -47,7 +47,9 @@ describe("placeAttempt", () => {
       assert.deepStrictEqual(yield* Ref.get(sent), [[0, false]], "placement 1 waits 20 ms")
       yield* TestClock.adjust(Duration.millis(1))
       assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false]])
-      yield* TestClock.adjust(Duration.millis(40))
+      yield* TestClock.adjust(Duration.millis(19))
+      assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false]], "placement 2 waits 20 ms more, not 40")
+      yield* TestClock.adjust(Duration.millis(1))
       assert.strictEqual(yield* Fiber.join(fiber), "ran at 2")
       assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false], [2, false]])
     }))
@@ -56,9 +58,9 @@ describe("placeAttempt", () => {
     Effect.gen(function*() {
       const { send, sent } = yield* sender((_, last) => (last ? "ran" : "busy"))
       const fiber = yield* Effect.fork(placeAttempt(send))
-      // 20, 40, ..., 640 ms, then 1 s apart: 15 pauses, 10.26 s.
-      yield* TestClock.adjust(Duration.millis(10259))
-      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still refused after 10.259 s")
+      // 20 ms five times, then 40, 80, ..., 640 ms, then 1 s apart: 15 pauses, 6.34 s.
+      yield* TestClock.adjust(Duration.millis(6339))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still refused after 6.339 s")
       assert.strictEqual((yield* Ref.get(sent)).length, defaultPlacement.placements - 1)
       yield* TestClock.adjust(Duration.millis(1))
       assert.strictEqual(yield* Fiber.join(fiber), `ran at ${defaultPlacement.placements - 1}`)

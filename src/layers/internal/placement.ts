@@ -21,14 +21,20 @@ export interface PlacementPolicy {
 }
 
 /**
- * Placements go fast at first (the next hash usually finds a runner with a free slot), then, when
- * every runner stays full, slower, up to 1 s apart, and after 16 (about 10 s of full runners) the
- * attempt waits in line on the runner of the last one: a bounded number of stored refusals per
+ * Placements go fast at first, 20 ms apart five times: the next hash usually finds a runner with a
+ * free slot, but the shards that successive placements hash to are not independent (a key's
+ * placements can meet the same full runner several times in a row), and a pause that doubled from
+ * the first refusal kept a burst's last stage waiting for most of a second. Then, when every runner
+ * stays full, slower, doubling from 40 ms up to 1 s apart, and after 16 (about 6 s of full runners)
+ * the attempt waits in line on the runner of the last one: a bounded number of stored refusals per
  * attempt, so a resumed run walks few of them.
  */
 export const defaultPlacement: PlacementPolicy = {
   placements: 16,
-  pause: Schedule.exponential(Duration.millis(20)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(1))))
+  pause: Schedule.spaced(Duration.millis(20)).pipe(
+    Schedule.intersect(Schedule.recurs(5)),
+    Schedule.andThen(Schedule.exponential(Duration.millis(40)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(1)))))
+  )
 }
 
 const isBusy = (error: unknown): error is RunnerBusy => Predicate.isTagged(error, "RunnerBusy")

@@ -4,7 +4,15 @@
  * orchestrator reads it whenever it looks; the result says how far the stored events go.
  */
 import { Chunk, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schedule } from "effect"
-import { RemoteStartFailed, RunnerBusy, type StageEvent, type StageRequest, type StageResult } from "../../domain/Cluster.js"
+import {
+  RemoteStartFailed,
+  resultEventBytes,
+  RunnerBusy,
+  type StageEvent,
+  type StageLogEntry,
+  type StageRequest,
+  type StageResult
+} from "../../domain/Cluster.js"
 import { AttemptOutput } from "../../services/AttemptOutput.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { PreparedAttempt } from "./runnerWorkspace.js"
@@ -38,16 +46,37 @@ const withGroup = (groups: ReadonlySet<number>, pid: number, present: boolean) =
  */
 const batchLimit = 256
 
+/** An event's weight against resultEventBytes: its output bytes. */
+const sizeOf = (entry: StageLogEntry) => (entry.event._tag === "Output" ? entry.event.bytes.length : 0)
+
 /**
  * An attempt's writer: numbers its events after `after`, what is stored for the key already (a
- * redelivered attempt continues the sequence) and inserts them in batches. `close` waits for the last insert and
- * returns the last number stored. A batch that cannot be stored is dropped with a warning and not
+ * redelivered attempt continues the sequence) and inserts them in batches. `close` waits for the
+ * last insert and returns the last number stored, with the last events stored (up to
+ * resultEventBytes of output). A batch that cannot be stored is dropped with a warning and not
  * numbered, so the orchestrator never waits for events that are not there.
  */
-const makeWriter = (key: string, stageId: string, after: number) =>
+const makeWriter = (key: string, stageId: string, after: Effect.Effect<number>) =>
   Effect.gen(function*() {
     const output = yield* AttemptOutput
-    let stored = after
+    let stored = 0
+    // The last events stored, up to resultEventBytes of output: what the result carries back.
+    let recent: Array<StageLogEntry> = []
+    let recentBytes = 0
+    const keepRecent = (entries: ReadonlyArray<StageLogEntry>) => {
+      for (const entry of entries) {
+        recent.push(entry)
+        recentBytes += sizeOf(entry)
+      }
+      // Dropped from the front once a batch (a slice a batch, not a shift an event).
+      let drop = 0
+      for (const entry of recent) {
+        if (recentBytes <= resultEventBytes) break
+        recentBytes -= sizeOf(entry)
+        drop += 1
+      }
+      if (drop > 0) recent = recent.slice(drop)
+    }
     const queue = yield* Queue.bounded<Option.Option<StageEvent>>(batchLimit)
     const flush = Effect.gen(function*() {
       const items = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, batchLimit))
@@ -58,6 +87,7 @@ const makeWriter = (key: string, stageId: string, after: number) =>
           onFailure: (error) => Effect.logWarning(`${stageId}: ${entries.length} output events lost: ${error.message}`),
           onSuccess: () => {
             stored += entries.length
+            keepRecent(entries)
             return Effect.void
           }
         }),
@@ -65,10 +95,17 @@ const makeWriter = (key: string, stageId: string, after: number) =>
       )
       return items.some(Option.isNone)
     })
-    const writing = yield* Effect.fork(Effect.repeat(flush, { until: (done) => done }))
+    // Numbering waits for `after`; the events meanwhile wait in the queue (the process does not).
+    const writing = yield* Effect.fork(Effect.zipRight(
+      Effect.flatMap(after, (n) =>
+        Effect.sync(() => {
+          stored = n
+        })),
+      Effect.repeat(flush, { until: (done) => done })
+    ))
     return {
       emit: (event: StageEvent) => Queue.offer(queue, Option.some(event)),
-      close: Effect.zipRight(Queue.offer(queue, Option.none()), Fiber.join(writing)).pipe(Effect.map(() => stored))
+      close: Effect.zipRight(Queue.offer(queue, Option.none()), Fiber.join(writing)).pipe(Effect.map(() => ({ stored, recent })))
     }
   })
 
@@ -85,14 +122,13 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
     const attempt = (request: StageRequest) =>
       Effect.gen(function*() {
         yield* Effect.logInfo(`${request.stageId} (run ${request.runId}, attempt ${request.attempt}): ${request.command}`)
-        // What is stored for the key already is read while the workspace is made: a round trip less on the way.
-        const [after, prepared] = yield* Effect.all([
-          output.last(request.idempotencyKey).pipe(
-            Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), 0))
-          ),
-          setup.prepare(request)
-        ], { concurrency: 2 })
-        const writer = yield* makeWriter(request.idempotencyKey, request.stageId, after)
+        // What is stored for the key already (a redelivered attempt continues its numbering) is read
+        // while the workspace is made and the process starts: it is needed by the first insert only.
+        const after = yield* Effect.fork(output.last(request.idempotencyKey).pipe(
+          Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), 0))
+        ))
+        const prepared = yield* setup.prepare(request)
+        const writer = yield* makeWriter(request.idempotencyKey, request.stageId, Fiber.join(after))
         // The stage can tell where it runs (a script may print it, as the tests do).
         const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
         let group: number | undefined
@@ -109,11 +145,16 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
           onOutput: (stream, chunks) => writer.emit({ _tag: "Output", stream, bytes: concatBytes(chunks) })
         }).pipe(
           Effect.ensuring(track(false)),
-          Effect.onExit((ended) => prepared.release(Exit.isSuccess(ended) && ended.value.exitCode === 0))
+          Effect.onExit((ended) =>
+            prepared.release({
+              succeeded: Exit.isSuccess(ended) && ended.value.exitCode === 0,
+              exited: Exit.isSuccess(ended),
+              group
+            }))
         )
-        const outputSeq = yield* writer.close
+        const { recent, stored: outputSeq } = yield* writer.close
         yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
-        const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, outputSeq }
+        const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, outputSeq, events: recent }
         return result
       }).pipe(
         Effect.provideService(AttemptOutput, output),

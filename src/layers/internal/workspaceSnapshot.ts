@@ -7,10 +7,9 @@
 import { Path } from "@effect/platform"
 import { Chunk, Effect, Ref } from "effect"
 import type { Workspace } from "../../domain/Cluster.js"
-import { shellCommand, shellQuote } from "../../domain/Shell.js"
+import { shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
-import { runForText } from "./processText.js"
 import { concatBytes } from "./bytes.js"
 
 /** The most uncommitted change a remote stage carries; beyond it, the user commits. */
@@ -18,27 +17,52 @@ export const diffLimitBytes = 16 * 1024 * 1024
 
 const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 
+/** The snapshot script's exit when its folder is in no repository (or one without a commit yet). */
+const notARepository = 93
+
 /**
- * The diff of everything not committed against HEAD, from a copy of the index (the user's index is
- * left alone), without the excluded folders; at most one byte more than the limit is read. `add`
- * must not look into them (a run writes and renames files there meanwhile), and an excluding
- * pathspec is given only for a folder git does not ignore already: `git add` exits 1 on one that
- * names an ignored folder, as `.runs` usually is.
+ * One process (each costs more than the git commands in it, a spawn from the orchestrator's big
+ * process above all): the repository's root, HEAD and origin on three lines, then the diff of
+ * everything not committed against HEAD, from a copy of the index (the user's index is left
+ * alone), without the excluded folders (absolute; those outside the repository do not count); at
+ * most one byte more than the limit is read. `add` must not look into them (a run writes and
+ * renames files there meanwhile), and an excluding pathspec is given only for a folder git does not
+ * ignore already: `git add` exits 1 on one that names an ignored folder, as `.runs` usually is.
  */
-const diffScript = (excludes: ReadonlyArray<string>) =>
+const snapshotScript = (excludes: ReadonlyArray<string>) =>
   [
     "set -e",
+    `info=$(git rev-parse --show-toplevel HEAD 2>/dev/null) || exit ${notARepository}`,
+    "nl='",
+    "'",
+    `root=\${info%%"$nl"*}`,
+    `head=\${info#*"$nl"}`,
+    "origin=$(git remote get-url origin 2>/dev/null) || origin=",
+    `printf '%s\\n%s\\n%s\\n' "$root" "$head" "$origin"`,
+    `cd "$root"`,
     `idx=$(mktemp "\${TMPDIR:-/tmp}/codex-orchestrator-index.XXXXXX")`,
     `trap 'rm -f "$idx"' EXIT`,
     `gi=$(git rev-parse --git-path index)`,
     `if [ -f "$gi" ]; then cp "$gi" "$idx"; else rm -f "$idx"; fi`,
     "set --",
-    ...(excludes.length === 0
-      ? []
-      : [`for dir in ${excludes.map(shellQuote).join(" ")}; do git check-ignore -q "$dir/" || set -- "$@" ":(exclude)$dir"; done`]),
+    ...(excludes.length === 0 ? [] : [
+      `for dir in ${excludes.map(shellQuote).join(" ")}; do`,
+      `  case "$dir" in "$root"/*) rel=\${dir#"$root"/}; git check-ignore -q "$rel/" || set -- "$@" ":(exclude)$rel" ;; esac`,
+      "done"
+    ]),
     `GIT_INDEX_FILE="$idx" git add -A -- . "$@"`,
     `GIT_INDEX_FILE="$idx" git diff --cached --binary HEAD | head -c ${diffLimitBytes + 1}`
   ].join("\n")
+
+/** Where the n-th newline of `bytes` is (-1: fewer). */
+const nthNewline = (bytes: Uint8Array, n: number) => {
+  let at = -1
+  for (let seen = 0; seen < n; seen++) {
+    at = bytes.indexOf(10, at + 1)
+    if (at < 0) return -1
+  }
+  return at
+}
 
 /** Makes `workspaceOf` on the ProcessRunner: a request's workspace, or null outside a git repository. */
 export const makeWorkspaceSnapshots = Effect.gen(function*() {
@@ -49,30 +73,23 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
 
   const snapshot = (request: ExecutionRequest) =>
     Effect.gen(function*() {
-      const info = yield* runForText(runner, {
-        command: `${shellCommand(["git", "rev-parse", "--show-toplevel", "HEAD"])} && (git remote get-url origin 2>/dev/null || true)`,
-        cwd: request.cwd,
-        env: gitEnv
-      })
-      const [root, commit, origin] = info.stdout.split("\n").map((line) => line.trim())
-      // Not a repository (or no commit yet): the runner uses the cwd as given, as on a shared disk.
-      if (info.exit.exitCode !== 0 || root === undefined || commit === undefined || root === "" || commit === "") return null
-      const inside = (dir: string | undefined) => {
-        if (dir === undefined) return []
-        const relative = path.relative(root, dir)
-        return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? [] : [relative]
-      }
-      const excludes = [...inside(request.env["CODEX_ORCHESTRATOR_RUNS_DIR"]), ...inside(request.env["CODEX_ORCHESTRATOR_OUT_DIR"])]
+      const excludes = [request.env["CODEX_ORCHESTRATOR_RUNS_DIR"], request.env["CODEX_ORCHESTRATOR_OUT_DIR"]]
+        .flatMap((dir) => (dir === undefined || dir === "" ? [] : [path.resolve(request.cwd, dir)]))
       const output = yield* Ref.make({ stdout: Chunk.empty<Uint8Array>(), stderr: Chunk.empty<Uint8Array>() })
-      const exit = yield* runner.run({ command: diffScript(excludes), cwd: root, env: gitEnv }, {
+      const exit = yield* runner.run({ command: snapshotScript(excludes), cwd: request.cwd, env: gitEnv }, {
         onStart: () => Effect.void,
         onOutput: (stream, chunks) => Ref.update(output, (o) => ({ ...o, [stream]: Chunk.appendAll(o[stream], chunks) }))
       })
+      // Not a repository (or no commit yet): the runner uses the cwd as given, as on a shared disk.
+      if (exit.exitCode === notARepository) return null
       const { stderr, stdout } = yield* Ref.get(output)
-      if (exit.exitCode !== 0) {
+      const bytes = concatBytes(stdout)
+      const end = nthNewline(bytes, 3)
+      if (exit.exitCode !== 0 || end < 0) {
         return yield* failed(request, `could not take the uncommitted changes: ${new TextDecoder().decode(concatBytes(stderr)).trim()}`, exit)
       }
-      const diff = concatBytes(stdout)
+      const [root = "", commit = "", origin = ""] = new TextDecoder().decode(bytes.subarray(0, end)).split("\n")
+      const diff = bytes.slice(end + 1)
       if (diff.length > diffLimitBytes) {
         return yield* failed(
           request,
@@ -81,7 +98,7 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
           diff.length
         )
       }
-      const workspace: Workspace = { origin: origin === undefined || origin === "" ? root : origin, commit, diff, cwd: path.relative(root, request.cwd) }
+      const workspace: Workspace = { origin: origin === "" ? root : origin, commit, diff, cwd: path.relative(root, request.cwd) }
       return workspace
     })
 

@@ -1,0 +1,206 @@
+/**
+ * A runner's worktrees kept for the next stage of the same workspace (issue 18). Making a worktree
+ * takes git processes, each one 10-300 ms on a loaded machine, and it stood on every remote stage's
+ * path; the stages of a run (and the runs of one commit) share their workspace: the same origin,
+ * commit and uncommitted diff. So a worktree an attempt is done with is made fresh again off the
+ * attempt's path (reset to the commit, cleaned, the diff applied: `recycle`) and handed to the next
+ * attempt of that workspace.
+ *
+ * - One attempt at a time has a worktree: a lease is the tree, until it is released.
+ * - An attempt that finds no tree ready waits for one being recycled (it is as far as a new one
+ *   would be, with no more git bookkeeping), else a new one is made (`create`).
+ * - At most `keep` trees wait ready, all workspaces together (the oldest go first), each for at most
+ *   `idle`; closing the pool's scope removes them, and the recycles under way.
+ * - A tree whose recycling fails, or that its attempt discards, is removed.
+ */
+import { Clock, Deferred, Duration, Effect, Exit, Option, Schedule } from "effect"
+
+/** What the pool does with git and folders (runnerWorkspace.ts: real git; tests: in memory). */
+export interface PoolOperations<K, E> {
+  /** A new tree, ready for `key`'s workspace. */
+  readonly create: (key: K) => Effect.Effect<string, E>
+  /** Makes a used tree as a fresh one for `key` again; a failure has the tree removed. */
+  readonly recycle: (tree: string, key: K) => Effect.Effect<void, unknown>
+  readonly remove: (tree: string) => Effect.Effect<void>
+}
+
+export interface PoolOptions {
+  /** The most trees waiting ready, all workspaces together. */
+  readonly keep: number
+  /** A ready tree unused this long is removed (checked every `idle`, so it waits up to twice that). */
+  readonly idle: Duration.DurationInput
+}
+
+/** What an attempt does with its tree when it ends: hand it on, remove it, or leave it (`--keep-failed`). */
+export type TreeOutcome = "reuse" | "discard" | "keep"
+
+export interface TreeLease {
+  readonly tree: string
+  /** Returns at once: recycling and removal happen off the attempt's path. */
+  readonly release: (outcome: TreeOutcome) => Effect.Effect<void>
+}
+
+interface ReadyTree {
+  readonly tree: string
+  readonly id: string
+  readonly since: number
+}
+
+/** Per workspace: trees being recycled, and the attempts waiting for them (never more than those). */
+interface Slot {
+  recycling: number
+  readonly waiters: Array<Deferred.Deferred<Option.Option<string>>>
+}
+
+/**
+ * The trees waiting ready (oldest first), and per workspace the recycles under way and the attempts
+ * waiting for them. Changed only inside synchronous steps, so no fiber sees a half-made change.
+ */
+const makeShelf = <K, E>(options: PoolOptions, operations: PoolOperations<K, E>) => {
+  const idleMs = Duration.toMillis(Duration.decode(options.idle))
+  let ready: Array<ReadyTree> = []
+  const slots = new Map<string, Slot>()
+  const slotOf = (id: string) => {
+    const found = slots.get(id)
+    if (found !== undefined) return found
+    const slot: Slot = { recycling: 0, waiters: [] }
+    slots.set(id, slot)
+    return slot
+  }
+  const removeAll = (trees: ReadonlyArray<string>) => Effect.forEach(trees, operations.remove, { discard: true })
+
+  /** A tree made ready: to the first attempt waiting for one, else onto the shelf (the oldest beyond `keep` removed). */
+  const putReady = (id: string, tree: string) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(() => {
+        const waiter = slotOf(id).waiters.shift()
+        if (waiter !== undefined) return Deferred.succeed(waiter, Option.some(tree))
+        ready.push({ tree, id, since: now })
+        const over = ready.length - Math.max(0, options.keep)
+        return removeAll(over > 0 ? ready.splice(0, over).map((entry) => entry.tree) : [])
+      }))
+
+  /** A recycle that ended badly: its tree is removed, and an attempt that counted on it makes its own. */
+  const recycleFailed = (id: string, tree: string) =>
+    Effect.zipRight(
+      Effect.suspend(() => {
+        const slot = slotOf(id)
+        const orphan = slot.waiters.length > slot.recycling ? slot.waiters.shift() : undefined
+        return orphan === undefined ? Effect.void : Deferred.succeed(orphan, Option.none())
+      }),
+      operations.remove(tree)
+    )
+
+  /** The most recently readied tree of the workspace (the likeliest in the disk cache), taken off the shelf. */
+  const take = (id: string) => {
+    let at = ready.length - 1
+    while (at >= 0 && ready[at]?.id !== id) at -= 1
+    const [entry] = at >= 0 ? ready.splice(at, 1) : []
+    return entry?.tree
+  }
+
+  /** Ready trees unused for `idle` are removed. */
+  const sweep = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.suspend(() => {
+      const stale = ready.filter((entry) => now - entry.since >= idleMs)
+      ready = ready.filter((entry) => now - entry.since < idleMs)
+      return removeAll(stale.map((entry) => entry.tree))
+    }))
+
+  const clear = Effect.suspend(() => {
+    const all = ready.map((entry) => entry.tree)
+    ready = []
+    return removeAll(all)
+  })
+  return { slotOf, putReady, recycleFailed, take, sweep, clear, ready: Effect.sync(() => ready.map((entry) => entry.tree)) }
+}
+
+export const makeWorktreePool = <K, E>(
+  options: PoolOptions,
+  operations: PoolOperations<K, E>,
+  idOf: (key: K) => string
+) =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const shelf = makeShelf(options, operations)
+    const { putReady, slotOf } = shelf
+
+    // The outcome is handled once, whatever ends the recycle: interrupted (the pool closing), the
+    // half-made tree goes like a failed one.
+    const recycleInBackground = (key: K, id: string, tree: string) =>
+      Effect.zipRight(
+        Effect.sync(() => {
+          slotOf(id).recycling += 1
+        }),
+        operations.recycle(tree, key).pipe(
+          Effect.onExit((exit) =>
+            Effect.zipRight(
+              Effect.sync(() => {
+                slotOf(id).recycling -= 1
+              }),
+              Exit.isSuccess(exit) ? putReady(id, tree) : shelf.recycleFailed(id, tree)
+            )
+          ),
+          Effect.forkIn(scope)
+        )
+      )
+
+    const leaseOf = (key: K, id: string, tree: string): TreeLease => ({
+      tree,
+      release: (outcome) =>
+        outcome === "reuse"
+          ? Effect.asVoid(recycleInBackground(key, id, tree))
+          : outcome === "discard"
+          ? Effect.asVoid(Effect.forkIn(operations.remove(tree), scope))
+          : Effect.void
+    })
+
+    /** Waits for a tree being recycled; none (its recycle failed): the attempt makes its own. */
+    const awaitRecycled = (key: K, id: string, waiter: Deferred.Deferred<Option.Option<string>>) =>
+      Deferred.await(waiter).pipe(
+        // Handed a tree just as the attempt was interrupted: it goes to the next one.
+        Effect.onInterrupt(() =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              const waiters = slotOf(id).waiters
+              const at = waiters.indexOf(waiter)
+              if (at >= 0) waiters.splice(at, 1)
+            }),
+            Effect.whenEffect(
+              Effect.flatMap(Deferred.await(waiter), Option.match({ onNone: () => Effect.void, onSome: (tree) => putReady(id, tree) })),
+              Deferred.isDone(waiter)
+            )
+          )
+        ),
+        Effect.flatMap(Option.match({
+          onNone: () => operations.create(key),
+          onSome: Effect.succeed
+        }))
+      )
+
+    const acquire = (key: K): Effect.Effect<TreeLease, E> =>
+      Effect.gen(function*() {
+        const id = idOf(key)
+        const waiter = yield* Deferred.make<Option.Option<string>>()
+        const found = yield* Effect.sync((): { readonly tree: string } | "wait" | "create" => {
+          const tree = shelf.take(id)
+          if (tree !== undefined) return { tree }
+          const slot = slotOf(id)
+          if (slot.recycling <= slot.waiters.length) return "create"
+          slot.waiters.push(waiter)
+          return "wait"
+        })
+        const tree = found === "create"
+          ? yield* operations.create(key)
+          : found === "wait"
+          ? yield* awaitRecycled(key, id, waiter)
+          : found.tree
+        return leaseOf(key, id, tree)
+      })
+
+    // Added before any recycle is forked, so it runs after they are interrupted: nothing is left.
+    yield* Effect.addFinalizer(() => shelf.clear)
+    yield* Effect.forkIn(Effect.repeat(shelf.sweep, Schedule.spaced(options.idle)), scope)
+
+    return { acquire, ready: shelf.ready }
+  })
