@@ -1,19 +1,8 @@
 /** Design tokens and artifact records to the exact value (mutation testing, issue 16). */
 import { assert, describe, it } from "@effect/vitest"
 import { classifyArtifact } from "../../src/domain/DesignRecord.js"
-import { type Census, normalizeColor, primaryFamily, tokensCss, tokensOf } from "../../src/domain/DesignTokens.js"
-
-const census = (partial: Partial<Census>): Census => ({
-  colors: {},
-  backgrounds: {},
-  borders: {},
-  fontFamilies: {},
-  fontSizes: {},
-  fontWeights: {},
-  spacing: {},
-  radii: {},
-  ...partial
-})
+import { normalizeColor, primaryFamily, tokensCss, tokensOf } from "../../src/domain/DesignTokens.js"
+import { census } from "../support/designCensus.js"
 
 describe("normalizeColor, exactly", () => {
   it("reads rgb and rgba with commas, spaces, a slash, a fraction or a percentage, in any case and padding", () => {

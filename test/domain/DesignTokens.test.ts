@@ -2,21 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { PNG } from "pngjs"
 import { classifyArtifact } from "../../src/domain/DesignRecord.js"
 import { styleguideHtml, withScrollFallback } from "../../src/domain/DesignStyleguide.js"
-import { type Census, normalizeColor, primaryFamily, tokensCss, tokensOf } from "../../src/domain/DesignTokens.js"
+import { normalizeColor, primaryFamily, tokensCss, tokensOf } from "../../src/domain/DesignTokens.js"
 import { comparePngs } from "../../src/layers/internal/designImages.js"
 import { keyFrameIndexes } from "../../src/layers/internal/designMotion.js"
-
-const census = (partial: Partial<Census>): Census => ({
-  colors: {},
-  backgrounds: {},
-  borders: {},
-  fontFamilies: {},
-  fontSizes: {},
-  fontWeights: {},
-  spacing: {},
-  radii: {},
-  ...partial
-})
+import { census } from "../support/designCensus.js"
 
 const source = { slug: "site", url: "https://example.com/", title: "Example" }
 
