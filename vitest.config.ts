@@ -19,7 +19,10 @@ export const unitProject: TestProjectInlineConfiguration = {
     include: ["test/**/*.test.ts"],
     // test/consumer/ is an app of its own, run on the packed package by test/integration/consumer.test.ts.
     exclude: [...integrationFiles, "test/consumer/**"],
-    pool: "threads"
+    pool: "threads",
+    // Option and Either compared by case and contents (chai alone took none() for some(x)). Unit
+    // tests only: the integration files compare JSON, and this would load Effect in each of their workers.
+    setupFiles: ["test/support/effectEquality.ts"]
   }
 }
 
