@@ -112,6 +112,7 @@ describe("formats, exactly", () => {
     assert.strictEqual(nonNegativeNumber.parse("2."), 2)
     assert.strictEqual(nonNegativeNumber.parse("2.5"), 2.5)
     assert.strictEqual(nonNegativeNumber.parse(".5"), 0.5)
+    assert.strictEqual(nonNegativeNumber.parse(".25"), 0.25)
     assert.strictEqual(nonNegativeNumber.parse("-1"), undefined)
     assert.strictEqual(nonNegativeNumber.parse("1e3"), undefined)
     assert.strictEqual(nonNegativeNumber.parse("x2"), undefined)
