@@ -61,13 +61,13 @@ export default defineConfig({
     // Integration tests run the built CLI on real processes; unit tests use TestClock and are instant.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    sequence: { sequencer: SlowestFirstSequencer },
     // Read from the root config only (vitest 3.2 sizes and isolates each pool once): the unit
     // project runs on threads, the integration project on forks, so this is per project.
     // Integration tests mostly wait (on child processes, heartbeats, grace periods): two at a time.
     // Each integration file gets a fresh worker (`isolate: true`): sharing the module cache saved
     // ~0.3 s of CPU a file, but with three workers one of them grew past 2.5 GiB and never finished
     // (the files that import the sources in process ran after other files in it); not worth the risk.
-    sequence: { sequencer: SlowestFirstSequencer },
     poolOptions: { threads: { isolate: false }, forks: { isolate: true, maxForks: 2 } },
     projects: [
       unitProject,

@@ -4,9 +4,10 @@
  * string; V8's JSON.stringify of decoded text measured slower than this, ~2.8 against ~2.6 ns a
  * byte of base64 on Node 20). The bytes are scanned four at a time, and a run of bytes that need no
  * escaping (valid UTF-8 included) is moved with one copyWithin (issue 19). That keeps the garbage
- * per chunk near zero and memory flat (DECISIONS D-11) at any output size. The line is byte-for-byte what `JSON.stringify` of the event (with `data` decoded by
- * a streaming UTF-8 TextDecoder) would give: invalid bytes become U+FFFD, and a character split
- * across two chunks is carried over to the next chunk of the same stream.
+ * per chunk near zero and memory flat (DECISIONS D-11) at any output size. The line is
+ * byte-for-byte what `JSON.stringify` of the event (with `data` decoded by a streaming UTF-8
+ * TextDecoder) would give: invalid bytes become U+FFFD, and a character split across two chunks is
+ * carried over to the next chunk of the same stream.
  */
 
 import type { ChunkLine } from "../../domain/RunLog.js"

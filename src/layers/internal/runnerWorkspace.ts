@@ -189,10 +189,10 @@ const worktreeOperations = (context: WorkspaceContext) => {
 
   const recycle = (tree: string, key: TreeKey) =>
     Effect.gen(function*() {
-      const made = gitFiles.get(tree)
+      const recorded = gitFiles.get(tree)
       const now = yield* files.readText(path.join(tree, ".git")).pipe(Effect.mapError(fileError))
-      if (made === undefined || now !== made || !made.startsWith("gitdir: ")) return yield* context.fail("its .git file changed")
-      const gitDir = path.resolve(tree, made.slice("gitdir: ".length).trim())
+      if (recorded === undefined || now !== recorded || !recorded.startsWith("gitdir: ")) return yield* context.fail("its .git file changed")
+      const gitDir = path.resolve(tree, recorded.slice("gitdir: ".length).trim())
       yield* withPatch(tree, key.workspace.diff, (patch) =>
         runScript(key, recycleScript(key.workspace.commit, patch), tree, { GIT_DIR: gitDir, GIT_WORK_TREE: tree }))
     }).pipe(Effect.tapError((error) => Effect.logDebug(`worktree ${tree} removed, not reused: ${error.message}`)))
