@@ -44,7 +44,7 @@ export const serveRunner = (flags: RunnerFlags) =>
       running
     })
     const serving = handlers.pipe(
-      Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, flags)),
+      Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, { ...flags, capacity })),
       Layer.provide(processes)
     )
     // Said once the runner is built (its database reached, its listener up), not beside the building:

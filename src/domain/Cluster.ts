@@ -44,10 +44,10 @@ export const groupsServedBy = (labels: ReadonlyArray<string>): ReadonlyArray<str
 export const entityIdOf = (labels: ReadonlyArray<string>, idempotencyKey: string) => `${groupOf(labels)}/${idempotencyKey}`
 
 /**
- * The entity id of an attempt's placement `n`: a runner at capacity refuses an attempt (RunnerBusy)
- * and the orchestrator places it again under a fresh entity id, which hashes to another shard and so
- * usually another runner. Placement 0 is `entityIdOf` (what a stored result from before placements
- * is found under); the others append `@n`.
+ * The entity id of an attempt's placement `n`: the cluster routes an entity to the runner holding
+ * the shard its id hashes to, so the orchestrator picks `n` to reach a runner with a free slot
+ * (layers/cluster/placement.ts) and records the id under the key. Placement 0 is `entityIdOf`; the
+ * others append `@n`.
  */
 export const placementEntityId = (labels: ReadonlyArray<string>, idempotencyKey: string, placement: number) =>
   placement === 0 ? entityIdOf(labels, idempotencyKey) : `${entityIdOf(labels, idempotencyKey)}@${placement}`

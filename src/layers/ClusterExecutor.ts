@@ -6,15 +6,14 @@
  * executor looks. Needs a `Sharding` (a cluster client on PostgreSQL in production, the cluster's
  * test runner in unit tests) and the AttemptOutput the runners write to.
  */
-import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
-import { Chunk, Clock, Duration, Effect, Layer, Schedule } from "effect"
-import { groupOf, placementEntityId, type StageEvent, type StageLogEntry, type StageRequest, type Workspace } from "../domain/Cluster.js"
+import { Chunk, Duration, Effect, Layer, Schedule } from "effect"
+import { type StageEvent, type StageLogEntry, type StageRequest, type Workspace } from "../domain/Cluster.js"
 import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
 import { executorFromRun } from "./Executor.js"
-import { defaultPlacement, placeAttempt, type PlacementPolicy } from "./internal/placement.js"
+import { defaultPlacement, makePlacer, type PlacementPolicy } from "./cluster/placement.js"
 import { StageEntity } from "./internal/stageEntity.js"
 
 /** How the executor finds the workspace a request carries (none: the runner uses `cwd` as given). */
@@ -28,8 +27,8 @@ export interface ClusterExecutorOptions {
   readonly drainLimit?: Duration.DurationInput | undefined
   /** How long a stage waits for a runner with its labels to be connected before it fails. */
   readonly routingWait?: Duration.DurationInput | undefined
-  /** How an attempt that a full runner refuses is placed again (internal/placement.ts). */
-  readonly placement?: PlacementPolicy | undefined
+  /** How attempts are placed on runners (cluster/placement.ts). */
+  readonly placement?: Partial<PlacementPolicy> | undefined
 }
 
 const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
@@ -40,56 +39,22 @@ const toEvent = (event: StageEvent): ExecutionEvent =>
     ? { _tag: "Started", pid: undefined, remote: { runner: event.runner, host: event.host } }
     : { _tag: "Output", stream: event.stream, chunks: Chunk.of(event.bytes) }
 
-/**
- * A stage whose labels no healthy runner has fails at once with the reason, rather than waiting for
- * a runner that may never come.
- */
-const checkRouting = (storage: RunnerStorage.RunnerStorage["Type"], request: ExecutionRequest, wait: Duration.DurationInput) =>
-  Effect.gen(function*() {
-    const group = groupOf(request.runsOn ?? [])
-    const runners = yield* storage.getRunners.pipe(
-      Effect.mapError((error) => spawnError(request, `cluster storage failed: ${error.message}`, error))
-    )
-    const healthy = runners.filter(([, ok]) => ok).map(([runner]) => runner)
-    if (healthy.some((runner) => runner.groups.includes(group))) return
-    const known = healthy.map((runner) => `${runner.address.host}:${runner.address.port} [${runner.groups.length <= 1 ? "no labels" : runner.groups.filter((g) => !g.includes("+") && g !== "default").join(",")}]`)
-    return yield* Effect.fail(spawnError(
-      request,
-      healthy.length === 0
-        ? "no runner is connected to the cluster; start one with `codex-orchestrator runner`"
-        : `no runner has the labels ${group === "default" ? "(none)" : group.split("+").join(",")} (runners: ${known.join("; ")})`,
-      undefined
-    ))
-  }).pipe(
-    // A runner that is starting (or a storage read racing its registration) gets a moment.
-    Effect.retry({ schedule: Schedule.spaced(Duration.millis(250)).pipe(Schedule.upTo(wait)) })
-  )
-
-/** How long a group found served by a healthy runner is taken as served without reading the runners again. */
-const routingFreshMs = 5_000
-
-/** The executor on the Sharding, RunnerStorage and AttemptOutput in context. */
+/** The executor on the Sharding, RunnerStorage, ShardingConfig, ClusterPlacements and AttemptOutput in context. */
 export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
   Effect.gen(function*() {
     const clientFor = yield* Effect.provideService(StageEntity.client, Sharding.Sharding, yield* Sharding.Sharding)
-    const storage = yield* RunnerStorage.RunnerStorage
+    const placer = yield* makePlacer({
+      ...defaultPlacement,
+      ...options.placement,
+      ...(options.routingWait === undefined ? {} : { routingWait: options.routingWait })
+    })
     const output = yield* AttemptOutput
     const workspaceOf: WorkspaceOf = options.workspaceOf ?? (() => Effect.succeed(null))
     const pollEvery = options.pollEvery ?? Duration.millis(100)
     const drainLimit = options.drainLimit ?? Duration.seconds(10)
-    const servedAt = new Map<string, number>()
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
       Effect.gen(function*() {
-        // A group found served a moment ago is taken as served (a read of the runners a stage
-        // otherwise): a runner lost since is a runner lost after the check, whose stages wait for
-        // its shards to move either way.
-        const group = groupOf(request.runsOn ?? [])
-        const now = yield* Clock.currentTimeMillis
-        if (now - (servedAt.get(group) ?? Number.NEGATIVE_INFINITY) > routingFreshMs) {
-          yield* checkRouting(storage, request, options.routingWait ?? Duration.seconds(10))
-          servedAt.set(group, yield* Clock.currentTimeMillis)
-        }
         const workspace = yield* workspaceOf(request)
         const key = request.idempotencyKey
         // The sequence number of the last event handed on. A read and its hand-over are not
@@ -117,10 +82,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           workspace,
           waitForCapacity: false
         }
-        const call = placeAttempt(
-          (placement, last) => clientFor(placementEntityId(request.runsOn ?? [], key, placement)).Run({ ...payload, waitForCapacity: last }),
-          options.placement ?? defaultPlacement
-        ).pipe(
+        const call = placer.place(request, (entityId, last) => clientFor(entityId).Run({ ...payload, waitForCapacity: last })).pipe(
           Effect.catchTags({
             RunnerBusy: (error) => Effect.fail(spawnError(request, `no runner took the attempt: ${error.message}`, error)),
             RemoteStartFailed: (error) => Effect.fail(spawnError(request, error.message, error)),

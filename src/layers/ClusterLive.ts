@@ -19,6 +19,7 @@ import { Cause, Duration, Effect, Layer, Option, Redacted, Schedule } from "effe
 import { groupsServedBy } from "../domain/Cluster.js"
 import { oneLine } from "../domain/OneLine.js"
 import { AttemptOutputSql } from "./AttemptOutput.js"
+import { ClusterPlacementsSql } from "./ClusterPlacements.js"
 import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
 import { withSerialReservations } from "./internal/serialConnections.js"
 import { makeWorkspaceSnapshots } from "./internal/workspaceSnapshot.js"
@@ -68,7 +69,7 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
   const runnerStorage = SqlRunnerStorage.layer.pipe(
     Layer.provide(Layer.effect(SqlClient.SqlClient, Effect.map(SqlClient.SqlClient, withSerialReservations)))
   )
-  const storage = Layer.mergeAll(SqlMessageStorage.layer, runnerStorage, AttemptOutputSql).pipe(
+  const storage = Layer.mergeAll(SqlMessageStorage.layer, runnerStorage, AttemptOutputSql, ClusterPlacementsSql).pipe(
     Layer.catchAllCause((cause) => Layer.fail(unreachable({ message: oneLine(Cause.pretty(cause)) }))),
     Layer.retry(Schedule.spaced(Duration.millis(300)).pipe(Schedule.intersect(Schedule.recurs(5)))),
     Layer.provide(database),
@@ -78,7 +79,10 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
   return Layer.mergeAll(storage, transport, config, RpcSerialization.layerMsgPack)
 }
 
-/** The orchestrator's side: a client of the cluster (it serves no entity). Provides Sharding, RunnerStorage and AttemptOutput. */
+/**
+ * The orchestrator's side: a client of the cluster (it serves no entity). Provides Sharding,
+ * RunnerStorage, ShardingConfig, AttemptOutput and ClusterPlacements.
+ */
 export const clusterClientLayer = (connection: ClusterConnection) =>
   SocketRunner.layerClientOnly.pipe(
     Layer.provideMerge(foundation(connection, ShardingConfig.layer({ ...shardingOptions(connection), runnerAddress: Option.none() })))
@@ -89,6 +93,8 @@ export interface RunnerOptions {
   readonly host: string
   readonly port: number
   readonly labels: ReadonlyArray<string>
+  /** Stages at once: also its shard weight, which is how clients learn it (cluster/shardMap.ts). */
+  readonly capacity: number
 }
 
 /** A runner: listens on `host:port` and holds shards of the default group and of each combination of its labels. */
@@ -98,6 +104,7 @@ export const clusterRunnerLayer = (connection: ClusterConnection, runner: Runner
   const base = foundation(connection, ShardingConfig.layer({
     ...shardingOptions(connection),
     runnerAddress: Option.some(address),
+    runnerShardWeight: runner.capacity,
     runnerListenAddress: Option.some(address),
     availableShardGroups: groups,
     assignedShardGroups: groups

@@ -1,117 +1,59 @@
 /**
- * Capacity-aware placement (issue 18): a runner at capacity refuses an attempt (RunnerBusy) and the
- * executor places it again under a fresh entity id, so stages spread over runners with free slots;
- * a key's stored result is found again by walking the same placements.
- * The walk itself on the TestClock; the cluster's in-memory runners on the live clock (their own
- * fibers poll on it).
+ * Placement of remote attempts (issue 18): the executor works out which runner holds which shard,
+ * sends each attempt straight to a runner with a free slot (no refused message on the way), waits
+ * in the orchestrator while every slot is taken, records where it sent each key so a resumed run
+ * finds the stored result there, and moves on when a runner full with others' stages refuses.
+ * The cluster's in-memory runners run on the live clock (their own fibers poll on it).
  */
 import * as EntityId from "@effect/cluster/EntityId"
 import * as MessageStorage from "@effect/cluster/MessageStorage"
+import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardId from "@effect/cluster/ShardId"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Schedule, TestClock } from "effect"
-import { placementEntityId, RemoteStartFailed, RunnerBusy } from "../../src/domain/Cluster.js"
+import { Deferred, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { placementEntityId } from "../../src/domain/Cluster.js"
 import { makeClusterExecutor } from "../../src/layers/ClusterExecutor.js"
-import { defaultPlacement, placeAttempt } from "../../src/layers/internal/placement.js"
+import { chooseRunner, shardMapOf } from "../../src/layers/cluster/shardMap.js"
+import { ProcessInvocations, ProcessRunnerMemory } from "../../src/layers/ProcessRunner.js"
+import { ClusterPlacements } from "../../src/services/ClusterPlacements.js"
 import type { ExecutionEvent, ExecutionRequest } from "../../src/services/Executor.js"
 import { ProcessRunner } from "../../src/services/ProcessRunner.js"
 import { memoryCluster } from "../support/cluster.js"
 
-const busy = new RunnerBusy({ runner: "r:1", capacity: 1 })
-
-/** A sender whose placements answer as `answers` says, recording what it was sent. */
-const sender = (answers: (placement: number, last: boolean) => "busy" | "ran" | "failed") =>
-  Effect.map(Ref.make<ReadonlyArray<[number, boolean]>>([]), (sent) => ({
-    sent,
-    send: (placement: number, last: boolean) =>
-      Effect.zipRight(
-        Ref.update(sent, (all): ReadonlyArray<[number, boolean]> => [...all, [placement, last]]),
-        Effect.suspend((): Effect.Effect<string, RunnerBusy | RemoteStartFailed> => {
-          const answer = answers(placement, last)
-          return answer === "ran"
-            ? Effect.succeed(`ran at ${placement}`)
-            : answer === "busy"
-            ? Effect.fail(busy)
-            : Effect.fail(new RemoteStartFailed({ reason: "no such commit", runner: "r:1" }))
-        })
-      )
-  }))
-
-describe("placeAttempt", () => {
-  it.effect("a refusal is placed again after a short pause, not failed", () =>
-    Effect.gen(function*() {
-      const { send, sent } = yield* sender((placement) => (placement < 2 ? "busy" : "ran"))
-      const fiber = yield* Effect.fork(placeAttempt(send))
-      yield* TestClock.adjust(Duration.millis(19))
-      assert.deepStrictEqual(yield* Ref.get(sent), [[0, false]], "placement 1 waits 20 ms")
-      yield* TestClock.adjust(Duration.millis(1))
-      assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false]])
-      yield* TestClock.adjust(Duration.millis(19))
-      assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false]], "placement 2 waits 20 ms more, not 40")
-      yield* TestClock.adjust(Duration.millis(1))
-      assert.strictEqual(yield* Fiber.join(fiber), "ran at 2")
-      assert.deepStrictEqual(yield* Ref.get(sent), [[0, false], [1, false], [2, false]])
-    }))
-
-  it.effect("when every runner stays full, the last placement waits for a slot instead of being refused", () =>
-    Effect.gen(function*() {
-      const { send, sent } = yield* sender((_, last) => (last ? "ran" : "busy"))
-      const fiber = yield* Effect.fork(placeAttempt(send))
-      // 20 ms five times, then 40, 80, ..., 640 ms, then 1 s apart: 15 pauses, 6.34 s.
-      yield* TestClock.adjust(Duration.millis(6339))
-      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still refused after 6.339 s")
-      assert.strictEqual((yield* Ref.get(sent)).length, defaultPlacement.placements - 1)
-      yield* TestClock.adjust(Duration.millis(1))
-      assert.strictEqual(yield* Fiber.join(fiber), `ran at ${defaultPlacement.placements - 1}`)
-      const placements = yield* Ref.get(sent)
-      assert.deepStrictEqual(placements.map(([p]) => p), Array.from({ length: defaultPlacement.placements }, (_, i) => i))
-      assert.deepStrictEqual(placements.filter(([, last]) => last), [[defaultPlacement.placements - 1, true]])
-    }))
-
-  it.effect("any other failure ends the walk with it", () =>
-    Effect.gen(function*() {
-      const { send, sent } = yield* sender(() => "failed")
-      const error = yield* Effect.flip(placeAttempt(send))
-      assert.strictEqual(error._tag, "RemoteStartFailed")
-      assert.strictEqual((yield* Ref.get(sent)).length, 1)
-    }))
-})
-
-const request = (key: string): ExecutionRequest => ({
+const request = (key: string, command = "together"): ExecutionRequest => ({
   idempotencyKey: key,
   runId: "run-1",
   stageId: key,
   attempt: 1,
-  command: "together",
+  command,
   cwd: "/repo",
   env: {},
   runsOn: undefined
 })
 
 /**
- * Processes that finish (exit 0) only once two of them run at the same time, and otherwise give up
- * after 5 s (exit 1): two stages that were run one after the other fail.
+ * Processes that finish (exit 0) only once `n` of them run at the same time, and otherwise give up
+ * after 5 s (exit 1): stages that were not all running at once fail.
  */
-const together = Layer.effect(
-  ProcessRunner,
-  Effect.gen(function*() {
-    const both = yield* Deferred.make<void>()
-    const running = yield* Ref.make(0)
-    const invocations = yield* Ref.make(0)
-    return ProcessRunner.of({
-      run: (_spec, handlers) =>
-        Effect.gen(function*() {
-          yield* Ref.update(invocations, (n) => n + 1)
-          yield* handlers?.onStart?.(1) ?? Effect.void
-          if ((yield* Ref.updateAndGet(running, (n) => n + 1)) === 2) yield* Deferred.succeed(both, undefined)
-          const met = yield* Deferred.await(both).pipe(Effect.timeoutOption(Duration.seconds(5)))
-          yield* Ref.update(running, (n) => n - 1)
-          return { exitCode: met._tag === "Some" ? 0 : 1, signal: null }
-        })
+const together = (n: number) =>
+  Layer.effect(
+    ProcessRunner,
+    Effect.gen(function*() {
+      const all = yield* Deferred.make<void>()
+      const running = yield* Ref.make(0)
+      return ProcessRunner.of({
+        run: (_spec, handlers) =>
+          Effect.gen(function*() {
+            yield* handlers?.onStart?.(1) ?? Effect.void
+            if ((yield* Ref.updateAndGet(running, (k) => k + 1)) === n) yield* Deferred.succeed(all, undefined)
+            const met = yield* Deferred.await(all).pipe(Effect.timeoutOption(Duration.seconds(5)))
+            yield* Ref.update(running, (k) => k - 1)
+            return { exitCode: met._tag === "Some" ? 0 : 1, signal: null }
+          })
+      })
     })
-  })
-)
+  )
 
 /** Runners that ran a stage, from its events. */
 const runnerOf = (events: ReadonlyArray<ExecutionEvent>) =>
@@ -122,45 +64,138 @@ const placementsOf = (key: string) =>
   Effect.map(MessageStorage.MemoryDriver, (driver) =>
     Array.from(driver.requestsByPrimaryKey.keys()).filter((id) => id.endsWith(`/Run/${key}`)).map((id) => id.split("/").slice(1, -2).join("/")).sort())
 
-/**
- * Two keys whose first placements hash to shards of the runner in context (memory:1), once the two
- * runners have shared the 8 shards: sent together, one of them is refused there.
- */
-const keysOnTheFirstRunner = Effect.gen(function*() {
-  const sharding = yield* Sharding.Sharding
-  const shardOf = (key: string) => sharding.getShardId(EntityId.make(placementEntityId([], key, 0)), "default")
-  const shards = Array.from({ length: 8 }, (_, i) => ShardId.make("default", i + 1))
-  yield* Effect.repeat(Effect.sync(() => shards.filter(sharding.hasShardId).length), {
-    until: (held) => held === 4,
-    schedule: Schedule.spaced(Duration.millis(20))
-  }).pipe(Effect.timeout(Duration.seconds(5)))
-  const keys = Array.from({ length: 64 }, (_, i) => `k-${i}`).filter((key) => sharding.hasShardId(shardOf(key)))
-  assert.isAtLeast(keys.length, 2)
-  return [keys[0] ?? "", keys[1] ?? ""] as const
+const runWith = (executor: Effect.Effect.Success<ReturnType<typeof makeClusterExecutor>>, req: ExecutionRequest) =>
+  Effect.gen(function*() {
+    const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
+    const exit = yield* executor.run(req, (event) => Ref.update(events, (all) => [...all, event]))
+    return { exit, runner: runnerOf(yield* Ref.get(events)) }
+  })
+
+/** Waits until the `n` runners have registered and the one in context holds its share of the 8 shards. */
+const settled = (n: number) =>
+  Effect.gen(function*() {
+    const sharding = yield* Sharding.Sharding
+    const shards = Array.from({ length: 8 }, (_, i) => ShardId.make("default", i + 1))
+    yield* Effect.repeat(Effect.sync(() => shards.filter(sharding.hasShardId).length), {
+      until: (held) => held === 8 / n,
+      schedule: Schedule.spaced(Duration.millis(20))
+    }).pipe(Effect.timeout(Duration.seconds(5)))
+    const runners = yield* RunnerStorage.RunnerStorage.pipe(Effect.flatMap((storage) => storage.getRunners), Effect.orDie)
+    return { sharding, shards, map: shardMapOf(runners, 8) }
+  })
+
+/** Keys whose placement 0 hashes to a shard of the runner in context (memory:1): hashing alone sends them all there. */
+const keysOnTheFirstRunner = (count: number) =>
+  Effect.gen(function*() {
+    const { sharding } = yield* settled(2)
+    const keys = Array.from({ length: 256 }, (_, i) => `k-${i}`)
+      .filter((key) => sharding.hasShardId(sharding.getShardId(EntityId.make(placementEntityId([], key, 0)), "default")))
+    assert.isAtLeast(keys.length, count)
+    return keys.slice(0, count)
+  })
+
+const noLoad = { inFlight: new Map<string, number>(), fullUntil: new Map<string, number>() }
+
+describe("the shard map", () => {
+  it.live("is the cluster's own assignment: the shards it gives the first runner are the ones that runner holds", () =>
+    Effect.gen(function*() {
+      const { map, sharding, shards } = yield* settled(2)
+      const mine = shards.filter((shard) => map.owners.get("default")?.[shard.id - 1] === "localhost:34431")
+      assert.deepStrictEqual(mine.map((shard) => shard.id), shards.filter(sharding.hasShardId).map((shard) => shard.id))
+      assert.deepStrictEqual(Array.from(map.runners.values()), [
+        { name: "localhost:34431", capacity: 2 },
+        { name: "localhost:34432", capacity: 2 }
+      ], "a runner's capacity is its shard weight")
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2 }).pipe(Layer.provideMerge(together(1))))))
+})
+
+describe("chooseRunner", () => {
+  const map = {
+    owners: new Map([["default", ["a:1", "b:1", "a:1", "b:1"]]]),
+    runners: new Map([["a:1", { name: "a:1", capacity: 2 }], ["b:1", { name: "b:1", capacity: 4 }]])
+  }
+  it("takes the runner with the most of its capacity free, then none refusing; all full: the least loaded, not free", () => {
+    const load = (a: number, b: number, fullUntil: ReadonlyArray<[string, number]> = []) => ({
+      inFlight: new Map([["a:1", a], ["b:1", b]]),
+      fullUntil: new Map(fullUntil)
+    })
+    assert.strictEqual(chooseRunner(map, "default", load(1, 1), "k", 0)?.runner.name, "b:1", "1/2 used against 1/4")
+    assert.strictEqual(chooseRunner(map, "default", load(0, 3), "k", 0)?.runner.name, "a:1")
+    assert.deepStrictEqual(chooseRunner(map, "default", load(0, 0, [["a:1", 10], ["b:1", 10]]), "k", 5)?.free, false, "both refusing")
+    assert.strictEqual(chooseRunner(map, "default", load(0, 1, [["b:1", 10]]), "k", 5)?.runner.name, "a:1", "b refusing")
+    assert.strictEqual(chooseRunner(map, "default", load(0, 1, [["a:1", 10]]), "k", 10)?.runner.name, "a:1", "a's refusal lapsed")
+    const full = chooseRunner(map, "default", load(2, 5), "k", 0)
+    assert.deepStrictEqual([full?.runner.name, full?.free], ["a:1", false])
+    assert.isUndefined(chooseRunner(map, "gpu", load(0, 0), "k", 0))
+  })
+  it("breaks ties by the key, so orchestrators starting together spread out", () => {
+    const even = { ...map, runners: new Map([["a:1", { name: "a:1", capacity: 2 }], ["b:1", { name: "b:1", capacity: 2 }]]) }
+    const picks = new Set(Array.from({ length: 16 }, (_, i) => chooseRunner(even, "default", noLoad, `key-${i}`, 0)?.runner.name))
+    assert.deepStrictEqual([...picks].sort(), ["a:1", "b:1"])
+  })
 })
 
 describe("ClusterExecutor placement on in-memory runners", () => {
-  it.live("two runners of capacity 1: two stages run at once, the refused one placed again; its key is answered from storage after", () =>
+  it.live("four stages on two runners of capacity 2 run at once, each sent once (none refused), even when hashing alone sends all four to one runner", () =>
     Effect.gen(function*() {
-      const executor = yield* makeClusterExecutor({ placement: { placements: 16, pause: Schedule.spaced(Duration.millis(10)) } })
-      const runStage = (key: string) =>
-        Effect.gen(function*() {
-          const events = yield* Ref.make<ReadonlyArray<ExecutionEvent>>([])
-          const exit = yield* executor.run(request(key), (event) => Ref.update(events, (all) => [...all, event]))
-          const all = yield* Ref.get(events)
-          return { exit, runner: runnerOf(all), starts: all.filter((event) => event._tag === "Started").length }
-        })
-      const [first, second] = yield* keysOnTheFirstRunner
-      const [a, b] = yield* Effect.all([runStage(first), runStage(second)], { concurrency: "unbounded" })
-      assert.deepStrictEqual([a.exit.exitCode, b.exit.exitCode], [0, 0], "both ran at the same time")
-      assert.deepStrictEqual([...a.runner, ...b.runner].sort(), ["memory:1", "memory:2"])
-      const placements = [...(yield* placementsOf(first)), ...(yield* placementsOf(second))]
-      assert.isAbove(placements.length, 2, `one of them was refused and placed again: ${placements.join(", ")}`)
-      // The refused key again (a resumed run): its refusals are stored replies, its result too.
-      const refused = (yield* placementsOf(first)).length > 1 ? first : second
-      const before = yield* placementsOf(refused)
-      const again = yield* runStage(refused)
-      assert.deepStrictEqual(again, refused === first ? a : b, "the stored result and output (one start), not a new run")
-      assert.deepStrictEqual(yield* placementsOf(refused), before, "no new placement")
-    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(Layer.provideMerge(together)))))
+      const executor = yield* makeClusterExecutor()
+      const keys = yield* keysOnTheFirstRunner(4)
+      const results = yield* Effect.forEach(keys, (key) => runWith(executor, request(key)), { concurrency: "unbounded" })
+      assert.deepStrictEqual(results.map((r) => r.exit.exitCode), [0, 0, 0, 0], "all four ran at the same time")
+      assert.deepStrictEqual(results.flatMap((r) => r.runner).sort(), ["memory:1", "memory:1", "memory:2", "memory:2"])
+      for (const key of keys) assert.strictEqual((yield* placementsOf(key)).length, 1, `${key} was sent once`)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 2 }).pipe(Layer.provideMerge(together(4))))))
+
+  it.live("with every slot taken, a stage waits in the orchestrator and is sent when one is free: nothing refused", () =>
+    Effect.gen(function*() {
+      const executor = yield* makeClusterExecutor()
+      const keys = yield* keysOnTheFirstRunner(3)
+      const results = yield* Effect.forEach(keys, (key) => runWith(executor, request(key, "short")), { concurrency: "unbounded" })
+      assert.deepStrictEqual(results.map((r) => r.exit.exitCode), [0, 0, 0])
+      for (const key of keys) assert.deepStrictEqual((yield* placementsOf(key)).length, 1, `${key} was sent once`)
+      assert.strictEqual((yield* (yield* ProcessInvocations).all).length, 3)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(
+      Layer.provideMerge(ProcessRunnerMemory({ short: { duration: "300 millis" } }))
+    ))))
+
+  it.live("a key's recorded placement is where it is sent (a resumed run), whatever the runners' load says", () =>
+    Effect.gen(function*() {
+      const [key = ""] = yield* keysOnTheFirstRunner(1)
+      // Recorded by an earlier orchestrator, at a placement this one would never pick first.
+      const recorded = placementEntityId([], key, 40)
+      yield* Effect.flatMap(ClusterPlacements, (records) => records.place(key, null, "elsewhere-never-used").pipe(
+        Effect.zipRight(records.place(key, "elsewhere-never-used", recorded))
+      ))
+      const first = yield* runWith(yield* makeClusterExecutor(), request(key, "short"))
+      assert.strictEqual(first.exit.exitCode, 0)
+      assert.deepStrictEqual(yield* placementsOf(key), [recorded])
+      // Resumed by a third orchestrator: the stored result, not a second run.
+      const again = yield* runWith(yield* makeClusterExecutor(), request(key, "short"))
+      assert.deepStrictEqual(again, first)
+      assert.strictEqual((yield* (yield* ProcessInvocations).all).length, 1)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(
+      Layer.provideMerge(ProcessRunnerMemory({ short: { duration: "50 millis" } }))
+    ))))
+
+  it.live("a runner full with another orchestrator's stage refuses; the attempt moves to a free runner, and its record with it", () =>
+    Effect.gen(function*() {
+      const { map } = yield* settled(2)
+      // Two keys that an orchestrator with nothing running sends to the same runner.
+      const keys = Array.from({ length: 64 }, (_, i) => `r-${i}`)
+      const target = chooseRunner(map, "default", noLoad, keys[0] ?? "", 0)?.runner.name
+      const [held = "", moved = ""] = keys.filter((key) => chooseRunner(map, "default", noLoad, key, 0)?.runner.name === target)
+      const other = yield* makeClusterExecutor()
+      const holding = yield* Effect.fork(runWith(other, request(held)))
+      yield* Effect.repeat(Effect.map(placementsOf(held), (ids) => ids.length), { until: (n) => n === 1, schedule: Schedule.spaced("10 millis") })
+      const result = yield* runWith(yield* makeClusterExecutor(), request(moved))
+      const heldResult = yield* Fiber.join(holding)
+      assert.deepStrictEqual([heldResult.exit.exitCode, result.exit.exitCode], [0, 0], "both ran at the same time")
+      assert.notDeepEqual(result.runner, heldResult.runner)
+      const sent = yield* placementsOf(moved)
+      assert.strictEqual(sent.length, 2, `refused once, then taken: ${sent.join(", ")}`)
+      // Resumed: the record moved with it, so the stored result, not the refusal again and a third placement.
+      const again = yield* runWith(yield* makeClusterExecutor(), request(moved))
+      assert.deepStrictEqual(again, result)
+      assert.deepStrictEqual(yield* placementsOf(moved), sent)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(Layer.provideMerge(together(2))))))
 })

@@ -1,7 +1,7 @@
 /**
  * The cluster in memory for unit tests: runners (each a Sharding on the cluster's memory storages,
  * no network, no database) serving the stage entity for `labels`, over the given ProcessRunner, and
- * the attempts' output in memory (shared by the runners and the executor). The first runner's
+ * the attempts' output and placement records in memory (shared by the runners and the executors). The first runner's
  * Sharding is the one in context (the executor sends through it); the others reach their messages
  * through the shared message storage, as a runner picks up a message that missed its socket.
  */
@@ -15,6 +15,7 @@ import * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import { Effect, Layer, Option } from "effect"
 import { groupsServedBy } from "../../src/domain/Cluster.js"
 import { AttemptOutputMemory } from "../../src/layers/AttemptOutput.js"
+import { ClusterPlacementsMemory } from "../../src/layers/ClusterPlacements.js"
 import { stageEntityLayer } from "../../src/layers/internal/stageHandlers.js"
 
 export interface MemoryClusterOptions {
@@ -30,6 +31,8 @@ const runnerLayer = (labels: ReadonlyArray<string>, index: number, capacity: num
     runnerAddress: Option.some(RunnerAddress.make("localhost", 34431 + index)),
     availableShardGroups: groups,
     assignedShardGroups: groups,
+    // As a runner of ours: its capacity is its shard weight, which the executor's placement reads.
+    runnerShardWeight: capacity,
     shardsPerGroup: 8,
     refreshAssignmentsInterval: "20 millis",
     entityMessagePollInterval: "20 millis",
@@ -56,7 +59,7 @@ export const memoryCluster = (labels: ReadonlyArray<string>, options: MemoryClus
   // The other runners live in scopes of their own (each has its own Sharding), on the shared storages.
   const others = Array.from({ length: Math.max(0, (options.runners ?? 1) - 1) }, (_, i) =>
     Layer.scopedDiscard(Layer.build(runnerLayer(labels, i + 1, capacity))))
-  const storages = Layer.mergeAll(MessageStorage.layerMemory, RunnerStorage.layerMemory, AttemptOutputMemory).pipe(
+  const storages = Layer.mergeAll(MessageStorage.layerMemory, RunnerStorage.layerMemory, AttemptOutputMemory, ClusterPlacementsMemory).pipe(
     Layer.provide(ShardingConfig.layer())
   )
   return Layer.mergeAll(runnerLayer(labels, 0, capacity), ...others).pipe(Layer.provideMerge(storages))
