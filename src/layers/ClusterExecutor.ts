@@ -7,7 +7,7 @@
  * test runner in unit tests) and the AttemptOutput the runners write to.
  */
 import * as Sharding from "@effect/cluster/Sharding"
-import { Chunk, Duration, Effect, Layer, Schedule } from "effect"
+import { Chunk, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { type StageEvent, type StageLogEntry, type StageRequest, type Workspace } from "../domain/Cluster.js"
 import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
@@ -55,7 +55,9 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
       Effect.gen(function*() {
-        const workspace = yield* workspaceOf(request)
+        // The workspace snapshot (a run's first remote stage takes it) goes side by side with placing
+        // the attempt (a reading of the runners, the record); the message waits for both.
+        const workspace = yield* Effect.fork(workspaceOf(request))
         const key = request.idempotencyKey
         // The sequence number of the last event handed on. A read and its hand-over are not
         // interrupted halfway, so stopping the tail between reads loses nothing and repeats nothing.
@@ -71,7 +73,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           ),
           handOn
         ))
-        const payload: StageRequest = {
+        const payload = (workspace: Workspace | null, waitForCapacity: boolean): StageRequest => ({
           idempotencyKey: key,
           runId: request.runId,
           stageId: request.stageId,
@@ -80,9 +82,10 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           cwd: request.cwd,
           env: request.env,
           workspace,
-          waitForCapacity: false
-        }
-        const call = placer.place(request, (entityId, last) => clientFor(entityId).Run({ ...payload, waitForCapacity: last })).pipe(
+          waitForCapacity
+        })
+        const call = placer.place(request, (entityId, last) =>
+          Effect.flatMap(Fiber.join(workspace), (taken) => clientFor(entityId).Run(payload(taken, last)))).pipe(
           Effect.catchTags({
             RunnerBusy: (error) => Effect.fail(spawnError(request, `no runner took the attempt: ${error.message}`, error)),
             RemoteStartFailed: (error) => Effect.fail(spawnError(request, error.message, error)),

@@ -146,6 +146,22 @@ describe("ClusterExecutor placement on in-memory runners", () => {
       for (const key of keys) assert.strictEqual((yield* placementsOf(key)).length, 1, `${key} was sent once`)
     }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 2 }).pipe(Layer.provideMerge(together(4))))))
 
+  it.live("stages placed side by side each see the others' slots taken, even while their records are slow to write", () =>
+    Effect.gen(function*() {
+      const { map } = yield* settled(2)
+      // Four keys that each go to the same runner when nothing runs: only the slots taken tell them apart.
+      const target = chooseRunner(map, "default", noLoad, "k-0", 0)?.runner.name
+      const keys = Array.from({ length: 256 }, (_, i) => `k-${i}`)
+        .filter((key) => chooseRunner(map, "default", noLoad, key, 0)?.runner.name === target).slice(0, 4)
+      const slowRecords = Effect.map(ClusterPlacements, (records) =>
+        ClusterPlacements.of({ place: (key, expected, next) => Effect.delay(records.place(key, expected, next), Duration.millis(30)) }))
+      const executor = yield* makeClusterExecutor().pipe(Effect.provideServiceEffect(ClusterPlacements, slowRecords))
+      const results = yield* Effect.forEach(keys, (key) => runWith(executor, request(key)), { concurrency: "unbounded" })
+      assert.deepStrictEqual(results.map((r) => r.exit.exitCode), [0, 0, 0, 0], "all four ran at the same time")
+      assert.deepStrictEqual(results.flatMap((r) => r.runner).sort(), ["memory:1", "memory:1", "memory:2", "memory:2"])
+      for (const key of keys) assert.strictEqual((yield* placementsOf(key)).length, 1, `${key} was sent once`)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 2 }).pipe(Layer.provideMerge(together(4))))))
+
   it.live("with every slot taken, a stage waits in the orchestrator and is sent when one is free: nothing refused", () =>
     Effect.gen(function*() {
       const executor = yield* makeClusterExecutor()

@@ -15,12 +15,13 @@ import * as EntityId from "@effect/cluster/EntityId"
 import * as RunnerStorage from "@effect/cluster/RunnerStorage"
 import * as Sharding from "@effect/cluster/Sharding"
 import * as ShardingConfig from "@effect/cluster/ShardingConfig"
-import { Clock, Deferred, Duration, Effect, Option, Predicate, Ref, Schedule } from "effect"
+import { Deferred, Duration, Effect, Option, Predicate, Schedule } from "effect"
 import { groupOf, placementEntityId, type RunnerBusy } from "../../domain/Cluster.js"
 import { ClusterPlacements } from "../../services/ClusterPlacements.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessSpawnError } from "../../services/ProcessRunner.js"
-import { chooseRunner, entityIdOn, ownerOf, type RunnerLoad, runnersOf, type ShardMap, shardMapOf } from "./shardMap.js"
+import { makeRunnerLoad } from "./runnerLoad.js"
+import { entityIdOn, ownerOf, runnersOf, shardMapOf } from "./shardMap.js"
 
 export interface PlacementPolicy {
   /** Refusals after which the attempt's next placement waits for a slot on its runner instead. */
@@ -59,36 +60,6 @@ const noRunnerReason = (runners: ReadonlyArray<readonly [{ readonly address: { r
     : `no runner has the labels ${group === "default" ? "(none)" : group.split("+").join(",")} (runners: ${known.join("; ")})`
 }
 
-/**
- * This executor's count of its attempts on each runner, the runners that just refused one, and a
- * signal completed (and replaced) whenever one of its attempts ends: a slot may be free.
- */
-const makeLoad = (policy: PlacementPolicy) =>
-  Effect.gen(function*() {
-    const load = yield* Ref.make<RunnerLoad>({ inFlight: new Map(), fullUntil: new Map() })
-    const released = yield* Ref.make(yield* Deferred.make<void>())
-    const count = (runner: string | undefined, delta: number) =>
-      Ref.update(load, ({ fullUntil, inFlight }) => {
-        if (runner === undefined) return { fullUntil, inFlight }
-        const next = new Map(inFlight).set(runner, Math.max(0, (inFlight.get(runner) ?? 0) + delta))
-        // One of ours ended there: a slot is free now, whoever filled the others.
-        const marks = delta < 0 ? new Map([...fullUntil].filter(([name]) => name !== runner)) : fullUntil
-        return { fullUntil: marks, inFlight: next }
-      })
-    const pulse = Effect.flatMap(Deferred.make<void>(), (next) =>
-      Effect.flatMap(Ref.getAndSet(released, next), (previous) => Deferred.succeed(previous, undefined)))
-    const holdingSlot = <A, E, R>(runner: string | undefined, effect: Effect.Effect<A, E, R>) =>
-      Effect.acquireUseRelease(count(runner, 1), () => effect, () => Effect.zipRight(count(runner, -1), pulse))
-    const refusedBy = (runner: string | undefined) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Ref.update(load, ({ fullUntil, inFlight }) => ({
-          inFlight,
-          fullUntil: runner === undefined ? fullUntil : new Map(fullUntil).set(runner, now + Duration.toMillis(policy.fullFor))
-        })))
-
-    return { load, released, holdingSlot, refusedBy }
-  })
-
 /** The placer on the Sharding, RunnerStorage, ShardingConfig and ClusterPlacements in context; one per executor. */
 export const makePlacer = (policy: PlacementPolicy = defaultPlacement) =>
   Effect.gen(function*() {
@@ -96,43 +67,42 @@ export const makePlacer = (policy: PlacementPolicy = defaultPlacement) =>
     const storage = yield* RunnerStorage.RunnerStorage
     const { shardsPerGroup } = yield* ShardingConfig.ShardingConfig
     const records = yield* ClusterPlacements
-    const reading = yield* Ref.make<{ readonly map: ShardMap; readonly at: number } | undefined>(undefined)
-    const { holdingSlot, load, refusedBy, released } = yield* makeLoad(policy)
+    const load = yield* makeRunnerLoad(policy.fullFor)
+    // One reading of the runners at a time, shared by the stages that need it while it is fresh.
+    const [reading, stale] = yield* Effect.cachedInvalidateWithTTL(
+      Effect.map(storage.getRunners, (runners) => ({ runners, map: shardMapOf(runners, shardsPerGroup) })),
+      policy.fresh
+    )
 
-    /** The shard map, read again when stale or when it has no runner for `group` (then for up to routingWait). */
+    /** The shard map with a runner for `group`; read again when stale, or while none serves it (for up to routingWait). */
     const mapFor = (request: ExecutionRequest, group: string) =>
       Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const known = yield* Ref.get(reading)
-        if (known !== undefined && now - known.at < Duration.toMillis(policy.fresh) && runnersOf(known.map, group).length > 0) {
-          return known.map
-        }
-        const runners = yield* storage.getRunners.pipe(
+        const { map, runners } = yield* reading.pipe(
           Effect.mapError((error) => spawnError(request, `cluster storage failed: ${error.message}`, error))
         )
-        const map = shardMapOf(runners, shardsPerGroup)
-        if (runnersOf(map, group).length === 0) return yield* Effect.fail(spawnError(request, noRunnerReason(runners, group), undefined))
-        yield* Ref.set(reading, { map, at: yield* Clock.currentTimeMillis })
-        return map
+        if (runnersOf(map, group).length > 0) return map
+        return yield* Effect.fail(spawnError(request, noRunnerReason(runners, group), undefined))
       }).pipe(
+        Effect.tapError(() => stale),
         // A runner that is starting (or a storage read racing its registration) gets a moment.
         Effect.retry({ schedule: Schedule.spaced(Duration.millis(250)).pipe(Schedule.upTo(policy.routingWait)) })
       )
 
-    /** A runner of `group` with a free slot; while every one is full, waits for one of this executor's attempts to end. */
-    const chooseFor = (request: ExecutionRequest, group: string) =>
+    /**
+     * Takes a slot on a runner of `group`; while every one is full, waits for one of this executor's
+     * attempts to end (or a refusal to lapse, or the recheck). Only the waits are interruptible
+     * (`restore`): a slot taken is always handed to the caller, which releases it.
+     */
+    const takeSlot = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>, request: ExecutionRequest, group: string) =>
       Effect.gen(function*() {
         while (true) {
           // Taken before the load is read: an attempt ending after the read is not missed.
-          const signal = yield* Ref.get(released)
-          const map = yield* mapFor(request, group)
-          const now = yield* Clock.currentTimeMillis
-          const current = yield* Ref.get(load)
-          const choice = chooseRunner(map, group, current, request.idempotencyKey, now)
-          if (choice === undefined || choice.free) return { map, runner: choice?.runner.name ?? "" }
-          const lapses = Array.from(current.fullUntil.values()).filter((until) => until > now).map((until) => until - now)
-          const wait = Math.min(Duration.toMillis(policy.recheck), ...lapses)
-          yield* Deferred.await(signal).pipe(Effect.timeoutOption(Duration.millis(wait)))
+          const signal = yield* load.released
+          const map = yield* restore(mapFor(request, group))
+          const { choice, lapse } = yield* load.take(map, group, request.idempotencyKey)
+          if (choice === undefined) return yield* Effect.fail(spawnError(request, `no runner serves ${group}`, undefined))
+          if (choice.free) return { map, runner: choice.runner.name }
+          yield* restore(Deferred.await(signal).pipe(Effect.timeoutOption(Duration.millis(Math.min(Duration.toMillis(policy.recheck), lapse)))))
         }
       })
 
@@ -150,24 +120,34 @@ export const makePlacer = (policy: PlacementPolicy = defaultPlacement) =>
       const shardOf = (entityId: string) => sharding.getShardId(EntityId.make(entityId), group).id
       // `expected`: the entity that refused the attempt last, which the record moves on from.
       const attempt = (refused: number, expected: string | null): Effect.Effect<A, E | ProcessSpawnError, R> =>
-        Effect.gen(function*() {
-          const { map, runner } = yield* chooseFor(request, group)
-          const wanted = entityIdOn(map, group, runner, (placement) => placementEntityId(labels, key, placement), shardOf)
-          const entityId = yield* records.place(key, expected, wanted).pipe(
-            Effect.mapError((error) => spawnError(request, error.message, error))
-          )
-          // Counted against the runner it goes to, which is the chosen one unless a record said otherwise.
-          const owner = ownerOf(map, group, shardOf(entityId))
-          const last = refused >= policy.refusals
-          // A refusal of the last placement (a runner of an older version, which does not wait) ends it.
-          const outcome = yield* holdingSlot(owner, send(entityId, last)).pipe(
-            Effect.map(Option.some),
-            Effect.catchAll((error) => (isBusy(error) && !last ? Effect.succeed(Option.none<A>()) : Effect.fail(error)))
-          )
-          if (Option.isSome(outcome)) return outcome.value
-          yield* refusedBy(owner)
-          return yield* attempt(refused + 1, entityId)
-        })
+        Effect.uninterruptibleMask((restore) =>
+          Effect.flatMap(takeSlot(restore, request, group), ({ map, runner }) => {
+            let held: string | undefined = runner
+            return restore(Effect.gen(function*() {
+              const wanted = entityIdOn(map, group, runner, (placement) => placementEntityId(labels, key, placement), shardOf)
+              const entityId = yield* records.place(key, expected, wanted).pipe(
+                Effect.mapError((error) => spawnError(request, error.message, error))
+              )
+              // Counted against the runner it goes to, which is the chosen one unless a record said otherwise.
+              const owner = ownerOf(map, group, shardOf(entityId))
+              yield* Effect.uninterruptible(Effect.zipRight(load.move(held, owner), Effect.sync(() => {
+                held = owner
+              })))
+              const last = refused >= policy.refusals
+              // A refusal of the last placement (a runner of an older version, which does not wait) ends it.
+              const outcome = yield* send(entityId, last).pipe(
+                Effect.map(Option.some),
+                Effect.catchAll((error) => (isBusy(error) && !last ? Effect.succeed(Option.none<A>()) : Effect.fail(error)))
+              )
+              return { outcome, entityId, owner }
+            })).pipe(Effect.ensuring(Effect.suspend(() => load.release(held))))
+          })
+        ).pipe(Effect.flatMap(({ entityId, outcome, owner }) =>
+          Option.isSome(outcome)
+            ? Effect.succeed(outcome.value)
+            // Marked after its slot is released (which clears a mark): it is full, whatever ours do.
+            : Effect.zipRight(load.refusedBy(owner), attempt(refused + 1, entityId))
+        ))
       return attempt(0, null)
     }
 
