@@ -48,12 +48,7 @@ const expectedOf = (issue: ParseResult.ParseIssue): string | undefined => {
       return "an object"
     case "TupleType":
       return "an array"
-    case "StringKeyword":
-      return "a string"
-    case "NumberKeyword":
-      return "a number"
-    case "BooleanKeyword":
-      return "a boolean"
+    // Strings, numbers and booleans never get here: their keywords carry a description ("a string").
     default:
       return String(type)
   }
@@ -85,7 +80,7 @@ const leavesOf = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey
 }
 
 const describe = (value: unknown): string => {
-  if (value === undefined) return "undefined"
+  // JSON has no undefined, a symbol or a function: String names them ("undefined", "Symbol(v)").
   const json = JSON.stringify(value)
   return json === undefined ? String(value) : json.length > 80 ? `${json.slice(0, 79)}…` : json
 }
