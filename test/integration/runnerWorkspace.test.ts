@@ -6,9 +6,9 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, join } from "node:path"
 import { Effect, Layer } from "effect"
 import type { StageRequest } from "../../src/domain/Cluster.js"
 import { FilesLive } from "../../src/layers/Files.js"
@@ -155,4 +155,29 @@ describe("runner workspaces", () => {
       assert.match(result.failed ?? "", /; commit \(and push\) them and run again$/)
       repo.cleanup()
     }))
+
+  it.live("a runner starting removes the worktrees a dead runner left there, but not one kept after a failure", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const worktrees = join(root, "worktrees")
+      // A runner with --keep-failed keeps the worktree of a stage that failed.
+      const kept = yield* Effect.scoped(Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: true, keep: 1 })
+        const attempt = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-failed"))
+        yield* attempt.release({ succeeded: false, exited: true, group: undefined })
+        return attempt.spec.cwd
+      }))
+      // What a runner killed with -9 leaves: a worktree in use and its patch.
+      mkdirSync(join(worktrees, "k-running-1", "src"), { recursive: true })
+      writeFileSync(join(worktrees, "k-running-1", "src", "half.txt"), "half written")
+      writeFileSync(join(worktrees, "k-running-1.patch"), "diff")
+      yield* Effect.scoped(makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 1 }))
+      const left = readdirSync(worktrees).sort()
+      assert.deepStrictEqual(left, [basename(kept), `${basename(kept)}.kept`])
+      assert.strictEqual(readFileSync(join(kept, "notes.txt"), "utf8"), "committed\n", "the kept worktree is whole")
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }).pipe(Effect.provide(live)))
 })

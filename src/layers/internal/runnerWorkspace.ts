@@ -12,6 +12,7 @@ import { Files } from "../../services/Files.js"
 import { Host } from "../../services/Host.js"
 import { ProcessRunner, type ProcessSpec } from "../../services/ProcessRunner.js"
 import { blobIdOfBytes } from "./cacheDigest.js"
+import { gitEnv } from "./gitEnv.js"
 import { runForText } from "./processText.js"
 import { sha256Hex } from "./sha256.js"
 import { makeWorktreePool, type TreeOutcome } from "./worktreePool.js"
@@ -31,8 +32,6 @@ export interface PreparedAttempt {
   readonly spec: ProcessSpec
   readonly release: (end: AttemptEnd) => Effect.Effect<void>
 }
-
-const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 
 /** Exit codes of the worktree scripts that have a message of their own. */
 const missingCommit = 90
@@ -202,6 +201,23 @@ const worktreeOperations = (context: WorkspaceContext) => {
   return { create, recycle, remove }
 }
 
+/** Beside a worktree kept after a failure (`--keep-failed`): it outlives the runner, for a look. */
+const keptMark = ".kept"
+
+/**
+ * What a runner finds under its `worktrees` folder when it starts was left by a runner that died
+ * there (kill -9: no finalizer ran): a runner owns its `--workspaces`, so it is removed, but for the
+ * worktrees kept after a failure. git forgets them at the first worktree's `prune`.
+ */
+const removeStale = (files: Files["Type"], path: Path.Path, worktrees: string) =>
+  Effect.gen(function*() {
+    const names = yield* files.list(worktrees)
+    const kept = new Set(names.filter((name) => name.endsWith(keptMark)).map((name) => name.slice(0, -keptMark.length)))
+    const stale = names.filter((name) => !name.endsWith(keptMark) && !kept.has(name))
+    if (stale.length > 0) yield* Effect.logInfo(`Removing ${stale.length} worktree(s) a previous runner left in ${worktrees}`)
+    yield* Effect.forEach(stale, (name) => Effect.ignore(files.removeTree(path.join(worktrees, name))), { discard: true, concurrency: 4 })
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(`could not clear ${worktrees}: ${error.message}`)))
+
 export interface RunnerWorkspaceOptions {
   readonly root: string
   readonly runner: string
@@ -225,6 +241,7 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
     yield* files.createExclusive(path.join(root, ".gitignore"), "*\n")
     const worktrees = path.join(root, "worktrees")
     yield* files.makeDirectory(worktrees)
+    yield* removeStale(files, path, worktrees)
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })
     const operations = worktreeOperations({ processes, files, path, root, worktrees, gitLock, fail })
@@ -251,7 +268,10 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
           release: (end) =>
             Effect.flatMap(outcomeOf(end), (outcome) =>
               outcome === "keep"
-                ? Effect.zipRight(Effect.logInfo(`${request.stageId} failed; its worktree is kept: ${lease.tree}`), lease.release(outcome))
+                ? Effect.logInfo(`${request.stageId} failed; its worktree is kept: ${lease.tree}`).pipe(
+                  Effect.zipRight(Effect.ignore(files.writeBytes(`${lease.tree}${keptMark}`, new Uint8Array()))),
+                  Effect.zipRight(lease.release(outcome))
+                )
                 : lease.release(outcome))
         }
       })

@@ -11,11 +11,10 @@ import { shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
 import { concatBytes } from "./bytes.js"
+import { gitEnv } from "./gitEnv.js"
 
 /** The most uncommitted change a remote stage carries; beyond it, the user commits. */
 export const diffLimitBytes = 16 * 1024 * 1024
-
-const gitEnv = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
 
 /** The snapshot script's exit when its folder is in no repository (or one without a commit yet). */
 const notARepository = 93
