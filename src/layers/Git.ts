@@ -2,6 +2,7 @@ import { Effect, Layer } from "effect"
 import { shellCommand } from "../domain/Shell.js"
 import { Git, type GitResult, GitUnavailable } from "../services/Git.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
+import { gitEnv } from "./internal/gitEnv.js"
 import { runForText } from "./internal/processText.js"
 
 /**
@@ -14,8 +15,7 @@ export const GitLive = Layer.effect(
   Effect.gen(function*() {
     const runner = yield* ProcessRunner
     const run = Effect.fn("Git.run")(function*(args: ReadonlyArray<string>, cwd: string) {
-      const env = { LC_ALL: "C", GIT_PAGER: "cat", GIT_TERMINAL_PROMPT: "0" }
-      const { exit, stderr, stdout } = yield* runForText(runner, { command: shellCommand(["git", ...args]), cwd, env }).pipe(
+      const { exit, stderr, stdout } = yield* runForText(runner, { command: shellCommand(["git", ...args]), cwd, env: gitEnv }).pipe(
         Effect.mapError((cause) => new GitUnavailable({ args, reason: cause.message, cause }))
       )
       if (exit.exitCode === null) {
