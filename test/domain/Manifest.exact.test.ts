@@ -6,67 +6,17 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   cancelledManifest,
-  type CliManifest,
-  type CommandEntry,
   failedOnFileError,
   finalizedManifest,
   settleInterrupted
 } from "../../src/domain/Manifest.js"
+import { commandEntry, runManifest } from "../support/manifests.js"
 
-const started = "2026-12-07T00:00:00.000Z"
+// The stages started at 2026-12-07T00:00:00.000Z (runManifest's default).
 const now = "2026-12-07T00:05:00.000Z"
 
-const entry = (index: number, id: string, command: string, status: CommandEntry["status"]): CommandEntry => ({
-  index,
-  id,
-  title: id,
-  command,
-  kind: "command",
-  status,
-  started_at: status === "pending" ? null : started,
-  completed_at: null,
-  exit_code: null,
-  summary: null,
-  log_path: null,
-  error_file: null,
-  sub_run_id: null
-})
-
-const manifest = (commands: ReadonlyArray<CommandEntry>, overrides: Partial<CliManifest> = {}): CliManifest => ({
-  version: 1,
-  task_id: "demo",
-  task_slug: "demo",
-  run_id: "run-1",
-  parent_run_id: null,
-  pipeline_id: "p",
-  pipeline_title: "P",
-  runner: "codex-cli",
-  approval_policy: null,
-  status: "in_progress",
-  status_detail: null,
-  started_at: started,
-  completed_at: null,
-  updated_at: started,
-  heartbeat_at: started,
-  heartbeat_interval_seconds: 5,
-  heartbeat_stale_after_seconds: 30,
-  artifact_root: ".runs/demo/cli/run-1",
-  compat_path: ".runs/demo/mcp/run-1",
-  log_path: ".runs/demo/cli/run-1/runner.ndjson",
-  summary: null,
-  metrics_recorded: false,
-  resume_token: "ab".repeat(32),
-  resume_events: [],
-  approvals: [],
-  commands,
-  child_runs: [],
-  run_summary_path: null,
-  plan_target_id: null,
-  instructions_hash: null,
-  instructions_sources: [],
-  guardrails_required: true,
-  ...overrides
-})
+const entry = commandEntry
+const manifest = runManifest
 
 const failedAdvice = "Guardrail command failed; re-run scripts/run-mcp-diagnostics.sh --no-watch to gather failure artifacts."
 const missingAdvice = "Guardrail command missing; run scripts/run-mcp-diagnostics.sh --no-watch to capture reviewer diagnostics."

@@ -8,61 +8,19 @@ import type { CliManifest, CommandEntry, ToolRun } from "../../src/domain/Manife
 import { learningMetricsOf, type MetricsEntry, metricsEntryOf, mttrDeltaOf } from "../../src/domain/Metrics.js"
 import type { LearningSection } from "../../src/domain/LearningRecords.js"
 import { toolMetricsOf } from "../../src/domain/Tfgrpo.js"
+import { commandEntry, runManifest } from "../support/manifests.js"
 
 const started = "2026-12-07T00:00:00.000Z"
 const completed = "2026-12-07T00:01:30.500Z"
 const recordedAt = "2026-12-07T00:02:00.000Z"
 
-const entry = (index: number, status: CommandEntry["status"]): CommandEntry => ({
-  index,
-  id: `s${index}`,
-  title: `S${index}`,
-  command: "true",
-  kind: "command",
-  status,
-  started_at: null,
-  completed_at: null,
-  exit_code: null,
-  summary: null,
-  log_path: null,
-  error_file: null,
-  sub_run_id: null
-})
+const entry = (index: number, status: CommandEntry["status"]) => commandEntry(index, `s${index}`, "true", status)
 
-const bare: CliManifest = {
-  version: 1,
-  task_id: "demo",
-  task_slug: "demo",
-  run_id: "run-1",
-  parent_run_id: null,
-  pipeline_id: "flow",
-  pipeline_title: "Flow",
-  runner: "codex-cli",
-  approval_policy: null,
-  status: "failed",
-  status_detail: null,
-  started_at: started,
-  completed_at: null,
-  updated_at: started,
-  heartbeat_at: started,
-  heartbeat_interval_seconds: 5,
-  heartbeat_stale_after_seconds: 30,
-  artifact_root: ".runs/demo/cli/run-1",
-  compat_path: ".runs/demo/mcp/run-1",
-  log_path: ".runs/demo/cli/run-1/runner.ndjson",
-  summary: null,
-  metrics_recorded: false,
-  resume_token: "ab".repeat(32),
-  resume_events: [],
-  approvals: [],
-  commands: [entry(1, "succeeded"), entry(2, "failed"), entry(3, "skipped"), entry(4, "pending"), entry(5, "succeeded")],
-  child_runs: [],
-  run_summary_path: null,
-  plan_target_id: null,
-  instructions_hash: null,
-  instructions_sources: [],
-  guardrails_required: true
-}
+const bare: CliManifest = runManifest(
+  [entry(1, "succeeded"), entry(2, "failed"), entry(3, "skipped"), entry(4, "pending"), entry(5, "succeeded")],
+  { pipeline_id: "flow", pipeline_title: "Flow", status: "failed" },
+  started
+)
 
 /** Every column a bare manifest without extras gives: the unknowns, nulls and zeros of MET-1. */
 const bareLine: MetricsEntry = {
