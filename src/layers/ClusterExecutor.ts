@@ -13,7 +13,7 @@ import { AttemptOutput } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
 import { executorFromRun } from "./Executor.js"
-import { defaultPlacement, makePlacer, type PlacementPolicy } from "./cluster/placement.js"
+import { defaultPlacement, makePlacer, type PlacementPolicy, spawnError } from "./cluster/placement.js"
 import { StageEntity } from "./internal/stageEntity.js"
 
 /** How the executor finds the workspace a request carries (none: the runner uses `cwd` as given). */
@@ -30,9 +30,6 @@ export interface ClusterExecutorOptions {
   /** How attempts are placed on runners (cluster/placement.ts). */
   readonly placement?: Partial<PlacementPolicy> | undefined
 }
-
-const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
-  new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause })
 
 const toEvent = (event: StageEvent): ExecutionEvent =>
   event._tag === "Started"

@@ -44,7 +44,8 @@ export const defaultPlacement: PlacementPolicy = {
   routingWait: Duration.seconds(10)
 }
 
-const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
+/** A remote attempt that could not start, as the stage sees it: the request's command and cwd, and why. */
+export const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
   new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause })
 
 const isBusy = (error: unknown): error is RunnerBusy => Predicate.isTagged(error, "RunnerBusy")
