@@ -1,7 +1,7 @@
 /**
  * The Live ProcessRunner: real processes on `node:child_process` directly, the one place in src/
  * that spawns (the @effect/platform CommandExecutor path cost ~8 ms of CPU per process, issue 19,
- * most of a short stage's overhead). The child runs `sh -c <command>` as the leader of its own
+ * most of a short stage's overhead). The child runs `/bin/sh -c <command>` as the leader of its own
  * process group (detached), stdin at end-of-file. Its pipes are read from the moment it is spawned
  * (STYLE 4.1, 4.2: an unread pipe blocks the child, and what nobody reads by the time it exits is
  * lost); what they deliver waits in memory, up to `pauseAt` bytes a pipe, then the pipe is paused
@@ -152,9 +152,16 @@ const describeSpawnError = (error: Error) =>
     ? "the working directory cannot be entered"
     : error.message
 
-/** Starts `sh -c` and wires its listeners into a fresh State. */
+/**
+ * The POSIX shell, by its absolute path (as Node's own `shell: true`): found through PATH, a stage
+ * whose `env` sets a PATH without it could not start, and each start tried every folder of PATH
+ * before the one that has it.
+ */
+const shell = "/bin/sh"
+
+/** Starts `/bin/sh -c` and wires its listeners into a fresh State. */
 const start = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): State => {
-  const handle = spawn("sh", ["-c", spec.command], {
+  const handle = spawn(shell, ["-c", spec.command], {
     cwd: spec.cwd,
     env: { ...parentEnv, ...spec.env },
     detached: true,
@@ -177,7 +184,7 @@ const start = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): State => {
 
 /**
  * Spawns the child; succeeds once it runs, fails with ProcessSpawnError when it cannot (a missing
- * working directory reads ENOENT: `sh` itself is always there). Interrupted while spawning, the
+ * working directory reads ENOENT: the shell, by its absolute path, is always there). Interrupted while spawning, the
  * process is terminated.
  */
 const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Effect<Child, ProcessSpawnError> =>
@@ -242,7 +249,7 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
 }
 
 /**
- * Real processes on `node:child_process`: `sh -c <command>` in its own
+ * Real processes on `node:child_process`: `/bin/sh -c <command>` in its own
  * process group, stdin at end-of-file, both pipes read from the spawn on. One handler call runs at a
  * time, `onStart` first. Interrupted (a timeout, Ctrl-C) or failed, the stage's whole group is
  * stopped, background children included, even when the shell has already exited, with SIGKILL for

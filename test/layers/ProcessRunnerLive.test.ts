@@ -114,6 +114,16 @@ describe("ProcessRunnerLive", () => {
       assert.strictEqual(error.cwd, "/nonexistent/speed-test")
     }).pipe(Effect.provide(live)))
 
+  it.live("runs the shell whatever PATH the stage sets: only the command's own lookups use it", () =>
+    Effect.gen(function*() {
+      // A stage `env` with a PATH that has no `sh` (a tool's own bin folder alone) once failed to
+      // start, reported as a missing working directory.
+      const result = yield* record(spec("echo started; no-such-tool-anywhere; echo \"status $?\"", { PATH: "/nonexistent/bin" }))
+      assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
+      assert.strictEqual(result.stdout, "started\nstatus 127\n")
+      assert.include(result.stderr, "no-such-tool-anywhere")
+    }).pipe(Effect.provide(live)))
+
   it.live("interrupted, stops the whole process group, background children included", () =>
     Effect.gen(function*() {
       const host = yield* Host
