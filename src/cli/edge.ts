@@ -80,10 +80,40 @@ const withTerminalColour = <A, E, R>(program: Effect.Effect<A, E, R>) =>
       }))
     ))
 
+/** How long a finished command's process may take to end on its own. */
+const leftoverGraceMs = 1000
+
+/**
+ * Ends a process whose command succeeded but which something keeps alive. With exit code 0, runMain
+ * leaves the exit to Node, which waits for every open handle: a library's leaked socket (the cluster
+ * client's connections to runners were seen open after a finished `start --cloud`) kept the command
+ * from ever returning. By now the program is over and its finalizers have run; once stdout and
+ * stderr have handed everything to the system, the process exits. The timer is unref'd, so a process
+ * with nothing left open exits on its own as before. This runs after the Effect runtime is done,
+ * which is why it is a plain timer and not a Schedule.
+ */
+const exitWhenOnlyLeftoversRemain = (code: number) => {
+  const check = setTimeout(() => {
+    // A stream whose reader went away (destroyed) will never hand over what it holds.
+    const unsent = [process.stdout, process.stderr].reduce((sum, stream) => sum + (stream.destroyed ? 0 : stream.writableLength), 0)
+    if (unsent > 0) {
+      check.refresh()
+      return
+    }
+    if (verbose) {
+      const open = process.getActiveResourcesInfo().filter((name) => name !== "Timeout").join(", ")
+      process.stderr.write(`[Codex-Orchestrator] the command is done; exiting although these are still open: ${open}\n`)
+    }
+    process.exit(code)
+  }, leftoverGraceMs)
+  check.unref()
+}
+
 /**
  * Runs a command line whose layers are provided (AppBaseLive over a Node platform layer), reports a
- * failure in one line and exits with its code. Does not load @effect/cli itself: a program parsed
- * with it passes `ValidationError.isValidationError`, one that is not passes `noParserErrors`.
+ * failure in one line and exits with its code, also when a handle the program left open would keep
+ * the process alive. Does not load @effect/cli itself: a program parsed with it passes
+ * `ValidationError.isValidationError`, one that is not passes `noParserErrors`.
  */
 export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: ParserErrorTest) => {
   dropOutputWhenClosed(process.stdout, process.stderr)
@@ -96,7 +126,12 @@ export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: Parser
     NodeRuntime.runMain({
       disableErrorReporting: true,
       disablePrettyLogger: true,
-      teardown: (exit, onExit) => onExit(exitCodeOf(exit, isParserError))
+      teardown: (exit, onExit) => {
+        const code = exitCodeOf(exit, isParserError)
+        onExit(code)
+        // Any other code has runMain call process.exit itself.
+        if (code === 0) exitWhenOnlyLeftoversRemain(code)
+      }
     })
   )
 }
