@@ -3,6 +3,8 @@
  * line breaks or terminal escape sequences, which would split an `error:` line or repaint a terminal.
  */
 
+import { cutOutside } from "./Privacy.js"
+
 const named: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
 
 /** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
@@ -17,3 +19,13 @@ export const oneLine = (text: string): string => {
   }
   return out
 }
+
+/** The most of a command (or other long text) a message line shows. */
+export const shownLength = 240
+
+/**
+ * `text` as a message shows it: whole when short, else its head (cut outside any secret, so a
+ * redacted line never shows half of one) and its size. Records keep the text whole.
+ */
+export const shortened = (text: string, max = shownLength): string =>
+  text.length <= max ? text : `${text.slice(0, cutOutside(text, max))}… (${new TextEncoder().encode(text).length} bytes)`

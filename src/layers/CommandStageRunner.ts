@@ -3,6 +3,7 @@ import { Files } from "../services/Files.js"
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { CliManifest, CommandEntry } from "../domain/Manifest.js"
 import type { CommandStage } from "../domain/Pipeline.js"
+import { shortened } from "../domain/OneLine.js"
 import type { PrivacyMode } from "../domain/Privacy.js"
 import type { Roots, RunLayout } from "../domain/RunLayout.js"
 import { CommandStageRunner } from "../services/CommandStageRunner.js"
@@ -132,7 +133,7 @@ export const CommandStageRunnerLive = Layer.effect(
       const startedMs = yield* Clock.currentTimeMillis
       yield* markRunning(active, stage, position, startedMs, logPath)
       yield* events.stage(files, position, "started")
-      yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(stage.command)}`)
+      yield* Effect.logInfo(`[${index}/${manifest.commands.length}] ${stage.id}: ${guard.shown(shortened(stage.command))}`)
 
       const createdAt = iso(yield* Clock.currentTimeMillis)
       const cwd = stage.cwd === undefined ? config.roots.repoRoot : path.resolve(stage.cwd)

@@ -10,6 +10,7 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
 import { Chunk, Duration, Effect, Exit, Layer } from "effect"
+import { formatBytes } from "../domain/StageCache.js"
 import { Host } from "../services/Host.js"
 import {
   type ProcessExit,
@@ -145,12 +146,38 @@ const childOf = (pid: number, state: State): Child => {
   }
 }
 
-const describeSpawnError = (error: Error) =>
-  "code" in error && error.code === "ENOENT"
-    ? "the working directory does not exist"
-    : "code" in error && (error.code === "ENOTDIR" || error.code === "EACCES")
-    ? "the working directory cannot be entered"
+/**
+ * E2BIG: the kernel refused the command line and environment. On Linux one argument or variable may
+ * be at most 128 KiB (a long inline script is one argument of `sh -c`) and all of them together are
+ * bounded too; the sizes say which one is at fault.
+ */
+const tooLarge = (spec: ProcessSpec, env: NodeJS.ProcessEnv) => {
+  const variables = Object.entries(env).map(([name, value]) => ({ name, bytes: Buffer.byteLength(value ?? "") }))
+  const total = variables.reduce((sum, variable) => sum + variable.bytes + variable.name.length + 2, 0)
+  const largest = variables.reduce<{ name: string; bytes: number } | undefined>(
+    (top, variable) => (top === undefined || variable.bytes > top.bytes ? variable : top),
+    undefined
+  )
+  const sizes = [
+    `the command is ${formatBytes(Buffer.byteLength(spec.command))}`,
+    `the environment ${formatBytes(total)}`,
+    ...(largest === undefined ? [] : [`the largest variable, ${largest.name}, is ${formatBytes(largest.bytes)}`])
+  ]
+  return `too large to start (E2BIG): ${sizes.join(", ")}. One argument or variable may be at most 128 KiB ` +
+    "on Linux: put a long command in a script file and run that, and pass large data in files, not variables"
+}
+
+/** Why the shell did not start, in words, with the system's code for it. */
+const describeSpawnError = (error: Error, spec: ProcessSpec, env: NodeJS.ProcessEnv) => {
+  const code = "code" in error ? String(error.code) : undefined
+  return code === "ENOENT"
+    ? "the working directory does not exist (ENOENT)"
+    : code === "ENOTDIR" || code === "EACCES"
+    ? `the working directory cannot be entered (${code})`
+    : code === "E2BIG"
+    ? tooLarge(spec, env)
     : error.message
+}
 
 /**
  * The POSIX shell, by its absolute path (as Node's own `shell: true`): found through PATH, a stage
@@ -184,8 +211,8 @@ const start = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): State => {
 
 /**
  * Spawns the child; succeeds once it runs, fails with ProcessSpawnError when it cannot (a missing
- * working directory reads ENOENT: the shell, by its absolute path, is always there). Interrupted while spawning, the
- * process is terminated.
+ * working directory reads ENOENT: the shell, by its absolute path, is always there; a command line
+ * too large, E2BIG). Interrupted while spawning, the process is terminated.
  */
 const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Effect<Child, ProcessSpawnError> =>
   Effect.async<Child, ProcessSpawnError>((resume) => {
@@ -197,9 +224,16 @@ const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Eff
       settled = true
       resume(effect)
     }
-    const state = start(spec, parentEnv)
+    const failed = (error: Error) => settle(Effect.fail(spawnError(describeSpawnError(error, spec, { ...parentEnv, ...spec.env }), error)))
+    let state: State
+    try {
+      state = start(spec, parentEnv)
+    } catch (error) {
+      // Some refusals are thrown by spawn itself rather than emitted (E2BIG: a command line too large).
+      return failed(error instanceof Error ? error : new Error(String(error)))
+    }
     const { handle } = state
-    handle.on("error", (error) => settle(Effect.fail(spawnError(describeSpawnError(error), error))))
+    handle.on("error", failed)
     handle.on("spawn", () => {
       const pid = handle.pid
       settle(pid === undefined ? Effect.fail(spawnError("no process id", undefined)) : Effect.succeed(childOf(pid, state)))

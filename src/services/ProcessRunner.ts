@@ -1,7 +1,8 @@
 import { type Chunk, Context, type Effect, Schema } from "effect"
+import { shortened } from "../domain/OneLine.js"
 
 export interface ProcessSpec {
-  /** Run through `sh -c` (CFG-3), with stdin closed. */
+  /** Run through `/bin/sh -c` (CFG-3), with stdin closed. */
   readonly command: string
   readonly cwd: string
   /** Added to the parent environment; these win (ENV-5). */
@@ -33,7 +34,8 @@ export class ProcessSpawnError extends Schema.TaggedError<ProcessSpawnError>()("
   cause: Schema.Defect
 }) {
   override get message() {
-    return `Could not start "${this.command}" in ${this.cwd}: ${this.reason}`
+    // A long command's head only (a 3 MB command was echoed whole into each error line); the manifest keeps it.
+    return `Could not start "${shortened(this.command)}" in ${this.cwd}: ${this.reason}`
   }
 }
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { oneLine } from "../../src/domain/OneLine.js"
+import { oneLine, shortened } from "../../src/domain/OneLine.js"
 
 describe("oneLine", () => {
   it("escapes line breaks, tabs and terminal escapes, and leaves everything else as it is", () => {
@@ -7,5 +7,21 @@ describe("oneLine", () => {
     assert.strictEqual(oneLine("x\u001b[31my\u0000z\u007f"), "x\\u001b[31my\\u0000z\\u007f")
     assert.strictEqual(oneLine("csi\u009b line\u2028para\u2029"), "csi\\u009b line\\u2028para\\u2029")
     assert.strictEqual(oneLine(`Pipeline 'é "q" \\ ok' ~`), `Pipeline 'é "q" \\ ok' ~`)
+  })
+})
+
+describe("shortened", () => {
+  it("keeps a text up to the limit whole, and shows a longer one's head and its size in bytes", () => {
+    assert.strictEqual(shortened("abc", 3), "abc")
+    assert.strictEqual(shortened("abcd", 3), "abc… (4 bytes)")
+    assert.strictEqual(shortened("éééé", 2), "éé… (8 bytes)")
+    const long = `echo ${"x".repeat(300)}`
+    assert.strictEqual(shortened(long), `${long.slice(0, 240)}… (305 bytes)`)
+  })
+
+  it("cuts before a secret the limit falls inside, never through it", () => {
+    // "password=hunter2hunter2" spans [4, 27).
+    assert.strictEqual(shortened("see password=hunter2hunter2 and more", 10), "see … (36 bytes)")
+    assert.strictEqual(shortened("see password=hunter2hunter2 and more", 28), "see password=hunter2hunter2 … (36 bytes)")
   })
 })

@@ -110,7 +110,7 @@ describe("ProcessRunnerLive", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(record({ command: "true", cwd: "/nonexistent/speed-test", env: {} }))
       assert.strictEqual(error._tag, "ProcessSpawnError")
-      assert.strictEqual(error.reason, "the working directory does not exist")
+      assert.strictEqual(error.reason, "the working directory does not exist (ENOENT)")
       assert.strictEqual(error.cwd, "/nonexistent/speed-test")
     }).pipe(Effect.provide(live)))
 
@@ -122,6 +122,26 @@ describe("ProcessRunnerLive", () => {
       assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
       assert.strictEqual(result.stdout, "started\nstatus 127\n")
       assert.include(result.stderr, "no-such-tool-anywhere")
+    }).pipe(Effect.provide(live)))
+
+  it.live("a command too large for the system fails to start with the sizes and the fix, in a bounded message", () =>
+    Effect.gen(function*() {
+      // One argument may be at most 128 KiB on Linux: the shell never starts (E2BIG).
+      const command = `echo ${"x".repeat(200 * 1024)}`
+      const error = yield* Effect.flip(record(spec(command)))
+      assert.strictEqual(error._tag, "ProcessSpawnError")
+      assert.strictEqual(error.command, command, "the error keeps the whole command")
+      assert.match(error.reason, /too large to start \(E2BIG\): the command is 200\.0 KiB/)
+      assert.include(error.reason, "script file")
+      assert.isBelow(error.message.length, 1000, "the message shows the command's head, not all of it")
+      assert.include(error.message, `Could not start "echo xxx`)
+      assert.include(error.message, `… (204805 bytes)"`)
+    }).pipe(Effect.provide(live)))
+
+  it.live("an environment too large for the system names its largest variable", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(record(spec("true", { HUGE_VALUE: "y".repeat(300 * 1024) })))
+      assert.match(error.reason, /too large to start \(E2BIG\): .*the largest variable, HUGE_VALUE, is 300\.0 KiB/)
     }).pipe(Effect.provide(live)))
 
   it.live("interrupted, stops the whole process group, background children included", () =>
