@@ -85,9 +85,10 @@ const leftoverGraceMs = 1000
 
 /**
  * Ends a process whose command succeeded but which something keeps alive. With exit code 0, runMain
- * leaves the exit to Node, which waits for every open handle: a library's leaked socket (the cluster
- * client's connections to runners were seen open after a finished `start --cloud`) kept the command
- * from ever returning. By now the program is over and its finalizers have run; once stdout and
+ * leaves the exit to Node, which waits for every open handle: a library's leaked socket kept the
+ * command from ever returning (a cluster client that called runners side by side before it had a
+ * connection to them: effect 3.22's RcMap.get opens one per call and keeps one; see the README's
+ * cluster performance section). By now the program is over and its finalizers have run; once stdout and
  * stderr have handed everything to the system, the process exits. The timer is unref'd, so a process
  * with nothing left open exits on its own as before. This runs after the Effect runtime is done,
  * which is why it is a plain timer and not a Schedule.
