@@ -24,9 +24,10 @@ export class FileAccessError extends Schema.TaggedError<FileAccessError>()("File
 }) {
   override get message() {
     const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    // The two a user can act on without reading the system's words come first, naming the file.
+    // The ones a user can act on without reading the system's words come first, naming the file.
     if (reason.includes("ENOSPC")) return `No space left on device writing ${this.path} (${this.operation}); free some space and try again.`
     if (reason.includes("EROFS")) return `Read-only file system: could not ${this.operation} ${this.path}; make it writable or choose another folder.`
+    if (reason.includes("EISDIR")) return `${this.path} is a folder, not a file: could not ${this.operation} it; remove the folder or point to the file.`
     return `Could not ${this.operation} ${this.path}: ${reason}`
   }
 }

@@ -35,6 +35,14 @@ describe("InvalidFile and FileAccessError messages, exactly", () => {
     )
     assert.strictEqual(new FileAccessError({ path: "/x", operation: "read", cause: 7 }).message, "Could not read /x: 7")
   })
+
+  it("a folder where a file belongs is said in words, naming the file", () => {
+    const platformWords = "BadResource: FileSystem.readFile (/r/codex.orchestrator.json): EISDIR: illegal operation on a directory, read"
+    assert.strictEqual(
+      new FileAccessError({ path: "codex.orchestrator.json", operation: "read", cause: new Error(platformWords) }).message,
+      "codex.orchestrator.json is a folder, not a file: could not read it; remove the folder or point to the file."
+    )
+  })
 })
 
 describe("formatIssues, exactly", () => {
