@@ -186,11 +186,11 @@ const describeSpawnError = (error: Error, spec: ProcessSpec, env: NodeJS.Process
  */
 const shell = "/bin/sh"
 
-/** Starts `/bin/sh -c` and wires its listeners into a fresh State. */
-const start = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): State => {
+/** Starts `/bin/sh -c` in the environment `env` (the parent's with the stage's on top) and wires its listeners into a fresh State. */
+const start = (spec: ProcessSpec, env: NodeJS.ProcessEnv): State => {
   const handle = spawn(shell, ["-c", spec.command], {
     cwd: spec.cwd,
-    env: { ...parentEnv, ...spec.env },
+    env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -224,10 +224,11 @@ const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Eff
       settled = true
       resume(effect)
     }
-    const failed = (error: Error) => settle(Effect.fail(spawnError(describeSpawnError(error, spec, { ...parentEnv, ...spec.env }), error)))
+    const env = { ...parentEnv, ...spec.env }
+    const failed = (error: Error) => settle(Effect.fail(spawnError(describeSpawnError(error, spec, env), error)))
     let state: State
     try {
-      state = start(spec, parentEnv)
+      state = start(spec, env)
     } catch (error) {
       // Some refusals are thrown by spawn itself rather than emitted (E2BIG: a command line too large).
       return failed(error instanceof Error ? error : new Error(String(error)))
