@@ -112,14 +112,23 @@ const secretRanges = (text: string): ReadonlyArray<readonly [number, number]> =>
  * would fall inside, else `at`. A head kept up to a cut then shows a whole secret or none of it.
  */
 export const cutOutside = (text: string, at: number): number =>
-  secretRanges(text).reduce((cut, [start, end]) => (start < cut && cut < end ? start : cut), at)
+  wholeCharacterBefore(text, secretRanges(text).reduce((cut, [start, end]) => (start < cut && cut < end ? start : cut), at))
+
+/** Whether `at` falls between the two UTF-16 units of one character (an emoji, say). */
+const insidePair = (text: string, at: number) =>
+  at > 0 && at < text.length && /[\uD800-\uDBFF]/.test(text.charAt(at - 1)) && /[\uDC00-\uDFFF]/.test(text.charAt(at))
+
+/** `at`, or one unit earlier when a cut there would leave half a character on each side. */
+const wholeCharacterBefore = (text: string, at: number) => (insidePair(text, at) ? at - 1 : at)
 
 /**
  * Where a tail of `text` starting at `at` may start so that it holds no part of a secret that began
  * before it: the end of such a secret, else `at` (issue 16: the error tail cut mid-value).
  */
-export const startOutside = (text: string, at: number): number =>
-  secretRanges(text).reduce((start, [from, end]) => (from < start && start < end ? end : start), at)
+export const startOutside = (text: string, at: number): number => {
+  const start = secretRanges(text).reduce((start, [from, end]) => (from < start && start < end ? end : start), at)
+  return insidePair(text, start) ? start + 1 : start
+}
 
 /** The characters a secret value may hold (the token rule's value class). */
 const valueRun = /^[^\s"'\\;&|<>()`]*/

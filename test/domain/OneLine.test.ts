@@ -19,6 +19,11 @@ describe("shortened", () => {
     assert.strictEqual(shortened(long), `${long.slice(0, 240)}… (305 bytes)`)
   })
 
+  it("never shows half of a character written as two UTF-16 units", () => {
+    assert.strictEqual(shortened("ab\u{1F600}cd", 3), "ab… (8 bytes)")
+    assert.strictEqual(shortened("ab\u{1F600}cd", 4), "ab\u{1F600}… (8 bytes)")
+  })
+
   it("cuts before a secret the limit falls inside, never through it", () => {
     // "password=hunter2hunter2" spans [4, 27).
     assert.strictEqual(shortened("see password=hunter2hunter2 and more", 10), "see … (36 bytes)")

@@ -72,6 +72,15 @@ describe("cutOutside and startOutside at a secret's edges", () => {
     assert.strictEqual(startOutside(text, 51), 52)
   })
 
+  it("never splits a character written as two UTF-16 units (an emoji): the cut moves before it, the tail after it", () => {
+    const emoji = "ok \u{1F600} done" // the emoji is units 3 and 4
+    assert.strictEqual(cutOutside(emoji, 4), 3)
+    assert.strictEqual(cutOutside(emoji, 3), 3)
+    assert.strictEqual(cutOutside(emoji, 5), 5)
+    assert.strictEqual(startOutside(emoji, 4), 5)
+    assert.strictEqual(startOutside(emoji, 3), 3)
+  })
+
   it("a private key block is not a line secret: cuts inside it stay where they are", () => {
     const block = `${header}\nMIIBOgIBAAJBAKj34GkxFhD90vcN\n${footer}`
     assert.strictEqual(cutOutside(block, 40), 40)

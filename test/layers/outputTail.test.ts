@@ -26,6 +26,24 @@ describe("EXE-4 output tail", () => {
     assert.strictEqual(tail.totalBytes(), 12)
   })
 
+  it("never starts inside a character: bytes of one whose head was dropped are not shown as U+FFFD", () => {
+    // "é" is C3 A9; a tail of 3 bytes of "xxéyy" would start at A9.
+    const cutInside = makeOutputTail(3)
+    cutInside.push(encoder.encode("xx\u00e9yy"))
+    assert.strictEqual(cutInside.text(), "yy")
+    // Dropped chunk by chunk, the character's first byte goes with the dropped chunk.
+    const byChunk = makeOutputTail(4)
+    byChunk.push(encoder.encode("ab\u{1F600}".slice(0, 2)))
+    byChunk.push(encoder.encode("\u{1F600}").subarray(0, 1))
+    byChunk.push(encoder.encode("\u{1F600}").subarray(1))
+    byChunk.push(encoder.encode("c\nok\n"))
+    assert.strictEqual(byChunk.text(), "ok\n")
+    const longLine = makeOutputTail(4)
+    longLine.push(encoder.encode("a\u{1F600}"))
+    longLine.push(encoder.encode("bcd"))
+    assert.strictEqual(longLine.text(), "bcd")
+  })
+
   it("keeps exactly the last 64 KiB across many small chunks of varying size", () => {
     const full = text(300_000)
     const tail = makeOutputTail()

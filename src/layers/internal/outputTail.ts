@@ -21,6 +21,14 @@ export interface OutputTail {
 
 const released = new Uint8Array(0)
 
+const joinedBytes = (first: Uint8Array, second: Uint8Array): Uint8Array => {
+  if (second.length === 0) return first
+  const out = new Uint8Array(first.length + second.length)
+  out.set(first)
+  out.set(second, first.length)
+  return out
+}
+
 export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   // A queue with a moving head: dropping the oldest chunk is O(1), compaction is amortised.
   let chunks: Array<Uint8Array> = []
@@ -69,9 +77,13 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
         joined.set(chunk, offset)
         offset += chunk.length
       }
-      const start = Math.max(0, retained - limit)
+      const cut = Math.max(0, retained - limit)
+      // A tail never starts inside a character: the bytes of one whose first byte was dropped would
+      // read as U+FFFD. They go with what came before (at most three continuation bytes).
+      let start = cut
+      while (start < retained && start - cut < 3 && (joined[start]! & 0xc0) === 0x80) start++
       const text = new TextDecoder().decode(joined.subarray(start))
-      const lead = start > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : context.subarray(0, contextLength)
+      const lead = cut > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : joinedBytes(context.subarray(0, contextLength), joined.subarray(0, start))
       // A tail that starts in the middle of a line drops that fragment: half a line reads as noise,
       // and half a secret would slip past the privacy rules (D-13).
       const cutMidLine = lead.length > 0 && lead[lead.length - 1] !== 10
