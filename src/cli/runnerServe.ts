@@ -5,6 +5,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
+import { holdWorkspaces } from "../layers/cluster/workspacesHold.js"
 import { FilesLive } from "../layers/Files.js"
 import { HostLive } from "../layers/Host.js"
 import { makeRunnerWorkspaces } from "../layers/internal/runnerWorkspace.js"
@@ -12,6 +13,7 @@ import { stageEntityLayer } from "../layers/internal/stageHandlers.js"
 import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
 import { Host } from "../services/Host.js"
 import { clusterSettings } from "./clusterSettings.js"
+import { UsageError } from "./shared.js"
 
 export interface RunnerFlags {
   readonly databaseUrl: string
@@ -31,6 +33,12 @@ export const serveRunner = (flags: RunnerFlags) =>
     const runner = `${flags.host}:${flags.port}`
     const capacity = flags.capacity ?? host.cpus
     const processes = ProcessRunnerLive.pipe(Layer.provide(HostLive))
+    // The folder is this runner's alone until it stops (released last, as it is taken first); a
+    // second runner there is refused before it touches anything in it or reaches the database.
+    yield* holdWorkspaces({ root: flags.workspaces, listen: runner }).pipe(
+      Effect.catchTag("WorkspacesHeld", (held) => Effect.fail(new UsageError({ reason: held.message }))),
+      Effect.provide(FilesLive)
+    )
     // Its worktrees kept ready for later stages are removed when the runner stops (this scope).
     const prepare = yield* makeRunnerWorkspaces({ root: flags.workspaces, runner, keepFailed: flags.keepFailed, keep: capacity }).pipe(
       Effect.provide(Layer.merge(processes, FilesLive))

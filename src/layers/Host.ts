@@ -21,6 +21,12 @@ export const groupOfStat = (stat: string): number | undefined => {
   return Number.isInteger(group) && group > 0 ? group : undefined
 }
 
+/** The process's start time in a `/proc/<pid>/stat` line (clock ticks since boot): the 20th field after the name. */
+export const startTimeOfStat = (stat: string): string | undefined => {
+  const field = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
+  return field !== undefined && /^\d+$/.test(field) ? field : undefined
+}
+
 /** Whether a NUL-separated `/proc/<pid>/environ` holds exactly `NAME=value`. */
 export const environHas = (environ: string, entry: string): boolean => environ.split("\0").includes(entry)
 
@@ -43,6 +49,10 @@ export const HostLive = Layer.effect(
       cpus: availableParallelism(),
       ownGroup: groupOf("self"),
       isAlive: exists,
+      startTimeOf: (pid) =>
+        Number.isInteger(pid) && pid > 0
+          ? Effect.map(read(`/proc/${pid}/stat`), (stat) => stat === undefined ? undefined : startTimeOfStat(stat))
+          : Effect.succeed(undefined),
       isGroupAlive: (pgid) => exists(-pgid),
       signalGroup: (pgid, signal) =>
         Effect.sync(() => {
@@ -75,6 +85,8 @@ export interface HostMemoryOptions {
   /** This process's group (default: its pid). */
   readonly group?: number
   readonly alive?: ReadonlyArray<number>
+  /** The start time of live processes, by pid (default: `started-<pid>`). */
+  readonly startTimes?: Readonly<Record<number, string>>
   /** The run each live group was started for, by group id; a group not listed belongs to none. */
   readonly runGroups?: Readonly<Record<number, string>>
 }
@@ -90,6 +102,11 @@ export const HostMemory = (options: HostMemoryOptions = {}) =>
         cpus: options.cpus ?? 4,
         ownGroup: Effect.succeed(options.group ?? options.pid ?? 4242),
         isAlive: (pid) => Effect.map(Ref.get(alive), (set) => pid === (options.pid ?? 4242) || set.has(pid)),
+        startTimeOf: (pid) =>
+          Effect.map(
+            Ref.get(alive),
+            (set) => pid === (options.pid ?? 4242) || set.has(pid) ? options.startTimes?.[pid] ?? `started-${pid}` : undefined
+          ),
         isGroupAlive: (pgid) => Effect.map(Ref.get(alive), (set) => set.has(pgid)),
         // A signalled group is gone from then on, as if SIGTERM had ended it.
         signalGroup: (pgid) => Ref.modify(alive, (set) => [set.has(pgid), new Set([...set].filter((p) => p !== pgid))]),

@@ -15,6 +15,12 @@ export class Host extends Context.Tag("orchestrator/Host")<
     readonly ownGroup: Effect.Effect<number | undefined>
     /** Whether a process with this pid exists on this machine. */
     readonly isAlive: (pid: number) => Effect.Effect<boolean>
+    /**
+     * When the process with this pid started, as the OS records it (Linux: clock ticks since boot,
+     * from /proc), or undefined when there is none or it cannot be read. With the pid it names one
+     * process: a pid reused by a later process has another start time.
+     */
+    readonly startTimeOf: (pid: number) => Effect.Effect<string | undefined>
     /** Signals a whole process group (a stage and its background children); false if it is gone. */
     readonly signalGroup: (pgid: number, signal: "SIGTERM" | "SIGKILL") => Effect.Effect<boolean>
     /** Whether any process of the group is alive (its leader, the stage's shell, may have exited). */

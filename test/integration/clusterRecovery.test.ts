@@ -2,10 +2,11 @@
  * `cloud` stages when processes die (issue 18): an orchestrator killed mid-stage and resumed, Ctrl-C
  * on the orchestrator, kill -9 and SIGTERM of the runner running a stage. An embedded PostgreSQL
  * started here; each case starts its own runners (labels keep its stages on them), with a short shard
- * lock expiry (CODEX_CLUSTER_LOCK_EXPIRY) on runners and orchestrators alike.
+ * lock expiry (CODEX_CLUSTER_LOCK_EXPIRY) on runners and orchestrators alike. Also a runner's hold on
+ * its `--workspaces` folder: a second runner there is refused, a killed holder's hold taken over.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import {
@@ -28,7 +29,7 @@ import {
   type TempRepo,
   waitFor
 } from "../support/cli.js"
-import { startDatabase, startRunner, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
+import { startDatabase, startRunner, stopProcess, type TestDatabase, type TestRunner } from "../support/clusterProcesses.js"
 
 let database: TestDatabase
 let home: TempRepo
@@ -92,6 +93,9 @@ const byAddress = (runners: ReadonlyArray<TestRunner>, address: string) => {
 
 /** Stage processes left under a runner's workspaces (its worktrees are the stages' working directories). */
 const stageProcesses = (name: string) => liveProcessesUnder(home.path(`ws-${name}`))
+
+// The runner stops by itself within this once SIGTERM'd, so its finalizers (the hold's release) run.
+const stopGrace = { CODEX_CLUSTER_STOP_GRACE: "2 seconds" }
 
 describe("cloud stages when processes die", () => {
   it("an orchestrator killed mid-stage, then resumed, takes the result stored meanwhile: the stage ran once, its output is in the log", async () => {
@@ -243,4 +247,37 @@ describe("cloud stages when processes die", () => {
       repo.cleanup()
     }
   }, 180_000)
+
+  it("a second runner on the folder exits 2 naming the holder while the first keeps running; after kill -9 of the first, a new runner takes it over; SIGTERM releases it", async () => {
+    const workspaces = home.path("ws-shared")
+    mkdirSync(workspaces, { recursive: true })
+    const hold = `${workspaces}/.runner.json`
+    const first = await startRunner({ url: database.url, cwd: home.dir, workspaces, env: stopGrace })
+    try {
+      const record = JSON.parse(readFileSync(hold, "utf8"))
+      assert.deepInclude(record, { pid: first.cli.pid, listen: first.address })
+      assert.match(record.started, /^\d+$/)
+
+      const second = await runCli(["runner", "--database-url", database.url, "--listen", "127.0.0.1:1", "--workspaces", workspaces], {
+        cwd: home.dir
+      })
+      assert.strictEqual(second.code, 2, describeResult(second))
+      const lines = second.stderr.trim().split("\n")
+      assert.lengthOf(lines, 1, second.stderr)
+      assert.include(lines[0], `--workspaces ${workspaces} is held by the runner ${first.address} (pid ${first.cli.pid} on `)
+      assert.include(lines[0], "give this runner --workspaces <another folder>")
+      assert.isNull(first.cli.child.exitCode)
+      assert.strictEqual(JSON.parse(readFileSync(hold, "utf8")).pid, first.cli.pid)
+    } finally {
+      first.cli.kill("SIGKILL")
+      await first.cli.exited
+    }
+
+    const third = await startRunner({ url: database.url, cwd: home.dir, workspaces, env: stopGrace })
+    assert.include(third.stderr(), `Taking over ${workspaces} from a previous runner: its runner ${first.address} (pid ${first.cli.pid}) is gone`)
+    assert.strictEqual(JSON.parse(readFileSync(hold, "utf8")).pid, third.cli.pid)
+    await stopProcess(third.cli, 15_000)
+    assert.strictEqual((await third.cli.exited).signal, null, third.stderr())
+    assert.isFalse(existsSync(hold), third.stderr())
+  }, 90_000)
 })

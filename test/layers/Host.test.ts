@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { environHas, groupOfStat, HostLive } from "../../src/layers/Host.js"
+import { environHas, groupOfStat, HostLive, startTimeOfStat } from "../../src/layers/Host.js"
 import { Host } from "../../src/services/Host.js"
 import { waitFor } from "../support/cli.js"
 
@@ -70,5 +70,32 @@ describe("HostLive.groupBelongsToRun", () => {
       } finally {
         group.stop()
       }
+    }).pipe(Effect.provide(live)))
+})
+
+describe("HostLive.startTimeOf", () => {
+  it("parses the start time from a stat line (the 22nd field, a name with parentheses and spaces included)", () => {
+    const fields = Array.from({ length: 30 }, (_, i) => String(i + 3))
+    assert.strictEqual(startTimeOfStat(`123 (a) b) c) ${fields.join(" ")}`), "22")
+    assert.isUndefined(startTimeOfStat("123 (short) S 1 2"))
+  })
+
+  it.live("names one process: this one's is steady, a new process's differs, a gone pid has none", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      const own = yield* host.startTimeOf(process.pid)
+      assert.match(own ?? "", /^\d+$/)
+      assert.strictEqual(yield* host.startTimeOf(process.pid), own)
+      yield* Effect.sleep("20 millis")
+      const child = spawn("sleep", ["30.4"], { stdio: "ignore" })
+      try {
+        const theirs = yield* host.startTimeOf(child.pid ?? 0)
+        assert.match(theirs ?? "", /^\d+$/)
+        assert.notStrictEqual(theirs, own)
+      } finally {
+        child.kill("SIGKILL")
+      }
+      assert.isUndefined(yield* host.startTimeOf(0))
+      assert.isUndefined(yield* host.startTimeOf(2 ** 22 + 1))
     }).pipe(Effect.provide(live)))
 })
