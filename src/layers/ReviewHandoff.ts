@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Either, Layer, Option, Schema } from "effect"
 import { budgetFails, renderBudget } from "../domain/DiffBudget.js"
 import {
   buildReviewPrompt,
@@ -8,6 +8,7 @@ import {
   reviewArgv,
   type ReviewScope
 } from "../domain/ReviewPrompt.js"
+import { parseTaskId } from "../domain/Ids.js"
 import { shellCommand } from "../domain/Shell.js"
 import { Files } from "../services/Files.js"
 import { Git } from "../services/Git.js"
@@ -16,9 +17,7 @@ import { BaseConfig } from "../services/BaseConfig.js"
 import { ProcessRunner } from "../services/ProcessRunner.js"
 import { ReviewHandoff, ReviewNotReady, ReviewOverBudget, type ReviewRequest } from "../services/ReviewHandoff.js"
 import { runForText } from "./internal/processText.js"
-import { reviewInputs } from "./internal/reviewInputs.js"
-
-const ManifestTask = Schema.parseJson(Schema.Struct({ task_id: Schema.String }))
+import { ManifestTask, reviewInputs } from "./internal/reviewInputs.js"
 
 /** The review hand-off on the repository at the configured root (GRD-5). */
 export const ReviewHandoffLive = Layer.effect(
@@ -66,6 +65,10 @@ export const ReviewHandoffLive = Layer.effect(
     })
 
     const run = Effect.fn("ReviewHandoff.run")(function*(request: ReviewRequest) {
+      // The task names a folder under the runs folder and a checklist file: an id (ID-1), never a path.
+      if (request.task !== undefined) {
+        yield* Either.mapLeft(parseTaskId(request.task), (error) => new ReviewNotReady({ reason: error.message }))
+      }
       const budget = request.skipDiffBudget ? undefined : yield* guards.diffBudget({
         ...request.diffBudget,
         base: request.base,

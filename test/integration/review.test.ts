@@ -1,5 +1,5 @@
 /** `review` (GRD-5) through the built CLI, against a fake codex that records its arguments. */
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { assert, beforeAll, describe, it } from "vitest"
 import { describeResult, requireBuiltCli } from "../support/cli.js"
 import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
@@ -94,6 +94,9 @@ describe("review", () => {
         [env, ["--runs-dir", "elsewhere"], "No run manifests found. Provide --manifest or execute the orchestrator first."],
         [env, ["--task", "t9"], "No run manifests found."],
         [env, ["--manifest", "nope.json"], "Manifest nope.json does not exist"],
+        [env, ["--manifest", "src"], "Manifest src is a folder; pass the manifest.json of a run."],
+        [env, ["--manifest", "src/a.ts"], "Manifest src/a.ts is not a run manifest (JSON with a task_id); pass the manifest.json of a run."],
+        [env, ["--task", "../../outside"], "Invalid task ID \"../../outside\": leading dots are not allowed."],
         [{ ...env, NOTES: " " }, [], "NOTES is required for a review hand-off: NOTES=\"Goal: ... | Summary: ..."],
         [{ ...env, CODEX_BIN: repo.path("no-codex") }, [], "codex is not available"],
         [{ ...env, CODEX_BIN: writeFakeCodex(repo.path(".bin", "old"), { withReview: false }) }, [], "lists no review command"]
@@ -104,6 +107,17 @@ describe("review", () => {
         assert.include(result.stderr, message)
         assert.strictEqual(result.stderr.split("\n").filter((l) => l.startsWith("error:")).length, 1)
       }
+      // nothing was written beside a file that is not a manifest, nor outside the runs folder
+      assert.isFalse(existsSync(repo.path("src", "review-prompt.md")))
+    }))
+
+  it("skips what is not a folder in the runs folder (a note, a task's stray file) when it looks for the newest manifest", () =>
+    withGitRepo(files, async (repo) => {
+      const { env } = setup(repo)
+      repo.write({ ".runs/notes.txt": "kept by hand\n", ".runs/t2/cli": "not a folder\n" })
+      const result = await repo.cli(["review"], env)
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.match(result.stderr, /\[run-review\] prompt saved to \.runs\/t1\/cli\/r[12]\/review-prompt\.md\n/)
     }))
 
   it("CODEX_REVIEW_DEVTOOLS: an executable scripts/codex-devtools.sh runs the review, else codex gets the DevTools server", () =>

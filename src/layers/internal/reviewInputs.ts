@@ -9,15 +9,22 @@ import { ReviewNotReady, type ReviewRequest } from "../../services/ReviewHandoff
 
 const TaskIndexJson = Schema.parseJson(TaskIndexFile)
 
+/** What the hand-off reads of a manifest: its task. */
+export const ManifestTask = Schema.parseJson(Schema.Struct({ task_id: Schema.String }))
+
 const noManifest = "No run manifests found. Provide --manifest or execute the orchestrator first."
 
 export const reviewInputs = (files: typeof Files.Service, path: Path.Path, roots: Roots) => {
   const root = roots.repoRoot
+  const isFolder = (dir: string) => Effect.map(files.info(dir), (info) => info?.type === "directory")
+
   /** The newest `<runs>/<task>/cli/<run>/manifest.json` by modification time, of one task or all. */
   const newestManifest = (runsDir: string, task: string | undefined) =>
     Effect.gen(function*() {
       let newest: { path: string; at: number } | undefined
       for (const taskDir of task === undefined ? yield* files.list(runsDir) : [task]) {
+        // A note or any other file kept in the runs folder is no task's folder: skipped, not listed.
+        if (!(yield* isFolder(path.join(runsDir, taskDir))) || !(yield* isFolder(path.join(runsDir, taskDir, "cli")))) continue
         for (const run of yield* files.list(path.join(runsDir, taskDir, "cli"))) {
           const candidate = path.join(runsDir, taskDir, "cli", run, "manifest.json")
           const at = yield* files.modifiedAt(candidate)
@@ -31,8 +38,16 @@ export const reviewInputs = (files: typeof Files.Service, path: Path.Path, roots
     Effect.gen(function*() {
       if (request.manifest !== undefined) {
         const explicit = path.resolve(request.manifest)
-        if ((yield* files.info(explicit))?.type !== "file") {
-          return yield* new ReviewNotReady({ reason: `Manifest ${request.manifest} does not exist; pass the manifest.json of a run.` })
+        const type = (yield* files.info(explicit))?.type
+        if (type !== "file") {
+          const what = type === undefined ? "does not exist" : type === "directory" ? "is a folder" : "is not a file"
+          return yield* new ReviewNotReady({ reason: `Manifest ${request.manifest} ${what}; pass the manifest.json of a run.` })
+        }
+        // The prompt is saved beside it, so a file that is not a run's manifest is refused, not written next to.
+        if (Option.isNone(Schema.decodeUnknownOption(ManifestTask)((yield* files.readText(explicit)) ?? ""))) {
+          return yield* new ReviewNotReady({
+            reason: `Manifest ${request.manifest} is not a run manifest (JSON with a task_id); pass the manifest.json of a run.`
+          })
         }
         return explicit
       }
