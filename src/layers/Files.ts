@@ -58,7 +58,8 @@ const atomicWrites = (
       const written = options?.durable === false
         ? fs.writeFile(tmp, encoder.encode(text))
         : fs.open(tmp, { flag: "w" }).pipe(
-          Effect.tap((file) => file.writeAll(encoder.encode(text))),
+          // The platform's writeAll fails an empty buffer ("write returned 0 bytes written").
+          Effect.tap((file) => text.length === 0 ? Effect.void : file.writeAll(encoder.encode(text))),
           Effect.tap((file) => file.sync),
           Effect.scoped
         )
@@ -74,7 +75,7 @@ const atomicWrites = (
       const writeFailure = failure(target, "write")
       yield* Effect.gen(function*() {
         const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
-        yield* fill({ write: (bytes) => file.writeAll(bytes).pipe(Effect.mapError(writeFailure)) })
+        yield* fill({ write: (bytes) => bytes.length === 0 ? Effect.void : file.writeAll(bytes).pipe(Effect.mapError(writeFailure)) })
         yield* file.sync.pipe(Effect.mapError(writeFailure))
       }).pipe(
         Effect.scoped, // closes the descriptor before the rename
