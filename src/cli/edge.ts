@@ -49,6 +49,16 @@ const onSignal = () => {
   if (signals >= 3) process.exit(130)
 }
 
+/**
+ * A closed terminal or a dropped ssh session sends SIGHUP, whose default kills Node at once: the run
+ * stayed `in_progress` with its stage `running` and the stage's processes lived on. It stops the
+ * command as SIGTERM does (D-8). `nohup` cannot keep a Node process alive anyway: Node resets an
+ * ignored SIGHUP to its default when it starts.
+ */
+const onHangup = () => {
+  process.kill(process.pid, "SIGTERM")
+}
+
 /** Strips terminal escapes from what a console writes, per stream: stdout (log, info) and stderr (error, warn). */
 const plainWhereWanted = (console: Console.Console, keep: { readonly out: boolean; readonly err: boolean }): Console.Console => {
   const plain = (args: ReadonlyArray<unknown>) => args.map((arg) => (typeof arg === "string" ? stripAnsi(arg) : arg))
@@ -120,6 +130,7 @@ export const runCli = <E>(program: Effect.Effect<void, E>, isParserError: Parser
   dropOutputWhenClosed(process.stdout, process.stderr)
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
+  process.on("SIGHUP", onHangup)
   program.pipe(
     withTerminalColour,
     Effect.provide(progressLogger),

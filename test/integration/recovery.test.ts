@@ -375,6 +375,34 @@ describe("SIGINT during a stage with a background child (D-8)", () => {
     }))
 })
 
+describe("SIGHUP: the terminal closed or the ssh session dropped (D-8)", () => {
+  it("cancels the run as SIGTERM does: the stage's group killed, the run recorded cancelled, exit 130", () =>
+    withRepo({ pipelines: [pipeline("hangup", [commandStage("wait", "cat /proc/$$/stat > wait.stat; sleep 66.6")])] }, async (repo) => {
+      let stageGroup: number | undefined
+      const cli = spawnCli(["start", "hangup", "--task", task], { cwd: repo.dir })
+      try {
+        const runDir = await waitForRunDir(repo)
+        await waitForManifest(runDir, "stage wait recorded running", (m) => commandAt(m, 0)["status"] === "running")
+        await waitFor("the stage's shell (wait.stat)", () => readFileSync(repo.path("wait.stat"), "utf8").length > 0 ? true : undefined)
+        const shell = stageShell(repo.path("wait.stat"))
+        stageGroup = shell.pgid
+        await waitFor("the sleep running", () => leftoversMatching(repo, /^sleep 66\.6$/).length === 1 ? true : undefined)
+
+        cli.kill("SIGHUP")
+        const result = await cli.done
+        assert.strictEqual(result.code, 130, describeResult(result))
+        const manifest = manifestOf(runDir)
+        assert.strictEqual(manifest["status"], "cancelled")
+        assert.strictEqual(manifest["status_detail"], "stage:wait:cancelled")
+        assert.deepStrictEqual(statuses(manifest), ["cancelled"])
+        await waitUntilGone(repo, shell, /sleep 66\.6/)
+      } finally {
+        cli.kill("SIGKILL")
+        if (stageGroup !== undefined) killProcessGroup(stageGroup)
+      }
+    }))
+})
+
 describe("a stage timeout (D-8)", () => {
   const config = {
     pipelines: [
