@@ -11,6 +11,7 @@ import { checkSummary } from "../domain/MirrorCheck.js"
 import { MirrorChecker, type MirrorCheckResult } from "../services/MirrorChecker.js"
 import { MirrorCheckerLayer, MirrorFetcherLayer, MirrorServerLayer } from "../layers/ToolLayers.js"
 import { format, printJson, verbose } from "./shared.js"
+import { UsageError } from "./usage.js"
 
 /** `mirror fetch` ended with failed URLs; the result is printed, the exit code is 1 (MIR-3). */
 export class MirrorIncomplete extends Schema.TaggedError<MirrorIncomplete>()("MirrorIncomplete", {
@@ -32,6 +33,12 @@ export class MirrorCheckFailed extends Schema.TaggedError<MirrorCheckFailed>()("
     return `mirror check found ${this.issues} issue(s); see ${this.report} and the screenshots beside it`
   }
 }
+
+/** A port the system accepts (up to 65535; 0 only where a free one may be picked), else a usage error (exit 2). */
+const validPort = (port: number, min: 0 | 1, fix: string) =>
+  Number.isInteger(port) && port >= min && port <= 65535
+    ? Effect.succeed(port)
+    : Effect.fail(new UsageError({ reason: `--port ${port} is not a port; ${fix}.` }))
 
 const project = Options.text("project").pipe(
   Options.withDescription("The project: packages/<project>/ holds mirror.config.json and receives public/")
@@ -85,6 +92,9 @@ const fetchCommand = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
+      if (flags.concurrency < 1) {
+        return yield* new UsageError({ reason: `--concurrency must be 1 or more (got ${flags.concurrency}).` })
+      }
       const fetcher = yield* MirrorFetcher
       const result = yield* fetcher.fetch({
         project: flags.project,
@@ -92,7 +102,7 @@ const fetchCommand = Command.make(
         dryRun: flags.dryRun,
         force: flags.force,
         archiveFallback: Option.getOrUndefined(Option.map(flags.archiveFallback, (value) => value === "true")),
-        concurrency: Math.max(1, flags.concurrency)
+        concurrency: flags.concurrency
       })
       yield* flags.format === "json" ? printJson(fetchJson(result)) : Console.log(fetchText(result))
       const { manifest } = result
@@ -141,7 +151,7 @@ const serveCommand = Command.make(
       const serving = yield* (yield* MirrorServer).start({
         project: flags.project,
         host: flags.host,
-        port: flags.port,
+        port: yield* validPort(flags.port, 0, "give 1-65535 (or 0 for a free one)"),
         csp: flags.csp,
         range: !flags.noRange,
         logRequests: true
@@ -189,7 +199,9 @@ const checkCommand = Command.make(
       const result = yield* (yield* MirrorChecker).check({
         project: flags.project,
         configPath: Option.getOrUndefined(flags.config),
-        port: Option.getOrUndefined(flags.port),
+        port: Option.isSome(flags.port)
+          ? yield* validPort(flags.port.value, 1, "give the port the mirror is served on (1-65535)")
+          : undefined,
         headed: flags.headed
       })
       yield* flags.format === "json"

@@ -32,14 +32,26 @@ export interface MirrorServing {
   readonly root: string
 }
 
+/**
+ * The system's words for a failed listen: the platform wraps them (a ServeError with an empty message
+ * whose cause is Node's "listen EADDRINUSE: ..."), so the first non-empty message down the causes.
+ */
+const innermostReason = (cause: unknown): string => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Error && current.message.length > 0) return current.message
+    current = typeof current === "object" && "cause" in current ? current.cause : undefined
+  }
+  return String(cause)
+}
+
 /** The server could not start (the port is taken, the host is not ours). */
 export class MirrorServeFailed extends Schema.TaggedError<MirrorServeFailed>()("MirrorServeFailed", {
   address: Schema.String,
   cause: Schema.Defect
 }) {
   override get message() {
-    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `could not listen on ${this.address}: ${reason}. Pick another --port (or --port 0 for a free one).`
+    return `could not listen on ${this.address}: ${innermostReason(this.cause)}. Pick another --port (or --port 0 for a free one).`
   }
 }
 

@@ -188,6 +188,14 @@ describe("mirror fetch", () => {
     assert.include(missing.stderr, "packages/nothing/mirror.config.json is not valid: the file does not exist")
     const traversal = await runCli(["mirror", "fetch", "--project", ".."], { cwd: repo.dir, env })
     assert.strictEqual(traversal.code, 2, describeResult(traversal))
+    const outside = await runCli(["mirror", "fetch", "--project", "demo", "--config", "/nonexistent/mirror.json"], { cwd: repo.dir, env })
+    assert.strictEqual(outside.code, 2, describeResult(outside))
+    assert.include(outside.stderr, "error: /nonexistent/mirror.json is not valid: the file does not exist.")
+    for (const concurrency of ["0", "-5"]) {
+      const none = await runCli(["mirror", "fetch", "--project", "demo", "--concurrency", concurrency], { cwd: repo.dir, env })
+      assert.strictEqual(none.code, 2, describeResult(none))
+      assert.strictEqual(none.stderr, `error: --concurrency must be 1 or more (got ${concurrency}).\n`)
+    }
     assert.isFalse(existsSync(repo.path(".runs")))
   })
 })

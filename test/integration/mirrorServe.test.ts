@@ -135,6 +135,22 @@ describe("mirror serve", () => {
     assert.strictEqual((await ask(custom, "/")).headers["content-security-policy"], "default-src 'none'")
   })
 
+  it("exits 2 with one line, no stack trace, for a port out of range; a port in use is named with the system's reason", async () => {
+    for (const port of ["99999", "-1"]) {
+      const result = await spawnCli(["mirror", "serve", "--project", "demo", "--port", port], { cwd: repo.dir }).done
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.strictEqual(result.stderr, `error: --port ${port} is not a port; give 1-65535 (or 0 for a free one).\n`)
+    }
+    const check = await spawnCli(["mirror", "check", "--project", "demo", "--port", "0"], { cwd: repo.dir }).done
+    assert.strictEqual(check.code, 2, describeResult(check))
+    assert.strictEqual(check.stderr, "error: --port 0 is not a port; give the port the mirror is served on (1-65535).\n")
+    const taken = new URL(base).port
+    const busy = await spawnCli(["mirror", "serve", "--project", "demo", "--port", taken], { cwd: repo.dir }).done
+    assert.strictEqual(busy.code, 1, describeResult(busy))
+    assert.include(busy.stderr, `error: could not listen on 127.0.0.1:${taken}: listen EADDRINUSE: address already in use`)
+    assert.notInclude(busy.stderr, "    at ")
+  })
+
   it("exits 2 naming the fix when the project has no mirror yet", async () => {
     const empty = makeTempRepo()
     try {

@@ -39,7 +39,9 @@ export const mirrorProject = (path: Path.Path, repoRoot: string, name: string, c
 /** The project's configuration with its defaults; a missing or invalid file names what to fix (exit 2). */
 export const loadMirrorSettings = (files: Files["Type"], path: Path.Path, repoRoot: string, project: MirrorProject) =>
   Effect.gen(function*() {
-    const shown = path.relative(repoRoot, project.configPath) || project.configPath
+    // Inside the repository relative to its root; outside it as the absolute path, not a climb of `../`.
+    const relative = path.relative(repoRoot, project.configPath)
+    const shown = relative === "" || relative.startsWith("..") ? project.configPath : relative
     const text = yield* files.readText(project.configPath)
     if (text === undefined) {
       return yield* new InvalidFile({
