@@ -54,6 +54,21 @@ const prepareIn = (request: StageRequest) =>
     return result
   }).pipe(Effect.scoped, Effect.provide(live))
 
+/** Runs `command` in the prepared worktree, then hands it back (reusable: its process group is gone) unless `release` is false. */
+const runIn = (prepared: PreparedAttempt, command: string, release = true) =>
+  Effect.gen(function*() {
+    const processes = yield* ProcessRunner
+    let group: number | undefined
+    const exit = yield* processes.run({ ...prepared.spec, command }, {
+      onStart: (pid) => Effect.sync(() => {
+        group = pid
+      }),
+      onOutput: () => Effect.void
+    })
+    if (release) yield* prepared.release({ succeeded: exit.exitCode === 0, exited: true, group })
+    return exit.exitCode
+  })
+
 describe("runner workspaces", () => {
   it.live("makes a worktree at the commit with the uncommitted changes applied", () =>
     Effect.gen(function*() {
@@ -95,18 +110,6 @@ describe("runner workspaces", () => {
       const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
       const seen = yield* Effect.gen(function*() {
         const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 2 })
-        const processes = yield* ProcessRunner
-        const runIn = (prepared: PreparedAttempt, command: string) =>
-          Effect.gen(function*() {
-            let group: number | undefined
-            const exit = yield* processes.run({ ...prepared.spec, command }, {
-              onStart: (pid) => Effect.sync(() => {
-                group = pid
-              }),
-              onOutput: () => Effect.void
-            })
-            yield* prepared.release({ succeeded: exit.exitCode === 0, exited: true, group })
-          })
         const first = yield* prepare(requestFor(repo.dir, commit, diff, "k-first"))
         // A stage that leaves everything dirty: a tracked file, an untracked and an ignored one, a
         // staged one, a branch with a commit of its own.
@@ -127,6 +130,71 @@ describe("runner workspaces", () => {
       rmSync(root, { recursive: true, force: true })
       repo.cleanup()
     }))
+
+  it.live("branches and tags a stage makes leave with its worktree: the next run's `checkout -b` works again, a stage beside it keeps its branch, an origin branch it moved is put back", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      const branch = repo.git("symbolic-ref", "--short", "HEAD").trim()
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const id = "-c user.name=s -c user.email=s@example.com"
+      const refsIn = (dir: string) =>
+        execFileSync("git", ["for-each-ref", "--format=%(refname) %(objectname)"], { cwd: dir, encoding: "utf8" }).trim().split("\n").sort()
+      const seen = yield* Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 2 })
+        const [first, beside] = yield* Effect.all([
+          prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-first")),
+          prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-beside"))
+        ], { concurrency: 2 })
+        const besideMade = yield* runIn(beside, "git checkout -q -b beside", false)
+        const firstMade = yield* runIn(first, [
+          `git checkout -q -b feature && git tag v1 && git ${id} commit -q --allow-empty -m feature`,
+          `git checkout -q ${branch} && git ${id} commit -q --allow-empty -m moved`
+        ].join(" && "))
+        // The next stage of that workspace waits for the first one's worktree, made as new again.
+        const next = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-next"))
+        const again = yield* runIn(next, "git checkout -q -b feature && git tag v1", false)
+        const during = refsIn(next.spec.cwd)
+        yield* beside.release({ succeeded: true, exited: true, group: undefined })
+        yield* next.release({ succeeded: true, exited: true, group: undefined })
+        return { besideMade, firstMade, again, same: next.spec.cwd === first.spec.cwd, during }
+      }).pipe(Effect.scoped, Effect.provide(live))
+      assert.deepStrictEqual(seen, {
+        besideMade: 0,
+        firstMade: 0,
+        again: 0,
+        same: true,
+        during: [`refs/heads/beside ${commit}`, `refs/heads/${branch} ${commit}`, `refs/heads/feature ${commit}`, `refs/tags/v1 ${commit}`].sort()
+      })
+      // Every worktree gone with the runner: the clone's refs are the origin's again.
+      const [clone] = readdirSync(join(root, "repos"))
+      assert.deepStrictEqual(refsIn(join(root, "repos", clone ?? "")), [`refs/heads/${branch} ${commit}`])
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
+  it.live("a runner starting puts back the branches a stage of a killed runner made there", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const refs = () => {
+        const [clone] = readdirSync(join(root, "repos"))
+        return execFileSync("git", ["for-each-ref", "--format=%(refname)"], { cwd: join(root, "repos", clone ?? ""), encoding: "utf8" }).trim().split("\n").sort()
+      }
+      // A stage that made a branch, its runner gone without handing the worktree back (as kill -9 leaves it).
+      yield* Effect.scoped(Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 1 })
+        const attempt = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-killed"))
+        execFileSync("git", ["checkout", "-q", "-b", "left-behind"], { cwd: attempt.spec.cwd })
+      }))
+      const branch = repo.git("symbolic-ref", "HEAD").trim()
+      assert.deepStrictEqual(refs(), [branch, "refs/heads/left-behind"].sort())
+      yield* Effect.scoped(makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 1 }))
+      assert.deepStrictEqual(refs(), [branch])
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }).pipe(Effect.provide(live)))
 
   it.live("a commit the origin does not have: the attempt fails asking to push it", () =>
     Effect.gen(function*() {

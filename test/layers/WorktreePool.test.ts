@@ -151,4 +151,21 @@ describe("worktree pool", () => {
       yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual([...(yield* Ref.get(removed))].sort(), ["a/t0", "b/t1"])
     }))
+
+  it.effect("closing the pool right after a tree is discarded waits for its removal (its stage's refs are put back there)", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const removed = yield* Ref.make<ReadonlyArray<string>>([])
+      const ops = {
+        create: (key: Key) => Effect.succeed(`${key.workspace}/t0`),
+        recycle: () => Effect.void,
+        // Several steps, as the real one (a git process, then the folder).
+        remove: (tree: string) => Effect.zipRight(Effect.repeatN(Effect.yieldNow(), 5), Ref.update(removed, (all) => [...all, tree]))
+      }
+      const pool = yield* makeWorktreePool({ keep: 1, idle: Duration.minutes(5) }, ops, (key: Key) => key.workspace).pipe(Scope.extend(scope))
+      const lease = yield* pool.acquire(a)
+      yield* lease.release("discard")
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(yield* Ref.get(removed), ["a/t0"])
+    }))
 })

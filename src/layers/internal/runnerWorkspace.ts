@@ -12,10 +12,10 @@ import { Files } from "../../services/Files.js"
 import { Host } from "../../services/Host.js"
 import { ProcessRunner, type ProcessSpec } from "../../services/ProcessRunner.js"
 import { blobIdOfBytes } from "./cacheDigest.js"
-import { gitEnv } from "./gitEnv.js"
 import { runForText } from "./processText.js"
 import { sha256Hex } from "./sha256.js"
 import { makeWorktreePool, type TreeOutcome } from "./worktreePool.js"
+import { refsHook, refsHookScript, runnerGitEnv, undoLeftBehind, undoWorktreeRefs } from "./worktreeRefs.js"
 
 /** How an attempt ended, for what becomes of its worktree. */
 export interface AttemptEnd {
@@ -110,7 +110,7 @@ interface WorkspaceContext {
 const worktreeGit = ({ fail, files, path, processes, root }: WorkspaceContext) => {
   const fileError = (error: { readonly message: string }) => fail(error.message)
   const git = (args: ReadonlyArray<string>, cwd: string) =>
-    runForText(processes, { command: shellCommand(["git", ...args]), cwd, env: gitEnv }).pipe(
+    runForText(processes, { command: shellCommand(["git", ...args]), cwd, env: runnerGitEnv }).pipe(
       Effect.mapError((error) => fail(`git could not run: ${error.message}`)),
       Effect.flatMap((result) =>
         result.exit.exitCode === 0
@@ -118,7 +118,22 @@ const worktreeGit = ({ fail, files, path, processes, root }: WorkspaceContext) =
           : Effect.fail(fail(`git ${args[0] ?? ""} failed: ${result.stderr.trim().split("\n").slice(-2).join(" ")}`)))
     )
 
-  /** The bare clone of `origin`, made the first time the origin is seen. */
+  // The clones whose refs hook (internal/worktreeRefs.ts) this runner has checked.
+  const hooked = new Set<string>()
+  const hookOf = (clone: string) =>
+    Effect.gen(function*() {
+      const hook = path.join(clone, "hooks", refsHook)
+      if ((yield* files.readText(hook).pipe(Effect.mapError(fileError))) !== refsHookScript) {
+        yield* files.makeDirectory(path.join(clone, "hooks")).pipe(Effect.mapError(fileError))
+        yield* files.writeAtomic(hook, refsHookScript).pipe(Effect.mapError(fileError))
+        yield* runForText(processes, { command: shellCommand(["chmod", "755", hook]), cwd: clone, env: runnerGitEnv }).pipe(
+          Effect.mapError((error) => fail(`chmod could not run: ${error.message}`))
+        )
+      }
+      hooked.add(clone)
+    })
+
+  /** The bare clone of `origin`, made the first time the origin is seen, with its refs hook. */
   const cloneOf = (origin: string) =>
     Effect.gen(function*() {
       const clone = path.join(root, "repos", `${(yield* sha256Hex(origin)).slice(0, 16)}.git`)
@@ -126,12 +141,15 @@ const worktreeGit = ({ fail, files, path, processes, root }: WorkspaceContext) =
         yield* files.makeDirectory(path.join(root, "repos")).pipe(Effect.mapError(fileError))
         yield* git(["clone", "--bare", "--quiet", origin, clone], root)
       }
+      if (!hooked.has(clone)) yield* hookOf(clone)
       return clone
     })
 
+  const undoRefs = (gitDir: string) => undoWorktreeRefs({ files, path, processes }, gitDir)
+
   /** Runs a worktree script (one process: each costs more than the git commands in it). */
   const runScript = (key: TreeKey, command: string, cwd: string, env: Record<string, string> = {}) =>
-    runForText(processes, { command, cwd, env: { ...gitEnv, ...env } }).pipe(
+    runForText(processes, { command, cwd, env: { ...runnerGitEnv, ...env } }).pipe(
       Effect.mapError((error) => fail(`git could not run: ${error.message}`)),
       Effect.flatMap(({ exit, stderr }) => {
         const said = stderr.trim().split("\n").slice(-2).join(" ")
@@ -156,13 +174,14 @@ const worktreeGit = ({ fail, files, path, processes, root }: WorkspaceContext) =
       () => Effect.ignore(files.remove(patch))
     )
   }
-  return { cloneOf, runScript, withPatch, fileError }
+  return { cloneOf, runScript, withPatch, fileError, undoRefs }
 }
 
 /** Making, recycling and removing worktrees, for the pool (internal/worktreePool.ts). */
 const worktreeOperations = (context: WorkspaceContext) => {
+  const gitDirOf = (tree: string, dotGit: string) => context.path.resolve(tree, dotGit.slice("gitdir: ".length).trim())
   const { files, gitLock, path, worktrees } = context
-  const { cloneOf, fileError, runScript, withPatch } = worktreeGit(context)
+  const { cloneOf, fileError, runScript, undoRefs, withPatch } = worktreeGit(context)
   // Each worktree's `.git` file as made: one that a stage changed is not trusted to point git at
   // the worktree's own records (its recycling would act elsewhere), and the worktree goes.
   const gitFiles = new Map<string, string>()
@@ -191,13 +210,22 @@ const worktreeOperations = (context: WorkspaceContext) => {
       const recorded = gitFiles.get(tree)
       const now = yield* files.readText(path.join(tree, ".git")).pipe(Effect.mapError(fileError))
       if (recorded === undefined || now !== recorded || !recorded.startsWith("gitdir: ")) return yield* context.fail("its .git file changed")
-      const gitDir = path.resolve(tree, recorded.slice("gitdir: ".length).trim())
+      const gitDir = gitDirOf(tree, recorded)
       yield* withPatch(tree, key.workspace.diff, (patch) =>
         runScript(key, recycleScript(key.workspace.commit, patch), tree, { GIT_DIR: gitDir, GIT_WORK_TREE: tree }))
+      // Once its HEAD is detached again: a branch the stage made is no longer checked out there.
+      yield* undoRefs(gitDir)
     }).pipe(Effect.tapError((error) => Effect.logDebug(`worktree ${tree} removed, not reused: ${error.message}`)))
 
-  // The folder only: git forgets it at a later worktree's `prune`, which saves a process.
-  const remove = (tree: string) => Effect.zipRight(Effect.sync(() => gitFiles.delete(tree)), Effect.ignore(files.removeTree(tree)))
+  // The folder only: git forgets it at a later worktree's `prune`, which saves a process. The refs
+  // its stage changed first (its git folder as made: the record is there).
+  const remove = (tree: string) =>
+    Effect.gen(function*() {
+      const recorded = gitFiles.get(tree)
+      gitFiles.delete(tree)
+      if (recorded?.startsWith("gitdir: ") === true) yield* undoRefs(gitDirOf(tree, recorded))
+      yield* Effect.ignore(files.removeTree(tree))
+    })
   return { create, recycle, remove }
 }
 
@@ -242,6 +270,7 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
     const worktrees = path.join(root, "worktrees")
     yield* files.makeDirectory(worktrees)
     yield* removeStale(files, path, worktrees)
+    yield* undoLeftBehind({ files, path, processes }, root)
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })
     const operations = worktreeOperations({ processes, files, path, root, worktrees, gitLock, fail })

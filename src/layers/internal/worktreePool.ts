@@ -151,7 +151,9 @@ export const makeWorktreePool = <K, E>(
         outcome === "reuse"
           ? Effect.asVoid(recycleInBackground(key, id, tree))
           : outcome === "discard"
-          ? Effect.asVoid(Effect.forkIn(operations.remove(tree), scope))
+          // Forked uninterruptible (the fiber inherits it): the pool closing waits for a removal
+          // under way instead of cutting it short (the refs its stage made are put back first).
+          ? Effect.asVoid(Effect.uninterruptible(Effect.forkIn(operations.remove(tree), scope)))
           : Effect.void
     })
 
