@@ -10,6 +10,12 @@ const named: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t"
 /** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
 const isControl = (code: number) => code <= 0x1f || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029
 
+/** Whether `text` holds a character `oneLine` would escape: printed as it is, it would not stay one line. */
+export const hasControlCharacter = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true
+  return false
+}
+
 /** `text` with every control character written as an escape (`\n`, `\u001b`), so it prints as one line. */
 export const oneLine = (text: string): string => {
   let out = ""

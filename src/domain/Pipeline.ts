@@ -7,6 +7,7 @@ import { NotifyTarget } from "./Notify.js"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
 import { Label } from "./Cluster.js"
+import { hasControlCharacter } from "./OneLine.js"
 import { StageModeFromConfig } from "./StageMode.js"
 import { CacheSpec } from "./StageCache.js"
 
@@ -19,6 +20,25 @@ const NonEmpty = Schema.String.pipe(Schema.minLength(1, { message: () => "must b
 const ProcessText = Schema.String.pipe(
   Schema.filter((text) => !text.includes("\u0000"), {
     message: () => "must not contain a NUL byte (\\u0000); remove it, a process cannot receive one"
+  })
+)
+
+/**
+ * A stage's environment. A variable's name reaches a process as `NAME=value`, so a name holding `=`
+ * would be read as another name with another value, and an empty one as nothing. (A refined key
+ * schema would drop such a name without a word: a record's keys are filtered, not checked.)
+ */
+const Environment = Schema.Record({ key: Schema.String, value: ProcessText }).pipe(
+  Schema.filter((env) =>
+    Object.keys(env)
+      .filter((name) => name.length === 0 || name.includes("=") || name.includes("\u0000"))
+      .map((name) => ({ path: [name], message: "must be a variable name: not empty, without '=' or a NUL byte" })))
+)
+
+/** A title as lists print it, one line per stage: a line break would split it, an escape sequence repaint a terminal. */
+const Title = Schema.String.pipe(
+  Schema.filter((text) => !hasControlCharacter(text), {
+    message: () => "must be one line: no line breaks or control characters"
   })
 )
 
@@ -49,10 +69,10 @@ const Lock = NonEmpty
 export const CommandStage = Schema.extend(Schema.Struct({
   kind: Schema.Literal("command"),
   id: NonEmpty,
-  title: Schema.String,
+  title: Title,
   command: Schema.compose(NonEmpty, ProcessText),
   cwd: Schema.optional(ProcessText),
-  env: Schema.optional(Schema.Record({ key: ProcessText, value: ProcessText })),
+  env: Schema.optional(Environment),
   allowFailure: Schema.optional(Schema.Boolean),
   /**
    * The command exits with this code when it has nothing to do (an npm script the package lacks): the
@@ -80,7 +100,7 @@ export type CommandStage = typeof CommandStage.Type
 export const SubpipelineStage = Schema.extend(Schema.Struct({
   kind: Schema.Literal("subpipeline"),
   id: NonEmpty,
-  title: Schema.String,
+  title: Title,
   pipeline: NonEmpty,
   optional: Schema.optional(Schema.Boolean),
   needs: Schema.optional(Needs),
@@ -116,7 +136,7 @@ const duplicateIdIssues = (
 /** A pipeline (CFG-2). Stage ids must be unique: they name log files and `--target`s. */
 export const PipelineDefinition = Schema.Struct({
   id: NonEmpty,
-  title: Schema.String,
+  title: Title,
   description: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Array(Schema.String)),
   guardrailsRequired: Schema.optional(Schema.Boolean),

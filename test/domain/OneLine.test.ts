@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { oneLine, shortened } from "../../src/domain/OneLine.js"
+import { hasControlCharacter, oneLine, shortened } from "../../src/domain/OneLine.js"
 
 describe("oneLine", () => {
   it("escapes line breaks, tabs and terminal escapes, and leaves everything else as it is", () => {
@@ -28,5 +28,18 @@ describe("shortened", () => {
     // "password=hunter2hunter2" spans [4, 27).
     assert.strictEqual(shortened("see password=hunter2hunter2 and more", 10), "see … (36 bytes)")
     assert.strictEqual(shortened("see password=hunter2hunter2 and more", 28), "see password=hunter2hunter2 … (36 bytes)")
+  })
+})
+
+describe("hasControlCharacter", () => {
+  it("is true exactly for what oneLine escapes", () => {
+    for (const text of ["a\nb", "\r", "\t", "\u001b[31m", "\u007f", "\u0085", "\u009f", "x\u2028", "\u2029", "\u0000"]) {
+      assert.isTrue(hasControlCharacter(text), JSON.stringify(text))
+      assert.notStrictEqual(oneLine(text), text)
+    }
+    for (const text of ["", "Build — lint", "é \u{1F600} ✓", "\u00a0", "\u0020~"]) {
+      assert.isFalse(hasControlCharacter(text), JSON.stringify(text))
+      assert.strictEqual(oneLine(text), text)
+    }
   })
 })

@@ -288,6 +288,29 @@ describe("config decoding (CFG-1..4)", () => {
       assert.include(issues, "pipelines.0.stages.0.env.A: Expected string, actual 1")
       assert.include(issues, "pipelines.0.stages.0.plan.aliases: Expected ReadonlyArray<string>, actual \"x\"")
     }))
+  it.effect("refuses an environment variable name that is empty or holds '=' (a process would see another name)", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf({
+        pipelines: [{ id: "p", title: "P", stages: [{ kind: "command", id: "a", title: "A", command: "x", env: { "A=B": "1", "": "2", OK: "3" } }] }]
+      })
+      const envIssues = issues.filter((issue) => issue.startsWith("pipelines.0.stages.0.env"))
+      assert.strictEqual(envIssues.length, 2, issues.join("\n"))
+      for (const issue of envIssues) assert.include(issue, "must be a variable name: not empty, without '=' or a NUL byte")
+    }))
+
+  it.effect("refuses a title that is not one line: line breaks and control characters would split or repaint the output", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf({
+        pipelines: [
+          { id: "p", title: "P\nQ", stages: [{ kind: "command", id: "a", title: "A\u001b[31m", command: "x" }] },
+          { id: "q", title: "Q — ok", stages: [{ kind: "command", id: "b", title: "B\tb", command: "x" }] }
+        ]
+      })
+      assert.include(issues, "pipelines.0.title: must be one line: no line breaks or control characters")
+      assert.include(issues, "pipelines.0.stages.0.title: must be one line: no line breaks or control characters")
+      assert.include(issues, "pipelines.1.stages.0.title: must be one line: no line breaks or control characters")
+      assert.strictEqual(issues.length, 3, issues.join("\n"))
+    }))
 })
 
 describe("resolvePipeline (CFG-8, CFG-9)", () => {

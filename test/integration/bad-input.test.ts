@@ -205,6 +205,12 @@ const cases: ReadonlyArray<BadInputCase> = [
     mentions: ["pipelines.0.stages.0.cwd", "pipelines.0.stages.0.env", "NUL byte"]
   },
   {
+    name: "an env name holding '=' and a stage title with a line break",
+    config: { pipelines: [pipeline("p", [{ ...commandStage("s1", "echo ok"), title: "S\n1", env: { "A=B": "x" } }])] },
+    args: ["start", "p", "--task", "t"],
+    mentions: ["pipelines.0.stages.0.env.A=B", "must be a variable name", "pipelines.0.stages.0.title", "must be one line"]
+  },
+  {
     name: "two pipelines with the same id",
     config: { pipelines: [pipeline("p", [commandStage("one", "echo 1")]), pipeline("p", [commandStage("two", "echo 2")])] },
     args: ["start", "p", "--task", "t"],
