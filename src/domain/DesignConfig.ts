@@ -226,20 +226,10 @@ export const duplicateBreakpointIssues = (file: DesignConfigFile): ReadonlyArray
   })
 }
 
-/** The example `design setup` prints and the README shows: one source, two breakpoints. */
-export const exampleDesignConfig = (url: string, slug: string) =>
-  [
-    "pipelines:",
-    "  hi_fi_design_toolkit:",
-    "    enabled: true",
-    "    sources:",
-    `      - url: ${url}`,
-    `        slug: ${slug}`,
-    `        title: ${slug}`,
-    "        breakpoints: [desktop, mobile]",
-    "    masks: []            # CSS selectors boxed in screenshots and emptied in dom.html (cookie banners, live counters)",
-    "    retention: { days: 30, maxRuns: 10 } # older runs' design artifacts are deleted by `design write`",
-    "    interactions: { waitAfterLoadMs: 300, scrollSteps: 12, frameIntervalMs: 100 }",
-    "    diff: { maxPercent: 2 } # the reference copy may differ from the live page by this much",
-    ""
-  ].join("\n")
+/**
+ * The smallest valid config on one line (YAML flow style), for an error line, which is one line
+ * whatever it says: one source, two breakpoints.
+ */
+export const oneLineDesignConfig = (url: string, slug: string) =>
+  `pipelines: {hi_fi_design_toolkit: {enabled: true, sources: [{url: "${url}", slug: ${slug}, title: ${slug}, ` +
+  "breakpoints: [desktop, mobile]}]}}"

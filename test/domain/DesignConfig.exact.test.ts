@@ -4,7 +4,7 @@ import { Either, Schema } from "effect"
 import {
   DesignConfigFile,
   duplicateBreakpointIssues,
-  exampleDesignConfig,
+  oneLineDesignConfig,
   resolveDesignConfig
 } from "../../src/domain/DesignConfig.js"
 import { formatIssues } from "../../src/domain/FileErrors.js"
@@ -175,12 +175,10 @@ describe("duplicates and the example, exactly", () => {
     assert.deepStrictEqual(duplicateBreakpointIssues({}), [])
   })
 
-  it("the example decodes to one source with desktop and mobile", () => {
-    const text = exampleDesignConfig("https://x.test/", "x")
-    assert.isTrue(text.startsWith("pipelines:\n  hi_fi_design_toolkit:\n    enabled: true\n    sources:\n      - url: https://x.test/\n        slug: x\n        title: x\n"))
-    assert.isTrue(text.endsWith("    diff: { maxPercent: 2 } # the reference copy may differ from the live page by this much\n"))
-    assert.include(text, "    retention: { days: 30, maxRuns: 10 } # older runs' design artifacts are deleted by `design write`\n")
-    assert.include(text, "    interactions: { waitAfterLoadMs: 300, scrollSteps: 12, frameIntervalMs: 100 }\n")
-    assert.include(text, "        breakpoints: [desktop, mobile]\n    masks: []")
+  it("the one-line example names one source with desktop and mobile in YAML flow style", () => {
+    assert.strictEqual(
+      oneLineDesignConfig("https://x.test/", "x"),
+      "pipelines: {hi_fi_design_toolkit: {enabled: true, sources: [{url: \"https://x.test/\", slug: x, title: x, breakpoints: [desktop, mobile]}]}}"
+    )
   })
 })

@@ -49,6 +49,24 @@ describe("design config", () => {
     assert.isFalse(existsSync(repo.path(".runs")))
   })
 
+  it("without design.config.yaml: one line (no escaped newlines) whose example config is valid as it stands", async () => {
+    const bare = makeTempRepo()
+    try {
+      const result = await runCli(["design", "config"], { cwd: bare.dir })
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.notInclude(result.stderr, "\\n")
+      const line = result.stderr.trim()
+      assert.strictEqual(line.split("\n").length, 1, describeResult(result))
+      const example = /example, valid as it is: (.+)$/.exec(line)?.[1]
+      assert.isDefined(example, line)
+      writeFileSync(bare.path("design.config.yaml"), `${example ?? ""}\n`)
+      const valid = await runCli(["design", "config"], { cwd: bare.dir })
+      assert.strictEqual(valid.code, 0, describeResult(valid))
+    } finally {
+      bare.cleanup()
+    }
+  })
+
   it("refuses a step that does not know its run (exit 2) and says how to give one", async () => {
     writeFileSync(repo.path("design.config.yaml"), fixtureDesignConfig("http://127.0.0.1:9"))
     const result = await runCli(["design", "tokens"], { cwd: repo.dir })

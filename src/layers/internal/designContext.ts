@@ -6,7 +6,7 @@
  */
 import type { Path } from "@effect/platform"
 import { Effect } from "effect"
-import { designConfigFileName, type DesignSettings, exampleDesignConfig } from "../../domain/DesignConfig.js"
+import { designConfigFileName, type DesignSettings, oneLineDesignConfig } from "../../domain/DesignConfig.js"
 import { type DesignLayout, makeDesignLayout } from "../../domain/DesignPaths.js"
 import { decodeJsonFile, InvalidFile } from "../../domain/FileErrors.js"
 import { parseRunId, resolveTaskId } from "../../domain/Ids.js"
@@ -27,7 +27,9 @@ export interface DesignContext extends LoadedConfig {
   readonly layout: DesignLayout
 }
 
-const configHint = `A minimal config:\n${exampleDesignConfig("https://example.com/", "example")}`
+const configHint = `Create it (README, Hi-fi design toolkit, shows every field); an example, valid as it is: ${
+  oneLineDesignConfig("https://example.com/", "example")
+}`
 
 export const makeDesignContext = (files: Files["Type"], path: Path.Path, base: BaseSettings, env: DesignSection) => {
   const { roots } = base
