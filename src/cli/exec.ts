@@ -4,6 +4,7 @@
  * watched as JSON Lines, as one JSON summary, or on a terminal; the process exits with the command's code.
  */
 import { Args, Command, Options } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { execPipeline } from "../domain/ExecPipeline.js"
 import type { CliManifest } from "../domain/Manifest.js"
@@ -40,10 +41,29 @@ const jsonl = Options.boolean("jsonl").pipe(
       "(the default when stdout is not a terminal)"
   )
 )
-const cwd = Options.directory("cwd", { exists: "yes" }).pipe(
+const cwd = Options.text("cwd").pipe(
+  Options.withPseudoName("directory"),
   Options.withDescription("Run the command in this directory (default: the repository root)"),
   Options.optional
 )
+
+const leaveOut = "(or leave --cwd out: the repository root)"
+
+/** `--cwd` must be a folder that exists: checked here, so the line names the flag and the fix (exit 2). */
+const checkedCwd = (dir: Option.Option<string>) =>
+  Option.match(dir, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (value) =>
+      Effect.flatMap(FileSystem.FileSystem, (fs) => Effect.option(fs.stat(value))).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new UsageError({ reason: `--cwd ${value}: the folder does not exist; give a folder that exists ${leaveOut}.` })),
+          onSome: (info) =>
+            info.type === "Directory"
+              ? Effect.succeed(value)
+              : Effect.fail(new UsageError({ reason: `--cwd ${value} is a file, not a folder; give a folder ${leaveOut}.` }))
+        }))
+      )
+  })
 
 type OutputMode = "json" | "jsonl" | "terminal"
 
@@ -88,12 +108,13 @@ export const exec = Command.make(
     Effect.gen(function*() {
       if (flags.words.length === 0) return yield* new UsageError({ reason: "exec requires a command to run." })
       const mode = yield* outputMode(flags)
+      const dir = yield* checkedCwd(flags.cwd)
       const targets = yield* notifyTargets(flags.notify)
       const engine = yield* RunEngine
       const bus = yield* EventBus
       const tails = makeTails()
       const run = engine.start({
-        pipeline: execPipeline(flags.words, Option.getOrUndefined(flags.cwd)),
+        pipeline: execPipeline(flags.words, dir),
         taskId: Option.getOrUndefined(flags.task)
       })
       const details = () => ({ argv: flags.words, shell: shellCommand(flags.words), outputs: tails.read() })

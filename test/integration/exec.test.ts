@@ -3,7 +3,7 @@
  * repository; stdout is parsed line by line with the event schemas the engine publishes with, and
  * the run's files are read back.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -104,8 +104,11 @@ describe("exec: one command as a one-stage run (EXEC-1..3)", () => {
         [["--json", "--jsonl", "echo"], "Cannot combine --json with other output modes."],
         [[], "exec requires a command to run."],
         [["--cwd"], "--cwd requires a directory."],
+        [["--cwd", "nowhere", "pwd"], "error: --cwd nowhere: the folder does not exist; give a folder that exists (or leave --cwd out: the repository root).\n"],
+        [["--cwd", "notes.txt", "pwd"], "error: --cwd notes.txt is a file, not a folder; give a folder (or leave --cwd out: the repository root).\n"],
         [["--json=yaml", "echo"], "--json takes compact or pretty"]
       ]
+      writeFileSync(repo.path("notes.txt"), "a file\n")
       for (const [args, message] of cases) {
         const result = await exec(repo, args)
         assert.strictEqual(result.code, 2, describeResult(result))
