@@ -29,12 +29,29 @@ export const ProjectSetupLive = Layer.effect(
       return installed
     })
 
+    /**
+     * What stands where init would write `file` (repository-relative, `/`-separated): the file itself,
+     * or a file where one of its folders belongs (asking past it would fail with the system's ENOTDIR).
+     */
+    const inTheWay = (file: string) =>
+      Effect.gen(function*() {
+        const parts = file.split("/")
+        for (let i = 1; i < parts.length; i++) {
+          const folder = parts.slice(0, i).join("/")
+          const info = yield* files.info(path.join(root, folder))
+          if (info === undefined) return undefined
+          if (info.type !== "directory") return `${folder} (a file where init needs a folder)`
+        }
+        return (yield* files.info(path.join(root, file))) === undefined ? undefined : file
+      })
+
     const init = Effect.fn("ProjectSetup.init")(function*(taskId: string) {
       const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
       const scaffold = projectFiles(scaffoldTask(taskId), today)
       const existing: Array<string> = []
       for (const file of scaffold) {
-        if ((yield* files.info(path.join(root, file.path))) !== undefined) existing.push(file.path)
+        const conflict = yield* inTheWay(file.path)
+        if (conflict !== undefined && !existing.includes(conflict)) existing.push(conflict)
       }
       if (existing.length > 0) return yield* new InitRefused({ root, existing })
       for (const file of scaffold) {

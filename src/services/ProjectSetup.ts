@@ -14,7 +14,8 @@ export class InitRefused extends Schema.TaggedError<InitRefused>()("InitRefused"
   existing: Schema.Array(Schema.String)
 }) {
   override get message() {
-    return `init writes nothing over existing files, and ${this.existing.join(", ")} already exist in ${this.root}; ` +
+    const verb = this.existing.length === 1 ? "exists" : "exist"
+    return `init writes nothing over existing files, and ${this.existing.join(", ")} already ${verb} in ${this.root}; ` +
       "move them aside (or run init in a repository without them)."
   }
 }

@@ -73,4 +73,16 @@ describe("init", () => {
       const badTask = await repo.cli(["init", "--task", "../x"])
       assert.strictEqual(badTask.code, 2, describeResult(badTask))
     }))
+
+  it("a file where it needs a folder (docs) is named the same way (exit 2), not the system's ENOTDIR", () =>
+    withGitRepo({ docs: "notes\n" }, async (repo) => {
+      const result = await repo.cli(["init"])
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.strictEqual(
+        result.stderr,
+        `error: init writes nothing over existing files, and docs (a file where init needs a folder) already exists in ${repo.dir}; ` +
+          "move them aside (or run init in a repository without them).\n"
+      )
+      assert.isFalse(existsSync(repo.path("codex.orchestrator.json")))
+    }))
 })
