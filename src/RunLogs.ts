@@ -90,6 +90,12 @@ export const stageLogFiles = (layout: RunLayout): Effect.Effect<ReadonlyArray<st
     return names.filter((name) => name.endsWith(".ndjson")).map((name) => path.join(layout.commandsDir, name))
   })
 
+/**
+ * The bytes a stage printed, from the text `output` gives (LOG-1): a byte that was not UTF-8 is kept
+ * in the log as the lone surrogate U+DC00 + byte, and put back here.
+ */
+export { outputBytes } from "./domain/RunLog.js"
+
 /** A stage's output as it was printed, one stream or both interleaved, from its log's `exec:chunk` records. */
 export const output = <E, R>(
   records: Stream.Stream<RunLogEvent, E, R>,

@@ -24,7 +24,11 @@ export const ExecBegin = Schema.Struct({
   ...base
 })
 
-/** LOG-1: one output chunk of an attempt, `data` its text; `sequence` counts across both streams (EXE-4). Stage logs only (D-11). */
+/**
+ * LOG-1: one output chunk of an attempt, `data` its text; `sequence` counts across both streams
+ * (EXE-4). Stage logs only (D-11). A byte that is not part of valid UTF-8 is kept as the lone
+ * surrogate U+DC00 + byte (`\udcff` in the file): `outputBytes` gives the bytes back.
+ */
 export const ExecChunk = Schema.Struct({
   type: Schema.Literal("exec:chunk"),
   correlation_id: Schema.String,
@@ -113,4 +117,35 @@ export interface ChunkLine {
   readonly sequence: number
   readonly timestamp: string
   readonly index: number
+}
+
+const textEncoder = new TextEncoder()
+
+/** Whether `code` is an escaped byte (U+DC80..U+DCFF): a low surrogate with no high one before it. */
+const isEscapedByte = (data: string, at: number, code: number) =>
+  code >= 0xdc80 && code <= 0xdcff && !(at > 0 && (data.charCodeAt(at - 1) & 0xfc00) === 0xd800)
+
+/**
+ * The bytes a stage printed, from `exec:chunk` data (LOG-1): the text as UTF-8, each escaped byte put
+ * back as it was. No valid UTF-8 decodes to a lone surrogate, so the escape cannot be mistaken for text.
+ */
+export const outputBytes = (data: string): Uint8Array => {
+  const parts: Array<Uint8Array> = []
+  let from = 0
+  for (let at = 0; at < data.length; at++) {
+    const code = data.charCodeAt(at)
+    if (!isEscapedByte(data, at, code)) continue
+    if (at > from) parts.push(textEncoder.encode(data.slice(from, at)))
+    parts.push(Uint8Array.of(code - 0xdc00))
+    from = at + 1
+  }
+  if (from === 0) return textEncoder.encode(data)
+  if (from < data.length) parts.push(textEncoder.encode(data.slice(from)))
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
 }

@@ -24,6 +24,7 @@ import {
   type TempRepo,
   withRepo
 } from "../support/cli.js"
+import { outputBytes } from "../../src/domain/RunLog.js"
 import { makeGitRepo } from "../support/gitRepo.js"
 
 beforeAll(requireBuiltCli)
@@ -115,6 +116,22 @@ describe("start: the stage cache (B-5)", () => {
       assert.strictEqual(asObject(parseJson(stats.stdout), "stats")["entries"], 2, describeResult(stats))
       const pruned = await runCli(["cache", "prune", "--all", "--format", "json"], { cwd: repo.dir })
       assert.deepStrictEqual([asObject(parseJson(pruned.stdout), "prune")["removed"], readdirSync(entriesDir(repo)).length], [2, 0])
+    })
+  })
+
+  it("output that is not UTF-8 is kept byte for byte in the stage log (LOG-1), and a hit replays the same bytes", async () => {
+    // FF FE are never UTF-8; C3 A9 is "é"; E2 82 is cut short by "B".
+    const printed = Uint8Array.of(0xff, 0xfe, 0x41, 0xc3, 0xa9, 0xe2, 0x82, 0x42, 0x0a)
+    const binary = { pipelines: [pipeline("bin", [commandStage("raw", "printf '\\377\\376A\\303\\251\\342\\202B\\n'", { cache: { inputs: [] } })])] }
+    await withRepo(binary, async (repo) => {
+      const bytesLogged = (manifest: Parameters<typeof commandAt>[0]) =>
+        outputBytes(stageOutput(repo.path(asString(commandAt(manifest, 0)["log_path"], "log")), "stdout"))
+      const first = await startJson(repo, ["bin"])
+      assert.strictEqual(first.result.code, 0, describeResult(first.result))
+      assert.deepStrictEqual(bytesLogged(first.manifest), printed)
+      const second = await startJson(repo, ["bin"])
+      assert.strictEqual(cacheOf(second.manifest, 0)["hit"], true, describeResult(second.result))
+      assert.deepStrictEqual(bytesLogged(second.manifest), printed)
     })
   })
 

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { outputBytes } from "../../src/domain/RunLog.js"
 import { makeChunkLineEncoder } from "../../src/layers/internal/chunkLineEncoder.js"
 
 const meta = (sequence: number, stream: "stdout" | "stderr" = "stdout") => ({
@@ -10,9 +11,61 @@ const meta = (sequence: number, stream: "stdout" | "stderr" = "stdout") => ({
   index: 2
 })
 
-/** What the log line must be: JSON.stringify of the event, `data` decoded by a streaming TextDecoder. */
+/**
+ * A streaming UTF-8 decoder that keeps every byte: valid sequences become their characters, a
+ * sequence cut by the chunk's end waits for the next chunk, and any other byte b becomes the lone
+ * surrogate U+DC00 + b ("surrogateescape"). Built on a fatal TextDecoder, not on the encoder's rules.
+ */
+const makeKeepingDecoder = () => {
+  let carry = new Uint8Array(0)
+  const decodes = (bytes: Uint8Array) => {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes)
+    } catch {
+      return undefined
+    }
+  }
+  const isPrefix = (bytes: Uint8Array) => {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true }) === ""
+    } catch {
+      return false
+    }
+  }
+  return (chunk: Uint8Array) => {
+    const bytes = new Uint8Array(carry.length + chunk.length)
+    bytes.set(carry)
+    bytes.set(chunk, carry.length)
+    carry = new Uint8Array(0)
+    let text = ""
+    let i = 0
+    while (i < bytes.length) {
+      let size = 0
+      for (let k = 1; k <= 4 && i + k <= bytes.length; k++) {
+        const one = decodes(bytes.subarray(i, i + k))
+        if (one !== undefined && [...one].length === 1) {
+          size = k
+          break
+        }
+      }
+      if (size > 0) {
+        text += decodes(bytes.subarray(i, i + size))
+        i += size
+      } else if (bytes.length - i < 4 && isPrefix(bytes.subarray(i))) {
+        carry = bytes.slice(i)
+        break
+      } else {
+        text += String.fromCharCode(0xdc00 + bytes[i]!)
+        i += 1
+      }
+    }
+    return text
+  }
+}
+
+/** What the log line must be: JSON.stringify of the event, `data` decoded keeping every byte. */
 const reference = (chunks: ReadonlyArray<Uint8Array>) => {
-  const decoder = new TextDecoder()
+  const decode = makeKeepingDecoder()
   return chunks.map((bytes, i) =>
     `${
       JSON.stringify({
@@ -22,7 +75,7 @@ const reference = (chunks: ReadonlyArray<Uint8Array>) => {
         stream: "stdout",
         sequence: i + 1,
         bytes: bytes.length,
-        data: decoder.decode(bytes, { stream: true }),
+        data: decode(bytes),
         timestamp: "2026-11-25T00:00:00.000Z",
         index: 2
       })
@@ -53,7 +106,20 @@ describe("chunk line encoder (D-11)", () => {
     }
   })
 
-  it("replaces invalid bytes with U+FFFD exactly as TextDecoder does", () => {
+  it("keeps an invalid byte as the escape \\udcXX, so the output's bytes can be read back exactly", () => {
+    const line = (bytes: Uint8Array) => new TextDecoder().decode(makeChunkLineEncoder().encode(meta(1), bytes))
+    assert.include(line(bytesOf(0x41, 0xff, 0x42)), String.raw`"data":"A\udcffB"`)
+    assert.include(line(bytesOf(0xe2, 0x82, 0x41)), String.raw`"data":"\udce2\udc82A"`)
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i)
+    const data = JSON.parse(line(bytes)).data as string
+    assert.deepStrictEqual(outputBytes(data), bytes)
+    // A character whose second UTF-16 unit lies in the escapes' range (U+10080 is D800 DC80) is text.
+    const text = "a\u{10080}b\u{1F600}"
+    assert.deepStrictEqual(outputBytes(text), new TextEncoder().encode(text))
+    assert.deepStrictEqual(outputBytes(`${text}\udc80`), Uint8Array.of(...new TextEncoder().encode(text), 0x80))
+  })
+
+  it("keeps invalid bytes exactly as the reference decoder does", () => {
     const cases = [
       bytesOf(0xff, 0x41),
       bytesOf(0xc0, 0x80, 0x41),

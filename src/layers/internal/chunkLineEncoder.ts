@@ -5,9 +5,10 @@
  * byte of base64 on Node 20). The bytes are scanned four at a time, and a run of bytes that need no
  * escaping (valid UTF-8 included) is moved with one copyWithin (issue 19). That keeps the garbage
  * per chunk near zero and memory flat (DECISIONS D-11) at any output size. The line is
- * byte-for-byte what `JSON.stringify` of the event (with `data` decoded by a streaming UTF-8
- * TextDecoder) would give: invalid bytes become U+FFFD, and a character split across two chunks is
- * carried over to the next chunk of the same stream.
+ * byte-for-byte what `JSON.stringify` of the event (with `data` decoded as streaming UTF-8) would
+ * give, except that no byte is lost: one that is not part of valid UTF-8 is written as the lone
+ * surrogate U+DC00 + byte (`\udcff`, LOG-1), and a character split across two chunks is carried over
+ * to the next chunk of the same stream.
  */
 
 import type { ChunkLine } from "../../domain/RunLog.js"
@@ -23,6 +24,10 @@ escapes[0x22] = new TextEncoder().encode("\\\"")
 escapes[0x5c] = new TextEncoder().encode("\\\\")
 
 const empty = new Uint8Array(0)
+
+/** `\udc`, then a byte's two lowercase hex digits: how JSON.stringify writes the lone surrogate U+DC00 + byte. */
+const surrogateEscape = new TextEncoder().encode("\\udc")
+const hexByte = new TextEncoder().encode(hex)
 
 /** 1 for the bytes copied as they are (printable ASCII other than `"` and `\\`): one load per byte on the hot path. */
 const plain = new Uint8Array(256)
@@ -110,11 +115,13 @@ const escapeStaged = (out: Uint8Array, outWords: Int32Array, from: number, stage
       // A sequence cut by the chunk's end is carried over to the next chunk of this stream.
       if (i + valid === n) return { at, carry: out.slice(stage + i, stage + n) }
     }
-    // Invalid: one replacement for the bytes consumed, then the offending byte is looked at again.
-    out[at++] = 0xef
-    out[at++] = 0xbf
-    out[at++] = 0xbd
-    i += size === 0 ? 1 : valid
+    // Invalid: this byte is kept as the escape \udcXX (LOG-1), and the next byte is looked at anew.
+    // (A continuation byte never starts a sequence, so escaping the bytes of an invalid sequence one
+    // by one gives what escaping the whole of it would.)
+    for (let k = 0; k < 4; k++) out[at++] = surrogateEscape[k]!
+    out[at++] = hexByte[lead >> 4]!
+    out[at++] = hexByte[lead & 15]!
+    i += 1
     run = i
   }
   if (i > run) at = moveRun(out, at, stage + run, stage + i)

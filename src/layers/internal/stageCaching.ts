@@ -8,14 +8,13 @@
 import { Chunk, Effect, Ref, Stream } from "effect"
 import type { CliManifest } from "../../domain/Manifest.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
+import { outputBytes } from "../../domain/RunLog.js"
 import type { CacheOutcome } from "../../domain/StageCache.js"
 import type { ExecutionEvent, ExecutionRequest, ExecutorService } from "../../services/Executor.js"
 import type { ProcessExit } from "../../services/ProcessRunner.js"
 import { CacheEntryDamaged, type ReplayChunk, type StageCache } from "../../services/StageCache.js"
 import { exitOf } from "./stageAttempts.js"
 import type { Finish } from "./stageOutcome.js"
-
-const encoder = new TextEncoder()
 
 /** An executor that plays back recorded output and exits 0; runs `fallback` instead if the recording turns out damaged. */
 const replayExecutor = (
@@ -29,7 +28,7 @@ const replayExecutor = (
   const output = (chunk: ReplayChunk): ExecutionEvent => ({
     _tag: "Output",
     stream: chunk.stream,
-    chunks: Chunk.of(encoder.encode(chunk.text))
+    chunks: Chunk.of(outputBytes(chunk.text))
   })
   return {
     name: "cache",
