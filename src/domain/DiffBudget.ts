@@ -154,6 +154,15 @@ export const evaluateBudget = (m: DiffMeasurements, limits: DiffBudgetLimits): D
 export const budgetFails = (report: DiffBudgetReport, dryRun: boolean): boolean =>
   !report.ok && report.override_reason === null && !dryRun
 
+/** A path as a report line shows it: quoted with its control characters escaped (a newline in a name would split the line). */
+const shownPath = (path: string): string =>
+  [...path].some(isControl) ? JSON.stringify(path).replace(/\u007f/g, "\\u007f") : path
+
+const isControl = (char: string) => {
+  const code = char.codePointAt(0) ?? 0
+  return code <= 31 || code === 127
+}
+
 /** GRD-2's text report. */
 export const renderBudget = (report: DiffBudgetReport, dryRun: boolean): ReadonlyArray<string> => {
   const { files, lines } = report
@@ -167,9 +176,9 @@ export const renderBudget = (report: DiffBudgetReport, dryRun: boolean): Readonl
     `${override === null ? "❌ Diff budget exceeded" : "⚠️ Diff budget exceeded (override applied)"} (${report.scope})`,
     ...report.failures.map((failure) => ` - ${failure}`),
     ...(report.top_files.length > 0 ? ["Top changed files:"] : []),
-    ...report.top_files.map((f) => `  - ${f.path}: ${f.lines}${f.binary ? " (binary/unknown)" : ""}`),
+    ...report.top_files.map((f) => `  - ${shownPath(f.path)}: ${f.lines}${f.binary ? " (binary/unknown)" : ""}`),
     ...(report.untracked_issues.length > 0 ? ["Untracked measurement issues:"] : []),
-    ...report.untracked_issues.map((u) => `  - ${u.path}: ${u.issue}`),
+    ...report.untracked_issues.map((u) => `  - ${shownPath(u.path)}: ${u.issue}`),
     "",
     ...(override !== null
       ? [`Override accepted via DIFF_BUDGET_OVERRIDE_REASON: ${override}`]

@@ -73,4 +73,25 @@ describe("GRD-2 diff budget arithmetic", () => {
     assert.isFalse(budgetFails(overridden, false))
     assert.strictEqual(renderBudget(overridden, false).at(-1), "Override accepted via DIFF_BUDGET_OVERRIDE_REASON: vendored")
   })
+
+  it("shows a file name with a newline or another control character quoted, on its own line", () => {
+    const report = evaluateBudget({
+      scope,
+      changed: ["new\nline.txt", "tab\tname.txt", "plain.txt"],
+      numstat: [
+        { path: "new\nline.txt", added: 1, deleted: 0, binary: false },
+        { path: "tab\tname.txt", added: 1, deleted: 0, binary: false },
+        { path: "plain.txt", added: 1, deleted: 0, binary: false }
+      ],
+      untracked: [{ path: "bell\u0007.bin", measure: { _tag: "TooLarge", bytes: 2_000_000 } }]
+    }, { ...limits, maxFiles: 1 })
+    const lines = renderBudget(report, false)
+    assert.isTrue(lines.every((line) => [...line].every((char) => (char.codePointAt(0) ?? 0) > 31)), lines.join("|"))
+    assert.includeMembers([...lines], [
+      "  - \"new\\nline.txt\": 1",
+      "  - \"tab\\tname.txt\": 1",
+      "  - plain.txt: 1",
+      "  - \"bell\\u0007.bin\": too large to measure (2000000 bytes)"
+    ])
+  })
 })
