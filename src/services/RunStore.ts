@@ -9,8 +9,14 @@ import type { RunSummary } from "../domain/RunSummary.js"
 /** Appends events to one stage's `commands/<NN>-<slug>.ndjson`; open for the stage's lifetime. */
 export interface StageLogWriter {
   readonly append: (...events: ReadonlyArray<RunLogEvent>) => Effect.Effect<void, FileAccessError>
-  /** The output hot path: one `exec:chunk` line, encoded from the bytes without intermediate strings. */
-  readonly appendChunk: (meta: ChunkLine, bytes: Uint8Array) => Effect.Effect<void, FileAccessError>
+  /**
+   * The output hot path: one `exec:chunk` line, encoded from the bytes without intermediate strings.
+   * A character cut by a chunk's end waits for the next chunk of its stream; `final` marks a stream's
+   * last chunk, after which nothing waits.
+   */
+  readonly appendChunk: (meta: ChunkLine, bytes: Uint8Array, final?: boolean) => Effect.Effect<void, FileAccessError>
+  /** Whether a stream's last chunk ended inside a character (its bytes wait for a next chunk or a `final` one). */
+  readonly carrying: (stream: "stdout" | "stderr") => boolean
 }
 
 /**

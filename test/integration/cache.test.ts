@@ -120,9 +120,10 @@ describe("start: the stage cache (B-5)", () => {
   })
 
   it("output that is not UTF-8 is kept byte for byte in the stage log (LOG-1), and a hit replays the same bytes", async () => {
-    // FF FE are never UTF-8; C3 A9 is "é"; E2 82 is cut short by "B".
-    const printed = Uint8Array.of(0xff, 0xfe, 0x41, 0xc3, 0xa9, 0xe2, 0x82, 0x42, 0x0a)
-    const binary = { pipelines: [pipeline("bin", [commandStage("raw", "printf '\\377\\376A\\303\\251\\342\\202B\\n'", { cache: { inputs: [] } })])] }
+    // FF FE are never UTF-8; C3 A9 is "é"; E2 82 is cut short by "B", and again by the end of the output.
+    const printed = Uint8Array.of(0xff, 0xfe, 0x41, 0xc3, 0xa9, 0xe2, 0x82, 0x42, 0x0a, 0xe2, 0x82)
+    const command = "printf '\\377\\376A\\303\\251\\342\\202B\\n\\342\\202'"
+    const binary = { pipelines: [pipeline("bin", [commandStage("raw", command, { cache: { inputs: [] } })])] }
     await withRepo(binary, async (repo) => {
       const bytesLogged = (manifest: Parameters<typeof commandAt>[0]) =>
         outputBytes(stageOutput(repo.path(asString(commandAt(manifest, 0)["log_path"], "log")), "stdout"))

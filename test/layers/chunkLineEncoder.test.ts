@@ -119,6 +119,18 @@ describe("chunk line encoder (D-11)", () => {
     assert.deepStrictEqual(outputBytes(`${text}\udc80`), Uint8Array.of(...new TextEncoder().encode(text), 0x80))
   })
 
+  it("a stream's last chunk (final) keeps a character cut short as escapes instead of carrying it", () => {
+    const encoder = makeChunkLineEncoder()
+    const line = (bytes: Uint8Array, final?: boolean) => JSON.parse(new TextDecoder().decode(encoder.encode(meta(1), bytes, final)))
+    assert.strictEqual(line(bytesOf(0x41, 0xe2, 0x82)).data, "A")
+    assert.isTrue(encoder.carrying("stdout"))
+    assert.isFalse(encoder.carrying("stderr"))
+    const last = line(new Uint8Array(0), true)
+    assert.deepStrictEqual([last.data, last.bytes], ["\udce2\udc82", 0])
+    assert.isFalse(encoder.carrying("stdout"))
+    assert.strictEqual(line(bytesOf(0xe2, 0x82, 0xac)).data, "€", "nothing of the cut character is carried into a later chunk")
+  })
+
   it("keeps invalid bytes exactly as the reference decoder does", () => {
     const cases = [
       bytesOf(0xff, 0x41),

@@ -73,7 +73,7 @@ const moveRun = (buffer: Uint8Array, at: number, from: number, to: number) => {
  * past the room the escaped form may take (6 bytes a byte), so the writes never reach what is still
  * to be read.
  */
-const escapeStaged = (out: Uint8Array, outWords: Int32Array, from: number, stage: number, n: number) => {
+const escapeStaged = (out: Uint8Array, outWords: Int32Array, from: number, stage: number, n: number, final: boolean) => {
   let at = from
   let i = 0
   // The start of the words skipped but not yet moved to the output: they need no escaping.
@@ -112,8 +112,9 @@ const escapeStaged = (out: Uint8Array, outWords: Int32Array, from: number, stage
         run = i
         continue
       }
-      // A sequence cut by the chunk's end is carried over to the next chunk of this stream.
-      if (i + valid === n) return { at, carry: out.slice(stage + i, stage + n) }
+      // A sequence cut by the chunk's end is carried over to the next chunk of this stream; at the
+      // stream's end (final) there is none, and its bytes are kept as escapes.
+      if (i + valid === n && !final) return { at, carry: out.slice(stage + i, stage + n) }
     }
     // Invalid: this byte is kept as the escape \udcXX (LOG-1), and the next byte is looked at anew.
     // (A continuation byte never starts a sequence, so escaping the bytes of an invalid sequence one
@@ -150,25 +151,30 @@ export const makeChunkLineEncoder = () => {
   }
 
   /** Escapes `previous` then `bytes` into the buffer; returns the incomplete sequence at the end. */
-  const putData = (previous: Uint8Array, bytes: Uint8Array): Uint8Array => {
+  const putData = (previous: Uint8Array, bytes: Uint8Array, final: boolean): Uint8Array => {
     const n = previous.length + bytes.length
     const stage = (length + n * 6 + 3) & ~3
     ensure(stage - length + n)
     buffer.set(previous, stage)
     buffer.set(bytes, stage + previous.length)
-    const escaped = escapeStaged(buffer, words, length, stage, n)
+    const escaped = escapeStaged(buffer, words, length, stage, n, final)
     length = escaped.at
     return escaped.carry
   }
 
   return {
-    /** The JSON line for one output chunk; valid until the next call. */
-    encode: (meta: ChunkLine, bytes: Uint8Array): Uint8Array => {
+    /**
+     * The JSON line for one output chunk; valid until the next call. `final`: the stream's last chunk,
+     * after which nothing is carried (LOG-1: a character cut short by the stream's end is kept as escapes).
+     */
+    encode: (meta: ChunkLine, bytes: Uint8Array, final = false): Uint8Array => {
       length = 0
       putText(`{"type":"exec:chunk","correlation_id":${JSON.stringify(meta.correlationId)},"attempt":${meta.attempt},"stream":"${meta.stream}","sequence":${meta.sequence},"bytes":${bytes.length},"data":"`)
-      carried[meta.stream] = putData(carried[meta.stream], bytes)
+      carried[meta.stream] = putData(carried[meta.stream], bytes, final)
       putText(`","timestamp":"${meta.timestamp}","index":${meta.index}}\n`)
       return buffer.subarray(0, length)
-    }
+    },
+    /** Whether the stream's last chunk ended inside a character, whose bytes wait for the next chunk. */
+    carrying: (stream: "stdout" | "stderr"): boolean => carried[stream].length > 0
   }
 }

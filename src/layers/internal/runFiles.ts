@@ -125,7 +125,8 @@ const runFilesOf = (
           const encoder = new TextEncoder()
           return {
             append: (...events) => writer.write(encoder.encode(events.map(encodeLogLine).join(""))),
-            appendChunk: (meta, bytes) => writer.write(chunks.encode(meta, bytes))
+            appendChunk: (meta, bytes, final) => writer.write(chunks.encode(meta, bytes, final)),
+            carrying: chunks.carrying
           }
         }),
       writeErrorFile: (path, content) => backend.writeAtomic(path, json(content)),

@@ -84,6 +84,9 @@ class RetryableAttempt {
   constructor(readonly outcome: Finish) {}
 }
 
+/** What the privacy guard inspects of a chunk: the text released, from where it is new. */
+type GuardCheck = { readonly text: string; readonly from: number }
+
 /** The stage log and the runner log, written together; exec:chunk sequences continue across attempts (EXE-4). */
 const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: AttemptState) => {
   let sequence = 0
@@ -112,19 +115,14 @@ const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: Attem
     })
   /** Writes what is held (an attempt interrupted after its `exec:end` still records it). */
   const flush = both()
-  const writeChunk = (
-    attempt: number,
-    stream: "stdout" | "stderr",
-    bytes: Uint8Array,
-    check: { readonly text: string; readonly from: number }
-  ) => {
+  const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: GuardCheck, final = false) => {
     sequence += 1
     state.frames += 1
     const current = sequence
     return Effect.flatMap(Clock.currentTimeMillis, (ms) => {
       const timestamp = iso(ms)
       ctx.guard.inspect(check, current, timestamp)
-      const chunk = stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes)
+      const chunk = stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes, final)
         .pipe(Effect.zipLeft(ctx.redactions.seen(ms)))
       if (!ctx.emitCommandStreams) return chunk
       const data = streamDecoders[stream].decode(bytes, { stream: true })
@@ -132,9 +130,11 @@ const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: Attem
     })
   }
   /** Written and published: what the guard released. */
-  const emit = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: { readonly text: string; readonly from: number }) =>
+  const emit = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: GuardCheck) =>
     Effect.zipRight(writeChunk(attempt, stream, bytes, check), ctx.output(stream, bytes))
-  return { both, emit, flush, hold }
+  // A stream's output that ended inside a character: its bytes go to the log as escapes (LOG-1).
+  const endStream = (attempt: number, stream: "stdout" | "stderr") => writeChunk(attempt, stream, new Uint8Array(0), { text: "", from: 0 }, true)
+  return { both, carrying: stageLog.carrying, emit, endStream, flush, hold }
 }
 
 type StageIo = ReturnType<typeof makeStageIo>
@@ -233,6 +233,7 @@ const attemptOnce = (ctx: AttemptContext, io: StageIo, state: AttemptState, atte
     for (const [stream, rest] of ctx.guard.flush()) {
       yield* io.emit(attempt, stream, new TextEncoder().encode(rest), { text: rest, from: 0 })
     }
+    for (const stream of ["stdout", "stderr"] as const) if (io.carrying(stream)) yield* io.endStream(attempt, stream)
     const outcome: Finish = result === "timeout"
       ? { _tag: "TimedOut", timeoutMs: ctx.stage.timeoutMs ?? 0 }
       : Either.isLeft(result)
