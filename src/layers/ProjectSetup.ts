@@ -45,6 +45,17 @@ export const ProjectSetupLive = Layer.effect(
         return (yield* files.info(path.join(root, file))) === undefined ? undefined : file
       })
 
+    /** The outermost folder of `file` (repository-relative) that does not exist yet, as an absolute path. */
+    const firstMissingFolder = (file: string) =>
+      Effect.gen(function*() {
+        const parts = file.split("/")
+        for (let i = 1; i < parts.length; i++) {
+          const folder = path.join(root, ...parts.slice(0, i))
+          if ((yield* files.info(folder)) === undefined) return folder
+        }
+        return undefined
+      })
+
     const init = Effect.fn("ProjectSetup.init")(function*(taskId: string) {
       const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
       const scaffold = projectFiles(scaffoldTask(taskId), today)
@@ -54,13 +65,25 @@ export const ProjectSetupLive = Layer.effect(
         if (conflict !== undefined && !existing.includes(conflict)) existing.push(conflict)
       }
       if (existing.length > 0) return yield* new InitRefused({ root, existing })
-      for (const file of scaffold) {
-        const target = path.join(root, file.path)
-        yield* files.makeDirectory(path.dirname(target))
-        // createExclusive, not writeAtomic: a file that appeared since the check is still not overwritten.
-        if (!(yield* files.createExclusive(target, file.text))) return yield* new InitRefused({ root, existing: [file.path] })
-      }
-      return scaffold.map((file) => file.path)
+      // All or nothing: what this init made (files, and the top folders that were missing) is removed
+      // when a later write fails (a full disk), so the repository is as before and init can run again.
+      const made: Array<string> = []
+      const undo = Effect.suspend(() => Effect.forEach([...made].reverse(), (p) => files.removeTree(p), { discard: true })).pipe(Effect.ignore)
+      return yield* Effect.gen(function*() {
+        for (const file of scaffold) {
+          const target = path.join(root, file.path)
+          const newFolder = yield* firstMissingFolder(file.path)
+          if (newFolder !== undefined && !made.includes(newFolder)) made.push(newFolder)
+          yield* files.makeDirectory(path.dirname(target))
+          if (newFolder === undefined) made.push(target)
+          // createExclusive, not writeAtomic: a file that appeared since the check is still not overwritten.
+          if (!(yield* files.createExclusive(target, file.text))) {
+            if (newFolder === undefined) made.pop()
+            return yield* new InitRefused({ root, existing: [file.path] })
+          }
+        }
+        return scaffold.map((file) => file.path)
+      }).pipe(Effect.onError(() => undo))
     })
 
     return ProjectSetup.of({ installPrompts, init })

@@ -2,9 +2,12 @@
  * `init` in a fresh git repository, through the built CLI: the scaffold's own pipeline runs, the
  * review gate runs end to end on it (a fake codex on PATH), and a second init writes nothing.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
-import { asObject, commandAt, describeResult, parseJson, readJson, requireBuiltCli } from "../support/cli.js"
+import { asObject, commandAt, describeResult, parseJson, readJson, requireBuiltCli, runCli } from "../support/cli.js"
 import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
 import { utcDate, withGitRepo } from "../support/gitRepo.js"
 
@@ -85,4 +88,25 @@ describe("init", () => {
       )
       assert.isFalse(existsSync(repo.path("codex.orchestrator.json")))
     }))
+
+  // Mounting a tmpfs needs root, which CI has (as fullDisk.test.ts); elsewhere the test is skipped.
+  it.skipIf(process.getuid?.() !== 0)("a disk that fills up part way leaves nothing behind, so init can simply be run again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "init-full-"))
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir])
+    try {
+      // 10 of the 16 pages taken: a few scaffold files fit, then the disk is full
+      writeFileSync(join(dir, "filler"), Buffer.alloc(40 * 1024))
+      const full = await runCli(["init", "--task", "x"], { cwd: dir })
+      assert.strictEqual(full.code, 1, describeResult(full))
+      assert.match(full.stderr, /^error: No space left on device writing \S+ \(create\); free some space and try again\.\n$/)
+      assert.deepStrictEqual(readdirSync(dir), ["filler"], "what init wrote before the disk filled up is removed")
+      rmSync(join(dir, "filler"))
+      const again = await runCli(["init", "--task", "x"], { cwd: dir })
+      assert.strictEqual(again.code, 0, describeResult(again))
+      for (const file of scaffold) assert.isTrue(existsSync(join(dir, file)), file)
+    } finally {
+      execFileSync("umount", [dir])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
