@@ -4,6 +4,7 @@
  * Every line carries `timestamp` and the stage's 1-based `index`.
  */
 import { Schema } from "effect"
+import { concatBytes } from "./Bytes.js"
 
 const base = { timestamp: Schema.String, index: Schema.Int }
 
@@ -141,11 +142,5 @@ export const outputBytes = (data: string): Uint8Array => {
   }
   if (from === 0) return textEncoder.encode(data)
   if (from < data.length) parts.push(textEncoder.encode(data.slice(from)))
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
+  return concatBytes(parts)
 }

@@ -2,7 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Context, Effect, Layer, Option, Random, Ref, Stream } from "effect"
 import { FileAccessError } from "../domain/FileErrors.js"
 import { type ByteWriter, type FileInfo, Files } from "../services/Files.js"
-import { concatBytes } from "./internal/bytes.js"
+import { concatBytes } from "../domain/Bytes.js"
 
 const encoder = new TextEncoder()
 

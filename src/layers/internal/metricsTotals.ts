@@ -10,7 +10,7 @@ import type { FileAccessError } from "../../domain/FileErrors.js"
 import { AggregatedLine } from "../../domain/Metrics.js"
 import { emptyTotals, foldLine, MetricsTotals, type ReadLine } from "../../domain/MetricsTotals.js"
 import type { FileBackend } from "./runReading.js"
-import { concatBytes } from "./bytes.js"
+import { concatBytes } from "../../domain/Bytes.js"
 
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(AggregatedLine))
 const decodeTotals = Schema.decodeUnknownOption(Schema.parseJson(MetricsTotals))

@@ -21,7 +21,7 @@ import type { ToolCallStatus } from "../../domain/Events.js"
 import type { Finish } from "./stageOutcome.js"
 import { attemptSpan, traceParentEnv } from "./runSpans.js"
 import { iso } from "../../domain/Time.js"
-import { concatBytes } from "./bytes.js"
+import { concatBytes } from "../../domain/Bytes.js"
 import type { RedactionEvents } from "./runEvents.js"
 
 /** What the attempts of one stage run with. */

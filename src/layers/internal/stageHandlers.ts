@@ -17,7 +17,7 @@ import { AttemptOutput } from "../../services/AttemptOutput.js"
 import { ProcessRunner, type ProcessSpawnError } from "../../services/ProcessRunner.js"
 import type { PreparedAttempt } from "./runnerWorkspace.js"
 import { StageEntity } from "./stageEntity.js"
-import { concatBytes } from "./bytes.js"
+import { concatBytes } from "../../domain/Bytes.js"
 
 /** What the runner says about itself and how much it takes on. */
 export interface RunnerSetup {

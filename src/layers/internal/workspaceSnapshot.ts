@@ -10,7 +10,7 @@ import type { Workspace } from "../../domain/Cluster.js"
 import { shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
-import { concatBytes } from "./bytes.js"
+import { concatBytes } from "../../domain/Bytes.js"
 import { gitEnv } from "./gitEnv.js"
 
 /** The most uncommitted change a remote stage carries; beyond it, the user commits. */
