@@ -5,7 +5,7 @@
  */
 import { Options } from "@effect/cli"
 import { Effect, Layer } from "effect"
-import { invalidTarget, resolveTargets, splitTargets } from "../domain/Notify.js"
+import { resolveTargets, shownTarget, splitTargets, targetProblem } from "../domain/Notify.js"
 import type { CliManifest } from "../domain/Manifest.js"
 import {
   type ExecDetails,
@@ -39,9 +39,11 @@ export const notifyTargets = (flags: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const given = splitTargets(flags)
     if (flags.length > 0 && given.length === 0) return yield* new UsageError({ reason: "--notify requires a target URI." })
-    const bad = invalidTarget(given)
+    const bad = given.find((target) => targetProblem(target) !== undefined)
     if (bad !== undefined) {
-      return yield* new UsageError({ reason: `--notify ${bad} is not an http(s) URL; give one like https://example.com/hook.` })
+      return yield* new UsageError({
+        reason: `--notify ${shownTarget(bad)} ${targetProblem(bad)}; give one like https://example.com/hook.`
+      })
     }
     if (given.length > 0) return resolveTargets(given, [], [])
     const { targets } = yield* decodeSettings(notifySection)

@@ -17,9 +17,33 @@ export const isHttpUrl = (value: string): boolean => {
   return protocol === "http:" || protocol === "https:"
 }
 
+const credentialsProblem = "carries a user name or password, which is never sent (fetch refuses it); put the token in the path or query"
+
+/** Why `value` cannot be a target, or undefined when it can: an http(s) URL without a user or password. */
+export const targetProblem = (value: string): string | undefined => {
+  if (!isHttpUrl(value)) return "is not an http(s) URL"
+  const { username, password } = new URL(value)
+  return username.length > 0 || password.length > 0 ? credentialsProblem : undefined
+}
+
+/** A target as a message shows it: a password in it replaced by `***` (it must not reach a log). */
+export const shownTarget = (value: string): string => {
+  if (!URL.canParse(value)) return value
+  const url = new URL(value)
+  if (url.password.length === 0) return value
+  url.password = "***"
+  return url.href
+}
+
 /** A notification target as `codex.orchestrator.json` lists it. */
 export const NotifyTarget = Schema.String.pipe(
-  Schema.filter((value) => isHttpUrl(value) || "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
+  Schema.filter((value) => {
+    const problem = targetProblem(value)
+    return problem === undefined ||
+      (problem === credentialsProblem
+        ? `${credentialsProblem} (${shownTarget(value)})`
+        : "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
+  })
 )
 
 /** The words of comma lists, trimmed, empty ones dropped. */
@@ -36,8 +60,11 @@ export const resolveTargets = (
   return [...new Set(chosen)]
 }
 
-/** The first target that is not an http(s) URL, if any. */
-export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => targets.find((target) => !isHttpUrl(target))
+/** The first target that cannot be one (targetProblem), as messages show it (shownTarget), if any. */
+export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => {
+  const bad = targets.find((target) => targetProblem(target) !== undefined)
+  return bad === undefined ? undefined : shownTarget(bad)
+}
 
 /**
  * A delivery's attempts: 4 at most, 0.5 s, 1 s then 2 s apart (under 4 s of waiting), each given

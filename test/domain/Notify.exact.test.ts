@@ -1,7 +1,15 @@
 /** EXEC-4's notification targets and retry rule to the exact value (mutation testing, issue 16). */
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { invalidTarget, isHttpUrl, isRetryableStatus, NotifyTarget, splitTargets } from "../../src/domain/Notify.js"
+import {
+  invalidTarget,
+  isHttpUrl,
+  isRetryableStatus,
+  NotifyTarget,
+  shownTarget,
+  splitTargets,
+  targetProblem
+} from "../../src/domain/Notify.js"
 
 describe("Notify, exactly", () => {
   it("only http and https URLs are targets", () => {
@@ -23,6 +31,18 @@ describe("Notify, exactly", () => {
     assert.deepStrictEqual(splitTargets([" http://a/ ,,http://b/", "", " , http://c/"]), ["http://a/", "http://b/", "http://c/"])
     assert.strictEqual(invalidTarget(["http://a/", "b.example", "ftp://c/"]), "b.example")
     assert.strictEqual(invalidTarget(["http://a/", "https://b/"]), undefined)
+  })
+
+  it("a target with a user or password is refused, and named with the password hidden (fetch refuses it; it would be printed)", () => {
+    assert.strictEqual(targetProblem("https://a/hook"), undefined)
+    assert.strictEqual(targetProblem("b.example"), "is not an http(s) URL")
+    assert.strictEqual(targetProblem("https://bot:s3cret@a/hook"), "carries a user name or password, which is never sent (fetch refuses it); put the token in the path or query")
+    assert.strictEqual(targetProblem("https://bot@a/hook"), targetProblem("https://bot:s3cret@a/hook"))
+    assert.strictEqual(invalidTarget(["http://a/", "https://bot:s3cret@a/hook"]), "https://bot:***@a/hook")
+    assert.strictEqual(shownTarget("https://bot@a/hook"), "https://bot@a/hook")
+    assert.strictEqual(shownTarget("no url"), "no url")
+    const refused = Schema.decodeUnknownEither(NotifyTarget)("https://bot:s3cret@a/hook")
+    assert.isTrue(refused._tag === "Left" && !refused.left.message.includes("s3cret") && refused.left.message.includes("user name or password"))
   })
 
   it("5xx, 429 and 408 are worth another attempt; other answers are not", () => {

@@ -115,12 +115,15 @@ describe("--notify: the run summary POSTed as JSON (EXEC-4)", () => {
       const cases: ReadonlyArray<[ReadonlyArray<string>, Readonly<Record<string, string>>, string]> = [
         [["exec", "--notify", "ftp://example.com/x", "--", "true"], {}, "--notify ftp://example.com/x is not an http(s) URL"],
         [["start", "one", "--notify", "hooks.example.com"], {}, "--notify hooks.example.com is not an http(s) URL"],
-        [["start", "one"], { CODEX_ORCHESTRATOR_NOTIFY: "http://ok.example.com,nope" }, "CODEX_ORCHESTRATOR_NOTIFY"]
+        [["start", "one"], { CODEX_ORCHESTRATOR_NOTIFY: "http://ok.example.com,nope" }, "CODEX_ORCHESTRATOR_NOTIFY"],
+        [["exec", "--notify", "https://bot:s3cret@hooks.example.com/x", "--", "true"], {}, "--notify https://bot:***@hooks.example.com/x carries a user name or password"],
+        [["start", "one"], { CODEX_ORCHESTRATOR_NOTIFY: "https://bot:s3cret@hooks.example.com/x" }, "https://bot:***@hooks.example.com/x"]
       ]
       for (const [args, env, message] of cases) {
         const result = await runCli([...args.slice(0, 1), "--task", task, ...args.slice(1)], { cwd: repo.dir, env })
         assert.strictEqual(result.code, 2, describeResult(result))
         assert.include(result.stderr, message)
+        assert.notInclude(result.stderr, "s3cret")
         assert.strictEqual(result.stdout, "")
       }
       assert.isFalse(existsSync(repo.path(".runs")), "no run was created")
