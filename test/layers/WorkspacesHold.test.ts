@@ -90,6 +90,20 @@ describe("holdWorkspaces", () => {
       assert.strictEqual(JSON.parse((yield* recorded) ?? "{}").pid, 700)
     }).pipe(Effect.provide(FilesMemory)))
 
+  it.scoped("a holder on another machine refuses too, and the line says how to free a folder whose runner is gone", () =>
+    Effect.gen(function*() {
+      yield* plant(holder({ host: "build-2" }))
+      const scope = yield* Scope.make()
+      const refused = yield* Effect.flip(holdAs(scope, 501))
+      assert.strictEqual(
+        refused.message,
+        `--workspaces ${root} is held by the runner localhost:34431 (pid 700 on build-2); two runners on one folder would corrupt ` +
+          "each other's clones and worktrees: give this runner --workspaces <another folder>. A runner on another machine cannot " +
+          `be checked from here: if it is gone for good, remove ${root}/.runner.json.`
+      )
+      yield* Scope.close(scope, Exit.void)
+    }).pipe(Effect.provide(FilesMemory)))
+
   it.scoped("a dead holder's hold, and one whose pid is another process now, are taken over with a warning", () =>
     Effect.gen(function*() {
       for (const host of [{}, { alive: [700], startTimes: { 700: "started-later" } }]) {

@@ -43,11 +43,16 @@ export class WorkspacesHeld extends Schema.TaggedError<WorkspacesHeld>()("Worksp
   folder: Schema.String,
   pid: Schema.Int,
   host: Schema.String,
-  listen: Schema.String
+  listen: Schema.String,
+  /** The holder is on another machine (shared storage), so whether it still runs is not known here. */
+  elsewhere: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
     return `--workspaces ${this.folder} is held by the runner ${this.listen} (pid ${this.pid} on ${this.host}); ` +
-      "two runners on one folder would corrupt each other's clones and worktrees: give this runner --workspaces <another folder>."
+      "two runners on one folder would corrupt each other's clones and worktrees: give this runner --workspaces <another folder>." +
+      (this.elsewhere === true
+        ? ` A runner on another machine cannot be checked from here: if it is gone for good, remove ${this.folder}/${holdFileName}.`
+        : "")
   }
 }
 
@@ -177,7 +182,8 @@ export const holdWorkspaces = (options: { readonly root: string; readonly listen
         const facts = yield* factsOf(found, file)
         const verdict = judgeHolder(facts)
         if (verdict._tag === "Held" && facts.holder !== undefined) {
-          return yield* new WorkspacesHeld({ folder: root, pid: facts.holder.pid, host: facts.holder.host, listen: facts.holder.listen })
+          const { host: holderHost, listen, pid } = facts.holder
+          return yield* new WorkspacesHeld({ folder: root, pid, host: holderHost, listen, elsewhere: holderHost !== facts.host })
         }
         if (verdict._tag === "Stale" && (yield* takeOver(found, verdict.why))) return
         if (verdict._tag !== "Writing") step++
