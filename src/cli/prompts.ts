@@ -23,7 +23,15 @@ const flags = {
 const promptsDir = (dir: Option.Option<string>) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    if (Option.isSome(dir)) return path.resolve(dir.value)
+    if (Option.isSome(dir)) {
+      // An empty value (an unset variable in a script) would resolve to the working directory.
+      if (dir.value.trim().length === 0) {
+        return yield* new UsageError({
+          reason: "--dir is empty; give the prompts folder (or leave --dir out: $CODEX_HOME/prompts, else ~/.codex/prompts)."
+        })
+      }
+      return path.resolve(dir.value)
+    }
     const { codexHome, home } = yield* decodeSettings(codexSection)
     if (codexHome !== undefined) return path.resolve(codexHome, "prompts")
     if (home !== undefined) return path.join(home, ".codex", "prompts")

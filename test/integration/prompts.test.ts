@@ -1,5 +1,5 @@
 /** `prompts install` through the built CLI: where it writes, and that running it again changes nothing the user changed. */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
@@ -55,6 +55,11 @@ describe("prompts install", () => {
       assert.strictEqual(none.code, 2, describeResult(none))
       assert.strictEqual(none.stdout, "")
       assert.include(none.stderr, "pass --dir <folder>")
+      // an empty --dir (an unset variable in a script) is not the working directory
+      const empty = await runCli(["prompts", "install", "--dir", ""], { cwd: home, env: { HOME: home } })
+      assert.strictEqual(empty.code, 2, describeResult(empty))
+      assert.strictEqual(empty.stderr, "error: --dir is empty; give the prompts folder (or leave --dir out: $CODEX_HOME/prompts, else ~/.codex/prompts).\n")
+      assert.deepStrictEqual(readdirSync(home).filter((name) => name.endsWith(".md")), [])
     }))
 
   it("--help explains the outcomes", async () => {
