@@ -24,4 +24,16 @@ describe("Doctor, exactly", () => {
       ["ok   node: v22.0.0", "skip cluster: not set", "doctor: OK (1 ok, 0 warning(s), 0 failed, 1 skipped)"]
     )
   })
+
+  it("a detail or fix with a newline (a path set so) stays on its check's line, the control characters escaped", () => {
+    assert.deepStrictEqual(
+      renderDoctor([
+        { id: "runs", status: "fail", required: true, detail: "/tmp/a\nb is not writable", fix: "make /tmp/a\nb\u0007 writable" }
+      ]),
+      [
+        "FAIL runs: /tmp/a\\nb is not writable (fix: make /tmp/a\\nb\\u0007 writable)",
+        "doctor: a required check failed (0 ok, 0 warning(s), 1 failed, 0 skipped)"
+      ]
+    )
+  })
 })
