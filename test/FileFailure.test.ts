@@ -32,8 +32,8 @@ describe("FileAccessError messages", () => {
   it("a read-only folder says so and names the file; anything else keeps the system's words", () => {
     const readOnly = new FileAccessError({ path: "/ro/x.json", operation: "write", cause: new Error("EROFS: read-only file system, open") })
     assert.isTrue(readOnly.message.startsWith("Read-only file system: could not write /ro/x.json"))
-    const other = new FileAccessError({ path: "/x", operation: "read", cause: new Error("EACCES: permission denied") })
-    assert.strictEqual(other.message, "Could not read /x: EACCES: permission denied")
+    const other = new FileAccessError({ path: "/x", operation: "read", cause: new Error("EIO: i/o error, read") })
+    assert.strictEqual(other.message, "Could not read /x: EIO: i/o error, read")
   })
 })
 

@@ -28,6 +28,12 @@ export class FileAccessError extends Schema.TaggedError<FileAccessError>()("File
     if (reason.includes("ENOSPC")) return `No space left on device writing ${this.path} (${this.operation}); free some space and try again.`
     if (reason.includes("EROFS")) return `Read-only file system: could not ${this.operation} ${this.path}; make it writable or choose another folder.`
     if (reason.includes("EISDIR")) return `${this.path} is a folder, not a file: could not ${this.operation} it; remove the folder or point to the file.`
+    if (reason.includes("ENOTDIR")) {
+      return `Could not ${this.operation} ${this.path}: a folder on its way is a file (ENOTDIR); move that file aside or choose another path.`
+    }
+    if (reason.includes("EACCES") || reason.includes("EPERM")) {
+      return `Permission denied: could not ${this.operation} ${this.path}; choose a path you have access to, or change its permissions.`
+    }
     return `Could not ${this.operation} ${this.path}: ${reason}`
   }
 }

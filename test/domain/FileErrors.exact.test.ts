@@ -43,6 +43,20 @@ describe("InvalidFile and FileAccessError messages, exactly", () => {
       "codex.orchestrator.json is a folder, not a file: could not read it; remove the folder or point to the file."
     )
   })
+  it("a file where a folder belongs on the way, and a refused permission, are said in words, naming the path", () => {
+    const notDir = "BadResource: FileSystem.stat (/tmp/x/docs/PRD.md): ENOTDIR: not a directory, stat '/tmp/x/docs/PRD.md'"
+    assert.strictEqual(
+      new FileAccessError({ path: "/tmp/x/docs/PRD.md", operation: "inspect", cause: new Error(notDir) }).message,
+      "Could not inspect /tmp/x/docs/PRD.md: a folder on its way is a file (ENOTDIR); move that file aside or choose another path."
+    )
+    for (const code of ["EPERM: operation not permitted, mkdir '/sys/x'", "EACCES: permission denied, open '/root/x'"]) {
+      assert.strictEqual(
+        new FileAccessError({ path: "/sys/x", operation: "create folder", cause: new Error(`Unknown: FileSystem.makeDirectory (/sys/x): ${code}`) })
+          .message,
+        "Permission denied: could not create folder /sys/x; choose a path you have access to, or change its permissions."
+      )
+    }
+  })
 })
 
 describe("formatIssues, exactly", () => {
