@@ -85,6 +85,28 @@ const atomicWrites = (
     })
 })
 
+/**
+ * Makes `dir` and the folders missing above it, top-down, one `mkdir` each. Node's recursive mkdir
+ * never returns where a folder exists but refuses a new entry with ENOENT (/proc, some FUSE mounts):
+ * it spins at full CPU. Here that refusal is an error, as is a file where a folder belongs.
+ */
+const makeFolders = (fs: FileSystem.FileSystem, path: Path.Path, dir: string) =>
+  Effect.gen(function*() {
+    const missing: Array<string> = []
+    for (let current = path.resolve(dir);; current = path.dirname(current)) {
+      const found = yield* fs.stat(current).pipe(Effect.map(Option.some), Effect.catchIf(isReason("NotFound"), () => Effect.succeedNone))
+      if (Option.isSome(found)) {
+        if (found.value.type !== "Directory") return yield* Effect.fail(new Error(`ENOTDIR: ${current} is not a folder`))
+        break
+      }
+      missing.push(current)
+      if (path.dirname(current) === current) break
+    }
+    for (const folder of missing.reverse()) {
+      yield* fs.makeDirectory(folder).pipe(Effect.catchIf(isReason("AlreadyExists"), () => Effect.void))
+    }
+  })
+
 /** Files on disk, through the platform FileSystem. */
 export const FilesLive = Layer.effect(
   Files,
@@ -96,7 +118,7 @@ export const FilesLive = Layer.effect(
       new FileAccessError({ path: target, operation, cause })
 
     return Files.of({
-      makeDirectory: (dir) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failure(dir, "create folder"))),
+      makeDirectory: (dir) => makeFolders(fs, path, dir).pipe(Effect.mapError(failure(dir, "create folder"))),
       ...atomicWrites(fs, path, failure),
       append: (target, text) =>
         fs.writeFileString(target, text, { flag: "a" }).pipe(Effect.mapError(failure(target, "append to"))),

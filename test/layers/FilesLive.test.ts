@@ -66,4 +66,22 @@ describe("FilesLive whole-file writes", () => {
       yield* files.writeAtomicStream(`${dir}/empty`, (out) => out.write(new Uint8Array(0)))
       assert.strictEqual(yield* fs.readFileString(`${dir}/empty`), "")
     }).pipe(Effect.provide(layer)))
+
+  it.scoped("makes a folder and those missing above it; a file on the way, or a folder that refuses children, is an error", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const files = yield* Files
+      const dir = yield* fs.makeTempDirectoryScoped()
+      yield* files.makeDirectory(`${dir}/a/b/c`)
+      yield* files.makeDirectory(`${dir}/a/b/c`)
+      assert.strictEqual((yield* fs.stat(`${dir}/a/b/c`)).type, "Directory")
+      yield* fs.writeFileString(`${dir}/file`, "")
+      const blocked = yield* Effect.flip(files.makeDirectory(`${dir}/file/sub`))
+      assert.include(blocked.message, `Could not create folder ${dir}/file/sub: a folder on its way is a file (ENOTDIR)`)
+      assert.include((yield* Effect.flip(files.makeDirectory(`${dir}/file`))).message, "(ENOTDIR)")
+      // /proc refuses new entries with ENOENT: Node's recursive mkdir spins on that forever.
+      const refused = yield* Effect.flip(files.makeDirectory("/proc/codex-orchestrator-test/x").pipe(Effect.timeout("5 seconds")))
+      assert.strictEqual(refused._tag, "FileAccessError")
+      assert.include(refused.message, "Could not create folder /proc/codex-orchestrator-test")
+    }).pipe(Effect.provide(layer)), { timeout: 10_000 })
 })
