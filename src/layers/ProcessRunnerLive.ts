@@ -188,7 +188,8 @@ const shell = "/bin/sh"
 
 /** Starts `/bin/sh -c` in the environment `env` (the parent's with the stage's on top) and wires its listeners into a fresh State. */
 const start = (spec: ProcessSpec, env: NodeJS.ProcessEnv): State => {
-  const handle = spawn(shell, ["-c", spec.command], {
+  // `--` ends the shell's options: a command starting with `-` is a command, not options (POSIX sh).
+  const handle = spawn(shell, ["-c", "--", spec.command], {
     cwd: spec.cwd,
     env,
     detached: true,

@@ -124,6 +124,16 @@ describe("ProcessRunnerLive", () => {
       assert.include(result.stderr, "no-such-tool-anywhere")
     }).pipe(Effect.provide(live)))
 
+  it.live("a command whose first word starts with '-' is run as a command, not read as the shell's options", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("-codex-no-such-tool; echo \"after $?\""))
+      assert.strictEqual(result.stdout, "after 127\n")
+      assert.include(result.stderr, "-codex-no-such-tool")
+      assert.notInclude(result.stderr, "llegal option")
+      const dashed = yield* record(spec("--version 2>/dev/null || echo ran"))
+      assert.strictEqual(dashed.stdout, "ran\n")
+    }).pipe(Effect.provide(live)))
+
   it.live("a command too large for the system fails to start with the sizes and the fix, in a bounded message", () =>
     Effect.gen(function*() {
       // One argument may be at most 128 KiB on Linux: the shell never starts (E2BIG).
