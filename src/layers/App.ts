@@ -18,6 +18,7 @@ import type { Prompter } from "../services/Prompter.js"
 import type { PromptPacks } from "../services/PromptPacks.js"
 import { readingGraph } from "./AppBase.js"
 import { type Agent, type AppCustomization, replacing, stackedOn } from "./AppCustomization.js"
+import { checkingPipelinesInCode } from "./AppPipelines.js"
 import { type BaseOverrides, BaseConfigWith } from "./BaseConfig.js"
 import { CliAgentsLive } from "./CliAgents.js"
 import { CloudSyncDisabled, CloudSyncLive } from "./CloudSync.js"
@@ -175,7 +176,7 @@ const liveEngineLeaves = <PE = never, PR = never>(options: {
     stackOn(replacing(options.processRunner, ProcessRunnerLive)),
     stackOn(EntropyLive),
     stackOn(HostLive),
-    stackOn(PipelineCatalogLive(undefined, options.pipelines)),
+    stackOn(checkingPipelinesInCode(PipelineCatalogLive(undefined, options.pipelines), options.pipelines)),
     // The engine's settings, on the base ones below it: a bad engine setting fails only this graph.
     stackOn(OrchestratorConfigWith(options.settings ?? {}))
   )
@@ -311,7 +312,7 @@ const memoryEngineLeaves = (options: Omit<MemoryAppOptions, keyof AppCustomizati
     stackOn(ProcessRunnerMemory(options.scripts ?? {})),
     stackOn(EntropySeeded(options.seed ?? 0)),
     stackOn(HostMemory(options.host)),
-    stackOn(memoryCatalog(options.pipelines ?? {}))
+    stackOn(checkingPipelinesInCode(memoryCatalog(options.pipelines ?? {}), options.pipelines?.user))
   )
 
 /**
