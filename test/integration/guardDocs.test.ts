@@ -71,4 +71,21 @@ describe("guard docs", () => {
       assert.strictEqual(noTask.code, 2, describeResult(noTask))
       assert.isFalse(existsSync(repo.path(".agent/task/9999.md")))
     }))
+
+  it("--sync refuses a task whose id or slug in tasks/index.json is a path, before reading or writing anything (exit 2)", () =>
+    withGitRepo({
+      // read as tasks/tasks-0042-x/../../escaped.md = escaped.md; its mirror would be .agent/escaped.md
+      "tasks/index.json": JSON.stringify({ items: [{ id: "0042", slug: "x/../../escaped", title: "Gate" }] }),
+      "escaped.md": "# Escaped\n\n## Checklist\n- [ ] out\n"
+    }, async (repo) => {
+      const result = await repo.cli(["guard", "docs", "--sync", "--task", "0042"])
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.strictEqual(
+        result.stderr,
+        "error: tasks/index.json: task \"0042\" with slug \"x/../../escaped\" cannot name its checklist file: slashes are not allowed. " +
+          "Use letters, digits, '-', '_' or '.', not starting with a dot.\n"
+      )
+      assert.isFalse(existsSync(repo.path(".agent")))
+      assert.isFalse(existsSync(repo.path("docs/TASKS.md")))
+    }))
 })

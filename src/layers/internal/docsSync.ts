@@ -3,6 +3,7 @@ import type { Path } from "@effect/platform"
 import { Effect } from "effect"
 import { checklistOf, renderAgentMirror, withManagedBlock } from "../../domain/DocsSync.js"
 import { decodeJsonFile } from "../../domain/FileErrors.js"
+import { idFixHint, idProblem } from "../../domain/Ids.js"
 import { TaskIndexFile, taskIndexFileName } from "../../domain/Pipeline.js"
 import type { Files } from "../../services/Files.js"
 import { DocsSyncError } from "../../services/Guards.js"
@@ -29,6 +30,14 @@ export const syncTaskDocs = (files: typeof Files.Service, path: Path.Path, root:
       return yield* new DocsSyncError({ reason: `Task "${taskArg}" is not in ${taskIndexFileName}; add it or pass one of its ids.` })
     }
     const key = `${item.id}-${item.slug}`
+    // The key names files (tasks/tasks-<key>.md, .agent/task/<key>.md): one name, never a path (ID-1's rules).
+    const problem = idProblem(key)
+    if (problem !== undefined) {
+      return yield* new DocsSyncError({
+        reason: `${taskIndexFileName}: task ${JSON.stringify(item.id)} with slug ${JSON.stringify(item.slug)} cannot name its ` +
+          `checklist file: ${problem} ${idFixHint}`
+      })
+    }
     const sourcePath = `tasks/tasks-${key}.md`
     const source = yield* files.readText(path.join(root, sourcePath))
     if (source === undefined) return yield* new DocsSyncError({ reason: `${sourcePath} is missing; the task's checklist lives there.` })
