@@ -111,6 +111,17 @@ describe("review", () => {
       assert.isFalse(existsSync(repo.path("src", "review-prompt.md")))
     }))
 
+  it("a slug in tasks/index.json that is a path is not followed for the task checklist", () =>
+    withGitRepo({ ...files, "tasks/index.json": JSON.stringify({ items: [{ id: "t1", slug: "x/../../escaped", title: "Gate" }] }) }, async (repo) => {
+      const { env } = setup(repo)
+      // tasks/tasks-t1-x/../../escaped.md is escaped.md at the root
+      repo.write({ "escaped.md": "## Checklist\n- [ ] not the task's\n" })
+      const result = await repo.cli(["review", "--manifest", ".runs/t1/cli/r1/manifest.json"], env)
+      assert.strictEqual(result.code, 0, describeResult(result))
+      const prompt = readFileSync(repo.path(".runs/t1/cli/r1/review-prompt.md"), "utf8")
+      assert.notInclude(prompt, "not the task's")
+    }))
+
   it("skips what is not a folder in the runs folder (a note, a task's stray file) when it looks for the newest manifest", () =>
     withGitRepo(files, async (repo) => {
       const { env } = setup(repo)

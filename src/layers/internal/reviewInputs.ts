@@ -1,6 +1,7 @@
 /** What the review hand-off reads besides git: the evidence manifest and the task's context (GRD-5 steps 2 and 5). */
 import type { Path } from "@effect/platform"
 import { Effect, Option, Schema } from "effect"
+import { idProblem } from "../../domain/Ids.js"
 import { TaskIndexFile, taskIndexFileName } from "../../domain/Pipeline.js"
 import { checklistLines, prdBulletsOf } from "../../domain/ReviewPrompt.js"
 import type { Roots } from "../../domain/RunLayout.js"
@@ -62,8 +63,10 @@ export const reviewInputs = (files: typeof Files.Service, path: Path.Path, roots
       const indexText = yield* files.readText(path.join(root, taskIndexFileName))
       const index = indexText === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(TaskIndexJson)(indexText))
       const item = index?.items.find((entry) => entry.id === task)
-      const taskPath = `tasks/tasks-${item === undefined ? task : `${item.id}-${item.slug}`}.md`
-      const taskText = yield* files.readText(path.join(root, taskPath))
+      const key = item === undefined ? task : `${item.id}-${item.slug}`
+      const taskPath = `tasks/tasks-${key}.md`
+      // A key that is a path (a slug with '/' or '..') is not followed out of tasks/: no checklist then.
+      const taskText = idProblem(key) === undefined ? yield* files.readText(path.join(root, taskPath)) : undefined
       const prd = yield* files.readText(path.join(root, "docs", "PRD.md"))
       return {
         taskFile: taskText === undefined ? undefined : { path: taskPath, checklist: checklistLines(taskText) },
