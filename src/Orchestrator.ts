@@ -6,10 +6,11 @@
  *
  * Disposal: `dispose()` interrupts what is still running, closes event subscriptions and releases
  * the app's resources; call it once when done (a Node process with a live orchestrator still exits,
- * but an `on` handler still running would be cut off without its finalizers).
+ * but an `on` handler still running would be cut off without its finalizers). A call still running
+ * then, or made afterwards, rejects with `OrchestratorDisposed`.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Cause, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Schema, Scope } from "effect"
 import type { EventOfType, OrchestratorEventType } from "./domain/Events.js"
 import { type AppSettings, makeAppLayer } from "./layers/App.js"
 import type { PipelineDefinition } from "./domain/Pipeline.js"
@@ -73,32 +74,64 @@ const layerOf = (options: OrchestratorOptions): OrchestratorLayer =>
       Layer.merge(Logger.minimumLogLevel(LogLevel.fromLiteral(options.logLevel ?? "Info")))
     )
 
+/**
+ * A facade call that did not finish because the orchestrator was disposed: called after `dispose()`
+ * (`running` false), or still running when `dispose()` interrupted it (`running` true).
+ */
+export class OrchestratorDisposed extends Schema.TaggedError<OrchestratorDisposed>()("OrchestratorDisposed", {
+  method: Schema.String,
+  running: Schema.Boolean
+}) {
+  override get message() {
+    return this.running
+      ? `orchestrator.${this.method} was interrupted: the orchestrator was disposed while it ran (a run it started is recorded cancelled).`
+      : `orchestrator.${this.method} was called after dispose(); create a new orchestrator to run more.`
+  }
+}
+
 /** Builds the orchestrator; the app's layers are built on the first call and shared by the later ones. */
 export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestrator => {
   const runtime = ManagedRuntime.make(layerOf(options))
-  // Rejects with the failure itself (a tagged error), or the defect, rather than a FiberFailure.
-  const run = <A, E>(effect: Effect.Effect<A, E, RunEngine | EventBus>): Promise<A> =>
-    runtime.runPromiseExit(effect).then((exit) =>
-      Exit.match(exit, {
+  // Every call's fiber until it ends: dispose() interrupts them (closing the runtime alone would not).
+  const running = new Set<Fiber.RuntimeFiber<unknown, unknown>>()
+  let disposing: Promise<void> | undefined
+  /** What a call rejects with: the failure itself (a tagged error) or the defect, rather than a FiberFailure. */
+  const rejection = (method: string, cause: Cause.Cause<unknown>): unknown => {
+    if (disposing !== undefined && Cause.isInterruptedOnly(cause)) return new OrchestratorDisposed({ method, running: true })
+    const squashed = Cause.squash(cause)
+    return squashed instanceof Error ? squashed : new Error(`orchestrator.${method} died: ${String(squashed)}`, { cause: squashed })
+  }
+  const run = <A, E>(method: string, effect: Effect.Effect<A, E, RunEngine | EventBus>): Promise<A> => {
+    if (disposing !== undefined) return Promise.reject(new OrchestratorDisposed({ method, running: false }))
+    const fiber = runtime.runFork(effect)
+    running.add(fiber)
+    return Effect.runPromise(Fiber.await(fiber)).then((exit) => {
+      running.delete(fiber)
+      return Exit.match(exit, {
         onSuccess: (value) => value,
         onFailure: (cause) => {
-          throw Cause.squash(cause)
+          throw rejection(method, cause)
         }
       })
-    )
-  const engine = <A, E>(f: (engine: RunEngine["Type"]) => Effect.Effect<A, E>) => run(Effect.flatMap(RunEngine, f))
+    })
+  }
+  const engine = <A, E>(method: string, f: (engine: RunEngine["Type"]) => Effect.Effect<A, E>) => run(method, Effect.flatMap(RunEngine, f))
   return {
-    start: (request) => engine((e) => e.start(request)),
-    resume: (request) => engine((e) => e.resume(request)),
-    plan: (request) => engine((e) => e.plan(request)),
-    status: (request) => engine((e) => e.status(request)),
+    start: (request) => engine("start", (e) => e.start(request)),
+    resume: (request) => engine("resume", (e) => e.resume(request)),
+    plan: (request) => engine("plan", (e) => e.plan(request)),
+    status: (request) => engine("status", (e) => e.status(request)),
     on: (type, handler) =>
-      run(Effect.gen(function*() {
+      run("on", Effect.gen(function*() {
         const scope = yield* Scope.make()
         const bus = yield* EventBus
         yield* bus.on(type, (event) => Effect.promise(() => Promise.resolve(handler(event)))).pipe(Scope.extend(scope))
-        return () => run(Scope.close(scope, Exit.void))
+        // After dispose() the subscription is gone with the app: unsubscribing then has nothing to do.
+        return () => (disposing === undefined ? run("unsubscribe", Scope.close(scope, Exit.void)) : Promise.resolve())
       })),
-    dispose: () => runtime.dispose()
+    dispose: () => {
+      disposing ??= Effect.runPromise(Fiber.interruptAll(running)).then(() => runtime.dispose())
+      return disposing
+    }
   }
 }

@@ -33,3 +33,38 @@ describe("createOrchestrator (Promise facade)", () => {
     assert.strictEqual(afterDispose, "rejected")
   })
 })
+
+describe("createOrchestrator: what a disposed orchestrator rejects with", () => {
+  const slow = AppMemory({
+    pipelines: { user: [pipeline("slow", [commandStage("wait", "sleep")])] },
+    scripts: { sleep: { exitCode: 0, duration: "1 hour" } }
+  })
+
+  it("a call after dispose rejects with an Error (OrchestratorDisposed) whose message is one line, not the string 'ManagedRuntime disposed'", async () => {
+    const orchestrator = createOrchestrator({ layer })
+    await orchestrator.plan({ pipelineId: "ci" })
+    await orchestrator.dispose()
+    const error: unknown = await orchestrator.plan({ pipelineId: "ci" }).then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Error)
+    assert.deepInclude(error as object, { _tag: "OrchestratorDisposed", method: "plan", running: false })
+    assert.strictEqual((error as Error).message, "orchestrator.plan was called after dispose(); create a new orchestrator to run more.")
+  })
+
+  it("a start still running when dispose is called rejects with OrchestratorDisposed, not left pending (the in-memory process would run for an hour)", async () => {
+    const orchestrator = createOrchestrator({ layer: slow })
+    let runId = ""
+    await orchestrator.on("stage:started", (event) => {
+      runId = event.runId
+    })
+    const started = orchestrator.start({ pipelineId: "slow", taskId: "disposed" }).then(() => undefined, (e: unknown) => e)
+    while (runId === "") await new Promise((resolve) => setTimeout(resolve, 5))
+    await orchestrator.dispose()
+    const error = await started
+    assert.instanceOf(error, Error)
+    assert.deepInclude(error as object, { _tag: "OrchestratorDisposed", method: "start", running: true })
+    assert.strictEqual(
+      (error as Error).message,
+      "orchestrator.start was interrupted: the orchestrator was disposed while it ran (a run it started is recorded cancelled)."
+    )
+  })
+})
