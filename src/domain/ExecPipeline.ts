@@ -3,6 +3,7 @@
  * gets everything a pipeline run gets (manifest, logs, privacy guard, metrics, learning, events).
  */
 import type { PipelineDefinition } from "./Pipeline.js"
+import { oneLine } from "./OneLine.js"
 import { shellCommand } from "./Shell.js"
 
 /** The pipeline and stage id `exec` runs under, as the original names them. */
@@ -17,6 +18,7 @@ export const execPipeline = (argv: ReadonlyArray<string>, cwd: string | undefine
     title: "CLI Exec Command",
     // A single ad-hoc command has no guardrail stage to require.
     guardrailsRequired: false,
-    stages: [{ kind: "command", id: execStageId, title: `Execute ${command}`, command, ...(cwd === undefined ? {} : { cwd }) }]
+    // A title is one line (CFG-3); the command keeps its lines.
+    stages: [{ kind: "command", id: execStageId, title: `Execute ${oneLine(command)}`, command, ...(cwd === undefined ? {} : { cwd }) }]
   }
 }

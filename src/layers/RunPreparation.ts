@@ -1,5 +1,9 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import { ApprovalPolicy } from "../domain/Approval.js"
+import { InvalidFile } from "../domain/FileErrors.js"
+import { oneLine } from "../domain/OneLine.js"
+import { ExecutionMode } from "../domain/StageMode.js"
 import { parseRunId, resolveTaskId } from "../domain/Ids.js"
 import {
   checkNestedPipelines,
@@ -24,6 +28,7 @@ import type { PlanRequest, ResumeRequest, StartRequest } from "../services/RunEn
 import { RunPreparation } from "../services/RunPreparation.js"
 import { RunStore } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
+import { inCodeProblem } from "./AppPipelines.js"
 import { makeAdmission } from "./internal/admission.js"
 import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
@@ -50,6 +55,30 @@ const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTar
     return { resolved, plan }
   })
 
+/**
+ * What an embedder's request holds besides names, checked as the CLI's flags and the config file are
+ * (D-1: bad input writes nothing): the TypeScript types say as much, JavaScript callers and casts
+ * get past them. A run would otherwise start nothing at concurrency 0 and be recorded succeeded.
+ */
+const requestProblem = (request: StartRequest | ResumeRequest): InvalidFile | undefined => {
+  const shown = (value: unknown) => oneLine(typeof value === "string" ? JSON.stringify(value) : String(value))
+  const issues = [
+    ...(request.concurrency === undefined || (Number.isInteger(request.concurrency) && request.concurrency >= 1)
+      ? []
+      : [`concurrency: must be a positive integer (stages at once), not ${shown(request.concurrency)}`]),
+    ...(request.executionMode === undefined || Schema.is(ExecutionMode)(request.executionMode)
+      ? []
+      : [`executionMode: must be "mcp" or "cloud", not ${shown(request.executionMode)}`]),
+    ...(request.approvalPolicy === undefined || Schema.is(ApprovalPolicy)(request.approvalPolicy)
+      ? []
+      : [`approvalPolicy: must be "never", "on-request" or "auto", not ${shown(request.approvalPolicy)}`])
+  ]
+  if (issues.length > 0) return new InvalidFile({ path: "the run request", issues })
+  return "pipeline" in request && request.pipeline !== undefined ? inCodeProblem([request.pipeline]) : undefined
+}
+
+const failOn = (problem: InvalidFile | undefined) => (problem === undefined ? Effect.void : Effect.fail(problem))
+
 /** The run's prompt (`--prompt-file`) kept as prompt.md; a blank one is not kept. */
 const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
   prompt !== undefined && prompt.trim().length > 0 ? run.files.writePrompt(prompt) : Effect.void
@@ -73,7 +102,8 @@ export const RunPreparationLive = Layer.effect(
     const taskIdOf = (flag: string | undefined) => resolveTaskId(config.envTaskId, flag)
 
     /** Everything a run needs, checked before anything is written (D-1: bad input writes nothing). */
-    const prepare = Effect.fn("RunPreparation.prepare")(function*(request: PlanRequest) {
+    const prepare = Effect.fn("RunPreparation.prepare")(function*(request: StartRequest) {
+      yield* failOn(requestProblem(request))
       const taskId = yield* taskIdOf(request.taskId)
       const data = yield* catalog.load
       const { plan, resolved } = yield* pipelineAndPlan(data, request, config.envTargetStage)
@@ -115,6 +145,7 @@ export const RunPreparationLive = Layer.effect(
     })
 
     const reopen = Effect.fn("RunPreparation.reopen")(function*(request: ResumeRequest) {
+      yield* failOn(requestProblem(request))
       const taskId = yield* taskIdOf(request.taskId)
       const layout = makeRunLayout(path, config.roots, taskId, yield* parseRunId(request.runId))
       const recorded = yield* store.read(layout)

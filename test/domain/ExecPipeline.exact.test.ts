@@ -14,4 +14,9 @@ describe("execPipeline, exactly", () => {
       { kind: "command", id: "exec", title: "Execute ls", command: "ls", cwd: "sub/dir" }
     ])
   })
+
+  it("a multi-line command keeps its lines; its title shows them escaped, one line as every title is (CFG-3)", () => {
+    const [stage] = execPipeline(["sh", "-c", "echo a\necho b"], undefined).stages
+    assert.deepStrictEqual(stage, { kind: "command", id: "exec", title: "Execute sh -c 'echo a\\necho b'", command: "sh -c 'echo a\necho b'" })
+  })
 })
