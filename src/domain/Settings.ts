@@ -24,7 +24,7 @@ import {
 } from "./CloudSync.js"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
-import { invalidTarget, isHttpUrl, notifyVariable, splitTargets } from "./Notify.js"
+import { isHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem } from "./Notify.js"
 import { otelEndpointVariable } from "./Telemetry.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
@@ -226,10 +226,14 @@ export const credentialsSection = Config.all({
  */
 export const notifySection = Config.mapOrFail(trimmedText(notifyVariable), (value) => {
   const targets = Option.match(value, { onNone: () => [], onSome: (list) => splitTargets([list]) })
-  const bad = invalidTarget(targets)
-  return bad === undefined
-    ? Either.right({ targets })
-    : Either.left(invalidValue(notifyVariable, bad, "a comma list of http(s) URLs", undefined, " (a notification target)"))
+  const bad = targets.find((target) => targetProblem(target) !== undefined)
+  if (bad === undefined) return Either.right({ targets })
+  // An http(s) URL refused for its user or password: that is the reason to give, not the list's shape.
+  return Either.left(
+    isHttpUrl(bad)
+      ? ConfigError.InvalidData([notifyVariable], `${notifyVariable}: the target "${shownTarget(bad)}" ${targetProblem(bad)}.`)
+      : invalidValue(notifyVariable, bad, "a comma list of http(s) URLs", undefined, " (a notification target)")
+  )
 })
 
 /**

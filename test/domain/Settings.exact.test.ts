@@ -134,6 +134,14 @@ describe("notify (EXEC-4) and tracing (issue 22)", () => {
     ])
   })
 
+  it("notify: a target with a user or password is refused for that reason, its password hidden", () => {
+    assert.deepStrictEqual(refusal(notifySection, { CODEX_ORCHESTRATOR_NOTIFY: "https://ok.test,https://bot:s3cret@h.example/x" }), [
+      "CODEX_ORCHESTRATOR_NOTIFY",
+      `CODEX_ORCHESTRATOR_NOTIFY: the target "https://bot:***@h.example/x" carries a user name or password, which is never sent ` +
+      "(fetch refuses it); put the token in the path or query."
+    ])
+  })
+
   it("tracing: an http(s) collector URL, trimmed, or none", () => {
     assert.deepStrictEqual(value(tracingSection, {}), { endpoint: Option.none() })
     assert.deepStrictEqual(value(tracingSection, { OTEL_EXPORTER_OTLP_ENDPOINT: "  " }), { endpoint: Option.none() })
