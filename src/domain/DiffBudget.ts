@@ -2,6 +2,7 @@
  * The diff budget's arithmetic (SPEC GRD-2), pure: what counts, how much, against which limits, and
  * the report a reviewer reads. The git and file access live in the Guards layer.
  */
+import { hasControlCharacter, oneLine } from "./OneLine.js"
 
 export const defaultMaxFiles = 25
 export const defaultMaxLines = 800
@@ -155,13 +156,7 @@ export const budgetFails = (report: DiffBudgetReport, dryRun: boolean): boolean 
   !report.ok && report.override_reason === null && !dryRun
 
 /** A path as a report line shows it: quoted with its control characters escaped (a newline in a name would split the line). */
-const shownPath = (path: string): string =>
-  [...path].some(isControl) ? JSON.stringify(path).replace(/\u007f/g, "\\u007f") : path
-
-const isControl = (char: string) => {
-  const code = char.codePointAt(0) ?? 0
-  return code <= 31 || code === 127
-}
+const shownPath = (path: string): string => (hasControlCharacter(path) ? oneLine(JSON.stringify(path)) : path)
 
 /** GRD-2's text report. */
 export const renderBudget = (report: DiffBudgetReport, dryRun: boolean): ReadonlyArray<string> => {

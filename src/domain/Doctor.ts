@@ -3,6 +3,7 @@
  * I/O (the Node version). A failed required check fails the command (exit 1); a warning (something
  * only some commands need) and a skipped check do not.
  */
+import { oneLine } from "./OneLine.js"
 
 /** ok: fine; warn: missing but optional; fail: a run will not work; skip: not configured, not checked. */
 export type CheckStatus = "ok" | "warn" | "fail" | "skip"
@@ -33,16 +34,13 @@ export const doctorPassed = (checks: ReadonlyArray<DoctorCheck>): boolean =>
 
 const marks: Readonly<Record<CheckStatus, string>> = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" }
 
-/** Text kept on its line: control characters (a newline in a path) shown escaped, as JSON writes them. */
-const inLine = (text: string): string => text.replace(/\p{Cc}/gu, (char) => JSON.stringify(char).slice(1, -1))
-
 /** One line a check (`ok   git: ...`, with `fix: ...` when not ok), then a totals line. */
 export const renderDoctor = (checks: ReadonlyArray<DoctorCheck>): ReadonlyArray<string> => {
   const count = (status: CheckStatus) => checks.filter((check) => check.status === status).length
   return [
     ...checks.map((check) =>
-      `${marks[check.status]} ${check.id}: ${inLine(check.detail)}${
-        check.fix === undefined || check.status === "ok" ? "" : ` (fix: ${inLine(check.fix)})`
+      `${marks[check.status]} ${check.id}: ${oneLine(check.detail)}${
+        check.fix === undefined || check.status === "ok" ? "" : ` (fix: ${oneLine(check.fix)})`
       }`
     ),
     `${doctorPassed(checks) ? "doctor: OK" : "doctor: a required check failed"} (${count("ok")} ok, ${count("warn")} warning(s), ` +

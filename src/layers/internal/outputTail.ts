@@ -2,6 +2,7 @@
  * The last 64 KiB a stream printed (SPEC EXE-4), kept for stage summaries and error files while the
  * whole output goes to disk. Memory stays bounded whatever the stage prints (DECISIONS D-12).
  */
+import { concatBytes } from "../../domain/Bytes.js"
 import { startOutside } from "../../domain/Privacy.js"
 
 export const tailLimitBytes = 64 * 1024
@@ -20,14 +21,6 @@ export interface OutputTail {
 }
 
 const released = new Uint8Array(0)
-
-const joinedBytes = (first: Uint8Array, second: Uint8Array): Uint8Array => {
-  if (second.length === 0) return first
-  const out = new Uint8Array(first.length + second.length)
-  out.set(first)
-  out.set(second, first.length)
-  return out
-}
 
 export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
   // A queue with a moving head: dropping the oldest chunk is O(1), compaction is amortised.
@@ -83,7 +76,7 @@ export const makeOutputTail = (limit: number = tailLimitBytes): OutputTail => {
       let start = cut
       while (start < retained && start - cut < 3 && (joined[start]! & 0xc0) === 0x80) start++
       const text = new TextDecoder().decode(joined.subarray(start))
-      const lead = cut > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : joinedBytes(context.subarray(0, contextLength), joined.subarray(0, start))
+      const lead = cut > 0 ? joined.subarray(Math.max(0, start - contextBytes), start) : concatBytes([context.subarray(0, contextLength), joined.subarray(0, start)])
       // A tail that starts in the middle of a line drops that fragment: half a line reads as noise,
       // and half a secret would slip past the privacy rules (D-13).
       const cutMidLine = lead.length > 0 && lead[lead.length - 1] !== 10
