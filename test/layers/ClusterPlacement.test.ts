@@ -128,6 +128,17 @@ describe("chooseRunner", () => {
     assert.deepStrictEqual([full?.runner.name, full?.free], ["a:1", false])
     assert.isUndefined(chooseRunner(map, "gpu", load(0, 0), "k", 0))
   })
+  it("breaks ties by where an attempt of ours ended longest ago (never first), whatever the key", () => {
+    const even = { ...map, runners: new Map([["a:1", { name: "a:1", capacity: 2 }], ["b:1", { name: "b:1", capacity: 2 }]]) }
+    const endedOn = (lastEnded: ReadonlyArray<[string, number]>) => ({ ...noLoad, lastEnded: new Map(lastEnded) })
+    const picks = (lastEnded: ReadonlyArray<[string, number]>) =>
+      new Set(Array.from({ length: 16 }, (_, i) => chooseRunner(even, "default", endedOn(lastEnded), `key-${i}`, 0)?.runner.name))
+    assert.deepStrictEqual([...picks([["a:1", 1]])], ["b:1"], "ours never ended on b")
+    assert.deepStrictEqual([...picks([["a:1", 3], ["b:1", 2]])], ["b:1"])
+    assert.deepStrictEqual([...picks([["a:1", 2], ["b:1", 3]])], ["a:1"])
+    const busier = { ...endedOn([["b:1", 1]]), inFlight: new Map([["b:1", 1]]) }
+    assert.strictEqual(chooseRunner(even, "default", busier, "key-0", 0)?.runner.name, "a:1", "the free capacity comes first")
+  })
   it("breaks ties by the key, so orchestrators starting together spread out", () => {
     const even = { ...map, runners: new Map([["a:1", { name: "a:1", capacity: 2 }], ["b:1", { name: "b:1", capacity: 2 }]]) }
     const picks = new Set(Array.from({ length: 16 }, (_, i) => chooseRunner(even, "default", noLoad, `key-${i}`, 0)?.runner.name))
@@ -161,6 +172,26 @@ describe("ClusterExecutor placement on in-memory runners", () => {
       assert.deepStrictEqual(results.flatMap((r) => r.runner).sort(), ["memory:1", "memory:1", "memory:2", "memory:2"])
       for (const key of keys) assert.strictEqual((yield* placementsOf(key)).length, 1, `${key} was sent once`)
     }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 2 }).pipe(Layer.provideMerge(together(4))))))
+
+  it.live("stages one after another take turns on two idle runners (each makes its worktree fresh while the other runs)", () =>
+    Effect.gen(function*() {
+      const executor = yield* makeClusterExecutor()
+      const { map } = yield* settled(2)
+      // Keys that the key alone would all send to one runner.
+      const target = chooseRunner(map, "default", noLoad, "t-0", 0)?.runner.name
+      const keys = Array.from({ length: 256 }, (_, i) => `t-${i}`)
+        .filter((key) => chooseRunner(map, "default", noLoad, key, 0)?.runner.name === target).slice(0, 6)
+      const runners: Array<string> = []
+      for (const key of keys) {
+        const { exit, runner } = yield* runWith(executor, request(key, "short"))
+        assert.strictEqual(exit.exitCode, 0)
+        runners.push(...runner)
+      }
+      assert.strictEqual(runners.length, 6)
+      for (let i = 1; i < runners.length; i++) assert.notStrictEqual(runners[i], runners[i - 1], `stage ${i} ran where stage ${i - 1} did: ${runners.join(", ")}`)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 2 }).pipe(
+      Layer.provideMerge(ProcessRunnerMemory({ short: { duration: "10 millis" } }))
+    ))))
 
   it.live("with every slot taken, a stage waits in the orchestrator and is sent when one is free: nothing refused", () =>
     Effect.gen(function*() {

@@ -9,9 +9,16 @@ import { chooseRunner, type RunnerChoice, type RunnerLoad, type ShardMap } from 
 const counted = (load: RunnerLoad, runner: string | undefined, delta: number): RunnerLoad => {
   if (runner === undefined) return load
   const inFlight = new Map(load.inFlight).set(runner, Math.max(0, (load.inFlight.get(runner) ?? 0) + delta))
-  // One of ours ended there: a slot is free now, whoever filled the others.
+  // One of ours left there: a slot is free now, whoever filled the others.
   const fullUntil = delta < 0 ? new Map([...load.fullUntil].filter(([name]) => name !== runner)) : load.fullUntil
-  return { inFlight, fullUntil }
+  return { ...load, inFlight, fullUntil }
+}
+
+/** An attempt of ours ended on `runner`: the latest end (chooseRunner gives ties to the runner whose last end is oldest). */
+const ended = (load: RunnerLoad, runner: string | undefined): RunnerLoad => {
+  if (runner === undefined) return load
+  const lastEnded = new Map(load.lastEnded)
+  return { ...load, lastEnded: lastEnded.set(runner, Math.max(0, ...lastEnded.values()) + 1) }
 }
 
 export const makeRunnerLoad = (fullFor: Duration.DurationInput) =>
@@ -39,13 +46,13 @@ export const makeRunnerLoad = (fullFor: Duration.DurationInput) =>
       move: (from: string | undefined, to: string | undefined) =>
         from === to ? Effect.void : Ref.update(load, (current) => counted(counted(current, from, -1), to, 1)),
       /** The attempt holding a slot on `runner` ended. */
-      release: (runner: string | undefined) => Effect.zipRight(Ref.update(load, (current) => counted(current, runner, -1)), pulse),
+      release: (runner: string | undefined) => Effect.zipRight(Ref.update(load, (current) => ended(counted(current, runner, -1), runner)), pulse),
       /** `runner` refused an attempt: taken as full for a while, unless one of ours ends there sooner. */
       refusedBy: (runner: string | undefined) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Ref.update(load, ({ fullUntil, inFlight }) => ({
-            inFlight,
-            fullUntil: runner === undefined ? fullUntil : new Map(fullUntil).set(runner, now + Duration.toMillis(fullFor))
+          Ref.update(load, (current) => ({
+            ...current,
+            fullUntil: runner === undefined ? current.fullUntil : new Map(current.fullUntil).set(runner, now + Duration.toMillis(fullFor))
           })))
     }
   })

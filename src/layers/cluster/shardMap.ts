@@ -60,6 +60,11 @@ export interface RunnerLoad {
   readonly inFlight: ReadonlyMap<string, number>
   /** Runners that refused an attempt (full with other orchestrators' stages), until when (epoch ms). */
   readonly fullUntil: ReadonlyMap<string, number>
+  /**
+   * When (a count of this executor's ends) an attempt of this executor last ended on each runner.
+   * Optional: a load without it breaks ties by the key alone.
+   */
+  readonly lastEnded?: ReadonlyMap<string, number> | undefined
 }
 
 /** A small, stable hash of a string (FNV-1a): spreads ties between runners by key across orchestrators. */
@@ -77,8 +82,11 @@ export interface RunnerChoice {
 
 /**
  * The runner of `group` to send the attempt of `key` to: the one with the most of its capacity free
- * by this orchestrator's count, not refusing; ties are broken by the key, so orchestrators starting
- * together do not all pick the same runner. None serving the group: undefined.
+ * by this orchestrator's count, not refusing. Ties go to the runner where an attempt of ours ended
+ * longest ago (never first): stages one after another take turns, so a runner makes the worktree
+ * its last stage used fresh again while the other runs the next one. Among runners ours never
+ * ended on, the key decides, so orchestrators starting together do not all pick the same runner.
+ * None serving the group: undefined.
  */
 export const chooseRunner = (map: ShardMap, group: string, load: RunnerLoad, key: string, now: number): RunnerChoice | undefined => {
   const candidates = runnersOf(map, group)
@@ -89,8 +97,11 @@ export const chooseRunner = (map: ShardMap, group: string, load: RunnerLoad, key
   const refusing = (runner: RunnerSlots) => (load.fullUntil.get(runner.name) ?? Number.NEGATIVE_INFINITY) > now
   const free = rotated.filter((runner) => !refusing(runner) && used(runner) < 1)
   const pool = free.length > 0 ? free : rotated
+  const ended = (runner: RunnerSlots) => load.lastEnded?.get(runner.name) ?? Number.NEGATIVE_INFINITY
   let best = pool[0]
-  for (const runner of pool) if (best === undefined || used(runner) < used(best)) best = runner
+  for (const runner of pool) {
+    if (best === undefined || used(runner) < used(best) || (used(runner) === used(best) && ended(runner) < ended(best))) best = runner
+  }
   return best === undefined ? undefined : { runner: best, free: free.length > 0 }
 }
 

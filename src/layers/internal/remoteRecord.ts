@@ -25,9 +25,15 @@ const updated = (
   }
 }
 
+const sameRemote = (a: RemoteExecution | undefined, b: RemoteExecution | undefined) =>
+  a !== undefined && b !== undefined && a.executor === b.executor && a.attempt === b.attempt &&
+  a.idempotency_key === b.idempotency_key && a.runner === b.runner && a.host === b.host &&
+  a.deliveries.length === b.deliveries.length
+
 /**
  * Records a remote attempt's runner in the entry at `position`, then tells `started` about a runner
- * that started it; local events change nothing.
+ * that started it; local events change nothing. An event that leaves the record as it is (the
+ * attempt exiting on the runner that started it) writes nothing: the stage's outcome is written next.
  */
 export const recordRemote = (
   files: RunFiles,
@@ -36,17 +42,17 @@ export const recordRemote = (
   keyOf: (attempt: number) => string,
   started: (attempt: number, remote: RemoteRunner) => Effect.Effect<void>
 ) =>
-(attempt: number, event: ExecutionEvent): Effect.Effect<void, FileAccessError> =>
-  (event._tag === "Started" || event._tag === "Exited") && event.remote !== undefined
-    ? Effect.zipRight(
-      files.update((m: CliManifest) => ({
-      ...m,
-      commands: m.commands.map((entry, i) => {
-        if (i !== position) return entry
-        const remote = updated(entry.remote, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
-        return remote === undefined ? entry : { ...entry, remote }
-      })
-    }), { force: true }),
-      event._tag === "Started" ? started(attempt, event.remote) : Effect.void
-    )
-    : Effect.void
+(attempt: number, event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
+  const remote = event._tag === "Started" || event._tag === "Exited" ? event.remote : undefined
+  return remote === undefined ? Effect.void : Effect.gen(function*() {
+      const held = (yield* files.manifest).commands[position]?.remote
+      const next = updated(held, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
+      if (next !== undefined && !sameRemote(held, next)) {
+        yield* files.update((m: CliManifest) => ({
+          ...m,
+          commands: m.commands.map((entry, i) => (i === position ? { ...entry, remote: next } : entry))
+        }), { force: true })
+      }
+      if (event._tag === "Started") yield* started(attempt, remote)
+    })
+}
