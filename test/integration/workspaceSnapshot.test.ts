@@ -5,14 +5,15 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Ref } from "effect"
 import { HostLive } from "../../src/layers/Host.js"
 import { makeWorkspaceSnapshots } from "../../src/layers/internal/workspaceSnapshot.js"
 import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
 import type { ExecutionRequest } from "../../src/services/Executor.js"
+import { ProcessRunner } from "../../src/services/ProcessRunner.js"
 import { makeGitRepo } from "../support/gitRepo.js"
 
 const live = ProcessRunnerLive.pipe(Layer.provideMerge(HostLive), Layer.provideMerge(NodeContext.layer))
@@ -75,5 +76,49 @@ describe("workspace snapshot", () => {
       assert.deepStrictEqual([yield* snapshotOf(requestIn(plain, {})), yield* snapshotOf(requestIn(empty.dir, {}))], [null, null])
       rmSync(plain, { recursive: true, force: true })
       empty.cleanup()
+    }))
+
+  it.live("a runs folder git ignores and an out folder it does not: both left out; the user's index untouched, no copy left", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n", ".gitignore": ".runs/\n" })
+      repo.write({ "notes.txt": "changed\n", "staged.txt": "staged\n", ".runs/run.json": "{}\n", "out/state.json": "{}\n" })
+      repo.git("add", "staged.txt")
+      const index = readFileSync(repo.path(".git", "index"))
+      const workspace = yield* snapshotOf(requestIn(repo.dir, {
+        CODEX_ORCHESTRATOR_RUNS_DIR: repo.path(".runs"),
+        CODEX_ORCHESTRATOR_OUT_DIR: repo.path("out")
+      }))
+      assert.deepStrictEqual(workspace === null ? [] : filesOf(workspace.diff), ["notes.txt", "staged.txt"])
+      assert.deepStrictEqual(readFileSync(repo.path(".git", "index")), index, "the user's index is as it was")
+      assert.deepStrictEqual(readdirSync(repo.path(".git")).filter((name) => name.includes("codex-orchestrator")), [])
+      repo.cleanup()
+    }))
+
+  it.live("in a linked worktree, from a folder below its root: its own index and changes", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n", "sub/keep.txt": "k\n" })
+      const tree = `${repo.dir}-linked`
+      repo.git("worktree", "add", "-q", "--detach", tree)
+      writeFileSync(join(tree, "sub", "keep.txt"), "changed in the linked worktree\n")
+      const workspace = yield* snapshotOf(requestIn(join(tree, "sub"), {}))
+      assert.deepStrictEqual(workspace === null ? null : { cwd: workspace.cwd, files: filesOf(workspace.diff) }, { cwd: "sub", files: ["sub/keep.txt"] })
+      rmSync(tree, { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
+  it.live("the stages of a graph asking at once take one snapshot between them", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const runs = yield* Ref.make(0)
+      const counting = Layer.effect(ProcessRunner, Effect.map(ProcessRunner, (runner) =>
+        ProcessRunner.of({ run: (spec, handlers) => Effect.zipRight(Ref.update(runs, (n) => n + 1), runner.run(spec, handlers)) }))).pipe(
+          Layer.provide(live)
+        )
+      const workspaces = yield* Effect.flatMap(makeWorkspaceSnapshots, (workspaceOf) =>
+        Effect.forEach(Array.from({ length: 8 }, (_, i) => ({ ...requestIn(repo.dir, {}), stageId: `s${i}` })), workspaceOf, { concurrency: "unbounded" })
+      ).pipe(Effect.provide(Layer.merge(live, counting)))
+      assert.strictEqual(yield* Ref.get(runs), 1)
+      assert.strictEqual(new Set(workspaces.map((w) => w?.commit)).size, 1)
+      repo.cleanup()
     }))
 })

@@ -5,7 +5,7 @@
  * run see the repository as it was when the run's first remote stage started.
  */
 import { Path } from "@effect/platform"
-import { Chunk, Effect, Ref } from "effect"
+import { Chunk, Effect, Ref, SynchronizedRef } from "effect"
 import type { Workspace } from "../../domain/Cluster.js"
 import { shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
@@ -21,33 +21,45 @@ const notARepository = 93
 
 /**
  * One process (each costs more than the git commands in it, a spawn from the orchestrator's big
- * process above all): the repository's root, HEAD and origin on three lines, then the diff of
+ * process above all), and as few as it takes in it (each is a few ms, and a run's first remote
+ * stages wait for them): the repository's root, HEAD and origin on three lines, then the diff of
  * everything not committed against HEAD, from a copy of the index (the user's index is left
- * alone), without the excluded folders (absolute; those outside the repository do not count); at
- * most one byte more than the limit is read. `add` must not look into them (a run writes and
- * renames files there meanwhile), and an excluding pathspec is given only for a folder git does not
- * ignore already: `git add` exits 1 on one that names an ignored folder, as `.runs` usually is.
+ * alone; the copy sits beside it, in the repository's own git folder), without the excluded
+ * folders (absolute; those outside the repository do not count); at most one byte more than the
+ * limit is read. `add` must not look into them (a run writes and renames files there meanwhile),
+ * and an excluding pathspec is given only for a folder git does not ignore already: `git add`
+ * exits 1 on one that names an ignored folder, as `.runs` usually is. One `check-ignore` says
+ * which are ignored: it prints those, as given.
  */
 const snapshotScript = (excludes: ReadonlyArray<string>) =>
   [
     "set -e",
-    `info=$(git rev-parse --show-toplevel HEAD 2>/dev/null) || exit ${notARepository}`,
+    `info=$(git rev-parse --show-toplevel HEAD --git-path index 2>/dev/null) || exit ${notARepository}`,
     "nl='",
     "'",
     `root=\${info%%"$nl"*}`,
-    `head=\${info#*"$nl"}`,
+    `rest=\${info#*"$nl"}`,
+    `head=\${rest%%"$nl"*}`,
+    `gi=\${rest#*"$nl"}`,
+    `case "$gi" in /*) ;; *) gi="$PWD/$gi" ;; esac`,
     "origin=$(git remote get-url origin 2>/dev/null) || origin=",
     `printf '%s\\n%s\\n%s\\n' "$root" "$head" "$origin"`,
     `cd "$root"`,
-    `idx=$(mktemp "\${TMPDIR:-/tmp}/codex-orchestrator-index.XXXXXX")`,
+    `idx="\${gi%/*}/codex-orchestrator-index.$$"`,
     `trap 'rm -f "$idx"' EXIT`,
-    `gi=$(git rev-parse --git-path index)`,
     `if [ -f "$gi" ]; then cp "$gi" "$idx"; else rm -f "$idx"; fi`,
     "set --",
     ...(excludes.length === 0 ? [] : [
       `for dir in ${excludes.map(shellQuote).join(" ")}; do`,
-      `  case "$dir" in "$root"/*) rel=\${dir#"$root"/}; git check-ignore -q "$rel/" || set -- "$@" ":(exclude)$rel" ;; esac`,
-      "done"
+      `  case "$dir" in "$root"/*) set -- "$@" "\${dir#"$root"/}/" ;; esac`,
+      "done",
+      `if [ $# -gt 0 ]; then`,
+      `  ignored=$(git check-ignore "$@") || :`,
+      `  for rel in "$@"; do`,
+      "    shift",
+      `    case "$nl$ignored$nl" in *"$nl$rel$nl"*) ;; *) set -- "$@" ":(exclude)\${rel%/}" ;; esac`,
+      "  done",
+      "fi"
     ]),
     `GIT_INDEX_FILE="$idx" git add -A -- . "$@"`,
     `GIT_INDEX_FILE="$idx" git diff --cached --binary HEAD | head -c ${diffLimitBytes + 1}`
@@ -101,20 +113,22 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
       return workspace
     })
 
-  const cache = yield* Ref.make(new Map<string, Effect.Effect<Workspace | null, ProcessSpawnError>>())
-  /** One snapshot per run and working directory, shared by the run's stages. */
+  const cache = yield* SynchronizedRef.make(new Map<string, Effect.Effect<Workspace | null, ProcessSpawnError>>())
+  /**
+   * One snapshot per run and working directory, shared by the run's stages: the look-up and the
+   * entry are one step, so the stages of a graph starting together take one snapshot, not one each.
+   */
   // The snapshot is shared, its failure too: it is told as this request's (its command, its cwd).
   return (request: ExecutionRequest): Effect.Effect<Workspace | null, ProcessSpawnError> =>
-    Effect.flatten(Effect.flatMap(Ref.get(cache), (known) => {
+    Effect.flatten(SynchronizedRef.modifyEffect(cache, (known) => {
       const key = `${request.runId}\n${request.cwd}`
       const found = known.get(key)
-      if (found !== undefined) return Effect.succeed(found)
-      return Effect.tap(Effect.cached(snapshot(request)), (once) =>
-        Ref.update(cache, (all) => {
-          // Bounded: an app that runs many runs keeps the snapshots of the last few only.
-          const next = new Map(all).set(key, once)
-          for (const old of next.keys()) if (next.size > 8) next.delete(old)
-          return next
-        }))
+      if (found !== undefined) return Effect.succeed([found, known] as const)
+      return Effect.map(Effect.cached(snapshot(request)), (once) => {
+        // Bounded: an app that runs many runs keeps the snapshots of the last few only.
+        const next = new Map(known).set(key, once)
+        for (const old of next.keys()) if (next.size > 8) next.delete(old)
+        return [once, next] as const
+      })
     })).pipe(Effect.mapError((error) => failed(request, error.reason, error.cause)))
 })
