@@ -131,6 +131,50 @@ describe("runner workspaces", () => {
       repo.cleanup()
     }))
 
+  it.live("a run after an edit, and one at a later commit, take the last run's worktree, made theirs (a commit the clone lacks: a new one, fetched)", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n", "old.txt": "old\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      repo.write({ "notes.txt": "first edit\n", "draft.txt": "draft\n" })
+      const firstDiff = diffOf(repo.git)
+      repo.write({ "notes.txt": "second edit\n" })
+      rmSync(repo.path("draft.txt"))
+      const secondDiff = diffOf(repo.git)
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const seen = yield* Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: false, keep: 2 })
+        const first = yield* prepare(requestFor(repo.dir, commit, firstDiff, "k-first"))
+        yield* runIn(first, "echo stray > stray.txt")
+        const edited = yield* prepare(requestFor(repo.dir, commit, secondDiff, "k-edited"))
+        const afterEdit = execFileSync("sh", ["-c", "git status --porcelain; cat notes.txt"], { cwd: edited.spec.cwd, encoding: "utf8" })
+        yield* runIn(edited, "true")
+        // A later commit the clone has not fetched: the tree cannot be made its (removed), a new one is.
+        const later = repo.commit("later", { "notes.txt": "later\n" })
+        const atLater = yield* prepare(requestFor(repo.dir, later, new Uint8Array(), "k-later"))
+        const laterNotes = readFileSync(join(atLater.spec.cwd, "notes.txt"), "utf8")
+        yield* runIn(atLater, "true")
+        // Back at the first commit: the later run's tree, checked out at it.
+        const back = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-back"))
+        const backState = execFileSync("sh", ["-c", "git rev-parse HEAD; git status --porcelain; cat notes.txt"], { cwd: back.spec.cwd, encoding: "utf8" })
+        return {
+          reused: { afterEdit: edited.spec.cwd === first.spec.cwd, atLater: atLater.spec.cwd === first.spec.cwd, back: back.spec.cwd === atLater.spec.cwd },
+          afterEdit,
+          laterNotes,
+          backState,
+          trees: readdirSync(join(root, "worktrees")).length
+        }
+      }).pipe(Effect.scoped, Effect.provide(live))
+      assert.deepStrictEqual(seen, {
+        reused: { afterEdit: true, atLater: false, back: true },
+        afterEdit: " M notes.txt\nsecond edit\n",
+        laterNotes: "later\n",
+        backState: `${commit}\ncommitted\n`,
+        trees: 1
+      })
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }))
+
   it.live("branches and tags a stage makes leave with its worktree: the next run's `checkout -b` works again, a stage beside it keeps its branch, an origin branch it moved is put back", () =>
     Effect.gen(function*() {
       const repo = makeGitRepo({ "notes.txt": "committed\n" })

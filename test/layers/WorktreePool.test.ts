@@ -5,11 +5,13 @@
  * closed.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Ref, Scope, TestClock } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Option, Ref, Scope, TestClock } from "effect"
 import { makeWorktreePool } from "../../src/layers/internal/worktreePool.js"
 
 interface Key {
   readonly workspace: string
+  /** The clone its workspace is of (default: a family of its own). */
+  readonly family?: string
 }
 
 /** Operations that record what they did; recycling passes `gate` first (open unless a test closes it), then `recycleFails` decides. */
@@ -27,11 +29,11 @@ const operations = Effect.gen(function*() {
         const tree = `${key.workspace}/t${next++}`
         return Effect.as(Ref.update(created, (all) => [...all, tree]), tree)
       }),
-    recycle: (tree: string) =>
+    recycle: (tree: string, key: Key) =>
       Effect.gen(function*() {
         yield* Deferred.await(yield* Ref.get(gate))
         if (yield* Ref.get(recycleFails)) return yield* Effect.fail("git failed")
-        yield* Ref.update(recycled, (all) => [...all, tree])
+        yield* Ref.update(recycled, (all) => [...all, `${tree} for ${key.workspace}`])
       }),
     remove: (tree: string) => Ref.update(removed, (all) => [...all, tree])
   }
@@ -43,7 +45,12 @@ const operations = Effect.gen(function*() {
 const poolIn = (scope: Scope.Scope, keep = 4) =>
   Effect.gen(function*() {
     const recorded = yield* operations
-    const pool = yield* makeWorktreePool({ keep, idle: Duration.minutes(5) }, recorded.ops, (key: Key) => key.workspace).pipe(
+    const pool = yield* makeWorktreePool(
+      { keep, idle: Duration.minutes(5) },
+      recorded.ops,
+      (key: Key) => key.workspace,
+      (key: Key) => key.family ?? key.workspace
+    ).pipe(
       Scope.extend(scope)
     )
     return { ...recorded, pool }
@@ -66,7 +73,7 @@ describe("worktree pool", () => {
       const again = yield* pool.acquire(a)
       const other = yield* pool.acquire(b)
       assert.deepStrictEqual([again.tree, other.tree], ["a/t0", "b/t1"])
-      assert.deepStrictEqual(yield* Ref.get(recycled), ["a/t0"])
+      assert.deepStrictEqual(yield* Ref.get(recycled), ["a/t0 for a"])
       assert.deepStrictEqual(yield* Ref.get(created), ["a/t0", "b/t1"])
     }))
 
@@ -168,4 +175,60 @@ describe("worktree pool", () => {
       yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual(yield* Ref.get(removed), ["a/t0"])
     }))
+
+  describe("another workspace of the same clone (another commit, other changes)", () => {
+    const edited: Key = { workspace: "a-edited", family: "clone-1" }
+    const first: Key = { workspace: "a-first", family: "clone-1" }
+    const elsewhere: Key = { workspace: "b-other", family: "clone-2" }
+
+    it.scoped("takes its ready tree and recycles it for itself on its path: no new tree", () =>
+      Effect.gen(function*() {
+        const { created, pool, recycled } = yield* poolIn(yield* Effect.scope)
+        yield* Effect.flatMap(pool.acquire(first), (lease) => lease.release("reuse"))
+        yield* settle
+        const lease = yield* pool.acquire(edited)
+        assert.strictEqual(lease.tree, "a-first/t0")
+        assert.deepStrictEqual(yield* Ref.get(recycled), ["a-first/t0 for a-first", "a-first/t0 for a-edited"])
+        assert.deepStrictEqual(yield* Ref.get(created), ["a-first/t0"])
+        // Handed back, it is the edited workspace's now.
+        yield* lease.release("reuse")
+        yield* settle
+        assert.strictEqual((yield* pool.acquire(edited)).tree, "a-first/t0")
+      }))
+
+    it.scoped("waits for one being recycled, then makes it its own: no new tree", () =>
+      Effect.gen(function*() {
+        const { closeGate, created, openGate, pool, recycled } = yield* poolIn(yield* Effect.scope)
+        const lease = yield* pool.acquire(first)
+        yield* closeGate
+        yield* lease.release("reuse")
+        const waiting = yield* Effect.fork(pool.acquire(edited))
+        yield* settle
+        assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)), "it waits for the recycle")
+        yield* openGate
+        assert.strictEqual((yield* Fiber.join(waiting)).tree, "a-first/t0")
+        assert.deepStrictEqual(yield* Ref.get(recycled), ["a-first/t0 for a-first", "a-first/t0 for a-edited"])
+        assert.deepStrictEqual(yield* Ref.get(created), ["a-first/t0"])
+      }))
+
+    it.scoped("leaves another clone's tree alone, and takes its own workspace's tree before a family one", () =>
+      Effect.gen(function*() {
+        const { pool } = yield* poolIn(yield* Effect.scope)
+        const [mine, family] = yield* Effect.forEach([edited, first], pool.acquire)
+        yield* Effect.forEach([family, mine], (lease) => lease?.release("reuse") ?? Effect.void, { discard: true })
+        yield* settle
+        assert.strictEqual((yield* pool.acquire(elsewhere)).tree, "b-other/t2")
+        assert.strictEqual((yield* pool.acquire(edited)).tree, "a-edited/t0")
+      }))
+
+    it.scoped("a tree that cannot be made the attempt's is removed, and a new one made", () =>
+      Effect.gen(function*() {
+        const { created, pool, recycleFails, removed } = yield* poolIn(yield* Effect.scope)
+        yield* Effect.flatMap(pool.acquire(first), (lease) => lease.release("reuse"))
+        yield* settle
+        yield* Ref.set(recycleFails, true)
+        assert.strictEqual((yield* pool.acquire(edited)).tree, "a-edited/t1")
+        assert.deepStrictEqual([yield* Ref.get(removed), yield* Ref.get(created)], [["a-first/t0"], ["a-first/t0", "a-edited/t1"]])
+      }))
+  })
 })

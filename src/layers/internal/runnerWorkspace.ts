@@ -274,7 +274,14 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
     const gitLock = yield* Effect.makeSemaphore(1)
     const fail = (reason: string) => new RemoteStartFailed({ reason, runner: options.runner })
     const operations = worktreeOperations({ processes, files, path, root, worktrees, gitLock, fail })
-    const pool = yield* makeWorktreePool({ keep: options.keep, idle: options.idle ?? defaultIdle }, operations, (key: TreeKey) => key.id)
+    // Trees of one origin (one clone) are made each other's by a recycle: a run after an edit, or
+    // at another commit, takes the last run's trees instead of making new ones.
+    const pool = yield* makeWorktreePool(
+      { keep: options.keep, idle: options.idle ?? defaultIdle },
+      operations,
+      (key: TreeKey) => key.id,
+      (key: TreeKey) => key.workspace.origin
+    )
 
     /** Reused only when nothing of the attempt can still write in it: its process group is gone. */
     const outcomeOf = (end: AttemptEnd): Effect.Effect<TreeOutcome> => {

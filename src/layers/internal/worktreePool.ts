@@ -8,7 +8,10 @@
  *
  * - One attempt at a time has a worktree: a lease is the tree, until it is released.
  * - An attempt that finds no tree ready waits for one being recycled (it is as far as a new one
- *   would be, with no more git bookkeeping), else a new one is made (`create`).
+ *   would be, with no more git bookkeeping), else takes a ready tree of another workspace of the
+ *   same family (the same clone: another commit or other changes, as after an edit) and recycles it
+ *   for its own on its path (a checkout and a clean, against a new worktree's git bookkeeping, one
+ *   at a time a clone, and a full checkout), else a new one is made (`create`).
  * - At most `keep` trees wait ready, all workspaces together (the oldest go first), each for at most
  *   `idle`; closing the pool's scope removes them, and the recycles under way.
  * - A tree whose recycling fails, or that its attempt discards, is removed.
@@ -43,61 +46,84 @@ export interface TreeLease {
 interface ReadyTree {
   readonly tree: string
   readonly id: string
+  readonly family: string
   readonly since: number
 }
 
-/** Per workspace: trees being recycled, and the attempts waiting for them (never more than those). */
+/** A tree handed to an attempt waiting for one, and the workspace it was made for. */
+interface Handed {
+  readonly tree: string
+  readonly id: string
+}
+
+/** Per family: trees being recycled, and the attempts waiting for them (never more than those). */
 interface Slot {
   recycling: number
-  readonly waiters: Array<Deferred.Deferred<Option.Option<string>>>
+  readonly waiters: Array<Deferred.Deferred<Option.Option<Handed>>>
 }
 
 /**
- * The trees waiting ready (oldest first), and per workspace the recycles under way and the attempts
+ * The trees waiting ready (oldest first), and per family the recycles under way and the attempts
  * waiting for them. Changed only inside synchronous steps, so no fiber sees a half-made change.
  */
 const makeShelf = <K, E>(options: PoolOptions, operations: PoolOperations<K, E>) => {
   const idleMs = Duration.toMillis(Duration.decode(options.idle))
   let ready: Array<ReadyTree> = []
   const slots = new Map<string, Slot>()
-  const slotOf = (id: string) => {
-    const found = slots.get(id)
+  const slotOf = (family: string) => {
+    const found = slots.get(family)
     if (found !== undefined) return found
     const slot: Slot = { recycling: 0, waiters: [] }
-    slots.set(id, slot)
+    slots.set(family, slot)
     return slot
   }
   const removeAll = (trees: ReadonlyArray<string>) => Effect.forEach(trees, operations.remove, { discard: true })
 
   /** A tree made ready: to the first attempt waiting for one, else onto the shelf (the oldest beyond `keep` removed). */
-  const putReady = (id: string, tree: string) =>
+  const putReady = (id: string, family: string, tree: string) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.suspend(() => {
-        const waiter = slotOf(id).waiters.shift()
-        if (waiter !== undefined) return Deferred.succeed(waiter, Option.some(tree))
-        ready.push({ tree, id, since: now })
+        const waiter = slotOf(family).waiters.shift()
+        if (waiter !== undefined) return Deferred.succeed(waiter, Option.some({ tree, id }))
+        ready.push({ tree, id, family, since: now })
         const over = ready.length - Math.max(0, options.keep)
         return removeAll(over > 0 ? ready.splice(0, over).map((entry) => entry.tree) : [])
       }))
 
   /** A recycle that ended badly: its tree is removed, and an attempt that counted on it makes its own. */
-  const recycleFailed = (id: string, tree: string) =>
+  const recycleFailed = (family: string, tree: string) =>
     Effect.zipRight(
       Effect.suspend(() => {
-        const slot = slotOf(id)
+        const slot = slotOf(family)
         const orphan = slot.waiters.length > slot.recycling ? slot.waiters.shift() : undefined
         return orphan === undefined ? Effect.void : Deferred.succeed(orphan, Option.none())
       }),
       operations.remove(tree)
     )
 
-  /** The most recently readied tree of the workspace (the likeliest in the disk cache), taken off the shelf. */
-  const take = (id: string) => {
+  /** An attempt no longer waiting (interrupted): off the list; a tree handed to it meanwhile goes to the next. */
+  const withdraw = (family: string, waiter: Deferred.Deferred<Option.Option<Handed>>) =>
+    Effect.zipRight(
+      Effect.sync(() => {
+        const waiters = slotOf(family).waiters
+        const at = waiters.indexOf(waiter)
+        if (at >= 0) waiters.splice(at, 1)
+      }),
+      Effect.whenEffect(
+        Effect.flatMap(Deferred.await(waiter), Option.match({ onNone: () => Effect.void, onSome: (handed) => putReady(handed.id, family, handed.tree) })),
+        Deferred.isDone(waiter)
+      )
+    )
+
+  /** The most recently readied tree that `fits` (the likeliest in the disk cache), taken off the shelf. */
+  const takeWhere = (fits: (entry: ReadyTree) => boolean) => {
     let at = ready.length - 1
-    while (at >= 0 && ready[at]?.id !== id) at -= 1
+    while (at >= 0 && !fits(ready[at] as ReadyTree)) at -= 1
     const [entry] = at >= 0 ? ready.splice(at, 1) : []
     return entry?.tree
   }
+  const take = (id: string) => takeWhere((entry) => entry.id === id)
+  const takeOfFamily = (family: string) => takeWhere((entry) => entry.family === family)
 
   /** Ready trees unused for `idle` are removed. */
   const sweep = Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -112,13 +138,27 @@ const makeShelf = <K, E>(options: PoolOptions, operations: PoolOperations<K, E>)
     ready = []
     return removeAll(all)
   })
-  return { slotOf, putReady, recycleFailed, take, sweep, clear, ready: Effect.sync(() => ready.map((entry) => entry.tree)) }
+  return { slotOf, putReady, recycleFailed, withdraw, take, takeOfFamily, sweep, clear, ready: Effect.sync(() => ready.map((entry) => entry.tree)) }
 }
+
+/**
+ * A tree of another workspace of the family, made `key`'s on the attempt's path; one that cannot be
+ * (a commit the clone lacks: the new one fetches it) is removed and a new one made. Interrupted,
+ * the half-made tree is removed.
+ */
+const adopt = <K, E>(operations: PoolOperations<K, E>, key: K, tree: string): Effect.Effect<string, E> =>
+  operations.recycle(tree, key).pipe(
+    Effect.onInterrupt(() => operations.remove(tree)),
+    Effect.as(tree),
+    Effect.catchAll(() => Effect.zipRight(operations.remove(tree), operations.create(key)))
+  )
 
 export const makeWorktreePool = <K, E>(
   options: PoolOptions,
   operations: PoolOperations<K, E>,
-  idOf: (key: K) => string
+  idOf: (key: K) => string,
+  /** Workspaces whose trees one recycle turns into each other's (default: none but itself). */
+  familyOf: (key: K) => string = idOf
 ) =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
@@ -130,15 +170,15 @@ export const makeWorktreePool = <K, E>(
     const recycleInBackground = (key: K, id: string, tree: string) =>
       Effect.zipRight(
         Effect.sync(() => {
-          slotOf(id).recycling += 1
+          slotOf(familyOf(key)).recycling += 1
         }),
         operations.recycle(tree, key).pipe(
           Effect.onExit((exit) =>
             Effect.zipRight(
               Effect.sync(() => {
-                slotOf(id).recycling -= 1
+                slotOf(familyOf(key)).recycling -= 1
               }),
-              Exit.isSuccess(exit) ? putReady(id, tree) : shelf.recycleFailed(id, tree)
+              Exit.isSuccess(exit) ? putReady(id, familyOf(key), tree) : shelf.recycleFailed(familyOf(key), tree)
             )
           ),
           Effect.forkIn(scope)
@@ -157,45 +197,40 @@ export const makeWorktreePool = <K, E>(
           : Effect.void
     })
 
-    /** Waits for a tree being recycled; none (its recycle failed): the attempt makes its own. */
-    const awaitRecycled = (key: K, id: string, waiter: Deferred.Deferred<Option.Option<string>>) =>
+    /**
+     * Waits for a tree of the family being recycled: its own workspace's is used as it is, another's
+     * adopted; none (its recycle failed): the attempt makes its own.
+     */
+    const awaitRecycled = (key: K, id: string, waiter: Deferred.Deferred<Option.Option<Handed>>) =>
       Deferred.await(waiter).pipe(
-        // Handed a tree just as the attempt was interrupted: it goes to the next one.
-        Effect.onInterrupt(() =>
-          Effect.zipRight(
-            Effect.sync(() => {
-              const waiters = slotOf(id).waiters
-              const at = waiters.indexOf(waiter)
-              if (at >= 0) waiters.splice(at, 1)
-            }),
-            Effect.whenEffect(
-              Effect.flatMap(Deferred.await(waiter), Option.match({ onNone: () => Effect.void, onSome: (tree) => putReady(id, tree) })),
-              Deferred.isDone(waiter)
-            )
-          )
-        ),
+        Effect.onInterrupt(() => shelf.withdraw(familyOf(key), waiter)),
         Effect.flatMap(Option.match({
           onNone: () => operations.create(key),
-          onSome: Effect.succeed
+          onSome: (handed) => (handed.id === id ? Effect.succeed(handed.tree) : adopt(operations, key, handed.tree))
         }))
       )
 
     const acquire = (key: K): Effect.Effect<TreeLease, E> =>
       Effect.gen(function*() {
         const id = idOf(key)
-        const waiter = yield* Deferred.make<Option.Option<string>>()
-        const found = yield* Effect.sync((): { readonly tree: string } | "wait" | "create" => {
+        const waiter = yield* Deferred.make<Option.Option<Handed>>()
+        const found = yield* Effect.sync((): { readonly tree: string; readonly adopted: boolean } | "wait" | "create" => {
           const tree = shelf.take(id)
-          if (tree !== undefined) return { tree }
-          const slot = slotOf(id)
-          if (slot.recycling <= slot.waiters.length) return "create"
-          slot.waiters.push(waiter)
-          return "wait"
+          if (tree !== undefined) return { tree, adopted: false }
+          const slot = slotOf(familyOf(key))
+          if (slot.recycling > slot.waiters.length) {
+            slot.waiters.push(waiter)
+            return "wait"
+          }
+          const other = shelf.takeOfFamily(familyOf(key))
+          return other === undefined ? "create" : { tree: other, adopted: true }
         })
         const tree = found === "create"
           ? yield* operations.create(key)
           : found === "wait"
           ? yield* awaitRecycled(key, id, waiter)
+          : found.adopted
+          ? yield* adopt(operations, key, found.tree)
           : found.tree
         return leaseOf(key, id, tree)
       })
