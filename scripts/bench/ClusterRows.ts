@@ -61,7 +61,14 @@ export const clusterRows = ({ cli, group, measure, repo, runsOf, start, task }: 
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const failed = (message: string) => (cause: unknown) => new BenchFailed({ message, cause })
-    yield* Effect.forEach([["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]], (args) => git(repo, ...args)).pipe(
+    yield* git(repo, "init", "-q").pipe(Effect.mapError(failed("git could not make the bench folder a repository")))
+    // The runs the bench keeps (moved into .bench-kept/ after they end) are its own bookkeeping, not
+    // changes of the repository: left in, each kept run changed the next runs' uncommitted diff, so
+    // the measured runs never met the same workspace twice.
+    yield* fs.writeFileString(path.join(repo, ".git", "info", "exclude"), ".bench-kept/\n").pipe(
+      Effect.mapError(failed("could not write the bench repository's .git/info/exclude"))
+    )
+    yield* Effect.forEach([["add", "-A"], ["commit", "-q", "-m", "bench"]], (args) => git(repo, ...args)).pipe(
       Effect.mapError(failed("git could not make the bench folder a repository"))
     )
     // Under root PostgreSQL runs as its own user, which must reach the folder (a temp folder is 0700).
