@@ -4,11 +4,14 @@
  * (`--no-cache`) and `CODEX_ORCHESTRATOR_CACHE=off` run every stage. TestClock only.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Option, TestClock } from "effect"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { ConfigProvider, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import * as Cli from "../src/cli/index.js"
 import { AppMemory, type ScriptedProcess } from "../src/layers/App.js"
 import { InMemoryFiles } from "../src/layers/Files.js"
 import { ProcessInvocations } from "../src/layers/ProcessRunner.js"
 import { RunEngine, type StartRequest } from "../src/services/RunEngine.js"
+import { runCommandLine } from "./support/cliMemory.js"
 import { logFile } from "./support/files.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
@@ -25,8 +28,9 @@ const gate = pipeline("gate", [
   commandStage("lint", "echo uncached")
 ])
 const flaky = pipeline("flaky", [commandStage("flaky", "make flaky", { cache: cached })])
+const single = pipeline("single", [commandStage("build", "make build", { cache: cached })])
 
-const app = AppMemory({ scripts: { ...scripts, "echo uncached": { output: [] } }, pipelines: { user: [gate, flaky] } })
+const app = AppMemory({ scripts: { ...scripts, "echo uncached": { output: [] } }, pipelines: { user: [gate, flaky, single] } })
 
 const run = (request: Omit<StartRequest, "taskId"> = {}) =>
   Effect.gen(function*() {
@@ -110,4 +114,16 @@ describe("Stage cache in runs (B-5)", () => {
       Effect.provide(app),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["CODEX_ORCHESTRATOR_CACHE", "off"]]), { pathDelim: "_" }))
     ))
+
+  it.effect("cache prune says how many entries it removed: 1 entry, 2 entries", () =>
+    Effect.gen(function*() {
+      const prune = Effect.map(runCommandLine(Cli.rootCommandOn("orch", Layer.empty), ["cache", "prune", "--all"]), (result) => {
+        assert.strictEqual(result.code, 0, result.stderr)
+        return result.stdout.split("\n")[0] ?? ""
+      })
+      yield* run({ pipelineId: "single" })
+      assert.match(yield* prune, /^Removed 1 entry \([^)]+\)\.$/)
+      yield* run()
+      assert.match(yield* prune, /^Removed 2 entries \([^)]+\)\.$/)
+    }).pipe(Effect.provide(app), Effect.provide(NodeContext.layer)))
 })

@@ -6,9 +6,10 @@
 import { Command } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Console, Effect, Exit, Layer, Ref } from "effect"
+import { Effect, Exit, Layer } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { RunEngine, TestKit } from "../src/index.js"
+import { runCommandLine } from "./support/cliMemory.js"
 
 const pipelines = {
   user: [{
@@ -24,21 +25,10 @@ const app = TestKit.AppMemory({ pipelines, scripts: { make: { exitCode: 0 }, "ma
 
 /**
  * `myapp` with the orchestrator as `orch`; the engine comes from around the whole program (the
- * in-memory app, `Layer.empty` inside), so the test reads the same run back. Returns the exit code
- * and what the command printed.
+ * in-memory app, `Layer.empty` inside), so the test reads the same run back.
  */
 const runMyApp = (...args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const lines = yield* Ref.make<ReadonlyArray<string>>([])
-    const console = yield* Console.consoleWith(Effect.succeed)
-    const capture: Console.Console = { ...console, log: (...parts) => Ref.update(lines, (all) => [...all, parts.join(" ")]) }
-    const myapp = Command.make("myapp").pipe(Command.withSubcommands([Cli.rootCommandOn("orch", Layer.empty)]))
-    const exit = yield* Command.run(myapp, { name: "myapp", version: "1.0.0" })(["node", "myapp", ...args]).pipe(
-      Effect.withConsole(capture),
-      Effect.exit
-    )
-    return { code: Cli.exitCode(exit), exit, stdout: (yield* Ref.get(lines)).join("\n") }
-  })
+  runCommandLine(Command.make("myapp").pipe(Command.withSubcommands([Cli.rootCommandOn("orch", Layer.empty)])), args)
 
 /** A fresh in-memory app (and Node's terminal for the parser) for each test. */
 const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))

@@ -19,6 +19,8 @@ const statsText = (stats: CacheStats) =>
     `Size: ${formatBytes(stats.bytes)} of ${formatBytes(stats.maxBytes)}`
   ].join("\n")
 
+const entryCount = (n: number) => `${n} ${n === 1 ? "entry" : "entries"}`
+
 const statsJson = (stats: CacheStats) => ({
   dir: stats.dir,
   enabled: stats.enabled,
@@ -53,7 +55,7 @@ const prune = Command.make(
       const result = yield* (yield* StageCache).prune({ all: flags.all, ...(maxBytes === undefined ? {} : { maxBytes }) })
       yield* flags.format === "json"
         ? printJson({ removed: result.removed, freed_bytes: result.freedBytes, ...statsJson(result.stats) })
-        : Console.log(`Removed ${result.removed} entries (${formatBytes(result.freedBytes)}).\n${statsText(result.stats)}`)
+        : Console.log(`Removed ${entryCount(result.removed)} (${formatBytes(result.freedBytes)}).\n${statsText(result.stats)}`)
     })
 ).pipe(Command.withDescription(
   "Remove damaged entries and leftovers of interrupted writes, then evict least recently used entries until the cache " +

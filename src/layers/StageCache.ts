@@ -54,7 +54,7 @@ const loadHmacKey = (deps: CacheDeps, readOnly: boolean) =>
 const makeStageCache = (deps: CacheDeps) =>
   Effect.gen(function*() {
     const { storage } = deps
-    const maintenance = yield* makeCacheMaintenance(storage, deps.settings)
+    const maintenance = yield* makeCacheMaintenance(storage, deps.settings, deps.entropy)
     const hmacKey = yield* Effect.cached(loadHmacKey(deps, false))
     // Not cached: a run may create the key file after an explanation made do without it.
     const readOnlyKey = loadHmacKey(deps, true)

@@ -4,15 +4,17 @@
  * After a store, the sizes come from a table this process keeps (filled once from the entries'
  * small `used` files, then updated by its own stores and hits): a store within the bound reads
  * nothing, and only a store that takes the cache over its bound looks at the entries again (other
- * runs may have stored or evicted meanwhile).
+ * runs may have stored or evicted meanwhile). An entry is claimed (renamed under `tmp/`) before it
+ * is counted and removed, so two evictions at once count each entry once, in the one that removed it.
  */
 import { Effect, Ref } from "effect"
 import type { CacheSection } from "../../domain/Settings.js"
 import { type EntryUsage, evictionOrder } from "../../domain/StageCache.js"
+import type { Entropy } from "../../services/Entropy.js"
 import type { CacheStats, PruneResult } from "../../services/StageCache.js"
 import { type CacheStorage, entryDir, entryUsages, tmpDir } from "./cacheEntries.js"
 
-export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<CacheSection, "dir">) =>
+export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<CacheSection, "dir">, entropy: Entropy["Type"]) =>
   Effect.gen(function*() {
     const table = yield* Ref.make<ReadonlyMap<string, EntryUsage> | undefined>(undefined)
 
@@ -27,7 +29,25 @@ export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<Cache
       } satisfies CacheStats
     }).pipe(Effect.withSpan("StageCache.stats"))
 
-    /** Removes the least recently used entries until the rest fit in `maxBytes`; returns what is left, how many went and their bytes. */
+    /**
+     * Takes an entry for this eviction by renaming it under `tmp/` (of two prunes or stores evicting
+     * at once, one rename wins); the claimed folder, or undefined when another took the entry first.
+     */
+    const claim = (key: string) =>
+      Effect.gen(function*() {
+        const { store } = storage
+        const claimed = `${tmpDir(storage.dir)}/${key}.evicted.${yield* entropy.hex(6)}`
+        yield* store.makeDirectory(tmpDir(storage.dir)) // a prune starting meanwhile removes tmp/
+        const renamed = yield* Effect.either(store.rename(entryDir(storage.dir, key), claimed))
+        if ((yield* store.info(claimed)) !== undefined) return claimed
+        if (renamed._tag === "Left" && (yield* store.info(entryDir(storage.dir, key))) !== undefined) return yield* renamed.left
+        return undefined
+      })
+
+    /**
+     * Removes the least recently used entries until the rest fit in `maxBytes`; returns what is left,
+     * how many went and their bytes, counting only the entries this eviction claimed.
+     */
     const evict = (maxBytes: number, options: { readonly all: boolean; readonly thorough: boolean }) =>
       Effect.gen(function*() {
         const usages = yield* entryUsages(storage, options.thorough)
@@ -36,14 +56,18 @@ export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<Cache
           ...damaged.map((usage) => usage.key),
           ...(options.all ? usages.map((usage) => usage.key) : evictionOrder(usages.filter((usage) => usage.valid), maxBytes))
         ])
+        let removed = 0
         let freed = 0
         for (const usage of usages) {
           if (!gone.has(usage.key)) continue
-          yield* storage.store.removeTree(entryDir(storage.dir, usage.key))
+          const claimed = yield* claim(usage.key)
+          if (claimed === undefined) continue
+          yield* storage.store.removeTree(claimed)
+          removed += 1
           freed += usage.size
         }
         const left = new Map(usages.filter((usage) => !gone.has(usage.key)).map((usage) => [usage.key, usage]))
-        return { left, removed: gone.size, freedBytes: freed }
+        return { left, removed, freedBytes: freed }
       })
 
     /** After storing `stored`: evicts only when this process's table says the cache is over its bound. */
