@@ -1066,6 +1066,7 @@ describe("RunEngine.resume: what re-runs", () => {
       yield* TestClock.adjust("1 minute")
       const resumed = yield* resumeSettled({ runId: manifest.run_id })
       assert.deepStrictEqual(resumed.manifest, manifest)
+      assert.isTrue(resumed.alreadySucceeded, "the outcome says the run was left as it is")
       assert.deepStrictEqual(yield* changedSince(before), [])
       assert.deepStrictEqual(yield* invocationCounts, { "echo a": 1, "echo b": 1, "echo c": 1 })
     }).pipe(Effect.provide(app([abc]))))

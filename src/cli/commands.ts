@@ -271,7 +271,7 @@ export const resume = Command.make(
       const scheduled = yield* scheduleOf(flags.schedule)
       const targets = yield* watchTargets(flags, flags.format)
       const cancelled = cancelledWatched(flags, targets, printDocument("Run resumed", flags.format))
-      const { manifest } = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
+      const outcome = yield* printedIfCancelled(cancelled)(withHud(flags.interactive, flags.jsonl ? "json" : flags.format, jsonlWhen(flags.jsonl, engine.resume({
         ...scheduled,
         ...(flags.noCache ? { cache: false } : {}),
         executionMode: mode,
@@ -283,7 +283,9 @@ export const resume = Command.make(
         reason: flags.reason,
         approvalPolicy: Option.getOrUndefined(flags.approvalPolicy)
       })), following(flags.follow)))
-      yield* finishWatched(flags, manifest, targets, printRunResult("Run resumed", manifest, flags.format))
+      // RUN-9: a run that had already succeeded was left as it is; its document must not say it was resumed.
+      const header = outcome.alreadySucceeded === true ? "Run already succeeded, nothing resumed" : "Run resumed"
+      yield* finishWatched(flags, outcome.manifest, targets, printRunResult(header, outcome.manifest, flags.format))
     }).pipe(traced(flags.otelEndpoint, "resume"))
 ).pipe(Command.withDescription(
   "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +

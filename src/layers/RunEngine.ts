@@ -84,7 +84,7 @@ export const RunEngineLive = Layer.effect(
       Effect.gen(function*() {
         const manifest = yield* store.read(layout)
         yield* Effect.logInfo(`Run ${manifest.run_id} already succeeded; nothing to resume (the run is left as it is).`)
-        return { manifest, layout }
+        return { manifest, layout, alreadySucceeded: true }
       })
 
     /** B-5 `--no-cache`: the run's stages, nested runs' included, neither read nor fill the cache. */

@@ -98,6 +98,8 @@ export interface PlanView {
 export interface RunOutcome {
   readonly manifest: CliManifest
   readonly layout: RunLayout
+  /** `resume` only: true when the run had already succeeded and was left as it is (nothing ran, nothing written; RUN-9). */
+  readonly alreadySucceeded?: boolean | undefined
 }
 
 /** Input the user can fix; nothing is written for a run that fails with one of these (DECISIONS D-1). */

@@ -1,0 +1,46 @@
+/**
+ * `resume` on the command line (CLI-6, RUN-9), on the test kit's in-memory app: what it prints for
+ * a run it resumed and for one that had already succeeded, which it leaves as it is.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import * as Cli from "../src/cli/index.js"
+import { TestKit } from "../src/index.js"
+import { runCommandLine } from "./support/cliMemory.js"
+import { commandStage, pipeline } from "./support/pipelines.js"
+
+const app = TestKit.AppMemory({
+  pipelines: { user: [pipeline("ok", [commandStage("build", "make")]), pipeline("broken", [commandStage("test", "make test")])] },
+  scripts: { make: { exitCode: 0 }, "make test": { exitCode: 1 } }
+})
+
+const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
+
+const started = (pipelineId: string) =>
+  Effect.map(orch("start", pipelineId, "--task", "demo", "--format", "json", "--approval-policy", "auto"), (result) => {
+    const output: { readonly run_id: string } = JSON.parse(result.stdout)
+    return output.run_id
+  })
+
+const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
+
+describe("resume on the command line (CLI-6)", () => {
+  it.effect("a run that already succeeded is not said to be resumed: its own header, exit 0", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("ok")
+      const { code, stdout, stderr } = yield* orch("resume", runId, "--task", "demo")
+      assert.strictEqual(code, 0, stderr)
+      assert.notInclude(stdout, "Run resumed")
+      assert.strictEqual(stdout.split("\n")[0], `Run already succeeded, nothing resumed: ${runId}`)
+      assert.include(stdout, "Status: succeeded")
+    })))
+
+  it.effect("a failed run is resumed and says so; it fails again, exit 1", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("broken")
+      const { code, stdout } = yield* orch("resume", runId, "--task", "demo")
+      assert.strictEqual(code, 1)
+      assert.strictEqual(stdout.split("\n")[0], `Run resumed: ${runId}`)
+    })))
+})
