@@ -865,6 +865,28 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
       assert.deepStrictEqual(yield* invokedCommands, [])
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [] } }))))
 
+  it.effect("a fresh heartbeat whose owner's pid is another process now (another start time) is crashed and resumes", () =>
+    Effect.gen(function*() {
+      yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host", started: "1000" } })
+      yield* TestClock.adjust("10 seconds")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [777], startTimes: { 777: "2000" } } }))))
+
+  it.effect("an owner recorded with its start time is refused while that process lives; the resuming owner records its own", () =>
+    Effect.gen(function*() {
+      yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host", started: "1000" } })
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+      assert(error._tag === "RunStillActive")
+      assert.strictEqual(error.pid, 777)
+      yield* TestClock.adjust("21 seconds")
+      yield* resumeSettled({ runId: crashedRunId })
+      const { owner } = yield* (yield* RunEngine).status({ runId: crashedRunId })
+      assert.deepStrictEqual([owner?.pid, owner?.started], [4242, "4242-start"], "the new owner's start time, for the next resume")
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [777], startTimes: { 777: "1000", 4242: "4242-start" } } }))))
+
   it.effect("the same run with a dead owner is crashed and resumes", () =>
     Effect.gen(function*() {
       yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host" } })
@@ -989,6 +1011,15 @@ describe("RunEngine.resume: a resume that died during its takeover (D-7)", () =>
       assert.strictEqual(error._tag, "ResumeInProgress")
       assert.deepStrictEqual(yield* invokedCommands, [])
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [888] } }))))
+
+  it.effect("a claimant whose pid is another process now (another start time) is dead: the next resume takes the run over", () =>
+    Effect.gen(function*() {
+      yield* claimedBy({ pid: 888, host: "test-host", started: "1000" })
+      yield* TestClock.adjust("10 seconds")
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
+    }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [888], startTimes: { 888: "2000" } } }))))
 
   it.effect("a claim older than a takeover takes is dead whoever holds it (another machine, a reused pid)", () =>
     Effect.gen(function*() {

@@ -124,6 +124,11 @@ export const RunOwner = Schema.Struct({
   pid: Schema.Int,
   host: Schema.String,
   since: Schema.String,
+  /**
+   * When the process `pid` started (`Host.startTimeOf`), so a takeover can tell it from a later
+   * process given the same pid; absent where the OS does not tell, and in records of earlier versions.
+   */
+  started: Schema.optional(Schema.String),
   /** The running stage's process (and process group), so a takeover can stop what a crash left running. */
   stage_pid: Schema.optional(Schema.Int)
 })

@@ -101,7 +101,8 @@ export const RunBootstrapLive = Layer.effect(
     /** D-7: records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
       Effect.gen(function*() {
-        const owner = { pid: host.pid, host: host.hostname, since: yield* isoNow }
+        const started = yield* host.startTimeOf(host.pid)
+        const owner = { pid: host.pid, host: host.hostname, since: yield* isoNow, ...(started === undefined ? {} : { started }) }
         yield* files.writeOwner(owner)
         return (stagePid: number) => files.writeOwner({ ...owner, stage_pid: stagePid })
       })

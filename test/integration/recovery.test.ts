@@ -578,6 +578,43 @@ describe("resume of a run that is still alive (D-7)", () => {
     }))
 })
 
+describe("resume of a finished run whose owner's pid is alive (D-7)", () => {
+  const config = { pipelines: [pipeline("fix", [commandStage("check", "test -f marker.txt")])] }
+
+  it("judges the owner by its pid and start time: another process with that pid is no owner", () =>
+    withRepo(config, async (repo) => {
+      // An unrelated live process, as the orchestrator's pid reused after it exited would be.
+      const bystander = spawn("sleep", ["30.9"], { stdio: "ignore" })
+      try {
+        const bystanderPid = bystander.pid ?? assert.fail("no pid")
+        const started = await startJson(repo, ["fix", "--task", task])
+        assert.strictEqual(started.result.code, 1, describeResult(started.result))
+        const runId = asString(started.output["run_id"], "run_id")
+        const ownerFile = join(started.runDir, ".owner.json")
+        const owner = readJson(ownerFile)
+        assert.match(asString(owner["started"], "the owner's start time"), /^\d+$/)
+        writeFileSync(repo.path("marker.txt"), "fixed\n")
+        const resume = () => runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+
+        // The bystander's pid with its own start time is a live owner: refused (the heartbeat is fresh).
+        const bystanderStart = readFileSync(`/proc/${bystanderPid}/stat`, "utf8").split(") ")[1]?.split(" ")[19]
+        writeFileSync(ownerFile, `${JSON.stringify({ ...owner, pid: bystanderPid, started: bystanderStart })}\n`)
+        const refused = await resume()
+        assert.strictEqual(refused.code, 2, describeResult(refused))
+        assert.include(refused.stderr, `pid ${bystanderPid}`)
+
+        // The same pid recorded with the exited orchestrator's start time: that process is gone.
+        writeFileSync(ownerFile, `${JSON.stringify({ ...owner, pid: bystanderPid })}\n`)
+        const resumed = await resume()
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        assert.strictEqual(stdoutJson(resumed)["status"], "succeeded")
+        assert.isTrue(isLiveProcess(bystanderPid), "the bystander is left alone")
+      } finally {
+        bystander.kill("SIGKILL")
+      }
+    }))
+})
+
 describe("concurrent runs of one task", () => {
   const twoMiB = 2 * 1024 * 1024
   const config = {

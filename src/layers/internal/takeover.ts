@@ -1,7 +1,7 @@
 /**
  * Taking a run over for `resume` (DECISIONS D-7): a run whose heartbeat is fresh and whose owner is
- * alive is refused; otherwise exactly one caller claims it, and whatever process group a crashed
- * orchestrator left running is stopped first.
+ * alive (its pid, with the start time `.owner.json` records) is refused; otherwise exactly one caller
+ * claims it, and whatever process group a crashed orchestrator left running is stopped first.
  */
 import { Clock, Effect } from "effect"
 import { cancelledManifest, type CliManifest, hasFreshHeartbeat, heartbeatAgeMs, isTerminal, type RunOwner } from "../../domain/Manifest.js"
@@ -17,6 +17,20 @@ const interruptedChildren = (manifest: CliManifest) =>
   manifest.commands.flatMap((c) => (c.status === "running" && c.kind === "subpipeline" && c.sub_run_id !== null ? [c.sub_run_id] : []))
 
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
+  /**
+   * Whether `owner` (a run's writer or a takeover's claimant) may still be running: one on another
+   * machine cannot be checked; one here is alive while its pid is, with the start time it recorded
+   * (a pid reused by a later process has another; a record without one is judged by its pid alone).
+   */
+  const ownerAlive = (owner: RunOwner) =>
+    Effect.gen(function*() {
+      if (owner.host !== host.hostname) return true
+      if (!(yield* host.isAlive(owner.pid))) return false
+      if (owner.started === undefined) return true
+      const started = yield* host.startTimeOf(owner.pid)
+      return started === undefined || started === owner.started
+    })
+
   /**
    * SIGTERM, up to 5 s to exit, then SIGKILL (the group's shell may be gone while its children live).
    * Only a group shown to be this run's stage: `stage_pid` is whatever `.owner.json` says, and a pid
@@ -78,8 +92,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       const ownFinishedRun = isTerminal(manifest.status) && owner?.pid === host.pid && owner.host === host.hostname
       if (fresh && owner !== undefined && !ownFinishedRun) {
         // Another machine's process cannot be checked: a fresh heartbeat is the only evidence.
-        const alive = owner.host !== host.hostname || (yield* host.isAlive(owner.pid))
-        if (alive) {
+        if (yield* ownerAlive(owner)) {
           return yield* new RunStillActive({
             runId: manifest.run_id,
             pid: owner.pid,
@@ -90,9 +103,9 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       }
       // The claimant is this process, as it will record itself as owner; a claimant on another
       // machine cannot be checked, so its claim is held until it expires.
-      const claimant = { pid: host.pid, host: host.hostname, since: new Date(now).toISOString() }
-      const isAlive = (other: RunOwner) => other.host === host.hostname ? host.isAlive(other.pid) : Effect.succeed(true)
-      if (!(yield* store.claimTakeover(layout, owner, claimant, isAlive))) {
+      const started = yield* host.startTimeOf(host.pid)
+      const claimant = { pid: host.pid, host: host.hostname, since: new Date(now).toISOString(), ...(started === undefined ? {} : { started }) }
+      if (!(yield* store.claimTakeover(layout, owner, claimant, ownerAlive))) {
         return yield* new ResumeInProgress({ runId: manifest.run_id })
       }
       // A crash in the middle of a stage leaves that stage's process group running: stop it before
