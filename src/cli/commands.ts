@@ -38,6 +38,7 @@ import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
 import { cancelledWatched, finishWatched, watchTargets } from "./watch.js"
 import { otelEndpointOption, traced } from "./tracing.js"
+import { runWithUsageLines } from "./usageLines.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
@@ -327,7 +328,8 @@ export const rootCommandOn = <const Name extends string, L, E, R>(name: Name, en
 /** `codex-orchestrator` with every subcommand; the engine is loaded on first use (engine.ts). */
 export const rootCommand = rootCommandOn("codex-orchestrator", engine)
 
-const runRoot = Command.run(rootCommand, { name: "codex-orchestrator", version })
+// A usage error is one `error:` line naming the flag and the command's --help (usageLines.ts).
+const runRoot = runWithUsageLines(rootCommand, { name: "codex-orchestrator", version })
 
 /**
  * The package's own command line: parses `process.argv` and runs the command (main.ts); an `exec`

@@ -15,7 +15,8 @@ export { noParserErrors, type ParserErrorTest } from "./exitCode.js"
 
 const verbose = process.argv.includes("--verbose")
 
-// One readable line per failure; @effect/cli prints its own usage errors; a finished run was already printed.
+// One readable line per failure; a finished run was already printed. A parser's usage errors were
+// printed by @effect/cli (an app's own parser; the package's CLI makes them UsageErrors, usageLines.ts).
 const report = (isParserError: ParserErrorTest) => (cause: Cause.Cause<unknown>) =>
   Option.match(Cause.failureOption(cause), {
     onSome: (error) => {

@@ -211,6 +211,24 @@ const cases: ReadonlyArray<BadInputCase> = [
     mentions: ["pipelines.0.stages.0.env.A=B", "must be a variable name", "pipelines.0.stages.0.title", "must be one line"]
   },
   {
+    name: "a value the parser refuses (--approval-policy bogus)",
+    config: twoStages,
+    args: ["start", "p", "--task", "t", "--approval-policy", "bogus"],
+    mentions: ["--approval-policy \"bogus\"", "never, on-request, auto", "See 'codex-orchestrator start --help'."]
+  },
+  {
+    name: "an unknown flag",
+    config: twoStages,
+    args: ["start", "p", "--bogus"],
+    mentions: ["unknown option --bogus.", "See 'codex-orchestrator start --help'."]
+  },
+  {
+    name: "a flag without its value",
+    config: twoStages,
+    args: ["cache", "prune", "--max-size"],
+    mentions: ["--max-size needs a value.", "See 'codex-orchestrator cache prune --help'."]
+  },
+  {
     name: "two pipelines with the same id",
     config: { pipelines: [pipeline("p", [commandStage("one", "echo 1")]), pipeline("p", [commandStage("two", "echo 2")])] },
     args: ["start", "p", "--task", "t"],
