@@ -46,6 +46,12 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("start", "p", "extra"), `unexpected argument 'extra'. ${help("start ")}`)
     }))
 
+  it.effect("an unknown flag where the pipeline id goes is an unknown option, not a pipeline to look for", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* refused("start", "--bogus"), `unknown option --bogus. ${help("start ")}`)
+      assert.strictEqual(yield* refused("plan", "--bogus", "--format", "json"), `unknown option --bogus. ${help("plan ")}`)
+    }))
+
   it.effect("a word that is no command lists the commands", () =>
     Effect.gen(function*() {
       const line = yield* refused("frob")

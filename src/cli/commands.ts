@@ -2,7 +2,7 @@
  * The command tree (SPEC CLI-4, CLI-5 with DECISIONS D-1..D-4). Handlers are thin: they call the
  * RunEngine and print the result on stdout; progress goes to stderr through the logger.
  */
-import { Args, Command, Options } from "@effect/cli"
+import { Args, Command, HelpDoc, Options } from "@effect/cli"
 import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import { Files } from "../services/Files.js"
@@ -41,6 +41,8 @@ import { otelEndpointOption, traced } from "./tracing.js"
 import { runWithUsageLines } from "./usageLines.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
+  // The parser takes an unknown flag here for the pipeline id: refused as the parser refuses one elsewhere (usageLines.ts).
+  Args.mapEffect((id) => id.startsWith("-") ? Effect.fail(HelpDoc.p(`Received unknown argument: '${id}'`)) : Effect.succeed(id)),
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
   Args.optional
 )

@@ -223,6 +223,12 @@ const cases: ReadonlyArray<BadInputCase> = [
     mentions: ["unknown option --bogus.", "See 'codex-orchestrator start --help'."]
   },
   {
+    name: "an unknown flag where the pipeline id goes",
+    config: twoStages,
+    args: ["start", "--bogus", "--task", "t"],
+    mentions: ["unknown option --bogus.", "See 'codex-orchestrator start --help'."]
+  },
+  {
     name: "a flag without its value",
     config: twoStages,
     args: ["cache", "prune", "--max-size"],
