@@ -34,7 +34,7 @@ describe("usage errors on the command line (D-1)", () => {
         `--approval-policy "bogus": Expected one of the following cases: never, on-request, auto. ${help("start ")}`
       )
       assert.strictEqual(yield* refused("plan", "p", "--format=xml"), `--format "xml": Expected one of the following cases: text, json, mermaid. ${help("plan ")}`)
-      assert.strictEqual(yield* refused("status", "--run", "r", "--interval", "abc"), `--interval "abc": 'abc' is not a integer. ${help("status ")}`)
+      assert.strictEqual(yield* refused("status", "--run", "r", "--interval", "abc"), `--interval "abc": 'abc' is not an integer. ${help("status ")}`)
     }))
 
   it.effect("an unknown flag, a flag without its value, a flag given twice, a stray argument", () =>

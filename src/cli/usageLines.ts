@@ -62,8 +62,10 @@ const givenFlags = (args: ReadonlyArray<string>, from: number) =>
     return [{ flag: arg, value: next, indexes: next === undefined || next.startsWith("-") ? [i] : [i, i + 1] }]
   })
 
+/** The parser's text for `error` on one line ("'x' is not a integer" made "an integer"). */
 const text = (error: ValidationError.ValidationError) =>
   stripAnsi(HelpDoc.toAnsiText(error.error)).split("\n").map((line) => line.trim()).filter((line) => line.length > 0).join("; ")
+    .replace(/ is not a (?=[aeiou])/g, " is not an ")
 
 const unknownArgument = /^Received unknown argument: '(.*)'$/
 
