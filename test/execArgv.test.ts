@@ -29,11 +29,12 @@ describe("normaliseExecArgv", () => {
 
   it.effect("refuses what it does not know, with the sentence the user reads", () =>
     Effect.gen(function*() {
-      assert.strictEqual(yield* refusal(["exec", "--jsnl", "echo"]), "Unknown exec option: --jsnl")
-      assert.strictEqual(yield* refusal(["exec", "-x", "echo"]), "Unknown exec option: -x")
-      assert.strictEqual(yield* refusal(["exec", "--cwd"]), "--cwd requires a directory.")
-      assert.strictEqual(yield* refusal(["exec", "--jsonl=yes", "echo"]), "Unknown exec option: --jsonl")
-      assert.strictEqual(yield* refusal(["exec", "--json=yaml"]), "--json takes compact or pretty, not 'yaml'.")
+      const help = " See 'codex-orchestrator exec --help'."
+      assert.strictEqual(yield* refusal(["exec", "--jsnl", "echo"]), `unknown option --jsnl.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "-x", "echo"]), `unknown option -x.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--cwd"]), `--cwd requires a directory.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--jsonl=yes", "echo"]), `unknown option --jsonl.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--json=yaml"]), `--json takes compact or pretty, not 'yaml'.${help}`)
     }))
 
   it.effect("leaves every other command alone", () =>

@@ -31,7 +31,7 @@ const readOption = (words: ReadonlyArray<string>, at: number): { readonly out: R
   const equals = word.indexOf("=")
   const name = word.slice(2, equals < 0 ? undefined : equals)
   const inline = equals < 0 ? undefined : word.slice(equals + 1)
-  if (!word.startsWith("--")) return new UsageError({ reason: `Unknown exec option: ${word}` })
+  if (!word.startsWith("--")) return new UsageError({ reason: `unknown option ${word}.` })
   if (name === "json") {
     if (inline !== undefined && !isJsonStyle(inline)) {
       return new UsageError({ reason: `--json takes compact or pretty, not '${inline}'.` })
@@ -47,7 +47,7 @@ const readOption = (words: ReadonlyArray<string>, at: number): { readonly out: R
     return { out: [`--${name}`, value], took: inline === undefined ? 2 : 1 }
   }
   if (execFlagOptions.has(name) && inline === undefined) return { out: [word], took: 1 }
-  return new UsageError({ reason: `Unknown exec option: --${name}` })
+  return new UsageError({ reason: `unknown option --${name}.` })
 }
 
 /**
@@ -68,7 +68,8 @@ export const normaliseExecArgv = (argv: ReadonlyArray<string>): Effect.Effect<Re
       }
       if (!word.startsWith("-") || word === "-") break
       const read = readOption(words, at)
-      if (read instanceof UsageError) return Effect.fail(read)
+      // As the parser's usage errors say (usageLines.ts): where the command's flags are described.
+      if (read instanceof UsageError) return Effect.fail(new UsageError({ reason: `${read.reason} See 'codex-orchestrator exec --help'.` }))
       options.push(...read.out)
       at += read.took
     }

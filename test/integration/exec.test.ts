@@ -100,7 +100,7 @@ describe("exec: one command as a one-stage run (EXEC-1..3)", () => {
   it("bad input is exit 2 with one line, and nothing is written", () =>
     withRepo(undefined, async (repo) => {
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
-        [["--jsnl", "echo"], "Unknown exec option: --jsnl"],
+        [["--jsnl", "echo"], "error: unknown option --jsnl. See 'codex-orchestrator exec --help'.\n"],
         [["--json", "--jsonl", "echo"], "Cannot combine --json with other output modes."],
         [[], "exec requires a command to run."],
         [["--cwd"], "--cwd requires a directory."],
