@@ -104,7 +104,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       // The claimant is this process, as it will record itself as owner; a claimant on another
       // machine cannot be checked, so its claim is held until it expires.
       const started = yield* host.startTimeOf(host.pid)
-      const claimant = { pid: host.pid, host: host.hostname, since: new Date(now).toISOString(), ...(started === undefined ? {} : { started }) }
+      const claimant = { pid: host.pid, host: host.hostname, since: iso(now), ...(started === undefined ? {} : { started }) }
       if (!(yield* store.claimTakeover(layout, owner, claimant, ownerAlive))) {
         return yield* new ResumeInProgress({ runId: manifest.run_id })
       }
