@@ -20,6 +20,7 @@ import { Entropy } from "../services/Entropy.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
+import { thisProcess } from "./internal/processRecord.js"
 
 const initialEntry = (graph: boolean) => (stage: PipelineDefinition["stages"][number], index: number): CommandEntry => ({
   index: index + 1,
@@ -101,8 +102,7 @@ export const RunBootstrapLive = Layer.effect(
     /** D-7: records this process as the run's writer; returns how to add the running stage's process to that record. */
     const claimOwnership = (files: RunFiles) =>
       Effect.gen(function*() {
-        const started = yield* host.startTimeOf(host.pid)
-        const owner = { pid: host.pid, host: host.hostname, since: yield* isoNow, ...(started === undefined ? {} : { started }) }
+        const owner = { ...(yield* thisProcess(host)), since: yield* isoNow }
         yield* files.writeOwner(owner)
         return (stagePid: number) => files.writeOwner({ ...owner, stage_pid: stagePid })
       })

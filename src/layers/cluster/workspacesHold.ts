@@ -16,6 +16,7 @@ import type { FileAccessError } from "../../domain/FileErrors.js"
 import { iso } from "../../domain/Time.js"
 import { Files } from "../../services/Files.js"
 import { Host } from "../../services/Host.js"
+import { thisProcess } from "../internal/processRecord.js"
 import { sha256Hex } from "../internal/sha256.js"
 
 /** What `.runner.json` says about the runner holding the folder. */
@@ -117,9 +118,7 @@ export const holdWorkspaces = (options: { readonly root: string; readonly listen
     const file = path.join(root, holdFileName)
     yield* files.makeDirectory(root)
     const mine = {
-      pid: host.pid,
-      host: host.hostname,
-      ...Option.match(Option.fromNullable(yield* host.startTimeOf(host.pid)), { onNone: () => ({}), onSome: (started) => ({ started }) }),
+      ...(yield* thisProcess(host)),
       listen: options.listen,
       since: iso(yield* Clock.currentTimeMillis)
     }

@@ -9,6 +9,7 @@ import type { ExecutionEvent, RemoteRunner } from "../../services/Executor.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { Effect } from "effect"
 
+/** The record after `event`; `previous` itself when the event changes nothing (an attempt exiting where it started). */
 const updated = (
   previous: RemoteExecution | undefined,
   base: Pick<RemoteExecution, "executor" | "attempt" | "idempotency_key">,
@@ -16,6 +17,8 @@ const updated = (
 ): RemoteExecution | undefined => {
   if ((event._tag !== "Started" && event._tag !== "Exited") || event.remote === undefined) return previous
   const same = previous !== undefined && previous.attempt === base.attempt && previous.idempotency_key === base.idempotency_key
+  if (same && event._tag === "Exited" && previous.executor === base.executor && previous.runner === event.remote.runner &&
+    previous.host === event.remote.host) return previous
   const deliveries = same ? previous.deliveries : []
   return {
     ...base,
@@ -24,11 +27,6 @@ const updated = (
     deliveries: event._tag === "Started" ? [...deliveries, { runner: event.remote.runner, host: event.remote.host }] : deliveries
   }
 }
-
-const sameRemote = (a: RemoteExecution | undefined, b: RemoteExecution | undefined) =>
-  a !== undefined && b !== undefined && a.executor === b.executor && a.attempt === b.attempt &&
-  a.idempotency_key === b.idempotency_key && a.runner === b.runner && a.host === b.host &&
-  a.deliveries.length === b.deliveries.length
 
 /**
  * Records a remote attempt's runner in the entry at `position`, then tells `started` about a runner
@@ -45,14 +43,14 @@ export const recordRemote = (
 (attempt: number, event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
   const remote = event._tag === "Started" || event._tag === "Exited" ? event.remote : undefined
   return remote === undefined ? Effect.void : Effect.gen(function*() {
-      const held = (yield* files.manifest).commands[position]?.remote
-      const next = updated(held, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
-      if (next !== undefined && !sameRemote(held, next)) {
-        yield* files.update((m: CliManifest) => ({
-          ...m,
-          commands: m.commands.map((entry, i) => (i === position ? { ...entry, remote: next } : entry))
-        }), { force: true })
-      }
-      if (event._tag === "Started") yield* started(attempt, remote)
-    })
+    const held = (yield* files.manifest).commands[position]?.remote
+    const next = updated(held, { executor, attempt, idempotency_key: keyOf(attempt) }, event)
+    if (next !== held) {
+      yield* files.update((m: CliManifest) => ({
+        ...m,
+        commands: m.commands.map((entry, i) => (i === position ? { ...entry, remote: next } : entry))
+      }), { force: true })
+    }
+    if (event._tag === "Started") yield* started(attempt, remote)
+  })
 }

@@ -11,6 +11,7 @@ import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
 import { iso } from "../../domain/Time.js"
 import { stopProcessGroup } from "./processGroup.js"
+import { thisProcess } from "./processRecord.js"
 
 /** The nested stages a crash interrupted: their child runs may still be in progress. */
 const interruptedChildren = (manifest: CliManifest) =>
@@ -103,8 +104,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       }
       // The claimant is this process, as it will record itself as owner; a claimant on another
       // machine cannot be checked, so its claim is held until it expires.
-      const started = yield* host.startTimeOf(host.pid)
-      const claimant = { pid: host.pid, host: host.hostname, since: iso(now), ...(started === undefined ? {} : { started }) }
+      const claimant = { ...(yield* thisProcess(host)), since: iso(now) }
       if (!(yield* store.claimTakeover(layout, owner, claimant, ownerAlive))) {
         return yield* new ResumeInProgress({ runId: manifest.run_id })
       }
