@@ -14,6 +14,7 @@ import {
   engineSection,
   learningSection,
   pathsSection,
+  processSection,
   runsSection,
   tfgrpoSection
 } from "../src/domain/Settings.js"
@@ -103,6 +104,19 @@ describe("engine (CLI-10, INS-5)", () => {
         const error = yield* failure(engineSection, { CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS: value })
         assert.strictEqual(error.variable, "CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS")
         assert.include(error.message, JSON.stringify(value))
+      }
+    }))
+
+  it.effect("CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS (EXE-7): a number ≥ 0 of seconds, default 2; anything else names the variable", () =>
+    Effect.gen(function*() {
+      for (const [value, ms] of [["", 2_000], ["0", 0], ["0.25", 250], [" 60 ", 60_000]] as const) {
+        const settings = yield* decode(processSection, { CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS: value })
+        assert.strictEqual(Duration.toMillis(settings.outputGrace), ms)
+      }
+      for (const value of ["-1", "soon", "2s"]) {
+        const error = yield* failure(processSection, { CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS: value })
+        assert.strictEqual(error.variable, "CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS")
+        assert.include(error.message, `${JSON.stringify(value)} is not a number ≥ 0.`)
       }
     }))
 

@@ -7,9 +7,11 @@ import { GitLive } from "../layers/Git.js"
 import { GuardsLive } from "../layers/Guards.js"
 import { HostLive } from "../layers/Host.js"
 import { PipelineCatalogLive } from "../layers/PipelineCatalog.js"
-import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
+import { processRunnerLive } from "../layers/ProcessRunner.js"
 
-export const processLayer = ProcessRunnerLive.pipe(Layer.provideMerge(HostLive))
+// The default grace for output held by background processes, not the setting (EXE-7): `doctor` reports a
+// bad value of it as a finding, which it could not if building its layers stopped on it.
+export const processLayer = processRunnerLive().pipe(Layer.provideMerge(HostLive))
 
 /** Git, the ProcessRunner it runs on, the catalog and the guards (over the base settings every command has). */
 export const gateLayer = GuardsLive.pipe(

@@ -49,6 +49,7 @@ import { tfgrpoDefaults } from "./TfgrpoGroup.js"
 export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, positiveInteger } from "./SettingsKinds.js"
 // The review gate's and the Codex CLI's sections live in a module of their own (this one's size); import them from here.
 export { codexSection, gateSection, type GateSection } from "./SettingsGate.js"
+export { processSection, type ProcessSection } from "./SettingsProcess.js"
 
 // ---------------------------------------------------------------------------------------------
 // Sections

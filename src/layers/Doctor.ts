@@ -18,6 +18,7 @@ import {
   learningSection,
   notifySection,
   parseClusterDatabaseUrl,
+  processSection,
   tfgrpoSection,
   tracingSection
 } from "../domain/Settings.js"
@@ -82,7 +83,8 @@ const settingsCheck = Effect.gen(function*() {
     decodeSettings(tracingSection),
     decodeSettings(designSection),
     decodeSettings(clusterSection),
-    decodeSettings(cacheSection)
+    decodeSettings(cacheSection),
+    decodeSettings(processSection)
   ]
   const bad = (yield* Effect.forEach(sections, (section) => Effect.flip(section).pipe(Effect.option))).flatMap((found) =>
     found._tag === "Some" ? [oneLine(found.value.message)] : []

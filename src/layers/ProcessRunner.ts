@@ -8,7 +8,7 @@ import {
 } from "../services/ProcessRunner.js"
 
 /** Real processes: the Live layer lives in ProcessRunnerLive.ts, the only module that spawns. */
-export { ProcessRunnerLive } from "./ProcessRunnerLive.js"
+export { processRunnerLive, ProcessRunnerLive } from "./ProcessRunnerLive.js"
 
 /** One scripted process for ProcessRunnerMemory. */
 export interface ScriptedProcess {

@@ -9,8 +9,10 @@
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
-import { Chunk, Duration, Effect, Exit, Layer } from "effect"
-import { formatBytes } from "../domain/StageCache.js"
+import { Chunk, Deferred, Duration, Effect, Exit, Layer } from "effect"
+import { shortened } from "../domain/OneLine.js"
+import { decodeSettings, processSection } from "../domain/Settings.js"
+import { defaultOutputGrace } from "../domain/SettingsProcess.js"
 import { Host } from "../services/Host.js"
 import {
   type ProcessExit,
@@ -20,6 +22,7 @@ import {
   type ProcessSpec
 } from "../services/ProcessRunner.js"
 import { stopProcessGroup } from "./internal/processGroup.js"
+import { describeSpawnError } from "./internal/spawnErrors.js"
 
 type PipeName = "stdout" | "stderr"
 
@@ -147,39 +150,6 @@ const childOf = (pid: number, state: State): Child => {
 }
 
 /**
- * E2BIG: the kernel refused the command line and environment. On Linux one argument or variable may
- * be at most 128 KiB (a long inline script is one argument of `sh -c`) and all of them together are
- * bounded too; the sizes say which one is at fault.
- */
-const tooLarge = (spec: ProcessSpec, env: NodeJS.ProcessEnv) => {
-  const variables = Object.entries(env).map(([name, value]) => ({ name, bytes: Buffer.byteLength(value ?? "") }))
-  const total = variables.reduce((sum, variable) => sum + variable.bytes + variable.name.length + 2, 0)
-  const largest = variables.reduce<{ name: string; bytes: number } | undefined>(
-    (top, variable) => (top === undefined || variable.bytes > top.bytes ? variable : top),
-    undefined
-  )
-  const sizes = [
-    `the command is ${formatBytes(Buffer.byteLength(spec.command))}`,
-    `the environment ${formatBytes(total)}`,
-    ...(largest === undefined ? [] : [`the largest variable, ${largest.name}, is ${formatBytes(largest.bytes)}`])
-  ]
-  return `too large to start (E2BIG): ${sizes.join(", ")}. One argument or variable may be at most 128 KiB ` +
-    "on Linux: put a long command in a script file and run that, and pass large data in files, not variables"
-}
-
-/** Why the shell did not start, in words, with the system's code for it. */
-const describeSpawnError = (error: Error, spec: ProcessSpec, env: NodeJS.ProcessEnv) => {
-  const code = "code" in error ? String(error.code) : undefined
-  return code === "ENOENT"
-    ? "the working directory does not exist (ENOENT)"
-    : code === "ENOTDIR" || code === "EACCES"
-    ? `the working directory cannot be entered (${code})`
-    : code === "E2BIG"
-    ? tooLarge(spec, env)
-    : error.message
-}
-
-/**
  * The POSIX shell, by its absolute path (as Node's own `shell: true`): found through PATH, a stage
  * whose `env` sets a PATH without it could not start, and each start tried every folder of PATH
  * before the one that has it.
@@ -266,9 +236,10 @@ const gatherBytes = pauseAt
 
 /**
  * Hands what the pipes hold to `onOutput`, one call at a time, stdout before stderr, until both
- * pipes are at end-of-file (a background child holding one open keeps the stage running, D-8).
+ * pipes are at end-of-file, or until `grace` after the shell exited. True when it gave up on pipes
+ * still held open (by background processes), after handing on what they held.
  */
-const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
+const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>, grace: Duration.Duration) => {
   const pending = () => child.pending("stdout") + child.pending("stderr")
   const deliver = (name: PipeName) => {
     const chunks = child.take(name)
@@ -276,11 +247,20 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
   }
   const gathered = () => pending() >= gatherBytes || child.drained()
   return Effect.gen(function*() {
+    const heldPastExit = yield* Deferred.make<void>()
+    yield* Effect.forkScoped(Effect.zipRight(Effect.zipRight(child.exit, Effect.sleep(grace)), Deferred.succeed(heldPastExit, undefined)))
+    const until = (ready: () => boolean) => Effect.raceFirst(child.when(ready), Deferred.await(heldPastExit))
     while (!child.drained() || pending() > 0) {
-      yield* child.when(() => pending() > 0 || child.drained())
-      if (!gathered()) yield* Effect.raceFirst(Effect.sleep(gatherWindow), child.when(gathered))
+      if (yield* Deferred.isDone(heldPastExit)) {
+        // Once, not until the pipes are empty: a holder that keeps printing would never let go.
+        for (const name of pipes) yield* deliver(name)
+        return !child.drained()
+      }
+      yield* until(() => pending() > 0 || child.drained())
+      if (!gathered()) yield* Effect.raceFirst(Effect.sleep(gatherWindow), until(gathered))
       for (const name of pipes) yield* deliver(name)
     }
+    return false
   })
 }
 
@@ -290,40 +270,62 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>) => {
  * time, `onStart` first. Interrupted (a timeout, Ctrl-C) or failed, the stage's whole group is
  * stopped, background children included, even when the shell has already exited, with SIGKILL for
  * what ignores SIGTERM (D-8). A shell that exits non-zero gets its leftover group terminated, as the
- * platform's executor did.
+ * platform's executor did; background processes still holding the output `heldOutputGrace` after
+ * the shell exited are stopped (EXE-7).
  */
-export const ProcessRunnerLive = Layer.effect(
-  ProcessRunner,
-  Effect.gen(function*() {
-    const host = yield* Host
-    // The parent environment the stages inherit (ENV-5); the interpreter is the one place that reads it.
-    const parentEnv = process.env
+export const processRunnerLive = (options: { readonly heldOutputGrace?: Duration.DurationInput } = {}) =>
+  Layer.effect(
+    ProcessRunner,
+    Effect.gen(function*() {
+      const host = yield* Host
+      // The parent environment the stages inherit (ENV-5); the interpreter is the one place that reads it.
+      const parentEnv = process.env
+      // How long the pipes may stay open once the shell has exited (EXE-7). A background process the
+      // command started without redirecting its output (`server &`) holds them: the stage ended with its
+      // shell, and waiting for that process would hold the run until it exits, which a server never does.
+      const grace = Duration.decode(options.heldOutputGrace ?? defaultOutputGrace)
 
-    const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
-      Effect.scoped(Effect.gen(function*() {
-        const child = yield* Effect.acquireRelease(
-          spawnChild(spec, parentEnv),
-          (child, exit) =>
-            (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
-              Effect.ensuring(Effect.sync(child.release))
-            )
+      /** EXE-7: the processes of the group that held the output past the grace are stopped, and it is said. */
+      const stopHolders = (spec: ProcessSpec, pid: number) =>
+        Effect.zipRight(
+          Effect.logWarning(
+            `"${shortened(spec.command)}" exited, but processes it started in the background still held its output ` +
+              `${Duration.format(grace)} later: stopped them (process group ${pid}). To keep one running after its stage, ` +
+              "redirect its output (`server > server.log 2>&1 &`)."
+          ),
+          stopProcessGroup(host, pid)
         )
-        yield* handlers.onStart(child.pid)
-        yield* deliverOutput(child, handlers)
-        const unread = child.readError()
-        if (unread !== undefined) {
-          return yield* new ProcessSpawnError({
-            command: spec.command,
-            cwd: spec.cwd,
-            reason: `its ${unread.name} could not be read`,
-            cause: unread.error
-          })
-        }
-        const exit = yield* child.exit
-        if (exit.exitCode !== null && exit.exitCode !== 0) yield* host.signalGroup(child.pid, "SIGTERM")
-        return exit
-      }))
 
-    return ProcessRunner.of({ run })
-  })
+      const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
+        Effect.scoped(Effect.gen(function*() {
+          const child = yield* Effect.acquireRelease(
+            spawnChild(spec, parentEnv),
+            (child, exit) =>
+              (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
+                Effect.ensuring(Effect.sync(child.release))
+              )
+          )
+          yield* handlers.onStart(child.pid)
+          if (yield* deliverOutput(child, handlers, grace)) yield* stopHolders(spec, child.pid)
+          const unread = child.readError()
+          if (unread !== undefined) {
+            return yield* new ProcessSpawnError({
+              command: spec.command,
+              cwd: spec.cwd,
+              reason: `its ${unread.name} could not be read`,
+              cause: unread.error
+            })
+          }
+          const exit = yield* child.exit
+          if (exit.exitCode !== null && exit.exitCode !== 0) yield* host.signalGroup(child.pid, "SIGTERM")
+          return exit
+        }))
+
+      return ProcessRunner.of({ run })
+    })
+  )
+
+/** The Live runner, its grace for output held by background processes from the settings (`process`). */
+export const ProcessRunnerLive = Layer.unwrapEffect(
+  Effect.map(decodeSettings(processSection), (settings) => processRunnerLive({ heldOutputGrace: settings.outputGrace }))
 )

@@ -450,7 +450,12 @@ describe("stopping a stage's whole process group (D-8), whatever its shell is do
       { pipelines: [pipeline("orphan", [commandStage("bg", "cat /proc/$$/stat > bg.stat; sleep 88.1 & echo $! > bg.pid; echo shell done")])] },
       async (repo) => {
         let stageGroup: number | undefined
-        const cli = spawnCli(["start", "orphan", "--task", task, "--format", "json"], { cwd: repo.dir })
+        // The child holds the stage's output far past the shell: without a grace this long it would be stopped
+        // 2 s after the shell exited and the stage would end (EXE-7), before the Ctrl-C this test is about.
+        const cli = spawnCli(["start", "orphan", "--task", task, "--format", "json"], {
+          cwd: repo.dir,
+          env: { CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS: "120" }
+        })
         try {
           const backgroundPid = await readPid(repo, "bg.pid")
           const shell = stageShell(repo.path("bg.stat"))
@@ -481,7 +486,8 @@ describe("stopping a stage's whole process group (D-8), whatever its shell is do
       async (repo) => {
         let stageGroup: number | undefined
         try {
-          const { manifest, result } = await startJson(repo, ["orphan", "--task", task])
+          // As above: the timeout, not the end of the grace for held output (EXE-7), is what ends this stage.
+          const { manifest, result } = await startJson(repo, ["orphan", "--task", task], { CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS: "120" })
           assert.strictEqual(result.code, 1, describeResult(result))
           assert.strictEqual(manifest["status_detail"], "stage:bg:timeout")
           const shell = stageShell(repo.path("bg.stat"))

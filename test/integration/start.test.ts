@@ -463,6 +463,52 @@ describe("start: an allowFailure stage", () => {
     ))
 })
 
+describe("start: a stage that leaves a process in the background (EXE-7)", () => {
+  it("ends with its shell: a holder of its output is stopped with a warning, a redirected one serves the next stage", () =>
+    withRepo(
+      {
+        pipelines: [
+          pipeline("servers", [
+            // Holds the stage's stdout and stderr for 60 s after its shell exits.
+            commandStage("holder", "sleep 60 & echo $! > holder.pid; echo started"),
+            // Output redirected: left running, as a server a later stage uses would be.
+            commandStage("server", "sleep 60 > /dev/null 2>&1 & echo $! > server.pid"),
+            commandStage("uses", "kill -0 \"$(cat server.pid)\" && echo server-up")
+          ])
+        ]
+      },
+      async (repo) => {
+        const { manifest, result } = await startJson(repo, ["servers", "--task", "t"])
+        const serverPid = Number.parseInt(readFileSync(repo.path("server.pid"), "utf8"), 10)
+        try {
+          assert.strictEqual(result.code, 0, describeResult(result))
+          assert.strictEqual(manifest["status"], "succeeded")
+          assert.deepStrictEqual([0, 1, 2].map((i) => commandAt(manifest, i)["status"]), ["succeeded", "succeeded", "succeeded"])
+          assert.strictEqual(commandAt(manifest, 0)["summary"], "started")
+          assert.strictEqual(commandAt(manifest, 2)["summary"], "server-up")
+          assert.include(result.stderr, "still held its output 2s later: stopped them")
+          const holderPid = Number.parseInt(readFileSync(repo.path("holder.pid"), "utf8"), 10)
+          assert.throws(() => process.kill(holderPid, 0), /ESRCH/, "the holder was stopped")
+        } finally {
+          try {
+            process.kill(serverPid, "SIGKILL")
+          } catch {
+            // Already gone.
+          }
+        }
+      }
+    ))
+
+  it("a grace that is not a number of seconds is bad input: exit 2, one line naming the variable, no run", () =>
+    withRepo({ pipelines: [pipeline("one", [commandStage("a", "echo a")])] }, async (repo) => {
+      const result = await runCli(["start", "one", "--task", "t"], { cwd: repo.dir, env: { CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS: "2s" } })
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.include(result.stderr, 'CODEX_ORCHESTRATOR_OUTPUT_GRACE_SECONDS="2s" is not a number ≥ 0.')
+      assert.strictEqual(result.stderr.trim().split("\n").length, 1, describeResult(result))
+      assert.isFalse(existsSync(repo.path(".runs", "t")), "no run was started")
+    }))
+})
+
 describe("start: a stage whose command does not exist", () => {
   it("fails that stage with exit code 127 and the run with exit 1 (not bad input)", () =>
     withRepo(

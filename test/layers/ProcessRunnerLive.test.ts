@@ -7,12 +7,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Clock, Deferred, Effect, Fiber, Layer, Ref } from "effect"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { HostLive } from "../../src/layers/Host.js"
-import { ProcessRunnerLive } from "../../src/layers/ProcessRunner.js"
+import { ProcessRunnerLive, processRunnerLive } from "../../src/layers/ProcessRunner.js"
 import { Host } from "../../src/services/Host.js"
 import { type ProcessHandlers, ProcessRunner, type ProcessSpec } from "../../src/services/ProcessRunner.js"
 
 const host = Layer.provide(HostLive, NodeContext.layer)
 const live = Layer.merge(ProcessRunnerLive.pipe(Layer.provide(host)), host)
+/** The Live runner with a short wait for the output of background processes once the shell has exited. */
+const shortHold = Layer.merge(processRunnerLive({ heldOutputGrace: "300 millis" }).pipe(Layer.provide(host)), host)
 const spec = (command: string, env: Record<string, string> = {}): ProcessSpec => ({ command, cwd: process.cwd(), env })
 const decoder = new TextDecoder()
 
@@ -174,5 +176,35 @@ describe("ProcessRunnerLive", () => {
       assert.isTrue(yield* host.isAlive(pid))
       yield* Fiber.interrupt(fiber)
       assert.isFalse(yield* host.isAlive(pid))
+    }).pipe(Effect.provide(live)))
+  it.live("a background process holding the output does not hold the stage: the shell's exit ends it, the holder is stopped", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      // `sleep 30 &` inherits the stage's stdout and stderr: the pipes stay open for 30 s after the shell exits.
+      const result = yield* record(spec("sleep 30 & echo $!; echo done >&2")).pipe(
+        Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("the stage waited for its background process") })
+      )
+      assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
+      assert.strictEqual(result.stderr, "done\n")
+      const pid = Number.parseInt(result.stdout, 10)
+      assert.isTrue(Number.isInteger(pid) && pid > 1, result.stdout)
+      assert.isFalse(yield* host.isAlive(pid), "the background process that held the output was stopped")
+    }).pipe(Effect.provide(shortHold)))
+
+  it.live("what a background process prints shortly after the shell exits is kept", () =>
+    Effect.gen(function*() {
+      const result = yield* record(spec("(sleep 0.2; echo late) & echo early"))
+      assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
+      assert.strictEqual(result.stdout, "early\nlate\n")
+    }).pipe(Effect.provide(live)))
+
+  it.live("a background process whose output goes elsewhere is left running (a server for later stages)", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      const result = yield* record(spec("sleep 30 > /dev/null 2>&1 & echo $!"))
+      const pid = Number.parseInt(result.stdout, 10)
+      assert.isTrue(Number.isInteger(pid) && pid > 1, result.stdout)
+      assert.isTrue(yield* host.isAlive(pid), "the redirected background process survives its stage")
+      yield* Effect.ignore(Effect.try(() => process.kill(pid, "SIGKILL")))
     }).pipe(Effect.provide(live)))
 })
