@@ -4,7 +4,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { Config, Effect, Option, Schema } from "effect"
-import { Label, maxRunnerLabels } from "../domain/Cluster.js"
+import { Label, maxRunnerCapacity, maxRunnerLabels } from "../domain/Cluster.js"
 import { clusterDatabaseVariable, parseClusterDatabaseUrl } from "../domain/Settings.js"
 import { UsageError } from "./shared.js"
 
@@ -65,6 +65,11 @@ export const runner = Command.make(
       const capacityOf = Option.getOrUndefined(flags.capacity)
       if (capacityOf !== undefined && capacityOf < 1) {
         return yield* new UsageError({ reason: `--capacity ${capacityOf} is not a positive integer; give 1 or more.` })
+      }
+      if (capacityOf !== undefined && capacityOf > maxRunnerCapacity) {
+        return yield* new UsageError({
+          reason: `--capacity ${capacityOf} is more than a runner takes (at most ${maxRunnerCapacity} stages at once); give 1 to ${maxRunnerCapacity}.`
+        })
       }
       const { serveRunner } = yield* Effect.promise(() => import("./runnerServe.js"))
       return yield* serveRunner({

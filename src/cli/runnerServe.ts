@@ -4,6 +4,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
+import { maxRunnerCapacity } from "../domain/Cluster.js"
 import { clusterRunnerLayer } from "../layers/ClusterLive.js"
 import { holdWorkspaces } from "../layers/cluster/workspacesHold.js"
 import { FilesLive } from "../layers/Files.js"
@@ -31,7 +32,7 @@ export const serveRunner = (flags: RunnerFlags) =>
     const host = yield* Host
     const settings = yield* clusterSettings
     const runner = `${flags.host}:${flags.port}`
-    const capacity = flags.capacity ?? host.cpus
+    const capacity = flags.capacity ?? Math.min(host.cpus, maxRunnerCapacity)
     const processes = ProcessRunnerLive.pipe(Layer.provide(HostLive))
     // The folder is this runner's alone until it stops (released last, as it is taken first); a
     // second runner there is refused before it touches anything in it or reaches the database.

@@ -15,6 +15,13 @@ export const Label = Schema.String.pipe(
 /** At most this many labels on one runner: it serves every combination of them (2^n - 1 shard groups). */
 export const maxRunnerLabels = 4
 
+/**
+ * The most stages one runner takes at once. Its capacity is its shard weight, and every process of
+ * the cluster builds a hash ring of 128 points per unit of weight for each runner: a capacity of
+ * 10^8 ran every runner out of memory.
+ */
+export const maxRunnerCapacity = 256
+
 /** The shard group of stages without `runsOn`: every runner serves it. */
 export const defaultGroup = "default"
 

@@ -21,6 +21,7 @@ import { oneLine } from "../domain/OneLine.js"
 import { AttemptOutputSql } from "./AttemptOutput.js"
 import { ClusterPlacementsSql } from "./ClusterPlacements.js"
 import { type ClusterExecutorOptions, ClusterExecutorLive } from "./ClusterExecutor.js"
+import { connectionFailure } from "./internal/databaseProbe.js"
 import { withSerialReservations } from "./internal/serialConnections.js"
 import { makeWorkspaceSnapshots } from "./internal/workspaceSnapshot.js"
 import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
@@ -48,10 +49,10 @@ const shardingOptions = (connection: ClusterConnection): Partial<ShardingConfig.
 })
 
 /** A URL that cannot be used, or a database that does not answer: bad configuration (exit 2), said in one line. */
-const unreachable = (error: { readonly message: string }) =>
+const unreachable = (error: { readonly message: string; readonly cause?: unknown }) =>
   new InvalidSetting({
     variable: clusterDatabaseVariable,
-    detail: `cannot reach the cluster database (${clusterDatabaseVariable} or --database-url): ${error.message}. ` +
+    detail: `cannot reach the cluster database (${clusterDatabaseVariable} or --database-url): ${connectionFailure(error)}. ` +
       "Check the URL and that PostgreSQL is running (`codex-orchestrator cluster db` starts one)."
   })
 
@@ -97,23 +98,40 @@ export interface RunnerOptions {
   readonly capacity: number
 }
 
+/**
+ * The runner's socket server on `address`, listening before anything else of the runner is built:
+ * an address in use (or not of this machine) is bad input said in one line (exit 2), before the
+ * database is tried; upstream, it was "Open" alone.
+ */
+const listeningOn = (address: RunnerAddress.RunnerAddress, config: Layer.Layer<ShardingConfig.ShardingConfig>) =>
+  layerSocketServer.pipe(
+    Layer.provide(config),
+    Layer.mapError((error) =>
+      new InvalidSetting({
+        variable: "--listen",
+        detail: `--listen ${address.host}:${address.port}: cannot listen there (${connectionFailure({ message: "", cause: error.cause })}). ` +
+          "Give the runner another --listen host:port."
+      })
+    )
+  )
+
 /** A runner: listens on `host:port` and holds shards of the default group and of each combination of its labels. */
 export const clusterRunnerLayer = (connection: ClusterConnection, runner: RunnerOptions) => {
   const groups = [...groupsServedBy(runner.labels)]
   const address = RunnerAddress.make(runner.host, runner.port)
-  const base = foundation(connection, ShardingConfig.layer({
+  const config = ShardingConfig.layer({
     ...shardingOptions(connection),
     runnerAddress: Option.some(address),
     runnerShardWeight: runner.capacity,
     runnerListenAddress: Option.some(address),
     availableShardGroups: groups,
     assignedShardGroups: groups
-  }))
+  })
   const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc))
   return SocketRunner.layer.pipe(
-    Layer.provide(layerSocketServer),
     Layer.provide(health),
-    Layer.provideMerge(base)
+    Layer.provideMerge(foundation(connection, config)),
+    Layer.provide(listeningOn(address, config))
   )
 }
 
