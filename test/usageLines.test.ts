@@ -52,6 +52,13 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("plan", "--bogus", "--format", "json"), `unknown option --bogus. ${help("plan ")}`)
     }))
 
+  it.effect("an unknown single-dash flag before the other flags is an unknown option, not a flag with a value", () =>
+    Effect.gen(function*() {
+      // Before: `-dash "--task": . See ...` (the next flag shown as its value, the parser's text empty).
+      assert.strictEqual(yield* refused("start", "-dash", "--task", "d"), `unknown option -dash. ${help("start ")}`)
+      assert.strictEqual(yield* refused("plan", "-x", "--format", "json"), `unknown option -x. ${help("plan ")}`)
+    }))
+
   it.effect("a word that is no command lists the commands", () =>
     Effect.gen(function*() {
       const line = yield* refused("frob")

@@ -54,12 +54,14 @@ const flagNames = (usage: Usage.Usage): ReadonlyArray<string> => {
 
 /** The flags given after the command's words, each with its value and the argument indexes it takes. */
 const givenFlags = (args: ReadonlyArray<string>, from: number) =>
-  args.flatMap((arg, i) => {
+  args.flatMap((arg, i): ReadonlyArray<{ readonly flag: string; readonly value: string | undefined; readonly indexes: ReadonlyArray<number> }> => {
     if (i < from || !arg.startsWith("-") || arg === "--" || args.slice(from, i).includes("--")) return []
     const equals = arg.indexOf("=")
     if (equals > 0) return [{ flag: arg.slice(0, equals), value: arg.slice(equals + 1), indexes: [i] }]
     const next = args[i + 1]
-    return [{ flag: arg, value: next, indexes: next === undefined || next.startsWith("-") ? [i] : [i, i + 1] }]
+    return next === undefined || next.startsWith("-")
+      ? [{ flag: arg, value: undefined, indexes: [i] }]
+      : [{ flag: arg, value: next, indexes: [i, i + 1] }]
   })
 
 /** The parser's text for `error` on one line ("'x' is not a integer" made "an integer"). */
@@ -103,6 +105,8 @@ const usageReason = (
       const reparsed = yield* Effect.either(CommandDescriptor.parse(root, [nameOf(root), ...without], config))
       // Without a flag the command needs, the parser says that flag is missing: not the culprit.
       if (reparsed._tag === "Right" || (text(reparsed.left) !== said && !text(reparsed.left).includes(given.flag))) {
+        // A flag the command does not have, where the parser expected an argument (`start -x --task t`).
+        if (!flagNames(CommandDescriptor.getUsage(command)).includes(given.flag)) return `unknown option ${given.flag}. ${help}`
         return `${given.flag}${given.value === undefined ? "" : ` ${JSON.stringify(given.value)}`}: ${said.replace(/\.$/, "")}. ${help}`
       }
     }

@@ -133,9 +133,17 @@ const duplicateIdIssues = (
   return issues
 }
 
+/** A pipeline's id: `start <id>` and `plan <id>` name it, so it cannot look like an option. */
+const PipelineId = NonEmpty.pipe(
+  Schema.filter((id) => !id.startsWith("-"), {
+    message: (issue) =>
+      `must not start with '-' (${JSON.stringify(issue.actual)}): the command line would read it as an option; rename the pipeline`
+  })
+)
+
 /** A pipeline (CFG-2). Stage ids must be unique: they name log files and `--target`s. */
 export const PipelineDefinition = Schema.Struct({
-  id: NonEmpty,
+  id: PipelineId,
   title: Title,
   description: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Array(Schema.String)),

@@ -174,6 +174,14 @@ describe("config decoding (CFG-1..4)", () => {
       )
     }))
 
+  it.effect("refuses a pipeline id starting with '-': no command line could name it", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(
+        yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("-dash", [command("b")])] }),
+        ["pipelines.1.id: must not start with '-' (\"-dash\"): the command line would read it as an option; rename the pipeline"]
+      )
+    }))
+
   it.effect("refuses JSON nested deeper than the limit before decoding it, in one line", () =>
     Effect.gen(function*() {
       const deep = `{"pipelines":${"[".repeat(100000)}${"]".repeat(100000)}}`

@@ -235,6 +235,12 @@ const cases: ReadonlyArray<BadInputCase> = [
     mentions: ["--max-size needs a value.", "See 'codex-orchestrator cache prune --help'."]
   },
   {
+    name: "a pipeline id starting with '-'",
+    config: { pipelines: [pipeline("-dash", [commandStage("one", "echo 1")])] },
+    args: ["plan", "--format", "json"],
+    mentions: ["codex.orchestrator.json", "pipelines.0.id", "must not start with '-'", "rename the pipeline"]
+  },
+  {
     name: "two pipelines with the same id",
     config: { pipelines: [pipeline("p", [commandStage("one", "echo 1")]), pipeline("p", [commandStage("two", "echo 2")])] },
     args: ["start", "p", "--task", "t"],
