@@ -4,10 +4,11 @@
  */
 import { HttpClient, HttpClientError, HttpClientResponse, Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer, TestClock } from "effect"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { MirrorFetcherLive } from "../src/layers/MirrorFetcher.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { Files } from "../src/services/Files.js"
 import { MirrorFetcher } from "../src/services/MirrorFetcher.js"
 
 type Reply = { readonly status: number; readonly body?: string; readonly type?: string } | "refused"
@@ -92,5 +93,56 @@ describe("MirrorFetcherLive", () => {
       assert.strictEqual(http.asked.filter((entry) => entry.url === "https://site.test/b.png").length, 1)
       assert.isFalse((yield* (yield* InMemoryFiles).list).some((name) => name.startsWith("/repo/packages/demo/public/")))
     }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("Ctrl-C while public/ is replaced leaves the old or the new copy whole, and nothing beside it", () => {
+    const http = scriptedHttp({
+      "https://site.test/": [{ status: 200, body: page }],
+      "https://site.test/b.png": [{ status: 200, body: "B", type: "image/png" }],
+      "https://cdn.test/a.png": [{ status: 200, body: "A", type: "image/png" }]
+    })
+    const demo = "/repo/packages/demo"
+    return Effect.gen(function*() {
+      const memory = yield* InMemoryFiles
+      const removing = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      // A removal under the project goes one file at a time, as rm does, and halts after the first
+      // file until the test has interrupted the fetch: the Ctrl-C lands in the middle of it.
+      const slowRemoval = Layer.effect(
+        Files,
+        Effect.map(Files, (files) => ({
+          ...files,
+          removeTree: (target: string) =>
+            Effect.gen(function*() {
+              const inside = (yield* memory.list).filter((name) => name.startsWith(`${target}/`))
+              if (!target.startsWith(`${demo}/`) || inside.length === 0) return yield* files.removeTree(target)
+              for (const [index, name] of inside.entries()) {
+                yield* files.remove(name)
+                if (index === 0) yield* Effect.zipRight(Deferred.succeed(removing, undefined), Deferred.await(release))
+              }
+              yield* files.removeTree(target)
+            })
+        }))
+      )
+      const layer = MirrorFetcherLive.pipe(
+        Layer.provide(slowRemoval),
+        Layer.provideMerge(Layer.mergeAll(http.layer, OrchestratorConfigTest("/repo"), Path.layer))
+      )
+      yield* memory.write(`${demo}/mirror.config.json`, config)
+      yield* memory.write(`${demo}/public/index.html`, "old")
+      yield* memory.write(`${demo}/public/old.css`, "old")
+      yield* memory.write(`${demo}/public/old.js`, "old")
+      const fetch = Effect.flatMap(MirrorFetcher, (fetcher) => fetcher.fetch({ project: "demo", dryRun: false, force: false }))
+      const fiber = yield* Effect.fork(Effect.provide(fetch, layer))
+      yield* TestClock.adjust("1 minute")
+      yield* Deferred.await(removing)
+      const interrupted = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(interrupted)
+      const left = (yield* memory.list).filter((name) => name.startsWith(`${demo}/`)).map((name) => name.slice(demo.length + 1))
+      const oldCopy = ["mirror.config.json", "public/index.html", "public/old.css", "public/old.js"]
+      const newCopy = ["mirror.config.json", "public/b.png", "public/external/cdn.test/a.png", "public/index.html"]
+      assert.include([JSON.stringify(oldCopy), JSON.stringify(newCopy)], JSON.stringify(left))
+    }).pipe(Effect.provide(Layer.mergeAll(FilesMemory, Path.layer)))
   })
 })

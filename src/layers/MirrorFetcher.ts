@@ -41,6 +41,25 @@ const manifestOf = (records: ReadonlyArray<MirrorUrlRecord>, header: ManifestHea
 })
 
 /**
+ * MIR-3: the staging folder replaces `public/` through a sibling copy and two renames (the old
+ * copy aside, the new one in), and only then is the old copy removed. Run uninterruptibly (with
+ * the manifest that records it): Ctrl-C or SIGTERM waits for it, so `public/` is the old copy or
+ * the new one, whole, and no sibling is left (removing `public/` first, a signal left it half deleted).
+ */
+const promote = (files: Files["Type"], stagingDir: string, project: MirrorProject, runName: string) =>
+  Effect.gen(function*() {
+    const next = `${project.publicDir}.next-${runName}`
+    const old = `${project.publicDir}.old-${runName}`
+    yield* files.removeTree(next)
+    yield* files.makeDirectory(project.dir)
+    yield* files.copyTree(stagingDir, next)
+    const hadCopy = (yield* files.info(project.publicDir)) !== undefined
+    if (hadCopy) yield* files.rename(project.publicDir, old)
+    yield* files.rename(next, project.publicDir)
+    if (hadCopy) yield* files.removeTree(old)
+  })
+
+/**
  * `mirror fetch` on the platform HttpClient (FetchHttpClient in the CLI), the Files service and the
  * configured roots: `.runs/<task>/mirror/<project>/` receives the cache and one folder per fetch.
  */
@@ -71,17 +90,6 @@ export const MirrorFetcherLive = Layer.effect(
           )
         if (verdict === "not-listed") yield* Effect.logWarning(`${origin.origin} is not listed in ${shown(permitPath)} (allowedSources)`)
         return { path: shown(permitPath), verdict }
-      })
-
-    /** MIR-3: the staging folder replaces `public/` through a sibling copy and a rename. */
-    const promote = (stagingDir: string, project: MirrorProject, runName: string) =>
-      Effect.gen(function*() {
-        const next = `${project.publicDir}.next-${runName}`
-        yield* files.removeTree(next)
-        yield* files.makeDirectory(project.dir)
-        yield* files.copyTree(stagingDir, next)
-        yield* files.removeTree(project.publicDir)
-        yield* files.rename(next, project.publicDir)
       })
 
     const runCrawl = (settings: MirrorSettings, request: MirrorFetchRequest, cacheDir: string, stagingDir: string) => {
@@ -121,7 +129,8 @@ export const MirrorFetcherLive = Layer.effect(
       const records = yield* runCrawl(settings, request, path.join(projectRuns, "cache"), stagingDir)
       const status = mirrorStatus(records)
       const promotion = promotionOf(status, request)
-      if (promotion === "promoted") yield* promote(stagingDir, project, runName)
+      return yield* Effect.uninterruptible(Effect.gen(function*() {
+      if (promotion === "promoted") yield* promote(files, stagingDir, project, runName)
       const manifest = manifestOf(records, {
         project: project.name,
         task_id: taskId,
@@ -140,6 +149,7 @@ export const MirrorFetcherLive = Layer.effect(
       const manifestPath = path.join(runDir, "manifest.json")
       yield* files.writeAtomic(manifestPath, `${yield* Effect.orDie(encodeManifest(manifest))}\n`)
       return { manifest, manifestPath: shown(manifestPath) }
+      }))
     })
 
     return MirrorFetcher.of({ fetch })
