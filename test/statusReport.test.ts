@@ -69,4 +69,15 @@ describe("status --watch output", () => {
       const json = (yield* printed("json")).map((line) => JSON.parse(line) as { heartbeat_at: string; status: string })
       assert.deepStrictEqual(json.map((v) => [v.status, v.heartbeat_at]), views.map((v) => [v.manifest.status, v.manifest.heartbeat_at]))
     }))
+
+  it.effect("--interval past a day is bad input: a timer that long never fires, so the watch never looked again", () =>
+    Effect.gen(function*() {
+      const request = { runId: manifest.run_id, taskId: "t", format: "text", watch: true } as const
+      for (const interval of [86_401, 3_000_000]) {
+        const error = yield* Effect.flip(showStatus({ ...request, interval }).pipe(Effect.provide(reader)))
+        assert.strictEqual(error.message, `--interval must be a positive integer (seconds) up to 86400 (a day), got ${interval}.`)
+      }
+      const error = yield* Effect.flip(showStatus({ ...request, interval: 0 }).pipe(Effect.provide(reader)))
+      assert.strictEqual(error.message, "--interval must be a positive integer (seconds) up to 86400 (a day), got 0.")
+    }))
 })

@@ -12,7 +12,7 @@ const watch = Options.boolean("watch").pipe(
   Options.withDescription("Print again whenever the run changes, until it is finished")
 )
 const interval = Options.integer("interval").pipe(
-  Options.withDescription("Seconds between checks with --watch (a positive integer)"),
+  Options.withDescription("Seconds between checks with --watch, 1 to 86400 (default 10)"),
   Options.withDefault(10)
 )
 

@@ -70,13 +70,19 @@ const statusText = (view: StatusView) => {
   ].join("\n")
 }
 
+const maxIntervalSeconds = 86_400
+
 /** Prints the run's status once, or with `watch` again on every change until the run is finished. */
 export const showStatus = (flags: StatusFlags) =>
   Effect.gen(function*() {
     const reader = yield* RunReader
     const request = { runId: flags.runId, taskId: flags.taskId }
-    if (flags.interval <= 0) {
-      return yield* new UsageError({ reason: `--interval must be a positive integer (seconds), got ${flags.interval}.` })
+    // Past a day, the timer would be longer than a JavaScript timer can wait (2^31 - 1 ms = 24.8
+    // days, where it never fires): the watch would never look again, even after the run ended.
+    if (flags.interval <= 0 || flags.interval > maxIntervalSeconds) {
+      return yield* new UsageError({
+        reason: `--interval must be a positive integer (seconds) up to ${maxIntervalSeconds} (a day), got ${flags.interval}.`
+      })
     }
     if (!flags.watch) {
       const view = yield* reader.status(request)
