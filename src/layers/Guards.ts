@@ -59,9 +59,16 @@ export const GuardsLive = Layer.effect(
       return { base, changed, specFiles, issues: [...changeIssues(changed), ...freshness] }
     })
 
-    const measureUntracked = (file: string) =>
+    /**
+     * An untracked path as `git add` would count it. git lists a symbolic link itself (never what is
+     * under a linked folder), and counts it as one line, its target, whatever it points at (a folder,
+     * nothing, a file of any size): a path whose real path is elsewhere, or that leads nowhere, is one.
+     */
+    const measureUntracked = (realRootPath: string) => (file: string) =>
       Effect.gen(function*() {
         const target = path.join(root, file)
+        const real = yield* files.realPath(target)
+        if (real === undefined || real !== path.join(realRootPath, file)) return { _tag: "Lines", lines: 1, binary: false } satisfies UntrackedMeasure
         const stat = yield* files.info(target)
         if (stat === undefined || stat.type !== "file") return { _tag: "Unreadable", reason: "not a regular file" } satisfies UntrackedMeasure
         if (stat.size > maxUntrackedBytes) return { _tag: "TooLarge", bytes: stat.size } satisfies UntrackedMeasure
@@ -92,7 +99,8 @@ export const GuardsLive = Layer.effect(
         Effect.map(gitText(["diff", "--numstat", "--no-renames", "-z", base]), parseNumstat),
         gitPaths(git, root, ["ls-files", "--others", "--exclude-standard", "-z"])
       ])
-      const untracked = yield* Effect.forEach(untrackedPaths, (file) => Effect.map(measureUntracked(file), (measure) => ({ path: file, measure })))
+      const measure = measureUntracked((yield* files.realPath(root)) ?? root)
+      const untracked = yield* Effect.forEach(untrackedPaths, (file) => Effect.map(measure(file), (measure) => ({ path: file, measure })))
       return evaluateBudget({ scope: { _tag: "WorkingTree", base }, changed, numstat, untracked }, limits)
     })
 

@@ -1,4 +1,6 @@
 /** `guard diff-budget` (GRD-2) on real git repositories through the built CLI. */
+import { symlinkSync } from "node:fs"
+import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
 import { asArray, asObject, describeResult, parseJson, requireBuiltCli } from "../support/cli.js"
 import { withGitRepo } from "../support/gitRepo.js"
@@ -101,6 +103,20 @@ describe("guard diff-budget", () => {
         { path: "big.bin", issue: "too large to measure (1048676 bytes)" }
       ])
       assert.deepStrictEqual(report["failures"], ["untracked files could not be measured: 1"])
+    }))
+
+  it("an untracked symbolic link counts as git counts it, one line, whatever it points at", () =>
+    withGitRepo(initial, async (repo) => {
+      const root = repo.git("rev-parse", "HEAD").trim()
+      symlinkSync("/tmp", join(repo.dir, "to-a-folder"))
+      symlinkSync("nowhere", join(repo.dir, "dangling"))
+      symlinkSync("src/a.ts", join(repo.dir, "to-a-file"))
+      const result = await repo.cli(["guard", "diff-budget"])
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.strictEqual(result.stdout, `✅ Diff budget: OK (base=${root}, files=3/25, lines=3/800, +3/-0)\n`)
+      repo.git("add", "-A") // git's own count of the same links, staged
+      const staged = await repo.cli(["guard", "diff-budget"])
+      assert.strictEqual(staged.stdout, result.stdout, describeResult(staged))
     }))
 
   it("exits 2 on an unknown --base or --commit, --base with --commit, and a negative limit", () =>
