@@ -37,13 +37,16 @@ const result = (step: string, parts: ReadonlyArray<{ readonly line: string; read
 /** `design setup`: the browser (required) and FFmpeg (for the optional motion step), and how to get them. */
 const setupChecks = (files: Files["Type"], tools: ReturnType<typeof makeTools>) =>
   Effect.gen(function*() {
-    const chromium = yield* findChromium(files).pipe(Effect.either)
+    const chromium = yield* findChromium(files).pipe(
+      Effect.flatMap(tools.browserVersion),
+      Effect.catchAll((error) => Effect.succeed({ ok: false, detail: error.message }))
+    )
     const ffmpeg = yield* tools.ffmpegVersion
     const checks: ReadonlyArray<SetupCheck> = [
       {
         name: "chromium",
-        ok: chromium._tag === "Right",
-        detail: chromium._tag === "Right" ? chromium.right : chromium.left.message,
+        ok: chromium.ok,
+        detail: chromium.detail,
         fix: "apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium or Chrome executable)",
         required: true
       },

@@ -118,6 +118,10 @@ describe("design setup and help", () => {
     assert.strictEqual(missing.code, 1, describeResult(missing))
     assert.include(missing.stdout, "MISSING chromium")
     assert.include(missing.stdout, "fix: apt-get install -y chromium")
+    // A browser that is there but does not run is not ready either: setup runs it (--version).
+    const broken = await runCli(["design", "setup"], { cwd: repo.dir, env: { CHROMIUM_PATH: "/bin/false" } })
+    assert.strictEqual(broken.code, 1, describeResult(broken))
+    assert.include(broken.stdout, "MISSING chromium: /bin/false does not run (--version exited 1)")
   })
 
   it("explains every step in --help", async () => {

@@ -35,6 +35,23 @@ export const makeTools = (runner: ProcessRunner["Type"], files: Files["Type"], p
     Effect.orElseSucceed(() => undefined)
   )
 
+  /**
+   * Whether the browser at `executable` runs: its `--version` line, or why not. Found is not enough:
+   * a CHROMIUM_PATH naming something else would pass the setup and fail every capture.
+   */
+  const browserVersion = (executable: string) =>
+    run(shellCommand([executable, "--version"])).pipe(
+      Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("--version did not answer in 30 s") }),
+      Effect.map((result) => {
+        const lines = result.output.split("\n")
+        const version = lines.find((line) => /^(chromium|google chrome|chrome)\b/i.test(line.trim()))
+        return result.exitCode === 0
+          ? { ok: true, detail: `${executable} (${(version ?? lines[0] ?? "").trim()})` }
+          : { ok: false, detail: `${executable} does not run (--version exited ${result.exitCode ?? "on a signal"})` }
+      }),
+      Effect.catchAll((error) => Effect.succeed({ ok: false, detail: `${executable} does not run (${error.message})` }))
+    )
+
   /** frames/frame-NNN.png -> `video`; the key frames copied to `keyframeDir/keyframe-N.png`; the frames removed. */
   const encode = (frames: ReadonlyArray<string>, framesDir: string, video: string, keyframeDir: string, frameIntervalMs: number) =>
     Effect.gen(function*() {
@@ -59,5 +76,5 @@ export const makeTools = (runner: ProcessRunner["Type"], files: Files["Type"], p
       return keyframes
     })
 
-  return { run, ffmpegVersion, encode }
+  return { run, ffmpegVersion, browserVersion, encode }
 }
