@@ -7,14 +7,16 @@
  * terminal: what the caller prints next comes after it.
  */
 import { Clock, Duration, Effect, Exit, Fiber, Ref, Schedule, type Scope, Stream } from "effect"
+import { colourSettingsOf, colourWanted } from "../domain/Colour.js"
 import type { OrchestratorEvent } from "../domain/Events.js"
+import { terminalSection } from "../domain/Settings.js"
 import { EventBus } from "../services/EventBus.js"
 import { addNote, type HudApproval, type HudNote, type HudState, initialHudState, reduceHud } from "./HudState.js"
-import type { HudRenderer, HudStreams } from "./HudView.js"
+import type { HudRenderer, HudRenderOptions } from "./HudView.js"
 import { loadHudView } from "./loadView.js"
 
 /** Where and how often the HUD draws. */
-export interface MountOptions extends HudStreams {
+export interface MountOptions extends HudRenderOptions {
   /** At most one redraw per interval (default 120 ms, HUD-1). */
   readonly interval?: Duration.DurationInput
   /**
@@ -44,6 +46,15 @@ export interface MountedHud {
   readonly state: Effect.Effect<HudState>
 }
 
+/**
+ * Whether the HUD draws in colour: as the caller says, else not when NO_COLOR is set and not empty
+ * (no-color.org; it wins over FORCE_COLOR, as for help and errors). The HUD is only drawn on a terminal.
+ */
+export const hudColour = (options: { readonly colour?: boolean }): Effect.Effect<boolean> =>
+  options.colour !== undefined
+    ? Effect.succeed(options.colour)
+    : Effect.map(Effect.orElseSucceed(terminalSection, () => colourSettingsOf(undefined, undefined)), (settings) => colourWanted(settings, true))
+
 /** The event after which nothing more about the followed run comes. */
 const ends = (state: HudState, event: OrchestratorEvent) => event.type === "run:completed" && event.runId === state.runId
 
@@ -63,7 +74,8 @@ export const mount = (options: MountOptions = {}): Effect.Effect<MountedHud, nev
     })
 
     const makeRenderer = options.renderer ??
-      (yield* Effect.map(Effect.promise(loadHudView), (view) => (s: HudState, now: number) => view.renderHud(s, now, options)))
+      (yield* Effect.map(Effect.zip(Effect.promise(loadHudView), hudColour(options)), ([view, colour]) => (s: HudState, now: number) =>
+        view.renderHud(s, now, { ...options, colour })))
     // The view drawn now; none while the HUD stands aside. One fiber at a time draws, mounts or unmounts.
     let current: HudRenderer | undefined
     const screen = yield* Effect.makeSemaphore(1)

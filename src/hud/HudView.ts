@@ -25,6 +25,8 @@ export interface HudViewProps {
   readonly nowMs: number
   /** Output lines shown (HUD-1: the last 8). */
   readonly tailCount?: number
+  /** false: no colours and no styles (dim, bold), as NO_COLOR asks; true by default. */
+  readonly colour?: boolean
 }
 
 const statusColor = (status: string): string | undefined => {
@@ -43,24 +45,31 @@ const statusColor = (status: string): string | undefined => {
   }
 }
 
-/** One line of text, cut at the terminal's width rather than wrapped (a frame keeps its height). */
-const line = (key: string, text: string, props: { readonly color?: string; readonly dimColor?: boolean; readonly bold?: boolean } = {}) =>
-  h(Text, { key, wrap: "truncate-end", ...props }, text)
+type LineStyle = { readonly color?: string; readonly dimColor?: boolean; readonly bold?: boolean }
+type Line = (key: string, text: string, style?: LineStyle) => React.ReactElement
 
-const stageRow = (stage: HudStage, nowMs: number) => {
+/**
+ * One line of text, cut at the terminal's width rather than wrapped (a frame keeps its height),
+ * styled, or plain when colour is off.
+ */
+const lineWith = (colour: boolean): Line => (key, text, style = {}) =>
+  h(Text, { key, wrap: "truncate-end", ...(colour ? style : {}) }, text)
+
+const stageRow = (line: Line, stage: HudStage, nowMs: number) => {
   const color = stage.retry !== null ? "yellow" : statusColor(stage.status)
   return line(`stage-${stage.id}`, stageLine(stage, nowMs), color === undefined ? {} : { color })
 }
 
-const noteRow = (note: HudNote, index: number) =>
+const noteRow = (line: Line) => (note: HudNote, index: number) =>
   line(`note-${index}`, note.text, note.level === "info" ? { dimColor: true } : { color: note.level === "error" ? "red" : "yellow" })
 
-const idle = () =>
+const idle = (line: Line) =>
   h(Box, { flexDirection: "column" }, line("title", "codex-orchestrator HUD", { bold: true }), line("idle", "Awaiting run events..."))
 
 /** The HUD of one run: header, paths, a row per stage, approval and privacy lines, output tail, footer. */
-export const HudView = ({ state, nowMs, tailCount = 8 }: HudViewProps): React.ReactElement => {
-  if (state.runId === null) return idle()
+export const HudView = ({ state, nowMs, tailCount = 8, colour = true }: HudViewProps): React.ReactElement => {
+  const line = lineWith(colour)
+  if (state.runId === null) return idle(line)
   const tail = tailLines(state, tailCount)
   const privacy = privacyLine(state)
   const statusProps = statusColor(state.status)
@@ -69,12 +78,12 @@ export const HudView = ({ state, nowMs, tailCount = 8 }: HudViewProps): React.Re
     { flexDirection: "column" },
     line("header", headerLine(state, nowMs), statusProps === undefined ? { bold: true } : { bold: true, color: statusProps }),
     line("paths", pathsLine(state), { dimColor: true }),
-    ...state.stages.map((stage) => stageRow(stage, nowMs)),
+    ...state.stages.map((stage) => stageRow(line, stage, nowMs)),
     ...(state.approval === null ? [] : [line("approval", approvalLine(state.approval), { color: "yellow", bold: true })]),
     ...(privacy === null ? [] : [line("privacy", privacy, { color: "magenta" })]),
     ...(state.error === null ? [] : [line("error", `error: ${state.error.split("\n")[0] ?? ""}`, { color: "red" })]),
     ...(tail.length === 0 ? [] : [line("output", "output:", { dimColor: true }), ...tail.map((text, i) => line(`tail-${i}`, `  ${text}`))]),
-    ...state.notes.slice(-3).map(noteRow),
+    ...state.notes.slice(-3).map(noteRow(line)),
     line("footer", footerLine(state), { dimColor: true }),
     line("note", "interactive HUD (read-only)", { dimColor: true })
   )
@@ -85,6 +94,11 @@ export interface HudStreams {
   readonly stdout?: NodeJS.WriteStream
   readonly stderr?: NodeJS.WriteStream
   readonly stdin?: NodeJS.ReadStream
+}
+
+/** Where the HUD draws, and whether in colour (default true; Hud.mount follows NO_COLOR). */
+export interface HudRenderOptions extends HudStreams {
+  readonly colour?: boolean
 }
 
 /** A mounted HUD: draw a new state, or take it down (the last frame stays on the terminal). */
@@ -111,15 +125,16 @@ export const withWidth = (stdout: NodeJS.WriteStream): NodeJS.WriteStream =>
  * SIGINT that cancels a run) nor patches the console; the caller throttles `update` (Ink itself
  * would redraw up to 30 times a second).
  */
-export const renderHud = (state: HudState, nowMs: number, streams: HudStreams = {}): HudRenderer => {
-  const instance = render(h(HudView, { state, nowMs }), {
+export const renderHud = (state: HudState, nowMs: number, options: HudRenderOptions = {}): HudRenderer => {
+  const { colour = true, ...streams } = options
+  const instance = render(h(HudView, { state, nowMs, colour }), {
     ...streams,
     stdout: withWidth(streams.stdout ?? process.stdout),
     exitOnCtrlC: false,
     patchConsole: false
   })
   return {
-    update: (next, at) => instance.rerender(h(HudView, { state: next, nowMs: at })),
+    update: (next, at) => instance.rerender(h(HudView, { state: next, nowMs: at, colour })),
     unmount: () => instance.unmount()
   }
 }

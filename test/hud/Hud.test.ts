@@ -1,7 +1,7 @@
 /** Hud.mount on the EventBus (HUD-1): folds the bus's events, redraws at most every 120 ms, draws last at close. */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, TestClock } from "effect"
-import { mount } from "../../src/hud/Hud.js"
+import { Clock, ConfigProvider, Effect, Fiber, TestClock } from "effect"
+import { hudColour, mount } from "../../src/hud/Hud.js"
 import type { HudState } from "../../src/hud/HudState.js"
 import type { HudRenderer } from "../../src/hud/HudView.js"
 import { EventBusLive } from "../../src/layers/EventBus.js"
@@ -107,4 +107,16 @@ describe("Hud.mount", () => {
       assert.strictEqual(back?.approval, null)
       assert.strictEqual(all.at(-1)?.status, "unmounted")
     }).pipe(Effect.provide(EventBusLive)), 5000)
+
+  it.effect("draws in colour unless NO_COLOR is set (not empty) or the caller says otherwise", () =>
+    Effect.gen(function*() {
+      const withEnv = (env: Record<string, string>, options: { readonly colour?: boolean } = {}) =>
+        hudColour(options).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+      assert.isTrue(yield* withEnv({}))
+      assert.isTrue(yield* withEnv({ NO_COLOR: "" }))
+      assert.isFalse(yield* withEnv({ NO_COLOR: "1" }))
+      assert.isFalse(yield* withEnv({ NO_COLOR: "1", FORCE_COLOR: "1" }))
+      assert.isTrue(yield* withEnv({ NO_COLOR: "1" }, { colour: true }))
+      assert.isFalse(yield* withEnv({}, { colour: false }))
+    }))
 })

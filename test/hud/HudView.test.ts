@@ -139,4 +139,24 @@ describe("HudView", () => {
     assert.include(frame, "privacy guard: 2 output chunks redacted")
     assert.include(frame, "deploy: attempt 2 of 3 in 1000 ms")
   })
+
+  it("NO_COLOR: with colour off, no line has a colour or a style (dim, bold)", () => {
+    const base = reduceHudAll([runStarted(["deploy", "build"]), stageStarted("deploy", 1, 0), redacted("deploy", 1, 1, 1)])
+    const state = addNote({ ...base, approval: { stageId: "deploy", title: "Deploy", command: "make deploy" } }, {
+      level: "error",
+      text: "deploy: failed"
+    })
+    /** The keys of the Text elements that carry a colour or a style, through the whole tree. */
+    const styled = (node: unknown): ReadonlyArray<string> => {
+      if (Array.isArray(node)) return node.flatMap(styled)
+      if (!React.isValidElement(node)) return []
+      const props = node.props as { readonly color?: string; readonly dimColor?: boolean; readonly bold?: boolean; readonly children?: unknown }
+      const own = props.color !== undefined || props.dimColor === true || props.bold === true ? [String(node.key)] : []
+      return [...own, ...styled(props.children)]
+    }
+    for (const shown of [state, initialHudState]) {
+      assert.isAbove(styled(HudView({ state: shown, nowMs: atMs(1) })).length, 0, "colour by default")
+      assert.deepStrictEqual(styled(HudView({ state: shown, nowMs: atMs(1), colour: false })), [])
+    }
+  })
 })
