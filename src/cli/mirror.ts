@@ -8,6 +8,7 @@ import type { MirrorFetchResult } from "../services/MirrorFetcher.js"
 import { MirrorFetcher } from "../services/MirrorFetcher.js"
 import { MirrorServer } from "../services/MirrorServer.js"
 import { checkSummary } from "../domain/MirrorCheck.js"
+import { cspProblem } from "../domain/MirrorServe.js"
 import { MirrorChecker, type MirrorCheckResult } from "../services/MirrorChecker.js"
 import { MirrorCheckerLayer, MirrorFetcherLayer, MirrorServerLayer } from "../layers/ToolLayers.js"
 import { format, printJson, verbose } from "./shared.js"
@@ -39,6 +40,13 @@ const validPort = (port: number, min: 0 | 1, fix: string) =>
   Number.isInteger(port) && port >= min && port <= 65535
     ? Effect.succeed(port)
     : Effect.fail(new UsageError({ reason: `--port ${port} is not a port; ${fix}.` }))
+
+const validCsp = (csp: string) => {
+  const problem = cspProblem(csp)
+  return problem === undefined
+    ? Effect.succeed(csp)
+    : Effect.fail(new UsageError({ reason: `--csp ${JSON.stringify(csp)} cannot be served: ${problem}; give self, strict, off or a policy on one line.` }))
+}
 
 const project = Options.text("project").pipe(
   Options.withDescription("The project: packages/<project>/ holds mirror.config.json and receives public/")
@@ -152,7 +160,7 @@ const serveCommand = Command.make(
         project: flags.project,
         host: flags.host,
         port: yield* validPort(flags.port, 0, "give 1-65535 (or 0 for a free one)"),
-        csp: flags.csp,
+        csp: yield* validCsp(flags.csp),
         range: !flags.noRange,
         logRequests: true
       })

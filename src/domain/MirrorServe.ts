@@ -68,6 +68,20 @@ const cspPolicies: Readonly<Record<string, string>> = {
     "connect-src 'self'; frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
+/** What a header value may hold (as Node checks it): tab, visible ASCII, space and Latin-1. */
+const headerValue = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/**
+ * Why `--csp` cannot be served, or undefined: a policy that no header can carry (a line break, a
+ * control character, a curly quote pasted from a document) would make every HTML answer fail.
+ */
+export const cspProblem = (choice: CspChoice): string | undefined =>
+  choice.trim().length === 0
+    ? "it is empty"
+    : headerValue.test(choice)
+    ? undefined
+    : "a header cannot hold a line break, a control character or a character beyond Latin-1"
+
 /** The Content-Security-Policy for HTML: a named policy, none with `off`, or the given policy verbatim. */
 export const cspHeader = (choice: CspChoice): string | undefined => choice === "off" ? undefined : cspPolicies[choice] ?? choice
 

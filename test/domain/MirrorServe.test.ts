@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { absoluteReferences, isOutbound, routeSlug } from "../../src/domain/MirrorCheck.js"
 import { resolveMirrorConfig } from "../../src/domain/MirrorConfig.js"
-import { cspHeader, fileHeaders, parseRange, requestTarget } from "../../src/domain/MirrorServe.js"
+import { cspHeader, cspProblem, fileHeaders, parseRange, requestTarget } from "../../src/domain/MirrorServe.js"
 
 describe("requestTarget", () => {
   it("decodes once and refuses .. in any spelling and NUL bytes", () => {
@@ -36,6 +36,15 @@ describe("headers", () => {
     assert.strictEqual(fileHeaders("/x/a.woff2", "self", false)["cache-control"], "public, max-age=31536000, immutable")
     assert.isUndefined(fileHeaders("/x/a.woff2", "self", false)["accept-ranges"])
     assert.strictEqual(cspHeader("img-src 'none'"), "img-src 'none'")
+  })
+
+  it("a --csp no header can carry is refused up front (every HTML page was a 500 served as '200' in the log)", () => {
+    for (const fine of ["self", "strict", "off", "img-src 'none'", "default-src 'self'\tdata:"]) assert.isUndefined(cspProblem(fine), fine)
+    assert.strictEqual(cspProblem(""), "it is empty")
+    assert.strictEqual(cspProblem("   "), "it is empty")
+    for (const bad of ["a\r\nX-Evil: 1", "a\nb", "a\u0000b", "a\u007fb", "img-src \u2018self\u2019"]) {
+      assert.strictEqual(cspProblem(bad), "a header cannot hold a line break, a control character or a character beyond Latin-1", bad)
+    }
   })
 })
 
