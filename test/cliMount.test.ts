@@ -6,10 +6,10 @@
 import { Command } from "@effect/cli"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { RunEngine, TestKit } from "../src/index.js"
-import { runCommandLine } from "./support/cliMemory.js"
+import { captured, runCommandLine } from "./support/cliMemory.js"
 
 const pipelines = {
   user: [{
@@ -29,6 +29,15 @@ const app = TestKit.AppMemory({ pipelines, scripts: { make: { exitCode: 0 }, "ma
  */
 const runMyApp = (...args: ReadonlyArray<string>) =>
   runCommandLine(Command.make("myapp").pipe(Command.withSubcommands([Cli.rootCommandOn("orch", Layer.empty)])), args)
+
+/** `myapp` run as the package's own executable runs its command line: usage errors as one line (`runWithUsageLines`). */
+const runMyAppWithUsageLines = (...args: ReadonlyArray<string>) =>
+  captured(
+    Cli.runWithUsageLines(Command.make("myapp").pipe(Command.withSubcommands([Cli.rootCommandOn("orch", Layer.empty)])), {
+      name: "myapp",
+      version: "1.0.0"
+    })(["node", "myapp", ...args])
+  )
 
 /** A fresh in-memory app (and Node's terminal for the parser) for each test. */
 const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
@@ -59,5 +68,18 @@ describe("codex-orchestrator/cli mounted as `myapp orch`", () => {
       assert.strictEqual(code, 2)
       const ran = yield* (yield* TestKit.ProcessInvocations).all
       assert.deepStrictEqual(ran, [])
+    })))
+
+  it.effect("with runWithUsageLines, a usage error is one line naming the flag and the mounted command's --help, and nothing printed", () =>
+    onApp(Effect.gen(function*() {
+      const { code, exit, stderr, stdout } = yield* runMyAppWithUsageLines("orch", "start", "ci", "--bogus")
+      assert.strictEqual(code, 2)
+      assert.strictEqual(stdout, "")
+      assert.strictEqual(stderr, "", "the parser's own text is held back; the app's edge prints the error")
+      assert.isTrue(Exit.isFailure(exit))
+      const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      assert.deepInclude(Option.getOrUndefined(failure), { _tag: "UsageError", reason: "unknown option --bogus. See 'myapp orch start --help'." })
+      const { code: planned } = yield* runMyAppWithUsageLines("orch", "plan", "ci", "--task", "demo", "--format", "json")
+      assert.strictEqual(planned, 0)
     })))
 })

@@ -27,6 +27,12 @@ export { CheckFailed, CommandExited, RunNotSucceeded, UsageError, version } from
  * exit codes, Ctrl-C cancels the run); `progressLogger` alone sends the engine's progress to stderr.
  */
 export { progressLogger, runCli } from "./edge.js"
+/**
+ * An app's root command run as `Command.run` runs it, but with the package's usage errors: the
+ * parser's own text held back, one UsageError naming the flag and the command's `--help`
+ * (`unknown option --bogus. See 'myapp orch start --help'.`), exit 2 through `exitCode`/`runCli`.
+ */
+export { runWithUsageLines } from "./usageLines.js"
 
 /**
  * D-1: the exit code of a command's exit. 0 succeeded; 1 the run failed or an I/O error; 2 bad

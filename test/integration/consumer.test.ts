@@ -127,6 +127,11 @@ describe("a consumer app on the packed package", () => {
     assert.isTrue(existsSync(join(app, result.manifest)), result.manifest)
     const refused = await node("cli", "orch", "start", "ci", "--approval-policy", "bogus")
     assert.strictEqual(refused.code, 2, describeRun(refused))
+    assert.strictEqual(
+      refused.stderr,
+      "error: --approval-policy \"bogus\": Expected one of the following cases: never, on-request, auto. See 'myapp orch start --help'.\n",
+      describeRun(refused)
+    )
     const own = await node("cli", "hello")
     assert.strictEqual(own.stdout, "hello from myapp\n", describeRun(own))
   })

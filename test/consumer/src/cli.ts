@@ -11,7 +11,9 @@ const orch = Cli.rootCommandOn("orch", App.engineLayer({ pipelines: [ci] }))
 const hello = Command.make("hello", {}, () => Console.log("hello from myapp"))
 const myapp = Command.make("myapp").pipe(Command.withSubcommands([orch, hello]))
 
-const program = Command.run(myapp, { name: "myapp", version: "1.0.0" })(process.argv).pipe(
+// Command.run as the package's own binary runs it: a usage error is one line naming the flag and
+// `myapp orch start --help`, not the parser's own text.
+const program = Cli.runWithUsageLines(myapp, { name: "myapp", version: "1.0.0" })(process.argv).pipe(
   // What the commands need besides the engine: the base services (settings, files, runs) and Node.
   Effect.provide(App.AppBaseLive.pipe(Layer.provideMerge(NodeContext.layer)))
 )
