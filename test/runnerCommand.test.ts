@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Cause, Effect, Exit, Option } from "effect"
 import * as Cli from "../src/cli/index.js"
+import { stripAnsi } from "../src/domain/Colour.js"
 import { TestKit } from "../src/index.js"
 import { probeDatabase } from "../src/layers/internal/databaseProbe.js"
 import { captured } from "./support/cliMemory.js"
@@ -82,5 +83,23 @@ describe("doctor's database probe", () => {
       const port = yield* closedPort
       const why = yield* Effect.flip(probeDatabase(`postgres://postgres:x@127.0.0.1:${port}/postgres`))
       assert.strictEqual(why, `PgClient: Failed to connect: connect ECONNREFUSED 127.0.0.1:${port}`)
+    }))
+})
+
+describe("runner and cluster db --help", () => {
+  const helpOf = (...args: ReadonlyArray<string>) =>
+    captured(Cli.cli(["node", "codex-orchestrator", ...args, "--help"])).pipe(
+      Effect.map((result) => stripAnsi(result.stdout)),
+      Effect.provide(app),
+      Effect.provide(NodeContext.layer)
+    )
+
+  it.effect("say each flag's default and the variables that tune a runner", () =>
+    Effect.gen(function*() {
+      const runner = yield* helpOf("runner")
+      for (const said of ["(default: localhost:34431)", "(default: .codex-runner/workspaces)", "at most 256", "CODEX_CLUSTER_LOCK_EXPIRY", "CODEX_CLUSTER_STOP_GRACE"]) {
+        assert.include(runner, said)
+      }
+      assert.include(yield* helpOf("cluster", "db"), "(default: 54329)")
     }))
 })

@@ -12,7 +12,7 @@ const data = Options.directory("data").pipe(
   Options.optional
 )
 const port = Options.integer("port").pipe(
-  Options.withDescription("The port PostgreSQL listens on, on localhost"),
+  Options.withDescription("The port PostgreSQL listens on, on localhost (default: 54329)"),
   Options.withDefault(54329)
 )
 const verbose = Options.boolean("verbose").pipe(Options.withDescription("Show PostgreSQL's own log on stderr"))

@@ -13,15 +13,20 @@ const databaseUrl = Options.text("database-url").pipe(
   Options.withDescription(`The cluster's PostgreSQL URL (default: $${clusterDatabaseVariable}); \`cluster db\` prints one`)
 )
 const listen = Options.text("listen").pipe(
-  Options.withDescription("host:port this runner listens on and is reached at by the cluster"),
+  Options.withDescription(
+    "host:port this runner listens on and is reached at by the cluster (default: localhost:34431); with orchestrators or " +
+      "runners on other machines, a name or address they reach it by"
+  ),
   Options.withDefault("localhost:34431")
 )
 const workspaces = Options.directory("workspaces").pipe(
-  Options.withDescription("Where the runner keeps one clone per repository and a worktree per stage"),
+  Options.withDescription(
+    "Where the runner keeps one clone per repository and a worktree per stage, its own (default: .codex-runner/workspaces)"
+  ),
   Options.withDefault(".codex-runner/workspaces")
 )
 const capacity = Options.integer("capacity").pipe(
-  Options.withDescription("Stages this runner runs at once (default: the number of CPUs)"),
+  Options.withDescription(`Stages this runner runs at once, at most ${maxRunnerCapacity} (default: the number of CPUs)`),
   Options.optional
 )
 const labels = Options.text("labels").pipe(
@@ -83,5 +88,7 @@ export const runner = Command.make(
     })
 ).pipe(Command.withDescription(
   "Run cloud stages for the cluster on this machine until stopped (SIGTERM/Ctrl-C: finishes or hands back its " +
-    "stages). Logs what it runs on stderr. Exit 2 on bad input or an unreachable database."
+    "stages, within CODEX_CLUSTER_STOP_GRACE, default 30 seconds). Logs what it runs on stderr. A runner that dies has " +
+    "its stages taken by another once its shard locks expire (CODEX_CLUSTER_LOCK_EXPIRY, default 35 seconds, the same " +
+    "on runners and orchestrators). Exit 2 on bad input or an unreachable database."
 ))
