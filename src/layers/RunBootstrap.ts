@@ -17,7 +17,7 @@ import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBoot
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
 import { Entropy } from "../services/Entropy.js"
-import { markCancelled } from "./internal/runCancellation.js"
+import { markCancelled, markFileFailure } from "./internal/runCancellation.js"
 import { iso, isoNow } from "../domain/Time.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
 import { thisProcess } from "./internal/processRecord.js"
@@ -110,7 +110,12 @@ export const RunBootstrapLive = Layer.effect(
     const activate = (files: RunFiles, input: RunInput, target: string | undefined, markUntargeted: boolean) =>
       Effect.gen(function*() {
         const recordProcess = yield* claimOwnership(files)
-        yield* admit(files, input)
+        // A folder of the task that cannot be written (the control plane's, under the out root) ends the
+        // run `failed` with the reason, as a full disk does mid-run: it stayed `queued` for good. The
+        // error goes on to the edge, which says it once.
+        yield* admit(files, input).pipe(
+          Effect.tapErrorTag("FileAccessError", (error) => markFileFailure(files, error, { sayError: false }))
+        )
         const stdoutHeads = yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())
         const run: ActiveRun = { files, input, target, markUntargeted, recordProcess, stdoutHeads }
         return run

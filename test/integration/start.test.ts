@@ -509,6 +509,28 @@ describe("start: a stage that leaves a process in the background (EXE-7)", () =>
     }))
 })
 
+describe("start: an out folder that cannot be made", () => {
+  it("records the run failed with the reason, naming the folder, and exits 1 (it stayed queued for good)", () =>
+    withRepo({ pipelines: [pipeline("one", [commandStage("a", "echo a > a.txt")])] }, async (repo) => {
+      writeFileSync(repo.path("a-file"), "not a folder\n")
+      const result = await runCli(["start", "one", "--task", "t", "--format", "json"], {
+        cwd: repo.dir,
+        env: { CODEX_ORCHESTRATOR_OUT_DIR: repo.path("a-file", "out") }
+      })
+      assert.strictEqual(result.code, 1, describeResult(result))
+      const errors = result.stderr.split("\n").filter((line) => line.includes("error: "))
+      assert.strictEqual(errors.length, 1, `said once\n${describeResult(result)}`)
+      assert.include(errors[0], repo.path("a-file", "out"))
+      const [runId] = listDir(repo.path(".runs", "t", "cli"))
+      const manifest = readJson(repo.path(".runs", "t", "cli", String(runId), "manifest.json"))
+      assert.strictEqual(manifest["status"], "failed", JSON.stringify(manifest))
+      assert.isString(manifest["completed_at"])
+      assert.include(String(manifest["summary"]), repo.path("a-file", "out"))
+      assert.strictEqual(commandAt(manifest, 0)["status"], "pending")
+      assert.isFalse(existsSync(repo.path("a.txt")), "no stage ran")
+    }))
+})
+
 describe("start: a stage whose command does not exist", () => {
   it("fails that stage with exit code 127 and the run with exit 1 (not bad input)", () =>
     withRepo(

@@ -24,14 +24,19 @@ export const markCancelled = (files: RunFiles) =>
  * path, so the run's record is not lost with it). Then the running stages get an error file and are
  * marked `failed` with the run, as far as the disk still takes those writes.
  */
-export const markFileFailure = (files: RunFiles, error: FileAccessError) =>
+export const markFileFailure = (
+  files: RunFiles,
+  error: FileAccessError,
+  /** False when the error goes on to the edge, which says it: only a restored folder is said here then. */
+  options: { readonly sayError: boolean } = { sayError: true }
+) =>
   Effect.gen(function*() {
     const restored = yield* Effect.orElseSucceed(files.restoreFolder, () => false)
     const reason = restored
       ? `The run folder ${files.layout.relative(files.layout.runDir)} was moved or deleted while the run was in ` +
         `progress; it is made again there, with the run marked failed (${error.message})`
       : error.message
-    yield* Effect.logError(reason)
+    if (options.sayError || restored) yield* Effect.logError(reason)
     const now = yield* isoNow
     const manifest = yield* files.manifest
     const errorFiles = yield* Effect.forEach(
