@@ -285,16 +285,25 @@ export const processRunnerLive = (options: { readonly heldOutputGrace?: Duration
       // shell, and waiting for that process would hold the run until it exits, which a server never does.
       const grace = Duration.decode(options.heldOutputGrace ?? defaultOutputGrace)
 
-      /** EXE-7: the processes of the group that held the output past the grace are stopped, and it is said. */
-      const stopHolders = (spec: ProcessSpec, pid: number) =>
-        Effect.zipRight(
-          Effect.logWarning(
+      const after = Duration.toMillis(grace) === 0 ? "when it exited" : `${Duration.format(grace)} later`
+
+      /**
+       * EXE-7: the processes of the group that held the output past the grace are stopped, and it is
+       * said on the orchestrator's stderr (naming the command) and in the stage's own stderr, so its
+       * log and summary keep it.
+       */
+      const stopHolders = <E>(spec: ProcessSpec, pid: number, handlers: ProcessHandlers<E>) =>
+        Effect.gen(function*() {
+          const fix = "redirect its output (`server > server.log 2>&1 &`)"
+          yield* Effect.logWarning(
             `"${shortened(spec.command)}" exited, but processes it started in the background still held its output ` +
-              `${Duration.format(grace)} later: stopped them (process group ${pid}). To keep one running after its stage, ` +
-              "redirect its output (`server > server.log 2>&1 &`)."
-          ),
-          stopProcessGroup(host, pid)
-        )
+              `${after}: stopped them (process group ${pid}). To keep one running after its stage, ${fix}.`
+          )
+          yield* stopProcessGroup(host, pid)
+          const notice = `codex-orchestrator: processes this command started in the background still held its output ${after}; ` +
+            `they were stopped. To keep one running after the stage, ${fix}.\n`
+          yield* handlers.onOutput("stderr", Chunk.of(new TextEncoder().encode(notice)))
+        })
 
       const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
         Effect.scoped(Effect.gen(function*() {
@@ -306,7 +315,7 @@ export const processRunnerLive = (options: { readonly heldOutputGrace?: Duration
               )
           )
           yield* handlers.onStart(child.pid)
-          if (yield* deliverOutput(child, handlers, grace)) yield* stopHolders(spec, child.pid)
+          if (yield* deliverOutput(child, handlers, grace)) yield* stopHolders(spec, child.pid, handlers)
           const unread = child.readError()
           if (unread !== undefined) {
             return yield* new ProcessSpawnError({

@@ -487,6 +487,9 @@ describe("start: a stage that leaves a process in the background (EXE-7)", () =>
           assert.strictEqual(commandAt(manifest, 0)["summary"], "started")
           assert.strictEqual(commandAt(manifest, 2)["summary"], "server-up")
           assert.include(result.stderr, "still held its output 2s later: stopped them")
+          // The stage's own log keeps it too (its stderr), so the run's record says why the process is gone.
+          const log = readFileSync(repo.path(String(commandAt(manifest, 0)["log_path"])), "utf8")
+          assert.include(log, "still held its output 2s later; they were stopped")
           const holderPid = Number.parseInt(readFileSync(repo.path("holder.pid"), "utf8"), 10)
           assert.throws(() => process.kill(holderPid, 0), /ESRCH/, "the holder was stopped")
         } finally {

@@ -185,7 +185,11 @@ describe("ProcessRunnerLive", () => {
         Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("the stage waited for its background process") })
       )
       assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
-      assert.strictEqual(result.stderr, "done\n")
+      assert.strictEqual(
+        result.stderr,
+        "done\ncodex-orchestrator: processes this command started in the background still held its output 300ms later; " +
+          "they were stopped. To keep one running after the stage, redirect its output (`server > server.log 2>&1 &`).\n"
+      )
       const pid = Number.parseInt(result.stdout, 10)
       assert.isTrue(Number.isInteger(pid) && pid > 1, result.stdout)
       assert.isFalse(yield* host.isAlive(pid), "the background process that held the output was stopped")
