@@ -4,7 +4,7 @@
  * 2 s, a client error is not, and what never arrived is reported, not raised.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Ref, TestClock } from "effect"
+import { Effect, Fiber, Logger, Option, Ref, TestClock } from "effect"
 import { resolveTargets } from "../src/domain/Notify.js"
 import { noNotifications, type RunSummaryEvent } from "../src/domain/RunSummaryEvent.js"
 import { type HandledRequest, HttpClientMemory, type HandlerReply } from "../src/layers/HttpClientMemory.js"
@@ -74,6 +74,21 @@ describe("Notifier", () => {
       assert.strictEqual(report.failures[0]?.error, "HTTP 503")
       assert.include(report.failures[1]?.error, "connection refused")
       assert.deepStrictEqual(seen.filter((r) => r.request.url === "http://down.test/").map((r) => r.at), [0, 500, 1500, 3500])
+    }))
+
+  it.effect("says on stderr (the log) when an attempt failed and when the next one comes, so a slow target is not silence", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const collect = Logger.make(({ logLevel, message }) => void lines.push(`${logLevel.label} ${String(message)}`))
+      yield* deliverWith({ "http://down.test/": [{ status: 503 }] }, ["http://down.test/"]).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, collect))
+      )
+      assert.deepStrictEqual(lines, [
+        "INFO Run summary to http://down.test/: attempt 1 of 4 failed (HTTP 503); next in 0.5 s",
+        "INFO Run summary to http://down.test/: attempt 2 of 4 failed (HTTP 503); next in 1 s",
+        "INFO Run summary to http://down.test/: attempt 3 of 4 failed (HTTP 503); next in 2 s",
+        "WARN Could not deliver the run summary to http://down.test/ (HTTP 503, 4 attempt(s)); the run is not affected."
+      ])
     }))
 
   it.effect("a client error (404) is not retried", () =>

@@ -6,7 +6,7 @@
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Layer, Ref, Schema } from "effect"
 import { isRetryableStatus, notifyAttemptTimeoutMs, notifyRetryPolicy } from "../domain/Notify.js"
-import { retrySchedule } from "../domain/Retry.js"
+import { retryDelayMs, retrySchedule } from "../domain/Retry.js"
 import { encodeRunSummary, type NotificationFailure, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { Notifier } from "../services/Notifier.js"
 
@@ -64,8 +64,19 @@ export const NotifierLive = Layer.effect(
     const deliverOne = (target: string, body: string) =>
       Effect.gen(function*() {
         const attempts = yield* Ref.make(0)
+        // Each failed attempt that another follows is a progress line: a target that does not answer
+        // takes up to 10 s an attempt, and the command would otherwise seem to hang after the run.
+        const said = (error: DeliveryFailed) =>
+          Effect.flatMap(Ref.get(attempts), (n) =>
+            error.retryable && n < notifyRetryPolicy.attempts
+              ? Effect.log(
+                `Run summary to ${target}: attempt ${n} of ${notifyRetryPolicy.attempts} failed (${error.reason}); next in ${
+                  retryDelayMs(notifyRetryPolicy, n) / 1000
+                } s`
+              )
+              : Effect.void)
         const outcome = yield* Ref.update(attempts, (n) => n + 1).pipe(
-          Effect.zipRight(attempt(target, body)),
+          Effect.zipRight(Effect.tapError(attempt(target, body), said)),
           Effect.retry({ schedule: retrySchedule(notifyRetryPolicy), while: (error) => error.retryable }),
           Effect.either
         )
