@@ -33,7 +33,9 @@ const stats = Command.make("stats", { format, verbose }, (flags) =>
   Effect.gen(function*() {
     const result = yield* (yield* StageCache).stats
     yield* flags.format === "json" ? printJson(statsJson(result)) : Console.log(statsText(result))
-  })).pipe(Command.withDescription("Show where the stage cache is, how many entries it holds and their size against its bound."))
+  })).pipe(Command.withDescription(
+  "Show where the stage cache is, how many entries it holds and their size against its bound. Example: codex-orchestrator cache stats --format json"
+))
 
 const prune = Command.make(
   "prune",
@@ -59,7 +61,7 @@ const prune = Command.make(
     })
 ).pipe(Command.withDescription(
   "Remove damaged entries and leftovers of interrupted writes, then evict least recently used entries until the cache " +
-    "fits its bound (or --max-size); --all empties it."
+    "fits its bound (or --max-size); --all empties it. Example: codex-orchestrator cache prune --max-size 512M"
 ))
 
 /** `cache`: needs StageCache from its caller (subcommandsOn provides the engine). */

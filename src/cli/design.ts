@@ -66,7 +66,9 @@ const step = <E>(
         error instanceof DesignRunUnknown || error instanceof UnsafeArtifactPath ? new UsageError({ reason: error.message }) : error
       ),
       Effect.flatMap((outcome) => print(flags, outcome))
-    )).pipe(Command.withDescription(description))
+    )).pipe(Command.withDescription(`${description} Example: codex-orchestrator design ${name}${
+      name === "config" ? "" : " --task demo --run <run-id> (inside the pipeline both come from the run)"
+    }`))
 
 const where = "Writes under .runs/<task>/<run>/artifacts/design-toolkit/"
 
@@ -111,7 +113,8 @@ const setup = Command.make("setup", { format, verbose }, (flags) =>
     if (missing.length > 0) return yield* new DesignSetupIncomplete({ missing })
   })).pipe(Command.withDescription(
     "Check what the design toolkit needs and say how to get what is missing: Chromium (required; Debian's chromium, " +
-      "or CHROMIUM_PATH) and FFmpeg (only for the motion step). Exit 0 when the toolkit can run, 1 otherwise."
+      "or CHROMIUM_PATH) and FFmpeg (only for the motion step). Exit 0 when the toolkit can run, 1 otherwise. " +
+      "Example: codex-orchestrator design setup --format json"
   ))
 
 export const design = Command.make("design").pipe(

@@ -31,7 +31,8 @@ export const doctor = Command.make("doctor", { format }, (flags) =>
       "is valid; a bad one stops only the commands that use it), config (codex.orchestrator.json valid, its default pipeline and nested " +
       "pipelines exist), runs (the runs folder, or the folder that will hold it, is writable), codex (on PATH or " +
       "$CODEX_BIN, with a review command: only review needs it, so a warning), cluster (the database of " +
-      "CODEX_CLUSTER_DATABASE_URL answers; skipped when unset). Exit 0 when every required check passed, else 1."
+      "CODEX_CLUSTER_DATABASE_URL answers; skipped when unset). Exit 0 when every required check passed, else 1. " +
+      "Example: codex-orchestrator doctor --format json"
   ),
   Command.provide(DoctorLive.pipe(Layer.provideMerge(gateLayer)))
 )

@@ -146,5 +146,6 @@ export const exec = Command.make(
   "Run one command as a one-stage run (pipeline exec) with the full manifest, logs and metrics under " +
     ".runs/<task>/cli/<run>/. Output: --jsonl streams every event as a JSON line, then a run:summary line " +
     "(the default when stdout is not a terminal); --json prints only the run:summary event. " +
-    "Options go before the command (or before --). Exit code: the command's; 2 on bad input; 130 if interrupted."
+    "Options go before the command (or before --). Exit code: the command's; 2 on bad input; 130 if interrupted. " +
+    "Example: codex-orchestrator exec --json=compact --cwd src -- ls -la"
 ))

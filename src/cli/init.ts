@@ -41,7 +41,8 @@ export const init = Command.make("init", { task }, (flags) =>
       "check), tasks/index.json with the task, tasks/specs/<task>-kickoff.md dated today (last_review), the task's " +
       "checklist tasks/tasks-<task>-kickoff.md mirrored into .agent/task/ and docs/TASKS.md, docs/PRD.md, " +
       "docs/TECH_SPEC.md, docs/ACTION_PLAN.md, .agent/SOPs/review-gate.md and AGENTS.md. Writes nothing when any of " +
-      "these exists (exit 2, naming them); prints the files written."
+      "these exists (exit 2, naming them); prints the files written. " +
+      "Example: codex-orchestrator init --task 0001"
   ),
   Command.provide(ProjectSetupLive)
 )

@@ -124,7 +124,8 @@ const fetchCommand = Command.make(
       "they use, trackers stripped, links and assets rewritten to work offline. Stages under " +
       ".runs/<task>/mirror/<project>/<timestamp>/staging/public with a manifest of every URL, and replaces " +
       "packages/<project>/public when nothing failed (or with --force). Downloads are cached per project. " +
-      "Exit 0 when every URL was mirrored, 1 when some failed, 2 on a bad config."
+      "Exit 0 when every URL was mirrored, 1 when some failed, 2 on a bad config. " +
+      "Example: codex-orchestrator mirror fetch --project site --dry-run"
   ),
   Command.provide(MirrorFetcherLayer)
 )
@@ -173,7 +174,8 @@ const serveCommand = Command.make(
     "Serve packages/<project>/public for a browser (MIR-4): GET and HEAD only (405 otherwise), nothing outside " +
       "the folder (403 for .. in any encoding, NUL bytes and symlinks leading out), folders and extension-less " +
       "paths serve their index.html, no listings (404), HTML with Cache-Control no-cache and the CSP, other files " +
-      "immutable for a year, byte ranges (206, 416). Prints the address on stdout; one line per request on stderr."
+      "immutable for a year, byte ranges (206, 416). Prints the address on stdout; one line per request on stderr. " +
+      "Example: codex-orchestrator mirror serve --project site --port 4181"
   ),
   Command.provide(MirrorServerLayer)
 )
@@ -225,7 +227,8 @@ const checkCommand = Command.make(
       "package, or CHROMIUM_PATH) and reports routes that do not answer 200, requests to hosts outside the " +
       "allowlist (blocked before they leave), failed or >= 400 requests, tracker strings in responses and the " +
       "DOM, and absolute references to the origin. Writes report.json and a screenshot per route under " +
-      ".runs/<task>/mirror/<project>/check-<timestamp>/. Exit 0 when clean, 1 with issues."
+      ".runs/<task>/mirror/<project>/check-<timestamp>/. Exit 0 when clean, 1 with issues. " +
+      "Example: codex-orchestrator mirror check --project site --port 4181"
   ),
   Command.provide(MirrorCheckerLayer)
 )

@@ -47,7 +47,7 @@ const install = Command.make("install", flags, (f) =>
     "TASK=<task-id> MANIFEST=<path> [NOTES=<text>], /prompts:review-handoff TASK=<task-id> MANIFEST=<path> " +
     "NOTES=<goal + summary + risks>). Run it again at any time: a file equal to ours is `unchanged`, a missing one " +
     "`written`, one from an earlier version of this package `updated`; a file you changed is `kept` unless --force " +
-    "(`overwritten`). Prints one line a file; exit 0."
+    "(`overwritten`). Prints one line a file; exit 0. Example: codex-orchestrator prompts install --dir .codex-prompts"
 ))
 
 /** `prompts`: the Codex CLI prompt files. */

@@ -72,7 +72,8 @@ export const review = Command.make("review", flags, (f) =>
       "(task, manifest, task checklist and PRD bullets, NOTES, a review checklist, the scope) and saves it next to the " +
       "manifest as review-prompt.md, then runs `codex review [--title t] <prompt>` ($CODEX_BIN, default codex; " +
       "CODEX_REVIEW_DEVTOOLS=1 uses scripts/codex-devtools.sh when executable, else enables the Chrome DevTools MCP " +
-      "server). Exit 0 when codex review succeeded, 1 when it failed, 2 when something is missing (manifest, NOTES, codex)."
+      "server). Exit 0 when codex review succeeded, 1 when it failed, 2 when something is missing (manifest, NOTES, codex). " +
+      "Example: codex-orchestrator review --commit HEAD --title 'Fix review' --notes 'Goal: fix | Summary: one commit | Risks: low'"
   ),
   Command.provide(ReviewHandoffLive.pipe(Layer.provideMerge(gateLayer)))
 )

@@ -34,5 +34,6 @@ export const status = Command.make(
       }))
 ).pipe(Command.withDescription(
   "Show a run's status from its manifest (never writes). --watch prints again on every change until the run " +
-    "is finished. A run that is not finished and has no recent heartbeat is reported stale."
+    "is finished. A run that is not finished and has no recent heartbeat is reported stale. " +
+    "Example: codex-orchestrator status --run 2026-11-25T09-26-45-555Z-2f16ce35 --task 0001 --watch --interval 5"
 ))
