@@ -15,7 +15,7 @@ import { RunEngine } from "../services/RunEngine.js"
 import { printedIfCancelled } from "./cancelReport.js"
 import { following } from "./follow.js"
 import { streamingJsonl, writeSummaryLine } from "./jsonl.js"
-import { deliveredSummary, notifyOption, notifyTargets } from "./notify.js"
+import { deliveredSummary, notifyOption, notifyTargets, withDeliveredSummary } from "./notify.js"
 import { task, verbose } from "./shared.js"
 import { otelEndpointOption, traced } from "./tracing.js"
 import { withHud } from "./hud.js"
@@ -137,7 +137,7 @@ export const exec = Command.make(
           ? withHud({ on: true, off: false }, "text", run, following(true))
           : run
       })))
-      yield* print(manifest, yield* deliveredSummary(manifest, targets, details()))
+      yield* withDeliveredSummary(manifest, targets, details(), (summary) => print(manifest, summary))
       if (manifest.status !== "succeeded") {
         return yield* new CommandExited({ runId: manifest.run_id, status: manifest.status, exitCode: failedExitCode(manifest) })
       }

@@ -78,3 +78,33 @@ export const deliveredSummary = (manifest: CliManifest, targets: ReadonlyArray<s
     const report = yield* deliverSummary(targets, runSummaryEventOf(manifest, timestamp, { ...noNotifications, targets }, exec))
     return runSummaryEventOf(manifest, timestamp, report, exec)
   })
+
+/** The targets of a delivery cut short by Ctrl-C or SIGTERM: none known to have arrived. */
+const interruptedDelivery = (targets: ReadonlyArray<string>): NotificationsReport => ({
+  targets,
+  delivered: [],
+  failures: targets.map((target) => ({
+    target,
+    error: "delivery interrupted (Ctrl-C or SIGTERM) before an answer came; it may not have arrived",
+    attempts: 1
+  }))
+})
+
+/**
+ * `deliveredSummary`, then `use` (the printing) of it. Interrupted while delivering (Ctrl-C during a
+ * target that does not answer, up to 45 s), `use` still gets the summary, its targets reported as not
+ * delivered, before the command exits 130: the result of a finished run is never lost to a slow hook.
+ */
+export const withDeliveredSummary = <E, R>(
+  manifest: CliManifest,
+  targets: ReadonlyArray<string>,
+  exec: ExecDetails | undefined,
+  use: (summary: RunSummaryEvent) => Effect.Effect<void, E, R>
+) =>
+  Effect.gen(function*() {
+    const interrupted = runSummaryEventOf(manifest, yield* isoNow, interruptedDelivery(targets), exec)
+    const summary = yield* deliveredSummary(manifest, targets, exec).pipe(
+      Effect.onInterrupt(() => Effect.catchAllCause(use(interrupted), () => Effect.void))
+    )
+    return yield* use(summary)
+  })

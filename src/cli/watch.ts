@@ -5,7 +5,8 @@
 import { Effect } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
 import { checkJsonlFormat, finishJsonl, writeSummaryLine } from "./jsonl.js"
-import { deliveredSummary, notifyTargets } from "./notify.js"
+import { deliveredSummary, notifyTargets, withDeliveredSummary } from "./notify.js"
+import type { RunNotSucceeded } from "./usage.js"
 
 interface WatchFlags {
   readonly jsonl: boolean
@@ -28,8 +29,12 @@ export const finishWatched = <E, R>(
 ) =>
   Effect.gen(function*() {
     if (!flags.jsonl && targets.length === 0) return yield* print
-    const summary = yield* deliveredSummary(manifest, targets)
-    return yield* flags.jsonl ? finishJsonl(summary) : print
+    return yield* withDeliveredSummary(
+      manifest,
+      targets,
+      undefined,
+      (summary): Effect.Effect<void, E | RunNotSucceeded, R> => flags.jsonl ? finishJsonl(summary) : print
+    )
   })
 
 /**
