@@ -9,7 +9,7 @@
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
-import { Chunk, Deferred, Duration, Effect, Exit, Layer } from "effect"
+import { Chunk, Duration, Effect, Exit, Layer } from "effect"
 import { shortened } from "../domain/OneLine.js"
 import { decodeSettings, processSection } from "../domain/Settings.js"
 import { defaultOutputGrace } from "../domain/SettingsProcess.js"
@@ -56,6 +56,8 @@ interface Child {
   readonly exited: () => boolean
   /** Stops reading: the pipes are closed (the group is stopped separately). */
   readonly release: () => void
+  /** Checks the condition a fiber waits for in `when` again (it read something besides the pipes). */
+  readonly recheck: () => void
 }
 
 type Handle = ChildProcessByStdio<null, Readable, Readable>
@@ -145,7 +147,8 @@ const childOf = (pid: number, state: State): Child => {
     release: () => {
       state.handle.stdout.destroy()
       state.handle.stderr.destroy()
-    }
+    },
+    recheck: () => changed(state)
   }
 }
 
@@ -247,11 +250,16 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>, grace: Dur
   }
   const gathered = () => pending() >= gatherBytes || child.drained()
   return Effect.gen(function*() {
-    const heldPastExit = yield* Deferred.make<void>()
-    yield* Effect.forkScoped(Effect.zipRight(Effect.zipRight(child.exit, Effect.sleep(grace)), Deferred.succeed(heldPastExit, undefined)))
-    const until = (ready: () => boolean) => Effect.raceFirst(child.when(ready), Deferred.await(heldPastExit))
+    // Set once the grace has passed since the exit; the waits below wake on it as on a pipe's news
+    // (through the same waiter: no fiber a wait, which the output's hot path would pay for).
+    let heldPastExit = false
+    yield* Effect.forkScoped(Effect.zipRight(Effect.zipRight(child.exit, Effect.sleep(grace)), Effect.sync(() => {
+      heldPastExit = true
+      child.recheck()
+    })))
+    const until = (ready: () => boolean) => child.when(() => ready() || heldPastExit)
     while (!child.drained() || pending() > 0) {
-      if (yield* Deferred.isDone(heldPastExit)) {
+      if (heldPastExit) {
         // Once, not until the pipes are empty: a holder that keeps printing would never let go.
         for (const name of pipes) yield* deliver(name)
         return !child.drained()
