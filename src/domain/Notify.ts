@@ -60,12 +60,6 @@ export const resolveTargets = (
   return [...new Set(chosen)]
 }
 
-/** The first target that cannot be one (targetProblem), as messages show it (shownTarget), if any. */
-export const invalidTarget = (targets: ReadonlyArray<string>): string | undefined => {
-  const bad = targets.find((target) => targetProblem(target) !== undefined)
-  return bad === undefined ? undefined : shownTarget(bad)
-}
-
 /**
  * A delivery's attempts: 4 at most, 0.5 s, 1 s then 2 s apart (under 4 s of waiting), each given
  * `notifyAttemptTimeoutMs`: a dead endpoint costs a finished run seconds, not minutes.
