@@ -7,9 +7,9 @@
  * test runner in unit tests) and the AttemptOutput the runners write to.
  */
 import * as Sharding from "@effect/cluster/Sharding"
-import { Chunk, Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { Chunk, Clock, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { type StageEvent, type StageLogEntry, type StageRequest, type Workspace } from "../domain/Cluster.js"
-import { AttemptOutput } from "../services/AttemptOutput.js"
+import { AttemptOutput, type AttemptOutputError } from "../services/AttemptOutput.js"
 import { CloudExecutor, type ExecutionEvent, type ExecutionRequest, type ExecutorService } from "../services/Executor.js"
 import { type ProcessExit, ProcessSpawnError } from "../services/ProcessRunner.js"
 import { executorFromRun } from "./Executor.js"
@@ -29,12 +29,49 @@ export interface ClusterExecutorOptions {
   readonly routingWait?: Duration.DurationInput | undefined
   /** How attempts are placed on runners (cluster/placement.ts). */
   readonly placement?: Partial<PlacementPolicy> | undefined
+  /** How long the attempt's output may go unread (the database not answering) before the attempt fails. */
+  readonly storageOutage?: Duration.DurationInput | undefined
 }
 
 const toEvent = (event: StageEvent): ExecutionEvent =>
   event._tag === "Started"
     ? { _tag: "Started", pid: undefined, remote: { runner: event.runner, host: event.host } }
     : { _tag: "Output", stream: event.stream, chunks: Chunk.of(event.bytes) }
+
+/**
+ * A read of an attempt's output that fails is tried again on the next poll, said once (and once
+ * more when reads work again); when reads have failed for `limit`, the attempt fails: the database
+ * is gone, its result could not be read (before, the run waited for it forever, warning at each poll).
+ */
+const outageWatch = (request: ExecutionRequest, limit: Duration.Duration) => {
+  let failingSince: number | undefined
+  return {
+    answered: () =>
+      Effect.suspend(() => {
+        if (failingSince === undefined) return Effect.void
+        failingSince = undefined
+        return Effect.logInfo(`${request.stageId}: the cluster database answers again`)
+      }),
+    unanswered: (error: AttemptOutputError) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (failingSince === undefined) {
+          failingSince = now
+          yield* Effect.logWarning(
+            `${request.stageId}: ${error.message} (retrying while the cluster database does not answer, for at most ${Duration.format(limit)})`
+          )
+        } else if (now - failingSince >= Duration.toMillis(limit)) {
+          return yield* spawnError(
+            request,
+            `the cluster database has not answered for ${Duration.format(limit)} (${error.message}); ` +
+              "the stage's result cannot be known: check the database and run again (resume finds a result stored meanwhile)",
+            error
+          )
+        }
+        return [] as ReadonlyArray<StageLogEntry>
+      })
+  }
+}
 
 /** The executor on the Sharding, RunnerStorage, ShardingConfig, ClusterPlacements and AttemptOutput in context. */
 export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
@@ -49,6 +86,7 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
     const workspaceOf: WorkspaceOf = options.workspaceOf ?? (() => Effect.succeed(null))
     const pollEvery = options.pollEvery ?? Duration.millis(100)
     const drainLimit = options.drainLimit ?? Duration.seconds(10)
+    const storageOutage = Duration.decode(options.storageOutage ?? Duration.seconds(60))
 
     const run: ExecutorService["run"] = <E>(request: ExecutionRequest, onEvent: (event: ExecutionEvent) => Effect.Effect<void, E>) =>
       Effect.gen(function*() {
@@ -64,9 +102,11 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
             Effect.zipRight(onEvent(toEvent(entry.event)), Effect.sync(() => {
               seen = entry.seq
             })), { discard: true })
+        const outage = outageWatch(request, storageOutage)
         const pull = Effect.uninterruptible(Effect.flatMap(
           Effect.suspend(() => output.read(key, seen)).pipe(
-            Effect.catchAll((error) => Effect.as(Effect.logWarning(`${request.stageId}: ${error.message}`), []))
+            Effect.tap(outage.answered),
+            Effect.catchAll(outage.unanswered)
           ),
           handOn
         ))

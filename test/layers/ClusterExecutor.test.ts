@@ -8,9 +8,10 @@ import { Chunk, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { makeClusterExecutor } from "../../src/layers/ClusterExecutor.js"
 import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../../src/layers/ProcessRunner.js"
 import type { ExecutionEvent, ExecutionRequest } from "../../src/services/Executor.js"
-import { AttemptOutput } from "../../src/services/AttemptOutput.js"
+import { AttemptOutput, AttemptOutputError } from "../../src/services/AttemptOutput.js"
 import { ProcessRunner } from "../../src/services/ProcessRunner.js"
 import { memoryCluster } from "../support/cluster.js"
+import { withLogs } from "../support/logs.js"
 
 const decoder = new TextDecoder()
 
@@ -164,6 +165,25 @@ describe("ClusterExecutor", () => {
       yield* Fiber.interrupt(fiber)
       yield* eventually(Effect.map(Ref.get(interruptions), (n) => n === 1))
       assert.strictEqual(yield* Ref.get(interruptions), 1)
+      }).pipe(Effect.provide(memoryCluster([]).pipe(Layer.provideMerge(killable(interruptions)))))
+    }))
+
+  it.live("a database that stops answering while the stage runs: one warning, then the attempt fails with the reason, its process cancelled", () =>
+    Effect.gen(function*() {
+      const interruptions = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        // Killing the cluster's PostgreSQL mid-stage: the run waited forever, warning ten times a second.
+        const gone = new AttemptOutputError({ reason: "reading output failed: Failed to acquire connection" })
+        const executor = yield* Effect.flatMap(AttemptOutput, (output) =>
+          makeClusterExecutor({ pollEvery: "20 millis", storageOutage: "400 millis" }).pipe(
+            Effect.provideService(AttemptOutput, { ...output, read: () => Effect.fail(gone) })
+          ))
+        const [failed, logged] = yield* withLogs(Effect.flip(executor.run(request("k-gone", "sleep 60"), () => Effect.void)))
+        assert.match(failed.reason, /^the cluster database has not answered for 400ms \(attempt output storage: reading output failed: Failed to acquire connection\); /)
+        assert.deepStrictEqual(logged.filter(([level]) => level === "WARN").map(([, message]) => message), [
+          "build: attempt output storage: reading output failed: Failed to acquire connection (retrying while the cluster database does not answer, for at most 400ms)"
+        ])
+        yield* eventually(Effect.map(Ref.get(interruptions), (n) => n === 1))
       }).pipe(Effect.provide(memoryCluster([]).pipe(Layer.provideMerge(killable(interruptions)))))
     }))
 })
