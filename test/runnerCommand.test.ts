@@ -62,6 +62,18 @@ describe("runner: bad input is one line, exit 2", () => {
       assert.include(yield* refused("--database-url", url, "--listen", "127.0.0.1:34999", "--capacity", "257"), "--capacity 257 is more than")
     }))
 
+  it.live("a --listen port out of range says the range; a value without a port says host:port", () =>
+    Effect.gen(function*() {
+      const url = `postgres://postgres:x@127.0.0.1:${yield* closedPort}/postgres`
+      for (const port of ["0", "70000"]) {
+        assert.strictEqual(
+          yield* refused("--database-url", url, "--listen", `localhost:${port}`),
+          `--listen localhost:${port}: the port must be 1 to 65535 (host:port, for example localhost:34431).`
+        )
+      }
+      assert.strictEqual(yield* refused("--database-url", url, "--listen", "nowhere"), "--listen nowhere is not host:port (for example localhost:34431).")
+    }))
+
   it.live("a --listen address in use names it and asks for another, before the database is tried", () =>
     Effect.gen(function*() {
       const url = `postgres://postgres:x@127.0.0.1:${yield* closedPort}/postgres`

@@ -39,11 +39,14 @@ const keepFailed = Options.boolean("keep-failed").pipe(
 
 /** `host:port` with a port from 1 to 65535. */
 const parseListen = (value: string) => {
-  const match = /^(.+):(\d{1,5})$/.exec(value.trim())
-  const port = match === null ? Number.NaN : Number(match[2])
-  return match !== null && match[1] !== undefined && port >= 1 && port <= 65535
+  const match = /^(.+):(\d+)$/.exec(value.trim())
+  if (match === null || match[1] === undefined) {
+    return Effect.fail(new UsageError({ reason: `--listen ${value} is not host:port (for example localhost:34431).` }))
+  }
+  const port = Number(match[2])
+  return port >= 1 && port <= 65535
     ? Effect.succeed({ host: match[1], port })
-    : Effect.fail(new UsageError({ reason: `--listen ${value} is not host:port (for example localhost:34431).` }))
+    : Effect.fail(new UsageError({ reason: `--listen ${value}: the port must be 1 to 65535 (host:port, for example localhost:34431).` }))
 }
 
 const parseLabels = (value: string) =>
