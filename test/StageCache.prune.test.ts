@@ -5,12 +5,13 @@
  */
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer, Ref, TestClock } from "effect"
 import { cacheFormat, type CacheEntryMeta } from "../src/domain/StageCache.js"
 import { EntropySeeded } from "../src/layers/Entropy.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { GitMemory } from "../src/layers/Git.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { stagingDir } from "../src/layers/internal/cacheEntries.js"
 import { StageCacheOnGit } from "../src/layers/StageCache.js"
 import { Files } from "../src/services/Files.js"
 import { StageCache } from "../src/services/StageCache.js"
@@ -82,5 +83,22 @@ describe("StageCacheLive: two prunes at once (B-5)", () => {
       )
       assert.deepStrictEqual(yield* Effect.flatMap(Files, (files) => files.list(entries)), [])
       assert.deepStrictEqual([first.stats.entries, second.stats.entries], [0, 0])
+    }).pipe(Effect.provide(app)))
+
+  it.effect("a prune leaves a store in progress alone and removes what interrupted writes left an hour ago or more", () =>
+    Effect.gen(function*() {
+      const cache = `${repo}/.runs/.cache`
+      const now = Date.UTC(2026, 11, 7, 12)
+      yield* TestClock.setTime(now)
+      const files = yield* InMemoryFiles
+      const writing = stagingDir(cache, "d".repeat(64), now - 60_000, "aaaaaa")
+      const interrupted = stagingDir(cache, "e".repeat(64), now - 3 * 3_600_000, "bbbbbb")
+      yield* files.write(`${writing}/log.ndjson`, "a store in progress (another run)")
+      yield* files.write(`${interrupted}/log.ndjson`, "left by a run killed while storing")
+      yield* files.write(`${cache}/tmp/${"f".repeat(64)}.cccccc/log.ndjson`, "left by an earlier version")
+      yield* (yield* StageCache).prune({})
+      assert.deepStrictEqual(yield* Effect.flatMap(Files, (all) => all.list(`${cache}/tmp`)), [writing.slice(`${cache}/tmp/`.length)])
+      yield* (yield* StageCache).prune({ all: true })
+      assert.deepStrictEqual(yield* Effect.flatMap(Files, (all) => all.list(`${cache}/tmp`)), [writing.slice(`${cache}/tmp/`.length)])
     }).pipe(Effect.provide(app)))
 })

@@ -23,6 +23,21 @@ export interface CacheStorage {
 export const entriesDir = (dir: string) => `${dir}/entries`
 export const entryDir = (dir: string, key: string) => `${dir}/entries/${key}`
 export const tmpDir = (dir: string) => `${dir}/tmp`
+/**
+ * Where a store writes an entry before renaming it into place: named after the key, the time the
+ * store began and a random part, so that a prune can tell a store in progress from what a killed
+ * one left (`staleStagingMs`).
+ */
+export const stagingDir = (dir: string, key: string, startedMs: number, random: string) => `${tmpDir(dir)}/${key}.w${startedMs}.${random}`
+
+/** A folder under `tmp/` this old (by its name) is what an interrupted store left; younger ones may be in progress. */
+export const staleStagingMs = 3_600_000
+
+/** When the store writing `name` (a folder of `tmp/`) began, or undefined for what is not a store's (an eviction's claim). */
+export const stagingStartedMs = (name: string): number | undefined => {
+  const match = /^[0-9a-f]+\.w(\d+)\.[0-9a-f]+$/.exec(name)
+  return match === null ? undefined : Number(match[1])
+}
 export const stageRecordPath = (dir: string, id: string) => `${dir}/stages/${id}.json`
 
 const parent = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf("/")))

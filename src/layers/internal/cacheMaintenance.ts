@@ -1,18 +1,19 @@
 /**
  * Keeping the stage cache within its size (DECISIONS B-5): least recently used entries go first;
- * `prune` also drops damaged entries and what interrupted writes left in `tmp/`; `stats` counts.
+ * `prune` also drops damaged entries and what interrupted writes left in `tmp/` (not a store in
+ * progress); `stats` counts.
  * After a store, the sizes come from a table this process keeps (filled once from the entries'
  * small `used` files, then updated by its own stores and hits): a store within the bound reads
  * nothing, and only a store that takes the cache over its bound looks at the entries again (other
  * runs may have stored or evicted meanwhile). An entry is claimed (renamed under `tmp/`) before it
  * is counted and removed, so two evictions at once count each entry once, in the one that removed it.
  */
-import { Effect, Ref } from "effect"
+import { Clock, Effect, Ref } from "effect"
 import type { CacheSection } from "../../domain/Settings.js"
 import { type EntryUsage, evictionOrder } from "../../domain/StageCache.js"
 import type { Entropy } from "../../services/Entropy.js"
 import type { CacheStats, PruneResult } from "../../services/StageCache.js"
-import { type CacheStorage, entryDir, entryUsages, tmpDir } from "./cacheEntries.js"
+import { type CacheStorage, entryDir, entryUsages, staleStagingMs, stagingStartedMs, tmpDir } from "./cacheEntries.js"
 
 export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<CacheSection, "dir">, entropy: Entropy["Type"]) =>
   Effect.gen(function*() {
@@ -87,9 +88,21 @@ export const makeCacheMaintenance = (storage: CacheStorage, settings: Omit<Cache
     const touched = (usage: EntryUsage) =>
       Ref.update(table, (known) => (known === undefined || !known.has(usage.key) ? known : new Map(known).set(usage.key, usage)))
 
+    /**
+     * Removes what interrupted stores left in `tmp/` (begun `staleStagingMs` ago or more, by their
+     * names) and eviction claims; a store in progress (a run storing while `cache prune` runs) is
+     * left alone: removing it made that run's store fail ("its result was not cached").
+     */
+    const removeLeftovers = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      for (const name of yield* storage.store.list(tmpDir(storage.dir))) {
+        const started = stagingStartedMs(name)
+        if (started === undefined || now - started >= staleStagingMs) yield* storage.store.removeTree(`${tmpDir(storage.dir)}/${name}`)
+      }
+    })
+
     const prune = Effect.fn("StageCache.prune")(function*(options: { readonly all?: boolean; readonly maxBytes?: number }) {
-      // Entries being written now are in tmp/ too; prune is a maintenance command, not run during a run.
-      yield* storage.store.removeTree(tmpDir(storage.dir))
+      yield* removeLeftovers
       const { freedBytes, removed } = yield* evict(options.maxBytes ?? settings.maxBytes, { all: options.all === true, thorough: true })
       yield* Ref.set(table, undefined)
       return { removed, freedBytes, stats: yield* stats } satisfies PruneResult

@@ -9,7 +9,7 @@ import { CacheEntryMeta, type EntryUsage, StageCacheRecord } from "../../domain/
 import { iso } from "../../domain/Time.js"
 import type { Entropy } from "../../services/Entropy.js"
 import type { CacheKey, StoreRequest } from "../../services/StageCache.js"
-import { type CacheStorage, copyFile, entriesDir, entryDir, readEntry, stageRecordPath, tmpDir, usedText } from "./cacheEntries.js"
+import { type CacheStorage, copyFile, entriesDir, entryDir, readEntry, stageRecordPath, stagingDir, usedText } from "./cacheEntries.js"
 import { matchFiles } from "./cacheFiles.js"
 
 const encodeMeta = Schema.encode(Schema.parseJson(CacheEntryMeta, { space: 2 }))
@@ -19,7 +19,7 @@ export const storeEntry = (storage: CacheStorage, entropy: Entropy["Type"], key:
   Effect.gen(function*() {
     const { store, work } = storage
     const { probe } = key
-    const staging = `${tmpDir(storage.dir)}/${key.key}.${yield* entropy.hex(6)}`
+    const staging = stagingDir(storage.dir, key.key, yield* Clock.currentTimeMillis, yield* entropy.hex(6))
     yield* store.makeDirectory(staging)
     const outcome = yield* Effect.gen(function*() {
       yield* copyFile(work, request.logPath, store, `${staging}/log.ndjson`)
