@@ -12,6 +12,7 @@ import { EventBus } from "../src/services/EventBus.js"
 import { AppMemory } from "../src/layers/App.js"
 import { ClusterExecutorLive } from "../src/layers/ClusterExecutor.js"
 import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { executorFromRun } from "../src/layers/Executor.js"
 import { CloudExecutor } from "../src/services/Executor.js"
 import { RunEngine } from "../src/services/RunEngine.js"
 import { logFile, manifestFile } from "./support/files.js"
@@ -69,4 +70,31 @@ describe("cloud runs on the cluster executor", () => {
         assert.strictEqual(remote[0]?.env["CODEX_ORCHESTRATOR_RUN_ID"], manifest.run_id)
       }).pipe(Effect.provide(AppMemory({ pipelines: { user: [threeStages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
     }).pipe(Effect.scoped))
+
+  it.live("a redelivered attempt: its summary is the output of the delivery that ended it; the log keeps both", () =>
+    Effect.gen(function*() {
+      // As the cluster executor hands on a stage whose runner stopped mid-stage (the runner's SIGINT
+      // or kill -9): the first delivery's start and output, then the second's. Seen by hand: the
+      // summary said "start on localhost:34502" of a stage that ran to its end on localhost:34501.
+      const bytes = (text: string) => Chunk.of(new TextEncoder().encode(text))
+      const redelivered = executorFromRun("cluster", (_request, onEvent) =>
+        Effect.gen(function*() {
+          yield* onEvent({ _tag: "Started", pid: undefined, remote: { runner: "runner-b", host: "h" } })
+          yield* onEvent({ _tag: "Output", stream: "stdout", chunks: bytes("start on runner-b\n") })
+          yield* onEvent({ _tag: "Output", stream: "stderr", chunks: bytes("warm-up on runner-b\n") })
+          yield* onEvent({ _tag: "Started", pid: undefined, remote: { runner: "runner-a", host: "h" } })
+          yield* onEvent({ _tag: "Output", stream: "stdout", chunks: bytes("start on runner-a\nend\n") })
+          yield* onEvent({ _tag: "Exited", exit: { exitCode: 0, signal: null }, remote: { runner: "runner-a", host: "h" } })
+          return { exitCode: 0, signal: null }
+        }))
+      const app = AppMemory({ pipelines: { user: [pipeline("long", [commandStage("l", "long job")])] }, cloudExecutor: Layer.succeed(CloudExecutor, redelivered) })
+      yield* Effect.gen(function*() {
+        const { layout } = yield* (yield* RunEngine).start({ taskId: "cluster-task", pipelineId: "long", executionMode: "cloud" })
+        const [entry] = (yield* manifestFile(layout.manifest)).commands
+        assert.strictEqual(entry?.summary, "start on runner-a\nend")
+        assert.deepStrictEqual(entry?.remote?.deliveries?.map((d) => d.runner), ["runner-b", "runner-a"])
+        const chunks = (yield* logFile(layout.stageLog(1, "l"))).flatMap((e) => e.type === "exec:chunk" ? [e.data] : [])
+        assert.deepStrictEqual(chunks, ["start on runner-b\n", "warm-up on runner-b\n", "start on runner-a\nend\n"])
+      }).pipe(Effect.provide(app))
+    }))
 })

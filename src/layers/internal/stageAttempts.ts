@@ -139,11 +139,12 @@ const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: Attem
 
 type StageIo = ReturnType<typeof makeStageIo>
 
+const freshTails = (ctx: AttemptContext, state: AttemptState) => // an attempt begins, or a remote one is delivered again
+  Object.assign(state, { stdoutTail: makeOutputTail(), stderrTail: makeOutputTail(), stdoutObserver: ctx.observing ? makeStdoutObserver() : undefined })
 /** Runs the attempt's process, handing its output to the log as it arrives; `timeout` when it overran. */
 const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number) =>
   Effect.gen(function*() {
-    // The pid is recorded while the stage runs rather than before its output is handled: a short
-    // stage should not wait for that write. It is joined before the attempt ends.
+    // The pid is recorded while the stage runs (a short stage does not wait for that write), joined before the attempt ends.
     let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
     // Each handler call holds what a pipe had buffered when it was read: one log line for it instead
     // of one per read, so many small lines do not each cost an envelope (D-11).
@@ -156,9 +157,11 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       const released = ctx.guard.release(stream, bytes)
       return released.write === undefined ? Effect.void : io.emit(attempt, stream, released.write, released.check)
     }
+    let deliveries = 0 // a remote attempt delivered again (its runner lost): the summary starts over; the log keeps all
     const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
       switch (event._tag) {
         case "Started":
+          if (event.remote !== undefined && ++deliveries > 1) freshTails(ctx, state)
           return Effect.zipRight(
             ctx.observe(attempt, event),
             event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
@@ -210,9 +213,7 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
 const attemptOnce = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number) =>
   Effect.gen(function*() {
     state.attempts = attempt
-    state.stdoutTail = makeOutputTail()
-    state.stderrTail = makeOutputTail()
-    state.stdoutObserver = ctx.observing ? makeStdoutObserver() : undefined
+    freshTails(ctx, state)
     const attemptStartMs = yield* Clock.currentTimeMillis
     yield* io.both({
       type: "exec:begin",
