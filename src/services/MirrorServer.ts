@@ -51,7 +51,13 @@ export class MirrorServeFailed extends Schema.TaggedError<MirrorServeFailed>()("
   cause: Schema.Defect
 }) {
   override get message() {
-    return `could not listen on ${this.address}: ${innermostReason(this.cause)}. Pick another --port (or --port 0 for a free one).`
+    const reason = innermostReason(this.cause)
+    const fix = /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(reason)
+      ? "Pick another --host: an address of this machine (127.0.0.1, the default, or 0.0.0.0 for every one)."
+      : /EACCES/.test(reason)
+      ? "Pick a --port above 1023 (or --port 0 for a free one)."
+      : "Pick another --port (or --port 0 for a free one)."
+    return `could not listen on ${this.address}: ${reason}. ${fix}`
   }
 }
 
