@@ -31,9 +31,10 @@ export const ProjectSetupLive = Layer.effect(
 
     /**
      * What stands where init would write `file` (repository-relative, `/`-separated): the file itself,
-     * or a file where one of its folders belongs (asking past it would fail with the system's ENOTDIR).
+     * a file where one of its folders belongs (asking past it would fail with the system's ENOTDIR),
+     * or a folder that is a symbolic link out of the repository (init would write there, elsewhere).
      */
-    const inTheWay = (file: string) =>
+    const inTheWay = (realRoot: string) => (file: string) =>
       Effect.gen(function*() {
         const parts = file.split("/")
         for (let i = 1; i < parts.length; i++) {
@@ -41,6 +42,8 @@ export const ProjectSetupLive = Layer.effect(
           const info = yield* files.info(path.join(root, folder))
           if (info === undefined) return undefined
           if (info.type !== "directory") return `${folder} (a file where init needs a folder)`
+          const real = (yield* files.realPath(path.join(root, folder))) ?? realRoot
+          if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`)) return `${folder} (a symbolic link out of the repository, to ${real})`
         }
         return (yield* files.info(path.join(root, file))) === undefined ? undefined : file
       })
@@ -60,8 +63,9 @@ export const ProjectSetupLive = Layer.effect(
       const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
       const scaffold = projectFiles(scaffoldTask(taskId), today)
       const existing: Array<string> = []
+      const conflictOf = inTheWay((yield* files.realPath(root)) ?? root)
       for (const file of scaffold) {
-        const conflict = yield* inTheWay(file.path)
+        const conflict = yield* conflictOf(file.path)
         if (conflict !== undefined && !existing.includes(conflict)) existing.push(conflict)
       }
       if (existing.length > 0) return yield* new InitRefused({ root, existing })

@@ -3,7 +3,7 @@
  * review gate runs end to end on it (a fake codex on PATH), and a second init writes nothing.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
@@ -87,6 +87,25 @@ describe("init", () => {
           "move them aside (or run init in a repository without them).\n"
       )
       assert.isFalse(existsSync(repo.path("codex.orchestrator.json")))
+    }))
+
+  it("a folder that is a symbolic link out of the repository (docs -> elsewhere) is named too (exit 2): init writes nothing through it", () =>
+    withGitRepo(undefined, async (repo) => {
+      const elsewhere = mkdtempSync(join(tmpdir(), "init-elsewhere-"))
+      try {
+        symlinkSync(elsewhere, repo.path("docs"))
+        const result = await repo.cli(["init"])
+        assert.strictEqual(result.code, 2, describeResult(result))
+        assert.strictEqual(
+          result.stderr,
+          `error: init writes nothing over existing files, and docs (a symbolic link out of the repository, to ${elsewhere}) already exists in ` +
+            `${repo.dir}; move them aside (or run init in a repository without them).\n`
+        )
+        assert.deepStrictEqual(readdirSync(elsewhere), [])
+        assert.isFalse(existsSync(repo.path("codex.orchestrator.json")))
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true })
+      }
     }))
 
   // Mounting a tmpfs needs root, which CI has (as fullDisk.test.ts); elsewhere the test is skipped.
