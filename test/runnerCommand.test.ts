@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, type Server } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, ConfigProvider, Effect, Exit, Option } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { stripAnsi } from "../src/domain/Colour.js"
 import { TestKit } from "../src/index.js"
@@ -72,6 +72,16 @@ describe("runner: bad input is one line, exit 2", () => {
         )
       }
       assert.strictEqual(yield* refused("--database-url", url, "--listen", "nowhere"), "--listen nowhere is not host:port (for example localhost:34431).")
+    }))
+
+  it.live("no database URL at all names the flag and the variable, and where a URL comes from", () =>
+    Effect.gen(function*() {
+      const line = yield* refused("--listen", "127.0.0.1:34999").pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+      assert.strictEqual(
+        line,
+        "runner needs the cluster's database: give --database-url or set CODEX_CLUSTER_DATABASE_URL " +
+          "(a PostgreSQL URL; `codex-orchestrator cluster db` starts one and prints it)."
+      )
     }))
 
   it.live("a --listen address in use names it and asks for another, before the database is tried", () =>

@@ -10,7 +10,8 @@ import { UsageError } from "./shared.js"
 
 const databaseUrl = Options.text("database-url").pipe(
   Options.withFallbackConfig(Config.string(clusterDatabaseVariable)),
-  Options.withDescription(`The cluster's PostgreSQL URL (default: $${clusterDatabaseVariable}); \`cluster db\` prints one`)
+  Options.withDescription(`The cluster's PostgreSQL URL (default: $${clusterDatabaseVariable}); \`cluster db\` prints one`),
+  Options.optional
 )
 const listen = Options.text("listen").pipe(
   Options.withDescription(
@@ -67,7 +68,13 @@ export const runner = Command.make(
   { databaseUrl, listen, workspaces, capacity, labels, keepFailed },
   (flags) =>
     Effect.gen(function*() {
-      const url = yield* parseClusterDatabaseUrl("--database-url", flags.databaseUrl)
+      if (Option.isNone(flags.databaseUrl)) {
+        return yield* new UsageError({
+          reason: `runner needs the cluster's database: give --database-url or set ${clusterDatabaseVariable} ` +
+            "(a PostgreSQL URL; `codex-orchestrator cluster db` starts one and prints it)."
+        })
+      }
+      const url = yield* parseClusterDatabaseUrl("--database-url", flags.databaseUrl.value)
       const address = yield* parseListen(flags.listen)
       const labelList = yield* parseLabels(flags.labels)
       const capacityOf = Option.getOrUndefined(flags.capacity)
