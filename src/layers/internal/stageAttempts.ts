@@ -2,7 +2,7 @@
  * The process work of one command stage (SPEC RUN-4, LOG-1, LOG-2, EXE-3, EXE-4, DECISIONS B-1, D-11):
  * every attempt's output streamed into the stage's ndjson log as it arrives (after the privacy
  * guard), bounded tails kept in memory, retries on the stage's Schedule, and how the last attempt
- * ended. Recording the outcome in the manifest is stageOutcome.ts's.
+ * ended. Recording the outcome in the manifest is stageOutcome.ts's; a long stage's progress line, stageProgress.ts's.
  */
 import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
@@ -20,6 +20,7 @@ import type { makeStageGuard } from "./privacyGuard.js"
 import type { ToolCallStatus } from "../../domain/Events.js"
 import type { Finish } from "./stageOutcome.js"
 import { attemptSpan, traceParentEnv } from "./runSpans.js"
+import { stillRunning } from "./stageProgress.js"
 import { iso } from "../../domain/Time.js"
 import { concatBytes } from "../../domain/Bytes.js"
 import type { RedactionEvents } from "./runEvents.js"
@@ -74,9 +75,7 @@ export const initialAttemptState = (): AttemptState => ({
 
 export const truncated = (tail: OutputTail) => tail.totalBytes() > tailLimitBytes
 
-class StageTimedOut {
-  readonly _tag = "StageTimedOut"
-}
+class StageTimedOut { readonly _tag = "StageTimedOut" } // the stage's timeoutMs passed before its attempt ended
 
 /** An attempt that failed in a way worth retrying; carries it so the last one can be recorded. */
 class RetryableAttempt {
@@ -142,7 +141,7 @@ type StageIo = ReturnType<typeof makeStageIo>
 const freshTails = (ctx: AttemptContext, state: AttemptState) => // an attempt begins, or a remote one is delivered again
   Object.assign(state, { stdoutTail: makeOutputTail(), stderrTail: makeOutputTail(), stdoutObserver: ctx.observing ? makeStdoutObserver() : undefined })
 /** Runs the attempt's process, handing its output to the log as it arrives; `timeout` when it overran. */
-const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number) =>
+const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number, startedMs: number) =>
   Effect.gen(function*() {
     // The pid is recorded while the stage runs (a short stage does not wait for that write), joined before the attempt ends.
     let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
@@ -187,6 +186,7 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       env: { ...ctx.env, ...(yield* traceParentEnv) },
       runsOn: ctx.stage.runsOn
     }, onEvent).pipe(
+      Effect.raceFirst(stillRunning(`[${ctx.index}/${ctx.of}] ${ctx.stage.id}`, startedMs)),
       // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
       // stage could not start all the same, and is recorded failed with its error file, not left running.
       Effect.catchAllDefect((defect) =>
@@ -229,7 +229,7 @@ const attemptOnce = (ctx: AttemptContext, io: StageIo, state: AttemptState, atte
       index: ctx.index
     })
     yield* ctx.toolCall("started", attempt, ctx.guard.shown(ctx.stage.command))
-    const result = yield* consume(ctx, io, state, attempt)
+    const result = yield* consume(ctx, io, state, attempt, attemptStartMs)
     // Enforce mode held back an unfinished last line; it goes to the log and to `log` events now.
     for (const [stream, rest] of ctx.guard.flush()) {
       yield* io.emit(attempt, stream, new TextEncoder().encode(rest), { text: rest, from: 0 })
