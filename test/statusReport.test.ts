@@ -80,4 +80,18 @@ describe("status --watch output", () => {
       const error = yield* Effect.flip(showStatus({ ...request, interval: 0 }).pipe(Effect.provide(reader)))
       assert.strictEqual(error.message, "--interval must be a positive integer (seconds) up to 86400 (a day), got 0.")
     }))
+
+  it.effect("a reader that went away (status --watch | head -1) ends the watch at the next print, not when the run ends", () =>
+    Effect.gen(function*() {
+      const lines = yield* Ref.make<ReadonlyArray<string>>([])
+      const console = yield* Console.consoleWith(Effect.succeed)
+      const capture: Console.Console = { ...console, log: (...args) => Ref.update(lines, (all) => [...all, args.join(" ")]) }
+      // The reader reads one line and goes: from then on stdout is closed.
+      const outputClosed = Effect.map(Ref.get(lines), (all) => all.length >= 1)
+      yield* showStatus({ runId: manifest.run_id, taskId: "t", format: "json", watch: true, interval: 1 }, outputClosed).pipe(
+        Effect.withConsole(capture),
+        Effect.provide(reader)
+      )
+      assert.strictEqual((yield* Ref.get(lines)).length, 1)
+    }))
 })

@@ -6,6 +6,7 @@
 import { Console, Duration, Effect, Stream } from "effect"
 import type { StatusView } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
+import { stdoutClosed } from "./streams.js"
 import { printJson, UsageError } from "./usage.js"
 
 /** `status`'s flags, parsed. */
@@ -73,7 +74,7 @@ const statusText = (view: StatusView) => {
 const maxIntervalSeconds = 86_400
 
 /** Prints the run's status once, or with `watch` again on every change until the run is finished. */
-export const showStatus = (flags: StatusFlags) =>
+export const showStatus = (flags: StatusFlags, outputClosed: Effect.Effect<boolean> = stdoutClosed) =>
   Effect.gen(function*() {
     const reader = yield* RunReader
     const request = { runId: flags.runId, taskId: flags.taskId }
@@ -92,8 +93,15 @@ export const showStatus = (flags: StatusFlags) =>
     // Printed only when what is printed changes: the text does not show the heartbeat, so a
     // heartbeat alone does not print the same block again.
     const render = (view: StatusView) => flags.format === "json" ? JSON.stringify(statusJson(view)) : `${statusText(view)}\n`
+    // A reader that went away (`| head -1`) ends the watch at the next print, as a closed pipe ends
+    // `tail -f`: the watch would otherwise go on, printing to nobody, until the run ends.
     yield* Stream.runForEach(
-      reader.watch(request, Duration.seconds(flags.interval)).pipe(Stream.map(render), Stream.changes),
+      reader.watch(request, Duration.seconds(flags.interval)).pipe(
+        Stream.map(render),
+        Stream.changes,
+        Stream.mapEffect((text) => Effect.map(outputClosed, (closed) => (closed ? undefined : text))),
+        Stream.takeWhile((text): text is string => text !== undefined)
+      ),
       (text) => Console.log(text)
     )
   })

@@ -45,5 +45,8 @@ const writeTo = (stream: NodeJS.WriteStream) => (text: string) =>
 export const writeStdout = writeTo(process.stdout)
 export const writeStderr = writeTo(process.stderr)
 
+/** Whether stdout's reader went away (a closed pipe: `status --watch | head -1`), as the last write found. */
+export const stdoutClosed: Effect.Effect<boolean> = Effect.sync(() => closed.has(process.stdout) || process.stdout.destroyed)
+
 /** Whether stdout is a terminal (a person reads it) rather than a pipe or a file (a program does). */
 export const stdoutIsTerminal = (): boolean => process.stdout.isTTY === true
