@@ -65,7 +65,8 @@ const outageWatch = (request: ExecutionRequest, limit: Duration.Duration) => {
             request,
             `the cluster database has not answered for ${Duration.format(limit)} (${error.message}); ` +
               "the stage's result cannot be known: check the database and run again (resume finds a result stored meanwhile)",
-            error
+            error,
+            true
           )
         }
         return [] as ReadonlyArray<StageLogEntry>

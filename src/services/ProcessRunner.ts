@@ -26,16 +26,23 @@ export interface ProcessHandlers<E> {
   readonly onOutput: (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => Effect.Effect<void, E>
 }
 
-/** The process could not be started at all (bad cwd, no shell): RUN-5, not a failed stage exit. */
+/**
+ * The process could not be started at all (bad cwd, no shell): RUN-5, not a failed stage exit. With
+ * `started`, it did start but its end cannot be known (a remote attempt whose results stopped
+ * coming): no exit code either, so it is recorded the same way.
+ */
 export class ProcessSpawnError extends Schema.TaggedError<ProcessSpawnError>()("ProcessSpawnError", {
   command: Schema.String,
   cwd: Schema.String,
   reason: Schema.String,
-  cause: Schema.Defect
+  cause: Schema.Defect,
+  started: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
     // A long command's head only (a 3 MB command was echoed whole into each error line); the manifest keeps it.
-    return `Could not start "${shortened(this.command)}" in ${this.cwd}: ${this.reason}`
+    return this.started === true
+      ? `"${shortened(this.command)}" in ${this.cwd} ended without a result: ${this.reason}`
+      : `Could not start "${shortened(this.command)}" in ${this.cwd}: ${this.reason}`
   }
 }
 

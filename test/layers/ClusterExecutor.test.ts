@@ -180,6 +180,8 @@ describe("ClusterExecutor", () => {
           ))
         const [failed, logged] = yield* withLogs(Effect.flip(executor.run(request("k-gone", "sleep 60"), () => Effect.void)))
         assert.match(failed.reason, /^the cluster database has not answered for 400ms \(attempt output storage: reading output failed: Failed to acquire connection\); /)
+        // The stage did start (its process was cancelled): the message says it ended without a result, not that it could not start.
+        assert.match(failed.message, /^"sleep 60" in \S+ ended without a result: the cluster database has not answered/)
         assert.deepStrictEqual(logged.filter(([level]) => level === "WARN").map(([, message]) => message), [
           "build: attempt output storage: reading output failed: Failed to acquire connection (retrying while the cluster database does not answer, for at most 400ms)"
         ])

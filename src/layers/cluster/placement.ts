@@ -44,9 +44,12 @@ export const defaultPlacement: PlacementPolicy = {
   routingWait: Duration.seconds(10)
 }
 
-/** A remote attempt that could not start, as the stage sees it: the request's command and cwd, and why. */
-export const spawnError = (request: ExecutionRequest, reason: string, cause: unknown) =>
-  new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause })
+/**
+ * A remote attempt that could not start (or, `started`, whose end cannot be known), as the stage
+ * sees it: the request's command and cwd, and why.
+ */
+export const spawnError = (request: ExecutionRequest, reason: string, cause: unknown, started = false) =>
+  new ProcessSpawnError({ command: request.command, cwd: request.cwd, reason, cause, ...(started ? { started } : {}) })
 
 const isBusy = (error: unknown): error is RunnerBusy => Predicate.isTagged(error, "RunnerBusy")
 
