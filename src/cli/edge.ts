@@ -9,7 +9,7 @@ import { colourWanted, stripAnsi } from "../domain/Colour.js"
 import { oneLine } from "../domain/OneLine.js"
 import { decodeSettings, terminalSection } from "../domain/Settings.js"
 import { exitCodeOf, type ParserErrorTest, tagOf } from "./exitCode.js"
-import { dropOutputWhenClosed } from "./streams.js"
+import { dropOutputWhenClosed, stderrLine } from "./streams.js"
 
 export { noParserErrors, type ParserErrorTest } from "./exitCode.js"
 
@@ -22,7 +22,7 @@ const report = (isParserError: ParserErrorTest) => (cause: Cause.Cause<unknown>)
     onSome: (error) => {
       if (isParserError(error) || ["RunNotSucceeded", "CommandExited", "CheckFailed"].includes(tagOf(error) ?? "")) return Effect.void
       const line = `error: ${oneLine(error instanceof Error ? error.message : String(error))}`
-      return Effect.sync(() => process.stderr.write(`${line}\n${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
+      return Effect.sync(() => process.stderr.write(`${stderrLine(line)}${verbose ? `${Cause.pretty(cause)}\n` : ""}`))
     },
     onNone: () =>
       Cause.isInterruptedOnly(cause)
@@ -38,7 +38,7 @@ const stderrLogger = Logger.make(({ logLevel, message }) => {
     : LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
     ? "warning: "
     : ""
-  process.stderr.write(`[Codex-Orchestrator] ${level}${oneLine(text)}\n`)
+  process.stderr.write(stderrLine(`[Codex-Orchestrator] ${level}${oneLine(text)}`))
 })
 
 // runMain turns the first SIGINT/SIGTERM into an interruption: the running stage's process group is

@@ -43,7 +43,22 @@ const writeTo = (stream: NodeJS.WriteStream) => (text: string) =>
   })
 
 export const writeStdout = writeTo(process.stdout)
-export const writeStderr = writeTo(process.stderr)
+
+/** Whether the last text followed output (`--follow`) wrote on stderr left a line open (no newline at its end). */
+let stderrLineOpen = false
+
+export const writeStderr = (text: string) =>
+  Effect.zipRight(Effect.sync(() => void (text.length > 0 && (stderrLineOpen = !text.endsWith("\n")))), writeTo(process.stderr)(text))
+
+/**
+ * A line of our own for stderr (a progress line, an error): after followed output whose last line was
+ * left open, it starts on a line of its own instead of running on from the stage's text.
+ */
+export const stderrLine = (line: string): string => {
+  const text = `${stderrLineOpen ? "\n" : ""}${line}\n`
+  stderrLineOpen = false
+  return text
+}
 
 /** Whether stdout's reader went away (a closed pipe: `status --watch | head -1`), as the last write found. */
 export const stdoutClosed: Effect.Effect<boolean> = Effect.sync(() => closed.has(process.stdout) || process.stdout.destroyed)
