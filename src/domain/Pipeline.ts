@@ -6,7 +6,7 @@ import { Schema } from "effect"
 import { NotifyTarget } from "./Notify.js"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
-import { Label } from "./Cluster.js"
+import { Label, maxRunnerLabels } from "./Cluster.js"
 import { hasControlCharacter } from "./OneLine.js"
 import { StageModeFromConfig } from "./StageMode.js"
 import { CacheSpec } from "./StageCache.js"
@@ -62,6 +62,15 @@ const Needs = Schema.Array(NonEmpty)
 /** B-2: stages sharing a lock name never run at the same time. */
 const Lock = NonEmpty
 
+/** B-3: the labels a runner must have; more than a runner can hold (`runner --labels`) would never be served. */
+const RunsOn = Schema.Array(Label).pipe(
+  Schema.filter((labels) => new Set(labels).size <= maxRunnerLabels, {
+    message: (issue) =>
+      `lists ${Array.isArray(issue.actual) ? new Set(issue.actual).size : "too many"} labels, and a runner holds at most ${maxRunnerLabels} ` +
+      `(runner --labels): no runner could take this stage; list at most ${maxRunnerLabels}`
+  })
+)
+
 /**
  * A shell command stage (CFG-3), plus `timeoutMs` (DECISIONS D-8). Where it runs is one typed field,
  * `executionMode` (D-23); a config file's other spellings of it are normalised when it is decoded.
@@ -90,7 +99,7 @@ export const CommandStage = Schema.extend(Schema.Struct({
   needs: Schema.optional(Needs),
   lock: Schema.optional(Lock),
   /** Issue 18: in `cloud` mode, only runners that have all these labels run the stage. */
-  runsOn: Schema.optional(Schema.Array(Label)),
+  runsOn: Schema.optional(RunsOn),
   /** DECISIONS B-5: a hit on the same command, folder, env and inputs replays the stored result instead of running. */
   cache: Schema.optional(CacheSpec)
 }), StageModeFromConfig)

@@ -174,6 +174,20 @@ describe("config decoding (CFG-1..4)", () => {
       )
     }))
 
+  it.effect("refuses a stage's runsOn listing more labels than a runner can hold: no runner could take it", () =>
+    Effect.gen(function*() {
+      const labels = ["a", "b", "c", "d", "e"]
+      assert.deepStrictEqual(
+        yield* issuesOf({
+          pipelines: [pipeline("p", [
+            { kind: "command", id: "gpu", title: "gpu", command: "train", runsOn: labels },
+            { kind: "command", id: "ok", title: "ok", command: "train", runsOn: labels.slice(0, 4) }
+          ])]
+        }),
+        ["pipelines.0.stages.0.runsOn: lists 5 labels, and a runner holds at most 4 (runner --labels): no runner could take this stage; list at most 4"]
+      )
+    }))
+
   it.effect("refuses a pipeline id starting with '-': no command line could name it", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(
