@@ -62,6 +62,13 @@ describe("runner: bad input is one line, exit 2", () => {
       assert.include(yield* refused("--database-url", url, "--listen", "127.0.0.1:34999", "--capacity", "257"), "--capacity 257 is more than")
     }))
 
+  it.live("--verbose is taken, as by every other command (the edge prints the full cause with it)", () =>
+    Effect.gen(function*() {
+      const url = `postgres://postgres:x@127.0.0.1:${yield* closedPort}/postgres`
+      // Before: 'unknown option --verbose'.
+      assert.include(yield* refused("--verbose", "--database-url", url, "--listen", "127.0.0.1:34999", "--capacity", "257"), "--capacity 257 is more than")
+    }))
+
   it.live("a --listen port out of range says the range; a value without a port says host:port", () =>
     Effect.gen(function*() {
       const url = `postgres://postgres:x@127.0.0.1:${yield* closedPort}/postgres`

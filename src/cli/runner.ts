@@ -6,7 +6,7 @@ import { Command, Options } from "@effect/cli"
 import { Config, Effect, Option, Schema } from "effect"
 import { Label, maxRunnerCapacity, maxRunnerLabels } from "../domain/Cluster.js"
 import { clusterDatabaseVariable, parseClusterDatabaseUrl } from "../domain/Settings.js"
-import { UsageError } from "./shared.js"
+import { UsageError, verbose } from "./shared.js"
 
 const databaseUrl = Options.text("database-url").pipe(
   Options.withFallbackConfig(Config.string(clusterDatabaseVariable)),
@@ -65,7 +65,7 @@ const parseLabels = (value: string) =>
 
 export const runner = Command.make(
   "runner",
-  { databaseUrl, listen, workspaces, capacity, labels, keepFailed },
+  { databaseUrl, listen, workspaces, capacity, labels, keepFailed, verbose },
   (flags) =>
     Effect.gen(function*() {
       if (Option.isNone(flags.databaseUrl)) {
