@@ -52,6 +52,9 @@ beforeAll(() => {
   mkdirSync(join(outside, "run", "artifacts", "design-toolkit"), { recursive: true })
   writeFileSync(join(outside, "run", "artifacts", "design-toolkit", "keep.txt"), "not ours either")
   symlinkSync(join(outside, "run"), repo.path(".runs", "demo", linkedRun))
+  // Every task folder that saw a finished run holds files beside the run folders (metrics.json):
+  // asking for <file>/artifacts/design-toolkit failed with ENOTDIR and the write step with it.
+  writeFileSync(repo.path(".runs", "demo", "metrics.json"), "{}\n")
 })
 
 afterAll(() => {

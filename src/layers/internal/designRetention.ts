@@ -28,6 +28,9 @@ export const makeRetention = (files: Files["Type"], path: Path.Path, roots: Root
     Effect.gen(function*() {
       const none: ReadonlyArray<Found | Refused> = []
       if (name === layout.runId || segmentProblem(name) !== undefined) return none
+      // Files beside the run folders (metrics.json, after any finished run): not runs, and asking
+      // for a folder under one fails (ENOTDIR).
+      if ((yield* files.info(path.join(taskDir, name)))?.type !== "directory") return none
       const dir = artifactsDirOf(taskDir, name)
       if ((yield* files.info(dir))?.type !== "directory") return none
       const real = yield* files.realPath(dir)
