@@ -2,80 +2,31 @@
  * The process work of one command stage (SPEC RUN-4, LOG-1, LOG-2, EXE-3, EXE-4, DECISIONS B-1, D-11):
  * every attempt's output streamed into the stage's ndjson log as it arrives (after the privacy
  * guard), bounded tails kept in memory, retries on the stage's Schedule, and how the last attempt
- * ended. Recording the outcome in the manifest is stageOutcome.ts's; a long stage's progress line, stageProgress.ts's.
+ * ended. Recording the outcome in the manifest is stageOutcome.ts's; the context and state the
+ * attempts share, stageAttemptContext.ts's; writing the logs, stageIo.ts's; a long attempt's
+ * progress line, stageProgress.ts's.
  */
 import { Chunk, Clock, Duration, Effect, Either, Fiber } from "effect"
+import { concatBytes } from "../../domain/Bytes.js"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { CliManifest } from "../../domain/Manifest.js"
-import type { CommandStage } from "../../domain/Pipeline.js"
 import { isRetryableOutcome, retryDelayMs, retrySchedule } from "../../domain/Retry.js"
-import type { RunLogEvent } from "../../domain/RunLog.js"
 import { attemptStatus, commandEntryStatus, recordedExitCode } from "../../domain/StageSummary.js"
-import { makeStdoutObserver, type StdoutObserver } from "../../domain/Tfgrpo.js"
-import type { ExecutionEvent, ExecutorService } from "../../services/Executor.js"
-import { ProcessSpawnError } from "../../services/ProcessRunner.js"
-import type { RunFiles, StageLogWriter } from "../../services/RunStore.js"
-import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js"
-import type { makeStageGuard } from "./privacyGuard.js"
-import type { ToolCallStatus } from "../../domain/Events.js"
-import type { Finish } from "./stageOutcome.js"
-import { attemptSpan, traceParentEnv } from "./runSpans.js"
-import { stillRunning } from "./stageProgress.js"
 import { iso } from "../../domain/Time.js"
-import { concatBytes } from "../../domain/Bytes.js"
-import type { RedactionEvents } from "./runEvents.js"
+import type { ExecutionEvent } from "../../services/Executor.js"
+import { ProcessSpawnError } from "../../services/ProcessRunner.js"
+import { attemptSpan, traceParentEnv } from "./runSpans.js"
+import { type AttemptContext, type AttemptState, freshTails } from "./stageAttemptContext.js"
+import { makeStageIo, type StageIo } from "./stageIo.js"
+import type { Finish } from "./stageOutcome.js"
+import { stillRunning } from "./stageProgress.js"
 
-/** What the attempts of one stage run with. */
-export interface AttemptContext {
-  readonly files: RunFiles
-  readonly executor: ExecutorService
-  readonly stage: CommandStage
-  /** 1-based, as in the manifest and the log file name. */
-  readonly index: number
-  /** How many stages the run has, for progress lines. */
-  readonly of: number
-  readonly logPath: string
-  readonly cwd: string
-  readonly env: Readonly<Record<string, string>>
-  readonly guard: ReturnType<typeof makeStageGuard>
-  /** The executor's idempotency key of an attempt. */
-  readonly keyOf: (attempt: number) => string
-  readonly ids: { readonly correlationId: string; readonly sessionId: string; readonly persisted: boolean }
-  /** TFG-2: count stdout words as they stream. */
-  readonly observing: boolean
-  /** LOG-1: each chunk's text again as a `command:stdout|stderr` line. */
-  readonly emitCommandStreams: boolean
-  readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
-  /** `delayMs`: a retry's wait before the next attempt. */
-  readonly toolCall: (status: ToolCallStatus, attempt: number, message: string, delayMs?: number) => Effect.Effect<void>
-  /** Sees each attempt's Started and Exited events (a remote executor's runner is recorded from them). */
-  readonly observe: (attempt: number, event: ExecutionEvent) => Effect.Effect<void, FileAccessError>
-  /** EVT-2 log events: the output as it is written to the stage log. */
-  readonly output: (stream: "stdout" | "stderr", bytes: Uint8Array) => Effect.Effect<void>
-  /** `privacy:redacted` events, from the guard's counts. */
-  readonly redactions: RedactionEvents
+export { type AttemptContext, type AttemptState, initialAttemptState, truncated } from "./stageAttemptContext.js"
+
+/** The stage's `timeoutMs` passed before its attempt ended. */
+class StageTimedOut {
+  readonly _tag = "StageTimedOut"
 }
-
-/** What the attempts leave behind: the latest attempt's tails and observer, the counts. */
-export interface AttemptState {
-  attempts: number
-  frames: number
-  stdoutTail: OutputTail
-  stderrTail: OutputTail
-  stdoutObserver: StdoutObserver | undefined
-}
-
-export const initialAttemptState = (): AttemptState => ({
-  attempts: 0,
-  frames: 0,
-  stdoutTail: makeOutputTail(),
-  stderrTail: makeOutputTail(),
-  stdoutObserver: undefined
-})
-
-export const truncated = (tail: OutputTail) => tail.totalBytes() > tailLimitBytes
-
-class StageTimedOut { readonly _tag = "StageTimedOut" } // the stage's timeoutMs passed before its attempt ended
 
 /** An attempt that failed in a way worth retrying; carries it so the last one can be recorded. */
 class RetryableAttempt {
@@ -83,67 +34,11 @@ class RetryableAttempt {
   constructor(readonly outcome: Finish) {}
 }
 
-/** What the privacy guard inspects of a chunk: the text released, from where it is new. */
-type GuardCheck = { readonly text: string; readonly from: number }
-
-/** The stage log and the runner log, written together; exec:chunk sequences continue across attempts (EXE-4). */
-const makeStageIo = (ctx: AttemptContext, stageLog: StageLogWriter, state: AttemptState) => {
-  let sequence = 0
-  // One decoder a stream, so a character split across chunks arrives whole in command:stdout|stderr.
-  const streamDecoders = { stdout: new TextDecoder(), stderr: new TextDecoder() }
-  // Events recorded but not yet written: they go out with the next write (`command:start` with the
-  // first `exec:begin`, an `exec:end` with what follows it), so a stage costs two appends to each
-  // log instead of four. The lines and their order are the same.
-  let held: ReadonlyArray<RunLogEvent> = []
-  const countFrames = (events: ReadonlyArray<RunLogEvent>) => {
-    state.frames += events.filter((event) => event.type.startsWith("exec:")).length
-  }
-  const hold = (...events: ReadonlyArray<RunLogEvent>) =>
-    Effect.sync(() => {
-      countFrames(events)
-      held = [...held, ...events]
-    })
-  const both = (...events: ReadonlyArray<RunLogEvent>) =>
-    Effect.suspend(() => {
-      countFrames(events)
-      const all = [...held, ...events]
-      held = []
-      return all.length === 0
-        ? Effect.void
-        : Effect.all([ctx.files.appendRunnerLog(...all), stageLog.append(...all)], { concurrency: 2, discard: true })
-    })
-  /** Writes what is held (an attempt interrupted after its `exec:end` still records it). */
-  const flush = both()
-  const writeChunk = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: GuardCheck, final = false) => {
-    sequence += 1
-    state.frames += 1
-    const current = sequence
-    return Effect.flatMap(Clock.currentTimeMillis, (ms) => {
-      const timestamp = iso(ms)
-      ctx.guard.inspect(check, current, timestamp)
-      const chunk = stageLog.appendChunk({ correlationId: ctx.ids.correlationId, attempt, stream, sequence: current, timestamp, index: ctx.index }, bytes, final)
-        .pipe(Effect.zipLeft(ctx.redactions.seen(ms)))
-      if (!ctx.emitCommandStreams) return chunk
-      const data = streamDecoders[stream].decode(bytes, { stream: true })
-      return Effect.zipRight(chunk, stageLog.append({ type: `command:${stream}`, data, timestamp, index: ctx.index }))
-    })
-  }
-  /** Written and published: what the guard released. */
-  const emit = (attempt: number, stream: "stdout" | "stderr", bytes: Uint8Array, check: GuardCheck) =>
-    Effect.zipRight(writeChunk(attempt, stream, bytes, check), ctx.output(stream, bytes))
-  // A stream's output that ended inside a character: its bytes go to the log as escapes (LOG-1).
-  const endStream = (attempt: number, stream: "stdout" | "stderr") => writeChunk(attempt, stream, new Uint8Array(0), { text: "", from: 0 }, true)
-  return { both, carrying: stageLog.carrying, emit, endStream, flush, hold }
-}
-
-type StageIo = ReturnType<typeof makeStageIo>
-
-const freshTails = (ctx: AttemptContext, state: AttemptState) => // an attempt begins, or a remote one is delivered again
-  Object.assign(state, { stdoutTail: makeOutputTail(), stderrTail: makeOutputTail(), stdoutObserver: ctx.observing ? makeStdoutObserver() : undefined })
 /** Runs the attempt's process, handing its output to the log as it arrives; `timeout` when it overran. */
 const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number, startedMs: number) =>
   Effect.gen(function*() {
-    // The pid is recorded while the stage runs (a short stage does not wait for that write), joined before the attempt ends.
+    // The pid is recorded while the stage runs rather than before its output is handled: a short
+    // stage should not wait for that write. It is joined before the attempt ends.
     let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
     // Each handler call holds what a pipe had buffered when it was read: one log line for it instead
     // of one per read, so many small lines do not each cost an envelope (D-11).
@@ -156,7 +51,8 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       const released = ctx.guard.release(stream, bytes)
       return released.write === undefined ? Effect.void : io.emit(attempt, stream, released.write, released.check)
     }
-    let deliveries = 0 // a remote attempt delivered again (its runner lost): the summary starts over; the log keeps all
+    // A remote attempt delivered again (its runner lost): the summary starts over; the log keeps all.
+    let deliveries = 0
     const onEvent = (event: ExecutionEvent): Effect.Effect<void, FileAccessError> => {
       switch (event._tag) {
         case "Started":
