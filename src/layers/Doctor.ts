@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either, Layer, Option } from "effect"
 import type { DoctorCheck } from "../domain/Doctor.js"
 import { minimumNodeMajor, nodeVersionOk } from "../domain/Doctor.js"
 import { oneLine } from "../domain/OneLine.js"
@@ -40,15 +40,24 @@ const check = (id: DoctorCheck["id"], required: boolean) => (status: DoctorCheck
   ...(fix === undefined ? {} : { fix })
 })
 
+/** How long `codex --help` may take: a codex that never answers must not hold the doctor. */
+const codexHelpTimeout = "10 seconds"
+
 /** codex runs and lists a review command (a warning otherwise: only review needs it). */
 const codexCheck = (runner: typeof ProcessRunner.Service, root: string, codex: string) =>
   Effect.gen(function*() {
     const result = check("codex", false)
-    const help = yield* Effect.either(runForText(runner, { command: shellCommand([codex, "--help"]), cwd: root, env: {} }))
-    if (Either.isLeft(help) || help.right.exit.exitCode === 127 || help.right.exit.exitCode === 126) {
+    const help = yield* Effect.either(runForText(runner, { command: shellCommand([codex, "--help"]), cwd: root, env: {} }).pipe(
+      Effect.timeoutOption(codexHelpTimeout)
+    ))
+    if (Either.isRight(help) && Option.isNone(help.right)) {
+      return result("warn", `"${codex} --help" did not answer within 10 s`, "check the Codex CLI (CODEX_BIN), or point CODEX_BIN at one that answers")
+    }
+    const answer = Either.isRight(help) ? Option.getOrUndefined(help.right) : undefined
+    if (answer === undefined || answer.exit.exitCode === 127 || answer.exit.exitCode === 126) {
       return result("warn", `"${codex}" could not be run`, "install the Codex CLI or set CODEX_BIN; only `review` and the gate pipelines' review stage need it")
     }
-    if (!listsReview(`${help.right.stdout}\n${help.right.stderr}`)) {
+    if (!listsReview(`${answer.stdout}\n${answer.stderr}`)) {
       return result("warn", `"${codex} --help" lists no review command`, "update the Codex CLI, or point CODEX_BIN at one with `codex review`")
     }
     return result("ok", `${codex} has a review command`)

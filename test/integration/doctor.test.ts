@@ -52,6 +52,16 @@ describe("doctor", () => {
       assert.strictEqual(lines.at(-1), "doctor: a required check failed (1 ok, 1 warning(s), 5 failed, 0 skipped)")
     }))
 
+  it("a codex whose --help never answers is a warning after 10 s, not a doctor that waits for ever", () =>
+    withGitRepo({}, async (repo) => {
+      const hang = repo.path("hanging-codex")
+      writeFileSync(hang, "#!/bin/sh\nsleep 120\n", { mode: 0o755 })
+      const started = Date.now()
+      const result = await repo.cli(["doctor"], { CODEX_BIN: hang, CODEX_CLUSTER_DATABASE_URL: undefined })
+      assert.isBelow(Date.now() - started, 30_000, describeResult(result))
+      assert.include(result.stdout, `warn codex: "${hang} --help" did not answer within 10 s`, describeResult(result))
+    }), 60_000)
+
   it("bad settings are one FAIL row naming each variable, and every other check still runs", () =>
     withGitRepo({ "codex.orchestrator.json": JSON.stringify({ defaultPipeline: "diagnostics", pipelines: [] }) }, async (repo) => {
       const env = {
