@@ -19,6 +19,10 @@ import { ReviewHandoff, ReviewNotReady, ReviewOverBudget, type ReviewRequest } f
 import { runForText } from "./internal/processText.js"
 import { ManifestTask, reviewInputs } from "./internal/reviewInputs.js"
 
+/** A codex whose --help does not answer in 10 s: it must not hold the review (and the gate's stage) for ever. */
+const unanswered = (codex: string) =>
+  new ReviewNotReady({ reason: `"${codex} --help" did not answer within 10 s; check the Codex CLI (or point CODEX_BIN at one that answers).` })
+
 /** The review hand-off on the repository at the configured root (GRD-5). */
 export const ReviewHandoffLive = Layer.effect(
   ReviewHandoff,
@@ -39,7 +43,8 @@ export const ReviewHandoffLive = Layer.effect(
           reason: `codex is not available: "${codex}" could not be run; install the Codex CLI or set CODEX_BIN to its path.`
         })
         const help = yield* runForText(runner, { command: shellCommand([codex, "--help"]), cwd: root, env: {} }).pipe(
-          Effect.catchTag("ProcessSpawnError", () => Effect.fail(missing))
+          Effect.catchTag("ProcessSpawnError", () => Effect.fail(missing)),
+          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => unanswered(codex) })
         )
         if (help.exit.exitCode === 127 || help.exit.exitCode === 126) return yield* missing
         if (!listsReview(`${help.stdout}\n${help.stderr}`)) {

@@ -1,5 +1,5 @@
 /** `review` (GRD-5) through the built CLI, against a fake codex that records its arguments. */
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { assert, beforeAll, describe, it } from "vitest"
 import { describeResult, requireBuiltCli } from "../support/cli.js"
 import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
@@ -24,6 +24,12 @@ const setup = (repo: GitRepo) => {
   const codex = writeFakeCodex(repo.path(".bin"))
   const log = repo.path(".bin", "calls.log")
   return { codex, log, env: { CODEX_BIN: codex, FAKE_CODEX_LOG: log, NOTES: notes } }
+}
+
+/** A codex whose every call (--help included) waits two minutes. */
+const hanging = (file: string) => {
+  writeFileSync(file, "#!/bin/sh\nsleep 120\n", { mode: 0o755 })
+  return file
 }
 
 describe("review", () => {
@@ -99,7 +105,9 @@ describe("review", () => {
         [env, ["--task", "../../outside"], "Invalid task ID \"../../outside\": leading dots are not allowed."],
         [{ ...env, NOTES: " " }, [], "NOTES is required for a review hand-off: NOTES=\"Goal: ... | Summary: ..."],
         [{ ...env, CODEX_BIN: repo.path("no-codex") }, [], "codex is not available"],
-        [{ ...env, CODEX_BIN: writeFakeCodex(repo.path(".bin", "old"), { withReview: false }) }, [], "lists no review command"]
+        [{ ...env, CODEX_BIN: writeFakeCodex(repo.path(".bin", "old"), { withReview: false }) }, [], "lists no review command"],
+        // a codex whose --help never answers: 10 s, then the same kind of line (it waited for ever)
+        [{ ...env, CODEX_BIN: hanging(repo.path("hanging-codex")) }, [], "--help\" did not answer within 10 s"]
       ]
       for (const [caseEnv, args, message] of cases) {
         const result = await repo.cli(["review", ...args], caseEnv)
