@@ -130,25 +130,25 @@ export const MirrorFetcherLive = Layer.effect(
       const status = mirrorStatus(records)
       const promotion = promotionOf(status, request)
       return yield* Effect.uninterruptible(Effect.gen(function*() {
-      if (promotion === "promoted") yield* promote(files, stagingDir, project, runName)
-      const manifest = manifestOf(records, {
-        project: project.name,
-        task_id: taskId,
-        origin: settings.origin.origin,
-        started_at: startedAt,
-        completed_at: DateTime.formatIso(yield* DateTime.now),
-        dry_run: request.dryRun,
-        force: request.force,
-        archive_fallback: request.archiveFallback ?? settings.enableArchiveFallback,
-        promotion,
-        run_dir: shown(runDir),
-        staging_dir: shown(stagingDir),
-        public_dir: shown(project.publicDir),
-        permit
-      })
-      const manifestPath = path.join(runDir, "manifest.json")
-      yield* files.writeAtomic(manifestPath, `${yield* Effect.orDie(encodeManifest(manifest))}\n`)
-      return { manifest, manifestPath: shown(manifestPath) }
+        if (promotion === "promoted") yield* promote(files, stagingDir, project, runName)
+        const manifest = manifestOf(records, {
+          project: project.name,
+          task_id: taskId,
+          origin: settings.origin.origin,
+          started_at: startedAt,
+          completed_at: DateTime.formatIso(yield* DateTime.now),
+          dry_run: request.dryRun,
+          force: request.force,
+          archive_fallback: request.archiveFallback ?? settings.enableArchiveFallback,
+          promotion,
+          run_dir: shown(runDir),
+          staging_dir: shown(stagingDir),
+          public_dir: shown(project.publicDir),
+          permit
+        })
+        const manifestPath = path.join(runDir, "manifest.json")
+        yield* files.writeAtomic(manifestPath, `${yield* Effect.orDie(encodeManifest(manifest))}\n`)
+        return { manifest, manifestPath: shown(manifestPath) }
       }))
     })
 
