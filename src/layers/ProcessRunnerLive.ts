@@ -251,12 +251,14 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>, grace: Dur
   const gathered = () => pending() >= gatherBytes || child.drained()
   return Effect.gen(function*() {
     // Set once the grace has passed since the exit; the waits below wake on it as on a pipe's news
-    // (through the same waiter: no fiber a wait, which the output's hot path would pay for).
+    // (through the same waiter: no fiber a wait, which the output's hot path would pay for). The
+    // timer and the gathering's sleep are interruptible even where the caller is not (a runner's
+    // entity handler): else each ended process waited out the grace, and each gathering its window.
     let heldPastExit = false
-    yield* Effect.forkScoped(Effect.zipRight(Effect.zipRight(child.exit, Effect.sleep(grace)), Effect.sync(() => {
+    yield* Effect.forkScoped(Effect.interruptible(Effect.zipRight(Effect.zipRight(child.exit, Effect.sleep(grace)), Effect.sync(() => {
       heldPastExit = true
       child.recheck()
-    })))
+    }))))
     const until = (ready: () => boolean) => child.when(() => ready() || heldPastExit)
     while (!child.drained() || pending() > 0) {
       if (heldPastExit) {
@@ -265,7 +267,7 @@ const deliverOutput = <E>(child: Child, handlers: ProcessHandlers<E>, grace: Dur
         return !child.drained()
       }
       yield* until(() => pending() > 0 || child.drained())
-      if (!gathered()) yield* Effect.raceFirst(Effect.sleep(gatherWindow), until(gathered))
+      if (!gathered()) yield* Effect.raceFirst(Effect.interruptible(Effect.sleep(gatherWindow)), Effect.interruptible(until(gathered)))
       for (const name of pipes) yield* deliver(name)
     }
     return false

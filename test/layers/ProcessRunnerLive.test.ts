@@ -13,6 +13,8 @@ import { type ProcessHandlers, ProcessRunner, type ProcessSpec } from "../../src
 
 const host = Layer.provide(HostLive, NodeContext.layer)
 const live = Layer.merge(ProcessRunnerLive.pipe(Layer.provide(host)), host)
+/** The Live runner with a long wait for the output of background processes once the shell has exited. */
+const longHold = Layer.merge(processRunnerLive({ heldOutputGrace: "30 seconds" }).pipe(Layer.provide(host)), host)
 /** The Live runner with a short wait for the output of background processes once the shell has exited. */
 const shortHold = Layer.merge(processRunnerLive({ heldOutputGrace: "300 millis" }).pipe(Layer.provide(host)), host)
 const spec = (command: string, env: Record<string, string> = {}): ProcessSpec => ({ command, cwd: process.cwd(), env })
@@ -211,4 +213,16 @@ describe("ProcessRunnerLive", () => {
       assert.isTrue(yield* host.isAlive(pid), "the redirected background process survives its stage")
       yield* Effect.ignore(Effect.try(() => process.kill(pid, "SIGKILL")))
     }).pipe(Effect.provide(live)))
+
+  it.live("run where the caller cannot be interrupted (a runner's entity handler) ends with its process, not after the grace", () =>
+    Effect.gen(function*() {
+      // Before: the timer of the grace for held output (EXE-7), forked in an uninterruptible region, could not
+      // be interrupted when the process ended, so every remote stage waited out the grace on its runner.
+      const started = yield* Clock.currentTimeMillis
+      const result = yield* Effect.uninterruptible(record(spec("echo done")))
+      const elapsed = (yield* Clock.currentTimeMillis) - started
+      assert.deepStrictEqual(result.exit, { exitCode: 0, signal: null })
+      assert.strictEqual(result.stdout, "done\n")
+      assert.isBelow(elapsed, 15_000, `took ${elapsed} ms: the 30 s grace was waited out`)
+    }).pipe(Effect.provide(longHold)))
 })
