@@ -2,6 +2,7 @@
  * The review hand-off (SPEC GRD-5), pure: the prompt `codex review` gets (task, evidence manifest,
  * task context, the agent's notes, a fixed checklist, the scope) and the command line that runs it.
  */
+import { Duration } from "effect"
 import { isTruthy } from "./Env.js"
 
 /** What a reviewer checks on every hand-off, whatever the task. */
@@ -71,6 +72,12 @@ export const checklistLines = (text: string): ReadonlyArray<string> =>
 /** The first six bullet lines of a PRD. */
 export const prdBulletsOf = (text: string): ReadonlyArray<string> =>
   text.split("\n").map((l) => l.trim()).filter((l) => /^[-*] \S/.test(l) && !/^[-*] \[[ xX]\]/.test(l)).slice(0, 6)
+
+/**
+ * How long `codex --help` may take before `doctor` and `review` give up on it: a codex (CODEX_BIN)
+ * that never answers must not hold them, nor the gate pipelines' review stage, for ever.
+ */
+export const codexHelpTimeout = Duration.seconds(10)
 
 /** `codex --help` lists a `review` command. */
 export const listsReview = (help: string): boolean => /(^|\s)review(\s|,|$)/.test(help)

@@ -1,10 +1,10 @@
 import { Path } from "@effect/platform"
-import { Effect, Either, Layer, Option } from "effect"
+import { Duration, Effect, Either, Layer, Option } from "effect"
 import type { DoctorCheck } from "../domain/Doctor.js"
 import { minimumNodeMajor, nodeVersionOk } from "../domain/Doctor.js"
 import { oneLine } from "../domain/OneLine.js"
 import { checkNestedPipelines, findPipeline, resolvePipeline } from "../domain/Pipeline.js"
-import { listsReview } from "../domain/ReviewPrompt.js"
+import { codexHelpTimeout, listsReview } from "../domain/ReviewPrompt.js"
 import {
   cacheSection,
   cloudSyncSection,
@@ -40,9 +40,6 @@ const check = (id: DoctorCheck["id"], required: boolean) => (status: DoctorCheck
   ...(fix === undefined ? {} : { fix })
 })
 
-/** How long `codex --help` may take: a codex that never answers must not hold the doctor. */
-const codexHelpTimeout = "10 seconds"
-
 /** codex runs and lists a review command (a warning otherwise: only review needs it). */
 const codexCheck = (runner: typeof ProcessRunner.Service, root: string, codex: string) =>
   Effect.gen(function*() {
@@ -51,7 +48,7 @@ const codexCheck = (runner: typeof ProcessRunner.Service, root: string, codex: s
       Effect.timeoutOption(codexHelpTimeout)
     ))
     if (Either.isRight(help) && Option.isNone(help.right)) {
-      return result("warn", `"${codex} --help" did not answer within 10 s`, "check the Codex CLI (CODEX_BIN), or point CODEX_BIN at one that answers")
+      return result("warn", `"${codex} --help" did not answer within ${Duration.toSeconds(codexHelpTimeout)} s`, "check the Codex CLI (CODEX_BIN), or point CODEX_BIN at one that answers")
     }
     const answer = Either.isRight(help) ? Option.getOrUndefined(help.right) : undefined
     if (answer === undefined || answer.exit.exitCode === 127 || answer.exit.exitCode === 126) {

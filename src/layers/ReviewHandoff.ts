@@ -1,8 +1,9 @@
 import { Path } from "@effect/platform"
-import { Effect, Either, Layer, Option, Schema } from "effect"
+import { Duration, Effect, Either, Layer, Option, Schema } from "effect"
 import { budgetFails, renderBudget } from "../domain/DiffBudget.js"
 import {
   buildReviewPrompt,
+  codexHelpTimeout,
   listsReview,
   notesTemplate,
   reviewArgv,
@@ -19,9 +20,11 @@ import { ReviewHandoff, ReviewNotReady, ReviewOverBudget, type ReviewRequest } f
 import { runForText } from "./internal/processText.js"
 import { ManifestTask, reviewInputs } from "./internal/reviewInputs.js"
 
-/** A codex whose --help does not answer in 10 s: it must not hold the review (and the gate's stage) for ever. */
+/** A codex whose --help does not answer within codexHelpTimeout. */
 const unanswered = (codex: string) =>
-  new ReviewNotReady({ reason: `"${codex} --help" did not answer within 10 s; check the Codex CLI (or point CODEX_BIN at one that answers).` })
+  new ReviewNotReady({
+    reason: `"${codex} --help" did not answer within ${Duration.toSeconds(codexHelpTimeout)} s; check the Codex CLI (or point CODEX_BIN at one that answers).`
+  })
 
 /** The review hand-off on the repository at the configured root (GRD-5). */
 export const ReviewHandoffLive = Layer.effect(
@@ -44,7 +47,7 @@ export const ReviewHandoffLive = Layer.effect(
         })
         const help = yield* runForText(runner, { command: shellCommand([codex, "--help"]), cwd: root, env: {} }).pipe(
           Effect.catchTag("ProcessSpawnError", () => Effect.fail(missing)),
-          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => unanswered(codex) })
+          Effect.timeoutFail({ duration: codexHelpTimeout, onTimeout: () => unanswered(codex) })
         )
         if (help.exit.exitCode === 127 || help.exit.exitCode === 126) return yield* missing
         if (!listsReview(`${help.stdout}\n${help.stderr}`)) {
