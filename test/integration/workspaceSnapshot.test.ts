@@ -78,6 +78,27 @@ describe("workspace snapshot", () => {
       empty.cleanup()
     }))
 
+  it.live("a folder outside the repository and in no git repository: the stage fails, naming its cwd and the fix", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const plain = mkdtempSync(join(tmpdir(), "codex-orchestrator-plain-"))
+      // Before: null, and the runner ran the stage at that same path on its own machine.
+      const error = yield* Effect.flip(snapshotOf(requestIn(plain, { CODEX_ORCHESTRATOR_REPO_ROOT: repo.dir })))
+      assert.strictEqual(
+        error.message,
+        `Could not start "true" in ${plain}: a cloud stage runs in its cwd inside the repository (${repo.dir}), on a runner's ` +
+          `worktree of it, and ${plain} is outside it and in no git repository with a commit; give the stage a cwd inside ` +
+          `the repository, or run it on this machine ("executionMode": "mcp")`
+      )
+      // Another repository with a commit is carried as the stage's own workspace, as before.
+      const other = makeGitRepo({ "other.txt": "x\n" })
+      const carried = yield* snapshotOf(requestIn(other.dir, { CODEX_ORCHESTRATOR_REPO_ROOT: repo.dir }))
+      assert.deepStrictEqual(carried === null ? null : { origin: carried.origin, cwd: carried.cwd }, { origin: other.dir, cwd: "" })
+      rmSync(plain, { recursive: true, force: true })
+      other.cleanup()
+      repo.cleanup()
+    }))
+
   it.live("a runs folder git ignores and an out folder it does not: both left out; the user's index untouched, no copy left", () =>
     Effect.gen(function*() {
       const repo = makeGitRepo({ "notes.txt": "committed\n", ".gitignore": ".runs/\n" })

@@ -75,6 +75,16 @@ const nthNewline = (bytes: Uint8Array, n: number) => {
   return at
 }
 
+/** Whether `cwd` lies outside the folder `root`. */
+const outside = (path: Path.Path, root: string, cwd: string) => {
+  const relative = path.relative(root, cwd)
+  return relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)
+}
+
+const outsideReason = (repoRoot: string, cwd: string) =>
+  `a cloud stage runs in its cwd inside the repository (${repoRoot}), on a runner's worktree of it, and ${cwd} is outside it ` +
+  `and in no git repository with a commit; give the stage a cwd inside the repository, or run it on this machine ("executionMode": "mcp")`
+
 /** Makes `workspaceOf` on the ProcessRunner: a request's workspace, or null outside a git repository. */
 export const makeWorkspaceSnapshots = Effect.gen(function*() {
   const runner = yield* ProcessRunner
@@ -91,8 +101,14 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
         onStart: () => Effect.void,
         onOutput: (stream, chunks) => Ref.update(output, (o) => ({ ...o, [stream]: Chunk.appendAll(o[stream], chunks) }))
       })
-      // Not a repository (or no commit yet): the runner uses the cwd as given, as on a shared disk.
-      if (exit.exitCode === notARepository) return null
+      // Not a repository (or no commit yet): the runner uses the cwd as given, as on a shared disk;
+      // but a cwd outside the run's repository has no place on a runner (it ran at that path there).
+      if (exit.exitCode === notARepository) {
+        const repoRoot = request.env["CODEX_ORCHESTRATOR_REPO_ROOT"]
+        return repoRoot !== undefined && outside(path, repoRoot, request.cwd)
+          ? yield* failed(request, outsideReason(repoRoot, request.cwd), request.cwd)
+          : null
+      }
       const { stderr, stdout } = yield* Ref.get(output)
       const bytes = concatBytes(stdout)
       const end = nthNewline(bytes, 3)
