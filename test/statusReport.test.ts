@@ -39,7 +39,8 @@ const views = [
 ]
 const reader = Layer.succeed(RunReader, RunReader.of({
   status: () => Effect.succeed(views[0] ?? viewOf({})),
-  watch: () => Stream.fromIterable(views)
+  watch: () => Stream.fromIterable(views),
+  newestRun: () => Effect.die("not asked by these tests")
 }))
 
 /** Runs `status --watch` and returns what it printed, one entry per Console.log. */

@@ -4,9 +4,9 @@
  * command lines without @effect/cli. This one takes every other line: `--help`, usage errors.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
-import { format, requireRunId, runArg, runOption, task, verbose } from "./shared.js"
-import { showStatus } from "./statusReport.js"
+import { Option } from "effect"
+import { format, runArg, runOption, task, verbose } from "./shared.js"
+import { missingRunId, showStatus } from "./statusReport.js"
 
 const watch = Options.boolean("watch").pipe(
   Options.withDescription("Print again whenever the run changes, until it is finished")
@@ -24,14 +24,17 @@ export const status = Command.make(
   "status",
   statusOptions,
   (flags) =>
-    Effect.flatMap(requireRunId("status", flags.run, flags.runFlag), (runId) =>
-      showStatus({
-        runId,
-        taskId: Option.getOrUndefined(flags.task),
-        format: flags.format,
-        watch: flags.watch,
-        interval: flags.interval
-      }))
+    Option.match(Option.orElse(flags.runFlag, () => flags.run), {
+      onNone: () => missingRunId(Option.getOrUndefined(flags.task)),
+      onSome: (runId) =>
+        showStatus({
+          runId,
+          taskId: Option.getOrUndefined(flags.task),
+          format: flags.format,
+          watch: flags.watch,
+          interval: flags.interval
+        })
+    })
 ).pipe(Command.withDescription(
   "Show a run's status from its manifest (never writes). --watch prints again on every change until the run " +
     "is finished. A run that is not finished and has no recent heartbeat is reported stale. " +

@@ -71,6 +71,26 @@ const statusText = (view: StatusView) => {
   ].join("\n")
 }
 
+/**
+ * `status` without a run id: bad input (exit 2) as for every command that needs one, on one line
+ * with the task's newest run and the command that shows it, or that the task has no runs.
+ */
+export const missingRunId = (taskId: string | undefined) =>
+  Effect.gen(function*() {
+    const reader = yield* RunReader
+    const hint = yield* reader.newestRun(taskId).pipe(
+      Effect.map((found) =>
+        found.runId === undefined
+          ? `Task ${found.taskId} has no runs (in ${found.runsDir}).`
+          : `The newest run of task ${found.taskId} is ${found.runId}: ` +
+            `codex-orchestrator status --run ${found.runId} --task ${found.taskId}`
+      ),
+      // The task cannot be read (an invalid MCP_RUNNER_TASK_ID, a folder we may not list): that is the hint.
+      Effect.catchAll((error) => Effect.succeed(error.message))
+    )
+    return yield* new UsageError({ reason: `status requires --run <run-id>. ${hint}` })
+  })
+
 const maxIntervalSeconds = 86_400
 
 /** Prints the run's status once, or with `watch` again on every change until the run is finished. */

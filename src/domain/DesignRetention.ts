@@ -3,20 +3,6 @@
  * `retention.days`, or beyond the newest `retention.maxRuns` runs of its task (the run being written
  * counts as the newest and is always kept). Pure: the caller lists the runs and deletes.
  */
-import { DateTime, Option } from "effect"
-
-const runIdShape = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-[0-9a-f]{8}$/
-
-/** When a run started, read from its id (ID-2); undefined for an id of another shape. */
-export const runStartedMs = (runId: string): number | undefined => {
-  const match = runIdShape.exec(runId)
-  if (match === null) return undefined
-  const [, day, hours, minutes, seconds, millis] = match
-  return Option.getOrUndefined(
-    Option.map(DateTime.make(`${day}T${hours}:${minutes}:${seconds}.${millis}Z`), DateTime.toEpochMillis)
-  )
-}
-
 export interface RetentionCandidate {
   readonly runId: string
   readonly startedMs: number

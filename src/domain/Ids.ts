@@ -4,7 +4,7 @@
  * Ids become path segments under `.runs/`, so the sanitiser rejects anything that could escape the
  * runs folder or that Windows cannot store. Valid ids are kept exactly as given (no trim, no lower-case).
  */
-import { Either, Schema } from "effect"
+import { DateTime, Either, Option, Schema } from "effect"
 
 /** Which kind of id a check is about; error messages name it (`Invalid task ID ...`). */
 export type IdLabel = "task" | "run"
@@ -121,6 +121,18 @@ export const resolveTaskId = (envTaskId: string | undefined, flag: string | unde
  */
 export const makeRunId = (epochMs: number, randomHex8: string): RunId =>
   RunId.make(`${new Date(epochMs).toISOString().replace(/[:.]/g, "-")}-${randomHex8}`)
+
+const runIdShape = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-[0-9a-f]{8}$/
+
+/** When a run started, read from its id (ID-2, makeRunId's inverse); undefined for an id of another shape. */
+export const runStartedMs = (runId: string): number | undefined => {
+  const match = runIdShape.exec(runId)
+  if (match === null) return undefined
+  const [, day, hours, minutes, seconds, millis] = match
+  return Option.getOrUndefined(
+    Option.map(DateTime.make(`${day}T${hours}:${minutes}:${seconds}.${millis}Z`), DateTime.toEpochMillis)
+  )
+}
 
 /** ID-5: a file-name-safe slug of a stage id, at most 80 characters, `command` when nothing is left. */
 export const slugify = (value: string): string => {

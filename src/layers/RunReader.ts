@@ -1,8 +1,8 @@
 import { Path } from "@effect/platform"
-import { Clock, Effect, Layer, Schedule, Stream } from "effect"
+import { Clock, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { CloudSyncRecord } from "../domain/CloudSyncRecord.js"
 import { decodeJsonFile } from "../domain/FileErrors.js"
-import { parseRunId, resolveTaskId } from "../domain/Ids.js"
+import { parseRunId, resolveTaskId, runStartedMs } from "../domain/Ids.js"
 import { isStale, isTerminal, StatusManifest } from "../domain/ManifestStatus.js"
 import { makeRunLayout } from "../domain/RunLayout.js"
 import { Files } from "../services/Files.js"
@@ -44,7 +44,30 @@ export const RunReaderLive = Layer.effect(
         return cloudSync === undefined ? view : { ...view, cloudSync }
       })
 
+    const newestRun = Effect.fn("RunReader.newestRun")(function*(flag: string | undefined) {
+      const taskId = yield* resolveTaskId(config.envTaskId, flag)
+      const layoutOf = (runId: string) => makeRunLayout(path, config.roots, taskId, runId)
+      const { cliDir, relative } = layoutOf("_")
+      const names = (yield* files.list(cliDir)).filter((name) => Either.isRight(parseRunId(name)))
+      // An id ID-2 made says when its run started; another (an embedder's) has its manifest's time.
+      const candidates = yield* Effect.forEach(names, (runId) =>
+        Effect.map(
+          Effect.suspend(() => {
+            const fromId = runStartedMs(runId)
+            return fromId === undefined ? files.modifiedAt(layoutOf(runId).manifest) : Effect.succeed(fromId)
+          }),
+          (startedMs) => ({ runId, startedMs: startedMs ?? 0 })
+        ))
+      const newestFirst = candidates.sort((a, b) => b.startedMs - a.startedMs || b.runId.localeCompare(a.runId))
+      // A folder without a manifest (being created, or left half-deleted) is no run to show.
+      for (const { runId } of newestFirst) {
+        if ((yield* files.info(layoutOf(runId).manifest))?.type === "file") return { taskId, runId, runsDir: relative(cliDir) }
+      }
+      return { taskId, runId: undefined, runsDir: relative(cliDir) }
+    })
+
     return RunReader.of({
+      newestRun,
       status,
       watch: (request, interval) =>
         Stream.repeatEffectWithSchedule(status(request), Schedule.spaced(interval)).pipe(

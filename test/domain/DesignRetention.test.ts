@@ -1,6 +1,7 @@
 import { describe, it } from "@effect/vitest"
 import { assert } from "vitest"
-import { runStartedMs, runsToPurge } from "../../src/domain/DesignRetention.js"
+import { runsToPurge } from "../../src/domain/DesignRetention.js"
+import { runStartedMs } from "../../src/domain/Ids.js"
 
 const day = 24 * 60 * 60 * 1000
 const now = Date.UTC(2026, 0, 31)

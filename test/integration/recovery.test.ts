@@ -742,6 +742,28 @@ describe("status (CLI-7, D-1, D-9)", () => {
       )
     }))
 
+  it("without --run: exit 2, naming the task's newest run and the command to see it, or that it has none", () =>
+    withRepo(config, async (repo) => {
+      const none = await runCli(["status"], { cwd: repo.dir })
+      assert.strictEqual(none.code, 2, describeResult(none))
+      assert.strictEqual(none.stderr, "error: status requires --run <run-id>. Task 0101 has no runs (in .runs/0101/cli).\n")
+      await startJson(repo, ["two", "--task", task])
+      const newest = asString((await startJson(repo, ["two", "--task", task])).output["run_id"], "run_id")
+      const expected = `error: status requires --run <run-id>. The newest run of task ${task} is ${newest}: ` +
+        `codex-orchestrator status --run ${newest} --task ${task}\n`
+      for (const [args, env] of [[["status", "--task", task], {}], [["status"], { MCP_RUNNER_TASK_ID: task }]] as const) {
+        for (const entry of [undefined, fullCliBundle]) {
+          const result = await runCli(args, { cwd: repo.dir, env, ...(entry === undefined ? {} : { entry }) })
+          assert.strictEqual(result.code, 2, describeResult(result))
+          assert.strictEqual(result.stderr, expected, describeResult(result))
+          assert.strictEqual(result.stdout, "")
+        }
+      }
+      const shown = await runCli(["status", "--run", newest, "--task", task], { cwd: repo.dir })
+      assert.strictEqual(shown.code, 0, describeResult(shown))
+      assert.include(shown.stdout, `Run: ${newest}`)
+    }), 60_000)
+
   it("the executable's status bundle answers as the full CLI does (output, errors, exit codes, help)", () =>
     withRepo(config, async (repo) => {
       const started = await startJson(repo, ["two", "--task", task])

@@ -1,0 +1,79 @@
+/**
+ * `status` without a run id (CLI-7) on the test kit's in-memory app: still bad input (exit 2, the same
+ * sentence), and the one line says which run to look at: the task's newest, with the command to copy,
+ * or that the task has no runs.
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Layer, Option, TestClock } from "effect"
+import * as Cli from "../src/cli/index.js"
+import { TestKit } from "../src/index.js"
+import { RunReader } from "../src/services/RunReader.js"
+import { runCommandLine } from "./support/cliMemory.js"
+import { commandStage, pipeline } from "./support/pipelines.js"
+
+const app = TestKit.AppMemory({
+  pipelines: { user: [pipeline("ok", [commandStage("build", "make")])] },
+  scripts: { make: { exitCode: 0 } }
+})
+
+const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
+
+const started = (task: string) =>
+  Effect.map(orch("start", "ok", "--task", task, "--format", "json"), (result) => {
+    const output: { readonly run_id: string } = JSON.parse(result.stdout)
+    return output.run_id
+  })
+
+const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
+
+/** The message of the error a command line failed with. */
+const failureOf = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isFailure(exit)
+    ? Option.match(Cause.failureOption(exit.cause), {
+      onNone: () => Cause.pretty(exit.cause),
+      onSome: (error) => (error instanceof Error ? error.message : String(error))
+    })
+    : "(succeeded)"
+
+describe("status without --run (CLI-7)", () => {
+  it.effect("names the task's newest run and the command that shows it, exit 2", () =>
+    onApp(Effect.gen(function*() {
+      const older = yield* started("demo")
+      yield* TestClock.adjust("2 seconds")
+      const newest = yield* started("demo")
+      yield* TestClock.adjust("2 seconds")
+      yield* started("other")
+      assert.notStrictEqual(older, newest)
+      for (const args of [["status", "--task", "demo"], ["status", "--task", "demo", "--format", "json"]]) {
+        const { code, exit, stdout } = yield* orch(...args)
+        assert.strictEqual(code, 2)
+        assert.strictEqual(stdout, "")
+        assert.strictEqual(
+          failureOf(exit),
+          `status requires --run <run-id>. The newest run of task demo is ${newest}: ` +
+            `codex-orchestrator status --run ${newest} --task demo`
+        )
+      }
+    })))
+
+  it.effect("a run folder without a manifest (being made, half deleted) is not a run to show", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("demo")
+      const { layout } = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      yield* files.write(`${layout.cliDir}/2099-01-01T00-00-00-000Z-0123abcd/.owner.json`, "{}")
+      const { exit } = yield* orch("status", "--task", "demo")
+      assert.include(failureOf(exit), `The newest run of task demo is ${runId}:`)
+    })))
+
+  it.effect("says so when the task has no runs (the default task here), exit 2", () =>
+    onApp(Effect.gen(function*() {
+      yield* started("demo")
+      const { code, exit } = yield* orch("status")
+      assert.strictEqual(code, 2)
+      const message = failureOf(exit)
+      assert.match(message, /^status requires --run <run-id>\. Task 0101 has no runs \(in [^)]*\.runs\/0101\/cli\)\.$/)
+      assert.notInclude(message, "\n")
+    })))
+})
