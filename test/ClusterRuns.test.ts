@@ -71,6 +71,31 @@ describe("cloud runs on the cluster executor", () => {
       }).pipe(Effect.provide(AppMemory({ pipelines: { user: [threeStages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
     }).pipe(Effect.scoped))
 
+  it.live("runner --keep-failed: the kept worktree is in the entry's remote record, the stage's log and its summary", () =>
+    Effect.gen(function*() {
+      // As a runner with --keep-failed keeps the worktree of an attempt that failed (runnerWorkspace.ts).
+      const keeping = memoryCluster([], {
+        prepare: (request) =>
+          Effect.succeed({
+            spec: { command: request.command, cwd: request.cwd, env: request.env },
+            release: (end) => Effect.succeed(end.succeeded ? undefined : `/ws/worktrees/${request.stageId}-kept`)
+          })
+      }).pipe(Layer.provideMerge(ProcessRunnerMemory(remoteScripts)))
+      const cloud = yield* Layer.build(ClusterExecutorLive().pipe(Layer.provideMerge(keeping)))
+      const stages = pipeline("kept", [commandStage("ok", "echo one"), commandStage("bad", "exit 3", { allowFailure: true })])
+      yield* Effect.gen(function*() {
+        const { layout } = yield* (yield* RunEngine).start({ taskId: "cluster-task", pipelineId: "kept", executionMode: "cloud" })
+        const [ok, bad] = (yield* manifestFile(layout.manifest)).commands
+        // Before: only the runner's own log said where the worktree was kept.
+        assert.strictEqual(ok?.remote?.kept_worktree, undefined)
+        assert.strictEqual(bad?.remote?.kept_worktree, "/ws/worktrees/bad-kept")
+        const said = "runner memory:1 kept this attempt's worktree (runner --keep-failed): /ws/worktrees/bad-kept"
+        assert.strictEqual(bad?.summary, `Exited with code 3 — ${said}`)
+        const chunks = (yield* logFile(layout.stageLog(2, "bad"))).flatMap((e) => e.type === "exec:chunk" ? [[e.stream, e.data]] : [])
+        assert.deepStrictEqual(chunks, [["stderr", `${said}\n`]])
+      }).pipe(Effect.provide(AppMemory({ pipelines: { user: [stages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
+    }).pipe(Effect.scoped))
+
   it.live("a redelivered attempt: its summary is the output of the delivery that ended it; the log keeps both", () =>
     Effect.gen(function*() {
       // As the cluster executor hands on a stage whose runner stopped mid-stage (the runner's SIGINT

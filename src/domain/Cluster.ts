@@ -167,6 +167,8 @@ export const StageResult = Schema.Struct({
    * The attempt's last stored events, up to `resultEventBytes` of output (a result stored before
    * there were any: none; the orchestrator reads what it lacks from storage).
    */
-  events: Schema.optionalWith(Schema.Array(StageLogEntry), { default: () => [] })
+  events: Schema.optionalWith(Schema.Array(StageLogEntry), { default: () => [] }),
+  /** The worktree the runner kept after the attempt failed (`runner --keep-failed`), a path on its host. */
+  keptWorktree: Schema.optional(Schema.String)
 })
 export type StageResult = typeof StageResult.Type

@@ -32,7 +32,9 @@ export const RemoteExecution = Schema.Struct({
   runner: NullableString,
   host: NullableString,
   /** Every runner that started this attempt, in order: more than one when a runner was lost and it was redelivered. */
-  deliveries: Schema.Array(Schema.Struct({ runner: Schema.String, host: Schema.String }))
+  deliveries: Schema.Array(Schema.Struct({ runner: Schema.String, host: Schema.String })),
+  /** The worktree the runner kept after this attempt failed (`runner --keep-failed`), a path on its host. */
+  kept_worktree: Schema.optional(Schema.String)
 })
 export type RemoteExecution = typeof RemoteExecution.Type
 

@@ -151,7 +151,13 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           yield* Effect.logWarning(`${request.stageId}: output after event ${seen} of ${result.outputSeq} is no longer stored`)
         }
         const exit: ProcessExit = { exitCode: result.exitCode, signal: result.signal }
-        yield* onEvent({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host } })
+        const kept = result.keptWorktree
+        // Said in the stage's own log (and so its summary), not only in the runner's.
+        if (kept !== undefined) {
+          const line = `runner ${result.runner} kept this attempt's worktree (runner --keep-failed): ${kept}\n`
+          yield* onEvent({ _tag: "Output", stream: "stderr", chunks: Chunk.of(new TextEncoder().encode(line)) })
+        }
+        yield* onEvent({ _tag: "Exited", exit, remote: { runner: result.runner, host: result.host }, keptWorktree: kept })
         return exit
       })
 

@@ -32,8 +32,16 @@ export type ExecutionEvent =
   | { readonly _tag: "Started"; readonly pid: number | undefined; readonly remote?: RemoteRunner | undefined }
   | { readonly _tag: "Output"; readonly stream: "stdout" | "stderr"; readonly chunks: Chunk.Chunk<Uint8Array> }
   | { readonly _tag: "Heartbeat"; readonly at: number }
-  /** `remote`: the runner whose result was stored for the attempt's idempotency key. */
-  | { readonly _tag: "Exited"; readonly exit: ProcessExit; readonly remote?: RemoteRunner | undefined }
+  /**
+   * `remote`: the runner whose result was stored for the attempt's idempotency key; `keptWorktree`:
+   * the worktree that runner kept after the attempt failed (`runner --keep-failed`), a path on its host.
+   */
+  | {
+    readonly _tag: "Exited"
+    readonly exit: ProcessExit
+    readonly remote?: RemoteRunner | undefined
+    readonly keptWorktree?: string | undefined
+  }
 
 /** An executor (the `Executor` and `CloudExecutor` tags share this shape): runs one attempt of a stage and reports its events. */
 export interface ExecutorService {

@@ -278,7 +278,8 @@ describe("runner workspaces", () => {
       const kept = yield* Effect.scoped(Effect.gen(function*() {
         const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: true, keep: 1 })
         const attempt = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-failed"))
-        yield* attempt.release({ succeeded: false, exited: true, group: undefined })
+        // Its path is told back, for the stage's result (and so its manifest entry and log).
+        assert.strictEqual(yield* attempt.release({ succeeded: false, exited: true, group: undefined }), attempt.spec.cwd)
         return attempt.spec.cwd
       }))
       // What a runner killed with -9 leaves: a worktree in use and its patch.

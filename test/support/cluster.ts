@@ -16,16 +16,21 @@ import { Effect, Layer, Option } from "effect"
 import { groupsServedBy } from "../../src/domain/Cluster.js"
 import { AttemptOutputMemory } from "../../src/layers/AttemptOutput.js"
 import { ClusterPlacementsMemory } from "../../src/layers/ClusterPlacements.js"
-import { stageEntityLayer } from "../../src/layers/internal/stageHandlers.js"
+import { type RunnerSetup, stageEntityLayer } from "../../src/layers/internal/stageHandlers.js"
 
 export interface MemoryClusterOptions {
   /** Runners (default 1), at ports 34431, 34432, ... of localhost, named memory:1, memory:2, ... */
   readonly runners?: number
   /** Stages at once on each runner (default 2). */
   readonly capacity?: number
+  /** How a runner turns a request into its process (default: the request's command in its cwd, nothing kept). */
+  readonly prepare?: RunnerSetup["prepare"]
 }
 
-const runnerLayer = (labels: ReadonlyArray<string>, index: number, capacity: number) => {
+const asGiven: RunnerSetup["prepare"] = (request) =>
+  Effect.succeed({ spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.succeed(undefined) })
+
+const runnerLayer = (labels: ReadonlyArray<string>, index: number, capacity: number, prepare: RunnerSetup["prepare"]) => {
   const groups = [...groupsServedBy(labels)]
   const config = ShardingConfig.layer({
     runnerAddress: Option.some(RunnerAddress.make("localhost", 34431 + index)),
@@ -48,8 +53,7 @@ const runnerLayer = (labels: ReadonlyArray<string>, index: number, capacity: num
     runner: `memory:${index + 1}`,
     host: "memory-host",
     capacity,
-    prepare: (request) =>
-      Effect.succeed({ spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void })
+    prepare
   })
   return Layer.provideMerge(handlers, sharding)
 }
@@ -58,9 +62,9 @@ export const memoryCluster = (labels: ReadonlyArray<string>, options: MemoryClus
   const capacity = options.capacity ?? 2
   // The other runners live in scopes of their own (each has its own Sharding), on the shared storages.
   const others = Array.from({ length: Math.max(0, (options.runners ?? 1) - 1) }, (_, i) =>
-    Layer.scopedDiscard(Layer.build(runnerLayer(labels, i + 1, capacity))))
+    Layer.scopedDiscard(Layer.build(runnerLayer(labels, i + 1, capacity, options.prepare ?? asGiven))))
   const storages = Layer.mergeAll(MessageStorage.layerMemory, RunnerStorage.layerMemory, AttemptOutputMemory, ClusterPlacementsMemory).pipe(
     Layer.provide(ShardingConfig.layer())
   )
-  return Layer.mergeAll(runnerLayer(labels, 0, capacity), ...others).pipe(Layer.provideMerge(storages))
+  return Layer.mergeAll(runnerLayer(labels, 0, capacity, options.prepare ?? asGiven), ...others).pipe(Layer.provideMerge(storages))
 }

@@ -17,14 +17,16 @@ const updated = (
 ): RemoteExecution | undefined => {
   if ((event._tag !== "Started" && event._tag !== "Exited") || event.remote === undefined) return previous
   const same = previous !== undefined && previous.attempt === base.attempt && previous.idempotency_key === base.idempotency_key
+  const kept = event._tag === "Exited" ? event.keptWorktree : undefined
   if (same && event._tag === "Exited" && previous.executor === base.executor && previous.runner === event.remote.runner &&
-    previous.host === event.remote.host) return previous
+    previous.host === event.remote.host && kept === undefined) return previous
   const deliveries = same ? previous.deliveries : []
   return {
     ...base,
     runner: event.remote.runner,
     host: event.remote.host,
-    deliveries: event._tag === "Started" ? [...deliveries, { runner: event.remote.runner, host: event.remote.host }] : deliveries
+    deliveries: event._tag === "Started" ? [...deliveries, { runner: event.remote.runner, host: event.remote.host }] : deliveries,
+    ...(kept === undefined ? {} : { kept_worktree: kept })
   }
 }
 

@@ -27,10 +27,10 @@ export interface AttemptEnd {
   readonly group: number | undefined
 }
 
-/** The process to run for a request, and what to do once it ended. */
+/** The process to run for a request, and what to do once it ended (the worktree it kept, if any: `--keep-failed`). */
 export interface PreparedAttempt {
   readonly spec: ProcessSpec
-  readonly release: (end: AttemptEnd) => Effect.Effect<void>
+  readonly release: (end: AttemptEnd) => Effect.Effect<string | undefined>
 }
 
 /** Exit codes of the worktree scripts that have a message of their own. */
@@ -294,7 +294,7 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
       Effect.gen(function*() {
         const workspace = request.workspace
         if (workspace === null) {
-          return { spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.void }
+          return { spec: { command: request.command, cwd: request.cwd, env: request.env }, release: () => Effect.succeed(undefined) }
         }
         // Attempts whose worktrees are interchangeable: the same origin, commit and changes.
         const id = `${workspace.origin}\n${workspace.commit}\n${yield* blobIdOfBytes(workspace.diff)}`
@@ -306,9 +306,10 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
               outcome === "keep"
                 ? Effect.logInfo(`${request.stageId} failed; its worktree is kept: ${lease.tree}`).pipe(
                   Effect.zipRight(Effect.ignore(files.writeBytes(`${lease.tree}${keptMark}`, new Uint8Array()))),
-                  Effect.zipRight(lease.release(outcome))
+                  Effect.zipRight(lease.release(outcome)),
+                  Effect.as(lease.tree)
                 )
-                : lease.release(outcome))
+                : Effect.as(lease.release(outcome), undefined))
         }
       })
 

@@ -132,6 +132,7 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
         // The stage can tell where it runs (a script may print it, as the tests do).
         const spec = { ...prepared.spec, env: { ...prepared.spec.env, CODEX_ORCHESTRATOR_RUNNER: runner, CODEX_ORCHESTRATOR_RUNNER_HOST: host } }
         let group: number | undefined
+        let kept: string | undefined
         const track = (present: boolean) =>
           Effect.suspend(() => {
             const pid = group
@@ -146,15 +147,28 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
         }).pipe(
           Effect.ensuring(track(false)),
           Effect.onExit((ended) =>
-            prepared.release({
-              succeeded: Exit.isSuccess(ended) && ended.value.exitCode === 0,
-              exited: Exit.isSuccess(ended),
-              group
-            }))
+            Effect.map(
+              prepared.release({
+                succeeded: Exit.isSuccess(ended) && ended.value.exitCode === 0,
+                exited: Exit.isSuccess(ended),
+                group
+              }),
+              (tree) => {
+                kept = tree
+              }
+            ))
         )
         const { recent, stored: outputSeq } = yield* writer.close
         yield* Effect.logInfo(`${request.stageId} (run ${request.runId}) exited ${exit.exitCode ?? exit.signal}`)
-        const result: StageResult = { exitCode: exit.exitCode, signal: exit.signal, runner, host, outputSeq, events: recent }
+        const result: StageResult = {
+          exitCode: exit.exitCode,
+          signal: exit.signal,
+          runner,
+          host,
+          outputSeq,
+          events: recent,
+          ...(kept === undefined ? {} : { keptWorktree: kept })
+        }
         return result
       }).pipe(
         Effect.provideService(AttemptOutput, output),
