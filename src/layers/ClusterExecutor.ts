@@ -135,8 +135,9 @@ export const makeClusterExecutor = (options: ClusterExecutorOptions = {}) =>
           Effect.catchAllDefect((defect) => Effect.fail(spawnError(request, `cluster call failed: ${String(defect)}`, defect)))
         )
         // Output is read while the call is pending, from one interval after it is sent (before, there
-        // is nothing yet: a read is a round trip on the way); the tail stops when the result is in.
-        const result = yield* Effect.raceFirst(call, Effect.forever(Effect.delay(pull, pollEvery)))
+        // is nothing yet: a read is a round trip on the way); the tail stops when the result is in
+        // (interruptible where the caller is not, else the race would wait for it for ever).
+        const result = yield* Effect.raceFirst(call, Effect.interruptible(Effect.forever(Effect.delay(pull, pollEvery))))
         // The result carries its attempt's last events: when they reach back to what was handed on,
         // the rest is handed on from them, without a read.
         const carried = result.events.filter((entry) => entry.seq > seen)

@@ -124,11 +124,12 @@ export const EventBusLive = Layer.scoped(
           () => Ref.update(handled, (all) => all.filter((other) => other !== entry))
         )
         const counted = (event: OrchestratorEvent) => run(event).pipe(Effect.ensuring(SubscriptionRef.update(count, (n) => n + 1)))
-        yield* Effect.forkScoped(
+        // Interruptible even where the subscriber is not (its scope's close must stop the loop, which never ends).
+        yield* Effect.forkScoped(Effect.interruptible(
           source.logQueue === undefined
             ? Effect.forever(Effect.flatMap(Queue.take(source.events), counted))
             : Stream.runForEach(logStream(source.logQueue), run)
-        )
+        ))
       })
 
     return EventBus.of({

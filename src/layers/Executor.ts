@@ -76,7 +76,8 @@ export const ExecutorLocal = Layer.effect(
             onStart: (pid) => emit({ _tag: "Started", pid }),
             onOutput: (stream, chunks) => emit({ _tag: "Output", stream, chunks })
           }),
-          Effect.zipRight(heartbeats, Effect.never)
+          // Interruptible where the caller is not (an app's entity handler): else the race would wait for it for ever.
+          Effect.interruptible(Effect.zipRight(heartbeats, Effect.never))
         )
         yield* emit({ _tag: "Exited", exit })
         return exit

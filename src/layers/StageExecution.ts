@@ -138,7 +138,8 @@ export const StageExecutionLive = Layer.effect(
         const permits = tree ?? (yield* Effect.makeSemaphore(limitOf(run)))
         yield* Effect.gen(function*() {
           yield* begin(events, run, mode, fallback)
-          yield* Effect.forkScoped(heartbeat(files, config.heartbeatInterval))
+          // Interruptible where the caller is not: else closing the scope would wait for it for ever.
+          yield* Effect.forkScoped(Effect.interruptible(heartbeat(files, config.heartbeatInterval)))
           yield* stages(run, mode, permits)
         }).pipe(
           Effect.scoped,

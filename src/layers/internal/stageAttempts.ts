@@ -82,7 +82,8 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       env: { ...ctx.env, ...(yield* traceParentEnv) },
       runsOn: ctx.stage.runsOn
     }, onEvent).pipe(
-      Effect.raceFirst(stillRunning(`[${ctx.index}/${ctx.of}] ${ctx.stage.id}`, startedMs)),
+      // Interruptible where the caller is not (an app's entity handler): the line never ends by itself.
+      Effect.raceFirst(Effect.interruptible(stillRunning(`[${ctx.index}/${ctx.of}] ${ctx.stage.id}`, startedMs))),
       // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
       // stage could not start all the same, and is recorded failed with its error file, not left running.
       Effect.catchAllDefect((defect) =>
