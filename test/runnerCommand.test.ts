@@ -91,6 +91,40 @@ describe("runner: bad input is one line, exit 2", () => {
       )
     }))
 
+  it.live("a bad database URL names where it came from: the variable, or the flag (and a flag given wins over the variable)", () =>
+    Effect.gen(function*() {
+      const fromEnv = (entries: ReadonlyArray<readonly [string, string]>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries)))
+      const badEnv = fromEnv([["CODEX_CLUSTER_DATABASE_URL", "bad-value"]])
+      // Before: '--database-url="bad-value" is not ...', for a value from the variable.
+      assert.strictEqual(
+        yield* refused("--listen", "127.0.0.1:34999").pipe(badEnv),
+        'CODEX_CLUSTER_DATABASE_URL="bad-value" is not a PostgreSQL URL (postgres://user:password@host:port/database).'
+      )
+      assert.strictEqual(
+        yield* refused("--database-url", "bad-flag", "--listen", "127.0.0.1:34999").pipe(badEnv),
+        '--database-url="bad-flag" is not a PostgreSQL URL (postgres://user:password@host:port/database).'
+      )
+      const port = yield* closedPort
+      const url = `postgres://postgres:x@127.0.0.1:${port}/postgres`
+      // The flag's URL is used, the variable's bad value not read; the unreachable one is named as it was given.
+      assert.include(
+        yield* refused("--database-url", url, "--listen", "127.0.0.1:34999", "--capacity", "1").pipe(badEnv),
+        `cannot reach the cluster database (--database-url): PgClient: Failed to connect: connect ECONNREFUSED 127.0.0.1:${port}.`
+      )
+      assert.include(
+        yield* refused("--listen", "127.0.0.1:34999", "--capacity", "1").pipe(fromEnv([["CODEX_CLUSTER_DATABASE_URL", url]])),
+        `cannot reach the cluster database (CODEX_CLUSTER_DATABASE_URL): PgClient: Failed to connect: connect ECONNREFUSED 127.0.0.1:${port}.`
+      )
+      // `cluster db` reads no URL: the variable's bad value is not its error.
+      const db = yield* captured(Cli.cli(["node", "codex-orchestrator", "cluster", "db", "--port", "0"])).pipe(
+        badEnv,
+        Effect.provide(app),
+        Effect.provide(NodeContext.layer)
+      )
+      const failure = Exit.isFailure(db.exit) ? Option.getOrUndefined(Cause.failureOption(db.exit.cause)) : undefined
+      assert.strictEqual(failure instanceof Error ? failure.message : String(failure), "--port 0 is not a port (1-65535).")
+    }))
+
   it.live("a --listen address in use names it and asks for another, before the database is tried", () =>
     Effect.gen(function*() {
       const url = `postgres://postgres:x@127.0.0.1:${yield* closedPort}/postgres`
@@ -102,7 +136,7 @@ describe("runner: bad input is one line, exit 2", () => {
     Effect.gen(function*() {
       const port = yield* closedPort
       const line = yield* refused("--database-url", `postgres://postgres:x@127.0.0.1:${port}/postgres`, "--listen", "127.0.0.1:34999", "--capacity", "1")
-      assert.include(line, `cannot reach the cluster database (CODEX_CLUSTER_DATABASE_URL or --database-url): PgClient: Failed to connect: connect ECONNREFUSED 127.0.0.1:${port}.`)
+      assert.include(line, `cannot reach the cluster database (--database-url): PgClient: Failed to connect: connect ECONNREFUSED 127.0.0.1:${port}.`)
     }))
 })
 

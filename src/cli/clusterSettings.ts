@@ -1,8 +1,11 @@
 /** The cluster's settings (CODEX_CLUSTER_*), decoded once for the engine and the runner. */
 import { Context } from "effect"
-import { clusterSection, decodeSettings } from "../domain/Settings.js"
+import { clusterRunnerSection, clusterSection, decodeSettings } from "../domain/Settings.js"
 
 export const clusterSettings = decodeSettings(clusterSection)
+
+/** A runner's: without the database URL, which its `--database-url` may give (runner.ts reads it). */
+export const clusterRunnerSettings = decodeSettings(clusterRunnerSection)
 
 /**
  * True for a command that only plans (`plan`): its engine runs nothing, so it does not load or

@@ -3,13 +3,13 @@
  * The cluster modules are loaded by the handler (runnerServe.ts), so other commands never load them.
  */
 import { Command, Options } from "@effect/cli"
-import { Config, Effect, Option, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { Label, maxRunnerCapacity, maxRunnerLabels } from "../domain/Cluster.js"
-import { clusterDatabaseVariable, parseClusterDatabaseUrl } from "../domain/Settings.js"
+import { clusterDatabaseGiven, clusterDatabaseVariable, decodeSettings, parseClusterDatabaseUrl } from "../domain/Settings.js"
 import { UsageError, verbose } from "./shared.js"
 
+// The variable is read by the handler, not as this flag's fallback: an error names where the URL came from.
 const databaseUrl = Options.text("database-url").pipe(
-  Options.withFallbackConfig(Config.string(clusterDatabaseVariable)),
   Options.withDescription(`The cluster's PostgreSQL URL (default: $${clusterDatabaseVariable}); \`cluster db\` prints one`),
   Options.optional
 )
@@ -68,13 +68,16 @@ export const runner = Command.make(
   { databaseUrl, listen, workspaces, capacity, labels, keepFailed, verbose },
   (flags) =>
     Effect.gen(function*() {
-      if (Option.isNone(flags.databaseUrl)) {
+      const given = Option.isSome(flags.databaseUrl)
+        ? Option.some({ source: "--database-url", value: flags.databaseUrl.value })
+        : Option.map(yield* decodeSettings(clusterDatabaseGiven), (value) => ({ source: clusterDatabaseVariable, value }))
+      if (Option.isNone(given)) {
         return yield* new UsageError({
           reason: `runner needs the cluster's database: give --database-url or set ${clusterDatabaseVariable} ` +
             "(a PostgreSQL URL; `codex-orchestrator cluster db` starts one and prints it)."
         })
       }
-      const url = yield* parseClusterDatabaseUrl("--database-url", flags.databaseUrl.value)
+      const url = yield* parseClusterDatabaseUrl(given.value.source, given.value.value)
       const address = yield* parseListen(flags.listen)
       const labelList = yield* parseLabels(flags.labels)
       const capacityOf = Option.getOrUndefined(flags.capacity)
@@ -89,6 +92,7 @@ export const runner = Command.make(
       const { serveRunner } = yield* Effect.promise(() => import("./runnerServe.js"))
       return yield* serveRunner({
         databaseUrl: url,
+        databaseSource: given.value.source,
         ...address,
         workspaces: flags.workspaces,
         capacity: capacityOf,

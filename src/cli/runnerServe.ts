@@ -13,11 +13,13 @@ import { makeRunnerWorkspaces } from "../layers/internal/runnerWorkspace.js"
 import { stageEntityLayer } from "../layers/internal/stageHandlers.js"
 import { ProcessRunnerLive } from "../layers/ProcessRunner.js"
 import { Host } from "../services/Host.js"
-import { clusterSettings } from "./clusterSettings.js"
+import { clusterRunnerSettings } from "./clusterSettings.js"
 import { UsageError } from "./shared.js"
 
 export interface RunnerFlags {
   readonly databaseUrl: string
+  /** Where the URL came from (`--database-url` or the variable), for the error that names it. */
+  readonly databaseSource: string
   readonly host: string
   readonly port: number
   readonly workspaces: string
@@ -30,7 +32,7 @@ export interface RunnerFlags {
 export const serveRunner = (flags: RunnerFlags) =>
   Effect.gen(function*() {
     const host = yield* Host
-    const settings = yield* clusterSettings
+    const settings = yield* clusterRunnerSettings
     const runner = `${flags.host}:${flags.port}`
     const capacity = flags.capacity ?? Math.min(host.cpus, maxRunnerCapacity)
     const processes = ProcessRunnerLive.pipe(Layer.provide(HostLive))
@@ -53,7 +55,7 @@ export const serveRunner = (flags: RunnerFlags) =>
       running
     })
     const serving = handlers.pipe(
-      Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, lockExpiry: settings.lockExpiry }, { ...flags, capacity })),
+      Layer.provide(clusterRunnerLayer({ databaseUrl: flags.databaseUrl, source: flags.databaseSource, lockExpiry: settings.lockExpiry }, { ...flags, capacity })),
       Layer.provide(processes)
     )
     // Said once the runner is built (its database reached, its listener up), not beside the building:

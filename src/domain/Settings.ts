@@ -50,8 +50,10 @@ export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, po
 export { codexSection, gateSection, type GateSection } from "./SettingsGate.js"
 export { processSection, type ProcessSection } from "./SettingsProcess.js"
 export {
+  clusterDatabaseGiven,
   clusterDatabaseVariable,
   clusterLockExpiryVariable,
+  clusterRunnerSection,
   clusterSection,
   type ClusterSection,
   clusterStopGraceVariable,

@@ -3,7 +3,7 @@
  * there): the cluster that runs `cloud` stages. Apart only to keep Settings.ts a readable size.
  */
 import { Config, Duration, Either, Option } from "effect"
-import { type Format, InvalidSetting, parsed } from "./SettingsKinds.js"
+import { type Format, InvalidSetting, parsed, trimmedText } from "./SettingsKinds.js"
 
 /** A duration as Effect writes one: `5 seconds`, `500 millis`, `2 minutes`. */
 const duration: Format<Duration.Duration> = {
@@ -48,15 +48,27 @@ export const parseClusterDatabaseUrl = (name: string, value: string): Either.Eit
 }
 
 /**
- * `cluster` (DECISIONS B-3, issue 18): the PostgreSQL database of the cluster that runs `cloud`
- * stages (unset: no cloud executor, stages fall back to local) and the shard lock expiry that bounds
- * how long a dead runner's stages wait before another runner takes them (default the cluster's 35 s).
- * Decoded when the engine is loaded and by `codex-orchestrator runner`.
+ * The database URL variable as given (trimmed; unset or blank: None), not yet checked: `runner`
+ * takes it when no `--database-url` is given, and checks it naming the variable.
  */
-export const clusterSection = Config.all({
-  databaseUrl: parsed(clusterDatabaseVariable, postgresUrl),
+export const clusterDatabaseGiven = trimmedText(clusterDatabaseVariable)
+
+/**
+ * What a runner reads besides its database URL (which its `--database-url` may give instead): the
+ * shard lock expiry that bounds how long a dead runner's stages wait before another runner takes
+ * them (default the cluster's 35 s), and the stop grace.
+ */
+const runnerSettings = {
   lockExpiry: parsed(clusterLockExpiryVariable, lockExpiry, "35 seconds"),
   /** How long a stopping runner waits for its stages to finish or go back before it exits anyway. */
   stopGrace: Config.map(parsed(clusterStopGraceVariable, duration, "30 seconds"), Option.getOrElse(() => Duration.seconds(30)))
-})
+}
+export const clusterRunnerSection = Config.all(runnerSettings)
+
+/**
+ * `cluster` (DECISIONS B-3, issue 18): the PostgreSQL database of the cluster that runs `cloud`
+ * stages (unset: no cloud executor, stages fall back to local), and the runner's section.
+ * Decoded when the engine is loaded.
+ */
+export const clusterSection = Config.all({ databaseUrl: parsed(clusterDatabaseVariable, postgresUrl), ...runnerSettings })
 export type ClusterSection = Config.Config.Success<typeof clusterSection>

@@ -29,6 +29,8 @@ import { clusterDatabaseVariable, InvalidSetting } from "../domain/Settings.js"
 /** Where the cluster keeps its state, and how long a dead runner's shards stay locked. */
 export interface ClusterConnection {
   readonly databaseUrl: string
+  /** Where the URL came from, named when it cannot be used (default: CODEX_CLUSTER_DATABASE_URL). */
+  readonly source?: string | undefined
   readonly lockExpiry: Option.Option<Duration.Duration>
 }
 
@@ -49,20 +51,21 @@ const shardingOptions = (connection: ClusterConnection): Partial<ShardingConfig.
 })
 
 /** A URL that cannot be used, or a database that does not answer: bad configuration (exit 2), said in one line. */
-const unreachable = (error: { readonly message: string; readonly cause?: unknown }) =>
+const unreachable = (source: string) => (error: { readonly message: string; readonly cause?: unknown }) =>
   new InvalidSetting({
-    variable: clusterDatabaseVariable,
-    detail: `cannot reach the cluster database (${clusterDatabaseVariable} or --database-url): ${connectionFailure(error)}. ` +
+    variable: source,
+    detail: `cannot reach the cluster database (${source}): ${connectionFailure(error)}. ` +
       "Check the URL and that PostgreSQL is running (`codex-orchestrator cluster db` starts one)."
   })
 
 /** The database, the message, runner and attempt output storages on it, and socket transport with msgpack. */
 const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingConfig.ShardingConfig>) => {
+  const source = connection.source ?? clusterDatabaseVariable
   const database = PgClient.layer({
     url: Redacted.make(connection.databaseUrl),
     connectTimeout: Duration.seconds(5),
     applicationName: "codex-orchestrator"
-  }).pipe(Layer.mapError(unreachable))
+  }).pipe(Layer.mapError(unreachable(source)))
   // The runner storage's shard-lock statements go one at a time on their reserved connection
   // (internal/serialConnections.ts: else node-postgres prints a DeprecationWarning on each overlap).
   // Two processes starting together both create the cluster's tables; the loser's migration dies on
@@ -71,7 +74,7 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
     Layer.provide(Layer.effect(SqlClient.SqlClient, Effect.map(SqlClient.SqlClient, withSerialReservations)))
   )
   const storage = Layer.mergeAll(SqlMessageStorage.layer, runnerStorage, AttemptOutputSql, ClusterPlacementsSql).pipe(
-    Layer.catchAllCause((cause) => Layer.fail(unreachable({ message: oneLine(Cause.pretty(cause)) }))),
+    Layer.catchAllCause((cause) => Layer.fail(unreachable(source)({ message: oneLine(Cause.pretty(cause)) }))),
     Layer.retry(Schedule.spaced(Duration.millis(300)).pipe(Schedule.intersect(Schedule.recurs(5)))),
     Layer.provide(database),
     Layer.provide(config)
