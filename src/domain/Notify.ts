@@ -17,22 +17,47 @@ export const isHttpUrl = (value: string): boolean => {
   return protocol === "http:" || protocol === "https:"
 }
 
+/** targetProblem's reason for a value that is no http(s) URL at all (the other reasons name the URL's fault). */
+export const notHttpUrl = "is not an http(s) URL"
+
 const credentialsProblem = "carries a user name or password, which is never sent (fetch refuses it); put the token in the path or query"
 
-/** Why `value` cannot be a target, or undefined when it can: an http(s) URL without a user or password. */
+const controlCharacter = /\p{Cc}/u
+const namedEscapes: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+
+/** A control character as a message shows it: `\n`, `\t`, `\r`, else `\u0001`. */
+const escapedCharacter = (char: string) =>
+  namedEscapes[char] ?? `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`
+
+/** `value` with its control characters escaped, so that a message naming it stays one line. */
+const escapedText = (value: string) => value.replace(/\p{Cc}/gu, escapedCharacter)
+
+/**
+ * Why `value` cannot be a target, or undefined when it can: an http(s) URL without a user or password.
+ * A control character is refused first: the URL parser drops line breaks and tabs, so a target with a
+ * line break pasted into it would be posted to another URL than the one given.
+ */
 export const targetProblem = (value: string): string | undefined => {
-  if (!isHttpUrl(value)) return "is not an http(s) URL"
+  const control = controlCharacter.exec(value)?.[0]
+  if (control !== undefined) {
+    return `contains a control character (${escapedCharacter(control)}); remove it: a URL is one line of printable characters`
+  }
+  if (!isHttpUrl(value)) return notHttpUrl
   const { username, password } = new URL(value)
   return username.length > 0 || password.length > 0 ? credentialsProblem : undefined
 }
 
-/** A target as a message shows it: a password in it replaced by `***` (it must not reach a log). */
+/**
+ * A target as a message shows it: a password in it replaced by `***` (it must not reach a log; the
+ * parsed URL is shown then, without the line breaks and tabs the parser drops), and control
+ * characters escaped (a message is one line).
+ */
 export const shownTarget = (value: string): string => {
-  if (!URL.canParse(value)) return value
+  if (!URL.canParse(value)) return escapedText(value)
   const url = new URL(value)
-  if (url.password.length === 0) return value
+  if (url.password.length === 0) return escapedText(value)
   url.password = "***"
-  return url.href
+  return escapedText(url.href)
 }
 
 /** A notification target as `codex.orchestrator.json` lists it. */
@@ -40,9 +65,9 @@ export const NotifyTarget = Schema.String.pipe(
   Schema.filter((value) => {
     const problem = targetProblem(value)
     return problem === undefined ||
-      (problem === credentialsProblem
-        ? `${credentialsProblem} (${shownTarget(value)})`
-        : "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)")
+      (problem === notHttpUrl
+        ? "must be an http:// or https:// URL (the run summary is POSTed to it as JSON)"
+        : `${problem} (${shownTarget(value)})`)
   })
 )
 

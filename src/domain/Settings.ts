@@ -24,7 +24,7 @@ import {
 } from "./CloudSync.js"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
-import { isHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem } from "./Notify.js"
+import { isHttpUrl, notHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem } from "./Notify.js"
 import { otelEndpointVariable } from "./Telemetry.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
@@ -238,10 +238,11 @@ export const notifySection = Config.mapOrFail(trimmedText(notifyVariable), (valu
   const targets = Option.match(value, { onNone: () => [], onSome: (list) => splitTargets([list]) })
   const bad = targets.find((target) => targetProblem(target) !== undefined)
   if (bad === undefined) return Either.right({ targets })
-  // An http(s) URL refused for its user or password: that is the reason to give, not the list's shape.
+  // A URL refused for its user or password, or a control character: that is the reason to give, not the list's shape.
+  const problem = targetProblem(bad)
   return Either.left(
-    isHttpUrl(bad)
-      ? ConfigError.InvalidData([notifyVariable], `${notifyVariable}: the target "${shownTarget(bad)}" ${targetProblem(bad)}.`)
+    problem !== notHttpUrl
+      ? ConfigError.InvalidData([notifyVariable], `${notifyVariable}: the target "${shownTarget(bad)}" ${problem}.`)
       : invalidValue(notifyVariable, bad, "a comma list of http(s) URLs", undefined, " (a notification target)")
   )
 })

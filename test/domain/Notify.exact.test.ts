@@ -48,6 +48,25 @@ describe("Notify, exactly", () => {
     assert.isTrue(refused._tag === "Left" && !refused.left.message.includes("s3cret") && refused.left.message.includes("user name or password"))
   })
 
+  it("a target with a control character (a line break pasted in) is refused, and shown escaped on one line", () => {
+    // The URL parser drops tabs and line breaks: the summary went to another URL than the one given.
+    const problem = (shown: string) => `contains a control character (${shown}); remove it: a URL is one line of printable characters`
+    assert.strictEqual(targetProblem("https://a/ho\nok"), problem("\\n"))
+    assert.strictEqual(targetProblem("https://a/x\ry"), problem("\\r"))
+    assert.strictEqual(targetProblem("https://a/x\ty"), problem("\\t"))
+    assert.strictEqual(targetProblem("https://a/x\u0001y"), problem("\\u0001"))
+    assert.strictEqual(targetProblem("https://a/x\u007fy"), problem("\\u007f"))
+    assert.strictEqual(targetProblem("https://a/x\u0085y"), problem("\\u0085"))
+    assert.strictEqual(targetProblem("https://bot:s3cret@a/x\ny"), problem("\\n"))
+    assert.strictEqual(shownTarget("https://a/ho\nok"), "https://a/ho\\nok")
+    assert.strictEqual(shownTarget("no\u0001url"), "no\\u0001url")
+    // With a password, the parsed URL is shown (the password must not show): the line break is gone there.
+    assert.strictEqual(shownTarget("https://bot:s3cret@a/x\ny"), "https://bot:***@a/xy")
+    assert.strictEqual(shownTarget("https://bot:s3cret@a/x\u0001y"), "https://bot:***@a/x%01y")
+    const refused = Schema.decodeUnknownEither(NotifyTarget)("https://a/ho\nok")
+    assert.isTrue(refused._tag === "Left" && refused.left.message.includes(`${problem("\\n")} (https://a/ho\\nok)`), String(refused))
+  })
+
   it("5xx, 429 and 408 are worth another attempt; other answers are not", () => {
     for (const status of [500, 503, 599, 429, 408]) assert.isTrue(isRetryableStatus(status), `${status}`)
     for (const status of [499, 400, 404, 407, 409, 428, 430, 200, 302]) assert.isFalse(isRetryableStatus(status), `${status}`)

@@ -145,6 +145,18 @@ describe("notify (EXEC-4) and tracing (issue 22)", () => {
     ])
   })
 
+  it("notify: a target with a control character is refused for that reason, shown escaped on one line", () => {
+    assert.deepStrictEqual(refusal(notifySection, { CODEX_ORCHESTRATOR_NOTIFY: "https://ok.test,https://h.example/a\nb" }), [
+      "CODEX_ORCHESTRATOR_NOTIFY",
+      `CODEX_ORCHESTRATOR_NOTIFY: the target "https://h.example/a\\nb" contains a control character (\\n); remove it: a URL is ` +
+      "one line of printable characters."
+    ])
+    // One the URL parser refuses outright (in the host): the same reason, not "not a comma list of URLs".
+    assert.deepStrictEqual(refusal(notifySection, { CODEX_ORCHESTRATOR_NOTIFY: "https://h\u0001.example/" })[1],
+      `CODEX_ORCHESTRATOR_NOTIFY: the target "https://h\\u0001.example/" contains a control character (\\u0001); remove it: a URL is ` +
+      "one line of printable characters.")
+  })
+
   it("tracing: an http(s) collector URL, trimmed, or none", () => {
     assert.deepStrictEqual(value(tracingSection, {}), { endpoint: Option.none() })
     assert.deepStrictEqual(value(tracingSection, { OTEL_EXPORTER_OTLP_ENDPOINT: "  " }), { endpoint: Option.none() })

@@ -129,6 +129,26 @@ describe("--notify: the run summary POSTed as JSON (EXEC-4)", () => {
       assert.isFalse(existsSync(repo.path(".runs")), "no run was created")
     }))
 
+  it("a target with a line break or another control character is bad input: exit 2, one line naming the source, nothing run", () =>
+    withRepo({ pipelines: [pipeline("one", [commandStage("only", "true")])] }, async (repo) => {
+      const fix = "; remove it: a URL is one line of printable characters"
+      const cases: ReadonlyArray<[ReadonlyArray<string>, Readonly<Record<string, string>>, string]> = [
+        [["exec", "--notify", "https://hooks.example.com/co\ndex", "--", "true"], {},
+          `error: --notify https://hooks.example.com/co\\ndex contains a control character (\\n)${fix}; give one like https://example.com/hook.`],
+        [["start", "one", "--notify", "https://a.example.com/x,https://hooks.example.com/x\u0001y"], {},
+          `error: --notify https://hooks.example.com/x\\u0001y contains a control character (\\u0001)${fix}; give one like https://example.com/hook.`],
+        [["start", "one"], { CODEX_ORCHESTRATOR_NOTIFY: "https://hooks.example.com/a\tb" },
+          `error: CODEX_ORCHESTRATOR_NOTIFY: the target "https://hooks.example.com/a\\tb" contains a control character (\\t)${fix}.`]
+      ]
+      for (const [args, env, line] of cases) {
+        const result = await runCli([...args.slice(0, 1), "--task", task, ...args.slice(1)], { cwd: repo.dir, env })
+        assert.strictEqual(result.code, 2, describeResult(result))
+        assert.strictEqual(result.stderr, `${line}\n`)
+        assert.strictEqual(result.stdout, "")
+      }
+      assert.isFalse(existsSync(repo.path(".runs")), "no run was created")
+    }))
+
   it("a config file whose notify list has a bad target is bad input naming the field", () =>
     withRepo({ pipelines: [pipeline("one", [commandStage("only", "true")])], notify: ["nope"] }, async (repo) => {
       const result = await runCli(["start", "one", "--task", task], { cwd: repo.dir })
