@@ -3,6 +3,7 @@
  * workflow activity, the acquire of an `acquireRelease`. Its fibers then inherit that, and a race the
  * engine runs against something that never ends (the executor's heartbeats, the `still running`
  * line, the run's heartbeat) could not stop the loser when the stage ended: the run hung for good.
+ * And a stage's own timeout could not stop it: the run waited for the stage to end by itself.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Ref, TestClock } from "effect"
@@ -12,8 +13,13 @@ import { RunEngine } from "../src/services/RunEngine.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = AppMemory({
-  scripts: { "make all": { duration: "150 seconds" }, "make quick": { duration: "20 seconds" } },
-  pipelines: { user: [pipeline("build", [commandStage("quick", "make quick"), commandStage("compile", "make all")])] }
+  scripts: { "make all": { duration: "150 seconds" }, "make quick": { duration: "20 seconds" }, "sleep 10": { duration: "10 seconds" } },
+  pipelines: {
+    user: [
+      pipeline("build", [commandStage("quick", "make quick"), commandStage("compile", "make all")]),
+      pipeline("slow", [commandStage("sleepy", "sleep 10", { timeoutMs: 1000 }), commandStage("after", "make quick")])
+    ]
+  }
 })
 
 describe("RunEngine where it cannot be interrupted", () => {
@@ -40,5 +46,15 @@ describe("RunEngine where it cannot be interrupted", () => {
       yield* TestClock.adjust("5 minutes")
       assert.isTrue(Option.isSome(yield* Fiber.poll(fiber)), "the scope of the handler had not closed")
       assert.deepStrictEqual(yield* Ref.get(seen), ["run:completed"])
+    }).pipe(Effect.provide(app)))
+
+  it.effect("stops a stage at its timeoutMs there too", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkDaemon(Effect.uninterruptible((yield* RunEngine).start({ pipelineId: "slow" })))
+      yield* TestClock.adjust("1 second")
+      assert.isTrue(Option.isSome(yield* Fiber.poll(fiber)), "the run ends when the timeout fires, not after 10 s")
+      const { manifest } = yield* Fiber.join(fiber)
+      assert.strictEqual(manifest.status_detail, "stage:sleepy:timeout")
+      assert.deepStrictEqual(manifest.commands.map((entry) => entry.status), ["failed", "pending"])
     }).pipe(Effect.provide(app)))
 })

@@ -82,7 +82,9 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       env: { ...ctx.env, ...(yield* traceParentEnv) },
       runsOn: ctx.stage.runsOn
     }, onEvent).pipe(
-      // Interruptible where the caller is not (an app's entity handler): the line never ends by itself.
+      // Its timeoutMs stops a stage even where the caller cannot be interrupted (an app's entity
+      // handler), and the `still running` line beside it is stopped: it never ends by itself.
+      Effect.interruptible,
       Effect.raceFirst(Effect.interruptible(stillRunning(`[${ctx.index}/${ctx.of}] ${ctx.stage.id}`, startedMs))),
       // Node throws some spawn failures (a cwd that is a file: ENOTDIR) instead of reporting them; the
       // stage could not start all the same, and is recorded failed with its error file, not left running.
