@@ -16,6 +16,7 @@ import type { FileAccessError } from "../../domain/FileErrors.js"
 import { iso } from "../../domain/Time.js"
 import { Files } from "../../services/Files.js"
 import { Host } from "../../services/Host.js"
+import { judgeLiveness } from "../internal/holderLiveness.js"
 import { thisProcess } from "../internal/processRecord.js"
 import { sha256Hex } from "../internal/sha256.js"
 
@@ -92,12 +93,14 @@ export const judgeHolder = (facts: HolderFacts): HoldVerdict => {
   if (holder === undefined) {
     return facts.ageMs < writingGraceMs ? { _tag: "Writing" } : { _tag: "Stale", why: "its record is unreadable" }
   }
-  if (holder.host !== facts.host) return { _tag: "Held" }
-  if (!facts.alive) return { _tag: "Stale", why: `its runner ${holder.listen} (pid ${holder.pid}) is gone` }
-  if (holder.started !== undefined && facts.startTime !== undefined && facts.startTime !== holder.started) {
-    return { _tag: "Stale", why: `its runner ${holder.listen} is gone (pid ${holder.pid} is another process now)` }
+  switch (judgeLiveness(holder, facts)) {
+    case "gone":
+      return { _tag: "Stale", why: `its runner ${holder.listen} (pid ${holder.pid}) is gone` }
+    case "reused":
+      return { _tag: "Stale", why: `its runner ${holder.listen} is gone (pid ${holder.pid} is another process now)` }
+    default:
+      return { _tag: "Held" }
   }
-  return { _tag: "Held" }
 }
 
 /** Attempts before giving up on a folder whose hold keeps changing (each waits 200 ms at most). */

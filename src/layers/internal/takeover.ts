@@ -10,6 +10,7 @@ import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
 import { iso } from "../../domain/Time.js"
+import { livenessOf, mayBeAlive } from "./holderLiveness.js"
 import { stopProcessGroup } from "./processGroup.js"
 import { thisProcess } from "./processRecord.js"
 
@@ -23,14 +24,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
    * machine cannot be checked; one here is alive while its pid is, with the start time it recorded
    * (a pid reused by a later process has another; a record without one is judged by its pid alone).
    */
-  const ownerAlive = (owner: RunOwner) =>
-    Effect.gen(function*() {
-      if (owner.host !== host.hostname) return true
-      if (!(yield* host.isAlive(owner.pid))) return false
-      if (owner.started === undefined) return true
-      const started = yield* host.startTimeOf(owner.pid)
-      return started === undefined || started === owner.started
-    })
+  const ownerAlive = (owner: RunOwner) => Effect.map(livenessOf(host, owner), mayBeAlive)
 
   /**
    * SIGTERM, up to 5 s to exit, then SIGKILL (the group's shell may be gone while its children live).
