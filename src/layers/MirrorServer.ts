@@ -1,9 +1,11 @@
+
 import { createServer } from "node:http"
 import { FileSystem, HttpServer, HttpServerRequest, HttpServerResponse, Path } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Console, Effect, Layer } from "effect"
 import { InvalidFile } from "../domain/FileErrors.js"
 import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
+import { isWithin } from "../domain/PathContainment.js"
 import { Files } from "../services/Files.js"
 import { type FolderServeRequest, MirrorServeFailed, MirrorServer, type MirrorServeRequest } from "../services/MirrorServer.js"
 import { BaseConfig } from "../services/BaseConfig.js"
@@ -35,8 +37,6 @@ export const MirrorServerLive = Layer.effect(
     const path = yield* Path.Path
     const { roots } = yield* BaseConfig
 
-    const inside = (root: string, real: string) => real === root || real.startsWith(`${root}${path.sep}`)
-
     /** MIR-4: a folder or an extension-less path serves its index.html; a symlink out of the root is refused. */
     const locate = (served: Served, segments: ReadonlyArray<string>) =>
       Effect.gen(function*() {
@@ -48,7 +48,7 @@ export const MirrorServerLive = Layer.effect(
         const found = file === named ? info : yield* files.info(file)
         if (found?.type !== "file") return { _tag: "Missing" } satisfies Located
         const real = yield* files.realPath(file)
-        if (real === undefined || !inside(served.realRoot, real)) return { _tag: "Outside" } satisfies Located
+        if (real === undefined || !isWithin(served.realRoot, real, path.sep)) return { _tag: "Outside" } satisfies Located
         return { _tag: "Found", file, size: found.size } satisfies Located
       })
 

@@ -1,6 +1,7 @@
 import { Path } from "@effect/platform"
 import { DateTime, Effect, Layer } from "effect"
 import { codexPrompts, promptOutcome, shippedEarlier, writesFile } from "../domain/CodexPrompts.js"
+import { isWithin } from "../domain/PathContainment.js"
 import { projectFiles, scaffoldTask } from "../domain/ProjectTemplates.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { Files } from "../services/Files.js"
@@ -43,7 +44,7 @@ export const ProjectSetupLive = Layer.effect(
           if (info === undefined) return undefined
           if (info.type !== "directory") return `${folder} (a file where init needs a folder)`
           const real = (yield* files.realPath(path.join(root, folder))) ?? realRoot
-          if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`)) return `${folder} (a symbolic link out of the repository, to ${real})`
+          if (!isWithin(realRoot, real, path.sep)) return `${folder} (a symbolic link out of the repository, to ${real})`
         }
         return (yield* files.info(path.join(root, file))) === undefined ? undefined : file
       })

@@ -10,6 +10,7 @@ import type { Path } from "@effect/platform"
 import { Console, Effect } from "effect"
 import type { DesignSettings, DesignSource } from "../../domain/DesignConfig.js"
 import { type DesignLayout, UnsafeArtifactPath } from "../../domain/DesignPaths.js"
+import { isWithin } from "../../domain/PathContainment.js"
 import { DesignToolFailed } from "../../services/DesignToolkit.js"
 import type { Files } from "../../services/Files.js"
 import type { ProcessRunner } from "../../services/ProcessRunner.js"
@@ -44,7 +45,7 @@ export const makePublishStep = ({ files, path, repoRoot, runner, steps }: Publis
         existing = path.dirname(existing)
         real = yield* files.realPath(existing)
       }
-      if (real === undefined || !(real === realRepo || real.startsWith(`${realRepo}${path.sep}`))) {
+      if (real === undefined || !isWithin(realRepo, real, path.sep)) {
         return yield* new UnsafeArtifactPath({ segment: settings.publishTokensDir, reason: `publish.tokensDir resolves to ${real ?? "nothing"}, outside the repository` })
       }
       yield* files.makeDirectory(target)
