@@ -5,6 +5,7 @@
 import { Args, Command, HelpDoc, Options } from "@effect/cli"
 import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
+import { keptText } from "../domain/RemoteStageText.js"
 import { Files } from "../services/Files.js"
 import { RunEngine } from "../services/RunEngine.js"
 import { engine } from "./engine.js"
@@ -165,7 +166,7 @@ const runText = (header: string, manifest: CliManifest) =>
     ...(manifest.cloud_fallback_reason === undefined || manifest.cloud_fallback_reason === null
       ? []
       : [`Mode: cloud, run locally (${manifest.cloud_fallback_reason})`]),
-    ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}`)
+    ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}${keptText(c.remote)}`)
   ].join("\n")
 
 /** A run's document on stdout: JSON with `--format json`, else the text summary (D-2). */

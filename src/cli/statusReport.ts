@@ -4,6 +4,7 @@
  * free of @effect/cli so that the quick path starts without it.
  */
 import { Console, Duration, Effect, Stream } from "effect"
+import { keptText, ranOnText } from "../domain/RemoteStageText.js"
 import type { StatusView } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
 import { stdoutClosed } from "./streams.js"
@@ -50,13 +51,6 @@ const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
     ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${record.remote_id})`}`
     : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${record.error.message}`
 
-/** Where a runner ran the stage (issue 18): its address, and its host when the address does not name it. */
-const ranOn = (remote: StatusView["manifest"]["commands"][number]["remote"]) => {
-  if (remote?.runner == null) return ""
-  const host = remote.host === null || remote.runner.startsWith(`${remote.host}:`) ? "" : ` (${remote.host})`
-  return ` on ${remote.runner}${host}`
-}
-
 const statusText = (view: StatusView) => {
   const m = view.manifest
   return [
@@ -71,9 +65,9 @@ const statusText = (view: StatusView) => {
     ...(view.cloudSync === undefined ? [] : [syncText(view.cloudSync)]),
     "Commands:",
     ...m.commands.map((c) =>
-      `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${ranOn(c.remote)}${
+      `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${ranOnText(c.remote)}${
         c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`
-      }`
+      }${keptText(c.remote)}`
     )
   ].join("\n")
 }
