@@ -7,6 +7,7 @@
 import { Path } from "@effect/platform"
 import { Chunk, Effect, Ref, SynchronizedRef } from "effect"
 import type { Workspace } from "../../domain/Cluster.js"
+import { isWithin } from "../../domain/PathContainment.js"
 import { shellQuote } from "../../domain/Shell.js"
 import type { ExecutionRequest } from "../../services/Executor.js"
 import { ProcessRunner, ProcessSpawnError } from "../../services/ProcessRunner.js"
@@ -75,12 +76,6 @@ const nthNewline = (bytes: Uint8Array, n: number) => {
   return at
 }
 
-/** Whether `cwd` lies outside the folder `root`. */
-const outside = (path: Path.Path, root: string, cwd: string) => {
-  const relative = path.relative(root, cwd)
-  return relative === ".." || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)
-}
-
 const outsideReason = (repoRoot: string, cwd: string) =>
   `a cloud stage runs in its cwd inside the repository (${repoRoot}), on a runner's worktree of it, and ${cwd} is outside it ` +
   `and in no git repository with a commit; give the stage a cwd inside the repository, or run it on this machine ("executionMode": "mcp")`
@@ -105,7 +100,7 @@ export const makeWorkspaceSnapshots = Effect.gen(function*() {
       // but a cwd outside the run's repository has no place on a runner (it ran at that path there).
       if (exit.exitCode === notARepository) {
         const repoRoot = request.env["CODEX_ORCHESTRATOR_REPO_ROOT"]
-        return repoRoot !== undefined && outside(path, repoRoot, request.cwd)
+        return repoRoot !== undefined && !isWithin(path.resolve(repoRoot), request.cwd, path.sep)
           ? yield* failed(request, outsideReason(repoRoot, request.cwd), request.cwd)
           : null
       }
