@@ -9,7 +9,7 @@
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Ref, Schema, Stream, TestClock } from "effect"
-import { CliManifest, type RunOwner, StatusManifest } from "../src/domain/Manifest.js"
+import { CliManifest, RunOwner as RunOwnerRecord, type RunOwner, StatusManifest } from "../src/domain/Manifest.js"
 import type { PipelineDefinition } from "../src/domain/Pipeline.js"
 import { makeRunLayout, type RunLayout } from "../src/domain/RunLayout.js"
 import { AppMemory, type MemoryAppOptions, type ScriptedProcess } from "../src/layers/App.js"
@@ -802,6 +802,38 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
       assert.isFalse(yield* host.isGroupAlive(5555), "stopped by the takeover")
       assert.deepStrictEqual(yield* invocationCounts, { "echo hello": 1 })
     }).pipe(Effect.provide(app([trivial], { host: { pid: 4242, alive: [5555], runGroups: { 5555: crashedRunId } } }))))
+
+  it.effect("every stage group a crashed graph run had running is stopped, not only the last one started", () =>
+    Effect.gen(function*() {
+      yield* writeRun({ heartbeatAt: 0, owner: { pid: 777, host: "test-host", stage_pid: 6666, stage_pids: [5555, 6666] } })
+      yield* TestClock.adjust("10 seconds")
+      const host = yield* Host
+      yield* resumeSettled({ runId: crashedRunId })
+      assert.isFalse(yield* host.isGroupAlive(5555), "the first concurrent stage's group")
+      assert.isFalse(yield* host.isGroupAlive(6666), "the second's")
+    }).pipe(Effect.provide(app([trivial], {
+      host: { pid: 4242, alive: [5555, 6666], runGroups: { 5555: crashedRunId, 6666: crashedRunId } }
+    }))))
+
+  it.effect("the owner record names the groups of all the stages running at once, and drops those that ended", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* RunEngine).start({ pipelineId: "pair" }))
+      const owner = Effect.gen(function*() {
+        const path = (yield* onlyManifestPath("0101")).replace(/manifest\.json$/, ".owner.json")
+        return yield* decodeJson(RunOwnerRecord)(yield* fileText(path))
+      })
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual([...((yield* owner).stage_pids ?? [])].sort(), [10001, 10002])
+      yield* TestClock.adjust("10 seconds")
+      // The short stage ended at 5 s; the third started then, beside the long one.
+      assert.deepStrictEqual([...((yield* owner).stage_pids ?? [])].sort(), [10002, 10003])
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(app([pipeline("pair", [
+      commandStage("short", "work 5"),
+      commandStage("long", "work 30"),
+      commandStage("after", "work 10", { needs: ["short"] })
+    ])], { scripts: { "work 5": { duration: "5 seconds" }, "work 30": { duration: "30 seconds" }, "work 10": { duration: "10 seconds" } } }))))
 
   /** Resumes the crashed run whose owner names `stagePid`; returns whether that group is still alive after. */
   const resumeWithStagePid = (stagePid: number) =>

@@ -132,6 +132,11 @@ export const RunOwner = Schema.Struct({
    */
   started: Schema.optional(Schema.String),
   /** The running stage's process (and process group), so a takeover can stop what a crash left running. */
-  stage_pid: Schema.optional(Schema.Int)
+  stage_pid: Schema.optional(Schema.Int),
+  /**
+   * The process groups of every stage running when it was written (a graph runs several at once;
+   * `stage_pid` is the last one started). Records of earlier versions have `stage_pid` only.
+   */
+  stage_pids: Schema.optional(Schema.Array(Schema.Int))
 })
 export type RunOwner = typeof RunOwner.Type

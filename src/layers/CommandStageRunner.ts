@@ -155,7 +155,7 @@ export const CommandStageRunnerLive = Layer.effect(
         ids,
         observing: manifest.tfgrpo !== undefined && manifest.tfgrpo !== null,
         emitCommandStreams: config.emitCommandStreams,
-        recordProcess: active.recordProcess,
+        stageGroups: active.stageGroups,
         observe: recordRemote(files, position, executor.name, keyOf, events.runner(manifest, stage.id, index, executor.name)),
         toolCall: events.toolCall(manifest, stage.id, index),
         output: events.output(manifest, stage.id, index),

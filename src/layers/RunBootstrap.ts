@@ -13,7 +13,7 @@ import { EventBus } from "../services/EventBus.js"
 import { ExperienceStore } from "../services/ExperienceStore.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
-import { type ActiveRun, RunBootstrap, type RunInput } from "../services/RunBootstrap.js"
+import { type ActiveRun, RunBootstrap, type RunInput, type StageGroups } from "../services/RunBootstrap.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
 import { Entropy } from "../services/Entropy.js"
@@ -99,17 +99,31 @@ export const RunBootstrapLive = Layer.effect(
     const { admit } = makeAdmission(yield* ControlPlane, config.roots, path)
     const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords, entropy)
 
-    /** D-7: records this process as the run's writer; returns how to add the running stage's process to that record. */
+    /**
+     * D-7: records this process as the run's writer; returns how to add a running stage's process
+     * group to that record, and how to leave out one that ended. Every group running is written (a
+     * graph runs stages side by side: a takeover must stop them all), one write at a time.
+     */
     const claimOwnership = (files: RunFiles) =>
       Effect.gen(function*() {
         const owner = { ...(yield* thisProcess(host)), since: yield* isoNow }
         yield* files.writeOwner(owner)
-        return (stagePid: number) => files.writeOwner({ ...owner, stage_pid: stagePid })
+        const running = new Set<number>()
+        const writing = yield* Effect.makeSemaphore(1)
+        const stageGroups: StageGroups = {
+          record: (stagePid) =>
+            writing.withPermits(1)(Effect.suspend(() => {
+              running.add(stagePid)
+              return files.writeOwner({ ...owner, stage_pid: stagePid, stage_pids: [...running] })
+            })),
+          forget: (stagePid) => Effect.sync(() => void running.delete(stagePid))
+        }
+        return stageGroups
       })
 
     const activate = (files: RunFiles, input: RunInput, target: string | undefined, markUntargeted: boolean) =>
       Effect.gen(function*() {
-        const recordProcess = yield* claimOwnership(files)
+        const stageGroups = yield* claimOwnership(files)
         // A folder of the task that cannot be written (the control plane's, under the out root) ends the
         // run `failed` with the reason, as a full disk does mid-run: it stayed `queued` for good. The
         // error goes on to the edge, which says it once.
@@ -117,7 +131,7 @@ export const RunBootstrapLive = Layer.effect(
           Effect.tapErrorTag("FileAccessError", (error) => markFileFailure(files, error, { sayError: false }))
         )
         const stdoutHeads = yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())
-        const run: ActiveRun = { files, input, target, markUntargeted, recordProcess, stdoutHeads }
+        const run: ActiveRun = { files, input, target, markUntargeted, stageGroups, stdoutHeads }
         return run
       })
 

@@ -46,6 +46,14 @@ export interface RunInput {
  * A run this process owns and may execute: its files, what it was created from, and what executing
  * it collects for completing it. Internal to the engine's phases; embedders hold a RunHandle.
  */
+/** The owner record's list of running stages' process groups (D-7; a graph runs several at once). */
+export interface StageGroups {
+  /** Adds a running stage's group to the record, and writes it. */
+  readonly record: (pid: number) => Effect.Effect<void, FileAccessError>
+  /** Its stage's process ended: the group is left out of the record's next write (none is made for it). */
+  readonly forget: (pid: number) => Effect.Effect<void>
+}
+
 export interface ActiveRun {
   readonly files: RunFiles
   readonly input: RunInput
@@ -53,8 +61,8 @@ export interface ActiveRun {
   readonly target: string | undefined
   /** D-4: a new run records the stages that are not targeted as skipped; a resumed one keeps them. */
   readonly markUntargeted: boolean
-  /** Adds the running stage's process group to the owner record, for a takeover after a crash. */
-  readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
+  /** The process groups of the stages running, in the owner record, for a takeover after a crash. */
+  readonly stageGroups: StageGroups
   /** TFG-3: the first stdout lines of each command stage this process ran, by stage position. */
   readonly stdoutHeads: Ref.Ref<ReadonlyMap<number, ReadonlyArray<string>>>
 }

@@ -312,6 +312,39 @@ describe("resume signals only a process group shown to be the crashed run's (iss
         if (stageGroup !== undefined) killProcessGroup(stageGroup)
       }
     }))
+
+  it("every stage a crashed graph run had running is stopped, not only the last one started", () => {
+    const graph = (left: string, right: string) => ({
+      pipelines: [pipeline("pair", [commandStage("left", left), commandStage("right", right), commandStage("join", "echo joined", { needs: ["left", "right"] })])]
+    })
+    return withRepo(graph("cat /proc/$$/stat > left.stat; echo > left.ok; sleep 33.1", "cat /proc/$$/stat > right.stat; echo > right.ok; sleep 33.2"), async (repo) => {
+      const groups: Array<number> = []
+      const cli = spawnCli(["start", "pair", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        await waitFor("both stages to start", () => (existsSync(repo.path("left.ok")) && existsSync(repo.path("right.ok"))) || undefined)
+        groups.push(stageShell(repo.path("left.stat")).pgid, stageShell(repo.path("right.stat")).pgid)
+        const runDir = await waitForRunDir(repo)
+        await waitFor("both groups in .owner.json", () => {
+          const recorded = readJson(join(runDir, ".owner.json"))["stage_pids"]
+          return (Array.isArray(recorded) && groups.every((group) => recorded.includes(group))) || undefined
+        })
+        cli.kill("SIGKILL")
+        await cli.exited
+        for (const group of groups) assert.isNotEmpty(liveProcessGroupMembers(group), `group ${group} outlived the orchestrator`)
+        writeConfig(repo, graph("echo left again", "echo right again"))
+        const runId = asString(manifestOf(runDir)["run_id"], "run_id")
+        const resumed = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        for (const group of groups) {
+          assert.include(resumed.stderr, `Stopping process group ${group}`)
+          assert.deepStrictEqual(liveProcessGroupMembers(group), [], `group ${group} still runs beside the resumed run`)
+        }
+      } finally {
+        cli.kill("SIGKILL")
+        for (const group of groups) killProcessGroup(group)
+      }
+    })
+  })
 })
 
 describe("SIGINT during a stage with a background child (D-8)", () => {

@@ -9,6 +9,7 @@ import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { CommandStage } from "../../domain/Pipeline.js"
 import { makeStdoutObserver, type StdoutObserver } from "../../domain/Tfgrpo.js"
 import type { ExecutionEvent, ExecutorService } from "../../services/Executor.js"
+import type { StageGroups } from "../../services/RunBootstrap.js"
 import type { RunFiles } from "../../services/RunStore.js"
 import { makeOutputTail, type OutputTail, tailLimitBytes } from "./outputTail.js"
 import type { makeStageGuard } from "./privacyGuard.js"
@@ -34,7 +35,7 @@ export interface AttemptContext {
   readonly observing: boolean
   /** LOG-1: each chunk's text again as a `command:stdout|stderr` line. */
   readonly emitCommandStreams: boolean
-  readonly recordProcess: (pid: number) => Effect.Effect<void, FileAccessError>
+  readonly stageGroups: StageGroups
   /** `delayMs`: a retry's wait before the next attempt. */
   readonly toolCall: (status: ToolCallStatus, attempt: number, message: string, delayMs?: number) => Effect.Effect<void>
   /** Sees each attempt's Started and Exited events (a remote executor's runner is recorded from them). */

@@ -38,8 +38,10 @@ class RetryableAttempt {
 const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt: number, startedMs: number) =>
   Effect.gen(function*() {
     // The pid is recorded while the stage runs rather than before its output is handled: a short
-    // stage should not wait for that write. It is joined before the attempt ends.
+    // stage should not wait for that write. It is joined before the attempt ends, and the group left
+    // out of the owner record's next write.
     let recording: Fiber.RuntimeFiber<void, FileAccessError> | undefined
+    let group: number | undefined
     // Each handler call holds what a pipe had buffered when it was read: one log line for it instead
     // of one per read, so many small lines do not each cost an envelope (D-11).
     const onOutput = (stream: "stdout" | "stderr", chunks: Chunk.Chunk<Uint8Array>) => {
@@ -59,8 +61,9 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
           if (event.remote !== undefined && ++deliveries > 1) freshTails(ctx, state)
           return Effect.zipRight(
             ctx.observe(attempt, event),
-            event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.recordProcess(event.pid)), (fiber) => {
+            event.pid === undefined ? Effect.void : Effect.map(Effect.forkDaemon(ctx.stageGroups.record(event.pid)), (fiber) => {
               recording = fiber
+              group = event.pid
             })
           )
         case "Output":
@@ -105,6 +108,7 @@ const consume = (ctx: AttemptContext, io: StageIo, state: AttemptState, attempt:
       Effect.map(Either.match({ onLeft: () => "timeout" as const, onRight: (inner) => inner }))
     )
     if (recording !== undefined) yield* Fiber.join(recording)
+    if (group !== undefined) yield* ctx.stageGroups.forget(group)
     return result
   })
 

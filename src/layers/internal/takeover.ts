@@ -18,6 +18,9 @@ import { thisProcess } from "./processRecord.js"
 const interruptedChildren = (manifest: CliManifest) =>
   manifest.commands.flatMap((c) => (c.status === "running" && c.kind === "subpipeline" && c.sub_run_id !== null ? [c.sub_run_id] : []))
 
+/** The groups `owner` names: all the stages then running; records of earlier versions name one. */
+const recordedGroups = (owner: RunOwner) => new Set([...(owner.stage_pids ?? []), ...(owner.stage_pid === undefined ? [] : [owner.stage_pid])])
+
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
   /**
    * Whether `owner` (a run's writer or a takeover's claimant) may still be running: one on another
@@ -45,14 +48,17 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       yield* stopProcessGroup(host, pgid)
     })
 
-  /** The stage process group a crashed orchestrator may have left running in `manifest`'s run. */
-  const stopRunOrphan = (manifest: CliManifest, owner: RunOwner | undefined) =>
-    // Only a command stage's: while a nested stage runs, stage_pid is an earlier stage's, long gone
+  /**
+   * The stage process groups a crashed orchestrator may have left running in `manifest`'s run: all of
+   * them (a graph runs stages side by side), side by side, each proven to be the run's first.
+   */
+  const stopRunOrphan = (manifest: CliManifest, owner: RunOwner | undefined) => {
+    // Only command stages': while a nested stage runs, stage_pid is an earlier stage's, long gone
     // (and its pid possibly reused by an unrelated process).
-    manifest.commands.some((c) => c.status === "running" && c.kind === "command") &&
-      owner?.stage_pid !== undefined && owner.host === host.hostname
-      ? stopOrphan(owner.stage_pid, manifest.run_id)
-      : Effect.void
+    if (!manifest.commands.some((c) => c.status === "running" && c.kind === "command")) return Effect.void
+    if (owner === undefined || owner.host !== host.hostname) return Effect.void
+    return Effect.forEach(recordedGroups(owner), (pgid) => stopOrphan(pgid, manifest.run_id), { concurrency: "unbounded", discard: true })
+  }
 
   /**
    * A child run the crash left in progress (issue 16 item 8): its orphaned stage group is stopped
