@@ -12,7 +12,7 @@ import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = AppMemory({
   scripts: { "make all": { duration: "150 seconds" }, "make quick": { duration: "20 seconds" } },
-  pipelines: { user: [pipeline("build", [commandStage("quick", "make quick"), commandStage("compile", "make all")])] }
+  pipelines: { user: [pipeline("build", [commandStage("quick", "make quick"), commandStage("compile", "make all")]), pipeline("single", [commandStage("quick", "make quick")])] }
 })
 
 describe("RunEngine: a long stage's progress", () => {
@@ -26,5 +26,16 @@ describe("RunEngine: a long stage's progress", () => {
       assert.strictEqual(manifest.status, "succeeded")
       const progress = logged.filter(([, message]) => message.includes("still running")).map(([level, message]) => `${level} ${message}`)
       assert.deepStrictEqual(progress, ["INFO [2/2] compile still running (1m)", "INFO [2/2] compile still running (2m)"])
+    }).pipe(Effect.provide(app)))
+
+  it.effect("counts the stages in the run's first line, in the singular for one", () =>
+    Effect.gen(function*() {
+      const [, logged] = yield* withLogs(Effect.gen(function*() {
+        const fiber = yield* Effect.fork((yield* RunEngine).start({ pipelineId: "single", taskId: "one" }))
+        yield* TestClock.adjust("1 minute")
+        return yield* Fiber.join(fiber)
+      }))
+      const first = logged.map(([, message]) => message).find((message) => message.includes(" started: pipeline "))
+      assert.match(first ?? "", / started: pipeline single \(1 stage\), task one$/)
     }).pipe(Effect.provide(app)))
 })

@@ -150,7 +150,7 @@ export const RunBootstrapLive = Layer.effect(
         manifestPath: layout.relative(layout.manifest)
       })
       yield* Effect.logInfo(
-        `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stages), task ${input.taskId}`
+        `Run ${runId} started: pipeline ${input.pipeline.id} (${input.pipeline.stages.length} stage${input.pipeline.stages.length === 1 ? "" : "s"}), task ${input.taskId}`
       )
       // From here on the run exists: an interruption before its stages start still ends it `cancelled` (D-8).
       return yield* activate(files, input, targetedStageId(input.plan), true).pipe(Effect.onInterrupt(() => markCancelled(files)))
