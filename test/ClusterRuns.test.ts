@@ -33,6 +33,16 @@ const threeStages = pipeline("three", [
 
 const runnerSide = memoryCluster(["linux"]).pipe(Layer.provideMerge(ProcessRunnerMemory(remoteScripts)))
 
+/** A runner with --keep-failed, as runnerWorkspace.ts keeps the worktree of an attempt that failed: /ws/worktrees/<stage>-kept. */
+const keepingRunner = (scripts: Record<string, ScriptedProcess>) =>
+  memoryCluster([], {
+    prepare: (request) =>
+      Effect.succeed({
+        spec: { command: request.command, cwd: request.cwd, env: request.env },
+        release: (end) => Effect.succeed(end.succeeded ? undefined : `/ws/worktrees/${request.stageId}-kept`)
+      })
+  }).pipe(Layer.provideMerge(ProcessRunnerMemory(scripts)))
+
 describe("cloud runs on the cluster executor", () => {
   it.live("stages run on the runner; exit codes, output and the runner are recorded", () =>
     Effect.gen(function*() {
@@ -73,14 +83,7 @@ describe("cloud runs on the cluster executor", () => {
 
   it.live("runner --keep-failed: the kept worktree is in the entry's remote record, the stage's log and its summary", () =>
     Effect.gen(function*() {
-      // As a runner with --keep-failed keeps the worktree of an attempt that failed (runnerWorkspace.ts).
-      const keeping = memoryCluster([], {
-        prepare: (request) =>
-          Effect.succeed({
-            spec: { command: request.command, cwd: request.cwd, env: request.env },
-            release: (end) => Effect.succeed(end.succeeded ? undefined : `/ws/worktrees/${request.stageId}-kept`)
-          })
-      }).pipe(Layer.provideMerge(ProcessRunnerMemory(remoteScripts)))
+      const keeping = keepingRunner(remoteScripts)
       const cloud = yield* Layer.build(ClusterExecutorLive().pipe(Layer.provideMerge(keeping)))
       const stages = pipeline("kept", [commandStage("ok", "echo one"), commandStage("bad", "exit 3", { allowFailure: true })])
       yield* Effect.gen(function*() {
@@ -93,6 +96,19 @@ describe("cloud runs on the cluster executor", () => {
         assert.strictEqual(bad?.summary, `Exited with code 3 — ${said}`)
         const chunks = (yield* logFile(layout.stageLog(2, "bad"))).flatMap((e) => e.type === "exec:chunk" ? [[e.stream, e.data]] : [])
         assert.deepStrictEqual(chunks, [["stderr", `${said}\n`]])
+      }).pipe(Effect.provide(AppMemory({ pipelines: { user: [stages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
+    }).pipe(Effect.scoped))
+
+  it.live("runner --keep-failed: a stage that could not start in its worktree names the kept worktree in its failure", () =>
+    Effect.gen(function*() {
+      const keeping = keepingRunner({ "cd-less": { spawnError: "spawn /bin/sh ENOENT (its cwd is not in the commit)" } })
+      const cloud = yield* Layer.build(ClusterExecutorLive().pipe(Layer.provideMerge(keeping)))
+      const stages = pipeline("unstartable", [commandStage("nostart", "cd-less", { allowFailure: true })])
+      yield* Effect.gen(function*() {
+        const { layout } = yield* (yield* RunEngine).start({ taskId: "cluster-task", pipelineId: "unstartable", executionMode: "cloud" })
+        const [entry] = (yield* manifestFile(layout.manifest)).commands
+        // Before: the reason alone; the kept worktree only in the runner's log.
+        assert.include(entry?.summary ?? "", "(its cwd is not in the commit); its worktree is kept (runner --keep-failed): /ws/worktrees/nostart-kept")
       }).pipe(Effect.provide(AppMemory({ pipelines: { user: [stages] }, cloudExecutor: Layer.succeed(CloudExecutor, Context.get(cloud, CloudExecutor)) })))
     }).pipe(Effect.scoped))
 

@@ -156,6 +156,14 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
               (tree) => {
                 kept = tree
               }
+            )),
+          // A process that could not start in its worktree: the worktree kept (for a look) is named with why.
+          Effect.catchTag("ProcessSpawnError", (error: ProcessSpawnError) =>
+            Effect.fail(
+              new RemoteStartFailed({
+                reason: `${error.message}${kept === undefined ? "" : `; its worktree is kept (runner --keep-failed): ${kept}`}`,
+                runner
+              })
             ))
         )
         const { recent, stored: outputSeq } = yield* writer.close
@@ -172,8 +180,6 @@ export const stageEntityLayer = (setup: RunnerSetup) =>
         return result
       }).pipe(
         Effect.provideService(AttemptOutput, output),
-        Effect.catchTag("ProcessSpawnError", (error: ProcessSpawnError) =>
-          Effect.fail(new RemoteStartFailed({ reason: error.message, runner }))),
         Effect.tapError((error) => Effect.logWarning(`${request.stageId}: ${error.message}`)),
         Effect.onInterrupt(() => Effect.logInfo(`${request.stageId} (run ${request.runId}) cancelled`))
       )
