@@ -30,7 +30,7 @@ import { RunStore } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
 import { inCodeProblem } from "./AppPipelines.js"
 import { makeAdmission } from "./internal/admission.js"
-import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
+import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, readRecorded, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { makeTakeover } from "./internal/takeover.js"
@@ -148,7 +148,7 @@ export const RunPreparationLive = Layer.effect(
       yield* failOn(requestProblem(request))
       const taskId = yield* taskIdOf(request.taskId)
       const layout = makeRunLayout(path, config.roots, taskId, yield* parseRunId(request.runId))
-      const recorded = yield* store.read(layout)
+      const recorded = yield* readRecorded(store, layout)
       const data = yield* catalog.load
       const pipeline = yield* pipelineOfRun(data, recorded)
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)

@@ -4,6 +4,8 @@
  * recorded one, or the default) resolves.
  */
 import { Effect } from "effect"
+import { InvalidFile } from "../../domain/FileErrors.js"
+import { idMessage, idProblem } from "../../domain/Ids.js"
 import type { CliManifest } from "../../domain/Manifest.js"
 import {
   checkNestedPipelines,
@@ -15,10 +17,42 @@ import {
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
 import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
+import type { RunLayout } from "../../domain/RunLayout.js"
 import { needsChanges, targetExclusions } from "../../domain/StageGraph.js"
 import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
 import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
+import type { RunStore } from "../../services/RunStore.js"
+
+/**
+ * The ids the manifest records name folders (the task's metrics and state, a child run's folder), so
+ * they must be the run's own: a manifest edited by hand or copied from another run's folder is
+ * refused (exit 2, nothing written) rather than followed, e.g. out of the runs root.
+ */
+export const recordedIdsProblem = (layout: RunLayout, recorded: CliManifest): InvalidFile | undefined => {
+  const other = (field: string, value: string, own: string) =>
+    value === own ? [] : [`${field}: is ${JSON.stringify(value)}, not ${JSON.stringify(own)}`]
+  const issues = [
+    ...other("task_id", recorded.task_id, layout.taskId),
+    ...other("run_id", recorded.run_id, layout.runId),
+    ...recorded.commands.flatMap((c, i) => {
+      const problem = c.sub_run_id === null ? undefined : idProblem(c.sub_run_id)
+      return problem === undefined || c.sub_run_id === null ? [] : [`commands.${i}.sub_run_id: ${idMessage("run", c.sub_run_id, problem)}`]
+    })
+  ]
+  return issues.length === 0 ? undefined : new InvalidFile({
+    path: layout.relative(layout.manifest),
+    issues,
+    hint: "Was it edited, or copied from another run's folder? Put the run's own ids back, or start a new run."
+  })
+}
+
+/** The run's manifest, refused when its ids are not the run's own (recordedIdsProblem). */
+export const readRecorded = (store: RunStore["Type"], layout: RunLayout) =>
+  Effect.flatMap(store.read(layout), (recorded) => {
+    const problem = recordedIdsProblem(layout, recorded)
+    return problem === undefined ? Effect.succeed(recorded) : Effect.fail(problem)
+  })
 
 /** The recorded run's pipeline as the catalog has it now; refused when its stages changed. */
 export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) =>

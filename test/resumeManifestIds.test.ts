@@ -1,0 +1,75 @@
+/**
+ * `resume` of a run whose manifest was edited by hand or copied from another run's folder (RUN-9,
+ * D-1): the ids the manifest records must be the run's own. Its task and run id name folders (the
+ * task's metrics and state, the compatibility pointers), and a child run's id names the child's
+ * folder: taken from the file as written, `"task_id": "../../x"` wrote outside the runs root.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Option } from "effect"
+import { TestKit } from "../src/index.js"
+import { RunEngine } from "../src/services/RunEngine.js"
+import { commandStage, nestedStage, pipeline } from "./support/pipelines.js"
+
+const app = TestKit.AppMemory({
+  pipelines: {
+    user: [
+      pipeline("broken", [commandStage("build", "make"), commandStage("test", "make test")]),
+      pipeline("child", [commandStage("inner", "make")]),
+      pipeline("parent", [nestedStage("nested", "child"), commandStage("test", "make test")])
+    ]
+  },
+  scripts: { make: { exitCode: 0 }, "make test": { exitCode: 1 } }
+})
+
+/** Starts `pipelineId` (it fails), edits its manifest with `edit`, resumes it; the failure and every file path after. */
+const resumeEdited = (pipelineId: string, edit: (manifest: Record<string, unknown>) => Record<string, unknown>) =>
+  Effect.gen(function*() {
+    const engine = yield* RunEngine
+    const files = yield* TestKit.InMemoryFiles
+    const { layout } = yield* engine.start({ pipelineId, taskId: "demo", approvalPolicy: "auto" })
+    const manifest: Record<string, unknown> = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+    yield* files.write(layout.manifest, JSON.stringify(edit(manifest), null, 2))
+    const before = yield* files.list
+    const exit = yield* Effect.exit(engine.resume({ runId: layout.runId, taskId: "demo" }))
+    const written = (yield* files.list).filter((file) => !before.includes(file))
+    // Only the tag and message: a resumed run's outcome is far too large for an assertion message.
+    const error = Exit.isFailure(exit)
+      ? Option.match(Cause.failureOption(exit.cause), {
+        onNone: () => ({ _tag: "defect", message: Cause.pretty(exit.cause).slice(0, 500) }),
+        onSome: (failure) => ({ _tag: failure._tag, message: failure.message })
+      })
+      : { _tag: "resumed", message: "the run was resumed" }
+    return { error, written, layout }
+  }).pipe(Effect.provide(app))
+
+describe("resume of a manifest whose ids are not the run's own (RUN-9, D-1)", () => {
+  it.effect("a task_id or run_id other than the run folder's is bad input; nothing is written", () =>
+    Effect.gen(function*() {
+      for (
+        const [field, value] of [
+          ["task_id", "../../../../../tmp/elsewhere"],
+          ["task_id", "other-task"],
+          ["run_id", "other-run"]
+        ] as const
+      ) {
+        const { error, written, layout } = yield* resumeEdited("broken", (m) => ({ ...m, [field]: value }))
+        assert.strictEqual(error._tag, "InvalidFile", `${field}=${value}: ${error.message}`)
+        const own = field === "task_id" ? "demo" : layout.runId
+        assert.include(error.message, `${layout.relative(layout.manifest)} is not valid: ${field}: is "${value}", not "${own}"`)
+        assert.deepStrictEqual(written.slice(0, 5), [], `${field}=${value}`)
+      }
+    }))
+
+  it.effect("a child run id that is no valid run id (a path) is bad input; nothing is written", () =>
+    Effect.gen(function*() {
+      const { error, written } = yield* resumeEdited("parent", (m) => ({
+        ...m,
+        commands: (m["commands"] as ReadonlyArray<Record<string, unknown>>).map((c) =>
+          c["kind"] === "subpipeline" ? { ...c, sub_run_id: "../../../elsewhere", status: "running" } : c
+        )
+      }))
+      assert.strictEqual(error._tag, "InvalidFile", error.message)
+      assert.include(error.message, `commands.0.sub_run_id: Invalid run ID "../../../elsewhere": leading dots are not allowed`)
+      assert.deepStrictEqual(written.slice(0, 5), [])
+    }))
+})
