@@ -1,7 +1,7 @@
 /**
  * Taking a run over for `resume` (DECISIONS D-7): a run whose heartbeat is fresh and whose owner is
  * alive (its pid, with the start time `.owner.json` records) is refused; otherwise exactly one caller
- * claims it, and whatever process group a crashed orchestrator left running is stopped first.
+ * claims it, and whatever process groups a crashed orchestrator left running are stopped first.
  */
 import { Clock, Effect } from "effect"
 import { cancelledManifest, type CliManifest, hasFreshHeartbeat, heartbeatAgeMs, isTerminal, type RunOwner } from "../../domain/Manifest.js"
