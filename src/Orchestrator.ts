@@ -12,6 +12,8 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Schema, Scope } from "effect"
 import type { EventOfType, OrchestratorEventType } from "./domain/Events.js"
+import { InvalidFile } from "./domain/FileErrors.js"
+import { oneLine } from "./domain/OneLine.js"
 import { type AppSettings, makeAppLayer } from "./layers/App.js"
 import type { PipelineDefinition } from "./domain/Pipeline.js"
 import { EventBus } from "./services/EventBus.js"
@@ -89,6 +91,20 @@ export class OrchestratorDisposed extends Schema.TaggedError<OrchestratorDispose
   }
 }
 
+/**
+ * A request that is no object (JavaScript passes anything): refused with the engine's error for a bad
+ * request, where the engine would fail reading its fields with a TypeError.
+ */
+const requestShape = (request: unknown): Effect.Effect<void, InvalidFile> =>
+  typeof request === "object" && request !== null
+    ? Effect.void
+    : Effect.fail(new InvalidFile({
+      path: "the run request",
+      issues: [`(root): must be an object such as { pipelineId: "ci", taskId: "demo" }, not ${
+        oneLine(typeof request === "string" ? JSON.stringify(request) : String(request))
+      }`]
+    }))
+
 /** Builds the orchestrator; the app's layers are built on the first call and shared by the later ones. */
 export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestrator => {
   const runtime = ManagedRuntime.make(layerOf(options))
@@ -115,12 +131,13 @@ export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestra
       })
     })
   }
-  const engine = <A, E>(method: string, f: (engine: RunEngine["Type"]) => Effect.Effect<A, E>) => run(method, Effect.flatMap(RunEngine, f))
+  const engine = <A, E>(method: string, request: unknown, f: (engine: RunEngine["Type"]) => Effect.Effect<A, E>) =>
+    run(method, Effect.flatMap(RunEngine, (e) => Effect.zipRight(requestShape(request), Effect.suspend(() => f(e)))))
   return {
-    start: (request) => engine("start", (e) => e.start(request)),
-    resume: (request) => engine("resume", (e) => e.resume(request)),
-    plan: (request) => engine("plan", (e) => e.plan(request)),
-    status: (request) => engine("status", (e) => e.status(request)),
+    start: (request) => engine("start", request, (e) => e.start(request)),
+    resume: (request) => engine("resume", request, (e) => e.resume(request)),
+    plan: (request) => engine("plan", request, (e) => e.plan(request)),
+    status: (request) => engine("status", request, (e) => e.status(request)),
     on: (type, handler) =>
       run("on", Effect.gen(function*() {
         const scope = yield* Scope.make()

@@ -34,6 +34,51 @@ describe("createOrchestrator (Promise facade)", () => {
   })
 })
 
+describe("createOrchestrator: a JavaScript caller's request of the wrong shape", () => {
+  /** What the call rejected with: its tag and message (a TypeError has no tag). */
+  const rejected = async (call: Promise<unknown>) => {
+    const error: unknown = await call.then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Error)
+    const tag: unknown = Reflect.get(error as object, "_tag")
+    return { tag: tag === undefined ? "(untagged)" : String(tag), message: (error as Error).message }
+  }
+
+  it("rejects with a tagged error naming the field, never a TypeError from inside the engine", async () => {
+    const orchestrator = createOrchestrator({ layer })
+    // The facade is for code without Effect, often without types: these are what such code passes.
+    const loose = orchestrator as unknown as Record<"start" | "resume" | "plan" | "status", (request: unknown) => Promise<unknown>>
+    try {
+      const request = "the run request is not valid: (root): must be an object such as { pipelineId: \"ci\", taskId: \"demo\" }"
+      assert.deepStrictEqual(await rejected(loose.start(null)), { tag: "InvalidFile", message: `${request}, not null.` })
+      assert.deepStrictEqual(await rejected(loose.plan(undefined)), { tag: "InvalidFile", message: `${request}, not undefined.` })
+      assert.deepStrictEqual(await rejected(loose.status("run-1")), { tag: "InvalidFile", message: `${request}, not "run-1".` })
+      assert.deepStrictEqual(await rejected(loose.resume(null)), { tag: "InvalidFile", message: `${request}, not null.` })
+      assert.deepStrictEqual(await rejected(loose.start({ pipelineId: 42, taskId: "t" })), {
+        tag: "InvalidFile",
+        message: "the run request is not valid: pipelineId: must be a string, not 42."
+      })
+      assert.deepStrictEqual(await rejected(loose.plan({ pipelineId: "ci", target: 7, failFast: "yes" })), {
+        tag: "InvalidFile",
+        message: "the run request is not valid: target: must be a string, not 7; failFast: must be true or false, not \"yes\"."
+      })
+      assert.deepStrictEqual(await rejected(loose.start({ pipelineId: "ci", taskId: 42 })), {
+        tag: "InvalidId",
+        message: "Invalid task ID \"42\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with a dot."
+      })
+      assert.deepStrictEqual(await rejected(loose.status({ runId: 5, taskId: "t" })), {
+        tag: "InvalidId",
+        message: "Invalid run ID \"5\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with a dot."
+      })
+      assert.deepStrictEqual(await rejected(loose.resume({ taskId: "t" })), {
+        tag: "InvalidId",
+        message: "Invalid run ID: is missing (a string is required). Use letters, digits, '-', '_' or '.', not starting with a dot."
+      })
+    } finally {
+      await orchestrator.dispose()
+    }
+  })
+})
+
 describe("createOrchestrator: what a disposed orchestrator rejects with", () => {
   const slow = AppMemory({
     pipelines: { user: [pipeline("slow", [commandStage("wait", "sleep")])] },

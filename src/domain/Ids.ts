@@ -86,11 +86,17 @@ export type TaskId = typeof TaskId.Type
 export const RunId = idSchema("run").pipe(Schema.brand("RunId"))
 export type RunId = typeof RunId.Type
 
+/** What a caller without types (the Promise facade from JavaScript) gave instead of a string id. */
+const notAString = (value: unknown) =>
+  value === undefined || value === null
+    ? { value: "", reason: "is missing (a string is required)." }
+    : { value: String(value), reason: `must be a string, not a ${typeof value}.` }
+
 const check = (label: IdLabel, value: string, source: string | undefined): InvalidId | undefined => {
-  const reason = idProblem(value)
+  const { value: shown, reason } = typeof value === "string" ? { value, reason: idProblem(value) } : notAString(value)
   return reason === undefined
     ? undefined
-    : new InvalidId({ label, value, reason, ...(source === undefined ? {} : { source }) })
+    : new InvalidId({ label, value: shown, reason, ...(source === undefined ? {} : { source }) })
 }
 
 /** Validates a task id with ID-1; `source` names the variable or flag it came from. */

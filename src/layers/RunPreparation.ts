@@ -55,6 +55,10 @@ const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTar
     return { resolved, plan }
   })
 
+/** The request's text and yes/no fields (the ids are checked where they are parsed, with their own messages). */
+const textFields = ["pipelineId", "target", "parentRunId", "prompt", "token", "actor", "reason"] as const
+const flagFields = ["failFast", "cache"] as const
+
 /**
  * What an embedder's request holds besides names, checked as the CLI's flags and the config file are
  * (D-1: bad input writes nothing): the TypeScript types say as much, JavaScript callers and casts
@@ -63,6 +67,14 @@ const pipelineAndPlan = (data: PipelineCatalogData, request: PlanRequest, envTar
 const requestProblem = (request: StartRequest | ResumeRequest): InvalidFile | undefined => {
   const shown = (value: unknown) => oneLine(typeof value === "string" ? JSON.stringify(value) : String(value))
   const issues = [
+    ...textFields.flatMap((field) => {
+      const value: unknown = Reflect.get(request, field)
+      return value === undefined || typeof value === "string" ? [] : [`${field}: must be a string, not ${shown(value)}`]
+    }),
+    ...flagFields.flatMap((field) => {
+      const value: unknown = Reflect.get(request, field)
+      return value === undefined || typeof value === "boolean" ? [] : [`${field}: must be true or false, not ${shown(value)}`]
+    }),
     ...(request.concurrency === undefined || (Number.isInteger(request.concurrency) && request.concurrency >= 1)
       ? []
       : [`concurrency: must be a positive integer (stages at once), not ${shown(request.concurrency)}`]),
