@@ -46,12 +46,19 @@ export const uploadPolicy: RetryPolicy = { attempts: 3, initialDelayMs: 250, fac
 /** An attempt that takes longer than this counts as a network failure, so a silent server cannot hold a run's exit. */
 export const uploadAttemptTimeoutMs = 30_000
 
-/** The server answered with a status outside 2xx. The response body is not kept: it is the server's to log. */
+/**
+ * The server answered with a status outside 2xx. The response body is not kept: it is the server's to log.
+ * A redirect is not followed (fetch would turn the POST into a bodiless GET): `location` says where it pointed.
+ */
 export class CloudUploadHttpError extends Schema.TaggedError<CloudUploadHttpError>()("CloudUploadHttpError", {
-  status: Schema.Number
+  status: Schema.Number,
+  location: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `CloudRuns upload failed with status ${this.status}`
+    const redirected = this.location === undefined
+      ? ""
+      : `: the server redirected it to ${this.location}; set ${baseUrlVariable} to the address that answers the import itself`
+    return `CloudRuns upload failed with status ${this.status}${redirected}`
   }
 }
 

@@ -3,7 +3,7 @@
  * then recovered), upload it (retried, one idempotency key), and record what happened in the audit
  * log and the run's `cloud-sync.json`. Nothing written carries the token handed out for the upload.
  */
-import { HttpClient, HttpClientError, HttpClientRequest, type Path } from "@effect/platform"
+import { FetchHttpClient, type HttpClient, HttpClientError, HttpClientRequest, type Path } from "@effect/platform"
 import { Duration, Effect, Either, Option, Redacted, Ref, Schema } from "effect"
 import {
   type AuditEntry,
@@ -200,10 +200,12 @@ const upload = (deps: SyncDeps, { body, idempotencyKey, settings }: Upload, secr
         HttpClientRequest.bodyUnsafeJson(body)
       )
       return yield* Effect.gen(function*() {
-        const response = yield* deps.http.execute(post)
+        // A fetch-backed client must not follow a redirect: a 301/302 would become a GET without the body.
+        const response = yield* deps.http.execute(post).pipe(Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }))
         const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         if (response.status < 200 || response.status > 299) {
-          return yield* new CloudUploadHttpError({ status: response.status })
+          const location = response.status >= 300 && response.status <= 399 ? response.headers["location"] : undefined
+          return yield* new CloudUploadHttpError({ status: response.status, ...(location === undefined ? {} : { location }) })
         }
         return remoteIdOf(text)
       }).pipe(
