@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option } from "effect"
 import { TestKit } from "../src/index.js"
+import { Files } from "../src/services/Files.js"
 import { RunEngine } from "../src/services/RunEngine.js"
 import { commandStage, nestedStage, pipeline } from "./support/pipelines.js"
 
@@ -72,4 +73,19 @@ describe("resume of a manifest whose ids are not the run's own (RUN-9, D-1)", ()
       assert.include(error.message, `commands.0.sub_run_id: Invalid run ID "../../../elsewhere": leading dots are not allowed`)
       assert.deepStrictEqual(written.slice(0, 5), [])
     }))
+})
+
+describe("resume of a run folder without its .resume-token (D-7)", () => {
+  it.effect("says the file is missing, not that it does not match; --token still resumes", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const { layout, manifest } = yield* engine.start({ pipelineId: "broken", taskId: "demo" })
+      yield* (yield* Files).remove(layout.resumeToken)
+      const exit = yield* Effect.exit(engine.resume({ runId: layout.runId, taskId: "demo" }))
+      const failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      assert.strictEqual(failure?._tag, "ResumeTokenMismatch")
+      assert.include(failure?.message ?? "", `Resume token missing for run ${layout.runId}: the run folder has no .resume-token`)
+      const resumed = yield* engine.resume({ runId: layout.runId, taskId: "demo", token: manifest.resume_token })
+      assert.strictEqual(resumed.manifest.resume_events.length, 1)
+    }).pipe(Effect.provide(app)))
 })

@@ -16,12 +16,19 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
   }
 }
 
-/** A resume whose token (`--token`, else the run folder's `.resume-token`) differs from the manifest's (D-7). */
+/**
+ * A resume whose token (`--token`, else the run folder's `.resume-token`) differs from the manifest's
+ * (D-7), or, without `--token`, a run folder that has no `.resume-token` (`missing`).
+ */
 export class ResumeTokenMismatch extends Schema.TaggedError<ResumeTokenMismatch>()("ResumeTokenMismatch", {
   runId: Schema.String,
-  source: Schema.Literal("flag", "file")
+  source: Schema.Literal("flag", "file", "missing")
 }) {
   override get message() {
+    if (this.source === "missing") {
+      return `Resume token missing for run ${this.runId}: the run folder has no .resume-token (deleted, or the folder was ` +
+        `copied without its hidden files). Pass --token <resume_token> (the manifest's resume_token) to resume it.`
+    }
     return this.source === "flag"
       ? `Resume token mismatch for run ${this.runId}: --token does not match the manifest's resume_token.`
       : `Resume token mismatch for run ${this.runId}: the run folder's .resume-token does not match the manifest's ` +

@@ -28,6 +28,11 @@ describe("RunErrors messages, exactly", () => {
       "Resume token mismatch for run r1: the run folder's .resume-token does not match the manifest's " +
         "resume_token (the folder was changed or mixed up). Pass --token <resume_token> to resume it anyway."
     )
+    assert.strictEqual(
+      new ResumeTokenMismatch({ runId: "r1", source: "missing" }).message,
+      "Resume token missing for run r1: the run folder has no .resume-token (deleted, or the folder was copied " +
+        "without its hidden files). Pass --token <resume_token> (the manifest's resume_token) to resume it."
+    )
   })
 
   it("RunStillActive names the owner and the heartbeat's age", () => {

@@ -105,7 +105,7 @@ export const checkToken = (request: ResumeRequest, recorded: CliManifest, fileTo
       : Effect.fail(new ResumeTokenMismatch({ runId: recorded.run_id, source: "flag" }))
     : fileToken === recorded.resume_token
     ? Effect.void
-    : Effect.fail(new ResumeTokenMismatch({ runId: recorded.run_id, source: "file" }))
+    : Effect.fail(new ResumeTokenMismatch({ runId: recorded.run_id, source: fileToken === undefined ? "missing" : "file" }))
 
 /**
  * The plan of the resumed run: a target given now must exist; a stale recorded one falls back to
