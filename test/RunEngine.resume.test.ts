@@ -1227,6 +1227,24 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
 
+  it.effect("a running nested stage names its child run in the parent's manifest, so a crash leaves the child findable", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork((yield* RunEngine).start({ pipelineId: "parent", taskId: "nest" }))
+      yield* TestClock.adjust("2 seconds")
+      const paths = (yield* listFiles).filter((p) => p.startsWith("/repo/.runs/nest/cli/") && p.endsWith("/manifest.json"))
+      const manifests = yield* Effect.forEach(paths, (path) => manifestFile(path))
+      const parent = manifests.find((m) => m.parent_run_id === null)
+      const child = manifests.find((m) => m.parent_run_id !== null)
+      assert.isDefined(child, "the child run exists")
+      assert.strictEqual(parent?.commands[1]?.status, "running")
+      assert.strictEqual(parent?.commands[1]?.sub_run_id, child?.run_id)
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(fiber)
+    }).pipe(Effect.provide(app([
+      pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts: { ...scripts, "./work": { duration: "30 seconds" } } }))))
+
   it.effect("a pipeline whose stages changed since the run is PipelineChanged (CFG-11); nothing changes", () =>
     Effect.gen(function*() {
       const { manifest } = yield* failedFlowRun

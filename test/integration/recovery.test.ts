@@ -313,6 +313,43 @@ describe("resume signals only a process group shown to be the crashed run's (iss
       }
     }))
 
+  it("a crash during a nested stage: resume stops the child run's stage and records that child cancelled (item 8)", () => {
+    const nested = (work: string) => ({
+      pipelines: [
+        pipeline("outer", [commandStage("prep", "echo prep"), { kind: "subpipeline", id: "inner", title: "Stage inner", pipeline: "kid" }]),
+        pipeline("kid", [commandStage("work", work)])
+      ]
+    })
+    return withRepo(nested("cat /proc/$$/stat > work.stat; echo > work.ok; sleep 33.3"), async (repo) => {
+      let group: number | undefined
+      const cli = spawnCli(["start", "outer", "--task", task, "--format", "json"], { cwd: repo.dir })
+      try {
+        await waitFor("the child's stage to start", () => existsSync(repo.path("work.ok")) || undefined)
+        group = stageShell(repo.path("work.stat")).pgid
+        const childDir = await waitFor("the child run's folder", () =>
+          runDirsOf(repo, task).find((dir) => manifestOf(dir)["parent_run_id"] !== null))
+        const parentDir = runDirsOf(repo, task).find((dir) => manifestOf(dir)["parent_run_id"] === null)
+        assert.isDefined(parentDir)
+        if (parentDir === undefined) return
+        await waitFor("the child's group in its .owner.json", () => readJson(join(childDir, ".owner.json"))["stage_pid"] === group || undefined)
+        cli.kill("SIGKILL")
+        await cli.exited
+        assert.isNotEmpty(liveProcessGroupMembers(group), "the child's stage outlived the orchestrator")
+        writeConfig(repo, nested("echo work again"))
+        const runId = asString(manifestOf(parentDir)["run_id"], "run_id")
+        const resumed = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+        assert.strictEqual(resumed.code, 0, describeResult(resumed))
+        assert.strictEqual(stdoutJson(resumed)["status"], "succeeded")
+        assert.deepStrictEqual(liveProcessGroupMembers(group), [], "the child's stage still runs")
+        assert.strictEqual(manifestOf(childDir)["status"], "cancelled")
+        assert.deepStrictEqual(statuses(manifestOf(childDir)), ["cancelled"])
+      } finally {
+        cli.kill("SIGKILL")
+        if (group !== undefined) killProcessGroup(group)
+      }
+    })
+  })
+
   it("every stage a crashed graph run had running is stopped, not only the last one started", () => {
     const graph = (left: string, right: string) => ({
       pipelines: [pipeline("pair", [commandStage("left", left), commandStage("right", right), commandStage("join", "echo joined", { needs: ["left", "right"] })])]

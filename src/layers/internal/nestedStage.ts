@@ -15,10 +15,18 @@ import { clearResuming, patchEntry } from "./entries.js"
 import type { RunEvents } from "./runEvents.js"
 import { isoNow } from "../../domain/Time.js"
 
-/** Runs the child pipeline as a child run of `parent`, start to finish. */
+/**
+ * Runs the child pipeline as a child run of `parent`, start to finish; `created` is told the child's
+ * run id once its folder exists, before any of its stages runs.
+ */
 export type RunChild = (
   parent: ActiveRun,
-  child: { readonly pipeline: PipelineDefinition; readonly plan: PlanResult; readonly parentRunId: string }
+  child: {
+    readonly pipeline: PipelineDefinition
+    readonly plan: PlanResult
+    readonly parentRunId: string
+    readonly created: (childRunId: string) => Effect.Effect<void, FileAccessError>
+  }
 ) => Effect.Effect<CompletedRun, { readonly message: string }>
 
 /** The child run could not run at all: a required stage fails the run, an optional one is skipped. */
@@ -88,7 +96,14 @@ export const runNestedStage = (
     const childPlan = child === undefined ? undefined : buildPlan(child, undefined)
     const outcome = child === undefined || childPlan === undefined || childPlan instanceof UnknownTarget
       ? Either.left(`pipeline '${stage.pipeline}' is not defined`)
-      : yield* Effect.either(deps.runChild(run, { pipeline: child, plan: childPlan, parentRunId: manifest.run_id })).pipe(
+      : yield* Effect.either(deps.runChild(run, {
+        pipeline: child,
+        plan: childPlan,
+        parentRunId: manifest.run_id,
+        // Recorded before the child's stages run (RUN-7 records it again at the end): a crash
+        // meanwhile leaves a child that `resume` finds, stops and records cancelled.
+        created: (childRunId) => files.update(patchEntry(position, { sub_run_id: childRunId }), { force: true })
+      })).pipe(
         Effect.map(Either.mapLeft((error) => error.message))
       )
     const now = yield* isoNow
