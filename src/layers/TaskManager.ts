@@ -36,8 +36,9 @@ import { isoNow } from "../domain/Time.js"
  * An agent's result, or the TM-2 text of what went wrong: its error, or a defect. Interruption is
  * not an agent failure and stays an interruption.
  */
-const attempt = <A, E>(stage: AgentStage, effect: Effect.Effect<A, E>): Effect.Effect<Either.Either<A, string>> =>
-  effect.pipe(
+const attempt = <A, E>(stage: AgentStage, call: () => Effect.Effect<A, E>): Effect.Effect<Either.Either<A, string>> =>
+  // Called inside: an agent that throws instead of returning its Effect (a JavaScript agent) fails its stage too.
+  Effect.suspend(call).pipe(
     Effect.map(Either.right),
     Effect.catchAllCause((cause) =>
       Cause.isInterruptedOnly(cause)
@@ -87,14 +88,12 @@ const processTarget = (flow: Flow, run: TaskRun, item: PlanItem) =>
     const runId = context.runId
     const mode = run.options.mode ?? flow.policy.decide(context, item)
     // TM-4: a result without a boolean `success` (a JavaScript builder, say) is a builder error.
-    const built = yield* attempt(
-      "Builder",
+    const built = yield* attempt("Builder", () =>
       Effect.filterOrFail(
         flow.builder.build({ task: context, target: item, mode, runId }),
         (result) => typeof (result as { readonly success: unknown }).success === "boolean",
         () => new Error("the result has no boolean `success`")
-      )
-    )
+      ))
     const build: BuildResult = Either.isRight(built)
       ? { ...built.right, mode, runId }
       : { subtaskId: item.id, artifacts: [], mode, runId, success: false, notes: built.left }
@@ -102,7 +101,7 @@ const processTarget = (flow: Flow, run: TaskRun, item: PlanItem) =>
     if (!build.success) {
       return { item, mode, build, test: testsSkippedForBuild(build.subtaskId, runId), review: reviewSkippedForBuild }
     }
-    const tested = yield* attempt("Tester", flow.tester.test({ task: context, build, runId }))
+    const tested = yield* attempt("Tester", () => flow.tester.test({ task: context, build, runId }))
     const test: TestResult = Either.isRight(tested) ? tested.right : {
       subtaskId: build.subtaskId,
       success: false,
@@ -111,7 +110,7 @@ const processTarget = (flow: Flow, run: TaskRun, item: PlanItem) =>
     }
     yield* flow.bus.publish({ type: "test:completed", ...stamp, timestamp: yield* isoNow, build, test })
     if (!test.success) return { item, mode, build, test, review: reviewSkippedForTests }
-    const reviewed = yield* attempt("Reviewer", flow.reviewer.review({ task: context, build, test, runId }))
+    const reviewed = yield* attempt("Reviewer", () => flow.reviewer.review({ task: context, build, test, runId }))
     const review: ReviewResult = Either.isRight(reviewed)
       ? reviewed.right
       : { summary: reviewed.left, decision: { approved: false, feedback: reviewed.left } }
@@ -197,7 +196,7 @@ export const TaskManagerLive = Layer.effect(
     const execute = Effect.fn("TaskManager.execute")(function*(task: TaskContext, options: ExecuteOptions = {}) {
       const runId = task.runId ?? makeRunId(yield* Clock.currentTimeMillis, yield* entropy.hex(4))
       const run: TaskRun = { context: { ...task, runId }, stamp: { taskId: task.id, runId }, options }
-      const planned = yield* attempt("Planner", flow.planner.plan(run.context))
+      const planned = yield* attempt("Planner", () => flow.planner.plan(run.context))
       const plan = Either.isRight(planned) ? planned.right : unavailablePlan(planned.left)
       yield* flow.bus.publish({ type: "plan:completed", ...run.stamp, timestamp: yield* isoNow, plan })
       if (options.onPlan !== undefined) {
