@@ -15,6 +15,7 @@ import { controlPlaneSection, decodeSettings } from "../domain/Settings.js"
 import { ControlPlane } from "../services/ControlPlane.js"
 import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
+import { LockBusy, removeAbandonedLock, taskLockPolicy, withFileLock } from "./internal/fileLock.js"
 
 /** Where a task's drift report lives, and how it is read and replaced. */
 interface DriftStore {
@@ -22,12 +23,14 @@ interface DriftStore {
   readonly reportPath: (taskId: string) => string
   readonly read: (taskId: string) => Effect.Effect<DriftReport | undefined, FileAccessError>
   readonly write: (taskId: string, report: DriftReport) => Effect.Effect<void, FileAccessError>
+  /** Runs one read-and-replace of a task's report, alone among every process that shares the files; `owner` names the run. */
+  readonly exclusive: <A, E>(taskId: string, owner: string, update: Effect.Effect<A, E>) => Effect.Effect<A, E | FileAccessError>
 }
 
 /**
- * CP-4 / CP-5 / CP-8 on top of a drift store. Validations through one layer are serialized, so no
- * count is lost within a process; two processes validating for the same task at the same moment can
- * still lose one sample (the last rename wins), as in the original.
+ * CP-4 / CP-5 / CP-8 on top of a drift store. Validations through one layer are serialized, and
+ * each read-and-replace holds the store's lock, so no count is lost within a process nor between
+ * processes (the original lost one sample per collision: the last rename won).
  */
 const makeControlPlane = (
   mode: ControlPlaneMode,
@@ -42,8 +45,14 @@ const makeControlPlane = (
         lock.withPermits(1)(Effect.gen(function*() {
           const timestamp = new Date(yield* Clock.currentTimeMillis).toISOString()
           const sample = { requestId: request.requestId, timestamp, mode, errors: validateRunRequest(request) }
-          const report = updateDriftReport(yield* store.read(taskId), sample)
-          yield* store.write(taskId, report)
+          const report = yield* store.exclusive(
+            taskId,
+            request.requestId,
+            Effect.flatMap(store.read(taskId), (previous) => {
+              const updated = updateDriftReport(previous, sample)
+              return Effect.as(store.write(taskId, updated), updated)
+            })
+          )
           const section = controlPlaneSectionOf(sample, report, store.reportPath(taskId))
           if (mode === "enforce" && sample.errors.length > 0) {
             return yield* new ControlPlaneValidationFailed({ errors: sample.errors, section })
@@ -81,7 +90,19 @@ export const ControlPlaneLive = Layer.effect(
         Effect.zipRight(
           files.makeDirectory(path.dirname(file(taskId))),
           files.writeAtomic(file(taskId), `${JSON.stringify(report satisfies typeof DriftReport.Encoded, null, 2)}\n`)
+        ),
+      exclusive: (taskId, owner, update) => {
+        const lockPath = `${file(taskId)}.lock`
+        return files.makeDirectory(path.dirname(lockPath)).pipe(
+          Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => removeAbandonedLock(files, lockPath, now))),
+          Effect.zipRight(withFileLock(files, lockPath, taskLockPolicy, `run ${owner}`)(update)),
+          // A statistic is not worth refusing a run over: count without the lock, and say so.
+          Effect.catchIf(
+            (error): error is LockBusy => error instanceof LockBusy,
+            (busy) => Effect.zipRight(Effect.logWarning(`${busy.message} The drift report is updated without it.`), update)
+          )
         )
+      }
     }
     return yield* makeControlPlane(mode, Either.right({ enabled: groupExecution, ...tfgrpoGroup }), store)
   })
@@ -113,7 +134,8 @@ export const ControlPlaneMemory = (options: ControlPlaneMemoryOptions = {}) =>
     const store: DriftStore = {
       reportPath: (taskId) => [outRoot, ...driftReportSegments(taskId)].join("/"),
       read: (taskId) => Effect.map(Ref.get(reports), (all) => all.get(taskId)),
-      write: (taskId, report) => Ref.update(reports, (all) => new Map(all).set(taskId, report))
+      write: (taskId, report) => Ref.update(reports, (all) => new Map(all).set(taskId, report)),
+      exclusive: (_taskId, _owner, update) => update
     }
     const service = yield* makeControlPlane(
       options.mode ?? "shadow",
