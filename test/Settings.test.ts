@@ -210,6 +210,23 @@ describe("controlPlane (CP-1) and learning (LRN-1)", () => {
       assert.strictEqual(yield* mode({ CODEX_PRIVACY_GUARD_MODE: "enforce" }), "shadow", "the privacy guard's variables are not read")
     }))
 
+  it.effect("a control-plane mode that is neither on nor off (a typo of enforce) is bad input naming the variable and the fix", () =>
+    Effect.gen(function*() {
+      const mode = (env: Record<string, string>) => Effect.map(decode(controlPlaneSection, env), (section) => section.mode)
+      assert.strictEqual(yield* mode({ CODEX_CONTROL_PLANE_MODE: " Shadow " }), "shadow")
+      assert.strictEqual(yield* mode({ CODEX_CONTROL_PLANE_MODE: "off" }), "shadow")
+      assert.strictEqual(yield* mode({ CODEX_CONTROL_PLANE_ENFORCE: "0" }), "shadow")
+      const typo = yield* failure(controlPlaneSection, { CODEX_CONTROL_PLANE_MODE: "enforced" })
+      assert.strictEqual(typo.variable, "CODEX_CONTROL_PLANE_MODE")
+      assert.strictEqual(
+        typo.message,
+        "CODEX_CONTROL_PLANE_MODE=\"enforced\" is not enforce or shadow (or 1/0, true/false, yes/no, on/off). " +
+          "Set CODEX_CONTROL_PLANE_MODE to enforce or shadow (or 1/0, true/false, yes/no, on/off) or unset it (default shadow)."
+      )
+      const enforce = yield* failure(controlPlaneSection, { CODEX_CONTROL_PLANE_ENFORCE: "maybe" })
+      assert.strictEqual(enforce.variable, "CODEX_CONTROL_PLANE_ENFORCE")
+    }))
+
   it.effect("learning is on only for exactly 1; an empty snapshot folder is unset", () =>
     Effect.gen(function*() {
       const enabled = (value: string) => Effect.map(decode(learningSection, { LEARNING_PIPELINE_ENABLED: value }), (l) => l.enabled)

@@ -156,14 +156,26 @@ export const tfgrpoSection = Config.all({
 })
 export type TfgrpoSection = Config.Config.Success<typeof tfgrpoSection>
 
+const controlPlaneModes = "enforce or shadow (or 1/0, true/false, yes/no, on/off)"
+const offValues = ["", "shadow", "0", "false", "no", "off"]
+
 /**
  * `controlPlane`: CP-1's mode, `CODEX_CONTROL_PLANE_MODE` when set (even empty), else
- * `CODEX_CONTROL_PLANE_ENFORCE`, parsed as PRIV-1. Decoded by ControlPlaneLive; it cannot fail.
+ * `CODEX_CONTROL_PLANE_ENFORCE`, parsed as PRIV-1; a value that is neither on nor off (`enforced`)
+ * is bad input naming the variable, not a silent shadow. Decoded by ControlPlaneLive.
  */
 export const controlPlaneSection = Config.all({
-  mode: Config.map(
+  mode: Config.mapOrFail(
     Config.all([given("CODEX_CONTROL_PLANE_MODE"), given("CODEX_CONTROL_PLANE_ENFORCE")]),
-    ([mode, enforce]) => privacyModeOf(Option.getOrUndefined(mode), Option.getOrUndefined(enforce))
+    ([mode, enforce]) => {
+      const [name, value] = Option.isSome(mode)
+        ? ["CODEX_CONTROL_PLANE_MODE", mode.value]
+        : ["CODEX_CONTROL_PLANE_ENFORCE", Option.getOrUndefined(enforce)]
+      const parsedMode = privacyModeOf(value, undefined)
+      return parsedMode === "enforce" || value === undefined || offValues.includes(value.trim().toLowerCase())
+        ? Either.right(parsedMode)
+        : Either.left(invalidValue(name, value, controlPlaneModes, "shadow"))
+    }
   )
 })
 
