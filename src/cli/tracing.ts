@@ -5,7 +5,8 @@
  */
 import { Options } from "@effect/cli"
 import { Effect, Layer, Option } from "effect"
-import { isHttpUrl } from "../domain/Notify.js"
+import { notHttpUrl, urlProblem } from "../domain/Notify.js"
+import { oneLine } from "../domain/OneLine.js"
 import { decodeSettings, type InvalidSetting, tracingSection } from "../domain/Settings.js"
 import { otlpTracing } from "../Tracing.js"
 import { UsageError, version } from "./usage.js"
@@ -24,10 +25,15 @@ export const otelEndpointOption = Options.text("otel-endpoint").pipe(
 const endpointOf = (flag: Option.Option<string>): Effect.Effect<Option.Option<string>, UsageError | InvalidSetting> =>
   Option.match(flag, {
     onNone: () => Effect.map(decodeSettings(tracingSection), ({ endpoint }) => endpoint),
-    onSome: (url) =>
-      isHttpUrl(url)
-        ? Effect.succeed(Option.some(url))
-        : Effect.fail(new UsageError({ reason: `--otel-endpoint ${url} is not an http(s) URL; give one like http://localhost:4318.` }))
+    onSome: (url) => {
+      const problem = urlProblem(url)
+      if (problem === undefined) return Effect.succeed(Option.some(url))
+      return Effect.fail(new UsageError({
+        reason: problem === notHttpUrl
+          ? `--otel-endpoint ${oneLine(url)} ${problem}; give one like http://localhost:4318.`
+          : `--otel-endpoint ${oneLine(url)} ${problem}.`
+      }))
+    }
   })
 
 /** The exporter on Node's fetch, both loaded on first use. */

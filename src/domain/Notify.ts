@@ -5,6 +5,7 @@
  * bounded backoff and never fails the run.
  */
 import { Schema } from "effect"
+import { hasControlCharacter, oneLine } from "./OneLine.js"
 import type { RetryPolicy } from "./Retry.js"
 
 /** The environment variable with the default targets (a comma list). */
@@ -22,27 +23,26 @@ export const notHttpUrl = "is not an http(s) URL"
 
 const credentialsProblem = "carries a user name or password, which is never sent (fetch refuses it); put the token in the path or query"
 
-const controlCharacter = /\p{Cc}/u
-const namedEscapes: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
-
-/** A control character as a message shows it: `\n`, `\t`, `\r`, else `\u0001`. */
-const escapedCharacter = (char: string) =>
-  namedEscapes[char] ?? `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`
-
-/** `value` with its control characters escaped, so that a message naming it stays one line. */
-const escapedText = (value: string) => value.replace(/\p{Cc}/gu, escapedCharacter)
-
 /**
- * Why `value` cannot be a target, or undefined when it can: an http(s) URL without a user or password.
- * A control character is refused first: the URL parser drops line breaks and tabs, so a target with a
- * line break pasted into it would be posted to another URL than the one given.
+ * Why `value` cannot be a URL we send to because of a control character, or undefined: the URL parser
+ * drops line breaks and tabs (and encodes the rest), so a URL with a line break pasted into it would be
+ * used as another URL than the one given.
  */
+const controlProblem = (value: string): string | undefined => {
+  const control = [...value].find(hasControlCharacter)
+  return control === undefined
+    ? undefined
+    : `contains a control character (${oneLine(control)}); remove it: a URL is one line of printable characters`
+}
+
+/** Why `value` cannot be an http(s) URL we send to (a notification target, a collector), or undefined. */
+export const urlProblem = (value: string): string | undefined =>
+  controlProblem(value) ?? (isHttpUrl(value) ? undefined : notHttpUrl)
+
+/** Why `value` cannot be a target, or undefined when it can: an http(s) URL without a user or password (urlProblem first). */
 export const targetProblem = (value: string): string | undefined => {
-  const control = controlCharacter.exec(value)?.[0]
-  if (control !== undefined) {
-    return `contains a control character (${escapedCharacter(control)}); remove it: a URL is one line of printable characters`
-  }
-  if (!isHttpUrl(value)) return notHttpUrl
+  const problem = urlProblem(value)
+  if (problem !== undefined) return problem
   const { username, password } = new URL(value)
   return username.length > 0 || password.length > 0 ? credentialsProblem : undefined
 }
@@ -53,11 +53,11 @@ export const targetProblem = (value: string): string | undefined => {
  * characters escaped (a message is one line).
  */
 export const shownTarget = (value: string): string => {
-  if (!URL.canParse(value)) return escapedText(value)
+  if (!URL.canParse(value)) return oneLine(value)
   const url = new URL(value)
-  if (url.password.length === 0) return escapedText(value)
+  if (url.password.length === 0) return oneLine(value)
   url.password = "***"
-  return escapedText(url.href)
+  return oneLine(url.href)
 }
 
 /** A notification target as `codex.orchestrator.json` lists it. */

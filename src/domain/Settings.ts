@@ -24,7 +24,8 @@ import {
 } from "./CloudSync.js"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
-import { isHttpUrl, notHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem } from "./Notify.js"
+import { notHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem, urlProblem } from "./Notify.js"
+import { oneLine } from "./OneLine.js"
 import { otelEndpointVariable } from "./Telemetry.js"
 import { privacyModeOf } from "./Privacy.js"
 import { experienceWordLimit } from "./PromptPacks.js"
@@ -267,10 +268,15 @@ export const notifySection = Config.mapOrFail(trimmedText(notifyVariable), (valu
 export const tracingSection = Config.mapOrFail(trimmedText(otelEndpointVariable), (value) =>
   Option.match(value, {
     onNone: () => Either.right({ endpoint: Option.none<string>() }),
-    onSome: (url) =>
-      isHttpUrl(url)
-        ? Either.right({ endpoint: Option.some(url) })
-        : Either.left(invalidValue(otelEndpointVariable, url, "an http(s) URL", undefined, " (an OTLP/HTTP collector)"))
+    onSome: (url) => {
+      const problem = urlProblem(url)
+      if (problem === undefined) return Either.right({ endpoint: Option.some(url) })
+      return Either.left(
+        problem === notHttpUrl
+          ? invalidValue(otelEndpointVariable, url, "an http(s) URL", undefined, " (an OTLP/HTTP collector)")
+          : ConfigError.InvalidData([otelEndpointVariable], `${otelEndpointVariable}: "${oneLine(url)}" ${problem}.`)
+      )
+    }
   }))
 
 /**

@@ -157,6 +157,14 @@ describe("notify (EXEC-4) and tracing (issue 22)", () => {
       "one line of printable characters.")
   })
 
+  it("tracing: a collector URL with a control character is refused for that reason, shown escaped on one line", () => {
+    assert.deepStrictEqual(refusal(tracingSection, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/v\u2028x" }), [
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      `OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/v\\u2028x" contains a control character (\\u2028); remove it: ` +
+      "a URL is one line of printable characters."
+    ])
+  })
+
   it("tracing: an http(s) collector URL, trimmed, or none", () => {
     assert.deepStrictEqual(value(tracingSection, {}), { endpoint: Option.none() })
     assert.deepStrictEqual(value(tracingSection, { OTEL_EXPORTER_OTLP_ENDPOINT: "  " }), { endpoint: Option.none() })

@@ -170,4 +170,20 @@ describe("--otel-endpoint: a trace per run over OTLP/HTTP", () => {
       assert.strictEqual(variable.code, 2, describeResult(variable))
       assert.include(variable.stderr, "OTEL_EXPORTER_OTLP_ENDPOINT")
     }))
+
+  it("an endpoint with a line break or another control character is bad input: exit 2, one line naming the source", () =>
+    withRepo(undefined, async (repo) => {
+      const fix = "; remove it: a URL is one line of printable characters"
+      const flag = await runCli(["exec", "--task", task, "--otel-endpoint", "http://local\nhost:4318", "--", "true"], { cwd: repo.dir })
+      assert.strictEqual(flag.code, 2, describeResult(flag))
+      assert.strictEqual(flag.stderr, `error: --otel-endpoint http://local\\nhost:4318 contains a control character (\\n)${fix}.\n`)
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318/a\tb" }
+      const variable = await runCli(["exec", "--task", task, "--", "true"], { cwd: repo.dir, env })
+      assert.strictEqual(variable.code, 2, describeResult(variable))
+      assert.strictEqual(
+        variable.stderr,
+        `error: OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318/a\\tb" contains a control character (\\t)${fix}.\n`
+      )
+      assert.strictEqual(variable.stdout, "")
+    }))
 })
