@@ -276,6 +276,22 @@ describe("Learning.capture: snapshot retries (LRN-2, LRN-4)", () => {
     }).pipe(Effect.provide(testApp({
       "git rev-parse HEAD": fails(128, "fatal: not a git repository (or any of the parent directories): .git\n")
     }))))
+  it.effect("in a repository without a commit yet: one attempt and a reason that says to commit", () =>
+    Effect.gen(function*() {
+      const section = yield* capture(history, 0)
+      assert.strictEqual(yield* count("git rev-parse HEAD"), 1)
+      assert.strictEqual(section.snapshot?.attempts, 1)
+      assert.strictEqual(section.validation.status, "snapshot_failed")
+      assert.strictEqual(
+        section.validation.reason,
+        "the repository at /repo has no commit yet: commit once, so that a snapshot has a commit to tag"
+      )
+    }).pipe(Effect.provide(testApp({
+      "git rev-parse HEAD": fails(
+        128,
+        "fatal: ambiguous argument 'HEAD': unknown revision or path not in the working tree.\nUse '--' to separate paths from revisions\n"
+      )
+    }))))
 })
 
 describe("Learning.capture: validation (LRN-6)", () => {

@@ -45,3 +45,7 @@ export const describeFailure = (result: CapturedProcess): string => {
 
 /** git's answer outside a work tree. */
 export const isNotARepository = (result: CapturedProcess) => /not a git repository/i.test(result.stderr)
+
+/** git's answer to `rev-parse HEAD` in a repository without a commit yet. */
+export const isWithoutCommit = (result: CapturedProcess) =>
+  /ambiguous argument 'HEAD'|unknown revision|needed a single revision/i.test(result.stderr)

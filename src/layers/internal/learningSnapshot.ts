@@ -1,7 +1,7 @@
 /**
  * LRN-2..4: the learning snapshot, up to three attempts: the file list, the tarball and its stored
  * copy, the diff against HEAD, the tag, and the queue payload. Every failed attempt is recorded in
- * the section with its alerts; outside a repository no attempt is retried.
+ * the section with its alerts; outside a repository, or in one without a commit, no attempt is retried.
  */
 import { Effect, Ref, Schema } from "effect"
 import {
@@ -18,7 +18,7 @@ import { retrySchedule } from "../../domain/Retry.js"
 import { isoNow } from "../../domain/Time.js"
 import { jsonText } from "./jsonText.js"
 import type { CaptureContext } from "./learningContext.js"
-import { type CapturedProcess, describeFailure, isNotARepository, succeeded } from "./learningGit.js"
+import { type CapturedProcess, describeFailure, isNotARepository, isWithoutCommit, succeeded } from "./learningGit.js"
 
 /** One snapshot attempt failed; `retryable` is false when another attempt cannot help. */
 class SnapshotAttemptFailed extends Schema.TaggedError<SnapshotAttemptFailed>()("SnapshotAttemptFailed", {
@@ -39,15 +39,22 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
     const tag = `${snapshotTagPrefix}${yield* snapshotId}`
     const attempts = yield* Ref.make(0)
 
-    /** A git step that must succeed; outside a repository, no attempt ever will. */
+    /** Why no attempt can succeed: outside a repository, or (HEAD unknown) in one without a commit. */
+    const hopeless = (result: CapturedProcess) =>
+      isNotARepository(result)
+        ? `not a git repository: ${roots.repoRoot}`
+        : result.command === "git rev-parse HEAD" && isWithoutCommit(result)
+        ? `the repository at ${roots.repoRoot} has no commit yet: commit once, so that a snapshot has a commit to tag`
+        : undefined
+
+    /** A git step that must succeed; when no attempt ever will, it is not retried. */
     const gitStep = (command: string) =>
       git(command).pipe(
         Effect.mapError((cause) => new SnapshotAttemptFailed({ reason: cause.message, retryable: true, cause })),
-        Effect.filterOrElse(succeeded, (result: CapturedProcess) =>
-          new SnapshotAttemptFailed({
-            reason: isNotARepository(result) ? `not a git repository: ${roots.repoRoot}` : describeFailure(result),
-            retryable: !isNotARepository(result)
-          }))
+        Effect.filterOrElse(succeeded, (result: CapturedProcess) => {
+          const reason = hopeless(result)
+          return new SnapshotAttemptFailed({ reason: reason ?? describeFailure(result), retryable: reason === undefined })
+        })
       )
 
     const attempt = Effect.gen(function*() {
