@@ -35,9 +35,12 @@ const graphOf = (view: PlanView) => {
   }
 }
 
-/** Mermaid label text: quotes and angle brackets as entities, so any title is safe inside `["..."]`. */
+/**
+ * Mermaid label text: quotes and angle brackets as entities, so any title is safe inside `["..."]`;
+ * `#` first, as Mermaid would read a title's own `#35;` or `#quot;` as the character it names.
+ */
 const mermaidLabel = (text: string) =>
-  text.replaceAll("&", "#amp;").replaceAll("\"", "#quot;").replaceAll("<", "#lt;").replaceAll(">", "#gt;")
+  text.replaceAll("#", "#35;").replaceAll("&", "#amp;").replaceAll("\"", "#quot;").replaceAll("<", "#lt;").replaceAll(">", "#gt;")
 
 /** B-2: `flowchart TD`, one node a stage (`s<n>` in pipeline order), an arrow from each need to its stage. */
 export const planMermaid = (view: PlanView) => {
