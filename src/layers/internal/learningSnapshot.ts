@@ -31,6 +31,14 @@ class SnapshotAttemptFailed extends Schema.TaggedError<SnapshotAttemptFailed>()(
   }
 }
 
+/** Why no attempt can succeed: outside a repository, or (HEAD unknown) in one without a commit. */
+const hopeless = (result: CapturedProcess, repoRoot: string) =>
+  isNotARepository(result)
+    ? `not a git repository: ${repoRoot}`
+    : result.command === "git rev-parse HEAD" && isWithoutCommit(result)
+    ? `the repository at ${repoRoot} has no commit yet: commit once, so that a snapshot has a commit to tag`
+    : undefined
+
 /** The snapshot and its queue entry, or none when every attempt failed (the section says why). */
 export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<string>) =>
   Effect.gen(function*() {
@@ -39,20 +47,12 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
     const tag = `${snapshotTagPrefix}${yield* snapshotId}`
     const attempts = yield* Ref.make(0)
 
-    /** Why no attempt can succeed: outside a repository, or (HEAD unknown) in one without a commit. */
-    const hopeless = (result: CapturedProcess) =>
-      isNotARepository(result)
-        ? `not a git repository: ${roots.repoRoot}`
-        : result.command === "git rev-parse HEAD" && isWithoutCommit(result)
-        ? `the repository at ${roots.repoRoot} has no commit yet: commit once, so that a snapshot has a commit to tag`
-        : undefined
-
     /** A git step that must succeed; when no attempt ever will, it is not retried. */
     const gitStep = (command: string) =>
       git(command).pipe(
         Effect.mapError((cause) => new SnapshotAttemptFailed({ reason: cause.message, retryable: true, cause })),
         Effect.filterOrElse(succeeded, (result: CapturedProcess) => {
-          const reason = hopeless(result)
+          const reason = hopeless(result, roots.repoRoot)
           return new SnapshotAttemptFailed({ reason: reason ?? describeFailure(result), retryable: reason === undefined })
         })
       )
