@@ -437,4 +437,15 @@ describe("MetricsRecorder through runs", () => {
       assert.strictEqual((yield* baselineRunId), recorded.manifest.run_id)
       assert.isTrue(recorded.warnings.some((w) => w.startsWith(`${metricsPath}: skipped 1 damaged line(s) (line 1)`)))
     }).pipe(Effect.provide(app())))
+
+  it.effect("a last line cut short before its newline is not glued to the next run's line: both runs count", () =>
+    Effect.gen(function*() {
+      const first = yield* run()
+      // The first run's append stopped just before its newline.
+      yield* plant(metricsPath, (yield* fileText(metricsPath)).replace(/\n$/, ""))
+      const second = yield* run()
+      assert.deepStrictEqual((yield* metricsLines).map((l) => l.run_id), [first.manifest.run_id, second.manifest.run_id])
+      assert.deepInclude(yield* jsonAt(`${taskDir}/metrics/post-rollout.json`), { total_runs: 2, succeeded_runs: 2 })
+      assert.deepStrictEqual(second.warnings.filter((w) => w.includes("damaged")), [])
+    }).pipe(Effect.provide(app())))
 })

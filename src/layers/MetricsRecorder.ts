@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Layer } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Layer, Stream } from "effect"
 import { isTerminal } from "../domain/Manifest.js"
 import { metricsEntryOf, pendingFileName } from "../domain/Metrics.js"
 import { aggregatesOf } from "../domain/MetricsTotals.js"
@@ -35,6 +35,18 @@ const taskPathsOf = (path: Path.Path, { outRoot, runsRoot }: Roots) => (taskId: 
 }
 type TaskPaths = ReturnType<ReturnType<typeof taskPathsOf>>
 
+/**
+ * Appends whole lines to metrics.json (under its lock). A file whose last line was cut short before
+ * its newline gets one first, so the new line is not glued to it and lost with it.
+ */
+const appendLines = (files: Files["Type"], file: string, lines: string) =>
+  Effect.gen(function*() {
+    const size = (yield* files.info(file))?.size ?? 0
+    const last = size === 0 ? [] : Chunk.toReadonlyArray(yield* Stream.runCollect(files.readBytes(file, size - 1)))
+    const endsLine = size === 0 || last.at(-1)?.at(-1) === 0x0a
+    yield* files.append(file, `${endsLine ? "" : "\n"}${lines.endsWith("\n") ? lines : `${lines}\n`}`)
+  })
+
 /** MET-2: moves queued lines into metrics.json, oldest first; returns how many files it merged. */
 const mergePending = (files: Files["Type"], path: Path.Path) => (paths: TaskPaths, nowMs: number) =>
   Effect.gen(function*() {
@@ -43,7 +55,7 @@ const mergePending = (files: Files["Type"], path: Path.Path) => (paths: TaskPath
       const file = path.join(paths.pendingDir, name)
       if (name.endsWith(".jsonl")) {
         const text = yield* files.readText(file)
-        if (text !== undefined && text.length > 0) yield* files.append(paths.metrics, text.endsWith("\n") ? text : `${text}\n`)
+        if (text !== undefined && text.length > 0) yield* appendLines(files, paths.metrics, text)
         yield* files.remove(file)
         merged += 1
       } else if (name.endsWith(".tmp")) {
@@ -147,7 +159,7 @@ export const MetricsRecorderLive = Layer.effect(
           const recorded = yield* withFileLock(files, paths.lock, metricsLockPolicy, owner)(
             Effect.gen(function*() {
               yield* merge(paths, nowMs)
-              yield* files.append(paths.metrics, `${JSON.stringify(entry)}\n`)
+              yield* appendLines(files, paths.metrics, JSON.stringify(entry))
               yield* aggregateAll(paths, now)
               // Lines queued while we aggregated are merged now rather than by the next run.
               if ((yield* merge(paths, nowMs)) > 0) yield* aggregateAll(paths, now)
