@@ -76,4 +76,21 @@ describe("status without --run (CLI-7)", () => {
       assert.match(message, /^status requires --run <run-id>\. Task 0101 has no runs \(in [^)]*\.runs\/0101\/cli\)\.$/)
       assert.notInclude(message, "\n")
     })))
+
+  it.effect("an option left without its value at the end is bad input, not taken as the run id (status and resume)", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("demo")
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["status", "--run", runId, "--task", "demo", "--format"], "--format needs a value. See 'codex-orchestrator status --help'."],
+        [["status", "--task", "demo", "--interval"], "--interval needs a value. See 'codex-orchestrator status --help'."],
+        [["resume", "--run", runId, "--task", "demo", "--format"], "--format needs a value. See 'codex-orchestrator resume --help'."],
+        [["resume", "--task", "demo", "--token"], "--token needs a value. See 'codex-orchestrator resume --help'."]
+      ]
+      for (const [args, message] of cases) {
+        const { code, exit, stdout } = yield* orch(...args)
+        assert.strictEqual(code, 2, args.join(" "))
+        assert.strictEqual(failureOf(exit), message)
+        assert.strictEqual(stdout, "", args.join(" "))
+      }
+    })))
 })

@@ -4,9 +4,10 @@
  * command lines without @effect/cli. This one takes every other line: `--help`, usage errors.
  */
 import { Command, Options } from "@effect/cli"
-import { Option } from "effect"
+import { Effect, Option } from "effect"
 import { format, runArg, runOption, task, verbose } from "./shared.js"
 import { missingRunId, showStatus } from "./statusReport.js"
+import { runIdOf } from "./usage.js"
 
 const watch = Options.boolean("watch").pipe(
   Options.withDescription("Print again whenever the run changes, until it is finished")
@@ -24,7 +25,7 @@ export const status = Command.make(
   "status",
   statusOptions,
   (flags) =>
-    Option.match(Option.orElse(flags.runFlag, () => flags.run), {
+    Effect.flatMap(runIdOf("status", flags.run, flags.runFlag), Option.match({
       onNone: () => missingRunId(Option.getOrUndefined(flags.task)),
       onSome: (runId) =>
         showStatus({
@@ -34,7 +35,7 @@ export const status = Command.make(
           watch: flags.watch,
           interval: flags.interval
         })
-    })
+    }))
 ).pipe(Command.withDescription(
   "Show a run's status from its manifest (never writes). --watch prints again on every change until the run " +
     "is finished. A run that is not finished and has no recent heartbeat is reported stale. " +

@@ -52,8 +52,19 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
+/**
+ * The run id of `status` and `resume`: `--run`, else the positional. @effect/cli takes an option left
+ * without its value at the end (`status --run <id> --format`) as the positional run id, so a
+ * positional that starts with `-` is that option, refused as the parser refuses it elsewhere, rather
+ * than dropped or looked up as a run.
+ */
+export const runIdOf = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
+  Option.isSome(positional) && positional.value.startsWith("-")
+    ? Effect.fail(new UsageError({ reason: `${positional.value} needs a value. See 'codex-orchestrator ${command} --help'.` }))
+    : Effect.succeed(Option.orElse(flag, () => positional))
+
 export const requireRunId = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
-  Option.match(Option.orElse(flag, () => positional), {
+  Effect.flatMap(runIdOf(command, positional, flag), Option.match({
     onNone: () => Effect.fail(new UsageError({ reason: `${command} requires --run <run-id>.` })),
     onSome: Effect.succeed
-  })
+  }))
