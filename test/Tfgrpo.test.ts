@@ -257,6 +257,15 @@ describe("ExperienceStoreLive (PER-4)", () => {
       ])
     }).pipe(Effect.provide(liveStore)))
 
+  it.effect("a last record cut short before its newline is not glued to the next one: both are read", () =>
+    Effect.gen(function*() {
+      const store = yield* ExperienceStore
+      yield* store.append("t", [experience("a")])
+      yield* plant(experiencesPath, ((yield* fileAt(experiencesPath)) ?? "").replace(/\n$/, ""))
+      yield* store.append("t", [experience("b")])
+      assert.deepStrictEqual([...(yield* Stream.runCollect(store.read("t")))].map((e) => e.id), ["a", "b"])
+    }).pipe(Effect.provide(liveStore)))
+
   it.effect("a held lock is retried 100/200/400/800 ms (PER-3 defaults), then ExperienceLockBusy; nothing is appended", () =>
     Effect.gen(function*() {
       const store = yield* ExperienceStore

@@ -7,6 +7,7 @@ import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { removeAbandonedLock, taskLockPolicy, withFileLock } from "./internal/fileLock.js"
+import { appendLines } from "./internal/lineAppend.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(Experience))
@@ -61,7 +62,7 @@ export const ExperienceStoreLive = Layer.effect(
           Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) => removeAbandonedLock(files, lockPath, now))),
           Effect.zipRight(
             withFileLock(files, lockPath, taskLockPolicy, `${host.pid}@${host.hostname}`)(
-              files.makeDirectory(path.dirname(file)).pipe(Effect.zipRight(files.append(file, text)))
+              files.makeDirectory(path.dirname(file)).pipe(Effect.zipRight(appendLines(files, file, text)))
             )
           ),
           Effect.catchTag("LockBusy", (busy) =>

@@ -1,5 +1,5 @@
 import { Path } from "@effect/platform"
-import { Chunk, Clock, Duration, Effect, Either, Layer, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Layer } from "effect"
 import { isTerminal } from "../domain/Manifest.js"
 import { metricsEntryOf, pendingFileName } from "../domain/Metrics.js"
 import { aggregatesOf } from "../domain/MetricsTotals.js"
@@ -12,6 +12,7 @@ import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { Entropy } from "../services/Entropy.js"
 import { singleAttempt, withFileLock } from "./internal/fileLock.js"
 import { jsonText } from "./internal/jsonText.js"
+import { appendLines } from "./internal/lineAppend.js"
 import { foldMetricsFile, readTotals, totalsText } from "./internal/metricsTotals.js"
 import { filesForPrivacy } from "./internal/runFiles.js"
 
@@ -34,18 +35,6 @@ const taskPathsOf = (path: Path.Path, { outRoot, runsRoot }: Roots) => (taskId: 
   }
 }
 type TaskPaths = ReturnType<ReturnType<typeof taskPathsOf>>
-
-/**
- * Appends whole lines to metrics.json (under its lock). A file whose last line was cut short before
- * its newline gets one first, so the new line is not glued to it and lost with it.
- */
-const appendLines = (files: Files["Type"], file: string, lines: string) =>
-  Effect.gen(function*() {
-    const size = (yield* files.info(file))?.size ?? 0
-    const last = size === 0 ? [] : Chunk.toReadonlyArray(yield* Stream.runCollect(files.readBytes(file, size - 1)))
-    const endsLine = size === 0 || last.at(-1)?.at(-1) === 0x0a
-    yield* files.append(file, `${endsLine ? "" : "\n"}${lines.endsWith("\n") ? lines : `${lines}\n`}`)
-  })
 
 /** MET-2: moves queued lines into metrics.json, oldest first; returns how many files it merged. */
 const mergePending = (files: Files["Type"], path: Path.Path) => (paths: TaskPaths, nowMs: number) =>
