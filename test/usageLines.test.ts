@@ -42,6 +42,10 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("start", "p", "--bogus"), `unknown option --bogus. ${help("start ")}`)
       assert.strictEqual(yield* refused("start", "p", "--task"), `--task needs a value. ${help("start ")}`)
       assert.strictEqual(yield* refused("cache", "prune", "--max-size"), `--max-size needs a value. ${help("cache prune ")}`)
+      // `--name=` with nothing after the `=`: the flag is known, its value is missing.
+      assert.strictEqual(yield* refused("doctor", "--format="), `--format needs a value. ${help("doctor ")}`)
+      assert.strictEqual(yield* refused("start", "p", "--task="), `--task needs a value. ${help("start ")}`)
+      assert.strictEqual(yield* refused("start", "p", "--bogus="), `unknown option --bogus=. ${help("start ")}`)
       assert.strictEqual(yield* refused("start", "p", "--task", "a", "--task", "b"), `--task is given more than once. ${help("start ")}`)
       assert.strictEqual(yield* refused("start", "p", "extra"), `unexpected argument 'extra'. ${help("start ")}`)
     }))

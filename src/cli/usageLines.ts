@@ -94,9 +94,11 @@ const usageReason = (
     const unknown = unknownArgument.exec(said)?.[1]
     if (unknown !== undefined) {
       if (!unknown.startsWith("-")) return `unexpected argument '${unknown}'. ${help}`
-      if (!flagNames(CommandDescriptor.getUsage(command)).includes(unknown)) return `unknown option ${unknown}. ${help}`
-      const twice = args.filter((arg) => arg === unknown || arg.startsWith(`${unknown}=`)).length > 1
-      return `${unknown} ${twice ? "is given more than once" : "needs a value"}. ${help}`
+      // `--format=` (nothing after the `=`) reaches here whole: the flag is `--format`, its value missing.
+      const flag = unknown.endsWith("=") ? unknown.slice(0, -1) : unknown
+      if (!flagNames(CommandDescriptor.getUsage(command)).includes(flag)) return `unknown option ${unknown}. ${help}`
+      const twice = args.filter((arg) => arg === flag || arg.startsWith(`${flag}=`)).length > 1
+      return `${flag} ${twice ? "is given more than once" : "needs a value"}. ${help}`
     }
     // A value the flag refuses: the flag is the one without which the command line parses otherwise.
     const config = CliConfig.defaultConfig
