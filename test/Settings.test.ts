@@ -189,6 +189,9 @@ describe("tfgrpo (TFG-1, CP-3, CP-7, GRP-1)", () => {
         (yield* failure(tfgrpoSection, { TFGRPO_TRAIN_TEMP: "hot" })).message,
         `TFGRPO_TRAIN_TEMP="hot" is not a number ≥ 0. Set TFGRPO_TRAIN_TEMP to a number ≥ 0 or unset it (default 0.7).`
       )
+      // Digits enough to overflow a double are not a temperature (Number gives Infinity, JSON writes null).
+      const overflow = `1${"0".repeat(400)}`
+      assert.strictEqual((yield* failure(tfgrpoSection, { TFGRPO_EVAL_TEMP: overflow })).variable, "TFGRPO_EVAL_TEMP")
       assert.strictEqual(
         (yield* failure(tfgrpoSection, { TFGRPO_EPOCH: "first" })).message,
         `TFGRPO_EPOCH="first" is not a positive integer. Set TFGRPO_EPOCH to a positive integer or unset it.`

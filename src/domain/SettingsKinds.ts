@@ -104,7 +104,8 @@ export const positiveInteger: Format<number> = {
 
 export const nonNegativeNumber: Format<number> = {
   expected: "a number ≥ 0",
-  parse: (value) => (/^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : undefined)
+  // Finite only: enough digits make Number answer Infinity, which JSON writes as null.
+  parse: (value) => (/^(\d+(\.\d*)?|\.\d+)$/.test(value) && Number.isFinite(Number(value)) ? Number(value) : undefined)
 }
 
 export const wholeNumberBetween = (min: number, max: number): Format<number> => ({
