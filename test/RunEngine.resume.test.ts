@@ -1245,6 +1245,23 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": { duration: "30 seconds" } } }))))
 
+  it.effect("a run resumed again and again keeps one takeover claim in its folder, the newest", () =>
+    Effect.gen(function*() {
+      const { layout, manifest } = yield* startSettled({ pipelineId: "broken" })
+      assert.strictEqual(manifest.status, "failed")
+      for (let i = 0; i < 3; i++) {
+        yield* TestClock.adjust("1 minute")
+        // As if another process (since gone) had run it last: each resume claims from a new owner.
+        const files = yield* (yield* RunStore).open(layout)
+        yield* files.writeOwner({ pid: 900 + i, host: "test-host", since: at(i) })
+        assert.strictEqual((yield* resumeSettled({ runId: manifest.run_id })).manifest.status, "failed")
+      }
+      const claims = (yield* listFiles).filter((p) => p.startsWith(`${layout.runDir}/.takeover-`))
+      assert.deepStrictEqual(claims, [`${layout.runDir}/.takeover-test-host-902-1970-01-01T00_00_00.002Z`])
+    }).pipe(Effect.provide(app([pipeline("broken", [commandStage("b", "./broken")])], {
+      scripts: { ...scripts, "./broken": { exitCode: 1 } }
+    }))))
+
   it.effect("a pipeline whose stages changed since the run is PipelineChanged (CFG-11); nothing changes", () =>
     Effect.gen(function*() {
       const { manifest } = yield* failedFlowRun

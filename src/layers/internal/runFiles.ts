@@ -212,10 +212,21 @@ const claimLifetimeMs = 60_000
 const ownerSlug = (owner: RunOwner | undefined) =>
   owner === undefined ? "none" : `${owner.host}-${owner.pid}-${owner.since}`.replace(/[^A-Za-z0-9.-]/g, "_")
 
+/** Removes the run folder's takeover claims but `kept` (and the chain of dead claimants it ends). */
+const dropEarlierClaims = (backend: FileBackend, layout: RunLayout, kept: string) =>
+  Effect.gen(function*() {
+    const name = kept.slice(layout.runDir.length + 1)
+    const earlier = (yield* backend.list(layout.runDir)).filter((entry) => entry.startsWith(".takeover-") && !name.startsWith(entry))
+    yield* Effect.forEach(earlier, (entry) => backend.remove(`${layout.runDir}/${entry}`), { discard: true })
+  })
+
 /**
  * `.takeover-<previous owner>` in the run folder, created exclusively, holds its claimant. When it
  * exists and its claimant is dead, the next claim is `.takeover-<previous owner>~<dead claimant>`:
- * one name per dead claimant, so that again exactly one caller wins it.
+ * one name per dead claimant, so that again exactly one caller wins it. The winner removes the
+ * claims of earlier takeovers (a run resumed again and again kept one file per resume): its own
+ * stays, for a caller that read the owner it replaces; only a caller that read an owner two
+ * takeovers old, and stalled since, could claim a removed name again.
  */
 const claimTakeover = (
   backend: FileBackend,
@@ -229,7 +240,10 @@ const claimTakeover = (
     let path = base
     // Bounded: each step passes one dead claimant.
     for (let step = 0; step < 64; step++) {
-      if (yield* backend.createExclusive(path, `${JSON.stringify(claimant)}\n`)) return true
+      if (yield* backend.createExclusive(path, `${JSON.stringify(claimant)}\n`)) {
+        yield* dropEarlierClaims(backend, layout, path)
+        return true
+      }
       const text = yield* backend.readText(path)
       const holder = text === undefined ? undefined : Option.getOrUndefined(decodeOwner(text))
       const modifiedMs = yield* backend.modifiedAt(path)
