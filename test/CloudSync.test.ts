@@ -16,6 +16,7 @@ import {
   type SyncOutcome,
   trimAfterLastBrace
 } from "../src/domain/CloudSync.js"
+import { hasControlCharacter } from "../src/domain/OneLine.js"
 import { CloudSyncLive, loadCloudSyncSettings } from "../src/layers/CloudSync.js"
 import { CredentialBrokerMemory } from "../src/layers/CredentialBroker.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
@@ -305,6 +306,20 @@ describe("CloudSyncLive in memory: uploads", () => {
       assert.deepStrictEqual(failed._tag === "Failed" ? [failed.attempts, failed.error.name] : failed, [3, "CloudUploadHttpError"])
       assert.strictEqual(down.requests.length, 3)
     }).pipe(withEnv(enabledEnv))
+  })
+
+  it.effect("a remote id with line breaks, escapes or no end is recorded as one line of at most 240 characters", () => {
+    const server = scriptedServer([{ status: 200, body: { id: `abc\u001b[31mRED\nline2 ${"x".repeat(3000)}` } }])
+    return Effect.gen(function*() {
+      yield* putManifest()
+      const outcome = yield* syncWithDelays([])
+      const remoteId = outcome._tag === "Synced" ? outcome.remoteId ?? "" : ""
+      assert.isTrue(remoteId.startsWith("abc\\u001b[31mRED\\nline2 xxx"), remoteId.slice(0, 40))
+      assert.isAtMost(remoteId.length, 240 + " (3020 bytes)".length + 1)
+      assert.isFalse(hasControlCharacter(remoteId))
+      const record = yield* readRecord
+      assert.strictEqual(Option.isSome(record) && record.value.status === "synced" ? record.value.remote_id : undefined, remoteId)
+    }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
   })
 
   it.effect("the first attempt's network failure is audited without the token", () => {

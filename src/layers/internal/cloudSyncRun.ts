@@ -32,6 +32,7 @@ import {
   uploadPolicy
 } from "../../domain/CloudSync.js"
 import { parseRunId, parseTaskId } from "../../domain/Ids.js"
+import { oneLine, shortened } from "../../domain/OneLine.js"
 import { retrySchedule } from "../../domain/Retry.js"
 import type { Roots } from "../../domain/RunLayout.js"
 import { isoNow } from "../../domain/Time.js"
@@ -75,7 +76,8 @@ const remoteIdOf = (text: string): string | undefined =>
     onNone: () => undefined,
     onSome: (answer) => {
       const id = answer.id ?? answer.runId
-      return id === undefined ? undefined : String(id)
+      // The server's text, shown by `start` and `status`: one line, and not a page of it.
+      return id === undefined ? undefined : shortened(oneLine(String(id)))
     }
   })
 
