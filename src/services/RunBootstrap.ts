@@ -42,10 +42,6 @@ export interface RunInput {
   readonly schedule?: RunSchedule | undefined
 }
 
-/**
- * A run this process owns and may execute: its files, what it was created from, and what executing
- * it collects for completing it. Internal to the engine's phases; embedders hold a RunHandle.
- */
 /** The owner record's list of running stages' process groups (D-7; a graph runs several at once). */
 export interface StageGroups {
   /** Adds a running stage's group to the record, and writes it. */
@@ -54,6 +50,10 @@ export interface StageGroups {
   readonly forget: (pid: number) => Effect.Effect<void>
 }
 
+/**
+ * A run this process owns and may execute: its files, what it was created from, and what executing
+ * it collects for completing it. Internal to the engine's phases; embedders hold a RunHandle.
+ */
 export interface ActiveRun {
   readonly files: RunFiles
   readonly input: RunInput
