@@ -251,6 +251,20 @@ describe("learning pipeline on a real repository", () => {
     assert.isFalse(existsSync(join(dir, ".runs", "learning-snapshots")))
   })
 
+  it("a repository without a commit yet fails the snapshot at once, saying to commit (git's own answer)", async () => {
+    const dir = track(makeDir("learning-nocommit-"))
+    git(dir, "init", "-q")
+    writeFile(dir, "file.txt")
+    const started = Date.now()
+    const { section } = await captureIn(dir)
+    assert.isBelow(Date.now() - started, 1500, "no retries: a commit will not appear")
+    assert.strictEqual(section.snapshot?.attempts, 1)
+    assert.strictEqual(
+      section.validation.reason,
+      `the repository at ${dir} has no commit yet: commit once, so that a snapshot has a commit to tag`
+    )
+  })
+
   it("a run folder it cannot write to ends in snapshot_failed with the reason, not in a failure", async () => {
     const repo = track(makeGitRepo(committed))
     // A file where the run folder should be: the learning folder cannot be created.
