@@ -3,7 +3,7 @@
  * the leader's environment, or with the leader gone a member's, must name the run.
  */
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -32,6 +32,17 @@ const isLive = (pid: number) => {
   }
 }
 
+/** Whether a process of group `pgid` runs `name` already (its exec done: its environment is readable from then on). */
+const groupRuns = (pgid: number, name: string) =>
+  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      return stat.startsWith(`${pid} (${name}) `) && groupOfStat(stat) === pgid
+    } catch {
+      return false
+    }
+  })
+
 describe("HostLive.groupBelongsToRun", () => {
   it("parses the group from a stat line and matches whole environment entries", () => {
     assert.strictEqual(groupOfStat("123 (a) b) c) S 1 456 456 0"), 456)
@@ -46,7 +57,8 @@ describe("HostLive.groupBelongsToRun", () => {
       const group = startGroup("sleep 30.1", "run-a")
       const stranger = spawn("sleep", ["30.2"], { detached: true, stdio: "ignore" })
       try {
-        yield* Effect.promise(() => waitFor("the leader to exec", () => (isLive(group.pgid) ? true : undefined)))
+        // The shell may exec `sleep` in its own place: read the environment once that is done.
+        yield* Effect.promise(() => waitFor("the group to run sleep", () => (groupRuns(group.pgid, "sleep") ? true : undefined)))
         assert.isTrue(yield* host.groupBelongsToRun(group.pgid, "run-a"))
         assert.isFalse(yield* host.groupBelongsToRun(group.pgid, "run-b"))
         assert.isFalse(yield* host.groupBelongsToRun(stranger.pid ?? 0, "run-a"))
@@ -64,6 +76,8 @@ describe("HostLive.groupBelongsToRun", () => {
       const group = startGroup("sleep 30.3 & echo $! ; exit 0", "run-c")
       try {
         yield* Effect.promise(() => waitFor("the leader to exit", () => (isLive(group.pgid) ? undefined : true)))
+        // Under load the member may still be between fork and exec, its environment briefly unreadable.
+        yield* Effect.promise(() => waitFor("the member to run sleep", () => (groupRuns(group.pgid, "sleep") ? true : undefined)))
         assert.isTrue(yield* host.isGroupAlive(group.pgid))
         assert.isTrue(yield* host.groupBelongsToRun(group.pgid, "run-c"))
         assert.isFalse(yield* host.groupBelongsToRun(group.pgid, "run-d"))
