@@ -192,6 +192,20 @@ describe("loadCloudSyncSettings", () => {
       )
     }))
 
+  it.effect("a base URL holding a user name or password is an InvalidSetting that does not repeat it", () =>
+    Effect.gen(function*() {
+      const env = { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_BASE_URL: "https://me:hunter2@cloud.test" }
+      const error = yield* loadCloudSyncSettings.pipe(withEnv(env), Effect.flip)
+      assert.strictEqual(error.variable, "CODEX_CLOUD_BASE_URL")
+      assert.notInclude(error.message, "hunter2")
+      assert.strictEqual(
+        error.message,
+        "CODEX_CLOUD_BASE_URL holds a user name or password (user:password@host): no upload can use it, and it " +
+          "would be written to the audit log. Remove it from the URL and give the token in CODEX_CLOUD_TOKEN or " +
+          "CODEX_CLOUD_CREDENTIAL_HELPER."
+      )
+    }))
+
   it.effect("enabled without a workspace is an InvalidSetting naming the variable and the fix", () =>
     Effect.gen(function*() {
       const error = yield* loadCloudSyncSettings.pipe(withEnv({ CODEX_CLOUD_SYNC: "on" }), Effect.flip)

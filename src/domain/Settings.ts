@@ -217,6 +217,14 @@ export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> =
     if (httpUrl.parse(url) === undefined) {
       return Either.left(invalidValue(baseUrlVariable, url, httpUrl.expected, defaultBaseUrl, ` (cloud sync is on, ${cloudSyncVariable})`))
     }
+    // Never echoed: fetch refuses such a URL, and the URL is in every upload error we write.
+    if (new URL(url).username !== "" || new URL(url).password !== "") {
+      return Either.left(ConfigError.InvalidData(
+        [baseUrlVariable],
+        `${baseUrlVariable} holds a user name or password (user:password@host): no upload can use it, and it would ` +
+          `be written to the audit log. Remove it from the URL and give the token in ${tokenVariable} or ${helperVariable}.`
+      ))
+    }
     return Either.right(Option.some<CloudSyncSettings>({
       baseUrl: url,
       workspaceId: workspaceId.value,
