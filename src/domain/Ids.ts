@@ -47,6 +47,27 @@ const storageProblem = (value: string): string | undefined => {
   return undefined
 }
 
+/** What the runs root keeps beside the task folders (learning snapshots, local-mcp manifests). */
+const runsRootFolders = new Set(["learning-snapshots", "local-mcp"])
+
+/**
+ * Past ID-1, for task ids only: a task folder sits in the runs root beside what the root keeps for
+ * itself, which a task of that name would be mixed with (task `a.lock` was task `a`'s lock file, and
+ * every run of `a` found its lock "busy").
+ */
+const taskIdProblem = (value: string): string | undefined => {
+  const common = idProblem(value)
+  if (common !== undefined) return common
+  if (value.toLowerCase().endsWith(".lock")) {
+    const owner = value.slice(0, -".lock".length).replace(/\.experiences$/i, "")
+    return `a task id may not end in ".lock": .runs/${value} is task "${owner}"'s lock file.`
+  }
+  if (runsRootFolders.has(value.toLowerCase())) {
+    return `"${value}" is a folder the runs root keeps for itself (.runs/${value.toLowerCase()}).`
+  }
+  return undefined
+}
+
 /** Printable form of an id inside an error message: control characters are shown escaped. */
 const printable = (value: string) =>
   JSON.stringify(value).slice(1, -1).replace(/\x7f/g, "\\u007f")
@@ -71,10 +92,12 @@ export class InvalidId extends Schema.TaggedError<InvalidId>()("InvalidId", {
   }
 }
 
+const problemOf = (label: IdLabel) => (label === "task" ? taskIdProblem : idProblem)
+
 const idSchema = (label: IdLabel) =>
   Schema.String.pipe(
     Schema.filter((value) => {
-      const reason = idProblem(value)
+      const reason = problemOf(label)(value)
       return reason === undefined ? true : idMessage(label, value, reason)
     })
   )
@@ -93,7 +116,7 @@ const notAString = (value: unknown) =>
     : { value: String(value), reason: `must be a string, not a ${typeof value}.` }
 
 const check = (label: IdLabel, value: string, source: string | undefined): InvalidId | undefined => {
-  const { value: shown, reason } = typeof value === "string" ? { value, reason: idProblem(value) } : notAString(value)
+  const { value: shown, reason } = typeof value === "string" ? { value, reason: problemOf(label)(value) } : notAString(value)
   return reason === undefined
     ? undefined
     : new InvalidId({ label, value: shown, reason, ...(source === undefined ? {} : { source }) })

@@ -178,6 +178,25 @@ describe("ID-1 sanitiser", () => {
     assert.strictEqual(idProblem("é".repeat(200)), "ids are limited to 128 bytes (UTF-8); this one has 400.")
   })
 
+  it("refuses task ids that name what the runs root keeps beside the tasks: a lock file, the snapshot and local-mcp folders", () => {
+    assert.strictEqual(
+      taskError("build.lock").message,
+      `Invalid task ID "build.lock": a task id may not end in ".lock": .runs/build.lock is task "build"'s lock file. ${idFixHint}`
+    )
+    assert.strictEqual(
+      taskError("a.experiences.lock").reason,
+      `a task id may not end in ".lock": .runs/a.experiences.lock is task "a"'s lock file.`
+    )
+    assert.strictEqual(taskError("X.LOCK").reason, `a task id may not end in ".lock": .runs/X.LOCK is task "X"'s lock file.`)
+    for (const name of ["learning-snapshots", "Learning-Snapshots", "local-mcp"]) {
+      assert.strictEqual(taskError(name).reason, `"${name}" is a folder the runs root keeps for itself (.runs/${name.toLowerCase()}).`, name)
+    }
+    assert.isTrue(Schema.is(TaskId)("build.locked"), "only the suffix is refused")
+    assert.isFalse(Schema.is(TaskId)("build.lock"), "the schema refuses it too")
+    // Run ids live inside their task's folder: the same names are theirs to use.
+    assert.isTrue(Either.isRight(parseRunId("build.lock")))
+  })
+
   it("refuses names Windows cannot store: a trailing dot or space, reserved device names", () => {
     assert.strictEqual(idProblem(" "), "a trailing dot or space is not allowed (Windows cannot store it).")
     assert.strictEqual(idProblem("x."), "a trailing dot or space is not allowed (Windows cannot store it).")
