@@ -95,4 +95,37 @@ describe("status --watch output", () => {
       )
       assert.strictEqual((yield* Ref.get(lines)).length, 1)
     }))
+
+  it.effect("text: a cloud sync record's remote id or error stays on its one line, whatever the server sent", () =>
+    Effect.gen(function*() {
+      const shown = (cloudSync: StatusView["cloudSync"]) =>
+        Effect.gen(function*() {
+          const lines = yield* Ref.make<ReadonlyArray<string>>([])
+          const console = yield* Console.consoleWith(Effect.succeed)
+          const capture: Console.Console = { ...console, log: (...args) => Ref.update(lines, (all) => [...all, args.join(" ")]) }
+          const one = Layer.succeed(RunReader, RunReader.of({
+            status: () => Effect.succeed({ ...viewOf({}), cloudSync }),
+            watch: () => Stream.empty,
+            newestRun: () => Effect.die("not asked by this test")
+          }))
+          yield* showStatus({ runId: manifest.run_id, taskId: "t", format: "text", watch: false, interval: 1 }).pipe(
+            Effect.withConsole(capture),
+            Effect.provide(one)
+          )
+          return (yield* Ref.get(lines)).join("\n").split("\n")
+        })
+      // Written by a build before the id was cut to one line when stored.
+      const synced = yield* shown({ status: "synced", synced_at: "2026-12-04T10:00:09.000Z", remote_id: "r1\nInjected: line\u001b[31m", attempts: 1 })
+      assert.isFalse(synced.some((line) => line.startsWith("Injected")), synced.join(" | "))
+      assert.notInclude(synced.join("\n"), "\u001b")
+      assert.isTrue(synced.some((line) => line.startsWith("Cloud sync: synced at") && line.includes("r1")))
+      const failed = yield* shown({
+        status: "failed",
+        failed_at: "2026-12-04T10:00:09.000Z",
+        attempts: 3,
+        error: { name: "CloudSyncFailed", message: "HTTP 500\n<html>\nbroken" }
+      })
+      assert.isFalse(failed.some((line) => line === "<html>" || line === "broken"), failed.join(" | "))
+      assert.isTrue(failed.some((line) => line.startsWith("Cloud sync: failed at") && line.includes("HTTP 500")))
+    }))
 })

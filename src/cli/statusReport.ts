@@ -4,6 +4,7 @@
  * free of @effect/cli so that the quick path starts without it.
  */
 import { Console, Duration, Effect, Stream } from "effect"
+import { oneLine, shortened } from "../domain/OneLine.js"
 import { keptText, ranOnText } from "../domain/RemoteStageText.js"
 import type { StatusView } from "../services/RunEngine.js"
 import { RunReader } from "../services/RunReader.js"
@@ -46,10 +47,12 @@ const statusJson = (view: StatusView) => ({
   child_runs: view.manifest.child_runs
 })
 
+// One line whatever the record holds: a remote id stored by an earlier build, or a server's error
+// text, may carry line breaks and escape codes.
 const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
   record.status === "synced"
-    ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${record.remote_id})`}`
-    : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${record.error.message}`
+    ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${shortened(oneLine(record.remote_id))})`}`
+    : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${shortened(oneLine(record.error.message))}`
 
 const statusText = (view: StatusView) => {
   const m = view.manifest
