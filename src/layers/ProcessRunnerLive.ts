@@ -1,11 +1,13 @@
 /**
- * The Live ProcessRunner: real processes on `node:child_process` directly (internal/childProcess.ts,
- * with this file the one place in src/ that spawns; the @effect/platform CommandExecutor path cost
- * ~8 ms of CPU per process, issue 19, most of a short stage's overhead). The child runs
+ * The Live ProcessRunner: real processes on `node:child_process` directly (`launchShell`, the one
+ * place in src/ that spawns; the @effect/platform CommandExecutor path cost ~8 ms of CPU per
+ * process, issue 19, most of a short stage's overhead; the shell's pipes and exit are held by
+ * internal/childProcess.ts). The child runs
  * `/bin/sh -c <command>` as the leader of its own process group, stdin at end-of-file, its pipes read
  * from the spawn on; this module hands their output to the caller, waits for the exit and stops the
  * group when it must. ProcessRunner.ts re-exports the layer beside the in-memory one.
  */
+import { spawn } from "node:child_process"
 import { Chunk, Duration, Effect, Exit, Layer } from "effect"
 import { shortened } from "../domain/OneLine.js"
 import { decodeSettings, processSection } from "../domain/Settings.js"
@@ -18,8 +20,25 @@ import {
   ProcessSpawnError,
   type ProcessSpec
 } from "../services/ProcessRunner.js"
-import { type Child, pauseAt, type PipeName, spawnChild } from "./internal/childProcess.js"
+import { type Child, type LaunchShell, pauseAt, type PipeName, spawnChild } from "./internal/childProcess.js"
 import { stopProcessGroup } from "./internal/processGroup.js"
+
+/**
+ * The POSIX shell, by its absolute path (as Node's own `shell: true`): found through PATH, a stage
+ * whose `env` sets a PATH without it could not start, and each start tried every folder of PATH
+ * before the one that has it.
+ */
+const shell = "/bin/sh"
+
+/** `/bin/sh -c <command>` on node:child_process, the leader of its own process group (detached). */
+const launchShell: LaunchShell = (spec, env, events) => {
+  // `--` ends the shell's options: a command starting with `-` is a command, not options (POSIX sh).
+  const handle = spawn(shell, ["-c", "--", spec.command], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+  handle.on("exit", events.exited)
+  handle.on("error", events.failed)
+  handle.on("spawn", events.spawned)
+  return handle
+}
 
 const pipes: ReadonlyArray<PipeName> = ["stdout", "stderr"]
 
@@ -116,7 +135,7 @@ export const processRunnerLive = (options: { readonly heldOutputGrace?: Duration
       const run = <E>(spec: ProcessSpec, handlers: ProcessHandlers<E>): Effect.Effect<ProcessExit, ProcessSpawnError | E> =>
         Effect.scoped(Effect.gen(function*() {
           const child = yield* Effect.acquireRelease(
-            spawnChild(spec, parentEnv),
+            spawnChild(launchShell, spec, parentEnv),
             (child, exit) =>
               (Exit.isSuccess(exit) ? Effect.void : Effect.asVoid(stopProcessGroup(host, child.pid))).pipe(
                 Effect.ensuring(Effect.sync(child.release))

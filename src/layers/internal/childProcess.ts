@@ -1,11 +1,10 @@
 /**
- * A stage's process on `node:child_process`, for the Live ProcessRunner (ProcessRunnerLive.ts, the
- * only user): `/bin/sh -c <command>` spawned as the leader of its own process group (detached), stdin
- * at end-of-file, its pipes read from the moment it is spawned (STYLE 4.1, 4.2: an unread pipe blocks
- * the child, and what nobody reads by the time it exits is lost). What they deliver waits in memory,
- * up to `pauseAt` bytes a pipe, then the pipe is paused until taken.
+ * A stage's shell as the Live ProcessRunner (ProcessRunnerLive.ts, the only user) holds it: its pipes
+ * read from the moment it is spawned (STYLE 4.1, 4.2: an unread pipe blocks the child, and what nobody
+ * reads by the time it exits is lost), its exit awaited. What the pipes deliver waits in memory, up
+ * to `pauseAt` bytes a pipe, then the pipe is paused until taken. The launch itself is
+ * ProcessRunnerLive's `launchShell`, the one place in src/ that imports `node:child_process`.
  */
-import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
 import { Effect } from "effect"
 import { type ProcessExit, ProcessSpawnError, type ProcessSpec } from "../../services/ProcessRunner.js"
@@ -48,11 +47,29 @@ export interface Child {
   readonly recheck: () => void
 }
 
-type Handle = ChildProcessByStdio<null, Readable, Readable>
+/** What is read of a launched shell: its pid (once spawned) and its two pipes. */
+export interface ShellProcess {
+  readonly pid?: number | undefined
+  readonly stdout: Readable
+  readonly stderr: Readable
+}
+
+/** What a launched shell reports: it runs, it could not start, it exited. */
+export interface ShellEvents {
+  readonly spawned: () => void
+  readonly failed: (error: Error) => void
+  readonly exited: (code: number | null, signal: NodeJS.Signals | null) => void
+}
+
+/**
+ * Starts `/bin/sh -c <command>` in `env` as the leader of its own process group, stdin at end-of-file,
+ * stdout and stderr piped, and reports to `events`; throws what the OS refuses at once (E2BIG).
+ */
+export type LaunchShell = (spec: ProcessSpec, env: NodeJS.ProcessEnv, events: ShellEvents) => ShellProcess
 
 /** What the child's event listeners share with the Child's methods. */
 interface State {
-  readonly handle: Handle
+  readonly handle: ShellProcess
   readonly pipes: Record<PipeName, Pipe>
   exit: ProcessExit | undefined
   waiter: { readonly ready: () => boolean; readonly wake: () => void } | undefined
@@ -140,22 +157,8 @@ const childOf = (pid: number, state: State): Child => {
   }
 }
 
-/**
- * The POSIX shell, by its absolute path (as Node's own `shell: true`): found through PATH, a stage
- * whose `env` sets a PATH without it could not start, and each start tried every folder of PATH
- * before the one that has it.
- */
-const shell = "/bin/sh"
-
-/** Starts `/bin/sh -c` in the environment `env` (the parent's with the stage's on top) and wires its listeners into a fresh State. */
-const start = (spec: ProcessSpec, env: NodeJS.ProcessEnv): State => {
-  // `--` ends the shell's options: a command starting with `-` is a command, not options (POSIX sh).
-  const handle = spawn(shell, ["-c", "--", spec.command], {
-    cwd: spec.cwd,
-    env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+/** A fresh State for a launched shell, its pipes watched from now on. */
+const watch = (handle: ShellProcess): State => {
   const onChange = () => changed(state)
   const state: State = {
     handle,
@@ -164,10 +167,6 @@ const start = (spec: ProcessSpec, env: NodeJS.ProcessEnv): State => {
     waiter: undefined,
     exitWaiters: []
   }
-  handle.on("exit", (code, signal) => {
-    state.exit = { exitCode: code, signal }
-    for (const wake of state.exitWaiters.splice(0)) wake()
-  })
   return state
 }
 
@@ -176,7 +175,11 @@ const start = (spec: ProcessSpec, env: NodeJS.ProcessEnv): State => {
  * working directory reads ENOENT: the shell, by its absolute path, is always there; a command line
  * too large, E2BIG). Interrupted while spawning, the process is terminated.
  */
-export const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Effect.Effect<Child, ProcessSpawnError> =>
+export const spawnChild = (
+  launch: LaunchShell,
+  spec: ProcessSpec,
+  parentEnv: NodeJS.ProcessEnv
+): Effect.Effect<Child, ProcessSpawnError> =>
   Effect.async<Child, ProcessSpawnError>((resume) => {
     const spawnError = (reason: string, cause: unknown) =>
       new ProcessSpawnError({ command: spec.command, cwd: spec.cwd, reason, cause })
@@ -188,19 +191,26 @@ export const spawnChild = (spec: ProcessSpec, parentEnv: NodeJS.ProcessEnv): Eff
     }
     const env = { ...parentEnv, ...spec.env }
     const failed = (error: Error) => settle(Effect.fail(spawnError(describeSpawnError(error, spec, env), error)))
+    // The events come after `launch` has returned (from the event loop): `state` is set by then.
     let state: State
+    const events: ShellEvents = {
+      failed,
+      spawned: () => {
+        const pid = state.handle.pid
+        settle(pid === undefined ? Effect.fail(spawnError("no process id", undefined)) : Effect.succeed(childOf(pid, state)))
+      },
+      exited: (code, signal) => {
+        state.exit = { exitCode: code, signal }
+        for (const wake of state.exitWaiters.splice(0)) wake()
+      }
+    }
     try {
-      state = start(spec, env)
+      state = watch(launch(spec, env, events))
     } catch (error) {
       // Some refusals are thrown by spawn itself rather than emitted (E2BIG: a command line too large).
       return failed(error instanceof Error ? error : new Error(String(error)))
     }
     const { handle } = state
-    handle.on("error", failed)
-    handle.on("spawn", () => {
-      const pid = handle.pid
-      settle(pid === undefined ? Effect.fail(spawnError("no process id", undefined)) : Effect.succeed(childOf(pid, state)))
-    })
     return Effect.sync(() => {
       if (handle.pid === undefined || state.exit !== undefined) return
       try {
