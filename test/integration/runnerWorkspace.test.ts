@@ -293,4 +293,30 @@ describe("runner workspaces", () => {
       rmSync(root, { recursive: true, force: true })
       repo.cleanup()
     }).pipe(Effect.provide(live)))
+
+  it.live("a worktree kept after a failure says which attempt failed in it, though an earlier stage made it", () =>
+    Effect.gen(function*() {
+      const repo = makeGitRepo({ "notes.txt": "committed\n" })
+      const commit = repo.git("rev-parse", "HEAD").trim()
+      const root = mkdtempSync(join(tmpdir(), "codex-orchestrator-runner-ws-"))
+      const second = yield* Effect.scoped(Effect.gen(function*() {
+        const prepare = yield* makeRunnerWorkspaces({ root, runner: "localhost:1", keepFailed: true, keep: 1 })
+        const first = yield* prepare(requestFor(repo.dir, commit, new Uint8Array(), "k-first"))
+        yield* first.release({ succeeded: true, exited: true, group: undefined })
+        // The next attempt of the same workspace takes the tree the first one made (and named), when
+        // it is ready again in time.
+        const request = { ...requestFor(repo.dir, commit, new Uint8Array(), "k-second"), runId: "run-2", stageId: "test", attempt: 2 }
+        const second = yield* prepare(request)
+        return yield* second.release({ succeeded: false, exited: true, group: undefined })
+      }))
+      assert.notStrictEqual(second, undefined)
+      const mark = JSON.parse(readFileSync(`${second}.kept`, "utf8"))
+      assert.deepStrictEqual(
+        { run: mark.run_id, stage: mark.stage_id, attempt: mark.attempt, key: mark.idempotency_key, command: mark.command },
+        { run: "run-2", stage: "test", attempt: 2, key: "k-second", command: "cat notes.txt" }
+      )
+      assert.match(mark.kept_at, /^\d{4}-\d\d-\d\dT/)
+      rmSync(root, { recursive: true, force: true })
+      repo.cleanup()
+    }).pipe(Effect.provide(live)))
 })

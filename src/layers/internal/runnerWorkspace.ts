@@ -5,7 +5,7 @@
  * or removed (kept after a failure with `--keep-failed`).
  */
 import { Path } from "@effect/platform"
-import { type Duration, Effect } from "effect"
+import { DateTime, type Duration, Effect } from "effect"
 import { RemoteStartFailed, type StageRequest, type Workspace } from "../../domain/Cluster.js"
 import { shellCommand, shellQuote } from "../../domain/Shell.js"
 import { Files } from "../../services/Files.js"
@@ -229,8 +229,28 @@ const worktreeOperations = (context: WorkspaceContext) => {
   return { create, recycle, remove }
 }
 
-/** Beside a worktree kept after a failure (`--keep-failed`): it outlives the runner, for a look. */
+/**
+ * Beside a worktree kept after a failure (`--keep-failed`): it outlives the runner, for a look. It
+ * says which attempt failed there, since a tree is named after the attempt that made it, and later
+ * attempts of its workspace reuse it.
+ */
 const keptMark = ".kept"
+
+const keptMarkText = (request: StageRequest, keptAt: string) =>
+  `${
+    JSON.stringify(
+      {
+        run_id: request.runId,
+        stage_id: request.stageId,
+        attempt: request.attempt,
+        idempotency_key: request.idempotencyKey,
+        command: request.command,
+        kept_at: keptAt
+      },
+      null,
+      2
+    )
+  }\n`
 
 /**
  * What a runner finds under its `worktrees` folder when it starts was left by a runner that died
@@ -305,7 +325,9 @@ export const makeRunnerWorkspaces = (options: RunnerWorkspaceOptions) =>
             Effect.flatMap(outcomeOf(end), (outcome) =>
               outcome === "keep"
                 ? Effect.logInfo(`${request.stageId} failed; its worktree is kept: ${lease.tree}`).pipe(
-                  Effect.zipRight(Effect.ignore(files.writeBytes(`${lease.tree}${keptMark}`, new Uint8Array()))),
+                  Effect.zipRight(DateTime.now),
+                  Effect.flatMap((now) => files.writeAtomic(`${lease.tree}${keptMark}`, keptMarkText(request, DateTime.formatIso(now)))),
+                  Effect.ignore,
                   Effect.zipRight(lease.release(outcome)),
                   Effect.as(lease.tree)
                 )
