@@ -1227,6 +1227,53 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
 
+  it.effect("kill -9 between a nested stage's child run being created and the parent recording it: resume adopts that child, records it cancelled, runs the stage again in one new child", () =>
+    Effect.gen(function*() {
+      const childId = "1970-01-01T00-00-00-000Z-c0ffee01"
+      const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
+      assert.isDefined(template)
+      const entry = { ...template!, started_at: null, status: "pending" as const }
+      // The child, as the crash left it: created (`queued`, naming its parent), none of its stages run.
+      yield* writeRun({
+        runId: childId,
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: { status: "queued", pipeline_id: "kid", parent_run_id: crashedRunId, commands: [{ ...entry, id: "work", command: "./work" }] }
+      })
+      // A finished child of this run is no orphan of it.
+      const doneId = "1970-01-01T00-00-00-000Z-c0ffee02"
+      yield* writeRun({ runId: doneId, heartbeatAt: 0, manifest: { status: "failed", pipeline_id: "kid", parent_run_id: crashedRunId, commands: [] } })
+      // The parent: prep done, the nested stage running, its child not recorded yet.
+      yield* writeRun({
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: {
+          pipeline_id: "parent",
+          commands: [
+            { ...entry, id: "prep", title: "Stage prep", command: "echo a", status: "succeeded", started_at: at(0), completed_at: at(0), exit_code: 0 },
+            { ...entry, index: 2, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", started_at: at(0) }
+          ]
+        }
+      })
+      yield* TestClock.adjust("1 minute")
+
+      const resumed = yield* resumeSettled({ runId: crashedRunId })
+      const oldChild = yield* manifestFile((yield* runLayout(childId)).manifest)
+      assert.strictEqual(oldChild.status, "cancelled", "the unrecorded child is not left queued")
+      assert.strictEqual((yield* manifestFile((yield* runLayout(doneId)).manifest)).status, "failed", "a finished child is left as it is")
+      const writes = (yield* (yield* Probe).manifestWrites).map((text) => Schema.decodeUnknownSync(Schema.parseJson(CliManifest))(text))
+      assert.isTrue(writes.some((m) => m.commands[1]?.sub_run_id === childId), "the parent recorded (adopted) the child")
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      const rerun = resumed.manifest.commands[1]
+      assert.notStrictEqual(rerun?.sub_run_id, childId, "the nested stage ran again in a new child run")
+      const children = (yield* listFiles).filter((p) => p.startsWith("/repo/.runs/0101/cli/") && p.endsWith("/manifest.json"))
+      assert.strictEqual(children.length, 4, "the parent, the two old children and one new child")
+      assert.deepStrictEqual(yield* invocationCounts, { "./work": 1 })
+    }).pipe(Effect.provide(probedApp([
+      pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts: { ...scripts, "./work": { duration: "1 second" } } }))))
+
   it.effect("a running nested stage names its child run in the parent's manifest, so a crash leaves the child findable", () =>
     Effect.gen(function*() {
       const fiber = yield* Effect.fork((yield* RunEngine).start({ pipelineId: "parent", taskId: "nest" }))

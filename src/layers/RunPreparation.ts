@@ -8,15 +8,17 @@ import { parseRunId, resolveTaskId } from "../domain/Ids.js"
 import {
   checkNestedPipelines,
   type PipelineCatalogData,
+  type PipelineDefinition,
   PipelineNotFound,
   type ResolvedPipeline,
   resolvePipeline
 } from "../domain/Pipeline.js"
 import { buildPlan, targetedStageId, UnknownTarget } from "../domain/Plan.js"
-import { makeRunLayout } from "../domain/RunLayout.js"
+import { makeRunLayout, type RunLayout } from "../domain/RunLayout.js"
 import { targetExclusions } from "../domain/StageGraph.js"
 import { tfgrpoContextOf } from "../domain/Tfgrpo.js"
 import { ControlPlane } from "../services/ControlPlane.js"
+import { Files } from "../services/Files.js"
 import { Host } from "../services/Host.js"
 import { Instructions } from "../services/Instructions.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
@@ -34,6 +36,7 @@ import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, readReco
 import { makeRunHandle } from "./internal/runHandle.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { makeTakeover } from "./internal/takeover.js"
+import { settleUnrecordedChildren } from "./internal/unrecordedChildren.js"
 import { isoNow } from "../domain/Time.js"
 
 /** CFG-9, D-4: the pipeline a request names (or the default) and its plan with the target, checked. */
@@ -95,6 +98,20 @@ const failOn = (problem: InvalidFile | undefined) => (problem === undefined ? Ef
 const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
   prompt !== undefined && prompt.trim().length > 0 ? run.files.writePrompt(prompt) : Effect.void
 
+/** D-7: takes the run over and opens it; the child runs a crash left unrecorded are adopted and settled too (RUN-7). */
+const takeOverRun = (
+  deps: { readonly takeOver: ReturnType<typeof makeTakeover>; readonly files: Files["Type"]; readonly store: RunStore["Type"] },
+  layout: RunLayout,
+  pipeline: PipelineDefinition,
+  layoutOf: (runId: string) => RunLayout
+) =>
+  Effect.gen(function*() {
+    yield* deps.takeOver(layout, layoutOf)
+    const runFiles = yield* deps.store.open(layout)
+    yield* settleUnrecordedChildren(deps, runFiles, pipeline, layoutOf)
+    return runFiles
+  })
+
 export const RunPreparationLive = Layer.effect(
   RunPreparation,
   Effect.gen(function*() {
@@ -107,7 +124,7 @@ export const RunPreparationLive = Layer.effect(
     const bootstrapper = yield* RunBootstrap
     const execution = yield* StageExecution
     const completion = yield* RunCompletion
-    const takeOver = makeTakeover(store, yield* Host)
+    const taking = { takeOver: makeTakeover(store, yield* Host), files: yield* Files, store }
     const { preflight } = makeAdmission(yield* ControlPlane, config.roots, path)
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */
@@ -175,16 +192,15 @@ export const RunPreparationLive = Layer.effect(
         { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
         recorded.tfgrpo
       )
-      yield* takeOver(layout, (childRunId) => makeRunLayout(path, config.roots, taskId, childRunId))
-      const files = yield* store.open(layout)
+      const runFiles = yield* takeOverRun(taking, layout, pipeline, (childRunId) => makeRunLayout(path, config.roots, taskId, childRunId))
       const now = yield* isoNow
-      yield* files.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })
-      yield* files.writeHeartbeatFile(now)
+      yield* runFiles.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })
+      yield* runFiles.writeHeartbeatFile(now)
       yield* Effect.logInfo(`Run ${recorded.run_id} resumed: pipeline ${pipeline.id}, task ${recorded.task_id}`)
       // RUN-9: RUN-1 again from the control-plane step, on the same run.
       const schedule = { concurrency: request.concurrency, failFast: request.failFast }
       const input = inputOfRecorded(recorded, { taskId, pipeline, plan, catalog: data, taskTitle: taskMeta.title, group, tfgrpo, schedule })
-      const run = yield* bootstrapper.adopt(files, input, target === undefined ? undefined : targetedStageId(plan))
+      const run = yield* bootstrapper.adopt(runFiles, input, target === undefined ? undefined : targetedStageId(plan))
       return { _tag: "Resumed", run: yield* handleOf(run) } as const
     })
 
