@@ -169,6 +169,12 @@ export const controlPlaneSummaryOf = (section: ControlPlaneSection): ControlPlan
   }
 })
 
+/** The first three validation issues as `path: message`, `; and <n> more` for the rest. */
+export const issuesText = (errors: ReadonlyArray<ValidationIssue>) => {
+  const first = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join("; ")
+  return `${first}${errors.length > 3 ? `; and ${errors.length - 3} more` : ""}`
+}
+
 /**
  * CP-4 in `enforce` mode: the request is invalid and the run must not start. `section` is what the
  * manifest records; the caller marks the manifest `failed` / `control-plane-validation-failed`.
@@ -190,9 +196,7 @@ export class ControlPlaneValidationFailed extends Schema.TaggedError<ControlPlan
     return `Control plane validation failed: ${this.headline}`
   }
   override get message() {
-    const first = this.errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join("; ")
-    const more = this.errors.length > 3 ? `; and ${this.errors.length - 3} more` : ""
-    return `${this.headline} ${first}${more}. Fix the pipeline or task definition, or set CODEX_CONTROL_PLANE_MODE=shadow to record without blocking.`
+    return `${this.headline} ${issuesText(this.errors)}. Fix the pipeline or task definition, or set CODEX_CONTROL_PLANE_MODE=shadow to record without blocking.`
   }
 }
 

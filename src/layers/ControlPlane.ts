@@ -6,13 +6,16 @@ import {
   ControlPlaneValidationFailed,
   DriftReport,
   driftReportSegments,
-  updateDriftReport
+  issuesText,
+  updateDriftReport,
+  type ValidationSample
 } from "../domain/ControlPlane.js"
-import { validateRunRequest } from "../domain/RunRequestValidation.js"
+import type { RunRequestV2 } from "../domain/RunRequest.js"
+import { validateRunRequest, type ValidationIssue } from "../domain/RunRequestValidation.js"
 import { type GroupSettings, InvalidGroupSetting, noGroupSettings } from "../domain/TfgrpoGroup.js"
 import { decodeJsonFile, type FileAccessError } from "../domain/FileErrors.js"
 import { controlPlaneSection, decodeSettings } from "../domain/Settings.js"
-import { ControlPlane } from "../services/ControlPlane.js"
+import { ControlPlane, type ValidateOptions } from "../services/ControlPlane.js"
 import { Files } from "../services/Files.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import { LockBusy, removeAbandonedLock, taskLockPolicy, withFileLock } from "./internal/fileLock.js"
@@ -27,39 +30,54 @@ interface DriftStore {
   readonly exclusive: <A, E>(taskId: string, owner: string, update: Effect.Effect<A, E>) => Effect.Effect<A, E | FileAccessError>
 }
 
+/** CP-4 in shadow mode: what was only recorded, said once on stderr so the user learns of it. */
+const shadowFailureLine = (errors: ReadonlyArray<ValidationIssue>, reportPath: string) => {
+  const n = errors.length
+  return `Control plane (shadow mode): the run request did not validate (${n} error${n === 1 ? "" : "s"}): ${issuesText(errors)}. ` +
+    `Recorded in ${reportPath}; the run goes on (CODEX_CONTROL_PLANE_MODE=enforce refuses such runs).`
+}
+
 /**
  * CP-4 / CP-5 / CP-8 on top of a drift store. Validations through one layer are serialized, and
  * each read-and-replace holds the store's lock, so no count is lost within a process nor between
- * processes (the original lost one sample per collision: the last rename won).
+ * processes (the original lost one sample per collision: the last rename won). In shadow mode the
+ * run goes on whatever happens here: a failed validation, or a drift report that cannot be
+ * written (the section then has the figures it would have had), is one warning line.
  */
 const makeControlPlane = (
   mode: ControlPlaneMode,
   groupSettings: Either.Either<GroupSettings, InvalidGroupSetting>,
   store: DriftStore
 ) =>
-  Effect.map(Effect.makeSemaphore(1), (lock) =>
-    ControlPlane.of({
+  Effect.map(Effect.makeSemaphore(1), (lock) => {
+    const record = (taskId: string, sample: ValidationSample) => {
+      const update = Effect.flatMap(store.read(taskId), (previous) => {
+        const updated = updateDriftReport(previous, sample)
+        return Effect.as(store.write(taskId, updated), updated)
+      })
+      const recorded = store.exclusive(taskId, sample.requestId, update)
+      return mode === "enforce" ? recorded : Effect.catchTag(recorded, "FileAccessError", (error) =>
+        Effect.logWarning(
+          `Control plane (shadow mode): could not record the validation in ${store.reportPath(taskId)}: ${error.message} The run goes on.`
+        ).pipe(Effect.zipRight(Effect.orElseSucceed(store.read(taskId), () => undefined)), Effect.map((previous) => updateDriftReport(previous, sample))))
+    }
+    const validate = Effect.fn("ControlPlane.validate")(function*(request: RunRequestV2, { taskId }: ValidateOptions) {
+      const timestamp = new Date(yield* Clock.currentTimeMillis).toISOString()
+      const sample: ValidationSample = { requestId: request.requestId, timestamp, mode, errors: validateRunRequest(request) }
+      const report = yield* record(taskId, sample)
+      const section = controlPlaneSectionOf(sample, report, store.reportPath(taskId))
+      if (sample.errors.length > 0) {
+        if (mode === "enforce") return yield* new ControlPlaneValidationFailed({ errors: sample.errors, section })
+        yield* Effect.logWarning(shadowFailureLine(sample.errors, store.reportPath(taskId)))
+      }
+      return section
+    })
+    return ControlPlane.of({
       mode,
       groupSettings: Either.match(groupSettings, { onLeft: Effect.fail, onRight: Effect.succeed }),
-      validate: (request, { taskId }) =>
-        lock.withPermits(1)(Effect.gen(function*() {
-          const timestamp = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const sample = { requestId: request.requestId, timestamp, mode, errors: validateRunRequest(request) }
-          const report = yield* store.exclusive(
-            taskId,
-            request.requestId,
-            Effect.flatMap(store.read(taskId), (previous) => {
-              const updated = updateDriftReport(previous, sample)
-              return Effect.as(store.write(taskId, updated), updated)
-            })
-          )
-          const section = controlPlaneSectionOf(sample, report, store.reportPath(taskId))
-          if (mode === "enforce" && sample.errors.length > 0) {
-            return yield* new ControlPlaneValidationFailed({ errors: sample.errors, section })
-          }
-          return section
-        }))
-    }))
+      validate: (request, options) => lock.withPermits(1)(validate(request, options))
+    })
+  })
 
 /**
  * Decodes the `controlPlane` section (CP-1's mode) and takes the TF-GRPO group settings from the

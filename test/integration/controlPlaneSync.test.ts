@@ -354,6 +354,11 @@ describe.concurrent("an invalid control-plane request (CP-4)", () => {
         assert.strictEqual(result.code, 0, describeResult(result))
         assert.strictEqual(manifest["status"], "succeeded")
         assert.isTrue(existsSync(repo.path("marker")), "the stage did not run in shadow mode")
+        // What was only recorded is said once on stderr, naming the problem and the drift report.
+        const warnings = result.stderr.split("\n").filter((line) => line.includes("warning: Control plane (shadow mode)"))
+        assert.strictEqual(warnings.length, 1, describeResult(result))
+        assert.include(warnings[0], c.path)
+        assert.include(warnings[0], `out/${c.task}/control-plane/drift.json`)
 
         const validation = get(manifest, "control_plane", "validation")
         assert.strictEqual(validation["mode"], "shadow")
@@ -369,6 +374,24 @@ describe.concurrent("an invalid control-plane request (CP-4)", () => {
         assert.strictEqual(metrics["control_plane_status"], "failed")
       }))
   }
+})
+
+describe("shadow mode goes on without its drift report (CP-1, CP-8)", () => {
+  it("a file where the control-plane folder should be: one warning naming it, the run succeeds (exit 0)", () =>
+    withRepo({ pipelines: [pipeline("p", [markerStage])] }, async (repo) => {
+      const task = "cp-drift-blocked"
+      mkdirSync(repo.path("out", task), { recursive: true })
+      writeFileSync(repo.path("out", task, "control-plane"), "not a folder\n")
+      const { manifest, result } = await startJson(repo, ["p", "--task", task], envWith())
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.strictEqual(manifest["status"], "succeeded")
+      assert.isTrue(existsSync(repo.path("marker")), "the stage did not run")
+      const warnings = result.stderr.split("\n").filter((line) => line.includes("warning: Control plane (shadow mode)"))
+      assert.strictEqual(warnings.length, 1, describeResult(result))
+      assert.include(warnings[0], `out/${task}/control-plane`)
+      assert.include(warnings[0], "ENOTDIR")
+      assert.strictEqual(get(manifest, "control_plane", "validation")["status"], "passed")
+    }))
 })
 
 // ---------------------------------------------------------------------------------------------
