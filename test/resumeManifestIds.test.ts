@@ -61,6 +61,30 @@ describe("resume of a manifest whose ids are not the run's own (RUN-9, D-1)", ()
       }
     }))
 
+  it.effect("a renamed task or run folder: one line names the manifest, the field, both values and the fix", () =>
+    Effect.gen(function*() {
+      const task = yield* resumeEdited("broken", (m) => ({ ...m, task_id: "old-task" }))
+      const manifest = task.layout.relative(task.layout.manifest)
+      assert.strictEqual(
+        task.error.message,
+        `${manifest} is not valid: task_id: is "old-task", not "demo" (the name of its task folder). ` +
+          `resume follows only a manifest whose ids are its folders' names (its ids name the folders it writes). ` +
+          `If the task folder was renamed, rename it back to old-task and resume with --task old-task, or set "task_id" to "demo" in ${manifest}.`
+      )
+      const run = yield* resumeEdited("broken", (m) => ({ ...m, run_id: "old-run" }))
+      assert.include(
+        run.error.message,
+        `If the run folder was renamed, rename it back to old-run and resume with --run old-run, or set "run_id" to "${run.layout.runId}" in ${
+          run.layout.relative(run.layout.manifest)
+        }.`
+      )
+      // A recorded id that is no valid id is never offered as a folder name.
+      const hostile = yield* resumeEdited("broken", (m) => ({ ...m, task_id: "../../x\nerror: forged" }))
+      assert.notInclude(hostile.error.message, "rename it back")
+      assert.include(hostile.error.message, `set "task_id" to "demo"`)
+      for (const { error } of [task, run, hostile]) assert.notMatch(error.message, /[\n\r]/)
+    }))
+
   it.effect("a child run id that is no valid run id (a path) is bad input; nothing is written", () =>
     Effect.gen(function*() {
       const { error, written } = yield* resumeEdited("parent", (m) => ({

@@ -3,9 +3,9 @@
  * has the recorded stages and the recorded `needs` (B-2), the resume token matches, and the plan (with a new `--target`, the
  * recorded one, or the default) resolves.
  */
-import { Effect } from "effect"
+import { Effect, Either } from "effect"
 import { InvalidFile } from "../../domain/FileErrors.js"
-import { idMessage, idProblem } from "../../domain/Ids.js"
+import { idMessage, idProblem, parseRunId, parseTaskId } from "../../domain/Ids.js"
 import type { CliManifest } from "../../domain/Manifest.js"
 import {
   checkNestedPipelines,
@@ -24,27 +24,45 @@ import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
 import type { RunStore } from "../../services/RunStore.js"
 
+/** The folder an id names, and how `resume` is told which one. */
+const idFolders = { task_id: { folder: "task folder", flag: "--task", label: "task" }, run_id: { folder: "run folder", flag: "--run", label: "run" } } as const
+
+/**
+ * How to resume a run whose folder no longer has the name its manifest records (renamed): rename the
+ * folder back, or record the folder's name. A recorded id that is no valid id is never offered as a name.
+ */
+const renameFix = (field: keyof typeof idFolders, recorded: string, own: string, manifest: string) => {
+  const { flag, folder, label } = idFolders[field]
+  const problem = label === "task" ? Either.isLeft(parseTaskId(recorded)) : Either.isLeft(parseRunId(recorded))
+  const back = problem ? "" : `rename it back to ${recorded} and resume with ${flag} ${recorded}, or `
+  return `If the ${folder} was renamed, ${back}set ${JSON.stringify(field)} to ${JSON.stringify(own)} in ${manifest}.`
+}
+
 /**
  * The ids the manifest records name folders (the task's metrics and state, a child run's folder), so
- * they must be the run's own: a manifest edited by hand or copied from another run's folder is
- * refused (exit 2, nothing written) rather than followed, e.g. out of the runs root.
+ * they must be the run's own: a manifest edited by hand, copied from another run's folder, or left in a
+ * renamed folder is refused (exit 2, nothing written) rather than followed, e.g. out of the runs root.
  */
 export const recordedIdsProblem = (layout: RunLayout, recorded: CliManifest): InvalidFile | undefined => {
-  const other = (field: string, value: string, own: string) =>
-    value === own ? [] : [`${field}: is ${JSON.stringify(value)}, not ${JSON.stringify(own)}`]
+  const manifest = layout.relative(layout.manifest)
+  const mismatches = ([["task_id", recorded.task_id, layout.taskId], ["run_id", recorded.run_id, layout.runId]] as const)
+    .filter(([, value, own]) => value !== own)
   const issues = [
-    ...other("task_id", recorded.task_id, layout.taskId),
-    ...other("run_id", recorded.run_id, layout.runId),
+    ...mismatches.map(([field, value, own]) =>
+      `${field}: is ${JSON.stringify(value)}, not ${JSON.stringify(own)} (the name of its ${idFolders[field].folder})`
+    ),
     ...recorded.commands.flatMap((c, i) => {
       const problem = c.sub_run_id === null ? undefined : idProblem(c.sub_run_id)
       return problem === undefined || c.sub_run_id === null ? [] : [`commands.${i}.sub_run_id: ${idMessage("run", c.sub_run_id, problem)}`]
     })
   ]
-  return issues.length === 0 ? undefined : new InvalidFile({
-    path: layout.relative(layout.manifest),
-    issues,
-    hint: "Was it edited, or copied from another run's folder? Put the run's own ids back, or start a new run."
-  })
+  const hint = mismatches.length === 0
+    ? "Was it edited, or copied from another run's folder? Put the run's own ids back, or start a new run."
+    : [
+      "resume follows only a manifest whose ids are its folders' names (its ids name the folders it writes).",
+      ...mismatches.map(([field, value, own]) => renameFix(field, value, own, manifest))
+    ].join(" ")
+  return issues.length === 0 ? undefined : new InvalidFile({ path: manifest, issues, hint })
 }
 
 /** The run's manifest, refused when its ids are not the run's own (recordedIdsProblem). */
