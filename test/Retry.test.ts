@@ -154,6 +154,8 @@ const issuesOf = (retry: unknown) =>
   })
 
 const at = "pipelines.0.stages.0.retry"
+/** How an issue names the items of its path (the pipeline and the stage, by id). */
+const named = ' (pipeline "p", stage "a")'
 
 describe("RetryPolicy in a config (B-1)", () => {
   it.effect("decodes a full policy and keeps it on the stage", () =>
@@ -170,13 +172,13 @@ describe("RetryPolicy in a config (B-1)", () => {
   it.effect("attempts 0 and 21 are rejected with readable messages naming the field", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* issuesOf({ attempts: 0 }), [
-        `${at}.attempts: must be an integer of at least 1 (the first attempt counts)`
+        `${at}.attempts${named}: must be an integer of at least 1 (the first attempt counts)`
       ])
-      assert.deepStrictEqual(yield* issuesOf({ attempts: 21 }), [`${at}.attempts: must be at most 20`])
+      assert.deepStrictEqual(yield* issuesOf({ attempts: 21 }), [`${at}.attempts${named}: must be at most 20`])
       const error = yield* Effect.flip(decodeConfig(configWithRetry({ attempts: 0 })))
       assert.strictEqual(
         error.message,
-        `${configPath} is not valid: ${at}.attempts: must be an integer of at least 1 (the first attempt counts).`
+        `${configPath} is not valid: ${at}.attempts${named}: must be an integer of at least 1 (the first attempt counts).`
       )
       // The bounds themselves are accepted.
       assert.strictEqual(Schema.decodeUnknownSync(RetryPolicy)({ attempts: 20 }).attempts, 20)
@@ -188,21 +190,21 @@ describe("RetryPolicy in a config (B-1)", () => {
       assert.deepStrictEqual(
         yield* issuesOf({ attempts: 2.5, initialDelayMs: -1, factor: 0.5, maxDelayMs: 0, onExitCodes: ["75"] }),
         [
-          `${at}.attempts: Expected an integer, actual 2.5`,
-          `${at}.initialDelayMs: must be a non-negative integer (milliseconds)`,
-          `${at}.factor: must be at least 1`,
-          `${at}.maxDelayMs: must be a positive integer (milliseconds)`,
-          `${at}.onExitCodes.0: Expected number, actual "75"`
+          `${at}.attempts${named}: Expected an integer, actual 2.5`,
+          `${at}.initialDelayMs${named}: must be a non-negative integer (milliseconds)`,
+          `${at}.factor${named}: must be at least 1`,
+          `${at}.maxDelayMs${named}: must be a positive integer (milliseconds)`,
+          `${at}.onExitCodes.0${named}: Expected number, actual "75"`
         ]
       )
     }))
 
   it.effect("a policy without attempts, or not an object, is rejected", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(yield* issuesOf({ initialDelayMs: 100 }), [`${at}.attempts: is missing`])
+      assert.deepStrictEqual(yield* issuesOf({ initialDelayMs: 100 }), [`${at}.attempts${named}: is missing`])
       // Not an object: the message names the field and the value (the schema's own description follows "Expected").
       const [notObject, ...more] = yield* issuesOf(3)
       assert.deepStrictEqual(more, [])
-      assert.match(notObject ?? "", /^pipelines\.0\.stages\.0\.retry: Expected \{ readonly attempts: .*, actual 3$/)
+      assert.match(notObject ?? "", /^pipelines\.0\.stages\.0\.retry \(pipeline "p", stage "a"\): Expected \{ readonly attempts: .*, actual 3$/)
     }))
 })

@@ -3,6 +3,7 @@
  * Every problem is reported with its field path, all of them at once (STYLE 4.8: `errors: "all"`).
  */
 import { Effect, ParseResult, Schema } from "effect"
+import { oneLine } from "./OneLine.js"
 
 /** A file we read that does not match its schema. `message` is what the user sees. */
 export class InvalidFile extends Schema.TaggedError<InvalidFile>()("InvalidFile", {
@@ -38,10 +39,42 @@ export class FileAccessError extends Schema.TaggedError<FileAccessError>()("File
   }
 }
 
-/** Formats a ParseError as `field.path: problem` lines. */
-export const formatIssues = (error: ParseResult.ParseError): ReadonlyArray<string> => {
+/** The most of an item's id a path's naming shows. */
+const shownIdLength = 40
+
+/** An array item's `id`, as a path names it: one line, cut; none when it has no string id. */
+const itemId = (item: unknown): string | undefined => {
+  if (typeof item !== "object" || item === null || !("id" in item) || typeof item.id !== "string" || item.id === "") return undefined
+  const id = oneLine(item.id)
+  return id.length > shownIdLength ? `${id.slice(0, shownIdLength)}…` : id
+}
+
+/**
+ * The items with an `id` that an issue's path goes through, named (`pipeline "deploy", stage
+ * "notify"`): in a config of many pipelines, `pipelines.7.stages.12` alone has the user count.
+ */
+const namedItems = (document: unknown, path: ReadonlyArray<PropertyKey>): string => {
+  const names: Array<string> = []
+  let at = document
+  let key = "item"
+  for (const segment of path) {
+    const inArray = Array.isArray(at)
+    at = typeof at === "object" && at !== null ? (at as Record<PropertyKey, unknown>)[segment] : undefined
+    const id = inArray ? itemId(at) : undefined
+    if (id !== undefined) names.push(`${key.endsWith("s") ? key.slice(0, -1) : key} "${id}"`)
+    key = typeof segment === "string" ? segment : "item"
+  }
+  return names.length === 0 ? "" : ` (${names.join(", ")})`
+}
+
+/**
+ * Formats a ParseError as `field.path: problem` lines; given the decoded document, a path through
+ * array items that have an `id` names them after it.
+ */
+export const formatIssues = (error: ParseResult.ParseError, document?: unknown): ReadonlyArray<string> => {
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
     path: issue.path.length > 0 ? issue.path.join(".") : "(root)",
+    names: namedItems(document, issue.path),
     message: issue.message
   }))
   // An optional field with a bad value also reports "Expected undefined"; the other issue says more.
@@ -49,7 +82,7 @@ export const formatIssues = (error: ParseResult.ParseError): ReadonlyArray<strin
     !(issue.message.startsWith("Expected undefined") &&
       issues.some((other) => other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))))
   )
-  return informative.map((issue) => `${issue.path}: ${issue.message}`)
+  return informative.map((issue) => `${issue.path}${issue.names}: ${issue.message}`)
 }
 
 /**
@@ -78,6 +111,15 @@ export const nestsDeeperThan = (text: string, limit: number): boolean => {
   return false
 }
 
+/** The JSON document, for naming items in issues; none when the text is not JSON (that issue needs no names). */
+const parsedOrUndefined = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 /** Decodes JSON text with `schema`; a ParseError becomes an InvalidFile listing every bad field. */
 export const decodeJsonFile = <A, I>(schema: Schema.Schema<A, I>, path: string, hint?: string) => (text: string) => {
   const withHint = hint === undefined ? {} : { hint }
@@ -85,6 +127,6 @@ export const decodeJsonFile = <A, I>(schema: Schema.Schema<A, I>, path: string, 
     return Effect.fail(new InvalidFile({ path, issues: [`(root): nested deeper than ${jsonDepthLimit} levels`], ...withHint }))
   }
   return Schema.decodeUnknown(Schema.parseJson(schema), { errors: "all", onExcessProperty: "ignore" })(text).pipe(
-    Effect.mapError((error) => new InvalidFile({ path, issues: formatIssues(error), ...withHint }))
+    Effect.mapError((error) => new InvalidFile({ path, issues: formatIssues(error, parsedOrUndefined(text)), ...withHint }))
   )
 }

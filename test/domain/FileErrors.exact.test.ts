@@ -119,3 +119,29 @@ describe("decodeJsonFile, exactly", () => {
     assert.deepStrictEqual(decoded, { a: 1, b: "y" })
   })
 })
+
+describe("decodeJsonFile: items named by their ids", () => {
+  const Stage = Schema.Struct({ id: Schema.String, command: Schema.NonEmptyString })
+  const Config = Schema.Struct({ pipelines: Schema.Array(Schema.Struct({ id: Schema.String, stages: Schema.Array(Stage) })) })
+
+  it("an issue inside array items that have an id names them after its path, so a long config needs no counting", () => {
+    const text = JSON.stringify({
+      pipelines: [
+        { id: "build", stages: [{ id: "a", command: "true" }] },
+        { id: "deploy", stages: [{ id: "push", command: "true" }, { id: "notify", command: "" }] }
+      ]
+    })
+    assert.deepStrictEqual(failureOf(Config, text).issues, [
+      "pipelines.1.stages.1.command (pipeline \"deploy\", stage \"notify\"): Expected a non empty string, actual \"\""
+    ])
+  })
+
+  it("items without a string id stay unnamed, and a hostile id is shown on one line, cut", () => {
+    const long = `x\n${"y".repeat(100)}`
+    const text = JSON.stringify({ pipelines: [{ id: 7, stages: [] }, { id: long, stages: [{ command: "true" }] }] })
+    assert.deepStrictEqual(failureOf(Config, text).issues, [
+      "pipelines.0.id: Expected string, actual 7",
+      `pipelines.1.stages.0.id (pipeline "x\\n${"y".repeat(37)}…"): is missing`
+    ])
+  })
+})

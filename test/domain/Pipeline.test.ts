@@ -121,8 +121,8 @@ describe("config decoding (CFG-1..4)", () => {
       const error = yield* Effect.flip(decodeConfig({
         pipelines: [{ id: "p", title: "P", stages: [command("a"), { kind: "command", id: "b", title: "B" }] }]
       }))
-      assert.deepStrictEqual(error.issues, ["pipelines.0.stages.1.command: is missing"])
-      assert.strictEqual(error.message, "codex.orchestrator.json is not valid: pipelines.0.stages.1.command: is missing.")
+      assert.deepStrictEqual(error.issues, ["pipelines.0.stages.1.command (pipeline \"p\", stage \"b\"): is missing"])
+      assert.strictEqual(error.message, "codex.orchestrator.json is not valid: pipelines.0.stages.1.command (pipeline \"p\", stage \"b\"): is missing.")
     }))
 
   it.effect("reports every bad field at once", () =>
@@ -147,13 +147,13 @@ describe("config decoding (CFG-1..4)", () => {
       assert.deepStrictEqual(issues, [
         "pipelines.1.id: must be a non-empty string",
         "pipelines.1.title: Expected string, actual 3",
-        "pipelines.1.stages.0.kind: Expected \"command\" | \"subpipeline\", actual \"shell\"",
-        "pipelines.1.stages.1.command: is missing",
-        "pipelines.1.stages.1.timeoutMs: must be a positive integer (milliseconds)",
-        "pipelines.1.stages.2.command: must be a non-empty string",
-        "pipelines.1.stages.2.timeoutMs: Expected an integer, actual 1.5",
-        "pipelines.1.stages.3.pipeline: is missing",
-        "pipelines.1.stages.4.timeoutMs: Expected number, actual \"100\"",
+        "pipelines.1.stages.0.kind (stage \"a\"): Expected \"command\" | \"subpipeline\", actual \"shell\"",
+        "pipelines.1.stages.1.command (stage \"b\"): is missing",
+        "pipelines.1.stages.1.timeoutMs (stage \"b\"): must be a positive integer (milliseconds)",
+        "pipelines.1.stages.2.command (stage \"c\"): must be a non-empty string",
+        "pipelines.1.stages.2.timeoutMs (stage \"c\"): Expected an integer, actual 1.5",
+        "pipelines.1.stages.3.pipeline (stage \"d\"): is missing",
+        "pipelines.1.stages.4.timeoutMs (stage \"e\"): Expected number, actual \"100\"",
         "defaultPipeline: Expected string, actual 5"
       ])
     }))
@@ -162,7 +162,7 @@ describe("config decoding (CFG-1..4)", () => {
     Effect.gen(function*() {
       assert.deepStrictEqual(
         yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("empty", [])] }),
-        ["pipelines.1.stages: must list at least one stage"]
+        ["pipelines.1.stages (pipeline \"empty\"): must list at least one stage"]
       )
     }))
 
@@ -170,7 +170,7 @@ describe("config decoding (CFG-1..4)", () => {
     Effect.gen(function*() {
       assert.deepStrictEqual(
         yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("q", [command("b")]), pipeline("p", [command("c")])] }),
-        ["pipelines.2.id: duplicate pipeline id \"p\" (also pipelines.0.id); pipeline ids must be unique"]
+        ["pipelines.2.id (pipeline \"p\"): duplicate pipeline id \"p\" (also pipelines.0.id); pipeline ids must be unique"]
       )
     }))
 
@@ -184,7 +184,7 @@ describe("config decoding (CFG-1..4)", () => {
             { kind: "command", id: "ok", title: "ok", command: "train", runsOn: labels.slice(0, 4) }
           ])]
         }),
-        ["pipelines.0.stages.0.runsOn: lists 5 labels, and a runner holds at most 4 (runner --labels): no runner could take this stage; list at most 4"]
+        ["pipelines.0.stages.0.runsOn (pipeline \"p\", stage \"gpu\"): lists 5 labels, and a runner holds at most 4 (runner --labels): no runner could take this stage; list at most 4"]
       )
     }))
 
@@ -192,7 +192,7 @@ describe("config decoding (CFG-1..4)", () => {
     Effect.gen(function*() {
       assert.deepStrictEqual(
         yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), pipeline("-dash", [command("b")])] }),
-        ["pipelines.1.id: must not start with '-' (\"-dash\"): the command line would read it as an option; rename the pipeline"]
+        ["pipelines.1.id (pipeline \"-dash\"): must not start with '-' (\"-dash\"): the command line would read it as an option; rename the pipeline"]
       )
     }))
 
@@ -221,7 +221,7 @@ describe("config decoding (CFG-1..4)", () => {
       )
       assert.strictEqual(
         error.message,
-        "cfg.json is not valid: pipelines.0.title: is missing; pipelines.0.stages.0.command: is missing. See pipelines/diagnostics.json."
+        "cfg.json is not valid: pipelines.0.title (pipeline \"p\"): is missing; pipelines.0.stages.0.command (pipeline \"p\", stage \"a\"): is missing. See pipelines/diagnostics.json."
       )
       assert.strictEqual(error.hint, "See pipelines/diagnostics.json.")
     }))
@@ -230,11 +230,11 @@ describe("config decoding (CFG-1..4)", () => {
     Effect.gen(function*() {
       assert.deepStrictEqual(
         yield* issuesOf({ pipelines: [pipeline("p", [command("a")]), { id: "q", title: "Q", stages: [{ kind: "docker", id: "a", title: "A", command: "x" }] }] }),
-        ["pipelines.1.stages.0.kind: Expected \"command\" | \"subpipeline\", actual \"docker\""]
+        ["pipelines.1.stages.0.kind (pipeline \"q\", stage \"a\"): Expected \"command\" | \"subpipeline\", actual \"docker\""]
       )
       assert.deepStrictEqual(
         yield* issuesOf({ pipelines: [{ id: "p", title: "P", stages: [{ id: "a", title: "A", command: "x" }] }] }),
-        ["pipelines.0.stages.0.kind: is missing"]
+        ["pipelines.0.stages.0.kind (pipeline \"p\", stage \"a\"): is missing"]
       )
     }))
 
@@ -243,7 +243,7 @@ describe("config decoding (CFG-1..4)", () => {
       const withTimeout = (timeoutMs: unknown) => ({
         pipelines: [{ id: "p", title: "P", stages: [{ kind: "command", id: "a", title: "A", command: "x", timeoutMs }] }]
       })
-      const path = "pipelines.0.stages.0.timeoutMs"
+      const path = "pipelines.0.stages.0.timeoutMs (pipeline \"p\", stage \"a\")"
       assert.deepStrictEqual(yield* issuesOf(withTimeout(0)), [`${path}: must be a positive integer (milliseconds)`])
       assert.deepStrictEqual(yield* issuesOf(withTimeout(-250)), [`${path}: must be a positive integer (milliseconds)`])
       assert.deepStrictEqual(yield* issuesOf(withTimeout(2.5)), [`${path}: Expected an integer, actual 2.5`])
@@ -263,8 +263,8 @@ describe("config decoding (CFG-1..4)", () => {
         ]
       })
       assert.deepStrictEqual(issues, [
-        "pipelines.1.stages.2.id: duplicate stage id \"a\" (also stages.0.id); stage ids must be unique",
-        "pipelines.1.stages.3.id: duplicate stage id \"b\" (also stages.1.id); stage ids must be unique"
+        "pipelines.1.stages.2.id (pipeline \"dup\", stage \"a\"): duplicate stage id \"a\" (also stages.0.id); stage ids must be unique",
+        "pipelines.1.stages.3.id (pipeline \"dup\", stage \"b\"): duplicate stage id \"b\" (also stages.1.id); stage ids must be unique"
       ])
     }))
 
@@ -307,8 +307,8 @@ describe("config decoding (CFG-1..4)", () => {
           stages: [{ kind: "command", id: "a", title: "A", command: "x", env: { A: 1 }, plan: { aliases: "x" } }]
         }]
       })
-      assert.include(issues, "pipelines.0.stages.0.env.A: Expected string, actual 1")
-      assert.include(issues, "pipelines.0.stages.0.plan.aliases: Expected ReadonlyArray<string>, actual \"x\"")
+      assert.include(issues, "pipelines.0.stages.0.env.A (pipeline \"p\", stage \"a\"): Expected string, actual 1")
+      assert.include(issues, "pipelines.0.stages.0.plan.aliases (pipeline \"p\", stage \"a\"): Expected ReadonlyArray<string>, actual \"x\"")
     }))
   it.effect("refuses an environment variable name that is empty or holds '=' (a process would see another name)", () =>
     Effect.gen(function*() {
@@ -328,9 +328,9 @@ describe("config decoding (CFG-1..4)", () => {
           { id: "q", title: "Q — ok", stages: [{ kind: "command", id: "b", title: "B\tb", command: "x" }] }
         ]
       })
-      assert.include(issues, "pipelines.0.title: must be one line: no line breaks or control characters")
-      assert.include(issues, "pipelines.0.stages.0.title: must be one line: no line breaks or control characters")
-      assert.include(issues, "pipelines.1.stages.0.title: must be one line: no line breaks or control characters")
+      assert.include(issues, "pipelines.0.title (pipeline \"p\"): must be one line: no line breaks or control characters")
+      assert.include(issues, "pipelines.0.stages.0.title (pipeline \"p\", stage \"a\"): must be one line: no line breaks or control characters")
+      assert.include(issues, "pipelines.1.stages.0.title (pipeline \"q\", stage \"b\"): must be one line: no line breaks or control characters")
       assert.strictEqual(issues.length, 3, issues.join("\n"))
     }))
 })

@@ -27,9 +27,9 @@ describe("Stage cache rules (B-5)", () => {
         configWith({ inputs: ["../secrets/*"], env: ["1BAD"], outputs: ["/etc/passwd"] })
       ))
       const text = error.message
-      assert.include(text, "pipelines.0.stages.0.cache.inputs.0: must stay inside the stage's folder (no .. segments)")
-      assert.include(text, "pipelines.0.stages.0.cache.env.0: must be an environment variable name")
-      assert.include(text, "pipelines.0.stages.0.cache.outputs.0: must be relative to the stage's folder")
+      assert.include(text, "pipelines.0.stages.0.cache.inputs.0 (pipeline \"p\", stage \"s\"): must stay inside the stage's folder (no .. segments)")
+      assert.include(text, "pipelines.0.stages.0.cache.env.0 (pipeline \"p\", stage \"s\"): must be an environment variable name")
+      assert.include(text, "pipelines.0.stages.0.cache.outputs.0 (pipeline \"p\", stage \"s\"): must be relative to the stage's folder")
       const fine = yield* decodeJsonFile(PipelineConfigFile, "c.json")(configWith({ inputs: ["src/**"] }))
       assert.deepStrictEqual(fine.pipelines[0]?.stages[0]?.kind === "command" ? fine.pipelines[0].stages[0].cache : undefined, { inputs: ["src/**"] })
     }))

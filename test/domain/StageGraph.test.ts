@@ -72,8 +72,8 @@ describe("graphIssues", () => {
       const error = yield* Effect.flip(decodeJsonFile(PipelineConfigFile, "codex.orchestrator.json")(JSON.stringify(config)))
       assert.instanceOf(error, InvalidFile)
       assert.deepStrictEqual(error.issues, [
-        "pipelines.0.stages.1.needs: stage \"b\" needs unknown stage \"nope\"; stage ids here: a, b",
-        "pipelines.0.stages.0.needs: needs form a cycle: a -> b -> a (each needs the next); remove one of these needs"
+        "pipelines.0.stages.1.needs (pipeline \"p\", stage \"b\"): stage \"b\" needs unknown stage \"nope\"; stage ids here: a, b",
+        "pipelines.0.stages.0.needs (pipeline \"p\", stage \"a\"): needs form a cycle: a -> b -> a (each needs the next); remove one of these needs"
       ])
     }))
 })

@@ -66,9 +66,9 @@ describe("a stage's execution mode (D-23): one typed field, the legacy spellings
         { ...command, id: "c", executionMode: 1 }
       ]))
       assert.deepStrictEqual(error.issues, [
-        "pipelines.0.stages.0.mode: must be \"mcp\" or \"cloud\" (got \"local\")",
-        "pipelines.0.stages.1.plan.executionMode: must be \"mcp\" or \"cloud\" (got \"remote\")",
-        "pipelines.0.stages.2.executionMode: Expected string, actual 1"
+        "pipelines.0.stages.0.mode (pipeline \"p\", stage \"a\"): must be \"mcp\" or \"cloud\" (got \"local\")",
+        "pipelines.0.stages.1.plan.executionMode (pipeline \"p\", stage \"n\"): must be \"mcp\" or \"cloud\" (got \"remote\")",
+        "pipelines.0.stages.2.executionMode (pipeline \"p\", stage \"c\"): Expected string, actual 1"
       ])
     }))
 

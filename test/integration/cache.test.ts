@@ -168,7 +168,7 @@ describe("start: the stage cache (B-5)", () => {
     await withRepo(bad, async (repo) => {
       const result = await runCli(["start", "p"], { cwd: repo.dir })
       assert.strictEqual(result.code, 2, describeResult(result))
-      assert.include(result.stderr, "pipelines.0.stages.0.cache.inputs.0: must stay inside the stage's folder")
+      assert.include(result.stderr, "pipelines.0.stages.0.cache.inputs.0 (pipeline \"p\", stage \"s\"): must stay inside the stage's folder")
       assert.isFalse(existsSync(repo.path(".runs", "0101")), "nothing written")
     })
     await withRepo(config, async (repo) => {

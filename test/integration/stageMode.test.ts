@@ -36,7 +36,7 @@ describe.concurrent("a stage's execution mode in a config file", () => {
       const result = await runCli(["start", "p", "--task", "modes", "--format", "json"], { cwd: repo.dir })
       assert.strictEqual(result.code, 2, describeResult(result))
       assert.strictEqual(result.stdout, "")
-      assert.include(result.stderr, "pipelines.0.stages.0.mode: must be \"mcp\" or \"cloud\" (got \"local\")")
+      assert.include(result.stderr, "pipelines.0.stages.0.mode (pipeline \"p\", stage \"one\"): must be \"mcp\" or \"cloud\" (got \"local\")")
       assert.deepStrictEqual(listDir(repo.dir), ["codex.orchestrator.json"])
     }))
 })
