@@ -94,3 +94,27 @@ describe("status without --run (CLI-7)", () => {
       }
     })))
 })
+
+describe("status of a manifest whose ids were edited by hand (ID-1)", () => {
+  it.effect("a task_id or run_id the id rules refuse is bad input naming the file and the field, on one line", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("demo")
+      const { layout } = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      const original = (yield* files.read(layout.manifest)) ?? "{}"
+      const manifest = layout.relative(layout.manifest)
+      const cases: ReadonlyArray<[string, string, string]> = [
+        ["task_id", "demo\n\u001b[31mStatus: succeeded", `task_id: Invalid task ID "demo\\n\\u001b[31mStatus: succeeded": control characters are not allowed.`],
+        ["run_id", "../../elsewhere", `run_id: Invalid run ID "../../elsewhere": leading dots are not allowed.`]
+      ]
+      for (const [field, value, issue] of cases) {
+        yield* files.write(layout.manifest, JSON.stringify({ ...JSON.parse(original), [field]: value }))
+        for (const format of ["text", "json"]) {
+          const { code, exit, stdout } = yield* orch("status", "--run", runId, "--task", "demo", "--format", format)
+          assert.strictEqual(code, 2, `${field} ${format}`)
+          assert.strictEqual(stdout, "", `${field} ${format}`)
+          assert.strictEqual(failureOf(exit), `${manifest} is not valid: ${issue}`)
+        }
+      }
+    })))
+})

@@ -13,7 +13,8 @@ export class InvalidFile extends Schema.TaggedError<InvalidFile>()("InvalidFile"
 }) {
   override get message() {
     const hint = this.hint === undefined ? "" : ` ${this.hint}`
-    return `${this.path} is not valid: ${this.issues.join("; ")}.${hint}`
+    const issues = this.issues.join("; ")
+    return `${this.path} is not valid: ${issues}${issues.endsWith(".") ? "" : "."}${hint}`
   }
 }
 

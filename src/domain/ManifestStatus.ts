@@ -6,9 +6,21 @@
  * start-up target), and a run whose other sections are damaged still reports its status.
  */
 import { Schema } from "effect"
+import { type IdLabel, idMessage, idProblem } from "./Ids.js"
 import { CacheOutcome } from "./StageCache.js"
 
 const Timestamp = Schema.String
+
+/**
+ * An id as the manifest records it: a string that passes ID-1 (and the storage checks), unbranded. A
+ * hand-edited value is refused with the ID-1 message, so what status prints from the file stays on
+ * one line and names no folder outside the runs root.
+ */
+const RecordedId = (label: IdLabel) =>
+  Schema.String.pipe(Schema.filter((value) => {
+    const reason = idProblem(value)
+    return reason === undefined ? true : idMessage(label, value, reason)
+  }))
 const NullableString = Schema.NullOr(Schema.String)
 
 /** A run's status in its manifest (RUN-10): `queued` → `in_progress` → `succeeded`, `failed` or `cancelled`. */
@@ -89,8 +101,9 @@ export const ResumeEvent = Schema.Struct({
  * are ignored.
  */
 export const StatusManifest = Schema.Struct({
-  task_id: Schema.String,
-  run_id: Schema.String,
+  // Printed by status and in its resume hint: refused unless the id rules (ID-1) accept them.
+  task_id: RecordedId("task"),
+  run_id: RecordedId("run"),
   status: RunStatus,
   status_detail: NullableString,
   started_at: Timestamp,
