@@ -62,6 +62,47 @@ export class CloudUploadHttpError extends Schema.TaggedError<CloudUploadHttpErro
   }
 }
 
+/** What is wrong with a 2xx answer that is not the import's JSON. */
+export type UnexpectedReplyProblem = "not-json-type" | "invalid-json" | "not-object"
+
+/**
+ * A 2xx answer that is not the JSON object the import answers (SYNC-2): a captive portal's or a
+ * proxy's login page, or a base URL that points at a web site. The upload did not reach the import.
+ * The body is not kept (it is the server's), only its content type and what is wrong with it.
+ */
+export class CloudUploadUnexpectedReply extends Schema.TaggedError<CloudUploadUnexpectedReply>()("CloudUploadUnexpectedReply", {
+  url: Schema.String,
+  status: Schema.Number,
+  contentType: Schema.optional(Schema.String),
+  problem: Schema.Literal("not-json-type", "invalid-json", "not-object")
+}) {
+  override get message() {
+    const detail = this.problem === "invalid-json" ? " that is not valid JSON" : this.problem === "not-object" ? " that is not a JSON object" : ""
+    return `CloudRuns upload to ${this.url} answered status ${this.status} with ${this.contentType ?? "no content type"}${detail}, ` +
+      `not the JSON the import answers (a captive portal or a proxy in the way, or ${baseUrlVariable} pointing at another site)`
+  }
+}
+
+/**
+ * SYNC-2: what a 2xx answer's body holds: nothing (an empty body: no remote id), a JSON object, or
+ * the problem that makes it not the import's answer. A content type that does not name JSON is one.
+ */
+export const importReplyOf = (
+  contentType: string | undefined,
+  text: string
+): { readonly _tag: "Empty" } | { readonly _tag: "Object"; readonly value: object } | { readonly _tag: "Problem"; readonly problem: UnexpectedReplyProblem } => {
+  if (text.trim().length === 0) return { _tag: "Empty" }
+  if (contentType !== undefined && !/json/i.test(contentType)) return { _tag: "Problem", problem: "not-json-type" }
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? { _tag: "Object", value }
+      : { _tag: "Problem", problem: "not-object" }
+  } catch {
+    return { _tag: "Problem", problem: "invalid-json" }
+  }
+}
+
 /** No answer: the connection failed or the attempt timed out. */
 export class CloudUploadNetworkError extends Schema.TaggedError<CloudUploadNetworkError>()("CloudUploadNetworkError", {
   url: Schema.String,

@@ -17,7 +17,9 @@ import {
   cloudService,
   CloudUploadHttpError,
   CloudUploadNetworkError,
+  CloudUploadUnexpectedReply,
   idempotencyKeySource,
+  importReplyOf,
   importUrl,
   isRetryableUploadError,
   manifestReadPolicy,
@@ -69,10 +71,18 @@ const ImportAnswer = Schema.Struct({
   id: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
   runId: Schema.optional(Schema.Union(Schema.String, Schema.Number))
 })
-const parseImportAnswer = Schema.decodeUnknownOption(Schema.parseJson(ImportAnswer))
+const parseImportAnswer = Schema.decodeUnknownOption(ImportAnswer)
 
-const remoteIdOf = (text: string): string | undefined =>
-  Option.match(parseImportAnswer(text), {
+/** The remote id of a 2xx answer; one that is not the import's JSON fails (SYNC-2). */
+const remoteIdOf = (url: string, status: number, contentType: string | undefined, text: string) => {
+  const reply = importReplyOf(contentType, text)
+  return reply._tag === "Problem"
+    ? Effect.fail(new CloudUploadUnexpectedReply({ url, status, problem: reply.problem, ...(contentType === undefined ? {} : { contentType }) }))
+    : Effect.succeed(reply._tag === "Empty" ? undefined : remoteIdIn(reply.value))
+}
+
+const remoteIdIn = (value: object): string | undefined =>
+  Option.match(parseImportAnswer(value), {
     onNone: () => undefined,
     onSome: (answer) => {
       const id = answer.id ?? answer.runId
@@ -209,7 +219,7 @@ const upload = (deps: SyncDeps, { body, idempotencyKey, settings }: Upload, secr
           const location = response.status >= 300 && response.status <= 399 ? response.headers["location"] : undefined
           return yield* new CloudUploadHttpError({ status: response.status, ...(location === undefined ? {} : { location }) })
         }
-        return remoteIdOf(text)
+        return yield* remoteIdOf(url, response.status, response.headers["content-type"], text)
       }).pipe(
         Effect.catchIf(
           HttpClientError.isHttpClientError,
