@@ -7,7 +7,7 @@ import { NotifyTarget } from "./Notify.js"
 import { RetryPolicy } from "./Retry.js"
 import { graphIssues } from "./StageGraph.js"
 import { Label, maxRunnerLabels } from "./Cluster.js"
-import { hasControlCharacter } from "./OneLine.js"
+import { hasControlCharacter, oneLine } from "./OneLine.js"
 import { StageModeFromConfig } from "./StageMode.js"
 import { CacheSpec } from "./StageCache.js"
 
@@ -216,10 +216,14 @@ export class PipelineNotFound extends Schema.TaggedError<PipelineNotFound>()("Pi
 }) {
   override get message() {
     const where = this.referencedBy === undefined ? "" : ` (named by ${this.referencedBy})`
+    // `plan ''`: no pipeline is named '', and saying it was looked for hides the mistake.
+    if (this.pipelineId.trim().length === 0) {
+      return `The pipeline id is ${this.pipelineId.length === 0 ? "empty" : "blank"}${where}: name one of the pipelines (${this.available.join(", ")}).`
+    }
     const config = this.configFound
       ? `it is neither in ${this.configPath} nor built in`
       : `there is no ${this.configPath}, and no built-in pipeline has that id`
-    return `Pipeline '${this.pipelineId}' not found${where}: ${config}. Available pipelines: ${this.available.join(", ")}.`
+    return `Pipeline '${oneLine(this.pipelineId)}' not found${where}: ${config}. Available pipelines: ${this.available.join(", ")}.`
   }
 }
 
