@@ -11,7 +11,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Schema, Scope } from "effect"
-import type { EventOfType, OrchestratorEventType } from "./domain/Events.js"
+import { type EventOfType, orchestratorEventTypes, type OrchestratorEventType } from "./domain/Events.js"
 import { InvalidFile } from "./domain/FileErrors.js"
 import { oneLine } from "./domain/OneLine.js"
 import { type AppSettings, makeAppLayer } from "./layers/App.js"
@@ -105,6 +105,20 @@ const requestShape = (request: unknown): Effect.Effect<void, InvalidFile> =>
       }`]
     }))
 
+/**
+ * What `on` was given that it cannot subscribe (JavaScript passes anything): an event type no event has
+ * would never call its handler, and a handler that is no function would fail at the first event.
+ */
+const subscriptionProblem = (type: unknown, handler: unknown): TypeError | undefined => {
+  if (!orchestratorEventTypes.some((known) => known === type)) {
+    const shown = oneLine(typeof type === "string" ? JSON.stringify(type) : String(type))
+    return new TypeError(`orchestrator.on: ${shown} is no event type; the event types are ${orchestratorEventTypes.join(", ")}.`)
+  }
+  return typeof handler === "function" ? undefined : new TypeError(`orchestrator.on: the handler must be a function, not ${
+    handler === null ? "null" : `a${typeof handler === "object" || typeof handler === "undefined" ? "n" : ""} ${typeof handler}`
+  }.`)
+}
+
 /** Builds the orchestrator; the app's layers are built on the first call and shared by the later ones. */
 export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestrator => {
   const runtime = ManagedRuntime.make(layerOf(options))
@@ -138,14 +152,17 @@ export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestra
     resume: (request) => engine("resume", request, (e) => e.resume(request)),
     plan: (request) => engine("plan", request, (e) => e.plan(request)),
     status: (request) => engine("status", request, (e) => e.status(request)),
-    on: (type, handler) =>
-      run("on", Effect.gen(function*() {
+    on: (type, handler) => {
+      const problem = subscriptionProblem(type, handler)
+      if (problem !== undefined) return Promise.reject(problem)
+      return run("on", Effect.gen(function*() {
         const scope = yield* Scope.make()
         const bus = yield* EventBus
         yield* bus.on(type, (event) => Effect.promise(() => Promise.resolve(handler(event)))).pipe(Scope.extend(scope))
         // After dispose() the subscription is gone with the app: unsubscribing then has nothing to do.
         return () => (disposing === undefined ? run("unsubscribe", Scope.close(scope, Exit.void)) : Promise.resolve())
-      })),
+      }))
+    },
     dispose: () => {
       disposing ??= Effect.runPromise(Fiber.interruptAll(running)).then(() => runtime.dispose())
       return disposing

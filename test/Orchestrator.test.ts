@@ -4,6 +4,7 @@
  * engine's own tagged error, and dispose releases the app (later calls reject).
  */
 import { assert, describe, it } from "@effect/vitest"
+import { orchestratorEventTypes } from "../src/domain/Events.js"
 import { createOrchestrator } from "../src/Orchestrator.js"
 import { AppMemory } from "../src/TestKit.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
@@ -73,6 +74,28 @@ describe("createOrchestrator: a JavaScript caller's request of the wrong shape",
         tag: "InvalidId",
         message: "Invalid run ID: is missing (a string is required). Use letters, digits, '-', '_' or '.', not starting with a dot."
       })
+    } finally {
+      await orchestrator.dispose()
+    }
+  })
+})
+
+describe("createOrchestrator: on() with an event type or handler JavaScript got wrong", () => {
+  it("rejects with a TypeError naming the known event types; nothing is subscribed", async () => {
+    const orchestrator = createOrchestrator({ layer })
+    const loose = orchestrator as unknown as { on: (type: unknown, handler: unknown) => Promise<() => Promise<void>> }
+    try {
+      const known = orchestratorEventTypes.join(", ")
+      for (const [type, shown] of [["nope:event", "\"nope:event\""], ["run:complete", "\"run:complete\""], [42, "42"], ["a\nb", "\"a\\nb\""]] as const) {
+        const error: unknown = await loose.on(type, () => undefined).then(() => undefined, (e: unknown) => e)
+        assert.instanceOf(error, TypeError, String(type))
+        assert.strictEqual((error as Error).message, `orchestrator.on: ${shown} is no event type; the event types are ${known}.`)
+      }
+      const handler: unknown = await loose.on("run:completed", "not a function").then(() => undefined, (e: unknown) => e)
+      assert.instanceOf(handler, TypeError)
+      assert.strictEqual((handler as Error).message, "orchestrator.on: the handler must be a function, not a string.")
+      const { manifest } = await orchestrator.start({ pipelineId: "ci", taskId: "facade" })
+      assert.strictEqual(manifest.status, "succeeded")
     } finally {
       await orchestrator.dispose()
     }
