@@ -47,6 +47,14 @@ describe("CredentialBrokerEnv", () => {
       assert.isUndefined(issued.expiresAt)
     }).pipe(Effect.provide(CredentialBrokerEnv), withEnv({ CODEX_CLOUD_TOKEN: "env-token-123" })))
 
+  it.effect("a token shorter than 6 characters is not handed out: it is no token, and it could not be kept out of what we write", () =>
+    Effect.gen(function*() {
+      const error = yield* getToken().pipe(Effect.provide(CredentialBrokerEnv), withEnv({ CODEX_CLOUD_TOKEN: "a" }), Effect.flip)
+      assert.strictEqual(error._tag, "CredentialUnavailable")
+      assert.include(error.message, "CODEX_CLOUD_TOKEN")
+      assert.include(error.message, "at least 6 characters")
+    }))
+
   it.effect("without the variable (or with an empty one) fails with what to set", () =>
     Effect.gen(function*() {
       for (const env of [{}, { CODEX_CLOUD_TOKEN: "  " }]) {
@@ -154,6 +162,8 @@ describe("CredentialBrokerHelper", () => {
         [out(JSON.stringify({ token: "json-token", expiresAt: "not a date" })), "printed JSON that is not"],
         [out("{\"token\": \"half-json-token\""), "printed JSON that is not"],
         [out("\n \n"), "printed no token"],
+        [out("abc\n"), "printed a token shorter than 6 characters"],
+        [out(JSON.stringify({ token: "abc" })), "printed a token shorter than 6 characters"],
         [{ output: [{ stream: "stdout", data: "signal-token\n" }], signal: "SIGKILL" }, "killed by SIGKILL"],
         [{ spawnError: "no shell" }, "could not start (no shell)"]
       ]
@@ -170,14 +180,14 @@ describe("CredentialBrokerHelper", () => {
 
 describe("parseHelperOutput", () => {
   it("reads JSON with an ISO date or Unix seconds, or a bare first line", () => {
-    const json = parseHelperOutput("{\"token\":\"t1\",\"expiresAt\":\"2030-01-01T00:00:00Z\"}")
+    const json = parseHelperOutput("{\"token\":\"token-1\",\"expiresAt\":\"2030-01-01T00:00:00Z\"}")
     assert.isTrue(Either.isRight(json))
     if (Either.isRight(json)) {
-      assert.strictEqual(Redacted.value(json.right.token), "t1")
+      assert.strictEqual(Redacted.value(json.right.token), "token-1")
       assert.strictEqual(DateTime.formatIso(json.right.expiresAt ?? DateTime.unsafeMake(0)), "2030-01-01T00:00:00.000Z")
     }
-    const bare = parseHelperOutput("t2\n")
-    assert.isTrue(Either.isRight(bare) && Redacted.value(bare.right.token) === "t2" && bare.right.expiresAt === undefined)
+    const bare = parseHelperOutput("token-2\n")
+    assert.isTrue(Either.isRight(bare) && Redacted.value(bare.right.token) === "token-2" && bare.right.expiresAt === undefined)
     assert.deepStrictEqual(parseHelperOutput("{\"token\":\"\"}"), Either.left("it printed an empty token"))
   })
 })

@@ -262,6 +262,22 @@ describe("cloudSync and credentials (SYNC-1, SYNC-2)", () => {
       assert.strictEqual((yield* failure(cloudSyncSection, { CODEX_CLOUD_SYNC: "yes" })).variable, "CODEX_CLOUD_WORKSPACE_ID")
     }))
 
+  it.effect("with sync on, a CODEX_CLOUD_TOKEN shorter than 6 characters is bad input naming it, never its value", () =>
+    Effect.gen(function*() {
+      const on = { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws" }
+      for (const token of ["x", " abcde "]) {
+        const short = yield* failure(cloudSyncSection, { ...on, CODEX_CLOUD_TOKEN: token })
+        assert.strictEqual(short.variable, "CODEX_CLOUD_TOKEN")
+        assert.include(short.message, `is ${token.trim().length} character`)
+        assert.include(short.message, "at least 6")
+        assert.notInclude(short.message, `"${token.trim()}"`)
+      }
+      // Six characters, a helper that gives the token instead, or sync off: accepted.
+      assert.isTrue(Option.isSome(yield* decode(cloudSyncSection, { ...on, CODEX_CLOUD_TOKEN: "abcdef" })))
+      assert.isTrue(Option.isSome(yield* decode(cloudSyncSection, { ...on, CODEX_CLOUD_TOKEN: "x", CODEX_CLOUD_CREDENTIAL_HELPER: "pass x" })))
+      assert.isTrue(Option.isNone(yield* decode(cloudSyncSection, { CODEX_CLOUD_TOKEN: "x" })))
+    }))
+
   it.effect("credentials: the helper wins; a blank token is no token; the token stays redacted", () =>
     Effect.gen(function*() {
       const none = yield* decode(credentialsSection, { CODEX_CLOUD_TOKEN: "  ", CODEX_CLOUD_CREDENTIAL_HELPER: " " })

@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect"
 import type { CloudSyncRecord, ErrorSummary } from "./CloudSyncRecord.js"
+import { minSecretLength } from "./Privacy.js"
 import type { RetryPolicy } from "./Retry.js"
 
 // What a sync leaves for `status` is defined on its own (see there why); it is part of this module's API too.
@@ -200,9 +201,13 @@ export const recordOf = (outcome: SyncOutcome): CloudSyncRecord | undefined =>
     }
     : { status: "failed", failed_at: outcome.failedAt, attempts: outcome.attempts, error: outcome.error }
 
-/** Replaces every occurrence of a secret (a last line of defence for text we write). */
+/**
+ * Replaces every occurrence of a secret (a last line of defence for text we write). One shorter
+ * than the privacy guard's `minSecretLength` is left alone: the brokers never hand one out, and
+ * replacing, say, every `a` would rewrite every message.
+ */
 export const scrubSecret = (text: string, secret: string | undefined) =>
-  secret === undefined || secret.length === 0 ? text : text.split(secret).join("[REDACTED]")
+  secret === undefined || secret.length < minSecretLength ? text : text.split(secret).join("[REDACTED]")
 
 /**
  * The same for every string inside a value from outside (an error, a server's answer). Only such
@@ -210,7 +215,7 @@ export const scrubSecret = (text: string, secret: string | undefined) =>
  * happens to be a part of them.
  */
 export const scrubStrings = <A>(value: A, secret: string | undefined): A => {
-  if (secret === undefined || secret.length === 0) return value
+  if (secret === undefined || secret.length < minSecretLength) return value
   const walk = (v: unknown): unknown =>
     typeof v === "string"
       ? scrubSecret(v, secret)

@@ -18,6 +18,12 @@ export interface PrivacyRule {
   readonly flags: string
 }
 
+/**
+ * The shortest value the privacy guard takes for a secret (PRIV-2's token rule). A token we are given
+ * must be at least this long: a shorter one is no credential, and hiding it would rewrite ordinary text.
+ */
+export const minSecretLength = 6
+
 /** The key words whose value the token rule redacts (a regular-expression alternation). */
 const tokenKeys = "secret|password|api[_-]?key|token"
 
@@ -38,7 +44,7 @@ export const privacyRules: ReadonlyArray<PrivacyRule> = [
     // The key, its separator and an opening quote (also JSON-escaped) are the kept first group:
     // only the value is replaced. The value stops at a quote and at the shell's separators, so a
     // redacted command still reads as the commands it was (issue 16, item 10).
-    pattern: `((?:${tokenKeys})\\s*[:=]\\s*(?:\\\\?["'])?)[^\\s"'\\\\;&|<>()\`]{6,}`,
+    pattern: `((?:${tokenKeys})\\s*[:=]\\s*(?:\\\\?["'])?)[^\\s"'\\\\;&|<>()\`]{${minSecretLength},}`,
     flags: "gi"
   },
   {

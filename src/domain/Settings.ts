@@ -12,16 +12,7 @@
  * The error, the decoder and the kinds of variables live in SettingsKinds.ts; this module re-exports
  * the first two so that a layer imports its section and `decodeSettings` from one place.
  */
-import { Config, ConfigError, Duration, Either, Option, Redacted } from "effect"
-import {
-  baseUrlVariable,
-  bucketVariable,
-  cloudSyncVariable,
-  type CloudSyncSettings,
-  defaultBaseUrl,
-  vaultPathVariable,
-  workspaceVariable
-} from "./CloudSync.js"
+import { Config, ConfigError, Duration, Either, Option } from "effect"
 import { colourSettingsOf } from "./Colour.js"
 import { isLearningEnabled } from "./LearningRecords.js"
 import { notHttpUrl, notifyVariable, shownTarget, splitTargets, targetProblem, urlProblem } from "./Notify.js"
@@ -33,7 +24,6 @@ import {
   flag,
   type Format,
   given,
-  httpUrl,
   invalidValue,
   nonNegativeNumber,
   parsed,
@@ -50,6 +40,7 @@ export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, po
 // The review gate's and the Codex CLI's sections live in a module of their own (this one's size); import them from here.
 export { codexSection, gateSection, type GateSection } from "./SettingsGate.js"
 export { processSection, type ProcessSection } from "./SettingsProcess.js"
+export { cloudSyncSection, credentialsSection, helperVariable, shortTokenReason, tokenVariable } from "./SettingsCloud.js"
 export {
   clusterDatabaseGiven,
   clusterDatabaseVariable,
@@ -188,66 +179,6 @@ export const controlPlaneSection = Config.all({
 export const learningSection = Config.all({
   enabled: Config.map(given("LEARNING_PIPELINE_ENABLED"), (value) => isLearningEnabled(Option.getOrUndefined(value))),
   snapshotDir: Config.map(text("LEARNING_SNAPSHOT_DIR"), Option.getOrUndefined)
-})
-
-/**
- * `cloudSync` (SYNC-2, D-17): None unless `CODEX_CLOUD_SYNC` is on (ENV-6); then
- * `CODEX_CLOUD_WORKSPACE_ID` is required and `CODEX_CLOUD_BASE_URL` must be an http(s) URL. Decoded
- * by CloudSyncLive; values are trimmed.
- */
-export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> = Config.mapOrFail(
-  Config.all({
-    enabled: flag(cloudSyncVariable),
-    // Checked only when sync is on: an unused setting never stops a run.
-    baseUrl: trimmedText(baseUrlVariable),
-    workspaceId: trimmedText(workspaceVariable),
-    bucket: trimmedText(bucketVariable),
-    vaultPath: trimmedText(vaultPathVariable)
-  }),
-  ({ baseUrl, bucket, enabled, vaultPath, workspaceId }) => {
-    if (!enabled) return Either.right(Option.none())
-    if (Option.isNone(workspaceId)) {
-      return Either.left(ConfigError.InvalidData(
-        [workspaceVariable],
-        `${workspaceVariable} is not set, but cloud sync is on (${cloudSyncVariable}). Set ${workspaceVariable} to ` +
-          `your Codex Cloud workspace id, or unset ${cloudSyncVariable} to turn cloud sync off.`
-      ))
-    }
-    const url = Option.getOrElse(baseUrl, () => defaultBaseUrl)
-    if (httpUrl.parse(url) === undefined) {
-      return Either.left(invalidValue(baseUrlVariable, url, httpUrl.expected, defaultBaseUrl, ` (cloud sync is on, ${cloudSyncVariable})`))
-    }
-    // Never echoed: fetch refuses such a URL, and the URL is in every upload error we write.
-    if (new URL(url).username !== "" || new URL(url).password !== "") {
-      return Either.left(ConfigError.InvalidData(
-        [baseUrlVariable],
-        `${baseUrlVariable} holds a user name or password (user:password@host): no upload can use it, and it would ` +
-          `be written to the audit log. Remove it from the URL and give the token in ${tokenVariable} or ${helperVariable}.`
-      ))
-    }
-    return Either.right(Option.some<CloudSyncSettings>({
-      baseUrl: url,
-      workspaceId: workspaceId.value,
-      ...Option.match(bucket, { onNone: () => ({}), onSome: (value) => ({ bucket: value }) }),
-      ...Option.match(vaultPath, { onNone: () => ({}), onSome: (value) => ({ vaultPath: value }) })
-    }))
-  }
-)
-
-export const tokenVariable = "CODEX_CLOUD_TOKEN"
-export const helperVariable = "CODEX_CLOUD_CREDENTIAL_HELPER"
-
-/**
- * `credentials` (SYNC-1): the helper command that prints tokens, else the token itself (kept
- * redacted). Unset or blank is None: a missing token is reported when one is asked for, not at
- * start-up. Decoded by the CredentialBroker layers.
- */
-export const credentialsSection = Config.all({
-  helper: trimmedText(helperVariable),
-  token: Config.map(
-    Config.option(Config.redacted(tokenVariable)),
-    Option.filter((value) => Redacted.value(value).trim().length > 0)
-  )
 })
 
 /**

@@ -1,5 +1,6 @@
 import { Chunk, Clock, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
-import { credentialsSection, decodeSettings, helperVariable, tokenVariable } from "../domain/Settings.js"
+import { minSecretLength } from "../domain/Privacy.js"
+import { credentialsSection, decodeSettings, helperVariable, shortTokenReason, tokenVariable } from "../domain/Settings.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import {
   CredentialBroker,
@@ -31,7 +32,17 @@ export const CredentialBrokerEnv = Layer.effect(
               source: "environment",
               hint: `Set ${tokenVariable}, or ${helperVariable} to a command that prints one.`
             }),
-          onSome: (value) => Effect.succeed<IssuedToken>({ token: value })
+          onSome: (value) => {
+            const length = Redacted.value(value).trim().length
+            return length < minSecretLength
+              ? new CredentialUnavailable({
+                service: request.service,
+                scope: request.scope,
+                source: "environment",
+                hint: `${tokenVariable} ${shortTokenReason(length)}. Set it to the real token.`
+              })
+              : Effect.succeed<IssuedToken>({ token: value })
+          }
         })
     })
   })
@@ -58,6 +69,8 @@ const HelperJson = Schema.Struct({
   expiresAt: Schema.optional(Schema.Union(Schema.DateTimeUtc, Schema.Number))
 })
 
+const tooShort = `it printed a token shorter than ${minSecretLength} characters, which is no token`
+
 /**
  * Reads a helper's output. The failure is a reason in our words only: a parse error's text could
  * quote the token.
@@ -71,6 +84,7 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
     }
     const { expiresAt, token } = decoded.right
     if (token.trim().length === 0) return Either.left("it printed an empty token")
+    if (token.trim().length < minSecretLength) return Either.left(tooShort)
     if (expiresAt === undefined) return Either.right({ token: Redacted.make(token.trim()) })
     const expires = typeof expiresAt === "number" ? DateTime.make(expiresAt * 1000) : Option.some(expiresAt)
     return Option.match(expires, {
@@ -79,7 +93,11 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
     })
   }
   const line = trimmed.split("\n").find((candidate) => candidate.trim().length > 0)?.trim()
-  return line === undefined ? Either.left("it printed no token") : Either.right({ token: Redacted.make(line) })
+  return line === undefined
+    ? Either.left("it printed no token")
+    : line.length < minSecretLength
+    ? Either.left(tooShort)
+    : Either.right({ token: Redacted.make(line) })
 }
 
 const cacheKey = (request: TokenRequest) => JSON.stringify([request.service, request.scope, request.vaultPath ?? null])

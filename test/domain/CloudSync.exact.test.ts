@@ -85,16 +85,24 @@ describe("audit entries and records, exactly", () => {
 
 describe("scrubbing, exactly", () => {
   it("every occurrence of the secret; nothing when there is none or it is empty", () => {
-    assert.strictEqual(scrubSecret("a tok b tok", "tok"), "a [REDACTED] b [REDACTED]")
-    assert.strictEqual(scrubSecret("a tok", undefined), "a tok")
-    assert.strictEqual(scrubSecret("a tok", ""), "a tok")
+    assert.strictEqual(scrubSecret("a tok3n b tok3n", "tok3n!"), "a tok3n b tok3n")
+    assert.strictEqual(scrubSecret("a tok3n! b tok3n!", "tok3n!"), "a [REDACTED] b [REDACTED]")
+    assert.strictEqual(scrubSecret("a tok3n!", undefined), "a tok3n!")
+    assert.strictEqual(scrubSecret("a tok3n!", ""), "a tok3n!")
+  })
+
+  it("a secret shorter than 6 characters is not one: scrubbing it would rewrite ordinary text", () => {
+    assert.strictEqual(scrubSecret("CloudRuns upload failed with status 401", "a"), "CloudRuns upload failed with status 401")
+    assert.strictEqual(scrubSecret("a tok b", "tok"), "a tok b")
+    assert.deepStrictEqual(scrubStrings({ message: "failed" }, "a"), { message: "failed" })
   })
 
   it("strings at any depth, keys and other values kept", () => {
-    const value = { tok: "tok!", list: ["x tok", 1, null, { inner: "tok" }], n: 2, b: true }
-    assert.deepStrictEqual(scrubStrings(value, "tok"), { tok: "[REDACTED]!", list: ["x [REDACTED]", 1, null, { inner: "[REDACTED]" }], n: 2, b: true })
+    const tok = "tok3n!"
+    const value = { [tok]: `${tok}?`, list: [`x ${tok}`, 1, null, { inner: tok }], n: 2, b: true }
+    assert.deepStrictEqual(scrubStrings(value, tok), { [tok]: "[REDACTED]?", list: ["x [REDACTED]", 1, null, { inner: "[REDACTED]" }], n: 2, b: true })
     assert.strictEqual(scrubStrings(value, undefined), value)
     assert.strictEqual(scrubStrings(value, ""), value)
-    assert.strictEqual(scrubStrings("tok", "tok"), "[REDACTED]")
+    assert.strictEqual(scrubStrings(tok, tok), "[REDACTED]")
   })
 })

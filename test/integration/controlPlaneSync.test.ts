@@ -658,7 +658,7 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
   it("a token that also occurs in ordinary text does not corrupt the sync record or the audit log", () =>
     withRepo({ pipelines: [threeStages()] }, async (repo) => {
       const task = "sync-short-token"
-      const { output, result } = await startWithCloud(repo, task, "sync", () => ({ status: 201, body: { id: "remote-2" } }))
+      const { output, result } = await startWithCloud(repo, task, "synced", () => ({ status: 201, body: { id: "remote-2" } }))
       assert.strictEqual(result.code, 0, describeResult(result))
       const runId = asString(output["run_id"], "run_id")
       const record = readJson(join(repo.path(asString(output["artifact_root"], "artifact_root")), "cloud-sync.json"))
@@ -678,6 +678,11 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
       name: "CODEX_CLOUD_SYNC=1 with a CODEX_CLOUD_BASE_URL that is not http(s)",
       env: { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_BASE_URL: "ftp://example.invalid" },
       variable: "CODEX_CLOUD_BASE_URL"
+    },
+    {
+      name: "CODEX_CLOUD_SYNC=1 with a one-character CODEX_CLOUD_TOKEN",
+      env: { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_TOKEN: "e" },
+      variable: "CODEX_CLOUD_TOKEN"
     }
   ]
   for (const c of configErrors) {
