@@ -266,7 +266,8 @@ const byteSize: Format<number> = {
  * 1G; least recently used entries go first). Decoded by the StageCache layers.
  */
 export const cacheSection = Config.all({
-  enabled: parsedOr("CODEX_ORCHESTRATOR_CACHE", cacheSwitch, true),
+  // The default in the words the variable's values use: "(default on)", not "(default true)".
+  enabled: Config.map(parsed("CODEX_ORCHESTRATOR_CACHE", cacheSwitch, "on"), Option.getOrElse(() => true)),
   dir: Config.map(text("CODEX_ORCHESTRATOR_CACHE_DIR"), Option.getOrUndefined),
   maxBytes: Config.map(parsed("CODEX_ORCHESTRATOR_CACHE_MAX_SIZE", byteSize, "1G"), Option.getOrElse(() => defaultCacheMaxBytes))
 })

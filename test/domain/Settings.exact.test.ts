@@ -111,10 +111,10 @@ describe("cache (B-5)", () => {
     )
   })
 
-  it("a switch or size it cannot read names the variable and its default", () => {
+  it("a switch or size it cannot read names the variable and its default, in the words its values use", () => {
     assert.deepStrictEqual(refusal(cacheSection, { CODEX_ORCHESTRATOR_CACHE: "maybe" }), [
       "CODEX_ORCHESTRATOR_CACHE",
-      `CODEX_ORCHESTRATOR_CACHE="maybe" is not on or off. Set CODEX_ORCHESTRATOR_CACHE to on or off or unset it (default true).`
+      `CODEX_ORCHESTRATOR_CACHE="maybe" is not on or off. Set CODEX_ORCHESTRATOR_CACHE to on or off or unset it (default on).`
     ])
     assert.deepStrictEqual(refusal(cacheSection, { CODEX_ORCHESTRATOR_CACHE_MAX_SIZE: "big" }), [
       "CODEX_ORCHESTRATOR_CACHE_MAX_SIZE",
