@@ -202,9 +202,7 @@ describe("RetryPolicy in a config (B-1)", () => {
   it.effect("a policy without attempts, or not an object, is rejected", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* issuesOf({ initialDelayMs: 100 }), [`${at}.attempts${named}: is missing`])
-      // Not an object: the message names the field and the value (the schema's own description follows "Expected").
-      const [notObject, ...more] = yield* issuesOf(3)
-      assert.deepStrictEqual(more, [])
-      assert.match(notObject ?? "", /^pipelines\.0\.stages\.0\.retry \(pipeline "p", stage "a"\): Expected \{ readonly attempts: .*, actual 3$/)
+      // Not an object: the message names the field, what it expects (not the schema's whole type) and the value.
+      assert.deepStrictEqual(yield* issuesOf(3), [`${at}${named}: Expected an object, actual 3`])
     }))
 })

@@ -117,4 +117,27 @@ describe("status of a manifest whose ids were edited by hand (ID-1)", () => {
         }
       }
     })))
+
+  it.effect("a field of the wrong shape is one short line naming the file, the field and what was expected (status and resume)", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("demo")
+      const { layout } = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      const original = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      const manifest = layout.relative(layout.manifest)
+      const cases: ReadonlyArray<[Record<string, unknown>, string]> = [
+        [{ commands: 5 }, "commands: Expected an array, actual 5"],
+        [{ commands: [5] }, "commands.0: Expected an object, actual 5"],
+        [{ status: 7 }, `status: Expected "queued" | "in_progress" | "succeeded" | "failed" | "cancelled", actual 7`],
+        [{ status: 7, child_runs: "x" }, `status: Expected "queued" | "in_progress" | "succeeded" | "failed" | "cancelled", actual 7; child_runs: Expected an array, actual "x"`]
+      ]
+      for (const [edit, issues] of cases) {
+        yield* files.write(layout.manifest, JSON.stringify({ ...original, ...edit }))
+        for (const args of [["status", "--run", runId, "--task", "demo"], ["resume", "--run", runId, "--task", "demo"]]) {
+          const { code, exit } = yield* orch(...args)
+          assert.strictEqual(code, 2, `${args[0]} ${JSON.stringify(edit)}`)
+          assert.strictEqual(failureOf(exit), `${manifest} is not valid: ${issues}.`, `${args[0]} ${JSON.stringify(edit)}`)
+        }
+      }
+    })))
 })

@@ -68,6 +68,43 @@ const namedItems = (document: unknown, path: ReadonlyArray<PropertyKey>): string
   return names.length === 0 ? "" : ` (${names.join(", ")})`
 }
 
+/** The longest expected type or actual value an issue quotes; past it, a schema's whole type is no help. */
+const quotedMax = 80
+
+/** What a schema's type (as ParseResult prints it) expects: as printed when short, else in a few words. */
+const expectedText = (type: string) => {
+  if (type.length <= quotedMax) return type
+  if (/^(ReadonlyArray|Array)</.test(type) || type.startsWith("readonly [")) return "an array"
+  if (type.startsWith("{")) return "an object"
+  return `${type.slice(0, quotedMax)}…`
+}
+
+const expectedShape = /^Expected (.*), actual (.*)$/s
+
+/**
+ * One short issue a path: a long expected type is named by its kind (`Expected an array, actual 5`, not
+ * the element schema's whole type), and a union's alternatives, reported one issue each with the same
+ * actual value, are joined (`Expected "queued" | "failed", actual 7`).
+ */
+const shortIssues = <I extends { readonly path: string; readonly message: string }>(issues: ReadonlyArray<I>): ReadonlyArray<I> => {
+  const merged: Array<{ issue: I; expected: Array<string>; actual: string | undefined }> = []
+  for (const issue of issues) {
+    const [, expected, actual] = expectedShape.exec(issue.message) ?? []
+    if (expected === undefined || actual === undefined) {
+      merged.push({ issue, expected: [], actual: undefined })
+      continue
+    }
+    const shown = actual.length <= quotedMax ? actual : `${actual.slice(0, quotedMax)}…`
+    const text = expectedText(expected)
+    const same = merged.find((m) => m.issue.path === issue.path && m.actual === shown)
+    if (same === undefined) merged.push({ issue, expected: [text], actual: shown })
+    else if (!same.expected.includes(text)) same.expected.push(text)
+  }
+  return merged.map(({ actual, expected, issue }) =>
+    actual === undefined ? issue : { ...issue, message: `Expected ${expected.join(" | ")}, actual ${actual}` }
+  )
+}
+
 /**
  * Formats a ParseError as `field.path: problem` lines; given the decoded document, a path through
  * array items that have an `id` names them after it.
@@ -83,7 +120,7 @@ export const formatIssues = (error: ParseResult.ParseError, document?: unknown):
     !(issue.message.startsWith("Expected undefined") &&
       issues.some((other) => other !== issue && (other.path === issue.path || other.path.startsWith(`${issue.path}.`))))
   )
-  return informative.map((issue) => `${issue.path}${issue.names}: ${issue.message}`)
+  return shortIssues(informative).map((issue) => `${issue.path}${issue.names}: ${issue.message}`)
 }
 
 /**

@@ -75,6 +75,28 @@ describe("formatIssues, exactly", () => {
   })
 })
 
+describe("formatIssues: one short issue a path", () => {
+  const long = Schema.Struct({ a: Schema.String, b: Schema.String, c: Schema.String, d: Schema.String, e: Schema.String, f: Schema.String })
+  const issuesOf = <A, I>(schema: Schema.Schema<A, I>, value: unknown) =>
+    formatIssues(leftOf(Schema.decodeUnknownEither(schema, { errors: "all" })(value)))
+
+  it("a type up to 80 characters is quoted; a longer one is named by its kind, or cut", () => {
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ x: Schema.Array(Schema.String) }), { x: 1 }), ["x: Expected ReadonlyArray<string>, actual 1"])
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ x: Schema.Array(long) }), { x: 1 }), ["x: Expected an array, actual 1"])
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ x: long }), { x: 1 }), ["x: Expected an object, actual 1"])
+    const union = Schema.Literal("a".repeat(50), "b".repeat(50))
+    assert.deepStrictEqual(issuesOf(union, 1), [`(root): Expected "${"a".repeat(50)}" | "${"b".repeat(50)}", actual 1`])
+    const branded = Schema.String.pipe(Schema.brand("x".repeat(90)))
+    assert.deepStrictEqual(issuesOf(branded, 1), [`(root): Expected ${`string & Brand<"${"x".repeat(90)}">`.slice(0, 80)}…, actual 1`])
+  })
+
+  it("a union's alternatives are joined on one issue; a long actual value is cut at 80 characters", () => {
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ s: Schema.Literal("a", "b", "c") }), { s: 7 }), [`s: Expected "a" | "b" | "c", actual 7`])
+    const value = "v".repeat(100)
+    assert.deepStrictEqual(issuesOf(Schema.Number, value), [`(root): Expected number, actual "${"v".repeat(79)}…`])
+  })
+})
+
 describe("nestsDeeperThan, exactly", () => {
   it("counts arrays and objects, at the limit and one past it", () => {
     assert.isFalse(nestsDeeperThan("[[]]", 2))

@@ -288,14 +288,9 @@ describe("config decoding (CFG-1..4)", () => {
   it.effect("reports a wrong top-level shape", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* issuesOf({}), ["pipelines: is missing"])
-      const notArray = yield* issuesOf({ pipelines: {} })
-      assert.strictEqual(notArray.length, 1)
-      assert.isTrue(notArray[0]?.startsWith("pipelines: Expected ReadonlyArray<"), notArray[0])
-      assert.isTrue(notArray[0]?.endsWith(", actual {}"), notArray[0])
-      const rootArray = yield* issuesOf([])
-      assert.strictEqual(rootArray.length, 1)
-      assert.isTrue(rootArray[0]?.startsWith("(root): Expected "), rootArray[0])
-      assert.isTrue(rootArray[0]?.endsWith(", actual []"), rootArray[0])
+      // What is expected in a few words, not the pipeline schema's whole type.
+      assert.deepStrictEqual(yield* issuesOf({ pipelines: {} }), ["pipelines: Expected an array, actual {}"])
+      assert.deepStrictEqual(yield* issuesOf([]), ["(root): Expected an object, actual []"])
     }))
 
   it.effect("reports a bad value nested in an optional object field with its full path", () =>
