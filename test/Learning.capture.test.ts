@@ -9,7 +9,7 @@ import type { LearningSection } from "../src/domain/LearningRecords.js"
 import { QueuePayload, ScenarioFile } from "../src/domain/LearningRecords.js"
 import type { CommandEntry } from "../src/domain/Manifest.js"
 import { makeRunLayout } from "../src/domain/RunLayout.js"
-import { FilesMemory } from "../src/layers/Files.js"
+import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { sha256Hex } from "../src/layers/internal/sha256.js"
 import { LearningMemory, type LearningMemoryOptions, memorySnapshotId } from "../src/layers/Learning.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
@@ -190,6 +190,25 @@ describe("Learning.capture: a succeeded run in a clean repository", () => {
       assert.strictEqual(section.snapshot?.storage_path, "../snapshots/task/run-1.tar.gz")
       assert.isTrue((yield* listFiles).includes("/snapshots/task/run-1.tar.gz"))
     }).pipe(Effect.provide(testApp({}, { snapshotDir: "/snapshots" }))))
+})
+
+describe("Learning.capture: a snapshot folder that is a file (LRN-2)", () => {
+  for (const c of [
+    { name: "LEARNING_SNAPSHOT_DIR", options: { snapshotDir: "/snapshots" }, file: "/snapshots", says: ["LEARNING_SNAPSHOT_DIR", "/snapshots"] },
+    { name: "the default folder", options: {}, file: "/repo/.runs/learning-snapshots", says: ["/repo/.runs/learning-snapshots", "LEARNING_SNAPSHOT_DIR"] }
+  ]) {
+    it.effect(`${c.name}: one attempt, whose reason names the path and the fix`, () =>
+      Effect.gen(function*() {
+        yield* Effect.flatMap(InMemoryFiles, (files) => files.write(c.file, "not a folder\n"))
+        const section = yield* capture(history, 0)
+        assert.strictEqual(yield* count("git rev-parse HEAD"), 0, "no attempt can succeed: none is made")
+        assert.strictEqual(section.validation.status, "snapshot_failed")
+        const reason = section.validation.reason ?? ""
+        assert.include(reason, "is a file, not a folder")
+        for (const text of c.says) assert.include(reason, text)
+        assert.strictEqual(section.alerts.filter((alert) => alert.channel === "slack").length, 1, JSON.stringify(section.alerts))
+      }).pipe(Effect.provide(testApp({}, c.options))))
+  }
 })
 
 describe("Learning.capture: snapshot retries (LRN-2, LRN-4)", () => {

@@ -88,3 +88,17 @@ export const dirtyEntries = (porcelainZ: string, folders: ReadonlyArray<string>,
 /** The changed files of `git status --porcelain -z` (their paths), excluded folders left out. */
 export const changedFiles = (porcelainZ: string, folders: ReadonlyArray<string>, prefix = ""): ReadonlyArray<string> =>
   dirtyEntries(porcelainZ, folders, prefix).map((line) => line.slice(3))
+
+export const snapshotDirVariable = "LEARNING_SNAPSHOT_DIR"
+
+/**
+ * LRN-2: the snapshot folder is a file, so no snapshot can be stored (retrying cannot help). `given`:
+ * the folder is `LEARNING_SNAPSHOT_DIR`'s, else the default under the runs root.
+ */
+export const snapshotFolderIsFile = (folder: string, given: boolean): string =>
+  given
+    ? `${snapshotDirVariable}=${JSON.stringify(folder)} is a file, not a folder: no learning snapshot can be stored there. ` +
+      `Point ${snapshotDirVariable} at a folder (it is created when missing), move the file away, or unset it ` +
+      `to use the runs folder's learning-snapshots.`
+    : `${folder} is a file, not a folder: no learning snapshot can be stored there. Move the file away, or set ` +
+      `${snapshotDirVariable} to a folder.`

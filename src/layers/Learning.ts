@@ -1,6 +1,8 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { decodeSettings, learningSection } from "../domain/Settings.js"
+import { snapshotDirVariable, snapshotFolderIsFile } from "../domain/LearningSnapshotPaths.js"
+import { decodeSettings, InvalidSetting, learningSection } from "../domain/Settings.js"
+import { Files } from "../services/Files.js"
 import { Learning } from "../services/Learning.js"
 import { Entropy } from "../services/Entropy.js"
 import { makeLearning } from "./internal/learningCapture.js"
@@ -9,7 +11,7 @@ import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js
 /**
  * Decodes the `learning` section: `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and
  * `LEARNING_SNAPSHOT_DIR` (a relative value resolves against the process working directory, like the
- * root overrides of ENV-2). Git and
+ * root overrides of ENV-2; with learning on, one that names a file is InvalidSetting). Git and
  * the scenario run through the ProcessRunner, records go through Files, the tarball is streamed to
  * disk by SnapshotArchiveLive.
  */
@@ -17,10 +19,19 @@ export const LearningLive = Layer.effect(
   Learning,
   Effect.gen(function*() {
     const path = yield* Path.Path
+    const files = yield* Files
     const env = yield* decodeSettings(learningSection)
+    const snapshotDir = env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir)
+    // A file there stops every snapshot: bad input, said before anything runs, not after each run.
+    if (env.enabled && snapshotDir !== undefined) {
+      const info = yield* files.info(snapshotDir).pipe(Effect.orElseSucceed(() => undefined))
+      if (info !== undefined && info.type !== "directory") {
+        return yield* new InvalidSetting({ variable: snapshotDirVariable, detail: snapshotFolderIsFile(snapshotDir, true) })
+      }
+    }
     const service = yield* makeLearning({
       enabled: env.enabled,
-      snapshotDir: env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir),
+      snapshotDir,
       snapshotId: (yield* Entropy).uuid
     })
     return Learning.of(service)

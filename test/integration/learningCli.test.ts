@@ -209,6 +209,24 @@ describe("learning after a successful start (D-17)", () => {
     assert.strictEqual(validationOf(run.manifest)["status"], "validated")
   })
 
+  it("LEARNING_SNAPSHOT_DIR naming a file is bad input: exit 2, one line naming it, the path and the fix, nothing run", async () => {
+    const repo = gitRepo()
+    const store = realpathSync(mkdtempSync(join(tmpdir(), "learning-cli-file-")))
+    made.push(store)
+    const file = join(store, "not-a-folder")
+    writeFileSync(file, "a file\n")
+    const result = await runCli(["start", "learn", "--task", task, "--format", "json"], {
+      cwd: repo.dir,
+      env: learningEnv(true, { LEARNING_SNAPSHOT_DIR: file })
+    })
+    assert.strictEqual(result.code, 2, describeResult(result))
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "))
+    assert.strictEqual(errors.length, 1, describeResult(result))
+    assert.include(errors[0], `LEARNING_SNAPSHOT_DIR=${JSON.stringify(file)} is a file, not a folder`)
+    assert.include(errors[0], "Point LEARNING_SNAPSHOT_DIR at a folder")
+    assert.isFalse(existsSync(repo.path(".runs", task)), "a run was started")
+  })
+
   it("a dirty tree (a modified tracked file) is captured as it is but stalls validation", async () => {
     const repo = gitRepo()
     writeFileSync(repo.path("README.md"), "# changed, not committed\n")

@@ -28,6 +28,8 @@ export interface CaptureContext extends LearningServices {
   /** A file under the run's `learning/` folder. */
   readonly at: (name: string) => string
   readonly snapshotRoot: string
+  /** Whether `snapshotRoot` is `LEARNING_SNAPSHOT_DIR`'s (else the default under the runs root). */
+  readonly snapshotRootGiven: boolean
   /** The prompt the run was started with (`start --prompt-file`, or `prompt` in the library), if any. */
   readonly prompt: string | undefined
   /** What the orchestrator itself writes inside the repository: never packed, never dirt. */
@@ -73,6 +75,7 @@ export const makeCaptureContext = (
       section: input.section,
       at: (name) => path.join(dir, name),
       snapshotRoot,
+      snapshotRootGiven: input.snapshotDir !== undefined,
       prompt,
       excluded,
       git,

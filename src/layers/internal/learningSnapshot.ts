@@ -1,7 +1,8 @@
 /**
  * LRN-2..4: the learning snapshot, up to three attempts: the file list, the tarball and its stored
  * copy, the diff against HEAD, the tag, and the queue payload. Every failed attempt is recorded in
- * the section with its alerts; outside a repository, or in one without a commit, no attempt is retried.
+ * the section with its alerts; outside a repository, in one without a commit, or with a file where the
+ * snapshot folder should be, no attempt is retried.
  */
 import { Effect, Ref, Schema } from "effect"
 import {
@@ -12,7 +13,7 @@ import {
   snapshotRetryPolicy,
   snapshotTagPrefix
 } from "../../domain/LearningRecords.js"
-import { snapshotFileList, splitNul } from "../../domain/LearningSnapshotPaths.js"
+import { snapshotFileList, snapshotFolderIsFile, splitNul } from "../../domain/LearningSnapshotPaths.js"
 import { onSnapshotAttemptFailed } from "../../domain/LearningStatus.js"
 import { retrySchedule } from "../../domain/Retry.js"
 import { isoNow } from "../../domain/Time.js"
@@ -59,6 +60,10 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
 
     const attempt = Effect.gen(function*() {
       yield* Ref.update(attempts, (n) => n + 1)
+      const storageFolder = yield* files.info(ctx.snapshotRoot)
+      if (storageFolder !== undefined && storageFolder.type !== "directory") {
+        return yield* new SnapshotAttemptFailed({ reason: snapshotFolderIsFile(ctx.snapshotRoot, ctx.snapshotRootGiven), retryable: false })
+      }
       const commit = (yield* gitStep("git rev-parse HEAD")).stdout.trim()
       const listed = splitNul((yield* gitStep("git ls-files -z --cached --others --exclude-standard")).stdout)
       // A tracked file deleted from the working tree is not part of it.

@@ -1,0 +1,47 @@
+/**
+ * LEARNING_SNAPSHOT_DIR naming a file (LRN-2): with learning on, no snapshot can ever be stored, so
+ * the commands that run pipelines refuse it before anything runs (bad input, D-1), naming the
+ * variable, the path and the fix, rather than trying three times after every successful run.
+ */
+import { Path } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Exit, Layer } from "effect"
+import { EntropySeeded } from "../src/layers/Entropy.js"
+import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
+import { LearningLive } from "../src/layers/Learning.js"
+import { ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
+import { Learning } from "../src/services/Learning.js"
+
+const build = (env: Readonly<Record<string, string>>, plant: Effect.Effect<void, never, InMemoryFiles>) =>
+  Effect.gen(function*() {
+    yield* plant
+    return yield* Effect.exit(Effect.asVoid(Learning).pipe(
+      Effect.provide(LearningLive.pipe(Layer.provide(Layer.mergeAll(ProcessRunnerMemory({}), EntropySeeded(1))))),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    ))
+  }).pipe(Effect.provide(Layer.merge(FilesMemory, Path.layer)))
+
+const aFile = Effect.flatMap(InMemoryFiles, (files) => files.write("/snapshots", "not a folder\n"))
+const aFolder = Effect.flatMap(InMemoryFiles, (files) => files.write("/snapshots/keep", "\n"))
+
+describe("LEARNING_SNAPSHOT_DIR that is a file", () => {
+  it.effect("with learning on: bad input naming the variable, the path and the fix", () =>
+    Effect.gen(function*() {
+      const exit = yield* build({ LEARNING_PIPELINE_ENABLED: "1", LEARNING_SNAPSHOT_DIR: "/snapshots" }, aFile)
+      assert.isTrue(Exit.isFailure(exit), "the layer was built")
+      if (Exit.isSuccess(exit)) return
+      const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.strictEqual(error?._tag, "InvalidSetting", String(exit.cause))
+      if (error?._tag !== "InvalidSetting") return
+      assert.strictEqual(error.variable, "LEARNING_SNAPSHOT_DIR")
+      assert.include(error.message, "LEARNING_SNAPSHOT_DIR=\"/snapshots\" is a file, not a folder")
+      assert.include(error.message, "unset it")
+    }))
+
+  it.effect("with learning off, or a folder, or nothing there yet: accepted", () =>
+    Effect.gen(function*() {
+      assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_SNAPSHOT_DIR: "/snapshots" }, aFile)))
+      assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_PIPELINE_ENABLED: "1", LEARNING_SNAPSHOT_DIR: "/snapshots" }, aFolder)))
+      assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_PIPELINE_ENABLED: "1", LEARNING_SNAPSHOT_DIR: "/snapshots" }, Effect.void)))
+    }))
+})
