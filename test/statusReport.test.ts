@@ -5,6 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Console, Effect, Layer, Ref, Stream } from "effect"
 import { showStatus } from "../src/cli/statusReport.js"
+import { hasControlCharacter } from "../src/domain/OneLine.js"
 import type { StatusManifest } from "../src/domain/ManifestStatus.js"
 import type { StatusView } from "../src/services/RunEngine.js"
 import { RunReader } from "../src/services/RunReader.js"
@@ -127,5 +128,40 @@ describe("status --watch output", () => {
       })
       assert.isFalse(failed.some((line) => line === "<html>" || line === "broken"), failed.join(" | "))
       assert.isTrue(failed.some((line) => line.startsWith("Cloud sync: failed at") && line.includes("HTTP 500")))
+    }))
+
+  it.effect("text: what a hand-edited manifest holds stays on its own line, escaped (detail, times, folder, stage titles and summaries)", () =>
+    Effect.gen(function*() {
+      const lines = yield* Ref.make<ReadonlyArray<string>>([])
+      const console = yield* Console.consoleWith(Effect.succeed)
+      const capture: Console.Console = { ...console, log: (...args) => Ref.update(lines, (all) => [...all, args.join(" ")]) }
+      const entry = {
+        index: 1, id: "a\nRunning: forged", title: "T\u001b]0;title\u0007\nInjected: title", command: "x", kind: "command" as const,
+        status: "running" as const, started_at: null, completed_at: null, exit_code: null, summary: "S\u001b[31m red",
+        log_path: null, error_file: null, sub_run_id: null
+      }
+      const edited = viewOf({
+        status_detail: "x\nInjected: detail",
+        started_at: "now\nInjected: started",
+        completed_at: "then\u2028Injected: completed",
+        artifact_root: ".runs/t\rInjected: root",
+        commands: [entry]
+      })
+      const one = Layer.succeed(RunReader, RunReader.of({
+        status: () => Effect.succeed({ ...edited, stale: true }),
+        watch: () => Stream.empty,
+        newestRun: () => Effect.die("not asked by this test")
+      }))
+      yield* showStatus({ runId: manifest.run_id, taskId: "t", format: "text", watch: false, interval: 1 }).pipe(
+        Effect.withConsole(capture),
+        Effect.provide(one)
+      )
+      const printed = (yield* Ref.get(lines)).join("\n")
+      const shown = printed.split("\n")
+      assert.isFalse(shown.some(hasControlCharacter), printed)
+      assert.isFalse(shown.some((line) => line.startsWith("Injected") || line.startsWith("Running: forged")), shown.join(" | "))
+      assert.include(printed, "Status: in_progress (x\\nInjected: detail)")
+      assert.include(printed, "Running: a\\nRunning: forged")
+      assert.include(printed, "  [running] T\\u001b]0;title\\u0007\\nInjected: title — S\\u001b[31m red")
     }))
 })

@@ -54,6 +54,11 @@ const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
     ? `Cloud sync: synced at ${record.synced_at}${record.remote_id === undefined ? "" : ` (remote id ${shortened(oneLine(record.remote_id))})`}`
     : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${shortened(oneLine(record.error.message))}`
 
+/**
+ * CLI-7 text. Every value comes from the manifest as written, which a hand edit may have given line
+ * breaks or escape codes: each line is printed escaped (the ids are checked when read), so a value
+ * never starts a line of its own.
+ */
 const statusText = (view: StatusView) => {
   const m = view.manifest
   return [
@@ -69,10 +74,10 @@ const statusText = (view: StatusView) => {
     "Commands:",
     ...m.commands.map((c) =>
       `  [${c.status}] ${c.title}${c.attempts !== undefined && c.attempts > 1 ? ` (attempt ${c.attempts})` : ""}${ranOnText(c.remote)}${
-        c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`
+        c.summary === null ? "" : ` — ${shortened(c.summary.split("\n")[0] ?? "")}`
       }${keptText(c.remote)}`
     )
-  ].join("\n")
+  ].map(oneLine).join("\n")
 }
 
 /**
