@@ -187,7 +187,7 @@ describe("LRN-5 scenario picking", () => {
 })
 
 describe("what the snapshot leaves out", () => {
-  const folders = excludedFolders([".runs", "out/", "../elsewhere", "", "/abs", "build/runs"])
+  const folders = excludedFolders("/repo", ["/repo/.runs", "/repo/out/", "/elsewhere", "/repo", "/abs", "/repo/build/runs"], "/")
 
   it("keeps only folders inside the repository", () => {
     assert.deepStrictEqual(folders, [".runs", "out", "build/runs"])

@@ -3,22 +3,24 @@
  * the folders the orchestrator writes to, the diff command against the snapshot's commit, and the
  * dirty entries that stall a validation. Pure text in, text out; the git calls are in the layers.
  */
+import { isWithin } from "./PathContainment.js"
 
 /**
- * Repo-relative folders the orchestrator writes to (runs root, out root, snapshot storage): never
- * packed and never counted as dirt. `relativeDirs` are the roots relative to the repo; those outside
- * it (`../…`, absolute) or equal to it are ignored.
+ * The folders the orchestrator writes to (runs root, out root, snapshot storage) that lie inside the
+ * repository, repo-relative with forward slashes: never packed and never counted as dirt. Every path
+ * is absolute and real (symbolic links resolved, as git sees the tree: a runs root reached through a
+ * link into the repository is inside it); the repository itself and folders outside it are left out.
  */
-export const excludedFolders = (relativeDirs: ReadonlyArray<string>): ReadonlyArray<string> =>
-  relativeDirs
-    .map((dir) => dir.replace(/\\/g, "/").replace(/\/+$/, ""))
-    .filter((dir) => dir.length > 0 && dir !== "." && dir !== ".." && !dir.startsWith("../") && !dir.startsWith("/"))
+export const excludedFolders = (repoRoot: string, folders: ReadonlyArray<string>, sep: string): ReadonlyArray<string> =>
+  folders
+    .filter((folder) => isWithin(repoRoot, folder, sep) && !isWithin(folder, repoRoot, sep))
+    .map((folder) =>
+      folder.slice(repoRoot.length).split(sep).filter((part) => part.length > 0).join("/")
+    )
 
 /** Whether a repo-relative path (as git prints it; a folder may end in `/`) lies in one of `folders`. */
-export const isExcluded = (file: string, folders: ReadonlyArray<string>): boolean => {
-  const normalized = file.replace(/\/+$/, "")
-  return folders.some((folder) => normalized === folder || normalized.startsWith(`${folder}/`))
-}
+export const isExcluded = (file: string, folders: ReadonlyArray<string>): boolean =>
+  folders.some((folder) => isWithin(folder, file, "/"))
 
 /** Splits `-z` output (NUL-terminated records). */
 export const splitNul = (text: string): ReadonlyArray<string> => text.split("\0").filter((record) => record.length > 0)

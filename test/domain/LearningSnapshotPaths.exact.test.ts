@@ -3,11 +3,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { changedFiles, dirtyEntries, excludedFolders } from "../../src/domain/LearningSnapshotPaths.js"
 
 describe("learning snapshot paths, exactly", () => {
-  it("folders are normalised to forward slashes without trailing ones; the repo itself and outside folders drop", () => {
+  it("folders are repo-relative with forward slashes and no trailing ones; the repo itself, its parents and outside folders drop", () => {
     assert.deepStrictEqual(
-      excludedFolders(["a\\b\\", ".runs/", "out//", "x/y/", "", ".", "./", "..", "../up", "/abs", "..x"]),
-      ["a/b", ".runs", "out", "x/y", "..x"]
+      excludedFolders(
+        "/r/repo/",
+        ["/r/repo/.runs/", "/r/repo/out//", "/r/repo/x/y", "/r/repo", "/r/repo/", "/r", "/r/repo-other/a", "/up", "/r/repo/..x"],
+        "/"
+      ),
+      [".runs", "out", "x/y", "..x"]
     )
+    assert.deepStrictEqual(excludedFolders("C:\\repo", ["C:\\repo\\a\\b\\", "C:\\repox\\c"], "\\"), ["a/b"])
+    assert.deepStrictEqual(excludedFolders("/", ["/.runs"], "/"), [".runs"])
   })
 
   it("the prefix is cut only from paths below it", () => {

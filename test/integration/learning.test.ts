@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
@@ -272,6 +272,18 @@ describe("learning pipeline on a real repository", () => {
     const { section } = await captureIn(repo)
     assert.strictEqual(section.validation.status, "snapshot_failed")
     assert.match(section.validation.reason ?? "", /^Learning pipeline failed: Could not create folder .*run-1\/learning/)
+  })
+
+  it("a runs root reached through a symbolic link into the repository is still left out of the snapshot", async () => {
+    const repo = track(makeGitRepo(committed))
+    const link = `${track(makeDir("learning-link-"))}/repo`
+    symlinkSync(repo, link)
+    const { section } = await captureIn(repo, { runsRoot: join(link, ".runs") })
+    assert.strictEqual(section.snapshot?.status, "captured")
+    const tarball = join(repo, ".runs", "task", "cli", "run-1", "learning", "run-1.tar.gz")
+    assert.deepStrictEqual((await tarballEntries(tarball)).filter((entry) => entry.startsWith(".runs")), [])
+    // The orchestrator's own files are no dirt: the scenario is validated, not stalled.
+    assert.strictEqual(section.validation.status, "validated", JSON.stringify(section.validation))
   })
 
   it("LEARNING_SNAPSHOT_DIR moves the stored copy; a value other than 1 turns learning off", async () => {

@@ -49,6 +49,8 @@ export const makeGitRepo = (files: Readonly<Record<string, string>>): string => 
 export interface CaptureOptions {
   readonly env?: Readonly<Record<string, string>>
   readonly commands?: ReadonlyArray<CommandEntry>
+  /** The runs root (`<repoRoot>/.runs` by default). */
+  readonly runsRoot?: string
 }
 
 /** Runs the Live pipeline on a succeeded run of `commands` (one `echo ok` by default) in `repoRoot`. */
@@ -58,7 +60,7 @@ export const captureIn = (
 ): Promise<{ readonly section: LearningSection; readonly layout: RunLayout }> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const layout = makeRunLayout(path, { repoRoot, runsRoot: join(repoRoot, ".runs"), outRoot: join(repoRoot, "out") }, "task", "run-1")
+    const layout = makeRunLayout(path, { repoRoot, runsRoot: options.runsRoot ?? join(repoRoot, ".runs"), outRoot: join(repoRoot, "out") }, "task", "run-1")
     const manifest = finishedManifest(layout, options.commands ?? [commandEntry(1, "echo ok")])
     const section = yield* Effect.flatMap(Learning, (learning) => learning.capture({ manifest, layout }))
     return { section, layout }

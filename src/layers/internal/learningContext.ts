@@ -57,8 +57,17 @@ export const makeCaptureContext = (
     const dir = path.join(layout.runDir, "learning")
     const snapshotRoot = input.snapshotDir ?? path.join(roots.runsRoot, "learning-snapshots")
     const prompt = yield* files.readText(layout.prompt).pipe(Effect.orElseSucceed(() => undefined))
+    // Real paths, as git sees the tree: a folder not made yet is its parent's real path and its name.
+    const real = (target: string) =>
+      Effect.flatMap(files.realPath(target), (found) =>
+        found !== undefined
+          ? Effect.succeed(found)
+          : Effect.map(files.realPath(path.dirname(target)), (parent) => path.join(parent ?? path.dirname(target), path.basename(target)))
+      ).pipe(Effect.orElseSucceed(() => target))
     const excluded = excludedFolders(
-      [roots.runsRoot, roots.outRoot, snapshotRoot].map((folder) => path.relative(roots.repoRoot, folder))
+      yield* real(roots.repoRoot),
+      yield* Effect.forEach([roots.runsRoot, roots.outRoot, snapshotRoot], real),
+      path.sep
     )
     const git = runCaptured(runner, roots.repoRoot)
     const workTreeStatus = Effect.gen(function*() {
