@@ -99,6 +99,37 @@ describe("resume of a manifest whose ids are not the run's own (RUN-9, D-1)", ()
     }))
 })
 
+describe("resume of a manifest whose nested stage names a run that is not its child (RUN-9, D-7)", () => {
+  it.effect("is refused naming the field and that run's parent; the other run is left as it is", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const files = yield* TestKit.InMemoryFiles
+      // Another run of the task, in progress as far as its manifest says (another orchestrator's, say).
+      const other = yield* engine.start({ pipelineId: "broken", taskId: "demo", approvalPolicy: "auto" })
+      const otherText = JSON.parse((yield* files.read(other.layout.manifest)) ?? "{}")
+      const inProgress = JSON.stringify({ ...otherText, status: "in_progress", completed_at: null })
+      yield* files.write(other.layout.manifest, inProgress)
+      // This run's nested stage, as a hand edit (or a copy from another folder) left it: naming that run.
+      const { layout } = yield* engine.start({ pipelineId: "parent", taskId: "demo", approvalPolicy: "auto" })
+      const manifest: Record<string, unknown> = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      yield* files.write(layout.manifest, JSON.stringify({
+        ...manifest,
+        status: "failed",
+        commands: (manifest["commands"] as ReadonlyArray<Record<string, unknown>>).map((c) =>
+          c["kind"] === "subpipeline" ? { ...c, sub_run_id: other.layout.runId, status: "running" } : c
+        )
+      }))
+      const exit = yield* Effect.exit(engine.resume({ runId: layout.runId, taskId: "demo" }))
+      const failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      assert.strictEqual(failure?._tag, "InvalidFile", failure?.message)
+      assert.include(
+        failure?.message ?? "",
+        `commands.0.sub_run_id: names run ${other.layout.runId}, which is no child of this run (its parent_run_id is null)`
+      )
+      assert.strictEqual(yield* files.read(other.layout.manifest), inProgress, "the other run was not touched")
+    }).pipe(Effect.provide(app)))
+})
+
 describe("resume of a run folder without its .resume-token (D-7)", () => {
   it.effect("says the file is missing, not that it does not match; --token still resumes", () =>
     Effect.gen(function*() {

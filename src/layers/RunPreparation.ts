@@ -177,7 +177,8 @@ export const RunPreparationLive = Layer.effect(
       yield* failOn(requestProblem(request))
       const taskId = yield* taskIdOf(request.taskId)
       const layout = makeRunLayout(path, config.roots, taskId, yield* parseRunId(request.runId))
-      const recorded = yield* readRecorded(store, layout)
+      const layoutOf = (childRunId: string) => makeRunLayout(path, config.roots, taskId, childRunId)
+      const recorded = yield* readRecorded(store, layout, layoutOf)
       const data = yield* catalog.load
       const pipeline = yield* pipelineOfRun(data, recorded)
       yield* checkToken(request, recorded, request.token === undefined ? yield* store.readResumeToken(layout) : undefined)
@@ -192,7 +193,7 @@ export const RunPreparationLive = Layer.effect(
         { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
         recorded.tfgrpo
       )
-      const runFiles = yield* takeOverRun(taking, layout, pipeline, (childRunId) => makeRunLayout(path, config.roots, taskId, childRunId))
+      const runFiles = yield* takeOverRun(taking, layout, pipeline, layoutOf)
       const now = yield* isoNow
       yield* runFiles.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })
       yield* runFiles.writeHeartbeatFile(now)

@@ -65,11 +65,39 @@ export const recordedIdsProblem = (layout: RunLayout, recorded: CliManifest): In
   return issues.length === 0 ? undefined : new InvalidFile({ path: manifest, issues, hint })
 }
 
-/** The run's manifest, refused when its ids are not the run's own (recordedIdsProblem). */
-export const readRecorded = (store: RunStore["Type"], layout: RunLayout) =>
-  Effect.flatMap(store.read(layout), (recorded) => {
-    const problem = recordedIdsProblem(layout, recorded)
-    return problem === undefined ? Effect.succeed(recorded) : Effect.fail(problem)
+/**
+ * The child runs the takeover will stop and record cancelled (the running nested stages'), refused when
+ * one is no child of this run: a hand edit or a copied folder would have resume stop another run's
+ * stages. A child that cannot be read is the takeover's to report.
+ */
+const foreignChildren = (store: RunStore["Type"], layout: RunLayout, recorded: CliManifest, layoutOf: (runId: string) => RunLayout) =>
+  Effect.map(
+    Effect.forEach(recorded.commands, (c, i) =>
+      c.status !== "running" || c.kind !== "subpipeline" || c.sub_run_id === null
+        ? Effect.succeed([])
+        : Effect.map(Effect.option(store.read(layoutOf(c.sub_run_id))), (child) =>
+          child._tag === "Some" && child.value.parent_run_id !== recorded.run_id
+            ? [`commands.${i}.sub_run_id: names run ${c.sub_run_id}, which is no child of this run (its parent_run_id is ${
+              JSON.stringify(child.value.parent_run_id)
+            })`]
+            : [])),
+    (issues) =>
+      issues.flat().length === 0 ? undefined : new InvalidFile({
+        path: layout.relative(layout.manifest),
+        issues: issues.flat(),
+        hint: "Was it edited, or copied from another run's folder? Put the run's own child back (or null), or start a new run."
+      })
+  )
+
+/**
+ * The run's manifest, refused when its ids are not the run's own (recordedIdsProblem) or a running
+ * nested stage names a run that is not its child; `layoutOf` gives another run of the task's folder.
+ */
+export const readRecorded = (store: RunStore["Type"], layout: RunLayout, layoutOf: (runId: string) => RunLayout) =>
+  Effect.gen(function*() {
+    const recorded = yield* store.read(layout)
+    const problem = recordedIdsProblem(layout, recorded) ?? (yield* foreignChildren(store, layout, recorded, layoutOf))
+    return problem === undefined ? recorded : yield* problem
   })
 
 /** The recorded run's pipeline as the catalog has it now; refused when its stages changed. */
