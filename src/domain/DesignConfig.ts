@@ -3,7 +3,7 @@
  * the file as written, every bad field reported at once, and the settings with their defaults.
  * The YAML text is parsed by the caller (the `yaml` package); this module sees plain data.
  */
-import { Schema } from "effect"
+import { ParseResult, Predicate, Schema } from "effect"
 import { idProblem } from "./Ids.js"
 
 /** The design config's name at the repository root (DESIGN_CONFIG_PATH overrides it, CFG-10). */
@@ -36,16 +36,28 @@ export const breakpointPresets: Readonly<Record<string, { readonly width: number
   wide: { width: 1920, height: 1080 }
 }
 
-const PresetName = Schema.String.pipe(
-  Schema.filter((name) =>
-    name in breakpointPresets ? true : `must be one of ${Object.keys(breakpointPresets).join(", ")}, or {id, width, height}`
-  )
-)
+const presetProblem = `must be one of ${Object.keys(breakpointPresets).join(", ")}, or {id, width, height}`
 
-export const BreakpointEntry = Schema.Union(
-  PresetName,
-  Schema.Struct({ id: Slug, width: Pixels("width"), height: Schema.optional(Pixels("height")) })
-)
+const PresetName = Schema.String.pipe(Schema.filter((name) => name in breakpointPresets ? true : presetProblem))
+
+const BreakpointSize = Schema.Struct({ id: Slug, width: Pixels("width"), height: Schema.optional(Pixels("height")) })
+
+const BreakpointForms = Schema.Union(PresetName, BreakpointSize)
+
+/**
+ * A preset's name or a size, told apart by the value's type: a Union would report a bad entry once
+ * per form ("phone" also got `Expected { readonly id: ...; readonly width: Int & between(100, 8000) ... }`).
+ */
+export const BreakpointEntry = Schema.transformOrFail(Schema.Unknown, Schema.typeSchema(BreakpointForms), {
+  strict: true,
+  decode: (entry, options, ast) =>
+    typeof entry === "string"
+      ? ParseResult.decodeUnknown(PresetName)(entry, options)
+      : Predicate.isRecord(entry)
+      ? ParseResult.decodeUnknown(BreakpointSize)(entry, options)
+      : ParseResult.fail(new ParseResult.Type(ast, entry, presetProblem)),
+  encode: ParseResult.succeed
+})
 
 const Source = Schema.Struct({
   url: HttpUrl,

@@ -42,6 +42,19 @@ describe("the file's rules, exactly", () => {
     assert.deepStrictEqual(issuesOf(toolkit({ sources: [{ ...source, url: "http://x.test/" }, { ...source, url: "https://x.test/" }] })), [])
   })
 
+  it("a bad breakpoint is one message, for the form it was written in (a name, or a size)", () => {
+    const breakpoints = ["phone", { id: "w", width: 99 }, 5, { id: "x" }]
+    const preset = "must be one of mobile, tablet, desktop, wide, or {id, width, height}"
+    const expected = (where: string) => [
+      `${where}.0: ${preset}`,
+      `${where}.1.width: must be a whole number of pixels from 100 to 8000 (width)`,
+      `${where}.2: ${preset}`,
+      `${where}.3.width: is missing`
+    ]
+    assert.deepStrictEqual(issuesOf(toolkit({ sources: [{ ...source, breakpoints }] })), expected(`${at}.sources.0.breakpoints`))
+    assert.deepStrictEqual(issuesOf(toolkit({ breakpoints })), expected(`${at}.breakpoints`))
+  })
+
   it("masks, interactions, retention, diff, publish and self-correction bounds", () => {
     assert.deepStrictEqual(
       issuesOf(toolkit({
