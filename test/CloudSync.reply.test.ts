@@ -76,6 +76,11 @@ describe("cloud sync: a 2xx answer that is not the import's JSON is a failed syn
       says: ["status 201", "no content type", "not valid JSON"]
     },
     {
+      name: "an answer of more than 1 MiB (not read past that)",
+      answer: { status: 200, contentType: "application/json", body: `{"id":"r-1","pad":"${" ".repeat(2 * 1024 * 1024)}"}` },
+      says: ["status 200", "more than 1 MiB"]
+    },
+    {
       name: "JSON that is not an object",
       answer: { status: 200, contentType: "application/json", body: "[1,2]" },
       says: ["status 200", "not a JSON object"]

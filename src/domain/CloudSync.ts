@@ -64,7 +64,10 @@ export class CloudUploadHttpError extends Schema.TaggedError<CloudUploadHttpErro
 }
 
 /** What is wrong with a 2xx answer that is not the import's JSON. */
-export type UnexpectedReplyProblem = "not-json-type" | "invalid-json" | "not-object"
+export type UnexpectedReplyProblem = "not-json-type" | "invalid-json" | "not-object" | "too-large"
+
+/** The most of an answer's body that is read: the import answers an id, not a page. */
+export const importReplyLimitBytes = 1024 * 1024
 
 /**
  * A 2xx answer that is not the JSON object the import answers (SYNC-2): a captive portal's or a
@@ -75,10 +78,15 @@ export class CloudUploadUnexpectedReply extends Schema.TaggedError<CloudUploadUn
   url: Schema.String,
   status: Schema.Number,
   contentType: Schema.optional(Schema.String),
-  problem: Schema.Literal("not-json-type", "invalid-json", "not-object")
+  problem: Schema.Literal("not-json-type", "invalid-json", "not-object", "too-large")
 }) {
   override get message() {
-    const detail = this.problem === "invalid-json" ? " that is not valid JSON" : this.problem === "not-object" ? " that is not a JSON object" : ""
+    const detail = {
+      "not-json-type": "",
+      "invalid-json": " that is not valid JSON",
+      "not-object": " that is not a JSON object",
+      "too-large": ` of more than ${importReplyLimitBytes / 1024 / 1024} MiB`
+    }[this.problem]
     return `CloudRuns upload to ${this.url} answered status ${this.status} with ${this.contentType ?? "no content type"}${detail}, ` +
       `not the JSON the import answers (a captive portal or a proxy in the way, or ${baseUrlVariable} pointing at another site)`
   }

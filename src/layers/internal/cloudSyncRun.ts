@@ -4,7 +4,7 @@
  * log and the run's `cloud-sync.json`. Nothing written carries the token handed out for the upload.
  */
 import { FetchHttpClient, type HttpClient, HttpClientError, HttpClientRequest, type Path } from "@effect/platform"
-import { Duration, Effect, Either, Option, Redacted, Ref, Schema } from "effect"
+import { Chunk, Duration, Effect, Either, Option, Redacted, Ref, Schema, Stream } from "effect"
 import {
   type AuditEntry,
   auditAttemptFailed,
@@ -19,6 +19,7 @@ import {
   CloudUploadNetworkError,
   CloudUploadUnexpectedReply,
   idempotencyKeySource,
+  importReplyLimitBytes,
   importReplyOf,
   importUrl,
   isRetryableUploadError,
@@ -90,6 +91,20 @@ const remoteIdIn = (value: object): string | undefined =>
       return id === undefined ? undefined : shortened(oneLine(String(id)))
     }
   })
+
+/** A body as text, read until it passes `limit` bytes (then undefined: the rest is not read). */
+const readCapped = <E>(body: Stream.Stream<Uint8Array, E>, limit: number) =>
+  Effect.map(
+    Stream.runFoldWhile(body, { chunks: Chunk.empty<Uint8Array>(), bytes: 0 }, (read) => read.bytes <= limit, (read, chunk) => ({
+      chunks: Chunk.append(read.chunks, chunk),
+      bytes: read.bytes + chunk.byteLength
+    })),
+    ({ bytes, chunks }) => {
+      if (bytes > limit) return undefined
+      const decoder = new TextDecoder()
+      return Chunk.reduce(chunks, "", (all, chunk) => all + decoder.decode(chunk, { stream: true })) + decoder.decode()
+    }
+  )
 
 type Audit = (entry: AuditEntry) => Effect.Effect<void>
 
@@ -214,12 +229,17 @@ const upload = (deps: SyncDeps, { body, idempotencyKey, settings }: Upload, secr
       return yield* Effect.gen(function*() {
         // A fetch-backed client must not follow a redirect: a 301/302 would become a GET without the body.
         const response = yield* deps.http.execute(post).pipe(Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }))
-        const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+        // Never more than the limit in memory, whatever the server sends (an unread rest is dropped).
+        const text = yield* readCapped(response.stream, importReplyLimitBytes).pipe(Effect.orElseSucceed(() => ""))
         if (response.status < 200 || response.status > 299) {
           const location = response.status >= 300 && response.status <= 399 ? response.headers["location"] : undefined
           return yield* new CloudUploadHttpError({ status: response.status, ...(location === undefined ? {} : { location }) })
         }
-        return yield* remoteIdOf(url, response.status, response.headers["content-type"], text)
+        const contentType = response.headers["content-type"]
+        if (text === undefined) {
+          return yield* new CloudUploadUnexpectedReply({ url, status: response.status, problem: "too-large", ...(contentType === undefined ? {} : { contentType }) })
+        }
+        return yield* remoteIdOf(url, response.status, contentType, text)
       }).pipe(
         Effect.catchIf(
           HttpClientError.isHttpClientError,
