@@ -1243,6 +1243,17 @@ describe("RunEngine.resume: what re-runs", () => {
       // A finished child of this run is no orphan of it.
       const doneId = "1970-01-01T00-00-00-000Z-c0ffee02"
       yield* writeRun({ runId: doneId, heartbeatAt: 0, manifest: { status: "failed", pipeline_id: "kid", parent_run_id: crashedRunId, commands: [] } })
+      // Nor are runs started with `--parent-run` naming it: one running now (its owner alive, its
+      // heartbeat fresh), one of a pipeline no interrupted stage runs.
+      const liveId = "1970-01-01T00-00-00-000Z-c0ffee03"
+      yield* writeRun({
+        runId: liveId,
+        heartbeatAt: 60_000,
+        owner: { pid: 888, host: "test-host" },
+        manifest: { pipeline_id: "kid", parent_run_id: crashedRunId, commands: [{ ...entry, id: "work", command: "./work", status: "running" }] }
+      })
+      const otherId = "1970-01-01T00-00-00-000Z-c0ffee04"
+      yield* writeRun({ runId: otherId, heartbeatAt: 0, manifest: { status: "queued", pipeline_id: "parent", parent_run_id: crashedRunId, commands: [] } })
       // The parent: prep done, the nested stage running, its child not recorded yet.
       yield* writeRun({
         heartbeatAt: 0,
@@ -1261,18 +1272,20 @@ describe("RunEngine.resume: what re-runs", () => {
       const oldChild = yield* manifestFile((yield* runLayout(childId)).manifest)
       assert.strictEqual(oldChild.status, "cancelled", "the unrecorded child is not left queued")
       assert.strictEqual((yield* manifestFile((yield* runLayout(doneId)).manifest)).status, "failed", "a finished child is left as it is")
+      assert.strictEqual((yield* manifestFile((yield* runLayout(liveId)).manifest)).status, "in_progress", "a live run naming it as parent is left running")
+      assert.strictEqual((yield* manifestFile((yield* runLayout(otherId)).manifest)).status, "queued", "a run of another pipeline is left as it is")
       const writes = (yield* (yield* Probe).manifestWrites).map((text) => Schema.decodeUnknownSync(Schema.parseJson(CliManifest))(text))
       assert.isTrue(writes.some((m) => m.commands[1]?.sub_run_id === childId), "the parent recorded (adopted) the child")
       assert.strictEqual(resumed.manifest.status, "succeeded")
       const rerun = resumed.manifest.commands[1]
       assert.notStrictEqual(rerun?.sub_run_id, childId, "the nested stage ran again in a new child run")
       const children = (yield* listFiles).filter((p) => p.startsWith("/repo/.runs/0101/cli/") && p.endsWith("/manifest.json"))
-      assert.strictEqual(children.length, 4, "the parent, the two old children and one new child")
+      assert.strictEqual(children.length, 6, "the parent, the four other runs and one new child")
       assert.deepStrictEqual(yield* invocationCounts, { "./work": 1 })
     }).pipe(Effect.provide(probedApp([
       pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
       pipeline("kid", [commandStage("work", "./work")])
-    ], { scripts: { ...scripts, "./work": { duration: "1 second" } } }))))
+    ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [888] } }))))
 
   it.effect("a running nested stage names its child run in the parent's manifest, so a crash leaves the child findable", () =>
     Effect.gen(function*() {
