@@ -4,6 +4,7 @@
  * paste into Markdown.
  */
 import { Options } from "@effect/cli"
+import { oneLine } from "../domain/OneLine.js"
 import { dependenciesOf, isGraph, levelsOf } from "../domain/StageGraph.js"
 import type { PlanView } from "../services/RunEngine.js"
 
@@ -81,26 +82,31 @@ export const planJson = (view: PlanView) => ({
   graph: graphOf(view)
 })
 
+/**
+ * `<label><value>` as lines: a value's line breaks (a multi-line command) continue under the value,
+ * indented, and its control characters are escaped, so no value prints a line at the margin of its own.
+ */
+const field = (label: string, value: string): ReadonlyArray<string> =>
+  value.split(/\r?\n/).map((line, n) => `${n === 0 ? label : " ".repeat(label.length)}${oneLine(line)}`)
+
 /** CLI-5: the text form of a plan. */
 export const planText = (view: PlanView) => {
   const stages = view.pipeline.stages
   const graph = isGraph(stages)
   const lines = [`Pipeline: ${view.pipeline.id} — ${view.pipeline.title} [${view.source}]`]
-  if (view.pipeline.description !== undefined) lines.push(`Description: ${view.pipeline.description}`)
+  if (view.pipeline.description !== undefined) lines.push(...field("Description: ", view.pipeline.description))
   lines.push("Stages:")
   if (view.pipeline.stages.length === 0) lines.push("  (none)")
   view.pipeline.stages.forEach((stage, i) => {
     const selected = view.plan.items[i]?.selected === true ? " <- target" : ""
     lines.push(`  ${i + 1}. [${stage.kind}] ${stage.title} (${stage.id})${selected}`)
     if (stage.kind === "command") {
-      lines.push(`     command: ${stage.command}`)
-      if (stage.cwd !== undefined) lines.push(`     cwd: ${stage.cwd}`)
-      if (stage.env !== undefined) {
-        lines.push(`     env: ${Object.entries(stage.env).map(([k, v]) => `${k}=${v}`).join(", ")}`)
-      }
+      lines.push(...field("     command: ", stage.command))
+      if (stage.cwd !== undefined) lines.push(...field("     cwd: ", stage.cwd))
+      if (stage.env !== undefined) lines.push(...field("     env: ", Object.entries(stage.env).map(([k, v]) => `${k}=${v}`).join(", ")))
       if (stage.allowFailure === true) lines.push("     allowFailure: true")
       if (stage.timeoutMs !== undefined) lines.push(`     timeoutMs: ${stage.timeoutMs}`)
-      if (stage.summaryHint !== undefined) lines.push(`     summaryHint: ${stage.summaryHint}`)
+      if (stage.summaryHint !== undefined) lines.push(...field("     summaryHint: ", stage.summaryHint))
     } else {
       lines.push(`     pipeline: ${stage.pipeline}`)
       if (stage.optional === true) lines.push("     optional: true")
@@ -112,7 +118,7 @@ export const planText = (view: PlanView) => {
     lines.push("Levels (stages of a level may run at once):")
     levelsOf(stages).forEach((level, n) => lines.push(`  ${n + 1}. ${level.map((p) => stages[p]?.id).join(", ")}`))
   }
-  if (view.pipeline.description !== undefined) lines.push(`Notes: ${view.pipeline.description}`)
+  if (view.pipeline.description !== undefined) lines.push(...field("Notes: ", view.pipeline.description))
   return lines.join("\n")
 }
 
