@@ -272,6 +272,31 @@ describe("CloudSyncLive in memory: uploads", () => {
     }).pipe(Effect.provide(app(server.handler)), withEnv(enabledEnv))
   })
 
+  it.effect("an upload interrupted before the server answers (Ctrl-C) is recorded failed, audited and said", () => {
+    const requests: Array<HandledRequest> = []
+    const silent = (req: HandledRequest) => Effect.zipRight(Effect.sync(() => requests.push(req)), Effect.never)
+    return Effect.gen(function*() {
+      yield* putManifest()
+      const [, logged] = yield* captureLogs(Effect.gen(function*() {
+        const fiber = yield* Effect.fork(Effect.flatMap(CloudSync, (sync) => sync.syncRun(request)))
+        for (let tick = 0; tick < 5_000 && requests.length === 0; tick++) yield* liveTick
+        assert.strictEqual(requests.length, 1, "the upload never reached the server")
+        yield* Fiber.interrupt(fiber)
+      }))
+      const record = Option.getOrUndefined(yield* readRecord)
+      assert.strictEqual(record?.status, "failed", JSON.stringify(record))
+      if (record?.status !== "failed") return
+      assert.strictEqual(record.attempts, 1)
+      assert.strictEqual(record.error.name, "SyncInterrupted")
+      assert.include(record.error.message, "interrupted")
+      const audit = yield* auditLines
+      assert.deepStrictEqual(audit.map((line) => line.message), ["Cloud sync interrupted"])
+      const warnings = logged.filter(([level]) => level === "WARN").map(([, text]) => text)
+      assert.strictEqual(warnings.length, 1, JSON.stringify(logged))
+      assert.include(warnings[0], "interrupted")
+    }).pipe(Effect.provide(app(silent)), withEnv(enabledEnv))
+  })
+
   it.effect("a 401 is not retried: one request, an audited failure, a failed record, a warning", () => {
     const server = scriptedServer([{ status: 401, body: { error: "bad token" } }])
     return Effect.gen(function*() {

@@ -123,6 +123,16 @@ export class CloudUploadNetworkError extends Schema.TaggedError<CloudUploadNetwo
   }
 }
 
+/** The command was stopped (Ctrl-C) while an upload waited for the server: the run may not have reached it. */
+export class SyncInterrupted extends Schema.TaggedError<SyncInterrupted>()("SyncInterrupted", {
+  attempts: Schema.Number
+}) {
+  override get message() {
+    return `Cloud sync was interrupted (the command was stopped) at upload attempt ${this.attempts}, before the server ` +
+      `accepted the run: it may not have reached it`
+  }
+}
+
 /** The run summary manifest could not be read or parsed, even after the retries of SYNC-3. */
 export class SyncManifestUnavailable extends Schema.TaggedError<SyncManifestUnavailable>()("SyncManifestUnavailable", {
   path: Schema.String,
@@ -176,6 +186,12 @@ export const auditAttemptFailed = (attempt: number, error: ErrorSummary): AuditE
   level: "error",
   message: "Cloud sync attempt failed",
   details: { attempt, error }
+})
+
+export const auditInterrupted = (attempt: number): AuditEntry => ({
+  level: "error",
+  message: "Cloud sync interrupted",
+  details: { attempt }
 })
 
 export const auditManifestRecovered = (attempts: number): AuditEntry => ({

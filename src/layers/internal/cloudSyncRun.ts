@@ -9,6 +9,7 @@ import {
   type AuditEntry,
   auditAttemptFailed,
   auditCompleted,
+  auditInterrupted,
   auditManifestFailed,
   auditManifestRecovered,
   CloudSyncRecord,
@@ -28,6 +29,7 @@ import {
   scrubSecret,
   scrubStrings,
   summarizeError,
+  SyncInterrupted,
   SyncManifestUnavailable,
   type SyncOutcome,
   trimAfterLastBrace,
@@ -212,10 +214,13 @@ interface Upload {
  * SYNC-2, SYNC-4: posts the body with a fresh token each attempt, retrying on the upload policy while
  * the error is worth it. Answers the remote id (or the last error) and how many attempts were made.
  */
-const upload = (deps: SyncDeps, { body, idempotencyKey, settings }: Upload, secret: Ref.Ref<string | undefined>, audit: Audit) =>
+const upload = (
+  deps: SyncDeps,
+  { body, idempotencyKey, settings }: Upload,
+  { attempts, audit, secret }: { readonly secret: Ref.Ref<string | undefined>; readonly audit: Audit; readonly attempts: Ref.Ref<number> }
+) =>
   Effect.gen(function*() {
     const url = importUrl(settings)
-    const attempts = yield* Ref.make(0)
     const attempt = Effect.gen(function*() {
       yield* Ref.update(attempts, (n) => n + 1)
       const issued = yield* deps.broker.getToken({ service: cloudService, scope: cloudScope, vaultPath: settings.vaultPath })
@@ -288,7 +293,13 @@ export const syncRun = (deps: SyncDeps, settings: CloudSyncSettings, request: Sy
       ...(settings.bucket === undefined ? {} : { bucket: settings.bucket }),
       idempotencyKey
     }
-    const { tries, uploaded } = yield* upload(deps, { settings, body, idempotencyKey }, secret, audit)
+    // Stopped (Ctrl-C) while waiting for the server: said and recorded like a failure, since it may not have arrived.
+    const attempts = yield* Ref.make(0)
+    const { tries, uploaded } = yield* upload(deps, { settings, body, idempotencyKey }, { secret, audit, attempts }).pipe(
+      Effect.onInterrupt(() =>
+        Effect.flatMap(Ref.get(attempts), (n) => Effect.zipRight(audit(auditInterrupted(n)), failed(n, new SyncInterrupted({ attempts: n }))))
+      )
+    )
     if (Either.isLeft(uploaded)) return yield* failed(tries, uploaded.left)
     yield* audit(auditCompleted(uploaded.right ?? null, tries))
     return yield* finish({ _tag: "Synced", remoteId: uploaded.right, attempts: tries, syncedAt: yield* isoNow })
