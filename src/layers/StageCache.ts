@@ -63,7 +63,7 @@ const makeStageCache = (deps: CacheDeps) =>
 
     const keyOf = (probe: CacheProbe, readOnly: boolean) =>
       Effect.gen(function*() {
-        const paths = yield* matchFiles(storage.work, probe.cwd, probe.spec.inputs ?? [])
+        const paths = yield* matchFiles(storage.work, probe.cwd, probe.spec.inputs ?? [], storage.ownFolders)
         const known = deps.git === undefined || paths.length <= gitInputThreshold ? undefined : yield* cleanBlobIds(deps.git, probe.cwd)
         const inputs = yield* blobIds(storage.work, probe.cwd, paths, known)
         const parts: CacheKeyParts = {
@@ -150,7 +150,7 @@ export const StageCacheOnGit = Layer.effect(
     const settings = yield* decodeSettings(cacheSection)
     const dir = settings.dir === undefined ? path.join(roots.runsRoot, ".cache") : path.resolve(settings.dir)
     return yield* makeStageCache({
-      storage: { store: files, work: files, dir },
+      storage: { store: files, work: files, dir, ownFolders: [roots.runsRoot, roots.outRoot, dir] },
       settings,
       repoRoot: roots.repoRoot,
       entropy: yield* Entropy,
@@ -174,7 +174,7 @@ export const StageCacheMemory = (options: Partial<Omit<CacheSection, "dir">> = {
       const store = yield* Effect.provide(Files, FilesMemory)
       const { roots } = yield* BaseConfig
       return yield* makeStageCache({
-        storage: { store, work: yield* Files, dir: "/stage-cache" },
+        storage: { store, work: yield* Files, dir: "/stage-cache", ownFolders: [roots.runsRoot, roots.outRoot] },
         settings: { enabled: options.enabled ?? true, maxBytes: options.maxBytes ?? defaultCacheMaxBytes },
         repoRoot: roots.repoRoot,
         entropy: yield* Entropy,

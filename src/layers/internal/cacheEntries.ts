@@ -13,11 +13,16 @@ import type { Files } from "../../services/Files.js"
 import { wholeReadLimit } from "./cacheFiles.js"
 import { CacheEntryDamaged, type ReplayChunk } from "../../services/StageCache.js"
 
-/** Where entries live (`store`) and where stages' files and logs are (`work`); the same Files in production. */
+/**
+ * Where entries live (`store`) and where stages' files and logs are (`work`); the same Files in
+ * production. `ownFolders`: the runs root, the out root and the cache folder (absolute), which no
+ * stage glob walks into: every run writes there.
+ */
 export interface CacheStorage {
   readonly store: Files["Type"]
   readonly work: Files["Type"]
   readonly dir: string
+  readonly ownFolders: ReadonlyArray<string>
 }
 
 export const entriesDir = (dir: string) => `${dir}/entries`

@@ -1,7 +1,8 @@
 /**
  * What a stage cache key reads (DECISIONS B-5): the files a stage's globs match under its folder
  * (walked from each glob's fixed folder only, `**` not entering `.git` or `node_modules` unless a
- * glob names them) and their git blob ids; the keyed hashes of the named env values.
+ * glob names them, nor the orchestrator's own folders, which every run changes) and their git blob
+ * ids; the keyed hashes of the named env values.
  */
 import { Config, Effect, Option } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
@@ -17,10 +18,14 @@ export const wholeReadLimit = 1024 * 1024
 /** Guards against a symlink loop: no real tree is this deep. */
 const maxDepth = 64
 
-/** Every file under `root` that one of `globs` matches, relative to `root`, sorted and without duplicates. */
-export const matchFiles = (files: Files["Type"], root: string, globs: ReadonlyArray<string>) =>
+/**
+ * Every file under `root` that one of `globs` matches, relative to `root`, sorted and without
+ * duplicates. A folder of `ownFolders` (absolute) met on the way is not entered.
+ */
+export const matchFiles = (files: Files["Type"], root: string, globs: ReadonlyArray<string>, ownFolders: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const found = new Set<string>()
+    const own = new Set(ownFolders.map((folder) => folder.replace(/\/+$/, "")))
     for (const glob of globs) {
       const base = staticBase(glob)
       const pattern = globToRegExp(glob)
@@ -37,7 +42,7 @@ export const matchFiles = (files: Files["Type"], root: string, globs: ReadonlyAr
           if (info.type !== "directory" || depth > maxDepth) return
           for (const name of yield* files.list(rel === "" ? root : `${root}/${rel}`)) {
             const child = join(rel, name)
-            if (skippedFolder(name) && !glob.includes(name)) continue
+            if ((skippedFolder(name) && !glob.includes(name)) || own.has(`${root}/${child}`)) continue
             yield* visit(child, depth + 1)
           }
         })

@@ -24,7 +24,7 @@ export const storeEntry = (storage: CacheStorage, entropy: Entropy["Type"], key:
     const outcome = yield* Effect.gen(function*() {
       yield* copyFile(work, request.logPath, store, `${staging}/log.ndjson`)
       const outputs: Array<{ readonly path: string; readonly size: number }> = []
-      for (const rel of yield* matchFiles(work, probe.cwd, probe.spec.outputs ?? [])) {
+      for (const rel of yield* matchFiles(work, probe.cwd, probe.spec.outputs ?? [], storage.ownFolders)) {
         const info = yield* work.info(`${probe.cwd}/${rel}`)
         if (info?.type !== "file") continue
         yield* copyFile(work, `${probe.cwd}/${rel}`, store, `${staging}/outputs/${rel}`)
