@@ -95,7 +95,7 @@ describe("status without --run (CLI-7)", () => {
     })))
 })
 
-describe("status of a manifest whose ids were edited by hand (ID-1)", () => {
+describe("status (and resume) of a run edited by hand or half written", () => {
   it.effect("a task_id or run_id the id rules refuse is bad input naming the file and the field, on one line", () =>
     onApp(Effect.gen(function*() {
       const runId = yield* started("demo")
@@ -138,6 +138,24 @@ describe("status of a manifest whose ids were edited by hand (ID-1)", () => {
           assert.strictEqual(code, 2, `${args[0]} ${JSON.stringify(edit)}`)
           assert.strictEqual(failureOf(exit), `${manifest} is not valid: ${issues}.`, `${args[0]} ${JSON.stringify(edit)}`)
         }
+      }
+    })))
+
+  it.effect("a run folder without its manifest (being made, or half written) is said as such, not 'not found' (status and resume)", () =>
+    onApp(Effect.gen(function*() {
+      const runId = yield* started("demo")
+      const { layout } = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      const half = "2099-01-01T00-00-00-000Z-0123abcd"
+      yield* files.write(`${layout.cliDir}/${half}/.owner.json`, "{}")
+      for (const command of ["status", "resume"]) {
+        const { code, exit } = yield* orch(command, "--run", half, "--task", "demo")
+        assert.strictEqual(code, 2, command)
+        assert.strictEqual(
+          failureOf(exit),
+          `Run '${half}' of task 'demo' has a folder (${layout.relative(layout.cliDir)}/${half}) but no manifest.json: ` +
+            "it is being created, or was left half written or half deleted; there is nothing to show or resume yet."
+        )
       }
     })))
 })

@@ -8,9 +8,15 @@ import { Schema } from "effect"
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
   runId: Schema.String,
   taskId: Schema.String,
-  runsDir: Schema.String
+  runsDir: Schema.String,
+  /** The run's folder exists without its manifest.json: being created, or left half written or deleted. */
+  folderOnly: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
+    if (this.folderOnly === true) {
+      return `Run '${this.runId}' of task '${this.taskId}' has a folder (${this.runsDir}/${this.runId}) but no manifest.json: ` +
+        "it is being created, or was left half written or half deleted; there is nothing to show or resume yet."
+    }
     return `Run '${this.runId}' not found for task '${this.taskId}' in ${this.runsDir}. ` +
       `Check the run id, or pass --task (or set MCP_RUNNER_TASK_ID) to the task that started it.`
   }

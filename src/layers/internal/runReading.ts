@@ -15,7 +15,7 @@ export type FileBackend = Files["Type"]
 
 /**
  * Reads a run's manifest and decodes it with `schema` (the whole manifest, or the part status reads);
- * a missing file is RunNotFound, a damaged one InvalidFile.
+ * a missing file is RunNotFound (saying so when the run's folder is there), a damaged one InvalidFile.
  */
 export const readManifestAs = <A, I>(
   backend: FileBackend,
@@ -25,10 +25,12 @@ export const readManifestAs = <A, I>(
   Effect.gen(function*() {
     const text = yield* backend.readText(layout.manifest)
     if (text === undefined) {
+      const folder = yield* backend.info(layout.runDir)
       return yield* new RunNotFound({
         runId: layout.runId,
         taskId: layout.taskId,
-        runsDir: layout.relative(layout.cliDir)
+        runsDir: layout.relative(layout.cliDir),
+        ...(folder?.type === "directory" ? { folderOnly: true } : {})
       })
     }
     return yield* decodeJsonFile(schema, layout.relative(layout.manifest))(text)
