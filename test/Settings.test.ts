@@ -262,6 +262,18 @@ describe("cloudSync and credentials (SYNC-1, SYNC-2)", () => {
       assert.strictEqual((yield* failure(cloudSyncSection, { CODEX_CLOUD_SYNC: "yes" })).variable, "CODEX_CLOUD_WORKSPACE_ID")
     }))
 
+  it.effect("with sync on, a CODEX_CLOUD_BASE_URL with a query or a fragment is bad input that does not echo it", () =>
+    Effect.gen(function*() {
+      const on = { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws" }
+      for (const url of ["https://cloud.test/api?key=s3cretvalue", "https://cloud.test/api#s3cretvalue", "https://cloud.test/?"]) {
+        const bad = yield* failure(cloudSyncSection, { ...on, CODEX_CLOUD_BASE_URL: url })
+        assert.strictEqual(bad.variable, "CODEX_CLOUD_BASE_URL", url)
+        assert.include(bad.message, "query or a fragment")
+        assert.notInclude(bad.message, "s3cretvalue")
+      }
+      assert.isTrue(Option.isSome(yield* decode(cloudSyncSection, { ...on, CODEX_CLOUD_BASE_URL: "https://cloud.test/api/" })))
+    }))
+
   it.effect("with sync on, a CODEX_CLOUD_TOKEN shorter than 6 characters is bad input naming it, never its value", () =>
     Effect.gen(function*() {
       const on = { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws" }

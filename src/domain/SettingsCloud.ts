@@ -61,6 +61,16 @@ export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> =
           `be written to the audit log. Remove it from the URL and give the token in ${tokenVariable} or ${helperVariable}.`
       ))
     }
+    // The import path is appended to the base: after a query or fragment it would not be a path, and
+    // a query may hold a key, which would be written with every upload error. Never echoed.
+    if (url.includes("?") || url.includes("#")) {
+      return Either.left(ConfigError.InvalidData(
+        [baseUrlVariable],
+        `${baseUrlVariable} has a query or a fragment (?… or #…): the import path could not be appended to it, and it ` +
+          `would be written to the audit log. Give the base address alone (scheme, host and path), and the token in ` +
+          `${tokenVariable} or ${helperVariable}.`
+      ))
+    }
     const tokenLength = Option.match(token, { onNone: () => 0, onSome: (value) => Redacted.value(value).trim().length })
     if (Option.isNone(helper) && tokenLength > 0 && tokenLength < minSecretLength) {
       return Either.left(ConfigError.InvalidData(
