@@ -5,11 +5,11 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Option } from "effect"
+import { Effect, Layer } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { TestKit } from "../src/index.js"
 import { RunEngine } from "../src/services/RunEngine.js"
-import { runCommandLine } from "./support/cliMemory.js"
+import { failureOf, runCommandLine } from "./support/cliMemory.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = TestKit.AppMemory({
@@ -20,13 +20,6 @@ const app = TestKit.AppMemory({
 const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
 const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
 
-const failureOf = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isFailure(exit)
-    ? Option.match(Cause.failureOption(exit.cause), {
-      onNone: () => Cause.pretty(exit.cause),
-      onSome: (error) => (error instanceof Error ? error.message : String(error))
-    })
-    : "(succeeded)"
 
 describe("an empty pipeline id", () => {
   it.effect("plan '' and start '' (or blank) are exit 2 saying the pipeline id is empty; nothing is written", () =>

@@ -5,11 +5,11 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Option, TestClock } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { TestKit } from "../src/index.js"
 import { RunReader } from "../src/services/RunReader.js"
-import { runCommandLine } from "./support/cliMemory.js"
+import { failureOf, runCommandLine } from "./support/cliMemory.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = TestKit.AppMemory({
@@ -27,14 +27,6 @@ const started = (task: string) =>
 
 const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
 
-/** The message of the error a command line failed with. */
-const failureOf = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isFailure(exit)
-    ? Option.match(Cause.failureOption(exit.cause), {
-      onNone: () => Cause.pretty(exit.cause),
-      onSome: (error) => (error instanceof Error ? error.message : String(error))
-    })
-    : "(succeeded)"
 
 describe("status without --run (CLI-7)", () => {
   it.effect("names the task's newest run and the command that shows it, exit 2", () =>
