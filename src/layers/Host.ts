@@ -27,6 +27,15 @@ export const startTimeOfStat = (stat: string): string | undefined => {
   return field !== undefined && /^\d+$/.test(field) ? field : undefined
 }
 
+/**
+ * Whether a `/proc/<pid>/stat` line is of a process that still runs: its state (the first field
+ * after the name) is not Z, a zombie (exited, not yet reaped), nor X (dead).
+ */
+export const runsOfStat = (stat: string): boolean => {
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+  return state !== "" && state !== "Z" && state !== "X" && state !== "x"
+}
+
 /** Whether a NUL-separated `/proc/<pid>/environ` holds exactly `NAME=value`. */
 export const environHas = (environ: string, entry: string): boolean => environ.split("\0").includes(entry)
 
@@ -38,6 +47,31 @@ export const HostLive = Layer.effect(
     const groupOf = (pid: string) => Effect.map(read(`/proc/${pid}/stat`), (stat) => stat === undefined ? undefined : groupOfStat(stat))
     const carriesRun = (pid: string, runId: string) =>
       Effect.map(read(`/proc/${pid}/environ`), (environ) => environ !== undefined && environHas(environ, `CODEX_ORCHESTRATOR_RUN_ID=${runId}`))
+    const runsInGroup = (pid: string, pgid: number) =>
+      Effect.map(read(`/proc/${pid}/stat`), (stat) => stat !== undefined && groupOfStat(stat) === pgid && runsOfStat(stat))
+    /**
+     * Signal 0 finds a group as long as a member exists, a zombie included: a stage's shell killed
+     * before its children leaves them to be reaped by PID 1, which some containers' init does only
+     * now and then (here ~1 s), and a process that is PID 1 itself never does. A group whose members
+     * all ended is not alive: its leader first (the common case), else every process read from /proc
+     * (where there is none, as off Linux, signal 0's answer stands).
+     */
+    const isGroupAlive = (pgid: number) =>
+      Effect.gen(function*() {
+        if (!(yield* exists(-pgid))) return false
+        if (yield* runsInGroup(String(pgid), pgid)) return true
+        const names = yield* Effect.either(fs.readDirectory("/proc"))
+        if (names._tag === "Left") return true
+        return yield* Effect.exists(names.right.filter((name) => /^\d+$/.test(name)), (pid) => runsInGroup(pid, pgid))
+      })
+    // The same for one process: a zombie has ended (where /proc is, this process's own stat is readable).
+    const isAlive = (pid: number) =>
+      Effect.gen(function*() {
+        if (!(yield* exists(pid))) return false
+        const stat = yield* read(`/proc/${pid}/stat`)
+        if (stat !== undefined) return runsOfStat(stat)
+        return (yield* read("/proc/self/stat")) === undefined
+      })
     const members = (pgid: number) =>
       fs.readDirectory("/proc").pipe(
         Effect.orElseSucceed((): ReadonlyArray<string> => []),
@@ -48,12 +82,12 @@ export const HostLive = Layer.effect(
       hostname: hostname(),
       cpus: availableParallelism(),
       ownGroup: groupOf("self"),
-      isAlive: exists,
+      isAlive,
       startTimeOf: (pid) =>
         Number.isInteger(pid) && pid > 0
           ? Effect.map(read(`/proc/${pid}/stat`), (stat) => stat === undefined ? undefined : startTimeOfStat(stat))
           : Effect.succeed(undefined),
-      isGroupAlive: (pgid) => exists(-pgid),
+      isGroupAlive,
       signalGroup: (pgid, signal) =>
         Effect.sync(() => {
           try {

@@ -13,7 +13,7 @@ export class Host extends Context.Tag("orchestrator/Host")<
     readonly cpus: number
     /** This process's own process group, or undefined where it cannot be read. */
     readonly ownGroup: Effect.Effect<number | undefined>
-    /** Whether a process with this pid exists on this machine. */
+    /** Whether a process with this pid runs on this machine (a zombie, exited and not yet reaped, does not). */
     readonly isAlive: (pid: number) => Effect.Effect<boolean>
     /**
      * When the process with this pid started, as the OS records it (Linux: clock ticks since boot,
@@ -23,7 +23,7 @@ export class Host extends Context.Tag("orchestrator/Host")<
     readonly startTimeOf: (pid: number) => Effect.Effect<string | undefined>
     /** Signals a whole process group (a stage and its background children); false if it is gone. */
     readonly signalGroup: (pgid: number, signal: "SIGTERM" | "SIGKILL") => Effect.Effect<boolean>
-    /** Whether any process of the group is alive (its leader, the stage's shell, may have exited). */
+    /** Whether any process of the group still runs (its leader, the stage's shell, may have exited; zombies do not count). */
     readonly isGroupAlive: (pgid: number) => Effect.Effect<boolean>
     /**
      * Whether the group was started by a stage of run `runId`: its leader, or with the leader gone one

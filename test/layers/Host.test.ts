@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { environHas, groupOfStat, HostLive, startTimeOfStat } from "../../src/layers/Host.js"
+import { environHas, groupOfStat, HostLive, runsOfStat, startTimeOfStat } from "../../src/layers/Host.js"
 import { Host } from "../../src/services/Host.js"
 import { waitFor } from "../support/cli.js"
 
@@ -111,5 +111,45 @@ describe("HostLive.startTimeOf", () => {
       }
       assert.isUndefined(yield* host.startTimeOf(0))
       assert.isUndefined(yield* host.startTimeOf(2 ** 22 + 1))
+    }).pipe(Effect.provide(live)))
+})
+
+describe("HostLive.isGroupAlive and isAlive", () => {
+  it("tells a running process from a zombie by its stat line's state", () => {
+    assert.isTrue(runsOfStat("123 (sleep) S 1 123 123 0"))
+    assert.isTrue(runsOfStat("123 (a) Z) R 1 123 123 0"), "the state after the last parenthesis counts")
+    assert.isFalse(runsOfStat("123 (sleep) Z 1 123 123 0"))
+    assert.isFalse(runsOfStat("123 (sleep) X 1 123 123 0"))
+  })
+
+  it.live("a group left with zombies only (exited, their parent elsewhere not reaping them yet) is not alive", () =>
+    Effect.gen(function*() {
+      const host = yield* Host
+      // The parent forks a child into a group of its own, which exits at once; the parent never reaps it.
+      const parent = spawn("perl", ["-e", "$|=1; my $p = fork(); if ($p == 0) { setpgrp(0, 0); exit 0 } print \"$p\\n\"; sleep 30"], {
+        stdio: ["ignore", "pipe", "ignore"]
+      })
+      try {
+        const zombie = yield* Effect.promise(() =>
+          new Promise<number>((resolve) => parent.stdout.once("data", (data: Buffer) => resolve(Number(data.toString().trim()))))
+        )
+        yield* Effect.promise(() =>
+          waitFor("the child to be a zombie in its own group", () => {
+            try {
+              const stat = readFileSync(`/proc/${zombie}/stat`, "utf8")
+              return groupOfStat(stat) === zombie && /\) Z /.test(stat) ? true : undefined
+            } catch {
+              return undefined
+            }
+          })
+        )
+        // Signal 0 still finds the zombie's group: only its state tells it has ended.
+        assert.isFalse(yield* host.isGroupAlive(zombie))
+        assert.isFalse(yield* host.isAlive(zombie))
+        assert.isTrue(yield* host.isAlive(parent.pid ?? 0))
+        assert.isTrue(yield* host.isGroupAlive(groupOfStat(readFileSync(`/proc/${parent.pid}/stat`, "utf8")) ?? 0))
+      } finally {
+        parent.kill("SIGKILL")
+      }
     }).pipe(Effect.provide(live)))
 })
