@@ -14,6 +14,7 @@ import { ExperienceStore } from "../services/ExperienceStore.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
 import { type ActiveRun, RunBootstrap, type RunInput, type StageGroups } from "../services/RunBootstrap.js"
+import { Files } from "../services/Files.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
 import { Entropy } from "../services/Entropy.js"
@@ -96,6 +97,7 @@ export const RunBootstrapLive = Layer.effect(
     const bus = yield* EventBus
     const host = yield* Host
     const path = yield* Path.Path
+    const disk = yield* Files
     const { admit } = makeAdmission(yield* ControlPlane, config.roots, path)
     const tfgrpoRuns = makeTfgrpoRuns(yield* ExperienceStore, config.experienceMaxWords, entropy)
 
@@ -124,10 +126,12 @@ export const RunBootstrapLive = Layer.effect(
     const activate = (files: RunFiles, input: RunInput, target: string | undefined, markUntargeted: boolean) =>
       Effect.gen(function*() {
         const stageGroups = yield* claimOwnership(files)
-        // A folder of the task that cannot be written (the control plane's, under the out root) ends the
-        // run `failed` with the reason, as a full disk does mid-run: it stayed `queued` for good. The
-        // error goes on to the edge, which says it once.
-        yield* admit(files, input).pipe(
+        // A folder of the task that cannot be made or written (its folder under the out root, where its
+        // summaries go; or the control plane's, in enforce mode) ends the run `failed` with the reason,
+        // as a full disk does mid-run, before any stage runs: it stayed `queued` for good. The error goes
+        // on to the edge, which says it once. (In shadow mode a control-plane folder alone that cannot
+        // be written is a warning: the run's own records go elsewhere.)
+        yield* Effect.zipRight(disk.makeDirectory(path.join(config.roots.outRoot, input.taskId)), admit(files, input)).pipe(
           Effect.tapErrorTag("FileAccessError", (error) => markFileFailure(files, error, { sayError: false }))
         )
         const stdoutHeads = yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())
