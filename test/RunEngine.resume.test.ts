@@ -1227,6 +1227,52 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
 
+  it.effect("a child run's running nested stage that names a run not its child: resume leaves that run alone (its groups, its manifest)", () =>
+    Effect.gen(function*() {
+      const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
+      const strangerId = "1970-01-01T00-00-00-000Z-0dd0dd00"
+      const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
+      assert.isDefined(template)
+      const entry = { ...template!, started_at: at(0) }
+      // Another run of the task, not part of this one: in progress, its stage running in group 6666.
+      yield* writeRun({
+        runId: strangerId,
+        heartbeatAt: 0,
+        owner: { pid: 888, host: "test-host", stage_pid: 6666 },
+        manifest: { pipeline_id: "kid", commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }] }
+      })
+      // The child, hand-edited: its own nested stage names that run.
+      yield* writeRun({
+        runId: childId,
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: {
+          pipeline_id: "mid",
+          parent_run_id: crashedRunId,
+          commands: [{ ...entry, id: "inner", title: "Stage inner", command: null, kind: "subpipeline", status: "running", sub_run_id: strangerId }]
+        }
+      })
+      yield* writeRun({
+        heartbeatAt: 0,
+        owner: { pid: 777, host: "test-host" },
+        manifest: {
+          pipeline_id: "parent",
+          commands: [{ ...entry, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }]
+        }
+      })
+      yield* TestClock.adjust("1 minute")
+      const host = yield* Host
+      yield* resumeSettled({ runId: crashedRunId })
+      assert.isTrue(yield* host.isGroupAlive(6666), "the other run's stage is not stopped")
+      const stranger = yield* manifestFile((yield* runLayout(strangerId)).manifest)
+      assert.strictEqual(stranger.status, "in_progress")
+      assert.strictEqual((yield* manifestFile((yield* runLayout(childId)).manifest)).status, "cancelled")
+    }).pipe(Effect.provide(app([
+      pipeline("parent", [nestedStage("child", "mid")]),
+      pipeline("mid", [nestedStage("inner", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts, host: { pid: 4242, alive: [6666], runGroups: { 6666: "1970-01-01T00-00-00-000Z-0dd0dd00" } } }))))
+
   it.effect("kill -9 between a nested stage's child run being created and the parent recording it: resume adopts that child, records it cancelled, runs the stage again in one new child", () =>
     Effect.gen(function*() {
       const childId = "1970-01-01T00-00-00-000Z-c0ffee01"

@@ -65,13 +65,20 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
    * (its own children first), then it is recorded `cancelled`; the parent's nested stage runs again
    * in a new child run (RUN-9). A child that cannot be read is reported and left as it is.
    */
-  const settleChild = (layoutOf: (runId: string) => RunLayout) => (runId: string): Effect.Effect<void> =>
+  const settleChild = (layoutOf: (runId: string) => RunLayout, parentRunId: string) => (runId: string): Effect.Effect<void> =>
     Effect.gen(function*() {
       const layout = layoutOf(runId)
       const child = yield* store.read(layout)
       if (isTerminal(child.status)) return
+      // Only a run that names its parent is its child: an edited manifest must not have resume stop
+      // another run of the task (resumeChecks refuses that at the top level; this is every level below).
+      if (child.parent_run_id !== parentRunId) {
+        return yield* Effect.logWarning(
+          `Run ${runId} is named as a child of ${parentRunId} but its parent_run_id is ${JSON.stringify(child.parent_run_id)}: left as it is`
+        )
+      }
       yield* stopRunOrphan(child, yield* store.readOwner(layout))
-      yield* Effect.forEach(interruptedChildren(child), settleChild(layoutOf), { discard: true })
+      yield* Effect.forEach(interruptedChildren(child), settleChild(layoutOf, runId), { discard: true })
       const files = yield* store.open(layout)
       const now = iso(yield* Clock.currentTimeMillis)
       yield* files.update((m) => cancelledManifest(m, now), { force: true })
@@ -111,6 +118,6 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       // A crash in the middle of a stage leaves that stage's process group running: stop it before
       // the stage runs again. Only then: a finished stage's pid may since belong to someone else.
       yield* stopRunOrphan(manifest, owner)
-      yield* Effect.forEach(interruptedChildren(manifest), settleChild(layoutOf), { discard: true })
+      yield* Effect.forEach(interruptedChildren(manifest), settleChild(layoutOf, manifest.run_id), { discard: true })
     })
 }
