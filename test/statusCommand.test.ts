@@ -49,6 +49,20 @@ describe("status without --run (CLI-7)", () => {
       }
     })))
 
+  it.effect("resume without a run id names the task's newest run and the command that resumes it, exit 2", () =>
+    onApp(Effect.gen(function*() {
+      const newest = yield* started("demo")
+      const { code, exit, stdout } = yield* orch("resume", "--task", "demo")
+      assert.strictEqual(code, 2)
+      assert.strictEqual(stdout, "")
+      assert.strictEqual(
+        failureOf(exit),
+        `resume requires --run <run-id>. The newest run of task demo is ${newest}: ` +
+          `codex-orchestrator resume --run ${newest} --task demo`
+      )
+      assert.match(failureOf((yield* orch("resume")).exit), /^resume requires --run <run-id>\. Task 0101 has no runs \(in [^)]*\)\.$/)
+    })))
+
   it.effect("a run folder without a manifest (being made, half deleted) is not a run to show", () =>
     onApp(Effect.gen(function*() {
       const runId = yield* started("demo")

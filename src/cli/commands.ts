@@ -17,7 +17,6 @@ import { gateCommands } from "./gate.js"
 import {
   format,
   printJson,
-  requireRunId,
   RunNotSucceeded,
   runArg,
   runOption,
@@ -33,6 +32,8 @@ import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
+import { missingRunId } from "./statusReport.js"
+import { runIdOf } from "./usage.js"
 import { cluster } from "./cluster.js"
 import { PlanningOnly } from "./clusterSettings.js"
 import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
@@ -270,7 +271,10 @@ export const resume = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const engine = yield* RunEngine
-      const runId = yield* requireRunId("resume", flags.run, flags.runFlag)
+      const runId = yield* Effect.flatMap(runIdOf("resume", flags.run, flags.runFlag), Option.match({
+        onNone: () => missingRunId("resume", Option.getOrUndefined(flags.task)),
+        onSome: Effect.succeed
+      }))
       const mode = yield* resolveExecutionMode(flags.executionMode)
       const scheduled = yield* scheduleOf(flags.schedule)
       const targets = yield* watchTargets(flags, flags.format)

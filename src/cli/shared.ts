@@ -1,7 +1,7 @@
 /** The flags several commands share, and (from usage.ts) the version, usage errors and JSON output. */
 import { Args, Options } from "@effect/cli"
 
-export { printJson, requireRunId, RunNotSucceeded, UsageError, version } from "./usage.js"
+export { printJson, RunNotSucceeded, UsageError, version } from "./usage.js"
 
 export const task = Options.text("task").pipe(
   Options.withDescription("Task id; runs go to .runs/<task>/ (default: $MCP_RUNNER_TASK_ID, else 0101)"),

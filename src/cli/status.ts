@@ -26,7 +26,7 @@ export const status = Command.make(
   statusOptions,
   (flags) =>
     Effect.flatMap(runIdOf("status", flags.run, flags.runFlag), Option.match({
-      onNone: () => missingRunId(Option.getOrUndefined(flags.task)),
+      onNone: () => missingRunId("status", Option.getOrUndefined(flags.task)),
       onSome: (runId) =>
         showStatus({
           runId,

@@ -81,10 +81,10 @@ const statusText = (view: StatusView) => {
 }
 
 /**
- * `status` without a run id: bad input (exit 2) as for every command that needs one, on one line
- * with the task's newest run and the command that shows it, or that the task has no runs.
+ * `status` or `resume` without a run id: bad input (exit 2) as for every command that needs one, on
+ * one line with the task's newest run and the command to copy, or that the task has no runs.
  */
-export const missingRunId = (taskId: string | undefined) =>
+export const missingRunId = (command: "status" | "resume", taskId: string | undefined) =>
   Effect.gen(function*() {
     const reader = yield* RunReader
     const hint = yield* reader.newestRun(taskId).pipe(
@@ -92,12 +92,12 @@ export const missingRunId = (taskId: string | undefined) =>
         found.runId === undefined
           ? `Task ${found.taskId} has no runs (in ${found.runsDir}).`
           : `The newest run of task ${found.taskId} is ${found.runId}: ` +
-            `codex-orchestrator status --run ${found.runId} --task ${found.taskId}`
+            `codex-orchestrator ${command} --run ${found.runId} --task ${found.taskId}`
       ),
       // The task cannot be read (an invalid MCP_RUNNER_TASK_ID, a folder we may not list): that is the hint.
       Effect.catchAll((error) => Effect.succeed(error.message))
     )
-    return yield* new UsageError({ reason: `status requires --run <run-id>. ${hint}` })
+    return yield* new UsageError({ reason: `${command} requires --run <run-id>. ${hint}` })
   })
 
 const maxIntervalSeconds = 86_400

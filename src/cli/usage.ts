@@ -62,9 +62,3 @@ export const runIdOf = (command: string, positional: Option.Option<string>, flag
   Option.isSome(positional) && positional.value.startsWith("-")
     ? Effect.fail(new UsageError({ reason: `${positional.value} needs a value. See 'codex-orchestrator ${command} --help'.` }))
     : Effect.succeed(Option.orElse(flag, () => positional))
-
-export const requireRunId = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
-  Effect.flatMap(runIdOf(command, positional, flag), Option.match({
-    onNone: () => Effect.fail(new UsageError({ reason: `${command} requires --run <run-id>.` })),
-    onSome: Effect.succeed
-  }))
