@@ -5,7 +5,7 @@
  * margin, nor sends escape codes to the terminal.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { planText } from "../src/cli/planOutput.js"
+import { planJson, planText } from "../src/cli/planOutput.js"
 import { hasControlCharacter } from "../src/domain/OneLine.js"
 import type { PlanView } from "../src/services/RunEngine.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
@@ -46,5 +46,45 @@ describe("planText", () => {
       "Notes: Line one",
       "       Line two"
     ])
+  })
+
+  it("shows what a stage does besides its command: approval, retry, skip code, where it runs, its cache (text and JSON)", () => {
+    const view: PlanView = {
+      taskId: "t",
+      pipeline: pipeline("p", [
+        commandStage("deploy", "./deploy", {
+          approvalRequired: true,
+          approvalKey: "prod",
+          retry: { attempts: 3, initialDelayMs: 100, onExitCodes: [75] },
+          skipExitCode: 78,
+          executionMode: "cloud",
+          runsOn: ["gpu"],
+          cache: { inputs: ["src/**"], env: ["NODE_ENV"], outputs: ["dist"] }
+        }),
+        commandStage("plain", "true")
+      ]),
+      source: "user",
+      plan: { items: [], targetId: null }
+    }
+    assert.deepStrictEqual(planText(view).split("\n").slice(3, 10), [
+      "     command: ./deploy",
+      "     skipExitCode: 78",
+      "     retry: 3 attempts, first wait 100 ms, doubling, on exit codes 75",
+      "     approval: required (key prod)",
+      "     runs: cloud, on runners labelled gpu",
+      "     cache: inputs src/**; env NODE_ENV; outputs dist",
+      "  2. [command] plain (plain)"
+    ])
+    const [deploy, plain] = planJson(view).stages
+    assert.deepInclude(deploy, {
+      approvalRequired: true,
+      approvalKey: "prod",
+      retry: { attempts: 3, initialDelayMs: 100, onExitCodes: [75] },
+      skipExitCode: 78,
+      executionMode: "cloud",
+      runsOn: ["gpu"],
+      cache: { inputs: ["src/**"], env: ["NODE_ENV"], outputs: ["dist"] }
+    })
+    assert.deepInclude(plain, { approvalRequired: false, approvalKey: null, retry: null, skipExitCode: null, executionMode: null, runsOn: null, cache: null })
   })
 })

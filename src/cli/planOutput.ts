@@ -5,6 +5,8 @@
  */
 import { Options } from "@effect/cli"
 import { oneLine } from "../domain/OneLine.js"
+import type { CommandStage } from "../domain/Pipeline.js"
+import type { RetryPolicy } from "../domain/Retry.js"
 import { dependenciesOf, isGraph, levelsOf } from "../domain/StageGraph.js"
 import type { PlanView } from "../services/RunEngine.js"
 
@@ -73,7 +75,14 @@ export const planJson = (view: PlanView) => ({
         env: stage.env ?? null,
         allowFailure: stage.allowFailure === true,
         summaryHint: stage.summaryHint ?? null,
-        timeoutMs: stage.timeoutMs ?? null
+        timeoutMs: stage.timeoutMs ?? null,
+        skipExitCode: stage.skipExitCode ?? null,
+        retry: stage.retry ?? null,
+        approvalRequired: stage.approvalRequired === true,
+        approvalKey: stage.approvalKey ?? null,
+        executionMode: stage.executionMode ?? null,
+        runsOn: stage.runsOn ?? null,
+        cache: stage.cache ?? null
       }
       : { index: i + 1, id: stage.id, title: stage.title, kind: stage.kind, pipeline: stage.pipeline, optional: stage.optional === true }
   ),
@@ -88,6 +97,36 @@ export const planJson = (view: PlanView) => ({
  */
 const field = (label: string, value: string): ReadonlyArray<string> =>
   value.split(/\r?\n/).map((line, n) => `${n === 0 ? label : " ".repeat(label.length)}${oneLine(line)}`)
+
+/** A retry policy in words, with RET-1's defaults for what it leaves out. */
+const retryText = (retry: RetryPolicy) => {
+  const factor = retry.factor ?? 2
+  return [
+    `${retry.attempts} attempt${retry.attempts === 1 ? "" : "s"}`,
+    `first wait ${retry.initialDelayMs ?? 250} ms`,
+    factor === 2 ? "doubling" : `×${factor}`,
+    ...(retry.maxDelayMs === undefined ? [] : [`at most ${retry.maxDelayMs} ms`]),
+    ...(retry.onExitCodes === undefined ? [] : [`on exit codes ${retry.onExitCodes.join(", ")}`])
+  ].join(", ")
+}
+
+/** What a command stage does besides running its command, one line each (none when it does nothing more). */
+const behaviourLines = (stage: CommandStage): ReadonlyArray<string> => {
+  const cache = stage.cache
+  const cacheParts = cache === undefined ? [] : [
+    ...(cache.inputs === undefined ? [] : [`inputs ${cache.inputs.join(", ")}`]),
+    ...(cache.env === undefined ? [] : [`env ${cache.env.join(", ")}`]),
+    ...(cache.outputs === undefined ? [] : [`outputs ${cache.outputs.join(", ")}`])
+  ]
+  const runsOn = stage.runsOn === undefined ? "" : `, on runners labelled ${stage.runsOn.join(", ")}`
+  return [
+    ...(stage.skipExitCode === undefined ? [] : [`skipExitCode: ${stage.skipExitCode}`]),
+    ...(stage.retry === undefined ? [] : [`retry: ${retryText(stage.retry)}`]),
+    ...(stage.approvalRequired === true ? [`approval: required${stage.approvalKey === undefined ? "" : ` (key ${stage.approvalKey})`}`] : []),
+    ...(stage.executionMode === undefined && runsOn === "" ? [] : [`runs: ${stage.executionMode ?? "in the run's mode"}${runsOn}`]),
+    ...(cache === undefined ? [] : [`cache: ${cacheParts.length === 0 ? "on" : cacheParts.join("; ")}`])
+  ].flatMap((line) => field("     ", line))
+}
 
 /** CLI-5: the text form of a plan. */
 export const planText = (view: PlanView) => {
@@ -107,6 +146,7 @@ export const planText = (view: PlanView) => {
       if (stage.allowFailure === true) lines.push("     allowFailure: true")
       if (stage.timeoutMs !== undefined) lines.push(`     timeoutMs: ${stage.timeoutMs}`)
       if (stage.summaryHint !== undefined) lines.push(...field("     summaryHint: ", stage.summaryHint))
+      lines.push(...behaviourLines(stage))
     } else {
       lines.push(`     pipeline: ${stage.pipeline}`)
       if (stage.optional === true) lines.push("     optional: true")
