@@ -25,7 +25,7 @@ describe.concurrent("task metadata (CFG-12)", () => {
       writeFileSync(repo.path("tasks", "index.json"), JSON.stringify({ items: [{ id: "t-7", title: "no slug" }] }))
       const result = await runCli(["start", "p", "--task", "t-7"], { cwd: repo.dir })
       assert.strictEqual(result.code, 2, describeResult(result))
-      assert.include(result.stderr, "tasks/index.json is not valid: items.0.slug: is missing", describeResult(result))
+      assert.include(result.stderr, "tasks/index.json is not valid: items.0.slug (item \"t-7\"): is missing", describeResult(result))
       assert.isFalse(existsSync(repo.path(".runs")))
     }))
 })
