@@ -245,4 +245,24 @@ describe("ClusterExecutor placement on in-memory runners", () => {
       assert.deepStrictEqual(again, result)
       assert.deepStrictEqual(yield* placementsOf(moved), sent)
     }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(Layer.provideMerge(together(2))))))
+
+  it.live("refused by every runner (full with another orchestrator's stages), an attempt is sent anew, not to an entity that refused it: it runs once one is free", () =>
+    Effect.gen(function*() {
+      yield* settled(2)
+      // Another orchestrator's two stages take both runners' one slot for a while.
+      const other = yield* makeClusterExecutor()
+      const holders = yield* Effect.fork(Effect.all([runWith(other, request("h-1", "hold")), runWith(other, request("h-2", "hold"))], { concurrency: 2 }))
+      yield* Effect.repeat(Effect.zipWith(placementsOf("h-1"), placementsOf("h-2"), (a, b) => a.length + b.length), {
+        until: (n) => n === 2,
+        schedule: Schedule.spaced("10 millis")
+      })
+      const result = yield* runWith(yield* makeClusterExecutor(), request("mine", "short"))
+      const held = yield* Fiber.join(holders)
+      assert.deepStrictEqual(held.map((h) => h.exit.exitCode), [0, 0])
+      assert.strictEqual(result.exit.exitCode, 0, "it ran once a runner was free")
+      const sent = yield* placementsOf("mine")
+      assert.strictEqual(new Set(sent).size, sent.length, `each placement a new entity: ${sent.join(", ")}`)
+    }).pipe(Effect.provide(memoryCluster([], { runners: 2, capacity: 1 }).pipe(
+      Layer.provideMerge(ProcessRunnerMemory({ hold: { duration: "1500 millis" }, short: { duration: "10 millis" } }))
+    ))))
 })

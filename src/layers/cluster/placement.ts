@@ -122,13 +122,15 @@ export const makePlacer = (policy: PlacementPolicy = defaultPlacement) =>
       const group = groupOf(labels)
       const key = request.idempotencyKey
       const shardOf = (entityId: string) => sharding.getShardId(EntityId.make(entityId), group).id
+      // The entities that refused this attempt: each keeps its refusal as the stored reply.
+      const refusedAt = new Set<string>()
       // `expected`: the entity that refused the attempt last, which the record moves on from.
       const attempt = (refused: number, expected: string | null): Effect.Effect<A, E | ProcessSpawnError, R> =>
         Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(takeSlot(restore, request, group), ({ map, runner }) => {
             let held: string | undefined = runner
             return restore(Effect.gen(function*() {
-              const wanted = entityIdOn(map, group, runner, (placement) => placementEntityId(labels, key, placement), shardOf)
+              const wanted = entityIdOn(map, group, runner, (placement) => placementEntityId(labels, key, placement), shardOf, refusedAt)
               const entityId = yield* records.place(key, expected, wanted).pipe(
                 Effect.mapError((error) => spawnError(request, error.message, error))
               )
@@ -150,7 +152,10 @@ export const makePlacer = (policy: PlacementPolicy = defaultPlacement) =>
           Option.isSome(outcome)
             ? Effect.succeed(outcome.value)
             // Marked after its slot is released (which clears a mark): it is full, whatever ours do.
-            : Effect.zipRight(load.refusedBy(owner), attempt(refused + 1, entityId))
+            : Effect.zipRight(load.refusedBy(owner), Effect.suspend(() => {
+              refusedAt.add(entityId)
+              return attempt(refused + 1, entityId)
+            }))
         ))
       return attempt(0, null)
     }

@@ -107,21 +107,32 @@ export const chooseRunner = (map: ShardMap, group: string, load: RunnerLoad, key
 
 /**
  * The first of the ids `idOf(0)`, `idOf(1)`, ... whose shard (`shardOf`) `runner` holds: the entity id
- * that sends an attempt to that runner. A runner that holds no shard of the group: `idOf(0)`.
+ * that sends an attempt to that runner. Ids in `tried` are passed over: an entity that refused the
+ * attempt keeps its refusal as the stored reply, so sending there again would only replay it. A
+ * runner that holds no shard of the group: the first id not tried.
  */
 export const entityIdOn = (
   map: ShardMap,
   group: string,
   runner: string,
   idOf: (placement: number) => string,
-  shardOf: (entityId: string) => number
+  shardOf: (entityId: string) => number,
+  tried: ReadonlySet<string> = new Set()
 ): string => {
   const shards = map.owners.get(group) ?? []
-  if (!shards.includes(runner)) return idOf(0)
-  // A runner holding one shard in n is found in about n tries; the bound only guards a bad hash.
-  for (let placement = 0; placement < shards.length * 64; placement++) {
+  const untried = (placement: number) => {
     const id = idOf(placement)
-    if (shards[shardOf(id) - 1] === runner) return id
+    return tried.has(id) ? undefined : id
   }
-  return idOf(0)
+  if (shards.includes(runner)) {
+    // A runner holding one shard in n is found in about n tries; the bound only guards a bad hash.
+    for (let placement = 0; placement < shards.length * 64 + tried.size; placement++) {
+      const id = untried(placement)
+      if (id !== undefined && shards[shardOf(id) - 1] === runner) return id
+    }
+  }
+  for (let placement = 0; ; placement++) {
+    const id = untried(placement)
+    if (id !== undefined) return id
+  }
 }
