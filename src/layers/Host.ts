@@ -47,6 +47,11 @@ export const HostLive = Layer.effect(
     const groupOf = (pid: string) => Effect.map(read(`/proc/${pid}/stat`), (stat) => stat === undefined ? undefined : groupOfStat(stat))
     const carriesRun = (pid: string, runId: string) =>
       Effect.map(read(`/proc/${pid}/environ`), (environ) => environ !== undefined && environHas(environ, `CODEX_ORCHESTRATOR_RUN_ID=${runId}`))
+    /** The pids /proc lists; undefined where there is no /proc to list (off Linux). */
+    const processIds = Effect.map(
+      Effect.option(fs.readDirectory("/proc")),
+      (names) => names._tag === "None" ? undefined : names.value.filter((name) => /^\d+$/.test(name))
+    )
     const runsInGroup = (pid: string, pgid: number) =>
       Effect.map(read(`/proc/${pid}/stat`), (stat) => stat !== undefined && groupOfStat(stat) === pgid && runsOfStat(stat))
     /**
@@ -60,9 +65,8 @@ export const HostLive = Layer.effect(
       Effect.gen(function*() {
         if (!(yield* exists(-pgid))) return false
         if (yield* runsInGroup(String(pgid), pgid)) return true
-        const names = yield* Effect.either(fs.readDirectory("/proc"))
-        if (names._tag === "Left") return true
-        return yield* Effect.exists(names.right.filter((name) => /^\d+$/.test(name)), (pid) => runsInGroup(pid, pgid))
+        const pids = yield* processIds
+        return pids === undefined || (yield* Effect.exists(pids, (pid) => runsInGroup(pid, pgid)))
       })
     // The same for one process: a zombie has ended (where /proc is, this process's own stat is readable).
     const isAlive = (pid: number) =>
@@ -73,10 +77,7 @@ export const HostLive = Layer.effect(
         return (yield* read("/proc/self/stat")) === undefined
       })
     const members = (pgid: number) =>
-      fs.readDirectory("/proc").pipe(
-        Effect.orElseSucceed((): ReadonlyArray<string> => []),
-        Effect.flatMap((names) => Effect.filter(names.filter((name) => /^\d+$/.test(name)), (pid) => Effect.map(groupOf(pid), (g) => g === pgid)))
-      )
+      Effect.flatMap(processIds, (pids) => Effect.filter(pids ?? [], (pid) => Effect.map(groupOf(pid), (g) => g === pgid)))
     return Host.of({
       pid: process.pid,
       hostname: hostname(),

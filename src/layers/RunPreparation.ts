@@ -100,7 +100,7 @@ const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
 
 /** D-7: takes the run over and opens it; the child runs a crash left unrecorded are adopted and settled too (RUN-7). */
 const takeOverRun = (
-  deps: ChildDeps & { readonly takeOver: ReturnType<typeof makeTakeover> },
+  deps: ChildDeps & { readonly takeOver: ReturnType<typeof makeTakeover>["takeOver"] },
   layout: RunLayout,
   pipeline: PipelineDefinition,
   layoutOf: (runId: string) => RunLayout
@@ -124,7 +124,7 @@ export const RunPreparationLive = Layer.effect(
     const bootstrapper = yield* RunBootstrap
     const execution = yield* StageExecution
     const completion = yield* RunCompletion
-    const taking = { takeOver: makeTakeover(store, yield* Host), files: yield* Files, store, host: yield* Host }
+    const taking = { ...makeTakeover(store, yield* Host), files: yield* Files, store, host: yield* Host }
     const { preflight } = makeAdmission(yield* ControlPlane, config.roots, path)
 
     /** ENV-3/ENV-4: a set MCP_RUNNER_TASK_ID must be valid even when --task overrides it. */

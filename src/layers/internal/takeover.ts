@@ -21,6 +21,10 @@ const interruptedChildren = (manifest: CliManifest) =>
 /** The groups `owner` names: all the stages then running; records of earlier versions name one. */
 const recordedGroups = (owner: RunOwner) => new Set([...(owner.stage_pids ?? []), ...(owner.stage_pid === undefined ? [] : [owner.stage_pid])])
 
+/**
+ * The takeover, and how it settles a crashed run's child run (`settleChild`), which resume also uses
+ * for a child the crashed parent had not recorded yet (internal/unrecordedChildren.ts).
+ */
 export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
   /**
    * Whether `owner` (a run's writer or a takeover's claimant) may still be running: one on another
@@ -73,9 +77,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       // Only a run that names its parent is its child: an edited manifest must not have resume stop
       // another run of the task (resumeChecks refuses that at the top level; this is every level below).
       if (child.parent_run_id !== parentRunId) {
-        return yield* Effect.logWarning(
-          `Run ${runId} is named as a child of ${parentRunId} but its parent_run_id is ${JSON.stringify(child.parent_run_id)}: left as it is`
-        )
+        return yield* Effect.logWarning(`Run ${runId}, a child of ${parentRunId} by its record, has parent_run_id ${JSON.stringify(child.parent_run_id)}: left as it is`)
       }
       yield* stopRunOrphan(child, yield* store.readOwner(layout))
       yield* Effect.forEach(interruptedChildren(child), settleChild(layoutOf, runId), { discard: true })
@@ -86,7 +88,7 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
     }).pipe(Effect.catchAll((error) => Effect.logWarning(`Child run ${runId} left as it is: ${error.message}`)))
 
   /** Takes the run at `layout` over; `layoutOf` gives the folder of another run of its task (a child run). */
-  return (layout: RunLayout, layoutOf: (runId: string) => RunLayout) =>
+  const takeOver = (layout: RunLayout, layoutOf: (runId: string) => RunLayout) =>
     Effect.gen(function*() {
       // Owner first, then the manifest: a winner refreshes the heartbeat before it records itself as
       // owner, so whoever sees the new owner also sees a fresh heartbeat and is refused.
@@ -120,4 +122,5 @@ export const makeTakeover = (store: RunStore["Type"], host: Host["Type"]) => {
       yield* stopRunOrphan(manifest, owner)
       yield* Effect.forEach(interruptedChildren(manifest), settleChild(layoutOf, manifest.run_id), { discard: true })
     })
+  return { takeOver, settleChild }
 }

@@ -4,15 +4,14 @@
  * in between leaves a child the parent's manifest does not name, `queued` for good, and a resume would
  * start a second one beside it. After the takeover, resume finds such children in the task's folder by
  * their `parent_run_id` and pipeline (unrecordedChildren says which qualify), records the newest on the
- * running nested entry of its pipeline (when exactly one entry can be its), and records each `cancelled`,
- * as the takeover does a recorded child: the stage then runs again in a new child run.
+ * running nested entry of its pipeline (when exactly one entry can be its), and settles each with the
+ * takeover's own `settleChild` (as a recorded child): the stage then runs again in a new child run.
  */
 import { Clock, Effect, Either } from "effect"
 import { parseRunId } from "../../domain/Ids.js"
-import { cancelledManifest, type CliManifest, hasFreshHeartbeat, isTerminal } from "../../domain/Manifest.js"
+import { type CliManifest, hasFreshHeartbeat, isTerminal } from "../../domain/Manifest.js"
 import type { PipelineDefinition } from "../../domain/Pipeline.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
-import { iso } from "../../domain/Time.js"
 import type { Files } from "../../services/Files.js"
 import type { Host } from "../../services/Host.js"
 import type { RunFiles, RunStore } from "../../services/RunStore.js"
@@ -35,6 +34,8 @@ export interface ChildDeps {
   readonly files: Files["Type"]
   readonly store: RunStore["Type"]
   readonly host: Host["Type"]
+  /** The takeover's settling of a child run (internal/takeover.ts): its orphans stopped, recorded cancelled. */
+  readonly settleChild: (layoutOf: (runId: string) => RunLayout, parentRunId: string) => (runId: string) => Effect.Effect<void>
 }
 
 /**
@@ -109,13 +110,9 @@ export const settleUnrecordedChildren = (
       yield* files.update(patchEntry(position, { sub_run_id: newest.run_id }), { force: true })
     }
     yield* Effect.forEach(children, (child) =>
-      Effect.gen(function*() {
-        const childFiles = yield* deps.store.open(layoutOf(child.run_id))
-        const now = iso(yield* Clock.currentTimeMillis)
-        yield* childFiles.update((m) => cancelledManifest(m, now), { force: true })
-        yield* Effect.logWarning(
-          `Child run ${child.run_id} was created just before the crash and not yet recorded by its parent: adopted and recorded cancelled; its nested stage runs again`
-        )
-      }).pipe(Effect.catchAll((error) => Effect.logWarning(`Child run ${child.run_id} left as it is: ${error.message}`))), { discard: true })
+      Effect.zipRight(
+        Effect.logWarning(`Child run ${child.run_id} was created just before the crash and not yet recorded by its parent: adopted`),
+        deps.settleChild(layoutOf, manifest.run_id)(child.run_id)
+      ), { discard: true })
     return children.map((c) => c.run_id)
   })
