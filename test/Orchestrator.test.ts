@@ -64,15 +64,15 @@ describe("createOrchestrator: a JavaScript caller's request of the wrong shape",
       })
       assert.deepStrictEqual(await rejected(loose.start({ pipelineId: "ci", taskId: 42 })), {
         tag: "InvalidId",
-        message: "Invalid task ID \"42\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with a dot."
+        message: "Invalid task ID \"42\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
       })
       assert.deepStrictEqual(await rejected(loose.status({ runId: 5, taskId: "t" })), {
         tag: "InvalidId",
-        message: "Invalid run ID \"5\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with a dot."
+        message: "Invalid run ID \"5\": must be a string, not a number. Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
       })
       assert.deepStrictEqual(await rejected(loose.resume({ taskId: "t" })), {
         tag: "InvalidId",
-        message: "Invalid run ID: is missing (a string is required). Use letters, digits, '-', '_' or '.', not starting with a dot."
+        message: "Invalid run ID: is missing (a string is required). Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
       })
     } finally {
       await orchestrator.dispose()

@@ -12,7 +12,7 @@ export type IdLabel = "task" | "run"
 const reservedCharacters = new Set(["<", ">", ":", "\"", "|", "?", "*"])
 
 /** How to fix an id, appended to every id error so the user knows what is accepted. */
-export const idFixHint = "Use letters, digits, '-', '_' or '.', not starting with a dot."
+export const idFixHint = "Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
 
 /**
  * The ID-1 checks, in order; returns the reason of the first failure, or undefined for a valid id.
@@ -27,6 +27,8 @@ export const idProblem = (value: string): string | undefined => {
   }
   // Rule 4 of the original (`..` is a traversal) cannot fire after this one, so it is not repeated.
   if (value.startsWith(".")) return "leading dots are not allowed."
+  // `.runs/-x` would be read as an option by every tool given it (`rm -x`, `ls .runs/-x`).
+  if (value.startsWith("-")) return "a leading '-' is not allowed (tools would read it as an option)."
   if (value.includes("/") || value.includes("\\")) return "slashes are not allowed."
   return storageProblem(value)
 }

@@ -41,9 +41,22 @@ describe("ID-1 sanitiser", () => {
     assert.strictEqual(idProblem("a\u0001b"), "control characters are not allowed.")
     assert.strictEqual(idProblem("a:b"), "character \":\" is not allowed.")
     assert.strictEqual(idProblem("../x"), "leading dots are not allowed.")
+    assert.strictEqual(idProblem("-x"), "a leading '-' is not allowed (tools would read it as an option).")
     assert.strictEqual(idProblem("a/b"), "slashes are not allowed.")
     assert.strictEqual(idProblem("ok-id_1.2"), undefined)
     assert.strictEqual(idProblem("a..b"), undefined)
+  })
+
+  it("refuses a leading '-' after the characters and a leading dot, before slashes; '-' elsewhere is fine", () => {
+    const dash = "a leading '-' is not allowed (tools would read it as an option)."
+    for (const value of ["-", "-x", "--task", "-1", "- x", "-a/b"]) assert.strictEqual(idProblem(value), dash, value)
+    assert.strictEqual(idProblem("-a:b"), "character \":\" is not allowed.")
+    assert.strictEqual(idProblem(".-x"), "leading dots are not allowed.")
+    for (const value of ["a-", "a-b", "a--b", "x-"]) assert.strictEqual(idProblem(value), undefined, value)
+    assert.strictEqual(taskError("-x").message, `Invalid task ID "-x": ${dash} ${idFixHint}`)
+    assert.strictEqual(runError("-x").message, `Invalid run ID "-x": ${dash} ${idFixHint}`)
+    assert.isFalse(Schema.is(TaskId)("-x"))
+    assert.isFalse(Schema.is(RunId)("-x"))
   })
 
   it("names the variable a bad task id came from", () => {
@@ -136,8 +149,8 @@ describe("ID-1 sanitiser", () => {
   })
 
   it("ends every message with the fix hint", () => {
-    assert.strictEqual(idFixHint, "Use letters, digits, '-', '_' or '.', not starting with a dot.")
-    for (const value of ["", "a\u0000", "a?", ".x", "a\\b"]) {
+    assert.strictEqual(idFixHint, "Use letters, digits, '-', '_' or '.', not starting with '.' or '-'.")
+    for (const value of ["", "a\u0000", "a?", ".x", "-x", "a\\b"]) {
       assert.isTrue(taskError(value).message.endsWith(` ${idFixHint}`), value)
     }
   })

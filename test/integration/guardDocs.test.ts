@@ -83,7 +83,7 @@ describe("guard docs", () => {
       assert.strictEqual(
         result.stderr,
         "error: tasks/index.json: task \"0042\" with slug \"x/../../escaped\" cannot name its checklist file: slashes are not allowed. " +
-          "Use letters, digits, '-', '_' or '.', not starting with a dot.\n"
+          "Use letters, digits, '-', '_' or '.', not starting with '.' or '-'.\n"
       )
       assert.isFalse(existsSync(repo.path(".agent")))
       assert.isFalse(existsSync(repo.path("docs/TASKS.md")))
