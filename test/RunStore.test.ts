@@ -5,7 +5,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer, Option, Ref, Schema, Stream, TestClock } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, Schema, Stream, TestClock } from "effect"
 import { FileAccessError } from "../src/domain/FileErrors.js"
 import { CliManifest, type ErrorFile } from "../src/domain/Manifest.js"
 import { makeRunLayout } from "../src/domain/RunLayout.js"
@@ -246,6 +246,43 @@ describe("createRunFiles: coalesced manifest writes (RUN-8)", () => {
       assert.strictEqual((yield* manifestWrites).length, 4)
       assert.strictEqual((yield* lastWritten).heartbeat_at, at(6500))
       assert.strictEqual((yield* lastWritten).updated_at, at(6500))
+    }).pipe(Effect.provide(Path.layer)))
+
+  it.effect("forced changes made while a write is under way go to disk together in the next write (group commit)", () =>
+    Effect.gen(function*() {
+      const layout = yield* layoutUnder("/repo")
+      const recording = yield* recordingBackend()
+      // The manifest write after the bootstrap is held until `gate` opens: a slow disk.
+      const gate = yield* Deferred.make<void>()
+      const held = yield* Ref.make(false)
+      const backend: FileBackend = {
+        ...recording.backend,
+        writeAtomic: (path, text, options) =>
+          Effect.zipRight(
+            path === layout.manifest ? Effect.whenEffect(Deferred.await(gate), Ref.get(held)) : Effect.void,
+            recording.backend.writeAtomic(path, text, options)
+          )
+      }
+      const files = yield* createRunFiles(backend, layout, queuedManifest(layout, taskId, runId, at(0)), Duration.seconds(5))
+      const manifestWrites = Effect.map(recording.operations, (all) => all.filter((o) => o.op === "write" && o.path === layout.manifest))
+      yield* Ref.set(held, true)
+      const mark = (i: number) => (m: CliManifest): CliManifest => ({ ...m, summary: `${m.summary ?? ""}${i}` })
+      // Eight stages starting at once: the first write is under way when the other seven ask.
+      // Lets the forked fibers run as far as they can (a few turns of the scheduler).
+      const settle = Effect.forEach(Array.from({ length: 10 }), () => Effect.yieldNow(), { discard: true })
+      const first = yield* Effect.fork(files.update(mark(1), { force: true }))
+      yield* settle
+      const others = yield* Effect.fork(Effect.forEach([2, 3, 4, 5, 6, 7, 8], (i) => files.update(mark(i), { force: true }), { concurrency: "unbounded" }))
+      yield* settle
+      assert.strictEqual((yield* files.manifest).summary, "12345678", "every change is held at once, none waits for the disk")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(first)
+      const returned = yield* Fiber.join(others)
+      const writes = yield* manifestWrites
+      assert.strictEqual(writes.length, 3, "the bootstrap, the first change's write, then one write for the seven that waited")
+      const last = yield* decodeJson(CliManifest)(writes[2]?.text ?? "")
+      assert.strictEqual(last.summary, "12345678")
+      assert.deepStrictEqual(returned.map((m) => m.summary), ["12", "123", "1234", "12345", "123456", "1234567", "12345678"])
     }).pipe(Effect.provide(Path.layer)))
 
   it.effect("never coalesces over less than one second", () =>

@@ -1,9 +1,10 @@
 /**
- * The part of a run store both interpreters share: manifest ownership through one SynchronizedRef
- * (heartbeat and stage writes never interleave), coalescing of non-forced writes (SPEC RUN-8), and
+ * The part of a run store both interpreters share: the manifest held in memory and written one
+ * write at a time (heartbeat and stage writes never interleave; a write takes every change made by
+ * then), coalescing of non-forced writes (SPEC RUN-8), and
  * the bootstrap of LAY-2/LAY-3. The interpreters differ only in the Files service underneath.
  */
-import { Clock, Duration, Effect, Either, Option, SynchronizedRef } from "effect"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import { CliManifest, encodeManifest, type RunOwner } from "../../domain/Manifest.js"
 import { type CommandEntry, isTerminal } from "../../domain/ManifestStatus.js"
@@ -68,6 +69,9 @@ interface HeldManifest {
   readonly lastWriteMs: number
   /** Changes not yet written: coalesced (D-6), or a write that failed. */
   readonly dirty: boolean
+  /** How many changes were made, and how many of them the file holds (a change's number says if a write took it). */
+  readonly changes: number
+  readonly writtenChanges: number
 }
 
 const runFilesOf = (
@@ -81,37 +85,56 @@ const runFilesOf = (
     const startedMs = yield* Clock.currentTimeMillis
     // `written` is the manifest as last written: a write is fsynced only when it settles something
     // against it (D-6).
-    const state = yield* SynchronizedRef.make<HeldManifest>({ manifest: initial, written: initial, lastWriteMs: startedMs, dirty: false })
+    const state = yield* Ref.make<HeldManifest>({
+      manifest: initial,
+      written: initial,
+      lastWriteMs: startedMs,
+      dirty: false,
+      changes: 0,
+      writtenChanges: 0
+    })
+    // One write at a time (heartbeat and stage writes never interleave), and changes never wait for
+    // one: a change is made in memory at once, and the next write takes every change made by then.
+    // So the eight stages of a graph starting together cost two writes, not eight one after another
+    // (a write is 10-50 ms on a loaded machine, and the last stage's process waited for all of them).
+    const writing = yield* Effect.makeSemaphore(1)
 
-    const write = (previous: CliManifest, next: CliManifest, now: number): Effect.Effect<HeldManifest, FileAccessError> => {
-      const written: CliManifest = { ...next, updated_at: iso(now) }
-      return backend.writeAtomic(layout.manifest, encodeManifest(written), settles(previous, written) ? undefined : notDurable).pipe(
-        Effect.as({ manifest: written, written, lastWriteMs: now, dirty: false })
-      )
-    }
+    /** Writes what is held unless a write since took change number `upTo` (0: whatever is pending). */
+    const writeThrough = (upTo: number) =>
+      writing.withPermits(1)(Effect.gen(function*() {
+        const current = yield* Ref.get(state)
+        if (upTo > 0 ? current.writtenChanges >= upTo : !current.dirty) return
+        const now = yield* Clock.currentTimeMillis
+        const written: CliManifest = { ...current.manifest, updated_at: iso(now) }
+        yield* backend.writeAtomic(layout.manifest, encodeManifest(written), settles(current.written, written) ? undefined : notDurable)
+        // Changes made while it was written stay pending, for the next write.
+        yield* Ref.update(state, (held) => {
+          const caughtUp = held.changes === current.changes
+          return { ...held, manifest: caughtUp ? written : held.manifest, written, lastWriteMs: now, dirty: !caughtUp, writtenChanges: current.changes }
+        })
+      }))
 
-    type Updated = readonly [Either.Either<CliManifest, FileAccessError>, HeldManifest]
+    // A write that fails (a full disk) still changes what the run holds: the run's outcome is
+    // reported as it is, not as the disk last had it (issue 16 item 21), and a later write retries.
     const update: RunFiles["update"] = (change, options) =>
-      SynchronizedRef.modifyEffect(state, (current) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Updated> => {
-          const changed = change(current.manifest)
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [changed, number, due] = yield* Ref.modify(state, (current) => {
+          const next = change(current.manifest)
           const due = options?.force === true || now - current.lastWriteMs >= minGap
-          const held: HeldManifest = { ...current, manifest: changed, dirty: true }
-          if (!due) return Effect.succeed([Either.right(changed), held])
-          // A write that fails (a full disk) still changes what the run holds: the run's outcome is
-          // reported as it is, not as the disk last had it (issue 16 item 21), and a later write retries.
-          return Effect.map(Effect.either(write(current.written, changed, now)), (next): Updated =>
-            Either.isLeft(next) ? [Either.left(next.left), held] : [Either.right(next.right.manifest), next.right])
-        })).pipe(Effect.flatMap(Either.match({ onLeft: Effect.fail, onRight: Effect.succeed })))
+          return [[next, current.changes + 1, due] as const, { ...current, manifest: next, dirty: true, changes: current.changes + 1 }]
+        })
+        if (!due) return changed
+        yield* writeThrough(number)
+        // As written: the write that took this change stamped it.
+        return { ...changed, updated_at: iso((yield* Ref.get(state)).lastWriteMs) }
+      })
 
-    const flush = SynchronizedRef.updateEffect(state, (current) =>
-      current.dirty
-        ? Effect.flatMap(Clock.currentTimeMillis, (now) => write(current.written, current.manifest, now))
-        : Effect.succeed(current))
+    const flush = writeThrough(0)
 
     return {
       layout,
-      manifest: Effect.map(SynchronizedRef.get(state), (s) => s.manifest),
+      manifest: Effect.map(Ref.get(state), (s) => s.manifest),
       update,
       flush,
       writeHeartbeatFile: (timestamp) => backend.writeAtomic(layout.heartbeat, `${timestamp}\n`, notDurable),
