@@ -5,7 +5,7 @@
  * folder: taken from the file as written, `"task_id": "../../x"` wrote outside the runs root.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Cause, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import { TestKit } from "../src/index.js"
 import { Files } from "../src/services/Files.js"
 import { RunEngine } from "../src/services/RunEngine.js"
@@ -16,7 +16,8 @@ const app = TestKit.AppMemory({
     user: [
       pipeline("broken", [commandStage("build", "make"), commandStage("test", "make test")]),
       pipeline("child", [commandStage("inner", "make")]),
-      pipeline("parent", [nestedStage("nested", "child"), commandStage("test", "make test")])
+      pipeline("parent", [nestedStage("nested", "child"), commandStage("test", "make test")]),
+      pipeline("twins", [nestedStage("left", "child", { needs: [] }), nestedStage("right", "child", { needs: [] })])
     ]
   },
   scripts: { make: { exitCode: 0 }, "make test": { exitCode: 1 } }
@@ -127,6 +128,58 @@ describe("resume of a manifest whose nested stage names a run that is not its ch
         `commands.0.sub_run_id: names run ${other.layout.runId}, which is no child of this run (its parent_run_id is null)`
       )
       assert.strictEqual(yield* files.read(other.layout.manifest), inProgress, "the other run was not touched")
+    }).pipe(Effect.provide(app)))
+})
+
+describe("a child run records the nested stage that made it (RUN-7)", () => {
+  it.effect("as parent_stage_id when it is created; a run that is no child has none", () =>
+    Effect.gen(function*() {
+      const { layout, manifest } = yield* (yield* RunEngine).start({ pipelineId: "parent", taskId: "demo", approvalPolicy: "auto" })
+      const files = yield* TestKit.InMemoryFiles
+      const childPath = `${layout.cliDir}/${manifest.commands[0]?.sub_run_id}/manifest.json`
+      const child: Record<string, unknown> = JSON.parse((yield* files.read(childPath)) ?? "{}")
+      assert.strictEqual(child["parent_run_id"], layout.runId)
+      assert.strictEqual(child["parent_stage_id"], "nested")
+      const parent: Record<string, unknown> = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      assert.notProperty(parent, "parent_stage_id")
+    }).pipe(Effect.provide(app)))
+
+  it.effect("two nested stages of one pipeline side by side (a stage graph): each child names its own stage", () =>
+    Effect.gen(function*() {
+      // Two children of the task at once wait for each other on the task's files (retried on the clock).
+      const running = yield* Effect.fork((yield* RunEngine).start({ pipelineId: "twins", taskId: "demo", approvalPolicy: "auto" }))
+      yield* TestClock.adjust("1 minute")
+      const { layout, manifest } = yield* Fiber.join(running)
+      const files = yield* TestKit.InMemoryFiles
+      for (const entry of manifest.commands) {
+        const child: Record<string, unknown> = JSON.parse((yield* files.read(`${layout.cliDir}/${entry.sub_run_id}/manifest.json`)) ?? "{}")
+        assert.strictEqual(child["parent_stage_id"], entry.id)
+      }
+      assert.deepStrictEqual(manifest.commands.map((c) => c.id), ["left", "right"])
+    }).pipe(Effect.provide(app)))
+
+  it.effect("a running nested stage naming a child of another of the run's stages is refused; that child is left as it is", () =>
+    Effect.gen(function*() {
+      const engine = yield* RunEngine
+      const files = yield* TestKit.InMemoryFiles
+      const { layout, manifest } = yield* engine.start({ pipelineId: "parent", taskId: "demo", approvalPolicy: "auto" })
+      const childId = manifest.commands[0]?.sub_run_id ?? ""
+      const childPath = `${layout.cliDir}/${childId}/manifest.json`
+      const childText = JSON.stringify({ ...JSON.parse((yield* files.read(childPath)) ?? "{}"), status: "in_progress", parent_stage_id: "test" })
+      yield* files.write(childPath, childText)
+      const text: Record<string, unknown> = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      yield* files.write(layout.manifest, JSON.stringify({
+        ...text,
+        commands: (text["commands"] as ReadonlyArray<Record<string, unknown>>).map((c) => c["kind"] === "subpipeline" ? { ...c, status: "running" } : c)
+      }))
+      const exit = yield* Effect.exit(engine.resume({ runId: layout.runId, taskId: "demo" }))
+      const failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      assert.strictEqual(failure?._tag, "InvalidFile", failure?.message)
+      assert.include(
+        failure?.message ?? "",
+        `commands.0.sub_run_id: names run ${childId}, the child of this run's stage "test" (its parent_stage_id), not of "nested"`
+      )
+      assert.strictEqual(yield* files.read(childPath), childText, "the child was not touched")
     }).pipe(Effect.provide(app)))
 })
 

@@ -113,6 +113,12 @@ export const CliManifest = Schema.Struct({
   task_slug: Schema.String,
   run_id: Schema.String,
   parent_run_id: NullableString,
+  /**
+   * RUN-7: the id of the parent's nested stage that made this child run, written when it is created, so
+   * resume gives each interrupted nested stage its own child back. Absent in runs that are no child,
+   * and in children of earlier versions.
+   */
+  parent_stage_id: Schema.optional(Schema.String),
   pipeline_id: Schema.String,
   pipeline_title: Schema.String,
   runner: Schema.Literal("codex-cli"),

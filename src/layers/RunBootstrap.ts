@@ -55,6 +55,7 @@ const initialManifest = (
     task_slug: input.taskSlug,
     run_id: ids.runId,
     parent_run_id: input.parentRunId,
+    ...(input.parentStageId === undefined ? {} : { parent_stage_id: input.parentStageId }),
     pipeline_id: input.pipeline.id,
     pipeline_title: input.pipeline.title,
     runner: "codex-cli",

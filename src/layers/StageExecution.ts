@@ -104,7 +104,7 @@ export const StageExecutionLive = Layer.effect(
       /** RUN-7: a child run, start to finish, summarized by the CLI's agents' rules (TM-6). */
       const runChild: RunChild = (parent, child) =>
         Effect.gen(function*() {
-          const created = yield* bootstrap.create({ ...parent.input, pipeline: child.pipeline, plan: child.plan, parentRunId: child.parentRunId })
+          const created = yield* bootstrap.create({ ...parent.input, pipeline: child.pipeline, plan: child.plan, parentRunId: child.parentRunId, parentStageId: child.parentStageId })
           yield* child.created(created.files.layout.runId)
           const executed = yield* executeIn(created, "mcp", tree)
           const completed = yield* completion.complete(created, summarizeRun(executed.manifest, child.plan, yield* isoNow), {

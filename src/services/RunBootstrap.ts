@@ -26,6 +26,8 @@ export interface RunInput {
   readonly plan: PlanResult
   readonly catalog: PipelineCatalogData
   readonly parentRunId: string | null
+  /** RUN-7: a child run's, the parent's nested stage that makes it (recorded as `parent_stage_id`). */
+  readonly parentStageId?: string | undefined
   readonly approvalPolicy: string | null
   /** CFG-12: from tasks/index.json, else the task id. */
   readonly taskSlug: string

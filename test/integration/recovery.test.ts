@@ -331,6 +331,7 @@ describe("resume signals only a process group shown to be the crashed run's (iss
         const parentDir = runDirsOf(repo, task).find((dir) => manifestOf(dir)["parent_run_id"] === null)
         assert.isDefined(parentDir)
         if (parentDir === undefined) return
+        assert.strictEqual(manifestOf(childDir)["parent_stage_id"], "inner", "the child names the stage that made it (RUN-7)")
         await waitFor("the child's group in its .owner.json", () => readJson(join(childDir, ".owner.json"))["stage_pid"] === group || undefined)
         cli.kill("SIGKILL")
         await cli.exited

@@ -25,6 +25,8 @@ export type RunChild = (
     readonly pipeline: PipelineDefinition
     readonly plan: PlanResult
     readonly parentRunId: string
+    /** The nested stage making the child, recorded in it as `parent_stage_id` when it is created. */
+    readonly parentStageId: string
     readonly created: (childRunId: string) => Effect.Effect<void, FileAccessError>
   }
 ) => Effect.Effect<CompletedRun, { readonly message: string }>
@@ -100,6 +102,7 @@ export const runNestedStage = (
         pipeline: child,
         plan: childPlan,
         parentRunId: manifest.run_id,
+        parentStageId: stage.id,
         // Recorded before the child's stages run (RUN-7 records it again at the end): a crash
         // meanwhile leaves a child that `resume` finds, stops and records cancelled.
         created: (childRunId) => files.update(patchEntry(position, { sub_run_id: childRunId }), { force: true })

@@ -65,22 +65,31 @@ export const recordedIdsProblem = (layout: RunLayout, recorded: CliManifest): In
   return issues.length === 0 ? undefined : new InvalidFile({ path: manifest, issues, hint })
 }
 
+/** Why the run `entry` names is not that entry's child, or undefined when it is (RUN-7). */
+const notItsChild = (recorded: CliManifest, entry: CliManifest["commands"][number], child: CliManifest) => {
+  if (child.parent_run_id !== recorded.run_id) {
+    return `which is no child of this run (its parent_run_id is ${JSON.stringify(child.parent_run_id)})`
+  }
+  // A child of an earlier version records no stage.
+  return child.parent_stage_id === undefined || child.parent_stage_id === entry.id
+    ? undefined
+    : `the child of this run's stage ${JSON.stringify(child.parent_stage_id)} (its parent_stage_id), not of ${JSON.stringify(entry.id)}`
+}
+
 /**
  * The child runs the takeover will stop and record cancelled (the running nested stages'), refused when
- * one is no child of this run: a hand edit or a copied folder would have resume stop another run's
- * stages. A child that cannot be read is the takeover's to report.
+ * one is no child of this run or of that stage: a hand edit or a copied folder would have resume stop
+ * another run's (or stage's) child. A child that cannot be read is the takeover's to report.
  */
 const foreignChildren = (store: RunStore["Type"], layout: RunLayout, recorded: CliManifest, layoutOf: (runId: string) => RunLayout) =>
   Effect.map(
     Effect.forEach(recorded.commands, (c, i) =>
       c.status !== "running" || c.kind !== "subpipeline" || c.sub_run_id === null
         ? Effect.succeed([])
-        : Effect.map(Effect.option(store.read(layoutOf(c.sub_run_id))), (child) =>
-          child._tag === "Some" && child.value.parent_run_id !== recorded.run_id
-            ? [`commands.${i}.sub_run_id: names run ${c.sub_run_id}, which is no child of this run (its parent_run_id is ${
-              JSON.stringify(child.value.parent_run_id)
-            })`]
-            : [])),
+        : Effect.map(Effect.option(store.read(layoutOf(c.sub_run_id))), (child) => {
+          const problem = child._tag === "Some" ? notItsChild(recorded, c, child.value) : undefined
+          return problem === undefined ? [] : [`commands.${i}.sub_run_id: names run ${c.sub_run_id}, ${problem}`]
+        })),
     (issues) =>
       issues.flat().length === 0 ? undefined : new InvalidFile({
         path: layout.relative(layout.manifest),
@@ -214,6 +223,7 @@ export const inputOfRecorded = (
 ): RunInput => ({
   ...now,
   parentRunId: recorded.parent_run_id,
+  ...(recorded.parent_stage_id === undefined ? {} : { parentStageId: recorded.parent_stage_id }),
   approvalPolicy: recorded.approval_policy,
   taskSlug: recorded.task_slug,
   instructions: { hash: recorded.instructions_hash, sources: recorded.instructions_sources },

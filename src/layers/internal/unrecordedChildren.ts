@@ -1,11 +1,14 @@
 /**
  * Child runs a crash left unrecorded (RUN-7, RUN-9). A nested stage's child run is created (its folder
- * and a `queued` manifest naming its parent) before the parent's entry records its `sub_run_id`; a kill -9
- * in between leaves a child the parent's manifest does not name, `queued` for good, and a resume would
- * start a second one beside it. After the takeover, resume finds such children in the task's folder by
- * their `parent_run_id` and pipeline (unrecordedChildren says which qualify), records the newest on the
- * running nested entry of its pipeline (when exactly one entry can be its), and settles each with the
- * takeover's own `settleChild` (as a recorded child): the stage then runs again in a new child run.
+ * and a `queued` manifest naming its parent and, as `parent_stage_id`, the stage) before the parent's
+ * entry records its `sub_run_id`; a kill -9 in between leaves a child the parent's manifest does not
+ * name, `queued` for good, and a resume would start a second one beside it. After the takeover, resume
+ * finds such children in the task's folder by their `parent_run_id` (unrecordedChildren says which
+ * qualify), records the newest of each running nested entry's own on that entry, and settles each with
+ * the takeover's own `settleChild` (as a recorded child): the stage then runs again in a new child run.
+ * A child names its stage, so two nested stages of one pipeline interrupted side by side each get their
+ * own back; a child of an earlier version (no `parent_stage_id`) goes by its pipeline, and is recorded
+ * only when exactly one interrupted entry runs that pipeline.
  */
 import { Clock, Effect, Either } from "effect"
 import { parseRunId } from "../../domain/Ids.js"
@@ -18,16 +21,30 @@ import type { RunFiles, RunStore } from "../../services/RunStore.js"
 import { patchEntry } from "./entries.js"
 import { livenessOf, mayBeAlive } from "./holderLiveness.js"
 
-/** The positions of the nested stages a crash interrupted before they recorded their child, by pipeline id. */
-const waitingEntries = (manifest: CliManifest, pipeline: PipelineDefinition) => {
-  const byPipeline = new Map<string, Array<number>>()
-  manifest.commands.forEach((entry, position) => {
-    const stage = pipeline.stages[position]
-    if (entry.status !== "running" || entry.sub_run_id !== null || stage?.kind !== "subpipeline") return
-    byPipeline.set(stage.pipeline, [...(byPipeline.get(stage.pipeline) ?? []), position])
-  })
-  return byPipeline
+/** A nested stage a crash interrupted before it recorded its child: where, which stage, since when. */
+interface Waiting {
+  readonly position: number
+  readonly stageId: string
+  readonly pipelineId: string
+  readonly since: string
 }
+
+/** The nested stages a crash interrupted before they recorded their child. */
+const waitingEntries = (manifest: CliManifest, pipeline: PipelineDefinition): ReadonlyArray<Waiting> =>
+  manifest.commands.flatMap((entry, position) => {
+    const stage = pipeline.stages[position]
+    if (entry.status !== "running" || entry.sub_run_id !== null || stage?.kind !== "subpipeline") return []
+    return [{ position, stageId: stage.id, pipelineId: stage.pipeline, since: entry.started_at ?? "" }]
+  })
+
+/**
+ * The interrupted entries `child` may be the child of: the one its `parent_stage_id` names (none when
+ * that stage is not waiting), else, for a child of an earlier version, every one of its pipeline.
+ */
+const entriesOf = (waiting: ReadonlyArray<Waiting>, child: CliManifest) =>
+  waiting.filter((w) =>
+    w.pipelineId === child.pipeline_id && (child.parent_stage_id === undefined || w.stageId === child.parent_stage_id)
+  )
 
 /** What settling unrecorded children reads and writes with. */
 export interface ChildDeps {
@@ -51,14 +68,14 @@ const mayBeRunning = (deps: ChildDeps, layout: RunLayout, run: CliManifest, nowM
 
 /**
  * The runs of the task's folder that a crash may have left unrecorded by `manifest`'s run: they name it
- * as `parent_run_id`, are in no entry or `child_runs`, are not finished, run the pipeline of one of the
- * `waiting` nested stages and were made after it started, and are not running in another process (a
+ * as `parent_run_id`, are in no entry or `child_runs`, are not finished, belong to one of the `waiting`
+ * nested stages (entriesOf) and were made after it started, and are not running in another process (a
  * run started with `--parent-run` names its parent too).
  */
 const unrecordedChildren = (
   deps: ChildDeps,
   manifest: CliManifest,
-  waiting: ReadonlyMap<string, { readonly since: string }>,
+  waiting: ReadonlyArray<Waiting>,
   layoutOf: (runId: string) => RunLayout
 ) =>
   Effect.gen(function*() {
@@ -76,9 +93,9 @@ const unrecordedChildren = (
         const read = yield* Effect.option(deps.store.read(layoutOf(name)))
         if (read._tag === "None") return []
         const child = read.value
-        const stage = waiting.get(child.pipeline_id)
-        if (child.parent_run_id !== manifest.run_id || isTerminal(child.status) || stage === undefined) return []
-        if (child.started_at < stage.since) return []
+        if (child.parent_run_id !== manifest.run_id || isTerminal(child.status)) return []
+        const since = entriesOf(waiting, child).map((w) => w.since).sort()[0]
+        if (since === undefined || child.started_at < since) return []
         return (yield* mayBeRunning(deps, layoutOf(name), child, nowMs)) ? [] : [child]
       }))
     return found.flat().sort((a, b) => a.started_at.localeCompare(b.started_at) || a.run_id.localeCompare(b.run_id))
@@ -97,17 +114,17 @@ export const settleUnrecordedChildren = (
   Effect.gen(function*() {
     const manifest = yield* files.manifest
     const waiting = waitingEntries(manifest, pipeline)
-    if (waiting.size === 0) return []
-    const since = new Map([...waiting].map(([pipelineId, positions]) => [pipelineId, {
-      since: positions.map((p) => manifest.commands[p]?.started_at ?? "").sort()[0] ?? ""
-    }]))
-    const children = yield* unrecordedChildren(deps, manifest, since, layoutOf)
-    for (const [pipelineId, positions] of waiting) {
-      const newest = children.filter((c) => c.pipeline_id === pipelineId).at(-1)
-      const [position] = positions
-      // Two nested stages of one pipeline interrupted side by side: which child is whose is not recorded.
-      if (newest === undefined || position === undefined || positions.length > 1) continue
-      yield* files.update(patchEntry(position, { sub_run_id: newest.run_id }), { force: true })
+    if (waiting.length === 0) return []
+    const children = yield* unrecordedChildren(deps, manifest, waiting, layoutOf)
+    for (const entry of waiting) {
+      // Its own children: those naming it, and an earlier version's of its pipeline when no other
+      // interrupted entry runs that pipeline (which of the two made it is not recorded).
+      const newest = children.filter((c) => {
+        const candidates = entriesOf(waiting, c)
+        return candidates.length === 1 && candidates[0]?.stageId === entry.stageId
+      }).at(-1)
+      if (newest === undefined) continue
+      yield* files.update(patchEntry(entry.position, { sub_run_id: newest.run_id }), { force: true })
     }
     yield* Effect.forEach(children, (child) =>
       Effect.zipRight(
