@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto"
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Duration, Effect, Fiber, Layer, Logger, LogLevel, Option, Schema, TestClock } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Logger, LogLevel, Option, Schema } from "effect"
 import {
   AuditLine,
   CloudSyncRecord,
@@ -23,6 +23,7 @@ import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { type HandledRequest, type HandlerReply, HttpClientMemory } from "../src/layers/HttpClientMemory.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { CloudSync, type SyncRequest } from "../src/services/CloudSync.js"
+import { liveTick, passSleep } from "./support/testClock.js"
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -77,22 +78,6 @@ const app = (
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const liveTick = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
-
-/**
- * Waits (in real time: hashing and response bodies are real promises) until the program sleeps
- * for exactly `ms` from now, then lets that much TestClock time pass.
- */
-const passSleep = (ms: number) =>
-  Effect.gen(function*() {
-    for (let tick = 0; tick < 5_000; tick++) {
-      const now = yield* TestClock.currentTimeMillis
-      if (Chunk.some(yield* TestClock.sleeps(), (at) => at === now + ms)) return yield* TestClock.adjust(Duration.millis(ms))
-      yield* liveTick
-    }
-    return yield* Effect.dieMessage(`the program never slept ${ms} ms`)
-  })
 
 /** Runs syncRun, letting exactly the given backoff delays pass in order. */
 const syncWithDelays = (delays: ReadonlyArray<number>, req: SyncRequest = request) =>
@@ -184,11 +169,11 @@ describe("loadCloudSyncSettings", () => {
   it.effect("defaults the base URL and reads bucket and vault path", () =>
     Effect.gen(function*() {
       const settings = yield* loadCloudSyncSettings.pipe(withEnv({ CODEX_CLOUD_SYNC: " Yes ", CODEX_CLOUD_WORKSPACE_ID: "ws" }))
-      assert.deepStrictEqual(settings, Option.some({ baseUrl: "https://api.codex.cloud", workspaceId: "ws" }))
+      assert.deepStrictEqual(settings, Option.some({ baseUrl: "https://api.codex.cloud", workspaceId: "ws", attemptTimeoutSeconds: 10 }))
       const full = yield* loadCloudSyncSettings.pipe(withEnv(enabledEnv))
       assert.deepStrictEqual(
         full,
-        Option.some({ baseUrl: "https://cloud.test/", workspaceId: "ws-1", bucket: "bucket-a", vaultPath: "vault/cloud" })
+        Option.some({ baseUrl: "https://cloud.test/", workspaceId: "ws-1", bucket: "bucket-a", vaultPath: "vault/cloud", attemptTimeoutSeconds: 10 })
       )
     }))
 

@@ -16,6 +16,7 @@ export const baseUrlVariable = "CODEX_CLOUD_BASE_URL"
 export const workspaceVariable = "CODEX_CLOUD_WORKSPACE_ID"
 export const bucketVariable = "CLOUD_SYNC_BUCKET"
 export const vaultPathVariable = "CLOUD_SYNC_VAULT_PATH"
+export const cloudSyncTimeoutVariable = "CODEX_CLOUD_SYNC_TIMEOUT_SECONDS"
 
 export const defaultBaseUrl = "https://api.codex.cloud"
 /** The credential the upload asks the broker for (SYNC-2). */
@@ -27,12 +28,14 @@ export const CloudSyncSettings = Schema.Struct({
   baseUrl: Schema.String,
   workspaceId: Schema.String,
   bucket: Schema.optional(Schema.String),
-  vaultPath: Schema.optional(Schema.String)
+  vaultPath: Schema.optional(Schema.String),
+  /** How long one upload attempt may wait for the server's whole answer (`CODEX_CLOUD_SYNC_TIMEOUT_SECONDS`). */
+  attemptTimeoutSeconds: Schema.Number
 })
 export type CloudSyncSettings = typeof CloudSyncSettings.Type
 
 /** POST target of an upload (SYNC-2); a trailing slash of the base is not doubled. */
-export const importUrl = (settings: CloudSyncSettings) =>
+export const importUrl = (settings: Pick<CloudSyncSettings, "baseUrl" | "workspaceId">) =>
   `${settings.baseUrl.replace(/\/+$/, "")}/workspaces/${encodeURIComponent(settings.workspaceId)}/runs/import`
 
 /** SYNC-4: the idempotency key is the SHA-256 hex of this text, the same for every attempt. */
@@ -44,8 +47,16 @@ export const manifestReadPolicy: RetryPolicy = { attempts: 5, initialDelayMs: 50
 /** SYNC-4: uploading: 3 attempts, 250 ms doubling. */
 export const uploadPolicy: RetryPolicy = { attempts: 3, initialDelayMs: 250, factor: 2 }
 
-/** An attempt that takes longer than this counts as a network failure, so a silent server cannot hold a run's exit. */
-export const uploadAttemptTimeoutMs = 30_000
+/**
+ * An attempt that takes longer than this (connection, answer and body) counts as a network failure,
+ * so a silent server cannot hold a run's exit: with the upload policy's 3 attempts, about 31 s at most.
+ */
+export const defaultUploadAttemptTimeoutSeconds = 10
+
+/** The reason of an attempt the server did not answer in time: the time allowed and the setting that changes it. */
+export const noAnswerReason = (seconds: number) =>
+  `no answer within ${seconds} s (${cloudSyncTimeoutVariable} sets how long each of the ${uploadPolicy.attempts} attempts ` +
+  `may wait, default ${defaultUploadAttemptTimeoutSeconds})`
 
 /**
  * The server answered with a status outside 2xx. The response body is not kept: it is the server's to log.

@@ -95,7 +95,8 @@ export type RunsSection = Config.Config.Success<typeof runsSection>
 export const engineDefaults = {
   /**
    * How long a finished `start`/`resume` waits for event subscribers (task-state snapshot, cloud
-   * upload) before it returns anyway with a warning: 120 s covers an upload's three 30 s attempts.
+   * upload) before it returns anyway with a warning: 120 s covers an upload's three attempts (10 s each by
+   * default, CODEX_CLOUD_SYNC_TIMEOUT_SECONDS) and a credential helper's 30 s.
    */
   subscriberGrace: Duration.seconds(120),
   experienceMaxWords: experienceWordLimit

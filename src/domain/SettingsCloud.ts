@@ -6,14 +6,16 @@ import { Config, ConfigError, Either, Option, Redacted } from "effect"
 import {
   baseUrlVariable,
   bucketVariable,
+  cloudSyncTimeoutVariable,
   cloudSyncVariable,
   type CloudSyncSettings,
   defaultBaseUrl,
+  defaultUploadAttemptTimeoutSeconds,
   vaultPathVariable,
   workspaceVariable
 } from "./CloudSync.js"
 import { minSecretLength } from "./Privacy.js"
-import { flag, httpUrl, invalidValue, trimmedText } from "./SettingsKinds.js"
+import { flag, type Format, httpUrl, invalidValue, nonNegativeNumber, trimmedText } from "./SettingsKinds.js"
 
 export const tokenVariable = "CODEX_CLOUD_TOKEN"
 export const helperVariable = "CODEX_CLOUD_CREDENTIAL_HELPER"
@@ -23,10 +25,19 @@ export const shortTokenReason = (length: number) =>
   `is ${length} character${length === 1 ? "" : "s"} long: too short to be a token (at least ${minSecretLength} characters, ` +
   `as the privacy guard counts a secret; a shorter one could not be kept out of what a run writes without rewriting ordinary text)`
 
+const positiveSeconds: Format<number> = {
+  expected: "a number of seconds > 0",
+  parse: (value) => {
+    const seconds = nonNegativeNumber.parse(value)
+    return seconds !== undefined && seconds > 0 ? seconds : undefined
+  }
+}
+
 /**
- * `cloudSync` (SYNC-2, D-17): None unless `CODEX_CLOUD_SYNC` is on (ENV-6); then
+ * `cloudSync` (SYNC-2, SYNC-4, D-17): None unless `CODEX_CLOUD_SYNC` is on (ENV-6); then
  * `CODEX_CLOUD_WORKSPACE_ID` is required, `CODEX_CLOUD_BASE_URL` must be an http(s) URL, and a
- * `CODEX_CLOUD_TOKEN` given without a helper must be a token (PRIV-2's length). Decoded by
+ * `CODEX_CLOUD_TOKEN` given without a helper must be a token (PRIV-2's length), and
+ * `CODEX_CLOUD_SYNC_TIMEOUT_SECONDS` (how long each upload attempt may wait, default 10) a number > 0. Decoded by
  * CloudSyncLive; values are trimmed.
  */
 export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> = Config.mapOrFail(
@@ -38,9 +49,10 @@ export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> =
     bucket: trimmedText(bucketVariable),
     vaultPath: trimmedText(vaultPathVariable),
     helper: trimmedText(helperVariable),
-    token: Config.option(Config.redacted(tokenVariable))
+    token: Config.option(Config.redacted(tokenVariable)),
+    timeout: trimmedText(cloudSyncTimeoutVariable)
   }),
-  ({ baseUrl, bucket, enabled, helper, token, vaultPath, workspaceId }) => {
+  ({ baseUrl, bucket, enabled, helper, timeout, token, vaultPath, workspaceId }) => {
     if (!enabled) return Either.right(Option.none())
     if (Option.isNone(workspaceId)) {
       return Either.left(ConfigError.InvalidData(
@@ -79,11 +91,20 @@ export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> =
           `Codex Cloud token, or ${helperVariable} to a command that prints one, or unset ${cloudSyncVariable}.`
       ))
     }
+    const attemptTimeoutSeconds = Option.match(timeout, {
+      onNone: () => defaultUploadAttemptTimeoutSeconds,
+      onSome: positiveSeconds.parse
+    })
+    if (attemptTimeoutSeconds === undefined) {
+      const given = Option.getOrElse(timeout, () => "")
+      return Either.left(invalidValue(cloudSyncTimeoutVariable, given, positiveSeconds.expected, String(defaultUploadAttemptTimeoutSeconds), ` (cloud sync is on, ${cloudSyncVariable})`))
+    }
     return Either.right(Option.some<CloudSyncSettings>({
       baseUrl: url,
       workspaceId: workspaceId.value,
       ...Option.match(bucket, { onNone: () => ({}), onSome: (value) => ({ bucket: value }) }),
-      ...Option.match(vaultPath, { onNone: () => ({}), onSome: (value) => ({ vaultPath: value }) })
+      ...Option.match(vaultPath, { onNone: () => ({}), onSome: (value) => ({ vaultPath: value }) }),
+      attemptTimeoutSeconds
     }))
   }
 )

@@ -227,7 +227,7 @@ describe("cloud sync and the engine's grace, the corners", () => {
         CLOUD_SYNC_BUCKET: " runs ",
         CLOUD_SYNC_VAULT_PATH: " secret/codex "
       }),
-      Option.some({ baseUrl: "http://cloud.test:8080", workspaceId: "ws", bucket: "runs", vaultPath: "secret/codex" })
+      Option.some({ baseUrl: "http://cloud.test:8080", workspaceId: "ws", bucket: "runs", vaultPath: "secret/codex", attemptTimeoutSeconds: 10 })
     )
   })
 

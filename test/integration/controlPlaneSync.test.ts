@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createServer as createTcpServer, type Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
@@ -54,6 +55,7 @@ const unsetAll: Readonly<Record<string, string | undefined>> = {
   CODEX_CLOUD_CREDENTIAL_HELPER: undefined,
   CLOUD_SYNC_BUCKET: undefined,
   CLOUD_SYNC_VAULT_PATH: undefined,
+  CODEX_CLOUD_SYNC_TIMEOUT_SECONDS: undefined,
   LEARNING_PIPELINE_ENABLED: undefined
 }
 
@@ -651,6 +653,44 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
       assert.strictEqual(get(record, "error")["name"], "CredentialUnavailable")
       assert.include(asString(get(record, "error")["message"], "error.message"), "CODEX_CLOUD_TOKEN")
       assert.include(run.result.stderr, "warning: Cloud sync of run")
+    }))
+
+  it("a server that accepts the upload and never answers: each attempt gives up after CODEX_CLOUD_SYNC_TIMEOUT_SECONDS, exit 0, recorded", () =>
+    withRepo({ pipelines: [threeStages()] }, async (repo) => {
+      const task = "sync-silent"
+      // Accepts every connection, counts the requests sent on them and never answers.
+      const sockets: Array<Socket> = []
+      let requests = 0
+      const silent = createTcpServer((socket) => {
+        sockets.push(socket)
+        socket.once("data", () => void (requests += 1))
+      })
+      await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done))
+      const address = silent.address()
+      const baseUrl = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`
+      const began = Date.now()
+      let run: Awaited<ReturnType<typeof startJson>>
+      try {
+        run = await startJson(repo, ["p", "--task", task], { ...cloudEnv(baseUrl, uniqueToken()), CODEX_CLOUD_SYNC_TIMEOUT_SECONDS: "0.3" })
+      } finally {
+        for (const socket of sockets) socket.destroy()
+        await new Promise<void>((done) => silent.close(() => done()))
+      }
+      const { manifest, result, runDir } = run
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.strictEqual(manifest["status"], "succeeded")
+      // fetch may open one more connection after the last attempt, which it never uses.
+      assert.strictEqual(requests, 3, "one request per attempt")
+      // It held the CLI about 91 s before (three 30 s attempts).
+      assert.isBelow(Date.now() - began, 25_000, describeResult(result))
+      const message = `CloudRuns upload to ${baseUrl}/workspaces/ws/runs/import failed: no answer within 0.3 s ` +
+        "(CODEX_CLOUD_SYNC_TIMEOUT_SECONDS sets how long each of the 3 attempts may wait, default 10)"
+      const record = readJson(join(runDir, "cloud-sync.json"))
+      assert.deepInclude(record, { status: "failed", attempts: 3 })
+      assert.deepStrictEqual(get(record, "error"), { name: "CloudUploadNetworkError", message })
+      assert.deepStrictEqual(auditLinesOf(repo, task).map((line) => get(line, "details", "error")["message"]), [message, message, message])
+      const warning = result.stderr.split("\n").find((line) => line.includes("warning: Cloud sync of run"))
+      assert.include(warning ?? "", `failed after 3 upload attempt(s): ${message}. The run itself is unaffected`, describeResult(result))
     }))
 
   // The token is scrubbed from the values that came from outside (errors, the remote id), not from

@@ -25,6 +25,7 @@ import {
   importUrl,
   isRetryableUploadError,
   manifestReadPolicy,
+  noAnswerReason,
   recordOf,
   scrubSecret,
   scrubStrings,
@@ -33,7 +34,6 @@ import {
   SyncManifestUnavailable,
   type SyncOutcome,
   trimAfterLastBrace,
-  uploadAttemptTimeoutMs,
   uploadPolicy
 } from "../../domain/CloudSync.js"
 import { parseRunId, parseTaskId } from "../../domain/Ids.js"
@@ -256,8 +256,8 @@ const upload = (
             })
         ),
         Effect.timeoutFail({
-          duration: Duration.millis(uploadAttemptTimeoutMs),
-          onTimeout: () => new CloudUploadNetworkError({ url, reason: `no answer within ${uploadAttemptTimeoutMs / 1000} s` })
+          duration: Duration.millis(Math.round(settings.attemptTimeoutSeconds * 1000)),
+          onTimeout: () => new CloudUploadNetworkError({ url, reason: noAnswerReason(settings.attemptTimeoutSeconds) })
         })
       )
     }).pipe(
