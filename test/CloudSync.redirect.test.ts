@@ -34,7 +34,7 @@ const app = (calls: Array<{ readonly url: string; readonly redirect: string | un
   CloudSyncLive.pipe(
     Layer.provideMerge(Layer.mergeAll(
       FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, redirectingFetch(calls)))),
-      CredentialBrokerMemory([{ service: "codex-cloud", scope: "runs:write", token: "t0ken" }]),
+      CredentialBrokerMemory([{ service: "codex-cloud", scope: "runs:write", token: "t0ken-value" }]),
       FilesMemory,
       OrchestratorConfigTest("/repo"),
       Path.layer

@@ -55,6 +55,11 @@ describe("CredentialBrokerEnv", () => {
       assert.include(error.message, "at least 6 characters")
     }))
 
+  it.effect("hands out the token without the blanks around it, which the server never sees and no scrubbing would find", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* tokenOf(), "env-token-123")
+    }).pipe(Effect.provide(CredentialBrokerEnv), withEnv({ CODEX_CLOUD_TOKEN: "  env-token-123 \n" })))
+
   it.effect("without the variable (or with an empty one) fails with what to set", () =>
     Effect.gen(function*() {
       for (const env of [{}, { CODEX_CLOUD_TOKEN: "  " }]) {
@@ -214,4 +219,17 @@ describe("CredentialBrokerMemory", () => {
       const error = yield* Effect.flip(getToken({ service: "other", scope: "x" }))
       assert.strictEqual(error._tag, "CredentialUnavailable")
     }).pipe(Effect.provide(CredentialBrokerMemory([{ ...request, token: "mem-token" }]))))
+
+  it.effect("honours the environment's rules: a token is trimmed, and one shorter than 6 characters is not handed out", () =>
+    Effect.gen(function*() {
+      const memory = (token: string) => CredentialBrokerMemory([{ ...request, token }])
+      assert.strictEqual(yield* tokenOf().pipe(Effect.provide(memory("  mem-token\n"))), "mem-token")
+      for (const token of ["", "   ", "t0ken", " abc  "]) {
+        const error = yield* getToken().pipe(Effect.provide(memory(token)), Effect.flip)
+        assert.strictEqual(error._tag, "CredentialUnavailable", JSON.stringify(token))
+        assert.strictEqual(error.message.startsWith("No credential available for codex-cloud (runs:write) from the memory. "), true, error.message)
+        assert.include(error.message, "at least 6 characters", JSON.stringify(token))
+        if (token.trim().length > 0) assert.notInclude(renderings(error), token.trim())
+      }
+    }))
 })

@@ -15,6 +15,16 @@ import { ProcessRunner } from "../services/ProcessRunner.js"
 export { helperVariable, tokenVariable }
 
 /**
+ * SYNC-1's rule for every interpreter: a token is handed out without the blanks around it (the server
+ * never sees them, and a secret scrubbed with them would not be found), and is at least
+ * `minSecretLength` characters long; Left is the length of one that is too short.
+ */
+export const checkedToken = (raw: string): Either.Either<Redacted.Redacted<string>, number> => {
+  const token = raw.trim()
+  return token.length < minSecretLength ? Either.left(token.length) : Either.right(Redacted.make(token))
+}
+
+/**
  * Environment: `CODEX_CLOUD_TOKEN` (read once, as `Config.redacted`) for every service and scope.
  * An unset or empty variable is CredentialUnavailable on request, not a start-up failure.
  */
@@ -32,17 +42,17 @@ export const CredentialBrokerEnv = Layer.effect(
               source: "environment",
               hint: `Set ${tokenVariable}, or ${helperVariable} to a command that prints one.`
             }),
-          onSome: (value) => {
-            const length = Redacted.value(value).trim().length
-            return length < minSecretLength
-              ? new CredentialUnavailable({
-                service: request.service,
-                scope: request.scope,
-                source: "environment",
-                hint: `${tokenVariable} ${shortTokenReason(length)}. Set it to the real token.`
-              })
-              : Effect.succeed<IssuedToken>({ token: value })
-          }
+          onSome: (value) =>
+            Either.match(checkedToken(Redacted.value(value)), {
+              onLeft: (length) =>
+                new CredentialUnavailable({
+                  service: request.service,
+                  scope: request.scope,
+                  source: "environment",
+                  hint: `${tokenVariable} ${shortTokenReason(length)}. Set it to the real token.`
+                }),
+              onRight: (token) => Effect.succeed<IssuedToken>({ token })
+            })
         })
     })
   })
@@ -82,22 +92,21 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
     if (Either.isLeft(decoded)) {
       return Either.left("it printed JSON that is not {\"token\": string, \"expiresAt\"?: ISO date or Unix seconds}")
     }
-    const { expiresAt, token } = decoded.right
-    if (token.trim().length === 0) return Either.left("it printed an empty token")
-    if (token.trim().length < minSecretLength) return Either.left(tooShort)
-    if (expiresAt === undefined) return Either.right({ token: Redacted.make(token.trim()) })
+    const { expiresAt } = decoded.right
+    if (decoded.right.token.trim().length === 0) return Either.left("it printed an empty token")
+    const token = checkedToken(decoded.right.token)
+    if (Either.isLeft(token)) return Either.left(tooShort)
+    if (expiresAt === undefined) return Either.right({ token: token.right })
     const expires = typeof expiresAt === "number" ? DateTime.make(expiresAt * 1000) : Option.some(expiresAt)
     return Option.match(expires, {
       onNone: () => Either.left("it printed an expiresAt that is not a date"),
-      onSome: (date) => Either.right({ token: Redacted.make(token.trim()), expiresAt: date })
+      onSome: (date) => Either.right({ token: token.right, expiresAt: date })
     })
   }
-  const line = trimmed.split("\n").find((candidate) => candidate.trim().length > 0)?.trim()
+  const line = trimmed.split("\n").find((candidate) => candidate.trim().length > 0)
   return line === undefined
     ? Either.left("it printed no token")
-    : line.length < minSecretLength
-    ? Either.left(tooShort)
-    : Either.right({ token: Redacted.make(line) })
+    : Either.mapBoth(checkedToken(line), { onLeft: () => tooShort, onRight: (token) => ({ token }) })
 }
 
 const cacheKey = (request: TokenRequest) => JSON.stringify([request.service, request.scope, request.vaultPath ?? null])
@@ -212,24 +221,24 @@ export interface MemoryToken {
   readonly expiresAt?: DateTime.Utc
 }
 
-/** Fixed tokens by service and scope, for tests and embedders; anything else is CredentialUnavailable. */
+/**
+ * Fixed tokens by service and scope, for tests and embedders; anything else is CredentialUnavailable.
+ * The environment's rule holds (`checkedToken`): a token is trimmed, and one too short is not handed out.
+ */
 export const CredentialBrokerMemory = (tokens: ReadonlyArray<MemoryToken>) =>
   Layer.succeed(
     CredentialBroker,
     CredentialBroker.of({
       getToken: (request) => {
+        const unavailable = (hint: string) =>
+          new CredentialUnavailable({ service: request.service, scope: request.scope, source: "memory", hint })
         const found = tokens.find((entry) => entry.service === request.service && entry.scope === request.scope)
-        return found === undefined
-          ? new CredentialUnavailable({
-            service: request.service,
-            scope: request.scope,
-            source: "memory",
-            hint: "No token was given for it."
-          })
-          : Effect.succeed<IssuedToken>({
-            token: Redacted.make(found.token),
-            ...(found.expiresAt === undefined ? {} : { expiresAt: found.expiresAt })
-          })
+        if (found === undefined) return unavailable("No token was given for it.")
+        return Either.match(checkedToken(found.token), {
+          onLeft: (length) => unavailable(`The token given for it ${shortTokenReason(length)}.`),
+          onRight: (token) =>
+            Effect.succeed<IssuedToken>({ token, ...(found.expiresAt === undefined ? {} : { expiresAt: found.expiresAt }) })
+        })
       }
     })
   )
