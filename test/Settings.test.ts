@@ -3,6 +3,7 @@
  * them: ENV-1..3, ENV-6, D-3, PRIV-1, CLI-10, INS-5, TFG-1, CP-1, CP-3, CP-7, GRP-1, LRN-1, SYNC-1,
  * SYNC-2. The environment is a ConfigProvider over a map (pathDelim "_", STYLE §4.7).
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { type Config, ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effect"
@@ -23,6 +24,9 @@ import { OrchestratorConfigLive, OrchestratorConfigTest } from "../src/layers/Or
 import { BaseConfig } from "../src/services/BaseConfig.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
 
+/** What BaseConfigLive reads roots with: paths, and the file system for roots named through a link. */
+const platform = Layer.merge(Path.layer, NodeFileSystem.layer)
+
 const withEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)), { pathDelim: "_" }))
 
@@ -33,7 +37,7 @@ const failure = <A>(section: Config.Config<A>, env: Record<string, string>) => E
 
 describe("paths (ENV-1..3, D-3) through BaseConfigLive", () => {
   const base = (env: Record<string, string>) =>
-    BaseConfig.pipe(Effect.provide(BaseConfigLive.pipe(Layer.provide(Path.layer))), withEnv(env))
+    BaseConfig.pipe(Effect.provide(BaseConfigLive.pipe(Layer.provide(platform))), withEnv(env))
 
   it.effect("defaults: the working directory is the repository, .runs and out below it", () =>
     Effect.gen(function*() {
@@ -246,7 +250,7 @@ describe("cloudSync and credentials (SYNC-1, SYNC-2)", () => {
       assert.isTrue(Option.isNone(yield* decode(cloudSyncSection, { CODEX_CLOUD_BASE_URL: "ftp://x" })))
       assert.deepStrictEqual(
         yield* decode(cloudSyncSection, { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: " ws ", CLOUD_SYNC_BUCKET: " " }),
-        Option.some({ baseUrl: "https://api.codex.cloud", workspaceId: "ws" })
+        Option.some({ baseUrl: "https://api.codex.cloud", workspaceId: "ws", attemptTimeoutSeconds: 10 })
       )
       const badUrl = yield* failure(cloudSyncSection, {
         CODEX_CLOUD_SYNC: "1",
@@ -304,7 +308,7 @@ describe("cloudSync and credentials (SYNC-1, SYNC-2)", () => {
 describe("OrchestratorConfigLive and OrchestratorConfigTest", () => {
   const engine = (env: Record<string, string>) =>
     OrchestratorConfig.pipe(
-      Effect.provide(OrchestratorConfigLive.pipe(Layer.provideMerge(BaseConfigLive), Layer.provide(Path.layer))),
+      Effect.provide(OrchestratorConfigLive.pipe(Layer.provideMerge(BaseConfigLive), Layer.provide(platform))),
       withEnv(env)
     )
 
@@ -328,7 +332,7 @@ describe("OrchestratorConfigLive and OrchestratorConfigTest", () => {
       const env = { TFGRPO_EPOCH: "soon", CODEX_CLOUD_SYNC: "1" }
       const error = yield* Effect.flip(engine(env))
       assert.strictEqual(error.variable, "TFGRPO_EPOCH")
-      const base = yield* BaseConfig.pipe(Effect.provide(BaseConfigLive.pipe(Layer.provide(Path.layer))), withEnv(env))
+      const base = yield* BaseConfig.pipe(Effect.provide(BaseConfigLive.pipe(Layer.provide(platform))), withEnv(env))
       assert.strictEqual(base.privacyMode, "shadow")
     }))
 

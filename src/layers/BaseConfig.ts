@@ -1,5 +1,6 @@
-import { Path } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
+import { isWithin } from "../domain/PathContainment.js"
 import type { Roots } from "../domain/RunLayout.js"
 import { decodeSettings, type PathsSection, pathsSection, runsSection } from "../domain/Settings.js"
 import { BaseConfig, type BaseSettings } from "../services/BaseConfig.js"
@@ -32,12 +33,40 @@ export const rootsOf = (path: Path.Path, paths: PathsSection, overrides: RootOve
   }
 }
 
+/**
+ * D-5: a runs or out root that lies inside the repository once symbolic links are resolved, but is
+ * named through a link (`$PWD/.runs` in a shell whose `$PWD` is a link to the repository: the working
+ * directory is the real path), is said as the folder under the repository root. Every path recorded
+ * relative to the repository then stays inside it (`.runs/<task>/...`, never `../lnk/.runs/...`).
+ * A root already under the repository root by name is not looked at (no file system call: the
+ * defaults); a root elsewhere, or one a link leads out of, is kept as given.
+ */
+export const rootsUnderRepository = (fs: FileSystem.FileSystem, path: Path.Path, roots: Roots): Effect.Effect<Roots> =>
+  Effect.gen(function*() {
+    // A folder not made yet is the real path of the nearest one that is, and the rest of its name.
+    const real = (target: string): Effect.Effect<string> =>
+      fs.realPath(target).pipe(
+        Effect.catchAll(() => {
+          const parent = path.dirname(target)
+          return parent === target ? Effect.succeed(target) : Effect.map(real(parent), (found) => path.join(found, path.basename(target)))
+        })
+      )
+    const namedUnder = (root: string) => isWithin(roots.repoRoot, root, path.sep)
+    if (namedUnder(roots.runsRoot) && namedUnder(roots.outRoot)) return roots
+    const realRepo = yield* real(roots.repoRoot)
+    const said = (root: string) =>
+      namedUnder(root) ? Effect.succeed(root) : Effect.map(real(root), (realRoot) =>
+        isWithin(realRepo, realRoot, path.sep) ? path.join(roots.repoRoot, path.relative(realRepo, realRoot)) : root)
+    return { repoRoot: roots.repoRoot, runsRoot: yield* said(roots.runsRoot), outRoot: yield* said(roots.outRoot) }
+  })
+
 /** The base settings an app gives in code: its roots and any of the rest. */
 export interface BaseOverrides extends RootOverrides, Partial<Omit<BaseSettings, "roots">> {}
 
 /**
  * Decodes the `paths` and `runs` sections, and nothing else (every command builds this, `status`
- * included); what `overrides` gives wins over the environment.
+ * included); what `overrides` gives wins over the environment. Roots named through a link into the
+ * repository are said under it (`rootsUnderRepository`).
  */
 export const BaseConfigWith = ({ outRoot, repoRoot, runsRoot, ...rest }: BaseOverrides) =>
   Layer.effect(
@@ -47,7 +76,7 @@ export const BaseConfigWith = ({ outRoot, repoRoot, runsRoot, ...rest }: BaseOve
       const paths = yield* decodeSettings(pathsSection)
       const runs = yield* decodeSettings(runsSection)
       return BaseConfig.of({
-        roots: rootsOf(path, paths, { repoRoot, runsRoot, outRoot }),
+        roots: yield* rootsUnderRepository(yield* FileSystem.FileSystem, path, rootsOf(path, paths, { repoRoot, runsRoot, outRoot })),
         envTaskId: paths.taskId,
         ...runs,
         ...rest

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
@@ -309,6 +309,25 @@ describe("learning after resume and under overridden roots (D-17, D-5)", () => {
     assert.isFalse(existsSync(repo.path("out")), "nothing under the default out root")
     const lines = readNdjson(join(runsDir, task, "metrics.json"))
     assert.strictEqual(lines[0]?.["learning_validation_status"], "validated")
+  })
+
+  it("a runs root named through a link to the repository ($PWD/.runs where $PWD is a link): every recorded path is repository-relative", async () => {
+    const repo = gitRepo()
+    const linkDir = realpathSync(mkdtempSync(join(tmpdir(), "lrn-link-")))
+    made.push(linkDir)
+    const link = join(linkDir, "lnk")
+    symlinkSync(repo.dir, link)
+    const run = await startLearn(repo, learningEnv(true, { CODEX_ORCHESTRATOR_RUNS_DIR: join(link, ".runs") }))
+    const runPath = `.runs/${task}/cli/${run.runId}`
+    assert.strictEqual(run.output["artifact_root"], runPath)
+    assert.strictEqual(validationOf(run.manifest)["status"], "validated", JSON.stringify(learningOf(run.manifest)))
+    const snapshot = snapshotOf(run.manifest)
+    assert.strictEqual(snapshot["tarball_path"], `${runPath}/learning/${run.runId}.tar.gz`)
+    assert.strictEqual(snapshot["storage_path"], `.runs/learning-snapshots/${task}/${run.runId}.tar.gz`)
+    assert.strictEqual(asObject(learningOf(run.manifest)["queue"], "learning.queue")["manifest_path"], `${runPath}/manifest.json`)
+    // Nothing written or said climbs out of the repository to come back in through the link.
+    const written = [JSON.stringify(run.manifest), readFileSync(join(run.runDir, "learning", "queue-payload.json"), "utf8"), run.result.stdout, run.result.stderr]
+    for (const text of written) assert.notInclude(text, "../", text.slice(0, 400))
   })
 })
 
