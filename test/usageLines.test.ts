@@ -56,6 +56,16 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("plan", "--bogus", "--format", "json"), `unknown option --bogus. ${help("plan ")}`)
     }))
 
+  it.effect("an unknown flag of status or resume (which take the run id as an argument too) is an unknown option", () =>
+    Effect.gen(function*() {
+      // Before: `--follow needs a value.` (the parser had taken the flag for the run id).
+      assert.strictEqual(yield* refused("status", "--run", "r", "--follow"), `unknown option --follow. ${help("status ")}`)
+      assert.strictEqual(yield* refused("status", "--run", "r", "-f"), `unknown option -f. ${help("status ")}`)
+      assert.strictEqual(yield* refused("resume", "--run", "r", "--bogus"), `unknown option --bogus. ${help("resume ")}`)
+      // A flag of the command left without its value at the end is still that.
+      assert.strictEqual(yield* refused("status", "--run", "r", "--format"), `--format needs a value. ${help("status ")}`)
+    }))
+
   it.effect("an unknown single-dash flag before the other flags is an unknown option, not a flag with a value", () =>
     Effect.gen(function*() {
       // Before: `-dash "--task": . See ...` (the next flag shown as its value, the parser's text empty).

@@ -40,7 +40,7 @@ import { cache, cacheText, explainCache, explainCacheOption } from "./cache.js"
 import { runner } from "./runner.js"
 import { cancelledWatched, finishWatched, watchTargets } from "./watch.js"
 import { otelEndpointOption, traced } from "./tracing.js"
-import { runWithUsageLines } from "./usageLines.js"
+import { runWithUsageLines, valueFlagsOf } from "./usageLines.js"
 
 const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   // The parser takes an unknown flag here for the pipeline id: refused as the parser refuses one elsewhere (usageLines.ts).
@@ -271,7 +271,7 @@ export const resume = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const engine = yield* RunEngine
-      const runId = yield* Effect.flatMap(runIdOf("resume", flags.run, flags.runFlag), Option.match({
+      const runId = yield* Effect.flatMap(runIdOf("resume", resumeValueFlags(), flags.run, flags.runFlag), Option.match({
         onNone: () => missingRunId("resume", Option.getOrUndefined(flags.task)),
         onSome: Effect.succeed
       }))
@@ -299,6 +299,9 @@ export const resume = Command.make(
   "Continue a run that failed, was cancelled or crashed: re-runs the stages that did not succeed, on the same " +
     "run id (--target re-runs one stage). A run that is still alive (fresh heartbeat, owner process running) is refused."
 ))
+
+/** resume's flags that take a value (for runIdOf; typed, so that resume's type does not depend on itself). */
+const resumeValueFlags = (): ReadonlyArray<string> => valueFlagsOf(resume)
 
 /**
  * Every subcommand, with `engine` provided to those that plan or run pipelines (status, mirror and

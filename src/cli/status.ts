@@ -8,6 +8,7 @@ import { Effect, Option } from "effect"
 import { format, runArg, runOption, task, verbose } from "./shared.js"
 import { missingRunId, showStatus } from "./statusReport.js"
 import { runIdOf } from "./usage.js"
+import { valueFlagsOf } from "./usageLines.js"
 
 const watch = Options.boolean("watch").pipe(
   Options.withDescription("Print again whenever the run changes, until it is finished")
@@ -25,7 +26,7 @@ export const status = Command.make(
   "status",
   statusOptions,
   (flags) =>
-    Effect.flatMap(runIdOf("status", flags.run, flags.runFlag), Option.match({
+    Effect.flatMap(runIdOf("status", statusValueFlags(), flags.run, flags.runFlag), Option.match({
       onNone: () => missingRunId("status", Option.getOrUndefined(flags.task)),
       onSome: (runId) =>
         showStatus({
@@ -41,3 +42,6 @@ export const status = Command.make(
     "is finished. A run that is not finished and has no recent heartbeat is reported stale. " +
     "Example: codex-orchestrator status --run 2026-11-25T09-26-45-555Z-2f16ce35 --task 0001 --watch --interval 5"
 ))
+
+/** status's flags that take a value (for runIdOf; typed, so that status's type does not depend on itself). */
+const statusValueFlags = (): ReadonlyArray<string> => valueFlagsOf(status)

@@ -54,11 +54,14 @@ export const printJson = (value: unknown) => Console.log(JSON.stringify(value, n
 
 /**
  * The run id of `status` and `resume`: `--run`, else the positional. @effect/cli takes an option left
- * without its value at the end (`status --run <id> --format`) as the positional run id, so a
- * positional that starts with `-` is that option, refused as the parser refuses it elsewhere, rather
- * than dropped or looked up as a run.
+ * without its value at the end (`status --run <id> --format`) as the positional run id, and a flag
+ * the command does not have (`status --run <id> --follow`) too: a positional that starts with `-` is
+ * refused as the parser refuses it elsewhere (`valueFlags`: the command's flags that take a value,
+ * usageLines.ts's valueFlagsOf), rather than dropped or looked up as a run.
  */
-export const runIdOf = (command: string, positional: Option.Option<string>, flag: Option.Option<string>) =>
-  Option.isSome(positional) && positional.value.startsWith("-")
-    ? Effect.fail(new UsageError({ reason: `${positional.value} needs a value. See 'codex-orchestrator ${command} --help'.` }))
-    : Effect.succeed(Option.orElse(flag, () => positional))
+export const runIdOf = (command: string, valueFlags: ReadonlyArray<string>, positional: Option.Option<string>, flag: Option.Option<string>) => {
+  if (Option.isNone(positional) || !positional.value.startsWith("-")) return Effect.succeed(Option.orElse(flag, () => positional))
+  const given = positional.value
+  const help = `See 'codex-orchestrator ${command} --help'.`
+  return Effect.fail(new UsageError({ reason: valueFlags.includes(given) ? `${given} needs a value. ${help}` : `unknown option ${given}. ${help}` }))
+}

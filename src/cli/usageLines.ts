@@ -36,21 +36,24 @@ const commandPath = (root: CommandDescriptor.Command<unknown>, args: ReadonlyArr
   return { path, command }
 }
 
-/** Every flag name the usage of a command shows (`--task`, `-f`). */
-const flagNames = (usage: Usage.Usage): ReadonlyArray<string> => {
+/** Every flag name the usage of a command shows (`--task`, `-f`); `withValue`: only those that take a value. */
+const flagNames = (usage: Usage.Usage, withValue = false): ReadonlyArray<string> => {
   switch (usage._tag) {
     case "Named":
-      return usage.names.filter((name) => name.startsWith("-"))
+      return withValue && usage.acceptedValues._tag === "None" ? [] : usage.names.filter((name) => name.startsWith("-"))
     case "Optional":
     case "Repeated":
-      return flagNames(usage.usage)
+      return flagNames(usage.usage, withValue)
     case "Alternation":
     case "Concat":
-      return [...flagNames(usage.left), ...flagNames(usage.right)]
+      return [...flagNames(usage.left, withValue), ...flagNames(usage.right, withValue)]
     default:
       return []
   }
 }
+
+/** The flags of `command` that take a value (for runIdOf: what a dangling one may be). */
+export const valueFlagsOf = <Name extends string, R, E, A>(command: Command.Command<Name, R, E, A>) => flagNames(Command.getUsage(command), true)
 
 /** The flags given after the command's words, each with its value and the argument indexes it takes. */
 const givenFlags = (args: ReadonlyArray<string>, from: number) =>
