@@ -5,16 +5,17 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { TestKit } from "../src/index.js"
+import { Files } from "../src/services/Files.js"
 import { RunReader } from "../src/services/RunReader.js"
 import { failureOf, runCommandLine } from "./support/cliMemory.js"
-import { commandStage, pipeline } from "./support/pipelines.js"
+import { commandStage, nestedStage, pipeline } from "./support/pipelines.js"
 
 const app = TestKit.AppMemory({
-  pipelines: { user: [pipeline("ok", [commandStage("build", "make")])] },
-  scripts: { make: { exitCode: 0 } }
+  pipelines: { user: [pipeline("ok", [commandStage("build", "make")]), pipeline("nest", [commandStage("prep", "make slow"), nestedStage("inner", "ok")])] },
+  scripts: { make: { exitCode: 0 }, "make slow": { duration: "1 second" } }
 })
 
 const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
@@ -71,6 +72,40 @@ describe("status without --run (CLI-7)", () => {
       yield* files.write(`${layout.cliDir}/2099-01-01T00-00-00-000Z-0123abcd/.owner.json`, "{}")
       const { exit } = yield* orch("status", "--task", "demo")
       assert.include(failureOf(exit), `The newest run of task demo is ${runId}:`)
+    })))
+
+  it.effect("the newest run is the one started, not its nested stage's child run (made after it); a --parent-run run is one", () =>
+    onApp(Effect.gen(function*() {
+      const starting = yield* Effect.fork(orch("start", "nest", "--task", "demo", "--format", "json"))
+      yield* TestClock.adjust("2 seconds")
+      const runId = yield* Effect.map(Fiber.join(starting), (result) => {
+        const output: { readonly run_id: string } = JSON.parse(result.stdout)
+        return output.run_id
+      })
+      const view = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const parent = { runId, childId: view.manifest.commands[1]?.sub_run_id ?? "" }
+      assert.isTrue(parent.childId > parent.runId, `the child's id is the newer: ${JSON.stringify(parent)}`)
+      const newestNamed = Effect.map(orch("status", "--task", "demo"), ({ exit }) => failureOf(exit))
+      assert.include(yield* newestNamed, `The newest run of task demo is ${parent.runId}:`)
+      // A child of an earlier version (no parent_stage_id) is known by its parent's record of it.
+      const files = yield* TestKit.InMemoryFiles
+      const { layout } = yield* (yield* RunReader).status({ runId: parent.childId, taskId: "demo" })
+      const childText = (yield* files.read(layout.manifest)) ?? "{}"
+      const { parent_stage_id: _, ...older } = JSON.parse(childText)
+      yield* files.write(layout.manifest, JSON.stringify(older))
+      assert.include(yield* newestNamed, `The newest run of task demo is ${parent.runId}:`)
+      // A run started with --parent-run naming that run is a run of its own.
+      yield* TestClock.adjust("2 seconds")
+      const linked = yield* Effect.map(orch("start", "ok", "--task", "demo", "--parent-run", parent.runId, "--format", "json"), (result) => {
+        const output: { readonly run_id: string } = JSON.parse(result.stdout)
+        return output.run_id
+      })
+      assert.include(yield* newestNamed, `The newest run of task demo is ${linked}:`)
+      // Only children left (their parents' manifests deleted): the newest child, rather than no run.
+      yield* files.write(layout.manifest, childText)
+      const disk = yield* Files
+      for (const own of [parent.runId, linked]) yield* disk.remove(`${layout.cliDir}/${own}/manifest.json`)
+      assert.include(yield* newestNamed, `The newest run of task demo is ${parent.childId}:`)
     })))
 
   it.effect("says so when the task has no runs (the default task here), exit 2", () =>
