@@ -66,6 +66,19 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("status", "--run", "r", "--format"), `--format needs a value. ${help("status ")}`)
     }))
 
+  it.effect("cache prune --max-size 0 points to --all", () =>
+    Effect.gen(function*() {
+      // Before: `--max-size 0 is not a size`, which it is; the cache has a flag for emptying it.
+      assert.strictEqual(
+        yield* refused("cache", "prune", "--max-size", "0"),
+        "--max-size 0 leaves no room for any entry; give a size such as 512M or 2G, or --all to remove every entry."
+      )
+      assert.strictEqual(
+        yield* refused("cache", "prune", "--max-size", "big"),
+        "--max-size big is not a size; give bytes or a size such as 512M or 2G."
+      )
+    }))
+
   it.effect("an unknown single-dash flag before the other flags is an unknown option, not a flag with a value", () =>
     Effect.gen(function*() {
       // Before: `-dash "--task": . See ...` (the next flag shown as its value, the parser's text empty).

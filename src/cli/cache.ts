@@ -52,7 +52,12 @@ const prune = Command.make(
     Effect.gen(function*() {
       const maxBytes = Option.isNone(flags.maxSize) ? undefined : parseByteSize(flags.maxSize.value)
       if (Option.isSome(flags.maxSize) && maxBytes === undefined) {
-        return yield* new UsageError({ reason: `--max-size ${flags.maxSize.value} is not a size; give bytes or a size such as 512M or 2G.` })
+        const given = flags.maxSize.value
+        return yield* new UsageError({
+          reason: Number.parseFloat(given) === 0
+            ? `--max-size ${given} leaves no room for any entry; give a size such as 512M or 2G, or --all to remove every entry.`
+            : `--max-size ${given} is not a size; give bytes or a size such as 512M or 2G.`
+        })
       }
       const result = yield* (yield* StageCache).prune({ all: flags.all, ...(maxBytes === undefined ? {} : { maxBytes }) })
       yield* flags.format === "json"
