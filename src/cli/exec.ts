@@ -6,7 +6,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { execPipeline } from "../domain/ExecPipeline.js"
+import { execCommandProblem, execPipeline } from "../domain/ExecPipeline.js"
 import type { CliManifest } from "../domain/Manifest.js"
 import { encodeRunSummary, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { shellCommand } from "../domain/Shell.js"
@@ -106,7 +106,8 @@ export const exec = Command.make(
   { words, json, jsonl, cwd, task, notify: notifyOption, otelEndpoint: otelEndpointOption, verbose },
   (flags) =>
     Effect.gen(function*() {
-      if (flags.words.length === 0) return yield* new UsageError({ reason: "exec requires a command to run." })
+      const problem = execCommandProblem(flags.words)
+      if (problem !== undefined) return yield* new UsageError({ reason: problem })
       const mode = yield* outputMode(flags)
       const dir = yield* checkedCwd(flags.cwd)
       const targets = yield* notifyTargets(flags.notify)

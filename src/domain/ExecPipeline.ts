@@ -3,7 +3,7 @@
  * gets everything a pipeline run gets (manifest, logs, privacy guard, metrics, learning, events).
  */
 import type { PipelineDefinition } from "./Pipeline.js"
-import { oneLine } from "./OneLine.js"
+import { oneLine, shortened } from "./OneLine.js"
 import { shellCommand } from "./Shell.js"
 
 /** The pipeline and stage id `exec` runs under, as the original names them. */
@@ -21,4 +21,20 @@ export const execPipeline = (argv: ReadonlyArray<string>, cwd: string | undefine
     // A title is one line (CFG-3); the command keeps its lines.
     stages: [{ kind: "command", id: execStageId, title: `Execute ${oneLine(command)}`, command, ...(cwd === undefined ? {} : { cwd }) }]
   }
+}
+
+const example = "as in 'codex-orchestrator exec -- ls -la'"
+
+/**
+ * Why `argv` is not a command `exec` can run (EXEC-1, a usage error), or undefined: none given, an
+ * empty or blank program name (the shell would only answer 127), a word with a NUL byte (no process
+ * can be given one). Each reason says the fix.
+ */
+export const execCommandProblem = (argv: ReadonlyArray<string>): string | undefined => {
+  const [program] = argv
+  if (program === undefined) return `exec requires a command to run: give it after the options, ${example}.`
+  if (program.trim().length === 0) return `exec's command is empty; give the program to run first, ${example}.`
+  const at = argv.findIndex((word) => word.includes("\u0000"))
+  if (at < 0) return undefined
+  return `exec's command word ${at + 1} ('${oneLine(shortened(argv[at] ?? "", 60))}') contains a NUL byte, which no program can be given; remove it.`
 }

@@ -102,7 +102,10 @@ describe("exec: one command as a one-stage run (EXEC-1..3)", () => {
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
         [["--jsnl", "echo"], "error: unknown option --jsnl. See 'codex-orchestrator exec --help'.\n"],
         [["--json", "--jsonl", "echo"], "Cannot combine --json with other output modes."],
-        [[], "exec requires a command to run."],
+        [[], "error: exec requires a command to run: give it after the options, as in 'codex-orchestrator exec -- ls -la'.\n"],
+        [["--"], "exec requires a command to run: give it after the options"],
+        [["--", ""], "error: exec's command is empty; give the program to run first, as in 'codex-orchestrator exec -- ls -la'.\n"],
+        [["--", "   "], "error: exec's command is empty; give the program to run first"],
         [["--cwd"], "--cwd requires a directory."],
         [["--cwd", "nowhere", "pwd"], "error: --cwd nowhere: the folder does not exist; give a folder that exists (or leave --cwd out: the repository root).\n"],
         [["--cwd", "notes.txt", "pwd"], "error: --cwd notes.txt is a file, not a folder; give a folder (or leave --cwd out: the repository root).\n"],
