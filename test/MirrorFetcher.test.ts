@@ -57,6 +57,19 @@ const run = (dryRun: boolean) =>
   })
 
 describe("MirrorFetcherLive", () => {
+  it.effect("a config field of the wrong type names the file, the field, what was found, what is expected and the fix", () => {
+    const { layer } = setup({})
+    return Effect.gen(function*() {
+      yield* (yield* InMemoryFiles).write("/repo/packages/demo/mirror.config.json", JSON.stringify({ origin: "https://site.test", routes: "x" }))
+      const error = yield* Effect.flip((yield* MirrorFetcher).fetch({ project: "demo", dryRun: true, force: false }))
+      assert.strictEqual(
+        error.message,
+        `packages/demo/mirror.config.json is not valid: routes: Expected an array of strings, actual "x". ` +
+          `Fix the fields listed; the least a mirror needs is {"origin": "https://example.com", "routes": ["/"]}.`
+      )
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("retries with exponential backoff, then asks the archive for another host's asset", () => {
     const { http, layer } = setup({
       "https://site.test/": [{ status: 200, body: page }],

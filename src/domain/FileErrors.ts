@@ -71,13 +71,27 @@ const namedItems = (document: unknown, path: ReadonlyArray<PropertyKey>): string
 /** The longest expected type or actual value an issue quotes; past it, a schema's whole type is no help. */
 const quotedMax = 80
 
-/** What a schema's type (as ParseResult prints it) expects: as printed when short, else in a few words. */
-const expectedText = (type: string) => {
-  if (type.length <= quotedMax) return type
-  if (/^(ReadonlyArray|Array)</.test(type) || type.startsWith("readonly [")) return "an array"
+const plurals: Readonly<Record<string, string>> = { string: "strings", number: "numbers", boolean: "booleans" }
+
+/**
+ * A structure's type (as ParseResult prints it) in words: `an array of strings`, `an array`,
+ * `an object`; a refinement (`{ string | filter }`) as its base type. Undefined for any other type.
+ */
+const typeInWords = (type: string): string | undefined => {
+  const refined = /^\{ (.*) \| filter \}$/s.exec(type)?.[1]
+  if (refined !== undefined) return typeInWords(refined) ?? refined
+  const element = /^(?:ReadonlyArray|Array)<(.*)>$/s.exec(type)?.[1]
+  if (element !== undefined) {
+    const plural = plurals[typeInWords(element) ?? element]
+    return plural === undefined ? "an array" : `an array of ${plural}`
+  }
+  if (type.startsWith("readonly [") || type.startsWith("[")) return "an array"
   if (type.startsWith("{")) return "an object"
-  return `${type.slice(0, quotedMax)}…`
+  return undefined
 }
+
+/** What a schema's type expects: a structure in words, any other type as printed when short, else cut. */
+const expectedText = (type: string) => typeInWords(type) ?? (type.length <= quotedMax ? type : `${type.slice(0, quotedMax)}…`)
 
 const expectedShape = /^Expected (.*), actual (.*)$/s
 

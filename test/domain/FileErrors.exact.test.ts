@@ -80,8 +80,19 @@ describe("formatIssues: one short issue a path", () => {
   const issuesOf = <A, I>(schema: Schema.Schema<A, I>, value: unknown) =>
     formatIssues(leftOf(Schema.decodeUnknownEither(schema, { errors: "all" })(value)))
 
+  it("an array, a record or a struct is said in words at any length; a refined type as its base", () => {
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ x: Schema.Array(Schema.String) }), { x: 1 }), ["x: Expected an array of strings, actual 1"])
+    assert.deepStrictEqual(issuesOf(Schema.mutable(Schema.Array(Schema.Number)), "x"), [`(root): Expected an array of numbers, actual "x"`])
+    const path = Schema.String.pipe(Schema.filter((text) => text.startsWith("/")))
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ r: Schema.Array(path) }), { r: "x" }), [`r: Expected an array of strings, actual "x"`])
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ r: path }), { r: 5 }), ["r: Expected string, actual 5"])
+    assert.deepStrictEqual(issuesOf(Schema.Array(Schema.Array(Schema.String)), 5), ["(root): Expected an array, actual 5"])
+    assert.deepStrictEqual(issuesOf(Schema.Record({ key: Schema.String, value: path }), "x"), [`(root): Expected an object, actual "x"`])
+    assert.deepStrictEqual(issuesOf(Schema.Struct({ a: Schema.String }), 1), ["(root): Expected an object, actual 1"])
+    assert.deepStrictEqual(issuesOf(Schema.Tuple(Schema.String), 1), ["(root): Expected an array, actual 1"])
+  })
+
   it("a type up to 80 characters is quoted; a longer one is named by its kind, or cut", () => {
-    assert.deepStrictEqual(issuesOf(Schema.Struct({ x: Schema.Array(Schema.String) }), { x: 1 }), ["x: Expected ReadonlyArray<string>, actual 1"])
     assert.deepStrictEqual(issuesOf(Schema.Struct({ x: Schema.Array(long) }), { x: 1 }), ["x: Expected an array, actual 1"])
     assert.deepStrictEqual(issuesOf(Schema.Struct({ x: long }), { x: 1 }), ["x: Expected an object, actual 1"])
     const union = Schema.Literal("a".repeat(50), "b".repeat(50))

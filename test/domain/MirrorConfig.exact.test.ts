@@ -36,6 +36,15 @@ describe("the file's rules, exactly", () => {
     assert.deepStrictEqual(issuesOf({ origin: "http://x.test", routes: [] }), ["routes: must list at least one route, such as \"/\""])
     assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: ["/"], rewriteRules: [{ pattern: "a", replace: "b", flags: "i" }] }), [])
   })
+
+  it("a field of the wrong type says what was found and what is expected, in words", () => {
+    assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: "x", assetRoots: {}, shareHostRewrites: "x", stripPatterns: 5 }), [
+      `routes: Expected an array of strings, actual "x"`,
+      "assetRoots: Expected an array of strings, actual {}",
+      "stripPatterns: Expected an array of strings, actual 5",
+      `shareHostRewrites: Expected an object, actual "x"`
+    ])
+  })
 })
 
 describe("resolveMirrorConfig, exactly", () => {

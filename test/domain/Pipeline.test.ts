@@ -303,7 +303,7 @@ describe("config decoding (CFG-1..4)", () => {
         }]
       })
       assert.include(issues, "pipelines.0.stages.0.env.A (pipeline \"p\", stage \"a\"): Expected string, actual 1")
-      assert.include(issues, "pipelines.0.stages.0.plan.aliases (pipeline \"p\", stage \"a\"): Expected ReadonlyArray<string>, actual \"x\"")
+      assert.include(issues, "pipelines.0.stages.0.plan.aliases (pipeline \"p\", stage \"a\"): Expected an array of strings, actual \"x\"")
     }))
   it.effect("refuses an environment variable name that is empty or holds '=' (a process would see another name)", () =>
     Effect.gen(function*() {

@@ -196,6 +196,14 @@ describe("mirror fetch", () => {
       assert.strictEqual(none.code, 2, describeResult(none))
       assert.strictEqual(none.stderr, `error: --concurrency must be 1 or more (got ${concurrency}).\n`)
     }
+    writeMirrorConfig(repo.dir, "demo", { origin: "https://example.com", routes: "x" })
+    const wrongType = await runCli(["mirror", "fetch", "--project", "demo"], { cwd: repo.dir, env })
+    assert.strictEqual(wrongType.code, 2, describeResult(wrongType))
+    assert.strictEqual(
+      wrongType.stderr,
+      `error: packages/demo/mirror.config.json is not valid: routes: Expected an array of strings, actual "x". ` +
+        `Fix the fields listed; the least a mirror needs is {"origin": "https://example.com", "routes": ["/"]}.\n`
+    )
     assert.isFalse(existsSync(repo.path(".runs")))
   })
 })

@@ -36,6 +36,9 @@ export const mirrorProject = (path: Path.Path, repoRoot: string, name: string, c
   })
 }
 
+/** The smallest configuration that works, as the fixes show it. */
+const leastConfig = `{"origin": "https://example.com", "routes": ["/"]}`
+
 /** The project's configuration with its defaults; a missing or invalid file names what to fix (exit 2). */
 export const loadMirrorSettings = (files: Files["Type"], path: Path.Path, repoRoot: string, project: MirrorProject) =>
   Effect.gen(function*() {
@@ -47,9 +50,9 @@ export const loadMirrorSettings = (files: Files["Type"], path: Path.Path, repoRo
       return yield* new InvalidFile({
         path: shown,
         issues: ["the file does not exist"],
-        hint: `Create it with at least {"origin": "https://example.com", "routes": ["/"]}, or pass --config <file>.`
+        hint: `Create it with at least ${leastConfig}, or pass --config <file>.`
       })
     }
-    const file = yield* decodeJsonFile(MirrorConfigFile, shown)(text)
+    const file = yield* decodeJsonFile(MirrorConfigFile, shown, `Fix the fields listed; the least a mirror needs is ${leastConfig}.`)(text)
     return resolveMirrorConfig(file) satisfies MirrorSettings
   })
