@@ -1,11 +1,11 @@
 /**
  * Where each URL of a mirrored site is stored, and how a reference to it is written (SPEC MIR-2):
  * origin files keep their path, other hosts' go under `/external/<host>/`, a query string becomes
- * `__<8 hex>` before the extension, pages without an extension become `<path>/index.html`. Pure: the
- * query hash is given by the caller.
+ * `__<8 hex>` before the extension, pages without an extension become `<path>/index.html`, a name too
+ * long for a file system is cut and tagged with its hash. Pure: the hash is given by the caller.
  */
 
-/** What the mapping needs to know: the site's origin and how to hash a query string (8 hex digits). */
+/** What the mapping needs to know: the site's origin and how to hash a query string or a long name (8 hex digits). */
 export interface UrlMapping {
   readonly origin: URL
   readonly hashQuery: (query: string) => string
@@ -31,6 +31,35 @@ const extensionIndex = (name: string): number => {
   return dot > 0 ? dot : -1
 }
 
+/** The most UTF-8 bytes a stored name has: file systems refuse names over 255, and a query tag or a temporary suffix may follow. */
+const nameMax = 200
+
+/** The longest extension a cut name keeps. */
+const extensionMax = 16
+
+const utf8Length = (text: string) => new TextEncoder().encode(text).length
+
+/** The longest head of `text` within `bytes` UTF-8 bytes, never cutting a character. */
+const headOf = (text: string, bytes: number): string => {
+  let head = ""
+  let used = 0
+  for (const char of text) {
+    used += utf8Length(char)
+    if (used > bytes) break
+    head += char
+  }
+  return head
+}
+
+/** `name` when it fits in `nameMax` bytes, else its head, `__<hash of the name>` and its extension. */
+const fittedName = (name: string, hash: (text: string) => string): string => {
+  if (utf8Length(name) <= nameMax) return name
+  const dot = extensionIndex(name)
+  const extension = dot >= 0 && utf8Length(name.slice(dot)) <= extensionMax ? name.slice(dot) : ""
+  const tag = `__${hash(name)}`
+  return `${headOf(name.slice(0, name.length - extension.length), nameMax - utf8Length(tag) - utf8Length(extension))}${tag}${extension}`
+}
+
 export const isSameOrigin = (url: URL, origin: URL): boolean => url.origin === origin.origin
 
 /** Only http(s) URLs are ever fetched or rewritten; data:, mailto:, javascript: and the like stay as written. */
@@ -53,8 +82,8 @@ export const resolveReference = (reference: string, base: URL): URL | undefined 
 export const localPathOf = (url: URL, mapping: UrlMapping, kind: ResourceKind): string => {
   const raw = url.pathname.split("/").slice(1)
   const trailingSlash = raw.length === 0 || raw[raw.length - 1] === ""
-  const segments = raw.filter((segment) => segment.length > 0).map(safeSegment)
-  const prefix = isSameOrigin(url, mapping.origin) ? [] : ["external", safeSegment(url.host)]
+  const segments = raw.filter((segment) => segment.length > 0).map((segment) => fittedName(safeSegment(segment), mapping.hashQuery))
+  const prefix = isSameOrigin(url, mapping.origin) ? [] : ["external", fittedName(safeSegment(url.host), mapping.hashQuery)]
   let last = trailingSlash ? (kind === "page" ? "index.html" : "index") : segments.pop() ?? "index"
   if (!trailingSlash && kind === "page" && extensionIndex(last) < 0) {
     segments.push(last)

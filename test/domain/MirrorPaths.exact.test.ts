@@ -32,6 +32,20 @@ describe("localPathOf", () => {
     assert.strictEqual(local("/a/b", "asset"), "/a/b")
   })
 
+  it("a name over 200 bytes (file systems refuse 255) keeps its head and extension, tagged with its hash", () => {
+    const hashed = { origin, hashQuery: (text: string) => `h${text.length}` }
+    const long = "a".repeat(300)
+    assert.strictEqual(localPathOf(new URL(`/${long}.png`, origin), hashed, "asset"), `/${"a".repeat(190)}__h304.png`)
+    assert.strictEqual(localPathOf(new URL(`/${long}/b.png`, origin), hashed, "asset"), `/${"a".repeat(194)}__h300/b.png`)
+    assert.strictEqual(localPathOf(new URL(`/${long}`, origin), hashed, "page"), `/${"a".repeat(194)}__h300/index.html`)
+    assert.strictEqual(localPathOf(new URL(`/${long}.png?v=1`, origin), hashed, "asset"), `/${"a".repeat(190)}__h304__h3.png`)
+    // Counted in UTF-8 bytes, never cutting a character: 'é' is two.
+    assert.strictEqual(localPathOf(new URL(`/${"é".repeat(150)}.css`, origin), hashed, "asset"), `/${"é".repeat(95)}__h154.css`)
+    // An extension longer than 16 bytes is part of the name.
+    assert.strictEqual(localPathOf(new URL(`/x.${long}`, origin), hashed, "asset"), `/x.${"a".repeat(192)}__h302`)
+    assert.strictEqual(local(`/${"a".repeat(200)}`, "asset"), `/${"a".repeat(200)}`)
+  })
+
   it("a leading dot is not an extension: a dotfile page is a folder, a dotfile asset's query tag goes last", () => {
     assert.strictEqual(local("/.well-known", "page"), "/.well-known/index.html")
     assert.strictEqual(local("/.env?x=1", "asset"), "/.env__qx=1")

@@ -146,6 +146,24 @@ describe("mirror fetch", () => {
     assert.deepStrictEqual(manifest["permit"], { path: "compliance/permit.json", verdict: "allowed" })
   })
 
+  it("a URL whose name is too long for a file (over 255 bytes) is stored under a shorter name, and linked there", async () => {
+    const long = "a".repeat(300)
+    fixture.origin.pages.set("/long/", { body: `<html><body><img src="/${long}.png"><img src="/${long}/b.png"></body></html>` })
+    fixture.origin.pages.set(`/${long}.png`, { type: "image/png", body: binary(8) })
+    fixture.origin.pages.set(`/${long}/b.png`, { type: "image/png", body: binary(9) })
+    writeMirrorConfig(repo.dir, "demo", fixtureConfig(fixture, { routes: ["/long/"] }))
+    const { result, output } = await fetchJson()
+    assert.strictEqual(result.code, 0, describeResult(result))
+    assert.strictEqual(output["promotion"], "promoted")
+    const stored = filesUnder(repo.path("packages", "demo", "public"))
+    assert.strictEqual(stored.length, 3, stored.join("\n"))
+    const page = readFileSync(repo.path("packages", "demo", "public", "long", "index.html"), "utf8")
+    for (const file of stored.filter((name) => name.endsWith(".png"))) {
+      assert.isAtMost(Math.max(...file.split("/").map((name) => name.length)), 200)
+      assert.include(page, `src="/${file}"`)
+    }
+  })
+
   it("does not promote when a URL failed, promotes with --force (still exit 1), and never with --dry-run", async () => {
     writeMirrorConfig(repo.dir, "demo", fixtureConfig(fixture))
     const publicDir = repo.path("packages", "demo", "public")
