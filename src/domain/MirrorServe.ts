@@ -6,12 +6,15 @@
 /** A request path that names a file under the root, or the status that refuses it. */
 export type RequestTarget =
   | { readonly _tag: "File"; readonly segments: ReadonlyArray<string> }
-  | { readonly _tag: "Refused"; readonly status: 400 | 403; readonly reason: string }
+  | { readonly _tag: "Refused"; readonly status: 400 | 403 | 404; readonly reason: string }
+
+/** The longest file name (UTF-8 bytes) a file system holds: a longer one names nothing. */
+const nameMax = 255
 
 /**
  * Reads the raw request target: the path is percent-decoded once and split on `/` and `\`; a NUL byte
  * (raw or encoded) or a `..` segment (raw or encoded) is refused with 403, before anything touches
- * the disk. Empty and `.` segments are dropped.
+ * the disk. Empty and `.` segments are dropped; a segment longer than a file name can be is not found (404).
  */
 export const requestTarget = (rawUrl: string): RequestTarget => {
   const pathPart = rawUrl.split(/[?#]/)[0] ?? ""
@@ -24,6 +27,9 @@ export const requestTarget = (rawUrl: string): RequestTarget => {
   }
   const segments = decoded.split(/[/\\]/).filter((segment) => segment.length > 0 && segment !== ".")
   if (segments.includes("..")) return { _tag: "Refused", status: 403, reason: "path traversal" }
+  if (segments.some((segment) => new TextEncoder().encode(segment).length > nameMax)) {
+    return { _tag: "Refused", status: 404, reason: `a name longer than ${nameMax} bytes` }
+  }
   return { _tag: "File", segments }
 }
 

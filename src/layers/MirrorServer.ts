@@ -3,7 +3,7 @@ import { createServer } from "node:http"
 import { FileSystem, HttpServer, HttpServerRequest, HttpServerResponse, Path } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Console, Effect, Layer } from "effect"
-import { InvalidFile } from "../domain/FileErrors.js"
+import { type FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
 import { isWithin } from "../domain/PathContainment.js"
 import { Files } from "../services/Files.js"
@@ -22,6 +22,11 @@ type Located = { readonly _tag: "Found"; readonly file: string; readonly size: n
   readonly _tag: "Outside"
 }
 
+/** A path the file system cannot resolve: a symbolic link loop (ELOOP) or a name too long (ENAMETOOLONG). */
+const unresolvable = (error: FileAccessError) => /\b(ELOOP|ENAMETOOLONG)\b/.test(error.cause instanceof Error ? error.cause.message : String(error.cause))
+
+const statusText = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found" } as const
+
 const plain = (status: number, text: string, headers: Record<string, string> = {}) =>
   HttpServerResponse.text(`${text}\n`, { status, headers: { "cache-control": "no-cache", ...headers } })
 
@@ -37,15 +42,18 @@ export const MirrorServerLive = Layer.effect(
     const path = yield* Path.Path
     const { roots } = yield* BaseConfig
 
+    /** What is at `file`; nothing where the path cannot be resolved (a symbolic link loop), not a server error. */
+    const inspect = (file: string) => files.info(file).pipe(Effect.catchIf(unresolvable, () => Effect.succeed(undefined)))
+
     /** MIR-4: a folder or an extension-less path serves its index.html; a symlink out of the root is refused. */
     const locate = (served: Served, segments: ReadonlyArray<string>) =>
       Effect.gen(function*() {
         const named = path.join(served.root, ...segments)
-        const info = yield* files.info(named)
+        const info = yield* inspect(named)
         const file = info?.type === "directory" || (info === undefined && !hasExtension(segments))
           ? path.join(named, "index.html")
           : named
-        const found = file === named ? info : yield* files.info(file)
+        const found = file === named ? info : yield* inspect(file)
         if (found?.type !== "file") return { _tag: "Missing" } satisfies Located
         const real = yield* files.realPath(file)
         if (real === undefined || !isWithin(served.realRoot, real, path.sep)) return { _tag: "Outside" } satisfies Located
@@ -76,7 +84,7 @@ export const MirrorServerLive = Layer.effect(
         const request = yield* HttpServerRequest.HttpServerRequest
         if (request.method !== "GET" && request.method !== "HEAD") return plain(405, "Method Not Allowed", { allow: "GET, HEAD" })
         const target = requestTarget(request.url)
-        if (target._tag === "Refused") return plain(target.status, target.status === 403 ? "Forbidden" : "Bad Request")
+        if (target._tag === "Refused") return plain(target.status, statusText[target.status])
         const located = yield* locate(served, target.segments)
         if (located._tag === "Outside") return plain(403, "Forbidden")
         if (located._tag === "Missing") return plain(404, "Not Found")

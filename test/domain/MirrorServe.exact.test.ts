@@ -11,6 +11,13 @@ describe("requestTarget and hasExtension, exactly", () => {
     assert.deepStrictEqual(requestTarget(""), { _tag: "File", segments: [] })
   })
 
+  it("a name longer than a file can have (255 bytes, counted in UTF-8) is not found, before the disk is asked", () => {
+    const notFound = { _tag: "Refused", status: 404, reason: "a name longer than 255 bytes" } as const
+    assert.deepStrictEqual(requestTarget(`/${"a".repeat(256)}`), notFound)
+    assert.deepStrictEqual(requestTarget(`/x/${"%C3%A9".repeat(128)}/y`), notFound)
+    assert.deepStrictEqual(requestTarget(`/${"a".repeat(255)}`), { _tag: "File", segments: ["a".repeat(255)] })
+  })
+
   it("an extension is a dot after the first character of the last segment", () => {
     assert.isTrue(hasExtension(["a", "b.css"]))
     assert.isFalse(hasExtension(["b.css", "about"]))

@@ -54,6 +54,7 @@ beforeAll(async () => {
   symlinkSync("../secret.txt", `${pub}/leak.txt`)
   symlinkSync("..", `${pub}/up`)
   symlinkSync("images/logo.png", `${pub}/inside.png`)
+  symlinkSync("loop", `${pub}/loop`)
   base = await serve()
 })
 
@@ -97,6 +98,10 @@ describe("mirror serve", () => {
     assert.strictEqual((await ask(base, "/missing.png")).status, 404)
     assert.strictEqual((await ask(base, "/images/")).status, 404)
     assert.strictEqual((await ask(base, "/images")).status, 404)
+    // Names no file can have: a symbolic link to itself, a name over 255 bytes (not a server error).
+    for (const path of ["/loop", "/loop/x.png", `/${"a".repeat(300)}`, `/${"a".repeat(300)}.png`]) {
+      assert.strictEqual((await ask(base, path)).status, 404, path)
+    }
   })
 
   it("refuses traversal in every spelling, NUL bytes and symlinks leading out of the folder with 403", async () => {
