@@ -1406,6 +1406,28 @@ describe("RunEngine.resume: what re-runs", () => {
       assert.strictEqual(resumed.manifest.status, "succeeded")
     }).pipe(Effect.provide(probedApp([flow]))))
 
+  it.effect("a stage whose kind changed since the run (a command now nested) is PipelineChanged naming it; nothing changes", () =>
+    Effect.gen(function*() {
+      const { manifest } = yield* failedFlowRun
+      const probe = yield* Probe
+      const engine = yield* RunEngine
+      const before = yield* snapshot
+      yield* probe.setPipelines([
+        pipeline("flow", [commandStage("first", "echo first"), nestedStage("second", "kid"), commandStage("third", "echo third")]),
+        pipeline("kid", [commandStage("work", "echo a")])
+      ])
+      const nested = yield* refused(engine.resume({ runId: manifest.run_id }))
+      assert(nested._tag === "PipelineChanged")
+      assert.deepStrictEqual(nested.kindChanged, ["second: command -> subpipeline"])
+      assert.strictEqual(
+        nested.message,
+        `Cannot resume run ${manifest.run_id}: pipeline 'flow' changed the kind of its stages since the run started ` +
+          `(second: command -> subpipeline); its entries record the stages as they were. Restore the pipeline's stages, or start a new run.`
+      )
+      assert.deepStrictEqual(yield* changedSince(before), [])
+      assert.deepStrictEqual(yield* invocationCounts, { "echo first": 1, "./second": 1 })
+    }).pipe(Effect.provide(probedApp([flow]))))
+
   it.effect("a graph whose needs changed since the run is PipelineChanged naming each change (B-2); nothing changes", () =>
     Effect.gen(function*() {
       const graphFlow = (thirdNeeds: ReadonlyArray<string>) =>

@@ -71,9 +71,15 @@ export class PipelineChanged extends Schema.TaggedError<PipelineChanged>()("Pipe
   recorded: Schema.Array(Schema.String),
   current: Schema.Array(Schema.String),
   /** Same stages, other `needs` (B-2): one line per stage whose dependencies changed. */
-  needsChanged: Schema.optional(Schema.Array(Schema.String))
+  needsChanged: Schema.optional(Schema.Array(Schema.String)),
+  /** Same stages, another kind (a command stage now nested, or back): one line per stage. */
+  kindChanged: Schema.optional(Schema.Array(Schema.String))
 }) {
   override get message() {
+    if (this.kindChanged !== undefined && this.kindChanged.length > 0) {
+      return `Cannot resume run ${this.runId}: pipeline '${this.pipelineId}' changed the kind of its stages since the run ` +
+        `started (${this.kindChanged.join("; ")}); its entries record the stages as they were. Restore the pipeline's stages, or start a new run.`
+    }
     if (this.needsChanged !== undefined && this.needsChanged.length > 0) {
       return `Cannot resume run ${this.runId}: pipeline '${this.pipelineId}' changed its stage graph since the run ` +
         `started (${this.needsChanged.join("; ")}). Restore the pipeline's needs, or start a new run.`

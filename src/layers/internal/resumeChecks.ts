@@ -129,6 +129,15 @@ export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) 
         current: currentIds
       })
     }
+    // An entry records its stage's kind (a command, or a child run): the same id of another kind
+    // would run as the other while its entry says what it was.
+    const kindChanged = pipeline.stages.flatMap((stage, i) => {
+      const was = recorded.commands[i]?.kind
+      return was === undefined || was === stage.kind ? [] : [`${stage.id}: ${was} -> ${stage.kind}`]
+    })
+    if (kindChanged.length > 0) {
+      return yield* new PipelineChanged({ runId: recorded.run_id, pipelineId: pipeline.id, recorded: recordedIds, current: currentIds, kindChanged })
+    }
     const needsChanged = needsChanges(pipeline.stages, recorded.commands.map((c) => c.needs))
     if (needsChanged.length > 0) {
       return yield* new PipelineChanged({
