@@ -37,6 +37,19 @@ describe("normaliseExecArgv", () => {
       assert.strictEqual(yield* refusal(["exec", "--json=yaml"]), `--json takes compact or pretty, not 'yaml'.${help}`)
     }))
 
+  it.effect("an option given twice is refused as start refuses one (it was run as the command); --notify repeats", () =>
+    Effect.gen(function*() {
+      const help = " See 'codex-orchestrator exec --help'."
+      assert.strictEqual(yield* refusal(["exec", "--task", "a", "--task", "b", "--", "echo"]), `--task is given more than once.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--jsonl", "--jsonl", "echo"]), `--jsonl is given more than once.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--json", "--json=compact", "echo"]), `--json is given more than once.${help}`)
+      assert.strictEqual(yield* refusal(["exec", "--cwd=a", "--cwd", "b", "pwd"]), `--cwd is given more than once.${help}`)
+      assert.deepStrictEqual(
+        yield* normalised(["exec", "--notify", "https://a.test/h", "--notify=https://b.test/h", "echo"]),
+        ["exec", "--notify", "https://a.test/h", "--notify", "https://b.test/h", "--", "echo"]
+      )
+    }))
+
   it.effect("leaves every other command alone", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* normalised(["start", "--jsnl", "x"]), ["start", "--jsnl", "x"])

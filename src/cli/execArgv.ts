@@ -16,6 +16,9 @@ export const execValueOptions: Readonly<Record<string, string>> = {
   task: "--task requires a task id."
 }
 
+/** The options of `exec` that may be given more than once; any other twice is refused, as the parser refuses it for `start`. */
+const repeatable: ReadonlySet<string> = new Set(["--notify", "--help", "-h"])
+
 /** The options of `exec` that take none. */
 export const execFlagOptions: ReadonlySet<string> = new Set(["jsonl", "verbose", "help"])
 
@@ -59,6 +62,7 @@ export const normaliseExecArgv = (argv: ReadonlyArray<string>): Effect.Effect<Re
     if (argv[2] !== "exec") return Effect.succeed(argv)
     const words = argv.slice(3)
     const options: Array<string> = []
+    const seen = new Set<string>()
     let at = 0
     while (at < words.length) {
       const word = words[at] ?? ""
@@ -68,8 +72,18 @@ export const normaliseExecArgv = (argv: ReadonlyArray<string>): Effect.Effect<Re
       }
       if (!word.startsWith("-") || word === "-") break
       const read = readOption(words, at)
+      const name = read instanceof UsageError ? "" : read.out[0] ?? ""
+      // Twice, the parser would take the second for the command and run it (`--task b echo`).
+      const problem = read instanceof UsageError
+        ? read.reason
+        : seen.has(name) && !repeatable.has(name)
+        ? `${name} is given more than once.`
+        : undefined
       // As the parser's usage errors say (usageLines.ts): where the command's flags are described.
-      if (read instanceof UsageError) return Effect.fail(new UsageError({ reason: `${read.reason} See 'codex-orchestrator exec --help'.` }))
+      if (problem !== undefined || read instanceof UsageError) {
+        return Effect.fail(new UsageError({ reason: `${problem} See 'codex-orchestrator exec --help'.` }))
+      }
+      seen.add(name)
       options.push(...read.out)
       at += read.took
     }

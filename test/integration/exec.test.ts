@@ -109,7 +109,8 @@ describe("exec: one command as a one-stage run (EXEC-1..3)", () => {
         [["--cwd"], "--cwd requires a directory."],
         [["--cwd", "nowhere", "pwd"], "error: --cwd nowhere: the folder does not exist; give a folder that exists (or leave --cwd out: the repository root).\n"],
         [["--cwd", "notes.txt", "pwd"], "error: --cwd notes.txt is a file, not a folder; give a folder (or leave --cwd out: the repository root).\n"],
-        [["--json=yaml", "echo"], "--json takes compact or pretty"]
+        [["--json=yaml", "echo"], "--json takes compact or pretty"],
+        [["--task", "other", "echo"], "error: --task is given more than once. See 'codex-orchestrator exec --help'.\n"]
       ]
       writeFileSync(repo.path("notes.txt"), "a file\n")
       for (const [args, message] of cases) {
