@@ -4,14 +4,11 @@
  * POST into a GET without its body, so following it would report a run "synced" that never reached
  * the server.
  */
-import { FetchHttpClient, Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { CloudSyncLive } from "../src/layers/CloudSync.js"
-import { CredentialBrokerMemory } from "../src/layers/CredentialBroker.js"
-import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
-import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { ConfigProvider, Effect } from "effect"
+import { InMemoryFiles } from "../src/layers/Files.js"
 import { CloudSync } from "../src/services/CloudSync.js"
+import { cloudSyncOnFetch } from "./support/cloudSyncFetch.js"
 
 const taskId = "sync-task"
 const runId = "2025-11-24T00-30-09-180Z-33452943"
@@ -30,16 +27,7 @@ const redirectingFetch = (calls: Array<{ readonly url: string; readonly redirect
     )
   }) as typeof globalThis.fetch
 
-const app = (calls: Array<{ readonly url: string; readonly redirect: string | undefined }>) =>
-  CloudSyncLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, redirectingFetch(calls)))),
-      CredentialBrokerMemory([{ service: "codex-cloud", scope: "runs:write", token: "t0ken-value" }]),
-      FilesMemory,
-      OrchestratorConfigTest("/repo"),
-      Path.layer
-    ))
-  )
+const app = (calls: Array<{ readonly url: string; readonly redirect: string | undefined }>) => cloudSyncOnFetch(redirectingFetch(calls))
 
 describe("cloud sync and redirects", () => {
   it.effect("a redirected import fails naming where it was sent, is not retried, and is never reported synced", () => {

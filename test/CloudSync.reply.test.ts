@@ -3,14 +3,11 @@
  * login page or a base URL pointing at a web site answers 200 with HTML; that upload did not reach
  * the import, so it is a failed sync with the reason, recorded like any other failure, not "synced".
  */
-import { FetchHttpClient, Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Option } from "effect"
-import { CloudSyncLive } from "../src/layers/CloudSync.js"
-import { CredentialBrokerMemory } from "../src/layers/CredentialBroker.js"
-import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
-import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
+import { ConfigProvider, Effect, Option } from "effect"
+import { InMemoryFiles } from "../src/layers/Files.js"
 import { CloudSync } from "../src/services/CloudSync.js"
+import { cloudSyncOnFetch } from "./support/cloudSyncFetch.js"
 
 const taskId = "sync-task"
 const runId = "2025-11-24T00-30-09-180Z-33452943"
@@ -32,16 +29,7 @@ const answering = (answer: Answer, calls: { count: number }) =>
     return Promise.resolve(new Response(body, { status: answer.status, ...(headers === undefined ? {} : { headers }) }))
   }) as typeof globalThis.fetch
 
-const app = (answer: Answer, calls: { count: number }) =>
-  CloudSyncLive.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, answering(answer, calls)))),
-      CredentialBrokerMemory([{ service: "codex-cloud", scope: "runs:write", token: "t0ken-value" }]),
-      FilesMemory,
-      OrchestratorConfigTest("/repo"),
-      Path.layer
-    ))
-  )
+const app = (answer: Answer, calls: { count: number }) => cloudSyncOnFetch(answering(answer, calls))
 
 const sync = (answer: Answer) => {
   const calls = { count: 0 }

@@ -108,6 +108,17 @@ const readCapped = <E>(body: Stream.Stream<Uint8Array, E>, limit: number) =>
     }
   )
 
+/**
+ * Why the client failed, after the URL the message already names: the kind of failure, then every
+ * cause's message down the chain. fetch says only "fetch failed"; why (refused, unknown host, hung
+ * up) is in its cause, sometimes one further down.
+ */
+const clientFailureReason = (error: HttpClientError.HttpClientError) => {
+  const causes: Array<string> = []
+  for (let cause: unknown = error.cause; cause instanceof Error && causes.length < 4; cause = cause.cause) causes.push(cause.message)
+  return [`${error.reason} error`, ...causes].join(": ")
+}
+
 type Audit = (entry: AuditEntry) => Effect.Effect<void>
 
 /**
@@ -248,12 +259,7 @@ const upload = (
       }).pipe(
         Effect.catchIf(
           HttpClientError.isHttpClientError,
-          (error) =>
-            new CloudUploadNetworkError({
-              url,
-              reason: error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message,
-              cause: error.cause
-            })
+          (error) => new CloudUploadNetworkError({ url, reason: clientFailureReason(error), cause: error.cause })
         ),
         Effect.timeoutFail({
           duration: Duration.millis(Math.round(settings.attemptTimeoutSeconds * 1000)),
