@@ -95,7 +95,11 @@ describe("cloud sync: a 2xx answer that is not the import's JSON is a failed syn
     { name: "JSON with a charset", answer: { status: 200, contentType: "application/json; charset=utf-8", body: "{\"runId\":7}" }, remoteId: "7" },
     { name: "a JSON object without an id", answer: { status: 200, contentType: "application/json", body: "{}" }, remoteId: undefined },
     { name: "an empty answer (201)", answer: { status: 201, contentType: "application/json", body: "" }, remoteId: undefined },
-    { name: "no content (204)", answer: { status: 204, body: null }, remoteId: undefined }
+    { name: "no content (204)", answer: { status: 204, body: null }, remoteId: undefined },
+    // Seen on the built CLI: {"id": ""} was recorded as remote_id "" and said "synced to the cloud ()".
+    { name: "an empty id", answer: { status: 201, contentType: "application/json", body: "{\"id\":\"\"}" }, remoteId: undefined },
+    { name: "a blank id", answer: { status: 201, contentType: "application/json", body: "{\"id\":\" \\n \"}" }, remoteId: undefined },
+    { name: "an empty id beside a runId", answer: { status: 201, contentType: "application/json", body: "{\"id\":\"\",\"runId\":\"r-2\"}" }, remoteId: "r-2" }
   ]
   for (const c of accepted) {
     it.effect(`${c.name} is synced`, () =>

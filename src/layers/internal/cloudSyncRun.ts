@@ -69,7 +69,7 @@ const encodeRecord = Schema.encode(Schema.parseJson(CloudSyncRecord, { space: 2 
 
 const parseJsonValue = Schema.decodeUnknownEither(Schema.parseJson())
 
-/** What a successful import answers; the remote id is `id`, else `runId` (SYNC-2). */
+/** What a successful import answers; the remote id is `id`, else `runId` (SYNC-2), neither blank. */
 const ImportAnswer = Schema.Struct({
   id: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
   runId: Schema.optional(Schema.Union(Schema.String, Schema.Number))
@@ -87,11 +87,11 @@ const remoteIdOf = (url: string, status: number, contentType: string | undefined
 const remoteIdIn = (value: object): string | undefined =>
   Option.match(parseImportAnswer(value), {
     onNone: () => undefined,
-    onSome: (answer) => {
-      const id = answer.id ?? answer.runId
-      // The server's text, shown by `start` and `status`: one line, and not a page of it.
-      return id === undefined ? undefined : shortened(oneLine(String(id)))
-    }
+    onSome: (answer) =>
+      // The server's text, shown by `start` and `status`: one line, and not a page of it. A blank id is none.
+      [answer.id, answer.runId]
+        .map((id) => (id === undefined ? "" : shortened(oneLine(String(id).trim()))))
+        .find((id) => id.length > 0)
   })
 
 /** A body as text, read until it passes `limit` bytes (then undefined: the rest is not read). */
