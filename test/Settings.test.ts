@@ -85,6 +85,30 @@ describe("runs (RUN-8, PRIV-1)", () => {
       assert.strictEqual(yield* mode({ CODEX_PRIVACY_GUARD_MODE: "", CODEX_PRIVACY_GUARD_ENFORCE: "1" }), "shadow")
       assert.strictEqual(yield* mode({ CODEX_PRIVACY_GUARD_MODE: "off" }), "shadow")
     }))
+
+  // A typo left secrets in every file a run wrote while the user believed them redacted. `runs` is
+  // read by every command (status included) and cannot fail: the engine's section refuses it.
+  it.effect("privacy: a value neither on nor off (a typo: enforced) is bad input for the commands that run pipelines, naming the variable", () =>
+    Effect.gen(function*() {
+      const cases = [
+        ["CODEX_PRIVACY_GUARD_MODE", { CODEX_PRIVACY_GUARD_MODE: "enforced" }, "enforced"],
+        ["CODEX_PRIVACY_GUARD_MODE", { CODEX_PRIVACY_GUARD_MODE: "redact", CODEX_PRIVACY_GUARD_ENFORCE: "1" }, "redact"],
+        ["CODEX_PRIVACY_GUARD_ENFORCE", { CODEX_PRIVACY_GUARD_ENFORCE: "strict" }, "strict"]
+      ] as const
+      for (const [variable, env, value] of cases) {
+        const error = yield* failure(engineSection, env)
+        assert.strictEqual(error.variable, variable)
+        assert.strictEqual(
+          error.message,
+          `${variable}=${JSON.stringify(value)} is not enforce or shadow (or 1/0, true/false, yes/no, on/off). ` +
+            `Set ${variable} to enforce or shadow (or 1/0, true/false, yes/no, on/off) or unset it (default shadow).`
+        )
+        assert.strictEqual((yield* decode(runsSection, env)).privacyMode, "shadow", "status still reads its runs")
+      }
+      for (const value of ["enforce", " ON ", "shadow", "", "no", "0"]) {
+        yield* decode(engineSection, { CODEX_PRIVACY_GUARD_MODE: value })
+      }
+    }))
 })
 
 describe("engine (CLI-10, INS-5)", () => {

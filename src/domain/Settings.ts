@@ -92,6 +92,26 @@ export const runsSection = Config.all({
 })
 export type RunsSection = Config.Config.Success<typeof runsSection>
 
+const switchModes = "enforce or shadow (or 1/0, true/false, yes/no, on/off)"
+const offValues = ["", "shadow", "0", "false", "no", "off"]
+
+/**
+ * A shadow/enforce switch read as PRIV-1: `modeVariable` when set (even empty), else
+ * `enforceVariable`; a value that is neither on nor off (`enforced`) is bad input naming the
+ * variable, not a silent shadow.
+ */
+const switchMode = (modeVariable: string, enforceVariable: string) =>
+  Config.mapOrFail(
+    Config.all([given(modeVariable), given(enforceVariable)]),
+    ([mode, enforce]) => {
+      const [name, value] = Option.isSome(mode) ? [modeVariable, mode.value] : [enforceVariable, Option.getOrUndefined(enforce)]
+      const parsedMode = privacyModeOf(value, undefined)
+      return parsedMode === "enforce" || value === undefined || offValues.includes(value.trim().toLowerCase())
+        ? Either.right(parsedMode)
+        : Either.left(invalidValue(name, value, switchModes, "shadow"))
+    }
+  )
+
 export const engineDefaults = {
   /**
    * How long a finished `start`/`resume` waits for event subscribers (task-state snapshot, cloud
@@ -117,6 +137,12 @@ export const engineSection = Config.all({
     parsedOr("CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS", nonNegativeNumber, Duration.toSeconds(engineDefaults.subscriberGrace)),
     (seconds) => Duration.millis(Math.round(seconds * 1000))
   ),
+  /**
+   * PRIV-1's variables, checked: `runs` reads the mode for every command (status included) and cannot
+   * fail, so a typo (`enforced`) is refused here, by the commands that run pipelines, rather than run
+   * them unredacted. The mode itself is the base settings' (`runs`): the same value.
+   */
+  privacyModeChecked: switchMode("CODEX_PRIVACY_GUARD_MODE", "CODEX_PRIVACY_GUARD_ENFORCE"),
   /** LOG-1: a `command:stdout|stderr` line after each output chunk in the stage log. */
   emitCommandStreams: flag("CODEX_ORCHESTRATOR_EMIT_COMMAND_STREAMS"),
   /** INS-5: the word limit of experience summaries. */
@@ -149,27 +175,12 @@ export const tfgrpoSection = Config.all({
 })
 export type TfgrpoSection = Config.Config.Success<typeof tfgrpoSection>
 
-const controlPlaneModes = "enforce or shadow (or 1/0, true/false, yes/no, on/off)"
-const offValues = ["", "shadow", "0", "false", "no", "off"]
-
 /**
  * `controlPlane`: CP-1's mode, `CODEX_CONTROL_PLANE_MODE` when set (even empty), else
- * `CODEX_CONTROL_PLANE_ENFORCE`, parsed as PRIV-1; a value that is neither on nor off (`enforced`)
- * is bad input naming the variable, not a silent shadow. Decoded by ControlPlaneLive.
+ * `CODEX_CONTROL_PLANE_ENFORCE`, parsed as PRIV-1 (a typo is bad input). Decoded by ControlPlaneLive.
  */
 export const controlPlaneSection = Config.all({
-  mode: Config.mapOrFail(
-    Config.all([given("CODEX_CONTROL_PLANE_MODE"), given("CODEX_CONTROL_PLANE_ENFORCE")]),
-    ([mode, enforce]) => {
-      const [name, value] = Option.isSome(mode)
-        ? ["CODEX_CONTROL_PLANE_MODE", mode.value]
-        : ["CODEX_CONTROL_PLANE_ENFORCE", Option.getOrUndefined(enforce)]
-      const parsedMode = privacyModeOf(value, undefined)
-      return parsedMode === "enforce" || value === undefined || offValues.includes(value.trim().toLowerCase())
-        ? Either.right(parsedMode)
-        : Either.left(invalidValue(name, value, controlPlaneModes, "shadow"))
-    }
-  )
+  mode: switchMode("CODEX_CONTROL_PLANE_MODE", "CODEX_CONTROL_PLANE_ENFORCE")
 })
 
 /**

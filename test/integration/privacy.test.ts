@@ -3,7 +3,7 @@
  * the mode comes from CODEX_PRIVACY_GUARD_MODE, else CODEX_PRIVACY_GUARD_ENFORCE; in enforce mode no
  * file the run writes holds the secret, even when a stage prints it in two writes with a pause between.
  */
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
 import {
@@ -17,6 +17,7 @@ import {
   pipeline,
   readNdjson,
   requireBuiltCli,
+  runCli,
   stageOutput,
   startJson,
   type TempRepo,
@@ -128,6 +129,19 @@ describe("privacy guard with the built CLI (PRIV-1, D-13)", () => {
         decisionsOf(run.manifest).filter((d) => d["stage_id"] === "plain").map((d) => [d["action"], d["reason"]]),
         [["allow", "shadow-mode"]]
       )
+    }))
+
+  // It ran in shadow mode: every secret written as printed while the user believed them redacted.
+  it("CODEX_PRIVACY_GUARD_MODE=enforced (a typo) is bad input: exit 2 naming the variable, nothing run; status still answers", () =>
+    withRepo(config, async (repo) => {
+      const env = privacyEnv({ CODEX_PRIVACY_GUARD_MODE: "enforced" })
+      const result = await runCli(["start", "leak", "--task", "priv-typo", "--format", "json"], { cwd: repo.dir, env })
+      assert.strictEqual(result.code, 2, describeResult(result))
+      assert.include(result.stderr, "error: CODEX_PRIVACY_GUARD_MODE=\"enforced\" is not enforce or shadow", describeResult(result))
+      assert.strictEqual(result.stdout, "")
+      assert.isFalse(existsSync(repo.path(".runs")), "nothing was run")
+      const status = await runCli(["status", "--task", "priv-typo"], { cwd: repo.dir, env })
+      assert.notInclude(status.stderr, "CODEX_PRIVACY_GUARD_MODE", describeResult(status))
     }))
 
   // D-13: "redaction applies to everything we write (logs, ...)": the orchestrator's own log lines too.
