@@ -267,6 +267,39 @@ const writeRun = (options: {
     return { layout, manifest }
   })
 
+/**
+ * A crashed run of `parent` (prep done, its nested stage `child` running in child run `childId`, its
+ * orchestrator pid 777) and that child run of `kid` as `child` describes it (its stage `work` running).
+ */
+const writeNestedCrash = (childId: string, child: { readonly heartbeatAt: number; readonly owner: Omit<RunOwner, "since">; readonly manifest?: Partial<CliManifest> }) =>
+  Effect.gen(function*() {
+    const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
+    assert.isDefined(template)
+    const entry = { ...template!, started_at: at(0) }
+    yield* writeRun({
+      runId: childId,
+      heartbeatAt: child.heartbeatAt,
+      owner: child.owner,
+      manifest: {
+        pipeline_id: "kid",
+        parent_run_id: crashedRunId,
+        commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }],
+        ...child.manifest
+      }
+    })
+    yield* writeRun({
+      heartbeatAt: 0,
+      owner: { pid: 777, host: "test-host" },
+      manifest: {
+        pipeline_id: "parent",
+        commands: [
+          { ...entry, id: "prep", title: "Stage prep", command: "echo a", status: "succeeded", completed_at: at(0), exit_code: 0 },
+          { ...entry, index: 2, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }
+        ]
+      }
+    })
+  })
+
 /** Overwrites the run folder's `.resume-token` and leaves the manifest's resume_token as it was. */
 const tamperResumeToken = (layout: RunLayout, token: string) =>
   Effect.gen(function*() {
@@ -1182,32 +1215,8 @@ describe("RunEngine.resume: what re-runs", () => {
   it.effect("kill -9 during a nested stage: resume stops the child run's orphaned stage, records the child cancelled, runs the stage again", () =>
     Effect.gen(function*() {
       const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
-      const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
-      assert.isDefined(template)
-      const entry = { ...template!, started_at: at(0) }
       // The child, as the crash left it: in progress, its stage running in group 5555.
-      yield* writeRun({
-        runId: childId,
-        heartbeatAt: 0,
-        owner: { pid: 777, host: "test-host", stage_pid: 5555 },
-        manifest: {
-          pipeline_id: "kid",
-          parent_run_id: crashedRunId,
-          commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }]
-        }
-      })
-      // The parent: prep done, the nested stage running in that child.
-      yield* writeRun({
-        heartbeatAt: 0,
-        owner: { pid: 777, host: "test-host" },
-        manifest: {
-          pipeline_id: "parent",
-          commands: [
-            { ...entry, id: "prep", title: "Stage prep", command: "echo a", status: "succeeded", completed_at: at(0), exit_code: 0 },
-            { ...entry, index: 2, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }
-          ]
-        }
-      })
+      yield* writeNestedCrash(childId, { heartbeatAt: 0, owner: { pid: 777, host: "test-host", stage_pid: 5555 } })
       yield* TestClock.adjust("1 minute")
       const host = yield* Host
       assert.isTrue(yield* host.isGroupAlive(5555))
@@ -1226,6 +1235,34 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts: { ...scripts, "./work": { duration: "1 second" } }, host: { pid: 4242, alive: [5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
+
+  it.effect("a crashed run whose child run is being resumed on its own by a live process is refused; the child and its stage are left running", () =>
+    Effect.gen(function*() {
+      const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
+      // The child, resumed on its own after the crash: its resumer (pid 888) lives and beats, its stage runs in group 5555.
+      yield* writeNestedCrash(childId, {
+        heartbeatAt: 60_000,
+        owner: { pid: 888, host: "test-host", stage_pid: 5555 },
+        manifest: { parent_stage_id: "child" }
+      })
+      yield* TestClock.adjust("1 minute")
+      const childLayout = yield* runLayout(childId)
+      const before = yield* manifestFile(childLayout.manifest)
+      const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+      assert(error._tag === "RunStillActive")
+      assert.strictEqual(
+        error.message,
+        `Cannot resume run ${crashedRunId}: the child run ${childId} of its stage child is running on its own (pid 888 on test-host, ` +
+          `last heartbeat 0s ago). Wait for it to finish, or stop that process first, then resume ${crashedRunId}; a run has one writer at a time.`
+      )
+      assert.isTrue(yield* (yield* Host).isGroupAlive(5555), "the child's stage is not stopped")
+      assert.deepStrictEqual(yield* manifestFile(childLayout.manifest), before, "the child is left as it is")
+      assert.strictEqual((yield* manifestFile((yield* runLayout(crashedRunId)).manifest)).status, "in_progress")
+      assert.deepStrictEqual(yield* invocationCounts, {})
+    }).pipe(Effect.provide(app([
+      pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts, host: { pid: 4242, alive: [888, 5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
 
   it.effect("a child run's running nested stage that names a run not its child: resume leaves that run alone (its groups, its manifest)", () =>
     Effect.gen(function*() {

@@ -47,9 +47,16 @@ export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunSti
   runId: Schema.String,
   pid: Schema.Number,
   host: Schema.String,
-  heartbeatAgeSeconds: Schema.Number
+  heartbeatAgeSeconds: Schema.Number,
+  /** The run is a child run (RUN-7) resumed on its own while its parent, being resumed, would settle it. */
+  childOf: Schema.optional(Schema.Struct({ runId: Schema.String, stageId: Schema.String }))
 }) {
   override get message() {
+    if (this.childOf !== undefined) {
+      return `Cannot resume run ${this.childOf.runId}: the child run ${this.runId} of its stage ${this.childOf.stageId} is running on its own ` +
+        `(pid ${this.pid} on ${this.host}, last heartbeat ${this.heartbeatAgeSeconds}s ago). Wait for it to finish, or stop that process ` +
+        `first, then resume ${this.childOf.runId}; a run has one writer at a time.`
+    }
     return `Run ${this.runId} is still running (pid ${this.pid} on ${this.host}, last heartbeat ${this.heartbeatAgeSeconds}s ago). ` +
       `Wait for it to finish, or stop that process first; a run has one writer at a time.`
   }

@@ -5,6 +5,7 @@ import { InvalidFile } from "../domain/FileErrors.js"
 import { oneLine } from "../domain/OneLine.js"
 import { ExecutionMode } from "../domain/StageMode.js"
 import { parseRunId, resolveTaskId } from "../domain/Ids.js"
+import type { CliManifest } from "../domain/Manifest.js"
 import {
   checkNestedPipelines,
   type PipelineCatalogData,
@@ -32,7 +33,7 @@ import { RunStore } from "../services/RunStore.js"
 import { StageExecution } from "../services/StageExecution.js"
 import { inCodeProblem } from "./AppPipelines.js"
 import { makeAdmission } from "./internal/admission.js"
-import { checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, readRecorded, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
+import { checkChildrenIdle, checkResumeTarget, checkToken, inputOfRecorded, pipelineOfRun, readRecorded, resumedManifest, resumePlan } from "./internal/resumeChecks.js"
 import { makeRunHandle } from "./internal/runHandle.js"
 import { markCancelled } from "./internal/runCancellation.js"
 import { makeTakeover } from "./internal/takeover.js"
@@ -98,14 +99,19 @@ const failOn = (problem: InvalidFile | undefined) => (problem === undefined ? Ef
 const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
   prompt !== undefined && prompt.trim().length > 0 ? run.files.writePrompt(prompt) : Effect.void
 
-/** D-7: takes the run over and opens it; the child runs a crash left unrecorded are adopted and settled too (RUN-7). */
+/**
+ * D-7: takes the run over and opens it, unless a child run it would settle is being run on its own; the
+ * child runs a crash left unrecorded are adopted and settled too (RUN-7).
+ */
 const takeOverRun = (
   deps: ChildDeps & { readonly takeOver: ReturnType<typeof makeTakeover>["takeOver"] },
   layout: RunLayout,
+  recorded: CliManifest,
   pipeline: PipelineDefinition,
   layoutOf: (runId: string) => RunLayout
 ) =>
   Effect.gen(function*() {
+    yield* checkChildrenIdle(deps, layout, recorded, layoutOf)
     yield* deps.takeOver(layout, layoutOf)
     const runFiles = yield* deps.store.open(layout)
     yield* settleUnrecordedChildren(deps, runFiles, pipeline, layoutOf)
@@ -193,7 +199,7 @@ export const RunPreparationLive = Layer.effect(
         { epoch: config.tfgrpoEpoch, groupId: config.tfgrpoGroupId, groupSize: group.groupSize },
         recorded.tfgrpo
       )
-      const runFiles = yield* takeOverRun(taking, layout, pipeline, layoutOf)
+      const runFiles = yield* takeOverRun(taking, layout, recorded, pipeline, layoutOf)
       const now = yield* isoNow
       yield* runFiles.update((m) => resumedManifest(m, { request, now, planTargetId: plan.targetId, tfgrpo }), { force: true })
       yield* runFiles.writeHeartbeatFile(now)

@@ -3,10 +3,10 @@
  * has the recorded stages and the recorded `needs` (B-2), the resume token matches, and the plan (with a new `--target`, the
  * recorded one, or the default) resolves.
  */
-import { Effect, Either } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import { InvalidFile } from "../../domain/FileErrors.js"
 import { idMessage, idProblem, parseRunId, parseTaskId } from "../../domain/Ids.js"
-import type { CliManifest } from "../../domain/Manifest.js"
+import { type CliManifest, hasFreshHeartbeat, heartbeatAgeMs, isTerminal } from "../../domain/Manifest.js"
 import {
   checkNestedPipelines,
   findPipeline,
@@ -16,13 +16,15 @@ import {
   resolvePipeline
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
-import { PipelineChanged, ResumeTokenMismatch } from "../../domain/RunErrors.js"
+import { PipelineChanged, ResumeTokenMismatch, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { needsChanges, targetExclusions } from "../../domain/StageGraph.js"
 import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
 import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
+import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
+import { livenessOf, mayBeAlive } from "./holderLiveness.js"
 
 /** The folder an id names, and how `resume` is told which one. */
 const idFolders = { task_id: { folder: "task folder", flag: "--task", label: "task" }, run_id: { folder: "run folder", flag: "--run", label: "run" } } as const
@@ -107,6 +109,39 @@ export const readRecorded = (store: RunStore["Type"], layout: RunLayout, layoutO
     const recorded = yield* store.read(layout)
     const problem = recordedIdsProblem(layout, recorded) ?? (yield* foreignChildren(store, layout, recorded, layoutOf))
     return problem === undefined ? recorded : yield* problem
+  })
+
+/**
+ * D-7 for the child runs the takeover would settle (the running nested stages'): one resumed on its
+ * own by another process that lives (a fresh heartbeat, an owner alive that is not the run's own
+ * orchestrator, which the takeover judges) is refused before anything is written. The takeover would
+ * stop its stage and record it cancelled while its resumer still writes it.
+ */
+export const checkChildrenIdle = (
+  deps: { readonly store: RunStore["Type"]; readonly host: Host["Type"] },
+  layout: RunLayout,
+  recorded: CliManifest,
+  layoutOf: (runId: string) => RunLayout
+) =>
+  Effect.gen(function*() {
+    const ownerOf = (of: RunLayout) => Effect.orElseSucceed(deps.store.readOwner(of), () => undefined)
+    const now = yield* Clock.currentTimeMillis
+    for (const entry of recorded.commands) {
+      if (entry.status !== "running" || entry.kind !== "subpipeline" || entry.sub_run_id === null) continue
+      const child = yield* Effect.option(deps.store.read(layoutOf(entry.sub_run_id)))
+      if (Option.isNone(child) || isTerminal(child.value.status) || !hasFreshHeartbeat(child.value, now)) continue
+      const owner = yield* ownerOf(layoutOf(entry.sub_run_id))
+      const runOwner = owner === undefined ? undefined : yield* ownerOf(layout)
+      if (owner === undefined || (owner.pid === runOwner?.pid && owner.host === runOwner.host)) continue
+      if (!mayBeAlive(yield* livenessOf(deps.host, owner))) continue
+      return yield* new RunStillActive({
+        runId: entry.sub_run_id,
+        pid: owner.pid,
+        host: owner.host,
+        heartbeatAgeSeconds: Math.round(heartbeatAgeMs(child.value, now) / 1000),
+        childOf: { runId: recorded.run_id, stageId: entry.id }
+      })
+    }
   })
 
 /** The recorded run's pipeline as the catalog has it now; refused when its stages changed. */
