@@ -10,14 +10,8 @@ import { ReviewHandoffLive } from "../layers/ReviewHandoff.js"
 import { ReviewHandoff } from "../services/ReviewHandoff.js"
 import { gateLayer } from "./gateLayers.js"
 import { asUsageError, gateSettings, limit } from "./guard.js"
+import { stderrLine, writeBytes, writeStderr, writeStdout } from "./streams.js"
 import { CheckFailed } from "./usage.js"
-
-/** Writes bytes and waits while the pipe is full, so a slow reader slows codex rather than our memory. */
-const writeTo = (stream: NodeJS.WriteStream, bytes: Uint8Array) =>
-  Effect.async<void>((resume) => {
-    if (stream.write(bytes)) resume(Effect.void)
-    else stream.once("drain", () => resume(Effect.void))
-  })
 
 const flags = {
   manifest: Options.text("manifest").pipe(Options.withDescription("The evidence manifest (default: $MANIFEST, $CODEX_ORCHESTRATOR_MANIFEST_PATH, else the newest run's)"), Options.optional),
@@ -51,18 +45,18 @@ export const review = Command.make("review", flags, (f) =>
       },
       codex: gate.codexBin,
       devtools: gate.reviewDevtools,
-      onOutput: (stream, chunks) =>
-        Effect.forEach(chunks, (bytes) => writeTo(stream === "stdout" ? process.stdout : process.stderr, bytes), { discard: true }),
-      onProgress: (line) => writeTo(process.stderr, new TextEncoder().encode(`${line}\n`))
+      // A slow reader slows codex rather than filling our memory; one that has gone (`| head`) gets nothing more.
+      onOutput: (stream, chunks) => Effect.forEach(chunks, (bytes) => writeBytes(stream, bytes), { discard: true }),
+      onProgress: (line) => writeStderr(stderrLine(line))
     }).pipe(
       Effect.catchTag("ReviewOverBudget", (error) =>
         Effect.zipRight(
-          writeTo(process.stdout, new TextEncoder().encode(`${error.lines.join("\n")}\n`)),
+          writeStdout(`${error.lines.join("\n")}\n`),
           Effect.fail(new CheckFailed({ check: "diff budget" }))
         ))
     )
     if (outcome.exitCode !== 0) {
-      yield* writeTo(process.stderr, new TextEncoder().encode(`[run-review] failed: codex review exited with code ${outcome.exitCode ?? "null (killed)"}\n`))
+      yield* writeStderr(stderrLine(`[run-review] failed: codex review exited with code ${outcome.exitCode ?? "null (killed)"}`))
       return yield* new CheckFailed({ check: "codex review" })
     }
   }))).pipe(

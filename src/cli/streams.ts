@@ -28,7 +28,7 @@ export const dropOutputWhenClosed = (...streams: ReadonlyArray<NodeJS.WriteStrea
   }
 }
 
-const writeTo = (stream: NodeJS.WriteStream) => (text: string) =>
+const writeTo = (stream: NodeJS.WriteStream) => (text: string | Uint8Array) =>
   Effect.async<void>((resume) => {
     if (closed.has(stream) || stream.destroyed || stream.write(text)) return resume(Effect.void)
     const blocked = waiting.get(stream) ?? new Set<() => void>()
@@ -43,6 +43,9 @@ const writeTo = (stream: NodeJS.WriteStream) => (text: string) =>
   })
 
 export const writeStdout = writeTo(process.stdout)
+
+/** Bytes as a child process printed them (`review`'s codex), on stdout or stderr, dropped once the reader has gone. */
+export const writeBytes = (target: "stdout" | "stderr", bytes: Uint8Array) => writeTo(target === "stdout" ? process.stdout : process.stderr)(bytes)
 
 /** Whether the last text followed output (`--follow`) wrote on stderr left a line open (no newline at its end). */
 let stderrLineOpen = false

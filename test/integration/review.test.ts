@@ -1,7 +1,7 @@
 /** `review` (GRD-5) through the built CLI, against a fake codex that records its arguments. */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { assert, beforeAll, describe, it } from "vitest"
-import { describeResult, requireBuiltCli } from "../support/cli.js"
+import { describeResult, requireBuiltCli, spawnCli } from "../support/cli.js"
 import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
 import { type GitRepo, withGitRepo } from "../support/gitRepo.js"
 
@@ -152,4 +152,29 @@ describe("review", () => {
       assert.deepStrictEqual(calls[1]?.slice(0, 2), ["codex-devtools.sh", "review"])
       assert.match(calls[1]?.[2] ?? "", /^Review task: t1\n/)
     }))
+
+  it("a reader that goes away (`review | head -1`): codex's output past it is dropped and review ends with codex's code", () =>
+    withGitRepo(files, async (repo) => {
+      const { env } = setup(repo)
+      const loud = repo.path(".bin", "loud-codex")
+      const finished = repo.path("codex-finished")
+      // 4 MB on stdout: far past a pipe's buffer, so a write waits for a reader that has gone.
+      const script = `#!/bin/sh\nif [ "$1" = "--help" ]; then echo '  review  Run a code review'; exit 0; fi\n` +
+        `head -c 4000000 /dev/zero | tr '\\0' x\ntouch '${finished}'\n`
+      writeFileSync(loud, script, { mode: 0o755 })
+      const cli = spawnCli(["review"], { cwd: repo.dir, env: { ...env, CODEX_BIN: loud, SKIP_DIFF_BUDGET: "1" } })
+      await new Promise<void>((resolvePromise) => cli.child.stdout?.once("data", () => resolvePromise()))
+      cli.child.stdout?.destroy()
+      cli.child.stderr?.destroy()
+      const hung = new Promise<"hung">((resolvePromise) => setTimeout(() => resolvePromise("hung"), 20_000))
+      const exited = await Promise.race([cli.exited, hung])
+      if (exited === "hung") {
+        cli.child.kill("SIGKILL")
+        // Its codex, left writing to a pipe with no reader, ends too (SIGPIPE) and touches its file.
+        await new Promise((resolvePromise) => setTimeout(resolvePromise, 1_000))
+      }
+      assert.notStrictEqual(exited, "hung", "review waited for a reader that had gone")
+      assert.strictEqual(exited === "hung" ? undefined : exited.code, 0)
+      assert.isTrue(existsSync(finished), "codex ran to its end")
+    }), 60_000)
 })
