@@ -286,6 +286,23 @@ describe("validateRunRequest (CP-4)", () => {
     assert.strictEqual(byPath.get("$.requestedAt")?.expected, "an ISO-8601 timestamp such as 2025-11-24T00:30:09.180Z")
   })
 
+  // Seen on the built CLI: enforce mode refused a pipeline titled "" and ran one titled "   ".
+  it("a blank string (spaces, a tab, a line break) is no more a title, an id or a tag than an empty one", () => {
+    const valid = build()
+    const blank = {
+      ...valid,
+      task: { ...valid.task, title: " \t " },
+      pipeline: { ...valid.pipeline, title: "   ", capabilities: ["general", "\n"] }
+    }
+    const issues = validateRunRequest(blank)
+    assert.deepStrictEqual(issues.map((issue) => [issue.path, issue.message, issue.expected]), [
+      ["$.task.title", `Expected a non-empty string, actual " \\t "`, "a non-empty string"],
+      ["$.pipeline.title", `Expected a non-empty string, actual "   "`, "a non-empty string"],
+      ["$.pipeline.capabilities[1]", `Expected a non-empty string, actual "\\n"`, "a non-empty string"]
+    ])
+    assert.deepStrictEqual(validateRunRequest({ ...valid, pipeline: { ...valid.pipeline, title: " Trivial " } }), [])
+  })
+
   it("integer minimums and max ≥ min", () => {
     const valid = build()
     const issues = validateRunRequest({

@@ -8,7 +8,8 @@ import { Schema } from "effect"
 export const runRequestSchemaId = "codex.control-plane.run-request"
 export const runRequestSchemaVersion = "2.0.0"
 
-const NonEmpty = Schema.String.pipe(Schema.minLength(1)).annotations({ description: "a non-empty string" })
+/** Blank (spaces, tabs, line breaks only) counts as empty: a title of three spaces is no title. */
+const NonEmpty = Schema.String.pipe(Schema.filter((value) => value.trim().length > 0)).annotations({ description: "a non-empty string" })
 const NonEmptyList = Schema.Array(NonEmpty).pipe(Schema.minItems(1)).annotations({
   description: "a non-empty array of non-empty strings"
 })

@@ -262,6 +262,8 @@ interface InvalidRequestCase {
   readonly taskIndex?: unknown
   /** The CP-4 path that fails. */
   readonly path: string
+  /** The value found there ("" unless given). */
+  readonly value?: string
   /** How enforce mode is switched on (CP-1). */
   readonly enforceEnv: Readonly<Record<string, string>>
 }
@@ -274,6 +276,14 @@ const invalidRequests: ReadonlyArray<InvalidRequestCase> = [
     task: "cp-empty-pipeline-title",
     config: { pipelines: [pipeline("p", [markerStage], { title: "" })] },
     path: "$.pipeline.title",
+    enforceEnv: { CODEX_CONTROL_PLANE_MODE: "enforce" }
+  },
+  {
+    name: "a pipeline titled with spaces only (CODEX_CONTROL_PLANE_MODE=enforce)",
+    task: "cp-blank-pipeline-title",
+    config: { pipelines: [pipeline("p", [markerStage], { title: "   " })] },
+    path: "$.pipeline.title",
+    value: "   ",
     enforceEnv: { CODEX_CONTROL_PLANE_MODE: "enforce" }
   },
   {
@@ -340,7 +350,7 @@ describe.concurrent("an invalid control-plane request (CP-4)", () => {
         assert.strictEqual(validation["status"], "failed")
         const errors = asArray(validation["errors"], "errors")
         assert.deepStrictEqual(errors.map((e) => asObject(e, "error")["path"]), [c.path])
-        assert.deepInclude(at(errors, 0, "errors"), { value: "", expected: "a non-empty string" })
+        assert.deepInclude(at(errors, 0, "errors"), { value: c.value ?? "", expected: "a non-empty string" })
         const enforcement = get(controlPlane, "enforcement")
         assert.strictEqual(enforcement["enabled"], true)
         assert.strictEqual(enforcement["activated_at"], validation["timestamp"])
