@@ -108,6 +108,34 @@ describe("MirrorFetcherLive", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("Ctrl-C while pages download leaves no half-staged fetch folder; the cache keeps what arrived", () => {
+    const http = scriptedHttp({
+      "https://site.test/": [{ status: 200, body: page }],
+      "https://site.test/b.png": [{ status: 200, body: "B", type: "image/png" }]
+    })
+    // cdn.test never answers (its 30 s timeout is TestClock's): the fetch is still crawling when interrupted.
+    const hanging = Layer.effect(
+      HttpClient.HttpClient,
+      Effect.map(HttpClient.HttpClient, (client) =>
+        HttpClient.make((request, url) => url.host === "cdn.test" ? Effect.never : client.execute(request)))
+    )
+    return Effect.gen(function*() {
+      const memory = yield* InMemoryFiles
+      yield* memory.write("/repo/packages/demo/mirror.config.json", config)
+      const fiber = yield* Effect.fork(Effect.flatMap(MirrorFetcher, (fetcher) => fetcher.fetch({ project: "demo", dryRun: false, force: false })))
+      yield* TestClock.adjust("1 second")
+      const before = yield* memory.list
+      assert.isTrue(before.some((name) => name.includes("/staging/public/")), "the crawl had staged a page")
+      yield* Fiber.interrupt(fiber)
+      const after = yield* memory.list
+      assert.deepStrictEqual(after.filter((name) => name.includes("/mirror/demo/") && !name.includes("/mirror/demo/cache/")), [])
+      assert.isTrue(after.some((name) => name.includes("/mirror/demo/cache/")), "the cache keeps what arrived")
+    }).pipe(Effect.provide(MirrorFetcherLive.pipe(
+      Layer.provide(hanging.pipe(Layer.provide(http.layer))),
+      Layer.provideMerge(Layer.mergeAll(FilesMemory, OrchestratorConfigTest("/repo"), Path.layer))
+    )))
+  })
+
   it.effect("Ctrl-C while public/ is replaced leaves the old or the new copy whole, and nothing beside it", () => {
     const http = scriptedHttp({
       "https://site.test/": [{ status: 200, body: page }],

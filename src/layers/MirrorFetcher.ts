@@ -123,10 +123,13 @@ export const MirrorFetcherLive = Layer.effect(
       const projectRuns = path.join(roots.runsRoot, taskId, "mirror", project.name)
       const runDir = path.join(projectRuns, runName)
       const stagingDir = path.join(runDir, "staging", "public")
-      yield* files.makeDirectory(stagingDir)
-      const permit = yield* readPermit(settings.origin)
-
-      const records = yield* runCrawl(settings, request, path.join(projectRuns, "cache"), stagingDir)
+      // Ctrl-C before the manifest: the half-staged fetch folder goes (a folder without a manifest says
+      // nothing); the cache keeps what arrived.
+      const { permit, records } = yield* Effect.gen(function*() {
+        yield* files.makeDirectory(stagingDir)
+        const permit = yield* readPermit(settings.origin)
+        return { permit, records: yield* runCrawl(settings, request, path.join(projectRuns, "cache"), stagingDir) }
+      }).pipe(Effect.onInterrupt(() => Effect.ignore(files.removeTree(runDir))))
       const status = mirrorStatus(records)
       const promotion = promotionOf(status, request)
       return yield* Effect.uninterruptible(Effect.gen(function*() {
