@@ -20,11 +20,20 @@ const app = TestKit.AppMemory({
 
 const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
 
-const started = (task: string) =>
-  Effect.map(orch("start", "ok", "--task", task, "--format", "json"), (result) => {
+const started = (task: string, pipelineId = "ok") =>
+  Effect.map(orch("start", pipelineId, "--task", task, "--format", "json"), (result) => {
     const output: { readonly run_id: string } = JSON.parse(result.stdout)
     return output.run_id
   })
+
+/** A run of `nest` in task demo (its nested stage's child made a second after it): both ids. */
+const startedNested = Effect.gen(function*() {
+  const starting = yield* Effect.fork(started("demo", "nest"))
+  yield* TestClock.adjust("2 seconds")
+  const runId = yield* Fiber.join(starting)
+  const view = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+  return { runId, childId: view.manifest.commands[1]?.sub_run_id ?? "" }
+})
 
 const onApp = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.provide(app), Effect.provide(NodeContext.layer))
 
@@ -76,14 +85,7 @@ describe("status without --run (CLI-7)", () => {
 
   it.effect("the newest run is the one started, not its nested stage's child run (made after it); a --parent-run run is one", () =>
     onApp(Effect.gen(function*() {
-      const starting = yield* Effect.fork(orch("start", "nest", "--task", "demo", "--format", "json"))
-      yield* TestClock.adjust("2 seconds")
-      const runId = yield* Effect.map(Fiber.join(starting), (result) => {
-        const output: { readonly run_id: string } = JSON.parse(result.stdout)
-        return output.run_id
-      })
-      const view = yield* (yield* RunReader).status({ runId, taskId: "demo" })
-      const parent = { runId, childId: view.manifest.commands[1]?.sub_run_id ?? "" }
+      const parent = yield* startedNested
       assert.isTrue(parent.childId > parent.runId, `the child's id is the newer: ${JSON.stringify(parent)}`)
       const newestNamed = Effect.map(orch("status", "--task", "demo"), ({ exit }) => failureOf(exit))
       assert.include(yield* newestNamed, `The newest run of task demo is ${parent.runId}:`)
@@ -133,6 +135,28 @@ describe("status without --run (CLI-7)", () => {
         assert.strictEqual(failureOf(exit), message)
         assert.strictEqual(stdout, "", args.join(" "))
       }
+    })))
+})
+
+describe("status of a stale child run (RUN-7, D-9)", () => {
+  it.effect("says to resume its parent, which settles the child and runs its stage again, not the child on its own", () =>
+    onApp(Effect.gen(function*() {
+      const { childId, runId } = yield* startedNested
+      const { layout } = yield* (yield* RunReader).status({ runId: childId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      const child = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      yield* files.write(layout.manifest, JSON.stringify({ ...child, status: "in_progress", completed_at: null }))
+      yield* TestClock.adjust("2 minutes")
+      const { code, stdout } = yield* orch("status", "--run", childId, "--task", "demo")
+      assert.strictEqual(code, 0)
+      assert.include(
+        stdout,
+        `Status: in_progress — stale: no heartbeat since ${child.heartbeat_at}; it is the child run of stage inner of run ${runId}: ` +
+          `resume that run with: resume --run ${runId} --task demo`
+      )
+      const json = JSON.parse((yield* orch("status", "--run", childId, "--task", "demo", "--format", "json")).stdout)
+      assert.strictEqual(json.parent_run_id, runId)
+      assert.strictEqual(json.parent_stage_id, "inner")
     })))
 })
 

@@ -4,6 +4,7 @@
  * free of @effect/cli so that the quick path starts without it.
  */
 import { Console, Duration, Effect, Stream } from "effect"
+import { idProblem } from "../domain/Ids.js"
 import { oneLine, shortened } from "../domain/OneLine.js"
 import { keptText, ranOnText } from "../domain/RemoteStageText.js"
 import type { StatusView } from "../services/RunEngine.js"
@@ -37,6 +38,8 @@ const statusJson = (view: StatusView) => ({
   heartbeat_at: view.manifest.heartbeat_at,
   owner: view.owner ?? null,
   resume_events: view.manifest.resume_events,
+  parent_run_id: view.manifest.parent_run_id ?? null,
+  parent_stage_id: view.manifest.parent_stage_id ?? null,
   execution_mode: view.manifest.execution_mode ?? null,
   cloud_fallback_reason: view.manifest.cloud_fallback_reason ?? null,
   // SYNC: whether and when the run was uploaded; null when it never was (or sync is off).
@@ -55,6 +58,17 @@ const syncText = (record: NonNullable<StatusView["cloudSync"]>) =>
     : `Cloud sync: failed at ${record.failed_at} after ${record.attempts} attempt(s): ${shortened(oneLine(record.error.message))}`
 
 /**
+ * D-9: how to resume a stale run. A nested stage's child run is resumed through its parent (which
+ * settles the child and runs the stage again in a new one, RUN-9), not on its own.
+ */
+const resumeHint = (m: StatusView["manifest"]) => {
+  const parent = m.parent_stage_id === undefined ? undefined : m.parent_run_id
+  return parent === undefined || parent === null || idProblem(parent) !== undefined
+    ? `resume it with: resume --run ${m.run_id} --task ${m.task_id}`
+    : `it is the child run of stage ${m.parent_stage_id} of run ${parent}: resume that run with: resume --run ${parent} --task ${m.task_id}`
+}
+
+/**
  * CLI-7 text. Every value comes from the manifest as written, which a hand edit may have given line
  * breaks or escape codes: each line is printed escaped (the ids are checked when read), so a value
  * never starts a line of its own.
@@ -64,7 +78,7 @@ const statusText = (view: StatusView) => {
   return [
     `Run: ${m.run_id}`,
     `Status: ${m.status}${m.status_detail === null ? "" : ` (${m.status_detail})`}${
-      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; resume it with: resume --run ${m.run_id} --task ${m.task_id}` : ""
+      view.stale ? ` — stale: no heartbeat since ${m.heartbeat_at}; ${resumeHint(m)}` : ""
     }`,
     `Started: ${m.started_at}`,
     `Completed: ${m.completed_at ?? "in-progress"}`,

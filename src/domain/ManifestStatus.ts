@@ -116,7 +116,11 @@ export const StatusManifest = Schema.Struct({
   commands: Schema.Array(CommandEntry),
   child_runs: Schema.Array(ChildRun),
   execution_mode: Schema.optional(Schema.Literal("mcp", "cloud")),
-  cloud_fallback_reason: Schema.optional(NullableString)
+  cloud_fallback_reason: Schema.optional(NullableString),
+  // A child run's (RUN-7): its stale hint names the parent to resume. `--parent-run` is recorded as
+  // given (ID-3), so the parent's id is checked where it is printed, not here.
+  parent_run_id: Schema.optional(NullableString),
+  parent_stage_id: Schema.optional(Schema.String)
 })
 export type StatusManifest = typeof StatusManifest.Type
 
