@@ -23,8 +23,18 @@ const HttpUrl = Schema.String.pipe(
   })
 )
 
+/** A host no origin has: a path that resolves to another host against it is not on the origin. */
+const probeOrigin = "http://origin.invalid"
+
 const SitePath = Schema.String.pipe(
-  Schema.filter((text) => text.startsWith("/") ? true : "must be a path on the origin, starting with /")
+  Schema.filter((text) => {
+    if (!text.startsWith("/")) return "must be a path on the origin, starting with /"
+    // `//host/` and `/\host/` are read as another host's URL: the route would be fetched from there.
+    if (!URL.canParse(text, probeOrigin) || new URL(text, probeOrigin).origin !== probeOrigin) {
+      return "must be a path on the origin, starting with a single / (//host/ names another host)"
+    }
+    return true
+  })
 )
 
 const RewriteRule = Schema.Struct({

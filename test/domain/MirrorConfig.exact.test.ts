@@ -37,6 +37,16 @@ describe("the file's rules, exactly", () => {
     assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: ["/"], rewriteRules: [{ pattern: "a", replace: "b", flags: "i" }] }), [])
   })
 
+  it("a route or asset root that names another host ('//host/', '/\\host/') is refused: it would be fetched from there", () => {
+    const onOrigin = "must be a path on the origin, starting with a single / (//host/ names another host)"
+    assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: ["//evil.test/page", "/\\evil.test/", "/ok/"], assetRoots: ["//cdn.test"] }), [
+      `routes.0: ${onOrigin}`,
+      `routes.1: ${onOrigin}`,
+      `assetRoots.0: ${onOrigin}`
+    ])
+    assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: ["/", "/a//b", "/%2F%2Fevil.test/"] }), [])
+  })
+
   it("a field of the wrong type says what was found and what is expected, in words", () => {
     assert.deepStrictEqual(issuesOf({ origin: "https://x.test", routes: "x", assetRoots: {}, shareHostRewrites: "x", stripPatterns: 5 }), [
       `routes: Expected an array of strings, actual "x"`,

@@ -214,6 +214,11 @@ describe("mirror fetch", () => {
       assert.strictEqual(none.code, 2, describeResult(none))
       assert.strictEqual(none.stderr, `error: --concurrency must be 1 or more (got ${concurrency}).\n`)
     }
+    writeMirrorConfig(repo.dir, "demo", { ...fixtureConfig(fixture), routes: [`//${new URL(fixture.cdn.baseUrl).host}/cdn/`] })
+    const otherHost = await runCli(["mirror", "fetch", "--project", "demo"], { cwd: repo.dir, env })
+    assert.strictEqual(otherHost.code, 2, describeResult(otherHost))
+    assert.include(otherHost.stderr, "routes.0: must be a path on the origin, starting with a single / (//host/ names another host).")
+    assert.deepStrictEqual(fixture.cdn.requests, [], "nothing was asked of the other host")
     writeMirrorConfig(repo.dir, "demo", { origin: "https://example.com", routes: "x" })
     const wrongType = await runCli(["mirror", "fetch", "--project", "demo"], { cwd: repo.dir, env })
     assert.strictEqual(wrongType.code, 2, describeResult(wrongType))
