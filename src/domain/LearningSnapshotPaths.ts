@@ -104,3 +104,12 @@ export const snapshotFolderIsFile = (folder: string, given: boolean): string =>
       `to use the runs folder's learning-snapshots.`
     : `${folder} is a file, not a folder: no learning snapshot can be stored there. Move the file away, or set ` +
       `${snapshotDirVariable} to a folder.`
+
+/**
+ * LRN-2: the snapshot folder is the repository itself: each snapshot stored there would be packed
+ * into the next one and leave the tree dirty (the repository cannot be left out of itself).
+ */
+export const snapshotFolderIsRepository = (folder: string): string =>
+  `${snapshotDirVariable}=${JSON.stringify(folder)} is the repository itself: each snapshot stored there would be packed ` +
+  `into the next one and leave the tree dirty, so no validation could pass. Point ${snapshotDirVariable} at a folder ` +
+  `inside the repository (snapshots leave it out) or outside it, or unset it to use the runs folder's learning-snapshots.`

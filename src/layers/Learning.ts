@@ -1,7 +1,8 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { snapshotDirVariable, snapshotFolderIsFile } from "../domain/LearningSnapshotPaths.js"
+import { snapshotDirVariable, snapshotFolderIsFile, snapshotFolderIsRepository } from "../domain/LearningSnapshotPaths.js"
 import { decodeSettings, InvalidSetting, learningSection } from "../domain/Settings.js"
+import { BaseConfig } from "../services/BaseConfig.js"
 import { Files } from "../services/Files.js"
 import { Learning } from "../services/Learning.js"
 import { Entropy } from "../services/Entropy.js"
@@ -11,7 +12,7 @@ import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js
 /**
  * Decodes the `learning` section: `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and
  * `LEARNING_SNAPSHOT_DIR` (a relative value resolves against the process working directory, like the
- * root overrides of ENV-2; with learning on, one that names a file is InvalidSetting). Git and
+ * root overrides of ENV-2; with learning on, one that names a file or the repository itself is InvalidSetting). Git and
  * the scenario run through the ProcessRunner, records go through Files, the tarball is streamed to
  * disk by SnapshotArchiveLive.
  */
@@ -27,6 +28,12 @@ export const LearningLive = Layer.effect(
       const info = yield* files.info(snapshotDir).pipe(Effect.orElseSucceed(() => undefined))
       if (info !== undefined && info.type !== "directory") {
         return yield* new InvalidSetting({ variable: snapshotDirVariable, detail: snapshotFolderIsFile(snapshotDir, true) })
+      }
+      // The repository itself cannot be left out of its own snapshots: every one would stall validation.
+      const real = (folder: string) => Effect.map(files.realPath(folder), (found) => found ?? folder).pipe(Effect.orElseSucceed(() => folder))
+      const { roots } = yield* BaseConfig
+      if ((yield* real(snapshotDir)) === (yield* real(roots.repoRoot))) {
+        return yield* new InvalidSetting({ variable: snapshotDirVariable, detail: snapshotFolderIsRepository(snapshotDir) })
       }
     }
     const service = yield* makeLearning({

@@ -227,6 +227,21 @@ describe("learning after a successful start (D-17)", () => {
     assert.isFalse(existsSync(repo.path(".runs", task)), "a run was started")
   })
 
+  // It stored <task>/<run>.tar.gz in the repository: every validation stalled, each snapshot packed the last.
+  it("LEARNING_SNAPSHOT_DIR=. (the repository itself) is bad input: exit 2, one line naming it and the fix, nothing run", async () => {
+    const repo = gitRepo()
+    const result = await runCli(["start", "learn", "--task", task, "--format", "json"], {
+      cwd: repo.dir,
+      env: learningEnv(true, { LEARNING_SNAPSHOT_DIR: "." })
+    })
+    assert.strictEqual(result.code, 2, describeResult(result))
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "))
+    assert.strictEqual(errors.length, 1, describeResult(result))
+    assert.include(errors[0], `LEARNING_SNAPSHOT_DIR=${JSON.stringify(realpathSync(repo.dir))} is the repository itself`)
+    assert.include(errors[0], "Point LEARNING_SNAPSHOT_DIR at a folder inside the repository")
+    assert.isFalse(existsSync(repo.path(".runs", task)), "a run was started")
+  })
+
   it("a dirty tree (a modified tracked file) is captured as it is but stalls validation", async () => {
     const repo = gitRepo()
     writeFileSync(repo.path("README.md"), "# changed, not committed\n")
