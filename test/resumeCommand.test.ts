@@ -7,7 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as Cli from "../src/cli/index.js"
 import { TestKit } from "../src/index.js"
-import { runCommandLine } from "./support/cliMemory.js"
+import { RunReader } from "../src/services/RunReader.js"
+import { failureOf, runCommandLine } from "./support/cliMemory.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = TestKit.AppMemory({
@@ -42,5 +43,23 @@ describe("resume on the command line (CLI-6)", () => {
       const { code, stdout } = yield* orch("resume", runId, "--task", "demo")
       assert.strictEqual(code, 1)
       assert.strictEqual(stdout.split("\n")[0], `Run resumed: ${runId}`)
+    })))
+
+  it.effect("a run exec made (its one-stage pipeline given on the command line) is not resumable: said so, exit 2, nothing written", () =>
+    onApp(Effect.gen(function*() {
+      const ran = yield* orch("exec", "--task", "demo", "--", "make", "test")
+      assert.strictEqual(ran.code, 1, ran.stderr)
+      const { runId } = yield* (yield* RunReader).newestRun("demo")
+      const files = yield* TestKit.InMemoryFiles
+      const before = yield* files.list
+      const { code, exit, stdout } = yield* orch("resume", runId ?? "", "--task", "demo")
+      assert.strictEqual(code, 2)
+      assert.strictEqual(stdout, "")
+      assert.strictEqual(
+        failureOf(exit),
+        `Run ${runId} was made by exec: its one-stage pipeline was given on exec's command line, not in codex.orchestrator.json, ` +
+          `so resume has nothing to run it with. Run the command again: codex-orchestrator exec --task demo -- make test`
+      )
+      assert.deepStrictEqual(yield* files.list, before)
     })))
 })

@@ -3,6 +3,7 @@
  * and each message says where we looked or what to do.
  */
 import { Schema } from "effect"
+import { oneLine } from "./OneLine.js"
 
 /** No run with this id in the task's folder under the runs root. */
 export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
@@ -68,6 +69,24 @@ export class ResumeInProgress extends Schema.TaggedError<ResumeInProgress>()("Re
 }) {
   override get message() {
     return `Run ${this.runId} is being resumed by another orchestrator right now. Check it with: status --run ${this.runId}`
+  }
+}
+
+/**
+ * RUN-9: a run `exec` made (EXEC-2) runs a one-stage pipeline given on exec's command line, which no
+ * catalog holds, so resume has nothing to run it with. `command` is what its stage ran, when recorded.
+ */
+export class ExecRunNotResumable extends Schema.TaggedError<ExecRunNotResumable>()("ExecRunNotResumable", {
+  runId: Schema.String,
+  taskId: Schema.String,
+  command: Schema.NullOr(Schema.String)
+}) {
+  override get message() {
+    const again = this.command === null
+      ? "Run its command again with codex-orchestrator exec."
+      : `Run the command again: codex-orchestrator exec --task ${this.taskId} -- ${oneLine(this.command)}`
+    return `Run ${this.runId} was made by exec: its one-stage pipeline was given on exec's command line, not in ` +
+      `codex.orchestrator.json, so resume has nothing to run it with. ${again}`
   }
 }
 

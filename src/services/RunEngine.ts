@@ -9,7 +9,7 @@ import type { InvalidId } from "../domain/Ids.js"
 import type { InstructionStampMismatch } from "../domain/Instructions.js"
 import type { CliManifest, RunOwner, StatusManifest } from "../domain/Manifest.js"
 import type { ExperienceWordLimitInvalid, PromptPackStampMismatch } from "../domain/PromptPacks.js"
-import type { PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
+import type { ExecRunNotResumable, PipelineChanged, ResumeInProgress, ResumeTokenMismatch, RunNotFound, RunStillActive } from "../domain/RunErrors.js"
 import type { PipelineCycle, PipelineDefinition, PipelineNotFound, PipelineSource } from "../domain/Pipeline.js"
 import type { PlanResult, UnknownTarget } from "../domain/Plan.js"
 import type { RunLayout } from "../domain/RunLayout.js"
@@ -115,6 +115,7 @@ export type BadInput =
   | RunStillActive
   | ResumeInProgress
   | PipelineChanged
+  | ExecRunNotResumable
   | InstructionStampMismatch
   | PromptPackStampMismatch
   | ExperienceWordLimitInvalid
@@ -141,6 +142,7 @@ const badInputTagRecord: { readonly [Tag in BadInput["_tag"]]: true } = {
   RunStillActive: true,
   ResumeInProgress: true,
   PipelineChanged: true,
+  ExecRunNotResumable: true,
   InstructionStampMismatch: true,
   PromptPackStampMismatch: true,
   ExperienceWordLimitInvalid: true,

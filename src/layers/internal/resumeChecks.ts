@@ -16,7 +16,8 @@ import {
   resolvePipeline
 } from "../../domain/Pipeline.js"
 import { buildPlan, UnknownTarget } from "../../domain/Plan.js"
-import { PipelineChanged, ResumeTokenMismatch, RunStillActive } from "../../domain/RunErrors.js"
+import { execPipelineId } from "../../domain/ExecPipeline.js"
+import { ExecRunNotResumable, PipelineChanged, ResumeTokenMismatch, RunStillActive } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { needsChanges, targetExclusions } from "../../domain/StageGraph.js"
 import { resumedTfgrpoSection, type TfgrpoContext } from "../../domain/Tfgrpo.js"
@@ -149,6 +150,9 @@ export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) 
   Effect.gen(function*() {
     const found = findPipeline(data, recorded.pipeline_id)
     if (found === undefined) {
+      if (recorded.pipeline_id === execPipelineId) {
+        return yield* new ExecRunNotResumable({ runId: recorded.run_id, taskId: recorded.task_id, command: recorded.commands[0]?.command ?? null })
+      }
       const missing = resolvePipeline(data, recorded.pipeline_id)
       if (missing instanceof PipelineNotFound) return yield* missing
       return yield* Effect.dieMessage("unreachable: pipeline found on the second lookup")
