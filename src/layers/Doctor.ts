@@ -153,23 +153,33 @@ export const DoctorLive = Layer.effect(
     const runsCheck = Effect.gen(function*() {
       const result = check("runs", true)
       const fix = `make ${runsRoot} writable, or set CODEX_ORCHESTRATOR_RUNS_DIR to a writable folder`
+      // A file on the way (ENOTDIR) is found as the walk goes up, and named.
+      const inspect = (dir: string) =>
+        files.info(dir).pipe(Effect.catchIf((error) => String(error.cause).includes("ENOTDIR"), () => Effect.succeed(undefined)))
       const written = yield* Effect.either(Effect.gen(function*() {
         let dir = runsRoot
-        let info = yield* files.info(dir)
+        let info = yield* inspect(dir)
         while (info === undefined && path.dirname(dir) !== dir) {
           dir = path.dirname(dir)
-          info = yield* files.info(dir)
+          info = yield* inspect(dir)
         }
-        if (info?.type !== "directory") return { dir, problem: `${dir} is not a folder, so ${runsRoot} cannot be created` }
+        if (info?.type !== "directory") {
+          const what = info?.type === "file" ? `${dir} is a file` : `${dir} is not a folder`
+          return {
+            dir,
+            problem: dir !== runsRoot ? `${what}, so ${runsRoot} cannot be created in it` : info?.type === "file" ? `${what}, not a folder` : what,
+            fix: `move ${dir} aside, or set CODEX_ORCHESTRATOR_RUNS_DIR to a writable folder`
+          }
+        }
         const probe = path.join(dir, ".codex-orchestrator-doctor")
         yield* files.remove(probe)
         yield* files.createExclusive(probe, "doctor\n")
         yield* files.remove(probe)
-        return { dir, problem: undefined }
+        return { dir, problem: undefined, fix }
       }))
       if (Either.isLeft(written)) return result("fail", oneLine(written.left.message), fix)
       const { dir, problem } = written.right
-      if (problem !== undefined) return result("fail", problem, fix)
+      if (problem !== undefined) return result("fail", oneLine(problem), written.right.fix)
       return result("ok", dir === runsRoot ? `${runsRoot} is writable` : `${runsRoot} will be created in ${dir}, which is writable`)
     })
 

@@ -45,11 +45,14 @@ describe("doctor", () => {
       // The bad URL is a bad setting too (the cluster's settings), and the cluster row says why it cannot connect.
       assert.include(lines[2], "CODEX_CLUSTER_DATABASE_URL")
       assert.include(lines[3], "missing")
-      assert.include(lines[4], repo.path("a-file", "runs"))
+      const fileFix = `(fix: move ${repo.path("a-file")} aside, or set CODEX_ORCHESTRATOR_RUNS_DIR to a writable folder)`
+      assert.strictEqual(lines[4], `FAIL runs: ${repo.path("a-file")} is a file, so ${repo.path("a-file", "runs")} cannot be created in it ${fileFix}`)
       assert.include(lines[5], "(fix: install the Codex CLI or set CODEX_BIN")
       assert.include(lines[6], "is not a PostgreSQL URL")
       for (const line of lines.slice(0, -1).filter((l) => !l.startsWith("ok"))) assert.include(line, "(fix: ")
       assert.strictEqual(lines.at(-1), "doctor: a required check failed (1 ok, 1 warning(s), 5 failed, 0 skipped)")
+      const runsFile = await runCli(["doctor"], { cwd: repo.dir, env: { CODEX_BIN: repo.path("no-codex"), CODEX_ORCHESTRATOR_RUNS_DIR: repo.path("a-file") } })
+      assert.include(runsFile.stdout, `\nFAIL runs: ${repo.path("a-file")} is a file, not a folder ${fileFix}\n`, describeResult(runsFile))
     }))
 
   it("a codex whose --help never answers is a warning after 10 s, not a doctor that waits for ever", () =>
