@@ -17,6 +17,8 @@ export const workspaceVariable = "CODEX_CLOUD_WORKSPACE_ID"
 export const bucketVariable = "CLOUD_SYNC_BUCKET"
 export const vaultPathVariable = "CLOUD_SYNC_VAULT_PATH"
 export const cloudSyncTimeoutVariable = "CODEX_CLOUD_SYNC_TIMEOUT_SECONDS"
+/** How long the engine waits for its subscribers (the upload among them): the engine section's (Settings.ts). */
+const subscriberGraceVariable = "CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS"
 
 export const defaultBaseUrl = "https://api.codex.cloud"
 /** The credential the upload asks the broker for (SYNC-2). */
@@ -134,13 +136,16 @@ export class CloudUploadNetworkError extends Schema.TaggedError<CloudUploadNetwo
   }
 }
 
-/** The command was stopped (Ctrl-C) while an upload waited for the server: the run may not have reached it. */
+/**
+ * The upload was cut off while it waited for the server: the command was stopped (Ctrl-C), or the
+ * engine stopped waiting for its subscribers (the subscriber grace). The run may not have reached it.
+ */
 export class SyncInterrupted extends Schema.TaggedError<SyncInterrupted>()("SyncInterrupted", {
   attempts: Schema.Number
 }) {
   override get message() {
-    return `Cloud sync was interrupted (the command was stopped) at upload attempt ${this.attempts}, before the server ` +
-      `accepted the run: it may not have reached it`
+    return `Cloud sync was interrupted at upload attempt ${this.attempts}, before the server accepted the run: it may not ` +
+      `have reached it (the command was stopped, or it stopped waiting for the upload after ${subscriberGraceVariable})`
   }
 }
 

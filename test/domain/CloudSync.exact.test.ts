@@ -14,6 +14,7 @@ import {
   recordOf,
   scrubSecret,
   scrubStrings,
+  SyncInterrupted,
   SyncManifestUnavailable,
   trimAfterLastBrace
 } from "../../src/domain/CloudSync.js"
@@ -23,6 +24,16 @@ describe("URLs, keys and messages, exactly", () => {
     assert.strictEqual(importUrl({ baseUrl: "https://x.test//", workspaceId: "a b/c" }), "https://x.test/workspaces/a%20b%2Fc/runs/import")
     assert.strictEqual(importUrl({ baseUrl: "https://x.test/api", workspaceId: "w" }), "https://x.test/api/workspaces/w/runs/import")
     assert.strictEqual(idempotencyKeySource("t", "r"), "t:r")
+  })
+
+  // Seen on the built CLI: the engine stopped waiting after CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS
+  // (nobody pressed Ctrl-C) and the record said "the command was stopped".
+  it("an interrupted sync names both ways it is cut off: Ctrl-C, or the engine's wait for it running out", () => {
+    assert.strictEqual(
+      new SyncInterrupted({ attempts: 2 }).message,
+      "Cloud sync was interrupted at upload attempt 2, before the server accepted the run: it may not have reached it " +
+        "(the command was stopped, or it stopped waiting for the upload after CODEX_ORCHESTRATOR_SUBSCRIBER_GRACE_SECONDS)"
+    )
   })
 
   it("each error's message", () => {
