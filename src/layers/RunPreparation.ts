@@ -101,7 +101,8 @@ const keepPrompt = (run: ActiveRun, prompt: string | undefined) =>
 
 /**
  * D-7: takes the run over and opens it, unless a child run it would settle is being run on its own; the
- * child runs a crash left unrecorded are adopted and settled too (RUN-7).
+ * child runs a crash left unrecorded are adopted and settled too (RUN-7). The folders its stages write
+ * in are made again, should they have been cleaned up since (the stage logs and error files).
  */
 const takeOverRun = (
   deps: ChildDeps & { readonly takeOver: ReturnType<typeof makeTakeover>["takeOver"] },
@@ -114,6 +115,7 @@ const takeOverRun = (
     yield* checkChildrenIdle(deps, layout, recorded, layoutOf)
     yield* deps.takeOver(layout, layoutOf)
     const runFiles = yield* deps.store.open(layout)
+    yield* Effect.forEach([layout.commandsDir, layout.errorsDir], (folder) => deps.files.makeDirectory(folder), { discard: true })
     yield* settleUnrecordedChildren(deps, runFiles, pipeline, layoutOf)
     return runFiles
   })

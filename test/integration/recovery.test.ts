@@ -9,7 +9,7 @@
  * kill a crashed run's leftovers by process group, without matching processes by name.
  */
 import { spawn } from "node:child_process"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
 import {
@@ -689,6 +689,23 @@ describe("resume of a finished run whose owner's pid is alive (D-7)", () => {
       } finally {
         bystander.kill("SIGKILL")
       }
+    }))
+})
+
+describe("resume of a run whose logs were cleaned up (RUN-9)", () => {
+  const config = { pipelines: [pipeline("fix", [commandStage("check", "test -f marker.txt && echo fixed")])] }
+
+  it("runs the stage again with its commands/ and errors/ folders deleted, and writes its log anew", () =>
+    withRepo(config, async (repo) => {
+      const started = await startJson(repo, ["fix", "--task", task])
+      assert.strictEqual(started.result.code, 1, describeResult(started.result))
+      const runId = asString(started.output["run_id"], "run_id")
+      for (const folder of ["commands", "errors"]) rmSync(join(started.runDir, folder), { recursive: true, force: true })
+      writeFileSync(repo.path("marker.txt"), "fixed\n")
+      const resumed = await runCli(["resume", "--run", runId, "--task", task, "--format", "json"], { cwd: repo.dir })
+      assert.strictEqual(resumed.code, 0, describeResult(resumed))
+      assert.strictEqual(stdoutJson(resumed)["status"], "succeeded")
+      assert.include(readFileSync(join(started.runDir, "commands", "01-check.ndjson"), "utf8"), "fixed")
     }))
 })
 
