@@ -91,6 +91,20 @@ describe("Notifier", () => {
       ])
     }))
 
+  it.effect("a token in a target's query is not written to the log; the report keeps the target as given", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const collect = Logger.make(({ message }) => void lines.push(String(message)))
+      const target = "http://down.test/hook?token=s3cret"
+      const { report } = yield* deliverWith({ [target]: [{ status: 503 }] }, [target]).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, collect))
+      )
+      assert.strictEqual(lines.length, 4)
+      for (const line of lines) assert.include(line, "http://down.test/hook?token=***")
+      assert.notInclude(lines.join("\n"), "s3cret")
+      assert.deepStrictEqual(report.failures.map((f) => f.target), [target])
+    }))
+
   it.effect("a client error (404) is not retried", () =>
     Effect.gen(function*() {
       const { report, seen } = yield* deliverWith({}, ["http://a.test/missing"])

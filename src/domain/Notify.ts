@@ -47,17 +47,31 @@ export const targetProblem = (value: string): string | undefined => {
   return username.length > 0 || password.length > 0 ? credentialsProblem : undefined
 }
 
+/** A query with each value (and each word without one) replaced by `***`, its names kept: `?token=***&channel=`. */
+const hiddenQuery = (search: string): string =>
+  search.length <= 1
+    ? search
+    : `?${search.slice(1).split("&").map((part) => {
+      const equals = part.indexOf("=")
+      if (equals < 0) return part.length === 0 ? part : "***"
+      return equals === part.length - 1 ? part : `${part.slice(0, equals)}=***`
+    }).join("&")}`
+
 /**
- * A target as a message shows it: a password in it replaced by `***` (it must not reach a log; the
- * parsed URL is shown then, without the line breaks and tabs the parser drops), and control
- * characters escaped (a message is one line).
+ * A target as a message shows it: a password, the query's values and the fragment replaced by `***`
+ * (a webhook's token is often there; it must not reach a log: the parsed URL is shown then, without
+ * the line breaks and tabs the parser drops), and control characters escaped (a message is one line).
  */
 export const shownTarget = (value: string): string => {
   if (!URL.canParse(value)) return oneLine(value)
   const url = new URL(value)
-  if (url.password.length === 0) return oneLine(value)
-  url.password = "***"
-  return oneLine(url.href)
+  if (url.password.length === 0 && url.search.length <= 1 && url.hash.length <= 1) return oneLine(value)
+  if (url.password.length > 0) url.password = "***"
+  const query = hiddenQuery(url.search)
+  const fragment = url.hash.length > 1 ? "#***" : url.hash
+  url.search = ""
+  url.hash = ""
+  return oneLine(`${url.href}${query}${fragment}`)
 }
 
 /** A notification target as `codex.orchestrator.json` lists it. */

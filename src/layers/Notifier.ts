@@ -5,7 +5,7 @@
  */
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Layer, Ref, Schema } from "effect"
-import { isRetryableStatus, notifyAttemptTimeoutMs, notifyRetryPolicy } from "../domain/Notify.js"
+import { isRetryableStatus, notifyAttemptTimeoutMs, notifyRetryPolicy, shownTarget } from "../domain/Notify.js"
 import { retryDelayMs, retrySchedule } from "../domain/Retry.js"
 import { encodeRunSummary, type NotificationFailure, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { Notifier } from "../services/Notifier.js"
@@ -70,7 +70,7 @@ export const NotifierLive = Layer.effect(
           Effect.flatMap(Ref.get(attempts), (n) =>
             error.retryable && n < notifyRetryPolicy.attempts
               ? Effect.log(
-                `Run summary to ${target}: attempt ${n} of ${notifyRetryPolicy.attempts} failed (${error.reason}); next in ${
+                `Run summary to ${shownTarget(target)}: attempt ${n} of ${notifyRetryPolicy.attempts} failed (${error.reason}); next in ${
                   retryDelayMs(notifyRetryPolicy, n) / 1000
                 } s`
               )
@@ -83,7 +83,7 @@ export const NotifierLive = Layer.effect(
         if (outcome._tag === "Right") return undefined
         const failure: NotificationFailure = { target, error: outcome.left.reason, attempts: yield* Ref.get(attempts) }
         yield* Effect.logWarning(
-          `Could not deliver the run summary to ${target} (${failure.error}, ${failure.attempts} attempt(s)); the run is not affected.`
+          `Could not deliver the run summary to ${shownTarget(target)} (${failure.error}, ${failure.attempts} attempt(s)); the run is not affected.`
         )
         return failure
       })

@@ -44,6 +44,10 @@ describe("Notify, exactly", () => {
     assert.strictEqual(shownTarget("https://bot:s3cret@a/hook"), "https://bot:***@a/hook")
     assert.strictEqual(shownTarget("https://bot@a/hook"), "https://bot@a/hook")
     assert.strictEqual(shownTarget("no url"), "no url")
+    // A token in the query (or the fragment) is a secret as much as a password: a log shows its name only.
+    assert.strictEqual(shownTarget("https://a/hook?token=s3cret&channel=&x"), "https://a/hook?token=***&channel=&***")
+    assert.strictEqual(shownTarget("https://bot:pw@a/hook?k=v#frag"), "https://bot:***@a/hook?k=***#***")
+    assert.strictEqual(shownTarget("https://a/hook?"), "https://a/hook?")
     const refused = Schema.decodeUnknownEither(NotifyTarget)("https://bot:s3cret@a/hook")
     assert.isTrue(refused._tag === "Left" && !refused.left.message.includes("s3cret") && refused.left.message.includes("user name or password"))
   })
