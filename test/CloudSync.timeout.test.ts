@@ -14,6 +14,7 @@ import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
 import { type HandledRequest, HttpClientMemory } from "../src/layers/HttpClientMemory.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { CloudSync } from "../src/services/CloudSync.js"
+import { cloudSyncOnFetch } from "./support/cloudSyncFetch.js"
 import { passSleep } from "./support/testClock.js"
 
 const taskId = "sync-task"
@@ -52,7 +53,7 @@ const silentSync = (delays: ReadonlyArray<number>) => {
 }
 
 const timeoutMessage = (seconds: string) =>
-  `CloudRuns upload to ${url} failed: no answer within ${seconds} s ` +
+  `CloudRuns upload to ${url} failed: no complete answer within ${seconds} s ` +
   `(${cloudSyncTimeoutVariable} sets how long each of the 3 attempts may wait, default ${defaultUploadAttemptTimeoutSeconds})`
 
 describe("cloud sync: a server that never answers", () => {
@@ -78,6 +79,33 @@ describe("cloud sync: a server that never answers", () => {
         timeoutMessage("2.5")
       ])
     }).pipe(withEnv({ [cloudSyncTimeoutVariable]: " 2.5 " })))
+})
+
+// Seen on the built CLI: a 201 whose body never ends was "no answer", though the server had answered.
+describe("cloud sync: a server that answers and never finishes its body", () => {
+  /** A fetch answering 201 with a body that sends `{` and then nothing more, ever. */
+  const endless = (() =>
+    Promise.resolve(
+      new Response(new ReadableStream({ start: (controller) => controller.enqueue(new TextEncoder().encode("{")) }), {
+        status: 201,
+        headers: { "content-type": "application/json" }
+      })
+    )) as typeof globalThis.fetch
+
+  it.effect("each attempt is given up after the time allowed, and the failure says the answer never completed", () =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(InMemoryFiles, (files) => files.write(`/repo/.runs/${taskId}/${runId}/manifest.json`, "{}"))
+      const fiber = yield* Effect.fork(Effect.flatMap(CloudSync, (sync) => sync.syncRun({ taskId, runId, summary: {} })))
+      for (const ms of [10_000, 250, 10_000, 500, 10_000]) yield* passSleep(ms)
+      const outcome = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(outcome._tag === "Failed" ? [outcome.attempts, outcome.error.message] : outcome, [
+        3,
+        timeoutMessage("10").replace("https://cloud.test", "http://cloud.test")
+      ])
+    }).pipe(
+      Effect.provide(cloudSyncOnFetch(endless)),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...env, CODEX_CLOUD_BASE_URL: "http://cloud.test" }))))
+    ))
 })
 
 describe(`${cloudSyncTimeoutVariable}`, () => {

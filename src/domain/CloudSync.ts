@@ -55,9 +55,9 @@ export const uploadPolicy: RetryPolicy = { attempts: 3, initialDelayMs: 250, fac
  */
 export const defaultUploadAttemptTimeoutSeconds = 10
 
-/** The reason of an attempt the server did not answer in time: the time allowed and the setting that changes it. */
+/** The reason of an attempt the server did not answer in time, or whose answer never ended: the time allowed and the setting. */
 export const noAnswerReason = (seconds: number) =>
-  `no answer within ${seconds} s (${cloudSyncTimeoutVariable} sets how long each of the ${uploadPolicy.attempts} attempts ` +
+  `no complete answer within ${seconds} s (${cloudSyncTimeoutVariable} sets how long each of the ${uploadPolicy.attempts} attempts ` +
   `may wait, default ${defaultUploadAttemptTimeoutSeconds})`
 
 /**

@@ -693,7 +693,7 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
       assert.strictEqual(requests, 3, "one request per attempt")
       // It held the CLI about 91 s before (three 30 s attempts).
       assert.isBelow(Date.now() - began, 25_000, describeResult(result))
-      const message = `CloudRuns upload to ${baseUrl}/workspaces/ws/runs/import failed: no answer within 0.3 s ` +
+      const message = `CloudRuns upload to ${baseUrl}/workspaces/ws/runs/import failed: no complete answer within 0.3 s ` +
         "(CODEX_CLOUD_SYNC_TIMEOUT_SECONDS sets how long each of the 3 attempts may wait, default 10)"
       const record = readJson(join(runDir, "cloud-sync.json"))
       assert.deepInclude(record, { status: "failed", attempts: 3 })
