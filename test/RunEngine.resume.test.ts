@@ -1443,6 +1443,25 @@ describe("RunEngine.resume: what re-runs", () => {
       assert.strictEqual(resumed.manifest.status, "succeeded")
     }).pipe(Effect.provide(probedApp([flow]))))
 
+  it.effect("a stage whose command and title were fixed since the run runs them, and its entry records them", () =>
+    Effect.gen(function*() {
+      const { manifest } = yield* failedFlowRun
+      const probe = yield* Probe
+      yield* probe.setPipelines([pipeline("flow", [
+        commandStage("first", "echo first"),
+        commandStage("second", "echo fixed", { title: "Second, fixed" }),
+        commandStage("third", "echo third")
+      ])])
+      const resumed = yield* resumeSettled({ runId: manifest.run_id })
+      assert.strictEqual(resumed.manifest.status, "succeeded")
+      assert.deepStrictEqual(yield* invocationCounts, { "echo first": 1, "./second": 1, "echo fixed": 1, "echo third": 1 })
+      // Before: the entry kept `./second` beside the output of `echo fixed`.
+      const second = resumed.manifest.commands[1]
+      assert.deepStrictEqual([second?.command, second?.title], ["echo fixed", "Second, fixed"])
+      const onDisk = yield* manifestFile(resumed.layout.manifest)
+      assert.deepStrictEqual([onDisk.commands[1]?.command, onDisk.commands[1]?.title], ["echo fixed", "Second, fixed"])
+    }).pipe(Effect.provide(probedApp([flow], { scripts: { ...scripts, "echo fixed": { output: [{ stream: "stdout", data: "fixed\n" }] } } }))))
+
   it.effect("a stage whose kind changed since the run (a command now nested) is PipelineChanged naming it; nothing changes", () =>
     Effect.gen(function*() {
       const { manifest } = yield* failedFlowRun

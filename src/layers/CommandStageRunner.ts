@@ -77,10 +77,15 @@ const notApproved = (privacyMode: PrivacyMode, run: ActiveRun, stage: CommandSta
       attempts: 0
     }))
 
-/** The entry goes `running` (its log path recorded), and the run is no longer `resuming` (D-7). */
+/**
+ * The entry goes `running` (its log path recorded), and the run is no longer `resuming` (D-7). The
+ * command and title are the stage's as it runs now: a resumed run's stage may have been fixed since.
+ */
 const markRunning = (run: ActiveRun, stage: CommandStage, position: number, startedMs: number, logPath: string) =>
   run.files.update((m) => ({
     ...patchEntry(position, {
+      command: stage.command,
+      title: stage.title,
       status: "running",
       started_at: iso(startedMs),
       completed_at: null,
