@@ -103,6 +103,14 @@ describe("Notifier", () => {
       for (const line of lines) assert.include(line, "http://down.test/hook?token=***")
       assert.notInclude(lines.join("\n"), "s3cret")
       assert.deepStrictEqual(report.failures.map((f) => f.target), [target])
+      // A transport error's message names the URL it was posting to: hidden there too.
+      lines.length = 0
+      const refused = "http://gone.test/hook?token=s3cret"
+      yield* deliverWith({ [refused]: [{ transportError: "connection refused" }] }, [refused]).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, collect))
+      )
+      assert.strictEqual(lines.length, 4)
+      assert.notInclude(lines.join("\n"), "s3cret")
     }))
 
   it.effect("a client error (404) is not retried", () =>

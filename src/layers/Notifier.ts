@@ -64,13 +64,17 @@ export const NotifierLive = Layer.effect(
     const deliverOne = (target: string, body: string) =>
       Effect.gen(function*() {
         const attempts = yield* Ref.make(0)
+        // What a log line says of the target, in its reason too (a transport error names the URL it posted to).
+        const shown = shownTarget(target)
+        const hidden = (reason: string) =>
+          [target, URL.canParse(target) ? new URL(target).href : target].reduce((text, url) => text.replaceAll(url, shown), reason)
         // Each failed attempt that another follows is a progress line: a target that does not answer
         // takes up to 10 s an attempt, and the command would otherwise seem to hang after the run.
         const said = (error: DeliveryFailed) =>
           Effect.flatMap(Ref.get(attempts), (n) =>
             error.retryable && n < notifyRetryPolicy.attempts
               ? Effect.log(
-                `Run summary to ${shownTarget(target)}: attempt ${n} of ${notifyRetryPolicy.attempts} failed (${error.reason}); next in ${
+                `Run summary to ${shown}: attempt ${n} of ${notifyRetryPolicy.attempts} failed (${hidden(error.reason)}); next in ${
                   retryDelayMs(notifyRetryPolicy, n) / 1000
                 } s`
               )
@@ -83,7 +87,7 @@ export const NotifierLive = Layer.effect(
         if (outcome._tag === "Right") return undefined
         const failure: NotificationFailure = { target, error: outcome.left.reason, attempts: yield* Ref.get(attempts) }
         yield* Effect.logWarning(
-          `Could not deliver the run summary to ${shownTarget(target)} (${failure.error}, ${failure.attempts} attempt(s)); the run is not affected.`
+          `Could not deliver the run summary to ${shown} (${hidden(failure.error)}, ${failure.attempts} attempt(s)); the run is not affected.`
         )
         return failure
       })
