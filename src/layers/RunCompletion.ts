@@ -2,6 +2,7 @@ import { Effect, Layer, Ref } from "effect"
 import type { FileAccessError } from "../domain/FileErrors.js"
 import { appendSummary, type CliManifest, isTerminal } from "../domain/Manifest.js"
 import { learningMetricsOf } from "../domain/Metrics.js"
+import { initialLearningSection } from "../domain/LearningRecords.js"
 import { enrichSummary, type RunSummary } from "../domain/RunSummary.js"
 import { finalizeSchedule, instanceStatsOf } from "../domain/Scheduler.js"
 import { ExperienceStore } from "../services/ExperienceStore.js"
@@ -13,6 +14,14 @@ import { type CompleteOptions, RunCompletion } from "../services/RunCompletion.j
 import { isoNow } from "../domain/Time.js"
 import { Entropy } from "../services/Entropy.js"
 import { makeTfgrpoRuns } from "./internal/tfgrpo.js"
+
+const interruptedReason = "Learning pipeline interrupted before it finished (the run was stopped); its snapshot may be missing or incomplete"
+
+/** A learning section whose pipeline was stopped halfway: failed, with the reason (LRN-2). */
+const interruptedLearning = (section: CliManifest["learning"]): CliManifest["learning"] => {
+  const current = section ?? initialLearningSection
+  return { ...current, validation: { ...current.validation, status: "snapshot_failed", reason: interruptedReason, last_error: interruptedReason } }
+}
 
 export const RunCompletionLive = Layer.effect(
   RunCompletion,
@@ -41,7 +50,9 @@ export const RunCompletionLive = Layer.effect(
         Effect.flatMap((section) => run.files.update((m) => ({ ...m, learning: section }), { force: true })),
         Effect.catchAll((error) =>
           Effect.logError(`[learning] auto-trigger failed: ${error.message}`).pipe(Effect.zipRight(run.files.manifest))
-        )
+        ),
+        // Stopped (Ctrl-C) while it worked: said in the section, which else read `pending` for good.
+        Effect.onInterrupt(() => Effect.ignore(run.files.update((m) => ({ ...m, learning: interruptedLearning(m.learning) }), { force: true })))
       )
 
     const complete = Effect.fn("RunCompletion.complete")(function*(
