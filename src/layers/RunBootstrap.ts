@@ -14,6 +14,7 @@ import { ExperienceStore } from "../services/ExperienceStore.js"
 import { Host } from "../services/Host.js"
 import { OrchestratorConfig, type OrchestratorSettings } from "../services/OrchestratorConfig.js"
 import { type ActiveRun, RunBootstrap, type RunInput, type StageGroups } from "../services/RunBootstrap.js"
+import { FileAccessError } from "../domain/FileErrors.js"
 import { Files } from "../services/Files.js"
 import { type RunFiles, RunStore } from "../services/RunStore.js"
 import { makeAdmission } from "./internal/admission.js"
@@ -132,7 +133,10 @@ export const RunBootstrapLive = Layer.effect(
         // as a full disk does mid-run, before any stage runs: it stayed `queued` for good. The error goes
         // on to the edge, which says it once. (In shadow mode a control-plane folder alone that cannot
         // be written is a warning: the run's own records go elsewhere.)
-        yield* Effect.zipRight(disk.makeDirectory(path.join(config.roots.outRoot, input.taskId)), admit(files, input)).pipe(
+        const outFolder = disk.makeDirectory(path.join(config.roots.outRoot, input.taskId)).pipe(
+          Effect.mapError((error) => new FileAccessError({ path: error.path, operation: "create the task's out folder (CODEX_ORCHESTRATOR_OUT_DIR)", cause: error.cause }))
+        )
+        yield* Effect.zipRight(outFolder, admit(files, input)).pipe(
           Effect.tapErrorTag("FileAccessError", (error) => markFileFailure(files, error, { sayError: false }))
         )
         const stdoutHeads = yield* Ref.make<ReadonlyMap<number, ReadonlyArray<string>>>(new Map())

@@ -526,6 +526,8 @@ describe("start: an out folder that cannot be made", () => {
       const errors = result.stderr.split("\n").filter((line) => line.includes("error: "))
       assert.strictEqual(errors.length, 1, `said once\n${describeResult(result)}`)
       assert.include(errors[0], repo.path("a-file", "out"))
+      // Which folder it is, and where it is set (before: 'Could not create folder <path>: ...' alone).
+      assert.include(errors[0], "the task's out folder (CODEX_ORCHESTRATOR_OUT_DIR)")
       const [runId] = listDir(repo.path(".runs", "t", "cli"))
       const manifest = readJson(repo.path(".runs", "t", "cli", String(runId), "manifest.json"))
       assert.strictEqual(manifest["status"], "failed", JSON.stringify(manifest))
