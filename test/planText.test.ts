@@ -49,18 +49,20 @@ describe("planText", () => {
   })
 
   it("shows what a stage does besides its command: approval, retry, skip code, where it runs, its cache (text and JSON)", () => {
+    // What the stage says, which the JSON gives back as it is.
+    const behaviour = {
+      approvalRequired: true,
+      approvalKey: "prod",
+      retry: { attempts: 3, initialDelayMs: 100, onExitCodes: [75] },
+      skipExitCode: 78,
+      executionMode: "cloud",
+      runsOn: ["gpu"],
+      cache: { inputs: ["src/**"], env: ["NODE_ENV"], outputs: ["dist"] }
+    } as const
     const view: PlanView = {
       taskId: "t",
       pipeline: pipeline("p", [
-        commandStage("deploy", "./deploy", {
-          approvalRequired: true,
-          approvalKey: "prod",
-          retry: { attempts: 3, initialDelayMs: 100, onExitCodes: [75] },
-          skipExitCode: 78,
-          executionMode: "cloud",
-          runsOn: ["gpu"],
-          cache: { inputs: ["src/**"], env: ["NODE_ENV"], outputs: ["dist"] }
-        }),
+        commandStage("deploy", "./deploy", behaviour),
         commandStage("plain", "true")
       ]),
       source: "user",
@@ -76,15 +78,7 @@ describe("planText", () => {
       "  2. [command] plain (plain)"
     ])
     const [deploy, plain] = planJson(view).stages
-    assert.deepInclude(deploy, {
-      approvalRequired: true,
-      approvalKey: "prod",
-      retry: { attempts: 3, initialDelayMs: 100, onExitCodes: [75] },
-      skipExitCode: 78,
-      executionMode: "cloud",
-      runsOn: ["gpu"],
-      cache: { inputs: ["src/**"], env: ["NODE_ENV"], outputs: ["dist"] }
-    })
+    assert.deepInclude(deploy, behaviour)
     assert.deepInclude(plain, { approvalRequired: false, approvalKey: null, retry: null, skipExitCode: null, executionMode: null, runsOn: null, cache: null })
   })
 })

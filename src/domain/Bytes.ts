@@ -1,3 +1,6 @@
+/** How many bytes `text` takes in UTF-8 (what a file system counts in a name, and a limit in bytes counts). */
+export const utf8Length = (text: string): number => new TextEncoder().encode(text).length
+
 /** Byte chunks as one array (a process's output, a streamed file); a single chunk is returned as is. */
 export const concatBytes = (parts: Iterable<Uint8Array>): Uint8Array => {
   const all = Array.from(parts)

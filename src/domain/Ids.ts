@@ -5,6 +5,7 @@
  * runs folder or that Windows cannot store. Valid ids are kept exactly as given (no trim, no lower-case).
  */
 import { DateTime, Either, Option, Schema } from "effect"
+import { utf8Length } from "./Bytes.js"
 
 /** Which kind of id a check is about; error messages name it (`Invalid task ID ...`). */
 export type IdLabel = "task" | "run"
@@ -41,7 +42,7 @@ const windowsReservedName = /^(CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³])$/i
 
 /** Checks past ID-1 (DECISIONS, issue 16): names no file system here or on Windows can store. */
 const storageProblem = (value: string): string | undefined => {
-  const bytes = new TextEncoder().encode(value).length
+  const bytes = utf8Length(value)
   if (bytes > idMaxBytes) return `ids are limited to ${idMaxBytes} bytes (UTF-8); this one has ${bytes}.`
   if (value.endsWith(".") || value.endsWith(" ")) return "a trailing dot or space is not allowed (Windows cannot store it)."
   const stem = value.split(".")[0] ?? value

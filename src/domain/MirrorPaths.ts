@@ -4,6 +4,7 @@
  * `__<8 hex>` before the extension, pages without an extension become `<path>/index.html`, a name too
  * long for a file system is cut and tagged with its hash. Pure: the hash is given by the caller.
  */
+import { utf8Length } from "./Bytes.js"
 
 /** What the mapping needs to know: the site's origin and how to hash a query string or a long name (8 hex digits). */
 export interface UrlMapping {
@@ -36,8 +37,6 @@ const nameMax = 200
 
 /** The longest extension a cut name keeps. */
 const extensionMax = 16
-
-const utf8Length = (text: string) => new TextEncoder().encode(text).length
 
 /** The longest head of `text` within `bytes` UTF-8 bytes, never cutting a character. */
 const headOf = (text: string, bytes: number): string => {

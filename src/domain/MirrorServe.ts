@@ -2,6 +2,7 @@
  * The decisions of `mirror serve` (SPEC MIR-4) that need no I/O: which file a request path names (or
  * why it is refused), what a Range header asks for, and the headers each kind of file gets.
  */
+import { utf8Length } from "./Bytes.js"
 
 /** A request path that names a file under the root, or the status that refuses it. */
 export type RequestTarget =
@@ -27,7 +28,7 @@ export const requestTarget = (rawUrl: string): RequestTarget => {
   }
   const segments = decoded.split(/[/\\]/).filter((segment) => segment.length > 0 && segment !== ".")
   if (segments.includes("..")) return { _tag: "Refused", status: 403, reason: "path traversal" }
-  if (segments.some((segment) => new TextEncoder().encode(segment).length > nameMax)) {
+  if (segments.some((segment) => utf8Length(segment) > nameMax)) {
     return { _tag: "Refused", status: 404, reason: `a name longer than ${nameMax} bytes` }
   }
   return { _tag: "File", segments }

@@ -3,6 +3,7 @@
  * line breaks or terminal escape sequences, which would split an `error:` line or repaint a terminal.
  */
 
+import { utf8Length } from "./Bytes.js"
 import { cutOutside } from "./Privacy.js"
 
 const named: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
@@ -34,4 +35,4 @@ export const shownLength = 240
  * redacted line never shows half of one) and its size. Records keep the text whole.
  */
 export const shortened = (text: string, max = shownLength): string =>
-  text.length <= max ? text : `${text.slice(0, cutOutside(text, max))}… (${new TextEncoder().encode(text).length} bytes)`
+  text.length <= max ? text : `${text.slice(0, cutOutside(text, max))}… (${utf8Length(text)} bytes)`

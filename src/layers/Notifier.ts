@@ -9,6 +9,7 @@ import { isRetryableStatus, notifyAttemptTimeoutMs, notifyRetryPolicy, shownTarg
 import { retryDelayMs, retrySchedule } from "../domain/Retry.js"
 import { encodeRunSummary, type NotificationFailure, type RunSummaryEvent } from "../domain/RunSummaryEvent.js"
 import { Notifier } from "../services/Notifier.js"
+import { causeMessages } from "./internal/causeMessages.js"
 
 /** One attempt that did not deliver: the answer's status, or why there was none. */
 class DeliveryFailed extends Schema.TaggedError<DeliveryFailed>()("DeliveryFailed", {
@@ -22,15 +23,7 @@ class DeliveryFailed extends Schema.TaggedError<DeliveryFailed>()("DeliveryFaile
 }
 
 /** The client's message with the causes under it: fetch says only "fetch failed", its cause says why (ECONNREFUSED ...). */
-const describeClientError = (error: HttpClientError.HttpClientError) => {
-  const reasons = [error.message]
-  let cause: unknown = error.cause
-  while (cause instanceof Error && reasons.length < 4) {
-    reasons.push(cause.message)
-    cause = cause.cause
-  }
-  return reasons.join(": ")
-}
+const describeClientError = (error: HttpClientError.HttpClientError) => [error.message, ...causeMessages(error, 3)].join(": ")
 
 /**
  * The Notifier on the HttpClient it is given: the event is encoded once, each target gets up to 4

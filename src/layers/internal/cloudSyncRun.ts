@@ -44,6 +44,7 @@ import { isoNow } from "../../domain/Time.js"
 import type { SyncRequest } from "../../services/CloudSync.js"
 import type { CredentialBroker } from "../../services/CredentialBroker.js"
 import type { Files } from "../../services/Files.js"
+import { causeMessages } from "./causeMessages.js"
 import { sha256Hex } from "./sha256.js"
 
 /** What a sync needs from CloudSyncLive: its services and the configured roots. */
@@ -108,16 +109,8 @@ const readCapped = <E>(body: Stream.Stream<Uint8Array, E>, limit: number) =>
     }
   )
 
-/**
- * Why the client failed, after the URL the message already names: the kind of failure, then every
- * cause's message down the chain. fetch says only "fetch failed"; why (refused, unknown host, hung
- * up) is in its cause, sometimes one further down.
- */
-const clientFailureReason = (error: HttpClientError.HttpClientError) => {
-  const causes: Array<string> = []
-  for (let cause: unknown = error.cause; cause instanceof Error && causes.length < 4; cause = cause.cause) causes.push(cause.message)
-  return [`${error.reason} error`, ...causes].join(": ")
-}
+/** Why the client failed, after the URL the message already names: the kind of failure, then its causes. */
+const clientFailureReason = (error: HttpClientError.HttpClientError) => [`${error.reason} error`, ...causeMessages(error, 4)].join(": ")
 
 type Audit = (entry: AuditEntry) => Effect.Effect<void>
 

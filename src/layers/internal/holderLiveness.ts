@@ -5,7 +5,10 @@
  * apart from the one recorded.
  */
 import { Effect } from "effect"
+import { type CliManifest, hasFreshHeartbeat, type RunOwner } from "../../domain/Manifest.js"
+import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Host } from "../../services/Host.js"
+import type { RunStore } from "../../services/RunStore.js"
 
 /** What a record says of its process. */
 export interface ProcessMark {
@@ -46,3 +49,20 @@ export const livenessOf = (host: Host["Type"], mark: ProcessMark): Effect.Effect
 
 /** Whether the process may still be running: alive, or on another machine. */
 export const mayBeAlive = (liveness: Liveness) => liveness === "elsewhere" || liveness === "alive"
+
+/**
+ * D-7: the owner of `run` (at `layout`) when the run may still be running in it: its heartbeat is
+ * fresh and the owner recorded may be alive. Undefined otherwise (a stale heartbeat, no owner
+ * recorded or readable, an owner gone).
+ */
+export const liveOwnerOf = (
+  deps: { readonly store: RunStore["Type"]; readonly host: Host["Type"] },
+  layout: RunLayout,
+  run: CliManifest,
+  nowMs: number
+): Effect.Effect<RunOwner | undefined> =>
+  Effect.gen(function*() {
+    if (!hasFreshHeartbeat(run, nowMs)) return undefined
+    const owner = yield* Effect.orElseSucceed(deps.store.readOwner(layout), () => undefined)
+    return owner !== undefined && mayBeAlive(yield* livenessOf(deps.host, owner)) ? owner : undefined
+  })

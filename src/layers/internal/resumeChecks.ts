@@ -6,7 +6,7 @@
 import { Clock, Effect, Either, Option } from "effect"
 import { InvalidFile } from "../../domain/FileErrors.js"
 import { idMessage, idProblem, parseRunId, parseTaskId } from "../../domain/Ids.js"
-import { type CliManifest, hasFreshHeartbeat, heartbeatAgeMs, isTerminal } from "../../domain/Manifest.js"
+import { type CliManifest, heartbeatAgeMs, isTerminal } from "../../domain/Manifest.js"
 import {
   checkNestedPipelines,
   findPipeline,
@@ -25,7 +25,7 @@ import type { RunInput } from "../../services/RunBootstrap.js"
 import type { ResumeRequest } from "../../services/RunEngine.js"
 import type { Host } from "../../services/Host.js"
 import type { RunStore } from "../../services/RunStore.js"
-import { livenessOf, mayBeAlive } from "./holderLiveness.js"
+import { liveOwnerOf } from "./holderLiveness.js"
 
 /** The folder an id names, and how `resume` is told which one. */
 const idFolders = { task_id: { folder: "task folder", flag: "--task", label: "task" }, run_id: { folder: "run folder", flag: "--run", label: "run" } } as const
@@ -125,16 +125,16 @@ export const checkChildrenIdle = (
   layoutOf: (runId: string) => RunLayout
 ) =>
   Effect.gen(function*() {
-    const ownerOf = (of: RunLayout) => Effect.orElseSucceed(deps.store.readOwner(of), () => undefined)
     const now = yield* Clock.currentTimeMillis
     for (const entry of recorded.commands) {
       if (entry.status !== "running" || entry.kind !== "subpipeline" || entry.sub_run_id === null) continue
       const child = yield* Effect.option(deps.store.read(layoutOf(entry.sub_run_id)))
-      if (Option.isNone(child) || isTerminal(child.value.status) || !hasFreshHeartbeat(child.value, now)) continue
-      const owner = yield* ownerOf(layoutOf(entry.sub_run_id))
-      const runOwner = owner === undefined ? undefined : yield* ownerOf(layout)
-      if (owner === undefined || (owner.pid === runOwner?.pid && owner.host === runOwner.host)) continue
-      if (!mayBeAlive(yield* livenessOf(deps.host, owner))) continue
+      if (Option.isNone(child) || isTerminal(child.value.status)) continue
+      const owner = yield* liveOwnerOf(deps, layoutOf(entry.sub_run_id), child.value, now)
+      if (owner === undefined) continue
+      // The run's own orchestrator ran the child: the takeover judges it.
+      const runOwner = yield* Effect.orElseSucceed(deps.store.readOwner(layout), () => undefined)
+      if (owner.pid === runOwner?.pid && owner.host === runOwner.host) continue
       return yield* new RunStillActive({
         runId: entry.sub_run_id,
         pid: owner.pid,

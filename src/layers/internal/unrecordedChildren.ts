@@ -12,14 +12,14 @@
  */
 import { Clock, Effect, Either } from "effect"
 import { parseRunId } from "../../domain/Ids.js"
-import { type CliManifest, hasFreshHeartbeat, isTerminal } from "../../domain/Manifest.js"
+import { type CliManifest, isTerminal } from "../../domain/Manifest.js"
 import type { PipelineDefinition } from "../../domain/Pipeline.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import type { Files } from "../../services/Files.js"
 import type { Host } from "../../services/Host.js"
 import type { RunFiles, RunStore } from "../../services/RunStore.js"
 import { patchEntry } from "./entries.js"
-import { livenessOf, mayBeAlive } from "./holderLiveness.js"
+import { liveOwnerOf } from "./holderLiveness.js"
 
 /** A nested stage a crash interrupted before it recorded its child: where, which stage, since when. */
 interface Waiting {
@@ -56,17 +56,6 @@ export interface ChildDeps {
 }
 
 /**
- * Whether a run may still be running in another process: its heartbeat is fresh and its owner may be
- * alive (D-7, as the takeover judges the run itself). A child the crash left was the crashed process's.
- */
-const mayBeRunning = (deps: ChildDeps, layout: RunLayout, run: CliManifest, nowMs: number) =>
-  Effect.gen(function*() {
-    if (!hasFreshHeartbeat(run, nowMs)) return false
-    const owner = yield* Effect.orElseSucceed(deps.store.readOwner(layout), () => undefined)
-    return owner !== undefined && mayBeAlive(yield* livenessOf(deps.host, owner))
-  })
-
-/**
  * The runs of the task's folder that a crash may have left unrecorded by `manifest`'s run: they name it
  * as `parent_run_id`, are in no entry or `child_runs`, are not finished, belong to one of the `waiting`
  * nested stages (entriesOf) and were made after it started, and are not running in another process (a
@@ -96,7 +85,8 @@ const unrecordedChildren = (
         if (child.parent_run_id !== manifest.run_id || isTerminal(child.status)) return []
         const since = entriesOf(waiting, child).map((w) => w.since).sort()[0]
         if (since === undefined || child.started_at < since) return []
-        return (yield* mayBeRunning(deps, layoutOf(name), child, nowMs)) ? [] : [child]
+        // Not running in another process (D-7): a child the crash left was the crashed process's.
+        return (yield* liveOwnerOf(deps, layoutOf(name), child, nowMs)) === undefined ? [child] : []
       }))
     return found.flat().sort((a, b) => a.started_at.localeCompare(b.started_at) || a.run_id.localeCompare(b.run_id))
   })
