@@ -93,6 +93,7 @@ const recordingBackend = (options: { readonly refuseSymlinks?: boolean } = {}) =
       writeBytes: (path) => Effect.dieMessage(`unexpected writeBytes ${path}`),
       readAllBytes: (path) => Effect.dieMessage(`unexpected readAllBytes ${path}`),
       removeTree: (path) => Effect.dieMessage(`unexpected removeTree ${path}`),
+      copyFile: (from) => Effect.dieMessage(`unexpected copyFile ${from}`),
       copyTree: (from) => Effect.dieMessage(`unexpected copyTree ${from}`),
       rename: (from) => Effect.dieMessage(`unexpected rename ${from}`),
       info: (path) => Effect.dieMessage(`unexpected info ${path}`),

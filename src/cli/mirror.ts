@@ -5,7 +5,7 @@
 import { Command, Options } from "@effect/cli"
 import { Config, Console, Effect, Option, Schema } from "effect"
 import type { MirrorFetchResult } from "../services/MirrorFetcher.js"
-import { MirrorFetcher } from "../services/MirrorFetcher.js"
+import { defaultMaxAssetMib, MirrorFetcher } from "../services/MirrorFetcher.js"
 import { MirrorServer } from "../services/MirrorServer.js"
 import { checkSummary } from "../domain/MirrorCheck.js"
 import { cspProblem } from "../domain/MirrorServe.js"
@@ -95,6 +95,13 @@ const fetchCommand = Command.make(
       Options.withDescription("Downloads at a time (default 6)"),
       Options.withDefault(6)
     ),
+    maxAssetMb: Options.integer("max-asset-mb").pipe(
+      Options.withDescription(
+        `The most one URL may download, in MiB (default ${defaultMaxAssetMib}): a larger one is stopped and fails, ` +
+          "naming the cap. Bodies stream to disk, so memory stays flat whatever the size"
+      ),
+      Options.withDefault(defaultMaxAssetMib)
+    ),
     format,
     verbose
   },
@@ -103,6 +110,9 @@ const fetchCommand = Command.make(
       if (flags.concurrency < 1) {
         return yield* new UsageError({ reason: `--concurrency must be 1 or more (got ${flags.concurrency}).` })
       }
+      if (flags.maxAssetMb < 1) {
+        return yield* new UsageError({ reason: `--max-asset-mb must be 1 or more (got ${flags.maxAssetMb}).` })
+      }
       const fetcher = yield* MirrorFetcher
       const result = yield* fetcher.fetch({
         project: flags.project,
@@ -110,7 +120,8 @@ const fetchCommand = Command.make(
         dryRun: flags.dryRun,
         force: flags.force,
         archiveFallback: Option.getOrUndefined(Option.map(flags.archiveFallback, (value) => value === "true")),
-        concurrency: flags.concurrency
+        concurrency: flags.concurrency,
+        maxAssetMib: flags.maxAssetMb
       })
       yield* flags.format === "json" ? printJson(fetchJson(result)) : Console.log(fetchText(result))
       const { manifest } = result

@@ -15,7 +15,7 @@ type Failure = (target: string, operation: string) => (cause: unknown) => FileAc
 const treeOperations = (
   fs: FileSystem.FileSystem,
   failure: Failure
-): Pick<Files["Type"], "writeBytes" | "readAllBytes" | "removeTree" | "copyTree" | "rename" | "info" | "realPath"> => ({
+): Pick<Files["Type"], "writeBytes" | "readAllBytes" | "removeTree" | "copyFile" | "copyTree" | "rename" | "info" | "realPath"> => ({
   writeBytes: (target, bytes) => fs.writeFile(target, bytes).pipe(Effect.mapError(failure(target, "write"))),
   readAllBytes: (target) =>
     fs.readFile(target).pipe(
@@ -24,6 +24,7 @@ const treeOperations = (
       Effect.mapError(failure(target, "read"))
     ),
   removeTree: (target) => fs.remove(target, { recursive: true, force: true }).pipe(Effect.mapError(failure(target, "delete"))),
+  copyFile: (from, to) => fs.copyFile(from, to).pipe(Effect.mapError(failure(from, `copy to ${to}`))),
   copyTree: (from, to) => fs.copy(from, to).pipe(Effect.mapError(failure(from, `copy to ${to}`))),
   rename: (from, to) => fs.rename(from, to).pipe(Effect.mapError(failure(from, `rename to ${to}`))),
   info: (target) =>
@@ -68,7 +69,7 @@ const atomicWrites = (
         Effect.onError(() => Effect.ignore(fs.remove(tmp, { force: true })))
       )
     }).pipe(Effect.mapError(failure(target, "write"))),
-  writeAtomicStream: (target, fill) =>
+  writeAtomicStream: (target, fill, options) =>
     Effect.gen(function*() {
       const suffix = yield* Random.nextIntBetween(0, 2 ** 31)
       const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${suffix}.tmp`)
@@ -76,7 +77,7 @@ const atomicWrites = (
       yield* Effect.gen(function*() {
         const file = yield* fs.open(tmp, { flag: "w" }).pipe(Effect.mapError(writeFailure))
         yield* fill({ write: (bytes) => bytes.length === 0 ? Effect.void : file.writeAll(bytes).pipe(Effect.mapError(writeFailure)) })
-        yield* file.sync.pipe(Effect.mapError(writeFailure))
+        if (options?.durable !== false) yield* file.sync.pipe(Effect.mapError(writeFailure))
       }).pipe(
         Effect.scoped, // closes the descriptor before the rename
         Effect.zipRight(fs.rename(tmp, target).pipe(Effect.mapError(writeFailure))),
@@ -274,6 +275,13 @@ export const FilesMemory: Layer.Layer<Files | InMemoryFiles> = Layer.effectConte
         return file === undefined ? undefined : file.bytes ?? encoder.encode(file.text)
       }),
     removeTree: (path) => Ref.update(files, (all) => new Map([...all].filter(([key]) => !under(path)(key)))),
+    copyFile: (from, to) =>
+      Effect.flatMap(Ref.get(files), (all) => {
+        const file = all.get(from)
+        return file === undefined
+          ? Effect.fail(new FileAccessError({ path: from, operation: `copy to ${to}`, cause: new Error(`ENOENT: no such file, copyfile '${from}'`) }))
+          : Ref.update(files, (now) => new Map(now).set(to, file))
+      }),
     copyTree: (from, to) =>
       Ref.update(files, (all) => {
         const next = new Map(all)

@@ -13,7 +13,7 @@ import {
 } from "../domain/MirrorManifest.js"
 import { isSameOrigin } from "../domain/MirrorPaths.js"
 import { Files } from "../services/Files.js"
-import { MirrorFetcher, type MirrorFetchRequest } from "../services/MirrorFetcher.js"
+import { defaultMaxAssetMib, MirrorFetcher, type MirrorFetchRequest } from "../services/MirrorFetcher.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { crawl, sha1Hex8 } from "./internal/mirrorCrawl.js"
 import { makeDownloader } from "./internal/mirrorDownload.js"
@@ -109,7 +109,9 @@ export const MirrorFetcherLive = Layer.effect(
           archiveBaseUrl: archive ? settings.archiveBaseUrl : undefined,
           isOrigin: (url) => isSameOrigin(new URL(url), settings.origin),
           retry: { attempts: 3, initialDelayMs: 250, factor: 2 },
-          timeout: "30 seconds"
+          timeout: "30 seconds",
+          maxAssetMib: request.maxAssetMib ?? defaultMaxAssetMib,
+          capFlag: "--max-asset-mb"
         })
       })
     }

@@ -34,11 +34,13 @@ export class Files extends Context.Tag("orchestrator/Files")<
     /**
      * Fills a file chunk by chunk and puts it in place whole (D-6): `fill` writes to a sibling temp
      * file, which is fsynced and renamed over `path` once `fill` succeeds; on any failure the temp
-     * file is removed and `path` is untouched. For large artifacts (a snapshot's tarball, a diff).
+     * file is removed and `path` is untouched. For large artifacts (a snapshot's tarball, a diff, a
+     * mirrored asset). With `durable: false` the temp file is not fsynced (a cache, rebuilt at will).
      */
     readonly writeAtomicStream: <E, R>(
       path: string,
-      fill: (writer: ByteWriter) => Effect.Effect<void, E, R>
+      fill: (writer: ByteWriter) => Effect.Effect<void, E, R>,
+      options?: { readonly durable?: boolean }
     ) => Effect.Effect<void, E | FileAccessError, Exclude<R, Scope.Scope>>
     readonly append: (path: string, text: string) => Effect.Effect<void, FileAccessError>
     /** Creates the file only if it does not exist yet; false when it already did. */
@@ -66,6 +68,8 @@ export class Files extends Context.Tag("orchestrator/Files")<
     readonly readAllBytes: (path: string) => Effect.Effect<Uint8Array | undefined, FileAccessError>
     /** Deletes a file or a folder with everything in it; a missing one is not an error. */
     readonly removeTree: (path: string) => Effect.Effect<void, FileAccessError>
+    /** Copies one file to `to`, replacing it; the platform copies, so memory stays flat however large the file. */
+    readonly copyFile: (from: string, to: string) => Effect.Effect<void, FileAccessError>
     /** Copies a folder with everything in it to `to` (which must not exist yet). */
     readonly copyTree: (from: string, to: string) => Effect.Effect<void, FileAccessError>
     /** Renames a file or folder (same file system). */

@@ -3,6 +3,9 @@ import type { FileAccessError, InvalidFile } from "../domain/FileErrors.js"
 import type { InvalidId } from "../domain/Ids.js"
 import type { MirrorManifest } from "../domain/MirrorManifest.js"
 
+/** The most one URL's body may have, in MiB, unless `--max-asset-mb` says otherwise (MIR-2). */
+export const defaultMaxAssetMib = 1024
+
 /** What `mirror fetch` fetches and whether it may promote. */
 export interface MirrorFetchRequest {
   /** `packages/<project>/` holds the config and receives `public/`. */
@@ -17,6 +20,8 @@ export interface MirrorFetchRequest {
   readonly archiveFallback?: boolean | undefined
   /** Downloads at a time (default 6). */
   readonly concurrency?: number | undefined
+  /** The most one URL's body may have, in MiB (default 1024): a larger one is stopped and fails. */
+  readonly maxAssetMib?: number | undefined
 }
 
 /** The mirror manifest of a fetch and where it was written. */

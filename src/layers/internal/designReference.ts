@@ -15,6 +15,7 @@ import { mirrorStatus, totalsOf } from "../../domain/MirrorManifest.js"
 import { isSameOrigin, localPathOf, type UrlMapping } from "../../domain/MirrorPaths.js"
 import { DesignToolFailed } from "../../services/DesignToolkit.js"
 import type { Files } from "../../services/Files.js"
+import { defaultMaxAssetMib } from "../../services/MirrorFetcher.js"
 import { pagePathOf } from "./designCaptureSteps.js"
 import type { makeFileSteps } from "./designFileSteps.js"
 import { crawl, sha1Hex8 } from "./mirrorCrawl.js"
@@ -74,7 +75,9 @@ export const makeReferenceStep = ({ cacheRoot, files, http, path, steps }: Refer
           archiveBaseUrl: undefined,
           isOrigin: (url) => isSameOrigin(new URL(url), settings.origin),
           retry: { attempts: 3, initialDelayMs: 250, factor: 2 },
-          timeout: "30 seconds"
+          timeout: "30 seconds",
+          maxAssetMib: defaultMaxAssetMib,
+          capFlag: undefined
         })
       })
       const status = mirrorStatus(records)

@@ -2,7 +2,8 @@
  * The download-and-rewrite loop of `mirror fetch` (SPEC MIR-2): the routes and additional assets
  * first, then, wave after wave, the assets the rewritten pages and stylesheets refer to, at most
  * `concurrency` downloads at a time. Every file lands in the staging folder as soon as it is
- * rewritten; text assets are localised in a last pass, once every URL the mirror holds is known.
+ * rewritten (pages, stylesheets) or copied from the cache (anything else, never read into memory);
+ * text assets are localised in a last pass, once every URL the mirror holds is known.
  */
 import { createHash } from "node:crypto"
 import type { Path } from "@effect/platform"
@@ -50,6 +51,17 @@ const contentOf = (item: Item, contentType: string): Content => {
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
 
+/** The most of a page, stylesheet or text asset read into memory to rewrite it. */
+const rewriteLimitMib = 32
+const rewriteLimit = rewriteLimitMib * 1024 * 1024
+
+/** A URL staged: what was downloaded, the bytes staged and the URLs it refers to. */
+interface Staged {
+  readonly got: Downloaded
+  readonly bytes: number
+  readonly assets: ReadonlyArray<string>
+}
+
 export const crawl = (options: CrawlOptions) =>
   Effect.gen(function*() {
     const { files, mapping, path, settings } = options
@@ -58,27 +70,35 @@ export const crawl = (options: CrawlOptions) =>
     const textAssets: Array<string> = []
     const known = new Map<string, string>()
 
-    const write = (localPath: string, bytes: Uint8Array) =>
-      Effect.gen(function*() {
-        const target = path.join(options.stagingDir, ...localPath.split("/"))
-        yield* files.makeDirectory(path.dirname(target))
-        yield* files.writeBytes(target, bytes)
-      })
+    const stagedPath = (localPath: string) => path.join(options.stagingDir, ...localPath.split("/"))
 
-    /** Stores one downloaded URL (rewritten when it is a page or a stylesheet) and returns the URLs it refers to. */
+    /**
+     * Stages one downloaded URL and returns the URLs it refers to: a page or a stylesheet is read
+     * (within `rewriteLimit`) and rewritten, anything else copied from the cache as it is, without
+     * passing through memory. A text asset is localised in the last pass.
+     */
     const store = (item: Item, got: Downloaded, localPath: string) =>
       Effect.gen(function*() {
         const content = contentOf(item, got.contentType)
+        const target = stagedPath(localPath)
+        yield* files.makeDirectory(path.dirname(target))
+        if (content === "binary" || content === "text") {
+          yield* files.copyFile(got.file, target)
+          if (content === "text" && got.size <= rewriteLimit) textAssets.push(localPath)
+          else if (content === "text") yield* Effect.logWarning(`${item.url}: ${got.size} bytes, over the ${rewriteLimitMib} MiB a text asset may have to get its URLs localised; copied as it is`)
+          return Either.right<Staged>({ got, bytes: got.size, assets: [] })
+        }
+        if (got.size > rewriteLimit) {
+          const what = content === "html" ? "page" : "stylesheet"
+          const error = `${got.size} bytes, over the ${rewriteLimitMib} MiB a ${what} may have to be rewritten`
+          return Either.left<DownloadFailed>({ httpStatus: got.httpStatus, attempts: got.attempts, error })
+        }
+        const text = (yield* files.readText(got.file)) ?? ""
         const context = { settings, mapping, documentUrl: new URL(item.url) }
-        const rewritten = content === "html"
-          ? rewriteHtml(decoder.decode(got.bytes), context)
-          : content === "css"
-          ? rewriteCss(decoder.decode(got.bytes), context)
-          : undefined
-        const bytes = rewritten === undefined ? got.bytes : encoder.encode(rewritten.text)
-        yield* write(localPath, bytes)
-        if (content === "text") textAssets.push(localPath)
-        return { bytes: bytes.length, assets: rewritten?.assets ?? [] }
+        const rewritten = content === "html" ? rewriteHtml(text, context) : rewriteCss(text, context)
+        const bytes = encoder.encode(rewritten.text)
+        yield* files.writeBytes(target, bytes)
+        return Either.right<Staged>({ got, bytes: bytes.length, assets: rewritten.assets })
       })
 
     const processItem = (item: Item, total: number) =>
@@ -89,16 +109,16 @@ export const crawl = (options: CrawlOptions) =>
         const base = { url: item.url, kind: item.kind }
         let discovered: ReadonlyArray<string> = []
         let bytes = 0
-        if (Either.isLeft(result)) {
-          const failed = result.left
+        const staged = Either.isLeft(result) ? Either.left(result.left) : yield* store(item, result.right, localPath)
+        if (Either.isLeft(staged)) {
+          const failed = staged.left
           records.push({ ...base, outcome: "failed", http_status: failed.httpStatus ?? null, path: null, bytes: 0, source: null, attempts: failed.attempts, error: failed.error })
         } else {
-          const got = result.right
-          const stored = yield* store(item, got, localPath)
-          discovered = stored.assets
-          bytes = stored.bytes
+          const { got } = staged.right
+          discovered = staged.right.assets
+          bytes = staged.right.bytes
           if (item.kind === "asset") known.set(item.url, hrefOfPath(localPath))
-          records.push({ ...base, outcome: got.outcome, http_status: got.httpStatus, path: localPath.slice(1), bytes: stored.bytes, source: got.source ?? null, attempts: got.attempts, error: null })
+          records.push({ ...base, outcome: got.outcome, http_status: got.httpStatus, path: localPath.slice(1), bytes, source: got.source ?? null, attempts: got.attempts, error: null })
         }
         const now = yield* Ref.updateAndGet(done, (d) => ({ count: d.count + 1, bytes: d.bytes + bytes }))
         yield* options.progress(now.count, total, now.bytes)
@@ -119,7 +139,7 @@ export const crawl = (options: CrawlOptions) =>
     }
 
     for (const localPath of textAssets) {
-      const target = path.join(options.stagingDir, ...localPath.split("/"))
+      const target = stagedPath(localPath)
       const bytes = yield* files.readAllBytes(target)
       if (bytes !== undefined) yield* files.writeBytes(target, encoder.encode(localizeKnownUrls(decoder.decode(bytes), known, settings.origin)))
     }

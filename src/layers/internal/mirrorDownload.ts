@@ -2,19 +2,23 @@
  * One URL of a mirror, obtained once (SPEC MIR-2): from the per-project cache when it holds it, else
  * over HTTP with retries backing off on a Schedule (connection errors, 429 and 5xx), and, for a host
  * other than the origin that fails, from the archive service. Successes are cached as
- * `<base64url(url)>.bin` with a `.json` beside it.
+ * `<base64url(url)>.bin` with a `.json` beside it; the body goes to the `.bin` as it arrives, so a
+ * large asset never sits in memory, and one over `--max-asset-mb` is stopped and fails.
  */
 import { type HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Either, Option, Ref, Schema } from "effect"
+import { Duration, Effect, Either, Option, Ref, Schema, Stream } from "effect"
+import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { UrlOutcome } from "../../domain/MirrorManifest.js"
 import { type RetryPolicy, retrySchedule } from "../../domain/Retry.js"
 import type { Files } from "../../services/Files.js"
 import { sha256Hex } from "./sha256.js"
 
-/** What a download got: the bytes and where they came from. */
+/** What a download got: the cached file holding the body and where it came from. */
 export interface Downloaded {
   readonly outcome: Exclude<UrlOutcome, "failed">
-  readonly bytes: Uint8Array
+  /** The cache's `.bin`: the body as it arrived, written there chunk by chunk. */
+  readonly file: string
+  readonly size: number
   readonly contentType: string
   readonly httpStatus: number
   /** The archive URL when the archive supplied it. */
@@ -36,7 +40,11 @@ export interface DownloaderOptions {
   readonly archiveBaseUrl: string | undefined
   readonly isOrigin: (url: string) => boolean
   readonly retry: RetryPolicy
+  /** How long an attempt may wait for the response's headers, and then for each piece of its body. */
   readonly timeout: Duration.DurationInput
+  /** The most one body may have, in MiB, and the flag that sets it (named in the reason of an asset over it). */
+  readonly maxAssetMib: number
+  readonly capFlag: string | undefined
 }
 
 const CacheEntry = Schema.parseJson(Schema.Struct({
@@ -46,15 +54,19 @@ const CacheEntry = Schema.parseJson(Schema.Struct({
   source: Schema.NullOr(Schema.String)
 }))
 
-/** A response status or a transport problem, both worth another attempt while retries last. */
+/**
+ * A response status or a transport problem, worth another attempt while retries last when
+ * `retryable`; a body over the cap is `oversize`, asked of no one else.
+ */
 class AttemptFailed extends Schema.TaggedError<AttemptFailed>()("AttemptFailed", {
   httpStatus: Schema.UndefinedOr(Schema.Int),
   reason: Schema.String,
-  retryable: Schema.Boolean
+  retryable: Schema.Boolean,
+  oversize: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {}
 
 interface Response {
-  readonly bytes: Uint8Array
+  readonly size: number
   readonly contentType: string
   readonly httpStatus: number
 }
@@ -67,52 +79,87 @@ const cacheKey = (url: string) => {
   return encoded.length <= 200 ? Effect.succeed(encoded) : Effect.map(sha256Hex(url), (hex) => `sha256-${hex}`)
 }
 
-export const makeDownloader = (options: DownloaderOptions) => {
-  const { files, http } = options
+/** A body over the cap: the reason names what was seen, the cap and the flag that raises it. */
+const oversize = (httpStatus: number, maxMib: number, flag: string | undefined, what: (cap: string) => string) =>
+  new AttemptFailed({
+    httpStatus,
+    reason: flag === undefined
+      ? what(`the ${maxMib} MiB an asset may have`)
+      : `${what(`the ${maxMib} MiB an asset may have (${flag} ${maxMib})`)}; raise ${flag} to mirror it`,
+    retryable: false,
+    oversize: true
+  })
 
-  const attempt = (target: string, attempts: Ref.Ref<number>): Effect.Effect<Response, AttemptFailed> =>
-    Effect.gen(function*() {
-      yield* Ref.update(attempts, (n) => n + 1)
-      const response = yield* http.execute(HttpClientRequest.get(target))
-      if (response.status >= 400) {
-        return yield* new AttemptFailed({
-          httpStatus: response.status,
-          reason: `HTTP ${response.status}`,
-          retryable: response.status === 429 || response.status >= 500
-        })
-      }
-      const buffer = yield* response.arrayBuffer
-      return { bytes: new Uint8Array(buffer), contentType: response.headers["content-type"] ?? "", httpStatus: response.status }
-    }).pipe(
-      Effect.catchTags({
-        RequestError: (error) => new AttemptFailed({ httpStatus: undefined, reason: error.message, retryable: true }),
-        ResponseError: (error) => new AttemptFailed({ httpStatus: error.response.status, reason: error.message, retryable: true })
-      }),
+/**
+ * One GET whose body goes to `bin` piece by piece as it arrives (a temp file renamed into place,
+ * none left when it fails), counted against the cap. The timeout applies to the headers, then to
+ * each piece: a large body that keeps arriving is never cut off.
+ */
+const attemptGet = (
+  options: DownloaderOptions,
+  target: string,
+  bin: string,
+  attempts: Ref.Ref<number>
+): Effect.Effect<Response, AttemptFailed | FileAccessError> =>
+  Effect.gen(function*() {
+    const maxBytes = options.maxAssetMib * 1024 * 1024
+    const waited = Duration.format(options.timeout)
+    yield* Ref.update(attempts, (n) => n + 1)
+    const response = yield* options.http.execute(HttpClientRequest.get(target)).pipe(
       Effect.timeoutFail({
         duration: options.timeout,
-        onTimeout: () =>
-          new AttemptFailed({ httpStatus: undefined, reason: `no answer within ${Duration.format(options.timeout)}`, retryable: true })
+        onTimeout: () => new AttemptFailed({ httpStatus: undefined, reason: `no answer within ${waited}`, retryable: true })
       })
     )
+    if (response.status >= 400) {
+      return yield* new AttemptFailed({
+        httpStatus: response.status,
+        reason: `HTTP ${response.status}`,
+        retryable: response.status === 429 || response.status >= 500
+      })
+    }
+    const tooLarge = (what: (cap: string) => string) => oversize(response.status, options.maxAssetMib, options.capFlag, what)
+    const declared = Number(response.headers["content-length"] ?? Number.NaN)
+    if (declared > maxBytes) return yield* tooLarge((cap) => `declares ${declared} bytes (Content-Length), over ${cap}`)
+    let size = 0
+    yield* options.files.writeAtomicStream(bin, (writer) =>
+      response.stream.pipe(
+        Stream.timeoutFail(() => new AttemptFailed({ httpStatus: undefined, reason: `no data for ${waited}`, retryable: true }), options.timeout),
+        Stream.runForEach((bytes): Effect.Effect<void, AttemptFailed | FileAccessError> => {
+          size += bytes.length
+          return size > maxBytes ? Effect.fail(tooLarge((cap) => `over ${cap}: stopped at ${size} bytes`)) : writer.write(bytes)
+        })
+      ), { durable: false })
+    return { size, contentType: response.headers["content-type"] ?? "", httpStatus: response.status }
+  }).pipe(
+    Effect.catchTags({
+      RequestError: (error) => new AttemptFailed({ httpStatus: undefined, reason: error.message, retryable: true }),
+      ResponseError: (error) => new AttemptFailed({ httpStatus: error.response.status, reason: error.message, retryable: true })
+    })
+  )
 
-  const fetchWithRetries = (target: string, attempts: Ref.Ref<number>) =>
-    attempt(target, attempts).pipe(
-      Effect.retry({ schedule: retrySchedule(options.retry), while: (error) => error.retryable }),
-      Effect.either
+export const makeDownloader = (options: DownloaderOptions) => {
+  const { files } = options
+
+  const fetchWithRetries = (target: string, bin: string, attempts: Ref.Ref<number>) =>
+    attemptGet(options, target, bin, attempts).pipe(
+      Effect.retry({ schedule: retrySchedule(options.retry), while: (error) => error._tag === "AttemptFailed" && error.retryable }),
+      Effect.map(Either.right),
+      Effect.catchTag("AttemptFailed", (failed) => Effect.succeed(Either.left(failed)))
     )
 
+  /** The cached body and its record, when both are there (the `.json` is written last). */
   const readCache = (key: string) =>
     Effect.gen(function*() {
+      const file = `${options.cacheDir}/${key}.bin`
       const meta = yield* files.readText(`${options.cacheDir}/${key}.json`)
-      const bytes = yield* files.readAllBytes(`${options.cacheDir}/${key}.bin`)
-      if (meta === undefined || bytes === undefined) return Option.none()
-      return Option.map(Schema.decodeUnknownOption(CacheEntry)(meta), (entry) => ({ entry, bytes }))
+      const info = yield* files.info(file)
+      if (meta === undefined || info?.type !== "file") return Option.none()
+      return Option.map(Schema.decodeUnknownOption(CacheEntry)(meta), (entry) => ({ entry, file, size: info.size }))
     })
 
-  const writeCache = (key: string, url: string, response: Response, source: string | undefined) =>
+  const writeCacheEntry = (key: string, url: string, response: Response, source: string | undefined) =>
     Effect.gen(function*() {
-      yield* files.makeDirectory(options.cacheDir)
-      yield* files.writeBytes(`${options.cacheDir}/${key}.bin`, response.bytes)
       const meta = yield* Schema.encode(CacheEntry)({
         url,
         content_type: response.contentType,
@@ -122,29 +169,37 @@ export const makeDownloader = (options: DownloaderOptions) => {
       yield* files.writeAtomic(`${options.cacheDir}/${key}.json`, meta, { durable: false })
     })
 
-  /** The URL's bytes, or why they could not be had; cache write failures fail the download too. */
+  /**
+   * The URL's body in the cache, or why it could not be had; cache write failures fail the download
+   * too. An oversize body is asked of no archive: it would be as large there.
+   */
   return (url: string) =>
     Effect.gen(function*() {
       const key = yield* cacheKey(url)
       const cached = yield* readCache(key)
       if (Option.isSome(cached)) {
-        const { bytes, entry } = cached.value
+        const { entry, file, size } = cached.value
         return Either.right<Downloaded>({
           outcome: "cached",
-          bytes,
+          file,
+          size,
           contentType: entry.content_type,
           httpStatus: entry.http_status,
           source: entry.source ?? undefined,
           attempts: 0
         })
       }
+      yield* files.makeDirectory(options.cacheDir)
+      const bin = `${options.cacheDir}/${key}.bin`
       const attempts = yield* Ref.make(0)
-      const direct = yield* fetchWithRetries(url, attempts)
-      const archive = options.archiveBaseUrl === undefined || options.isOrigin(url) ? undefined : `${options.archiveBaseUrl}${url}`
-      const result: Either.Either<{ readonly response: Response; readonly source: string | undefined }, AttemptFailed> =
-        Either.isRight(direct) || archive === undefined
+      const direct = yield* fetchWithRetries(url, bin, attempts)
+      const archive = options.archiveBaseUrl === undefined || options.isOrigin(url) || (Either.isLeft(direct) && direct.left.oversize)
+        ? undefined
+        : `${options.archiveBaseUrl}${url}`
+      type Got = { readonly response: Response; readonly source: string | undefined }
+      const result: Either.Either<Got, AttemptFailed> = Either.isRight(direct) || archive === undefined
         ? Either.map(direct, (response) => ({ response, source: undefined }))
-        : Either.map(yield* fetchWithRetries(archive, attempts), (response) => ({ response, source: archive }))
+        : Either.map(yield* fetchWithRetries(archive, bin, attempts), (response) => ({ response, source: archive }))
       const count = yield* Ref.get(attempts)
       if (Either.isLeft(result)) {
         const first = Either.isLeft(direct) ? direct.left : result.left
@@ -154,10 +209,11 @@ export const makeDownloader = (options: DownloaderOptions) => {
         return Either.left<DownloadFailed>({ httpStatus: first.httpStatus, error, attempts: count })
       }
       const { response, source } = result.right
-      yield* writeCache(key, url, response, source)
+      yield* writeCacheEntry(key, url, response, source)
       return Either.right<Downloaded>({
         outcome: source === undefined ? "fetched" : "archived",
-        bytes: response.bytes,
+        file: bin,
+        size: response.size,
         contentType: response.contentType,
         httpStatus: response.httpStatus,
         source,
