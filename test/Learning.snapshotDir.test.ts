@@ -40,6 +40,23 @@ describe("LEARNING_SNAPSHOT_DIR that is a file", () => {
       assert.include(error.message, "unset it")
     }))
 
+  it.effect("under a file (a file where a parent folder should be): bad input naming the variable, the file and the fix", () =>
+    Effect.gen(function*() {
+      for (const dir of ["/snapshots/task", "/snapshots/a/b"]) {
+        const exit = yield* build({ LEARNING_PIPELINE_ENABLED: "1", LEARNING_SNAPSHOT_DIR: dir }, aFile)
+        const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.instanceOf(error, InvalidSetting, dir)
+        assert.strictEqual(
+          error?.message,
+          `LEARNING_SNAPSHOT_DIR=${JSON.stringify(dir)} lies under /snapshots, which is a file, not a folder: no learning snapshot ` +
+            "can be stored there. Point LEARNING_SNAPSHOT_DIR at a folder (it is created when missing), or unset it to use the " +
+            "runs folder's learning-snapshots."
+        )
+      }
+      assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_SNAPSHOT_DIR: "/snapshots/task" }, aFile)), "learning off")
+      assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_PIPELINE_ENABLED: "1", LEARNING_SNAPSHOT_DIR: "/snapshots/new/x" }, aFolder)))
+    }))
+
   it.effect("with learning off, or a folder, or nothing there yet: accepted", () =>
     Effect.gen(function*() {
       assert.isTrue(Exit.isSuccess(yield* build({ LEARNING_SNAPSHOT_DIR: "/snapshots" }, aFile)))

@@ -105,6 +105,12 @@ export const snapshotFolderIsFile = (folder: string, given: boolean): string =>
     : `${folder} is a file, not a folder: no learning snapshot can be stored there. Move the file away, or set ` +
       `${snapshotDirVariable} to a folder.`
 
+/** LRN-2: `LEARNING_SNAPSHOT_DIR` lies under a file (`file`), so its folder can never be made. */
+export const snapshotFolderUnderFile = (folder: string, file: string): string =>
+  `${snapshotDirVariable}=${JSON.stringify(folder)} lies under ${file}, which is a file, not a folder: no learning snapshot can ` +
+  `be stored there. Point ${snapshotDirVariable} at a folder (it is created when missing), or unset it to use the runs ` +
+  `folder's learning-snapshots.`
+
 /**
  * LRN-2: the snapshot folder is the repository itself: each snapshot stored there would be packed
  * into the next one and leave the tree dirty (the repository cannot be left out of itself).
@@ -113,3 +119,38 @@ export const snapshotFolderIsRepository = (folder: string): string =>
   `${snapshotDirVariable}=${JSON.stringify(folder)} is the repository itself: each snapshot stored there would be packed ` +
   `into the next one and leave the tree dirty, so no validation could pass. Point ${snapshotDirVariable} at a folder ` +
   `inside the repository (snapshots leave it out) or outside it, or unset it to use the runs folder's learning-snapshots.`
+
+/** Error codes of a folder that another attempt a second later finds just as unwritable (LRN-2). */
+const unmendable = {
+  EACCES: { said: "permission denied", fix: "Make it writable for this user" },
+  EPERM: { said: "operation not permitted", fix: "Make it writable for this user" },
+  EROFS: { said: "it is on a read-only file system", fix: "Choose a folder on a writable file system" },
+  ENOSPC: { said: "no space left on its device", fix: "Free some space on its device" },
+  EDQUOT: { said: "disk quota exceeded", fix: "Free some space on its device" },
+  ENOTDIR: { said: "a file stands where a folder should be on its path", fix: "Move that file away" },
+  EEXIST: { said: "a file stands where a folder should be on its path", fix: "Move that file away" }
+} as const
+
+export type UnmendableCode = keyof typeof unmendable
+
+/** The unmendable code in a system error's words (`EACCES: permission denied, open '…'`), if any. */
+export const unmendableCode = (systemMessage: string): UnmendableCode | undefined =>
+  (Object.keys(unmendable) as ReadonlyArray<UnmendableCode>).find((code) => new RegExp(`\\b${code}\\b`).test(systemMessage))
+
+/**
+ * LRN-2: the snapshot folder cannot be written, for a reason retrying cannot mend: the folder, what
+ * failed (when it is not the folder itself), the code and the fix. `given`: the folder is
+ * `LEARNING_SNAPSHOT_DIR`'s, else the default under the runs root.
+ */
+export const snapshotFolderUnwritable = (
+  input: { readonly folder: string; readonly given: boolean; readonly code: UnmendableCode; readonly failedPath: string }
+): string => {
+  const { fix, said } = unmendable[input.code]
+  const where = input.failedPath === input.folder ? "" : ` (at ${input.failedPath})`
+  const way = input.given
+    ? `point ${snapshotDirVariable} at another folder, or unset it to use the runs folder's learning-snapshots.`
+    : `or set ${snapshotDirVariable} to another folder.`
+  const named = input.given ? `${snapshotDirVariable}=${JSON.stringify(input.folder)}` : `The learning snapshot folder ${input.folder}`
+  return `${named} cannot be written${where}: ${input.code}, ${said}. Retrying cannot mend that, so no learning snapshot ` +
+    `is stored for this run. ${fix}, ${way}`
+}

@@ -1,6 +1,11 @@
 import { Path } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { snapshotDirVariable, snapshotFolderIsFile, snapshotFolderIsRepository } from "../domain/LearningSnapshotPaths.js"
+import {
+  snapshotDirVariable,
+  snapshotFolderIsFile,
+  snapshotFolderIsRepository,
+  snapshotFolderUnderFile
+} from "../domain/LearningSnapshotPaths.js"
 import { decodeSettings, InvalidSetting, learningSection } from "../domain/Settings.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { Files } from "../services/Files.js"
@@ -12,7 +17,8 @@ import { SnapshotArchiveLive, SnapshotArchiveMemory } from "./SnapshotArchive.js
 /**
  * Decodes the `learning` section: `LEARNING_PIPELINE_ENABLED` (exactly `1`, LRN-1) and
  * `LEARNING_SNAPSHOT_DIR` (a relative value resolves against the process working directory, like the
- * root overrides of ENV-2; with learning on, one that names a file or the repository itself is InvalidSetting). Git and
+ * root overrides of ENV-2; with learning on, one that names a file, lies under one, or names the
+ * repository itself is InvalidSetting). Git and
  * the scenario run through the ProcessRunner, records go through Files, the tarball is streamed to
  * disk by SnapshotArchiveLive.
  */
@@ -25,9 +31,16 @@ export const LearningLive = Layer.effect(
     const snapshotDir = env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir)
     // A file there stops every snapshot: bad input, said before anything runs, not after each run.
     if (env.enabled && snapshotDir !== undefined) {
-      const info = yield* files.info(snapshotDir).pipe(Effect.orElseSucceed(() => undefined))
+      // The folder, else the nearest of its parents that exists: a file there (`/etc/hosts/snaps`) stops every snapshot too.
+      let found = snapshotDir
+      let info = yield* files.info(found).pipe(Effect.orElseSucceed(() => undefined))
+      while (info === undefined && path.dirname(found) !== found) {
+        found = path.dirname(found)
+        info = yield* files.info(found).pipe(Effect.orElseSucceed(() => undefined))
+      }
       if (info !== undefined && info.type !== "directory") {
-        return yield* new InvalidSetting({ variable: snapshotDirVariable, detail: snapshotFolderIsFile(snapshotDir, true) })
+        const detail = found === snapshotDir ? snapshotFolderIsFile(snapshotDir, true) : snapshotFolderUnderFile(snapshotDir, found)
+        return yield* new InvalidSetting({ variable: snapshotDirVariable, detail })
       }
       // The repository itself cannot be left out of its own snapshots: every one would stall validation.
       const real = (folder: string) => Effect.map(files.realPath(folder), (found) => found ?? folder).pipe(Effect.orElseSucceed(() => folder))

@@ -209,22 +209,49 @@ describe("learning after a successful start (D-17)", () => {
     assert.strictEqual(validationOf(run.manifest)["status"], "validated")
   })
 
-  it("LEARNING_SNAPSHOT_DIR naming a file is bad input: exit 2, one line naming it, the path and the fix, nothing run", async () => {
+  it("LEARNING_SNAPSHOT_DIR naming a file, or lying under one, is bad input: exit 2, one line naming it, the path and the fix, nothing run", async () => {
     const repo = gitRepo()
     const store = realpathSync(mkdtempSync(join(tmpdir(), "learning-cli-file-")))
     made.push(store)
     const file = join(store, "not-a-folder")
     writeFileSync(file, "a file\n")
-    const result = await runCli(["start", "learn", "--task", task, "--format", "json"], {
-      cwd: repo.dir,
-      env: learningEnv(true, { LEARNING_SNAPSHOT_DIR: file })
-    })
-    assert.strictEqual(result.code, 2, describeResult(result))
-    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "))
-    assert.strictEqual(errors.length, 1, describeResult(result))
-    assert.include(errors[0], `LEARNING_SNAPSHOT_DIR=${JSON.stringify(file)} is a file, not a folder`)
-    assert.include(errors[0], "Point LEARNING_SNAPSHOT_DIR at a folder")
-    assert.isFalse(existsSync(repo.path(".runs", task)), "a run was started")
+    const cases = [
+      { dir: file, says: [`LEARNING_SNAPSHOT_DIR=${JSON.stringify(file)} is a file, not a folder`, "Point LEARNING_SNAPSHOT_DIR at a folder"] },
+      { dir: join(file, "snapshots"), says: [`lies under ${file}, which is a file, not a folder`, "Point LEARNING_SNAPSHOT_DIR at a folder"] }
+    ]
+    for (const { dir, says } of cases) {
+      const result = await runCli(["start", "learn", "--task", task, "--format", "json"], {
+        cwd: repo.dir,
+        env: learningEnv(true, { LEARNING_SNAPSHOT_DIR: dir })
+      })
+      assert.strictEqual(result.code, 2, describeResult(result))
+      const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "))
+      assert.strictEqual(errors.length, 1, describeResult(result))
+      for (const text of says) assert.include(errors[0], text)
+      assert.isFalse(existsSync(repo.path(".runs", task)), "a run was started")
+    }
+  })
+
+  // It was tried three times, 1.5 s, each failure an alert, and said nowhere but in the manifest.
+  it("LEARNING_SNAPSHOT_DIR that cannot be written (a file where the task's folder goes): one attempt, the folder, the code and the fix in the manifest and on stderr; the run succeeds", async () => {
+    const repo = gitRepo()
+    const store = realpathSync(mkdtempSync(join(tmpdir(), "learning-cli-blocked-")))
+    made.push(store)
+    writeFileSync(join(store, task), "a file where the task's folder goes\n")
+    const run = await startLearn(repo, learningEnv(true, { LEARNING_SNAPSHOT_DIR: store }))
+    assert.strictEqual(run.manifest["status"], "succeeded")
+    const snapshot = snapshotOf(run.manifest)
+    assert.strictEqual(snapshot["status"], "snapshot_failed", JSON.stringify(learningOf(run.manifest)))
+    assert.strictEqual(snapshot["attempts"], 1)
+    const validation = validationOf(run.manifest)
+    assert.strictEqual(validation["status"], "snapshot_failed")
+    const reason = asString(validation["reason"], "reason")
+    for (const text of [`LEARNING_SNAPSHOT_DIR=${JSON.stringify(store)}`, "ENOTDIR", "Move that file away"]) assert.include(reason, text)
+    const warnings = run.result.stderr.split("\n").filter((line) => line.includes("Learning snapshot of"))
+    assert.strictEqual(warnings.length, 1, describeResult(run.result))
+    assert.include(warnings[0], "ENOTDIR")
+    assert.include(warnings[0], "the run's result is unaffected")
+    assert.deepStrictEqual(git(repo.dir, "tag", "--list", "learning-snapshot-*"), "", "no tag for a snapshot not stored")
   })
 
   // It stored <task>/<run>.tar.gz in the repository: every validation stalled, each snapshot packed the last.

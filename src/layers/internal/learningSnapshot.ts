@@ -1,8 +1,10 @@
 /**
  * LRN-2..4: the learning snapshot, up to three attempts: the file list, the tarball and its stored
  * copy, the diff against HEAD, the tag, and the queue payload. Every failed attempt is recorded in
- * the section with its alerts; outside a repository, in one without a commit, or with a file where the
- * snapshot folder should be, no attempt is retried.
+ * the section with its alerts; outside a repository, in one without a commit, with a file where the
+ * snapshot folder should be, or with a folder that cannot be written for a reason retrying cannot mend
+ * (EACCES, EROFS, ENOSPC, ...), no attempt is retried. A snapshot that failed for good is said once on
+ * stderr (a warning); the run's result is unaffected (LRN-1).
  */
 import { Effect, Ref, Schema } from "effect"
 import {
@@ -13,7 +15,14 @@ import {
   snapshotRetryPolicy,
   snapshotTagPrefix
 } from "../../domain/LearningRecords.js"
-import { snapshotFileList, snapshotFolderIsFile, splitNul } from "../../domain/LearningSnapshotPaths.js"
+import { FileAccessError } from "../../domain/FileErrors.js"
+import {
+  snapshotFileList,
+  snapshotFolderIsFile,
+  snapshotFolderUnwritable,
+  splitNul,
+  unmendableCode
+} from "../../domain/LearningSnapshotPaths.js"
 import { onSnapshotAttemptFailed } from "../../domain/LearningStatus.js"
 import { retrySchedule } from "../../domain/Retry.js"
 import { isoNow } from "../../domain/Time.js"
@@ -32,6 +41,51 @@ class SnapshotAttemptFailed extends Schema.TaggedError<SnapshotAttemptFailed>()(
   }
 }
 
+/** The system's words of a file error (`EACCES: permission denied, open '…'`), which carry its code. */
+const systemWords = (error: FileAccessError) => error.cause instanceof Error ? error.cause.message : String(error.cause)
+
+/**
+ * A file error of the snapshot folder (`folder`; `given` when it is LEARNING_SNAPSHOT_DIR's): one that
+ * retrying cannot mend names the folder, the code and the fix, and is not retried.
+ */
+const storeFailure = (folder: string, given: boolean) => (error: FileAccessError) => {
+  const code = unmendableCode(systemWords(error))
+  return code === undefined
+    ? new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
+    : new SnapshotAttemptFailed({
+      reason: snapshotFolderUnwritable({ folder, given, code, failedPath: error.path }),
+      retryable: false,
+      cause: error
+    })
+}
+
+/** Any other failure of an attempt; a file error retrying cannot mend (a full disk) is not retried. */
+const attemptFailure = (
+  error: SnapshotAttemptFailed | FileAccessError | { readonly _tag: string; readonly message: string }
+): SnapshotAttemptFailed => {
+  if (error instanceof SnapshotAttemptFailed) return error
+  const code = error instanceof FileAccessError ? unmendableCode(systemWords(error)) : undefined
+  return code === undefined
+    ? new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
+    : new SnapshotAttemptFailed({ reason: `${error.message} (${code}: retrying cannot mend it)`, retryable: false, cause: error })
+}
+
+/**
+ * LRN-4: attempt `n` failed, in the section with its alerts; when it is the last (not retryable, or
+ * the third), said once on stderr too.
+ */
+const recordFailure = (ctx: CaptureContext, n: number, error: SnapshotAttemptFailed) =>
+  Effect.gen(function*() {
+    const { run, section } = ctx
+    const final = !error.retryable || n >= snapshotRetryPolicy.attempts
+    const now = yield* isoNow
+    yield* Ref.update(section, (s) => onSnapshotAttemptFailed(s, { run, attempt: n, message: error.reason, at: now, final }))
+    if (final) {
+      const after = n === 1 ? "" : ` after ${n} attempts`
+      yield* Effect.logWarning(`Learning snapshot of ${run.taskId}/${run.runId} failed${after}: ${error.reason} (the run's result is unaffected)`)
+    }
+  })
+
 /** Why no attempt can succeed: outside a repository, or (HEAD unknown) in one without a commit. */
 const hopeless = (result: CapturedProcess, repoRoot: string) =>
   isNotARepository(result)
@@ -43,7 +97,7 @@ const hopeless = (result: CapturedProcess, repoRoot: string) =>
 /** The snapshot and its queue entry, or none when every attempt failed (the section says why). */
 export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<string>) =>
   Effect.gen(function*() {
-    const { archive, at, excluded, files, git, layout, path, run, section } = ctx
+    const { archive, at, excluded, files, git, layout, path } = ctx
     const { relative, roots } = layout
     const tag = `${snapshotTagPrefix}${yield* snapshotId}`
     const attempts = yield* Ref.make(0)
@@ -58,12 +112,17 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
         })
       )
 
+    const stored = storeFailure(ctx.snapshotRoot, ctx.snapshotRootGiven)
+    const storageDir = path.join(ctx.snapshotRoot, layout.taskId)
+
     const attempt = Effect.gen(function*() {
       yield* Ref.update(attempts, (n) => n + 1)
-      const storageFolder = yield* files.info(ctx.snapshotRoot)
+      const storageFolder = yield* files.info(ctx.snapshotRoot).pipe(Effect.mapError(stored))
       if (storageFolder !== undefined && storageFolder.type !== "directory") {
         return yield* new SnapshotAttemptFailed({ reason: snapshotFolderIsFile(ctx.snapshotRoot, ctx.snapshotRootGiven), retryable: false })
       }
+      // Made before anything is packed: a folder that cannot be made fails the attempt at once.
+      yield* files.makeDirectory(storageDir).pipe(Effect.mapError(stored))
       const commit = (yield* gitStep("git rev-parse HEAD")).stdout.trim()
       const listed = splitNul((yield* gitStep("git ls-files -z --cached --others --exclude-standard")).stdout)
       // A tracked file deleted from the working tree is not part of it.
@@ -77,8 +136,8 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
       // already. Named after the run like the tarball, next to it.
       const diffPath = at(`${layout.runId}.diff`)
       yield* archive.diff({ cwd: roots.repoRoot, commit, exclude: excluded, destination: diffPath })
-      const storage = path.join(ctx.snapshotRoot, layout.taskId, `${layout.runId}.tar.gz`)
-      yield* archive.copy(tarball, storage)
+      const storage = path.join(storageDir, `${layout.runId}.tar.gz`)
+      yield* archive.copy(tarball, storage).pipe(Effect.mapError(stored))
       // The tag comes last among the side effects, so a failed attempt leaves no tag behind;
       // `-f` makes a retry after a later failure (the queue payload) harmless.
       yield* gitStep(`git tag -f ${tag} ${commit}`)
@@ -120,19 +179,8 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
       }
       return { snapshot, queue }
     }).pipe(
-      Effect.mapError((error) =>
-        error._tag === "SnapshotAttemptFailed"
-          ? error
-          : new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
-      ),
-      Effect.tapError((error) =>
-        Effect.gen(function*() {
-          const n = yield* Ref.get(attempts)
-          const final = !error.retryable || n >= snapshotRetryPolicy.attempts
-          const now = yield* isoNow
-          yield* Ref.update(section, (s) => onSnapshotAttemptFailed(s, { run, attempt: n, message: error.reason, at: now, final }))
-        })
-      )
+      Effect.mapError(attemptFailure),
+      Effect.tapError((error) => Effect.flatMap(Ref.get(attempts), (n) => recordFailure(ctx, n, error)))
     )
 
     return yield* attempt.pipe(
