@@ -182,11 +182,13 @@ describe("redact: JSON stays valid (D-13: manifests and logs are JSON)", () => {
 })
 
 describe("rules are data", () => {
-  it("holds the PRIV-2 rules: private keys block, tokens and AWS keys redact", () => {
+  it("holds the PRIV-2 rules: private keys block; tokens, Authorization headers, URL passwords and AWS keys redact", () => {
     assert.deepStrictEqual(
       privacyRules.map((rule) => [rule.id, rule.action, rule.reason]),
       [
         ["private-key", "block", "detected private key material"],
+        ["sensitive-token", "redact", "detected high-risk token"],
+        ["sensitive-token", "redact", "detected high-risk token"],
         ["sensitive-token", "redact", "detected high-risk token"],
         ["sensitive-token", "redact", "detected high-risk token"]
       ]

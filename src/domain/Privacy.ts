@@ -16,6 +16,8 @@ export interface PrivacyRule {
   /** A first capturing group, if the pattern has one, is kept: it is context, not the secret. */
   readonly pattern: string
   readonly flags: string
+  /** Text the pattern cannot match without (case-sensitive): a text without it is not searched. */
+  readonly requires?: string
 }
 
 /**
@@ -25,7 +27,24 @@ export interface PrivacyRule {
 export const minSecretLength = 6
 
 /** The key words whose value the token rule redacts (a regular-expression alternation). */
-const tokenKeys = "secret|password|api[_-]?key|token"
+const tokenKeys = "secret|password|passwd|api[_-]?key|token"
+
+/**
+ * A key of the token rule: a key word, perhaps made a compound with `key` (`secret_key`,
+ * `aws_secret_access_key`), perhaps closed by a quote (a JSON or YAML key: `"password": …`, also
+ * JSON-escaped). The run's own `resume_token` (MAN-1) is not a secret to hide: resume reads it.
+ */
+const tokenKey = `(?<!resume[_-])(?:${tokenKeys})(?:[_-]?(?:access[_-]?)?key)?(?:\\\\?["'])?`
+
+/** An opening quote, also JSON-escaped (`\"`). */
+const openQuote = `(?:\\\\?["'])?`
+
+/**
+ * A value: inside quotes, everything up to the closing quote (spaces included: the shell's
+ * separators are no separators there); bare, up to a blank, a quote or a shell separator. Never
+ * `\`, so a JSON string's escapes survive and serialized JSON stays valid.
+ */
+const tokenValue = `(?:(?<=")[^"\\\\\\r\\n]{${minSecretLength},}|(?<=')[^'\\\\\\r\\n]{${minSecretLength},}|[^\\s"'\\\\;&|<>()\`]{${minSecretLength},})`
 
 export const privacyRules: ReadonlyArray<PrivacyRule> = [
   {
@@ -44,8 +63,26 @@ export const privacyRules: ReadonlyArray<PrivacyRule> = [
     // The key, its separator and an opening quote (also JSON-escaped) are the kept first group:
     // only the value is replaced. The value stops at a quote and at the shell's separators, so a
     // redacted command still reads as the commands it was (issue 16, item 10).
-    pattern: `((?:${tokenKeys})\\s*[:=]\\s*(?:\\\\?["'])?)[^\\s"'\\\\;&|<>()\`]{${minSecretLength},}`,
+    pattern: `(${tokenKey}\\s*[:=]\\s*(?:(?:bearer|basic)\\s+)?${openQuote})${tokenValue}`,
     flags: "gi"
+  },
+  {
+    id: "sensitive-token",
+    action: "redact",
+    reason: "detected high-risk token",
+    // An HTTP Authorization header (curl -v prints it), also as a JSON key: the credential after its scheme.
+    pattern: `(authorization(?:\\\\?["'])?\\s*:\\s*${openQuote}(?:bearer|basic|token|bot|digest)\\s+)[^\\s"'\\\\,;]{${minSecretLength},}`,
+    flags: "gi"
+  },
+  {
+    id: "sensitive-token",
+    action: "redact",
+    reason: "detected high-risk token",
+    // The password of a URL (`postgres://user:password@host`), whatever its length: the user, the host and a port stay.
+    // No scheme in the pattern (`://` is enough): matching one would start a search at every word.
+    pattern: "(://[^\\s:/@\"'\\\\]*:)[^\\s/\"'\\\\]+(?=@)",
+    flags: "gi",
+    requires: "://"
   },
   {
     id: "sensitive-token",
@@ -65,6 +102,9 @@ export interface PrivacyFinding {
 }
 
 const compiled = (rules: ReadonlyArray<PrivacyRule>) => rules.map((rule) => ({ rule, regex: new RegExp(rule.pattern, rule.flags) }))
+
+/** Whether a rule may match `text` at all (its `requires` is in it). */
+const mayMatch = (rule: PrivacyRule, text: string) => rule.requires === undefined || text.includes(rule.requires)
 const defaultCompiled = compiled(privacyRules)
 
 /** Every secret in `text`, and the text with each replaced by `[REDACTED]`. */
@@ -75,6 +115,7 @@ export const redact = (
   const findings: Array<PrivacyFinding> = []
   let result = text
   for (const { regex, rule } of rules === privacyRules ? defaultCompiled : compiled(rules)) {
+    if (!mayMatch(rule, result)) continue
     result = result.replace(regex, (_match, kept: unknown) => {
       findings.push({ rule: rule.id, action: rule.action, reason: rule.reason })
       return typeof kept === "string" ? `${kept}${redactedMarker}` : redactedMarker
@@ -89,7 +130,7 @@ export const redact = (
  */
 export const findSecrets = (text: string, from: number = 0, startsBefore?: number): ReadonlyArray<PrivacyFinding> =>
   defaultCompiled.flatMap(({ regex, rule }) =>
-    [...text.matchAll(regex)]
+    !mayMatch(rule, text) ? [] : [...text.matchAll(regex)]
       .filter((match) => match.index + match[0].length > from && (startsBefore === undefined || match.index < startsBefore))
       .map(() => ({ rule: rule.id, action: rule.action, reason: rule.reason }))
   )
@@ -111,7 +152,7 @@ const lineRules = defaultCompiled.filter(({ rule }) => rule.id !== "private-key"
 
 /** The secrets found in `text`, as [start, end) ranges, every line rule's. */
 const secretRanges = (text: string): ReadonlyArray<readonly [number, number]> =>
-  lineRules.flatMap(({ regex }) => [...text.matchAll(regex)].map((m) => [m.index, m.index + m[0].length] as const))
+  lineRules.flatMap(({ regex, rule }) => !mayMatch(rule, text) ? [] : [...text.matchAll(regex)].map((m) => [m.index, m.index + m[0].length] as const))
 
 /**
  * Where to cut `text` at or before `at` so that no secret is split: the start of a secret the cut
@@ -139,8 +180,11 @@ export const startOutside = (text: string, at: number): number => {
 /** The characters a secret value may hold (the token rule's value class). */
 const valueRun = /^[^\s"'\\;&|<>()`]*/
 
-/** A key, and perhaps its separator, that ends a text: its value may still come on a later line. */
-const keyAtEnd = new RegExp(`(?:${tokenKeys})\\s*(?:[:=]\\s*)?$`, "i")
+/** A key, and perhaps its separator and opening quote, that ends a text: its value may still come on a later line. */
+const keyAtEnd = new RegExp(`${tokenKey}\\s*(?:[:=]\\s*${openQuote}\\s*)?$`, "i")
+
+/** The longest key `keyAtEnd` looks for, with its quotes and separator (`"aws_secret_access_key": "`). */
+const keyAtEndReach = 48
 
 /**
  * Where to cut `text` at or before `cut` so that a key ending the released part stays held with the
@@ -152,9 +196,7 @@ const cutBeforeOpenKey = (text: string, cut: number): number => {
   // regex runs on that short tail, not on all the released text.
   let at = cut
   while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
-  if (text.charAt(at - 1) === ":" || text.charAt(at - 1) === "=") at -= 1
-  while (at > 0 && /\s/.test(text.charAt(at - 1))) at -= 1
-  const from = Math.max(0, at - "password".length) // the longest key word
+  const from = Math.max(0, at - keyAtEndReach)
   const open = keyAtEnd.exec(text.slice(from, cut))
   return open === null ? cut : from + open.index
 }

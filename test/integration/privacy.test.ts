@@ -201,4 +201,33 @@ describe("privacy guard with the built CLI (PRIV-1, D-13)", () => {
         assert.strictEqual(stageOutput(join(long.runDir, "commands", "01-line.ndjson"), "stdout"), "password=[REDACTED]\n")
       }
     ))
+
+  // Found by a fault hunt: each was written in clear in enforce mode. A JSON object printed in two
+  // writes split inside a UTF-8 character, CRLF lines, curl -v's Authorization header, a URL's password.
+  it("enforce: a JSON password split inside a UTF-8 character, a Bearer header and a URL password are in no file", () =>
+    withRepo(
+      {
+        pipelines: [
+          pipeline("odd", [
+            commandStage(
+              "print",
+              `printf '{"user": "\\303'; sleep 0.2; printf '\\251", "password": "p\\303\\251 s%s%s"}\\r\\n' ecret- Phrase; ` +
+                `printf '> Authorization: Bearer eyJ%sXYZ\\r\\n' abc123; printf 'DATABASE_URL=postgres://app:Pg%s@db/x\\n' Pass99`
+            )
+          ])
+        ]
+      },
+      async (repo) => {
+        const run = await startJson(repo, ["odd", "--task", "priv"], privacyEnv({ CODEX_PRIVACY_GUARD_MODE: "enforce" }))
+        assert.strictEqual(run.result.code, 0, describeResult(run.result))
+        for (const fragment of ["ecret-Phrase", "eyJabc123XYZ", "PgPass99"]) {
+          assert.deepStrictEqual(runFilesContaining(repo, fragment), [], fragment)
+          assert.notInclude(run.result.stdout + run.result.stderr, fragment)
+        }
+        assert.strictEqual(
+          stageOutput(join(run.runDir, "commands", "01-print.ndjson"), "stdout"),
+          '{"user": "\u00e9", "password": "[REDACTED]"}\r\n> Authorization: Bearer [REDACTED]\r\nDATABASE_URL=postgres://app:[REDACTED]@db/x\n'
+        )
+      }
+    ))
 })

@@ -7,7 +7,7 @@ import type { PrivacyDecision, PrivacySection } from "../../domain/Manifest.js"
 import { findSecrets, makeLineHolder, type PrivacyMode, redact } from "../../domain/Privacy.js"
 
 // Cheap test before the rules run: most output mentions none of these.
-const suspicious = /secret|password|api[_-]?key|token|AKIA|PRIVATE KEY/i
+const suspicious = /secret|passw(?:or)?d|api[_-]?key|token|authorization|:\/\/[^\s@/]*@|AKIA|PRIVATE KEY/i
 
 type Stream = "stdout" | "stderr"
 
@@ -21,7 +21,8 @@ interface Check {
 const shortDecoder = new TextDecoder()
 
 /**
- * Case variants of a part of the key rule's keywords (secret, password, api key, token). A read
+ * Case variants of a part of the key rule's keywords (secret, password, passwd, api key, token,
+ * authorization). A read
  * without any of them cannot hold a key the rules find, except in unusual mixed case.
  */
 const keywordAnchors = [
@@ -29,6 +30,10 @@ const keywordAnchors = [
   "ECRET",
   "assword",
   "ASSWORD",
+  "asswd",
+  "ASSWD",
+  "uthorization",
+  "UTHORIZATION",
   "oken",
   "OKEN",
   "pi_key",
@@ -50,6 +55,8 @@ const keywordAnchors = [
 const mayHoldSecret = (bytes: Uint8Array) => {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (view.includes("AKIA") || view.includes("-----")) return true
+  // A URL's password (`scheme://user:password@host`).
+  if (view.includes("://") && view.includes("@")) return true
   return (view.includes(":") || view.includes("=")) && keywordAnchors.some((anchor) => view.includes(anchor))
 }
 
