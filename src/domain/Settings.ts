@@ -40,7 +40,15 @@ export { decodeSettings, InvalidSetting, invalidSettingOf, nonNegativeNumber, po
 // The review gate's and the Codex CLI's sections live in a module of their own (this one's size); import them from here.
 export { codexSection, gateSection, type GateSection } from "./SettingsGate.js"
 export { processSection, type ProcessSection } from "./SettingsProcess.js"
-export { cloudSyncSection, credentialsSection, helperVariable, shortTokenReason, tokenVariable } from "./SettingsCloud.js"
+export {
+  cloudSyncSection,
+  credentialsSection,
+  headerSafeToken,
+  helperVariable,
+  shortTokenReason,
+  tokenVariable,
+  unprintableTokenReason
+} from "./SettingsCloud.js"
 export {
   clusterDatabaseGiven,
   clusterDatabaseVariable,

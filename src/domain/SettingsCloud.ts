@@ -25,6 +25,13 @@ export const shortTokenReason = (length: number) =>
   `is ${length} character${length === 1 ? "" : "s"} long: too short to be a token (at least ${minSecretLength} characters, ` +
   `as the privacy guard counts a secret; a shorter one could not be kept out of what a run writes without rewriting ordinary text)`
 
+/** Whether a token (trimmed) holds only what an HTTP header carries: printable ASCII, no blank. */
+export const headerSafeToken = (token: string) => /^[\x21-\x7e]*$/.test(token)
+
+/** Why a token with a blank, a line break or a character outside printable ASCII inside it is refused (never shown). */
+export const unprintableTokenReason = "holds a space, a line break or a character outside printable ASCII inside it: no HTTP " +
+  "header can carry it, so it is no token (two values, or one pasted with a line break?)"
+
 const positiveSeconds: Format<number> = {
   expected: "a number of seconds > 0",
   parse: (value) => {
@@ -83,7 +90,15 @@ export const cloudSyncSection: Config.Config<Option.Option<CloudSyncSettings>> =
           `${tokenVariable} or ${helperVariable}.`
       ))
     }
-    const tokenLength = Option.match(token, { onNone: () => 0, onSome: (value) => Redacted.value(value).trim().length })
+    const trimmedToken = Option.match(token, { onNone: () => "", onSome: (value) => Redacted.value(value).trim() })
+    if (Option.isNone(helper) && !headerSafeToken(trimmedToken)) {
+      return Either.left(ConfigError.InvalidData(
+        [tokenVariable],
+        `${tokenVariable} ${unprintableTokenReason}, and cloud sync is on (${cloudSyncVariable}). Set it to your ` +
+          `Codex Cloud token, or ${helperVariable} to a command that prints one, or unset ${cloudSyncVariable}.`
+      ))
+    }
+    const tokenLength = trimmedToken.length
     if (Option.isNone(helper) && tokenLength > 0 && tokenLength < minSecretLength) {
       return Either.left(ConfigError.InvalidData(
         [tokenVariable],

@@ -1,6 +1,14 @@
 import { Chunk, Clock, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { minSecretLength } from "../domain/Privacy.js"
-import { credentialsSection, decodeSettings, helperVariable, shortTokenReason, tokenVariable } from "../domain/Settings.js"
+import {
+  credentialsSection,
+  decodeSettings,
+  headerSafeToken,
+  helperVariable,
+  shortTokenReason,
+  tokenVariable,
+  unprintableTokenReason
+} from "../domain/Settings.js"
 import { OrchestratorConfig } from "../services/OrchestratorConfig.js"
 import {
   CredentialBroker,
@@ -16,12 +24,14 @@ export { helperVariable, tokenVariable }
 
 /**
  * SYNC-1's rule for every interpreter: a token is handed out without the blanks around it (the server
- * never sees them, and a secret scrubbed with them would not be found), and is at least
- * `minSecretLength` characters long; Left is the length of one that is too short.
+ * never sees them, and a secret scrubbed with them would not be found), holds only what an HTTP
+ * header carries (printable ASCII, no blank: fetch's error on any other quotes the header), and is
+ * at least `minSecretLength` characters long; Left is why not, in words that never quote it.
  */
-export const checkedToken = (raw: string): Either.Either<Redacted.Redacted<string>, number> => {
+export const checkedToken = (raw: string): Either.Either<Redacted.Redacted<string>, string> => {
   const token = raw.trim()
-  return token.length < minSecretLength ? Either.left(token.length) : Either.right(Redacted.make(token))
+  if (!headerSafeToken(token)) return Either.left(unprintableTokenReason)
+  return token.length < minSecretLength ? Either.left(shortTokenReason(token.length)) : Either.right(Redacted.make(token))
 }
 
 /**
@@ -44,12 +54,12 @@ export const CredentialBrokerEnv = Layer.effect(
             }),
           onSome: (value) =>
             Either.match(checkedToken(Redacted.value(value)), {
-              onLeft: (length) =>
+              onLeft: (reason) =>
                 new CredentialUnavailable({
                   service: request.service,
                   scope: request.scope,
                   source: "environment",
-                  hint: `${tokenVariable} ${shortTokenReason(length)}. Set it to the real token.`
+                  hint: `${tokenVariable} ${reason}. Set it to the real token.`
                 }),
               onRight: (token) => Effect.succeed<IssuedToken>({ token })
             })
@@ -81,6 +91,9 @@ const HelperJson = Schema.Struct({
 
 const tooShort = `it printed a token shorter than ${minSecretLength} characters, which is no token`
 
+/** Why a helper's token is refused: too short, or what no header carries (`checkedToken`). */
+const printedTokenProblem = (reason: string) => reason === unprintableTokenReason ? `it printed a token that ${reason}` : tooShort
+
 /**
  * Reads a helper's output. The failure is a reason in our words only: a parse error's text could
  * quote the token.
@@ -95,7 +108,7 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
     const { expiresAt } = decoded.right
     if (decoded.right.token.trim().length === 0) return Either.left("it printed an empty token")
     const token = checkedToken(decoded.right.token)
-    if (Either.isLeft(token)) return Either.left(tooShort)
+    if (Either.isLeft(token)) return Either.left(printedTokenProblem(token.left))
     if (expiresAt === undefined) return Either.right({ token: token.right })
     const expires = typeof expiresAt === "number" ? DateTime.make(expiresAt * 1000) : Option.some(expiresAt)
     return Option.match(expires, {
@@ -106,7 +119,7 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
   const line = trimmed.split("\n").find((candidate) => candidate.trim().length > 0)
   return line === undefined
     ? Either.left("it printed no token")
-    : Either.mapBoth(checkedToken(line), { onLeft: () => tooShort, onRight: (token) => ({ token }) })
+    : Either.mapBoth(checkedToken(line), { onLeft: printedTokenProblem, onRight: (token) => ({ token }) })
 }
 
 const cacheKey = (request: TokenRequest) => JSON.stringify([request.service, request.scope, request.vaultPath ?? null])
@@ -235,7 +248,7 @@ export const CredentialBrokerMemory = (tokens: ReadonlyArray<MemoryToken>) =>
         const found = tokens.find((entry) => entry.service === request.service && entry.scope === request.scope)
         if (found === undefined) return unavailable("No token was given for it.")
         return Either.match(checkedToken(found.token), {
-          onLeft: (length) => unavailable(`The token given for it ${shortTokenReason(length)}.`),
+          onLeft: (reason) => unavailable(`The token given for it ${reason}.`),
           onRight: (token) =>
             Effect.succeed<IssuedToken>({ token, ...(found.expiresAt === undefined ? {} : { expiresAt: found.expiresAt }) })
         })

@@ -733,6 +733,12 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
       name: "CODEX_CLOUD_SYNC=1 with a one-character CODEX_CLOUD_TOKEN",
       env: { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_TOKEN: "e" },
       variable: "CODEX_CLOUD_TOKEN"
+    },
+    // fetch refused its header with a TypeError quoting it, retried three times as a network error.
+    {
+      name: "CODEX_CLOUD_SYNC=1 with a CODEX_CLOUD_TOKEN holding a line break (never shown)",
+      env: { CODEX_CLOUD_SYNC: "1", CODEX_CLOUD_WORKSPACE_ID: "ws", CODEX_CLOUD_TOKEN: "tokpart1\ntokpart2" },
+      variable: "CODEX_CLOUD_TOKEN"
     }
   ]
   for (const c of configErrors) {
@@ -747,6 +753,7 @@ describe.concurrent("cloud sync through the CLI (SYNC-2..4)", () => {
         const errorLine = errorLineOf(result)
         assert.include(errorLine, c.variable)
         assert.include(errorLine, "CODEX_CLOUD_SYNC")
+        assert.notInclude(result.stderr, "tokpart")
         assert.strictEqual(result.stdout, "")
         assert.isFalse(existsSync(repo.path(".runs")), ".runs was created")
         assert.deepStrictEqual(listDir(repo.dir), before)
