@@ -58,13 +58,28 @@ const unreachable = (source: string) => (error: { readonly message: string; read
       "Check the URL and that PostgreSQL is running (`codex-orchestrator cluster db` starts one)."
   })
 
+/**
+ * The most connections an orchestrator opens to the cluster's database. Each `start` is a new
+ * process with an empty pool, and its statements are short (a placement record, a message, a read
+ * of an attempt's output): left at node-postgres's 10, a graph's burst of remote stages opened a
+ * connection for nearly each (a backend forked and authenticated on both sides, on the stages'
+ * path) where queueing on a few costs a millisecond or two. Measured on the 8 × `sleep 1` graph
+ * on two runners (2 cores, 6 runs each): the stages' span 1 545 ms at 10, 1 466 ms at 4.
+ */
+export const clientConnections = 4
+
 /** The database, the message, runner and attempt output storages on it, and socket transport with msgpack. */
-const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingConfig.ShardingConfig>) => {
+const foundation = (
+  connection: ClusterConnection,
+  config: Layer.Layer<ShardingConfig.ShardingConfig>,
+  maxConnections?: number
+) => {
   const source = connection.source ?? clusterDatabaseVariable
   const database = PgClient.layer({
     url: Redacted.make(connection.databaseUrl),
     connectTimeout: Duration.seconds(5),
-    applicationName: "codex-orchestrator"
+    applicationName: "codex-orchestrator",
+    ...(maxConnections === undefined ? {} : { maxConnections })
   }).pipe(Layer.mapError(unreachable(source)))
   // The runner storage's shard-lock statements go one at a time on their reserved connection
   // (internal/serialConnections.ts: else node-postgres prints a DeprecationWarning on each overlap).
@@ -89,7 +104,9 @@ const foundation = (connection: ClusterConnection, config: Layer.Layer<ShardingC
  */
 export const clusterClientLayer = (connection: ClusterConnection) =>
   SocketRunner.layerClientOnly.pipe(
-    Layer.provideMerge(foundation(connection, ShardingConfig.layer({ ...shardingOptions(connection), runnerAddress: Option.none() })))
+    Layer.provideMerge(
+      foundation(connection, ShardingConfig.layer({ ...shardingOptions(connection), runnerAddress: Option.none() }), clientConnections)
+    )
   )
 
 /** How a runner presents itself. */

@@ -42,11 +42,11 @@ const operations = Effect.gen(function*() {
   return { ops, created, recycled, removed, closeGate, openGate, recycleFails }
 })
 
-const poolIn = (scope: Scope.Scope, keep = 4) =>
+const poolIn = (scope: Scope.Scope, keep = 4, settle?: Duration.Duration) =>
   Effect.gen(function*() {
     const recorded = yield* operations
     const pool = yield* makeWorktreePool(
-      { keep, idle: Duration.minutes(5) },
+      { keep, idle: Duration.minutes(5), settle },
       recorded.ops,
       (key: Key) => key.workspace,
       (key: Key) => key.family ?? key.workspace
@@ -175,6 +175,63 @@ describe("worktree pool", () => {
       yield* Scope.close(scope, Exit.void)
       assert.deepStrictEqual(yield* Ref.get(removed), ["a/t0"])
     }))
+
+  describe("a recycle while other attempts hold trees waits (settle)", () => {
+    const later = Duration.millis(150)
+
+    it.scoped("released while another tree is leased: recycled `settle` later; released when none is: at once", () =>
+      Effect.gen(function*() {
+        const { pool, recycled } = yield* poolIn(yield* Effect.scope, 4, later)
+        const [first, second] = yield* Effect.forEach([a, a], pool.acquire)
+        yield* first?.release("reuse") ?? Effect.void
+        yield* settle
+        yield* TestClock.adjust(Duration.millis(149))
+        yield* settle
+        assert.deepStrictEqual(yield* Ref.get(recycled), [], "not before settle")
+        yield* TestClock.adjust(Duration.millis(1))
+        yield* settle
+        assert.deepStrictEqual(yield* Ref.get(recycled), ["a/t0 for a"])
+        yield* second?.release("reuse") ?? Effect.void
+        yield* settle
+        assert.deepStrictEqual(yield* Ref.get(recycled), ["a/t0 for a", "a/t1 for a"], "the last one out is recycled at once")
+      }))
+
+    it.scoped("released from a finalizer (uninterruptible, as a runner's attempt releases): still recycled `settle` later", () =>
+      Effect.gen(function*() {
+        const { pool, recycled } = yield* poolIn(yield* Effect.scope, 4, later)
+        const [first] = yield* Effect.forEach([a, a], pool.acquire)
+        yield* Effect.uninterruptible(first?.release("reuse") ?? Effect.void)
+        yield* settle
+        yield* TestClock.adjust(later)
+        yield* settle
+        assert.deepStrictEqual(yield* Ref.get(recycled), ["a/t0 for a"])
+      }))
+
+    it.scoped("an attempt that would wait for the deferred tree starts its recycle at once", () =>
+      Effect.gen(function*() {
+        const { created, pool, recycled } = yield* poolIn(yield* Effect.scope, 4, later)
+        const [first] = yield* Effect.forEach([a, a], pool.acquire)
+        yield* first?.release("reuse") ?? Effect.void
+        yield* settle
+        const waiting = yield* Effect.fork(pool.acquire(a))
+        yield* settle
+        const handed = yield* Fiber.poll(waiting)
+        assert.isTrue(Option.isSome(handed), "no clock moved: the recycle was not left to its settle time")
+        assert.strictEqual((yield* Fiber.join(waiting)).tree, "a/t0")
+        assert.deepStrictEqual([yield* Ref.get(recycled), yield* Ref.get(created)], [["a/t0 for a"], ["a/t0", "a/t1"]])
+      }))
+
+    it.effect("closing the pool while a recycle is deferred removes its tree", () =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const { pool, recycled, removed } = yield* poolIn(scope, 4, later)
+        const [first] = yield* Effect.forEach([a, a], pool.acquire)
+        yield* first?.release("reuse") ?? Effect.void
+        yield* settle
+        yield* Scope.close(scope, Exit.void)
+        assert.deepStrictEqual([yield* Ref.get(removed), yield* Ref.get(recycled)], [["a/t0"], []])
+      }))
+  })
 
   describe("another workspace of the same clone (another commit, other changes)", () => {
     const edited: Key = { workspace: "a-edited", family: "clone-1" }

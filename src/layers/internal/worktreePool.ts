@@ -15,8 +15,13 @@
  * - At most `keep` trees wait ready, all workspaces together (the oldest go first), each for at most
  *   `idle`; closing the pool's scope removes them, and the recycles under way.
  * - A tree whose recycling fails, or that its attempt discards, is removed.
+ * - A recycle waits (`settle`) while the runner is busy ending attempts: released while other trees
+ *   are leased, or within `settle` of another release, it starts once no tree has been leased or
+ *   released for `settle`, or at once when an attempt waits for it. Recycling is git processes
+ *   (a spawn from the runner's big process blocks its event loop ~10 ms): started as each of a
+ *   burst of attempts ended, they held back the saving and sending of the others' results.
  */
-import { Clock, Deferred, Duration, Effect, Exit, Option, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Option, Schedule } from "effect"
 
 /** What the pool does with git and folders (runnerWorkspace.ts: real git; tests: in memory). */
 export interface PoolOperations<K, E> {
@@ -32,6 +37,8 @@ export interface PoolOptions {
   readonly keep: number
   /** A ready tree unused this long is removed (checked every `idle`, so it waits up to twice that). */
   readonly idle: Duration.DurationInput
+  /** How long the pool stays quiet (nothing leased or released) before a deferred recycle starts (default: none). */
+  readonly settle?: Duration.DurationInput | undefined
 }
 
 /** What an attempt does with its tree when it ends: hand it on, remove it, or leave it (`--keep-failed`). */
@@ -56,10 +63,14 @@ interface Handed {
   readonly id: string
 }
 
-/** Per family: trees being recycled, and the attempts waiting for them (never more than those). */
+/**
+ * Per family: trees being recycled (their recycles deferred included), the attempts waiting for them
+ * (never more than those), and the deferred recycles' go signals.
+ */
 interface Slot {
   recycling: number
   readonly waiters: Array<Deferred.Deferred<Option.Option<Handed>>>
+  readonly deferred: Array<Deferred.Deferred<void>>
 }
 
 /**
@@ -73,7 +84,7 @@ const makeShelf = <K, E>(options: PoolOptions, operations: PoolOperations<K, E>)
   const slotOf = (family: string) => {
     const found = slots.get(family)
     if (found !== undefined) return found
-    const slot: Slot = { recycling: 0, waiters: [] }
+    const slot: Slot = { recycling: 0, waiters: [], deferred: [] }
     slots.set(family, slot)
     return slot
   }
@@ -142,6 +153,42 @@ const makeShelf = <K, E>(options: PoolOptions, operations: PoolOperations<K, E>)
 }
 
 /**
+ * The recycles a busy pool defers (`settle`): one released while other trees are leased waits
+ * `settle`, or less when an attempt of its family waits for a tree (acquire starts it then).
+ */
+const makeDeferral = (settle: Duration.Duration, slotOf: (family: string) => Slot) => {
+  let leased = 0
+  return {
+    /** Counts a tree as leased; the function returned ends the lease (once, however often called). */
+    lease: () => {
+      leased += 1
+      let ended = false
+      return () => {
+        if (!ended) leased -= 1
+        ended = true
+      }
+    },
+    /** A recycle's wait before it starts: none while no other tree is leased. */
+    wait: (family: string) =>
+      Effect.suspend(() => {
+        if (leased === 0 || !Duration.greaterThan(settle, Duration.zero)) return Effect.void
+        const go = Deferred.unsafeMake<void>(FiberId.none)
+        const slot = slotOf(family)
+        slot.deferred.push(go)
+        // Interruptible although released from a finalizer (whose uninterruptibility the recycle's
+        // fiber inherits): else the race's loser, waiting for a kick that never came, could not be
+        // interrupted, and the race, then the runner's shutdown, waited for it for ever.
+        return Effect.interruptible(Effect.raceFirst(Deferred.await(go), Effect.sleep(settle))).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            const at = slot.deferred.indexOf(go)
+            if (at >= 0) slot.deferred.splice(at, 1)
+          }))
+        )
+      })
+  }
+}
+
+/**
  * A tree of another workspace of the family, made `key`'s on the attempt's path; one that cannot be
  * (a commit the clone lacks: the new one fetches it) is removed and a new one made. Interrupted,
  * the half-made tree is removed.
@@ -164,15 +211,16 @@ export const makeWorktreePool = <K, E>(
     const scope = yield* Effect.scope
     const shelf = makeShelf(options, operations)
     const { putReady, slotOf } = shelf
+    const deferral = makeDeferral(Duration.decode(options.settle ?? Duration.zero), slotOf)
 
-    // The outcome is handled once, whatever ends the recycle: interrupted (the pool closing), the
-    // half-made tree goes like a failed one.
+    // The outcome is handled once, whatever ends the recycle: interrupted (the pool closing, also
+    // while deferred), the half-made tree goes like a failed one.
     const recycleInBackground = (key: K, id: string, tree: string) =>
       Effect.zipRight(
         Effect.sync(() => {
           slotOf(familyOf(key)).recycling += 1
         }),
-        operations.recycle(tree, key).pipe(
+        Effect.zipRight(deferral.wait(familyOf(key)), operations.recycle(tree, key)).pipe(
           Effect.onExit((exit) =>
             Effect.zipRight(
               Effect.sync(() => {
@@ -185,17 +233,21 @@ export const makeWorktreePool = <K, E>(
         )
       )
 
-    const leaseOf = (key: K, id: string, tree: string): TreeLease => ({
-      tree,
-      release: (outcome) =>
-        outcome === "reuse"
-          ? Effect.asVoid(recycleInBackground(key, id, tree))
-          : outcome === "discard"
-          // Forked uninterruptible (the fiber inherits it): the pool closing waits for a removal
-          // under way instead of cutting it short (the refs its stage made are put back first).
-          ? Effect.asVoid(Effect.uninterruptible(Effect.forkIn(operations.remove(tree), scope)))
-          : Effect.void
-    })
+    const releaseTree = (key: K, id: string, tree: string, outcome: TreeOutcome) =>
+      outcome === "reuse"
+        ? Effect.asVoid(recycleInBackground(key, id, tree))
+        : outcome === "discard"
+        // Forked uninterruptible (the fiber inherits it): the pool closing waits for a removal
+        // under way instead of cutting it short (the refs its stage made are put back first).
+        ? Effect.asVoid(Effect.uninterruptible(Effect.forkIn(operations.remove(tree), scope)))
+        : Effect.void
+
+
+    /** A tree handed to an attempt: counted as leased until its (first) release. */
+    const leaseOf = (key: K, id: string, tree: string): TreeLease => {
+      const unlease = deferral.lease()
+      return { tree, release: (outcome) => Effect.suspend(() => Effect.zipRight(Effect.sync(unlease), releaseTree(key, id, tree, outcome))) }
+    }
 
     /**
      * Waits for a tree of the family being recycled: its own workspace's is used as it is, another's
@@ -220,6 +272,9 @@ export const makeWorktreePool = <K, E>(
           const slot = slotOf(familyOf(key))
           if (slot.recycling > slot.waiters.length) {
             slot.waiters.push(waiter)
+            // A deferred recycle starts now: an attempt is waiting for its tree.
+            const go = slot.deferred.shift()
+            if (go !== undefined) Deferred.unsafeDone(go, Exit.void)
             return "wait"
           }
           const other = shelf.takeOfFamily(familyOf(key))
