@@ -1,11 +1,12 @@
 import { Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import {
   snapshotDirVariable,
   snapshotFolderIsFile,
   snapshotFolderIsRepository,
   snapshotFolderUnderFile
 } from "../domain/LearningSnapshotPaths.js"
+import type { PrivacyMode } from "../domain/Privacy.js"
 import { decodeSettings, InvalidSetting, learningSection } from "../domain/Settings.js"
 import { BaseConfig } from "../services/BaseConfig.js"
 import { Files } from "../services/Files.js"
@@ -28,6 +29,7 @@ export const LearningLive = Layer.effect(
     const path = yield* Path.Path
     const files = yield* Files
     const env = yield* decodeSettings(learningSection)
+    const { privacyMode, roots } = yield* BaseConfig
     const snapshotDir = env.snapshotDir === undefined ? undefined : path.resolve(env.snapshotDir)
     // A file there stops every snapshot: bad input, said before anything runs, not after each run.
     if (env.enabled && snapshotDir !== undefined) {
@@ -44,7 +46,6 @@ export const LearningLive = Layer.effect(
       }
       // The repository itself cannot be left out of its own snapshots: every one would stall validation.
       const real = (folder: string) => Effect.map(files.realPath(folder), (found) => found ?? folder).pipe(Effect.orElseSucceed(() => folder))
-      const { roots } = yield* BaseConfig
       if ((yield* real(snapshotDir)) === (yield* real(roots.repoRoot))) {
         return yield* new InvalidSetting({ variable: snapshotDirVariable, detail: snapshotFolderIsRepository(snapshotDir) })
       }
@@ -52,7 +53,8 @@ export const LearningLive = Layer.effect(
     const service = yield* makeLearning({
       enabled: env.enabled,
       snapshotDir,
-      snapshotId: (yield* Entropy).uuid
+      snapshotId: (yield* Entropy).uuid,
+      privacyMode
     })
     return Learning.of(service)
   })
@@ -71,6 +73,8 @@ export interface LearningMemoryOptions {
   readonly snapshotId?: string
   /** The first packs fail with these reasons, one per attempt (see SnapshotArchiveMemory). */
   readonly packFailures?: ReadonlyArray<string>
+  /** Whether learning's records are redacted (D-13); the app's BaseConfig's mode when there is one, else shadow. */
+  readonly privacyMode?: PrivacyMode
 }
 
 /**
@@ -81,12 +85,14 @@ export interface LearningMemoryOptions {
 export const LearningMemory = (options: LearningMemoryOptions = {}) =>
   Layer.effect(
     Learning,
-    Effect.map(
-      makeLearning({
+    Effect.gen(function*() {
+      const base = yield* Effect.serviceOption(BaseConfig)
+      const service = yield* makeLearning({
         enabled: options.enabled ?? true,
         snapshotDir: options.snapshotDir,
-        snapshotId: Effect.succeed(options.snapshotId ?? memorySnapshotId)
-      }),
-      (service) => Learning.of(service)
-    )
+        snapshotId: Effect.succeed(options.snapshotId ?? memorySnapshotId),
+        privacyMode: options.privacyMode ?? Option.match(base, { onNone: () => "shadow" as const, onSome: (config) => config.privacyMode })
+      })
+      return Learning.of(service)
+    })
   ).pipe(Layer.provide(SnapshotArchiveMemory(options.packFailures)))

@@ -10,9 +10,9 @@
  */
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { dirname, join, resolve, sep } from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import {
   asArray,
@@ -440,6 +440,29 @@ describe("learning and nested runs (D-17)", () => {
     assert.isFalse(existsSync(join(childDir, "learning")), "no learning/ folder in the child run")
     // One tag and one stored copy: the parent's.
     assert.strictEqual(git(repo.dir, "tag", "--list", "learning-snapshot-*").split("\n").filter(Boolean).length, 1)
+  })
+})
+
+// D-13: the manifest and the stage log were redacted, but learning/scenario.json held the command's
+// secret and learning/scenario-validation.log the secret its replay printed.
+describe("learning in enforce mode (D-13)", () => {
+  const files = (dir: string): ReadonlyArray<string> =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? files(join(dir, entry.name)) : [join(dir, entry.name)]
+    )
+
+  it("no record under .runs/ holds a secret of the replayed command or of its output; the replay runs the real command", async () => {
+    const repo = gitRepo("printf 'ok api_key=abcdef%s\\n' 123456 # Authorization: Bearer eyJcmdSecret99")
+    const run = await startLearn(repo, learningEnv(true, { CODEX_PRIVACY_GUARD_MODE: "enforce" }))
+    assert.strictEqual(validationOf(run.manifest)["status"], "validated", JSON.stringify(learningOf(run.manifest)))
+    // The snapshot is a copy of the tree (which holds the config): byte for byte, by design.
+    const records = files(repo.path(".runs")).filter((file) => !file.endsWith(".tar.gz") && !file.endsWith(".diff"))
+    assert.isAbove(records.filter((file) => file.includes(`${sep}learning${sep}`)).length, 3)
+    for (const secret of ["abcdef123456", "eyJcmdSecret99"]) {
+      assert.deepStrictEqual(records.filter((file) => readFileSync(file, "utf8").includes(secret)), [], secret)
+    }
+    const log = readFileSync(join(run.runDir, "learning", "scenario-validation.log"), "utf8")
+    assert.include(log, "ok api_key=[REDACTED]")
   })
 })
 

@@ -10,6 +10,7 @@ import { Cause, Effect, Ref } from "effect"
 import { initialLearningSection, type LearningSection } from "../../domain/LearningRecords.js"
 import { onSnapshotCaptured, onValidated } from "../../domain/LearningStatus.js"
 import type { CliManifest } from "../../domain/Manifest.js"
+import type { PrivacyMode } from "../../domain/Privacy.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
 import { Files } from "../../services/Files.js"
 import { ProcessRunner } from "../../services/ProcessRunner.js"
@@ -18,6 +19,7 @@ import { type LearningServices, makeCaptureContext } from "./learningContext.js"
 import { synthesizeRunScenario } from "./learningScenario.js"
 import { captureSnapshot } from "./learningSnapshot.js"
 import { validateScenario } from "./learningValidation.js"
+import { filesForPrivacy } from "./runFiles.js"
 
 export interface LearningSettings {
   /** LRN-1: `LEARNING_PIPELINE_ENABLED` is exactly `1`. */
@@ -26,12 +28,17 @@ export interface LearningSettings {
   readonly snapshotDir: string | undefined
   /** The `<uuid>` of the `learning-snapshot-<uuid>` tag: random, fixed in tests to script git. */
   readonly snapshotId: Effect.Effect<string>
+  /**
+   * PRIV-1: in `enforce`, the records under `learning/` (scenario, validation log, git evidence,
+   * payload) are redacted like every file of the run (D-13); the tarball and diff stay byte for byte.
+   */
+  readonly privacyMode: PrivacyMode
 }
 
 export const makeLearning = (settings: LearningSettings) =>
   Effect.gen(function*() {
     const services: LearningServices = {
-      files: yield* Files,
+      files: filesForPrivacy(yield* Files, settings.privacyMode),
       archive: yield* SnapshotArchive,
       runner: yield* ProcessRunner,
       path: yield* Path.Path
