@@ -147,6 +147,20 @@ describe("CredentialBrokerHelper", () => {
       ]
     }))))
 
+  // Found by a fault hunt: a helper script without its execute bit (or misspelt) failed with "exited
+  // with code 126" (127) alone; the shell's reason went to its stderr, which is never shown.
+  it.effect("a helper the shell cannot run (126) or cannot find (127) says which, and what to check", () =>
+    Effect.gen(function*() {
+      const cases = [
+        { code: 126, says: ["exited with code 126", "could not run it", "chmod +x"] },
+        { code: 127, says: ["exited with code 127", "did not find it", "CODEX_CLOUD_CREDENTIAL_HELPER", "PATH"] }
+      ]
+      for (const { code, says } of cases) {
+        const error = yield* getToken().pipe(Effect.provide(helperApp({ "cred-helper": { exitCode: code } })), Effect.flip)
+        for (const text of says) assert.include(error.message, text, error.message)
+      }
+    }))
+
   it.effect("a helper that never finishes is stopped after 30 s with a failure that says so, and is not cached", () =>
     Effect.gen(function*() {
       const fiber = yield* Effect.fork(Effect.flip(getToken()))

@@ -122,6 +122,17 @@ export const parseHelperOutput = (text: string): Either.Either<IssuedToken, stri
     : Either.mapBoth(checkedToken(line), { onLeft: printedTokenProblem, onRight: (token) => ({ token }) })
 }
 
+/**
+ * What the shell's own exit codes mean: the helper's stderr, where the shell says why, is never
+ * shown (it may quote a token), so the code is put in words.
+ */
+const shellExitHint = (code: number | null) =>
+  code === 126
+    ? ` (the shell found it but could not run it: is it executable? chmod +x it, or name its interpreter in ${helperVariable})`
+    : code === 127
+    ? ` (the shell did not find it: check the command in ${helperVariable} and PATH)`
+    : ""
+
 const cacheKey = (request: TokenRequest) => JSON.stringify([request.service, request.scope, request.vaultPath ?? null])
 
 /**
@@ -181,7 +192,7 @@ export const CredentialBrokerHelper = (command: string) =>
             })
           )
           if (exit.signal !== null) return yield* failed(`it was killed by ${exit.signal}`, exit)
-          if (exit.exitCode !== 0) return yield* failed(`it exited with code ${exit.exitCode}`, exit)
+          if (exit.exitCode !== 0) return yield* failed(`it exited with code ${exit.exitCode}${shellExitHint(exit.exitCode)}`, exit)
           const output = yield* Ref.get(stdout)
           if (output.bytes > maxHelperOutputBytes) {
             return yield* failed(`it printed more than ${maxHelperOutputBytes} bytes`, exit)
