@@ -206,6 +206,31 @@ describe("status (and resume) of a run edited by hand or half written", () => {
       }
     })))
 
+  it.effect("a manifest.json that is a folder: one line naming it and the fix, exit 2, nothing on stdout; the task's other runs still list and resume", () =>
+    onApp(Effect.gen(function*() {
+      const other = yield* started("demo")
+      yield* TestClock.adjust("2 seconds")
+      const broken = yield* started("demo")
+      const { layout } = yield* (yield* RunReader).status({ runId: broken, taskId: "demo" })
+      const disk = yield* Files
+      yield* disk.remove(layout.manifest)
+      yield* (yield* TestKit.InMemoryFiles).write(`${layout.manifest}/stray.txt`, "")
+      const manifest = layout.relative(layout.manifest)
+      for (const args of [["status", broken], ["status", broken, "--format", "json"], ["resume", broken], ["resume", broken, "--format", "json"]]) {
+        const { code, exit, stdout } = yield* orch(...args, "--task", "demo")
+        assert.strictEqual(code, 2, args.join(" "))
+        assert.strictEqual(stdout, "", args.join(" "))
+        assert.strictEqual(
+          failureOf(exit),
+          `${manifest} is not valid: (root): a folder, not a file. Move that folder aside (if it holds the run's manifest.json, ` +
+            `move that file in its place); until then run ${broken} cannot be shown or resumed (the task's other runs are not affected).`
+        )
+      }
+      assert.include(failureOf((yield* orch("status", "--task", "demo")).exit), `The newest run of task demo is ${other}:`)
+      assert.strictEqual((yield* orch("status", other, "--task", "demo")).code, 0)
+      assert.strictEqual((yield* orch("resume", other, "--task", "demo")).code, 0)
+    })))
+
   it.effect("a run folder without its manifest (being made, or half written) is said as such, not 'not found' (status and resume)", () =>
     onApp(Effect.gen(function*() {
       const runId = yield* started("demo")
