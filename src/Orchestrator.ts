@@ -91,16 +91,21 @@ export class OrchestratorDisposed extends Schema.TaggedError<OrchestratorDispose
   }
 }
 
+/** The methods whose request names a run (status, resume), not a pipeline: their example says so. */
+const runMethods: ReadonlySet<string> = new Set(["status", "resume"])
+const exampleRunRequest = `{ runId: "2026-11-25T09-26-45-555Z-2f16ce35", taskId: "demo" }`
+const examplePipelineRequest = `{ pipelineId: "ci", taskId: "demo" }`
+
 /**
  * A request that is no object (JavaScript passes anything): refused with the engine's error for a bad
  * request, where the engine would fail reading its fields with a TypeError.
  */
-const requestShape = (request: unknown): Effect.Effect<void, InvalidFile> =>
+const requestShape = (method: string, request: unknown): Effect.Effect<void, InvalidFile> =>
   typeof request === "object" && request !== null
     ? Effect.void
     : Effect.fail(new InvalidFile({
       path: "the run request",
-      issues: [`(root): must be an object such as { pipelineId: "ci", taskId: "demo" }, not ${
+      issues: [`(root): must be an object such as ${runMethods.has(method) ? exampleRunRequest : examplePipelineRequest}, not ${
         oneLine(typeof request === "string" ? JSON.stringify(request) : String(request))
       }`]
     }))
@@ -146,7 +151,7 @@ export const createOrchestrator = (options: OrchestratorOptions = {}): Orchestra
     })
   }
   const engine = <A, E>(method: string, request: unknown, f: (engine: RunEngine["Type"]) => Effect.Effect<A, E>) =>
-    run(method, Effect.flatMap(RunEngine, (e) => Effect.zipRight(requestShape(request), Effect.suspend(() => f(e)))))
+    run(method, Effect.flatMap(RunEngine, (e) => Effect.zipRight(requestShape(method, request), Effect.suspend(() => f(e)))))
   return {
     start: (request) => engine("start", request, (e) => e.start(request)),
     resume: (request) => engine("resume", request, (e) => e.resume(request)),

@@ -50,10 +50,21 @@ describe("createOrchestrator: a JavaScript caller's request of the wrong shape",
     const loose = orchestrator as unknown as Record<"start" | "resume" | "plan" | "status", (request: unknown) => Promise<unknown>>
     try {
       const request = "the run request is not valid: (root): must be an object such as { pipelineId: \"ci\", taskId: \"demo\" }"
+      // status and resume name a run: their example says so.
+      const runRequest = "the run request is not valid: (root): must be an object such as { runId: \"2026-11-25T09-26-45-555Z-2f16ce35\", taskId: \"demo\" }"
       assert.deepStrictEqual(await rejected(loose.start(null)), { tag: "InvalidFile", message: `${request}, not null.` })
       assert.deepStrictEqual(await rejected(loose.plan(undefined)), { tag: "InvalidFile", message: `${request}, not undefined.` })
-      assert.deepStrictEqual(await rejected(loose.status("run-1")), { tag: "InvalidFile", message: `${request}, not "run-1".` })
-      assert.deepStrictEqual(await rejected(loose.resume(null)), { tag: "InvalidFile", message: `${request}, not null.` })
+      assert.deepStrictEqual(await rejected(loose.status("run-1")), { tag: "InvalidFile", message: `${runRequest}, not "run-1".` })
+      assert.deepStrictEqual(await rejected(loose.resume(null)), { tag: "InvalidFile", message: `${runRequest}, not null.` })
+      // An array or object id is shown as JSON and named as what it is.
+      assert.deepStrictEqual(await rejected(loose.resume({ runId: ["a"], taskId: "t" })), {
+        tag: "InvalidId",
+        message: "Invalid run ID \"[\\\"a\\\"]\": must be a string, not an array. Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
+      })
+      assert.deepStrictEqual(await rejected(loose.start({ pipelineId: "ci", taskId: { id: "t" } })), {
+        tag: "InvalidId",
+        message: "Invalid task ID \"{\\\"id\\\":\\\"t\\\"}\": must be a string, not an object. Use letters, digits, '-', '_' or '.', not starting with '.' or '-'."
+      })
       assert.deepStrictEqual(await rejected(loose.start({ pipelineId: 42, taskId: "t" })), {
         tag: "InvalidFile",
         message: "the run request is not valid: pipelineId: must be a string, not 42."

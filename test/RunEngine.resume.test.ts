@@ -96,6 +96,8 @@ interface ProbeOptions {
    * either before the owner is read (each has read only the manifest) or right after.
    */
   readonly rendezvous?: { readonly parties: number; readonly at: "beforeOwnerRead" | "afterOwnerRead" }
+  /** Runs once, as the first takeover claim is made (what another process does in that instant). */
+  readonly atFirstClaim?: (store: RunStore["Type"]) => Effect.Effect<void, unknown>
 }
 
 const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOptions) =>
@@ -124,8 +126,14 @@ const probeLayer = (initial: ReadonlyArray<PipelineDefinition>, options: ProbeOp
       update: (change, updateOptions) => Effect.tap(files.update(change, updateOptions), () => record(files.layout))
     })
 
-    const store = RunStore.of({
+    const claims = yield* Ref.make(0)
+    const firstClaim = (store: RunStore["Type"]) =>
+      Effect.flatMap(Ref.getAndUpdate(claims, (n) => n + 1), (n) =>
+        n === 0 && options.atFirstClaim !== undefined ? Effect.orDie(options.atFirstClaim(store)) : Effect.void)
+    const store: RunStore["Type"] = RunStore.of({
       ...inner,
+      claimTakeover: (layout, previous, claimant, isAlive) =>
+        Effect.zipRight(firstClaim(store), inner.claimTakeover(layout, previous, claimant, isAlive)),
       open: (layout) => Effect.map(inner.open(layout), recorded),
       readOwner: (layout) =>
         options.rendezvous?.at === "afterOwnerRead"
@@ -297,6 +305,31 @@ const writeNestedCrash = (childId: string, child: { readonly heartbeatAt: number
           { ...entry, index: 2, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }
         ]
       }
+    })
+  })
+
+/**
+ * A crashed run of `parent` whose nested stage `child` runs child run `childId` (pipeline `mid`), whose
+ * own nested stage `inner` runs `innerRunId`; both left by the crashed orchestrator, pid 777.
+ */
+const writeTwoLevelCrash = (entry: CliManifest["commands"][number], childId: string, innerRunId: string, child: Partial<CliManifest> = {}) =>
+  Effect.gen(function*() {
+    const nested = { ...entry, command: null, kind: "subpipeline" as const, status: "running" as const }
+    yield* writeRun({
+      runId: childId,
+      heartbeatAt: 0,
+      owner: { pid: 777, host: "test-host" },
+      manifest: {
+        pipeline_id: "mid",
+        parent_run_id: crashedRunId,
+        commands: [{ ...nested, id: "inner", title: "Stage inner", sub_run_id: innerRunId }],
+        ...child
+      }
+    })
+    yield* writeRun({
+      heartbeatAt: 0,
+      owner: { pid: 777, host: "test-host" },
+      manifest: { pipeline_id: "parent", commands: [{ ...nested, id: "child", title: "Stage child", sub_run_id: childId }] }
     })
   })
 
@@ -1002,7 +1035,10 @@ describe("RunEngine.resume: one writer per run (D-7)", () => {
     Effect.gen(function*() {
       const lost = yield* resumeTwiceAtOnce
       assert.deepStrictEqual(lost.map((e) => e._tag), ["ResumeInProgress"])
-      assert.include(lost[0]?.message ?? "", crashedRunId)
+      assert.strictEqual(
+        lost[0]?.message,
+        `Run ${crashedRunId} is being resumed by another orchestrator right now. Check it with: codex-orchestrator status --run ${crashedRunId} --task 0101`
+      )
     }).pipe(Effect.provide(probedApp([trivial], {
       host: { pid: 4242, alive: [] },
       rendezvous: { parties: 2, at: "afterOwnerRead" }
@@ -1264,6 +1300,87 @@ describe("RunEngine.resume: what re-runs", () => {
       pipeline("kid", [commandStage("work", "./work")])
     ], { scripts, host: { pid: 4242, alive: [888, 5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } } }))))
 
+  it.effect("a crashed run whose grandchild run is being resumed on its own by a live process is refused; nothing is written, its stage is left running", () =>
+    Effect.gen(function*() {
+      const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
+      const grandchildId = "1970-01-01T00-00-00-000Z-c0ffee09"
+      const [template] = (yield* writeRun({ runId: childId, heartbeatAt: 0 })).manifest.commands
+      assert.isDefined(template)
+      const entry = { ...template!, started_at: at(0) }
+      // The grandchild, resumed on its own after the crash: its resumer (pid 888) lives and beats, its stage runs in group 5555.
+      yield* writeRun({
+        runId: grandchildId,
+        heartbeatAt: 60_000,
+        owner: { pid: 888, host: "test-host", stage_pid: 5555 },
+        manifest: {
+          pipeline_id: "kid",
+          parent_run_id: childId,
+          parent_stage_id: "inner",
+          commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }]
+        }
+      })
+      // The child and the parent, as the crashed orchestrator (pid 777) left them.
+      yield* writeTwoLevelCrash(entry, childId, grandchildId, { parent_stage_id: "child" })
+      yield* TestClock.adjust("1 minute")
+      const before = yield* snapshot
+      const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+      assert(error._tag === "RunStillActive")
+      assert.strictEqual(
+        error.message,
+        `Cannot resume run ${crashedRunId}: the child run ${grandchildId} of stage inner of its child run ${childId} is running on its own ` +
+          `(pid 888 on test-host, last heartbeat 0s ago). Wait for it to finish, or stop that process first, then resume ${crashedRunId}; ` +
+          "a run has one writer at a time."
+      )
+      assert.isTrue(yield* (yield* Host).isGroupAlive(5555), "the grandchild's stage is not stopped")
+      assert.deepStrictEqual(yield* changedSince(before), [], "nothing is written")
+      assert.deepStrictEqual(yield* invocationCounts, {})
+    }).pipe(Effect.provide(app([
+      pipeline("parent", [nestedStage("child", "mid")]),
+      pipeline("mid", [nestedStage("inner", "kid")]),
+      pipeline("kid", [commandStage("work", "./work")])
+    ], { scripts, host: { pid: 4242, alive: [888, 5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee09" } } }))))
+
+  /**
+   * Another process (pid 888) resumes the child as this resume claims the parent: it claims the child
+   * and, unless `claimOnly`, refreshes its heartbeat, records itself as owner and starts the child's stage (group 5555).
+   */
+  const childResumedMeanwhile = (claimOnly: boolean) => (store: RunStore["Type"]) =>
+    Effect.gen(function*() {
+      const layout = yield* runLayout("1970-01-01T00-00-00-000Z-c0ffee00")
+      const resumer = { pid: 888, host: "test-host", since: at(60_000) }
+      assert.isTrue(yield* store.claimTakeover(layout, { pid: 777, host: "test-host", since: at(0) }, resumer, () => Effect.succeed(true)))
+      if (claimOnly) return
+      const files = yield* store.open(layout)
+      yield* files.update((m) => ({ ...m, heartbeat_at: at(60_000), updated_at: at(60_000) }), { force: true })
+      yield* files.writeOwner({ ...resumer, stage_pid: 5555, stage_pids: [5555] })
+    }).pipe(Effect.provide(Path.layer), Effect.provide(OrchestratorConfigTest("/repo")))
+
+  for (const [claimOnly, expected] of [[false, "RunStillActive"], [true, "ResumeInProgress"]] as const) {
+    it.effect(`a child run resumed on its own in the instant between resume's check and its takeover is left to its resumer (${claimOnly ? "claimed" : "running"}): ${expected}, its stage left running`, () =>
+      Effect.gen(function*() {
+        const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
+        // The child as the crash left it (its owner the crashed orchestrator, pid 777): the check passes it.
+        yield* writeNestedCrash(childId, { heartbeatAt: 0, owner: { pid: 777, host: "test-host", stage_pid: 5555 }, manifest: { parent_stage_id: "child" } })
+        yield* TestClock.adjust("1 minute")
+        const before = yield* manifestFile((yield* runLayout(childId)).manifest)
+        const error = yield* refused((yield* RunEngine).resume({ runId: crashedRunId }))
+        assert.strictEqual(error._tag, expected)
+        assert.include(error.message, childId)
+        assert.isTrue(yield* (yield* Host).isGroupAlive(5555), "the child's stage is not stopped")
+        const child = yield* manifestFile((yield* runLayout(childId)).manifest)
+        assert.strictEqual(child.status, "in_progress", "the child is its resumer's: not recorded cancelled")
+        if (claimOnly) assert.deepStrictEqual(child, before)
+        assert.deepStrictEqual(yield* invocationCounts, {})
+      }).pipe(Effect.provide(probedApp([
+        pipeline("parent", [commandStage("prep", "echo a"), nestedStage("child", "kid")]),
+        pipeline("kid", [commandStage("work", "./work")])
+      ], {
+        scripts,
+        host: { pid: 4242, alive: [888, 5555], runGroups: { 5555: "1970-01-01T00-00-00-000Z-c0ffee00" } },
+        atFirstClaim: childResumedMeanwhile(claimOnly)
+      }))))
+  }
+
   it.effect("a child run's running nested stage that names a run not its child: resume leaves that run alone (its groups, its manifest)", () =>
     Effect.gen(function*() {
       const childId = "1970-01-01T00-00-00-000Z-c0ffee00"
@@ -1279,24 +1396,7 @@ describe("RunEngine.resume: what re-runs", () => {
         manifest: { pipeline_id: "kid", commands: [{ ...entry, id: "work", title: "Stage work", command: "./work", status: "running" }] }
       })
       // The child, hand-edited: its own nested stage names that run.
-      yield* writeRun({
-        runId: childId,
-        heartbeatAt: 0,
-        owner: { pid: 777, host: "test-host" },
-        manifest: {
-          pipeline_id: "mid",
-          parent_run_id: crashedRunId,
-          commands: [{ ...entry, id: "inner", title: "Stage inner", command: null, kind: "subpipeline", status: "running", sub_run_id: strangerId }]
-        }
-      })
-      yield* writeRun({
-        heartbeatAt: 0,
-        owner: { pid: 777, host: "test-host" },
-        manifest: {
-          pipeline_id: "parent",
-          commands: [{ ...entry, id: "child", title: "Stage child", command: null, kind: "subpipeline", status: "running", sub_run_id: childId }]
-        }
-      })
+      yield* writeTwoLevelCrash(entry, childId, strangerId)
       yield* TestClock.adjust("1 minute")
       const host = yield* Host
       yield* resumeSettled({ runId: crashedRunId })
@@ -1441,6 +1541,36 @@ describe("RunEngine.resume: what re-runs", () => {
       yield* probe.setPipelines([flow])
       const resumed = yield* resumeSettled({ runId: manifest.run_id })
       assert.strictEqual(resumed.manifest.status, "succeeded")
+    }).pipe(Effect.provide(probedApp([flow]))))
+
+  it.effect("a run whose pipeline was removed since (config deleted or edited) is PipelineNotFound naming the run; nothing changes", () =>
+    Effect.gen(function*() {
+      const { manifest } = yield* failedFlowRun
+      const before = yield* snapshot
+      yield* (yield* Probe).setPipelines([abc])
+      const error = yield* refused((yield* RunEngine).resume({ runId: manifest.run_id }))
+      assert(error._tag === "PipelineNotFound")
+      assert.strictEqual(
+        error.message,
+        `Pipeline 'flow' not found (named by run ${manifest.run_id}, which resume runs again): it is neither in codex.orchestrator.json nor built in. ` +
+          "Available pipelines: abc."
+      )
+      assert.deepStrictEqual(yield* changedSince(before), [])
+    }).pipe(Effect.provide(probedApp([flow]))))
+
+  it.effect("a run a newer version recorded (manifest version 2) is refused saying so, not only 'Expected 1'; nothing changes", () =>
+    Effect.gen(function*() {
+      const { layout, manifest } = yield* failedFlowRun
+      const files = yield* InMemoryFiles
+      yield* files.write(layout.manifest, JSON.stringify({ ...manifest, version: 2 }))
+      const before = yield* snapshot
+      const error = yield* refused((yield* RunEngine).resume({ runId: manifest.run_id }))
+      assert.strictEqual(
+        error.message,
+        `${layout.relative(layout.manifest)} is not valid: version: is 2, written by a newer codex-orchestrator ` +
+          "(this one reads version 1); show and resume the run with that version."
+      )
+      assert.deepStrictEqual(yield* changedSince(before), [])
     }).pipe(Effect.provide(probedApp([flow]))))
 
   it.effect("a stage whose command and title were fixed since the run runs them, and its entry records them", () =>

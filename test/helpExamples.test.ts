@@ -36,3 +36,20 @@ describe("--help of the second wave's subcommands", () => {
       }).pipe(Effect.provide(TestKit.AppMemory({ pipelines: { user: [] } })), Effect.provide(NodeContext.layer)))
   }
 })
+
+describe("--target says what it does for each command", () => {
+  const descriptions = [
+    ["start", "Run only this stage (id, alias or <pipeline>:<stage>); the others are recorded skipped"],
+    ["plan", "Show the plan with this stage as its target (id, alias or <pipeline>:<stage>): start --target would run only it"],
+    // resume leaves the other entries as the run recorded them (RUN-9): none is recorded skipped.
+    ["resume", "Re-run only this stage (id, alias or <pipeline>:<stage>), even one that succeeded; the other stages keep what the run recorded (default: the run's recorded target, else $CODEX_ORCHESTRATOR_TARGET_STAGE)"]
+  ] as const
+  for (const [command, description] of descriptions) {
+    it.effect(`${command} --help`, () =>
+      Effect.gen(function*() {
+        const { code, stdout } = yield* runCommandLine(Cli.rootCommandOn("codex-orchestrator", Layer.empty), [command, "--help"])
+        assert.strictEqual(code, 0)
+        assert.include(stdout.replace(/\s+/g, " "), description)
+      }).pipe(Effect.provide(TestKit.AppMemory({ pipelines: { user: [] } })), Effect.provide(NodeContext.layer)))
+  }
+})

@@ -12,8 +12,18 @@ import { failureOf, runCommandLine } from "./support/cliMemory.js"
 import { commandStage, pipeline } from "./support/pipelines.js"
 
 const app = TestKit.AppMemory({
-  pipelines: { user: [pipeline("ok", [commandStage("build", "make")]), pipeline("broken", [commandStage("test", "make test")])] },
-  scripts: { make: { exitCode: 0 }, "make test": { exitCode: 1 } }
+  pipelines: {
+    user: [
+      pipeline("ok", [commandStage("build", "make")]),
+      pipeline("broken", [commandStage("test", "make test")]),
+      pipeline("bar", [commandStage("bar", "progress")])
+    ]
+  },
+  scripts: {
+    make: { exitCode: 0 },
+    "make test": { exitCode: 1 },
+    progress: { output: [{ stream: "stdout", data: "50%\r100%\u0007 done\n" }] }
+  }
 })
 
 const orch = (...args: ReadonlyArray<string>) => runCommandLine(Cli.rootCommandOn("orch", Layer.empty), args)
@@ -35,6 +45,21 @@ describe("resume on the command line (CLI-6)", () => {
       assert.notInclude(stdout, "Run resumed")
       assert.strictEqual(stdout.split("\n")[0], `Run already succeeded, nothing resumed: ${runId}`)
       assert.include(stdout, "Status: succeeded")
+    })))
+
+  it.effect("a stage line stays one line however its output or the manifest's title is made (a carriage return, a bell)", () =>
+    onApp(Effect.gen(function*() {
+      const started = yield* orch("start", "bar", "--task", "demo")
+      assert.strictEqual(started.code, 0, started.stderr)
+      assert.include(started.stdout.split("\n"), "  [succeeded] bar — 50%\\r100%\\u0007 done")
+      const runId = (started.stdout.split("\n")[0] ?? "").replace("Run started: ", "")
+      const { layout } = yield* (yield* RunReader).status({ runId, taskId: "demo" })
+      const files = yield* TestKit.InMemoryFiles
+      const manifest = JSON.parse((yield* files.read(layout.manifest)) ?? "{}")
+      manifest.commands[0].title = "Bar\rFAKE"
+      yield* files.write(layout.manifest, JSON.stringify(manifest))
+      const { stdout } = yield* orch("resume", runId, "--task", "demo")
+      assert.include(stdout.split("\n"), "  [succeeded] Bar\\rFAKE — 50%\\r100%\\u0007 done")
     })))
 
   it.effect("a failed run is resumed and says so; it fails again, exit 1", () =>

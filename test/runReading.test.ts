@@ -8,30 +8,35 @@ import { Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { execFileSync } from "node:child_process"
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync } from "node:fs"
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { exitCodeOf } from "../src/cli/exitCode.js"
 import { FileAccessError } from "../src/domain/FileErrors.js"
-import { makeRunLayout, type RunLayout } from "../src/domain/RunLayout.js"
+import { makeRunLayout, type Roots, type RunLayout } from "../src/domain/RunLayout.js"
 import { FilesLive } from "../src/layers/Files.js"
 import { readManifestAs } from "../src/layers/internal/runReading.js"
+import { readingGraph } from "../src/layers/AppBase.js"
+import { BaseConfigWith } from "../src/layers/BaseConfig.js"
 import { Files } from "../src/services/Files.js"
+import { RunReader } from "../src/services/RunReader.js"
+import { queuedManifest } from "./support/manifests.js"
 
 const live = FilesLive.pipe(Layer.provideMerge(NodeContext.layer))
 const runId = "2026-01-01T00-00-00-000Z-0123abcd"
 const Anything = Schema.Unknown
 
-const inRepo = <A, E>(f: (layout: RunLayout) => Effect.Effect<A, E, Files>) =>
+/** A temporary repository with run `runId` of task t's folder made, for `f` (the files under it are the test's). */
+const inRepo = <A, E, R>(f: (layout: RunLayout, roots: Roots) => Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => mkdtempSync(join(tmpdir(), "run-reading-"))),
     (repo) =>
       Effect.gen(function*() {
-        const path = yield* Path.Path
-        const layout = makeRunLayout(path, { repoRoot: repo, runsRoot: join(repo, ".runs"), outRoot: join(repo, "out") }, "t", runId)
+        const roots = { repoRoot: repo, runsRoot: join(repo, ".runs"), outRoot: join(repo, "out") }
+        const layout = makeRunLayout(yield* Path.Path, roots, "t", runId)
         mkdirSync(layout.runDir, { recursive: true })
-        return yield* f(layout)
-      }).pipe(Effect.provide(live)),
+        return yield* f(layout, roots)
+      }).pipe(Effect.provide(Path.layer)),
     (repo) => Effect.sync(() => rmSync(repo, { recursive: true, force: true }))
   )
 
@@ -58,7 +63,7 @@ describe("a run's manifest.json that cannot be read as a file", () => {
           `${manifestOf(layout)} is not valid: (root): a folder, not a file. ` +
             `Move that folder aside (if it holds the run's manifest.json, move that file in its place); ${untilFixed}`
         )
-      })
+      }).pipe(Effect.provide(live))
     ))
 
   it.live("a named pipe is refused without being read (a read would wait for a writer for ever)", () =>
@@ -73,7 +78,7 @@ describe("a run's manifest.json that cannot be read as a file", () => {
           message,
           `${manifestOf(layout)} is not valid: (root): not a regular file (a pipe, socket or device). Remove it; ${untilFixed}`
         )
-      })
+      }).pipe(Effect.provide(live))
     ))
 
   it.effect("a symbolic link that loops", () =>
@@ -86,7 +91,7 @@ describe("a run's manifest.json that cannot be read as a file", () => {
           message,
           `${manifestOf(layout)} is not valid: (root): a symbolic link that loops (ELOOP). Replace the link with the run's manifest, or remove it; ${untilFixed}`
         )
-      })
+      }).pipe(Effect.provide(live))
     ))
 
   it.effect("no permission to read it (EACCES, EPERM): says so and how to give access", () =>
@@ -117,4 +122,25 @@ describe("a run's manifest.json that cannot be read as a file", () => {
       const error = yield* Effect.flip(readManifestAs(broken, layout, Anything))
       assert.strictEqual(error._tag, "FileAccessError")
     }).pipe(Effect.provide(live)))
+})
+
+describe("status of a run whose owner record cannot be read", () => {
+  it.live("shows the run (the owner is what status adds, not what it needs): no owner, a warning", () =>
+    inRepo((layout, roots) =>
+      Effect.gen(function*() {
+        writeFileSync(layout.manifest, JSON.stringify(queuedManifest(layout, "t", runId, "2026-01-01T00:00:00.000Z")))
+        mkdirSync(layout.owner)
+        const view = yield* (yield* RunReader).status({ runId, taskId: "t" })
+        assert.strictEqual(view.manifest.status, "queued")
+        assert.isUndefined(view.owner)
+        // A pipe there is not read either (the read would wait for a writer).
+        rmSync(layout.owner, { recursive: true })
+        execFileSync("mkfifo", [layout.owner])
+        const wake = setTimeout(() => closeSync(openSync(layout.owner, constants.O_WRONLY | constants.O_NONBLOCK)), 3000)
+        const startedMs = Date.now()
+        const again = yield* Effect.ensuring((yield* RunReader).status({ runId, taskId: "t" }), Effect.sync(() => clearTimeout(wake)))
+        assert.isBelow(Date.now() - startedMs, 2000, "status waited on the pipe")
+        assert.isUndefined(again.owner)
+      }).pipe(Effect.provide(readingGraph(FilesLive.pipe(Layer.provideMerge(BaseConfigWith(roots))))), Effect.provide(NodeContext.layer))
+    ))
 })

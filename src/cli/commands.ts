@@ -5,6 +5,7 @@
 import { Args, Command, HelpDoc, Options } from "@effect/cli"
 import { Console, Effect, type Layer, Option } from "effect"
 import type { CliManifest } from "../domain/Manifest.js"
+import { oneLine } from "../domain/OneLine.js"
 import { keptText } from "../domain/RemoteStageText.js"
 import { Files } from "../services/Files.js"
 import { RunEngine } from "../services/RunEngine.js"
@@ -32,6 +33,7 @@ import { interactive, withHud } from "./hud.js"
 import { mirror } from "./mirror.js"
 import { planFormat, planJson, planMermaid, planText } from "./planOutput.js"
 import { status } from "./status.js"
+import { planTarget, resumeTarget, startTarget } from "./targetOption.js"
 import { missingRunId } from "./statusReport.js"
 import { runIdOf } from "./usage.js"
 import { cluster } from "./cluster.js"
@@ -47,11 +49,6 @@ const pipelineArg = Args.text({ name: "pipeline" }).pipe(
   Args.mapEffect((id) => id.startsWith("-") ? Effect.fail(HelpDoc.p(`Received unknown argument: '${id}'`)) : Effect.succeed(id)),
   Args.withDescription("Pipeline id from codex.orchestrator.json or a built-in (default: defaultPipeline, then diagnostics)"),
   Args.optional
-)
-const target = Options.text("target").pipe(
-  Options.withAlias("target-stage"),
-  Options.withDescription("Run only this stage (id, alias or <pipeline>:<stage>); the others are recorded skipped"),
-  Options.optional
 )
 const parentRun = Options.text("parent-run").pipe(
   Options.withDescription("Record this run id as the parent of the new run"),
@@ -168,9 +165,9 @@ const runText = (header: string, manifest: CliManifest) =>
       ? []
       : [`Mode: cloud, run locally (${manifest.cloud_fallback_reason})`]),
     ...manifest.commands.map((c) => `  [${c.status}] ${c.title}${c.summary === null ? "" : ` — ${c.summary.split("\n")[0]}`}${keptText(c.remote)}`)
-  ].join("\n")
+  ].map(oneLine).join("\n")
 
-/** A run's document on stdout: JSON with `--format json`, else the text summary (D-2). */
+/** A run's document on stdout: JSON with `--format json`, else the text summary, its lines escaped as status's are (D-2). */
 const printDocument = (header: string, format: "text" | "json") => (manifest: CliManifest) =>
   format === "json" ? printJson(startResult(manifest)) : Console.log(runText(header, manifest))
 
@@ -186,7 +183,7 @@ const printRunResult = (header: string, manifest: CliManifest, format: "text" | 
 /** `start`: needs RunEngine and EventBus from its caller (subcommandsOn provides them). */
 export const start = Command.make(
   "start",
-  { pipeline: pipelineArg, task, target, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, noCache, jsonl: jsonlOption, notify: notifyOption, otelEndpoint: otelEndpointOption },
+  { pipeline: pipelineArg, task, target: startTarget, format, parentRun, approvalPolicy, verbose, interactive, executionMode, promptFile, follow, schedule, noCache, jsonl: jsonlOption, notify: notifyOption, otelEndpoint: otelEndpointOption },
   (flags) =>
     Effect.gen(function*() {
       const mode = yield* resolveExecutionMode(flags.executionMode)
@@ -218,7 +215,7 @@ export const start = Command.make(
 /** `plan`: needs RunEngine from its caller. */
 export const plan = Command.make(
   "plan",
-  { pipeline: pipelineArg, task, target, format: planFormat, verbose, explainCache: explainCacheOption },
+  { pipeline: pipelineArg, task, target: planTarget, format: planFormat, verbose, explainCache: explainCacheOption },
   (flags) =>
     Effect.gen(function*() {
       const engine = yield* RunEngine
@@ -246,7 +243,7 @@ export const resume = Command.make(
     run: runArg,
     runFlag: runOption,
     task,
-    target,
+    target: resumeTarget,
     format,
     verbose,
     approvalPolicy,

@@ -112,11 +112,26 @@ export type TaskId = typeof TaskId.Type
 export const RunId = idSchema("run").pipe(Schema.brand("RunId"))
 export type RunId = typeof RunId.Type
 
+/** The most of a value that is no string an id message shows. */
+const shownValueLength = 40
+
+/** A value that is no string, as a message shows it: an array or object as JSON (cut), else as JavaScript prints it. */
+const shownValue = (value: unknown): string => {
+  let shown: string
+  try {
+    shown = typeof value === "object" ? JSON.stringify(value) ?? String(value) : typeof value === "function" ? "a function" : String(value)
+  } catch {
+    shown = String(value)
+  }
+  return shown.length > shownValueLength ? `${shown.slice(0, shownValueLength)}…` : shown
+}
+
 /** What a caller without types (the Promise facade from JavaScript) gave instead of a string id. */
-const notAString = (value: unknown) =>
-  value === undefined || value === null
-    ? { value: "", reason: "is missing (a string is required)." }
-    : { value: String(value), reason: `must be a string, not a ${typeof value}.` }
+const notAString = (value: unknown) => {
+  if (value === undefined || value === null) return { value: "", reason: "is missing (a string is required)." }
+  const kind = Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`
+  return { value: shownValue(value), reason: `must be a string, not ${kind}.` }
+}
 
 const check = (label: IdLabel, value: string, source: string | undefined): InvalidId | undefined => {
   const { value: shown, reason } = typeof value === "string" ? { value, reason: problemOf(label)(value) } : notAString(value)

@@ -3,7 +3,7 @@
  * Keys are the file's snake_case keys, so the schema is the file format with nothing renamed.
  * It holds bounded summaries only; stage output lives in the stage logs (DECISIONS D-12).
  */
-import { Schema } from "effect"
+import { type ParseResult, Schema } from "effect"
 import { ControlPlaneSection } from "./ControlPlane.js"
 import { DesignArtifact, DesignSummary } from "./DesignRecord.js"
 import { computeGuardrailStatus, GuardrailStatus } from "./Guardrails.js"
@@ -106,9 +106,17 @@ export const PrivacySection = Schema.Struct({
 })
 export type PrivacySection = typeof PrivacySection.Type
 
+/** What a manifest of another version is told: a newer one's run is that version's to resume. */
+const versionMessage = (issue: ParseResult.ParseIssue) => {
+  const actual: unknown = issue.actual
+  return typeof actual === "number" && actual > 1
+    ? `is ${actual}, written by a newer codex-orchestrator (this one reads version 1); show and resume the run with that version`
+    : `Expected 1, actual ${JSON.stringify(actual) ?? String(actual)}`
+}
+
 /** The run manifest, `manifest.json` in the run folder (MAN-1, MAN-3): the run's state, its stages and the sections it recorded. */
 export const CliManifest = Schema.Struct({
-  version: Schema.Literal(1),
+  version: Schema.Literal(1).annotations({ message: versionMessage }),
   task_id: Schema.String,
   task_slug: Schema.String,
   run_id: Schema.String,

@@ -49,12 +49,18 @@ export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunSti
   pid: Schema.Number,
   host: Schema.String,
   heartbeatAgeSeconds: Schema.Number,
-  /** The run is a child run (RUN-7) resumed on its own while its parent, being resumed, would settle it. */
-  childOf: Schema.optional(Schema.Struct({ runId: Schema.String, stageId: Schema.String }))
+  /**
+   * The run is a child run (RUN-7) resumed on its own while the run `runId` names, being resumed, would
+   * settle it: the child of its stage `stageId`, or of that stage of its child run `parentRunId` (deeper down).
+   */
+  childOf: Schema.optional(Schema.Struct({ runId: Schema.String, stageId: Schema.String, parentRunId: Schema.optional(Schema.String) }))
 }) {
   override get message() {
     if (this.childOf !== undefined) {
-      return `Cannot resume run ${this.childOf.runId}: the child run ${this.runId} of its stage ${this.childOf.stageId} is running on its own ` +
+      const stage = this.childOf.parentRunId === undefined
+        ? `its stage ${this.childOf.stageId}`
+        : `stage ${this.childOf.stageId} of its child run ${this.childOf.parentRunId}`
+      return `Cannot resume run ${this.childOf.runId}: the child run ${this.runId} of ${stage} is running on its own ` +
         `(pid ${this.pid} on ${this.host}, last heartbeat ${this.heartbeatAgeSeconds}s ago). Wait for it to finish, or stop that process ` +
         `first, then resume ${this.childOf.runId}; a run has one writer at a time.`
     }
@@ -65,10 +71,13 @@ export class RunStillActive extends Schema.TaggedError<RunStillActive>()("RunSti
 
 /** A resume refused because another orchestrator has just claimed the same run. */
 export class ResumeInProgress extends Schema.TaggedError<ResumeInProgress>()("ResumeInProgress", {
-  runId: Schema.String
+  runId: Schema.String,
+  /** The run's task: the command to copy names it, else status would look in the default task. */
+  taskId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `Run ${this.runId} is being resumed by another orchestrator right now. Check it with: status --run ${this.runId}`
+    const look = this.taskId === undefined ? `status --run ${this.runId}` : `codex-orchestrator status --run ${this.runId} --task ${this.taskId}`
+    return `Run ${this.runId} is being resumed by another orchestrator right now. Check it with: ${look}`
   }
 }
 

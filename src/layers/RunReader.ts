@@ -46,7 +46,10 @@ export const RunReaderLive = Layer.effect(
         const runId = yield* parseRunId(request.runId)
         const layout = makeRunLayout(path, config.roots, taskId, runId)
         const manifest = yield* readManifestAs(files, layout, StatusManifest)
-        const owner = yield* readOwner(files, layout)
+        // Like the sync record, the owner is what status adds: one it cannot read must not hide the run.
+        const owner = yield* readOwner(files, layout).pipe(
+          Effect.catchAll((error) => Effect.logWarning(`Owner record unreadable: ${error.message}`).pipe(Effect.as(undefined)))
+        )
         const cloudSync = yield* syncRecordOf(layout.cloudSyncRecord)
         const now = yield* Clock.currentTimeMillis
         const view: StatusView = { manifest, layout, stale: isStale(manifest, now), owner }

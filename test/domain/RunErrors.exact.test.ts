@@ -49,6 +49,11 @@ describe("RunErrors messages, exactly", () => {
       new ResumeInProgress({ runId: "r1" }).message,
       "Run r1 is being resumed by another orchestrator right now. Check it with: status --run r1"
     )
+    // With its task, the command to copy finds the run (without --task, status looks in the default task).
+    assert.strictEqual(
+      new ResumeInProgress({ runId: "r1", taskId: "t" }).message,
+      "Run r1 is being resumed by another orchestrator right now. Check it with: codex-orchestrator status --run r1 --task t"
+    )
   })
 
   it("PipelineChanged lists the stages, or the changed needs when there are some", () => {

@@ -61,7 +61,7 @@ const settle = (graph: ReturnType<typeof pipeline>, commands: ReadonlyArray<Comm
       files: yield* Files,
       store: yield* RunStore,
       host: yield* Host,
-      settleChild: () => (runId: string) => Ref.update(settled, (all) => [...all, runId])
+      settleChild: () => () => (runId: string) => Ref.update(settled, (all) => [...all, runId])
     }
     const adopted = yield* settleUnrecordedChildren(deps, files, graph, layoutOf(yield* Path.Path))
     const entries = (yield* files.manifest).commands

@@ -113,10 +113,10 @@ export const readRecorded = (store: RunStore["Type"], layout: RunLayout, layoutO
   })
 
 /**
- * D-7 for the child runs the takeover would settle (the running nested stages'): one resumed on its
- * own by another process that lives (a fresh heartbeat, an owner alive that is not the run's own
- * orchestrator, which the takeover judges) is refused before anything is written. The takeover would
- * stop its stage and record it cancelled while its resumer still writes it.
+ * D-7 for the child runs the takeover would settle (the running nested stages', and theirs in turn):
+ * one resumed on its own by another process that lives (a fresh heartbeat, an owner alive that is not
+ * the run's own orchestrator, which the takeover judges) is refused before anything is written. The
+ * takeover would stop its stage and record it cancelled while its resumer still writes it.
  */
 export const checkChildrenIdle = (
   deps: { readonly store: RunStore["Type"]; readonly host: Host["Type"] },
@@ -126,22 +126,33 @@ export const checkChildrenIdle = (
 ) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    for (const entry of recorded.commands) {
-      if (entry.status !== "running" || entry.kind !== "subpipeline" || entry.sub_run_id === null) continue
-      const child = yield* Effect.option(deps.store.read(layoutOf(entry.sub_run_id)))
-      if (Option.isNone(child) || isTerminal(child.value.status)) continue
-      const owner = yield* liveOwnerOf(deps, layoutOf(entry.sub_run_id), child.value, now)
-      if (owner === undefined) continue
-      // The run's own orchestrator ran the child: the takeover judges it.
-      const runOwner = yield* Effect.orElseSucceed(deps.store.readOwner(layout), () => undefined)
-      if (owner.pid === runOwner?.pid && owner.host === runOwner.host) continue
-      return yield* new RunStillActive({
-        runId: entry.sub_run_id,
-        pid: owner.pid,
-        host: owner.host,
-        heartbeatAgeSeconds: Math.round(heartbeatAgeMs(child.value, now) / 1000),
-        childOf: { runId: recorded.run_id, stageId: entry.id }
-      })
+    const seen = new Set([recorded.run_id])
+    // Level by level, as the takeover settles them: only a run that names its parent is its child.
+    let level: ReadonlyArray<CliManifest> = [recorded]
+    while (level.length > 0) {
+      const next: Array<CliManifest> = []
+      for (const run of level) {
+        for (const entry of run.commands) {
+          if (entry.status !== "running" || entry.kind !== "subpipeline" || entry.sub_run_id === null || seen.has(entry.sub_run_id)) continue
+          seen.add(entry.sub_run_id)
+          const child = yield* Effect.option(deps.store.read(layoutOf(entry.sub_run_id)))
+          if (Option.isNone(child) || isTerminal(child.value.status) || child.value.parent_run_id !== run.run_id) continue
+          const owner = yield* liveOwnerOf(deps, layoutOf(entry.sub_run_id), child.value, now)
+          // The run's own orchestrator ran the child: the takeover judges it.
+          const runOwner = owner === undefined ? undefined : yield* Effect.orElseSucceed(deps.store.readOwner(layout), () => undefined)
+          if (owner !== undefined && !(owner.pid === runOwner?.pid && owner.host === runOwner.host)) {
+            return yield* new RunStillActive({
+              runId: entry.sub_run_id,
+              pid: owner.pid,
+              host: owner.host,
+              heartbeatAgeSeconds: Math.round(heartbeatAgeMs(child.value, now) / 1000),
+              childOf: { runId: recorded.run_id, stageId: entry.id, ...(run === recorded ? {} : { parentRunId: run.run_id }) }
+            })
+          }
+          next.push(child.value)
+        }
+      }
+      level = next
     }
   })
 
@@ -154,7 +165,10 @@ export const pipelineOfRun = (data: PipelineCatalogData, recorded: CliManifest) 
         return yield* new ExecRunNotResumable({ runId: recorded.run_id, taskId: recorded.task_id, command: recorded.commands[0]?.command ?? null })
       }
       const missing = resolvePipeline(data, recorded.pipeline_id)
-      if (missing instanceof PipelineNotFound) return yield* missing
+      // The user named a run, not this pipeline: say where the name comes from.
+      if (missing instanceof PipelineNotFound) {
+        return yield* new PipelineNotFound({ ...missing, referencedBy: `run ${recorded.run_id}, which resume runs again` })
+      }
       return yield* Effect.dieMessage("unreachable: pipeline found on the second lookup")
     }
     const pipeline = found.pipeline

@@ -81,6 +81,14 @@ export const readManifestAs = <A, I>(
 /** An owner record (`.owner.json`, a takeover claim) from its JSON text; none when it does not decode. */
 export const decodeOwner = Schema.decodeUnknownOption(Schema.parseJson(RunOwner))
 
-/** The run's recorded owner (D-7); undefined when missing or unreadable (an old or foreign run). */
+/**
+ * The run's recorded owner (D-7); undefined when missing or unreadable (an old or foreign run), and
+ * when what is there is no regular file (no writer of ours made it; a pipe's read would wait for ever).
+ */
 export const readOwner = (backend: FileBackend, layout: RunLayout) =>
-  Effect.map(backend.readText(layout.owner), (text) => text === undefined ? undefined : Option.getOrUndefined(decodeOwner(text)))
+  Effect.gen(function*() {
+    const found = yield* backend.info(layout.owner)
+    if (found !== undefined && found.type !== "file") return undefined
+    const text = yield* backend.readText(layout.owner)
+    return text === undefined ? undefined : Option.getOrUndefined(decodeOwner(text))
+  })

@@ -19,7 +19,9 @@ import type { Files } from "../../services/Files.js"
 import type { Host } from "../../services/Host.js"
 import type { RunFiles, RunStore } from "../../services/RunStore.js"
 import { patchEntry } from "./entries.js"
+import type { ResumeInProgress, RunStillActive } from "../../domain/RunErrors.js"
 import { liveOwnerOf } from "./holderLiveness.js"
+import type { ChildOrigin } from "./takeover.js"
 
 /** A nested stage a crash interrupted before it recorded its child: where, which stage, since when. */
 interface Waiting {
@@ -52,7 +54,9 @@ export interface ChildDeps {
   readonly store: RunStore["Type"]
   readonly host: Host["Type"]
   /** The takeover's settling of a child run (internal/takeover.ts): its orphans stopped, recorded cancelled. */
-  readonly settleChild: (layoutOf: (runId: string) => RunLayout, parentRunId: string) => (runId: string) => Effect.Effect<void>
+  readonly settleChild: (
+    layoutOf: (runId: string) => RunLayout
+  ) => (origin: ChildOrigin) => (runId: string) => Effect.Effect<void, RunStillActive | ResumeInProgress>
 }
 
 /**
@@ -116,10 +120,17 @@ export const settleUnrecordedChildren = (
       if (newest === undefined) continue
       yield* files.update(patchEntry(entry.position, { sub_run_id: newest.run_id }), { force: true })
     }
+    // The run's recorded owner is still the crashed orchestrator's: this process records itself later.
+    const crashed = yield* Effect.orElseSucceed(deps.store.readOwner(files.layout), () => undefined)
     yield* Effect.forEach(children, (child) =>
       Effect.zipRight(
         Effect.logWarning(`Child run ${child.run_id} was created just before the crash and not yet recorded by its parent: adopted`),
-        deps.settleChild(layoutOf, manifest.run_id)(child.run_id)
+        deps.settleChild(layoutOf)({
+          resumedRunId: manifest.run_id,
+          crashed,
+          parentRunId: manifest.run_id,
+          stageId: entriesOf(waiting, child)[0]?.stageId ?? child.parent_stage_id ?? "(unknown)"
+        })(child.run_id)
       ), { discard: true })
     return children.map((c) => c.run_id)
   })
