@@ -4,18 +4,39 @@
  * next goes to stderr.
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Effect, Either, Option } from "effect"
+import { Console, Effect, Either, Layer, Option } from "effect"
 import { resolveTaskId } from "../domain/Ids.js"
 import { scaffoldPipelineId } from "../domain/ProjectTemplates.js"
+import { GitLive } from "../layers/Git.js"
 import { ProjectSetupLive } from "../layers/ProjectSetup.js"
 import { BaseConfig } from "../services/BaseConfig.js"
+import { Git } from "../services/Git.js"
 import { ProjectSetup } from "../services/ProjectSetup.js"
+import { processLayer } from "./gateLayers.js"
 import { UsageError } from "./usage.js"
 
 const task = Options.text("task").pipe(
   Options.withDescription("The first task's id: the spec, checklist and mirrors are named after it (default: $MCP_RUNNER_TASK_ID, else 0101)"),
   Options.optional
 )
+
+const firstCommit = `\`git init && git add -A && git commit -m "Scaffold the orchestrator"\``
+const why = "the spec guard and the diff budget compare commits"
+
+/**
+ * The first thing to do with the scaffold: commit it, in a repository; outside one, there is nothing
+ * to commit to, so make one first; without git, install it.
+ */
+const firstStep = (root: string) =>
+  Effect.flatMap(Git, (git) => git.run(["rev-parse", "--is-inside-work-tree"], root)).pipe(
+    Effect.map((inside) =>
+      inside.exitCode === 0 && inside.stdout.trim() === "true"
+        ? "commit these files"
+        : `${root} is not in a git repository, and ${why}: ${firstCommit} there`
+    ),
+    Effect.catchTag("GitUnavailable", (error) =>
+      Effect.succeed(`git could not be run (${error.reason}), and ${why}: install git, then ${firstCommit} in ${root}`))
+  )
 
 /** `init`: the scaffold, all or nothing. */
 export const init = Command.make("init", { task }, (flags) =>
@@ -30,7 +51,7 @@ export const init = Command.make("init", { task }, (flags) =>
     )
     yield* Console.log(written.map((file) => `wrote ${file}`).join("\n"))
     yield* Console.error(
-      `Next: commit these files, then \`codex-orchestrator start\` runs the "${scaffoldPipelineId}" pipeline of ` +
+      `Next: ${yield* firstStep(base.roots.repoRoot)}, then \`codex-orchestrator start\` runs the "${scaffoldPipelineId}" pipeline of ` +
         `codex.orchestrator.json; \`NOTES="Goal: ... | Summary: ... | Risks: ..." codex-orchestrator start ` +
         `implementation-gate --task ${taskId}\` runs the review gate.`
     )
@@ -44,5 +65,5 @@ export const init = Command.make("init", { task }, (flags) =>
       "these exists (exit 2, naming them); prints the files written. " +
       "Example: codex-orchestrator init --task 0001"
   ),
-  Command.provide(ProjectSetupLive)
+  Command.provide(Layer.merge(ProjectSetupLive, GitLive.pipe(Layer.provide(processLayer))))
 )

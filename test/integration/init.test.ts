@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
-import { asObject, commandAt, describeResult, parseJson, readJson, requireBuiltCli, runCli } from "../support/cli.js"
+import { asObject, commandAt, describeResult, makeTempRepo, parseJson, readJson, requireBuiltCli, runCli } from "../support/cli.js"
 import { fakeCodexCalls, writeFakeCodex } from "../support/fakeCodex.js"
 import { utcDate, withGitRepo } from "../support/gitRepo.js"
 
@@ -64,6 +64,31 @@ describe("init", () => {
       assert.strictEqual(reviews.length, 1)
       assert.include(reviews[0]?.[2] ?? "", "Goal: scaffold | Summary: init | Risks: none")
     }))
+
+  it("outside a git repository the next step is to make one, not to commit (there is nothing to commit to); without git, to install it", async () => {
+    const plain = makeTempRepo()
+    const noGit = makeTempRepo()
+    try {
+      const result = await runCli(["init", "--task", "x"], { cwd: plain.dir })
+      assert.strictEqual(result.code, 0, describeResult(result))
+      assert.notInclude(result.stderr, "commit these files")
+      assert.include(
+        result.stderr,
+        `Next: ${plain.dir} is not in a git repository, and the spec guard and the diff budget compare commits: ` +
+          "`git init && git add -A && git commit -m \"Scaffold the orchestrator\"` there, then `codex-orchestrator start` runs"
+      )
+      const without = await runCli(["init", "--task", "x"], { cwd: noGit.dir, env: { PATH: "/nonexistent" } })
+      assert.strictEqual(without.code, 0, describeResult(without))
+      assert.include(
+        without.stderr,
+        "Next: git could not be run (git is not installed (not found on PATH)), and the spec guard and the diff budget compare " +
+          `commits: install git, then \`git init && git add -A && git commit -m "Scaffold the orchestrator"\` in ${noGit.dir}, then`
+      )
+    } finally {
+      plain.cleanup()
+      noGit.cleanup()
+    }
+  })
 
   it("writes nothing when a file it would write exists, and names it (exit 2)", () =>
     withGitRepo({ "AGENTS.md": "# ours\n" }, async (repo) => {
