@@ -118,7 +118,10 @@ export const MirrorCheckerLive = Layer.effect(
       const base = yield* baseUrlOf(request)
       const browser = yield* launchChromium(executable, request.headed === true)
       yield* files.makeDirectory(dir)
-      const visits = yield* Effect.forEach(settings.routes, (route) => checkRoute(browser, base, route, settings, dir))
+      // A check that fails or is interrupted before its report leaves no folder of screenshots without one.
+      const visits = yield* Effect.forEach(settings.routes, (route) => checkRoute(browser, base, route, settings, dir)).pipe(
+        Effect.onError(() => Effect.ignore(files.removeTree(dir)))
+      )
       const issues = visits.flatMap((v) => v.issues)
       const report: CheckReport = {
         version: 1,

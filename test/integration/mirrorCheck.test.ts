@@ -3,7 +3,8 @@
  * fetched, the clean mirror passes, then planted violations are each reported. `.ci/run` installs
  * Debian's chromium, so this runs wherever the suite runs.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { asArray, asObject, describeResult, makeTempRepo, readJson, requireBuiltCli, runCli, spawnCli, type TempRepo, waitFor } from "../support/cli.js"
@@ -107,6 +108,23 @@ describe("mirror check", () => {
     assert.strictEqual(missing.code, 1, describeResult(missing))
     assert.include(missing.stderr, "no Chromium found (looked for CHROMIUM_PATH=/nonexistent/chromium)")
     assert.include(missing.stderr, "apt-get install -y chromium")
+  })
+
+  it("a check that cannot load a route (nothing on --port) names the URL (exit 1) and leaves no check folder behind", async () => {
+    const port = await new Promise<number>((resolvePort) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const address = probe.address()
+        probe.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0))
+      })
+    })
+    const checks = () => readdirSync(repo.path(".runs", "check-task", "mirror", "demo")).filter((name) => name.startsWith("check-"))
+    const before = checks()
+    const result = await runCli(["mirror", "check", "--project", "demo", "--port", String(port), "--format", "json"], { cwd: repo.dir, env })
+    assert.strictEqual(result.code, 1, describeResult(result))
+    assert.strictEqual(result.stdout, "")
+    assert.include(result.stderr, `error: the browser could not load http://127.0.0.1:${port}/: `)
+    assert.include(result.stderr, "ERR_CONNECTION_REFUSED")
+    assert.deepStrictEqual(checks(), before, "the failed check's folder (empty, no report) is removed")
   })
 
   it("explains every mirror subcommand with --help", async () => {
