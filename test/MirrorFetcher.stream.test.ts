@@ -4,7 +4,7 @@
  * file; a slow but steady body is not cut off by the idle timeout. In-memory files watched for the
  * largest buffer that passes through them, and an HttpClient answered with streamed bodies.
  */
-import { HttpClient, type HttpClientError, HttpClientResponse, Path } from "@effect/platform"
+import { HttpClient, HttpClientError, HttpClientResponse, Path } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Layer, Ref, Schedule, Stream, TestClock } from "effect"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
@@ -20,7 +20,8 @@ type Body = Stream.Stream<Uint8Array, HttpClientError.ResponseError>
 
 interface Reply {
   readonly type: string
-  readonly body: Body
+  /** The body, or one made for the response (to fail as the response's body would). */
+  readonly body: Body | ((response: HttpClientResponse.HttpClientResponse) => Body)
   readonly headers?: Readonly<Record<string, string>>
 }
 
@@ -55,7 +56,8 @@ const replying = (script: Readonly<Record<string, Reply>>, asked: Array<string>)
         headers: { "content-type": reply?.type ?? "text/plain", ...reply?.headers }
       })
       const response = HttpClientResponse.fromWeb(request, web)
-      return Effect.succeed(reply === undefined ? response : streamed(response, reply.body))
+      if (reply === undefined) return Effect.succeed(response)
+      return Effect.succeed(streamed(response, typeof reply.body === "function" ? reply.body(response) : reply.body))
     })
   )
 
@@ -152,6 +154,22 @@ describe("MirrorFetcherLive streams asset bodies", () => {
         ["https://site.test/", "fetched", 84, null],
         ["https://site.test/slow.bin", "fetched", 6 * chunkSize, null],
         ["https://site.test/stalled.bin", "failed", 0, "no data for 30s"]
+      ])
+    }))
+
+  it.effect("a connection dropped mid-body says why (the client's own words only said 'Decode error')", () =>
+    Effect.gen(function*() {
+      const dropped = (response: HttpClientResponse.HttpClientResponse): Body =>
+        Stream.concat(
+          chunks(1),
+          Stream.fail(new HttpClientError.ResponseError({ request: response.request, response, reason: "Decode", cause: new Error("terminated", { cause: new Error("other side closed") }) }))
+        )
+      const { manifest } = yield* fetchWith({
+        "https://site.test/": { type: "text/html", body: html(page) },
+        "https://site.test/big.bin": { type: "application/octet-stream", body: dropped }
+      })
+      assert.deepStrictEqual(manifest.errors, [
+        "https://site.test/big.bin: Decode error (200 GET https://site.test/big.bin): terminated: other side closed"
       ])
     }))
 })

@@ -11,7 +11,7 @@ import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { Files } from "../src/services/Files.js"
 import { MirrorFetcher } from "../src/services/MirrorFetcher.js"
 
-type Reply = { readonly status: number; readonly body?: string; readonly type?: string } | "refused"
+type Reply = { readonly status: number; readonly body?: string; readonly type?: string; readonly location?: string } | "refused"
 
 /** Answers each URL from `script` (a list played in order, the last repeating) and logs when it was asked. */
 const scriptedHttp = (script: Readonly<Record<string, ReadonlyArray<Reply>>>) => {
@@ -29,7 +29,10 @@ const scriptedHttp = (script: Readonly<Record<string, ReadonlyArray<Reply>>>) =>
           ? Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("ECONNREFUSED") }))
           : Effect.succeed(HttpClientResponse.fromWeb(
             request,
-            new Response(reply.body ?? "", { status: reply.status, headers: { "content-type": reply.type ?? "text/html" } })
+            new Response(reply.body ?? "", {
+              status: reply.status,
+              headers: { "content-type": reply.type ?? "text/html", ...(reply.location === undefined ? {} : { location: reply.location }) }
+            })
           ))
       })
     )
@@ -70,6 +73,24 @@ describe("MirrorFetcherLive", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a --config file that does not exist is named with a fix that does not ask for --config again", () => {
+    const { layer } = setup({})
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* MirrorFetcher).fetch({ project: "demo", configPath: "/elsewhere/none.json", dryRun: true, force: false }))
+      assert.strictEqual(
+        error.message,
+        `/elsewhere/none.json is not valid: the file does not exist. ` +
+          `Create it with at least {"origin": "https://example.com", "routes": ["/"]}, or give --config a file that exists.`
+      )
+      const missing = yield* Effect.flip((yield* MirrorFetcher).fetch({ project: "demo", dryRun: true, force: false }))
+      assert.strictEqual(
+        missing.message,
+        `packages/demo/mirror.config.json is not valid: the file does not exist. ` +
+          `Create it with at least {"origin": "https://example.com", "routes": ["/"]}, or pass --config <file>.`
+      )
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("retries with exponential backoff, then asks the archive for another host's asset", () => {
     const { http, layer } = setup({
       "https://site.test/": [{ status: 200, body: page }],
@@ -91,6 +112,39 @@ describe("MirrorFetcherLive", () => {
         (yield* files.read("/repo/packages/demo/public/index.html")) ?? "",
         `<img src="/external/cdn.test/a.png"><img src="/b.png">`
       )
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a page that redirects (/about to /about/) has its relative URLs resolved where it was answered, fetched or cached", () => {
+    const { layer } = setup({
+      "https://site.test/about": [{ status: 301, location: "/about/" }],
+      "https://site.test/about/": [{ status: 200, body: `<html><body><img src="pic.png"></body></html>` }],
+      "https://site.test/about/pic.png": [{ status: 200, body: "P", type: "image/png" }]
+    })
+    return Effect.gen(function*() {
+      const memory = yield* InMemoryFiles
+      yield* memory.write("/repo/packages/demo/mirror.config.json", JSON.stringify({ origin: "https://site.test", routes: ["/about"] }))
+      for (const outcome of ["fetched", "cached"]) {
+        const fiber = yield* Effect.fork((yield* MirrorFetcher).fetch({ project: "demo", dryRun: false, force: false }))
+        yield* TestClock.adjust("1 minute")
+        const { manifest } = yield* Fiber.join(fiber)
+        assert.deepStrictEqual(manifest.errors, [], outcome)
+        assert.deepStrictEqual(manifest.urls.map((entry) => [entry.url, entry.outcome]), [
+          ["https://site.test/about", outcome],
+          ["https://site.test/about/pic.png", outcome]
+        ])
+        assert.include((yield* memory.read("/repo/packages/demo/public/about/index.html")) ?? "", `<img src="/about/pic.png">`)
+        assert.strictEqual(yield* memory.read("/repo/packages/demo/public/about/pic.png"), "P")
+      }
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a redirect loop fails its URL after 10 redirects instead of staging an empty page", () => {
+    const { http, layer } = setup({ "https://site.test/": [{ status: 302, location: "/" }] })
+    return Effect.gen(function*() {
+      const { manifest } = yield* run(false)
+      assert.deepStrictEqual(manifest.errors, ["https://site.test/: HTTP 302: still a redirect after 10"])
+      assert.strictEqual(http.asked.length, 11)
     }).pipe(Effect.provide(layer))
   })
 

@@ -1,7 +1,7 @@
 /**
  * What a failure's causes say, for one-line reasons: an HTTP client's error says only "fetch
  * failed" or "Transport error"; why (refused, unknown host, hung up) is in its cause, sometimes one
- * further down. Shared by the Notifier and cloud sync.
+ * further down. Shared by the Notifier, cloud sync and the mirror's downloads.
  */
 
 /** The messages of `error`'s chain of Error causes, outermost first, at most `max`. */

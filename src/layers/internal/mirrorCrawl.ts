@@ -94,7 +94,8 @@ export const crawl = (options: CrawlOptions) =>
           return Either.left<DownloadFailed>({ httpStatus: got.httpStatus, attempts: got.attempts, error })
         }
         const text = (yield* files.readText(got.file)) ?? ""
-        const context = { settings, mapping, documentUrl: new URL(item.url) }
+        // Relative URLs are relative to where the page was answered (`/about` redirected to `/about/`).
+        const context = { settings, mapping, documentUrl: new URL(got.answeredAt) }
         const rewritten = content === "html" ? rewriteHtml(text, context) : rewriteCss(text, context)
         const bytes = encoder.encode(rewritten.text)
         yield* files.writeBytes(target, bytes)

@@ -5,12 +5,13 @@
  * `<base64url(url)>.bin` with a `.json` beside it; the body goes to the `.bin` as it arrives, so a
  * large asset never sits in memory, and one over `--max-asset-mb` is stopped and fails.
  */
-import { type HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, HttpClient, type HttpClientError, HttpClientRequest } from "@effect/platform"
 import { Duration, Effect, Either, Option, Ref, Schema, Stream } from "effect"
 import type { FileAccessError } from "../../domain/FileErrors.js"
 import type { UrlOutcome } from "../../domain/MirrorManifest.js"
 import { type RetryPolicy, retrySchedule } from "../../domain/Retry.js"
 import type { Files } from "../../services/Files.js"
+import { causeMessages } from "./causeMessages.js"
 import { sha256Hex } from "./sha256.js"
 
 /** What a download got: the cached file holding the body and where it came from. */
@@ -19,6 +20,8 @@ export interface Downloaded {
   /** The cache's `.bin`: the body as it arrived, written there chunk by chunk. */
   readonly file: string
   readonly size: number
+  /** Where the body was answered, redirects followed (the URL itself when the archive supplied it): what its relative URLs are relative to. */
+  readonly answeredAt: string
   readonly contentType: string
   readonly httpStatus: number
   /** The archive URL when the archive supplied it. */
@@ -51,7 +54,9 @@ const CacheEntry = Schema.parseJson(Schema.Struct({
   url: Schema.String,
   content_type: Schema.String,
   http_status: Schema.Int,
-  source: Schema.NullOr(Schema.String)
+  source: Schema.NullOr(Schema.String),
+  /** Where it was answered, when a redirect took it elsewhere (entries written before it have none). */
+  answered_at: Schema.optional(Schema.String)
 }))
 
 /**
@@ -67,6 +72,7 @@ class AttemptFailed extends Schema.TaggedError<AttemptFailed>()("AttemptFailed",
 
 interface Response {
   readonly size: number
+  readonly answeredAt: string
   readonly contentType: string
   readonly httpStatus: number
 }
@@ -78,6 +84,9 @@ const cacheKey = (url: string) => {
   const encoded = base64Url(url)
   return encoded.length <= 200 ? Effect.succeed(encoded) : Effect.map(sha256Hex(url), (hex) => `sha256-${hex}`)
 }
+
+/** An HTTP client's error with why (refused, reset, hung up), which its own message leaves to its causes. */
+const clientReason = (error: HttpClientError.HttpClientError) => [error.message, ...causeMessages(error, 3)].join(": ")
 
 /** A body over the cap: the reason names what was seen, the cap and the flag that raises it. */
 const oversize = (httpStatus: number, maxMib: number, flag: string | undefined, what: (cap: string) => string) =>
@@ -105,7 +114,9 @@ const attemptGet = (
     const maxBytes = options.maxAssetMib * 1024 * 1024
     const waited = Duration.format(options.timeout)
     yield* Ref.update(attempts, (n) => n + 1)
-    const response = yield* options.http.execute(HttpClientRequest.get(target)).pipe(
+    // Redirects followed here (fetch's own following hides where the page was answered).
+    const response = yield* HttpClient.followRedirects(options.http, 10).execute(HttpClientRequest.get(target)).pipe(
+      Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
       Effect.timeoutFail({
         duration: options.timeout,
         onTimeout: () => new AttemptFailed({ httpStatus: undefined, reason: `no answer within ${waited}`, retryable: true })
@@ -117,6 +128,10 @@ const attemptGet = (
         reason: `HTTP ${response.status}`,
         retryable: response.status === 429 || response.status >= 500
       })
+    }
+    if (response.status >= 300) {
+      const why = response.headers["location"] === undefined ? "a redirect without a Location" : "still a redirect after 10"
+      return yield* new AttemptFailed({ httpStatus: response.status, reason: `HTTP ${response.status}: ${why}`, retryable: false })
     }
     const tooLarge = (what: (cap: string) => string) => oversize(response.status, options.maxAssetMib, options.capFlag, what)
     const declared = Number(response.headers["content-length"] ?? Number.NaN)
@@ -130,11 +145,11 @@ const attemptGet = (
           return size > maxBytes ? Effect.fail(tooLarge((cap) => `over ${cap}: stopped at ${size} bytes`)) : writer.write(bytes)
         })
       ), { durable: false })
-    return { size, contentType: response.headers["content-type"] ?? "", httpStatus: response.status }
+    return { size, answeredAt: response.request.url, contentType: response.headers["content-type"] ?? "", httpStatus: response.status }
   }).pipe(
     Effect.catchTags({
-      RequestError: (error) => new AttemptFailed({ httpStatus: undefined, reason: error.message, retryable: true }),
-      ResponseError: (error) => new AttemptFailed({ httpStatus: error.response.status, reason: error.message, retryable: true })
+      RequestError: (error) => new AttemptFailed({ httpStatus: undefined, reason: clientReason(error), retryable: true }),
+      ResponseError: (error) => new AttemptFailed({ httpStatus: error.response.status, reason: clientReason(error), retryable: true })
     })
   )
 
@@ -164,7 +179,8 @@ export const makeDownloader = (options: DownloaderOptions) => {
         url,
         content_type: response.contentType,
         http_status: response.httpStatus,
-        source: source ?? null
+        source: source ?? null,
+        ...(source === undefined && response.answeredAt !== url ? { answered_at: response.answeredAt } : {})
       }).pipe(Effect.orDie)
       yield* files.writeAtomic(`${options.cacheDir}/${key}.json`, meta, { durable: false })
     })
@@ -183,6 +199,7 @@ export const makeDownloader = (options: DownloaderOptions) => {
           outcome: "cached",
           file,
           size,
+          answeredAt: entry.answered_at ?? url,
           contentType: entry.content_type,
           httpStatus: entry.http_status,
           source: entry.source ?? undefined,
@@ -214,6 +231,7 @@ export const makeDownloader = (options: DownloaderOptions) => {
         outcome: source === undefined ? "fetched" : "archived",
         file: bin,
         size: response.size,
+        answeredAt: source === undefined ? response.answeredAt : url,
         contentType: response.contentType,
         httpStatus: response.httpStatus,
         source,

@@ -14,6 +14,8 @@ export interface MirrorProject {
   readonly name: string
   readonly dir: string
   readonly configPath: string
+  /** Whether `configPath` came from `--config` (the fix for a missing file differs). */
+  readonly configGiven: boolean
   readonly publicDir: string
 }
 
@@ -32,6 +34,7 @@ export const mirrorProject = (path: Path.Path, repoRoot: string, name: string, c
     name,
     dir,
     configPath: configPath === undefined ? path.join(dir, "mirror.config.json") : path.resolve(configPath),
+    configGiven: configPath !== undefined,
     publicDir: path.join(dir, "public")
   })
 }
@@ -50,7 +53,7 @@ export const loadMirrorSettings = (files: Files["Type"], path: Path.Path, repoRo
       return yield* new InvalidFile({
         path: shown,
         issues: ["the file does not exist"],
-        hint: `Create it with at least ${leastConfig}, or pass --config <file>.`
+        hint: `Create it with at least ${leastConfig}, or ${project.configGiven ? "give --config a file that exists" : "pass --config <file>"}.`
       })
     }
     const file = yield* decodeJsonFile(MirrorConfigFile, shown, `Fix the fields listed; the least a mirror needs is ${leastConfig}.`)(text)
