@@ -66,6 +66,14 @@ describe("usage errors on the command line (D-1)", () => {
       assert.strictEqual(yield* refused("status", "--run", "r", "--format"), `--format needs a value. ${help("status ")}`)
     }))
 
+  it.effect("status and resume (whose run id may be an argument) with a flag given twice name the flag, not its second value", () =>
+    Effect.gen(function*() {
+      // Before: `unexpected argument 'u'.` (the second value was left over as an argument).
+      assert.strictEqual(yield* refused("status", "--run", "r", "--task", "t", "--task", "u"), `--task is given more than once. ${help("status ")}`)
+      assert.strictEqual(yield* refused("status", "--run", "r", "--run", "s"), `--run is given more than once. ${help("status ")}`)
+      assert.strictEqual(yield* refused("resume", "--run", "r", "--run=s"), `--run is given more than once. ${help("resume ")}`)
+    }))
+
   it.effect("cache prune --max-size 0 points to --all", () =>
     Effect.gen(function*() {
       // Before: `--max-size 0 is not a size`, which it is; the cache has a flag for emptying it.

@@ -63,5 +63,10 @@ export const runIdOf = (command: string, valueFlags: ReadonlyArray<string>, posi
   if (Option.isNone(positional) || !positional.value.startsWith("-")) return Effect.succeed(Option.orElse(flag, () => positional))
   const given = positional.value
   const help = `See 'codex-orchestrator ${command} --help'.`
-  return Effect.fail(new UsageError({ reason: valueFlags.includes(given) ? `${given} needs a value. ${help}` : `unknown option ${given}. ${help}` }))
+  // A flag with its value there (`--run=s`) was taken as the run id because the flag was taken already: given twice.
+  const equals = given.indexOf("=")
+  const name = equals < 0 ? given : given.slice(0, equals)
+  if (!valueFlags.includes(name)) return Effect.fail(new UsageError({ reason: `unknown option ${given}. ${help}` }))
+  const valued = equals >= 0 && equals < given.length - 1
+  return Effect.fail(new UsageError({ reason: `${name} ${valued ? "is given more than once" : "needs a value"}. ${help}` }))
 }

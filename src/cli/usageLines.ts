@@ -96,12 +96,19 @@ const usageReason = (
     }
     const unknown = unknownArgument.exec(said)?.[1]
     if (unknown !== undefined) {
-      if (!unknown.startsWith("-")) return `unexpected argument '${unknown}'. ${help}`
-      // `--format=` (nothing after the `=`) reaches here whole: the flag is `--format`, its value missing.
-      const flag = unknown.endsWith("=") ? unknown.slice(0, -1) : unknown
-      if (!flagNames(CommandDescriptor.getUsage(command)).includes(flag)) return `unknown option ${unknown}. ${help}`
-      const twice = args.filter((arg) => arg === flag || arg.startsWith(`${flag}=`)).length > 1
-      return `${flag} ${twice ? "is given more than once" : "needs a value"}. ${help}`
+      const flags = flagNames(CommandDescriptor.getUsage(command))
+      const givenTwice = (flag: string) => args.filter((arg) => arg === flag || arg.startsWith(`${flag}=`)).length > 1
+      if (!unknown.startsWith("-")) {
+        // A flag given twice leaves its second value over as an argument (status and resume, whose
+        // run id may be one): the flag is what to name, not that value.
+        const repeated = flags.find(givenTwice)
+        return repeated === undefined ? `unexpected argument '${unknown}'. ${help}` : `${repeated} is given more than once. ${help}`
+      }
+      // `--format=` (nothing after the `=`) reaches here whole: the flag is `--format`, its value
+      // missing; so does a second `--run=s`: the flag is `--run`, given twice.
+      const flag = unknown.includes("=") ? unknown.slice(0, unknown.indexOf("=")) : unknown
+      if (!flags.includes(flag)) return `unknown option ${unknown}. ${help}`
+      return `${flag} ${givenTwice(flag) ? "is given more than once" : "needs a value"}. ${help}`
     }
     // A value the flag refuses: the flag is the one without which the command line parses otherwise.
     const config = CliConfig.defaultConfig
