@@ -121,9 +121,11 @@ export const captureSnapshot = (ctx: CaptureContext, snapshotId: Effect.Effect<s
       if (storageFolder !== undefined && storageFolder.type !== "directory") {
         return yield* new SnapshotAttemptFailed({ reason: snapshotFolderIsFile(ctx.snapshotRoot, ctx.snapshotRootGiven), retryable: false })
       }
-      // Made before anything is packed: a folder that cannot be made fails the attempt at once.
-      yield* files.makeDirectory(storageDir).pipe(Effect.mapError(stored))
       const commit = (yield* gitStep("git rev-parse HEAD")).stdout.trim()
+      // Made before anything is packed (a folder that cannot be made fails the attempt at once), and
+      // after git has said this is a repository with a commit: a snapshot that cannot be taken
+      // leaves no empty folder behind.
+      yield* files.makeDirectory(storageDir).pipe(Effect.mapError(stored))
       const listed = splitNul((yield* gitStep("git ls-files -z --cached --others --exclude-standard")).stdout)
       // A tracked file deleted from the working tree is not part of it.
       const deleted = splitNul((yield* gitStep("git ls-files -z --deleted")).stdout)
