@@ -11,24 +11,17 @@ import { Effect, Layer } from "effect"
 import { makeRunLayout } from "../src/domain/RunLayout.js"
 import type { PrivacyMode } from "../src/domain/Privacy.js"
 import { FilesMemory, InMemoryFiles } from "../src/layers/Files.js"
-import { LearningMemory, memorySnapshotId } from "../src/layers/Learning.js"
+import { LearningMemory } from "../src/layers/Learning.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
-import { ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
+import { ProcessRunnerMemory } from "../src/layers/ProcessRunner.js"
 import { Learning } from "../src/services/Learning.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
-import { commandEntry, finishedManifest } from "./support/learning.js"
+import { commandEntry, finishedManifest, snapshotGitScripts } from "./support/learning.js"
 
-const commit = "0123456789abcdef0123456789abcdef01234567"
-const out = (data: string): ScriptedProcess => ({ output: [{ stream: "stdout", data }] })
 /** The last successful command holds one secret and prints another. */
 const command = "curl -H 'Authorization: Bearer eyJcommandSecret1' https://api.test"
 const scripts = {
-  "git rev-parse HEAD": out(`${commit}\n`),
-  "git ls-files -z --cached --others --exclude-standard": out("README.md\0"),
-  "git ls-files -z --deleted": out(""),
-  [`git tag -f learning-snapshot-${memorySnapshotId} ${commit}`]: {},
-  "git rev-parse --show-prefix": out("\n"),
-  "git status --porcelain -z --untracked-files=all -- .": out(""),
+  ...snapshotGitScripts,
   [command]: { output: [{ stream: "stdout" as const, data: "ok api_key=printedSec" }, { stream: "stdout" as const, data: "ret42\n" }] }
 }
 

@@ -11,23 +11,17 @@ import { Effect, Fiber, Layer, Logger, Ref, TestClock, TestServices } from "effe
 import { FileAccessError } from "../src/domain/FileErrors.js"
 import { makeRunLayout } from "../src/domain/RunLayout.js"
 import { FilesMemory } from "../src/layers/Files.js"
-import { LearningMemory, memorySnapshotId } from "../src/layers/Learning.js"
+import { LearningMemory } from "../src/layers/Learning.js"
 import { OrchestratorConfigTest } from "../src/layers/OrchestratorConfig.js"
 import { ProcessInvocations, ProcessRunnerMemory, type ScriptedProcess } from "../src/layers/ProcessRunner.js"
 import { Files } from "../src/services/Files.js"
 import { Learning } from "../src/services/Learning.js"
 import { OrchestratorConfig } from "../src/services/OrchestratorConfig.js"
-import { commandEntry, finishedManifest } from "./support/learning.js"
+import { commandEntry, finishedManifest, snapshotGitScripts } from "./support/learning.js"
 
-const commit = "0123456789abcdef0123456789abcdef01234567"
 const out = (data: string): ScriptedProcess => ({ output: [{ stream: "stdout", data }] })
 const repo = {
-  "git rev-parse HEAD": out(`${commit}\n`),
-  "git ls-files -z --cached --others --exclude-standard": out("README.md\0"),
-  "git ls-files -z --deleted": out(""),
-  [`git tag -f learning-snapshot-${memorySnapshotId} ${commit}`]: {},
-  "git rev-parse --show-prefix": out("\n"),
-  "git status --porcelain -z --untracked-files=all -- .": out(""),
+  ...snapshotGitScripts,
   "npm test": out("ok\n")
 }
 
