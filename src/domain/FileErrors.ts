@@ -18,6 +18,9 @@ export class InvalidFile extends Schema.TaggedError<InvalidFile>()("InvalidFile"
   }
 }
 
+/** The system's words of a file error's cause (`EACCES: permission denied, open '…'`), which carry its code. */
+export const systemReason = (error: { readonly cause: unknown }): string => error.cause instanceof Error ? error.cause.message : String(error.cause)
+
 /** A file we could not read or write; `operation` says what we tried. */
 export class FileAccessError extends Schema.TaggedError<FileAccessError>()("FileAccessError", {
   path: Schema.String,
@@ -25,7 +28,7 @@ export class FileAccessError extends Schema.TaggedError<FileAccessError>()("File
   cause: Schema.Defect
 }) {
   override get message() {
-    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    const reason = systemReason(this)
     // The ones a user can act on without reading the system's words come first, naming the file.
     if (reason.includes("ENOSPC")) return `No space left on device writing ${this.path} (${this.operation}); free some space and try again.`
     if (reason.includes("EROFS")) return `Read-only file system: could not ${this.operation} ${this.path}; make it writable or choose another folder.`

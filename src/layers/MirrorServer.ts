@@ -3,7 +3,7 @@ import { createServer } from "node:http"
 import { FileSystem, HttpServer, HttpServerRequest, HttpServerResponse, Path } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Console, Effect, Layer } from "effect"
-import { type FileAccessError, InvalidFile } from "../domain/FileErrors.js"
+import { type FileAccessError, InvalidFile, systemReason } from "../domain/FileErrors.js"
 import { type CspChoice, fileHeaders, hasExtension, parseRange, requestTarget } from "../domain/MirrorServe.js"
 import { isWithin } from "../domain/PathContainment.js"
 import { Files } from "../services/Files.js"
@@ -23,7 +23,7 @@ type Located = { readonly _tag: "Found"; readonly file: string; readonly size: n
 }
 
 /** A path the file system cannot resolve: a symbolic link loop (ELOOP) or a name too long (ENAMETOOLONG). */
-const unresolvable = (error: FileAccessError) => /\b(ELOOP|ENAMETOOLONG)\b/.test(error.cause instanceof Error ? error.cause.message : String(error.cause))
+const unresolvable = (error: FileAccessError) => /\b(ELOOP|ENAMETOOLONG)\b/.test(systemReason(error))
 
 const statusText = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found" } as const
 

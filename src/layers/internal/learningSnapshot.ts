@@ -15,7 +15,7 @@ import {
   snapshotRetryPolicy,
   snapshotTagPrefix
 } from "../../domain/LearningRecords.js"
-import { FileAccessError } from "../../domain/FileErrors.js"
+import { FileAccessError, systemReason } from "../../domain/FileErrors.js"
 import {
   snapshotFileList,
   snapshotFolderIsFile,
@@ -41,15 +41,12 @@ class SnapshotAttemptFailed extends Schema.TaggedError<SnapshotAttemptFailed>()(
   }
 }
 
-/** The system's words of a file error (`EACCES: permission denied, open '…'`), which carry its code. */
-const systemWords = (error: FileAccessError) => error.cause instanceof Error ? error.cause.message : String(error.cause)
-
 /**
  * A file error of the snapshot folder (`folder`; `given` when it is LEARNING_SNAPSHOT_DIR's): one that
  * retrying cannot mend names the folder, the code and the fix, and is not retried.
  */
 const storeFailure = (folder: string, given: boolean) => (error: FileAccessError) => {
-  const code = unmendableCode(systemWords(error))
+  const code = unmendableCode(systemReason(error))
   return code === undefined
     ? new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
     : new SnapshotAttemptFailed({
@@ -64,7 +61,7 @@ const attemptFailure = (
   error: SnapshotAttemptFailed | FileAccessError | { readonly _tag: string; readonly message: string }
 ): SnapshotAttemptFailed => {
   if (error instanceof SnapshotAttemptFailed) return error
-  const code = error instanceof FileAccessError ? unmendableCode(systemWords(error)) : undefined
+  const code = error instanceof FileAccessError ? unmendableCode(systemReason(error)) : undefined
   return code === undefined
     ? new SnapshotAttemptFailed({ reason: error.message, retryable: true, cause: error })
     : new SnapshotAttemptFailed({ reason: `${error.message} (${code}: retrying cannot mend it)`, retryable: false, cause: error })

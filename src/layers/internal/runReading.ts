@@ -4,7 +4,7 @@
  * two functions without the rest of the run store.
  */
 import { Effect, Option, Schema } from "effect"
-import { decodeJsonFile, type FileAccessError, InvalidFile } from "../../domain/FileErrors.js"
+import { decodeJsonFile, type FileAccessError, InvalidFile, systemReason } from "../../domain/FileErrors.js"
 import { RunOwner } from "../../domain/ManifestStatus.js"
 import { RunNotFound } from "../../domain/RunErrors.js"
 import type { RunLayout } from "../../domain/RunLayout.js"
@@ -30,8 +30,7 @@ const folderManifest = (layout: RunLayout) =>
  * an I/O error (exit 1) in the system's words.
  */
 const readProblem = (layout: RunLayout, error: FileAccessError): InvalidFile | FileAccessError => {
-  const reason = error.cause instanceof Error ? error.cause.message : String(error.cause)
-  const code = /\b(EISDIR|ELOOP|EACCES|EPERM)\b/.exec(reason)?.[1]
+  const code = /\b(EISDIR|ELOOP|EACCES|EPERM)\b/.exec(systemReason(error))?.[1]
   const shown = layout.relative(layout.manifest)
   switch (code) {
     case "EISDIR":
